@@ -1,0 +1,166 @@
+//! The protocol (性能評価試験計画書) of a performance evaluation test, as written in `study.toml`.
+//!
+//! This crate turns the text of `study.toml` into a typed [`Protocol`], or into a
+//! [`ProtocolError`] that names the line and column (unknown keys, wrong types) or both keys of a
+//! contradiction (a confirmed diagnosis as reference without linked clinical information, say).
+//! It does no I/O: callers pass the text and attach the file name to the error.
+//!
+//! - [`vocabulary`]: the fixed words of `[device]` and `[design]` (`novelty`, `reference_standard`, …).
+//! - [`consistency`]: the rules by which a protocol contradicts itself, each citing its Q&A item.
+//! - [`TEMPLATE`]: the commented, bilingual study.toml that `kizon init` writes.
+
+mod consistency;
+mod raw;
+pub mod vocabulary;
+
+use serde::Serialize;
+
+pub use consistency::Contradiction;
+pub use vocabulary::{
+    CiMethod, CorrespondenceTable, DataKind, Metric, Novelty, Privacy, ReferenceStandard,
+};
+
+/// The commented study.toml template (comments in Japanese and English).
+pub const TEMPLATE: &str = include_str!("template.toml");
+
+/// A protocol that parsed and is consistent with itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Protocol {
+    pub study: Study,
+    pub device: Device,
+    pub design: Design,
+    pub eligibility: Eligibility,
+    pub endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Study {
+    pub id: String,
+    pub title: String,
+    pub title_en: Option<String>,
+    pub sponsor: String,
+    /// The protocol's date; the regulatory rules in force on it apply. `None`: today.
+    pub planned_on: Option<time::Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Device {
+    pub name: String,
+    pub version: Option<String>,
+    pub novelty: Novelty,
+    pub intended_use: Option<String>,
+}
+
+/// The keys that decide the regulatory path (Q4, Q5, Q10, Q11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Design {
+    pub linked_clinical_info: bool,
+    pub reference_standard: ReferenceStandard,
+    pub privacy: Privacy,
+    pub correspondence_table: CorrespondenceTable,
+    pub data_kinds: Vec<DataKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Eligibility {
+    pub inclusion: Vec<String>,
+    pub exclusion: Vec<String>,
+}
+
+/// An endpoint with its acceptance criterion, fixed before any result is seen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Endpoint {
+    pub id: String,
+    pub primary: bool,
+    pub metric: Metric,
+    pub ci: CiMethod,
+    pub level: f64,
+    pub lower_bound_at_least: Option<f64>,
+    pub estimate_at_least: Option<f64>,
+}
+
+/// A position in study.toml, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    /// The line and column of a byte offset in `source` (an offset inside a character counts as
+    /// that character).
+    pub fn of_offset(source: &str, offset: usize) -> Location {
+        let mut offset = offset.min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &source[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Location { line, column }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Why a study.toml was not accepted. `Display` is one line; [`ProtocolError::hint`] says what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProtocolError {
+    /// Not valid TOML, an unknown key, a missing key or a value of the wrong type.
+    #[error("{location}: {message}")]
+    Syntax { location: Location, message: String },
+    /// A value of the right type that is not allowed.
+    #[error("{location}: `{key}`: {message}")]
+    Invalid {
+        location: Location,
+        key: String,
+        message: String,
+        hint: String,
+    },
+    /// Two keys that cannot both hold.
+    #[error("{}", .0)]
+    Contradiction(Box<Contradiction>),
+}
+
+impl ProtocolError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            ProtocolError::Syntax { .. } => {
+                "compare with the commented template (`kizon init --print-template`)".to_owned()
+            }
+            ProtocolError::Invalid { hint, .. } => hint.clone(),
+            ProtocolError::Contradiction(c) => c.hint.to_owned(),
+        }
+    }
+}
+
+impl Protocol {
+    /// Parses study.toml text and checks that it does not contradict itself.
+    pub fn parse(source: &str) -> Result<Protocol, ProtocolError> {
+        let raw: raw::RawProtocol = toml::from_str(source).map_err(|e| {
+            let location = Location::of_offset(source, e.span().map_or(0, |s| s.start));
+            ProtocolError::Syntax {
+                location,
+                message: e.message().trim().replace('\n', " "),
+            }
+        })?;
+        raw.into_protocol(source)
+    }
+
+    /// The endpoint marked primary, or else the first.
+    pub fn primary_endpoint(&self) -> Option<&Endpoint> {
+        self.endpoints
+            .iter()
+            .find(|e| e.primary)
+            .or(self.endpoints.first())
+    }
+}
+
+#[cfg(test)]
+mod tests;

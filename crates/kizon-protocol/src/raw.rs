@@ -1,0 +1,227 @@
+//! study.toml as serde reads it, with the position of every deciding key, and its conversion
+//! into a checked [`Protocol`].
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::consistency::{self, KeyAt};
+use crate::{
+    CiMethod, CorrespondenceTable, DataKind, Design, Device, Eligibility, Endpoint, Location,
+    Metric, Novelty, Privacy, Protocol, ProtocolError, ReferenceStandard, Study,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProtocol {
+    study: RawStudy,
+    device: RawDevice,
+    design: RawDesign,
+    #[serde(default)]
+    eligibility: RawEligibility,
+    #[serde(default)]
+    endpoints: Vec<RawEndpoint>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStudy {
+    id: String,
+    title: String,
+    title_en: Option<String>,
+    sponsor: String,
+    planned_on: Option<Spanned<toml::value::Datetime>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDevice {
+    name: String,
+    version: Option<String>,
+    novelty: Novelty,
+    intended_use: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDesign {
+    pub linked_clinical_info: Spanned<bool>,
+    pub reference_standard: Spanned<ReferenceStandard>,
+    pub privacy: Spanned<Privacy>,
+    pub correspondence_table: Spanned<CorrespondenceTable>,
+    pub data_kinds: Spanned<Vec<DataKind>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEligibility {
+    #[serde(default)]
+    inclusion: Vec<String>,
+    #[serde(default)]
+    exclusion: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEndpoint {
+    id: Spanned<String>,
+    primary: Option<Spanned<bool>>,
+    pub metric: Spanned<Metric>,
+    #[serde(default = "default_ci")]
+    ci: CiMethod,
+    #[serde(default = "default_level")]
+    level: Spanned<f64>,
+    lower_bound_at_least: Option<Spanned<f64>>,
+    estimate_at_least: Option<Spanned<f64>>,
+}
+
+fn default_ci() -> CiMethod {
+    CiMethod::Wilson
+}
+
+fn default_level() -> Spanned<f64> {
+    Spanned::new(0..0, 0.95)
+}
+
+impl RawProtocol {
+    pub(crate) fn into_protocol(self, source: &str) -> Result<Protocol, ProtocolError> {
+        let at = |span: std::ops::Range<usize>| Location::of_offset(source, span.start);
+        let invalid = |span, key: &str, message: String, hint: &str| ProtocolError::Invalid {
+            location: at(span),
+            key: key.to_owned(),
+            message,
+            hint: hint.to_owned(),
+        };
+
+        let planned_on = match self.study.planned_on {
+            None => None,
+            Some(spanned) => Some(to_date(spanned.get_ref()).ok_or_else(|| {
+                invalid(
+                    spanned.span(),
+                    "study.planned_on",
+                    format!("`{}` is not a calendar date", spanned.get_ref()),
+                    "write a TOML date without time, e.g. planned_on = 2026-11-25",
+                )
+            })?),
+        };
+
+        if self.design.data_kinds.get_ref().is_empty() {
+            return Err(invalid(
+                self.design.data_kinds.span(),
+                "design.data_kinds",
+                "lists no kind of data".to_owned(),
+                &format!("name at least one of {}", DataKind::choices()),
+            ));
+        }
+
+        let mut endpoints: Vec<Endpoint> = Vec::with_capacity(self.endpoints.len());
+        for (index, raw) in self.endpoints.iter().enumerate() {
+            let key = |field: &str| format!("endpoints[{index}].{field}");
+            let level = *raw.level.get_ref();
+            if !(level > 0.0 && level < 1.0) {
+                return Err(invalid(
+                    raw.level.span(),
+                    &key("level"),
+                    format!("{level} is not a confidence level"),
+                    "use a number between 0 and 1, e.g. level = 0.95",
+                ));
+            }
+            for (field, bound) in [
+                ("lower_bound_at_least", &raw.lower_bound_at_least),
+                ("estimate_at_least", &raw.estimate_at_least),
+            ] {
+                if let Some(bound) = bound {
+                    let value = *bound.get_ref();
+                    if !(0.0..=1.0).contains(&value) && *raw.metric.get_ref() != Metric::Kappa {
+                        return Err(invalid(
+                            bound.span(),
+                            &key(field),
+                            format!("{value} is not a proportion"),
+                            "write proportions between 0 and 1, e.g. 0.80 for 80 %",
+                        ));
+                    }
+                }
+            }
+            if endpoints.iter().any(|e| e.id == *raw.id.get_ref()) {
+                return Err(invalid(
+                    raw.id.span(),
+                    &key("id"),
+                    format!("endpoint id `{}` is used twice", raw.id.get_ref()),
+                    "give every [[endpoints]] entry its own id",
+                ));
+            }
+            let primary = raw.primary.as_ref().is_some_and(|p| *p.get_ref());
+            if primary && endpoints.iter().any(|e| e.primary) {
+                return Err(invalid(
+                    raw.primary.as_ref().map_or(0..0, |p| p.span()),
+                    &key("primary"),
+                    "a second endpoint is marked primary".to_owned(),
+                    "mark exactly one endpoint `primary = true`",
+                ));
+            }
+            endpoints.push(Endpoint {
+                id: raw.id.get_ref().clone(),
+                primary,
+                metric: *raw.metric.get_ref(),
+                ci: raw.ci,
+                level,
+                lower_bound_at_least: raw.lower_bound_at_least.as_ref().map(|b| *b.get_ref()),
+                estimate_at_least: raw.estimate_at_least.as_ref().map(|b| *b.get_ref()),
+            });
+        }
+
+        let endpoint_metrics: Vec<KeyAt<Metric>> = self
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| KeyAt {
+                key: format!("endpoints[{index}].metric"),
+                location: at(raw.metric.span()),
+                value: *raw.metric.get_ref(),
+            })
+            .collect();
+        consistency::check(&self.design, &endpoint_metrics, source)
+            .map_err(|c| ProtocolError::Contradiction(Box::new(c)))?;
+
+        let mut data_kinds = self.design.data_kinds.into_inner();
+        data_kinds.sort();
+        data_kinds.dedup();
+
+        Ok(Protocol {
+            study: Study {
+                id: self.study.id,
+                title: self.study.title,
+                title_en: self.study.title_en,
+                sponsor: self.study.sponsor,
+                planned_on,
+            },
+            device: Device {
+                name: self.device.name,
+                version: self.device.version,
+                novelty: self.device.novelty,
+                intended_use: self.device.intended_use,
+            },
+            design: Design {
+                linked_clinical_info: self.design.linked_clinical_info.into_inner(),
+                reference_standard: self.design.reference_standard.into_inner(),
+                privacy: self.design.privacy.into_inner(),
+                correspondence_table: self.design.correspondence_table.into_inner(),
+                data_kinds,
+            },
+            eligibility: Eligibility {
+                inclusion: self.eligibility.inclusion,
+                exclusion: self.eligibility.exclusion,
+            },
+            endpoints,
+        })
+    }
+}
+
+/// A TOML local date (no time, no offset) as a calendar date.
+fn to_date(value: &toml::value::Datetime) -> Option<time::Date> {
+    if value.time.is_some() || value.offset.is_some() {
+        return None;
+    }
+    let date = value.date?;
+    let month = time::Month::try_from(date.month).ok()?;
+    time::Date::from_calendar_date(i32::from(date.year), month, date.day).ok()
+}

@@ -1,0 +1,225 @@
+use super::*;
+
+/// The template with its `[design]` table replaced.
+fn with_design(design: &str) -> String {
+    let start = TEMPLATE.find("[design]").unwrap();
+    let end = TEMPLATE.find("[eligibility]").unwrap();
+    format!("{}{}\n\n{}", &TEMPLATE[..start], design, &TEMPLATE[end..])
+}
+
+fn design(linked: bool, reference: &str, privacy: &str, table: &str) -> String {
+    with_design(&format!(
+        "[design]\nlinked_clinical_info = {linked}\nreference_standard = \"{reference}\"\n\
+         privacy = \"{privacy}\"\ncorrespondence_table = \"{table}\"\ndata_kinds = [\"image\"]"
+    ))
+}
+
+fn without_endpoints(text: &str) -> String {
+    text[..text.find("# 評価項目と判定基準").unwrap()].to_owned()
+}
+
+#[test]
+fn template_parses_into_a_2_1_expert_panel_protocol() {
+    let protocol = Protocol::parse(TEMPLATE).expect("template must parse");
+    assert_eq!(protocol.device.novelty, Novelty::New);
+    assert!(!protocol.design.linked_clinical_info);
+    assert_eq!(
+        protocol.design.reference_standard,
+        ReferenceStandard::ExpertPanel
+    );
+    assert_eq!(protocol.design.data_kinds, vec![DataKind::Image]);
+    assert_eq!(protocol.study.planned_on.unwrap().to_string(), "2026-11-25");
+    assert_eq!(
+        protocol.primary_endpoint().unwrap().id,
+        "primary-sensitivity"
+    );
+    assert_eq!(protocol.endpoints[1].lower_bound_at_least, Some(0.70));
+}
+
+#[test]
+fn unknown_key_names_its_line_and_column() {
+    let text = TEMPLATE.replace("sponsor = ", "sponser = ");
+    let err = Protocol::parse(&text).unwrap_err();
+    let line = TEMPLATE
+        .lines()
+        .position(|l| l.starts_with("sponsor"))
+        .unwrap()
+        + 1;
+    match err {
+        ProtocolError::Syntax { location, message } => {
+            assert_eq!(location, Location { line, column: 1 });
+            assert!(message.contains("sponser"), "{message}");
+        }
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn wrong_type_names_its_line_and_column() {
+    let text = TEMPLATE.replace(
+        "linked_clinical_info = false",
+        "linked_clinical_info = \"no\"",
+    );
+    let err = Protocol::parse(&text).unwrap_err();
+    let line = TEMPLATE
+        .lines()
+        .position(|l| l.starts_with("linked_clinical_info"))
+        .unwrap()
+        + 1;
+    let ProtocolError::Syntax { location, message } = err else {
+        panic!("expected a syntax error")
+    };
+    assert_eq!(location.line, line);
+    assert_eq!(location.column, "linked_clinical_info = ".len() + 1);
+    assert!(message.contains("bool"), "{message}");
+}
+
+#[test]
+fn unknown_reference_standard_lists_the_choices() {
+    let text = TEMPLATE.replace("\"expert-panel\"\n", "\"radiologist\"\n");
+    let err = Protocol::parse(&text).unwrap_err().to_string();
+    assert!(
+        err.contains("radiologist") && err.contains("expert-panel"),
+        "{err}"
+    );
+}
+
+#[test]
+fn generic_novelty_is_kept_for_the_plan_to_report() {
+    let text = TEMPLATE.replace("novelty = \"new\"", "novelty = \"generic\"");
+    let protocol = Protocol::parse(&text).unwrap();
+    assert_eq!(protocol.device.novelty, Novelty::Other("generic".into()));
+}
+
+#[test]
+fn confirmed_diagnosis_without_linked_info_names_both_keys() {
+    let text = design(false, "confirmed-diagnosis", "pseudonymized", "at-provider");
+    let err = Protocol::parse(&text).unwrap_err();
+    let ProtocolError::Contradiction(c) = &err else {
+        panic!("expected a contradiction, got {err:?}")
+    };
+    assert_eq!(c.first_key, "design.reference_standard");
+    assert_eq!(c.second_key, "design.linked_clinical_info");
+    assert_eq!(c.clause, "Q4");
+    let line_of = |key: &str| text.lines().position(|l| l.starts_with(key)).unwrap() + 1;
+    assert_eq!(c.first_location.line, line_of("reference_standard"));
+    assert_eq!(c.second_location.line, line_of("linked_clinical_info"));
+    let shown = err.to_string();
+    assert!(
+        shown.contains("design.reference_standard")
+            && shown.contains("design.linked_clinical_info")
+    );
+}
+
+#[test]
+fn comparator_method_with_sensitivity_endpoint_is_rejected() {
+    let text = design(false, "comparator-method", "non-identifiable", "none");
+    let ProtocolError::Contradiction(c) = Protocol::parse(&text).unwrap_err() else {
+        panic!("expected a contradiction")
+    };
+    assert_eq!(c.code, "comparator-is-not-a-reference");
+    assert_eq!(c.first_key, "endpoints[0].metric");
+    // With agreement endpoints the same design is accepted.
+    let agreement = text
+        .replace("metric = \"sensitivity\"", "metric = \"ppa\"")
+        .replace("metric = \"specificity\"", "metric = \"npa\"");
+    Protocol::parse(&agreement).unwrap();
+}
+
+/// Every combination of the deciding keys: accepted exactly when no rule forbids it, and
+/// rejected by the rule the table below expects.
+#[test]
+fn every_design_combination_is_accepted_or_rejected_by_the_right_rule() {
+    let mut accepted = 0;
+    for linked in [false, true] {
+        for reference in ReferenceStandard::ALL {
+            for privacy in Privacy::ALL {
+                for table in CorrespondenceTable::ALL {
+                    let text = without_endpoints(&design(
+                        linked,
+                        reference.as_str(),
+                        privacy.as_str(),
+                        table.as_str(),
+                    ));
+                    let expected = if *reference == ReferenceStandard::ConfirmedDiagnosis && !linked
+                    {
+                        Some("confirmed-diagnosis-needs-linked-info")
+                    } else if *table == CorrespondenceTable::AtApplicant
+                        && matches!(privacy, Privacy::Anonymized | Privacy::NonIdentifiable)
+                    {
+                        Some("applicant-table-makes-data-identifiable")
+                    } else if *privacy == Privacy::Anonymized && *table != CorrespondenceTable::None
+                    {
+                        Some("anonymized-has-no-table")
+                    } else if *privacy == Privacy::Pseudonymized
+                        && *table == CorrespondenceTable::None
+                    {
+                        Some("pseudonymized-has-a-table")
+                    } else if linked
+                        && *privacy == Privacy::NonIdentifiable
+                        && *table == CorrespondenceTable::None
+                    {
+                        Some("linked-info-needs-traceability")
+                    } else {
+                        None
+                    };
+                    match (Protocol::parse(&text), expected) {
+                        (Ok(p), None) => {
+                            accepted += 1;
+                            assert_eq!(p.design.privacy, *privacy);
+                        }
+                        (Err(ProtocolError::Contradiction(c)), Some(code)) => {
+                            assert_eq!(c.code, code, "{linked} {reference} {privacy} {table}")
+                        }
+                        (got, want) => panic!(
+                            "{linked} {reference} {privacy} {table}: got {got:?}, want {want:?}"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    // Of 72 combinations: 2(1) keeps 2 references × 8 privacy/table pairs, 2(2) keeps
+    // 3 references × 7 pairs.
+    assert_eq!(accepted, 2 * 8 + 3 * 7);
+}
+
+#[test]
+fn level_outside_zero_one_is_invalid() {
+    let text = TEMPLATE.replacen("level = 0.95", "level = 95", 1);
+    let err = Protocol::parse(&text).unwrap_err();
+    assert!(
+        matches!(&err, ProtocolError::Invalid { key, .. } if key == "endpoints[0].level"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn date_with_time_is_not_a_planned_on_date() {
+    let text = TEMPLATE.replace(
+        "planned_on = 2026-11-25",
+        "planned_on = 2026-11-25T10:00:00",
+    );
+    let err = Protocol::parse(&text).unwrap_err();
+    assert!(err.hint().contains("planned_on = "), "{}", err.hint());
+}
+
+#[test]
+fn empty_data_kinds_is_invalid() {
+    let text = TEMPLATE.replace("data_kinds = [\"image\"]", "data_kinds = []");
+    let err = Protocol::parse(&text).unwrap_err();
+    assert!(err.to_string().contains("design.data_kinds"), "{err}");
+}
+
+#[test]
+fn location_counts_characters_not_bytes() {
+    let source = "a = \"日本\"\nb = 1";
+    assert_eq!(
+        Location::of_offset(source, source.find('b').unwrap()),
+        Location { line: 2, column: 1 }
+    );
+    assert_eq!(
+        Location::of_offset(source, 9),
+        Location { line: 1, column: 7 }
+    );
+}

@@ -1,0 +1,173 @@
+//! The fixed words of the protocol's `[device]` and `[design]` tables.
+//!
+//! These names are part of kizon's public contract (study.toml and `plan --json`), so each
+//! enum spells its values exactly as the file does and offers `as_str` for the way back.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Declares a closed vocabulary: kebab-case values in TOML and JSON, `as_str`, `ALL`, `Display`.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order the protocol template lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as written in study.toml.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the study.toml spelling; `None` for anything else.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted spellings, for hints: `"a" | "b"`.
+            pub fn choices() -> String {
+                Self::ALL.iter().map(|v| format!("\"{}\"", v.as_str())).collect::<Vec<_>>().join(" | ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// Where the reference standard (正解) comes from (Q4).
+    ReferenceStandard {
+        /// 2(1): several specialists read the existing data and their consensus is the answer.
+        ExpertPanel = "expert-panel",
+        /// 2(1): a comparator method's result (e.g. an approved analyser); report agreement, not sensitivity.
+        ComparatorMethod = "comparator-method",
+        /// 2(2): the linked confirmed diagnosis (確定診断, e.g. pathology).
+        ConfirmedDiagnosis = "confirmed-diagnosis",
+    }
+}
+
+vocabulary! {
+    /// How identifiable the collected data is in the applicant's hands.
+    Privacy {
+        /// The data itself identifies the person.
+        Identifiable = "identifiable",
+        /// 仮名加工情報: identifiable only with a separately kept key.
+        Pseudonymized = "pseudonymized",
+        /// 匿名加工情報 (APPI): processed so that the person cannot be re-identified (Q11).
+        Anonymized = "anonymized",
+        /// Not identifiable to the applicant; the provider may still keep a correspondence table (Q5).
+        NonIdentifiable = "non-identifiable",
+    }
+}
+
+vocabulary! {
+    /// Where the correspondence table (対応表, pseudonym ↔ patient) is kept (Q5).
+    CorrespondenceTable {
+        None = "none",
+        AtProvider = "at-provider",
+        AtApplicant = "at-applicant",
+    }
+}
+
+vocabulary! {
+    /// The kinds of existing data the test collects (Q1: video and waveforms count as images
+    /// when they carry no clearly identifying information).
+    DataKind {
+        Image = "image",
+        Video = "video",
+        Waveform = "waveform",
+        Specimen = "specimen",
+        Sequence = "sequence",
+    }
+}
+
+vocabulary! {
+    /// The endpoint metrics the protocol may set acceptance criteria on.
+    Metric {
+        Sensitivity = "sensitivity",
+        Specificity = "specificity",
+        Ppv = "ppv",
+        Npv = "npv",
+        Accuracy = "accuracy",
+        Ppa = "ppa",
+        Npa = "npa",
+        Opa = "opa",
+        Kappa = "kappa",
+        Auc = "auc",
+    }
+}
+
+impl Metric {
+    /// Metrics that presuppose a reference standard: meaningless against a comparator method
+    /// (FDA 2007 statistical guidance; Q4's specimen example reports 一致率).
+    pub fn needs_reference_standard(self) -> bool {
+        matches!(
+            self,
+            Metric::Sensitivity | Metric::Specificity | Metric::Ppv | Metric::Npv | Metric::Auc
+        )
+    }
+}
+
+vocabulary! {
+    /// Confidence-interval methods for a proportion.
+    CiMethod {
+        Wilson = "wilson",
+        ClopperPearson = "clopper-pearson",
+        AgrestiCoull = "agresti-coull",
+        Jeffreys = "jeffreys",
+    }
+}
+
+/// Whether the device under test is new or an improvement of an approved one (Q10).
+///
+/// Anything else (a generic device, say) is kept as written: the Q&A does not cover it, and
+/// the plan says so instead of guessing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub enum Novelty {
+    New,
+    Improved,
+    /// Outside the Q&A's scope; the written value is kept for the message.
+    Other(String),
+}
+
+impl Novelty {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Novelty::New => "new",
+            Novelty::Improved => "improved",
+            Novelty::Other(text) => text,
+        }
+    }
+}
+
+impl From<Novelty> for String {
+    fn from(novelty: Novelty) -> String {
+        novelty.as_str().to_owned()
+    }
+}
+
+impl<'de> Deserialize<'de> for Novelty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(match text.as_str() {
+            "new" => Novelty::New,
+            "improved" => Novelty::Improved,
+            _ => Novelty::Other(text),
+        })
+    }
+}
+
+impl std::fmt::Display for Novelty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
