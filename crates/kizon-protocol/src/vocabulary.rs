@@ -5,11 +5,13 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// Declares a closed vocabulary: kebab-case values in TOML and JSON, `as_str`, `ALL`, `Display`.
+/// Declares a closed vocabulary: kebab-case values in TOML and JSON, `as_str`, `parse`, `ALL`,
+/// `choices`, `Display`. Exported so that other crates spell their fixed words the same way.
+#[macro_export]
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
