@@ -1,1 +1,361 @@
-//! stub
+//! The study's persistent state, and the only crate that touches SQLite.
+//!
+//! A study directory holds:
+//!
+//! | path | what |
+//! |---|---|
+//! | `study.toml` | the protocol (written by the application layer, not here) |
+//! | `kizon.sqlite` | the database: WAL, foreign keys on, synchronous FULL |
+//! | `documents/sha256/ab/ab…` | the content-addressed document store, read-only files |
+//! | `ledger.head` | the last ledger entry's sequence number and hash, an anchor outside the database |
+//!
+//! Every state change goes through [`Store::transact`]: one SQLite transaction in which the
+//! command inserts its rows and appends exactly the ledger entries that cover them. The
+//! [`ledger`] module describes the hash chain; [`verify`](Store::verify) checks it, the rows it
+//! covers, the documents and the head anchor.
+
+pub mod documents;
+pub mod ledger;
+mod records;
+pub mod schema;
+mod verify;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde_json::{Map, Value};
+
+pub use documents::StoredDocument;
+pub use ledger::LedgerEntry;
+pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
+pub use verify::{Problem, VerifyReport};
+
+pub const DB_FILE: &str = "kizon.sqlite";
+pub const HEAD_FILE: &str = "ledger.head";
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: database error: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{0}: not a kizon study (no {DB_FILE})")]
+    NotAStudy(PathBuf),
+    #[error(
+        "{path}: database schema version {found} is newer than this kizon understands ({supported})"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("{0}")]
+    Tampered(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// An open study store.
+pub struct Store {
+    root: PathBuf,
+    conn: Connection,
+}
+
+impl Store {
+    /// Creates the database and document store in `root` (which must exist and hold no database).
+    pub fn create(root: &Path) -> Result<Store, StoreError> {
+        let db = root.join(DB_FILE);
+        if db.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{}: a study database already exists",
+                db.display()
+            )));
+        }
+        fs::create_dir_all(root.join(documents::DOCUMENTS_DIR).join("sha256"))
+            .map_err(|e| StoreError::io(root, e))?;
+        let conn = Connection::open(&db).map_err(|e| sqlite(&db, e))?;
+        configure(&conn).map_err(|e| sqlite(&db, e))?;
+        schema::create(&conn).map_err(|e| sqlite(&db, e))?;
+        Ok(Store {
+            root: root.to_owned(),
+            conn,
+        })
+    }
+
+    /// Opens the study store in `root`.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let db = root.join(DB_FILE);
+        if !db.is_file() {
+            return Err(StoreError::NotAStudy(root.to_owned()));
+        }
+        let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| sqlite(&db, e))?;
+        configure(&conn).map_err(|e| sqlite(&db, e))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| sqlite(&db, e))?;
+        if version > schema::SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: db,
+                found: version,
+                supported: schema::SCHEMA_VERSION,
+            });
+        }
+        Ok(Store {
+            root: root.to_owned(),
+            conn,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn db_path(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+
+    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
+        sqlite(&self.db_path(), e)
+    }
+
+    /// Runs `change` in one transaction as `actor`. `change` inserts rows through the [`Tx`] and
+    /// calls [`Tx::record`] once per ledger entry; rows not covered by an entry are refused. On
+    /// any error nothing is written. After the commit the head anchor is rewritten.
+    pub fn transact<T>(
+        &mut self,
+        actor: &str,
+        change: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let db = self.db_path();
+        let root = self.root.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&db, e))?;
+        let head = ledger::head(&tx).map_err(|e| sqlite(&db, e))?;
+        let mut context = Tx {
+            tx,
+            root,
+            db: db.clone(),
+            actor: actor.to_owned(),
+            next_seq: head.as_ref().map_or(1, |(seq, _)| seq + 1),
+            prev_hash: head.map_or(ledger::GENESIS_PREV_HASH.to_owned(), |(_, hash)| hash),
+            unrecorded_rows: false,
+            appended: None,
+        };
+        let value = change(&mut context)?;
+        if context.unrecorded_rows {
+            return Err(StoreError::Conflict(
+                "internal: rows written without a ledger entry".into(),
+            ));
+        }
+        let appended = context.appended.take();
+        context.tx.commit().map_err(|e| sqlite(&db, e))?;
+        if let Some((seq, hash)) = appended {
+            write_head(&self.root, seq, &hash)?;
+        }
+        Ok(value)
+    }
+
+    /// The whole ledger, oldest first.
+    pub fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        ledger::read_all(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// The last entry's sequence number and hash.
+    pub fn head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        ledger::head(&self.conn).map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+}
+
+/// Writes `ledger.head` atomically: a temporary file renamed into place.
+fn write_head(root: &Path, seq: i64, hash: &str) -> Result<(), StoreError> {
+    let path = root.join(HEAD_FILE);
+    let tmp = root.join(format!("{HEAD_FILE}.tmp"));
+    fs::write(&tmp, format!("{seq} {hash}\n")).map_err(|e| StoreError::io(&tmp, e))?;
+    fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StoreError::io(&tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))
+}
+
+/// Reads `ledger.head`: `None` when absent.
+pub fn read_head(root: &Path) -> Result<Option<(i64, String)>, StoreError> {
+    let path = root.join(HEAD_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(&path, e)),
+    };
+    let mut parts = text.split_whitespace();
+    match (parts.next().and_then(|s| s.parse().ok()), parts.next()) {
+        (Some(seq), Some(hash)) => Ok(Some((seq, hash.to_owned()))),
+        _ => Err(StoreError::Tampered(format!(
+            "{}: not a ledger head (`SEQ HASH`)",
+            path.display()
+        ))),
+    }
+}
+
+/// A transaction in progress: rows go in, then [`Tx::record`] appends the entry covering them.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    root: PathBuf,
+    db: PathBuf,
+    actor: String,
+    next_seq: i64,
+    prev_hash: String,
+    unrecorded_rows: bool,
+    appended: Option<(i64, String)>,
+}
+
+impl Tx<'_> {
+    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
+        sqlite(&self.db, e)
+    }
+
+    /// The sequence number the next ledger entry will take; rows inserted now carry it.
+    pub(crate) fn pending_seq(&mut self) -> i64 {
+        self.unrecorded_rows = true;
+        self.next_seq
+    }
+
+    pub(crate) fn sql(&self) -> &rusqlite::Transaction<'_> {
+        &self.tx
+    }
+
+    /// Stores a file in the document store and registers it (once per content).
+    pub fn put_document_file(&mut self, source: &Path) -> Result<StoredDocument, StoreError> {
+        let stored = documents::put_file(&self.root, source)?;
+        self.register_document(&stored)?;
+        Ok(stored)
+    }
+
+    /// Stores bytes in the document store and registers them (once per content).
+    pub fn put_document_bytes(&mut self, bytes: &[u8]) -> Result<StoredDocument, StoreError> {
+        let stored = documents::put_bytes(&self.root, bytes)?;
+        self.register_document(&stored)?;
+        Ok(stored)
+    }
+
+    fn register_document(&mut self, stored: &StoredDocument) -> Result<(), StoreError> {
+        let known: Option<i64> = self
+            .tx
+            .query_row(
+                "SELECT 1 FROM documents WHERE sha256 = ?1",
+                params![stored.sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if known.is_none() {
+            let seq = self.pending_seq();
+            self.tx
+                .execute(
+                    "INSERT INTO documents (sha256, size, ledger_seq) VALUES (?1, ?2, ?3)",
+                    params![stored.sha256, stored.size as i64, seq],
+                )
+                .map_err(|e| sqlite(&self.db, e))?;
+        }
+        Ok(())
+    }
+
+    /// Appends the ledger entry for `command`, covering every row inserted since the last one.
+    /// `detail` must be a JSON object; `summary` and `rows` are added to it.
+    pub fn record(
+        &mut self,
+        command: &str,
+        summary: &str,
+        detail: Value,
+    ) -> Result<LedgerEntry, StoreError> {
+        let seq = self.next_seq;
+        let mut object = match detail {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => {
+                let mut map = Map::new();
+                map.insert("value".into(), other);
+                map
+            }
+        };
+        object.insert("summary".into(), Value::String(summary.to_owned()));
+        object.insert(
+            "rows".into(),
+            Value::Object(ledger::rows_record(&self.tx, seq).map_err(|e| self.err(e))?),
+        );
+        let entry = {
+            let at = now_utc();
+            let detail = Value::Object(object).to_string();
+            let hash = ledger::entry_hash(seq, &at, &self.actor, command, &detail, &self.prev_hash);
+            LedgerEntry {
+                seq,
+                at,
+                actor: self.actor.clone(),
+                command: command.to_owned(),
+                detail,
+                prev_hash: self.prev_hash.clone(),
+                hash,
+            }
+        };
+        self.tx
+            .execute(
+                "INSERT INTO ledger (seq, at, actor, command, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![entry.seq, entry.at, entry.actor, entry.command, entry.detail, entry.prev_hash, entry.hash],
+            )
+            .map_err(|e| self.err(e))?;
+        self.next_seq += 1;
+        self.prev_hash = entry.hash.clone();
+        self.unrecorded_rows = false;
+        self.appended = Some((entry.seq, entry.hash.clone()));
+        Ok(entry)
+    }
+}
+
+/// Now, UTC, RFC 3339 with microseconds.
+pub fn now_utc() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .expect("UTC time formats")
+}
+
+#[cfg(test)]
+mod tests;

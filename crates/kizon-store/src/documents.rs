@@ -1,0 +1,144 @@
+//! The content-addressed document store: `documents/sha256/ab/abcdef…`, read-only files.
+//!
+//! A file is written to a temporary name, synced, made read-only and renamed into place, so a
+//! killed command leaves either the whole file or an orphan temporary that nothing refers to.
+//! The database row that refers to a document is written afterwards, in the command's
+//! transaction: a document without a row is an orphan (harmless, reported by `verify`).
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::StoreError;
+use crate::ledger::hex;
+
+pub const DOCUMENTS_DIR: &str = "documents";
+
+/// A stored document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Where the document with this hash lives under the study root.
+pub fn path_of(root: &Path, sha256: &str) -> PathBuf {
+    root.join(DOCUMENTS_DIR)
+        .join("sha256")
+        .join(&sha256[..2.min(sha256.len())])
+        .join(sha256)
+}
+
+/// Copies `source` into the store, hashing as it goes.
+pub fn put_file(root: &Path, source: &Path) -> Result<StoredDocument, StoreError> {
+    let file = File::open(source).map_err(|e| StoreError::io(source, e))?;
+    put_reader(root, file, source)
+}
+
+/// Stores `bytes`.
+pub fn put_bytes(root: &Path, bytes: &[u8]) -> Result<StoredDocument, StoreError> {
+    put_reader(root, bytes, Path::new("<memory>"))
+}
+
+fn put_reader(
+    root: &Path,
+    mut reader: impl Read,
+    source: &Path,
+) -> Result<StoredDocument, StoreError> {
+    let tmp_dir = root.join(DOCUMENTS_DIR).join("tmp");
+    fs::create_dir_all(&tmp_dir).map_err(|e| StoreError::io(&tmp_dir, e))?;
+    let tmp_path = tmp_dir.join(format!(
+        "{}-{}",
+        std::process::id(),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    ));
+    let mut tmp = File::create(&tmp_path).map_err(|e| StoreError::io(&tmp_path, e))?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp_path);
+                return Err(StoreError::io(source, e));
+            }
+        };
+        hasher.update(&buffer[..n]);
+        tmp.write_all(&buffer[..n])
+            .map_err(|e| StoreError::io(&tmp_path, e))?;
+        size += n as u64;
+    }
+    tmp.sync_all().map_err(|e| StoreError::io(&tmp_path, e))?;
+    drop(tmp);
+    let sha256 = hex(&hasher.finalize());
+    let target = path_of(root, &sha256);
+    if target.exists() {
+        // Same content already stored: keep the existing file, after checking it is intact.
+        let _ = fs::remove_file(&tmp_path);
+        if hash_file(&target)? != sha256 {
+            return Err(StoreError::Tampered(format!(
+                "stored document {} does not match its name",
+                target.display()
+            )));
+        }
+    } else {
+        let parent = target.parent().expect("document path has a parent");
+        fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+        set_read_only(&tmp_path)?;
+        fs::rename(&tmp_path, &target).map_err(|e| StoreError::io(&target, e))?;
+    }
+    Ok(StoredDocument { sha256, size })
+}
+
+/// SHA-256 of a file's content.
+pub fn hash_file(path: &Path) -> Result<String, StoreError> {
+    let mut file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(StoreError::io(path, e)),
+        }
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn set_read_only(path: &Path) -> Result<(), StoreError> {
+    let mut permissions = fs::metadata(path)
+        .map_err(|e| StoreError::io(path, e))?
+        .permissions();
+    permissions.set_readonly(true);
+    fs::set_permissions(path, permissions).map_err(|e| StoreError::io(path, e))
+}
+
+/// Every file in the store that is named by a hash, as (hash, path).
+pub fn list(root: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
+    let base = root.join(DOCUMENTS_DIR).join("sha256");
+    let mut found = Vec::new();
+    let Ok(shards) = fs::read_dir(&base) else {
+        return Ok(found);
+    };
+    for shard in shards {
+        let shard = shard.map_err(|e| StoreError::io(&base, e))?.path();
+        let entries = fs::read_dir(&shard).map_err(|e| StoreError::io(&shard, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| StoreError::io(&shard, e))?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            found.push((name, path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}

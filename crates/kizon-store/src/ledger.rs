@@ -1,0 +1,177 @@
+//! The append-only, hash-chained audit ledger.
+//!
+//! An entry's hash is the SHA-256 of this UTF-8 text, fields separated by `\n`:
+//!
+//! ```text
+//! kizon-ledger-v1
+//! {seq}
+//! {at}
+//! {actor}
+//! {command}
+//! {detail}
+//! {prev_hash}
+//! ```
+//!
+//! `detail` is the JSON text exactly as stored; `prev_hash` of the first entry is 64 zeros. An
+//! auditor can recompute the chain with `sqlite3` and `sha256sum` alone. The detail's `rows`
+//! object holds, per covered table, the count and SHA-256 of the rows the entry created (see
+//! [`rows_digest`]), binding the tables to the chain.
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::schema::COVERED_TABLES;
+
+pub const GENESIS_PREV_HASH: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One ledger entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    pub seq: i64,
+    /// UTC, RFC 3339 with microseconds.
+    pub at: String,
+    pub actor: String,
+    pub command: String,
+    /// JSON: `summary`, command-specific fields, and `rows`.
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl LedgerEntry {
+    /// The hash this entry's fields give (whatever its `hash` field says).
+    pub fn computed_hash(&self) -> String {
+        entry_hash(
+            self.seq,
+            &self.at,
+            &self.actor,
+            &self.command,
+            &self.detail,
+            &self.prev_hash,
+        )
+    }
+
+    /// The detail as JSON (an empty object if it does not parse, which `verify` reports).
+    pub fn detail_json(&self) -> Value {
+        serde_json::from_str(&self.detail).unwrap_or(Value::Object(Map::new()))
+    }
+
+    /// The one-line summary of what changed.
+    pub fn summary(&self) -> String {
+        self.detail_json()
+            .get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+pub fn entry_hash(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    command: &str,
+    detail: &str,
+    prev_hash: &str,
+) -> String {
+    let preimage =
+        format!("kizon-ledger-v1\n{seq}\n{at}\n{actor}\n{command}\n{detail}\n{prev_hash}");
+    hex(&Sha256::digest(preimage.as_bytes()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Count and SHA-256 of the rows of `table` created by entry `seq`, in the table's order.
+///
+/// Each value is written as a type tag and its bytes (integers big-endian, text and blobs
+/// length-prefixed), each row prefixed by its column count, so that no two different row sets
+/// share a digest.
+pub fn rows_digest(
+    conn: &Connection,
+    table: &str,
+    order_by: &str,
+    seq: i64,
+) -> rusqlite::Result<(i64, String)> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT * FROM {table} WHERE ledger_seq = ?1 ORDER BY {order_by}"
+    ))?;
+    let columns = statement.column_count();
+    let mut rows = statement.query(params![seq])?;
+    let mut hasher = Sha256::new();
+    let mut count = 0i64;
+    while let Some(row) = rows.next()? {
+        count += 1;
+        hasher.update((columns as u32).to_be_bytes());
+        for i in 0..columns {
+            match row.get_ref(i)? {
+                ValueRef::Null => hasher.update([0u8]),
+                ValueRef::Integer(v) => {
+                    hasher.update([1u8]);
+                    hasher.update(v.to_be_bytes());
+                }
+                ValueRef::Real(v) => {
+                    hasher.update([2u8]);
+                    hasher.update(v.to_bits().to_be_bytes());
+                }
+                ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+                    hasher.update([3u8]);
+                    hasher.update((bytes.len() as u64).to_be_bytes());
+                    hasher.update(bytes);
+                }
+            }
+        }
+    }
+    Ok((count, hex(&hasher.finalize())))
+}
+
+/// The `rows` object of an entry: every covered table with rows created by `seq`.
+pub fn rows_record(conn: &Connection, seq: i64) -> rusqlite::Result<Map<String, Value>> {
+    let mut record = Map::new();
+    for (table, order_by) in COVERED_TABLES {
+        let (count, sha256) = rows_digest(conn, table, order_by, seq)?;
+        if count > 0 {
+            record.insert(
+                (*table).to_owned(),
+                serde_json::json!({ "count": count, "sha256": sha256 }),
+            );
+        }
+    }
+    Ok(record)
+}
+
+/// Reads the whole ledger in sequence order.
+pub fn read_all(conn: &Connection) -> rusqlite::Result<Vec<LedgerEntry>> {
+    let mut statement = conn.prepare(
+        "SELECT seq, at, actor, command, detail, prev_hash, hash FROM ledger ORDER BY seq",
+    )?;
+    statement
+        .query_map([], |row| {
+            Ok(LedgerEntry {
+                seq: row.get(0)?,
+                at: row.get(1)?,
+                actor: row.get(2)?,
+                command: row.get(3)?,
+                detail: row.get(4)?,
+                prev_hash: row.get(5)?,
+                hash: row.get(6)?,
+            })
+        })?
+        .collect()
+}
+
+/// The last entry's sequence number and hash, if any.
+pub fn head(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
+    let mut statement =
+        conn.prepare_cached("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")?;
+    let mut rows = statement.query([])?;
+    Ok(match rows.next()? {
+        Some(row) => Some((row.get(0)?, row.get(1)?)),
+        None => None,
+    })
+}

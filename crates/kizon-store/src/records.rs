@@ -1,0 +1,270 @@
+//! Typed rows of the covered tables: inserting them inside a [`Tx`], reading them from a [`Store`].
+//!
+//! Values of the regulatory vocabulary (provider kinds, consent models, evidence kinds) are
+//! stored as their study.toml spelling; the application layer parses them.
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::{Store, StoreError, Tx};
+
+/// A data provider as the user registers it (Q3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewProvider {
+    pub name: String,
+    pub kind: String,
+    pub consent_model: String,
+    pub legal_basis: String,
+    pub regulator_access: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provider {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub consent_model: String,
+    pub legal_basis: String,
+    pub regulator_access: String,
+    pub ledger_seq: i64,
+}
+
+/// An evidence document of a provider (Q9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub id: i64,
+    pub provider: String,
+    pub kind: String,
+    pub document: String,
+    pub size: i64,
+    pub file_name: String,
+    pub note: Option<String>,
+    pub ledger_seq: i64,
+}
+
+/// A lock: the hash of what was fixed (the protocol, later the dataset and the reference).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lock {
+    pub id: i64,
+    pub kind: String,
+    pub sha256: String,
+    pub document: Option<String>,
+    pub ledger_seq: i64,
+}
+
+/// A recorded change to something locked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Amendment {
+    pub id: i64,
+    pub lock_kind: String,
+    pub old_sha256: String,
+    pub new_sha256: String,
+    pub reason: String,
+    pub document: Option<String>,
+    pub ledger_seq: i64,
+}
+
+impl Tx<'_> {
+    pub fn provider_id(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.sql()
+            .query_row(
+                "SELECT id FROM providers WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn insert_provider(&mut self, provider: &NewProvider) -> Result<i64, StoreError> {
+        if self.provider_id(&provider.name)?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "provider `{}` is already registered",
+                provider.name
+            )));
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO providers (name, kind, consent_model, legal_basis, regulator_access, ledger_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![provider.name, provider.kind, provider.consent_model, provider.legal_basis, provider.regulator_access, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.sql().last_insert_rowid())
+    }
+
+    pub fn insert_evidence(
+        &mut self,
+        provider_id: i64,
+        kind: &str,
+        document: &str,
+        file_name: &str,
+        note: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO evidence (provider_id, kind, document, file_name, note, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![provider_id, kind, document, file_name, note, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.sql().last_insert_rowid())
+    }
+
+    pub fn insert_lock(
+        &mut self,
+        kind: &str,
+        sha256: &str,
+        document: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO locks (kind, sha256, document, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
+                params![kind, sha256, document, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.sql().last_insert_rowid())
+    }
+
+    pub fn insert_amendment(
+        &mut self,
+        lock_kind: &str,
+        old_sha256: &str,
+        new_sha256: &str,
+        reason: &str,
+        document: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO amendments (lock_kind, old_sha256, new_sha256, reason, document, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![lock_kind, old_sha256, new_sha256, reason, document, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.sql().last_insert_rowid())
+    }
+
+    /// The lock of `kind`, read inside the transaction (so two commands cannot both lock).
+    pub fn lock(&self, kind: &str) -> Result<Option<Lock>, StoreError> {
+        query_lock(self.sql(), kind).map_err(|e| self.err(e))
+    }
+
+    /// Hash of `kind`'s content in force: the last amendment's, else the lock's.
+    pub fn locked_hash(&self, kind: &str) -> Result<Option<String>, StoreError> {
+        query_locked_hash(self.sql(), kind).map_err(|e| self.err(e))
+    }
+}
+
+impl Store {
+    pub fn providers(&self) -> Result<Vec<Provider>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare("SELECT id, name, kind, consent_model, legal_basis, regulator_access, ledger_seq FROM providers ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(Provider {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    kind: r.get(2)?,
+                    consent_model: r.get(3)?,
+                    legal_basis: r.get(4)?,
+                    regulator_access: r.get(5)?,
+                    ledger_seq: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn evidence(&self) -> Result<Vec<Evidence>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT e.id, p.name, e.kind, e.document, d.size, e.file_name, e.note, e.ledger_seq
+                 FROM evidence e JOIN providers p ON p.id = e.provider_id JOIN documents d ON d.sha256 = e.document
+                 ORDER BY e.id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(Evidence {
+                    id: r.get(0)?,
+                    provider: r.get(1)?,
+                    kind: r.get(2)?,
+                    document: r.get(3)?,
+                    size: r.get(4)?,
+                    file_name: r.get(5)?,
+                    note: r.get(6)?,
+                    ledger_seq: r.get(7)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn lock(&self, kind: &str) -> Result<Option<Lock>, StoreError> {
+        query_lock(self.conn(), kind).map_err(|e| self.err(e))
+    }
+
+    pub fn locked_hash(&self, kind: &str) -> Result<Option<String>, StoreError> {
+        query_locked_hash(self.conn(), kind).map_err(|e| self.err(e))
+    }
+
+    pub fn amendments(&self) -> Result<Vec<Amendment>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare("SELECT id, lock_kind, old_sha256, new_sha256, reason, document, ledger_seq FROM amendments ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(Amendment {
+                    id: r.get(0)?,
+                    lock_kind: r.get(1)?,
+                    old_sha256: r.get(2)?,
+                    new_sha256: r.get(3)?,
+                    reason: r.get(4)?,
+                    document: r.get(5)?,
+                    ledger_seq: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn query_lock(conn: &rusqlite::Connection, kind: &str) -> rusqlite::Result<Option<Lock>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT id, kind, sha256, document, ledger_seq FROM locks WHERE kind = ?1 ORDER BY id LIMIT 1",
+        params![kind],
+        |r| {
+            Ok(Lock {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                sha256: r.get(2)?,
+                document: r.get(3)?,
+                ledger_seq: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn query_locked_hash(conn: &rusqlite::Connection, kind: &str) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    let amended: Option<String> = conn
+        .query_row(
+            "SELECT new_sha256 FROM amendments WHERE lock_kind = ?1 ORDER BY id DESC LIMIT 1",
+            params![kind],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match amended {
+        Some(hash) => Ok(Some(hash)),
+        None => Ok(query_lock(conn, kind)?.map(|lock| lock.sha256)),
+    }
+}

@@ -1,0 +1,89 @@
+//! The database schema, and which tables the ledger covers.
+//!
+//! Every covered table is append-only (triggers refuse UPDATE and DELETE) and each of its rows
+//! carries `ledger_seq`, the ledger entry that created it. The entry records a digest of exactly
+//! those rows, so `verify` notices a row altered, removed or inserted behind kizon's back.
+
+use rusqlite::Connection;
+
+/// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Tables covered by the ledger, with the column that orders their rows in a digest.
+pub const COVERED_TABLES: &[(&str, &str)] = &[
+    ("documents", "sha256"),
+    ("providers", "id"),
+    ("evidence", "id"),
+    ("locks", "id"),
+    ("amendments", "id"),
+];
+
+const CREATE: &str = r#"
+CREATE TABLE ledger (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    command   TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL UNIQUE
+) STRICT;
+
+CREATE TABLE documents (
+    sha256     TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE providers (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL UNIQUE,
+    kind             TEXT NOT NULL,
+    consent_model    TEXT NOT NULL,
+    legal_basis      TEXT NOT NULL,
+    regulator_access TEXT NOT NULL,
+    ledger_seq       INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE evidence (
+    id          INTEGER PRIMARY KEY,
+    provider_id INTEGER NOT NULL REFERENCES providers(id),
+    kind        TEXT NOT NULL,
+    document    TEXT NOT NULL REFERENCES documents(sha256),
+    file_name   TEXT NOT NULL,
+    note        TEXT,
+    ledger_seq  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE locks (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    document   TEXT REFERENCES documents(sha256),
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE amendments (
+    id         INTEGER PRIMARY KEY,
+    lock_kind  TEXT NOT NULL,
+    old_sha256 TEXT NOT NULL,
+    new_sha256 TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    document   TEXT REFERENCES documents(sha256),
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+"#;
+
+/// Creates the schema in an empty database.
+pub fn create(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(CREATE)?;
+    for table in std::iter::once("ledger").chain(COVERED_TABLES.iter().map(|(t, _)| *t)) {
+        conn.execute_batch(&format!(
+            "CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table}
+               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+             CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table}
+               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+        ))?;
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+}

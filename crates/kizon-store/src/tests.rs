@@ -1,0 +1,320 @@
+use std::path::Path;
+
+use rusqlite::Connection;
+use serde_json::json;
+
+use super::*;
+
+fn provider(name: &str) -> NewProvider {
+    NewProvider {
+        name: name.into(),
+        kind: "hospital".into(),
+        consent_model: "opt-out".into(),
+        legal_basis: "倫理指針".into(),
+        regulator_access: "unknown".into(),
+    }
+}
+
+/// A store with four entries: two providers, one evidence document, one lock.
+fn populated(dir: &Path) -> Store {
+    let mut store = Store::create(dir).unwrap();
+    store
+        .transact("alice", |tx| {
+            tx.record("init", "study created", json!({ "study_id": "T-1" }))
+        })
+        .unwrap();
+    for name in ["Hospital A", "Biobank B"] {
+        store
+            .transact("alice", |tx| {
+                tx.insert_provider(&provider(name))?;
+                tx.record("provider add", &format!("provider {name}"), json!({}))
+            })
+            .unwrap();
+    }
+    store
+        .transact("bob", |tx| {
+            let doc = tx.put_document_bytes(b"consent form draft v1")?;
+            let id = tx.provider_id("Hospital A")?.unwrap();
+            tx.insert_evidence(id, "consent-form-draft", &doc.sha256, "draft.pdf", None)?;
+            tx.insert_lock("protocol", &"ab".repeat(32), None)?;
+            tx.record("evidence add", "evidence and lock", json!({}))
+        })
+        .unwrap();
+    store
+}
+
+/// Edits the database behind kizon's back, as someone with the sqlite3 shell would.
+fn tamper(dir: &Path, sql: &str) {
+    let conn = Connection::open(dir.join(DB_FILE)).unwrap();
+    for table in [
+        "ledger",
+        "documents",
+        "providers",
+        "evidence",
+        "locks",
+        "amendments",
+    ] {
+        conn.execute_batch(&format!(
+            "DROP TRIGGER IF EXISTS {table}_append_only_update; DROP TRIGGER IF EXISTS {table}_append_only_delete;"
+        ))
+        .unwrap();
+    }
+    conn.execute_batch(sql).unwrap();
+}
+
+fn first_problem(dir: &Path) -> Problem {
+    let report = Store::open(dir).unwrap().verify(None).unwrap();
+    assert!(!report.intact(), "tampering went unnoticed");
+    report.problems[0].clone()
+}
+
+#[test]
+fn intact_store_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let report = store.verify(None).unwrap();
+    assert!(report.intact(), "{:?}", report.problems);
+    assert_eq!(report.entries, 4);
+    assert_eq!(report.documents, 1);
+    assert_eq!(read_head(dir.path()).unwrap(), report.head);
+}
+
+#[test]
+fn chain_hash_is_recomputable_from_the_documented_preimage() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let entries = store.ledger().unwrap();
+    let second = &entries[1];
+    let preimage = format!(
+        "kizon-ledger-v1\n{}\n{}\n{}\n{}\n{}\n{}",
+        second.seq, second.at, second.actor, second.command, second.detail, entries[0].hash
+    );
+    use sha2::Digest;
+    assert_eq!(
+        ledger::hex(&sha2::Sha256::digest(preimage.as_bytes())),
+        second.hash
+    );
+    assert_eq!(entries[0].prev_hash, ledger::GENESIS_PREV_HASH);
+}
+
+#[test]
+fn triggers_refuse_updates_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    for sql in [
+        "UPDATE ledger SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM ledger WHERE seq = 4",
+        "UPDATE providers SET kind = 'database'",
+        "DELETE FROM locks",
+    ] {
+        let err = conn.execute_batch(sql).unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[test]
+fn edited_entry_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    tamper(
+        dir.path(),
+        "UPDATE ledger SET actor = 'mallory' WHERE seq = 2",
+    );
+    let p = first_problem(dir.path());
+    assert_eq!(p.seq, Some(2));
+    assert!(p.message.contains("altered"), "{}", p.message);
+}
+
+#[test]
+fn deleted_middle_entry_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    tamper(dir.path(), "DELETE FROM ledger WHERE seq = 2");
+    let p = first_problem(dir.path());
+    assert_eq!(p.seq, Some(3));
+}
+
+#[test]
+fn deleted_last_entry_is_caught_by_the_head_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    // Remove the entry and the rows it covers, so that the chain itself stays consistent.
+    tamper(
+        dir.path(),
+        "DELETE FROM evidence; DELETE FROM locks; DELETE FROM documents; DELETE FROM ledger WHERE seq = 4",
+    );
+    let p = first_problem(dir.path());
+    assert_eq!(p.seq, Some(4));
+    assert!(p.message.contains("truncated"), "{}", p.message);
+}
+
+#[test]
+fn reordered_entries_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    tamper(
+        dir.path(),
+        "UPDATE ledger SET seq = 100 WHERE seq = 2; UPDATE ledger SET seq = 2 WHERE seq = 3; UPDATE ledger SET seq = 3 WHERE seq = 100;",
+    );
+    let p = first_problem(dir.path());
+    assert_eq!(p.seq, Some(2));
+}
+
+#[test]
+fn inserted_entry_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let last = store.ledger().unwrap().pop().unwrap();
+    drop(store);
+    // A forged entry correctly chained after the last one, but not in the head anchor's place:
+    // the chain accepts it, the covered rows do not (it claims a provider that it did not record).
+    let detail = r#"{"rows":{},"summary":"forged"}"#;
+    let hash = ledger::entry_hash(
+        5,
+        "2026-01-01T00:00:00.000000Z",
+        "mallory",
+        "provider add",
+        detail,
+        &last.hash,
+    );
+    tamper(
+        dir.path(),
+        &format!(
+            "INSERT INTO providers (name, kind, consent_model, legal_basis, regulator_access, ledger_seq) VALUES ('Fake', 'hospital', 'opt-out', '', 'unknown', 5);
+             INSERT INTO ledger VALUES (5, '2026-01-01T00:00:00.000000Z', 'mallory', 'provider add', '{detail}', '{}', '{hash}');",
+            last.hash
+        ),
+    );
+    let p = first_problem(dir.path());
+    assert_eq!(p.seq, Some(5));
+    assert!(p.message.contains("providers"), "{}", p.message);
+}
+
+#[test]
+fn edited_provider_row_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    tamper(
+        dir.path(),
+        "UPDATE providers SET consent_model = 'informed-consent' WHERE name = 'Biobank B'",
+    );
+    let p = first_problem(dir.path());
+    assert_eq!(p.seq, Some(3));
+    assert!(p.message.contains("`providers`"), "{}", p.message);
+}
+
+#[test]
+fn row_inserted_outside_the_ledger_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    tamper(
+        dir.path(),
+        "INSERT INTO locks (kind, sha256, ledger_seq) VALUES ('dataset', 'x', 99)",
+    );
+    let report = Store::open(dir.path()).unwrap().verify(None).unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("belong to no ledger entry"))
+    );
+}
+
+#[test]
+fn altered_and_missing_documents_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let sha = store.evidence().unwrap()[0].document.clone();
+    drop(store);
+    let path = documents::path_of(dir.path(), &sha);
+    let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+    assert!(permissions.readonly(), "stored documents are read-only");
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&path, permissions).unwrap();
+    std::fs::write(&path, b"consent form draft v2").unwrap();
+    let p = first_problem(dir.path());
+    assert!(p.message.contains("altered"), "{}", p.message);
+    std::fs::remove_file(&path).unwrap();
+    let p = first_problem(dir.path());
+    assert!(p.message.contains("missing"), "{}", p.message);
+}
+
+#[test]
+fn failed_command_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    let before = store.ledger().unwrap().len();
+    let err = store
+        .transact("alice", |tx| {
+            tx.insert_provider(&provider("Clinic C"))?;
+            tx.insert_provider(&provider("Hospital A"))?; // duplicate name: the command fails
+            tx.record("provider add", "two providers", json!({}))
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("already registered"), "{err}");
+    assert_eq!(store.ledger().unwrap().len(), before);
+    assert_eq!(store.providers().unwrap().len(), 2);
+    assert!(store.verify(None).unwrap().intact());
+}
+
+#[test]
+fn rows_without_an_entry_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    let err = store
+        .transact("alice", |tx| tx.insert_provider(&provider("Clinic C")))
+        .unwrap_err();
+    assert!(err.to_string().contains("without a ledger entry"));
+    assert_eq!(store.providers().unwrap().len(), 2);
+}
+
+#[test]
+fn lagging_head_anchor_is_a_note_not_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let entries = store.ledger().unwrap();
+    // As if the last command was killed between its commit and rewriting the anchor.
+    std::fs::write(
+        dir.path().join(HEAD_FILE),
+        format!("3 {}\n", entries[2].hash),
+    )
+    .unwrap();
+    let report = store.verify(None).unwrap();
+    assert!(report.intact(), "{:?}", report.problems);
+    assert!(report.notes.iter().any(|n| n.contains("interrupted")));
+}
+
+#[test]
+fn expected_head_must_be_in_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let second = store.ledger().unwrap()[1].hash.clone();
+    assert!(store.verify(Some(&second)).unwrap().intact());
+    assert!(!store.verify(Some(&"f".repeat(64))).unwrap().intact());
+}
+
+#[test]
+fn same_document_twice_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    store
+        .transact("bob", |tx| {
+            let doc = tx.put_document_bytes(b"consent form draft v1")?;
+            let id = tx.provider_id("Biobank B")?.unwrap();
+            tx.insert_evidence(
+                id,
+                "consent-form-draft",
+                &doc.sha256,
+                "copy.pdf",
+                Some("same file"),
+            )?;
+            tx.record("evidence add", "same document again", json!({}))
+        })
+        .unwrap();
+    let report = store.verify(None).unwrap();
+    assert!(report.intact(), "{:?}", report.problems);
+    assert_eq!(report.documents, 1);
+    assert_eq!(store.evidence().unwrap().len(), 2);
+}

@@ -1,0 +1,219 @@
+//! Checking the ledger, the rows it covers, the documents and the head anchor.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::ledger::{self, GENESIS_PREV_HASH};
+use crate::schema::COVERED_TABLES;
+use crate::{Store, StoreError, documents, read_head};
+
+/// One thing found wrong, attached to the ledger entry it concerns where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub seq: Option<i64>,
+    pub message: String,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub entries: usize,
+    pub documents: usize,
+    /// The last entry's sequence number and hash.
+    pub head: Option<(i64, String)>,
+    /// Problems, first bad entry first. Empty: intact.
+    pub problems: Vec<Problem>,
+    /// Things worth knowing that are not tampering (an orphan document from an interrupted command).
+    pub notes: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+impl Store {
+    /// Checks everything the ledger vouches for. `expected_head`: a hash recorded elsewhere (in a
+    /// report, say) that must be an entry of the chain.
+    pub fn verify(&self, expected_head: Option<&str>) -> Result<VerifyReport, StoreError> {
+        let conn = self.conn();
+        let mut problems = Vec::new();
+        let mut notes = Vec::new();
+        let problem = |seq: Option<i64>, message: String| Problem { seq, message };
+
+        let quick_check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if quick_check != "ok" {
+            problems.push(problem(None, format!("database damaged: {quick_check}")));
+        }
+
+        let entries = self.ledger()?;
+        let mut previous_hash = GENESIS_PREV_HASH.to_owned();
+        for (index, entry) in entries.iter().enumerate() {
+            let expected_seq = index as i64 + 1;
+            let seq = Some(entry.seq);
+            if entry.seq != expected_seq {
+                problems.push(problem(
+                    seq,
+                    format!("entry {} is out of sequence: expected entry {expected_seq} here (an entry was removed or inserted)", entry.seq),
+                ));
+            }
+            if entry.prev_hash != previous_hash {
+                problems.push(problem(
+                    seq,
+                    format!("entry {} does not follow the entry before it: its previous hash does not match (removed, inserted or reordered)", entry.seq),
+                ));
+            }
+            if entry.computed_hash() != entry.hash {
+                problems.push(problem(
+                    seq,
+                    format!(
+                        "entry {} was altered: its hash does not match its content",
+                        entry.seq
+                    ),
+                ));
+            }
+            let recorded = match serde_json::from_str::<Value>(&entry.detail) {
+                Ok(detail) => detail.get("rows").cloned().unwrap_or(Value::Null),
+                Err(_) => {
+                    problems.push(problem(
+                        seq,
+                        format!("entry {}: detail is not JSON", entry.seq),
+                    ));
+                    Value::Null
+                }
+            };
+            for (table, order_by) in COVERED_TABLES {
+                let (count, sha256) = ledger::rows_digest(conn, table, order_by, entry.seq)
+                    .map_err(|e| self.err(e))?;
+                let want_count = recorded
+                    .pointer(&format!("/{table}/count"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                let want_sha = recorded
+                    .pointer(&format!("/{table}/sha256"))
+                    .and_then(Value::as_str);
+                if count != want_count || (count > 0 && want_sha != Some(sha256.as_str())) {
+                    problems.push(problem(
+                        seq,
+                        format!(
+                            "entry {}: the `{table}` rows it created were altered, removed or added ({want_count} recorded, {count} found)",
+                            entry.seq
+                        ),
+                    ));
+                }
+            }
+            previous_hash = entry.hash.clone();
+        }
+
+        for (table, _) in COVERED_TABLES {
+            let strays: i64 = conn
+                .query_row(
+                    &format!("SELECT count(*) FROM {table} WHERE ledger_seq NOT IN (SELECT seq FROM ledger)"),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.err(e))?;
+            if strays > 0 {
+                problems.push(problem(None, format!("`{table}`: {strays} rows belong to no ledger entry (inserted outside kizon)")));
+            }
+        }
+
+        let mut registered = HashSet::new();
+        {
+            let mut statement = conn
+                .prepare("SELECT sha256, ledger_seq FROM documents ORDER BY ledger_seq, sha256")
+                .map_err(|e| self.err(e))?;
+            let rows: Vec<(String, i64)> = statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.err(e))?;
+            for (sha256, seq) in rows {
+                let path = documents::path_of(self.root(), &sha256);
+                if !path.is_file() {
+                    problems.push(problem(
+                        Some(seq),
+                        format!(
+                            "document {sha256} is missing from the store ({})",
+                            path.display()
+                        ),
+                    ));
+                } else if documents::hash_file(&path)? != sha256 {
+                    problems.push(problem(
+                        Some(seq),
+                        format!(
+                            "document {sha256} was altered: its content no longer matches its hash"
+                        ),
+                    ));
+                }
+                registered.insert(sha256);
+            }
+        }
+        for (name, path) in documents::list(self.root())? {
+            if !registered.contains(&name) {
+                notes.push(format!(
+                    "{}: stored but not referenced by any entry (left by an interrupted command; not part of the study)",
+                    path.display()
+                ));
+            }
+        }
+
+        let head = entries.last().map(|e| (e.seq, e.hash.clone()));
+        match (read_head(self.root())?, &head) {
+            (None, Some(_)) => problems.push(problem(
+                None,
+                format!(
+                    "{} is missing: the end of the ledger cannot be checked",
+                    crate::HEAD_FILE
+                ),
+            )),
+            (None, None) => {}
+            (Some((anchor_seq, anchor_hash)), _) => {
+                match entries.iter().find(|e| e.seq == anchor_seq) {
+                    None => problems.push(problem(
+                        Some(anchor_seq),
+                        format!(
+                            "the ledger was truncated: {} names entry {anchor_seq}, which is gone (the ledger ends at {})",
+                            crate::HEAD_FILE,
+                            head.as_ref().map_or(0, |h| h.0)
+                        ),
+                    )),
+                    Some(entry) if entry.hash != anchor_hash => problems.push(problem(
+                        Some(anchor_seq),
+                        format!("entry {anchor_seq} differs from the one {} recorded", crate::HEAD_FILE),
+                    )),
+                    Some(_) => {
+                        if head.as_ref().is_some_and(|h| h.0 > anchor_seq) {
+                            notes.push(format!(
+                                "{} names entry {anchor_seq}, the ledger ends at {}: a command was interrupted after its commit; the next command updates the anchor",
+                                crate::HEAD_FILE,
+                                head.as_ref().map_or(0, |h| h.0)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(expected) = expected_head {
+            if !entries.iter().any(|e| e.hash == expected) {
+                problems.push(problem(
+                    None,
+                    format!("no entry of the ledger has the hash {expected} given with --head"),
+                ));
+            }
+        }
+
+        problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
+        Ok(VerifyReport {
+            entries: entries.len(),
+            documents: registered.len(),
+            head,
+            problems,
+            notes,
+        })
+    }
+}
