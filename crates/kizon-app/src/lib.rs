@@ -1,1 +1,148 @@
-//! stub
+//! kizon's use cases: the one application layer that the CLI (and later the web server) call.
+//!
+//! A [`Study`] is a directory: `study.toml` (the protocol), the store (database, ledger,
+//! documents). Each state-changing use case is one store transaction that appends its ledger
+//! entry; the shells only parse arguments and render what comes back.
+//!
+//! - [`init`](mod@init): create a study directory, atomically.
+//! - [`plan`](mod@plan): the regulatory plan of the protocol in force.
+//! - [`providers`]: providers and their evidence documents (Q3, Q6, Q9).
+//! - [`locks`]: the protocol lock and amendments.
+//! - [`demo`]: a complete example study made from generated data.
+
+pub mod demo;
+mod error;
+pub mod init;
+pub mod locks;
+pub mod plan;
+pub mod providers;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kizon_protocol::Protocol;
+use kizon_store::{LedgerEntry, Store, VerifyReport};
+use sha2::{Digest, Sha256};
+
+pub use error::AppError;
+
+/// The protocol file in a study directory.
+pub const PROTOCOL_FILE: &str = "study.toml";
+
+/// An open study.
+pub struct Study {
+    root: PathBuf,
+    store: Store,
+}
+
+/// The protocol text as it is on disk, with its hash.
+pub struct ProtocolText {
+    pub text: String,
+    pub sha256: String,
+}
+
+impl Study {
+    /// Opens the study in `dir`.
+    pub fn open(dir: &Path) -> Result<Study, AppError> {
+        let protocol = dir.join(PROTOCOL_FILE);
+        if !protocol.is_file() || !dir.join(kizon_store::DB_FILE).is_file() {
+            return Err(AppError::NotAStudy(dir.to_owned()));
+        }
+        Ok(Study {
+            root: dir.to_owned(),
+            store: Store::open(dir)?,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn protocol_path(&self) -> PathBuf {
+        self.root.join(PROTOCOL_FILE)
+    }
+
+    /// study.toml as it is now.
+    pub fn protocol_text(&self) -> Result<ProtocolText, AppError> {
+        let path = self.protocol_path();
+        let bytes = fs::read(&path).map_err(error::io(&path))?;
+        let sha256 = sha256_hex(&bytes);
+        let text = String::from_utf8(bytes).map_err(|_| AppError::Refused {
+            what: format!("{}: not UTF-8 text", path.display()),
+            hint: "save study.toml as UTF-8".into(),
+        })?;
+        Ok(ProtocolText { text, sha256 })
+    }
+
+    /// Parses study.toml as it is now, locked or not.
+    pub fn draft_protocol(&self) -> Result<(Protocol, ProtocolText), AppError> {
+        let text = self.protocol_text()?;
+        let protocol = Protocol::parse(&text.text).map_err(|source| AppError::Protocol {
+            file: self.protocol_path(),
+            source,
+        })?;
+        Ok((protocol, text))
+    }
+
+    /// The protocol in force: study.toml, refused if it changed since the lock or last amendment.
+    pub fn protocol(&self) -> Result<(Protocol, ProtocolText), AppError> {
+        let (protocol, text) = self.draft_protocol()?;
+        if let Some(locked) = self.store.locked_hash(locks::PROTOCOL)? {
+            if locked != text.sha256 {
+                return Err(AppError::ProtocolChanged {
+                    file: self.protocol_path(),
+                    locked,
+                    now: text.sha256,
+                });
+            }
+        }
+        Ok((protocol, text))
+    }
+
+    /// The audit ledger, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<LedgerEntry>, AppError> {
+        Ok(self.store.ledger()?)
+    }
+
+    /// Checks the ledger, the rows and documents it covers, and the head anchor.
+    pub fn verify(&self, expected_head: Option<&str>) -> Result<VerifyReport, AppError> {
+        Ok(self.store.verify(expected_head)?)
+    }
+}
+
+/// SHA-256 of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    kizon_store::ledger::hex(&Sha256::digest(bytes))
+}
+
+/// Who acts when neither `--actor` nor `KIZON_ACTOR` says: the operating-system user.
+pub fn os_user() -> String {
+    for var in ["USER", "LOGNAME", "USERNAME"] {
+        if let Ok(name) = std::env::var(var) {
+            if !name.trim().is_empty() {
+                return name;
+            }
+        }
+    }
+    // No login variables (a service or a container): the owner of this process, by uid.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = fs::metadata("/proc/self") {
+            let uid = meta.uid();
+            if let Ok(passwd) = fs::read_to_string("/etc/passwd") {
+                if let Some(name) = passwd.lines().find_map(|line| {
+                    let fields: Vec<&str> = line.split(':').collect();
+                    (fields.get(2) == Some(&uid.to_string().as_str())).then(|| fields[0].to_owned())
+                }) {
+                    return name;
+                }
+            }
+            return format!("uid-{uid}");
+        }
+    }
+    "unknown".into()
+}
+
+#[cfg(test)]
+mod tests;

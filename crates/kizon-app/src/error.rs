@@ -1,0 +1,88 @@
+//! The application's errors: one line saying what and where, and a hint.
+
+use std::path::PathBuf;
+
+use kizon_protocol::ProtocolError;
+use kizon_rules::PlanError;
+use kizon_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{}: {source}", file.display())]
+    Protocol {
+        file: PathBuf,
+        source: ProtocolError,
+    },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{}: not a kizon study (no study.toml and kizon.sqlite)", .0.display())]
+    NotAStudy(PathBuf),
+    #[error("{}: already a kizon study", .0.display())]
+    AlreadyAStudy(PathBuf),
+    #[error("{}: changed since the protocol was locked (locked sha256 {locked}, now {now})", file.display())]
+    ProtocolChanged {
+        file: PathBuf,
+        locked: String,
+        now: String,
+    },
+    #[error("the protocol is already locked (ledger entry {seq}, sha256 {sha256})")]
+    AlreadyLocked { seq: i64, sha256: String },
+    #[error("the protocol is not locked yet: there is nothing to amend")]
+    NotLocked,
+    #[error("{}: unchanged since the protocol was locked or last amended (sha256 {sha256})", file.display())]
+    Unchanged { file: PathBuf, sha256: String },
+    #[error("unknown provider `{name}`")]
+    UnknownProvider { name: String, known: Vec<String> },
+    #[error("{what}: `{value}` is not one of {choices}")]
+    InvalidValue {
+        what: String,
+        value: String,
+        choices: String,
+    },
+    #[error("{0}")]
+    Plan(#[from] PlanError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{what}")]
+    Refused { what: String, hint: String },
+}
+
+impl AppError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            AppError::Protocol { source, .. } => source.hint(),
+            AppError::Store(StoreError::Tampered(_)) => {
+                "run `kizon audit verify` to see everything that does not match".into()
+            }
+            AppError::Store(StoreError::Conflict(_)) => "choose another name, or list what exists".into(),
+            AppError::Store(StoreError::NotAStudy(_)) | AppError::NotAStudy(_) => {
+                "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
+            }
+            AppError::Store(_) => "check the study directory's files and permissions".into(),
+            AppError::AlreadyAStudy(_) => "choose another directory, or work in this study with `--study DIR`".into(),
+            AppError::ProtocolChanged { .. } => {
+                "record the change with `kizon amend --reason \"...\"`, or restore study.toml; `kizon plan --draft` previews the edited protocol".into()
+            }
+            AppError::AlreadyLocked { .. } => "change the protocol with `kizon amend --reason \"...\"`".into(),
+            AppError::NotLocked => "edit study.toml freely until `kizon lock protocol`".into(),
+            AppError::Unchanged { .. } => "edit study.toml first, then amend".into(),
+            AppError::UnknownProvider { known, .. } if known.is_empty() => {
+                "register it first with `kizon provider add NAME --kind ... --consent ...`".into()
+            }
+            AppError::UnknownProvider { known, .. } => format!("registered providers: {}", known.join(", ")),
+            AppError::InvalidValue { choices, .. } => format!("use one of {choices}"),
+            AppError::Plan(_) => "give a date on or after 2022-12-08 (`planned_on` in study.toml or `--as-of`)".into(),
+            AppError::Io { .. } => "check that the path exists and is readable".into(),
+            AppError::Refused { hint, .. } => hint.clone(),
+        }
+    }
+}
+
+pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> AppError {
+    let path = path.into();
+    move |source| AppError::Io { path, source }
+}

@@ -1,0 +1,96 @@
+//! Creating a study directory.
+//!
+//! The database is built under a temporary name and renamed to `kizon.sqlite` last: a study
+//! exists exactly when that file does, so a killed `init` leaves no half-made study, and running
+//! it again completes the job (keeping a study.toml the user already wrote).
+
+use std::fs;
+use std::path::Path;
+
+use kizon_store::{DB_FILE, Store};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::io;
+use crate::{AppError, PROTOCOL_FILE, sha256_hex};
+
+/// What `init` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Initialized {
+    pub dir: String,
+    /// False when an existing study.toml was kept.
+    pub wrote_template: bool,
+    pub protocol_sha256: String,
+    pub ledger_head: String,
+}
+
+/// Creates a study in `dir` (created if needed); `created_by` names the command in the ledger.
+pub fn init(dir: &Path, actor: &str, created_by: &str) -> Result<Initialized, AppError> {
+    if dir.join(DB_FILE).exists() {
+        return Err(AppError::AlreadyAStudy(dir.to_owned()));
+    }
+    fs::create_dir_all(dir).map_err(io(dir))?;
+
+    let protocol_path = dir.join(PROTOCOL_FILE);
+    let wrote_template = !protocol_path.exists();
+    if wrote_template {
+        let tmp = dir.join(format!("{PROTOCOL_FILE}.tmp"));
+        fs::write(&tmp, kizon_protocol::TEMPLATE).map_err(io(&tmp))?;
+        fs::rename(&tmp, &protocol_path).map_err(io(&protocol_path))?;
+    }
+    let protocol = fs::read(&protocol_path).map_err(io(&protocol_path))?;
+
+    // Build the database in a staging directory beside the study, then move it into place.
+    let staging = dir.join(".kizon-init");
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    }
+    fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let head = {
+        let mut store = Store::create(&staging)?;
+        let entry = store.transact(actor, |tx| {
+            tx.record(
+                created_by,
+                "study created",
+                json!({
+                    "kizon_version": env!("CARGO_PKG_VERSION"),
+                    "protocol_sha256": sha256_hex(&protocol),
+                }),
+            )
+        })?;
+        entry.hash
+    };
+    for name in [
+        kizon_store::HEAD_FILE,
+        kizon_store::documents::DOCUMENTS_DIR,
+    ] {
+        let target = dir.join(name);
+        if target.exists() {
+            let removed = if target.is_dir() {
+                fs::remove_dir_all(&target)
+            } else {
+                fs::remove_file(&target)
+            };
+            removed.map_err(io(&target))?;
+        }
+        fs::rename(staging.join(name), &target).map_err(io(&target))?;
+    }
+    // A clean close removes the WAL; should one remain, it must travel with the database.
+    for suffix in ["-wal", "-shm"] {
+        let side = staging.join(format!("{DB_FILE}{suffix}"));
+        if side.exists() {
+            let target = dir.join(format!("{DB_FILE}{suffix}"));
+            fs::rename(&side, &target).map_err(io(&target))?;
+        }
+    }
+    // The commit point: the database appears under its name.
+    fs::rename(staging.join(DB_FILE), dir.join(DB_FILE)).map_err(io(dir.join(DB_FILE)))?;
+    fs::remove_dir_all(&staging).map_err(io(&staging))?;
+
+    Ok(Initialized {
+        dir: dir.display().to_string(),
+        wrote_template,
+        protocol_sha256: sha256_hex(&protocol),
+        ledger_head: head,
+    })
+}

@@ -1,0 +1,202 @@
+//! The protocol lock and its amendments.
+//!
+//! Locking stores study.toml in the document store and records its hash; from then on the
+//! commands that depend on the protocol refuse a study.toml with another hash until an amendment
+//! (old hash, new hash, reason, actor) is recorded. Every locked or amended text stays in the
+//! document store, so each version of the protocol can be shown to PMDA.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::plan::PlanOptions;
+use crate::{AppError, Study};
+
+/// The lock kind of the protocol.
+pub const PROTOCOL: &str = "protocol";
+
+/// What a lock or an amendment recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Locked {
+    pub sha256: String,
+    pub ledger_seq: i64,
+    pub ledger_hash: String,
+    pub test_type: &'static str,
+    pub application_category: Option<&'static str>,
+    pub rules_version: &'static str,
+    /// For an amendment: the hash it replaces.
+    pub previous_sha256: Option<String>,
+    /// For an amendment: decisions of the plan that the amendment changed.
+    pub plan_changes: Vec<String>,
+}
+
+impl Study {
+    /// Fixes the protocol: refused while it does not parse or no Q&A revision applies.
+    pub fn lock_protocol(&mut self, actor: &str) -> Result<Locked, AppError> {
+        if let Some(lock) = self.store.lock(PROTOCOL)? {
+            return Err(AppError::AlreadyLocked {
+                seq: lock.ledger_seq,
+                sha256: lock.sha256,
+            });
+        }
+        let view = self.plan(PlanOptions::default())?;
+        let text = self.protocol_text()?;
+        let plan = &view.plan;
+        let entry = self.store.transact(actor, |tx| {
+            if let Some(lock) = tx.lock(PROTOCOL)? {
+                return Err(kizon_store::StoreError::Conflict(format!(
+                    "the protocol was locked meanwhile (ledger entry {})",
+                    lock.ledger_seq
+                )));
+            }
+            let document = tx.put_document_bytes(text.text.as_bytes())?;
+            tx.insert_lock(PROTOCOL, &document.sha256, Some(&document.sha256))?;
+            tx.record(
+                "lock protocol",
+                &format!(
+                    "protocol locked: {} (test type {})",
+                    &document.sha256[..12],
+                    plan.test_type.as_str()
+                ),
+                json!({
+                    "protocol_sha256": document.sha256,
+                    "test_type": plan.test_type.as_str(),
+                    "application_category": plan.application_category,
+                    "protocol_consultation": plan.protocol_consultation,
+                    "rules_version": plan.rules_version.id,
+                    "as_of": plan.as_of.to_string(),
+                }),
+            )
+        })?;
+        Ok(Locked {
+            sha256: text.sha256,
+            ledger_seq: entry.seq,
+            ledger_hash: entry.hash,
+            test_type: plan.test_type.as_str(),
+            application_category: plan.application_category,
+            rules_version: plan.rules_version.id,
+            previous_sha256: None,
+            plan_changes: Vec::new(),
+        })
+    }
+
+    /// Records the edited study.toml as an amendment of the locked protocol.
+    pub fn amend(&mut self, actor: &str, reason: &str) -> Result<Locked, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::Refused {
+                what: "an amendment needs a reason".into(),
+                hint: "say why the protocol changes: kizon amend --reason \"...\"".into(),
+            });
+        }
+        let Some(previous) = self.store.locked_hash(PROTOCOL)? else {
+            return Err(AppError::NotLocked);
+        };
+        let text = self.protocol_text()?;
+        if text.sha256 == previous {
+            return Err(AppError::Unchanged {
+                file: self.protocol_path(),
+                sha256: previous,
+            });
+        }
+        let before = self.locked_plan(&previous)?;
+        let after = self
+            .plan(PlanOptions {
+                draft: true,
+                ..PlanOptions::default()
+            })?
+            .plan;
+        let plan_changes = plan_changes(before.as_ref(), &after);
+        let entry = self.store.transact(actor, |tx| {
+            let document = tx.put_document_bytes(text.text.as_bytes())?;
+            tx.insert_amendment(
+                PROTOCOL,
+                &previous,
+                &document.sha256,
+                reason,
+                Some(&document.sha256),
+            )?;
+            tx.record(
+                "amend",
+                &format!(
+                    "protocol amended: {} → {}",
+                    &previous[..12],
+                    &document.sha256[..12]
+                ),
+                json!({
+                    "old_sha256": previous,
+                    "new_sha256": document.sha256,
+                    "reason": reason,
+                    "test_type": after.test_type.as_str(),
+                    "application_category": after.application_category,
+                    "rules_version": after.rules_version.id,
+                    "plan_changes": plan_changes,
+                }),
+            )
+        })?;
+        Ok(Locked {
+            sha256: text.sha256,
+            ledger_seq: entry.seq,
+            ledger_hash: entry.hash,
+            test_type: after.test_type.as_str(),
+            application_category: after.application_category,
+            rules_version: after.rules_version.id,
+            previous_sha256: Some(previous),
+            plan_changes,
+        })
+    }
+
+    /// The plan of the protocol text stored under `sha256`, if that text is in the store.
+    fn locked_plan(&self, sha256: &str) -> Result<Option<kizon_rules::Plan>, AppError> {
+        let path = kizon_store::documents::path_of(self.root(), sha256);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        let Ok(protocol) = kizon_protocol::Protocol::parse(&text) else {
+            return Ok(None);
+        };
+        let as_of = protocol
+            .study
+            .planned_on
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+        Ok(kizon_rules::plan(&protocol, &self.provider_facts()?, as_of).ok())
+    }
+}
+
+/// The regulatory decisions that differ between two plans, as `key: before → after`.
+fn plan_changes(before: Option<&kizon_rules::Plan>, after: &kizon_rules::Plan) -> Vec<String> {
+    let Some(before) = before else {
+        return Vec::new();
+    };
+    let mut changes = Vec::new();
+    let mut compare = |key: &str, old: String, new: String| {
+        if old != new {
+            changes.push(format!("{key}: {old} → {new}"));
+        }
+    };
+    compare(
+        "test_type",
+        before.test_type.as_str().into(),
+        after.test_type.as_str().into(),
+    );
+    compare(
+        "application_category",
+        before.application_category.unwrap_or("-").into(),
+        after.application_category.unwrap_or("-").into(),
+    );
+    compare(
+        "protocol_consultation",
+        before.protocol_consultation.into(),
+        after.protocol_consultation.into(),
+    );
+    compare(
+        "case_list_required",
+        before.case_list_required.to_string(),
+        after.case_list_required.to_string(),
+    );
+    compare(
+        "rules_version",
+        before.rules_version.id.into(),
+        after.rules_version.id.into(),
+    );
+    changes
+}

@@ -1,0 +1,136 @@
+//! Data providers (Q3) and the evidence documents that explain their consent (Q6, Q9).
+
+use std::path::Path;
+
+use kizon_rules::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
+use kizon_store::{Evidence, NewProvider, Provider};
+use serde_json::json;
+
+use crate::{AppError, Study};
+
+/// A provider to register, as the user gives it.
+#[derive(Debug, Clone)]
+pub struct ProviderInput {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub consent_model: ConsentModel,
+    pub legal_basis: String,
+    pub regulator_access: RegulatorAccess,
+}
+
+impl Study {
+    pub fn add_provider(
+        &mut self,
+        actor: &str,
+        input: &ProviderInput,
+    ) -> Result<Provider, AppError> {
+        let name = input.name.trim();
+        if name.is_empty() {
+            return Err(AppError::Refused {
+                what: "the provider name is empty".into(),
+                hint: "name the hospital, biobank or database, e.g. `kizon provider add \"Hospital A\" ...`".into(),
+            });
+        }
+        if input.legal_basis.trim().is_empty() {
+            return Err(AppError::Refused {
+                what: format!("provider `{name}`: no legal basis for providing the data"),
+                hint: "say on what basis the data is provided (Q3, Q6), e.g. --legal-basis \"倫理指針に基づくオプトアウト\"".into(),
+            });
+        }
+        let new = NewProvider {
+            name: name.to_owned(),
+            kind: input.kind.as_str().into(),
+            consent_model: input.consent_model.as_str().into(),
+            legal_basis: input.legal_basis.trim().to_owned(),
+            regulator_access: input.regulator_access.as_str().into(),
+        };
+        self.store.transact(actor, |tx| {
+            tx.insert_provider(&new)?;
+            tx.record(
+                "provider add",
+                &format!(
+                    "provider `{}` added ({}, {})",
+                    new.name, new.kind, new.consent_model
+                ),
+                json!({ "provider": &new }),
+            )
+        })?;
+        Ok(self
+            .store
+            .providers()?
+            .into_iter()
+            .find(|p| p.name == new.name)
+            .expect("provider just added"))
+    }
+
+    pub fn providers(&self) -> Result<Vec<Provider>, AppError> {
+        Ok(self.store.providers()?)
+    }
+
+    /// Stores `file` by its hash and registers it as `kind` evidence of `provider`.
+    pub fn add_evidence(
+        &mut self,
+        actor: &str,
+        provider: &str,
+        kind: EvidenceKind,
+        file: &Path,
+        note: Option<&str>,
+    ) -> Result<Evidence, AppError> {
+        if !file.is_file() {
+            return Err(AppError::Io {
+                path: file.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let known: Vec<String> = self
+            .store
+            .providers()?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        if !known.iter().any(|k| k == provider) {
+            return Err(AppError::UnknownProvider {
+                name: provider.to_owned(),
+                known,
+            });
+        }
+        let file_name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.display().to_string());
+        let id = self.store.transact(actor, |tx| {
+            let provider_id = tx.provider_id(provider)?.expect("checked above");
+            let document = tx.put_document_file(file)?;
+            let id = tx.insert_evidence(
+                provider_id,
+                kind.as_str(),
+                &document.sha256,
+                &file_name,
+                note,
+            )?;
+            tx.record(
+                "evidence add",
+                &format!("{} for `{provider}`: {file_name}", kind.as_str()),
+                json!({
+                    "provider": provider,
+                    "kind": kind.as_str(),
+                    "file_name": file_name,
+                    "sha256": document.sha256,
+                    "size": document.size,
+                    "note": note,
+                }),
+            )?;
+            Ok(id)
+        })?;
+        Ok(self
+            .store
+            .evidence()?
+            .into_iter()
+            .find(|e| e.id == id)
+            .expect("evidence just added"))
+    }
+
+    pub fn evidence(&self) -> Result<Vec<Evidence>, AppError> {
+        Ok(self.store.evidence()?)
+    }
+}
