@@ -8,7 +8,7 @@ use kizon_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("{}: {source}", file.display())]
+    #[error("{}:{source}", file.display())]
     Protocol {
         file: PathBuf,
         source: ProtocolError,

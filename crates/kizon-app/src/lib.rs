@@ -21,10 +21,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use kizon_protocol::Protocol;
-use kizon_store::{LedgerEntry, Store, VerifyReport};
+use kizon_store::Store;
 use sha2::{Digest, Sha256};
 
 pub use error::AppError;
+pub use kizon_store::{Evidence, LedgerEntry, Problem, Provider, VerifyReport};
 
 /// The protocol file in a study directory.
 pub const PROTOCOL_FILE: &str = "study.toml";
@@ -58,8 +59,10 @@ impl Study {
         &self.root
     }
 
+    /// study.toml's path (relative paths shown without a leading `./`).
     pub fn protocol_path(&self) -> PathBuf {
-        self.root.join(PROTOCOL_FILE)
+        let path = self.root.join(PROTOCOL_FILE);
+        path.strip_prefix(".").map(Path::to_owned).unwrap_or(path)
     }
 
     /// study.toml as it is now.

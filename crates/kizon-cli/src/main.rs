@@ -1,1 +1,220 @@
-fn main() {}
+//! `kizon`: the command-line shell over kizon-app. It parses arguments, calls one use case and
+//! renders the result; errors are printed once, here, as `error: …` and `hint: …`.
+
+mod cli;
+mod render;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use kizon_app::plan::PlanOptions;
+use kizon_app::providers::ProviderInput;
+use kizon_app::{AppError, Study, demo, init};
+use serde::Serialize;
+
+use cli::{AuditCommand, Cli, Command, EvidenceCommand, LockCommand, ProviderCommand};
+
+/// A failure as the user sees it: what and where, and what to do.
+struct Failure {
+    what: String,
+    hint: String,
+}
+
+impl From<AppError> for Failure {
+    fn from(error: AppError) -> Failure {
+        Failure {
+            hint: error.hint(),
+            what: error.to_string(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.what);
+            eprintln!("hint: {}", failure.hint);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let actor = cli
+        .actor
+        .clone()
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(kizon_app::os_user);
+    let study_dir = cli.study.clone().unwrap_or_else(|| PathBuf::from("."));
+    let open = || Study::open(&study_dir).map_err(Failure::from);
+    match cli.command {
+        Command::Init(args) => {
+            if args.print_template {
+                print!("{}", kizon_protocol::TEMPLATE);
+                return Ok(());
+            }
+            let dir = args
+                .dir
+                .expect("clap requires DIR without --print-template");
+            let done = init::init(&dir, &actor, "init")?;
+            println!(
+                "created study in {} / 試験ディレクトリを作成しました",
+                dir.display()
+            );
+            if done.wrote_template {
+                println!(
+                    "  study.toml       the protocol: edit it, then `kizon plan` / 計画書を編集してください"
+                );
+            } else {
+                println!(
+                    "  study.toml       kept as it was (sha256 {})",
+                    done.protocol_sha256
+                );
+            }
+            println!(
+                "  kizon.sqlite     database and audit ledger (head {})",
+                &done.ledger_head[..12]
+            );
+            println!("  documents/       content-addressed document store");
+            println!("next: cd {} && kizon plan", dir.display());
+        }
+        Command::Plan(args) => {
+            let study = open()?;
+            let view = study.plan(PlanOptions {
+                as_of: args.as_of,
+                draft: args.draft,
+            })?;
+            if args.json {
+                print_json(&view)?;
+            } else {
+                print!("{}", render::plan(&view, args.lang));
+            }
+        }
+        Command::Provider(ProviderCommand::Add(args)) => {
+            let mut study = open()?;
+            let provider = study.add_provider(
+                &actor,
+                &ProviderInput {
+                    name: args.name,
+                    kind: args.kind,
+                    consent_model: args.consent,
+                    legal_basis: args.legal_basis,
+                    regulator_access: args.regulator_access,
+                },
+            )?;
+            println!(
+                "provider added / データ提供元を登録しました: {} ({}, {})",
+                provider.name, provider.kind, provider.consent_model
+            );
+        }
+        Command::Provider(ProviderCommand::List(flag)) => {
+            let providers = open()?.providers()?;
+            if flag.json {
+                print_json(&providers)?
+            } else {
+                print!("{}", render::providers(&providers))
+            }
+        }
+        Command::Evidence(EvidenceCommand::Add(args)) => {
+            let mut study = open()?;
+            let evidence = study.add_evidence(
+                &actor,
+                &args.provider,
+                args.kind,
+                &args.file,
+                args.note.as_deref(),
+            )?;
+            println!(
+                "evidence stored / 根拠資料を保存しました: {} for {} ({} bytes, sha256 {})",
+                evidence.kind, evidence.provider, evidence.size, evidence.document
+            );
+        }
+        Command::Evidence(EvidenceCommand::List(flag)) => {
+            let evidence = open()?.evidence()?;
+            if flag.json {
+                print_json(&evidence)?
+            } else {
+                print!("{}", render::evidence(&evidence))
+            }
+        }
+        Command::Lock(LockCommand::Protocol) => {
+            let locked = open()?.lock_protocol(&actor)?;
+            println!(
+                "protocol locked / 計画書を固定しました: sha256 {} (ledger entry {}, test type {}, rules {})",
+                locked.sha256, locked.ledger_seq, locked.test_type, locked.rules_version
+            );
+        }
+        Command::Amend(args) => {
+            let amended = open()?.amend(&actor, &args.reason)?;
+            println!(
+                "protocol amended / 計画書を改訂しました: {} → {} (ledger entry {})",
+                amended.previous_sha256.as_deref().unwrap_or("-"),
+                amended.sha256,
+                amended.ledger_seq
+            );
+            for change in &amended.plan_changes {
+                println!("  regulatory plan changed / 規制上の取扱いが変わりました: {change}");
+            }
+        }
+        Command::Audit(AuditCommand::Log(flag)) => {
+            let entries = open()?.audit_log()?;
+            if flag.json {
+                print_json(&entries)?
+            } else {
+                print!("{}", render::ledger(&entries))
+            }
+        }
+        Command::Audit(AuditCommand::Verify(args)) => {
+            let report = open()?.verify(args.head.as_deref())?;
+            if args.json {
+                print_json(&report)?
+            } else {
+                print!("{}", render::verify(&report))
+            }
+            if let Some(first) = report.problems.first() {
+                return Err(Failure {
+                    what: match first.seq {
+                        Some(seq) => format!("audit ledger check failed at entry {seq}: {}", first.message),
+                        None => format!("audit ledger check failed: {}", first.message),
+                    },
+                    hint: "the study was altered outside kizon: restore it from a backup, and compare `kizon audit log` with the head hash in your reports".into(),
+                });
+            }
+        }
+        Command::Demo(args) => {
+            let outcome = demo::demo(&args.dir, &actor, args.force)?;
+            if args.json {
+                print_json(&outcome)?;
+            } else {
+                println!("kizon demo: an example performance evaluation test / 性能評価試験のデモ");
+                for (i, step) in outcome.steps.iter().enumerate() {
+                    println!("  {}. {step}", i + 1);
+                }
+                println!();
+                print!("{}", render::plan(&outcome.plan, cli::Lang::Both));
+                println!();
+                println!("study: {} / 試験ディレクトリ", outcome.dir.display());
+                println!(
+                    "next: kizon --study {} plan | audit log | audit verify",
+                    outcome.dir.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Failure {
+        what: format!("could not write JSON: {e}"),
+        hint: "report this as a bug".into(),
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`kizon plan --json | head`) is not an error worth a message.
+    let _ = writeln!(stdout, "{text}");
+    Ok(())
+}

@@ -272,13 +272,21 @@ fn application_category(
             category
         ),
         format!(
-            "A {} device with a test of type {} is applied for in the category 「{}」.",
-            novelty.as_str(),
+            "{} device with a test of type {} is applied for in the category 「{}」.",
+            novelty_en(novelty),
             test_type.as_str(),
             category
         ),
     ));
     Some(category)
+}
+
+fn novelty_en(novelty: &Novelty) -> &'static str {
+    match novelty {
+        Novelty::New => "A new",
+        Novelty::Improved => "An improved",
+        Novelty::Other(_) => "A",
+    }
 }
 
 fn novelty_ja(novelty: &Novelty) -> &'static str {

@@ -44,7 +44,7 @@ pub const QA_2022_12_08: RulesVersion = RulesVersion {
     protocol_consultation_2_2: None,
     case_list_waived_for_2_2: false,
     regulator_access_basis_ja: "規制当局が行う信頼性調査は法令に基づき実施するものであり、個人情報保護法における「法令に基づく場合」の例外事例に該当する",
-    regulator_access_basis_en: "the reliability investigation is conducted under law, so it falls under the APPI exception for cases \"based on laws and regulations\"",
+    regulator_access_basis_en: "the reliability investigation is conducted under law, an APPI exception for cases based on laws and regulations",
 };
 
 pub const QA_2025_03_17: RulesVersion = RulesVersion {
@@ -56,7 +56,7 @@ pub const QA_2025_03_17: RulesVersion = RulesVersion {
     protocol_consultation_2_2: Some("医療機器プロトコル相談 性能（既存の診療情報を用いる試験）"),
     case_list_waived_for_2_2: true,
     regulator_access_basis_ja: "個人情報保護法第27条第１項第４号（国の機関等が法令の定める事務を遂行することに対して協力する必要がある場合）が適用される",
-    regulator_access_basis_en: "APPI Article 27(1)(iv) applies (cooperation with a national agency performing duties prescribed by law)",
+    regulator_access_basis_en: "under APPI Article 27(1)(iv), cooperation with a national agency performing duties prescribed by law",
 };
 
 /// Every revision, oldest first.

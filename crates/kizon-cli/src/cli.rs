@@ -1,0 +1,243 @@
+//! The command line: arguments, help and examples. No logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "kizon (既存): performance evaluation tests of diagnostic devices on existing medical data, \
+from protocol to PMDA submission, under the MHLW Q&A (2022-12-08, revised 2025-03-17).
+既存の医用画像データ等を用いた診断用医療機器の性能評価試験を、計画から申請・信頼性調査まで支えます。";
+
+const EXAMPLES: &str = "\
+Examples / 使用例:
+  kizon demo                              build a complete example study in ./kizon-demo
+  kizon init my-study                     create a study with a commented study.toml
+  cd my-study && kizon plan               the regulatory plan in Japanese and English
+  kizon plan --json                       the same, for scripts
+  kizon provider add \"Hospital A\" --kind hospital --consent opt-out --legal-basis \"倫理指針\"
+  kizon evidence add \"Hospital A\" ethics-review approval.pdf
+  kizon lock protocol                     fix the protocol before any result is seen
+  kizon amend --reason \"added an exclusion criterion\"
+  kizon audit verify                      check that nothing was altered
+
+Every command works on the study in the current directory, or the one given with --study DIR.
+Exit status: 0 success, 1 error (one line naming what and where, then a hint), 2 bad usage.";
+
+#[derive(Parser, Debug)]
+#[command(name = "kizon", version, about = ABOUT, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    /// The study directory (default: the current directory) / 試験ディレクトリ
+    #[arg(long, global = true, value_name = "DIR", env = "KIZON_STUDY")]
+    pub study: Option<PathBuf>,
+    /// Who acts, as recorded in the audit ledger (default: KIZON_ACTOR, else the OS user) / 操作者
+    #[arg(long, global = true, value_name = "NAME", env = "KIZON_ACTOR")]
+    pub actor: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a study directory: study.toml, database, document store / 試験ディレクトリを作成
+    #[command(
+        after_help = "Examples:\n  kizon init my-study\n  kizon init --print-template > study.toml"
+    )]
+    Init(InitArgs),
+    /// Show the regulatory plan: test type, application category, consultations, evidence, flags / 規制上の取扱い
+    #[command(
+        after_help = "Examples:\n  kizon plan\n  kizon plan --lang ja\n  kizon plan --json\n  kizon plan --as-of 2024-06-01     the answer under the Q&A of 2022-12-08\n  kizon plan --draft                preview an edited protocol before `kizon amend`"
+    )]
+    Plan(PlanArgs),
+    /// Register and list data providers (Q3) / データ提供元
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Add and list evidence documents that explain consent (Q6, Q9) / 根拠資料
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Lock the protocol before any result is seen / 計画書の固定
+    #[command(subcommand)]
+    Lock(LockCommand),
+    /// Record a change to the locked protocol, with its reason / 計画書の改訂
+    #[command(
+        after_help = "Example:\n  kizon amend --reason \"exclusion criterion for motion artefacts added\""
+    )]
+    Amend(AmendArgs),
+    /// Show or verify the tamper-evident audit ledger / 監査証跡
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Build a complete example study from generated data / デモ用の試験を作成
+    #[command(after_help = "Examples:\n  kizon demo\n  kizon demo /tmp/demo --force")]
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Directory to create (or an existing one without a study)
+    #[arg(value_name = "DIR", required_unless_present = "print_template")]
+    pub dir: Option<PathBuf>,
+    /// Print the commented study.toml template and exit
+    #[arg(long)]
+    pub print_template: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Apply the Q&A revision in force on this date (YYYY-MM-DD) instead of `planned_on`
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<time::Date>,
+    /// Use study.toml as edited, even if it differs from the locked protocol
+    #[arg(long)]
+    pub draft: bool,
+    /// Language of the text output
+    #[arg(long, value_enum, default_value_t = Lang::Both)]
+    pub lang: Lang,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Ja,
+    En,
+    Both,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProviderCommand {
+    /// Register a provider
+    #[command(
+        after_help = "Examples:\n  kizon provider add \"Hospital A\" --kind hospital --consent opt-out --legal-basis \"倫理指針に基づくオプトアウト\"\n  kizon provider add \"Biobank B\" --kind private-biobank --consent broad-consent --legal-basis \"包括同意\" --regulator-access yes"
+    )]
+    Add(ProviderAddArgs),
+    /// List providers
+    List(JsonFlag),
+}
+
+#[derive(Args, Debug)]
+pub struct ProviderAddArgs {
+    /// Name of the hospital, biobank or database
+    pub name: String,
+    /// hospital | public-biobank | private-biobank | database
+    #[arg(long, value_parser = parse_vocabulary::<kizon_rules::ProviderKind>)]
+    pub kind: kizon_rules::ProviderKind,
+    /// informed-consent | broad-consent | opt-out | not-required
+    #[arg(long, value_parser = parse_vocabulary::<kizon_rules::ConsentModel>)]
+    pub consent: kizon_rules::ConsentModel,
+    /// The legal basis on which the data is provided (Q3, Q6)
+    #[arg(long, value_name = "TEXT")]
+    pub legal_basis: String,
+    /// Do the consent documents mention that regulators may read source records (Q8)? yes | no | unknown
+    #[arg(long, default_value = "unknown", value_parser = parse_vocabulary::<kizon_rules::RegulatorAccess>)]
+    pub regulator_access: kizon_rules::RegulatorAccess,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCommand {
+    /// Store a document by its SHA-256 and register it for a provider
+    #[command(
+        after_help = "Kinds (Q9): protocol, consent-form-draft, blank-consent-form, ethics-review, contract, opt-out-notice, other\n\nExample:\n  kizon evidence add \"Hospital A\" ethics-review approval-2026-041.pdf --note \"IRB approval\""
+    )]
+    Add(EvidenceAddArgs),
+    /// List evidence documents
+    List(JsonFlag),
+}
+
+#[derive(Args, Debug)]
+pub struct EvidenceAddArgs {
+    /// The provider's registered name
+    pub provider: String,
+    /// protocol | consent-form-draft | blank-consent-form | ethics-review | contract | opt-out-notice | other
+    #[arg(value_parser = parse_vocabulary::<kizon_rules::EvidenceKind>)]
+    pub kind: kizon_rules::EvidenceKind,
+    /// The document to store
+    pub file: PathBuf,
+    /// A note kept with it
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LockCommand {
+    /// Fix study.toml: later changes need `kizon amend`
+    Protocol,
+}
+
+#[derive(Args, Debug)]
+pub struct AmendArgs {
+    /// Why the protocol changes
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Show the ledger
+    Log(JsonFlag),
+    /// Check the chain, the rows and documents it covers, and the head anchor; exit 1 on any problem
+    #[command(
+        after_help = "Examples:\n  kizon audit verify\n  kizon audit verify --head 3f2a…   also check a head hash recorded elsewhere (e.g. in a report)"
+    )]
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A ledger hash recorded elsewhere that must be part of the chain
+    #[arg(long, value_name = "SHA256")]
+    pub head: Option<String>,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to build it
+    #[arg(default_value = "kizon-demo")]
+    pub dir: PathBuf,
+    /// Replace a demo study already there (never anything else)
+    #[arg(long)]
+    pub force: bool,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct JsonFlag {
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_date(text: &str) -> Result<time::Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &format)
+        .map_err(|_| format!("`{text}` is not a date: write YYYY-MM-DD, e.g. 2025-03-17"))
+}
+
+/// Parses a word of the regulatory vocabulary, listing the choices when it is not one.
+trait Vocabulary: Sized {
+    fn parse_word(text: &str) -> Option<Self>;
+    fn choice_list() -> String;
+}
+
+macro_rules! vocabulary_arg {
+    ($($t:ty),*) => {$(
+        impl Vocabulary for $t {
+            fn parse_word(text: &str) -> Option<Self> { <$t>::parse(text) }
+            fn choice_list() -> String { <$t>::choices() }
+        }
+    )*};
+}
+vocabulary_arg!(
+    kizon_rules::ProviderKind,
+    kizon_rules::ConsentModel,
+    kizon_rules::EvidenceKind,
+    kizon_rules::RegulatorAccess
+);
+
+fn parse_vocabulary<T: Vocabulary>(text: &str) -> Result<T, String> {
+    T::parse_word(text).ok_or_else(|| format!("`{text}` is not one of {}", T::choice_list()))
+}
