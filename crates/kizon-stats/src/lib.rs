@@ -1,0 +1,1 @@
+//! Diagnostic-accuracy and agreement statistics (being written).
