@@ -1,0 +1,126 @@
+//! Recognises existing medical data by its content and extracts the metadata the checks need.
+//!
+//! [`inspect`] takes a file's bytes (the caller has read and hashed them) and returns an
+//! [`Inspection`]: the [`Kind`] recognised from the content — never from the file name — and its
+//! [`Metadata`]. Nothing here reads files or panics on bad input: a file that cannot be parsed is
+//! still inspected, with a `problem` that the checks turn into a finding.
+//!
+//! One module per format:
+//! - [`dicom`]: DICOM with or without the 128-byte preamble, with or without file meta, and
+//!   DICOM waveforms (dicom-rs for the parsing).
+//! - [`video`]: ISO-BMFF (MP4, QuickTime MOV, M4V, 3GP) box parsing; AVI and Matroska/WebM are
+//!   recognised by signature with no metadata.
+//! - [`table`]: CSV tables of specimen or analyser results.
+//! - [`signature`]: the EDF/BDF, WFDB and MFER signatures (their parsing lives in kizon-waveform).
+//!
+//! Identifying values (names, IDs) never enter [`Metadata`]: it records *which* identifying
+//! attributes carry a value, so that findings and logs can name them without repeating them
+//! (Q1). The one identifier kept, [`Inspection::patient_id`], is for grouping cases and is
+//! hashed by the caller before it is stored.
+
+pub mod dicom;
+mod metadata;
+pub mod signature;
+pub mod table;
+pub mod video;
+
+pub use metadata::{Metadata, MultiplexGroup};
+
+use serde::Serialize;
+
+/// What kind of data a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Dicom,
+    DicomWaveform,
+    Edf,
+    Wfdb,
+    Mfer,
+    Video,
+    Table,
+    Unknown,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Dicom => "dicom",
+            Kind::DicomWaveform => "dicom-waveform",
+            Kind::Edf => "edf",
+            Kind::Wfdb => "wfdb",
+            Kind::Mfer => "mfer",
+            Kind::Video => "video",
+            Kind::Table => "table",
+            Kind::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        [
+            Kind::Dicom,
+            Kind::DicomWaveform,
+            Kind::Edf,
+            Kind::Wfdb,
+            Kind::Mfer,
+            Kind::Video,
+            Kind::Table,
+            Kind::Unknown,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a file turned out to be.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inspection {
+    pub kind: Option<Kind>,
+    pub metadata: Metadata,
+    /// Why the content could not be fully read (truncated, malformed); `None` when it could.
+    pub problem: Option<String>,
+    /// The patient identifier as the file states it (DICOM PatientID), for grouping into cases.
+    /// Never stored as is.
+    pub patient_id: Option<String>,
+}
+
+impl Inspection {
+    pub fn kind(&self) -> Kind {
+        self.kind.unwrap_or(Kind::Unknown)
+    }
+
+    fn unknown(problem: impl Into<String>) -> Inspection {
+        Inspection {
+            kind: Some(Kind::Unknown),
+            problem: Some(problem.into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Recognises `bytes` and extracts its metadata. Dispatch is by content signature, in order of
+/// specificity; a file that matches none is [`Kind::Unknown`].
+pub fn inspect(bytes: &[u8]) -> Inspection {
+    if let Some(layout) = dicom::detect(bytes) {
+        return dicom::inspect(bytes, layout);
+    }
+    if let Some(kind) = signature::waveform_kind(bytes) {
+        return Inspection {
+            kind: Some(kind),
+            ..Default::default()
+        };
+    }
+    if let Some(inspection) = video::inspect(bytes) {
+        return inspection;
+    }
+    if let Some(inspection) = table::inspect(bytes) {
+        return inspection;
+    }
+    Inspection::unknown("not a recognised format (DICOM, EDF/BDF, WFDB header, MFER, MP4/MOV, CSV)")
+}

@@ -1,0 +1,141 @@
+//! The metadata of an item: one flat record, each field present where it applies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Metadata of any kind of item. JSON keys are fixed (`kizon items --json`); absent fields are
+/// omitted. Dates are `YYYY-MM-DD`, times `hh:mm:ss`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Metadata {
+    // DICOM identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sop_class_uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sop_instance_uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub study_instance_uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series_instance_uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_syntax: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modality: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_part: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+
+    // Dates and times as the item states them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub study_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub study_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquisition_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_date: Option<String>,
+    /// Waveform or video start / creation, `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ss`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+
+    // The patient, as far as the checks need.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_sex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_age_years: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_birth_date: Option<String>,
+
+    // Image geometry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
+    /// Row and column spacing in mm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pixel_spacing_mm: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice_thickness_mm: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photometric_interpretation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits_allocated: Option<u16>,
+
+    // Identifiability (Q1): which attributes carry a value, never the values.
+    /// `YES`, `NO`, or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burned_in_annotation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identifying_attributes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_tags: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub private_creators: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_identity_removed: Option<String>,
+
+    // Waveforms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampling_rate_hz: Option<f64>,
+    /// Samples per channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channel_labels: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub multiplex_groups: Vec<MultiplexGroup>,
+    /// The header as text (EDF fields, WFDB header), for the identifiability checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+
+    // Video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    /// Metadata tags of the container (title, comment, author, location…), by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+
+    // Tables.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub table_columns: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_rows: Option<u64>,
+
+    // Records split over several files (WFDB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// `header`, `signal` or `annotation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// One multiplex group of a DICOM waveform.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MultiplexGroup {
+    pub label: Option<String>,
+    pub channels: u32,
+    pub samples: u64,
+    pub sampling_rate_hz: f64,
+    pub bits_allocated: u16,
+    pub sample_interpretation: String,
+}
