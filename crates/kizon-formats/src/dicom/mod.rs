@@ -2,24 +2,21 @@
 //!
 //! Accepted layouts: the standard Part 10 file (128-byte preamble, `DICM`, file meta group),
 //! the same without the preamble, and a bare data set with no file meta (implicit or explicit VR
-//! little endian, explicit VR big endian), which older archives still hold. The header is read
-//! with dicom-rs up to, not into, the pixel data: ingest stays bounded by reading and hashing.
-
-use std::io::Cursor;
-
-use dicom_core::Tag;
-use dicom_core::header::Header;
-use dicom_dictionary_std::tags;
-use dicom_object::OpenFileOptions;
-use dicom_object::file::ReadPreamble;
-use dicom_object::mem::InMemDicomObject;
-use dicom_transfer_syntax_registry::entries;
+//! little endian, explicit VR big endian), which older archives still hold. Deflated data sets
+//! are inflated first. The header is read by [`walk`], which locates every value without
+//! copying it and checks every length: ingest stays bounded by reading and hashing, and a
+//! corrupt file is a `problem`, never a hang. Pixel decoding (dicom-rs) belongs to `check`.
 
 mod walk;
 
+use std::io::Read;
+
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+
 use crate::metadata::MultiplexGroup;
 use crate::{Inspection, Kind, Metadata};
-use walk::{EXPLICIT_LITTLE, Encoding};
+use walk::{EXPLICIT_BIG, EXPLICIT_LITTLE, Element, Encoding, IMPLICIT_LITTLE};
 
 /// How the DICOM content is laid out in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,16 +25,11 @@ pub enum Layout {
     Preamble,
     /// `DICM` at the start.
     NoPreamble,
-    /// A data set with no file meta group, in this transfer syntax.
-    NoMeta(BareSyntax),
+    /// A data set with no file meta group, in this encoding.
+    NoMeta(Encoding),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BareSyntax {
-    ImplicitLittle,
-    ExplicitLittle,
-    ExplicitBig,
-}
+const DEFLATED: &[&str] = &["1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"];
 
 /// Recognises DICOM content.
 pub fn detect(bytes: &[u8]) -> Option<Layout> {
@@ -48,119 +40,127 @@ pub fn detect(bytes: &[u8]) -> Option<Layout> {
         return Some(Layout::NoPreamble);
     }
     // A bare data set starts with a group 0x0008 element (Specific Character Set, Image Type,
-    // SOP Class UID…). Require a well-formed first element and a successful parse.
+    // SOP Class UID…); it is recognised when that first element is structurally sound.
     let head = bytes.get(0..8)?;
     let vr_like = |b: &[u8]| b.iter().all(u8::is_ascii_uppercase);
-    let syntax = if head[0..2] == [0x08, 0x00] {
+    let encoding = if head[0..2] == [0x08, 0x00] {
         if vr_like(&head[4..6]) {
-            BareSyntax::ExplicitLittle
+            EXPLICIT_LITTLE
         } else {
-            BareSyntax::ImplicitLittle
+            IMPLICIT_LITTLE
         }
     } else if head[0..2] == [0x00, 0x08] && vr_like(&head[4..6]) {
-        BareSyntax::ExplicitBig
+        EXPLICIT_BIG
     } else {
         return None;
     };
-    // Recognised when its first element is structurally sound; the parse comes later, on the
-    // sound prefix only.
-    let walked = walk::walk(bytes, 0, bare_encoding(syntax), false);
-    (walked.sound_until > 0).then_some(Layout::NoMeta(syntax))
-}
-
-fn bare_encoding(syntax: BareSyntax) -> Encoding {
-    match syntax {
-        BareSyntax::ImplicitLittle => Encoding {
-            explicit_vr: false,
-            big_endian: false,
-        },
-        BareSyntax::ExplicitLittle => EXPLICIT_LITTLE,
-        BareSyntax::ExplicitBig => Encoding {
-            explicit_vr: true,
-            big_endian: true,
-        },
-    }
-}
-
-fn read_bare(bytes: &[u8], syntax: BareSyntax) -> Result<InMemDicomObject, String> {
-    let ts = match syntax {
-        BareSyntax::ImplicitLittle => entries::IMPLICIT_VR_LITTLE_ENDIAN.erased(),
-        BareSyntax::ExplicitLittle => entries::EXPLICIT_VR_LITTLE_ENDIAN.erased(),
-        BareSyntax::ExplicitBig => entries::EXPLICIT_VR_BIG_ENDIAN.erased(),
-    };
-    InMemDicomObject::read_dataset_with_ts(Cursor::new(bytes), &ts).map_err(|e| e.to_string())
+    (walk::walk(bytes, 0, encoding, false).sound_until > 0).then_some(Layout::NoMeta(encoding))
 }
 
 /// Reads the header of a DICOM file recognised by [`detect`].
-///
-/// The element structure is walked first ([`walk`]); dicom-rs then reads only the sound prefix,
-/// so a corrupted length can neither exhaust memory nor hide a truncation.
 pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
-    let (parse_from, data_start, encoding, meta_syntax) = match layout {
+    let (meta, data_start, transfer_syntax) = match layout {
         Layout::Preamble | Layout::NoPreamble => {
-            let start = if layout == Layout::Preamble { 128 } else { 0 };
-            let meta = walk::walk(bytes, start + 4, EXPLICIT_LITTLE, true);
+            let start = if layout == Layout::Preamble { 128 } else { 0 } + 4;
+            let meta = walk::walk(bytes, start, EXPLICIT_LITTLE, true);
             if let Some(overrun) = meta.overrun {
                 return dicom_problem(format!("file meta group is corrupt: {overrun}"));
             }
-            let syntax = meta.transfer_syntax.unwrap_or_default();
-            (
-                start,
-                meta.sound_until,
-                Encoding::of_transfer_syntax(&syntax),
-                Some(syntax),
-            )
-        }
-        Layout::NoMeta(syntax) => (0, 0, Some(bare_encoding(syntax)), None),
-    };
-    // Deflated data sets cannot be walked before inflation: dicom-rs reads them whole.
-    let walked = encoding.map(|encoding| walk::walk(bytes, data_start, encoding, false));
-    // The header reader stops at the pixel data anyway; giving it only what precedes keeps it
-    // away from fragments it could misread.
-    let sound = walked.as_ref().map_or(bytes.len(), |w| {
-        w.pixel_data
-            .map_or(w.sound_until, |(at, _)| at.min(w.sound_until))
-    });
-    let sound_bytes = &bytes[parse_from..sound.max(parse_from)];
-
-    let read = match layout {
-        Layout::Preamble | Layout::NoPreamble => OpenFileOptions::new()
-            .read_preamble(ReadPreamble::Never)
-            .read_until(tags::PIXEL_DATA)
-            .from_reader(Cursor::new(sound_bytes))
-            .map(|file| {
-                let class = file
-                    .meta()
-                    .media_storage_sop_class_uid()
-                    .trim_end_matches('\0')
-                    .to_owned();
-                (file.into_inner(), Some(class))
-            })
-            .map_err(|e| e.to_string()),
-        Layout::NoMeta(syntax) => read_bare(sound_bytes, syntax).map(|object| (object, None)),
-    };
-    let transfer_syntax = match layout {
-        Layout::NoMeta(BareSyntax::ImplicitLittle) => Some("1.2.840.10008.1.2".to_owned()),
-        Layout::NoMeta(BareSyntax::ExplicitLittle) => Some("1.2.840.10008.1.2.1".to_owned()),
-        Layout::NoMeta(BareSyntax::ExplicitBig) => Some("1.2.840.10008.1.2.2".to_owned()),
-        _ => meta_syntax,
-    };
-    let mut inspection = match read {
-        Ok((object, class)) => from_object(&object, transfer_syntax, class),
-        Err(e) => return dicom_problem(format!("DICOM header could not be read: {e}")),
-    };
-    if let Some(walked) = walked {
-        if let Some(overrun) = walked.overrun {
-            inspection.problem = Some(format!("truncated or corrupt: {overrun}"));
-        } else if let (Some((_, Some(declared))), Some(needed)) =
-            (walked.pixel_data, native_pixel_bytes(&inspection.metadata))
-        {
-            if u64::from(declared) < needed {
-                inspection.problem = Some(format!(
-                    "the pixel data holds {declared} bytes but the image needs {needed}"
-                ));
+            let syntax = Values {
+                bytes,
+                encoding: EXPLICIT_LITTLE,
+                elements: &meta.elements,
+                latin1: false,
             }
+            .text((0x0002, 0x0010));
+            let Some(syntax) = syntax else {
+                return dicom_problem(
+                    "file meta group has no Transfer Syntax UID (0002,0010)".into(),
+                );
+            };
+            (meta.elements, meta.sound_until, syntax)
         }
+        Layout::NoMeta(encoding) => {
+            let syntax = match (encoding.explicit_vr, encoding.big_endian) {
+                (false, _) => "1.2.840.10008.1.2",
+                (true, false) => "1.2.840.10008.1.2.1",
+                (true, true) => "1.2.840.10008.1.2.2",
+            };
+            (Vec::new(), 0, syntax.to_owned())
+        }
+    };
+    let encoding = match transfer_syntax.as_str() {
+        "1.2.840.10008.1.2" => IMPLICIT_LITTLE,
+        "1.2.840.10008.1.2.2" => EXPLICIT_BIG,
+        _ => EXPLICIT_LITTLE,
+    };
+    // A deflated data set (PS3.5 A.5) is raw deflate after the meta group.
+    let inflated;
+    let (data, data_start) = if DEFLATED.contains(&transfer_syntax.as_str()) {
+        let mut out = Vec::new();
+        let limited = flate2::read::DeflateDecoder::new(&bytes[data_start..])
+            .take(1 << 30)
+            .read_to_end(&mut out);
+        if let Err(e) = limited {
+            return dicom_problem(format!("deflated data set could not be inflated: {e}"));
+        }
+        inflated = out;
+        (&inflated[..], 0)
+    } else {
+        (bytes, data_start)
+    };
+
+    let mut walked = walk::walk(data, data_start, encoding, false);
+    let mut encoding = encoding;
+    let mut mislabelled = false;
+    if walked.sound_until == data_start && encoding == EXPLICIT_LITTLE {
+        // Some writers label an implicit-VR data set as explicit; readers such as pydicom
+        // accept it, so kizon reads it too and says so.
+        let implicit = walk::walk(data, data_start, IMPLICIT_LITTLE, false);
+        if implicit.sound_until > data_start {
+            walked = implicit;
+            encoding = IMPLICIT_LITTLE;
+            mislabelled = true;
+        }
+    }
+    let latin1 = Values {
+        bytes: data,
+        encoding,
+        elements: &walked.elements,
+        latin1: false,
+    }
+    .text(key(tags::SPECIFIC_CHARACTER_SET))
+    .is_some_and(|cs| cs.split('\\').any(|c| c.trim() == "ISO_IR 100"));
+    let values = Values {
+        bytes: data,
+        encoding,
+        elements: &walked.elements,
+        latin1,
+    };
+    let meta_values = Values {
+        bytes,
+        encoding: EXPLICIT_LITTLE,
+        elements: &meta,
+        latin1: false,
+    };
+    let mut inspection = from_values(&values, &meta_values, transfer_syntax);
+    if let Some(overrun) = walked.overrun {
+        inspection.problem = Some(format!("truncated or corrupt: {overrun}"));
+    } else if mislabelled {
+        inspection.problem = Some(
+            "the data set is encoded in implicit VR although its transfer syntax says explicit"
+                .into(),
+        );
+    } else if let (Some((_, Some(declared))), Some(needed)) =
+        (walked.pixel_data, native_pixel_bytes(&inspection.metadata))
+    {
+        if u64::from(declared) < needed {
+            inspection.problem = Some(format!(
+                "the pixel data holds {declared} bytes but the image needs {needed}"
+            ));
+        }
+    } else if walked.pixel_data.is_none() && inspection.metadata.rows.is_some() {
+        inspection.problem = Some("the image has no pixel data".into());
     }
     inspection
 }
@@ -173,72 +173,163 @@ fn dicom_problem(problem: String) -> Inspection {
     }
 }
 
-fn from_object(
-    object: &InMemDicomObject,
-    transfer_syntax: Option<String>,
-    class_from_meta: Option<String>,
-) -> Inspection {
-    let text = |tag: Tag| -> Option<String> {
-        let element = object.element_opt(tag).ok().flatten()?;
-        let value = element.to_str().ok()?;
-        let trimmed = value.trim_matches(|c: char| c == '\0' || c.is_whitespace());
-        (!trimmed.is_empty()).then(|| trimmed.to_owned())
-    };
-    let number =
-        |tag: Tag| -> Option<f64> { object.element_opt(tag).ok().flatten()?.to_float64().ok() };
-    let integer =
-        |tag: Tag| -> Option<i64> { object.element_opt(tag).ok().flatten()?.to_int::<i64>().ok() };
+fn key(tag: Tag) -> walk::Tag {
+    (tag.group(), tag.element())
+}
 
-    let waveform = waveform_groups(object);
+/// Typed access to the values the walk located.
+struct Values<'a> {
+    bytes: &'a [u8],
+    encoding: Encoding,
+    elements: &'a [Element],
+    /// Specific Character Set ISO_IR 100: Latin-1 text.
+    latin1: bool,
+}
+
+impl Values<'_> {
+    fn top(&self, tag: walk::Tag) -> Option<&Element> {
+        self.elements.iter().find(|e| e.depth == 0 && e.tag == tag)
+    }
+
+    fn raw<'b>(&'b self, element: &Element) -> &'b [u8] {
+        &self.bytes[element.value.clone()]
+    }
+
+    fn decode(&self, raw: &[u8]) -> Option<String> {
+        let text: String = if self.latin1 {
+            raw.iter().map(|&b| char::from(b)).collect()
+        } else {
+            String::from_utf8_lossy(raw).into_owned()
+        };
+        let trimmed = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+        (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    }
+
+    fn text(&self, tag: walk::Tag) -> Option<String> {
+        self.decode(self.raw(self.top(tag)?))
+    }
+
+    fn text_of(&self, element: &Element) -> Option<String> {
+        self.decode(self.raw(element))
+    }
+
+    /// A binary unsigned integer (US or UL by its length); implicit VR does not say the VR, so
+    /// the caller, who knows the attribute, chooses this or [`Values::integer_string`].
+    fn binary_of(&self, element: &Element) -> Option<u64> {
+        let raw = self.raw(element);
+        match raw.len() {
+            2 => Some(u64::from(self.u16(raw)?)),
+            4 => Some(u64::from(self.u32(raw)?)),
+            _ => None,
+        }
+    }
+
+    fn binary(&self, tag: walk::Tag) -> Option<u64> {
+        self.binary_of(self.top(tag)?)
+    }
+
+    /// An integer string (IS), first value.
+    fn integer_string(&self, tag: walk::Tag) -> Option<u64> {
+        self.decode(self.raw(self.top(tag)?))?
+            .split('\\')
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Decimal strings (DS, IS), multi-valued.
+    fn decimals_of(&self, element: &Element) -> Vec<f64> {
+        self.decode(self.raw(element))
+            .map(|t| {
+                t.split('\\')
+                    .filter_map(|v| v.trim().parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn decimals(&self, tag: walk::Tag) -> Vec<f64> {
+        self.top(tag)
+            .map(|e| self.decimals_of(e))
+            .unwrap_or_default()
+    }
+
+    fn u16(&self, raw: &[u8]) -> Option<u16> {
+        let b: [u8; 2] = raw.get(0..2)?.try_into().ok()?;
+        Some(if self.encoding.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32(&self, raw: &[u8]) -> Option<u32> {
+        let b: [u8; 4] = raw.get(0..4)?.try_into().ok()?;
+        Some(if self.encoding.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+}
+
+fn from_values(values: &Values<'_>, meta: &Values<'_>, transfer_syntax: String) -> Inspection {
+    let text = |tag: Tag| values.text(key(tag));
+    let date_of = |tag: Tag| text(tag).and_then(|d| date(&d));
+    let spacing = |tag: Tag| match values.decimals(key(tag)).as_slice() {
+        [a, b, ..] => Some([*a, *b]),
+        [a] => Some([*a, *a]),
+        [] => None,
+    };
     let mut metadata = Metadata {
-        sop_class_uid: text(tags::SOP_CLASS_UID).or(class_from_meta.filter(|c| !c.is_empty())),
-        sop_instance_uid: text(tags::SOP_INSTANCE_UID),
+        sop_class_uid: text(tags::SOP_CLASS_UID).or_else(|| meta.text((0x0002, 0x0002))),
+        sop_instance_uid: text(tags::SOP_INSTANCE_UID).or_else(|| meta.text((0x0002, 0x0003))),
         study_instance_uid: text(tags::STUDY_INSTANCE_UID),
         series_instance_uid: text(tags::SERIES_INSTANCE_UID),
-        transfer_syntax,
+        transfer_syntax: Some(transfer_syntax),
         modality: text(tags::MODALITY),
         body_part: text(tags::BODY_PART_EXAMINED),
         manufacturer: text(tags::MANUFACTURER),
         model: text(tags::MANUFACTURER_MODEL_NAME),
-        study_date: text(tags::STUDY_DATE).and_then(|d| date(&d)),
+        study_date: date_of(tags::STUDY_DATE),
         study_time: text(tags::STUDY_TIME).and_then(|t| clock(&t)),
-        series_date: text(tags::SERIES_DATE).and_then(|d| date(&d)),
-        acquisition_date: text(tags::ACQUISITION_DATE).and_then(|d| date(&d)),
-        content_date: text(tags::CONTENT_DATE).and_then(|d| date(&d)),
+        series_date: date_of(tags::SERIES_DATE),
+        acquisition_date: date_of(tags::ACQUISITION_DATE),
+        content_date: date_of(tags::CONTENT_DATE),
         patient_sex: text(tags::PATIENT_SEX),
         patient_age_years: text(tags::PATIENT_AGE).and_then(|a| age_years(&a)),
-        patient_birth_date: text(tags::PATIENT_BIRTH_DATE).and_then(|d| date(&d)),
-        rows: integer(tags::ROWS).and_then(|v| u32::try_from(v).ok()),
-        columns: integer(tags::COLUMNS).and_then(|v| u32::try_from(v).ok()),
-        frames: None,
-        pixel_spacing_mm: pair(object, tags::PIXEL_SPACING)
-            .or_else(|| pair(object, tags::IMAGER_PIXEL_SPACING)),
-        slice_thickness_mm: number(tags::SLICE_THICKNESS),
+        patient_birth_date: date_of(tags::PATIENT_BIRTH_DATE),
+        rows: values
+            .binary(key(tags::ROWS))
+            .and_then(|v| u32::try_from(v).ok()),
+        columns: values
+            .binary(key(tags::COLUMNS))
+            .and_then(|v| u32::try_from(v).ok()),
+        pixel_spacing_mm: spacing(tags::PIXEL_SPACING)
+            .or_else(|| spacing(tags::IMAGER_PIXEL_SPACING)),
+        slice_thickness_mm: values.decimals(key(tags::SLICE_THICKNESS)).first().copied(),
         photometric_interpretation: text(tags::PHOTOMETRIC_INTERPRETATION),
-        bits_allocated: integer(tags::BITS_ALLOCATED).and_then(|v| u16::try_from(v).ok()),
+        bits_allocated: values
+            .binary(key(tags::BITS_ALLOCATED))
+            .and_then(|v| u16::try_from(v).ok()),
         burned_in_annotation: text(tags::BURNED_IN_ANNOTATION).map(|v| v.to_ascii_uppercase()),
         patient_identity_removed: text(tags::PATIENT_IDENTITY_REMOVED),
         ..Metadata::default()
     };
     if metadata.rows.is_some() {
         metadata.frames = Some(
-            integer(tags::NUMBER_OF_FRAMES)
-                .and_then(|v| u64::try_from(v).ok())
+            values
+                .integer_string(key(tags::NUMBER_OF_FRAMES))
                 .unwrap_or(1),
         );
     }
-    let mut identifying = Vec::new();
-    let mut private_tags = 0u32;
-    let mut creators = Vec::new();
-    scan_identifiers(object, &mut identifying, &mut private_tags, &mut creators);
-    identifying.sort();
-    identifying.dedup();
-    creators.sort();
-    creators.dedup();
+    let (identifying, private_tags, creators) = identifiers(values);
     metadata.identifying_attributes = identifying;
     metadata.private_tags = Some(private_tags);
     metadata.private_creators = creators;
 
+    let waveform = waveform_groups(values);
     let kind = if waveform.is_empty() {
         Kind::Dicom
     } else {
@@ -262,49 +353,41 @@ fn from_object(
 }
 
 /// The multiplex groups of a Waveform Sequence (5400,0100).
-fn waveform_groups(object: &InMemDicomObject) -> Vec<MultiplexGroup> {
-    let Some(sequence) = object.element_opt(tags::WAVEFORM_SEQUENCE).ok().flatten() else {
-        return Vec::new();
-    };
-    sequence
-        .items()
-        .unwrap_or_default()
+fn waveform_groups(values: &Values<'_>) -> Vec<MultiplexGroup> {
+    let sequence = key(tags::WAVEFORM_SEQUENCE);
+    let mut groups: Vec<MultiplexGroup> = Vec::new();
+    for element in values
+        .elements
         .iter()
-        .map(|item| {
-            let int = |tag: Tag| {
-                item.element_opt(tag)
-                    .ok()
-                    .flatten()
-                    .and_then(|e| e.to_int::<i64>().ok())
-            };
-            let text = |tag: Tag| {
-                item.element_opt(tag)
-                    .ok()
-                    .flatten()
-                    .and_then(|e| e.to_str().ok().map(|s| s.trim().to_owned()))
-            };
-            MultiplexGroup {
-                label: text(tags::MULTIPLEX_GROUP_LABEL).filter(|s| !s.is_empty()),
-                channels: int(tags::NUMBER_OF_WAVEFORM_CHANNELS)
-                    .and_then(|v| u32::try_from(v).ok())
-                    .unwrap_or(0),
-                samples: int(tags::NUMBER_OF_WAVEFORM_SAMPLES)
-                    .and_then(|v| u64::try_from(v).ok())
-                    .unwrap_or(0),
-                sampling_rate_hz: item
-                    .element_opt(tags::SAMPLING_FREQUENCY)
-                    .ok()
-                    .flatten()
-                    .and_then(|e| e.to_float64().ok())
-                    .unwrap_or(0.0),
-                bits_allocated: int(tags::WAVEFORM_BITS_ALLOCATED)
-                    .and_then(|v| u16::try_from(v).ok())
-                    .unwrap_or(0),
-                sample_interpretation: text(tags::WAVEFORM_SAMPLE_INTERPRETATION)
-                    .unwrap_or_default(),
-            }
-        })
-        .collect()
+        .filter(|e| e.depth == 1 && e.within.map(|w| w.0) == Some(sequence))
+    {
+        let index = element.within.map_or(0, |w| w.1) as usize;
+        if groups.len() <= index {
+            groups.resize(index + 1, MultiplexGroup::default());
+        }
+        let group = &mut groups[index];
+        let tag = element.tag;
+        if tag == key(tags::MULTIPLEX_GROUP_LABEL) {
+            group.label = values.text_of(element);
+        } else if tag == key(tags::NUMBER_OF_WAVEFORM_CHANNELS) {
+            group.channels = values
+                .binary_of(element)
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0);
+        } else if tag == key(tags::NUMBER_OF_WAVEFORM_SAMPLES) {
+            group.samples = values.binary_of(element).unwrap_or(0);
+        } else if tag == key(tags::SAMPLING_FREQUENCY) {
+            group.sampling_rate_hz = values.decimals_of(element).first().copied().unwrap_or(0.0);
+        } else if tag == key(tags::WAVEFORM_BITS_ALLOCATED) {
+            group.bits_allocated = values
+                .binary_of(element)
+                .and_then(|v| u16::try_from(v).ok())
+                .unwrap_or(0);
+        } else if tag == key(tags::WAVEFORM_SAMPLE_INTERPRETATION) {
+            group.sample_interpretation = values.text_of(element).unwrap_or_default();
+        }
+    }
+    groups
 }
 
 /// Attributes of the PS3.15 Annex E Basic Application Level Confidentiality Profile that
@@ -357,62 +440,34 @@ pub const IDENTIFYING_ATTRIBUTES: &[(Tag, &str)] = &[
     (tags::CONTENT_CREATOR_NAME, "ContentCreatorName"),
 ];
 
-/// Collects identifying attributes with a value and private tags, in sequences too.
-fn scan_identifiers(
-    object: &InMemDicomObject,
-    found: &mut Vec<String>,
-    private: &mut u32,
-    creators: &mut Vec<String>,
-) {
-    for element in object.iter() {
-        let tag = element.tag();
-        if tag.group() % 2 == 1 {
-            *private += 1;
-            if (0x0010..=0x00FF).contains(&tag.element()) {
-                if let Ok(creator) = element.to_str() {
-                    let creator = creator.trim().to_owned();
-                    if !creator.is_empty() {
-                        creators.push(creator);
-                    }
-                }
+/// Identifying attributes with a value (in sequences too), the number of private elements,
+/// and the private creators.
+fn identifiers(values: &Values<'_>) -> (Vec<String>, u32, Vec<String>) {
+    let mut found = Vec::new();
+    let mut private = 0u32;
+    let mut creators = Vec::new();
+    for element in values.elements {
+        let (group, number) = element.tag;
+        if group % 2 == 1 {
+            private += 1;
+            if (0x0010..=0x00FF).contains(&number) {
+                creators.extend(values.text_of(element));
             }
-        } else if let Some((_, name)) = IDENTIFYING_ATTRIBUTES.iter().find(|(t, _)| *t == tag) {
-            let has_value = element
-                .to_str()
-                .map(|v| {
-                    !v.trim_matches(|c: char| c == '\0' || c.is_whitespace())
-                        .is_empty()
-                })
-                .unwrap_or(true);
+        } else if let Some((_, name)) = IDENTIFYING_ATTRIBUTES
+            .iter()
+            .find(|(t, _)| key(*t) == element.tag)
+        {
+            let has_value = element.vr == *b"SQ" || values.text_of(element).is_some();
             if has_value {
-                found.push(format!(
-                    "{name} ({:04X},{:04X})",
-                    tag.group(),
-                    tag.element()
-                ));
-            }
-        }
-        if let Some(items) = element.items() {
-            for item in items {
-                scan_identifiers(item, found, private, creators);
+                found.push(format!("{name} ({group:04X},{number:04X})"));
             }
         }
     }
-}
-
-/// A multi-valued decimal attribute as two numbers.
-fn pair(object: &InMemDicomObject, tag: Tag) -> Option<[f64; 2]> {
-    let values = object
-        .element_opt(tag)
-        .ok()
-        .flatten()?
-        .to_multi_float64()
-        .ok()?;
-    match values.as_slice() {
-        [a, b, ..] => Some([*a, *b]),
-        [a] => Some([*a, *a]),
-        [] => None,
-    }
+    found.sort();
+    found.dedup();
+    creators.sort();
+    creators.dedup();
+    (found, private, creators)
 }
 
 /// A DA value (`YYYYMMDD`, or the old `YYYY.MM.DD`) as `YYYY-MM-DD`.

@@ -1,9 +1,12 @@
-//! A bounds-checked walk over the element structure of a DICOM stream, before dicom-rs reads it.
+//! A bounds-checked walk over the element structure of a DICOM data set.
 //!
-//! dicom-rs allocates each value at its declared length; a corrupted length (a flipped byte)
-//! then costs gigabytes and seconds. Walking the tags and lengths first, without reading values,
-//! finds the first element that runs past the end of the bytes, so that only the sound prefix is
-//! handed to the parser, and tells where the pixel data starts and whether it is complete.
+//! kizon reads DICOM headers with this walk rather than a general parser: it reads tags and
+//! lengths, checks every length against the bytes present, the tag order (PS3.5 7.1), the VR
+//! and where undefined lengths may appear, and records where each value lies without copying
+//! it. A corrupted length (a flipped byte) then costs nothing and is reported with its offset;
+//! general parsers allocate at the declared length and can spend seconds and gigabytes on it.
+
+use std::ops::Range;
 
 /// How the data set is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,47 +19,53 @@ pub const EXPLICIT_LITTLE: Encoding = Encoding {
     explicit_vr: true,
     big_endian: false,
 };
+pub const IMPLICIT_LITTLE: Encoding = Encoding {
+    explicit_vr: false,
+    big_endian: false,
+};
+pub const EXPLICIT_BIG: Encoding = Encoding {
+    explicit_vr: true,
+    big_endian: true,
+};
 
-impl Encoding {
-    /// The encoding of a transfer syntax UID; `None` for deflated data sets, which must be
-    /// inflated before their structure can be walked.
-    pub fn of_transfer_syntax(uid: &str) -> Option<Encoding> {
-        match uid {
-            "1.2.840.10008.1.2" => Some(Encoding {
-                explicit_vr: false,
-                big_endian: false,
-            }),
-            "1.2.840.10008.1.2.2" => Some(Encoding {
-                explicit_vr: true,
-                big_endian: true,
-            }),
-            "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95" => None,
-            _ => Some(EXPLICIT_LITTLE),
-        }
-    }
+pub type Tag = (u16, u16);
+
+/// One element: where its value lies, and where it sits in the tree of sequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    pub tag: Tag,
+    /// The VR as written; two spaces in implicit VR; `SQ` for any sequence found.
+    pub vr: [u8; 2],
+    /// The value's bytes in the walked buffer (empty for sequences).
+    pub value: Range<usize>,
+    /// 0 at the top level, 1 inside an item of a top-level sequence, …
+    pub depth: u8,
+    /// The top-level sequence this element is nested in, and the item's index there.
+    pub within: Option<(Tag, u32)>,
 }
 
 /// What the walk found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Walk {
-    /// Where the walk stopped: the end of the bytes, or the start of the first unsound element.
+    /// Every element up to where the walk stopped, sequences included.
+    pub elements: Vec<Element>,
+    /// Where the walk stopped: the end of the bytes (or of the meta group), or the start of the
+    /// first unsound top-level element.
     pub sound_until: usize,
-    /// The first element that runs past the end, as a message.
+    /// Why the walk stopped early.
     pub overrun: Option<String>,
     /// Offset of the Pixel Data element's header, and its declared length (`None`: encapsulated).
     pub pixel_data: Option<(usize, Option<u32>)>,
-    /// The Transfer Syntax UID, when walking a file meta group.
-    pub transfer_syntax: Option<String>,
 }
 
-const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
-const ITEM: (u16, u16) = (0xFFFE, 0xE000);
-const ITEM_END: (u16, u16) = (0xFFFE, 0xE00D);
-const SEQUENCE_END: (u16, u16) = (0xFFFE, 0xE0DD);
+const PIXEL_DATA: Tag = (0x7FE0, 0x0010);
+const ITEM: Tag = (0xFFFE, 0xE000);
+const ITEM_END: Tag = (0xFFFE, 0xE00D);
+const SEQUENCE_END: Tag = (0xFFFE, 0xE0DD);
 const UNDEFINED: u32 = u32::MAX;
 
 /// Nesting deeper than this is not a real data set.
-const MAX_DEPTH: usize = 32;
+const MAX_DEPTH: u8 = 16;
 
 /// The value representations of PS3.5 Table 6.2-1.
 const VRS: &[&[u8; 2]] = &[
@@ -65,21 +74,23 @@ const VRS: &[&[u8; 2]] = &[
     b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
 ];
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    encoding: Encoding,
-}
-
 struct Header {
-    tag: (u16, u16),
+    tag: Tag,
     vr: [u8; 2],
     length: u32,
     value_at: usize,
 }
 
-impl Reader<'_> {
+struct Walker<'a> {
+    bytes: &'a [u8],
+    encoding: Encoding,
+    elements: Vec<Element>,
+    pixel_data: Option<(usize, Option<u32>)>,
+}
+
+impl Walker<'_> {
     fn u16(&self, at: usize) -> Option<u16> {
-        let b: [u8; 2] = self.bytes.get(at..at + 2)?.try_into().ok()?;
+        let b: [u8; 2] = self.bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
         Some(if self.encoding.big_endian {
             u16::from_be_bytes(b)
         } else {
@@ -88,7 +99,7 @@ impl Reader<'_> {
     }
 
     fn u32(&self, at: usize) -> Option<u32> {
-        let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
+        let b: [u8; 4] = self.bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
         Some(if self.encoding.big_endian {
             u32::from_be_bytes(b)
         } else {
@@ -97,19 +108,31 @@ impl Reader<'_> {
     }
 
     /// The element header at `at`; item and delimiter tags never carry a VR.
-    fn header(&self, at: usize) -> Option<Header> {
-        let tag = (self.u16(at)?, self.u16(at + 2)?);
+    fn header(&self, at: usize) -> Result<Header, String> {
+        let cut = || format!("element header at byte {at} is cut off by the end of the data");
+        let tag = (
+            self.u16(at).ok_or_else(cut)?,
+            self.u16(at + 2).ok_or_else(cut)?,
+        );
         if tag.0 == 0xFFFE || !self.encoding.explicit_vr {
-            return Some(Header {
+            return Ok(Header {
                 tag,
                 vr: *b"  ",
-                length: self.u32(at + 4)?,
+                length: self.u32(at + 4).ok_or_else(cut)?,
                 value_at: at + 8,
             });
         }
-        let vr: [u8; 2] = self.bytes.get(at + 4..at + 6)?.try_into().ok()?;
+        let vr: [u8; 2] = self
+            .bytes
+            .get(at + 4..at + 6)
+            .ok_or_else(cut)?
+            .try_into()
+            .expect("2 bytes");
         if !VRS.contains(&&vr) {
-            return None;
+            return Err(format!(
+                "element ({:04X},{:04X}) at byte {at} has no valid VR",
+                tag.0, tag.1
+            ));
         }
         let long = matches!(
             &vr,
@@ -127,161 +150,328 @@ impl Reader<'_> {
                 | b"UT"
                 | b"UV"
         );
-        if long {
-            Some(Header {
+        Ok(if long {
+            Header {
                 tag,
                 vr,
-                length: self.u32(at + 8)?,
+                length: self.u32(at + 8).ok_or_else(cut)?,
                 value_at: at + 12,
-            })
+            }
         } else {
-            Some(Header {
+            Header {
                 tag,
                 vr,
-                length: u32::from(self.u16(at + 6)?),
+                length: u32::from(self.u16(at + 6).ok_or_else(cut)?),
                 value_at: at + 8,
-            })
-        }
-    }
-}
-
-/// Walks a data set from `start` to the end of `bytes` (or, with `meta_only`, to the end of
-/// the file meta group).
-pub fn walk(bytes: &[u8], start: usize, encoding: Encoding, meta_only: bool) -> Walk {
-    let reader = Reader { bytes, encoding };
-    let mut result = Walk {
-        sound_until: start,
-        ..Walk::default()
-    };
-    let mut at = start;
-    let mut previous: Option<(u16, u16)> = None;
-    while at < bytes.len() {
-        if meta_only && reader.u16(at) != Some(0x0002) {
-            break; // the data set that follows may use another encoding
-        }
-        let Some(header) = reader.header(at) else {
-            result.overrun = Some(format!(
-                "element header at byte {at} is cut off or has no valid VR"
-            ));
-            return result;
-        };
-        // PS3.5 7.1: elements of a data set are in ascending tag order; a flipped tag byte
-        // breaks it.
-        if previous.is_some_and(|p| header.tag <= p) {
-            result.overrun = Some(format!(
-                "element ({:04X},{:04X}) at byte {at} is out of tag order",
-                header.tag.0, header.tag.1
-            ));
-            return result;
-        }
-        previous = Some(header.tag);
-        if header.tag == PIXEL_DATA {
-            let length = (header.length != UNDEFINED).then_some(header.length);
-            result.pixel_data = Some((at, length));
-        }
-        match skip(&reader, &header, 0) {
-            Ok(end) => {
-                if meta_only && header.tag == (0x0002, 0x0010) {
-                    let value = &bytes[header.value_at..end];
-                    result.transfer_syntax = Some(
-                        String::from_utf8_lossy(value)
-                            .trim_end_matches(['\0', ' '])
-                            .to_owned(),
-                    );
-                }
-                at = end;
-                result.sound_until = at;
             }
-            Err(message) => {
-                result.overrun = Some(message);
-                return result;
-            }
-        }
+        })
     }
-    result
-}
 
-/// The offset just past the element whose header is `header`.
-fn skip(reader: &Reader<'_>, header: &Header, depth: usize) -> Result<usize, String> {
-    if depth > MAX_DEPTH {
-        return Err(format!(
-            "sequences nested deeper than {MAX_DEPTH} at byte {}",
-            header.value_at
-        ));
-    }
-    if header.length != UNDEFINED {
+    /// The end of a defined-length value, checked against the bytes present.
+    fn value_end(&self, header: &Header) -> Result<usize, String> {
         let end = header.value_at as u64 + u64::from(header.length);
-        if end > reader.bytes.len() as u64 {
+        if end > self.bytes.len() as u64 {
             return Err(format!(
-                "element ({:04X},{:04X}) at byte {} declares {} bytes, {} more than the file holds",
+                "element ({:04X},{:04X}) at byte {} declares {} bytes, {} more than the data holds",
                 header.tag.0,
                 header.tag.1,
                 header.value_at,
                 header.length,
-                end - reader.bytes.len() as u64
+                end - self.bytes.len() as u64
             ));
         }
-        return Ok(end as usize);
+        Ok(end as usize)
     }
-    // Undefined length belongs to sequences, UN holding a sequence, and encapsulated pixel
-    // data (PS3.5 7.1.2, 7.5, A.4); on any other element it is corruption.
-    let allowed = matches!(&header.vr, b"SQ" | b"UN" | b"  ")
-        || (header.tag == PIXEL_DATA && matches!(&header.vr, b"OB" | b"OW"));
-    if !allowed {
-        return Err(format!(
-            "element ({:04X},{:04X}) at byte {} has an undefined length, which its VR {} cannot have",
-            header.tag.0,
-            header.tag.1,
-            header.value_at,
-            String::from_utf8_lossy(&header.vr)
-        ));
-    }
-    let mut at = header.value_at;
-    loop {
-        let item = reader.header(at).ok_or_else(|| {
-            format!(
-                "sequence ({:04X},{:04X}) is cut off at byte {at}",
-                header.tag.0, header.tag.1
-            )
-        })?;
-        match item.tag {
-            SEQUENCE_END => return Ok(item.value_at),
-            ITEM if item.length != UNDEFINED => at = skip(reader, &item, depth + 1)?,
-            ITEM => at = skip_dataset(reader, item.value_at, depth + 1)?,
-            _ if header.vr == *b"UN" || header.vr == *b"  " => {
-                // Implicit-VR undefined-length elements may hold a data set directly.
-                let element = reader
-                    .header(at)
-                    .ok_or_else(|| format!("cut off at byte {at}"))?;
-                at = skip(reader, &element, depth + 1)?;
-            }
-            other => {
-                return Err(format!(
-                    "unexpected ({:04X},{:04X}) inside a sequence at byte {at}",
-                    other.0, other.1
-                ));
-            }
-        }
-    }
-}
 
-/// Skips the elements of an undefined-length item up to its Item Delimitation.
-fn skip_dataset(reader: &Reader<'_>, mut at: usize, depth: usize) -> Result<usize, String> {
-    let mut previous: Option<(u16, u16)> = None;
-    loop {
-        let header = reader
-            .header(at)
-            .ok_or_else(|| format!("item is cut off or has no valid VR at byte {at}"))?;
-        if header.tag == ITEM_END {
-            return Ok(header.value_at);
+    fn is_sequence(&self, header: &Header) -> bool {
+        match &header.vr {
+            b"SQ" => true,
+            // UN with undefined length and implicit-VR elements whose value is an item hold a
+            // sequence (PS3.5 6.2.2, 7.5.1).
+            b"UN" => header.length == UNDEFINED,
+            b"  " => {
+                header.length == UNDEFINED
+                    || (header.length >= 8
+                        && self.u16(header.value_at) == Some(ITEM.0)
+                        && self.u16(header.value_at + 2) == Some(ITEM.1))
+            }
+            _ => false,
         }
+    }
+
+    /// Walks the elements from `at` to `end` (or to an Item Delimitation when `end` is `None`).
+    fn data_set(
+        &mut self,
+        mut at: usize,
+        end: Option<usize>,
+        depth: u8,
+        within: Option<(Tag, u32)>,
+    ) -> Result<usize, String> {
+        let mut previous: Option<Tag> = None;
+        loop {
+            match end {
+                Some(end) if at == end => return Ok(at),
+                Some(end) if at > end => {
+                    return Err(format!(
+                        "an item overruns its declared length at byte {end}"
+                    ));
+                }
+                None if at >= self.bytes.len() => {
+                    return Err("an item has no Item Delimitation before the end".into());
+                }
+                _ => {}
+            }
+            let header = self.header(at)?;
+            if end.is_none() && header.tag == ITEM_END {
+                return Ok(header.value_at);
+            }
+            at = self.element(at, &header, depth, within, &mut previous)?;
+        }
+    }
+
+    /// Records the element whose header is at `at` and returns the offset just past it.
+    fn element(
+        &mut self,
+        at: usize,
+        header: &Header,
+        depth: u8,
+        within: Option<(Tag, u32)>,
+        previous: &mut Option<Tag>,
+    ) -> Result<usize, String> {
+        // PS3.5 7.1: a data set's elements come in ascending tag order; a flipped tag byte breaks it.
         if previous.is_some_and(|p| header.tag <= p) {
             return Err(format!(
                 "element ({:04X},{:04X}) at byte {at} is out of tag order",
                 header.tag.0, header.tag.1
             ));
         }
-        previous = Some(header.tag);
-        at = skip(reader, &header, depth)?;
+        *previous = Some(header.tag);
+        if header.tag.0 == 0xFFFE {
+            return Err(format!(
+                "item tag ({:04X},{:04X}) at byte {at} outside a sequence",
+                header.tag.0, header.tag.1
+            ));
+        }
+        if header.tag == PIXEL_DATA && depth == 0 {
+            let length = (header.length != UNDEFINED).then_some(header.length);
+            self.pixel_data = Some((at, length));
+            return match length {
+                Some(_) => self.value_end(header),
+                None => self.fragments(header.value_at),
+            };
+        }
+        if self.is_sequence(header) {
+            self.elements.push(Element {
+                tag: header.tag,
+                vr: *b"SQ",
+                value: header.value_at..header.value_at,
+                depth,
+                within,
+            });
+            // A sequence under VR UN is encoded in implicit VR little endian (PS3.5 6.2.2).
+            let outer = self.encoding;
+            if header.vr == *b"UN" {
+                self.encoding = IMPLICIT_LITTLE;
+            }
+            let end = self.sequence(header, depth + 1, within);
+            self.encoding = outer;
+            return end;
+        }
+        if header.length == UNDEFINED {
+            return Err(format!(
+                "element ({:04X},{:04X}) at byte {} has an undefined length, which its VR {} cannot have",
+                header.tag.0,
+                header.tag.1,
+                header.value_at,
+                String::from_utf8_lossy(&header.vr)
+            ));
+        }
+        let end = self.value_end(header)?;
+        self.elements.push(Element {
+            tag: header.tag,
+            vr: header.vr,
+            value: header.value_at..end,
+            depth,
+            within,
+        });
+        Ok(end)
+    }
+
+    /// The items of a sequence, each walked as a data set.
+    fn sequence(
+        &mut self,
+        header: &Header,
+        depth: u8,
+        within: Option<(Tag, u32)>,
+    ) -> Result<usize, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "sequences nested deeper than {MAX_DEPTH} at byte {}",
+                header.value_at
+            ));
+        }
+        let end = if header.length == UNDEFINED {
+            None
+        } else {
+            Some(self.value_end(header)?)
+        };
+        let mut at = header.value_at;
+        let mut index = 0u32;
+        loop {
+            if end == Some(at) {
+                return Ok(at);
+            }
+            let item = self.header(at)?;
+            let within = if depth == 1 {
+                Some((header.tag, index))
+            } else {
+                within
+            };
+            match item.tag {
+                SEQUENCE_END if end.is_none() => return Ok(item.value_at),
+                ITEM if item.length == UNDEFINED => {
+                    at = self.data_set(item.value_at, None, depth, within)?
+                }
+                ITEM => {
+                    let item_end = self.value_end(&item)?;
+                    at = self.data_set(item.value_at, Some(item_end), depth, within)?;
+                }
+                other => {
+                    return Err(format!(
+                        "({:04X},{:04X}) at byte {at} where a sequence item was expected",
+                        other.0, other.1
+                    ));
+                }
+            }
+            index += 1;
+            if end.is_some_and(|end| at > end) {
+                return Err(format!(
+                    "sequence ({:04X},{:04X}) overruns its declared length",
+                    header.tag.0, header.tag.1
+                ));
+            }
+        }
+    }
+
+    /// Skips the fragments of encapsulated pixel data up to the Sequence Delimitation.
+    fn fragments(&self, mut at: usize) -> Result<usize, String> {
+        loop {
+            let item = self.header(at)?;
+            match item.tag {
+                SEQUENCE_END => return Ok(item.value_at),
+                ITEM if item.length != UNDEFINED => at = self.value_end(&item)?,
+                other => {
+                    return Err(format!(
+                        "({:04X},{:04X}) at byte {at} inside encapsulated pixel data",
+                        other.0, other.1
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Walks the data set in `bytes` from `start`; with `meta_only`, only the file meta group
+/// (group 0002, always explicit VR little endian) and stops where it ends.
+pub fn walk(bytes: &[u8], start: usize, encoding: Encoding, meta_only: bool) -> Walk {
+    let mut walker = Walker {
+        bytes,
+        encoding,
+        elements: Vec::new(),
+        pixel_data: None,
+    };
+    let mut at = start;
+    let mut previous: Option<Tag> = None;
+    let mut overrun = None;
+    while at < bytes.len() {
+        if meta_only && walker.u16(at) != Some(0x0002) {
+            break; // the data set that follows may use another encoding
+        }
+        let kept = walker.elements.len();
+        let step = walker
+            .header(at)
+            .and_then(|header| walker.element(at, &header, 0, None, &mut previous));
+        match step {
+            Ok(next) => at = next,
+            Err(message) => {
+                walker.elements.truncate(kept);
+                overrun = Some(message);
+                break;
+            }
+        }
+    }
+    Walk {
+        elements: walker.elements,
+        sound_until: at,
+        overrun,
+        pixel_data: walker.pixel_data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn explicit(tag: Tag, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&tag.0.to_le_bytes());
+        out.extend_from_slice(&tag.1.to_le_bytes());
+        out.extend_from_slice(vr);
+        out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        out.extend_from_slice(value);
+        out
+    }
+
+    #[test]
+    fn elements_and_their_values_are_located() {
+        let mut bytes = explicit((0x0008, 0x0060), b"CS", b"CT");
+        bytes.extend(explicit((0x0010, 0x0010), b"PN", b"Doe^J "));
+        let walk = walk(&bytes, 0, EXPLICIT_LITTLE, false);
+        assert_eq!(walk.overrun, None);
+        assert_eq!(walk.elements.len(), 2);
+        assert_eq!(&bytes[walk.elements[1].value.clone()], b"Doe^J ");
+    }
+
+    #[test]
+    fn out_of_order_tags_stop_the_walk_before_them() {
+        let mut bytes = explicit((0x0010, 0x0010), b"PN", b"Doe^J ");
+        let second = bytes.len();
+        bytes.extend(explicit((0x0008, 0x0060), b"CS", b"CT"));
+        let walk = walk(&bytes, 0, EXPLICIT_LITTLE, false);
+        assert_eq!(walk.sound_until, second);
+        assert!(walk.overrun.unwrap().contains("out of tag order"));
+    }
+
+    #[test]
+    fn a_length_past_the_end_is_reported_with_its_offset() {
+        let mut bytes = explicit((0x0008, 0x0060), b"CS", b"CT");
+        bytes.extend_from_slice(&[0x10, 0x00, 0x10, 0x00, b'P', b'N', 0xFF, 0x7F, b'x']);
+        let walk = walk(&bytes, 0, EXPLICIT_LITTLE, false);
+        assert_eq!(walk.sound_until, 10);
+        assert!(
+            walk.overrun
+                .unwrap()
+                .contains("at byte 18 declares 32767 bytes")
+        );
+    }
+
+    #[test]
+    fn nested_sequence_items_know_their_parent() {
+        // (0040,0275) SQ, undefined length, one item of undefined length with (0040,0009) SH.
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&[
+            0x40, 0x00, 0x75, 0x02, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        bytes.extend(explicit((0x0040, 0x0009), b"SH", b"SPS1"));
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        let walk = walk(&bytes, 0, EXPLICIT_LITTLE, false);
+        assert_eq!(walk.overrun, None);
+        let nested = &walk.elements[1];
+        assert_eq!(
+            (nested.tag, nested.depth, nested.within),
+            ((0x0040, 0x0009), 1, Some(((0x0040, 0x0275), 0)))
+        );
     }
 }
