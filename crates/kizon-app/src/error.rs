@@ -48,6 +48,17 @@ pub enum AppError {
     },
     #[error("{what}")]
     Refused { what: String, hint: String },
+    /// A problem in a CSV file given to `kizon stats`: file, line, column when known.
+    #[error("{}", crate::stats::csv_location(file, *line, column.as_deref(), problem))]
+    Csv {
+        file: PathBuf,
+        line: Option<u64>,
+        column: Option<String>,
+        problem: String,
+        hint: String,
+    },
+    #[error("{0}")]
+    Stats(#[from] kizon_stats::StatsError),
 }
 
 impl AppError {
@@ -78,6 +89,8 @@ impl AppError {
             AppError::Plan(_) => "give a date on or after 2022-12-08 (`planned_on` in study.toml or `--as-of`)".into(),
             AppError::Io { .. } => "check that the path exists and is readable".into(),
             AppError::Refused { hint, .. } => hint.clone(),
+            AppError::Csv { hint, .. } => hint.clone(),
+            AppError::Stats(error) => crate::stats::hint(error),
         }
     }
 }

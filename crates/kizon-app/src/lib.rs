@@ -5,17 +5,21 @@
 //! entry; the shells only parse arguments and render what comes back.
 //!
 //! - [`init`](mod@init): create a study directory, atomically.
+//! - [`ingest`]: inventory existing data into cases and items (hash, kind, metadata).
 //! - [`plan`](mod@plan): the regulatory plan of the protocol in force.
 //! - [`providers`]: providers and their evidence documents (Q3, Q6, Q9).
 //! - [`locks`]: the protocol lock and amendments.
 //! - [`demo`]: a complete example study made from generated data.
+//! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
 pub mod demo;
 mod error;
+pub mod ingest;
 pub mod init;
 pub mod locks;
 pub mod plan;
 pub mod providers;
+pub mod stats;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,7 +29,7 @@ use kizon_store::Store;
 use sha2::{Digest, Sha256};
 
 pub use error::AppError;
-pub use kizon_store::{Evidence, LedgerEntry, Problem, Provider, VerifyReport};
+pub use kizon_store::{Case, Evidence, Item, LedgerEntry, Problem, Provider, VerifyReport};
 
 /// The protocol file in a study directory.
 pub const PROTOCOL_FILE: &str = "study.toml";

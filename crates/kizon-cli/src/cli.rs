@@ -54,6 +54,13 @@ pub enum Command {
     /// Add and list evidence documents that explain consent (Q6, Q9) / 根拠資料
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Inventory existing data: hash, kind and metadata of every file, grouped into cases / 既存データの取込み
+    #[command(
+        after_help = "Examples:\n  kizon ingest --provider \"Hospital A\" /data/export\n  kizon ingest --provider \"Hospital A\" --manifest cases.csv\n\nThe manifest is a CSV with a header: case_id,path required; acquisition_date, collection_date,\npatient_key, diagnosis, diagnosis_date (YYYY-MM-DD) and other columns optional. Paths are relative\nto the manifest and may name folders. Without a manifest, DICOM files are grouped by patient and\nstudy, WFDB files by record, other files one case each. Running ingest again adds only what is new."
+    )]
+    Ingest(IngestArgs),
+    /// List ingested items / 取込み済みデータの一覧
+    Items(ItemsArgs),
     /// Lock the protocol before any result is seen / 計画書の固定
     #[command(subcommand)]
     Lock(LockCommand),
@@ -68,6 +75,9 @@ pub enum Command {
     /// Build a complete example study from generated data / デモ用の試験を作成
     #[command(after_help = "Examples:\n  kizon demo\n  kizon demo /tmp/demo --force")]
     Demo(DemoArgs),
+    /// Diagnostic accuracy, agreement, kappa, ROC and sample sizes; no study needed / 統計解析
+    #[command(subcommand, after_help = crate::stats_cmd::EXAMPLES)]
+    Stats(crate::stats_cmd::StatsCommand),
 }
 
 #[derive(Args, Debug)]
@@ -155,6 +165,34 @@ pub struct EvidenceAddArgs {
     /// A note kept with it
     #[arg(long)]
     pub note: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// The provider the data comes from (registered with `kizon provider add`)
+    #[arg(long)]
+    pub provider: String,
+    /// CSV mapping paths to cases, with dates and diagnoses
+    #[arg(long, value_name = "FILE.csv")]
+    pub manifest: Option<PathBuf>,
+    /// Files and folders to ingest (default: the manifest's paths)
+    pub paths: Vec<PathBuf>,
+    /// Emit the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ItemsArgs {
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Only items of this kind (dicom, dicom-waveform, edf, wfdb, mfer, video, table, unknown)
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only items of this case
+    #[arg(long)]
+    pub case: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

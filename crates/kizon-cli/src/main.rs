@@ -2,13 +2,16 @@
 //! renders the result; errors are printed once, here, as `error: …` and `hint: …`.
 
 mod cli;
+mod progress;
 mod render;
+mod stats_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use kizon_app::ingest::IngestRequest;
 use kizon_app::plan::PlanOptions;
 use kizon_app::providers::ProviderInput;
 use kizon_app::{AppError, Study, demo, init};
@@ -141,6 +144,34 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 print!("{}", render::evidence(&evidence))
             }
         }
+        Command::Ingest(args) => {
+            let mut study = open()?;
+            let request = IngestRequest {
+                provider: args.provider,
+                manifest: args.manifest,
+                paths: args.paths,
+            };
+            let summary = study.ingest(&actor, &request, progress::for_terminal().as_ref())?;
+            if args.json {
+                print_json(&summary)?;
+            } else {
+                print!("{}", render::ingest(&summary));
+            }
+        }
+        Command::Items(args) => {
+            let items = open()?.items()?;
+            let listed: Vec<serde_json::Value> = items
+                .iter()
+                .filter(|i| args.kind.as_deref().is_none_or(|k| i.kind == k))
+                .filter(|i| args.case.as_deref().is_none_or(|c| i.case_id == c))
+                .map(render::item_json)
+                .collect();
+            if args.json {
+                print_json(&listed)?;
+            } else {
+                print!("{}", render::items(&listed));
+            }
+        }
         Command::Lock(LockCommand::Protocol) => {
             let locked = open()?.lock_protocol(&actor)?;
             println!(
@@ -204,6 +235,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 );
             }
         }
+        Command::Stats(command) => stats_cmd::run(command)?,
     }
     Ok(())
 }

@@ -276,3 +276,56 @@ pub fn verify(report: &VerifyReport) -> String {
     }
     out
 }
+
+pub fn ingest(summary: &kizon_app::ingest::IngestSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "ingested / 取込み: {} files, {} added, {} unchanged and skipped, {} new cases, {} with problems",
+        summary.files,
+        summary.added,
+        summary.skipped_unchanged,
+        summary.cases_added,
+        summary.problems
+    );
+    for (kind, n) in &summary.by_kind {
+        let _ = writeln!(out, "  {kind}: {n}");
+    }
+    out
+}
+
+/// An item as `kizon items --json` shows it: fixed keys, metadata as an object.
+pub fn item_json(item: &kizon_app::Item) -> serde_json::Value {
+    serde_json::json!({
+        "id": item.id,
+        "path": item.path,
+        "kind": item.kind,
+        "sha256": item.sha256,
+        "size": item.size,
+        "case_id": item.case_id,
+        "provider": item.provider,
+        "problem": item.problem,
+        "metadata": serde_json::from_str::<serde_json::Value>(&item.metadata).unwrap_or_default(),
+    })
+}
+
+pub fn items(items: &[serde_json::Value]) -> String {
+    let mut out = String::new();
+    for item in items {
+        let text = |key: &str| item[key].as_str().unwrap_or("").to_owned();
+        let problem = item["problem"]
+            .as_str()
+            .map(|p| format!("\tproblem: {p}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}{problem}",
+            text("case_id"),
+            text("kind"),
+            &text("sha256")[..12.min(text("sha256").len())],
+            text("path")
+        );
+    }
+    let _ = writeln!(out, "{} items", items.len());
+    out
+}

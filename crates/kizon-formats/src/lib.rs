@@ -11,7 +11,7 @@
 //! - [`video`]: ISO-BMFF (MP4, QuickTime MOV, M4V, 3GP) box parsing; AVI and Matroska/WebM are
 //!   recognised by signature with no metadata.
 //! - [`table`]: CSV tables of specimen or analyser results.
-//! - [`signature`]: the EDF/BDF, WFDB and MFER signatures (their parsing lives in kizon-waveform).
+//! - [`signature`]: EDF/BDF, WFDB headers and MFER, recognised here and parsed by kizon-waveform.
 //!
 //! Identifying values (names, IDs) never enter [`Metadata`]: it records *which* identifying
 //! attributes carry a value, so that findings and logs can name them without repeating them
@@ -110,11 +110,8 @@ pub fn inspect(bytes: &[u8]) -> Inspection {
     if let Some(layout) = dicom::detect(bytes) {
         return dicom::inspect(bytes, layout);
     }
-    if let Some(kind) = signature::waveform_kind(bytes) {
-        return Inspection {
-            kind: Some(kind),
-            ..Default::default()
-        };
+    if let Some(inspection) = signature::inspect_waveform(bytes) {
+        return inspection;
     }
     if let Some(inspection) = video::inspect(bytes) {
         return inspection;

@@ -1,18 +1,61 @@
-//! Signatures of the biosignal formats (EDF/BDF, WFDB headers, MFER). Their full parsing is in
-//! kizon-waveform; here only the recognition, so that dispatch stays in one place.
+//! Biosignal files (EDF/BDF, WFDB headers, MFER): recognition by signature here, parsing by
+//! kizon-waveform, and its [`WaveformInfo`](kizon_waveform::WaveformInfo) turned into [`Metadata`].
 
-use crate::Kind;
+use kizon_waveform::{WaveformInfo, edf, mfer, wfdb};
 
-/// The biosignal kind `bytes` hold, if any.
-pub fn waveform_kind(bytes: &[u8]) -> Option<Kind> {
-    if is_edf(bytes) {
-        Some(Kind::Edf)
-    } else if is_mfer(bytes) {
-        Some(Kind::Mfer)
+use crate::{Inspection, Kind, Metadata};
+
+/// The biosignal kind `bytes` hold, with their metadata, if any.
+pub fn inspect_waveform(bytes: &[u8]) -> Option<Inspection> {
+    let (kind, read) = if is_edf(bytes) {
+        (Kind::Edf, edf::read_info(bytes).map_err(|e| e.to_string()))
+    } else if mfer::looks_like_mfer(bytes) {
+        (
+            Kind::Mfer,
+            mfer::read_mfer(bytes)
+                .map(|m| m.info())
+                .map_err(|e| e.to_string()),
+        )
     } else if is_wfdb_header(bytes) {
-        Some(Kind::Wfdb)
+        let text = String::from_utf8_lossy(bytes);
+        let read = wfdb::WfdbHeader::parse(&text)
+            .map(|h| h.info(&text, 0))
+            .map_err(|e| e.to_string());
+        (Kind::Wfdb, read)
     } else {
-        None
+        return None;
+    };
+    Some(match read {
+        Ok(info) => Inspection {
+            kind: Some(kind),
+            metadata: metadata(&info, kind),
+            problem: None,
+            patient_id: None,
+        },
+        Err(problem) => Inspection {
+            kind: Some(kind),
+            problem: Some(problem),
+            ..Default::default()
+        },
+    })
+}
+
+fn metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
+    let rates: Vec<f64> = info.channels.iter().map(|c| c.sampling_rate_hz).collect();
+    let max_rate = rates
+        .iter()
+        .copied()
+        .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+    Metadata {
+        channels: Some(info.channels.len() as u32),
+        sampling_rate_hz: max_rate,
+        samples: info.channels.iter().map(|c| c.samples).max(),
+        channel_labels: info.channels.iter().map(|c| c.label.clone()).collect(),
+        start: info.start.clone(),
+        duration_s: info.duration_s,
+        header_text: Some(info.header_text.clone()),
+        role: (kind == Kind::Wfdb).then(|| "header".to_owned()),
+        ..Metadata::default()
     }
 }
 
@@ -26,15 +69,6 @@ pub fn is_edf(bytes: &[u8]) -> bool {
         .and_then(|b| std::str::from_utf8(b).ok())
         .and_then(|s| s.trim().parse::<usize>().ok());
     edf && header_bytes.is_some_and(|n| n >= 256 && n % 256 == 0)
-}
-
-/// MFER (ISO 22077-1): the preamble tag 0x40 with a 32-byte text that begins `MFR`
-/// (as the writers of the standard emit it), or a byte-order tag 0x01 first.
-pub fn is_mfer(bytes: &[u8]) -> bool {
-    match bytes {
-        [0x40, 0x20, rest @ ..] => rest.starts_with(b"MFR") || rest.starts_with(b"MFER"),
-        _ => false,
-    }
 }
 
 /// A WFDB header: text whose first non-comment line is `name[/segments] nsig [fs [nsamp ...]]`

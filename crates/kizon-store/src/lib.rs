@@ -15,6 +15,7 @@
 //! covers, the documents and the head anchor.
 
 pub mod documents;
+mod items;
 pub mod ledger;
 mod records;
 pub mod schema;
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use serde_json::{Map, Value};
 
 pub use documents::StoredDocument;
+pub use items::{Case, Item, KnownSource, NewCase, NewItem};
 pub use ledger::LedgerEntry;
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
 pub use verify::{Problem, VerifyReport};

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -16,6 +16,8 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("evidence", "id"),
     ("locks", "id"),
     ("amendments", "id"),
+    ("cases", "id"),
+    ("items", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -74,16 +76,62 @@ CREATE TABLE amendments (
 ) STRICT;
 "#;
 
+/// Version 2: the cases and items of ingest.
+const CASES_AND_ITEMS: &str = r#"
+CREATE TABLE cases (
+    id              TEXT PRIMARY KEY,
+    provider_id     INTEGER NOT NULL REFERENCES providers(id),
+    patient_key     TEXT,
+    acquisition_date TEXT,
+    collection_date TEXT,
+    diagnosis       TEXT,
+    diagnosis_date  TEXT,
+    attributes      TEXT NOT NULL,
+    ledger_seq      INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE items (
+    id          INTEGER PRIMARY KEY,
+    provider_id INTEGER NOT NULL REFERENCES providers(id),
+    case_id     TEXT NOT NULL REFERENCES cases(id),
+    path        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    modified_ns INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    metadata    TEXT NOT NULL,
+    problem     TEXT,
+    ledger_seq  INTEGER NOT NULL,
+    UNIQUE (source, sha256)
+) STRICT;
+CREATE INDEX items_case ON items(case_id);
+CREATE INDEX items_sha256 ON items(sha256);
+"#;
+
+/// The DDL that brings a database from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[CREATE, CASES_AND_ITEMS];
+
 /// Creates the schema in an empty database.
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(CREATE)?;
-    for table in std::iter::once("ledger").chain(COVERED_TABLES.iter().map(|(t, _)| *t)) {
-        conn.execute_batch(&format!(
-            "CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table}
-               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
-             CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table}
-               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-        ))?;
+    migrate(conn, 0)
+}
+
+/// Applies the migrations after `from`, in one transaction, with append-only triggers on every
+/// covered table that lacks them.
+pub fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
+    let mut sql = String::from("BEGIN IMMEDIATE;");
+    for ddl in &MIGRATIONS[from as usize..] {
+        sql.push_str(ddl);
     }
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+    for table in std::iter::once("ledger").chain(COVERED_TABLES.iter().map(|(t, _)| *t)) {
+        sql.push_str(&format!(
+            "CREATE TRIGGER IF NOT EXISTS {table}_append_only_update BEFORE UPDATE ON {table}
+               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+             CREATE TRIGGER IF NOT EXISTS {table}_append_only_delete BEFORE DELETE ON {table}
+               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+        ));
+    }
+    sql.push_str(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"));
+    conn.execute_batch(&sql)
 }

@@ -1,0 +1,507 @@
+//! Ingest: an inventory of existing data, file by file, into cases (Q2, Q7 start here).
+//!
+//! Every file is read once, hashed (SHA-256) and recognised by its content (kizon-formats). Work
+//! goes in batches: each batch is inspected in parallel (rayon) and committed in one transaction
+//! with one ledger entry, so a killed ingest keeps every committed batch and a rerun adds exactly
+//! what is missing. A file already ingested (same absolute path, size and modification time) is
+//! skipped without being read; the same path with other content is ingested again as a new item,
+//! which the checks then question. Source files are only ever read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kizon_formats::{Inspection, Kind};
+use kizon_store::{NewCase, NewItem};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::error::io;
+use crate::{AppError, Study};
+
+/// Files per transaction: large enough to amortise the commit, small enough that a kill loses
+/// little work.
+pub const BATCH: usize = 256;
+
+/// What to ingest.
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    pub provider: String,
+    pub manifest: Option<PathBuf>,
+    pub paths: Vec<PathBuf>,
+}
+
+/// Told how ingest advances, so that the shell can draw a progress bar or print lines.
+pub trait Progress: Sync {
+    fn start(&self, files: u64);
+    fn advance(&self, files: u64);
+    fn finish(&self);
+}
+
+/// What ingest did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    pub files: usize,
+    pub skipped_unchanged: usize,
+    pub added: usize,
+    pub cases_added: usize,
+    pub batches: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    /// Files that could not be fully read (each becomes a finding in `check`).
+    pub problems: usize,
+}
+
+/// One manifest row: which case a path belongs to, and the case's dates and diagnosis.
+#[derive(Debug, Clone)]
+struct ManifestRow {
+    line: usize,
+    case_id: String,
+    path: PathBuf,
+    fields: BTreeMap<String, String>,
+}
+
+struct Inspected {
+    file: PathBuf,
+    source: String,
+    size: u64,
+    modified_ns: i64,
+    sha256: String,
+    inspection: Inspection,
+}
+
+impl Study {
+    pub fn ingest(
+        &mut self,
+        actor: &str,
+        request: &IngestRequest,
+        progress: &dyn Progress,
+    ) -> Result<IngestSummary, AppError> {
+        let provider = self
+            .store
+            .providers()?
+            .into_iter()
+            .find(|p| p.name == request.provider)
+            .ok_or_else(|| AppError::UnknownProvider {
+                name: request.provider.clone(),
+                known: self
+                    .store
+                    .providers()
+                    .map(|ps| ps.into_iter().map(|p| p.name).collect())
+                    .unwrap_or_default(),
+            })?;
+        let manifest = match &request.manifest {
+            Some(path) => read_manifest(path)?,
+            None => Vec::new(),
+        };
+        let mut roots = request.paths.clone();
+        if roots.is_empty() {
+            roots.extend(manifest.iter().map(|row| row.path.clone()));
+        }
+        if roots.is_empty() {
+            return Err(AppError::Refused {
+                what: "nothing to ingest".into(),
+                hint: "give files or folders, or a manifest: kizon ingest --provider NAME [--manifest FILE.csv] PATH...".into(),
+            });
+        }
+        let mut files = Vec::new();
+        for root in &roots {
+            collect_files(root, &mut files)?;
+        }
+        files.sort();
+        files.dedup();
+
+        let case_of_manifest = |file: &Path| -> Option<&ManifestRow> {
+            let absolute = absolute(file);
+            manifest
+                .iter()
+                .find(|row| absolute == row.path || absolute.starts_with(&row.path))
+        };
+        if !manifest.is_empty() {
+            if let Some(stray) = files.iter().find(|f| case_of_manifest(f).is_none()) {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "{}: in no row of the manifest {}",
+                        stray.display(),
+                        request
+                            .manifest
+                            .as_ref()
+                            .map_or(String::new(), |m| m.display().to_string())
+                    ),
+                    hint: "add a row for it (case_id,path), or leave it out of the paths to ingest"
+                        .into(),
+                });
+            }
+        }
+
+        let known = self.store.known_sources(provider.id)?;
+        let mut summary = IngestSummary {
+            files: files.len(),
+            ..IngestSummary::default()
+        };
+        let pending: Vec<PathBuf> = files
+            .into_iter()
+            .filter(|file| {
+                let unchanged = fs::metadata(file)
+                    .ok()
+                    .zip(known.get(&absolute(file).display().to_string()))
+                    .is_some_and(|(meta, known)| {
+                        meta.len() as i64 == known.size && modified_ns(&meta) == known.modified_ns
+                    });
+                if unchanged {
+                    summary.skipped_unchanged += 1;
+                }
+                !unchanged
+            })
+            .collect();
+        let wfdb_records = wfdb_companions(&pending);
+        let salt = self
+            .audit_log()?
+            .first()
+            .map(|e| e.hash.clone())
+            .unwrap_or_default();
+
+        progress.start(pending.len() as u64);
+        for chunk in pending.chunks(BATCH) {
+            let inspected: Vec<Inspected> = chunk
+                .par_iter()
+                .map(|file| {
+                    let result = inspect_file(file);
+                    progress.advance(1);
+                    result
+                })
+                .collect::<Result<_, _>>()?;
+            let mut batch_added = 0usize;
+            let mut batch_cases = 0usize;
+            let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+            let mut problems = 0usize;
+            self.store.transact(actor, |tx| {
+                for mut item in inspected {
+                    if let Some((record, role)) = wfdb_records.get(&item.file) {
+                        if item.inspection.kind() == Kind::Unknown {
+                            item.inspection = Inspection { kind: Some(Kind::Wfdb), ..Inspection::default() };
+                        }
+                        item.inspection.metadata.record = Some(record.clone());
+                        item.inspection.metadata.role = Some(role.clone());
+                    }
+                    let row = case_of_manifest(&item.file);
+                    let case = case_for(&item, row, provider.id, &salt);
+                    if tx.insert_case(&case)? {
+                        batch_cases += 1;
+                    }
+                    let kind = item.inspection.kind().as_str().to_owned();
+                    let new = NewItem {
+                        provider_id: provider.id,
+                        case_id: case.id.clone(),
+                        path: item.file.display().to_string(),
+                        source: item.source.clone(),
+                        size: item.size,
+                        modified_ns: item.modified_ns,
+                        sha256: item.sha256.clone(),
+                        kind: kind.clone(),
+                        metadata: serde_json::to_string(&item.inspection.metadata).expect("metadata serialises"),
+                        problem: item.inspection.problem.clone(),
+                    };
+                    if tx.insert_item(&new)? {
+                        batch_added += 1;
+                        *kinds.entry(kind).or_default() += 1;
+                        problems += usize::from(new.problem.is_some());
+                    }
+                }
+                if batch_added > 0 || batch_cases > 0 {
+                    tx.record(
+                        "ingest",
+                        &format!("ingested {batch_added} items into {batch_cases} new cases from `{}`", provider.name),
+                        json!({ "provider": provider.name, "items": batch_added, "cases": batch_cases, "by_kind": kinds }),
+                    )?;
+                }
+                Ok(())
+            })?;
+            summary.added += batch_added;
+            summary.cases_added += batch_cases;
+            summary.problems += problems;
+            summary.batches += 1;
+            for (kind, n) in kinds {
+                *summary.by_kind.entry(kind).or_default() += n;
+            }
+        }
+        progress.finish();
+        Ok(summary)
+    }
+
+    pub fn items(&self) -> Result<Vec<kizon_store::Item>, AppError> {
+        Ok(self.store.items()?)
+    }
+
+    pub fn cases(&self) -> Result<Vec<kizon_store::Case>, AppError> {
+        Ok(self.store.cases()?)
+    }
+}
+
+/// Reads, hashes and inspects one file.
+fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
+    let meta = fs::metadata(file).map_err(io(file))?;
+    let bytes = fs::read(file).map_err(io(file))?;
+    let sha256 = crate::sha256_hex(&bytes);
+    Ok(Inspected {
+        file: file.to_owned(),
+        source: absolute(file).display().to_string(),
+        size: bytes.len() as u64,
+        modified_ns: modified_ns(&meta),
+        sha256,
+        inspection: kizon_formats::inspect(&bytes),
+    })
+}
+
+/// The case a file belongs to: the manifest's row; else, for DICOM, the patient and study;
+/// for a WFDB file its record; else the file itself.
+fn case_for(item: &Inspected, row: Option<&ManifestRow>, provider_id: i64, salt: &str) -> NewCase {
+    let pseudonym = |parts: &[&str]| {
+        let mut hasher = Sha256::new();
+        hasher.update(salt.as_bytes());
+        for part in parts {
+            hasher.update([0u8]);
+            hasher.update(part.as_bytes());
+        }
+        kizon_store::ledger::hex(&hasher.finalize())[..16].to_owned()
+    };
+    let patient_key = item
+        .inspection
+        .patient_id
+        .as_deref()
+        .map(|id| format!("pk-{}", pseudonym(&[id])));
+    if let Some(row) = row {
+        let field = |name: &str| row.fields.get(name).filter(|v| !v.is_empty()).cloned();
+        let attributes: BTreeMap<&String, &String> = row
+            .fields
+            .iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "patient_key"
+                        | "acquisition_date"
+                        | "collection_date"
+                        | "diagnosis"
+                        | "diagnosis_date"
+                )
+            })
+            .collect();
+        return NewCase {
+            id: row.case_id.clone(),
+            provider_id,
+            patient_key: field("patient_key").or(patient_key),
+            acquisition_date: field("acquisition_date"),
+            collection_date: field("collection_date"),
+            diagnosis: field("diagnosis"),
+            diagnosis_date: field("diagnosis_date"),
+            attributes: serde_json::to_string(&attributes).expect("strings serialise"),
+        };
+    }
+    let m = &item.inspection.metadata;
+    let stem = item
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = match (
+        &item.inspection.patient_id,
+        &m.study_instance_uid,
+        &m.record,
+    ) {
+        (Some(patient), Some(study), _) => {
+            format!("p{provider_id}-dcm-{}", pseudonym(&[patient, study]))
+        }
+        (_, _, Some(record)) => format!("p{provider_id}-{record}"),
+        _ => format!("p{provider_id}-{stem}-{}", &item.sha256[..8]),
+    };
+    NewCase {
+        id,
+        provider_id,
+        patient_key,
+        acquisition_date: m.acquisition_date.clone().or(m.study_date.clone()),
+        collection_date: None,
+        diagnosis: None,
+        diagnosis_date: None,
+        attributes: "{}".into(),
+    }
+}
+
+/// WFDB signal and annotation files are known only through their header: map each companion
+/// of a `.hea` record found among `files` to (record, role).
+fn wfdb_companions(files: &[PathBuf]) -> HashMap<PathBuf, (String, String)> {
+    let mut map = HashMap::new();
+    for header in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "hea"))
+    {
+        let Ok(text) = fs::read_to_string(header) else {
+            continue;
+        };
+        let Ok(parsed) = kizon_waveform::wfdb::WfdbHeader::parse(&text) else {
+            continue;
+        };
+        let record = header
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = header.parent().unwrap_or(Path::new("."));
+        let signal_files = parsed.companion_files();
+        for file in files
+            .iter()
+            .filter(|f| f.parent() == Some(dir) && *f != header)
+        {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let role = if signal_files.contains(&name) {
+                "signal"
+            } else if file
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy() == record)
+            {
+                "annotation"
+            } else {
+                continue;
+            };
+            map.insert(file.clone(), (record.clone(), role.to_owned()));
+        }
+        map.insert(header.clone(), (record.clone(), "header".to_owned()));
+    }
+    map
+}
+
+fn collect_files(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
+    let meta = fs::metadata(root).map_err(io(root))?;
+    if meta.is_file() {
+        out.push(root.to_owned());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(root)
+        .map_err(io(root))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for entry in entries {
+        let kind = fs::symlink_metadata(&entry).map_err(io(&entry))?;
+        if kind.is_dir() {
+            collect_files(&entry, out)?;
+        } else if kind.is_file() {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+}
+
+fn modified_ns(meta: &fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Reads a manifest: a CSV with a header naming `case_id` and `path` (relative paths are
+/// relative to the manifest), and optional columns kept with the case.
+fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
+    let invalid = |line: usize, what: String, hint: &str| AppError::Refused {
+        what: format!("{}:{line}: {what}", path.display()),
+        hint: hint.to_owned(),
+    };
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| {
+            invalid(
+                1,
+                format!("not a CSV header: {e}"),
+                "the first line names the columns: case_id,path,...",
+            )
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    for required in ["case_id", "path"] {
+        if !headers.iter().any(|h| h == required) {
+            return Err(invalid(
+                1,
+                format!("no `{required}` column (columns: {})", headers.join(", ")),
+                "the manifest needs at least case_id,path",
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = record.map_err(|e| {
+            invalid(
+                line,
+                e.to_string(),
+                "every row has as many fields as the header",
+            )
+        })?;
+        let mut fields: BTreeMap<String, String> = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_owned))
+            .collect();
+        let case_id = fields.remove("case_id").unwrap_or_default();
+        let relative = fields.remove("path").unwrap_or_default();
+        if case_id.is_empty() || relative.is_empty() {
+            return Err(invalid(
+                line,
+                "empty case_id or path".into(),
+                "fill both columns",
+            ));
+        }
+        for date_column in ["acquisition_date", "collection_date", "diagnosis_date"] {
+            if let Some(value) = fields.get(date_column).filter(|v| !v.is_empty()) {
+                if kizon_formats::dicom::date(value).is_none_or(|d| d != *value) {
+                    return Err(invalid(
+                        line,
+                        format!("`{date_column}`: `{value}` is not a date"),
+                        "write dates as YYYY-MM-DD",
+                    ));
+                }
+            }
+        }
+        let full = base.join(&relative);
+        if !full.exists() {
+            return Err(invalid(
+                line,
+                format!("`{relative}` does not exist"),
+                "paths are relative to the manifest's folder",
+            ));
+        }
+        rows.push(ManifestRow {
+            line,
+            case_id,
+            path: absolute(&full),
+            fields,
+        });
+    }
+    let mut seen: HashMap<&Path, usize> = HashMap::new();
+    for row in &rows {
+        if let Some(first) = seen.insert(&row.path, row.line) {
+            return Err(invalid(
+                row.line,
+                format!("path listed again (first at line {first})"),
+                "list each file or folder once",
+            ));
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,995 @@
+//! `kizon stats`: the statistics engine ([`kizon_stats`]) on counts given on the command
+//! line and on CSV files, without a study directory and without writing to any ledger.
+//!
+//! This module does the I/O the pure engine must not: it reads a CSV file (UTF-8, with or
+//! without a byte-order mark; Shift_JIS is refused with a hint), selects columns by their
+//! header name, parses truth labels, scores, ratings and cluster ids, and reports every
+//! bad value as [`AppError::Csv`] naming the file, the CSV line and the column. No case is
+//! dropped silently: an empty or unreadable cell is an error, not a missing value.
+//!
+//! Every result serialises with the JSON keys of issue 4 (deliverable 7); fields the
+//! text rendering needs but the JSON does not carry are `#[serde(skip)]`.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use kizon_stats::{
+    Agreement, AucSampleSize, AucVariance, BinaryAccuracy, BootstrapAuc, Estimate, KappaWeights,
+    McNemar, PairedTable, ProportionCi, ProportionSampleSize, StatsError, TwoByTwo,
+};
+
+use crate::AppError;
+
+/// Formats the location of a CSV problem: `file:line: column `c`: problem`.
+pub(crate) fn csv_location(
+    file: &Path,
+    line: Option<u64>,
+    column: Option<&str>,
+    problem: &str,
+) -> String {
+    let mut out = file.display().to_string();
+    if let Some(line) = line {
+        out.push_str(&format!(":{line}"));
+    }
+    if let Some(column) = column {
+        out.push_str(&format!(": column `{column}`"));
+    }
+    out.push_str(": ");
+    out.push_str(problem);
+    out
+}
+
+/// The hint for an input the statistics engine refused.
+pub(crate) fn hint(error: &StatsError) -> String {
+    match error {
+        StatsError::InvalidLevel(_) => {
+            "give the confidence level as a fraction: --level 0.95 for a 95% interval".into()
+        }
+        StatsError::InvalidProbability { .. } => {
+            "give proportions, power and prevalence as fractions between 0 and 1, e.g. 0.8 for 80%"
+                .into()
+        }
+        StatsError::UnknownName { expected, .. } => format!("use one of {expected}"),
+        _ => "check the numbers given; `kizon stats --help` shows examples".into(),
+    }
+}
+
+/// Refuses a confidence level outside (0, 1) before any file is read.
+fn check_level(level: f64) -> Result<(), AppError> {
+    if level > 0.0 && level < 1.0 {
+        Ok(())
+    } else {
+        Err(StatsError::InvalidLevel(level).into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Counts
+
+/// Accuracy of a binary test against a reference standard from its 2×2 table.
+/// JSON: `sensitivity`, `specificity`, `ppv`, `npv`, `accuracy`, `prevalence`,
+/// `lr_positive`, `lr_negative`, `dor`, `youden`, each `{"estimate", "lower", "upper"}`
+/// or `null`.
+pub fn binary(table: TwoByTwo, ci: ProportionCi, level: f64) -> Result<BinaryAccuracy, AppError> {
+    check_level(level)?;
+    Ok(kizon_stats::binary_accuracy(&table, ci, level)?)
+}
+
+/// Agreement of a new test with a non-reference comparator (FDA 2007): `tp` = both
+/// positive, `fp` = new test positive only, `fn_` = comparator positive only, `tn` = both
+/// negative. JSON: `ppa`, `npa`, `opa`, `kappa`.
+pub fn agreement(table: TwoByTwo, ci: ProportionCi, level: f64) -> Result<Agreement, AppError> {
+    check_level(level)?;
+    Ok(kizon_stats::agreement(&table, ci, level)?)
+}
+
+/// McNemar's tests and the paired difference of positive rates (first − second).
+#[derive(Debug, Clone, Serialize)]
+pub struct McNemarResult {
+    #[serde(flatten)]
+    pub test: McNemar,
+    /// `(b − c)/n`, the first test's positive rate minus the second's, with Newcombe's
+    /// method-10 interval; `null` with no pair.
+    pub difference: Option<Estimate>,
+    #[serde(skip)]
+    pub table: PairedTable,
+}
+
+/// Two tests read on the same cases: `both` positive, `first_only`, `second_only`,
+/// `neither` (both negative).
+pub fn mcnemar(table: PairedTable, level: f64) -> Result<McNemarResult, AppError> {
+    check_level(level)?;
+    Ok(McNemarResult {
+        test: kizon_stats::mcnemar(&table),
+        difference: kizon_stats::paired_difference(&table, level)?,
+        table,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Sample sizes
+
+/// Which class of cases a proportion is computed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseClass {
+    /// Reference-positive cases (sensitivity, PPA).
+    Diseased,
+    /// Reference-negative cases (specificity, NPA).
+    NonDiseased,
+}
+
+/// The enrolment implied by the prevalence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolment {
+    /// The class the `n` cases belong to.
+    pub class: CaseClass,
+    pub prevalence: f64,
+    /// Total cases to enrol so that the class is expected to reach `n`.
+    pub total: u64,
+}
+
+/// Cases needed for a proportion to beat a performance goal. JSON: `n`, `first_n`,
+/// `power`, `critical_successes`, `search_limit`, and with a prevalence `class`,
+/// `prevalence`, `total`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProportionPlan {
+    #[serde(flatten)]
+    pub cases: ProportionSampleSize,
+    #[serde(flatten)]
+    pub enrolment: Option<Enrolment>,
+}
+
+/// Input of [`sample_size_proportion`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProportionPlanInput {
+    /// The performance goal p0 the lower bound must exceed.
+    pub goal: f64,
+    /// The proportion p1 expected for the device.
+    pub expected: f64,
+    pub power: f64,
+    pub level: f64,
+    pub ci: ProportionCi,
+    pub prevalence: Option<f64>,
+    pub class: CaseClass,
+}
+
+/// Cases needed for the lower confidence bound of a proportion to exceed `goal`.
+pub fn sample_size_proportion(input: ProportionPlanInput) -> Result<ProportionPlan, AppError> {
+    check_level(input.level)?;
+    let cases = kizon_stats::proportion_sample_size(
+        input.goal,
+        input.expected,
+        input.level,
+        input.power,
+        input.ci,
+    )?;
+    let enrolment = match input.prevalence {
+        None => None,
+        Some(prevalence) => {
+            let fraction = match input.class {
+                CaseClass::Diseased => prevalence,
+                CaseClass::NonDiseased => 1.0 - prevalence,
+            };
+            if !(prevalence > 0.0 && prevalence < 1.0) {
+                return Err(StatsError::InvalidProbability {
+                    name: "prevalence",
+                    value: prevalence,
+                }
+                .into());
+            }
+            Some(Enrolment {
+                class: input.class,
+                prevalence,
+                total: kizon_stats::total_for_fraction(cases.n, fraction)?,
+            })
+        }
+    };
+    Ok(ProportionPlan { cases, enrolment })
+}
+
+/// Diseased and non-diseased cases to show an AUC above `null_auc` (one-sided `alpha`).
+/// JSON: `diseased`, `non_diseased`, `total`, `power`.
+pub fn sample_size_auc(
+    null_auc: f64,
+    expected: f64,
+    alpha: f64,
+    power: f64,
+    ratio: f64,
+    variance: AucVariance,
+) -> Result<AucSampleSize, AppError> {
+    Ok(kizon_stats::auc_sample_size(
+        null_auc, expected, alpha, power, ratio, variance,
+    )?)
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV
+
+/// Selected columns of a CSV file, cells trimmed, with the line of each row.
+#[derive(Debug)]
+struct Columns {
+    file: PathBuf,
+    names: Vec<String>,
+    /// `cells[row][k]`: the value of the k-th selected column.
+    cells: Vec<Vec<String>>,
+    lines: Vec<u64>,
+}
+
+impl Columns {
+    fn error(&self, row: usize, k: usize, problem: String, hint: impl Into<String>) -> AppError {
+        AppError::Csv {
+            file: self.file.clone(),
+            line: Some(self.lines[row]),
+            column: Some(self.names[k].clone()),
+            problem,
+            hint: hint.into(),
+        }
+    }
+
+    fn column_error(&self, k: usize, problem: String, hint: impl Into<String>) -> AppError {
+        AppError::Csv {
+            file: self.file.clone(),
+            line: None,
+            column: Some(self.names[k].clone()),
+            problem,
+            hint: hint.into(),
+        }
+    }
+
+    /// Parses column `k` as finite numbers.
+    fn numbers(&self, k: usize, what: &str) -> Result<Vec<f64>, AppError> {
+        let hint = format!(
+            "{what}s must be numbers written with a decimal point (0.5, not 0,5); kizon drops no case silently: complete or remove the row"
+        );
+        self.cells
+            .iter()
+            .enumerate()
+            .map(|(row, cells)| {
+                let text = &cells[k];
+                if text.is_empty() {
+                    return Err(self.error(row, k, format!("empty {what}"), hint.clone()));
+                }
+                match text.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(x),
+                    Ok(_) => Err(self.error(
+                        row,
+                        k,
+                        format!("`{text}` is not a finite number"),
+                        hint.clone(),
+                    )),
+                    Err(_) => {
+                        Err(self.error(row, k, format!("`{text}` is not a number"), hint.clone()))
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+fn csv_error(file: &Path, line: Option<u64>, problem: String, hint: &str) -> AppError {
+    AppError::Csv {
+        file: file.to_owned(),
+        line,
+        column: None,
+        problem,
+        hint: hint.into(),
+    }
+}
+
+const ENCODING_HINT: &str =
+    "save the file as UTF-8 (in Excel: \"CSV UTF-8\"); Shift_JIS (CP932) files are not read yet";
+
+/// Reads the columns `wanted` (by header name) of a comma-separated file with a header
+/// line. A UTF-8 byte-order mark is skipped; line numbers count the header as line 1.
+fn read_columns(file: &Path, wanted: &[&str]) -> Result<Columns, AppError> {
+    let bytes = fs::read(file).map_err(|source| AppError::Io {
+        path: file.to_owned(),
+        source,
+    })?;
+    let body = match bytes.as_slice() {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => rest,
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => {
+            return Err(csv_error(
+                file,
+                None,
+                "UTF-16 text, not UTF-8".into(),
+                ENCODING_HINT,
+            ));
+        }
+        all => all,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body);
+    // The csv crate does not count blank lines in `Position::line`, and a record's byte
+    // offset points before the blank lines it skipped: skip them, then count the line
+    // breaks before the record (incrementally: records come in order).
+    let skip_blank = |byte: u64| -> usize {
+        let mut byte = (byte as usize).min(body.len());
+        while matches!(body.get(byte), Some(b'\n' | b'\r')) {
+            byte += 1;
+        }
+        byte
+    };
+    let mut counted = (0usize, 1u64);
+    let mut line_at = |byte: u64| -> u64 {
+        let byte = skip_blank(byte);
+        let (from, line) = counted;
+        let line = line
+            + body[from.min(byte)..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+        counted = (byte.max(from), line);
+        line
+    };
+    let structure = |e: csv::Error| -> AppError {
+        let line = e.position().map(|p| {
+            1 + body[..skip_blank(p.byte())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64
+        });
+        let problem = match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("{len} fields, but the header has {expected_len}"),
+            _ => e.to_string(),
+        };
+        csv_error(
+            file,
+            line,
+            problem,
+            "every row needs as many comma-separated fields as the header; quote fields that contain commas",
+        )
+    };
+    let headers = reader.byte_headers().map_err(structure)?.clone();
+    if headers.is_empty() || headers.iter().all(|h| h.is_empty()) {
+        return Err(csv_error(
+            file,
+            Some(1),
+            "no header line".into(),
+            "the first line must name the columns, e.g. `case,truth,score`",
+        ));
+    }
+    let headers: Vec<String> = headers
+        .iter()
+        .map(|h| {
+            std::str::from_utf8(h)
+                .map(|s| s.trim().to_owned())
+                .map_err(|_| csv_error(file, Some(1), "header is not UTF-8".into(), ENCODING_HINT))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut index = Vec::with_capacity(wanted.len());
+    for &name in wanted {
+        let found: Vec<usize> = (0..headers.len()).filter(|&i| headers[i] == name).collect();
+        match found.as_slice() {
+            [i] => index.push(*i),
+            [] => {
+                let near = headers
+                    .iter()
+                    .find(|h| h.eq_ignore_ascii_case(name))
+                    .map(|h| format!("did you mean `{h}`? "))
+                    .unwrap_or_default();
+                let list: Vec<String> = headers.iter().map(|h| format!("`{h}`")).collect();
+                return Err(AppError::Csv {
+                    file: file.to_owned(),
+                    line: Some(1),
+                    column: Some(name.to_owned()),
+                    problem: "no such column in the header".into(),
+                    hint: format!(
+                        "{near}the columns are {} (names are case-sensitive)",
+                        list.join(", ")
+                    ),
+                });
+            }
+            _ => {
+                return Err(AppError::Csv {
+                    file: file.to_owned(),
+                    line: Some(1),
+                    column: Some(name.to_owned()),
+                    problem: format!("{} columns have this name", found.len()),
+                    hint: "rename the columns so that each name is unique".into(),
+                });
+            }
+        }
+    }
+    let mut columns = Columns {
+        file: file.to_owned(),
+        names: wanted.iter().map(|s| s.to_string()).collect(),
+        cells: Vec::new(),
+        lines: Vec::new(),
+    };
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(structure)? {
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
+        // A line with nothing on it (e.g. a trailing blank line) is not a case.
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        let mut cells = Vec::with_capacity(index.len());
+        for (k, &i) in index.iter().enumerate() {
+            let cell = std::str::from_utf8(&record[i]).map_err(|_| AppError::Csv {
+                file: file.to_owned(),
+                line: Some(line),
+                column: Some(wanted[k].to_owned()),
+                problem: "not UTF-8 text".into(),
+                hint: ENCODING_HINT.into(),
+            })?;
+            cells.push(cell.trim().to_owned());
+        }
+        columns.cells.push(cells);
+        columns.lines.push(line);
+    }
+    if columns.cells.is_empty() {
+        return Err(csv_error(
+            file,
+            None,
+            "no data rows after the header".into(),
+            "the file needs one row per case below the header line",
+        ));
+    }
+    Ok(columns)
+}
+
+// ---------------------------------------------------------------------------------------
+// Kappa
+
+/// Input of [`kappa`].
+#[derive(Debug, Clone)]
+pub struct KappaInput {
+    pub csv: PathBuf,
+    /// Rating columns, one per rater (at least 2).
+    pub raters: Vec<String>,
+    pub weights: KappaWeights,
+    pub level: f64,
+}
+
+/// What the text rendering shows besides the JSON.
+#[derive(Debug, Clone, Default)]
+pub struct KappaInfo {
+    pub raters: Vec<String>,
+    pub cases: usize,
+    /// The categories in the order the weights use.
+    pub categories: Vec<String>,
+}
+
+/// Cohen's kappa of two raters: `{"kappa": {...} | null, "se": x | null}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CohenResult {
+    pub kappa: Option<Estimate>,
+    pub se: Option<f64>,
+    #[serde(skip)]
+    pub weights: KappaWeights,
+    #[serde(skip)]
+    pub info: KappaInfo,
+}
+
+/// Fleiss' kappa of three or more raters: `{"fleiss_kappa": {...} | null, "se0", "z",
+/// "p_value", "subjects", "raters"}` (the SE is under H0: κ = 0).
+#[derive(Debug, Clone, Serialize)]
+pub struct FleissResult {
+    pub fleiss_kappa: Option<Estimate>,
+    pub se0: Option<f64>,
+    pub z: Option<f64>,
+    pub p_value: Option<f64>,
+    pub subjects: usize,
+    pub raters: usize,
+    #[serde(skip)]
+    pub info: KappaInfo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum KappaResult {
+    Cohen(CohenResult),
+    Fleiss(FleissResult),
+}
+
+/// A numeric category, ordered by value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Numeric(f64);
+impl Eq for Numeric {}
+impl PartialOrd for Numeric {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Numeric {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// Cohen's kappa for two rating columns, Fleiss' kappa for more. Categories that are
+/// all numbers are ordered by value (for the weights); others by their text, and
+/// weights then need numbers.
+pub fn kappa(input: &KappaInput) -> Result<KappaResult, AppError> {
+    check_level(input.level)?;
+    if input.raters.len() < 2 {
+        return Err(AppError::Refused {
+            what: format!(
+                "kappa needs at least 2 rating columns, got {}",
+                input.raters.len()
+            ),
+            hint: "name the columns of every rater: --raters reader1,reader2".into(),
+        });
+    }
+    if input.raters.len() > 2 && input.weights != KappaWeights::Unweighted {
+        return Err(AppError::Refused {
+            what: format!(
+                "weighted kappa is defined for 2 raters; {} were given (Fleiss' kappa is unweighted)",
+                input.raters.len()
+            ),
+            hint: "use --weights none with 3 or more raters, or compare raters two at a time"
+                .into(),
+        });
+    }
+    let wanted: Vec<&str> = input.raters.iter().map(String::as_str).collect();
+    for (i, name) in wanted.iter().enumerate() {
+        if wanted[..i].contains(name) {
+            return Err(AppError::Refused {
+                what: format!("rating column `{name}` is given twice"),
+                hint: "name each rater's column once in --raters".into(),
+            });
+        }
+    }
+    let columns = read_columns(&input.csv, &wanted)?;
+    let empty_hint = "every case needs a rating from every rater; kizon drops no case silently: complete or remove the row";
+    for (row, cells) in columns.cells.iter().enumerate() {
+        if let Some(k) = cells.iter().position(String::is_empty) {
+            return Err(columns.error(row, k, "empty rating".into(), empty_hint));
+        }
+    }
+    let number = |text: &str| text.parse::<f64>().ok().filter(|x| x.is_finite());
+    let first_text = columns.cells.iter().enumerate().find_map(|(row, cells)| {
+        cells
+            .iter()
+            .position(|c| number(c).is_none())
+            .map(|k| (row, k))
+    });
+    let info = |categories: Vec<String>| KappaInfo {
+        raters: input.raters.clone(),
+        cases: columns.cells.len(),
+        categories,
+    };
+    let raters = input.raters.len();
+    let outcome = match first_text {
+        None => {
+            let labels: Vec<Vec<Numeric>> = (0..raters)
+                .map(|k| {
+                    columns
+                        .cells
+                        .iter()
+                        .map(|c| Numeric(number(&c[k]).expect("checked numeric") + 0.0))
+                        .collect()
+                })
+                .collect();
+            let mut categories: Vec<Numeric> = labels.iter().flatten().copied().collect();
+            categories.sort();
+            categories.dedup();
+            let names = categories.iter().map(|c| c.0.to_string()).collect();
+            (
+                kizon_stats::rater_kappa(&labels, input.weights, input.level)?,
+                info(names),
+            )
+        }
+        Some((row, k)) => {
+            if input.weights != KappaWeights::Unweighted {
+                return Err(columns.error(
+                    row,
+                    k,
+                    format!(
+                        "`{}` is not a number, and weighted kappa needs ordered categories",
+                        columns.cells[row][k]
+                    ),
+                    "code ordinal categories as numbers (e.g. 1 = none, 2 = mild, 3 = severe), or use --weights none",
+                ));
+            }
+            let labels: Vec<Vec<&str>> = (0..raters)
+                .map(|k| columns.cells.iter().map(|c| c[k].as_str()).collect())
+                .collect();
+            let mut categories: Vec<&str> = labels.iter().flatten().copied().collect();
+            categories.sort();
+            categories.dedup();
+            let names = categories.iter().map(|c| c.to_string()).collect();
+            (
+                kizon_stats::rater_kappa(&labels, input.weights, input.level)?,
+                info(names),
+            )
+        }
+    };
+    Ok(match outcome {
+        (Some(kizon_stats::RaterKappa::Cohen(k)), info) => KappaResult::Cohen(CohenResult {
+            kappa: Some(k.kappa),
+            se: Some(k.se),
+            weights: input.weights,
+            info,
+        }),
+        (Some(kizon_stats::RaterKappa::Fleiss(k)), info) => KappaResult::Fleiss(FleissResult {
+            fleiss_kappa: Some(k.fleiss_kappa),
+            se0: Some(k.se0),
+            z: Some(k.z),
+            p_value: Some(k.p_value),
+            subjects: k.subjects,
+            raters: k.raters as usize,
+            info,
+        }),
+        (None, info) if raters == 2 => KappaResult::Cohen(CohenResult {
+            kappa: None,
+            se: None,
+            weights: input.weights,
+            info,
+        }),
+        (None, info) => KappaResult::Fleiss(FleissResult {
+            fleiss_kappa: None,
+            se0: None,
+            z: None,
+            p_value: None,
+            subjects: info.cases,
+            raters,
+            info,
+        }),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// ROC
+
+/// How the AUC interval is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AucInterval {
+    /// DeLong's variance, `AUC ± z·se` (as pROC).
+    Delong,
+    /// Bootstrap percentile interval (stratified by truth, or by patient with a cluster
+    /// column); BCa beside it.
+    Bootstrap,
+}
+
+/// Input of [`roc`].
+#[derive(Debug, Clone)]
+pub struct RocInput {
+    pub csv: PathBuf,
+    pub truth: String,
+    /// The truth value of a positive case; the column must hold one other value.
+    pub positive: String,
+    /// One or two score columns (higher = more likely positive).
+    pub scores: Vec<String>,
+    pub interval: AucInterval,
+    pub level: f64,
+    pub replicates: usize,
+    pub seed: u64,
+    /// Patient column for the cluster bootstrap.
+    pub cluster: Option<String>,
+}
+
+/// DeLong's test for two correlated AUCs: `auc − auc2`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AucComparison {
+    pub difference: Estimate,
+    /// `null` when the difference has zero variance and is not zero.
+    pub z: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+/// JSON: `{"auc", "se", "n_positive", "n_negative"}`, with two scores also `"auc2"` and
+/// `"comparison"`; with `--ci bootstrap` also `"bootstrap"` (and `"bootstrap2"`), the
+/// percentile and BCa intervals with the replicate count and seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RocResult {
+    /// With the bootstrap, the percentile interval.
+    pub auc: Estimate,
+    /// DeLong standard error of the AUC; `null` with a cluster column (DeLong assumes
+    /// independent cases).
+    pub se: Option<f64>,
+    pub n_positive: u64,
+    pub n_negative: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auc2: Option<Estimate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<AucComparison>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<BootstrapAuc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap2: Option<BootstrapAuc>,
+    #[serde(skip)]
+    pub info: RocInfo,
+}
+
+/// What the text rendering shows besides the JSON.
+#[derive(Debug, Clone, Default)]
+pub struct RocInfo {
+    pub scores: Vec<String>,
+    pub positive: String,
+    pub negative: String,
+    pub se2: Option<f64>,
+    pub clusters: Option<usize>,
+}
+
+/// AUC of one score (or two, compared by DeLong's test) against a binary truth column.
+pub fn roc(input: &RocInput) -> Result<RocResult, AppError> {
+    check_level(input.level)?;
+    let scores_n = input.scores.len();
+    if scores_n == 0 || scores_n > 2 {
+        return Err(AppError::Refused {
+            what: format!("ROC analysis takes one or two score columns, got {scores_n}"),
+            hint: "give --score COL, or --score COL --score COL2 to compare two scores".into(),
+        });
+    }
+    if scores_n == 2 && input.scores[0] == input.scores[1] {
+        return Err(AppError::Refused {
+            what: format!("score column `{}` is given twice", input.scores[0]),
+            hint: "compare two different score columns".into(),
+        });
+    }
+    if input.cluster.is_some() && input.interval != AucInterval::Bootstrap {
+        return Err(AppError::Refused {
+            what: "--cluster needs the bootstrap: DeLong's variance assumes independent cases"
+                .into(),
+            hint: "add --ci bootstrap to resample whole patients".into(),
+        });
+    }
+    if input.cluster.is_some() && scores_n == 2 {
+        return Err(AppError::Refused {
+            what: "DeLong's test of two AUCs does not account for several observations per patient"
+                .into(),
+            hint: "analyse each score on its own with --cluster, or compare them without --cluster if the cases are independent"
+                .into(),
+        });
+    }
+    let positive = input.positive.trim();
+    let mut wanted: Vec<&str> = vec![&input.truth];
+    wanted.extend(input.scores.iter().map(String::as_str));
+    if let Some(cluster) = &input.cluster {
+        wanted.push(cluster);
+    }
+    let columns = read_columns(&input.csv, &wanted)?;
+    let (truth, negative) = truth_labels(&columns, 0, positive)?;
+    let scores: Vec<Vec<f64>> = (1..=scores_n)
+        .map(|k| columns.numbers(k, "score"))
+        .collect::<Result<_, _>>()?;
+    let n_positive = truth.iter().filter(|&&t| t).count() as u64;
+    let n_negative = truth.len() as u64 - n_positive;
+    let mut info = RocInfo {
+        scores: input.scores.clone(),
+        positive: positive.to_owned(),
+        negative,
+        ..RocInfo::default()
+    };
+    let level = input.level;
+    if let Some(cluster) = &input.cluster {
+        let k = wanted.len() - 1;
+        let mut ids: HashMap<&str, u64> = HashMap::new();
+        let mut cluster_ids = Vec::with_capacity(truth.len());
+        for (row, cells) in columns.cells.iter().enumerate() {
+            let id = cells[k].as_str();
+            if id.is_empty() {
+                return Err(columns.error(
+                    row,
+                    k,
+                    "empty patient id".into(),
+                    format!("every row needs the patient it belongs to in column `{cluster}`"),
+                ));
+            }
+            let next = ids.len() as u64;
+            cluster_ids.push(*ids.entry(id).or_insert(next));
+        }
+        info.clusters = Some(ids.len());
+        let boot = kizon_stats::bootstrap_auc(
+            &scores[0],
+            &truth,
+            kizon_stats::Resampling::Clustered(&cluster_ids),
+            input.replicates,
+            input.seed,
+            level,
+        )?;
+        return Ok(RocResult {
+            auc: boot.percentile,
+            se: None,
+            n_positive,
+            n_negative,
+            auc2: None,
+            comparison: None,
+            bootstrap: Some(boot),
+            bootstrap2: None,
+            info,
+        });
+    }
+    let delong: Vec<kizon_stats::AucDelong> = scores
+        .iter()
+        .map(|s| kizon_stats::auc_delong(s, &truth, level))
+        .collect::<Result<_, _>>()?;
+    let boots: Vec<BootstrapAuc> = match input.interval {
+        AucInterval::Delong => Vec::new(),
+        AucInterval::Bootstrap => scores
+            .iter()
+            .map(|s| {
+                kizon_stats::bootstrap_auc(
+                    s,
+                    &truth,
+                    kizon_stats::Resampling::Stratified,
+                    input.replicates,
+                    input.seed,
+                    level,
+                )
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let comparison = if scores_n == 2 {
+        let test = kizon_stats::delong_test(&scores[0], &scores[1], &truth, level)?;
+        Some(AucComparison {
+            difference: test.difference,
+            z: test.z,
+            p_value: test.p_value,
+        })
+    } else {
+        None
+    };
+    info.se2 = delong.get(1).map(|d| d.se);
+    let pick = |i: usize| match boots.get(i) {
+        Some(b) => b.percentile,
+        None => delong[i].auc,
+    };
+    let (auc, auc2) = (pick(0), (scores_n == 2).then(|| pick(1)));
+    let mut boots = boots.into_iter();
+    Ok(RocResult {
+        auc,
+        se: Some(delong[0].se),
+        n_positive,
+        n_negative,
+        auc2,
+        comparison,
+        bootstrap: boots.next(),
+        bootstrap2: boots.next(),
+        info,
+    })
+}
+
+/// Reads column `k` as binary truth: `positive` is true, exactly one other value is
+/// false. Returns the labels and the negative value.
+fn truth_labels(
+    columns: &Columns,
+    k: usize,
+    positive: &str,
+) -> Result<(Vec<bool>, String), AppError> {
+    let two_values = || {
+        format!(
+            "the truth column must hold exactly two values: `{positive}` (--positive) and one negative value; recode or remove other rows (kizon drops no case silently)"
+        )
+    };
+    // The distinct values in order of appearance, with the row each first appears on.
+    let mut values: Vec<(&str, usize)> = Vec::new();
+    for (row, cells) in columns.cells.iter().enumerate() {
+        let value = cells[k].as_str();
+        if value.is_empty() {
+            return Err(columns.error(row, k, "empty truth value".into(), two_values()));
+        }
+        if !values.iter().any(|(v, _)| *v == value) {
+            values.push((value, row));
+        }
+    }
+    let quoted = |limit: usize| {
+        let mut list: Vec<String> = values
+            .iter()
+            .take(limit)
+            .map(|(v, _)| format!("`{v}`"))
+            .collect();
+        if values.len() > limit {
+            list.push(format!("… ({} values)", values.len()));
+        }
+        list.join(", ")
+    };
+    if !values.iter().any(|(v, _)| *v == positive) {
+        let near = values
+            .iter()
+            .find(|(v, _)| v.to_lowercase() == positive.to_lowercase())
+            .map(|(v, _)| format!("did you mean --positive {v}? "))
+            .unwrap_or_default();
+        return Err(columns.column_error(
+            k,
+            format!("no row is `{positive}` (--positive)"),
+            format!(
+                "{near}give the value that marks a positive case (values are case-sensitive); the column holds {}",
+                quoted(10)
+            ),
+        ));
+    }
+    let negatives: Vec<(&str, usize)> = values
+        .iter()
+        .copied()
+        .filter(|(v, _)| *v != positive)
+        .collect();
+    match negatives.as_slice() {
+        [] => Err(columns.column_error(
+            k,
+            format!("every row is `{positive}`: there are no negative cases"),
+            "ROC analysis needs positive and negative cases",
+        )),
+        [(negative, _)] => Ok((
+            columns.cells.iter().map(|c| c[k] == positive).collect(),
+            negative.to_string(),
+        )),
+        [(first, _), (third, row), ..] => Err(columns.error(
+            *row,
+            k,
+            format!(
+                "`{third}` is a third value (the column already has `{positive}` as positive and `{first}` as negative)"
+            ),
+            two_values(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn csv_file(text: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_lines_count_from_the_header() {
+        let file = csv_file(b"\xEF\xBB\xBFid,score\n1,0.5\n\n2, abc\n");
+        let columns = read_columns(file.path(), &["id", "score"]).unwrap();
+        assert_eq!(columns.lines, [2, 4]);
+        assert_eq!(columns.cells[1], ["2", "abc"]);
+        let error = columns.numbers(1, "score").unwrap_err().to_string();
+        assert!(
+            error.ends_with(":4: column `score`: `abc` is not a number"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn lines_count_blank_lines_crlf_and_quoted_line_breaks() {
+        let text = b"id,note\r\n\r\n1,a\r\n\"2\r\n\",\"two\nlines\"\r\n\r\n\r\n3,c\r\n";
+        let columns = read_columns(csv_file(text).path(), &["id", "note"]).unwrap();
+        assert_eq!(columns.lines, [3, 4, 9]);
+        assert_eq!(columns.cells[1], ["2", "two\nlines"]);
+        let short = [&text[..], b"4\r\n"].concat();
+        let error = read_columns(csv_file(&short).path(), &["id"]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with(":10: 1 fields, but the header has 2"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn shift_jis_is_refused_with_the_line() {
+        // 陽性 in Shift_JIS.
+        let file = csv_file(b"truth,score\n\x97\x7A\x90\xAB,1\n");
+        let error = read_columns(file.path(), &["truth"]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with(":2: column `truth`: not UTF-8 text")
+        );
+        assert!(error.hint().contains("Shift_JIS"));
+    }
+
+    #[test]
+    fn an_unknown_column_lists_the_columns() {
+        let file = csv_file(b"Truth,score\n1,2\n");
+        let error = read_columns(file.path(), &["truth"]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with(":1: column `truth`: no such column in the header")
+        );
+        assert_eq!(
+            error.hint(),
+            "did you mean `Truth`? the columns are `Truth`, `score` (names are case-sensitive)"
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! Progress of long commands: a bar on a terminal, a plain line per step otherwise (logs, CI).
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use kizon_app::ingest::{BATCH, Progress};
+
+/// The progress reporter that suits standard error.
+pub fn for_terminal() -> Box<dyn Progress> {
+    if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files {wide_bar} {per_sec} eta {eta}",
+            )
+            .expect("valid template"),
+        );
+        Box::new(Bar(bar))
+    } else {
+        Box::new(Lines {
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+        })
+    }
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, files: u64) {
+        self.0.set_length(files);
+    }
+    fn advance(&self, files: u64) {
+        self.0.inc(files);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+struct Lines {
+    total: AtomicU64,
+    done: AtomicU64,
+}
+
+impl Progress for Lines {
+    fn start(&self, files: u64) {
+        self.total.store(files, Ordering::Relaxed);
+        eprintln!("ingest: {files} files to read");
+    }
+    fn advance(&self, files: u64) {
+        let done = self.done.fetch_add(files, Ordering::Relaxed) + files;
+        if done % BATCH as u64 == 0 {
+            eprintln!(
+                "ingest: {done}/{} files",
+                self.total.load(Ordering::Relaxed)
+            );
+        }
+    }
+    fn finish(&self) {
+        eprintln!(
+            "ingest: {}/{} files done",
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed)
+        );
+    }
+}

@@ -1,0 +1,863 @@
+//! `kizon stats …`: the arguments of the statistics commands and their text output. The
+//! work is done by `kizon_app::stats`; these commands need no study and write no ledger.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Subcommand, ValueEnum};
+use kizon_app::stats::{
+    self, AucInterval, AucVariance, BootstrapAuc, CaseClass, Estimate, KappaResult, KappaWeights,
+    PairedTable, ProportionCi, ProportionPlanInput, TwoByTwo,
+};
+
+use crate::{Failure, print_json};
+
+/// Examples shown by `kizon stats --help`.
+pub const EXAMPLES: &str = "\
+Examples / 使用例:
+  kizon stats binary --tp 670 --fp 202 --fn 74 --tn 640
+  kizon stats binary --tp 670 --fp 202 --fn 74 --tn 640 --ci clopper-pearson --json
+  kizon stats agreement --pos-pos 40 --pos-neg 5 --neg-pos 4 --neg-neg 171
+  kizon stats kappa --csv ratings.csv --raters reader1,reader2 --weights quadratic
+  kizon stats roc --csv results.csv --truth outcome --positive Poor --score s100b
+  kizon stats roc --csv results.csv --truth outcome --positive Poor --score s100b --score ndka
+  kizon stats roc --csv lesions.csv --truth y --positive 1 --score ai --ci bootstrap --cluster pid
+  kizon stats sample-size proportion --goal 0.80 --expected 0.90 --prevalence 0.3
+  kizon stats sample-size auc --null 0.75 --expected 0.85
+  kizon stats mcnemar --both-pos 30 --first-only 12 --second-only 4 --both-neg 54
+
+No study directory is needed and nothing is recorded in a ledger.
+CSV files: UTF-8 (a byte-order mark is fine), comma-separated, a header line naming the columns.
+Every command takes --json; a quantity the data cannot estimate is null (text: 推定不能 / not estimable).";
+
+#[derive(Subcommand, Debug)]
+pub enum StatsCommand {
+    /// Accuracy of a binary test against the reference standard, from its 2×2 table / 診断精度（2×2表）
+    #[command(
+        after_help = "Example (epiR's worked example):\n  kizon stats binary --tp 670 --fp 202 --fn 74 --tn 640\n\nLR+, LR− and DOR use log-method intervals (½ is added to every cell when one is zero); Youden's J uses Newcombe's MOVER interval."
+    )]
+    Binary(BinaryArgs),
+    /// Agreement with a comparator that is not a reference standard: PPA, NPA, OPA, kappa (FDA 2007) / 一致率
+    #[command(
+        after_help = "The first word is the new test, the second the comparator:\n  --pos-pos  both positive      --pos-neg  new test positive, comparator negative\n  --neg-pos  new test negative, comparator positive      --neg-neg  both negative\n\nExample (FDA 2007 guidance):\n  kizon stats agreement --pos-pos 40 --pos-neg 5 --neg-pos 4 --neg-neg 171"
+    )]
+    Agreement(AgreementArgs),
+    /// Cohen's kappa (2 raters, optionally weighted) or Fleiss' kappa (3 or more) from a CSV of ratings / κ係数
+    #[command(
+        after_help = "One row per case, one column per rater. Numeric categories are ordered by value (for the weights).\n\nExamples:\n  kizon stats kappa --csv ratings.csv --raters reader1,reader2\n  kizon stats kappa --csv ratings.csv --raters reader1,reader2 --weights quadratic\n  kizon stats kappa --csv ratings.csv --raters r1,r2,r3 --json"
+    )]
+    Kappa(KappaArgs),
+    /// ROC analysis of a score against binary truth from a CSV: AUC with DeLong or bootstrap CI; two scores compared by DeLong's test / ROC解析
+    #[command(
+        after_help = "A higher score means more likely positive. The truth column must hold exactly two values.\n\nExamples:\n  kizon stats roc --csv aSAH.csv --truth outcome --positive Poor --score s100b\n  kizon stats roc --csv aSAH.csv --truth outcome --positive Poor --score s100b --score ndka\n  kizon stats roc --csv aSAH.csv --truth outcome --positive Poor --score s100b --ci bootstrap\n  kizon stats roc --csv lesions.csv --truth y --positive 1 --score ai --ci bootstrap --cluster pid"
+    )]
+    Roc(RocArgs),
+    /// Cases needed for a protocol: a proportion above a performance goal, or an AUC above a null value / 症例数設計
+    #[command(subcommand)]
+    SampleSize(SampleSizeCommand),
+    /// McNemar's test of two tests read on the same cases, with the paired difference of positive rates / McNemar検定
+    #[command(
+        after_help = "Example:\n  kizon stats mcnemar --both-pos 30 --first-only 12 --second-only 4 --both-neg 54"
+    )]
+    Mcnemar(McNemarArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiMethod {
+    Wilson,
+    ClopperPearson,
+    AgrestiCoull,
+    Jeffreys,
+}
+
+impl From<CiMethod> for ProportionCi {
+    fn from(method: CiMethod) -> ProportionCi {
+        match method {
+            CiMethod::Wilson => ProportionCi::Wilson,
+            CiMethod::ClopperPearson => ProportionCi::ClopperPearson,
+            CiMethod::AgrestiCoull => ProportionCi::AgrestiCoull,
+            CiMethod::Jeffreys => ProportionCi::Jeffreys,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ProportionCiArgs {
+    /// Confidence interval of the proportions
+    #[arg(long, value_enum, default_value_t = CiMethod::Wilson)]
+    pub ci: CiMethod,
+    /// Two-sided confidence level, as a fraction
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BinaryArgs {
+    /// True positives: test positive, reference positive
+    #[arg(long)]
+    pub tp: u64,
+    /// False positives: test positive, reference negative
+    #[arg(long)]
+    pub fp: u64,
+    /// False negatives: test negative, reference positive
+    #[arg(long = "fn")]
+    pub fn_: u64,
+    /// True negatives: test negative, reference negative
+    #[arg(long)]
+    pub tn: u64,
+    #[command(flatten)]
+    pub ci: ProportionCiArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AgreementArgs {
+    /// New test positive, comparator positive
+    #[arg(long)]
+    pub pos_pos: u64,
+    /// New test positive, comparator negative
+    #[arg(long)]
+    pub pos_neg: u64,
+    /// New test negative, comparator positive
+    #[arg(long)]
+    pub neg_pos: u64,
+    /// New test negative, comparator negative
+    #[arg(long)]
+    pub neg_neg: u64,
+    #[command(flatten)]
+    pub ci: ProportionCiArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weights {
+    None,
+    Linear,
+    Quadratic,
+}
+
+#[derive(Args, Debug)]
+pub struct KappaArgs {
+    /// The CSV file (UTF-8, header line)
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+    /// The rating columns, one per rater, comma-separated (2 for Cohen, 3+ for Fleiss)
+    #[arg(
+        long,
+        value_name = "COL,COL[,COL...]",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub raters: Vec<String>,
+    /// Agreement weights for ordered categories (2 raters only)
+    #[arg(long, value_enum, default_value_t = Weights::None)]
+    pub weights: Weights,
+    /// Two-sided confidence level, as a fraction
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RocCi {
+    Delong,
+    Bootstrap,
+}
+
+#[derive(Args, Debug)]
+pub struct RocArgs {
+    /// The CSV file (UTF-8, header line), one row per case (or per lesion with --cluster)
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+    /// The column of the reference standard
+    #[arg(long, value_name = "COL")]
+    pub truth: String,
+    /// The truth value of a positive case (the column holds one other value)
+    #[arg(long, value_name = "VALUE")]
+    pub positive: String,
+    /// The score column (higher = more likely positive); give it twice to compare two scores
+    #[arg(long, value_name = "COL", action = ArgAction::Append, required = true)]
+    pub score: Vec<String>,
+    /// Confidence interval of the AUC
+    #[arg(long, value_enum, default_value_t = RocCi::Delong)]
+    pub ci: RocCi,
+    /// Two-sided confidence level, as a fraction
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Bootstrap replicates
+    #[arg(long, default_value_t = 2000)]
+    pub reps: usize,
+    /// Bootstrap seed: the same seed gives the same interval on every machine
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Patient column: resample whole patients (needs --ci bootstrap)
+    #[arg(long, value_name = "COL")]
+    pub cluster: Option<String>,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SampleSizeCommand {
+    /// Cases for the lower confidence bound of a proportion (sensitivity, specificity, PPA…) to exceed a performance goal (exact binomial)
+    #[command(
+        after_help = "Examples:\n  kizon stats sample-size proportion --goal 0.80 --expected 0.90\n  kizon stats sample-size proportion --goal 0.80 --expected 0.90 --prevalence 0.3\n  kizon stats sample-size proportion --goal 0.85 --expected 0.93 --class non-diseased --prevalence 0.3 --ci wilson"
+    )]
+    Proportion(ProportionPlanArgs),
+    /// Diseased and non-diseased cases to show an AUC above a null value (Obuchowski; Hanley & McNeil)
+    #[command(
+        after_help = "Examples:\n  kizon stats sample-size auc --null 0.75 --expected 0.85\n  kizon stats sample-size auc --null 0.5 --expected 0.8 --ratio 2.5 --model hanley-mcneil"
+    )]
+    Auc(AucPlanArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClassArg {
+    Diseased,
+    NonDiseased,
+}
+
+#[derive(Args, Debug)]
+pub struct ProportionPlanArgs {
+    /// The performance goal the lower confidence bound must exceed
+    #[arg(long)]
+    pub goal: f64,
+    /// The proportion expected for the device
+    #[arg(long)]
+    pub expected: f64,
+    /// Probability of showing it
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Two-sided confidence level of the interval
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Confidence interval whose lower bound is compared with the goal
+    #[arg(long, value_enum, default_value_t = CiMethod::ClopperPearson)]
+    pub ci: CiMethod,
+    /// Expected prevalence, to give the total number of cases to enrol
+    #[arg(long)]
+    pub prevalence: Option<f64>,
+    /// The cases the proportion is computed on: diseased (sensitivity, PPA) or non-diseased (specificity, NPA)
+    #[arg(long, value_enum, default_value_t = ClassArg::Diseased)]
+    pub class: ClassArg,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AucModel {
+    Binormal,
+    HanleyMcneil,
+}
+
+#[derive(Args, Debug)]
+pub struct AucPlanArgs {
+    /// The AUC to beat (H0: AUC ≤ null)
+    #[arg(long = "null", value_name = "AUC")]
+    pub null_auc: f64,
+    /// The AUC expected for the device
+    #[arg(long, value_name = "AUC")]
+    pub expected: f64,
+    /// Non-diseased cases per diseased case
+    #[arg(long, default_value_t = 1.0)]
+    pub ratio: f64,
+    /// Probability of showing it
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// One-sided significance level
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Variance model of the AUC
+    #[arg(long, value_enum, default_value_t = AucModel::Binormal)]
+    pub model: AucModel,
+    /// Binormal scale ratio b = σ(non-diseased)/σ(diseased) (binormal model only)
+    #[arg(long, default_value_t = 1.0)]
+    pub binormal_b: f64,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct McNemarArgs {
+    /// Both tests positive
+    #[arg(long)]
+    pub both_pos: u64,
+    /// Only the first test positive
+    #[arg(long)]
+    pub first_only: u64,
+    /// Only the second test positive
+    #[arg(long)]
+    pub second_only: u64,
+    /// Both tests negative
+    #[arg(long)]
+    pub both_neg: u64,
+    /// Two-sided confidence level of the difference, as a fraction
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs one statistics command and prints its result.
+pub fn run(command: StatsCommand) -> Result<(), Failure> {
+    match command {
+        StatsCommand::Binary(a) => {
+            let table = TwoByTwo::new(a.tp, a.fp, a.fn_, a.tn);
+            let ci = ProportionCi::from(a.ci.ci);
+            let result = stats::binary(table, ci, a.ci.level)?;
+            if a.ci.json {
+                return print_json(&result);
+            }
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "診断精度 / diagnostic accuracy: TP {}, FP {}, FN {}, TN {} (n = {})",
+                a.tp,
+                a.fp,
+                a.fn_,
+                a.tn,
+                table.total()
+            );
+            let level = a.ci.level;
+            let m = ci_name(ci);
+            let rows: [(&str, &Option<Estimate>, &str, Digits); 10] = [
+                (
+                    "感度 / sensitivity",
+                    &result.sensitivity,
+                    m,
+                    Digits::Fraction,
+                ),
+                (
+                    "特異度 / specificity",
+                    &result.specificity,
+                    m,
+                    Digits::Fraction,
+                ),
+                ("陽性的中率 / PPV", &result.ppv, m, Digits::Fraction),
+                ("陰性的中率 / NPV", &result.npv, m, Digits::Fraction),
+                ("正診率 / accuracy", &result.accuracy, m, Digits::Fraction),
+                (
+                    "有病率 / prevalence",
+                    &result.prevalence,
+                    m,
+                    Digits::Fraction,
+                ),
+                (
+                    "陽性尤度比 / LR+",
+                    &result.lr_positive,
+                    "log method",
+                    Digits::Ratio,
+                ),
+                (
+                    "陰性尤度比 / LR−",
+                    &result.lr_negative,
+                    "log method",
+                    Digits::Ratio,
+                ),
+                (
+                    "診断オッズ比 / DOR",
+                    &result.dor,
+                    "log method",
+                    Digits::Ratio,
+                ),
+                (
+                    "Youden 指数 / Youden's J",
+                    &result.youden,
+                    "MOVER",
+                    Digits::Fraction,
+                ),
+            ];
+            for (label, estimate, method, digits) in rows {
+                row(&mut out, label, &interval(estimate, level, method, digits));
+            }
+            if [a.tp, a.fp, a.fn_, a.tn].contains(&0) && result.dor.is_some() {
+                let _ = writeln!(
+                    out,
+                    "注 / note: 0 のセルがあるため LR と DOR は全セルに ½ を加えて計算 / a cell is zero: LR and DOR add ½ to every cell (Haldane–Anscombe)"
+                );
+            }
+            print!("{out}");
+        }
+        StatsCommand::Agreement(a) => {
+            let table = TwoByTwo::new(a.pos_pos, a.pos_neg, a.neg_pos, a.neg_neg);
+            let ci = ProportionCi::from(a.ci.ci);
+            let result = stats::agreement(table, ci, a.ci.level)?;
+            if a.ci.json {
+                return print_json(&result);
+            }
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "一致率 / agreement with a non-reference comparator: both positive {}, new test only {}, comparator only {}, both negative {} (n = {})",
+                a.pos_pos,
+                a.pos_neg,
+                a.neg_pos,
+                a.neg_neg,
+                table.total()
+            );
+            let (level, m) = (a.ci.level, ci_name(ci));
+            row(
+                &mut out,
+                "陽性一致率 / PPA",
+                &interval(&result.ppa, level, m, Digits::Fraction),
+            );
+            row(
+                &mut out,
+                "陰性一致率 / NPA",
+                &interval(&result.npa, level, m, Digits::Fraction),
+            );
+            row(
+                &mut out,
+                "全体一致率 / OPA",
+                &interval(&result.opa, level, m, Digits::Fraction),
+            );
+            row(
+                &mut out,
+                "κ係数 / Cohen's kappa",
+                &interval(&result.kappa, level, "Wald", Digits::Fraction),
+            );
+            print!("{out}");
+        }
+        StatsCommand::Kappa(a) => {
+            let weights = match a.weights {
+                Weights::None => KappaWeights::Unweighted,
+                Weights::Linear => KappaWeights::Linear,
+                Weights::Quadratic => KappaWeights::Quadratic,
+            };
+            let result = stats::kappa(&stats::KappaInput {
+                csv: a.csv.clone(),
+                raters: a.raters.clone(),
+                weights,
+                level: a.level,
+            })?;
+            if a.json {
+                return print_json(&result);
+            }
+            print!("{}", render_kappa(&a, &result));
+        }
+        StatsCommand::Roc(a) => {
+            let result = stats::roc(&stats::RocInput {
+                csv: a.csv.clone(),
+                truth: a.truth.clone(),
+                positive: a.positive.clone(),
+                scores: a.score.clone(),
+                interval: match a.ci {
+                    RocCi::Delong => AucInterval::Delong,
+                    RocCi::Bootstrap => AucInterval::Bootstrap,
+                },
+                level: a.level,
+                replicates: a.reps,
+                seed: a.seed,
+                cluster: a.cluster.clone(),
+            })?;
+            if a.json {
+                return print_json(&result);
+            }
+            print!("{}", render_roc(&a, &result));
+        }
+        StatsCommand::SampleSize(SampleSizeCommand::Proportion(a)) => {
+            let ci = ProportionCi::from(a.ci);
+            let plan = stats::sample_size_proportion(ProportionPlanInput {
+                goal: a.goal,
+                expected: a.expected,
+                power: a.power,
+                level: a.level,
+                ci,
+                prevalence: a.prevalence,
+                class: match a.class {
+                    ClassArg::Diseased => CaseClass::Diseased,
+                    ClassArg::NonDiseased => CaseClass::NonDiseased,
+                },
+            })?;
+            if a.json {
+                return print_json(&plan);
+            }
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "症例数設計 / sample size: 真の割合 {expected} のとき {level} CI（{ci}）の下限が目標値 {goal} を超える確率 {power} / the lower bound of the {level} {ci} CI exceeds the goal {goal} with power {power} when the true proportion is {expected}",
+                expected = a.expected,
+                level = level_label(a.level),
+                ci = ci_name(ci),
+                goal = a.goal,
+                power = a.power
+            );
+            let class = match a.class {
+                ClassArg::Diseased => "疾患あり / diseased",
+                ClassArg::NonDiseased => "疾患なし / non-diseased",
+            };
+            let c = &plan.cases;
+            row(
+                &mut out,
+                &format!("必要症例数 / cases ({class})"),
+                &format!(
+                    "{} (power {:.4}; at least {} correct calls / 正解 {} 例以上)",
+                    c.n, c.power, c.critical_successes, c.critical_successes
+                ),
+            );
+            if c.first_n < c.n {
+                row(
+                    &mut out,
+                    "初到達 / first n with the power",
+                    &format!(
+                        "{} (the exact power is saw-toothed: some n between {} and {} fall below {})",
+                        c.first_n,
+                        c.first_n,
+                        c.n - 1,
+                        a.power
+                    ),
+                );
+            }
+            if let Some(e) = &plan.enrolment {
+                row(
+                    &mut out,
+                    "登録症例数 / total to enrol",
+                    &format!("{} (prevalence / 有病率 {})", e.total, e.prevalence),
+                );
+            }
+            print!("{out}");
+        }
+        StatsCommand::SampleSize(SampleSizeCommand::Auc(a)) => {
+            let variance = match a.model {
+                AucModel::Binormal => AucVariance::Binormal { b: a.binormal_b },
+                AucModel::HanleyMcneil => AucVariance::HanleyMcNeil,
+            };
+            let plan = stats::sample_size_auc(
+                a.null_auc, a.expected, a.alpha, a.power, a.ratio, variance,
+            )?;
+            if a.json {
+                return print_json(&plan);
+            }
+            let model = match a.model {
+                AucModel::Binormal => format!("Obuchowski binormal, b = {}", a.binormal_b),
+                AucModel::HanleyMcneil => "Hanley & McNeil".into(),
+            };
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "症例数設計 / sample size: AUC > {} (one-sided α = {}) when the AUC is {}, power {}, {} non-diseased per diseased ({model})",
+                a.null_auc, a.alpha, a.expected, a.power, a.ratio
+            );
+            row(&mut out, "疾患あり / diseased", &plan.diseased.to_string());
+            row(
+                &mut out,
+                "疾患なし / non-diseased",
+                &plan.non_diseased.to_string(),
+            );
+            row(
+                &mut out,
+                "合計 / total",
+                &format!("{} (power / 検出力 {:.4})", plan.total, plan.power),
+            );
+            print!("{out}");
+        }
+        StatsCommand::Mcnemar(a) => {
+            let table = PairedTable {
+                both: a.both_pos,
+                first_only: a.first_only,
+                second_only: a.second_only,
+                neither: a.both_neg,
+            };
+            let result = stats::mcnemar(table, a.level)?;
+            if a.json {
+                return print_json(&result);
+            }
+            let t = &result.test;
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "McNemar 検定 / McNemar's test: both positive {}, first only {}, second only {}, both negative {} (n = {})",
+                a.both_pos,
+                a.first_only,
+                a.second_only,
+                a.both_neg,
+                table.total()
+            );
+            row(&mut out, "正確検定 / exact test", &p_value(t.exact_p_value));
+            row(
+                &mut out,
+                "χ² 検定 / chi-square",
+                &format!("{:.4}, {}", t.chi_square, p_value(t.p_value)),
+            );
+            row(
+                &mut out,
+                "χ² 補正 / continuity-corrected",
+                &format!(
+                    "{:.4}, {}",
+                    t.chi_square_corrected,
+                    p_value(t.p_value_corrected)
+                ),
+            );
+            row(
+                &mut out,
+                "陽性率の差 / difference (1st − 2nd)",
+                &interval(&result.difference, a.level, "Newcombe", Digits::Fraction),
+            );
+            print!("{out}");
+        }
+    }
+    Ok(())
+}
+
+fn render_kappa(a: &KappaArgs, result: &KappaResult) -> String {
+    let mut out = String::new();
+    match result {
+        KappaResult::Cohen(k) => {
+            let weights = match k.weights {
+                KappaWeights::Unweighted => "",
+                KappaWeights::Linear => ", linear weights / 線形重み",
+                KappaWeights::Quadratic => ", quadratic weights / 二次重み",
+            };
+            let _ = writeln!(
+                out,
+                "κ係数 / Cohen's kappa{weights}: {} × {} in {}, {} cases, categories {}",
+                k.info.raters[0],
+                k.info.raters[1],
+                a.csv.display(),
+                k.info.cases,
+                k.info.categories.join(" < ")
+            );
+            let mut value = interval(&k.kappa, a.level, "Wald", Digits::Fraction);
+            if let Some(se) = k.se {
+                let _ = write!(value, "  SE {se:.4}");
+            }
+            row(&mut out, "κ / kappa", &value);
+        }
+        KappaResult::Fleiss(k) => {
+            let _ = writeln!(
+                out,
+                "Fleiss の κ / Fleiss' kappa: {} in {}, {} cases, {} raters, categories {}",
+                k.info.raters.join(", "),
+                a.csv.display(),
+                k.info.cases,
+                k.raters,
+                k.info.categories.join(", ")
+            );
+            let mut value = interval(
+                &k.fleiss_kappa,
+                a.level,
+                "SE under H0: κ = 0",
+                Digits::Fraction,
+            );
+            if let (Some(z), Some(p)) = (k.z, k.p_value) {
+                let _ = write!(value, "  z = {z:.3}, {}", p_value(p));
+            }
+            row(&mut out, "κ / kappa", &value);
+        }
+    }
+    out
+}
+
+fn render_roc(a: &RocArgs, r: &stats::RocResult) -> String {
+    let mut out = String::new();
+    let info = &r.info;
+    let _ = writeln!(
+        out,
+        "ROC 解析 / ROC analysis: {}, truth `{}`: positive `{}` {} cases, negative `{}` {} cases",
+        a.csv.display(),
+        a.truth,
+        info.positive,
+        r.n_positive,
+        info.negative,
+        r.n_negative
+    );
+    let method = |b: &Option<BootstrapAuc>| match b {
+        None => "DeLong".to_string(),
+        Some(b) => format!(
+            "bootstrap percentile, {} {} replicates, seed {}",
+            b.replicates, b.resampling, b.seed
+        ),
+    };
+    let auc_row =
+        |out: &mut String, name: &str, e: Estimate, se: Option<f64>, b: &Option<BootstrapAuc>| {
+            let mut value = interval(&Some(e), a.level, &method(b), Digits::Fraction);
+            if let Some(se) = se {
+                let _ = write!(value, "  SE {se:.4} (DeLong)");
+            }
+            row(out, &format!("AUC `{name}`"), &value);
+            if let Some(b) = b {
+                row(
+                    out,
+                    "  BCa",
+                    &interval(
+                        &b.bca,
+                        a.level,
+                        "bias-corrected and accelerated",
+                        Digits::Fraction,
+                    ),
+                );
+                if b.degenerate_replicates > 0 {
+                    row(
+                        out,
+                        "  ",
+                        &format!(
+                            "{} replicates without both classes were dropped",
+                            b.degenerate_replicates
+                        ),
+                    );
+                }
+            }
+        };
+    auc_row(&mut out, &info.scores[0], r.auc, r.se, &r.bootstrap);
+    if let Some(auc2) = r.auc2 {
+        auc_row(&mut out, &info.scores[1], auc2, info.se2, &r.bootstrap2);
+    }
+    if let Some(c) = &r.comparison {
+        let mut value = interval(&Some(c.difference), a.level, "DeLong", Digits::Fraction);
+        match (c.z, c.p_value) {
+            (Some(z), Some(p)) => {
+                let _ = write!(value, "  z = {z:.3}, {} (DeLong's test)", p_value(p));
+            }
+            _ => value.push_str("  z: —（推定不能 / not estimable）"),
+        }
+        row(
+            &mut out,
+            &format!(
+                "差 / difference `{}` − `{}`",
+                info.scores[0], info.scores[1]
+            ),
+            &value,
+        );
+    }
+    if let (Some(cluster), Some(n)) = (&a.cluster, info.clusters) {
+        let _ = writeln!(
+            out,
+            "注 / note: 患者単位のブートストラップ / whole patients resampled: {n} patients in column `{cluster}`"
+        );
+    }
+    if r.auc.estimate < 0.5 || r.auc2.is_some_and(|e| e.estimate < 0.5) {
+        let _ = writeln!(
+            out,
+            "注 / note: AUC < 0.5: lower scores go with positive cases here; kizon does not flip the direction (check --positive)"
+        );
+    }
+    out
+}
+
+/// How many digits a value needs.
+#[derive(Clone, Copy)]
+enum Digits {
+    /// Proportions, kappa, AUC: 4 decimals.
+    Fraction,
+    /// Likelihood and odds ratios: 3 decimals (1 from 100 up).
+    Ratio,
+}
+
+fn number(x: f64, digits: Digits) -> String {
+    match digits {
+        Digits::Fraction => format!("{x:.4}"),
+        Digits::Ratio if x.abs() >= 100.0 => format!("{x:.1}"),
+        Digits::Ratio => format!("{x:.3}"),
+    }
+}
+
+/// `0.9054 (95% CI 0.8825–0.9245, Wilson)`, or the not-estimable mark.
+fn interval(e: &Option<Estimate>, level: f64, method: &str, digits: Digits) -> String {
+    let Some(e) = e else {
+        return "—（推定不能 / not estimable）".into();
+    };
+    let (lower, upper) = (number(e.lower, digits), number(e.upper, digits));
+    // An en dash between negative bounds reads as a minus sign: use "to" then.
+    let range = if e.lower < 0.0 || e.upper < 0.0 {
+        format!("{lower} to {upper}")
+    } else {
+        format!("{lower}–{upper}")
+    };
+    format!(
+        "{} ({} CI {range}, {method})",
+        number(e.estimate, digits),
+        level_label(level)
+    )
+}
+
+/// `95%`, `97.5%`.
+fn level_label(level: f64) -> String {
+    let text = format!("{:.4}", level * 100.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+fn ci_name(ci: ProportionCi) -> &'static str {
+    match ci {
+        ProportionCi::Wilson => "Wilson",
+        ProportionCi::ClopperPearson => "Clopper–Pearson",
+        ProportionCi::AgrestiCoull => "Agresti–Coull",
+        ProportionCi::Jeffreys => "Jeffreys",
+    }
+}
+
+fn p_value(p: f64) -> String {
+    if p < 0.0001 {
+        "p < 0.0001".into()
+    } else {
+        format!("p = {p:.4}")
+    }
+}
+
+/// Column where values start, in terminal cells.
+const LABEL_WIDTH: usize = 34;
+
+/// `  label<padding>value`, padding by display width (CJK characters take two cells).
+fn row(out: &mut String, label: &str, value: &str) {
+    let width = display_width(label);
+    let pad = LABEL_WIDTH.saturating_sub(width).max(2);
+    let _ = writeln!(out, "  {label}{}{value}", " ".repeat(pad));
+}
+
+fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_pad_by_display_width() {
+        assert_eq!(display_width("感度 / sensitivity"), 18);
+        let mut out = String::new();
+        row(&mut out, "感度 / sensitivity", "x");
+        assert_eq!(out, format!("  感度 / sensitivity{}x\n", " ".repeat(16)));
+        assert_eq!(level_label(0.95), "95%");
+        assert_eq!(level_label(0.975), "97.5%");
+    }
+
+    #[test]
+    fn intervals_read_as_in_the_issue() {
+        let e = Estimate {
+            estimate: 0.90537,
+            lower: 0.88251,
+            upper: 0.92449,
+        };
+        assert_eq!(
+            interval(&Some(e), 0.95, "Wilson", Digits::Fraction),
+            "0.9054 (95% CI 0.8825–0.9245, Wilson)"
+        );
+        assert_eq!(
+            interval(&None, 0.95, "Wilson", Digits::Fraction),
+            "—（推定不能 / not estimable）"
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! Cases and items: what ingest recorded of each file (Q2, Q7 work on these).
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Store, StoreError, Tx};
+
+/// A case as ingest first records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewCase {
+    pub id: String,
+    pub provider_id: i64,
+    pub patient_key: Option<String>,
+    pub acquisition_date: Option<String>,
+    pub collection_date: Option<String>,
+    pub diagnosis: Option<String>,
+    pub diagnosis_date: Option<String>,
+    /// Other manifest columns, as a JSON object.
+    pub attributes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Case {
+    pub id: String,
+    pub provider: String,
+    pub patient_key: Option<String>,
+    pub acquisition_date: Option<String>,
+    pub collection_date: Option<String>,
+    pub diagnosis: Option<String>,
+    pub diagnosis_date: Option<String>,
+    pub attributes: String,
+    pub ledger_seq: i64,
+}
+
+/// A file as ingest records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewItem {
+    pub provider_id: i64,
+    pub case_id: String,
+    /// As the user gave it.
+    pub path: String,
+    /// Absolute, for recognising the same file again.
+    pub source: String,
+    pub size: u64,
+    pub modified_ns: i64,
+    pub sha256: String,
+    pub kind: String,
+    /// JSON object.
+    pub metadata: String,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub provider: String,
+    pub case_id: String,
+    pub path: String,
+    pub source: String,
+    pub size: i64,
+    pub sha256: String,
+    pub kind: String,
+    pub metadata: String,
+    pub problem: Option<String>,
+    pub ledger_seq: i64,
+}
+
+/// What is known of a source path already ingested: enough to skip it without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownSource {
+    pub size: i64,
+    pub modified_ns: i64,
+}
+
+impl Tx<'_> {
+    /// Records a case unless it exists; an existing case with other attributes is a conflict.
+    /// Returns whether it was new.
+    pub fn insert_case(&mut self, case: &NewCase) -> Result<bool, StoreError> {
+        let existing: Option<(i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+            .sql()
+            .query_row(
+                "SELECT provider_id, patient_key, acquisition_date, collection_date, diagnosis, diagnosis_date FROM cases WHERE id = ?1",
+                params![case.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some(existing) = existing {
+            let wanted = (
+                case.provider_id,
+                case.patient_key.clone(),
+                case.acquisition_date.clone(),
+                case.collection_date.clone(),
+                case.diagnosis.clone(),
+                case.diagnosis_date.clone(),
+            );
+            if existing != wanted {
+                return Err(StoreError::Conflict(format!(
+                    "case `{}` was recorded earlier with other provider, patient, dates or diagnosis",
+                    case.id
+                )));
+            }
+            return Ok(false);
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO cases (id, provider_id, patient_key, acquisition_date, collection_date, diagnosis, diagnosis_date, attributes, ledger_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    case.id,
+                    case.provider_id,
+                    case.patient_key,
+                    case.acquisition_date,
+                    case.collection_date,
+                    case.diagnosis,
+                    case.diagnosis_date,
+                    case.attributes,
+                    seq
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    /// Records an item; the same source with the same content again adds nothing (`false`).
+    pub fn insert_item(&mut self, item: &NewItem) -> Result<bool, StoreError> {
+        let known: Option<i64> = self
+            .sql()
+            .query_row(
+                "SELECT id FROM items WHERE source = ?1 AND sha256 = ?2",
+                params![item.source, item.sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .prepare_cached(
+                "INSERT INTO items (provider_id, case_id, path, source, size, modified_ns, sha256, kind, metadata, problem, ledger_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    item.provider_id,
+                    item.case_id,
+                    item.path,
+                    item.source,
+                    item.size as i64,
+                    item.modified_ns,
+                    item.sha256,
+                    item.kind,
+                    item.metadata,
+                    item.problem,
+                    seq
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// Sources already ingested for a provider, newest record per source.
+    pub fn known_sources(
+        &self,
+        provider_id: i64,
+    ) -> Result<HashMap<String, KnownSource>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT source, size, modified_ns FROM items WHERE provider_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = statement
+            .query_map(params![provider_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    KnownSource {
+                        size: r.get(1)?,
+                        modified_ns: r.get(2)?,
+                    },
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows.into_iter().collect())
+    }
+
+    pub fn items(&self) -> Result<Vec<Item>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT i.id, p.name, i.case_id, i.path, i.source, i.size, i.sha256, i.kind, i.metadata, i.problem, i.ledger_seq
+                 FROM items i JOIN providers p ON p.id = i.provider_id ORDER BY i.id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(Item {
+                    id: r.get(0)?,
+                    provider: r.get(1)?,
+                    case_id: r.get(2)?,
+                    path: r.get(3)?,
+                    source: r.get(4)?,
+                    size: r.get(5)?,
+                    sha256: r.get(6)?,
+                    kind: r.get(7)?,
+                    metadata: r.get(8)?,
+                    problem: r.get(9)?,
+                    ledger_seq: r.get(10)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn cases(&self) -> Result<Vec<Case>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT c.id, p.name, c.patient_key, c.acquisition_date, c.collection_date, c.diagnosis, c.diagnosis_date, c.attributes, c.ledger_seq
+                 FROM cases c JOIN providers p ON p.id = c.provider_id ORDER BY c.id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(Case {
+                    id: r.get(0)?,
+                    provider: r.get(1)?,
+                    patient_key: r.get(2)?,
+                    acquisition_date: r.get(3)?,
+                    collection_date: r.get(4)?,
+                    diagnosis: r.get(5)?,
+                    diagnosis_date: r.get(6)?,
+                    attributes: r.get(7)?,
+                    ledger_seq: r.get(8)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+}
