@@ -53,6 +53,18 @@ pub struct IngestSummary {
     pub problems: usize,
 }
 
+impl IngestSummary {
+    fn add(&mut self, batch: IngestSummary) {
+        self.added += batch.added;
+        self.cases_added += batch.cases_added;
+        self.problems += batch.problems;
+        self.batches += batch.batches;
+        for (kind, n) in batch.by_kind {
+            *self.by_kind.entry(kind).or_default() += n;
+        }
+    }
+}
+
 /// One manifest row: which case a path belongs to, and the case's dates and diagnosis.
 #[derive(Debug, Clone)]
 struct ManifestRow {
@@ -163,71 +175,101 @@ impl Study {
             .unwrap_or_default();
 
         progress.start(pending.len() as u64);
-        for chunk in pending.chunks(BATCH) {
-            let inspected: Vec<Inspected> = chunk
-                .par_iter()
-                .map(|file| {
-                    let result = inspect_file(file);
-                    progress.advance(1);
-                    result
-                })
-                .collect::<Result<_, _>>()?;
-            let mut batch_added = 0usize;
-            let mut batch_cases = 0usize;
-            let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-            let mut problems = 0usize;
-            self.store.transact(actor, |tx| {
-                for mut item in inspected {
-                    if let Some((record, role)) = wfdb_records.get(&item.file) {
-                        if item.inspection.kind() == Kind::Unknown {
-                            item.inspection = Inspection { kind: Some(Kind::Wfdb), ..Inspection::default() };
-                        }
-                        item.inspection.metadata.record = Some(record.clone());
-                        item.inspection.metadata.role = Some(role.clone());
-                    }
-                    let row = case_of_manifest(&item.file);
-                    let case = case_for(&item, row, provider.id, &salt);
-                    if tx.insert_case(&case)? {
-                        batch_cases += 1;
-                    }
-                    let kind = item.inspection.kind().as_str().to_owned();
-                    let new = NewItem {
-                        provider_id: provider.id,
-                        case_id: case.id.clone(),
-                        path: item.file.display().to_string(),
-                        source: item.source.clone(),
-                        size: item.size,
-                        modified_ns: item.modified_ns,
-                        sha256: item.sha256.clone(),
-                        kind: kind.clone(),
-                        metadata: serde_json::to_string(&item.inspection.metadata).expect("metadata serialises"),
-                        problem: item.inspection.problem.clone(),
-                    };
-                    if tx.insert_item(&new)? {
-                        batch_added += 1;
-                        *kinds.entry(kind).or_default() += 1;
-                        problems += usize::from(new.problem.is_some());
+        // Inspection of the next batch (rayon, all cores) overlaps the commit of this one.
+        let (sender, receiver) =
+            std::sync::mpsc::sync_channel::<Result<Vec<Inspected>, AppError>>(1);
+        let pending = &pending;
+        std::thread::scope(|scope| -> Result<(), AppError> {
+            // The sender moves into the reader, so the channel closes when it is done.
+            scope.spawn(move || {
+                for chunk in pending.chunks(BATCH) {
+                    let inspected = chunk
+                        .par_iter()
+                        .map(|file| {
+                            let result = inspect_file(file);
+                            progress.advance(1);
+                            result
+                        })
+                        .collect::<Result<Vec<_>, _>>();
+                    let failed = inspected.is_err();
+                    if sender.send(inspected).is_err() || failed {
+                        return; // the committer stopped, or this batch failed: stop reading
                     }
                 }
-                if batch_added > 0 || batch_cases > 0 {
-                    tx.record(
-                        "ingest",
-                        &format!("ingested {batch_added} items into {batch_cases} new cases from `{}`", provider.name),
-                        json!({ "provider": provider.name, "items": batch_added, "cases": batch_cases, "by_kind": kinds }),
-                    )?;
-                }
-                Ok(())
-            })?;
-            summary.added += batch_added;
-            summary.cases_added += batch_cases;
-            summary.problems += problems;
-            summary.batches += 1;
-            for (kind, n) in kinds {
-                *summary.by_kind.entry(kind).or_default() += n;
+            });
+            for inspected in receiver {
+                let batch = self.commit_batch(
+                    actor,
+                    &provider,
+                    inspected?,
+                    &wfdb_records,
+                    &manifest,
+                    &salt,
+                )?;
+                summary.add(batch);
             }
-        }
+            Ok(())
+        })?;
         progress.finish();
         Ok(summary)
+    }
+
+    /// Records one batch of inspected files in one transaction with one ledger entry.
+    fn commit_batch(
+        &mut self,
+        actor: &str,
+        provider: &kizon_store::Provider,
+        inspected: Vec<Inspected>,
+        wfdb_records: &HashMap<PathBuf, (String, String)>,
+        manifest: &[ManifestRow],
+        salt: &str,
+    ) -> Result<IngestSummary, AppError> {
+        let mut batch = IngestSummary {
+            batches: 1,
+            ..IngestSummary::default()
+        };
+        self.store.transact(actor, |tx| {
+            for mut item in inspected {
+                if let Some((record, role)) = wfdb_records.get(&item.file) {
+                    if item.inspection.kind() == Kind::Unknown {
+                        item.inspection = Inspection { kind: Some(Kind::Wfdb), ..Inspection::default() };
+                    }
+                    item.inspection.metadata.record = Some(record.clone());
+                    item.inspection.metadata.role = Some(role.clone());
+                }
+                let case = case_for(&item, manifest_row(manifest, &item.file), provider.id, salt);
+                if tx.insert_case(&case)? {
+                    batch.cases_added += 1;
+                }
+                let kind = item.inspection.kind().as_str().to_owned();
+                let new = NewItem {
+                    provider_id: provider.id,
+                    case_id: case.id.clone(),
+                    path: item.file.display().to_string(),
+                    source: item.source.clone(),
+                    size: item.size,
+                    modified_ns: item.modified_ns,
+                    sha256: item.sha256.clone(),
+                    kind: kind.clone(),
+                    metadata: serde_json::to_string(&item.inspection.metadata).expect("metadata serialises"),
+                    problem: item.inspection.problem.clone(),
+                };
+                if tx.insert_item(&new)? {
+                    batch.added += 1;
+                    *batch.by_kind.entry(kind).or_default() += 1;
+                    batch.problems += usize::from(new.problem.is_some());
+                }
+            }
+            if batch.added > 0 || batch.cases_added > 0 {
+                tx.record(
+                    "ingest",
+                    &format!("ingested {} items into {} new cases from `{}`", batch.added, batch.cases_added, provider.name),
+                    json!({ "provider": provider.name, "items": batch.added, "cases": batch.cases_added, "by_kind": batch.by_kind }),
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(batch)
     }
 
     pub fn items(&self) -> Result<Vec<kizon_store::Item>, AppError> {
@@ -237,6 +279,14 @@ impl Study {
     pub fn cases(&self) -> Result<Vec<kizon_store::Case>, AppError> {
         Ok(self.store.cases()?)
     }
+}
+
+/// The manifest row a file belongs to: its own path, or a folder that holds it.
+fn manifest_row<'m>(manifest: &'m [ManifestRow], file: &Path) -> Option<&'m ManifestRow> {
+    let absolute = absolute(file);
+    manifest
+        .iter()
+        .find(|row| absolute == row.path || absolute.starts_with(&row.path))
 }
 
 /// Reads, hashes and inspects one file.
@@ -398,8 +448,10 @@ fn collect_files(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The absolute form of a path, without resolving symbolic links (one syscall-free join with
+/// the working directory; canonicalising every file would cost a readlink per component).
 fn absolute(path: &Path) -> PathBuf {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 fn modified_ns(meta: &fs::Metadata) -> i64 {
