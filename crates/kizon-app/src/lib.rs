@@ -6,12 +6,14 @@
 //!
 //! - [`init`](mod@init): create a study directory, atomically.
 //! - [`ingest`]: inventory existing data into cases and items (hash, kind, metadata).
+//! - [`check`]: the data doubts (Q1, Q2, Q7) as findings, and decisions on them.
 //! - [`plan`](mod@plan): the regulatory plan of the protocol in force.
 //! - [`providers`]: providers and their evidence documents (Q3, Q6, Q9).
 //! - [`locks`]: the protocol lock and amendments.
 //! - [`demo`]: a complete example study made from generated data.
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
+pub mod check;
 pub mod demo;
 mod error;
 pub mod ingest;

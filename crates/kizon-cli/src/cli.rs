@@ -61,6 +61,18 @@ pub enum Command {
     Ingest(IngestArgs),
     /// List ingested items / 取込み済みデータの一覧
     Items(ItemsArgs),
+    /// Look for the data doubts PMDA looks for (Q1, Q2, Q7) and record them as findings / データの疑義の確認
+    #[command(
+        after_help = "Examples:\n  kizon check\n  kizon findings --open\n  kizon resolve 3 --exclude-case --reason \"same image as case C-012\""
+    )]
+    Check(JsonFlag),
+    /// List findings with their status / 疑義の一覧
+    Findings(FindingsArgs),
+    /// Decide on a finding, with a reason / 疑義への対応を記録
+    #[command(
+        after_help = "Examples:\n  kizon resolve 3 --exclude-case --reason \"duplicate of C-012\"\n  kizon resolve 4 --accept --reason \"date corrected by the provider's letter 2026-10-02\"\n  kizon resolve 5 --query-provider --reason \"asked Hospital A to check the source record\""
+    )]
+    Resolve(ResolveArgs),
     /// Lock the protocol before any result is seen / 計画書の固定
     #[command(subcommand)]
     Lock(LockCommand),
@@ -193,6 +205,35 @@ pub struct ItemsArgs {
     /// Only items of this case
     #[arg(long)]
     pub case: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FindingsArgs {
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Only findings without a final decision
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("decision").required(true).args(["exclude_case", "accept", "query_provider"])))]
+pub struct ResolveArgs {
+    /// The finding's id (see `kizon findings`)
+    pub id: i64,
+    /// Exclude the case(s) from the dataset
+    #[arg(long)]
+    pub exclude_case: bool,
+    /// Keep the data: the doubt does not hold
+    #[arg(long)]
+    pub accept: bool,
+    /// Ask the provider to check the source records; the finding stays open
+    #[arg(long)]
+    pub query_provider: bool,
+    /// Why
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -172,6 +172,45 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 print!("{}", render::items(&listed));
             }
         }
+        Command::Check(flag) => {
+            let summary = open()?.check(&actor)?;
+            if flag.json {
+                print_json(&summary)?;
+            } else {
+                println!(
+                    "checked / 確認: {} items, {} findings ({} new), {} blocking findings open / 未解決の重大な疑義",
+                    summary.items, summary.findings, summary.new_findings, summary.open_blocking
+                );
+                println!("next: kizon findings --open");
+            }
+        }
+        Command::Findings(args) => {
+            let findings: Vec<_> = open()?
+                .findings()?
+                .into_iter()
+                .filter(|f| !args.open || matches!(f.status, "open" | "queried"))
+                .collect();
+            if args.json {
+                print_json(&findings)?;
+            } else {
+                print!("{}", render::findings(&findings));
+            }
+        }
+        Command::Resolve(args) => {
+            use kizon_app::check::Decision;
+            let decision = if args.exclude_case {
+                Decision::ExcludeCase
+            } else if args.accept {
+                Decision::Accept
+            } else {
+                Decision::QueryProvider
+            };
+            let finding = open()?.resolve(&actor, args.id, decision, &args.reason)?;
+            println!(
+                "finding {} is now {} / 対応を記録しました: {}",
+                finding.id, finding.status, args.reason
+            );
+        }
         Command::Lock(LockCommand::Protocol) => {
             let locked = open()?.lock_protocol(&actor)?;
             println!(

@@ -329,3 +329,26 @@ pub fn items(items: &[serde_json::Value]) -> String {
     let _ = writeln!(out, "{} items", items.len());
     out
 }
+
+pub fn findings(findings: &[kizon_app::check::FindingView]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "#{} [{}] {} {} ({}) cases: {}",
+            f.id,
+            f.clause,
+            f.severity,
+            f.rule,
+            f.status,
+            f.case_ids.join(", ")
+        );
+        let _ = writeln!(out, "    {}", f.message_ja);
+        let _ = writeln!(out, "    {}", f.message_en);
+        if let Some(reason) = &f.reason {
+            let _ = writeln!(out, "    reason / 理由: {reason}");
+        }
+    }
+    let _ = writeln!(out, "{} findings", findings.len());
+    out
+}

@@ -46,7 +46,15 @@ fn metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
         .iter()
         .copied()
         .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+    // EDF+ writes `X` for each patient subfield it leaves out; anything else names a person (Q1).
+    let identifying_attributes = match &info.patient_field {
+        Some(field) if !field.trim().is_empty() && !edf::is_anonymized(field) => {
+            vec!["EDF patient field".to_owned()]
+        }
+        _ => Vec::new(),
+    };
     Metadata {
+        identifying_attributes,
         channels: Some(info.channels.len() as u32),
         sampling_rate_hz: max_rate,
         samples: info.channels.iter().map(|c| c.samples).max(),

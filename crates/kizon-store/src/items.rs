@@ -246,3 +246,119 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 }
+
+/// A finding as `check` records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFinding {
+    pub key: String,
+    pub rule: String,
+    pub clause: String,
+    pub severity: String,
+    /// JSON arrays.
+    pub case_ids: String,
+    pub item_ids: String,
+    pub message_ja: String,
+    pub message_en: String,
+}
+
+/// A finding with its latest decision, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredFinding {
+    pub id: i64,
+    pub key: String,
+    pub rule: String,
+    pub clause: String,
+    pub severity: String,
+    pub case_ids: String,
+    pub item_ids: String,
+    pub message_ja: String,
+    pub message_en: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Tx<'_> {
+    /// Records a finding unless one with its key exists (`false`).
+    pub fn insert_finding(&mut self, finding: &NewFinding) -> Result<bool, StoreError> {
+        let known: Option<i64> = self
+            .sql()
+            .query_row(
+                "SELECT id FROM findings WHERE key = ?1",
+                params![finding.key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO findings (key, rule, clause, severity, case_ids, item_ids, message_ja, message_en, ledger_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    finding.key,
+                    finding.rule,
+                    finding.clause,
+                    finding.severity,
+                    finding.case_ids,
+                    finding.item_ids,
+                    finding.message_ja,
+                    finding.message_en,
+                    seq
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    pub fn insert_resolution(
+        &mut self,
+        finding_id: i64,
+        decision: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO resolutions (finding_id, decision, reason, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
+                params![finding_id, decision, reason, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Every finding with its latest decision.
+    pub fn findings(&self) -> Result<Vec<StoredFinding>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT f.id, f.key, f.rule, f.clause, f.severity, f.case_ids, f.item_ids, f.message_ja, f.message_en,
+                        (SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
+                        (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)
+                 FROM findings f ORDER BY f.id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(StoredFinding {
+                    id: r.get(0)?,
+                    key: r.get(1)?,
+                    rule: r.get(2)?,
+                    clause: r.get(3)?,
+                    severity: r.get(4)?,
+                    case_ids: r.get(5)?,
+                    item_ids: r.get(6)?,
+                    message_ja: r.get(7)?,
+                    message_en: r.get(8)?,
+                    decision: r.get(9)?,
+                    reason: r.get(10)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+}

@@ -28,7 +28,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use serde_json::{Map, Value};
 
 pub use documents::StoredDocument;
-pub use items::{Case, Item, KnownSource, NewCase, NewItem};
+pub use items::{Case, Item, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
 pub use ledger::LedgerEntry;
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
 pub use verify::{Problem, VerifyReport};

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -18,6 +18,8 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("amendments", "id"),
     ("cases", "id"),
     ("items", "id"),
+    ("findings", "id"),
+    ("resolutions", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -109,8 +111,32 @@ CREATE INDEX items_case ON items(case_id);
 CREATE INDEX items_sha256 ON items(sha256);
 "#;
 
+/// Version 3: findings of `check` and the decisions on them.
+const FINDINGS: &str = r#"
+CREATE TABLE findings (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL UNIQUE,
+    rule       TEXT NOT NULL,
+    clause     TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    case_ids   TEXT NOT NULL,
+    item_ids   TEXT NOT NULL,
+    message_ja TEXT NOT NULL,
+    message_en TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE resolutions (
+    id         INTEGER PRIMARY KEY,
+    finding_id INTEGER NOT NULL REFERENCES findings(id),
+    decision   TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[CREATE, CASES_AND_ITEMS];
+const MIGRATIONS: &[&str] = &[CREATE, CASES_AND_ITEMS, FINDINGS];
 
 /// Creates the schema in an empty database.
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {

@@ -1,0 +1,196 @@
+//! `check` runs the rule catalogue (kizon-checks) over the ingested items and records new
+//! findings; `resolve` records a decision on one. Findings are decisions, not logs: each keeps
+//! its key across runs, so re-running `check` adds only what is new and keeps every decision.
+
+use kizon_checks::{CaseFacts, ItemFacts, Parameters};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{AppError, Study};
+
+/// A decision on a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// The case leaves the dataset; the reason goes to the flow diagram.
+    ExcludeCase,
+    /// The data stays, with the reason why the doubt does not hold.
+    Accept,
+    /// The provider is asked to check the source records (Q7, Q8); the finding stays open.
+    QueryProvider,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::ExcludeCase => "exclude-case",
+            Decision::Accept => "accept",
+            Decision::QueryProvider => "query-provider",
+        }
+    }
+}
+
+/// A finding as shown to the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub id: i64,
+    pub rule: String,
+    pub clause: String,
+    pub severity: String,
+    /// `open`, `queried`, `excluded` or `accepted`.
+    pub status: &'static str,
+    pub case_ids: Vec<String>,
+    pub paths: Vec<String>,
+    pub message_ja: String,
+    pub message_en: String,
+    pub reason: Option<String>,
+}
+
+/// What `check` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckSummary {
+    pub items: usize,
+    pub findings: usize,
+    pub new_findings: usize,
+    pub open_blocking: usize,
+}
+
+impl Study {
+    pub fn check(&mut self, actor: &str) -> Result<CheckSummary, AppError> {
+        let items: Vec<ItemFacts> = self
+            .store
+            .items()?
+            .into_iter()
+            .map(|i| ItemFacts {
+                id: i.id,
+                metadata: serde_json::from_str(&i.metadata).unwrap_or_default(),
+                case_id: i.case_id,
+                path: i.path,
+                sha256: i.sha256,
+                kind: i.kind,
+                problem: i.problem,
+            })
+            .collect();
+        let cases: Vec<CaseFacts> = self
+            .store
+            .cases()?
+            .into_iter()
+            .map(|c| CaseFacts {
+                id: c.id,
+                acquisition_date: c.acquisition_date,
+                collection_date: c.collection_date,
+                diagnosis_date: c.diagnosis_date,
+            })
+            .collect();
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        let found = kizon_checks::run(&items, &cases, &Parameters::with_today(&today));
+        let mut new_findings = 0usize;
+        self.store.transact(actor, |tx| {
+            for finding in &found {
+                let new = kizon_store::NewFinding {
+                    key: finding.key.clone(),
+                    rule: finding.rule.into(),
+                    clause: finding.clause.into(),
+                    severity: finding.severity.as_str().into(),
+                    case_ids: serde_json::to_string(&finding.case_ids).expect("strings serialise"),
+                    item_ids: serde_json::to_string(&finding.item_ids).expect("ids serialise"),
+                    message_ja: finding.message_ja.clone(),
+                    message_en: finding.message_en.clone(),
+                };
+                if tx.insert_finding(&new)? {
+                    new_findings += 1;
+                }
+            }
+            if new_findings > 0 {
+                tx.record(
+                    "check",
+                    &format!("{new_findings} new findings over {} items", items.len()),
+                    json!({ "items": items.len(), "findings": found.len(), "new_findings": new_findings }),
+                )?;
+            }
+            Ok(())
+        })?;
+        let views = self.findings()?;
+        Ok(CheckSummary {
+            items: items.len(),
+            findings: found.len(),
+            new_findings,
+            open_blocking: views
+                .iter()
+                .filter(|f| f.severity == "blocking" && matches!(f.status, "open" | "queried"))
+                .count(),
+        })
+    }
+
+    pub fn findings(&self) -> Result<Vec<FindingView>, AppError> {
+        let paths: std::collections::HashMap<i64, String> = self
+            .store
+            .items()?
+            .into_iter()
+            .map(|i| (i.id, i.path))
+            .collect();
+        Ok(self
+            .store
+            .findings()?
+            .into_iter()
+            .map(|f| {
+                let item_ids: Vec<i64> = serde_json::from_str(&f.item_ids).unwrap_or_default();
+                FindingView {
+                    id: f.id,
+                    status: match f.decision.as_deref() {
+                        None => "open",
+                        Some("query-provider") => "queried",
+                        Some("exclude-case") => "excluded",
+                        Some(_) => "accepted",
+                    },
+                    rule: f.rule,
+                    clause: f.clause,
+                    severity: f.severity,
+                    case_ids: serde_json::from_str(&f.case_ids).unwrap_or_default(),
+                    paths: item_ids
+                        .iter()
+                        .filter_map(|id| paths.get(id).cloned())
+                        .collect(),
+                    message_ja: f.message_ja,
+                    message_en: f.message_en,
+                    reason: f.reason,
+                }
+            })
+            .collect())
+    }
+
+    pub fn resolve(
+        &mut self,
+        actor: &str,
+        id: i64,
+        decision: Decision,
+        reason: &str,
+    ) -> Result<FindingView, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::Refused {
+                what: format!("finding {id}: a decision needs a reason"),
+                hint: "say why: kizon resolve ID --accept --reason \"...\"".into(),
+            });
+        }
+        let Some(finding) = self.findings()?.into_iter().find(|f| f.id == id) else {
+            return Err(AppError::Refused {
+                what: format!("no finding {id}"),
+                hint: "list them with `kizon findings`".into(),
+            });
+        };
+        self.store.transact(actor, |tx| {
+            tx.insert_resolution(id, decision.as_str(), reason)?;
+            tx.record(
+                "resolve",
+                &format!("finding {id} ({}): {}", finding.rule, decision.as_str()),
+                json!({ "finding": id, "rule": finding.rule, "cases": finding.case_ids, "decision": decision.as_str(), "reason": reason }),
+            )
+        })?;
+        Ok(self
+            .findings()?
+            .into_iter()
+            .find(|f| f.id == id)
+            .expect("finding just resolved"))
+    }
+}

@@ -1,0 +1,575 @@
+//! The data doubts PMDA looks for, as rules over ingested items and cases (pure: no I/O).
+//!
+//! Each [`Rule`] names the Q&A item it comes from and yields [`Finding`]s with a stable `key`,
+//! so that running the catalogue again finds the same findings and keeps the decisions taken
+//! on them. Severity `blocking` keeps a case out of a locked dataset until resolved; `warning`
+//! asks for a look.
+//!
+//! | rule | clause | what |
+//! |---|---|---|
+//! | `unreadable-item` | Q7 | a file that could not be fully read (truncated, corrupt) |
+//! | `identifying-attributes` | Q1 | DICOM attributes of the PS3.15 basic profile, or an EDF patient field, that carry a value |
+//! | `burned-in-annotation` | Q1 | BurnedInAnnotation YES, or absent on modalities that often burn text in (US, SC, XA, ES, OT) |
+//! | `video-metadata` | Q1 | video title, comment, author, artist, location or description tags |
+//! | `same-file` | Q7 | identical file content in several cases |
+//! | `same-sop-instance` | Q7 | one SOP Instance UID in several cases |
+//! | `acquired-after-collection` | Q2 | acquisition after the case's collection date, or no date to tell |
+//! | `chronology` | Q7 | diagnosis long before or after acquisition, birth after acquisition, dates in the future |
+//! | `implausible-value` | Q7 | age, pixel spacing or sampling rate out of range |
+//!
+//! Pixel-content and perceptual duplicates need decoded pixels and come with decoding.
+
+use std::collections::BTreeMap;
+
+use kizon_formats::Metadata;
+use serde::Serialize;
+
+/// What the rules see of an item.
+#[derive(Debug, Clone)]
+pub struct ItemFacts {
+    pub id: i64,
+    pub case_id: String,
+    pub path: String,
+    pub sha256: String,
+    pub kind: String,
+    pub metadata: Metadata,
+    pub problem: Option<String>,
+}
+
+/// What the rules see of a case.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub id: String,
+    pub acquisition_date: Option<String>,
+    pub collection_date: Option<String>,
+    pub diagnosis_date: Option<String>,
+}
+
+/// Parameters of the catalogue, with documented defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameters {
+    /// Today, `YYYY-MM-DD`: dates after it are in the future.
+    pub today: String,
+    /// Days the confirmed diagnosis may precede the acquisition (default 30).
+    pub diagnosis_days_before: i64,
+    /// Days the confirmed diagnosis may follow the acquisition (default 365).
+    pub diagnosis_days_after: i64,
+    /// Plausible age in years (default 0–120).
+    pub age_years: (f64, f64),
+    /// Plausible pixel spacing in mm (default 0.01–10).
+    pub pixel_spacing_mm: (f64, f64),
+    /// Plausible waveform sampling rate in Hz (default 50–20,000).
+    pub sampling_rate_hz: (f64, f64),
+    /// Modalities on which text is often burned into the pixels.
+    pub burned_in_modalities: Vec<String>,
+}
+
+impl Parameters {
+    pub fn with_today(today: &str) -> Parameters {
+        Parameters {
+            today: today.to_owned(),
+            diagnosis_days_before: 30,
+            diagnosis_days_after: 365,
+            age_years: (0.0, 120.0),
+            pixel_spacing_mm: (0.01, 10.0),
+            sampling_rate_hz: (50.0, 20_000.0),
+            burned_in_modalities: ["US", "SC", "XA", "ES", "OT"].map(String::from).to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Blocking,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Blocking => "blocking",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A doubt about the data, to be resolved with a reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable identity: the rule and what it concerns.
+    pub key: String,
+    pub rule: &'static str,
+    pub clause: &'static str,
+    pub severity: Severity,
+    pub case_ids: Vec<String>,
+    pub item_ids: Vec<i64>,
+    pub message_ja: String,
+    pub message_en: String,
+}
+
+/// Runs the whole catalogue.
+pub fn run(items: &[ItemFacts], cases: &[CaseFacts], parameters: &Parameters) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let case_of: BTreeMap<&str, &CaseFacts> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    for item in items {
+        per_item(item, parameters, &mut findings);
+        if let Some(case) = case_of.get(item.case_id.as_str()) {
+            chronology(item, case, parameters, &mut findings);
+        }
+    }
+    for case in cases {
+        if case.collection_date.is_none() {
+            let has_items = items.iter().any(|i| i.case_id == case.id);
+            if has_items {
+                findings.push(finding(
+                    format!("acquired-after-collection:{}:no-date", case.id),
+                    "acquired-after-collection",
+                    "Q2",
+                    Severity::Warning,
+                    vec![case.id.clone()],
+                    Vec::new(),
+                    "症例の収集日が不明のため、既存データ（収集時に既に取得済み）であることを確認できない。".into(),
+                    "The case has no collection date, so it cannot be shown that its data existed when it was collected.".into(),
+                ));
+            }
+        }
+    }
+    duplicates(
+        items,
+        |i| Some(i.sha256.clone()),
+        "same-file",
+        "同一内容のファイル",
+        "identical file content",
+        &mut findings,
+    );
+    duplicates(
+        items,
+        |i| i.metadata.sop_instance_uid.clone(),
+        "same-sop-instance",
+        "同一の SOP Instance UID",
+        "the same SOP Instance UID",
+        &mut findings,
+    );
+    findings.sort_by(|a, b| a.key.cmp(&b.key));
+    findings.dedup_by(|a, b| a.key == b.key);
+    findings
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    key: String,
+    rule: &'static str,
+    clause: &'static str,
+    severity: Severity,
+    case_ids: Vec<String>,
+    item_ids: Vec<i64>,
+    message_ja: String,
+    message_en: String,
+) -> Finding {
+    Finding {
+        key,
+        rule,
+        clause,
+        severity,
+        case_ids,
+        item_ids,
+        message_ja,
+        message_en,
+    }
+}
+
+fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
+    let m = &item.metadata;
+    let one =
+        |rule: &'static str, clause: &'static str, severity: Severity, ja: String, en: String| {
+            finding(
+                format!("{rule}:{}", item.sha256),
+                rule,
+                clause,
+                severity,
+                vec![item.case_id.clone()],
+                vec![item.id],
+                ja,
+                en,
+            )
+        };
+    if let Some(problem) = &item.problem {
+        out.push(one(
+            "unreadable-item",
+            "Q7",
+            Severity::Blocking,
+            format!("{}: ファイルを完全には読み取れない（{problem}）", item.path),
+            format!("{}: the file cannot be fully read ({problem})", item.path),
+        ));
+    }
+    if !m.identifying_attributes.is_empty() {
+        let names = m.identifying_attributes.join(", ");
+        out.push(one(
+            "identifying-attributes",
+            "Q1",
+            Severity::Warning,
+            format!("{}: 個人を識別し得る属性に値がある: {names}", item.path),
+            format!(
+                "{}: attributes that may identify a person carry a value: {names}",
+                item.path
+            ),
+        ));
+    }
+    match (m.burned_in_annotation.as_deref(), m.modality.as_deref()) {
+        (Some("YES"), _) => out.push(one(
+            "burned-in-annotation",
+            "Q1",
+            Severity::Blocking,
+            format!("{}: 画素に文字情報が焼き込まれている（BurnedInAnnotation = YES）", item.path),
+            format!("{}: text is burned into the pixels (BurnedInAnnotation = YES)", item.path),
+        )),
+        (None, Some(modality)) if p.burned_in_modalities.iter().any(|b| b == modality) => out.push(one(
+            "burned-in-annotation",
+            "Q1",
+            Severity::Warning,
+            format!("{}: {modality} 画像で BurnedInAnnotation が未記載。画素の焼き込み文字を確認すること", item.path),
+            format!("{}: BurnedInAnnotation is absent on a {modality} image, where text is often burned in: check the pixels", item.path),
+        )),
+        _ => {}
+    }
+    let revealing: Vec<String> = [
+        "title",
+        "comment",
+        "author",
+        "artist",
+        "location",
+        "description",
+    ]
+    .iter()
+    .filter(|t| m.tags.contains_key(**t))
+    .map(|t| (*t).to_owned())
+    .collect();
+    if item.kind == "video" && !revealing.is_empty() {
+        out.push(one(
+            "video-metadata",
+            "Q1",
+            Severity::Warning,
+            format!(
+                "{}: 動画のメタデータに値がある: {}",
+                item.path,
+                revealing.join(", ")
+            ),
+            format!(
+                "{}: video metadata carries: {}",
+                item.path,
+                revealing.join(", ")
+            ),
+        ));
+    }
+    let mut implausible = Vec::new();
+    if let Some(age) = m
+        .patient_age_years
+        .filter(|a| *a < p.age_years.0 || *a > p.age_years.1)
+    {
+        implausible.push(format!("age {age} years"));
+    }
+    if let Some([row, column]) = m.pixel_spacing_mm {
+        if [row, column]
+            .iter()
+            .any(|s| *s < p.pixel_spacing_mm.0 || *s > p.pixel_spacing_mm.1)
+        {
+            implausible.push(format!("pixel spacing {row}×{column} mm"));
+        }
+    }
+    if let Some(rate) = m
+        .sampling_rate_hz
+        .filter(|r| *r < p.sampling_rate_hz.0 || *r > p.sampling_rate_hz.1)
+    {
+        implausible.push(format!("sampling rate {rate} Hz"));
+    }
+    if !implausible.is_empty() {
+        let what = implausible.join(", ");
+        out.push(one(
+            "implausible-value",
+            "Q7",
+            Severity::Blocking,
+            format!("{}: 医学的に妥当性の低い値: {what}", item.path),
+            format!("{}: medically implausible: {what}", item.path),
+        ));
+    }
+}
+
+/// Q2 and Q7 dates of one item in its case.
+fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<Finding>) {
+    let m = &item.metadata;
+    let acquired = case
+        .acquisition_date
+        .clone()
+        .or(m.acquisition_date.clone())
+        .or(m.study_date.clone())
+        .or(m.start.as_ref().map(|s| s.chars().take(10).collect()));
+    let mut problems: Vec<(&'static str, &'static str, String, String)> = Vec::new();
+    if let (Some(acquired), Some(collected)) = (&acquired, &case.collection_date) {
+        if acquired > collected {
+            problems.push((
+                "acquired-after-collection",
+                "Q2",
+                format!("撮影・取得日 {acquired} が症例の収集日 {collected} より後（既存データではない）"),
+                format!("acquired on {acquired}, after the case was collected on {collected}: not existing data"),
+            ));
+        }
+    }
+    if let (Some(acquired), Some(diagnosed)) = (&acquired, &case.diagnosis_date) {
+        if let (Some(a), Some(d)) = (day_number(acquired), day_number(diagnosed)) {
+            if d - a < -p.diagnosis_days_before || d - a > p.diagnosis_days_after {
+                problems.push((
+                    "chronology",
+                    "Q7",
+                    format!("撮影日 {acquired} と確定診断日 {diagnosed} の時系列に矛盾（許容: 撮影の{}日前〜{}日後）", p.diagnosis_days_before, p.diagnosis_days_after),
+                    format!("acquisition {acquired} and confirmed diagnosis {diagnosed} contradict each other (allowed: {} days before to {} days after)", p.diagnosis_days_before, p.diagnosis_days_after),
+                ));
+            }
+        }
+    }
+    if let (Some(born), Some(acquired)) = (&m.patient_birth_date, &acquired) {
+        if born > acquired {
+            problems.push((
+                "chronology",
+                "Q7",
+                format!("生年月日 {born} が撮影日 {acquired} より後"),
+                format!("born {born}, after the acquisition on {acquired}"),
+            ));
+        }
+    }
+    for date in [
+        &acquired,
+        &case.collection_date,
+        &case.diagnosis_date,
+        &m.patient_birth_date,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if *date > p.today {
+            problems.push((
+                "chronology",
+                "Q7",
+                format!("未来の日付 {date}"),
+                format!("a date in the future: {date}"),
+            ));
+        }
+    }
+    for (rule, clause, ja, en) in problems {
+        out.push(finding(
+            format!("{rule}:{}:{}:{en}", case.id, item.sha256),
+            rule,
+            clause,
+            Severity::Blocking,
+            vec![case.id.clone()],
+            vec![item.id],
+            format!("{}: {ja}", item.path),
+            format!("{}: {en}", item.path),
+        ));
+    }
+}
+
+/// Items sharing `key` across different cases: one finding per group.
+fn duplicates(
+    items: &[ItemFacts],
+    key: impl Fn(&ItemFacts) -> Option<String>,
+    rule: &'static str,
+    what_ja: &str,
+    what_en: &str,
+    out: &mut Vec<Finding>,
+) {
+    let mut groups: BTreeMap<String, Vec<&ItemFacts>> = BTreeMap::new();
+    for item in items {
+        if let Some(k) = key(item) {
+            groups.entry(k).or_default().push(item);
+        }
+    }
+    for (value, group) in groups {
+        let mut cases: Vec<String> = group.iter().map(|i| i.case_id.clone()).collect();
+        cases.sort();
+        cases.dedup();
+        if cases.len() < 2 {
+            continue;
+        }
+        let paths: Vec<&str> = group.iter().map(|i| i.path.as_str()).collect();
+        out.push(finding(
+            format!("{rule}:{value}"),
+            rule,
+            "Q7",
+            Severity::Blocking,
+            cases.clone(),
+            group.iter().map(|i| i.id).collect(),
+            format!(
+                "{what_ja}が異なる複数の症例（{}）として利用されている: {}",
+                cases.join(", "),
+                paths.join(", ")
+            ),
+            format!(
+                "{what_en} is used as several cases ({}): {}",
+                cases.join(", "),
+                paths.join(", ")
+            ),
+        ));
+    }
+}
+
+/// Days since 0000-03-01 of a `YYYY-MM-DD` date (civil-from-days inverse, Hinnant).
+fn day_number(date: &str) -> Option<i64> {
+    let mut parts = date.get(0..10)?.split('-');
+    let (y, m, d): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: i64, case: &str, sha: &str) -> ItemFacts {
+        ItemFacts {
+            id,
+            case_id: case.into(),
+            path: format!("f{id}.dcm"),
+            sha256: sha.into(),
+            kind: "dicom".into(),
+            metadata: Metadata::default(),
+            problem: None,
+        }
+    }
+
+    fn case(
+        id: &str,
+        acquired: Option<&str>,
+        collected: Option<&str>,
+        diagnosed: Option<&str>,
+    ) -> CaseFacts {
+        CaseFacts {
+            id: id.into(),
+            acquisition_date: acquired.map(String::from),
+            collection_date: collected.map(String::from),
+            diagnosis_date: diagnosed.map(String::from),
+        }
+    }
+
+    fn rules(findings: &[Finding]) -> Vec<&str> {
+        findings.iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn q7_same_file_in_two_cases_is_blocking_but_not_within_one_case() {
+        let p = Parameters::with_today("2026-11-25");
+        let cases = [
+            case("A", None, Some("2024-01-01"), None),
+            case("B", None, Some("2024-01-01"), None),
+        ];
+        let found = run(&[item(1, "A", "x"), item(2, "B", "x")], &cases, &p);
+        let same: Vec<&Finding> = found.iter().filter(|f| f.rule == "same-file").collect();
+        assert_eq!(same.len(), 1);
+        assert_eq!(
+            (same[0].severity, same[0].case_ids.clone()),
+            (Severity::Blocking, vec!["A".to_owned(), "B".to_owned()])
+        );
+        assert!(
+            !rules(&run(&[item(1, "A", "x"), item(2, "A", "x")], &cases, &p))
+                .contains(&"same-file")
+        );
+    }
+
+    #[test]
+    fn q2_acquisition_after_collection_and_missing_dates() {
+        let p = Parameters::with_today("2026-11-25");
+        let late = run(
+            &[item(1, "A", "x")],
+            &[case("A", Some("2024-05-02"), Some("2024-05-01"), None)],
+            &p,
+        );
+        assert!(
+            late.iter()
+                .any(|f| f.rule == "acquired-after-collection" && f.severity == Severity::Blocking)
+        );
+        let same_day = run(
+            &[item(1, "A", "x")],
+            &[case("A", Some("2024-05-01"), Some("2024-05-01"), None)],
+            &p,
+        );
+        assert!(!rules(&same_day).contains(&"acquired-after-collection"));
+        let undated = run(&[item(1, "A", "x")], &[case("A", None, None, None)], &p);
+        assert!(
+            undated
+                .iter()
+                .any(|f| f.rule == "acquired-after-collection" && f.severity == Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn q7_chronology_window_birth_and_future() {
+        let p = Parameters::with_today("2026-11-25");
+        let ok = run(
+            &[item(1, "A", "x")],
+            &[case(
+                "A",
+                Some("2024-05-01"),
+                Some("2024-06-01"),
+                Some("2024-05-20"),
+            )],
+            &p,
+        );
+        assert!(!rules(&ok).contains(&"chronology"));
+        let early = run(
+            &[item(1, "A", "x")],
+            &[case(
+                "A",
+                Some("2024-05-01"),
+                Some("2024-06-01"),
+                Some("2024-03-01"),
+            )],
+            &p,
+        );
+        assert!(rules(&early).contains(&"chronology"));
+        let mut born_late = item(1, "A", "x");
+        born_late.metadata.patient_birth_date = Some("2025-01-01".into());
+        assert!(
+            rules(&run(
+                &[born_late],
+                &[case("A", Some("2024-05-01"), Some("2024-06-01"), None)],
+                &p
+            ))
+            .contains(&"chronology")
+        );
+        let future = run(
+            &[item(1, "A", "x")],
+            &[case("A", Some("2027-01-01"), Some("2027-02-01"), None)],
+            &p,
+        );
+        assert!(future.iter().any(|f| f.message_en.contains("future")));
+    }
+
+    #[test]
+    fn findings_are_stable_across_runs() {
+        let p = Parameters::with_today("2026-11-25");
+        let items = [item(1, "A", "x"), item(2, "B", "x")];
+        let cases = [case("A", None, None, None), case("B", None, None, None)];
+        assert_eq!(run(&items, &cases, &p), run(&items, &cases, &p));
+    }
+
+    #[test]
+    fn day_numbers_count_leap_years() {
+        assert_eq!(
+            day_number("2024-03-01").unwrap() - day_number("2024-02-28").unwrap(),
+            2
+        );
+        assert_eq!(
+            day_number("2023-03-01").unwrap() - day_number("2023-02-28").unwrap(),
+            1
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! `kizon check`, `findings` and `resolve` end to end on the real files of ../shared/data.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn shared(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(relative)
+}
+
+/// A study whose data folder holds `files` (copied under the given names) and a manifest.
+fn ingested(files: &[(&str, &str)], manifest: &str) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = new_study();
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "H",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "x",
+        ],
+    )
+    .ok();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    for (from, name) in files {
+        std::fs::copy(shared(from), data.join(name)).unwrap();
+    }
+    std::fs::write(data.join("manifest.csv"), manifest).unwrap();
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            data.join("manifest.csv").to_str().unwrap(),
+        ],
+    )
+    .ok();
+    (tmp, root)
+}
+
+fn findings(root: &Path) -> Vec<serde_json::Value> {
+    kizon(root, &["findings", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn with_rule<'a>(all: &'a [serde_json::Value], rule: &str) -> Vec<&'a serde_json::Value> {
+    all.iter().filter(|f| f["rule"] == rule).collect()
+}
+
+#[test]
+fn q7_same_data_as_several_cases_is_found() {
+    let (_tmp, root) = ingested(
+        &[
+            ("dicom/pydicom/CT_small.dcm", "a.dcm"),
+            ("dicom/pydicom/CT_small.dcm", "b.dcm"),
+            ("dicom/deid/ctbrain1.dcm", "c.dcm"),
+            ("dicom/deid/ctbrain2.dcm", "d.dcm"),
+        ],
+        "case_id,path,collection_date\nC1,a.dcm,2024-01-01\nC2,b.dcm,2024-01-01\nC3,c.dcm,2024-01-01\nC4,d.dcm,2024-01-01\n",
+    );
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let same_file = with_rule(&all, "same-file");
+    assert_eq!(same_file.len(), 1, "{all:#?}");
+    assert_eq!(same_file[0]["clause"], "Q7");
+    assert_eq!(same_file[0]["case_ids"], serde_json::json!(["C1", "C2"]));
+    assert_eq!(same_file[0]["paths"].as_array().unwrap().len(), 2);
+    let same_sop: Vec<_> = with_rule(&all, "same-sop-instance")
+        .into_iter()
+        .filter(|f| f["case_ids"] == serde_json::json!(["C3", "C4"]))
+        .collect();
+    assert_eq!(
+        same_sop.len(),
+        1,
+        "ctbrain1 and ctbrain2 share a SOP Instance UID"
+    );
+    assert_eq!(same_sop[0]["severity"], "blocking");
+}
+
+#[test]
+fn q1_burned_in_text_and_q2_late_acquisition_are_found() {
+    let (_tmp, root) = ingested(
+        &[
+            ("dicom/dicognito/burned_in_yes.dcm", "yes.dcm"),
+            ("dicom/deid/RGB_IMAGE.dcm", "us.dcm"),
+        ],
+        // burned_in_yes was acquired 1997-08-06; collected before that it cannot be existing data.
+        "case_id,path,collection_date\nC1,yes.dcm,1990-01-01\nC2,us.dcm,2024-01-01\n",
+    );
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let burned = with_rule(&all, "burned-in-annotation");
+    let yes = burned
+        .iter()
+        .find(|f| f["case_ids"] == serde_json::json!(["C1"]))
+        .unwrap();
+    assert_eq!(
+        (yes["clause"].as_str(), yes["severity"].as_str()),
+        (Some("Q1"), Some("blocking"))
+    );
+    let missing = burned
+        .iter()
+        .find(|f| f["case_ids"] == serde_json::json!(["C2"]))
+        .unwrap();
+    assert_eq!(
+        missing["severity"], "warning",
+        "US without BurnedInAnnotation"
+    );
+    let late = with_rule(&all, "acquired-after-collection");
+    assert!(
+        late.iter().any(|f| f["clause"] == "Q2"
+            && f["case_ids"] == serde_json::json!(["C1"])
+            && f["severity"] == "blocking"),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn decisions_are_recorded_and_kept_when_check_runs_again() {
+    let (_tmp, root) = ingested(
+        &[
+            ("dicom/pydicom/CT_small.dcm", "a.dcm"),
+            ("dicom/pydicom/CT_small.dcm", "b.dcm"),
+        ],
+        "case_id,path,collection_date\nC1,a.dcm,2024-01-01\nC2,b.dcm,2024-01-01\n",
+    );
+    kizon(&root, &["check"]).ok();
+    let before = findings(&root);
+    let id = with_rule(&before, "same-file")[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    kizon(&root, &["resolve", &id, "--accept", "--reason", " "]).failed();
+    kizon(
+        &root,
+        &[
+            "resolve",
+            &id,
+            "--exclude-case",
+            "--reason",
+            "C2 is a copy of C1",
+        ],
+    )
+    .ok();
+    let summary = kizon(&root, &["check", "--json"]).ok().json();
+    assert_eq!(summary["new_findings"], 0);
+    let after = findings(&root);
+    assert_eq!(after.len(), before.len());
+    let decided = after
+        .iter()
+        .find(|f| f["id"].as_i64().unwrap().to_string() == id)
+        .unwrap();
+    assert_eq!(
+        (decided["status"].as_str(), decided["reason"].as_str()),
+        (Some("excluded"), Some("C2 is a copy of C1"))
+    );
+    let open = kizon(&root, &["findings", "--open", "--json"]).ok().json();
+    assert!(
+        open.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"].as_i64().unwrap().to_string() != id)
+    );
+    let log = kizon(&root, &["audit", "log", "--json"]).ok().json();
+    assert_eq!(
+        log.as_array().unwrap().last().unwrap()["command"],
+        "resolve"
+    );
+    kizon(&root, &["audit", "verify"]).ok();
+    kizon(&root, &["resolve", "999", "--accept", "--reason", "x"]).failed();
+}
