@@ -265,6 +265,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     println!("  {}. {step}", i + 1);
                 }
                 println!();
+                println!(
+                    "problems planted in the generated data, and what `kizon check` found / 仕込んだ疑義と検出結果:"
+                );
+                for planted in &outcome.planted {
+                    println!("  - planted: {planted}");
+                }
+                for f in &outcome.findings {
+                    println!(
+                        "  - found #{} [{}] {} {}: {}",
+                        f.id, f.clause, f.severity, f.rule, f.message_en
+                    );
+                }
+                println!();
                 print!("{}", render::plan(&outcome.plan, cli::Lang::Both));
                 println!();
                 println!("study: {} / 試験ディレクトリ", outcome.dir.display());

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use kizon_rules::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 use serde::Serialize;
 
+mod data;
+
 use crate::error::io;
+use crate::ingest::{IngestRequest, Progress};
 use crate::locks::Locked;
 use crate::plan::{PlanOptions, PlanView};
 use crate::providers::ProviderInput;
@@ -28,6 +31,18 @@ pub struct DemoOutcome {
     pub lock: Locked,
     pub ledger_entries: usize,
     pub verified: bool,
+    /// The problems planted in the generated data, and the findings `check` made.
+    pub planted: Vec<&'static str>,
+    pub findings: Vec<crate::check::FindingView>,
+}
+
+/// The demo reports progress through its steps, not per file.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
 }
 
 const PROTOCOL: &str = r#"# 性能評価試験計画書（デモ）/ Protocol (demo), written by `kizon demo`.
@@ -242,13 +257,13 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
         ));
     }
 
-    let plan = study.plan(PlanOptions::default())?;
+    let draft = study.plan(PlanOptions::default())?;
     steps.push(format!(
         "planned: test type {}, {}, {} (rules {})",
-        plan.plan.test_type.as_str(),
-        plan.plan.application_category.unwrap_or("-"),
-        plan.plan.protocol_consultation,
-        plan.plan.rules_version.id
+        draft.plan.test_type.as_str(),
+        draft.plan.application_category.unwrap_or("-"),
+        draft.plan.protocol_consultation,
+        draft.plan.rules_version.id
     ));
     let lock = study.lock_protocol(actor)?;
     steps.push(format!(
@@ -256,6 +271,29 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
         lock.ledger_seq,
         &lock.sha256[..12]
     ));
+
+    let images = dir.join("demo-sources").join("images");
+    let planted = data::write(&images)?;
+    let ingested = study.ingest(
+        actor,
+        &IngestRequest {
+            provider: providers[0].name.clone(),
+            manifest: Some(images.join("manifest.csv")),
+            paths: Vec::new(),
+        },
+        &Quiet,
+    )?;
+    steps.push(format!(
+        "ingested {} generated chest CT/US images into {} cases with their manifest (collection and diagnosis dates)",
+        ingested.added, ingested.cases_added
+    ));
+    let checked = study.check(actor)?;
+    let findings = study.findings()?;
+    steps.push(format!(
+        "checked the data: {} findings, {} of them blocking (Q1, Q2, Q7); see `kizon findings`",
+        checked.findings, checked.open_blocking
+    ));
+    let plan = study.plan(PlanOptions::default())?;
     let report = study.verify(None)?;
     steps.push(format!(
         "verified the audit ledger: {} entries, {} documents, {}",
@@ -274,5 +312,7 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
         lock,
         ledger_entries: report.entries,
         verified: report.intact(),
+        planted,
+        findings,
     })
 }

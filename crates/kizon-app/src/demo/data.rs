@@ -1,0 +1,305 @@
+//! The demo's own data: small chest CT DICOM files written here (no outside file is read), and a
+//! manifest with collection and diagnosis dates, with realistic problems planted for `check`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use crate::AppError;
+use crate::error::io;
+
+/// One generated image.
+struct Image<'a> {
+    file: &'a str,
+    study_date: &'a str,
+    modality: &'a str,
+    patient_name: Option<&'a str>,
+    burned_in: Option<&'a str>,
+    seed: u16,
+}
+
+/// A case of the manifest: collection date, diagnosis and its date.
+struct Row<'a> {
+    case: &'a str,
+    file: &'a str,
+    collected: &'a str,
+    diagnosis: &'a str,
+    diagnosed: &'a str,
+}
+
+/// Writes the images and `manifest.csv` into `dir`; returns the problems planted, for the demo
+/// to show that `check` finds each.
+pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let images = [
+        Image {
+            file: "c001.dcm",
+            study_date: "20230412",
+            modality: "CT",
+            patient_name: None,
+            burned_in: Some("NO"),
+            seed: 1,
+        },
+        Image {
+            file: "c002.dcm",
+            study_date: "20230520",
+            modality: "CT",
+            patient_name: None,
+            burned_in: Some("NO"),
+            seed: 2,
+        },
+        Image {
+            file: "c003.dcm",
+            study_date: "20230602",
+            modality: "CT",
+            patient_name: None,
+            burned_in: Some("NO"),
+            seed: 3,
+        },
+        Image {
+            file: "c005.dcm",
+            study_date: "20240801",
+            modality: "CT",
+            patient_name: None,
+            burned_in: Some("NO"),
+            seed: 5,
+        },
+        Image {
+            file: "c006.dcm",
+            study_date: "20220110",
+            modality: "CT",
+            patient_name: None,
+            burned_in: Some("NO"),
+            seed: 6,
+        },
+        Image {
+            file: "c007.dcm",
+            study_date: "20230715",
+            modality: "US",
+            patient_name: None,
+            burned_in: Some("YES"),
+            seed: 7,
+        },
+        Image {
+            file: "c008.dcm",
+            study_date: "20230901",
+            modality: "CT",
+            patient_name: Some("YAMADA^TARO"),
+            burned_in: Some("NO"),
+            seed: 8,
+        },
+    ];
+    for (index, image) in images.iter().enumerate() {
+        let path = dir.join(image.file);
+        fs::write(&path, dicom(image, index)).map_err(io(&path))?;
+    }
+    // C-004 is C-001's image again, under another name: the same data as two cases (Q7).
+    fs::copy(dir.join("c001.dcm"), dir.join("c004.dcm")).map_err(io(dir.join("c004.dcm")))?;
+
+    let rows = [
+        Row {
+            case: "C-001",
+            file: "c001.dcm",
+            collected: "2024-07-01",
+            diagnosis: "adenocarcinoma",
+            diagnosed: "2023-04-28",
+        },
+        Row {
+            case: "C-002",
+            file: "c002.dcm",
+            collected: "2024-07-01",
+            diagnosis: "benign",
+            diagnosed: "2023-06-02",
+        },
+        Row {
+            case: "C-003",
+            file: "c003.dcm",
+            collected: "2024-07-01",
+            diagnosis: "adenocarcinoma",
+            diagnosed: "2023-06-20",
+        },
+        Row {
+            case: "C-004",
+            file: "c004.dcm",
+            collected: "2024-07-01",
+            diagnosis: "benign",
+            diagnosed: "2023-05-01",
+        },
+        // Imaged after the case was collected: not existing data (Q2).
+        Row {
+            case: "C-005",
+            file: "c005.dcm",
+            collected: "2024-07-15",
+            diagnosis: "benign",
+            diagnosed: "2024-08-20",
+        },
+        // Diagnosed two years after the image: a chronological contradiction (Q7).
+        Row {
+            case: "C-006",
+            file: "c006.dcm",
+            collected: "2024-07-01",
+            diagnosis: "adenocarcinoma",
+            diagnosed: "2024-01-15",
+        },
+        Row {
+            case: "C-007",
+            file: "c007.dcm",
+            collected: "2024-07-01",
+            diagnosis: "benign",
+            diagnosed: "2023-07-30",
+        },
+        Row {
+            case: "C-008",
+            file: "c008.dcm",
+            collected: "2024-07-01",
+            diagnosis: "adenocarcinoma",
+            diagnosed: "2023-09-10",
+        },
+    ];
+    let mut manifest = String::from("case_id,path,collection_date,diagnosis,diagnosis_date\n");
+    for row in rows {
+        let _ = writeln!(
+            manifest,
+            "{},{},{},{},{}",
+            row.case, row.file, row.collected, row.diagnosis, row.diagnosed
+        );
+    }
+    let path = dir.join("manifest.csv");
+    fs::write(&path, manifest).map_err(io(&path))?;
+    Ok(vec![
+        "C-004 repeats C-001's image (Q7 same data as several cases)",
+        "C-005 was imaged after its collection date (Q2 existing data)",
+        "C-006 was diagnosed two years after imaging (Q7 chronology)",
+        "C-007 has text burned into its pixels (Q1)",
+        "C-008 carries the patient's name in its header (Q1)",
+    ])
+}
+
+/// A small Part 10 file, explicit VR little endian, 32×32 16-bit pixels.
+fn dicom(image: &Image<'_>, index: usize) -> Vec<u8> {
+    const CT_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
+    const US_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.6.1";
+    let class = if image.modality == "US" {
+        US_IMAGE
+    } else {
+        CT_IMAGE
+    };
+    let instance = format!("2.25.1959{index:03}{}", image.seed);
+    let study = format!("2.25.2959{index:03}{}", image.seed);
+    let mut data = Vec::new();
+    let put = |out: &mut Vec<u8>, group: u16, element: u16, vr: &[u8; 2], value: &[u8]| {
+        let mut value = value.to_vec();
+        if value.len() % 2 == 1 {
+            value.push(if vr == b"UI" { 0 } else { b' ' });
+        }
+        out.extend_from_slice(&group.to_le_bytes());
+        out.extend_from_slice(&element.to_le_bytes());
+        out.extend_from_slice(vr);
+        if matches!(vr, b"OB" | b"OW") {
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        }
+        out.extend_from_slice(&value);
+    };
+    put(&mut data, 0x0008, 0x0016, b"UI", class.as_bytes());
+    put(&mut data, 0x0008, 0x0018, b"UI", instance.as_bytes());
+    put(
+        &mut data,
+        0x0008,
+        0x0020,
+        b"DA",
+        image.study_date.as_bytes(),
+    );
+    put(
+        &mut data,
+        0x0008,
+        0x0022,
+        b"DA",
+        image.study_date.as_bytes(),
+    );
+    put(&mut data, 0x0008, 0x0060, b"CS", image.modality.as_bytes());
+    put(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
+    if let Some(name) = image.patient_name {
+        put(&mut data, 0x0010, 0x0010, b"PN", name.as_bytes());
+    }
+    put(
+        &mut data,
+        0x0010,
+        0x0040,
+        b"CS",
+        if index % 2 == 0 { b"M" } else { b"F" },
+    );
+    put(
+        &mut data,
+        0x0010,
+        0x1010,
+        b"AS",
+        format!("{:03}Y", 50 + index).as_bytes(),
+    );
+    put(
+        &mut data,
+        0x0018,
+        0x0015,
+        b"CS",
+        if image.modality == "US" {
+            b"ABDOMEN"
+        } else {
+            b"CHEST"
+        },
+    );
+    put(&mut data, 0x0018, 0x0050, b"DS", b"1.25");
+    put(&mut data, 0x0020, 0x000D, b"UI", study.as_bytes());
+    put(
+        &mut data,
+        0x0020,
+        0x000E,
+        b"UI",
+        format!("{study}.1").as_bytes(),
+    );
+    put(&mut data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
+    put(&mut data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
+    put(&mut data, 0x0028, 0x0010, b"US", &32u16.to_le_bytes());
+    put(&mut data, 0x0028, 0x0011, b"US", &32u16.to_le_bytes());
+    put(&mut data, 0x0028, 0x0030, b"DS", b"0.7\\0.7");
+    put(&mut data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
+    put(&mut data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
+    put(&mut data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
+    put(&mut data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
+    if let Some(burned) = image.burned_in {
+        put(&mut data, 0x0028, 0x0301, b"CS", burned.as_bytes());
+    }
+    // A smooth phantom: a disc whose brightness depends on the seed.
+    let pixels: Vec<u8> = (0..32 * 32)
+        .flat_map(|i: u32| {
+            let (x, y) = (i % 32, i / 32);
+            let inside = (x as i32 - 16).pow(2) + (y as i32 - 16).pow(2) < 100;
+            let value: u16 = if inside {
+                800 + 37 * image.seed
+            } else {
+                40 + (x + y) as u16
+            };
+            value.to_le_bytes()
+        })
+        .collect();
+    put(&mut data, 0x7FE0, 0x0010, b"OW", &pixels);
+
+    let mut meta = Vec::new();
+    put(&mut meta, 0x0002, 0x0001, b"OB", &[0, 1]);
+    put(&mut meta, 0x0002, 0x0002, b"UI", class.as_bytes());
+    put(&mut meta, 0x0002, 0x0003, b"UI", instance.as_bytes());
+    put(&mut meta, 0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2.1");
+    let mut file = vec![0u8; 128];
+    file.extend_from_slice(b"DICM");
+    put(
+        &mut file,
+        0x0002,
+        0x0000,
+        b"UL",
+        &(meta.len() as u32).to_le_bytes(),
+    );
+    file.extend_from_slice(&meta);
+    file.extend_from_slice(&data);
+    file
+}
