@@ -130,21 +130,21 @@ impl Study {
                 .iter()
                 .find(|row| absolute == row.path || absolute.starts_with(&row.path))
         };
-        if !manifest.is_empty() {
-            if let Some(stray) = files.iter().find(|f| case_of_manifest(f).is_none()) {
-                return Err(AppError::Refused {
-                    what: format!(
-                        "{}: in no row of the manifest {}",
-                        stray.display(),
-                        request
-                            .manifest
-                            .as_ref()
-                            .map_or(String::new(), |m| m.display().to_string())
-                    ),
-                    hint: "add a row for it (case_id,path), or leave it out of the paths to ingest"
-                        .into(),
-                });
-            }
+        if !manifest.is_empty()
+            && let Some(stray) = files.iter().find(|f| case_of_manifest(f).is_none())
+        {
+            return Err(AppError::Refused {
+                what: format!(
+                    "{}: in no row of the manifest {}",
+                    stray.display(),
+                    request
+                        .manifest
+                        .as_ref()
+                        .map_or(String::new(), |m| m.display().to_string())
+                ),
+                hint: "add a row for it (case_id,path), or leave it out of the paths to ingest"
+                    .into(),
+            });
         }
 
         let known = self.store.known_sources(provider.id)?;
@@ -520,14 +520,14 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
             ));
         }
         for date_column in ["acquisition_date", "collection_date", "diagnosis_date"] {
-            if let Some(value) = fields.get(date_column).filter(|v| !v.is_empty()) {
-                if kizon_formats::dicom::date(value).is_none_or(|d| d != *value) {
-                    return Err(invalid(
-                        line,
-                        format!("`{date_column}`: `{value}` is not a date"),
-                        "write dates as YYYY-MM-DD",
-                    ));
-                }
+            if let Some(value) = fields.get(date_column).filter(|v| !v.is_empty())
+                && kizon_formats::dicom::date(value).is_none_or(|d| d != *value)
+            {
+                return Err(invalid(
+                    line,
+                    format!("`{date_column}`: `{value}` is not a date"),
+                    "write dates as YYYY-MM-DD",
+                ));
             }
         }
         let full = base.join(&relative);

@@ -96,14 +96,14 @@ impl Study {
     /// The protocol in force: study.toml, refused if it changed since the lock or last amendment.
     pub fn protocol(&self) -> Result<(Protocol, ProtocolText), AppError> {
         let (protocol, text) = self.draft_protocol()?;
-        if let Some(locked) = self.store.locked_hash(locks::PROTOCOL)? {
-            if locked != text.sha256 {
-                return Err(AppError::ProtocolChanged {
-                    file: self.protocol_path(),
-                    locked,
-                    now: text.sha256,
-                });
-            }
+        if let Some(locked) = self.store.locked_hash(locks::PROTOCOL)?
+            && locked != text.sha256
+        {
+            return Err(AppError::ProtocolChanged {
+                file: self.protocol_path(),
+                locked,
+                now: text.sha256,
+            });
         }
         Ok((protocol, text))
     }
@@ -127,10 +127,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Who acts when neither `--actor` nor `KIZON_ACTOR` says: the operating-system user.
 pub fn os_user() -> String {
     for var in ["USER", "LOGNAME", "USERNAME"] {
-        if let Ok(name) = std::env::var(var) {
-            if !name.trim().is_empty() {
-                return name;
-            }
+        if let Ok(name) = std::env::var(var)
+            && !name.trim().is_empty()
+        {
+            return name;
         }
     }
     // No login variables (a service or a container): the owner of this process, by uid.
@@ -139,13 +139,13 @@ pub fn os_user() -> String {
         use std::os::unix::fs::MetadataExt;
         if let Ok(meta) = fs::metadata("/proc/self") {
             let uid = meta.uid();
-            if let Ok(passwd) = fs::read_to_string("/etc/passwd") {
-                if let Some(name) = passwd.lines().find_map(|line| {
+            if let Ok(passwd) = fs::read_to_string("/etc/passwd")
+                && let Some(name) = passwd.lines().find_map(|line| {
                     let fields: Vec<&str> = line.split(':').collect();
                     (fields.get(2) == Some(&uid.to_string().as_str())).then(|| fields[0].to_owned())
-                }) {
-                    return name;
-                }
+                })
+            {
+                return name;
             }
             return format!("uid-{uid}");
         }

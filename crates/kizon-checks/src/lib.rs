@@ -269,13 +269,12 @@ fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
     {
         implausible.push(format!("age {age} years"));
     }
-    if let Some([row, column]) = m.pixel_spacing_mm {
-        if [row, column]
+    if let Some([row, column]) = m.pixel_spacing_mm
+        && [row, column]
             .iter()
             .any(|s| *s < p.pixel_spacing_mm.0 || *s > p.pixel_spacing_mm.1)
-        {
-            implausible.push(format!("pixel spacing {row}×{column} mm"));
-        }
+    {
+        implausible.push(format!("pixel spacing {row}×{column} mm"));
     }
     if let Some(rate) = m
         .sampling_rate_hz
@@ -305,37 +304,36 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
         .or(m.study_date.clone())
         .or(m.start.as_ref().map(|s| s.chars().take(10).collect()));
     let mut problems: Vec<(&'static str, &'static str, String, String)> = Vec::new();
-    if let (Some(acquired), Some(collected)) = (&acquired, &case.collection_date) {
-        if acquired > collected {
-            problems.push((
+    if let (Some(acquired), Some(collected)) = (&acquired, &case.collection_date)
+        && acquired > collected
+    {
+        problems.push((
                 "acquired-after-collection",
                 "Q2",
                 format!("撮影・取得日 {acquired} が症例の収集日 {collected} より後（既存データではない）"),
                 format!("acquired on {acquired}, after the case was collected on {collected}: not existing data"),
             ));
-        }
     }
-    if let (Some(acquired), Some(diagnosed)) = (&acquired, &case.diagnosis_date) {
-        if let (Some(a), Some(d)) = (day_number(acquired), day_number(diagnosed)) {
-            if d - a < -p.diagnosis_days_before || d - a > p.diagnosis_days_after {
-                problems.push((
+    if let (Some(acquired), Some(diagnosed)) = (&acquired, &case.diagnosis_date)
+        && let (Some(a), Some(d)) = (day_number(acquired), day_number(diagnosed))
+        && (d - a < -p.diagnosis_days_before || d - a > p.diagnosis_days_after)
+    {
+        problems.push((
                     "chronology",
                     "Q7",
                     format!("撮影日 {acquired} と確定診断日 {diagnosed} の時系列に矛盾（許容: 撮影の{}日前〜{}日後）", p.diagnosis_days_before, p.diagnosis_days_after),
                     format!("acquisition {acquired} and confirmed diagnosis {diagnosed} contradict each other (allowed: {} days before to {} days after)", p.diagnosis_days_before, p.diagnosis_days_after),
                 ));
-            }
-        }
     }
-    if let (Some(born), Some(acquired)) = (&m.patient_birth_date, &acquired) {
-        if born > acquired {
-            problems.push((
-                "chronology",
-                "Q7",
-                format!("生年月日 {born} が撮影日 {acquired} より後"),
-                format!("born {born}, after the acquisition on {acquired}"),
-            ));
-        }
+    if let (Some(born), Some(acquired)) = (&m.patient_birth_date, &acquired)
+        && born > acquired
+    {
+        problems.push((
+            "chronology",
+            "Q7",
+            format!("生年月日 {born} が撮影日 {acquired} より後"),
+            format!("born {born}, after the acquisition on {acquired}"),
+        ));
     }
     for date in [
         &acquired,

@@ -51,7 +51,7 @@ impl Progress for Lines {
     }
     fn advance(&self, files: u64) {
         let done = self.done.fetch_add(files, Ordering::Relaxed) + files;
-        if done % BATCH as u64 == 0 {
+        if done.is_multiple_of(BATCH as u64) {
             eprintln!(
                 "ingest: {done}/{} files",
                 self.total.load(Ordering::Relaxed)

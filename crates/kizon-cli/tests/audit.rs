@@ -271,22 +271,7 @@ fn demo_killed_at_any_moment_leaves_a_verifiable_study() {
 /// Kills `kizon evidence add` while it copies a large file into the document store.
 #[test]
 fn evidence_add_killed_mid_copy_leaves_a_verifiable_study() {
-    let (tmp, root) = new_study();
-    kizon(
-        &root,
-        &[
-            "provider",
-            "add",
-            "H",
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "x",
-        ],
-    )
-    .ok();
+    let (tmp, root) = study_with_provider();
     let big = tmp.path().join("scan.bin");
     let chunk: Vec<u8> = (0..1_048_576u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)

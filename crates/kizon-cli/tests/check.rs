@@ -6,30 +6,9 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-fn shared(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(relative)
-}
-
 /// A study whose data folder holds `files` (copied under the given names) and a manifest.
 fn ingested(files: &[(&str, &str)], manifest: &str) -> (tempfile::TempDir, PathBuf) {
-    let (tmp, root) = new_study();
-    kizon(
-        &root,
-        &[
-            "provider",
-            "add",
-            "H",
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "x",
-        ],
-    )
-    .ok();
+    let (tmp, root) = study_with_provider();
     let data = tmp.path().join("d");
     std::fs::create_dir_all(&data).unwrap();
     for (from, name) in files {

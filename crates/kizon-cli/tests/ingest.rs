@@ -2,39 +2,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-
-fn shared(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(relative)
-        .canonicalize()
-        .unwrap()
-}
-
-/// A study with one provider, "H".
-fn study_with_provider() -> (tempfile::TempDir, PathBuf) {
-    let (tmp, root) = new_study();
-    kizon(
-        &root,
-        &[
-            "provider",
-            "add",
-            "H",
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "倫理指針",
-        ],
-    )
-    .ok();
-    (tmp, root)
-}
 
 fn items(root: &Path) -> Vec<serde_json::Value> {
     kizon(root, &["items", "--json"])

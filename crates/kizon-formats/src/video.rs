@@ -175,10 +175,10 @@ fn read_moov(moov: &[u8], metadata: &mut Metadata) {
                         u32_at(b.body, 16).map(u64::from),
                     )
                 };
-                if let (Some(scale), Some(duration)) = (timescale, duration) {
-                    if scale > 0 {
-                        metadata.duration_s = Some(duration as f64 / f64::from(scale));
-                    }
+                if let (Some(scale), Some(duration)) = (timescale, duration)
+                    && scale > 0
+                {
+                    metadata.duration_s = Some(duration as f64 / f64::from(scale));
                 }
                 metadata.creation_time = creation
                     .filter(|&c| c > 0)

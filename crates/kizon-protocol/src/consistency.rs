@@ -166,17 +166,16 @@ pub(crate) fn check(
             &table,
         ));
     }
-    if reference.value == ReferenceStandard::ComparatorMethod {
-        if let Some(metric) = endpoint_metrics
+    if reference.value == ReferenceStandard::ComparatorMethod
+        && let Some(metric) = endpoint_metrics
             .iter()
             .find(|m| m.value.needs_reference_standard())
-        {
-            return Err(contradiction(
-                &COMPARATOR_IS_NOT_A_REFERENCE,
-                metric,
-                &reference,
-            ));
-        }
+    {
+        return Err(contradiction(
+            &COMPARATOR_IS_NOT_A_REFERENCE,
+            metric,
+            &reference,
+        ));
     }
     Ok(())
 }

@@ -198,13 +198,13 @@ impl Store {
                 }
             }
         }
-        if let Some(expected) = expected_head {
-            if !entries.iter().any(|e| e.hash == expected) {
-                problems.push(problem(
-                    None,
-                    format!("no entry of the ledger has the hash {expected} given with --head"),
-                ));
-            }
+        if let Some(expected) = expected_head
+            && !entries.iter().any(|e| e.hash == expected)
+        {
+            problems.push(problem(
+                None,
+                format!("no entry of the ledger has the hash {expected} given with --head"),
+            ));
         }
 
         problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));

@@ -229,7 +229,7 @@ fn dicom(image: &Image<'_>, index: usize) -> Vec<u8> {
         0x0010,
         0x0040,
         b"CS",
-        if index % 2 == 0 { b"M" } else { b"F" },
+        if index.is_multiple_of(2) { b"M" } else { b"F" },
     );
     put(
         &mut data,

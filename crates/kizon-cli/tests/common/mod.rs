@@ -108,3 +108,33 @@ pub fn write_design(
     .replace("novelty = \"new\"", &format!("novelty = \"{novelty}\""));
     std::fs::write(root.join("study.toml"), text).unwrap();
 }
+
+/// A file of ../shared/data (read only: copy before altering).
+pub fn shared(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(relative)
+        .canonicalize()
+        .unwrap()
+}
+
+/// A fresh study with one hospital provider named `H`.
+pub fn study_with_provider() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = new_study();
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "H",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "x",
+        ],
+    )
+    .ok();
+    (tmp, root)
+}
