@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -135,8 +135,22 @@ CREATE TABLE resolutions (
 ) STRICT;
 "#;
 
+/// Version 4: every covered table indexed by the entry that created its rows, so that a
+/// ledger entry's digest (at commit and in `verify`) reads only its own rows, not the table.
+const LEDGER_SEQ_INDEXES: &str = r#"
+CREATE INDEX documents_ledger_seq ON documents(ledger_seq);
+CREATE INDEX providers_ledger_seq ON providers(ledger_seq);
+CREATE INDEX evidence_ledger_seq ON evidence(ledger_seq);
+CREATE INDEX locks_ledger_seq ON locks(ledger_seq);
+CREATE INDEX amendments_ledger_seq ON amendments(ledger_seq);
+CREATE INDEX cases_ledger_seq ON cases(ledger_seq);
+CREATE INDEX items_ledger_seq ON items(ledger_seq);
+CREATE INDEX findings_ledger_seq ON findings(ledger_seq);
+CREATE INDEX resolutions_ledger_seq ON resolutions(ledger_seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[CREATE, CASES_AND_ITEMS, FINDINGS];
+const MIGRATIONS: &[&str] = &[CREATE, CASES_AND_ITEMS, FINDINGS, LEDGER_SEQ_INDEXES];
 
 /// Creates the schema in an empty database.
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {

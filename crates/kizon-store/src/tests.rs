@@ -318,3 +318,20 @@ fn same_document_twice_is_stored_once() {
     assert_eq!(report.documents, 1);
     assert_eq!(store.evidence().unwrap().len(), 2);
 }
+
+#[test]
+fn entry_digests_read_only_their_rows_through_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    for (table, order_by) in schema::COVERED_TABLES {
+        let plan: String = conn
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE ledger_seq = 1 ORDER BY {order_by}"),
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("INDEX"), "{table}: {plan}");
+    }
+}
