@@ -80,12 +80,14 @@ impl Tx<'_> {
     pub fn insert_case(&mut self, case: &NewCase) -> Result<bool, StoreError> {
         let existing: Option<(i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> = self
             .sql()
-            .query_row(
+            .prepare_cached(
                 "SELECT provider_id, patient_key, acquisition_date, collection_date, diagnosis, diagnosis_date FROM cases WHERE id = ?1",
-                params![case.id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
             )
-            .optional()
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![case.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                    .optional()
+            })
             .map_err(|e| self.err(e))?;
         if let Some(existing) = existing {
             let wanted = (
@@ -106,10 +108,12 @@ impl Tx<'_> {
         }
         let seq = self.pending_seq();
         self.sql()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO cases (id, provider_id, patient_key, acquisition_date, collection_date, diagnosis, diagnosis_date, attributes, ledger_seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
                     case.id,
                     case.provider_id,
                     case.patient_key,
@@ -119,8 +123,8 @@ impl Tx<'_> {
                     case.diagnosis_date,
                     case.attributes,
                     seq
-                ],
-            )
+                ])
+            })
             .map_err(|e| self.err(e))?;
         Ok(true)
     }
@@ -129,12 +133,12 @@ impl Tx<'_> {
     pub fn insert_item(&mut self, item: &NewItem) -> Result<bool, StoreError> {
         let known: Option<i64> = self
             .sql()
-            .query_row(
-                "SELECT id FROM items WHERE source = ?1 AND sha256 = ?2",
-                params![item.source, item.sha256],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT id FROM items WHERE source = ?1 AND sha256 = ?2")
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![item.source, item.sha256], |r| r.get(0))
+                    .optional()
+            })
             .map_err(|e| self.err(e))?;
         if known.is_some() {
             return Ok(false);
