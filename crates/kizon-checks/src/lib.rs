@@ -16,8 +16,10 @@
 //! | `acquired-after-collection` | Q2 | acquisition after the case's collection date, or no date to tell |
 //! | `chronology` | Q7 | diagnosis long before or after acquisition, birth after acquisition, dates in the future |
 //! | `implausible-value` | Q7 | age, pixel spacing or sampling rate out of range |
+//! | `flat-line` | Q7 | a waveform channel flat for `flat_line_s` or longer (lead off, dead signal) |
+//! | `same-signal` | Q7 | the same decoded signal in several cases, whatever the file format |
 //!
-//! Pixel-content and perceptual duplicates need decoded pixels and come with decoding.
+//! Pixel-content and perceptual duplicates need decoded pixels and come with pixel decoding.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +47,17 @@ pub struct CaseFacts {
     pub diagnosis_date: Option<String>,
 }
 
+/// What the rules see of a decoded signal (EDF, WFDB): its flat channels and content hash.
+#[derive(Debug, Clone)]
+pub struct SignalFacts {
+    pub item_id: i64,
+    /// (channel label, longest run of identical samples in seconds).
+    pub longest_flat_s: Vec<(String, f64)>,
+    /// SHA-256 of the canonical signal (kizon-waveform `quality::canonical_bytes`): the same
+    /// signal in another format has the same hash.
+    pub content_sha256: String,
+}
+
 /// Parameters of the catalogue, with documented defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameters {
@@ -62,6 +75,8 @@ pub struct Parameters {
     pub sampling_rate_hz: (f64, f64),
     /// Modalities on which text is often burned into the pixels.
     pub burned_in_modalities: Vec<String>,
+    /// A channel flat (identical samples) this long is a lead off or a dead signal (default 5 s).
+    pub flat_line_s: f64,
 }
 
 impl Parameters {
@@ -74,6 +89,7 @@ impl Parameters {
             pixel_spacing_mm: (0.01, 10.0),
             sampling_rate_hz: (50.0, 20_000.0),
             burned_in_modalities: ["US", "SC", "XA", "ES", "OT"].map(String::from).to_vec(),
+            flat_line_s: 5.0,
         }
     }
 }
@@ -109,8 +125,14 @@ pub struct Finding {
 }
 
 /// Runs the whole catalogue.
-pub fn run(items: &[ItemFacts], cases: &[CaseFacts], parameters: &Parameters) -> Vec<Finding> {
+pub fn run(
+    items: &[ItemFacts],
+    cases: &[CaseFacts],
+    signals: &[SignalFacts],
+    parameters: &Parameters,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
+    signal_rules(items, signals, parameters, &mut findings);
     let case_of: BTreeMap<&str, &CaseFacts> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
     for item in items {
         per_item(item, parameters, &mut findings);
@@ -367,6 +389,57 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
     }
 }
 
+/// Flat channels (Q7: medically implausible) and the same signal in several cases (Q7).
+fn signal_rules(
+    items: &[ItemFacts],
+    signals: &[SignalFacts],
+    p: &Parameters,
+    out: &mut Vec<Finding>,
+) {
+    let by_id: BTreeMap<i64, &ItemFacts> = items.iter().map(|i| (i.id, i)).collect();
+    for signal in signals {
+        let Some(item) = by_id.get(&signal.item_id) else {
+            continue;
+        };
+        let flat: Vec<String> = signal
+            .longest_flat_s
+            .iter()
+            .filter(|(_, seconds)| *seconds >= p.flat_line_s)
+            .map(|(label, seconds)| format!("{label} {seconds:.1} s"))
+            .collect();
+        if !flat.is_empty() {
+            let what = flat.join(", ");
+            out.push(finding(
+                format!("flat-line:{}", item.sha256),
+                "flat-line",
+                "Q7",
+                Severity::Blocking,
+                vec![item.case_id.clone()],
+                vec![item.id],
+                format!("{}: 平坦な（値が変化しない）チャネル: {what}（電極外れ等、医学的に妥当性の低いデータ）", item.path),
+                format!("{}: flat channels (lead off or dead signal, medically implausible): {what}", item.path),
+            ));
+        }
+    }
+    let signal_items: Vec<ItemFacts> = signals
+        .iter()
+        .filter_map(|s| {
+            by_id.get(&s.item_id).map(|i| ItemFacts {
+                sha256: s.content_sha256.clone(),
+                ..(*i).clone()
+            })
+        })
+        .collect();
+    duplicates(
+        &signal_items,
+        |i| Some(i.sha256.clone()),
+        "same-signal",
+        "同一の波形信号",
+        "the same signal",
+        out,
+    );
+}
+
 /// Items sharing `key` across different cases: one finding per group.
 fn duplicates(
     items: &[ItemFacts],
@@ -432,6 +505,10 @@ fn day_number(date: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
+    fn check(items: &[ItemFacts], cases: &[CaseFacts], p: &Parameters) -> Vec<Finding> {
+        run(items, cases, &[], p)
+    }
+
     fn item(id: i64, case: &str, sha: &str) -> ItemFacts {
         ItemFacts {
             id,
@@ -469,7 +546,7 @@ mod tests {
             case("A", None, Some("2024-01-01"), None),
             case("B", None, Some("2024-01-01"), None),
         ];
-        let found = run(&[item(1, "A", "x"), item(2, "B", "x")], &cases, &p);
+        let found = check(&[item(1, "A", "x"), item(2, "B", "x")], &cases, &p);
         let same: Vec<&Finding> = found.iter().filter(|f| f.rule == "same-file").collect();
         assert_eq!(same.len(), 1);
         assert_eq!(
@@ -477,7 +554,7 @@ mod tests {
             (Severity::Blocking, vec!["A".to_owned(), "B".to_owned()])
         );
         assert!(
-            !rules(&run(&[item(1, "A", "x"), item(2, "A", "x")], &cases, &p))
+            !rules(&check(&[item(1, "A", "x"), item(2, "A", "x")], &cases, &p))
                 .contains(&"same-file")
         );
     }
@@ -485,7 +562,7 @@ mod tests {
     #[test]
     fn q2_acquisition_after_collection_and_missing_dates() {
         let p = Parameters::with_today("2026-11-25");
-        let late = run(
+        let late = check(
             &[item(1, "A", "x")],
             &[case("A", Some("2024-05-02"), Some("2024-05-01"), None)],
             &p,
@@ -494,13 +571,13 @@ mod tests {
             late.iter()
                 .any(|f| f.rule == "acquired-after-collection" && f.severity == Severity::Blocking)
         );
-        let same_day = run(
+        let same_day = check(
             &[item(1, "A", "x")],
             &[case("A", Some("2024-05-01"), Some("2024-05-01"), None)],
             &p,
         );
         assert!(!rules(&same_day).contains(&"acquired-after-collection"));
-        let undated = run(&[item(1, "A", "x")], &[case("A", None, None, None)], &p);
+        let undated = check(&[item(1, "A", "x")], &[case("A", None, None, None)], &p);
         assert!(
             undated
                 .iter()
@@ -511,7 +588,7 @@ mod tests {
     #[test]
     fn q7_chronology_window_birth_and_future() {
         let p = Parameters::with_today("2026-11-25");
-        let ok = run(
+        let ok = check(
             &[item(1, "A", "x")],
             &[case(
                 "A",
@@ -522,7 +599,7 @@ mod tests {
             &p,
         );
         assert!(!rules(&ok).contains(&"chronology"));
-        let early = run(
+        let early = check(
             &[item(1, "A", "x")],
             &[case(
                 "A",
@@ -536,14 +613,14 @@ mod tests {
         let mut born_late = item(1, "A", "x");
         born_late.metadata.patient_birth_date = Some("2025-01-01".into());
         assert!(
-            rules(&run(
+            rules(&check(
                 &[born_late],
                 &[case("A", Some("2024-05-01"), Some("2024-06-01"), None)],
                 &p
             ))
             .contains(&"chronology")
         );
-        let future = run(
+        let future = check(
             &[item(1, "A", "x")],
             &[case("A", Some("2027-01-01"), Some("2027-02-01"), None)],
             &p,
@@ -556,7 +633,7 @@ mod tests {
         let p = Parameters::with_today("2026-11-25");
         let items = [item(1, "A", "x"), item(2, "B", "x")];
         let cases = [case("A", None, None, None), case("B", None, None, None)];
-        assert_eq!(run(&items, &cases, &p), run(&items, &cases, &p));
+        assert_eq!(check(&items, &cases, &p), check(&items, &cases, &p));
     }
 
     #[test]

@@ -164,3 +164,117 @@ fn decisions_are_recorded_and_kept_when_check_runs_again() {
     kizon(&root, &["audit", "verify"]).ok();
     kizon(&root, &["resolve", "999", "--accept", "--reason", "x"]).failed();
 }
+
+/// An EDF file of the given channels (digital samples, one-second records).
+fn edf(channels: &[(&str, f64, Vec<i32>)]) -> Vec<u8> {
+    use kizon_waveform::edf::{EdfRecording, EdfSignal, EdfSignalData, write_edf};
+    let signals = channels
+        .iter()
+        .map(|(label, rate, samples)| EdfSignalData {
+            signal: EdfSignal {
+                label: (*label).to_owned(),
+                transducer: String::new(),
+                physical_dimension: "uV".into(),
+                physical_min: -32768.0,
+                physical_max: 32767.0,
+                digital_min: -32768,
+                digital_max: 32767,
+                prefiltering: String::new(),
+                samples_per_record: *rate as usize,
+                reserved: String::new(),
+            },
+            samples: samples.clone(),
+        })
+        .collect();
+    write_edf(&EdfRecording {
+        patient: "X X X X".into(),
+        recording: "Startdate X X X X".into(),
+        start_date: "01.01.20".into(),
+        start_time: "00.00.00".into(),
+        record_duration_s: 1.0,
+        signals,
+        annotations: None,
+    })
+    .unwrap()
+}
+
+/// WFDB record test01_00s and the same signal rewritten as EDF, in two cases: the same data as
+/// two cases although no file is alike (Q7). An ECG with a lead off for 10 s is implausible (Q7).
+#[test]
+fn q7_same_signal_in_another_format_and_flat_lines_are_found() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(data.join("wfdb")).unwrap();
+    for name in ["test01_00s.hea", "test01_00s.dat"] {
+        std::fs::copy(
+            shared(&format!("waveform/wfdb/{name}")),
+            data.join("wfdb").join(name),
+        )
+        .unwrap();
+    }
+    // The same samples, read independently of kizon's own decoder: format 16 is little-endian i16,
+    // four channels interleaved.
+    let raw = std::fs::read(data.join("wfdb/test01_00s.dat")).unwrap();
+    let values: Vec<i32> = raw
+        .chunks_exact(2)
+        .map(|b| i32::from(i16::from_le_bytes([b[0], b[1]])))
+        .collect();
+    let channel = |c: usize| {
+        values
+            .iter()
+            .skip(c)
+            .step_by(4)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    let same = edf(&(0..4)
+        .map(|c| (["ECG 1", "ECG 2", "ECG 3", "ECG 4"][c], 500.0, channel(c)))
+        .collect::<Vec<_>>());
+    std::fs::write(data.join("copy.edf"), same).unwrap();
+    let mut lead_off = channel(0);
+    lead_off[1000..].fill(7);
+    std::fs::write(
+        data.join("lead_off.edf"),
+        edf(&[("ECG I", 500.0, lead_off)]),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("manifest.csv"),
+        "case_id,path,collection_date\nW1,wfdb,2024-01-01\nW2,copy.edf,2024-01-01\nW3,lead_off.edf,2024-01-01\n",
+    )
+    .unwrap();
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            data.join("manifest.csv").to_str().unwrap(),
+        ],
+    )
+    .ok();
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let same_signal = with_rule(&all, "same-signal");
+    assert_eq!(same_signal.len(), 1, "{all:#?}");
+    assert_eq!(same_signal[0]["case_ids"], serde_json::json!(["W1", "W2"]));
+    assert!(
+        with_rule(&all, "same-file").is_empty(),
+        "the files differ; only the signal is the same"
+    );
+    let flat = with_rule(&all, "flat-line");
+    assert_eq!(flat.len(), 1, "{all:#?}");
+    assert_eq!(
+        (flat[0]["case_ids"].clone(), flat[0]["clause"].as_str()),
+        (serde_json::json!(["W3"]), Some("Q7"))
+    );
+    assert!(
+        flat[0]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("ECG I 6.0 s"),
+        "{}",
+        flat[0]["message_en"]
+    );
+}

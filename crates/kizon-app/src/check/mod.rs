@@ -2,7 +2,10 @@
 //! findings; `resolve` records a decision on one. Findings are decisions, not logs: each keeps
 //! its key across runs, so re-running `check` adds only what is new and keeps every decision.
 
-use kizon_checks::{CaseFacts, ItemFacts, Parameters};
+mod signals;
+
+use kizon_checks::{CaseFacts, ItemFacts, Parameters, SignalFacts};
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -57,9 +60,9 @@ pub struct CheckSummary {
 
 impl Study {
     pub fn check(&mut self, actor: &str) -> Result<CheckSummary, AppError> {
-        let items: Vec<ItemFacts> = self
-            .store
-            .items()?
+        let stored = self.store.items()?;
+        let signals: Vec<SignalFacts> = stored.par_iter().filter_map(signals::facts).collect();
+        let items: Vec<ItemFacts> = stored
             .into_iter()
             .map(|i| ItemFacts {
                 id: i.id,
@@ -83,7 +86,7 @@ impl Study {
             })
             .collect();
         let today = time::OffsetDateTime::now_utc().date().to_string();
-        let found = kizon_checks::run(&items, &cases, &Parameters::with_today(&today));
+        let found = kizon_checks::run(&items, &cases, &signals, &Parameters::with_today(&today));
         let mut new_findings = 0usize;
         self.store.transact(actor, |tx| {
             for finding in &found {
