@@ -74,13 +74,13 @@ struct ManifestRow {
     fields: BTreeMap<String, String>,
 }
 
-struct Inspected {
-    file: PathBuf,
-    source: String,
-    size: u64,
-    modified_ns: i64,
-    sha256: String,
-    inspection: Inspection,
+pub(crate) struct Inspected {
+    pub file: PathBuf,
+    pub source: String,
+    pub size: u64,
+    pub modified_ns: i64,
+    pub sha256: String,
+    pub inspection: Inspection,
 }
 
 impl Study {
@@ -290,7 +290,7 @@ fn manifest_row<'m>(manifest: &'m [ManifestRow], file: &Path) -> Option<&'m Mani
 }
 
 /// Reads, hashes and inspects one file.
-fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
+pub(crate) fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
     let meta = fs::metadata(file).map_err(io(file))?;
     let bytes = fs::read(file).map_err(io(file))?;
     let sha256 = crate::sha256_hex(&bytes);
@@ -377,6 +377,23 @@ fn case_for(item: &Inspected, row: Option<&ManifestRow>, provider_id: i64, salt:
     }
 }
 
+/// A salted pseudonym of identifying parts (the salt is the study's first ledger hash, so the
+/// same patient gets the same key within a study and an unlinkable one across studies).
+fn pseudonym(salt: &str, parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    for part in parts {
+        hasher.update([0u8]);
+        hasher.update(part.as_bytes());
+    }
+    kizon_store::ledger::hex(&hasher.finalize())[..16].to_owned()
+}
+
+/// The pseudonymous patient key of a DICOM PatientID.
+pub(crate) fn patient_key(salt: &str, patient_id: &str) -> String {
+    format!("pk-{}", pseudonym(salt, &[patient_id]))
+}
+
 /// WFDB signal and annotation files are known only through their header: map each companion
 /// of a `.hea` record found among `files` to (record, role).
 fn wfdb_companions(files: &[PathBuf]) -> HashMap<PathBuf, (String, String)> {
@@ -422,7 +439,7 @@ fn wfdb_companions(files: &[PathBuf]) -> HashMap<PathBuf, (String, String)> {
     map
 }
 
-fn collect_files(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
+pub(crate) fn collect_files(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
     let meta = fs::metadata(root).map_err(io(root))?;
     if meta.is_file() {
         out.push(root.to_owned());

@@ -7,6 +7,7 @@
 //! - [`init`](mod@init): create a study directory, atomically.
 //! - [`ingest`]: inventory existing data into cases and items (hash, kind, metadata).
 //! - [`check`]: the data doubts (Q1, Q2, Q7) as findings, and decisions on them.
+//! - [`training`]: fingerprints of the device's training data, for the independence check.
 //! - [`plan`](mod@plan): the regulatory plan of the protocol in force.
 //! - [`providers`]: providers and their evidence documents (Q3, Q6, Q9).
 //! - [`locks`]: the protocol lock and amendments.
@@ -22,6 +23,7 @@ pub mod locks;
 pub mod plan;
 pub mod providers;
 pub mod stats;
+pub mod training;
 
 use std::fs;
 use std::path::{Path, PathBuf};

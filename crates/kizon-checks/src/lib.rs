@@ -18,6 +18,7 @@
 //! | `implausible-value` | Q7 | age, pixel spacing or sampling rate out of range |
 //! | `flat-line` | Q7 | a waveform channel flat for `flat_line_s` or longer (lead off, dead signal) |
 //! | `same-signal` | Q7 | the same decoded signal in several cases, whatever the file format |
+//! | `training-overlap` | Q7 | test data that is also the device's training data (same file, SOP instance, signal or patient); the test set must be independent of it (PMDA's AI evaluation guidance) |
 //!
 //! Pixel-content and perceptual duplicates need decoded pixels and come with pixel decoding.
 
@@ -42,6 +43,7 @@ pub struct ItemFacts {
 #[derive(Debug, Clone)]
 pub struct CaseFacts {
     pub id: String,
+    pub patient_key: Option<String>,
     pub acquisition_date: Option<String>,
     pub collection_date: Option<String>,
     pub diagnosis_date: Option<String>,
@@ -56,6 +58,24 @@ pub struct SignalFacts {
     /// SHA-256 of the canonical signal (kizon-waveform `quality::canonical_bytes`): the same
     /// signal in another format has the same hash.
     pub content_sha256: String,
+}
+
+/// A fingerprint of the device's training data: `sha256`, `sop_instance_uid`, `signal_sha256`
+/// or `patient_key`, with the value and the training file it came from.
+#[derive(Debug, Clone)]
+pub struct TrainingFacts {
+    pub fingerprint: String,
+    pub value: String,
+    pub path: String,
+}
+
+/// Everything the catalogue looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Data<'a> {
+    pub items: &'a [ItemFacts],
+    pub cases: &'a [CaseFacts],
+    pub signals: &'a [SignalFacts],
+    pub training: &'a [TrainingFacts],
 }
 
 /// Parameters of the catalogue, with documented defaults.
@@ -125,14 +145,16 @@ pub struct Finding {
 }
 
 /// Runs the whole catalogue.
-pub fn run(
-    items: &[ItemFacts],
-    cases: &[CaseFacts],
-    signals: &[SignalFacts],
-    parameters: &Parameters,
-) -> Vec<Finding> {
+pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
+    let Data {
+        items,
+        cases,
+        signals,
+        training,
+    } = data;
     let mut findings = Vec::new();
     signal_rules(items, signals, parameters, &mut findings);
+    training_overlap(items, cases, signals, training, &mut findings);
     let case_of: BTreeMap<&str, &CaseFacts> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
     for item in items {
         per_item(item, parameters, &mut findings);
@@ -440,6 +462,61 @@ fn signal_rules(
     );
 }
 
+/// Test items that are also training data, by any fingerprint.
+fn training_overlap(
+    items: &[ItemFacts],
+    cases: &[CaseFacts],
+    signals: &[SignalFacts],
+    training: &[TrainingFacts],
+    out: &mut Vec<Finding>,
+) {
+    if training.is_empty() {
+        return;
+    }
+    let known: BTreeMap<(&str, &str), &str> = training
+        .iter()
+        .map(|t| ((t.fingerprint.as_str(), t.value.as_str()), t.path.as_str()))
+        .collect();
+    let patient_of: BTreeMap<&str, &str> = cases
+        .iter()
+        .filter_map(|c| c.patient_key.as_deref().map(|k| (c.id.as_str(), k)))
+        .collect();
+    let signal_of: BTreeMap<i64, &str> = signals
+        .iter()
+        .map(|s| (s.item_id, s.content_sha256.as_str()))
+        .collect();
+    for item in items {
+        let fingerprints = [
+            ("sha256", Some(item.sha256.as_str())),
+            (
+                "sop_instance_uid",
+                item.metadata.sop_instance_uid.as_deref(),
+            ),
+            ("signal_sha256", signal_of.get(&item.id).copied()),
+            (
+                "patient_key",
+                patient_of.get(item.case_id.as_str()).copied(),
+            ),
+        ];
+        for (fingerprint, value) in fingerprints {
+            let Some(training_path) = value.and_then(|v| known.get(&(fingerprint, v))) else {
+                continue;
+            };
+            out.push(finding(
+                format!("training-overlap:{fingerprint}:{}", item.sha256),
+                "training-overlap",
+                "Q7",
+                Severity::Blocking,
+                vec![item.case_id.clone()],
+                vec![item.id],
+                format!("{}: 被験機器の学習データと重複（{fingerprint}、学習データ {training_path}）。評価データは学習データから独立していなければならない", item.path),
+                format!("{}: also in the device's training data ({fingerprint}; training file {training_path}): test data must be independent of training data", item.path),
+            ));
+            break;
+        }
+    }
+}
+
 /// Items sharing `key` across different cases: one finding per group.
 fn duplicates(
     items: &[ItemFacts],
@@ -506,7 +583,15 @@ mod tests {
     use super::*;
 
     fn check(items: &[ItemFacts], cases: &[CaseFacts], p: &Parameters) -> Vec<Finding> {
-        run(items, cases, &[], p)
+        run(
+            Data {
+                items,
+                cases,
+                signals: &[],
+                training: &[],
+            },
+            p,
+        )
     }
 
     fn item(id: i64, case: &str, sha: &str) -> ItemFacts {
@@ -529,6 +614,7 @@ mod tests {
     ) -> CaseFacts {
         CaseFacts {
             id: id.into(),
+            patient_key: None,
             acquisition_date: acquired.map(String::from),
             collection_date: collected.map(String::from),
             diagnosis_date: diagnosed.map(String::from),
@@ -634,6 +720,36 @@ mod tests {
         let items = [item(1, "A", "x"), item(2, "B", "x")];
         let cases = [case("A", None, None, None), case("B", None, None, None)];
         assert_eq!(check(&items, &cases, &p), check(&items, &cases, &p));
+    }
+
+    #[test]
+    fn training_overlap_by_sop_instance() {
+        let p = Parameters::with_today("2026-11-25");
+        let mut test_item = item(1, "A", "x");
+        test_item.metadata.sop_instance_uid = Some("1.2.3".into());
+        let training = [TrainingFacts {
+            fingerprint: "sop_instance_uid".into(),
+            value: "1.2.3".into(),
+            path: "train/1.dcm".into(),
+        }];
+        let cases = [case("A", None, Some("2024-01-01"), None)];
+        let items = [test_item];
+        let found = run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &[],
+                training: &training,
+            },
+            &p,
+        );
+        let overlap: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.rule == "training-overlap")
+            .collect();
+        assert_eq!(overlap.len(), 1);
+        assert!(overlap[0].message_en.contains("train/1.dcm"));
+        assert!(!rules(&check(&items, &cases, &p)).contains(&"training-overlap"));
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub enum Command {
         after_help = "Examples:\n  kizon resolve 3 --exclude-case --reason \"duplicate of C-012\"\n  kizon resolve 4 --accept --reason \"date corrected by the provider's letter 2026-10-02\"\n  kizon resolve 5 --query-provider --reason \"asked Hospital A to check the source record\""
     )]
     Resolve(ResolveArgs),
+    /// Register the device's training data, so that `check` proves the test data independent / 学習データの登録
+    #[command(subcommand)]
+    TrainingSet(TrainingSetCommand),
     /// Lock the protocol before any result is seen / 計画書の固定
     #[command(subcommand)]
     Lock(LockCommand),
@@ -234,6 +237,19 @@ pub struct ResolveArgs {
     /// Why
     #[arg(long)]
     pub reason: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrainingSetCommand {
+    /// Fingerprint files and folders of training data (SHA-256, SOP Instance UID, patient key)
+    #[command(
+        after_help = "Example:\n  kizon training-set add /data/training-2025\n  kizon check      # any overlap with the test data is a finding"
+    )]
+    Add {
+        /// Files and folders of training data (read, never stored)
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -211,6 +211,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 finding.id, finding.status, args.reason
             );
         }
+        Command::TrainingSet(cli::TrainingSetCommand::Add { paths }) => {
+            let summary = open()?.training_set_add(&actor, &paths)?;
+            println!(
+                "training data registered / 学習データを登録しました: {} files, {} new fingerprints",
+                summary.files, summary.fingerprints_added
+            );
+        }
         Command::Lock(LockCommand::Protocol) => {
             let locked = open()?.lock_protocol(&actor)?;
             println!(

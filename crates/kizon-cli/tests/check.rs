@@ -278,3 +278,37 @@ fn q7_same_signal_in_another_format_and_flat_lines_are_found() {
         flat[0]["message_en"]
     );
 }
+
+/// The device was trained on MR_small; the test set holds the same image in another encoding
+/// (another file, same SOP instance) and an unrelated CT: only the MR is an overlap.
+#[test]
+fn test_data_overlapping_the_training_data_is_found() {
+    let (tmp, root) = ingested(
+        &[
+            ("dicom/pydicom/MR_small_RLE.dcm", "mr.dcm"),
+            ("dicom/pydicom/CT_small.dcm", "ct.dcm"),
+        ],
+        "case_id,path,collection_date\nT1,mr.dcm,2024-01-01\nT2,ct.dcm,2024-01-01\n",
+    );
+    let training = tmp.path().join("training");
+    std::fs::create_dir_all(&training).unwrap();
+    std::fs::copy(
+        shared("dicom/pydicom/MR_small.dcm"),
+        training.join("train-0001.dcm"),
+    )
+    .unwrap();
+    let run = kizon(&root, &["training-set", "add", training.to_str().unwrap()]).ok();
+    assert!(run.stdout.contains("1 files"), "{}", run.stdout);
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let overlap = with_rule(&all, "training-overlap");
+    assert_eq!(overlap.len(), 1, "{all:#?}");
+    assert_eq!(overlap[0]["case_ids"], serde_json::json!(["T1"]));
+    assert!(
+        overlap[0]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("train-0001.dcm")
+    );
+    kizon(&root, &["audit", "verify"]).ok();
+}

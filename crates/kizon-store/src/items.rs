@@ -366,3 +366,47 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 }
+
+impl Tx<'_> {
+    /// Records a fingerprint of training data (`sha256`, `sop_instance_uid`, `patient_key`…);
+    /// one already known adds nothing (`false`).
+    pub fn insert_training(
+        &mut self,
+        fingerprint: &str,
+        value: &str,
+        path: &str,
+    ) -> Result<bool, StoreError> {
+        let known: Option<i64> = self
+            .sql()
+            .prepare_cached("SELECT id FROM training WHERE fingerprint = ?1 AND value = ?2")
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![fingerprint, value], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .prepare_cached("INSERT INTO training (fingerprint, value, path, ledger_seq) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut statement| statement.execute(params![fingerprint, value, path, seq]))
+            .map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// Training-data fingerprints as (fingerprint, value, path).
+    pub fn training(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare("SELECT fingerprint, value, path FROM training ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+}

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -20,6 +20,7 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("items", "id"),
     ("findings", "id"),
     ("resolutions", "id"),
+    ("training", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -149,8 +150,27 @@ CREATE INDEX findings_ledger_seq ON findings(ledger_seq);
 CREATE INDEX resolutions_ledger_seq ON resolutions(ledger_seq);
 "#;
 
+/// Version 5: fingerprints of the device's training data, to prove the test data independent.
+const TRAINING: &str = r#"
+CREATE TABLE training (
+    id         INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL,
+    UNIQUE (fingerprint, value)
+) STRICT;
+CREATE INDEX training_ledger_seq ON training(ledger_seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[CREATE, CASES_AND_ITEMS, FINDINGS, LEDGER_SEQ_INDEXES];
+const MIGRATIONS: &[&str] = &[
+    CREATE,
+    CASES_AND_ITEMS,
+    FINDINGS,
+    LEDGER_SEQ_INDEXES,
+    TRAINING,
+];
 
 /// Creates the schema in an empty database.
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {

@@ -4,7 +4,7 @@
 
 mod signals;
 
-use kizon_checks::{CaseFacts, ItemFacts, Parameters, SignalFacts};
+use kizon_checks::{CaseFacts, Data, ItemFacts, Parameters, SignalFacts, TrainingFacts};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -80,13 +80,32 @@ impl Study {
             .into_iter()
             .map(|c| CaseFacts {
                 id: c.id,
+                patient_key: c.patient_key,
                 acquisition_date: c.acquisition_date,
                 collection_date: c.collection_date,
                 diagnosis_date: c.diagnosis_date,
             })
             .collect();
+        let training: Vec<TrainingFacts> = self
+            .store
+            .training()?
+            .into_iter()
+            .map(|(fingerprint, value, path)| TrainingFacts {
+                fingerprint,
+                value,
+                path,
+            })
+            .collect();
         let today = time::OffsetDateTime::now_utc().date().to_string();
-        let found = kizon_checks::run(&items, &cases, &signals, &Parameters::with_today(&today));
+        let found = kizon_checks::run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &signals,
+                training: &training,
+            },
+            &Parameters::with_today(&today),
+        );
         let mut new_findings = 0usize;
         self.store.transact(actor, |tx| {
             for finding in &found {

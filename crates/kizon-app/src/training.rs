@@ -1,0 +1,85 @@
+//! The device's training data, registered by fingerprint so that `check` can show the test data
+//! is independent of it. Only fingerprints are kept: file SHA-256, SOP Instance UID and the
+//! pseudonymous patient key; the training files themselves are read, never stored.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::ingest::{BATCH, collect_files, inspect_file, patient_key};
+use crate::{AppError, Study};
+
+/// What `training-set add` recorded.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrainingSummary {
+    pub files: usize,
+    pub fingerprints_added: usize,
+}
+
+impl Study {
+    pub fn training_set_add(
+        &mut self,
+        actor: &str,
+        paths: &[PathBuf],
+    ) -> Result<TrainingSummary, AppError> {
+        let mut files = Vec::new();
+        for path in paths {
+            collect_files(path, &mut files)?;
+        }
+        files.sort();
+        files.dedup();
+        let salt = self
+            .audit_log()?
+            .first()
+            .map(|e| e.hash.clone())
+            .unwrap_or_default();
+        let mut summary = TrainingSummary {
+            files: files.len(),
+            ..TrainingSummary::default()
+        };
+        for chunk in files.chunks(BATCH) {
+            let inspected = chunk
+                .par_iter()
+                .map(|f| inspect_file(f))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut added = 0usize;
+            self.store.transact(actor, |tx| {
+                for item in &inspected {
+                    let path = item.file.display().to_string();
+                    let mut fingerprints = vec![("sha256", item.sha256.clone())];
+                    fingerprints.extend(
+                        item.inspection
+                            .metadata
+                            .sop_instance_uid
+                            .clone()
+                            .map(|uid| ("sop_instance_uid", uid)),
+                    );
+                    fingerprints.extend(
+                        item.inspection
+                            .patient_id
+                            .as_deref()
+                            .map(|id| ("patient_key", patient_key(&salt, id))),
+                    );
+                    for (fingerprint, value) in fingerprints {
+                        added += usize::from(tx.insert_training(fingerprint, &value, &path)?);
+                    }
+                }
+                if added > 0 {
+                    tx.record(
+                        "training-set add",
+                        &format!(
+                            "{added} fingerprints of the device's training data from {} files",
+                            inspected.len()
+                        ),
+                        json!({ "files": inspected.len(), "fingerprints": added }),
+                    )?;
+                }
+                Ok(())
+            })?;
+            summary.fingerprints_added += added;
+        }
+        Ok(summary)
+    }
+}
