@@ -312,3 +312,29 @@ fn test_data_overlapping_the_training_data_is_found() {
     );
     kizon(&root, &["audit", "verify"]).ok();
 }
+
+/// `[checks] flat_line_s` in the protocol sets how long a flat channel must be to be a doubt.
+#[test]
+fn protocol_sets_the_flat_line_threshold() {
+    let (tmp, root) = study_with_provider();
+    let protocol = root.join("study.toml");
+    let text = std::fs::read_to_string(&protocol)
+        .unwrap()
+        .replace("flat_line_s = 5", "flat_line_s = 10");
+    std::fs::write(&protocol, text).unwrap();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut samples: Vec<i32> = (0..4000).map(|i| (i % 37) * 10).collect();
+    samples[1000..].fill(7); // flat for 6 s at 500 Hz
+    std::fs::write(data.join("lead_off.edf"), edf(&[("ECG I", 500.0, samples)])).unwrap();
+    kizon(
+        &root,
+        &["ingest", "--provider", "H", data.to_str().unwrap()],
+    )
+    .ok();
+    kizon(&root, &["check"]).ok();
+    assert!(
+        with_rule(&findings(&root), "flat-line").is_empty(),
+        "6 s is below the protocol's 10 s"
+    );
+}

@@ -31,6 +31,22 @@ pub struct Protocol {
     pub design: Design,
     pub eligibility: Eligibility,
     pub endpoints: Vec<Endpoint>,
+    /// Overrides of the data-check parameters (`[checks]`); absent keys keep the defaults.
+    pub checks: CheckParameters,
+}
+
+/// `[checks]`: the parameters of `kizon check` that a protocol may set. Every key is optional;
+/// the defaults are documented in the template and in kizon-checks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckParameters {
+    pub diagnosis_days_before: Option<i64>,
+    pub diagnosis_days_after: Option<i64>,
+    pub age_years: Option<[f64; 2]>,
+    pub pixel_spacing_mm: Option<[f64; 2]>,
+    pub sampling_rate_hz: Option<[f64; 2]>,
+    pub flat_line_s: Option<f64>,
+    pub burned_in_modalities: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -20,6 +20,8 @@ pub(crate) struct RawProtocol {
     eligibility: RawEligibility,
     #[serde(default)]
     endpoints: Vec<RawEndpoint>,
+    #[serde(default)]
+    checks: crate::CheckParameters,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +214,7 @@ impl RawProtocol {
                 exclusion: self.eligibility.exclusion,
             },
             endpoints,
+            checks: self.checks,
         })
     }
 }

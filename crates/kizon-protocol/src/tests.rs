@@ -223,3 +223,21 @@ fn location_counts_characters_not_bytes() {
         Location { line: 1, column: 7 }
     );
 }
+
+#[test]
+fn checks_table_overrides_defaults_and_rejects_unknown_keys() {
+    let protocol = Protocol::parse(TEMPLATE).unwrap();
+    assert_eq!(protocol.checks.flat_line_s, Some(5.0));
+    assert_eq!(protocol.checks.age_years, Some([0.0, 120.0]));
+    let text = TEMPLATE.replace("flat_line_s = 5", "flat_line_sec = 5");
+    let ProtocolError::Syntax { location, message } = Protocol::parse(&text).unwrap_err() else {
+        panic!("expected a syntax error")
+    };
+    let line = TEMPLATE
+        .lines()
+        .position(|l| l.starts_with("flat_line_s"))
+        .unwrap()
+        + 1;
+    assert_eq!(location.line, line);
+    assert!(message.contains("flat_line_sec"), "{message}");
+}

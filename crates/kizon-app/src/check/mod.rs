@@ -58,6 +58,26 @@ pub struct CheckSummary {
     pub open_blocking: usize,
 }
 
+/// The catalogue's defaults with the protocol's `[checks]` overrides.
+fn parameters(today: &str, overrides: &kizon_protocol::CheckParameters) -> Parameters {
+    let mut p = Parameters::with_today(today);
+    let pair = |v: [f64; 2]| (v[0], v[1]);
+    p.diagnosis_days_before = overrides
+        .diagnosis_days_before
+        .unwrap_or(p.diagnosis_days_before);
+    p.diagnosis_days_after = overrides
+        .diagnosis_days_after
+        .unwrap_or(p.diagnosis_days_after);
+    p.age_years = overrides.age_years.map_or(p.age_years, pair);
+    p.pixel_spacing_mm = overrides.pixel_spacing_mm.map_or(p.pixel_spacing_mm, pair);
+    p.sampling_rate_hz = overrides.sampling_rate_hz.map_or(p.sampling_rate_hz, pair);
+    p.flat_line_s = overrides.flat_line_s.unwrap_or(p.flat_line_s);
+    if let Some(modalities) = &overrides.burned_in_modalities {
+        p.burned_in_modalities = modalities.clone();
+    }
+    p
+}
+
 impl Study {
     pub fn check(&mut self, actor: &str) -> Result<CheckSummary, AppError> {
         let stored = self.store.items()?;
@@ -96,7 +116,9 @@ impl Study {
                 path,
             })
             .collect();
+        let (protocol, _) = self.protocol()?;
         let today = time::OffsetDateTime::now_utc().date().to_string();
+        let parameters = parameters(&today, &protocol.checks);
         let found = kizon_checks::run(
             Data {
                 items: &items,
@@ -104,7 +126,7 @@ impl Study {
                 signals: &signals,
                 training: &training,
             },
-            &Parameters::with_today(&today),
+            &parameters,
         );
         let mut new_findings = 0usize;
         self.store.transact(actor, |tx| {
