@@ -223,21 +223,30 @@ fn finding(
     }
 }
 
+/// A finding about one item, keyed by the rule and the item's content.
+fn about_item(
+    item: &ItemFacts,
+    rule: &'static str,
+    clause: &'static str,
+    severity: Severity,
+    ja: String,
+    en: String,
+) -> Finding {
+    finding(
+        format!("{rule}:{}", item.sha256),
+        rule,
+        clause,
+        severity,
+        vec![item.case_id.clone()],
+        vec![item.id],
+        ja,
+        en,
+    )
+}
+
 fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
     let m = &item.metadata;
-    let one =
-        |rule: &'static str, clause: &'static str, severity: Severity, ja: String, en: String| {
-            finding(
-                format!("{rule}:{}", item.sha256),
-                rule,
-                clause,
-                severity,
-                vec![item.case_id.clone()],
-                vec![item.id],
-                ja,
-                en,
-            )
-        };
+    let one = |rule, clause, severity, ja, en| about_item(item, rule, clause, severity, ja, en);
     if let Some(problem) = &item.problem {
         out.push(one(
             "unreadable-item",
@@ -431,13 +440,11 @@ fn signal_rules(
             .collect();
         if !flat.is_empty() {
             let what = flat.join(", ");
-            out.push(finding(
-                format!("flat-line:{}", item.sha256),
+            out.push(about_item(
+                item,
                 "flat-line",
                 "Q7",
                 Severity::Blocking,
-                vec![item.case_id.clone()],
-                vec![item.id],
                 format!("{}: 平坦な（値が変化しない）チャネル: {what}（電極外れ等、医学的に妥当性の低いデータ）", item.path),
                 format!("{}: flat channels (lead off or dead signal, medically implausible): {what}", item.path),
             ));

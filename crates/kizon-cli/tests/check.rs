@@ -15,18 +15,23 @@ fn ingested(files: &[(&str, &str)], manifest: &str) -> (tempfile::TempDir, PathB
         std::fs::copy(shared(from), data.join(name)).unwrap();
     }
     std::fs::write(data.join("manifest.csv"), manifest).unwrap();
+    ingest_manifest(&root, &data.join("manifest.csv"));
+    (tmp, root)
+}
+
+/// `kizon ingest --provider H --manifest MANIFEST`.
+fn ingest_manifest(root: &Path, manifest: &Path) {
     kizon(
-        &root,
+        root,
         &[
             "ingest",
             "--provider",
             "H",
             "--manifest",
-            data.join("manifest.csv").to_str().unwrap(),
+            manifest.to_str().unwrap(),
         ],
     )
     .ok();
-    (tmp, root)
 }
 
 fn findings(root: &Path) -> Vec<serde_json::Value> {
@@ -243,17 +248,7 @@ fn q7_same_signal_in_another_format_and_flat_lines_are_found() {
         "case_id,path,collection_date\nW1,wfdb,2024-01-01\nW2,copy.edf,2024-01-01\nW3,lead_off.edf,2024-01-01\n",
     )
     .unwrap();
-    kizon(
-        &root,
-        &[
-            "ingest",
-            "--provider",
-            "H",
-            "--manifest",
-            data.join("manifest.csv").to_str().unwrap(),
-        ],
-    )
-    .ok();
+    ingest_manifest(&root, &data.join("manifest.csv"));
     kizon(&root, &["check"]).ok();
     let all = findings(&root);
     let same_signal = with_rule(&all, "same-signal");

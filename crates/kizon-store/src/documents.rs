@@ -56,23 +56,18 @@ fn put_reader(
     ));
     let mut tmp = File::create(&tmp_path).map_err(|e| StoreError::io(&tmp_path, e))?;
     let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp_path);
-                return Err(StoreError::io(source, e));
-            }
-        };
-        hasher.update(&buffer[..n]);
-        tmp.write_all(&buffer[..n])
-            .map_err(|e| StoreError::io(&tmp_path, e))?;
-        size += n as u64;
-    }
+    let copied = for_each_chunk(&mut reader, source, |chunk| {
+        hasher.update(chunk);
+        tmp.write_all(chunk)
+            .map_err(|e| StoreError::io(&tmp_path, e))
+    });
+    let size = match copied {
+        Ok(size) => size,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp_path);
+            return Err(e);
+        }
+    };
     tmp.sync_all().map_err(|e| StoreError::io(&tmp_path, e))?;
     drop(tmp);
     let sha256 = hex(&hasher.finalize());
@@ -99,16 +94,33 @@ fn put_reader(
 pub fn hash_file(path: &Path) -> Result<String, StoreError> {
     let mut file = File::open(path).map_err(|e| StoreError::io(path, e))?;
     let mut hasher = Sha256::new();
+    for_each_chunk(&mut file, path, |chunk| {
+        hasher.update(chunk);
+        Ok(())
+    })?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Reads `reader` to its end in 64 KiB chunks, handing each to `each`; read errors name
+/// `source`. Returns the number of bytes read.
+fn for_each_chunk(
+    reader: &mut impl Read,
+    source: &Path,
+    mut each: impl FnMut(&[u8]) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
     let mut buffer = vec![0u8; 1 << 16];
+    let mut total = 0u64;
     loop {
-        match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => hasher.update(&buffer[..n]),
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                each(&buffer[..n])?;
+                total += n as u64;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(StoreError::io(path, e)),
+            Err(e) => return Err(StoreError::io(source, e)),
         }
     }
-    Ok(hex(&hasher.finalize()))
 }
 
 fn set_read_only(path: &Path) -> Result<(), StoreError> {
