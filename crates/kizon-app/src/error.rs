@@ -49,7 +49,7 @@ pub enum AppError {
     #[error("{what}")]
     Refused { what: String, hint: String },
     /// A problem in a CSV file given to `kizon stats`: file, line, column when known.
-    #[error("{}", crate::stats::csv_location(file, *line, column.as_deref(), problem))]
+    #[error("{}", crate::csv_table::csv_location(file, *line, column.as_deref(), problem))]
     Csv {
         file: PathBuf,
         line: Option<u64>,

@@ -15,6 +15,7 @@
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
 pub mod check;
+mod csv_table;
 pub mod demo;
 mod error;
 pub mod ingest;
