@@ -17,7 +17,8 @@ use serde::Serialize;
 
 pub use consistency::Contradiction;
 pub use vocabulary::{
-    CiMethod, CorrespondenceTable, DataKind, Metric, Novelty, Privacy, ReferenceStandard,
+    CiMethod, Consensus, CorrespondenceTable, DataKind, Metric, Novelty, Privacy,
+    ReferenceStandard, Subgroup,
 };
 
 /// The commented study.toml template (comments in Japanese and English).
@@ -33,6 +34,58 @@ pub struct Protocol {
     pub endpoints: Vec<Endpoint>,
     /// Overrides of the data-check parameters (`[checks]`); absent keys keep the defaults.
     pub checks: CheckParameters,
+    /// How the reference standard is decided (`[reference]`).
+    pub reference: ReferencePlan,
+    /// Subgroups and options of `kizon analyze` (`[analysis]`).
+    pub analysis: AnalysisPlan,
+}
+
+/// `[reference]`: how an expert panel's reads become each case's reference standard. Ignored
+/// when the reference standard is a confirmed diagnosis or a comparator method.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReferencePlan {
+    pub consensus: Consensus,
+    /// For `k-of-n`: positive reads needed.
+    pub k: Option<u32>,
+    /// Panel reads a case needs before its consensus counts (default 3).
+    pub minimum_reads: u32,
+}
+
+impl Default for ReferencePlan {
+    fn default() -> Self {
+        ReferencePlan {
+            consensus: Consensus::Majority,
+            k: None,
+            minimum_reads: 3,
+        }
+    }
+}
+
+/// `[analysis]`: what `kizon analyze` reports besides the endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysisPlan {
+    /// Case attributes to report subgroups by.
+    pub subgroups: Vec<Subgroup>,
+    /// Age cut points in years for the `age-band` subgroup: `[40, 65]` gives <40, 40–64, ≥65.
+    pub age_bands: Vec<f64>,
+    /// A device score at or above this is a positive result when the device gives no label.
+    pub score_threshold: Option<f64>,
+    /// Bootstrap replicates for clustered intervals (a patient with several cases).
+    pub bootstrap_replicates: u32,
+    /// Seed of the bootstrap, fixed so that a rerun gives the same numbers.
+    pub seed: u64,
+}
+
+impl Default for AnalysisPlan {
+    fn default() -> Self {
+        AnalysisPlan {
+            subgroups: Vec::new(),
+            age_bands: vec![40.0, 65.0],
+            score_threshold: None,
+            bootstrap_replicates: 2000,
+            seed: 20_261_125,
+        }
+    }
 }
 
 /// `[checks]`: the parameters of `kizon check` that a protocol may set. Every key is optional;

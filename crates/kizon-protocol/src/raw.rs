@@ -22,6 +22,29 @@ pub(crate) struct RawProtocol {
     endpoints: Vec<RawEndpoint>,
     #[serde(default)]
     checks: crate::CheckParameters,
+    #[serde(default)]
+    reference: RawReference,
+    #[serde(default)]
+    analysis: RawAnalysis,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReference {
+    consensus: Option<Spanned<crate::Consensus>>,
+    k: Option<Spanned<u32>>,
+    minimum_reads: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAnalysis {
+    #[serde(default)]
+    subgroups: Vec<crate::Subgroup>,
+    age_bands: Option<Spanned<Vec<f64>>>,
+    score_threshold: Option<f64>,
+    bootstrap_replicates: Option<Spanned<u32>>,
+    seed: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +207,9 @@ impl RawProtocol {
         consistency::check(&self.design, &endpoint_metrics, source)
             .map_err(|c| ProtocolError::Contradiction(Box::new(c)))?;
 
+        let reference = self.reference.into_plan(&invalid)?;
+        let analysis = self.analysis.into_plan(&invalid)?;
+
         let mut data_kinds = self.design.data_kinds.into_inner();
         data_kinds.sort();
         data_kinds.dedup();
@@ -215,7 +241,106 @@ impl RawProtocol {
             },
             endpoints,
             checks: self.checks,
+            reference,
+            analysis,
         })
+    }
+}
+
+type Invalid<'a> = dyn Fn(std::ops::Range<usize>, &str, String, &str) -> ProtocolError + 'a;
+
+impl RawReference {
+    fn into_plan(self, invalid: &Invalid<'_>) -> Result<crate::ReferencePlan, ProtocolError> {
+        let mut plan = crate::ReferencePlan::default();
+        if let Some(consensus) = &self.consensus {
+            plan.consensus = *consensus.get_ref();
+        }
+        if let Some(minimum) = &self.minimum_reads {
+            if *minimum.get_ref() == 0 {
+                return Err(invalid(
+                    minimum.span(),
+                    "reference.minimum_reads",
+                    "0 reads cannot decide a case".into(),
+                    "give the number of panel reads every case needs, e.g. minimum_reads = 3",
+                ));
+            }
+            plan.minimum_reads = *minimum.get_ref();
+        }
+        match (&self.k, plan.consensus) {
+            (None, crate::Consensus::KOfN) => {
+                let span = self.consensus.as_ref().map_or(0..0, |c| c.span());
+                return Err(invalid(
+                    span,
+                    "reference.k",
+                    "`k-of-n` needs `k`, the positive reads that make a case positive".into(),
+                    "add e.g. k = 2 under [reference]",
+                ));
+            }
+            (Some(k), crate::Consensus::KOfN) => {
+                if *k.get_ref() == 0 || *k.get_ref() > plan.minimum_reads {
+                    return Err(invalid(
+                        k.span(),
+                        "reference.k",
+                        format!(
+                            "k = {} must be between 1 and minimum_reads = {}",
+                            k.get_ref(),
+                            plan.minimum_reads
+                        ),
+                        "k counts positive panel reads out of at least minimum_reads",
+                    ));
+                }
+                plan.k = Some(*k.get_ref());
+            }
+            (Some(k), _) => {
+                return Err(invalid(
+                    k.span(),
+                    "reference.k",
+                    format!("`k` applies only to consensus = \"k-of-n\", not \"{}\"", plan.consensus),
+                    "remove k, or set consensus = \"k-of-n\"",
+                ));
+            }
+            (None, _) => {}
+        }
+        Ok(plan)
+    }
+}
+
+impl RawAnalysis {
+    fn into_plan(self, invalid: &Invalid<'_>) -> Result<crate::AnalysisPlan, ProtocolError> {
+        let mut plan = crate::AnalysisPlan::default();
+        let mut subgroups = self.subgroups;
+        subgroups.dedup();
+        plan.subgroups = subgroups;
+        if let Some(bands) = &self.age_bands {
+            let cuts = bands.get_ref();
+            if cuts.iter().any(|c| !c.is_finite() || *c <= 0.0)
+                || cuts.windows(2).any(|w| w[0] >= w[1])
+            {
+                return Err(invalid(
+                    bands.span(),
+                    "analysis.age_bands",
+                    "age cut points must be positive and increasing".into(),
+                    "write the cut points in years, e.g. age_bands = [40, 65]",
+                ));
+            }
+            plan.age_bands = cuts.clone();
+        }
+        plan.score_threshold = self.score_threshold;
+        if let Some(replicates) = &self.bootstrap_replicates {
+            if *replicates.get_ref() < 100 {
+                return Err(invalid(
+                    replicates.span(),
+                    "analysis.bootstrap_replicates",
+                    format!("{} replicates are too few for an interval", replicates.get_ref()),
+                    "use at least 1000; 2000 is the default",
+                ));
+            }
+            plan.bootstrap_replicates = *replicates.get_ref();
+        }
+        if let Some(seed) = self.seed {
+            plan.seed = seed;
+        }
+        Ok(plan)
     }
 }
 

@@ -241,3 +241,45 @@ fn checks_table_overrides_defaults_and_rejects_unknown_keys() {
     assert_eq!(location.line, line);
     assert!(message.contains("flat_line_sec"), "{message}");
 }
+
+#[test]
+fn template_reference_and_analysis_tables_parse() {
+    let protocol = Protocol::parse(TEMPLATE).unwrap();
+    assert_eq!(protocol.reference.consensus, Consensus::Majority);
+    assert_eq!(protocol.reference.minimum_reads, 3);
+    assert_eq!(
+        protocol.analysis.subgroups,
+        [Subgroup::Provider, Subgroup::Sex, Subgroup::AgeBand]
+    );
+    assert_eq!(protocol.analysis.age_bands, [40.0, 65.0]);
+    assert_eq!(protocol.analysis.score_threshold, Some(0.5));
+}
+
+#[test]
+fn k_of_n_needs_k_within_the_reads() {
+    let text = TEMPLATE.replace("consensus = \"majority\"", "consensus = \"k-of-n\"");
+    let error = Protocol::parse(&text).unwrap_err();
+    assert!(error.to_string().contains("`reference.k`"), "{error}");
+    let text = text.replace("minimum_reads = 3", "minimum_reads = 3\nk = 4");
+    let error = Protocol::parse(&text).unwrap_err();
+    assert!(error.to_string().contains("between 1 and minimum_reads = 3"), "{error}");
+    let text = text.replace("k = 4", "k = 2");
+    assert_eq!(Protocol::parse(&text).unwrap().reference.k, Some(2));
+}
+
+#[test]
+fn k_without_k_of_n_is_refused() {
+    let text = TEMPLATE.replace("minimum_reads = 3", "minimum_reads = 3\nk = 2");
+    let error = Protocol::parse(&text).unwrap_err();
+    assert!(error.to_string().contains("only to consensus = \"k-of-n\""), "{error}");
+}
+
+#[test]
+fn age_bands_must_increase() {
+    let text = TEMPLATE.replace("age_bands = [40, 65]", "age_bands = [65, 40]");
+    let error = Protocol::parse(&text).unwrap_err();
+    assert!(error.to_string().contains("`analysis.age_bands`"), "{error}");
+    let text = TEMPLATE.replace("subgroups = [\"provider\"", "subgroups = [\"hospital\"");
+    let error = Protocol::parse(&text).unwrap_err();
+    assert!(error.to_string().contains("age-band"), "{error}");
+}

@@ -119,6 +119,32 @@ impl Metric {
 }
 
 vocabulary! {
+    /// How an expert panel's reads become the reference standard of a case (`[reference]`).
+    Consensus {
+        /// More than half of the panel's reads; a tie goes to the adjudicator, if any.
+        Majority = "majority",
+        /// Every panel read agrees; otherwise the adjudicator, if any.
+        Unanimous = "unanimous",
+        /// Positive when at least `k` panel reads are positive.
+        KOfN = "k-of-n",
+        /// Agreement of the panel stands; any disagreement goes to the adjudicator.
+        Adjudicator = "adjudicator",
+    }
+}
+
+vocabulary! {
+    /// Case attributes by which `kizon analyze` reports subgroups (`[analysis] subgroups`).
+    Subgroup {
+        Provider = "provider",
+        Modality = "modality",
+        Manufacturer = "manufacturer",
+        Sex = "sex",
+        AgeBand = "age-band",
+        BodyPart = "body-part",
+    }
+}
+
+vocabulary! {
     /// Confidence-interval methods for a proportion.
     CiMethod {
         Wilson = "wilson",
