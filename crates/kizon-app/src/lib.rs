@@ -16,6 +16,7 @@
 
 pub mod check;
 mod csv_table;
+pub mod dataset;
 pub mod demo;
 mod error;
 pub mod ingest;

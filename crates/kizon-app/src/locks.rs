@@ -81,13 +81,7 @@ impl Study {
 
     /// Records the edited study.toml as an amendment of the locked protocol.
     pub fn amend(&mut self, actor: &str, reason: &str) -> Result<Locked, AppError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(AppError::Refused {
-                what: "an amendment needs a reason".into(),
-                hint: "say why the protocol changes: kizon amend --reason \"...\"".into(),
-            });
-        }
+        let reason = required_reason(reason, "kizon amend --reason \"...\"")?;
         let Some(previous) = self.store.locked_hash(PROTOCOL)? else {
             return Err(AppError::NotLocked);
         };
@@ -160,6 +154,18 @@ impl Study {
             .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
         Ok(kizon_rules::plan(&protocol, &self.provider_facts()?, as_of).ok())
     }
+}
+
+/// An amendment's reason, trimmed; refused when empty.
+pub(crate) fn required_reason<'r>(reason: &'r str, usage: &str) -> Result<&'r str, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Refused {
+            what: "an amendment needs a reason".into(),
+            hint: format!("say why it changes: {usage}"),
+        });
+    }
+    Ok(reason)
 }
 
 /// The regulatory decisions that differ between two plans, as `key: before → after`.

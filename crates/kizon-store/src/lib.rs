@@ -18,6 +18,7 @@ pub mod documents;
 mod items;
 pub mod ledger;
 mod records;
+mod reference;
 pub mod schema;
 mod verify;
 
@@ -31,6 +32,10 @@ pub use documents::StoredDocument;
 pub use items::{Case, Item, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
 pub use ledger::LedgerEntry;
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
+pub use reference::{
+    DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader,
+    ReferenceRecord, StoredAnalysis,
+};
 pub use verify::{Problem, VerifyReport};
 
 pub const DB_FILE: &str = "kizon.sqlite";

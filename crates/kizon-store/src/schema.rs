@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -21,6 +21,11 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("findings", "id"),
     ("resolutions", "id"),
     ("training", "id"),
+    ("readers", "id"),
+    ("reads", "id"),
+    ("reference_records", "id"),
+    ("results", "id"),
+    ("analyses", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -163,6 +168,74 @@ CREATE TABLE training (
 CREATE INDEX training_ledger_seq ON training(ledger_seq);
 "#;
 
+/// Version 6: the reference standard (readers, their reads, confirmed diagnoses or comparator
+/// results), the device's results and the analyses run on them.
+const REFERENCE_AND_RESULTS: &str = r#"
+CREATE TABLE readers (
+    id               INTEGER PRIMARY KEY,
+    code             TEXT NOT NULL UNIQUE,
+    qualification    TEXT NOT NULL,
+    specialty        TEXT NOT NULL,
+    years_experience INTEGER NOT NULL,
+    independent      INTEGER NOT NULL,
+    declaration      TEXT,
+    ledger_seq       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX readers_ledger_seq ON readers(ledger_seq);
+
+CREATE TABLE reads (
+    id         INTEGER PRIMARY KEY,
+    reader_id  INTEGER NOT NULL REFERENCES readers(id),
+    case_id    TEXT NOT NULL REFERENCES cases(id),
+    role       TEXT NOT NULL,
+    label      TEXT,
+    score      REAL,
+    marks      TEXT,
+    read_at    TEXT,
+    source     TEXT NOT NULL REFERENCES documents(sha256),
+    ledger_seq INTEGER NOT NULL,
+    UNIQUE (reader_id, case_id, role)
+) STRICT;
+CREATE INDEX reads_ledger_seq ON reads(ledger_seq);
+
+CREATE TABLE reference_records (
+    id              INTEGER PRIMARY KEY,
+    case_id         TEXT NOT NULL UNIQUE REFERENCES cases(id),
+    kind            TEXT NOT NULL,
+    label           TEXT NOT NULL,
+    diagnosis       TEXT,
+    diagnosis_date  TEXT,
+    source_document TEXT,
+    source_date     TEXT,
+    source_location TEXT,
+    source          TEXT NOT NULL REFERENCES documents(sha256),
+    ledger_seq      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX reference_records_ledger_seq ON reference_records(ledger_seq);
+
+CREATE TABLE results (
+    id             INTEGER PRIMARY KEY,
+    case_id        TEXT NOT NULL REFERENCES cases(id),
+    device_version TEXT NOT NULL,
+    label          TEXT,
+    score          REAL,
+    marks          TEXT,
+    source         TEXT NOT NULL REFERENCES documents(sha256),
+    device_file    TEXT,
+    ledger_seq     INTEGER NOT NULL,
+    UNIQUE (case_id, device_version)
+) STRICT;
+CREATE INDEX results_ledger_seq ON results(ledger_seq);
+
+CREATE TABLE analyses (
+    id            INTEGER PRIMARY KEY,
+    inputs_sha256 TEXT NOT NULL UNIQUE,
+    output        TEXT NOT NULL REFERENCES documents(sha256),
+    ledger_seq    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX analyses_ledger_seq ON analyses(ledger_seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -170,6 +243,7 @@ const MIGRATIONS: &[&str] = &[
     FINDINGS,
     LEDGER_SEQ_INDEXES,
     TRAINING,
+    REFERENCE_AND_RESULTS,
 ];
 
 /// Creates the schema in an empty database.
