@@ -28,7 +28,6 @@ pub(crate) fn csv_location(
     out
 }
 
-
 /// Selected columns of a CSV file, cells trimmed, with the line of each row.
 #[derive(Debug)]
 pub(crate) struct Columns {
@@ -40,7 +39,13 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    pub(crate) fn error(&self, row: usize, k: usize, problem: String, hint: impl Into<String>) -> AppError {
+    pub(crate) fn error(
+        &self,
+        row: usize,
+        k: usize,
+        problem: String,
+        hint: impl Into<String>,
+    ) -> AppError {
         AppError::Csv {
             file: self.file.clone(),
             line: Some(self.lines[row]),
@@ -50,7 +55,12 @@ impl Columns {
         }
     }
 
-    pub(crate) fn column_error(&self, k: usize, problem: String, hint: impl Into<String>) -> AppError {
+    pub(crate) fn column_error(
+        &self,
+        k: usize,
+        problem: String,
+        hint: impl Into<String>,
+    ) -> AppError {
         AppError::Csv {
             file: self.file.clone(),
             line: None,
@@ -249,12 +259,14 @@ pub(crate) fn read_table(
                 cells.push(String::new());
                 continue;
             };
-            let cell = std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| AppError::Csv {
-                file: file.to_owned(),
-                line: Some(line),
-                column: Some(wanted[k].to_owned()),
-                problem: "not UTF-8 text".into(),
-                hint: ENCODING_HINT.into(),
+            let cell = std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| {
+                AppError::Csv {
+                    file: file.to_owned(),
+                    line: Some(line),
+                    column: Some(wanted[k].to_owned()),
+                    problem: "not UTF-8 text".into(),
+                    hint: ENCODING_HINT.into(),
+                }
             })?;
             cells.push(cell.trim().to_owned());
         }
@@ -271,4 +283,3 @@ pub(crate) fn read_table(
     }
     Ok(columns)
 }
-

@@ -114,7 +114,11 @@ impl Dataset {
         let mut leaves: Vec<String> = self
             .cases
             .iter()
-            .flat_map(|c| c.items.iter().map(move |i| format!("{}\t{}", c.id, i.sha256)))
+            .flat_map(|c| {
+                c.items
+                    .iter()
+                    .map(move |i| format!("{}\t{}", c.id, i.sha256))
+            })
             .collect();
         leaves.sort();
         leaves
@@ -271,7 +275,8 @@ impl Study {
 
     /// Records the dataset as it is now as an amendment of the locked one.
     pub fn amend_dataset(&mut self, actor: &str, reason: &str) -> Result<DatasetLock, AppError> {
-        let reason = crate::locks::required_reason(reason, "kizon amend --dataset --reason \"...\"")?;
+        let reason =
+            crate::locks::required_reason(reason, "kizon amend --dataset --reason \"...\"")?;
         let previous = self.locked_dataset("an amendment")?;
         let dataset = self.lockable_dataset()?;
         if dataset.merkle_root == previous.merkle_root {
@@ -293,7 +298,15 @@ impl Study {
             let listed: Vec<String> = blocking
                 .iter()
                 .take(5)
-                .map(|f| format!("{} ({}, {}) on {}", f.id, f.rule, f.clause, f.case_ids.join(" ")))
+                .map(|f| {
+                    format!(
+                        "{} ({}, {}) on {}",
+                        f.id,
+                        f.rule,
+                        f.clause,
+                        f.case_ids.join(" ")
+                    )
+                })
                 .collect();
             let more = blocking.len().saturating_sub(5);
             return Err(AppError::Refused {
@@ -398,7 +411,12 @@ mod tests {
             "606162636465666768696a6b6c6d6e6f",
         ]
         .iter()
-        .map(|h| (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect())
+        .map(|h| {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect()
+        })
         .collect();
         let roots = [
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",

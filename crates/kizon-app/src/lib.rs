@@ -24,6 +24,8 @@ pub mod init;
 pub mod locks;
 pub mod plan;
 pub mod providers;
+pub mod reference;
+pub mod results;
 pub mod stats;
 pub mod training;
 
@@ -126,6 +128,22 @@ impl Study {
 /// SHA-256 of bytes, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     kizon_store::ledger::hex(&Sha256::digest(bytes))
+}
+
+/// SHA-256 of a file's content, lowercase hex, read in chunks.
+pub fn sha256_file(path: &Path) -> Result<String, AppError> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(error::io(path))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(error::io(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(kizon_store::ledger::hex(&hasher.finalize()))
 }
 
 /// Who acts when neither `--actor` nor `KIZON_ACTOR` says: the operating-system user.

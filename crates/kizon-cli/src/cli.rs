@@ -76,12 +76,27 @@ pub enum Command {
     /// Register the device's training data, so that `check` proves the test data independent / 学習データの登録
     #[command(subcommand)]
     TrainingSet(TrainingSetCommand),
-    /// Lock the protocol before any result is seen / 計画書の固定
+    /// Show the dataset: the cases a lock would fix, or the locked one / 解析対象データセット
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Register and list the expert panel's readers / 読影者
+    #[command(subcommand)]
+    Readers(ReadersCommand),
+    /// Import and list the panel's reads / 読影結果
+    #[command(subcommand)]
+    Reads(ReadsCommand),
+    /// Import confirmed diagnoses or comparator results; show the reference standard / 参照標準
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+    /// Import the device's results against the locked dataset / 被験機器の結果
+    #[command(subcommand)]
+    Results(ResultsCommand),
+    /// Lock the protocol, the dataset or the reference standard / 計画書・データセット・参照標準の固定
     #[command(subcommand)]
     Lock(LockCommand),
-    /// Record a change to the locked protocol, with its reason / 計画書の改訂
+    /// Record a change to the locked protocol (or dataset), with its reason / 計画書の改訂
     #[command(
-        after_help = "Example:\n  kizon amend --reason \"exclusion criterion for motion artefacts added\""
+        after_help = "Examples:\n  kizon amend --reason \"exclusion criterion for motion artefacts added\"\n  kizon amend --dataset --reason \"case C-031 excluded after the provider's reply\""
     )]
     Amend(AmendArgs),
     /// Show or verify the tamper-evident audit ledger / 監査証跡
@@ -256,13 +271,122 @@ pub enum TrainingSetCommand {
 pub enum LockCommand {
     /// Fix study.toml: later changes need `kizon amend`
     Protocol,
+    /// Fix the cases and their files (a Merkle root); refused while blocking findings are open
+    Dataset(JsonFlag),
+    /// Fix the reference standard of the locked dataset, before any device result
+    Reference(JsonFlag),
 }
 
 #[derive(Args, Debug)]
 pub struct AmendArgs {
-    /// Why the protocol changes
+    /// Why it changes
     #[arg(long)]
     pub reason: String,
+    /// Amend the locked dataset (as it is now) instead of the protocol
+    #[arg(long)]
+    pub dataset: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DatasetCommand {
+    /// The locked dataset, or the cases a lock would fix now, with exclusions and blocking findings
+    Show(JsonFlag),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReadersCommand {
+    /// Register a reader: a code (no name), qualification, specialty, years, independence
+    #[command(
+        after_help = "Examples:\n  kizon readers add R1 --qualification \"放射線診断専門医 / board-certified radiologist\" --specialty chest --years 15 --independent\n  kizon readers add R4 --qualification radiologist --specialty chest --years 8 --declaration \"consultant to the applicant in 2024\""
+    )]
+    Add(ReaderAddArgs),
+    /// List readers
+    List(JsonFlag),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("independence").required(true).args(["independent", "declaration"])))]
+pub struct ReaderAddArgs {
+    /// The reader's code, as used in reads files (e.g. R1)
+    pub code: String,
+    /// Qualification (e.g. 放射線診断専門医)
+    #[arg(long)]
+    pub qualification: String,
+    /// Specialty (e.g. chest radiology)
+    #[arg(long)]
+    pub specialty: String,
+    /// Years of experience
+    #[arg(long)]
+    pub years: i64,
+    /// Independent of the applicant (no employment, payment or other tie to the device maker)
+    #[arg(long)]
+    pub independent: bool,
+    /// Not independent: the declared tie to the applicant
+    #[arg(long, value_name = "TEXT")]
+    pub declaration: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReadsCommand {
+    /// Import reads: CSV with reader,case_id and label and/or score; optional role, marks, read_at
+    #[command(
+        after_help = "Example:\n  kizon reads import panel-reads.csv\n  kizon reads import adjudication.csv --role adjudicator\n\nlabel: positive | negative | indeterminate (also 1/0, 陽性/陰性/判定不能); every individual read is kept."
+    )]
+    Import(ReadsImportArgs),
+    /// List reads
+    List(JsonFlag),
+}
+
+#[derive(Args, Debug)]
+pub struct ReadsImportArgs {
+    pub file: PathBuf,
+    /// Role of reads without a `role` column value: panel or adjudicator
+    #[arg(long, default_value = "panel", value_parser = ["panel", "adjudicator"])]
+    pub role: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReferenceCommand {
+    /// Import confirmed diagnoses (2(2)) or comparator results, one per case
+    #[command(
+        after_help = "Columns: case_id,label and, for a confirmed diagnosis, source_document,source_location\n(where the provider keeps the record, for source data verification); optional diagnosis,\ndiagnosis_date, source_date.\n\nExample:\n  kizon reference import pathology.csv"
+    )]
+    Import(FileArgs),
+    /// The reference standard per case (locked, or as a lock would fix it) and reader agreement
+    Show(JsonFlag),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ResultsCommand {
+    /// Import the device's results (case_id and label and/or score, optional marks)
+    #[command(
+        after_help = "Example:\n  kizon results import device-output.csv --device-version 1.0.0 --device-file cade-1.0.0.tar.gz\n\nRefused before the dataset and reference locks. Results are immutable: a re-import that\ndiffers is a finding, not a change."
+    )]
+    Import(ResultsImportArgs),
+    /// List imported results
+    List(JsonFlag),
+}
+
+#[derive(Args, Debug)]
+pub struct ResultsImportArgs {
+    pub file: PathBuf,
+    /// The device version that produced the results
+    #[arg(long)]
+    pub device_version: String,
+    /// The device's own output or build, whose SHA-256 is recorded
+    #[arg(long, value_name = "PATH")]
+    pub device_file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FileArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

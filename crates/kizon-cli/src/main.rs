@@ -5,6 +5,7 @@ mod cli;
 mod progress;
 mod render;
 mod stats_cmd;
+mod study_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use serde::Serialize;
 use cli::{AuditCommand, Cli, Command, EvidenceCommand, LockCommand, ProviderCommand};
 
 /// A failure as the user sees it: what and where, and what to do.
-struct Failure {
+pub(crate) struct Failure {
     what: String,
     hint: String,
 }
@@ -218,6 +219,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 summary.files, summary.fingerprints_added
             );
         }
+        Command::Dataset(command) => study_cmd::dataset(open()?, command)?,
+        Command::Readers(command) => study_cmd::readers(open()?, &actor, command)?,
+        Command::Reads(command) => study_cmd::reads(open()?, &actor, command)?,
+        Command::Reference(command) => study_cmd::reference(open()?, &actor, command)?,
+        Command::Results(command) => study_cmd::results(open()?, &actor, command)?,
+        Command::Lock(LockCommand::Dataset(flag)) => {
+            study_cmd::lock_dataset(open()?, &actor, flag.json)?
+        }
+        Command::Lock(LockCommand::Reference(flag)) => {
+            study_cmd::lock_reference(open()?, &actor, flag.json)?
+        }
+        Command::Amend(args) if args.dataset => {
+            study_cmd::amend_dataset(open()?, &actor, &args.reason)?
+        }
         Command::Lock(LockCommand::Protocol) => {
             let locked = open()?.lock_protocol(&actor)?;
             println!(
@@ -299,7 +314,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+pub(crate) fn print_json(value: &impl Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Failure {
         what: format!("could not write JSON: {e}"),
         hint: "report this as a bug".into(),

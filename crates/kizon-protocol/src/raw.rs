@@ -295,7 +295,10 @@ impl RawReference {
                 return Err(invalid(
                     k.span(),
                     "reference.k",
-                    format!("`k` applies only to consensus = \"k-of-n\", not \"{}\"", plan.consensus),
+                    format!(
+                        "`k` applies only to consensus = \"k-of-n\", not \"{}\"",
+                        plan.consensus
+                    ),
                     "remove k, or set consensus = \"k-of-n\"",
                 ));
             }
@@ -331,7 +334,10 @@ impl RawAnalysis {
                 return Err(invalid(
                     replicates.span(),
                     "analysis.bootstrap_replicates",
-                    format!("{} replicates are too few for an interval", replicates.get_ref()),
+                    format!(
+                        "{} replicates are too few for an interval",
+                        replicates.get_ref()
+                    ),
                     "use at least 1000; 2000 is the default",
                 ));
             }

@@ -262,7 +262,12 @@ fn k_of_n_needs_k_within_the_reads() {
     assert!(error.to_string().contains("`reference.k`"), "{error}");
     let text = text.replace("minimum_reads = 3", "minimum_reads = 3\nk = 4");
     let error = Protocol::parse(&text).unwrap_err();
-    assert!(error.to_string().contains("between 1 and minimum_reads = 3"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("between 1 and minimum_reads = 3"),
+        "{error}"
+    );
     let text = text.replace("k = 4", "k = 2");
     assert_eq!(Protocol::parse(&text).unwrap().reference.k, Some(2));
 }
@@ -271,14 +276,20 @@ fn k_of_n_needs_k_within_the_reads() {
 fn k_without_k_of_n_is_refused() {
     let text = TEMPLATE.replace("minimum_reads = 3", "minimum_reads = 3\nk = 2");
     let error = Protocol::parse(&text).unwrap_err();
-    assert!(error.to_string().contains("only to consensus = \"k-of-n\""), "{error}");
+    assert!(
+        error.to_string().contains("only to consensus = \"k-of-n\""),
+        "{error}"
+    );
 }
 
 #[test]
 fn age_bands_must_increase() {
     let text = TEMPLATE.replace("age_bands = [40, 65]", "age_bands = [65, 40]");
     let error = Protocol::parse(&text).unwrap_err();
-    assert!(error.to_string().contains("`analysis.age_bands`"), "{error}");
+    assert!(
+        error.to_string().contains("`analysis.age_bands`"),
+        "{error}"
+    );
     let text = TEMPLATE.replace("subgroups = [\"provider\"", "subgroups = [\"hospital\"");
     let error = Protocol::parse(&text).unwrap_err();
     assert!(error.to_string().contains("age-band"), "{error}");

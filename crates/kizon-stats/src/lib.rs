@@ -35,6 +35,7 @@
 pub mod agreement;
 pub mod binary;
 pub mod bootstrap;
+pub mod clustered;
 pub mod criteria;
 pub mod dist;
 pub mod error;
@@ -48,6 +49,7 @@ pub mod sample_size;
 pub use agreement::{Agreement, agreement};
 pub use binary::{BinaryAccuracy, TwoByTwo, binary_accuracy};
 pub use bootstrap::{BootstrapAuc, Resampling, bca_interval, bootstrap_auc, percentile_interval};
+pub use clustered::clustered_proportion;
 pub use criteria::{Criterion, Metric, Verdict, evaluate};
 pub use error::StatsError;
 pub use estimate::Estimate;

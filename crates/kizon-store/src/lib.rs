@@ -33,8 +33,8 @@ pub use items::{Case, Item, KnownSource, NewCase, NewFinding, NewItem, StoredFin
 pub use ledger::LedgerEntry;
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
 pub use reference::{
-    DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader,
-    ReferenceRecord, StoredAnalysis,
+    DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,
+    StoredAnalysis,
 };
 pub use verify::{Problem, VerifyReport};
 

@@ -172,8 +172,13 @@ impl Tx<'_> {
         role: &str,
     ) -> Result<Option<Read>, StoreError> {
         self.sql()
-            .prepare_cached(&format!("{READS} WHERE r.reader_id = ?1 AND r.case_id = ?2 AND r.role = ?3"))
-            .and_then(|mut s| s.query_row(params![reader_id, case_id, role], read_row).optional())
+            .prepare_cached(&format!(
+                "{READS} WHERE r.reader_id = ?1 AND r.case_id = ?2 AND r.role = ?3"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![reader_id, case_id, role], read_row)
+                    .optional()
+            })
             .map_err(|e| self.err(e))
     }
 
@@ -224,8 +229,13 @@ impl Tx<'_> {
         device_version: &str,
     ) -> Result<Option<DeviceResult>, StoreError> {
         self.sql()
-            .prepare_cached(&format!("{RESULTS} WHERE case_id = ?1 AND device_version = ?2"))
-            .and_then(|mut s| s.query_row(params![case_id, device_version], result_row).optional())
+            .prepare_cached(&format!(
+                "{RESULTS} WHERE case_id = ?1 AND device_version = ?2"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![case_id, device_version], result_row)
+                    .optional()
+            })
             .map_err(|e| self.err(e))
     }
 
@@ -245,7 +255,11 @@ impl Tx<'_> {
 
     /// Records an analysis's output document under the hash of its inputs; `false` when an
     /// analysis of the same inputs is stored already.
-    pub fn insert_analysis(&mut self, inputs_sha256: &str, output: &str) -> Result<bool, StoreError> {
+    pub fn insert_analysis(
+        &mut self,
+        inputs_sha256: &str,
+        output: &str,
+    ) -> Result<bool, StoreError> {
         let known: Option<i64> = self
             .sql()
             .query_row(

@@ -1,0 +1,981 @@
+//! The reference standard (正解): an expert panel's reads and their consensus (2(1)), the
+//! linked confirmed diagnosis with a pointer to its source record (2(2), Q7's source data
+//! verification), or a comparator method's result (agreement, not accuracy).
+//!
+//! - `readers add`: the reader registry (qualification, specialty, years, independence).
+//! - `reads import FILE`: every individual read is kept; a second, different read of the same
+//!   case by the same reader in the same role is refused (reads are evidence, never edited).
+//! - `reference import FILE`: confirmed diagnoses or comparator results, one per case.
+//! - `lock reference`: the reference standard of every case of the locked dataset, decided by
+//!   the protocol's `[reference]` rule, stored as a document whose hash the ledger keeps —
+//!   before any device result can be imported.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use kizon_protocol::{Consensus, ReferencePlan, ReferenceStandard};
+use kizon_stats::{Estimate, KappaWeights};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::csv_table::read_table;
+use crate::{AppError, Study};
+
+/// The lock kind of the reference standard.
+pub const REFERENCE: &str = "reference";
+
+/// A binary reading or result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Label {
+    Positive,
+    Negative,
+    Indeterminate,
+}
+
+impl Label {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Positive => "positive",
+            Label::Negative => "negative",
+            Label::Indeterminate => "indeterminate",
+        }
+    }
+
+    /// Reads a label as people write it in a spreadsheet, in English or Japanese.
+    pub fn from_cell(cell: &str) -> Option<Label> {
+        match cell.trim().to_lowercase().as_str() {
+            "positive" | "pos" | "1" | "true" | "yes" | "+" | "陽性" | "あり" => {
+                Some(Label::Positive)
+            }
+            "negative" | "neg" | "0" | "false" | "no" | "-" | "陰性" | "なし" => {
+                Some(Label::Negative)
+            }
+            "indeterminate" | "equivocal" | "判定不能" | "判定保留" => {
+                Some(Label::Indeterminate)
+            }
+            _ => None,
+        }
+    }
+
+    pub const CHOICES: &'static str =
+        "positive | negative | indeterminate (also 1/0, 陽性/陰性/判定不能)";
+}
+
+/// A reader as registered.
+pub use kizon_store::{NewReader, Reader};
+
+/// The role of a read: a panel member, or the adjudicator who decides disagreements.
+pub const PANEL: &str = "panel";
+pub const ADJUDICATOR: &str = "adjudicator";
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub rows: usize,
+    pub new: usize,
+    pub unchanged: usize,
+    /// SHA-256 of the imported file, kept in the document store.
+    pub document: String,
+    pub ledger_seq: Option<i64>,
+}
+
+/// A case's reference standard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseReference {
+    pub case_id: String,
+    /// `None`: undecided (too few reads, or a disagreement without an adjudicator).
+    pub label: Option<Label>,
+    /// `panel-consensus`, `adjudicator`, `confirmed-diagnosis`, `comparator-method` or `none`.
+    pub basis: String,
+    pub votes: Votes,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Votes {
+    pub positive: u32,
+    pub negative: u32,
+    pub indeterminate: u32,
+}
+
+impl Votes {
+    fn add(&mut self, label: Label) {
+        match label {
+            Label::Positive => self.positive += 1,
+            Label::Negative => self.negative += 1,
+            Label::Indeterminate => self.indeterminate += 1,
+        }
+    }
+
+    fn total(&self) -> u32 {
+        self.positive + self.negative + self.indeterminate
+    }
+
+    /// The label every vote gave, if they agree.
+    fn unanimous(&self) -> Option<Label> {
+        let n = self.total();
+        [
+            (self.positive, Label::Positive),
+            (self.negative, Label::Negative),
+            (self.indeterminate, Label::Indeterminate),
+        ]
+        .into_iter()
+        .find(|(count, _)| *count == n && n > 0)
+        .map(|(_, label)| label)
+    }
+
+    /// The label more than half the votes gave.
+    fn majority(&self) -> Option<Label> {
+        let n = self.total();
+        [
+            (self.positive, Label::Positive),
+            (self.negative, Label::Negative),
+            (self.indeterminate, Label::Indeterminate),
+        ]
+        .into_iter()
+        .find(|(count, _)| 2 * count > n)
+        .map(|(_, label)| label)
+    }
+}
+
+/// Decides one case from its panel votes and the adjudicator's read, by the protocol's rule.
+///
+/// A case with fewer than `minimum_reads` panel reads stays undecided. A disagreement the rule
+/// cannot settle goes to the adjudicator; without one the case stays undecided, and the report
+/// counts it as "no reference standard" (STARD 2015 item 19).
+pub fn consensus(
+    rule: &ReferencePlan,
+    votes: Votes,
+    adjudicator: Option<Label>,
+) -> (Option<Label>, &'static str, Option<String>) {
+    if votes.total() < rule.minimum_reads {
+        return (
+            None,
+            "none",
+            Some(format!(
+                "{} panel read(s), {} required",
+                votes.total(),
+                rule.minimum_reads
+            )),
+        );
+    }
+    let settled = match rule.consensus {
+        Consensus::Majority => votes.majority(),
+        Consensus::Unanimous | Consensus::Adjudicator => votes.unanimous(),
+        Consensus::KOfN => {
+            let k = rule.k.unwrap_or(1);
+            Some(if votes.positive >= k {
+                Label::Positive
+            } else {
+                Label::Negative
+            })
+        }
+    };
+    match (settled, adjudicator) {
+        (Some(label), _) => (Some(label), "panel-consensus", None),
+        (None, Some(label)) => (Some(label), ADJUDICATOR, None),
+        (None, None) => (
+            None,
+            "none",
+            Some("the panel disagrees and no adjudicator read it".into()),
+        ),
+    }
+}
+
+/// Inter-reader agreement of the panel (Cohen 1960 pairwise, Fleiss 1971 over all readers).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PanelAgreement {
+    pub pairwise: Vec<PairKappa>,
+    /// Over the cases read by every panel reader.
+    pub fleiss: Option<FleissSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PairKappa {
+    pub reader_a: String,
+    pub reader_b: String,
+    pub cases: usize,
+    pub kappa: Option<Estimate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FleissSummary {
+    pub readers: usize,
+    pub cases: usize,
+    pub kappa: Estimate,
+}
+
+/// The reference standard of a study, locked or as it would be locked now.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReferenceStandardDoc {
+    pub format: String,
+    pub kind: ReferenceStandard,
+    pub rule: Option<ReferenceRule>,
+    pub dataset_root: String,
+    pub cases: Vec<CaseReference>,
+    pub readers: Vec<String>,
+    pub reads: usize,
+    pub agreement: Option<PanelAgreement>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReferenceRule {
+    pub consensus: Consensus,
+    pub k: Option<u32>,
+    pub minimum_reads: u32,
+}
+
+impl ReferenceStandardDoc {
+    pub fn decided(&self) -> usize {
+        self.cases.iter().filter(|c| c.label.is_some()).count()
+    }
+
+    pub fn label_of(&self) -> BTreeMap<&str, Option<Label>> {
+        self.cases
+            .iter()
+            .map(|c| (c.case_id.as_str(), c.label))
+            .collect()
+    }
+}
+
+/// What `lock reference` recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceLock {
+    pub sha256: String,
+    pub cases: usize,
+    pub decided: usize,
+    pub positive: usize,
+    pub negative: usize,
+    pub ledger_seq: i64,
+}
+
+impl Study {
+    pub fn add_reader(&mut self, actor: &str, reader: &NewReader) -> Result<Reader, AppError> {
+        if reader.code.trim().is_empty() || reader.code.chars().any(char::is_whitespace) {
+            return Err(AppError::Refused {
+                what: format!("reader code `{}` is empty or has spaces", reader.code),
+                hint: "use a short code such as R1; names stay out of the study".into(),
+            });
+        }
+        if !(0..=70).contains(&reader.years_experience) {
+            return Err(AppError::Refused {
+                what: format!(
+                    "{} years of experience is not plausible",
+                    reader.years_experience
+                ),
+                hint: "give whole years, e.g. --years 12".into(),
+            });
+        }
+        self.refuse_after_reference_lock("registering a reader")?;
+        self.store.transact(actor, |tx| {
+            tx.insert_reader(reader)?;
+            tx.record(
+                "readers add",
+                &format!(
+                    "reader {} ({}, {} years)",
+                    reader.code, reader.specialty, reader.years_experience
+                ),
+                json!({ "reader": reader }),
+            )
+        })?;
+        Ok(self
+            .store
+            .readers()?
+            .into_iter()
+            .find(|r| r.code == reader.code)
+            .expect("reader just added"))
+    }
+
+    pub fn readers(&self) -> Result<Vec<Reader>, AppError> {
+        Ok(self.store.readers()?)
+    }
+
+    pub fn reads(&self) -> Result<Vec<kizon_store::Read>, AppError> {
+        Ok(self.store.reads()?)
+    }
+
+    fn refuse_after_reference_lock(&self, what: &str) -> Result<(), AppError> {
+        if let Some(lock) = self.store.lock(REFERENCE)? {
+            return Err(AppError::Refused {
+                what: format!(
+                    "the reference standard is locked (ledger entry {}): {what} would change it",
+                    lock.ledger_seq
+                ),
+                hint: "the reference standard is fixed before device results; record why in a protocol amendment if it must change".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Imports panel or adjudicator reads: columns `reader`, `case_id`, and `label` and/or
+    /// `score`; optional `role` (`panel` or `adjudicator`, else `default_role`), `marks`
+    /// (JSON), `read_at`.
+    pub fn import_reads(
+        &mut self,
+        actor: &str,
+        file: &Path,
+        default_role: &str,
+    ) -> Result<ImportSummary, AppError> {
+        self.refuse_after_reference_lock("importing reads")?;
+        let table = read_table(
+            file,
+            &["reader", "case_id"],
+            &["label", "score", "role", "marks", "read_at"],
+        )?;
+        let readers: BTreeMap<String, i64> = self
+            .store
+            .readers()?
+            .into_iter()
+            .map(|r| (r.code, r.id))
+            .collect();
+        let cases: BTreeSet<String> = self.store.cases()?.into_iter().map(|c| c.id).collect();
+        let mut rows = Vec::with_capacity(table.cells.len());
+        for (row, cells) in table.cells.iter().enumerate() {
+            let reader = &cells[0];
+            let Some(&reader_id) = readers.get(reader) else {
+                return Err(table.error(
+                    row,
+                    0,
+                    format!("unknown reader `{reader}`"),
+                    "register readers first: kizon readers add CODE --qualification ... --specialty ... --years N --independent",
+                ));
+            };
+            let case_id = &cells[1];
+            if !cases.contains(case_id) {
+                return Err(table.error(
+                    row,
+                    1,
+                    format!("no case `{case_id}` in the study"),
+                    "case ids are those of `kizon items`; ingest the case's data first",
+                ));
+            }
+            let (label, score) = label_and_score(&table, row, 2, 3)?;
+            let role = match cells[4].as_str() {
+                "" => default_role,
+                PANEL => PANEL,
+                ADJUDICATOR => ADJUDICATOR,
+                other => {
+                    return Err(table.error(
+                        row,
+                        4,
+                        format!("`{other}` is not a role"),
+                        "use panel or adjudicator",
+                    ));
+                }
+            };
+            let marks = marks(&table, row, 5)?;
+            rows.push(kizon_store::NewRead {
+                reader_id,
+                case_id: case_id.clone(),
+                role: role.to_owned(),
+                label: label.map(|l| l.as_str().to_owned()),
+                score,
+                marks,
+                read_at: Some(cells[6].clone()).filter(|s| !s.is_empty()),
+                source: String::new(),
+            });
+        }
+        let mut summary = ImportSummary {
+            rows: rows.len(),
+            new: 0,
+            unchanged: 0,
+            document: String::new(),
+            ledger_seq: None,
+        };
+        let entry = self.store.transact(actor, |tx| {
+            let document = tx.put_document_file(file)?;
+            summary.document = document.sha256.clone();
+            for (row, read) in rows.iter_mut().enumerate() {
+                read.source = document.sha256.clone();
+                match tx.existing_read(read.reader_id, &read.case_id, &read.role)? {
+                    Some(old) if old.label == read.label && old.score == read.score && old.marks == read.marks => {
+                        summary.unchanged += 1;
+                    }
+                    Some(old) => {
+                        return Err(kizon_store::StoreError::Conflict(format!(
+                            "{}:{}: reader {} already read case {} as {} (ledger entry {}); a read is never replaced",
+                            file.display(),
+                            table.lines[row],
+                            old.reader,
+                            old.case_id,
+                            old.label.as_deref().or(old.score.map(|_| "a score")).unwrap_or("-"),
+                            old.ledger_seq
+                        )));
+                    }
+                    None => {
+                        tx.insert_read(read)?;
+                        summary.new += 1;
+                    }
+                }
+            }
+            if summary.new == 0 {
+                return Ok(None);
+            }
+            tx.record(
+                "reads import",
+                &format!("{} reads from {}", summary.new, file.display()),
+                json!({ "file": file.display().to_string(), "document": document.sha256, "rows": rows.len(), "new": summary.new, "unchanged": summary.unchanged }),
+            )
+            .map(Some)
+        });
+        let entry = entry.map_err(|e| match e {
+            kizon_store::StoreError::Conflict(what) => AppError::Refused {
+                what,
+                hint: "every individual read is kept as it was first given; give a re-read another role or fix the file".into(),
+            },
+            other => other.into(),
+        })?;
+        summary.ledger_seq = entry.map(|e| e.seq);
+        Ok(summary)
+    }
+
+    /// Imports confirmed diagnoses (2(2)) or comparator results: columns `case_id`, `label`;
+    /// for a confirmed diagnosis also `source_document` and `source_location` (where the
+    /// provider keeps the record, for source data verification), optional `diagnosis`,
+    /// `diagnosis_date`, `source_date`.
+    pub fn import_reference(
+        &mut self,
+        actor: &str,
+        file: &Path,
+    ) -> Result<ImportSummary, AppError> {
+        self.refuse_after_reference_lock("importing reference records")?;
+        let (protocol, _) = self.protocol()?;
+        let kind = protocol.design.reference_standard;
+        if kind == ReferenceStandard::ExpertPanel {
+            return Err(AppError::Refused {
+                what: "the protocol's reference standard is an expert panel: its reference comes from reads".into(),
+                hint: "import the readers' reads with `kizon reads import FILE`".into(),
+            });
+        }
+        let confirmed = kind == ReferenceStandard::ConfirmedDiagnosis;
+        let required: &[&str] = if confirmed {
+            &["case_id", "label", "source_document", "source_location"]
+        } else {
+            &["case_id", "label"]
+        };
+        let optional: &[&str] = if confirmed {
+            &["diagnosis", "diagnosis_date", "source_date"]
+        } else {
+            &[
+                "diagnosis",
+                "diagnosis_date",
+                "source_date",
+                "source_document",
+                "source_location",
+            ]
+        };
+        let table = read_table(file, required, optional)?;
+        let k = |name: &str| {
+            required
+                .iter()
+                .chain(optional)
+                .position(|n| *n == name)
+                .expect("known column")
+        };
+        let cases: BTreeSet<String> = self.store.cases()?.into_iter().map(|c| c.id).collect();
+        let mut records = Vec::new();
+        let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+        for (row, cells) in table.cells.iter().enumerate() {
+            let case_id = &cells[k("case_id")];
+            if !cases.contains(case_id) {
+                return Err(table.error(
+                    row,
+                    k("case_id"),
+                    format!("no case `{case_id}` in the study"),
+                    "case ids are those of `kizon items`",
+                ));
+            }
+            if let Some(first) = seen.insert(case_id.clone(), table.lines[row]) {
+                return Err(table.error(
+                    row,
+                    k("case_id"),
+                    format!("case `{case_id}` again (first at line {first})"),
+                    "give one reference per case",
+                ));
+            }
+            let label = Label::from_cell(&cells[k("label")]).ok_or_else(|| {
+                table.error(
+                    row,
+                    k("label"),
+                    format!("`{}` is not a label", cells[k("label")]),
+                    Label::CHOICES,
+                )
+            })?;
+            for (name, hint) in [
+                (
+                    "source_document",
+                    "name the source record (e.g. 病理診断報告書 / pathology report)",
+                ),
+                (
+                    "source_location",
+                    "say where the provider keeps it (e.g. hospital EHR, pathology archive)",
+                ),
+            ] {
+                if confirmed && cells[k(name)].is_empty() {
+                    return Err(table.error(
+                        row,
+                        k(name),
+                        "empty: a confirmed diagnosis needs a pointer to its source record (Q7, source data verification)".into(),
+                        hint,
+                    ));
+                }
+            }
+            for name in ["diagnosis_date", "source_date"] {
+                let value = &cells[k(name)];
+                if !value.is_empty()
+                    && kizon_formats::dicom::date(value).is_none_or(|d| d != *value)
+                {
+                    return Err(table.error(
+                        row,
+                        k(name),
+                        format!("`{value}` is not a date"),
+                        "write dates as YYYY-MM-DD",
+                    ));
+                }
+            }
+            let text = |name: &str| Some(cells[k(name)].clone()).filter(|s| !s.is_empty());
+            records.push(kizon_store::NewReferenceRecord {
+                case_id: case_id.clone(),
+                kind: kind.as_str().to_owned(),
+                label: label.as_str().to_owned(),
+                diagnosis: text("diagnosis"),
+                diagnosis_date: text("diagnosis_date"),
+                source_document: text("source_document"),
+                source_date: text("source_date"),
+                source_location: text("source_location"),
+                source: String::new(),
+            });
+        }
+        let mut summary = ImportSummary {
+            rows: records.len(),
+            new: 0,
+            unchanged: 0,
+            document: String::new(),
+            ledger_seq: None,
+        };
+        let entry = self
+            .store
+            .transact(actor, |tx| {
+                let document = tx.put_document_file(file)?;
+                summary.document = document.sha256.clone();
+                for record in &mut records {
+                    record.source = document.sha256.clone();
+                    match tx.existing_reference_record(&record.case_id)? {
+                        Some(old) if old.label == record.label && old.diagnosis_date == record.diagnosis_date => {
+                            summary.unchanged += 1
+                        }
+                        Some(old) => {
+                            return Err(kizon_store::StoreError::Conflict(format!(
+                                "{}: case {} already has reference `{}` (ledger entry {}); a reference record is never replaced",
+                                file.display(),
+                                old.case_id,
+                                old.label,
+                                old.ledger_seq
+                            )));
+                        }
+                        None => {
+                            tx.insert_reference_record(record)?;
+                            summary.new += 1;
+                        }
+                    }
+                }
+                if summary.new == 0 {
+                    return Ok(None);
+                }
+                tx.record(
+                    "reference import",
+                    &format!("{} {} records from {}", summary.new, kind.as_str(), file.display()),
+                    json!({ "file": file.display().to_string(), "document": document.sha256, "kind": kind.as_str(), "rows": records.len(), "new": summary.new }),
+                )
+                .map(Some)
+            })
+            .map_err(|e| match e {
+                kizon_store::StoreError::Conflict(what) => AppError::Refused {
+                    what,
+                    hint: "records are kept as first given; correct the file or explain the change in an amendment".into(),
+                },
+                other => other.into(),
+            })?;
+        summary.ledger_seq = entry.map(|e| e.seq);
+        Ok(summary)
+    }
+
+    /// The reference standard in force: the locked document, or what a lock would fix now.
+    pub fn reference_standard(&self) -> Result<(ReferenceStandardDoc, Option<String>), AppError> {
+        if let Some(lock) = self.store.lock(REFERENCE)? {
+            let bytes = self.read_document(&lock.sha256)?;
+            let doc = serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
+                what: format!("reference document {}: {e}", &lock.sha256[..12]),
+                hint: "run `kizon audit verify`".into(),
+            })?;
+            return Ok((doc, Some(lock.sha256)));
+        }
+        Ok((self.compute_reference()?, None))
+    }
+
+    fn compute_reference(&self) -> Result<ReferenceStandardDoc, AppError> {
+        let (protocol, _) = self.protocol()?;
+        let dataset = self.locked_dataset("the reference standard")?;
+        let kind = protocol.design.reference_standard;
+        let mut cases = Vec::with_capacity(dataset.cases.len());
+        let mut agreement = None;
+        let mut readers: Vec<String> = Vec::new();
+        let mut read_count = 0;
+        let rule = (kind == ReferenceStandard::ExpertPanel).then(|| ReferenceRule {
+            consensus: protocol.reference.consensus,
+            k: protocol.reference.k,
+            minimum_reads: protocol.reference.minimum_reads,
+        });
+        if kind == ReferenceStandard::ExpertPanel {
+            let reads = self.store.reads()?;
+            let in_dataset = dataset.case_ids();
+            let reads: Vec<_> = reads
+                .into_iter()
+                .filter(|r| in_dataset.contains(r.case_id.as_str()))
+                .collect();
+            read_count = reads.len();
+            let mut panel: BTreeMap<&str, BTreeMap<&str, Label>> = BTreeMap::new();
+            let mut adjudicated: BTreeMap<&str, Label> = BTreeMap::new();
+            for read in &reads {
+                let Some(label) = read.label.as_deref().and_then(Label::from_cell) else {
+                    continue;
+                };
+                if read.role == ADJUDICATOR {
+                    adjudicated.insert(&read.case_id, label);
+                } else {
+                    panel
+                        .entry(&read.case_id)
+                        .or_default()
+                        .insert(&read.reader, label);
+                }
+            }
+            let reader_set: BTreeSet<&str> =
+                panel.values().flat_map(|m| m.keys().copied()).collect();
+            readers = reader_set.iter().map(|s| s.to_string()).collect();
+            for case in &dataset.cases {
+                let mut votes = Votes::default();
+                for label in panel
+                    .get(case.id.as_str())
+                    .into_iter()
+                    .flat_map(|m| m.values())
+                {
+                    votes.add(*label);
+                }
+                let (label, basis, note) = consensus(
+                    &protocol.reference,
+                    votes,
+                    adjudicated.get(case.id.as_str()).copied(),
+                );
+                cases.push(CaseReference {
+                    case_id: case.id.clone(),
+                    label,
+                    basis: basis.into(),
+                    votes,
+                    note,
+                });
+            }
+            agreement = Some(panel_agreement(&panel, &readers)?);
+        } else {
+            let records: BTreeMap<String, kizon_store::ReferenceRecord> = self
+                .store
+                .reference_records()?
+                .into_iter()
+                .map(|r| (r.case_id.clone(), r))
+                .collect();
+            for case in &dataset.cases {
+                let record = records.get(&case.id);
+                cases.push(CaseReference {
+                    case_id: case.id.clone(),
+                    label: record.and_then(|r| Label::from_cell(&r.label)),
+                    basis: if record.is_some() {
+                        kind.as_str().into()
+                    } else {
+                        "none".into()
+                    },
+                    votes: Votes::default(),
+                    note: record.is_none().then(|| "no reference record".to_owned()),
+                });
+            }
+        }
+        Ok(ReferenceStandardDoc {
+            format: "kizon-reference-v1".into(),
+            kind,
+            rule,
+            dataset_root: dataset.merkle_root,
+            cases,
+            readers,
+            reads: read_count,
+            agreement,
+        })
+    }
+
+    /// Fixes the reference standard of the locked dataset's cases.
+    pub fn lock_reference(&mut self, actor: &str) -> Result<ReferenceLock, AppError> {
+        if let Some(lock) = self.store.lock(REFERENCE)? {
+            return Err(AppError::Refused {
+                what: format!(
+                    "the reference standard is already locked (ledger entry {}, sha256 {})",
+                    lock.ledger_seq, lock.sha256
+                ),
+                hint: "`kizon reference show` shows it".into(),
+            });
+        }
+        let doc = self.compute_reference()?;
+        let decided = doc.decided();
+        if decided == 0 {
+            return Err(AppError::Refused {
+                what: "no case of the locked dataset has a reference standard yet".into(),
+                hint: match doc.kind {
+                    ReferenceStandard::ExpertPanel => {
+                        "import the panel's reads first: kizon reads import FILE"
+                    }
+                    _ => "import the reference records first: kizon reference import FILE",
+                }
+                .into(),
+            });
+        }
+        let count = |label| doc.cases.iter().filter(|c| c.label == Some(label)).count();
+        let (positive, negative) = (count(Label::Positive), count(Label::Negative));
+        let bytes = serde_json::to_vec_pretty(&doc).expect("reference serialises");
+        let (entry, sha256) = self.store.transact(actor, |tx| {
+            let document = tx.put_document_bytes(&bytes)?;
+            tx.insert_lock(REFERENCE, &document.sha256, Some(&document.sha256))?;
+            let entry = tx.record(
+                "lock reference",
+                &format!("reference standard locked: {decided} of {} cases decided ({positive} positive, {negative} negative)", doc.cases.len()),
+                json!({ "reference_sha256": document.sha256, "kind": doc.kind.as_str(), "cases": doc.cases.len(), "decided": decided, "positive": positive, "negative": negative, "dataset_root": doc.dataset_root }),
+            )?;
+            Ok((entry, document.sha256))
+        })?;
+        Ok(ReferenceLock {
+            sha256,
+            cases: doc.cases.len(),
+            decided,
+            positive,
+            negative,
+            ledger_seq: entry.seq,
+        })
+    }
+}
+
+/// Parses the label and score cells of a row (at least one present).
+pub(crate) fn label_and_score(
+    table: &crate::csv_table::Columns,
+    row: usize,
+    label_k: usize,
+    score_k: usize,
+) -> Result<(Option<Label>, Option<f64>), AppError> {
+    let cells = &table.cells[row];
+    let label = match cells[label_k].as_str() {
+        "" => None,
+        text => Some(Label::from_cell(text).ok_or_else(|| {
+            table.error(
+                row,
+                label_k,
+                format!("`{text}` is not a label"),
+                Label::CHOICES,
+            )
+        })?),
+    };
+    let score = match cells[score_k].as_str() {
+        "" => None,
+        text => match text.parse::<f64>() {
+            Ok(x) if x.is_finite() => Some(x),
+            _ => {
+                return Err(table.error(
+                    row,
+                    score_k,
+                    format!("`{text}` is not a number"),
+                    "scores are numbers with a decimal point (0.73)",
+                ));
+            }
+        },
+    };
+    if label.is_none() && score.is_none() {
+        return Err(table.error(
+            row,
+            label_k,
+            "neither a label nor a score".into(),
+            "give a label (positive/negative/indeterminate), a score, or both; no row is dropped silently",
+        ));
+    }
+    Ok((label, score))
+}
+
+/// Parses an optional marks cell: JSON (e.g. `[{"x":120,"y":88,"r":6}]`).
+pub(crate) fn marks(
+    table: &crate::csv_table::Columns,
+    row: usize,
+    k: usize,
+) -> Result<Option<String>, AppError> {
+    let text = &table.cells[row][k];
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        table.error(
+            row,
+            k,
+            format!("not JSON: {e}"),
+            "write marks as JSON, e.g. [{\"x\":120,\"y\":88,\"r\":6}], quoted in the CSV",
+        )
+    })?;
+    Ok(Some(value.to_string()))
+}
+
+/// Pairwise Cohen's kappa (Cohen 1960) over cases both readers labelled, and Fleiss' kappa
+/// (Fleiss 1971) over cases every panel reader labelled; 95 % intervals.
+fn panel_agreement(
+    panel: &BTreeMap<&str, BTreeMap<&str, Label>>,
+    readers: &[String],
+) -> Result<PanelAgreement, AppError> {
+    const CATEGORIES: [Label; 3] = [Label::Positive, Label::Negative, Label::Indeterminate];
+    let index = |l: Label| {
+        CATEGORIES
+            .iter()
+            .position(|c| *c == l)
+            .expect("known label")
+    };
+    let mut pairwise = Vec::new();
+    for (i, a) in readers.iter().enumerate() {
+        for b in &readers[i + 1..] {
+            let mut table = vec![vec![0u64; 3]; 3];
+            let mut cases = 0;
+            for reads in panel.values() {
+                if let (Some(x), Some(y)) = (reads.get(a.as_str()), reads.get(b.as_str())) {
+                    table[index(*x)][index(*y)] += 1;
+                    cases += 1;
+                }
+            }
+            let kappa =
+                kizon_stats::cohen_kappa(&table, KappaWeights::Unweighted, 0.95)?.map(|k| k.kappa);
+            pairwise.push(PairKappa {
+                reader_a: a.clone(),
+                reader_b: b.clone(),
+                cases,
+                kappa,
+            });
+        }
+    }
+    let mut fleiss = None;
+    if readers.len() >= 2 {
+        let counts: Vec<Vec<u64>> = panel
+            .values()
+            .filter(|reads| readers.iter().all(|r| reads.contains_key(r.as_str())))
+            .map(|reads| {
+                let mut row = vec![0u64; 3];
+                for r in readers {
+                    row[index(reads[r.as_str()])] += 1;
+                }
+                row
+            })
+            .collect();
+        if !counts.is_empty()
+            && let Some(k) = kizon_stats::fleiss_kappa(&counts, 0.95)?
+        {
+            fleiss = Some(FleissSummary {
+                readers: readers.len(),
+                cases: counts.len(),
+                kappa: k.fleiss_kappa,
+            });
+        }
+    }
+    Ok(PanelAgreement { pairwise, fleiss })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn votes(positive: u32, negative: u32, indeterminate: u32) -> Votes {
+        Votes {
+            positive,
+            negative,
+            indeterminate,
+        }
+    }
+
+    fn rule(consensus: Consensus, k: Option<u32>) -> ReferencePlan {
+        ReferencePlan {
+            consensus,
+            k,
+            minimum_reads: 3,
+        }
+    }
+
+    #[test]
+    fn majority_of_three_decides_and_a_tie_goes_to_the_adjudicator() {
+        let majority = rule(Consensus::Majority, None);
+        assert_eq!(
+            consensus(&majority, votes(2, 1, 0), None).0,
+            Some(Label::Positive)
+        );
+        assert_eq!(
+            consensus(&majority, votes(1, 2, 0), None).0,
+            Some(Label::Negative)
+        );
+        assert_eq!(consensus(&majority, votes(2, 2, 0), None).0, None);
+        let (label, basis, _) = consensus(&majority, votes(2, 2, 0), Some(Label::Negative));
+        assert_eq!((label, basis), (Some(Label::Negative), ADJUDICATOR));
+        assert_eq!(consensus(&majority, votes(1, 1, 1), None).0, None);
+    }
+
+    #[test]
+    fn unanimous_needs_every_read_and_too_few_reads_decide_nothing() {
+        let unanimous = rule(Consensus::Unanimous, None);
+        assert_eq!(
+            consensus(&unanimous, votes(3, 0, 0), None).0,
+            Some(Label::Positive)
+        );
+        assert_eq!(consensus(&unanimous, votes(2, 1, 0), None).0, None);
+        let (label, _, note) = consensus(&unanimous, votes(2, 0, 0), Some(Label::Positive));
+        assert_eq!(label, None, "2 reads < minimum 3, even with an adjudicator");
+        assert!(note.unwrap().contains("3 required"));
+    }
+
+    #[test]
+    fn k_of_n_counts_positive_reads_only() {
+        let two_of_three = rule(Consensus::KOfN, Some(2));
+        assert_eq!(
+            consensus(&two_of_three, votes(2, 1, 0), None).0,
+            Some(Label::Positive)
+        );
+        assert_eq!(
+            consensus(&two_of_three, votes(1, 1, 1), None).0,
+            Some(Label::Negative)
+        );
+        let one_of_three = rule(Consensus::KOfN, Some(1));
+        assert_eq!(
+            consensus(&one_of_three, votes(1, 2, 0), None).0,
+            Some(Label::Positive)
+        );
+    }
+
+    #[test]
+    fn adjudicator_rule_keeps_agreement_and_sends_disagreement() {
+        let adjudicator = rule(Consensus::Adjudicator, None);
+        assert_eq!(
+            consensus(&adjudicator, votes(0, 3, 0), Some(Label::Positive)).0,
+            Some(Label::Negative)
+        );
+        assert_eq!(
+            consensus(&adjudicator, votes(2, 1, 0), Some(Label::Negative)).0,
+            Some(Label::Negative)
+        );
+        assert_eq!(consensus(&adjudicator, votes(2, 1, 0), None).0, None);
+    }
+
+    #[test]
+    fn labels_read_english_japanese_and_digits() {
+        for (cell, label) in [
+            ("Positive", Label::Positive),
+            ("陽性", Label::Positive),
+            ("0", Label::Negative),
+            ("判定不能", Label::Indeterminate),
+        ] {
+            assert_eq!(Label::from_cell(cell), Some(label), "{cell}");
+        }
+        assert_eq!(Label::from_cell("maybe"), None);
+    }
+}

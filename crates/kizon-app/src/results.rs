@@ -1,0 +1,172 @@
+//! The device's results, imported against the locked dataset after the reference lock.
+//!
+//! `kizon results import FILE --device-version V [--device-file PATH]`: per case a label, a
+//! score, or both (and lesion marks). Results are immutable: the same value again adds
+//! nothing; a different value for a case and version already imported is not stored but
+//! raised as a finding (`device-result-changed`), because a result that changes after the
+//! fact is what a reliability investigation asks about.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::csv_table::read_table;
+use crate::reference::{REFERENCE, label_and_score, marks};
+use crate::{AppError, Study};
+
+/// What an import of results did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultsImport {
+    pub device_version: String,
+    pub rows: usize,
+    pub new: usize,
+    pub unchanged: usize,
+    /// Rows that differ from a result already imported: not stored, raised as findings.
+    pub changed: usize,
+    pub document: String,
+    pub device_file: Option<String>,
+    pub ledger_seq: Option<i64>,
+}
+
+impl Study {
+    pub fn import_results(
+        &mut self,
+        actor: &str,
+        file: &Path,
+        device_version: &str,
+        device_file: Option<&Path>,
+    ) -> Result<ResultsImport, AppError> {
+        let device_version = device_version.trim();
+        if device_version.is_empty() {
+            return Err(AppError::Refused {
+                what: "a device version is needed".into(),
+                hint: "say which version produced the results: --device-version 1.0.0".into(),
+            });
+        }
+        let dataset = self.locked_dataset("importing device results")?;
+        if self.store.lock(REFERENCE)?.is_none() {
+            return Err(AppError::Refused {
+                what: "the reference standard is not locked: device results come after it".into(),
+                hint: "fix the reference standard first: kizon lock reference".into(),
+            });
+        }
+        let table = read_table(file, &["case_id"], &["label", "score", "marks"])?;
+        let in_dataset: BTreeSet<&str> = dataset.case_ids();
+        let mut seen = BTreeSet::new();
+        let mut results = Vec::with_capacity(table.cells.len());
+        for (row, cells) in table.cells.iter().enumerate() {
+            let case_id = &cells[0];
+            if !in_dataset.contains(case_id.as_str()) {
+                return Err(table.error(
+                    row,
+                    0,
+                    format!("case `{case_id}` is not in the locked dataset"),
+                    "results are imported only for the locked dataset's cases (`kizon dataset show`)",
+                ));
+            }
+            if !seen.insert(case_id.clone()) {
+                return Err(table.error(
+                    row,
+                    0,
+                    format!("case `{case_id}` appears twice"),
+                    "give one result per case",
+                ));
+            }
+            let (label, score) = label_and_score(&table, row, 1, 2)?;
+            results.push(kizon_store::NewResult {
+                case_id: case_id.clone(),
+                device_version: device_version.to_owned(),
+                label: label.map(|l| l.as_str().to_owned()),
+                score,
+                marks: marks(&table, row, 3)?,
+                source: String::new(),
+                device_file: None,
+            });
+        }
+        let device_sha = match device_file {
+            Some(path) => Some(crate::sha256_file(path)?),
+            None => None,
+        };
+        let mut summary = ResultsImport {
+            device_version: device_version.to_owned(),
+            rows: results.len(),
+            new: 0,
+            unchanged: 0,
+            changed: 0,
+            document: String::new(),
+            device_file: device_sha.clone(),
+            ledger_seq: None,
+        };
+        let entry = self.store.transact(actor, |tx| {
+            let document = tx.put_document_file(file)?;
+            summary.document = document.sha256.clone();
+            for result in &mut results {
+                result.source = document.sha256.clone();
+                result.device_file = device_sha.clone();
+                match tx.existing_result(&result.case_id, device_version)? {
+                    Some(old) if old.label == result.label && old.score == result.score && old.marks == result.marks => {
+                        summary.unchanged += 1;
+                    }
+                    Some(old) => {
+                        summary.changed += 1;
+                        let show = |label: &Option<String>, score: Option<f64>| {
+                            format!("{}{}", label.as_deref().unwrap_or("-"), score.map(|s| format!(" ({s})")).unwrap_or_default())
+                        };
+                        let (was, now) = (show(&old.label, old.score), show(&result.label, result.score));
+                        tx.insert_finding(&kizon_store::NewFinding {
+                            key: format!("device-result-changed:{device_version}:{}:{}", result.case_id, document.sha256),
+                            rule: "device-result-changed".into(),
+                            clause: "Q7".into(),
+                            severity: "blocking".into(),
+                            case_ids: serde_json::to_string(&[&result.case_id]).expect("strings serialise"),
+                            item_ids: "[]".into(),
+                            message_ja: format!(
+                                "機器の結果が再取込みで変化しました（版 {device_version}、症例 {}：{was} → {now}）。取込み済みの結果は変更されません。",
+                                result.case_id
+                            ),
+                            message_en: format!(
+                                "a re-import changes the device result (version {device_version}, case {}: {was} → {now}); the imported result stays as it was",
+                                result.case_id
+                            ),
+                        })?;
+                    }
+                    None => {
+                        tx.insert_result(result)?;
+                        summary.new += 1;
+                    }
+                }
+            }
+            if summary.new == 0 && summary.changed == 0 {
+                return Ok(None);
+            }
+            tx.record(
+                "results import",
+                &format!(
+                    "{} device results (version {device_version}) from {}{}",
+                    summary.new,
+                    file.display(),
+                    if summary.changed > 0 { format!("; {} changed, raised as findings", summary.changed) } else { String::new() }
+                ),
+                json!({
+                    "file": file.display().to_string(),
+                    "document": document.sha256,
+                    "device_version": device_version,
+                    "device_file_sha256": device_sha,
+                    "rows": summary.rows,
+                    "new": summary.new,
+                    "unchanged": summary.unchanged,
+                    "changed": summary.changed,
+                }),
+            )
+            .map(Some)
+        })?;
+        summary.ledger_seq = entry.map(|e| e.seq);
+        Ok(summary)
+    }
+
+    pub fn results(&self) -> Result<Vec<kizon_store::DeviceResult>, AppError> {
+        Ok(self.store.results()?)
+    }
+}

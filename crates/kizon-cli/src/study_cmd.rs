@@ -1,0 +1,339 @@
+//! The study's later steps on the command line: dataset, readers, reads, reference standard,
+//! device results and their locks. Each handler calls one use case and renders its answer.
+
+use kizon_app::Study;
+use kizon_app::reference::{Label, NewReader};
+
+use crate::cli::{DatasetCommand, ReadersCommand, ReadsCommand, ReferenceCommand, ResultsCommand};
+use crate::{Failure, print_json};
+
+type Done = Result<(), Failure>;
+
+pub fn dataset(study: Study, command: DatasetCommand) -> Done {
+    let DatasetCommand::Show(flag) = command;
+    let locked = study.dataset()?;
+    let (dataset, blocking, state) = match locked {
+        Some(dataset) => (dataset, Vec::new(), "locked / 固定済み"),
+        None => {
+            let (dataset, blocking) = study.candidate_dataset()?;
+            (dataset, blocking, "not locked yet / 未固定")
+        }
+    };
+    if flag.json {
+        return print_json(&serde_json::json!({
+            "locked": state.starts_with("locked"),
+            "dataset": dataset,
+            "blocking_findings": blocking,
+        }));
+    }
+    println!("dataset / データセット: {state}");
+    println!(
+        "  {} cases collected, {} excluded, {} included with {} items / 収集 {}・除外 {}・採用 {} 症例",
+        dataset.collected_cases,
+        dataset.excluded.len(),
+        dataset.cases.len(),
+        dataset.items(),
+        dataset.collected_cases,
+        dataset.excluded.len(),
+        dataset.cases.len()
+    );
+    println!("  Merkle root: {}", dataset.merkle_root);
+    for exclusion in &dataset.excluded {
+        println!(
+            "  excluded / 除外 {}: finding {} ({}, {}): {}",
+            exclusion.case_id,
+            exclusion.finding_id,
+            exclusion.rule,
+            exclusion.clause,
+            exclusion.reason
+        );
+    }
+    if !blocking.is_empty() {
+        println!(
+            "  {} blocking findings open: the lock is refused until each is decided / 未解決の重大な疑義があり固定できません",
+            blocking.len()
+        );
+        for finding in &blocking {
+            println!(
+                "    #{} [{}] {} on {}",
+                finding.id,
+                finding.clause,
+                finding.rule,
+                finding.case_ids.join(" ")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn lock_dataset(mut study: Study, actor: &str, json: bool) -> Done {
+    let lock = study.lock_dataset(actor)?;
+    if json {
+        return print_json(&lock);
+    }
+    println!(
+        "dataset locked / データセットを固定しました: {} cases, {} items, {} excluded (ledger entry {})",
+        lock.cases, lock.items, lock.excluded, lock.ledger_seq
+    );
+    println!("  Merkle root: {}", lock.merkle_root);
+    Ok(())
+}
+
+pub fn amend_dataset(mut study: Study, actor: &str, reason: &str) -> Done {
+    let lock = study.amend_dataset(actor, reason)?;
+    println!(
+        "dataset amended / データセットを改訂しました: {} → {} ({} cases, ledger entry {})",
+        lock.previous_root.as_deref().unwrap_or("-"),
+        lock.merkle_root,
+        lock.cases,
+        lock.ledger_seq
+    );
+    Ok(())
+}
+
+pub fn readers(mut study: Study, actor: &str, command: ReadersCommand) -> Done {
+    match command {
+        ReadersCommand::Add(args) => {
+            let reader = study.add_reader(
+                actor,
+                &NewReader {
+                    code: args.code,
+                    qualification: args.qualification,
+                    specialty: args.specialty,
+                    years_experience: args.years,
+                    independent: args.independent,
+                    declaration: args.declaration,
+                },
+            )?;
+            println!(
+                "reader registered / 読影者を登録しました: {} ({}, {}, {} years, {})",
+                reader.code,
+                reader.qualification,
+                reader.specialty,
+                reader.years_experience,
+                independence(&reader)
+            );
+        }
+        ReadersCommand::List(flag) => {
+            let readers = study.readers()?;
+            if flag.json {
+                return print_json(&readers);
+            }
+            if readers.is_empty() {
+                println!("no readers yet / 読影者は未登録です (kizon readers add)");
+            }
+            for reader in &readers {
+                println!(
+                    "{:<6} {} | {} | {} years | {}",
+                    reader.code,
+                    reader.qualification,
+                    reader.specialty,
+                    reader.years_experience,
+                    independence(reader)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn independence(reader: &kizon_app::reference::Reader) -> String {
+    if reader.independent {
+        "independent of the applicant / 申請者から独立".into()
+    } else {
+        format!(
+            "declared tie / 申告: {}",
+            reader.declaration.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+fn print_import(summary: &kizon_app::reference::ImportSummary, what: &str, json: bool) -> Done {
+    if json {
+        return print_json(summary);
+    }
+    println!(
+        "{what}: {} rows, {} new, {} already recorded (file sha256 {}{})",
+        summary.rows,
+        summary.new,
+        summary.unchanged,
+        &summary.document[..12],
+        summary
+            .ledger_seq
+            .map(|s| format!(", ledger entry {s}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub fn reads(mut study: Study, actor: &str, command: ReadsCommand) -> Done {
+    match command {
+        ReadsCommand::Import(args) => {
+            let summary = study.import_reads(actor, &args.file, &args.role)?;
+            print_import(
+                &summary,
+                "reads imported / 読影結果を取り込みました",
+                args.json,
+            )
+        }
+        ReadsCommand::List(flag) => {
+            let reads = study.reads()?;
+            if flag.json {
+                return print_json(&reads);
+            }
+            for read in &reads {
+                println!(
+                    "{:<10} {:<6} {:<11} {:<13} {}",
+                    read.case_id,
+                    read.reader,
+                    read.role,
+                    read.label.as_deref().unwrap_or("-"),
+                    read.score.map(|s| s.to_string()).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn reference(mut study: Study, actor: &str, command: ReferenceCommand) -> Done {
+    match command {
+        ReferenceCommand::Import(args) => {
+            let summary = study.import_reference(actor, &args.file)?;
+            print_import(
+                &summary,
+                "reference records imported / 参照標準を取り込みました",
+                args.json,
+            )
+        }
+        ReferenceCommand::Show(flag) => {
+            let (doc, locked) = study.reference_standard()?;
+            if flag.json {
+                return print_json(
+                    &serde_json::json!({ "locked_sha256": locked, "reference": doc }),
+                );
+            }
+            println!(
+                "reference standard / 参照標準: {} ({})",
+                doc.kind,
+                match &locked {
+                    Some(sha) => format!("locked / 固定済み, sha256 {sha}"),
+                    None => "not locked yet / 未固定".into(),
+                }
+            );
+            if let Some(rule) = &doc.rule {
+                println!(
+                    "  consensus rule / 合議規則: {}{}, at least {} panel reads; {} readers, {} reads",
+                    rule.consensus,
+                    rule.k.map(|k| format!(" (k = {k})")).unwrap_or_default(),
+                    rule.minimum_reads,
+                    doc.readers.len(),
+                    doc.reads
+                );
+            }
+            let count = |label| doc.cases.iter().filter(|c| c.label == Some(label)).count();
+            println!(
+                "  {} cases: {} positive / 陽性, {} negative / 陰性, {} indeterminate / 判定不能, {} undecided / 未確定",
+                doc.cases.len(),
+                count(Label::Positive),
+                count(Label::Negative),
+                count(Label::Indeterminate),
+                doc.cases.len() - doc.decided()
+            );
+            for case in doc.cases.iter().filter(|c| c.label.is_none()) {
+                println!(
+                    "    undecided {}: {}",
+                    case.case_id,
+                    case.note.as_deref().unwrap_or("-")
+                );
+            }
+            if let Some(agreement) = &doc.agreement {
+                if let Some(fleiss) = &agreement.fleiss {
+                    println!(
+                        "  Fleiss' kappa / 読影者間一致: {:.3} (95% CI {:.3}–{:.3}; {} readers, {} cases)",
+                        fleiss.kappa.estimate,
+                        fleiss.kappa.lower,
+                        fleiss.kappa.upper,
+                        fleiss.readers,
+                        fleiss.cases
+                    );
+                }
+                for pair in &agreement.pairwise {
+                    match &pair.kappa {
+                        Some(k) => println!(
+                            "  Cohen's kappa {}–{}: {:.3} (95% CI {:.3}–{:.3}; {} cases)",
+                            pair.reader_a, pair.reader_b, k.estimate, k.lower, k.upper, pair.cases
+                        ),
+                        None => println!(
+                            "  Cohen's kappa {}–{}: not estimable ({} cases)",
+                            pair.reader_a, pair.reader_b, pair.cases
+                        ),
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn lock_reference(mut study: Study, actor: &str, json: bool) -> Done {
+    let lock = study.lock_reference(actor)?;
+    if json {
+        return print_json(&lock);
+    }
+    println!(
+        "reference standard locked / 参照標準を固定しました: {} of {} cases decided ({} positive, {} negative), sha256 {} (ledger entry {})",
+        lock.decided, lock.cases, lock.positive, lock.negative, lock.sha256, lock.ledger_seq
+    );
+    Ok(())
+}
+
+pub fn results(mut study: Study, actor: &str, command: ResultsCommand) -> Done {
+    match command {
+        ResultsCommand::Import(args) => {
+            let summary = study.import_results(
+                actor,
+                &args.file,
+                &args.device_version,
+                args.device_file.as_deref(),
+            )?;
+            if args.json {
+                return print_json(&summary);
+            }
+            println!(
+                "device results imported / 機器の結果を取り込みました: version {}, {} rows, {} new, {} already recorded{}",
+                summary.device_version,
+                summary.rows,
+                summary.new,
+                summary.unchanged,
+                summary
+                    .ledger_seq
+                    .map(|s| format!(" (ledger entry {s})"))
+                    .unwrap_or_default()
+            );
+            if summary.changed > 0 {
+                println!(
+                    "  {} results differ from those imported before: not changed, raised as findings / 変更された結果を疑義として記録しました (kizon findings --open)",
+                    summary.changed
+                );
+            }
+            Ok(())
+        }
+        ResultsCommand::List(flag) => {
+            let results = study.results()?;
+            if flag.json {
+                return print_json(&results);
+            }
+            for r in &results {
+                println!(
+                    "{:<10} {:<10} {:<13} {}",
+                    r.case_id,
+                    r.device_version,
+                    r.label.as_deref().unwrap_or("-"),
+                    r.score.map(|s| s.to_string()).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
+}
