@@ -145,7 +145,7 @@ impl Study {
         let mut excluded: Vec<Exclusion> = Vec::new();
         let mut out: BTreeSet<String> = BTreeSet::new();
         for finding in findings.iter().filter(|f| f.status == "excluded") {
-            for case_id in &finding.case_ids {
+            for case_id in &finding.excluded_cases {
                 if out.insert(case_id.clone()) {
                     excluded.push(Exclusion {
                         case_id: case_id.clone(),

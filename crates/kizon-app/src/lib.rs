@@ -14,6 +14,7 @@
 //! - [`demo`]: a complete example study made from generated data.
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
+pub mod analyze;
 pub mod check;
 mod csv_table;
 pub mod dataset;

@@ -25,6 +25,9 @@ pub struct ResultsImport {
     pub unchanged: usize,
     /// Rows that differ from a result already imported: not stored, raised as findings.
     pub changed: usize,
+    /// Rows of cases outside the locked dataset (excluded or never ingested): not imported,
+    /// listed here and in the ledger entry.
+    pub outside_dataset: Vec<String>,
     pub document: String,
     pub device_file: Option<String>,
     pub ledger_seq: Option<i64>,
@@ -55,16 +58,22 @@ impl Study {
         let table = read_table(file, &["case_id"], &["label", "score", "marks"])?;
         let in_dataset: BTreeSet<&str> = dataset.case_ids();
         let mut seen = BTreeSet::new();
+        let known: BTreeSet<String> = self.store.cases()?.into_iter().map(|c| c.id).collect();
         let mut results = Vec::with_capacity(table.cells.len());
+        let mut outside_dataset = Vec::new();
         for (row, cells) in table.cells.iter().enumerate() {
             let case_id = &cells[0];
-            if !in_dataset.contains(case_id.as_str()) {
+            if !known.contains(case_id) {
                 return Err(table.error(
                     row,
                     0,
-                    format!("case `{case_id}` is not in the locked dataset"),
-                    "results are imported only for the locked dataset's cases (`kizon dataset show`)",
+                    format!("no case `{case_id}` in the study"),
+                    "results name the study's case ids (`kizon dataset show`)",
                 ));
+            }
+            if !in_dataset.contains(case_id.as_str()) {
+                outside_dataset.push(case_id.clone());
+                continue;
             }
             if !seen.insert(case_id.clone()) {
                 return Err(table.error(
@@ -95,6 +104,7 @@ impl Study {
             new: 0,
             unchanged: 0,
             changed: 0,
+            outside_dataset,
             document: String::new(),
             device_file: device_sha.clone(),
             ledger_seq: None,
@@ -158,6 +168,7 @@ impl Study {
                     "new": summary.new,
                     "unchanged": summary.unchanged,
                     "changed": summary.changed,
+                    "outside_dataset": summary.outside_dataset,
                 }),
             )
             .map(Some)

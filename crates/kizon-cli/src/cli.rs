@@ -70,7 +70,7 @@ pub enum Command {
     Findings(FindingsArgs),
     /// Decide on a finding, with a reason / 疑義への対応を記録
     #[command(
-        after_help = "Examples:\n  kizon resolve 3 --exclude-case --reason \"duplicate of C-012\"\n  kizon resolve 4 --accept --reason \"date corrected by the provider's letter 2026-10-02\"\n  kizon resolve 5 --query-provider --reason \"asked Hospital A to check the source record\""
+        after_help = "Examples:\n  kizon resolve 3 --exclude-case --case C-013 --reason \"duplicate of C-012\"\n  kizon resolve 4 --accept --reason \"date corrected by the provider's letter 2026-10-02\"\n  kizon resolve 5 --query-provider --reason \"asked Hospital A to check the source record\""
     )]
     Resolve(ResolveArgs),
     /// Register the device's training data, so that `check` proves the test data independent / 学習データの登録
@@ -91,6 +91,11 @@ pub enum Command {
     /// Import the device's results against the locked dataset / 被験機器の結果
     #[command(subcommand)]
     Results(ResultsCommand),
+    /// Evaluate every endpoint: 2×2 tables, CIs, acceptance criteria, subgroups, sensitivity analyses / 解析
+    #[command(
+        after_help = "Examples:\n  kizon analyze\n  kizon analyze --device-version 1.0.0 --json > analysis.json\n\nThe analysis is stored with the hash of its inputs; a rerun gives byte-identical output."
+    )]
+    Analyze(AnalyzeArgs),
     /// Lock the protocol, the dataset or the reference standard / 計画書・データセット・参照標準の固定
     #[command(subcommand)]
     Lock(LockCommand),
@@ -249,6 +254,9 @@ pub struct ResolveArgs {
     /// Ask the provider to check the source records; the finding stays open
     #[arg(long)]
     pub query_provider: bool,
+    /// With --exclude-case: exclude only this case of the finding (repeatable), e.g. the later of two duplicates
+    #[arg(long = "case", value_name = "CASE_ID", requires = "exclude_case")]
+    pub cases: Vec<String>,
     /// Why
     #[arg(long)]
     pub reason: String,
@@ -378,6 +386,16 @@ pub struct ResultsImportArgs {
     /// The device's own output or build, whose SHA-256 is recorded
     #[arg(long, value_name = "PATH")]
     pub device_file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// The device version to analyse (default: the only one imported)
+    #[arg(long)]
+    pub device_version: Option<String>,
+    /// Print the whole analysis document (JSON)
     #[arg(long)]
     pub json: bool,
 }

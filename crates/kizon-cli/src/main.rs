@@ -206,7 +206,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 Decision::QueryProvider
             };
-            let finding = open()?.resolve(&actor, args.id, decision, &args.reason)?;
+            let finding = open()?.resolve(&actor, args.id, decision, &args.reason, &args.cases)?;
             println!(
                 "finding {} is now {} / 対応を記録しました: {}",
                 finding.id, finding.status, args.reason
@@ -223,6 +223,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Readers(command) => study_cmd::readers(open()?, &actor, command)?,
         Command::Reads(command) => study_cmd::reads(open()?, &actor, command)?,
         Command::Reference(command) => study_cmd::reference(open()?, &actor, command)?,
+        Command::Analyze(args) => study_cmd::analyze(open()?, &actor, args)?,
         Command::Results(command) => study_cmd::results(open()?, &actor, command)?,
         Command::Lock(LockCommand::Dataset(flag)) => {
             study_cmd::lock_dataset(open()?, &actor, flag.json)?

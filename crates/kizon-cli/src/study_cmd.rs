@@ -311,6 +311,13 @@ pub fn results(mut study: Study, actor: &str, command: ResultsCommand) -> Done {
                     .map(|s| format!(" (ledger entry {s})"))
                     .unwrap_or_default()
             );
+            if !summary.outside_dataset.is_empty() {
+                println!(
+                    "  {} rows not imported: their cases are not in the locked dataset / 固定データセット外の症例のため取り込みません: {}",
+                    summary.outside_dataset.len(),
+                    summary.outside_dataset.join(" ")
+                );
+            }
             if summary.changed > 0 {
                 println!(
                     "  {} results differ from those imported before: not changed, raised as findings / 変更された結果を疑義として記録しました (kizon findings --open)",
@@ -336,4 +343,80 @@ pub fn results(mut study: Study, actor: &str, command: ResultsCommand) -> Done {
             Ok(())
         }
     }
+}
+
+pub fn analyze(mut study: Study, actor: &str, args: crate::cli::AnalyzeArgs) -> Done {
+    let outcome = study.analyze(actor, args.device_version.as_deref())?;
+    if args.json {
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(&kizon_app::analyze::analysis_bytes(&outcome.analysis));
+        return Ok(());
+    }
+    let a = &outcome.analysis;
+    println!(
+        "analysis / 解析: device {} on {} cases (output sha256 {}, {})",
+        a.inputs.device_version,
+        a.flow.analysed,
+        &outcome.output_sha256[..12],
+        match outcome.ledger_seq {
+            Some(seq) => format!("ledger entry {seq}"),
+            None => "same inputs as before: nothing new recorded / 同一入力の解析は記録済み".into(),
+        }
+    );
+    println!(
+        "  flow / 症例の流れ: collected {} → excluded {} → included {} → analysed {} (no reference {}, no result {}, indeterminate {})",
+        a.flow.collected,
+        a.flow.excluded.iter().map(|g| g.cases.len()).sum::<usize>(),
+        a.flow.included,
+        a.flow.analysed,
+        a.flow.no_reference.len() + a.flow.reference_indeterminate.len(),
+        a.flow.no_result.len(),
+        a.flow.device_indeterminate.len()
+    );
+    for e in &a.endpoints {
+        let estimate = match &e.estimate {
+            Some(x) => format!(
+                "{:.3} ({:.0}% CI {:.3}–{:.3}, {})",
+                x.estimate,
+                e.level * 100.0,
+                x.lower,
+                x.upper,
+                e.ci_method
+            ),
+            None => "not estimable / 推定不能".into(),
+        };
+        let table = e
+            .table
+            .map(|t| format!(" TP {} FP {} FN {} TN {};", t.tp, t.fp, t.fn_, t.tn))
+            .unwrap_or_default();
+        let verdict = match e.pass {
+            Some(true) => " PASS / 適合",
+            Some(false) => " FAIL / 不適合",
+            None => "",
+        };
+        println!(
+            "  {}{} {} / {}:{table} {estimate}{verdict}",
+            e.id,
+            if e.primary { " (primary / 主要)" } else { "" },
+            e.name_en,
+            e.name_ja
+        );
+        if let Some(criterion) = &e.criterion_en {
+            println!("      criterion / 判定基準: {criterion}");
+        }
+        if let Some(c) = &e.clustered {
+            println!(
+                "      clustered by patient / 患者単位クラスター: {:.3}–{:.3}",
+                c.lower, c.upper
+            );
+        }
+    }
+    if let Some(roc) = &a.roc {
+        println!(
+            "  ROC: AUC {:.3} (95% CI {:.3}–{:.3}, DeLong; {} positive, {} negative)",
+            roc.auc.estimate, roc.auc.lower, roc.auc.upper, roc.positives, roc.negatives
+        );
+    }
+    println!("next: kizon report --lang ja --format pdf --out report.pdf");
+    Ok(())
 }

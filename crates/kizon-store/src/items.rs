@@ -279,6 +279,9 @@ pub struct StoredFinding {
     pub message_en: String,
     pub decision: Option<String>,
     pub reason: Option<String>,
+    /// The cases the latest decision names (`exclude-case` of some of the finding's cases),
+    /// space-separated; `None`: all of the finding's cases.
+    pub decided_cases: Option<String>,
 }
 
 impl Tx<'_> {
@@ -317,11 +320,14 @@ impl Tx<'_> {
         Ok(true)
     }
 
+    /// Records a decision; `cases` narrows it to some of the finding's cases (e.g. which of
+    /// two duplicates leaves the dataset).
     pub fn insert_resolution(
         &mut self,
         finding_id: i64,
         decision: &str,
         reason: &str,
+        cases: &[String],
     ) -> Result<(), StoreError> {
         let seq = self.pending_seq();
         self.sql()
@@ -330,6 +336,15 @@ impl Tx<'_> {
                 params![finding_id, decision, reason, seq],
             )
             .map_err(|e| self.err(e))?;
+        let resolution = self.sql().last_insert_rowid();
+        for case in cases {
+            self.sql()
+                .execute(
+                    "INSERT INTO resolution_cases (resolution_id, case_id, ledger_seq) VALUES (?1, ?2, ?3)",
+                    params![resolution, case, seq],
+                )
+                .map_err(|e| self.err(e))?;
+        }
         Ok(())
     }
 }
@@ -342,7 +357,9 @@ impl Store {
             .prepare(
                 "SELECT f.id, f.key, f.rule, f.clause, f.severity, f.case_ids, f.item_ids, f.message_ja, f.message_en,
                         (SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
-                        (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)
+                        (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
+                        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id =
+                            (SELECT r.id FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1))
                  FROM findings f ORDER BY f.id",
             )
             .map_err(|e| self.err(e))?;
@@ -360,6 +377,7 @@ impl Store {
                     message_en: r.get(8)?,
                     decision: r.get(9)?,
                     reason: r.get(10)?,
+                    decided_cases: r.get(11)?,
                 })
             })
             .and_then(|rows| rows.collect())

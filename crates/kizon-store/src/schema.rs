@@ -26,6 +26,7 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("reference_records", "id"),
     ("results", "id"),
     ("analyses", "id"),
+    ("resolution_cases", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -234,6 +235,14 @@ CREATE TABLE analyses (
     ledger_seq    INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX analyses_ledger_seq ON analyses(ledger_seq);
+
+CREATE TABLE resolution_cases (
+    id            INTEGER PRIMARY KEY,
+    resolution_id INTEGER NOT NULL REFERENCES resolutions(id),
+    case_id       TEXT NOT NULL REFERENCES cases(id),
+    ledger_seq    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX resolution_cases_ledger_seq ON resolution_cases(ledger_seq);
 "#;
 
 /// The DDL that brings a database from version `index` to `index + 1`.

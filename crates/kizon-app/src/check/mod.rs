@@ -47,6 +47,9 @@ pub struct FindingView {
     pub message_ja: String,
     pub message_en: String,
     pub reason: Option<String>,
+    /// For `excluded`: the cases the decision takes out of the dataset (all of the finding's
+    /// cases unless the decision named some).
+    pub excluded_cases: Vec<String>,
 }
 
 /// What `check` did.
@@ -179,7 +182,16 @@ impl Study {
             .into_iter()
             .map(|f| {
                 let item_ids: Vec<i64> = serde_json::from_str(&f.item_ids).unwrap_or_default();
+                let case_ids: Vec<String> = serde_json::from_str(&f.case_ids).unwrap_or_default();
+                let excluded_cases = match (f.decision.as_deref(), &f.decided_cases) {
+                    (Some("exclude-case"), Some(named)) => {
+                        named.split(' ').map(str::to_owned).collect()
+                    }
+                    (Some("exclude-case"), None) => case_ids.clone(),
+                    _ => Vec::new(),
+                };
                 FindingView {
+                    excluded_cases,
                     id: f.id,
                     status: match f.decision.as_deref() {
                         None => "open",
@@ -190,7 +202,7 @@ impl Study {
                     rule: f.rule,
                     clause: f.clause,
                     severity: f.severity,
-                    case_ids: serde_json::from_str(&f.case_ids).unwrap_or_default(),
+                    case_ids,
                     paths: item_ids
                         .iter()
                         .filter_map(|id| paths.get(id).cloned())
@@ -203,12 +215,15 @@ impl Study {
             .collect())
     }
 
+    /// Records a decision on finding `id`. `cases` names which of the finding's cases an
+    /// exclusion takes out (say, one of two duplicates); empty: all of them.
     pub fn resolve(
         &mut self,
         actor: &str,
         id: i64,
         decision: Decision,
         reason: &str,
+        cases: &[String],
     ) -> Result<FindingView, AppError> {
         let reason = reason.trim();
         if reason.is_empty() {
@@ -223,12 +238,30 @@ impl Study {
                 hint: "list them with `kizon findings`".into(),
             });
         };
+        if !cases.is_empty() && decision != Decision::ExcludeCase {
+            return Err(AppError::Refused {
+                what: format!(
+                    "finding {id}: --case names cases to exclude, with --exclude-case only"
+                ),
+                hint: "kizon resolve ID --exclude-case --case C-004 --reason \"...\"".into(),
+            });
+        }
+        if let Some(stranger) = cases.iter().find(|c| !finding.case_ids.contains(c)) {
+            return Err(AppError::Refused {
+                what: format!(
+                    "finding {id} does not concern case `{stranger}` (it concerns {})",
+                    finding.case_ids.join(", ")
+                ),
+                hint: "name one of the finding's cases, or leave --case out to exclude them all"
+                    .into(),
+            });
+        }
         self.store.transact(actor, |tx| {
-            tx.insert_resolution(id, decision.as_str(), reason)?;
+            tx.insert_resolution(id, decision.as_str(), reason, cases)?;
             tx.record(
                 "resolve",
                 &format!("finding {id} ({}): {}", finding.rule, decision.as_str()),
-                json!({ "finding": id, "rule": finding.rule, "cases": finding.case_ids, "decision": decision.as_str(), "reason": reason }),
+                json!({ "finding": id, "rule": finding.rule, "cases": finding.case_ids, "decision": decision.as_str(), "decided_cases": cases, "reason": reason }),
             )
         })?;
         Ok(self

@@ -156,16 +156,86 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
             diagnosed: "2023-09-10",
         },
     ];
-    let mut manifest = String::from("case_id,path,collection_date,diagnosis,diagnosis_date\n");
+    let mut manifest =
+        String::from("case_id,path,collection_date,diagnosis,diagnosis_date,patient_key\n");
+    let mut pathology = String::from(
+        "case_id,label,diagnosis,diagnosis_date,source_document,source_date,source_location\n",
+    );
+    let mut results = String::from("case_id,label,score\n");
     for row in rows {
         let _ = writeln!(
             manifest,
-            "{},{},{},{},{}",
+            "{},{},{},{},{},",
             row.case, row.file, row.collected, row.diagnosis, row.diagnosed
         );
+        let malignant = row.diagnosis != "benign";
+        let _ = writeln!(
+            pathology,
+            "{},{},{},{},病理診断報告書 / pathology report,{},Kizon Demo University Hospital 病理部門システム / pathology archive",
+            row.case,
+            if malignant { "positive" } else { "negative" },
+            row.diagnosis,
+            row.diagnosed,
+            row.diagnosed
+        );
+        let score = if malignant { 0.81 } else { 0.22 };
+        let _ = writeln!(results, "{},,{score}", row.case);
     }
-    let path = dir.join("manifest.csv");
-    fs::write(&path, manifest).map_err(io(&path))?;
+    for case in ordinary_cases() {
+        let path = dir.join(&case.file);
+        let image = Image {
+            file: &case.file,
+            study_date: &case.study_date,
+            modality: "CT",
+            patient_name: None,
+            burned_in: Some("NO"),
+            seed: case.seed,
+        };
+        fs::write(&path, dicom(&image, usize::from(case.seed))).map_err(io(&path))?;
+        let diagnosis = if case.malignant {
+            "adenocarcinoma"
+        } else {
+            "benign"
+        };
+        let _ = writeln!(
+            manifest,
+            "{},{},2024-07-01,{diagnosis},{},{}",
+            case.id, case.file, case.diagnosed, case.patient
+        );
+        let _ = writeln!(
+            pathology,
+            "{},{},{diagnosis},{},{},{},Kizon Demo University Hospital 病理部門システム / pathology archive",
+            case.id,
+            if case.malignant {
+                "positive"
+            } else {
+                "negative"
+            },
+            case.diagnosed,
+            if case.malignant {
+                "病理診断報告書 / pathology report"
+            } else {
+                "2年経過観察記録 / 2-year follow-up record"
+            },
+            case.diagnosed
+        );
+        let label = if case.indeterminate {
+            "indeterminate"
+        } else if case.score >= 0.5 {
+            "positive"
+        } else {
+            "negative"
+        };
+        let _ = writeln!(results, "{},{label},{:.3}", case.id, case.score);
+    }
+    for (name, text) in [
+        ("manifest.csv", &manifest),
+        ("pathology.csv", &pathology),
+        ("device-results.csv", &results),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, text).map_err(io(&path))?;
+    }
     Ok(vec![
         "C-004 repeats C-001's image (Q7 same data as several cases)",
         "C-005 was imaged after its collection date (Q2 existing data)",
@@ -173,6 +243,90 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
         "C-007 has text burned into its pixels (Q1)",
         "C-008 carries the patient's name in its header (Q1)",
     ])
+}
+
+/// An ordinary case of the demo: nothing wrong with it.
+struct Ordinary {
+    id: String,
+    file: String,
+    study_date: String,
+    diagnosed: String,
+    patient: String,
+    seed: u16,
+    malignant: bool,
+    score: f64,
+    indeterminate: bool,
+}
+
+/// Cases C-009 … C-120: about 40 % malignant; the device scores most malignant cases high
+/// and most benign ones low, with misses and false alarms; three results indeterminate; six
+/// patients contribute two cases each (so the analysis reports clustered intervals too).
+fn ordinary_cases() -> Vec<Ordinary> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (9u16..=120)
+        .map(|n| {
+            let malignant = uniform() < 0.4;
+            let score = match (malignant, uniform()) {
+                (true, u) if u < 0.03 => 0.2 + 0.25 * uniform(),
+                (true, _) => 0.55 + 0.44 * uniform(),
+                (false, u) if u < 0.12 => 0.5 + 0.4 * uniform(),
+                (false, _) => 0.05 + 0.4 * uniform(),
+            };
+            let month = 1 + (n % 12);
+            let day = 1 + (n % 27);
+            let patient = if (9..21).contains(&n) {
+                format!("P-{:03}", 9 + (n - 9) / 2)
+            } else {
+                format!("P-{n:03}")
+            };
+            Ordinary {
+                id: format!("C-{n:03}"),
+                file: format!("c{n:03}.dcm"),
+                study_date: format!("2023{month:02}{day:02}"),
+                diagnosed: format!("2023-{month:02}-{:02}", day + 1),
+                patient,
+                seed: n,
+                malignant,
+                score,
+                indeterminate: matches!(n, 33 | 71 | 104),
+            }
+        })
+        .collect()
+}
+
+/// A 32×32 12-bit phantom of its own for each seed: a tilted background and three discs
+/// placed, sized and shaded by a xorshift generator, so that no two cases look alike (a
+/// perceptual hash tells them apart) while each file stays a few kilobytes.
+fn phantom(seed: u16) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut next = move |below: u32| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % u64::from(below)) as i32
+    };
+    let tilt = (next(7) - 3, next(7) - 3);
+    let discs: Vec<(i32, i32, i32, i32)> = (0..3)
+        .map(|_| (4 + next(24), 4 + next(24), 2 + next(6), 300 + next(3000)))
+        .collect();
+    (0..32 * 32)
+        .flat_map(|i: i32| {
+            let (x, y) = (i % 32, i / 32);
+            let mut value = 200 + tilt.0 * x * 4 + tilt.1 * y * 4 + next(40);
+            for (cx, cy, r, level) in &discs {
+                if (x - cx).pow(2) + (y - cy).pow(2) < r * r {
+                    value = *level;
+                }
+            }
+            (value.clamp(0, 4095) as u16).to_le_bytes()
+        })
+        .collect()
 }
 
 /// A small Part 10 file, explicit VR little endian, 32×32 16-bit pixels.
@@ -236,7 +390,7 @@ fn dicom(image: &Image<'_>, index: usize) -> Vec<u8> {
         0x0010,
         0x1010,
         b"AS",
-        format!("{:03}Y", 50 + index).as_bytes(),
+        format!("{:03}Y", 35 + (index * 7) % 50).as_bytes(),
     );
     put(
         &mut data,
@@ -270,20 +424,7 @@ fn dicom(image: &Image<'_>, index: usize) -> Vec<u8> {
     if let Some(burned) = image.burned_in {
         put(&mut data, 0x0028, 0x0301, b"CS", burned.as_bytes());
     }
-    // A smooth phantom: a disc whose brightness depends on the seed.
-    let pixels: Vec<u8> = (0..32 * 32)
-        .flat_map(|i: u32| {
-            let (x, y) = (i % 32, i / 32);
-            let inside = (x as i32 - 16).pow(2) + (y as i32 - 16).pow(2) < 100;
-            let value: u16 = if inside {
-                800 + 37 * image.seed
-            } else {
-                40 + (x + y) as u16
-            };
-            value.to_le_bytes()
-        })
-        .collect();
-    put(&mut data, 0x7FE0, 0x0010, b"OW", &pixels);
+    put(&mut data, 0x7FE0, 0x0010, b"OW", &phantom(image.seed));
 
     let mut meta = Vec::new();
     put(&mut meta, 0x0002, 0x0001, b"OB", &[0, 1]);

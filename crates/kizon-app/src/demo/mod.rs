@@ -180,6 +180,43 @@ fn evidence_documents() -> Vec<(&'static str, EvidenceKind, &'static str, String
     ]
 }
 
+/// The demo's decision on each planted finding, as a data manager would record it.
+fn decide(
+    finding: &crate::check::FindingView,
+) -> Option<(crate::check::Decision, Vec<String>, &'static str)> {
+    use crate::check::Decision::{Accept, ExcludeCase};
+    let cases = &finding.case_ids;
+    let only = |case: &str| vec![case.to_owned()];
+    match finding.rule.as_str() {
+        "same-file" | "same-sop-instance" if cases.iter().any(|c| c == "C-004") => Some((
+            ExcludeCase,
+            only("C-004"),
+            "C-004 is C-001's image sent twice; C-001 is kept / C-004 は C-001 と同一画像のため除外",
+        )),
+        "acquired-after-collection" => Some((
+            ExcludeCase,
+            Vec::new(),
+            "imaged after the collection date: not existing data (Q2) / 収集日以降の撮影のため既存データに当たらない",
+        )),
+        "chronology" => Some((
+            Accept,
+            Vec::new(),
+            "the provider confirmed a diagnosis by 2-year follow-up, allowed by the inclusion criteria / 2年経過観察による確定診断であることを提供元に確認",
+        )),
+        "burned-in-annotation" | "identifying-attributes" => Some((
+            ExcludeCase,
+            Vec::new(),
+            "identifying information in the image; the provider will re-export it for a later study (Q1) / 識別情報を含むため除外",
+        )),
+        _ if finding.severity == "blocking" => Some((
+            Accept,
+            Vec::new(),
+            "reviewed by the data manager: no doubt on the data / データ管理者が確認し問題なし",
+        )),
+        _ => None,
+    }
+}
+
 /// Builds the demo study in `dir`. With `force`, a demo study already there is replaced; any
 /// other directory content is never deleted.
 pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppError> {
@@ -293,6 +330,63 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
         "checked the data: {} findings, {} of them blocking (Q1, Q2, Q7); see `kizon findings`",
         checked.findings, checked.open_blocking
     ));
+    for finding in &findings {
+        let Some((decision, cases, reason)) = decide(finding) else {
+            continue;
+        };
+        study.resolve(actor, finding.id, decision, reason, &cases)?;
+        steps.push(format!(
+            "decided finding {} ({} on {}): {} — {reason}",
+            finding.id,
+            finding.rule,
+            finding.case_ids.join(" "),
+            decision.as_str()
+        ));
+    }
+    let findings = study.findings()?;
+    let dataset = study.lock_dataset(actor)?;
+    steps.push(format!(
+        "locked the dataset: {} cases, {} items, {} excluded (Merkle root {})",
+        dataset.cases,
+        dataset.items,
+        dataset.excluded,
+        &dataset.merkle_root[..12]
+    ));
+    let reference = study.import_reference(actor, &images.join("pathology.csv"))?;
+    steps.push(format!(
+        "imported {} confirmed diagnoses with pointers to their source records (pathology.csv)",
+        reference.new
+    ));
+    let reference = study.lock_reference(actor)?;
+    steps.push(format!(
+        "locked the reference standard: {} positive, {} negative (sha256 {})",
+        reference.positive,
+        reference.negative,
+        &reference.sha256[..12]
+    ));
+    let results = study.import_results(actor, &images.join("device-results.csv"), "2.0.0", None)?;
+    steps.push(format!(
+        "imported {} results of NoduleFinder 2.0.0 (device-results.csv)",
+        results.new
+    ));
+    let analysis = study.analyze(actor, None)?;
+    for endpoint in &analysis.analysis.endpoints {
+        if let Some(e) = &endpoint.estimate {
+            steps.push(format!(
+                "analysed {}: {} {:.3} (95% CI {:.3}–{:.3}) {}",
+                endpoint.id,
+                endpoint.name_en,
+                e.estimate,
+                e.lower,
+                e.upper,
+                match endpoint.pass {
+                    Some(true) => "PASS / 適合",
+                    Some(false) => "FAIL / 不適合",
+                    None => "",
+                }
+            ));
+        }
+    }
     let plan = study.plan(PlanOptions::default())?;
     let report = study.verify(None)?;
     steps.push(format!(

@@ -1,0 +1,903 @@
+//! `kizon analyze`: every endpoint of the protocol, evaluated with the statistics engine on the
+//! locked dataset, the locked reference standard and the device's results.
+//!
+//! The analysis is a pure function of its inputs (protocol, dataset, reference standard,
+//! results, decisions on findings), whose hashes it records; its output is canonical JSON with
+//! no clock in it, stored once per input hash, so a rerun gives byte-identical output and adds
+//! nothing to the ledger. Every count keeps the case ids behind it (the report's traceability
+//! appendix and the evidence package point at them).
+//!
+//! What it reports:
+//! - the STARD 2015 flow (Bossuyt et al. 2015, item 19): collected → excluded with reasons →
+//!   included → without reference / indeterminate reference / without device result /
+//!   indeterminate device result → analysed;
+//! - each endpoint: the 2×2 table (or the AUC), the estimate with the protocol's interval,
+//!   the verdict against its acceptance criterion; against a comparator method the agreement
+//!   measures (PPA/NPA/OPA), never labelled sensitivity (FDA 2007 statistical guidance);
+//! - when a patient contributes several cases, a clustered interval (Obuchowski 1998) beside
+//!   the protocol's;
+//! - subgroups (`[analysis] subgroups`) and sensitivity analyses: indeterminate device results
+//!   counted as positive, and as negative; cases with accepted findings left out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kizon_protocol::{Endpoint, Metric, ReferenceStandard, Subgroup};
+use kizon_stats::{Estimate, ProportionCi, TwoByTwo};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::dataset::Dataset;
+use crate::reference::{Label, PanelAgreement, REFERENCE};
+use crate::{AppError, Study, sha256_hex};
+
+/// The analysis document's format tag.
+pub const FORMAT: &str = "kizon-analysis-v1";
+
+/// The analysis of one device version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub format: String,
+    pub inputs: Inputs,
+    pub inputs_sha256: String,
+    pub reference_kind: ReferenceStandard,
+    pub flow: Flow,
+    pub baseline: Vec<Baseline>,
+    pub endpoints: Vec<EndpointResult>,
+    pub roc: Option<Roc>,
+    pub subgroups: Vec<SubgroupResult>,
+    pub sensitivity_analyses: Vec<SensitivityResult>,
+    pub reader_agreement: Option<PanelAgreement>,
+}
+
+/// What the analysis depends on, by hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    pub kizon_version: String,
+    pub protocol_sha256: String,
+    pub dataset_root: String,
+    pub reference_sha256: String,
+    pub device_version: String,
+    pub results_sha256: String,
+    pub findings_sha256: String,
+}
+
+/// STARD 2015 participant flow, with the case ids behind every box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    pub collected: usize,
+    pub excluded: Vec<ExcludedGroup>,
+    pub included: usize,
+    pub no_reference: Vec<String>,
+    pub reference_indeterminate: Vec<String>,
+    pub no_result: Vec<String>,
+    pub device_indeterminate: Vec<String>,
+    pub analysed: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExcludedGroup {
+    pub rule: String,
+    pub clause: String,
+    pub cases: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+/// Counts of the included cases by one characteristic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub variable: String,
+    pub levels: Vec<(String, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub tp: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    pub tn: u64,
+}
+
+/// The cases in each cell of a 2×2 table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Cells {
+    pub tp: Vec<String>,
+    pub fp: Vec<String>,
+    #[serde(rename = "fn")]
+    pub fn_: Vec<String>,
+    pub tn: Vec<String>,
+}
+
+impl Cells {
+    fn table(&self) -> Table {
+        Table {
+            tp: self.tp.len() as u64,
+            fp: self.fp.len() as u64,
+            fn_: self.fn_.len() as u64,
+            tn: self.tn.len() as u64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointResult {
+    pub id: String,
+    pub primary: bool,
+    pub metric: Metric,
+    pub name_en: String,
+    pub name_ja: String,
+    /// Cases that entered the estimate.
+    pub n: usize,
+    pub table: Option<Table>,
+    pub cells: Option<Cells>,
+    pub estimate: Option<Estimate>,
+    /// `wilson`, `clopper-pearson`…, `delong` (AUC) or `fleiss-cohen-everitt` (kappa).
+    pub ci_method: String,
+    pub level: f64,
+    /// With several cases per patient: the clustered interval (Obuchowski 1998).
+    pub clustered: Option<Estimate>,
+    pub criterion_en: Option<String>,
+    pub criterion_ja: Option<String>,
+    pub pass: Option<bool>,
+    pub explanation_en: Option<String>,
+    pub explanation_ja: Option<String>,
+    /// SHA-256 of the sorted case ids behind the estimate, one per line.
+    pub cases_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Roc {
+    pub fpr: Vec<f64>,
+    pub tpr: Vec<f64>,
+    pub auc: Estimate,
+    pub se: f64,
+    pub positives: u64,
+    pub negatives: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubgroupResult {
+    pub variable: String,
+    pub level: String,
+    pub endpoint: String,
+    pub metric: Metric,
+    pub n: usize,
+    pub table: Option<Table>,
+    pub estimate: Option<Estimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SensitivityResult {
+    /// `indeterminate-as-positive`, `indeterminate-as-negative`, `excluding-accepted-findings`.
+    pub analysis: String,
+    pub name_en: String,
+    pub name_ja: String,
+    pub endpoint: String,
+    pub metric: Metric,
+    pub n: usize,
+    pub table: Option<Table>,
+    pub estimate: Option<Estimate>,
+    pub pass: Option<bool>,
+}
+
+/// What `kizon analyze` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalyzeOutcome {
+    pub analysis: Analysis,
+    /// SHA-256 of the stored output document.
+    pub output_sha256: String,
+    /// `false` when the same inputs had been analysed before (nothing new recorded).
+    pub new: bool,
+    pub ledger_seq: Option<i64>,
+}
+
+/// One case as the analysis sees it.
+#[derive(Debug, Clone)]
+struct Row {
+    case_id: String,
+    patient: Option<String>,
+    reference: Option<Label>,
+    device: Option<Label>,
+    score: Option<f64>,
+    attributes: BTreeMap<Subgroup, String>,
+    accepted_finding: bool,
+}
+
+impl Study {
+    /// Runs (or finds) the analysis of `device_version` (default: the only version imported).
+    pub fn analyze(
+        &mut self,
+        actor: &str,
+        device_version: Option<&str>,
+    ) -> Result<AnalyzeOutcome, AppError> {
+        let analysis = self.compute_analysis(device_version)?;
+        let bytes = analysis_bytes(&analysis);
+        let inputs_sha256 = analysis.inputs_sha256.clone();
+        let (output_sha256, new, seq) = self.store.transact(actor, |tx| {
+            let document = tx.put_document_bytes(&bytes)?;
+            if !tx.insert_analysis(&inputs_sha256, &document.sha256)? {
+                return Ok((document.sha256, false, None));
+            }
+            let primary = analysis.endpoints.iter().find(|e| e.primary).or(analysis.endpoints.first());
+            let entry = tx.record(
+                "analyze",
+                &format!(
+                    "analysis of device {} on {} cases{}",
+                    analysis.inputs.device_version,
+                    analysis.flow.analysed,
+                    primary
+                        .and_then(|e| e.pass.map(|p| format!("; primary endpoint {}: {}", e.id, if p { "pass" } else { "fail" })))
+                        .unwrap_or_default()
+                ),
+                json!({ "inputs_sha256": inputs_sha256, "output_sha256": document.sha256, "inputs": analysis.inputs }),
+            )?;
+            Ok((document.sha256, true, Some(entry.seq)))
+        })?;
+        Ok(AnalyzeOutcome {
+            analysis,
+            output_sha256,
+            new,
+            ledger_seq: seq,
+        })
+    }
+
+    /// The last stored analysis (of any version), if any.
+    pub fn latest_analysis(&self) -> Result<Option<(Analysis, String)>, AppError> {
+        let Some(stored) = self.store.analyses()?.into_iter().next_back() else {
+            return Ok(None);
+        };
+        let bytes = self.read_document(&stored.output)?;
+        let analysis = serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
+            what: format!("analysis document {}: {e}", &stored.output[..12]),
+            hint: "run `kizon audit verify`".into(),
+        })?;
+        Ok(Some((analysis, stored.output)))
+    }
+
+    fn compute_analysis(&self, device_version: Option<&str>) -> Result<Analysis, AppError> {
+        let (protocol, protocol_text) = self.protocol()?;
+        let dataset = self.locked_dataset("the analysis")?;
+        let Some(reference_lock) = self.store.lock(REFERENCE)? else {
+            return Err(AppError::Refused {
+                what: "the reference standard is not locked".into(),
+                hint: "kizon lock reference, then import the device's results".into(),
+            });
+        };
+        let (reference, _) = self.reference_standard()?;
+        let all_results = self.store.results()?;
+        let versions: BTreeSet<&str> = all_results
+            .iter()
+            .map(|r| r.device_version.as_str())
+            .collect();
+        let version = match (device_version, versions.len()) {
+            (Some(v), _) if versions.contains(v) => v.to_owned(),
+            (Some(v), _) => {
+                return Err(AppError::Refused {
+                    what: format!("no results of device version `{v}`"),
+                    hint: format!(
+                        "imported versions: {}",
+                        versions.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+            (None, 0) => {
+                return Err(AppError::Refused {
+                    what: "no device results imported yet".into(),
+                    hint: "kizon results import FILE --device-version V".into(),
+                });
+            }
+            (None, 1) => versions.iter().next().expect("one version").to_string(),
+            (None, _) => {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "results of several device versions: {}",
+                        versions.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                    hint: "choose one: kizon analyze --device-version V".into(),
+                });
+            }
+        };
+        let results: BTreeMap<&str, &kizon_store::DeviceResult> = all_results
+            .iter()
+            .filter(|r| r.device_version == version)
+            .map(|r| (r.case_id.as_str(), r))
+            .collect();
+        let findings = self.findings()?;
+        let accepted: BTreeSet<&str> = findings
+            .iter()
+            .filter(|f| f.status == "accepted")
+            .flat_map(|f| f.case_ids.iter().map(String::as_str))
+            .collect();
+        let references = reference.label_of();
+        let attributes = self.case_attributes(&dataset)?;
+        let threshold = protocol.analysis.score_threshold;
+        let rows: Vec<Row> = dataset
+            .cases
+            .iter()
+            .map(|case| {
+                let result = results.get(case.id.as_str());
+                let device = result.and_then(|r| {
+                    r.label.as_deref().and_then(Label::from_cell).or_else(|| {
+                        match (r.score, threshold) {
+                            (Some(s), Some(t)) => Some(if s >= t {
+                                Label::Positive
+                            } else {
+                                Label::Negative
+                            }),
+                            _ => None,
+                        }
+                    })
+                });
+                Row {
+                    case_id: case.id.clone(),
+                    patient: case.patient_key.clone(),
+                    reference: references.get(case.id.as_str()).copied().flatten(),
+                    device,
+                    score: result.and_then(|r| r.score),
+                    attributes: attributes.get(&case.id).cloned().unwrap_or_default(),
+                    accepted_finding: accepted.contains(case.id.as_str()),
+                }
+            })
+            .collect();
+
+        let results_sha256 = sha256_hex(
+            serde_json::to_string(
+                &results
+                    .values()
+                    .map(|r| (&r.case_id, &r.label, r.score, &r.marks))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("results serialise")
+            .as_bytes(),
+        );
+        let findings_sha256 = sha256_hex(
+            serde_json::to_string(
+                &findings
+                    .iter()
+                    .map(|f| (f.id, &f.rule, f.status, &f.case_ids))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("findings serialise")
+            .as_bytes(),
+        );
+        let inputs = Inputs {
+            kizon_version: env!("CARGO_PKG_VERSION").into(),
+            protocol_sha256: protocol_text.sha256,
+            dataset_root: dataset.merkle_root.clone(),
+            reference_sha256: reference_lock.sha256,
+            device_version: version,
+            results_sha256,
+            findings_sha256,
+        };
+        let inputs_sha256 = sha256_hex(
+            serde_json::to_string(&inputs)
+                .expect("inputs serialise")
+                .as_bytes(),
+        );
+
+        let flow = flow(&dataset, &rows, &results);
+        let usable = |r: &&Row| is_binary(r.reference) && is_binary(r.device);
+        let primary_rows: Vec<&Row> = rows.iter().filter(usable).collect();
+        let scored_rows: Vec<&Row> = rows
+            .iter()
+            .filter(|r| is_binary(r.reference) && r.score.is_some())
+            .collect();
+        let several_per_patient = {
+            let mut seen = BTreeSet::new();
+            primary_rows
+                .iter()
+                .filter_map(|r| r.patient.as_deref())
+                .any(|p| !seen.insert(p))
+        };
+
+        let mut endpoints = Vec::new();
+        let mut subgroups = Vec::new();
+        let mut sensitivity = Vec::new();
+        for endpoint in &protocol.endpoints {
+            let mut result = evaluate(endpoint, &primary_rows, &scored_rows)?;
+            if several_per_patient {
+                result.clustered = clustered(endpoint.metric, &primary_rows, endpoint.level)?;
+            }
+            endpoints.push(result);
+            for &variable in &protocol.analysis.subgroups {
+                let levels: BTreeSet<&str> = rows
+                    .iter()
+                    .filter_map(|r| r.attributes.get(&variable).map(String::as_str))
+                    .collect();
+                for level in levels {
+                    let in_level =
+                        |r: &&&Row| r.attributes.get(&variable).map(String::as_str) == Some(level);
+                    let sub: Vec<&Row> = primary_rows.iter().filter(in_level).copied().collect();
+                    let sub_scored: Vec<&Row> =
+                        scored_rows.iter().filter(in_level).copied().collect();
+                    let e = evaluate(endpoint, &sub, &sub_scored)?;
+                    subgroups.push(SubgroupResult {
+                        variable: variable.as_str().into(),
+                        level: level.into(),
+                        endpoint: endpoint.id.clone(),
+                        metric: endpoint.metric,
+                        n: e.n,
+                        table: e.table,
+                        estimate: e.estimate,
+                    });
+                }
+            }
+            if endpoint.metric == Metric::Auc {
+                continue;
+            }
+            let variants: [(&str, &str, &str, Box<dyn Fn(&Row) -> Option<Row>>); 3] = [
+                (
+                    "indeterminate-as-positive",
+                    "indeterminate device results counted as positive",
+                    "判定不能の結果を陽性として集計",
+                    Box::new(|r: &Row| recount(r, Label::Positive)),
+                ),
+                (
+                    "indeterminate-as-negative",
+                    "indeterminate device results counted as negative",
+                    "判定不能の結果を陰性として集計",
+                    Box::new(|r: &Row| recount(r, Label::Negative)),
+                ),
+                (
+                    "excluding-accepted-findings",
+                    "cases with accepted findings left out",
+                    "疑義を受容した症例を除外",
+                    Box::new(|r: &Row| (!r.accepted_finding).then(|| r.clone())),
+                ),
+            ];
+            for (analysis, name_en, name_ja, transform) in variants {
+                let changed: Vec<Row> = rows
+                    .iter()
+                    .filter_map(|r| transform(r))
+                    .filter(|r| is_binary(r.reference) && is_binary(r.device))
+                    .collect();
+                let changed_refs: Vec<&Row> = changed.iter().collect();
+                let e = evaluate(endpoint, &changed_refs, &[])?;
+                sensitivity.push(SensitivityResult {
+                    analysis: analysis.into(),
+                    name_en: name_en.into(),
+                    name_ja: name_ja.into(),
+                    endpoint: endpoint.id.clone(),
+                    metric: endpoint.metric,
+                    n: e.n,
+                    table: e.table,
+                    estimate: e.estimate,
+                    pass: e.pass,
+                });
+            }
+        }
+
+        let roc = if scored_rows
+            .iter()
+            .any(|r| r.reference == Some(Label::Positive))
+            && scored_rows
+                .iter()
+                .any(|r| r.reference == Some(Label::Negative))
+        {
+            let scores: Vec<f64> = scored_rows
+                .iter()
+                .map(|r| r.score.expect("scored"))
+                .collect();
+            let truth: Vec<bool> = scored_rows
+                .iter()
+                .map(|r| r.reference == Some(Label::Positive))
+                .collect();
+            let curve = kizon_stats::roc_curve(&scores, &truth)?;
+            let auc = kizon_stats::auc_delong(&scores, &truth, 0.95)?;
+            Some(Roc {
+                fpr: curve.fpr,
+                tpr: curve.tpr,
+                auc: auc.auc,
+                se: auc.se,
+                positives: auc.positives,
+                negatives: auc.negatives,
+            })
+        } else {
+            None
+        };
+
+        Ok(Analysis {
+            format: FORMAT.into(),
+            inputs,
+            inputs_sha256,
+            reference_kind: reference.kind,
+            flow,
+            baseline: baseline(&rows),
+            endpoints,
+            roc,
+            subgroups,
+            sensitivity_analyses: sensitivity,
+            reader_agreement: reference.agreement,
+        })
+    }
+
+    /// Subgroup attributes of each case: provider from the dataset; sex, age band, modality,
+    /// manufacturer and body part from the first item that carries them, else the manifest.
+    fn case_attributes(
+        &self,
+        dataset: &Dataset,
+    ) -> Result<BTreeMap<String, BTreeMap<Subgroup, String>>, AppError> {
+        let (protocol, _) = self.protocol()?;
+        let bands = &protocol.analysis.age_bands;
+        let mut out: BTreeMap<String, BTreeMap<Subgroup, String>> = BTreeMap::new();
+        let manifest: BTreeMap<String, serde_json::Value> = self
+            .store
+            .cases()?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id,
+                    serde_json::from_str(&c.attributes).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let mut items: Vec<kizon_store::Item> = self.store.items()?;
+        items.sort_by_key(|i| i.id);
+        for case in &dataset.cases {
+            out.entry(case.id.clone())
+                .or_default()
+                .insert(Subgroup::Provider, case.provider.clone());
+        }
+        for item in &items {
+            let Some(attributes) = out.get_mut(&item.case_id) else {
+                continue;
+            };
+            let metadata: serde_json::Value =
+                serde_json::from_str(&item.metadata).unwrap_or_default();
+            let text = |key: &str| {
+                metadata
+                    .get(key)
+                    .and_then(|v| v.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            for (subgroup, key) in [
+                (Subgroup::Sex, "patient_sex"),
+                (Subgroup::Modality, "modality"),
+                (Subgroup::Manufacturer, "manufacturer"),
+                (Subgroup::BodyPart, "body_part"),
+            ] {
+                if !attributes.contains_key(&subgroup)
+                    && let Some(value) = text(key)
+                {
+                    attributes.insert(subgroup, value);
+                }
+            }
+            if !attributes.contains_key(&Subgroup::AgeBand)
+                && let Some(age) = metadata.get("patient_age_years").and_then(|v| v.as_f64())
+            {
+                attributes.insert(Subgroup::AgeBand, age_band(age, bands));
+            }
+        }
+        for (case_id, attributes) in &mut out {
+            let Some(columns) = manifest.get(case_id) else {
+                continue;
+            };
+            let column = |name: &str| {
+                columns
+                    .get(name)
+                    .and_then(|v| v.as_str())
+                    .filter(|s| !s.is_empty())
+            };
+            if !attributes.contains_key(&Subgroup::Sex)
+                && let Some(sex) = column("sex")
+            {
+                attributes.insert(Subgroup::Sex, sex.to_uppercase());
+            }
+            if !attributes.contains_key(&Subgroup::AgeBand)
+                && let Some(age) = column("age").and_then(|a| a.parse::<f64>().ok())
+            {
+                attributes.insert(Subgroup::AgeBand, age_band(age, bands));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The canonical bytes of an analysis: pretty JSON and a final newline.
+pub fn analysis_bytes(analysis: &Analysis) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(analysis).expect("an analysis serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+fn is_binary(label: Option<Label>) -> bool {
+    matches!(label, Some(Label::Positive | Label::Negative))
+}
+
+fn recount(row: &Row, as_label: Label) -> Option<Row> {
+    let mut row = row.clone();
+    if row.device == Some(Label::Indeterminate) {
+        row.device = Some(as_label);
+    }
+    Some(row)
+}
+
+/// `<40`, `40–64`, `≥65` for cut points [40, 65].
+fn age_band(age: f64, cuts: &[f64]) -> String {
+    let fmt = |x: f64| format!("{}", x as i64);
+    match cuts.iter().position(|c| age < *c) {
+        Some(0) => format!("<{}", fmt(cuts[0])),
+        Some(i) => format!("{}–{}", fmt(cuts[i - 1]), fmt(cuts[i] - 1.0)),
+        None => match cuts.last() {
+            Some(last) => format!("≥{}", fmt(*last)),
+            None => "all".into(),
+        },
+    }
+}
+
+fn flow(
+    dataset: &Dataset,
+    rows: &[Row],
+    results: &BTreeMap<&str, &kizon_store::DeviceResult>,
+) -> Flow {
+    let mut groups: BTreeMap<(String, String), ExcludedGroup> = BTreeMap::new();
+    for exclusion in &dataset.excluded {
+        let group = groups
+            .entry((exclusion.rule.clone(), exclusion.clause.clone()))
+            .or_insert_with(|| ExcludedGroup {
+                rule: exclusion.rule.clone(),
+                clause: exclusion.clause.clone(),
+                cases: Vec::new(),
+                reasons: Vec::new(),
+            });
+        group.cases.push(exclusion.case_id.clone());
+        if !group.reasons.contains(&exclusion.reason) {
+            group.reasons.push(exclusion.reason.clone());
+        }
+    }
+    let ids = |keep: &dyn Fn(&Row) -> bool| {
+        rows.iter()
+            .filter(|r| keep(r))
+            .map(|r| r.case_id.clone())
+            .collect::<Vec<_>>()
+    };
+    let no_reference = ids(&|r| r.reference.is_none());
+    let reference_indeterminate = ids(&|r| r.reference == Some(Label::Indeterminate));
+    let no_result = ids(&|r| {
+        is_binary(r.reference)
+            && (!results.contains_key(r.case_id.as_str()) || (r.device.is_none()))
+    });
+    let device_indeterminate =
+        ids(&|r| is_binary(r.reference) && r.device == Some(Label::Indeterminate));
+    Flow {
+        collected: dataset.collected_cases,
+        excluded: groups.into_values().collect(),
+        included: dataset.cases.len(),
+        analysed: rows
+            .iter()
+            .filter(|r| is_binary(r.reference) && is_binary(r.device))
+            .count(),
+        no_reference,
+        reference_indeterminate,
+        no_result,
+        device_indeterminate,
+    }
+}
+
+fn baseline(rows: &[Row]) -> Vec<Baseline> {
+    let mut out = Vec::new();
+    for subgroup in Subgroup::ALL {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for row in rows {
+            *counts
+                .entry(
+                    row.attributes
+                        .get(subgroup)
+                        .cloned()
+                        .unwrap_or_else(|| "unknown".into()),
+                )
+                .or_default() += 1;
+        }
+        if counts.len() == 1 && counts.contains_key("unknown") {
+            continue;
+        }
+        out.push(Baseline {
+            variable: subgroup.as_str().into(),
+            levels: counts.into_iter().collect(),
+        });
+    }
+    let mut reference: BTreeMap<String, usize> = BTreeMap::new();
+    for row in rows {
+        *reference
+            .entry(row.reference.map_or("none", Label::as_str).into())
+            .or_default() += 1;
+    }
+    out.push(Baseline {
+        variable: "reference".into(),
+        levels: reference.into_iter().collect(),
+    });
+    out
+}
+
+fn cells(rows: &[&Row]) -> Cells {
+    let mut cells = Cells::default();
+    for row in rows {
+        let id = row.case_id.clone();
+        match (row.device, row.reference) {
+            (Some(Label::Positive), Some(Label::Positive)) => cells.tp.push(id),
+            (Some(Label::Positive), Some(Label::Negative)) => cells.fp.push(id),
+            (Some(Label::Negative), Some(Label::Positive)) => cells.fn_.push(id),
+            (Some(Label::Negative), Some(Label::Negative)) => cells.tn.push(id),
+            _ => {}
+        }
+    }
+    cells
+}
+
+fn stats_metric(metric: Metric) -> kizon_stats::Metric {
+    serde_json::from_value(json!(metric.as_str())).expect("protocol metrics are statistics metrics")
+}
+
+fn proportion_ci(endpoint: &Endpoint) -> ProportionCi {
+    endpoint
+        .ci
+        .as_str()
+        .parse()
+        .expect("protocol CI methods are statistics CI methods")
+}
+
+fn case_hash(ids: impl IntoIterator<Item = String>) -> String {
+    let mut ids: Vec<String> = ids.into_iter().collect();
+    ids.sort();
+    sha256_hex(ids.join("\n").as_bytes())
+}
+
+/// One endpoint on a set of rows: binary rows for 2×2 metrics, scored rows for the AUC.
+fn evaluate(
+    endpoint: &Endpoint,
+    rows: &[&Row],
+    scored: &[&Row],
+) -> Result<EndpointResult, AppError> {
+    let metric = stats_metric(endpoint.metric);
+    let ci = proportion_ci(endpoint);
+    let (name_en, name_ja) = metric_names(endpoint.metric);
+    let mut result = EndpointResult {
+        id: endpoint.id.clone(),
+        primary: endpoint.primary,
+        metric: endpoint.metric,
+        name_en: name_en.into(),
+        name_ja: name_ja.into(),
+        n: 0,
+        table: None,
+        cells: None,
+        estimate: None,
+        ci_method: ci.name().into(),
+        level: endpoint.level,
+        clustered: None,
+        criterion_en: None,
+        criterion_ja: None,
+        pass: None,
+        explanation_en: None,
+        explanation_ja: None,
+        cases_sha256: String::new(),
+    };
+    if endpoint.metric == Metric::Auc {
+        result.ci_method = "delong".into();
+        result.n = scored.len();
+        result.cases_sha256 = case_hash(scored.iter().map(|r| r.case_id.clone()));
+        let truth: Vec<bool> = scored
+            .iter()
+            .map(|r| r.reference == Some(Label::Positive))
+            .collect();
+        if truth.iter().any(|t| *t) && truth.iter().any(|t| !*t) {
+            let scores: Vec<f64> = scored
+                .iter()
+                .map(|r| r.score.expect("scored rows"))
+                .collect();
+            result.estimate = Some(kizon_stats::auc_delong(&scores, &truth, endpoint.level)?.auc);
+        }
+    } else {
+        let cells = cells(rows);
+        let table = cells.table();
+        let two = TwoByTwo::new(table.tp, table.fp, table.fn_, table.tn);
+        result.n = rows.len();
+        result.cases_sha256 = case_hash(rows.iter().map(|r| r.case_id.clone()));
+        result.estimate = match endpoint.metric {
+            Metric::Ppa | Metric::Npa | Metric::Opa | Metric::Kappa => {
+                metric.from_agreement(&kizon_stats::agreement(&two, ci, endpoint.level)?)
+            }
+            _ => metric.from_binary(&kizon_stats::binary_accuracy(&two, ci, endpoint.level)?),
+        };
+        if endpoint.metric == Metric::Kappa {
+            result.ci_method = "fleiss-cohen-everitt".into();
+        }
+        result.table = Some(table);
+        result.cells = Some(cells);
+    }
+    if endpoint.lower_bound_at_least.is_some() || endpoint.estimate_at_least.is_some() {
+        let verdict = kizon_stats::evaluate(
+            &kizon_stats::Criterion {
+                metric,
+                ci,
+                level: endpoint.level,
+                lower_bound_at_least: endpoint.lower_bound_at_least,
+                estimate_at_least: endpoint.estimate_at_least,
+                upper_bound_at_most: None,
+            },
+            result.estimate,
+        )?;
+        let (bound_en, bound_ja, threshold) =
+            match (endpoint.lower_bound_at_least, endpoint.estimate_at_least) {
+                (Some(t), _) => ("lower bound of the", "信頼区間の下限が", t),
+                (None, Some(t)) => ("point estimate of the", "点推定値が", t),
+                (None, None) => unreachable!("checked above"),
+            };
+        result.criterion_en = Some(format!(
+            "{bound_en} {:.0}% CI of {name_en} ≥ {threshold}",
+            endpoint.level * 100.0
+        ));
+        result.criterion_ja = Some(format!(
+            "{name_ja}の{:.0}%{bound_ja} {threshold} 以上",
+            endpoint.level * 100.0
+        ));
+        result.pass = Some(verdict.pass);
+        result.explanation_en = Some(verdict.explanation_en);
+        result.explanation_ja = Some(verdict.explanation_ja);
+    }
+    Ok(result)
+}
+
+/// The clustered interval of a proportion metric, patients as clusters (a case without a
+/// patient key is its own cluster).
+fn clustered(metric: Metric, rows: &[&Row], level: f64) -> Result<Option<Estimate>, AppError> {
+    let counts = |row: &Row| -> Option<(u64, u64)> {
+        let device = row.device == Some(Label::Positive);
+        let reference = row.reference == Some(Label::Positive);
+        match metric {
+            Metric::Sensitivity | Metric::Ppa => reference.then_some((u64::from(device), 1)),
+            Metric::Specificity | Metric::Npa => (!reference).then_some((u64::from(!device), 1)),
+            Metric::Ppv => device.then_some((u64::from(reference), 1)),
+            Metric::Npv => (!device).then_some((u64::from(!reference), 1)),
+            Metric::Accuracy | Metric::Opa => Some((u64::from(device == reference), 1)),
+            Metric::Kappa | Metric::Auc => None,
+        }
+    };
+    if matches!(metric, Metric::Kappa | Metric::Auc) {
+        return Ok(None);
+    }
+    let mut clusters: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for row in rows {
+        if let Some((x, n)) = counts(row) {
+            let key = row
+                .patient
+                .clone()
+                .unwrap_or_else(|| format!("case:{}", row.case_id));
+            let entry = clusters.entry(key).or_default();
+            entry.0 += x;
+            entry.1 += n;
+        }
+    }
+    let clusters: Vec<(u64, u64)> = clusters.into_values().collect();
+    Ok(kizon_stats::clustered_proportion(&clusters, level)?)
+}
+
+/// English and Japanese names of a metric, in the Q&A's and STARD's terms.
+pub fn metric_names(metric: Metric) -> (&'static str, &'static str) {
+    match metric {
+        Metric::Sensitivity => ("Sensitivity", "感度"),
+        Metric::Specificity => ("Specificity", "特異度"),
+        Metric::Ppv => ("Positive predictive value", "陽性的中率"),
+        Metric::Npv => ("Negative predictive value", "陰性的中率"),
+        Metric::Accuracy => ("Accuracy", "正診率"),
+        Metric::Ppa => ("Positive percent agreement", "陽性一致率"),
+        Metric::Npa => ("Negative percent agreement", "陰性一致率"),
+        Metric::Opa => ("Overall percent agreement", "全体一致率"),
+        Metric::Kappa => ("Cohen's kappa", "κ係数"),
+        Metric::Auc => ("Area under the ROC curve", "ROC曲線下面積（AUC）"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_bands_read_like_a_table() {
+        let cuts = [40.0, 65.0];
+        assert_eq!(age_band(12.0, &cuts), "<40");
+        assert_eq!(age_band(40.0, &cuts), "40–64");
+        assert_eq!(age_band(64.9, &cuts), "40–64");
+        assert_eq!(age_band(65.0, &cuts), "≥65");
+    }
+}
