@@ -1,0 +1,400 @@
+//! The expert-panel path end to end: dataset lock, readers, reads, consensus with an
+//! adjudicator, reference lock, device results, analysis. Expected statistics come from
+//! statsmodels 0.15.0 (`proportion_confint(method="wilson")`, `inter_rater.fleiss_kappa`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Cases C01…C20: the demo's generated chest CTs (clean ones), one per case, in a study made
+/// from the template (2(1), expert panel, majority of 3 reads).
+fn panel_study() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = study_with_provider();
+    kizon(tmp.path(), &["demo", "demo"]).ok();
+    let images = tmp.path().join("demo/demo-sources/images");
+    let mut manifest = String::from("case_id,path\n");
+    for n in 1..=20 {
+        manifest.push_str(&format!(
+            "C{n:02},{}\n",
+            images.join(format!("c{:03}.dcm", 20 + n)).display()
+        ));
+    }
+    let manifest_path = tmp.path().join("manifest.csv");
+    std::fs::write(&manifest_path, manifest).unwrap();
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            manifest_path.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let check = kizon(&root, &["check", "--json"]).ok().json();
+    assert_eq!(check["open_blocking"], 0, "{check}");
+    (tmp, root)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Three panel reads per case (C19 only two), C03 split three ways and adjudicated.
+fn panel_reads() -> String {
+    let mut csv = String::from("reader,case_id,label\n");
+    for n in 1..=20 {
+        let votes = match n {
+            2 => ["positive", "positive", "negative"],
+            3 => ["positive", "negative", "indeterminate"],
+            12 => ["negative", "positive", "negative"],
+            1..=10 => ["positive"; 3],
+            _ => ["negative"; 3],
+        };
+        for (reader, label) in ["R1", "R2", "R3"].iter().zip(votes) {
+            if n == 19 && *reader == "R3" {
+                continue;
+            }
+            csv.push_str(&format!("{reader},C{n:02},{label}\n"));
+        }
+    }
+    csv
+}
+
+fn add_readers(root: &Path) {
+    for code in ["R1", "R2", "R3", "A1"] {
+        kizon(
+            root,
+            &[
+                "readers",
+                "add",
+                code,
+                "--qualification",
+                "放射線診断専門医",
+                "--specialty",
+                "chest",
+                "--years",
+                "12",
+                "--independent",
+            ],
+        )
+        .ok();
+    }
+}
+
+#[test]
+fn expert_panel_consensus_reference_lock_results_and_analysis() {
+    let (tmp, root) = panel_study();
+    let dir = tmp.path();
+
+    // Order of locks: nothing before the dataset lock.
+    let early = kizon(&root, &["lock", "reference"]).failed();
+    assert!(
+        early.error_line().contains("dataset is not locked"),
+        "{}",
+        early.stderr
+    );
+    kizon(&root, &["lock", "protocol"]).ok();
+    let lock = kizon(&root, &["lock", "dataset", "--json"]).ok().json();
+    assert_eq!(lock["cases"], 20);
+    assert_eq!(lock["merkle_root"].as_str().unwrap().len(), 64);
+
+    add_readers(&root);
+    let reads = write(dir, "reads.csv", &panel_reads());
+    let unknown = write(
+        dir,
+        "unknown.csv",
+        "reader,case_id,label\nR9,C01,positive\n",
+    );
+    let run = kizon(&root, &["reads", "import", &unknown]).failed();
+    assert!(
+        run.error_line()
+            .contains("unknown.csv:2: column `reader`: unknown reader `R9`"),
+        "{}",
+        run.stderr
+    );
+
+    let imported = kizon(&root, &["reads", "import", &reads, "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (imported["new"].as_u64(), imported["unchanged"].as_u64()),
+        (Some(59), Some(0))
+    );
+    let again = kizon(&root, &["reads", "import", &reads, "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (again["new"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(59))
+    );
+    let changed = write(
+        dir,
+        "changed.csv",
+        "reader,case_id,label\nR1,C05,negative\n",
+    );
+    let run = kizon(&root, &["reads", "import", &changed]).failed();
+    assert!(
+        run.error_line()
+            .contains("changed.csv:2: reader R1 already read case C05 as positive"),
+        "{}",
+        run.stderr
+    );
+
+    // Before the adjudication, C03 is undecided.
+    let shown = kizon(&root, &["reference", "show", "--json"]).ok().json();
+    let undecided: Vec<&str> = shown["reference"]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["label"].is_null())
+        .map(|c| c["case_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(undecided, ["C03", "C19"]);
+    let fleiss = &shown["reference"]["agreement"]["fleiss"];
+    assert_eq!(fleiss["cases"], 19);
+    assert!(
+        (fleiss["kappa"]["estimate"].as_f64().unwrap() - 0.7624999999999997).abs() < 1e-12,
+        "{fleiss}"
+    );
+
+    let adjudication = write(
+        dir,
+        "adjudication.csv",
+        "reader,case_id,label\nA1,C03,陽性\n",
+    );
+    kizon(
+        &root,
+        &["reads", "import", &adjudication, "--role", "adjudicator"],
+    )
+    .ok();
+
+    // Results are refused before the reference lock.
+    let results = write(dir, "results.csv", &{
+        let mut csv = String::from("case_id,label,score\n");
+        for n in 1..=20 {
+            let (label, score) = match n {
+                1..=8 => ("positive", "0.9"),
+                9 => ("negative", "0.3"),
+                10 => ("indeterminate", ""),
+                11 => ("positive", "0.7"),
+                20 => ("", "0.2"),
+                _ => ("negative", "0.1"),
+            };
+            csv.push_str(&format!("C{n:02},{label},{score}\n"));
+        }
+        csv
+    });
+    let run = kizon(
+        &root,
+        &["results", "import", &results, "--device-version", "1.0.0"],
+    )
+    .failed();
+    assert!(
+        run.error_line()
+            .contains("reference standard is not locked"),
+        "{}",
+        run.stderr
+    );
+
+    let locked = kizon(&root, &["lock", "reference", "--json"]).ok().json();
+    assert_eq!(
+        (
+            locked["decided"].as_u64(),
+            locked["positive"].as_u64(),
+            locked["negative"].as_u64()
+        ),
+        (Some(19), Some(10), Some(9))
+    );
+    let late = kizon(&root, &["reads", "import", &adjudication]).failed();
+    assert!(
+        late.error_line().contains("reference standard is locked"),
+        "{}",
+        late.stderr
+    );
+
+    kizon(
+        &root,
+        &["results", "import", &results, "--device-version", "1.0.0"],
+    )
+    .ok();
+    let differing = write(dir, "rerun.csv", "case_id,label,score\nC09,positive,0.6\n");
+    let rerun = kizon(
+        &root,
+        &[
+            "results",
+            "import",
+            &differing,
+            "--device-version",
+            "1.0.0",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(rerun["changed"], 1);
+    let findings = kizon(&root, &["findings", "--json", "--open"]).ok().json();
+    let changed: Vec<_> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "device-result-changed")
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["case_ids"], serde_json::json!(["C09"]));
+
+    let analysis = kizon(&root, &["analyze", "--json"]).ok().json();
+    let flow = &analysis["flow"];
+    assert_eq!(flow["collected"], 20);
+    assert_eq!(flow["analysed"], 18);
+    assert_eq!(flow["no_reference"], serde_json::json!(["C19"]));
+    assert_eq!(flow["device_indeterminate"], serde_json::json!(["C10"]));
+    let sensitivity = &analysis["endpoints"][0];
+    assert_eq!(sensitivity["metric"], "sensitivity");
+    assert_eq!(
+        sensitivity["table"],
+        serde_json::json!({"tp": 8, "fp": 1, "fn": 1, "tn": 8})
+    );
+    assert_eq!(sensitivity["cells"]["fn"], serde_json::json!(["C09"]));
+    let e = &sensitivity["estimate"];
+    assert!((e["estimate"].as_f64().unwrap() - 8.0 / 9.0).abs() < 1e-12);
+    assert!(
+        (e["lower"].as_f64().unwrap() - 0.5650002944233438).abs() < 1e-9,
+        "{e}"
+    );
+    assert!(
+        (e["upper"].as_f64().unwrap() - 0.980109112361455).abs() < 1e-9,
+        "{e}"
+    );
+    assert_eq!(sensitivity["pass"], false, "lower bound 0.565 < 0.80");
+    let as_positive = analysis["sensitivity_analyses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["analysis"] == "indeterminate-as-positive" && s["endpoint"] == "primary-sensitivity"
+        })
+        .unwrap();
+    assert_eq!(as_positive["table"]["tp"], 9);
+    assert!((as_positive["estimate"]["lower"].as_f64().unwrap() - 0.5958499732047614).abs() < 1e-9);
+
+    // The same inputs give the same bytes, and nothing new in the ledger.
+    let entries = kizon(&root, &["audit", "log", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    let first = kizon(&root, &["analyze", "--json"]).ok().stdout;
+    let second = kizon(&root, &["analyze", "--json"]).ok().stdout;
+    assert_eq!(first, second);
+    let after = kizon(&root, &["audit", "log", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(entries, after);
+    kizon(&root, &["audit", "verify"]).ok();
+}
+
+#[test]
+fn a_blocking_finding_keeps_the_dataset_unlocked_until_decided() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    let file = shared("dicom/pydicom/CT_small.dcm");
+    std::fs::copy(&file, data.join("a.dcm")).unwrap();
+    std::fs::copy(&file, data.join("b.dcm")).unwrap();
+    std::fs::write(
+        data.join("manifest.csv"),
+        "case_id,path\nK1,a.dcm\nK2,b.dcm\n",
+    )
+    .unwrap();
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            data.join("manifest.csv").to_str().unwrap(),
+        ],
+    )
+    .ok();
+    kizon(&root, &["check"]).ok();
+    kizon(&root, &["lock", "protocol"]).ok();
+    let refused = kizon(&root, &["lock", "dataset"]).failed();
+    assert!(
+        refused
+            .error_line()
+            .contains("blocking finding(s) unresolved"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("hint: decide each"),
+        "{}",
+        refused.stderr
+    );
+    for finding in kizon(&root, &["findings", "--json", "--open"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+    {
+        let id = finding["id"].to_string();
+        let cases: Vec<&str> = finding["case_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        if cases.contains(&"K2") && cases.len() > 1 {
+            kizon(
+                &root,
+                &[
+                    "resolve",
+                    &id,
+                    "--exclude-case",
+                    "--case",
+                    "K2",
+                    "--reason",
+                    "K2 repeats K1",
+                ],
+            )
+            .ok();
+        } else {
+            kizon(
+                &root,
+                &[
+                    "resolve",
+                    &id,
+                    "--accept",
+                    "--reason",
+                    "checked with the provider",
+                ],
+            )
+            .ok();
+        }
+    }
+    let dataset = kizon(&root, &["lock", "dataset", "--json"]).ok().json();
+    assert_eq!(
+        (dataset["cases"].as_u64(), dataset["excluded"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let shown = kizon(&root, &["dataset", "show", "--json"]).ok().json();
+    assert_eq!(shown["dataset"]["excluded"][0]["case_id"], "K2");
+    assert_eq!(shown["dataset"]["excluded"][0]["reason"], "K2 repeats K1");
+    let again = kizon(&root, &["lock", "dataset"]).failed();
+    assert!(
+        again.stderr.contains("kizon amend --dataset"),
+        "{}",
+        again.stderr
+    );
+}
