@@ -206,6 +206,11 @@ impl Study {
 
     /// The dataset in force: the locked one or its last amendment; `None` before the lock.
     pub fn dataset(&self) -> Result<Option<Dataset>, AppError> {
+        Ok(self.dataset_document()?.map(|(dataset, _)| dataset))
+    }
+
+    /// The dataset in force with the SHA-256 of its stored document.
+    pub fn dataset_document(&self) -> Result<Option<(Dataset, String)>, AppError> {
         let Some(lock) = self.store.lock(DATASET)? else {
             return Ok(None);
         };
@@ -226,7 +231,7 @@ impl Study {
             what: format!("dataset document {}: {e}", &document[..12]),
             hint: "run `kizon audit verify`".into(),
         })?;
-        Ok(Some(dataset))
+        Ok(Some((dataset, document)))
     }
 
     /// The dataset in force, or an error saying to lock it first.

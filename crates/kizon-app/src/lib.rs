@@ -23,6 +23,7 @@ mod error;
 pub mod ingest;
 pub mod init;
 pub mod locks;
+pub mod package;
 pub mod plan;
 pub mod providers;
 pub mod reference;

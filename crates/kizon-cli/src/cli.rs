@@ -96,6 +96,11 @@ pub enum Command {
         after_help = "Examples:\n  kizon analyze\n  kizon analyze --device-version 1.0.0 --json > analysis.json\n\nThe analysis is stored with the hash of its inputs; a rerun gives byte-identical output."
     )]
     Analyze(AnalyzeArgs),
+    /// Write the evidence package for the reliability investigation, or verify one offline / 信頼性調査用資料
+    #[command(
+        after_help = "Examples:\n  kizon package --out submission-2026-12\n  kizon package verify submission-2026-12     (no study needed; exit 1 on any difference)"
+    )]
+    Package(PackageArgs),
     /// Lock the protocol, the dataset or the reference standard / 計画書・データセット・参照標準の固定
     #[command(subcommand)]
     Lock(LockCommand),
@@ -398,6 +403,28 @@ pub struct AnalyzeArgs {
     /// Print the whole analysis document (JSON)
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PackageArgs {
+    #[command(subcommand)]
+    pub command: Option<PackageCommand>,
+    /// A new or empty directory to write the package into
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PackageCommand {
+    /// Check a package offline: every file's hash, the ledger chain, the Merkle root
+    Verify {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]

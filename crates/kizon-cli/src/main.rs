@@ -4,6 +4,7 @@
 mod cli;
 mod progress;
 mod render;
+mod report_cmd;
 mod stats_cmd;
 mod study_cmd;
 
@@ -223,6 +224,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Readers(command) => study_cmd::readers(open()?, &actor, command)?,
         Command::Reads(command) => study_cmd::reads(open()?, &actor, command)?,
         Command::Reference(command) => study_cmd::reference(open()?, &actor, command)?,
+        Command::Package(args) => study_cmd::package(&study_dir, &actor, args)?,
         Command::Analyze(args) => study_cmd::analyze(open()?, &actor, args)?,
         Command::Results(command) => study_cmd::results(open()?, &actor, command)?,
         Command::Lock(LockCommand::Dataset(flag)) => {

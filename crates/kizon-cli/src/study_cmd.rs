@@ -5,7 +5,7 @@ use kizon_app::Study;
 use kizon_app::reference::{Label, NewReader};
 
 use crate::cli::{DatasetCommand, ReadersCommand, ReadsCommand, ReferenceCommand, ResultsCommand};
-use crate::{Failure, print_json};
+pub(crate) use crate::{Failure, print_json};
 
 type Done = Result<(), Failure>;
 
@@ -418,5 +418,74 @@ pub fn analyze(mut study: Study, actor: &str, args: crate::cli::AnalyzeArgs) -> 
         );
     }
     println!("next: kizon report --lang ja --format pdf --out report.pdf");
+    Ok(())
+}
+
+pub fn package(study_dir: &std::path::Path, actor: &str, args: crate::cli::PackageArgs) -> Done {
+    if let Some(crate::cli::PackageCommand::Verify { dir, json }) = args.command {
+        let check = kizon_app::package::verify_package(&dir)?;
+        if json {
+            print_json(&check)?;
+        } else {
+            println!(
+                "package / 資料一式: {} ({} files listed)",
+                dir.display(),
+                check.files
+            );
+            for path in &check.altered {
+                println!("  altered / 改変: {path}");
+            }
+            for path in &check.missing {
+                println!("  missing / 欠落: {path}");
+            }
+            for path in &check.added {
+                println!("  added / 追加: {path}");
+            }
+            for problem in &check.problems {
+                println!("  problem / 問題: {problem}");
+            }
+            if check.intact() {
+                println!(
+                    "intact: every hash, the ledger chain and the Merkle root match / 改変なし"
+                );
+            }
+        }
+        if !check.intact() {
+            return Err(Failure {
+                what: format!(
+                    "{}: {} altered, {} missing, {} added files, {} other problems",
+                    dir.display(),
+                    check.altered.len(),
+                    check.missing.len(),
+                    check.added.len(),
+                    check.problems.len()
+                ),
+                hint: "the package differs from what kizon wrote: ask for a fresh copy, or compare with the study".into(),
+            });
+        }
+        return Ok(());
+    }
+    let Some(out) = args.out else {
+        return Err(Failure {
+            what: "no output directory".into(),
+            hint: "kizon package --out DIR, or kizon package verify DIR".into(),
+        });
+    };
+    let mut study = Study::open(study_dir)?;
+    let reports = crate::report_cmd::all_reports(&study)?;
+    let outcome = study.package(actor, &out, reports)?;
+    if args.json {
+        return print_json(&outcome);
+    }
+    println!(
+        "evidence package written / 信頼性調査用資料を作成しました: {} ({} files, {} bytes, index sha256 {}, ledger entry {})",
+        outcome.dir.display(),
+        outcome.files,
+        outcome.bytes,
+        outcome.index_sha256,
+        outcome.ledger_seq
+    );
+    println!("  index: {}/index.md", outcome.dir.display());
+    println!("next: kizon package verify {}", outcome.dir.display());
     Ok(())
 }

@@ -29,7 +29,7 @@ pub const GENESIS_PREV_HASH: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One ledger entry as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LedgerEntry {
     pub seq: i64,
     /// UTC, RFC 3339 with microseconds.

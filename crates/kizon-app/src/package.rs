@@ -1,0 +1,538 @@
+//! The evidence package for PMDA's reliability investigation (信頼性調査), and its offline check.
+//!
+//! `kizon package --out DIR` writes everything the investigation reads — the protocol and its
+//! amendments, the providers' evidence documents, the ingest manifest with hashes, the findings
+//! and decisions, readers, reads and the reference standard, the device's results, the analysis,
+//! the report, and the exported ledger with its verification — and an index in Japanese and
+//! English (`index.json`, `index.md`) listing every file with its SHA-256.
+//!
+//! `kizon package verify DIR` needs no study and no network: it recomputes every file's hash
+//! against the index, names every altered, missing or added file, recomputes the ledger chain
+//! from `ledger/ledger.json` up to the head the index records, recomputes the dataset's Merkle
+//! root from `dataset/dataset.json`, and checks that the dataset, reference standard and
+//! analysis documents are the very ones the ledger's lock and analysis entries name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::dataset::Dataset;
+use crate::error::io;
+use crate::{AppError, Study, sha256_hex};
+
+/// The index's format tag.
+pub const FORMAT: &str = "kizon-package-v1";
+const INDEX: &str = "index.json";
+const INDEX_MD: &str = "index.md";
+
+/// The package index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PackageIndex {
+    pub format: String,
+    pub study_id: String,
+    pub study_title: String,
+    pub ledger_head_seq: i64,
+    pub ledger_head_hash: String,
+    pub dataset_root: Option<String>,
+    pub files: Vec<PackageFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PackageFile {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub title_ja: String,
+    pub title_en: String,
+}
+
+/// What `package` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageOutcome {
+    pub dir: PathBuf,
+    pub files: usize,
+    pub bytes: u64,
+    pub index_sha256: String,
+    pub ledger_seq: i64,
+}
+
+/// What `package verify` found.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PackageCheck {
+    pub files: usize,
+    pub altered: Vec<String>,
+    pub missing: Vec<String>,
+    pub added: Vec<String>,
+    /// Problems of the ledger chain, Merkle root and cross-references, one line each.
+    pub problems: Vec<String>,
+}
+
+impl PackageCheck {
+    pub fn intact(&self) -> bool {
+        self.altered.is_empty()
+            && self.missing.is_empty()
+            && self.added.is_empty()
+            && self.problems.is_empty()
+    }
+}
+
+/// Files of the package, built in memory before anything is written.
+struct Builder {
+    files: Vec<(PackageFile, Vec<u8>)>,
+}
+
+impl Builder {
+    fn add(&mut self, path: &str, bytes: Vec<u8>, title_ja: &str, title_en: &str) {
+        self.files.push((
+            PackageFile {
+                path: path.to_owned(),
+                sha256: sha256_hex(&bytes),
+                size: bytes.len() as u64,
+                title_ja: title_ja.to_owned(),
+                title_en: title_en.to_owned(),
+            },
+            bytes,
+        ));
+    }
+
+    fn json(&mut self, path: &str, value: &impl Serialize, title_ja: &str, title_en: &str) {
+        let mut bytes = serde_json::to_vec_pretty(value).expect("package data serialises");
+        bytes.push(b'\n');
+        self.add(path, bytes, title_ja, title_en);
+    }
+}
+
+/// A file name safe on every platform: letters, digits, `.-_` kept, the rest `_`.
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl Study {
+    /// Writes the evidence package into `out` (a new or empty directory).
+    pub fn package(
+        &mut self,
+        actor: &str,
+        out: &Path,
+        reports: Vec<(String, Vec<u8>, String, String)>,
+    ) -> Result<PackageOutcome, AppError> {
+        if out.exists() && fs::read_dir(out).map_err(io(out))?.next().is_some() {
+            return Err(AppError::Refused {
+                what: format!("{}: the directory is not empty", out.display()),
+                hint: "give a new or empty directory: kizon package --out DIR".into(),
+            });
+        }
+        let (protocol, protocol_text) = self.protocol()?;
+        let Some((head_seq, head_hash)) = self.store.head()? else {
+            return Err(AppError::Refused {
+                what: "the study has no ledger".into(),
+                hint: "run `kizon audit verify`".into(),
+            });
+        };
+        let mut b = Builder { files: Vec::new() };
+
+        b.add(
+            "protocol/study.toml",
+            protocol_text.text.clone().into_bytes(),
+            "試験計画書（現行）",
+            "protocol in force",
+        );
+        let mut versions = BTreeSet::new();
+        for lock in self.store.lock(crate::locks::PROTOCOL)?.into_iter() {
+            versions.insert(lock.sha256);
+        }
+        let amendments = self.store.amendments()?;
+        for amendment in amendments
+            .iter()
+            .filter(|a| a.lock_kind == crate::locks::PROTOCOL)
+        {
+            versions.insert(amendment.new_sha256.clone());
+        }
+        for sha in &versions {
+            b.add(
+                &format!("protocol/versions/{sha}.toml"),
+                self.read_document(sha)?,
+                "固定・改訂された計画書の版",
+                "a locked or amended version of the protocol",
+            );
+        }
+        b.json(
+            "protocol/amendments.json",
+            &amendments,
+            "計画書・データセットの改訂と理由",
+            "amendments with their reasons",
+        );
+        b.json(
+            "protocol/plan.json",
+            &self.plan(crate::plan::PlanOptions::default())?,
+            "規制上の取扱い（Q4, Q5, Q10, Q11）",
+            "regulatory plan (Q4, Q5, Q10, Q11)",
+        );
+
+        b.json(
+            "providers/providers.json",
+            &self.providers()?,
+            "データ提供元（Q3）",
+            "data providers (Q3)",
+        );
+        let evidence = self.evidence()?;
+        for e in &evidence {
+            b.add(
+                &format!(
+                    "providers/evidence/{}/{}-{}",
+                    safe_name(&e.provider),
+                    e.id,
+                    safe_name(&e.file_name)
+                ),
+                self.read_document(&e.document)?,
+                &format!("根拠資料（{}）", e.kind),
+                &format!("evidence document ({})", e.kind),
+            );
+        }
+        b.json(
+            "providers/evidence.json",
+            &evidence,
+            "根拠資料の一覧（Q6, Q9）",
+            "evidence documents (Q6, Q9)",
+        );
+
+        let mut manifest = String::from("case_id,provider,path,sha256,size,kind\n");
+        for item in self.store.items()? {
+            manifest.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                csv_cell(&item.case_id),
+                csv_cell(&item.provider),
+                csv_cell(&item.path),
+                item.sha256,
+                item.size,
+                item.kind
+            ));
+        }
+        b.add(
+            "dataset/ingest-manifest.csv",
+            manifest.into_bytes(),
+            "取込みデータの一覧（ハッシュ付き）",
+            "ingest manifest with hashes",
+        );
+        let dataset = self.dataset_document()?;
+        if let Some((_, document)) = &dataset {
+            b.add(
+                "dataset/dataset.json",
+                self.read_document(document)?,
+                "固定データセット（症例・ファイル・除外理由、Merkle root）",
+                "locked dataset (cases, files, exclusions, Merkle root)",
+            );
+        }
+        b.json(
+            "findings/findings.json",
+            &self.findings()?,
+            "データの疑義と対応（Q1, Q2, Q7）",
+            "data doubts and their resolutions (Q1, Q2, Q7)",
+        );
+
+        b.json(
+            "reference/readers.json",
+            &self.readers()?,
+            "読影者（資格・経験・独立性）",
+            "readers (qualification, experience, independence)",
+        );
+        b.json(
+            "reference/reads.json",
+            &self.reads()?,
+            "個々の読影結果",
+            "every individual read",
+        );
+        b.json(
+            "reference/reference-records.json",
+            &self.store.reference_records()?,
+            "確定診断・対照法の記録と原資料の所在",
+            "confirmed diagnoses or comparator results with their source records",
+        );
+        if let Some(lock) = self.store.lock(crate::reference::REFERENCE)? {
+            b.add(
+                "reference/reference.json",
+                self.read_document(&lock.sha256)?,
+                "固定された参照標準",
+                "locked reference standard",
+            );
+        }
+        b.json(
+            "results/results.json",
+            &self.results()?,
+            "被験機器の結果",
+            "device results",
+        );
+        if let Some((_, output)) = self.latest_analysis()? {
+            b.add(
+                "analysis/analysis.json",
+                self.read_document(&output)?,
+                "解析結果（全数値と症例の対応）",
+                "analysis (every number with its cases)",
+            );
+        }
+        for (name, bytes, title_ja, title_en) in reports {
+            b.add(&format!("report/{name}"), bytes, &title_ja, &title_en);
+        }
+        let ledger = self.audit_log()?;
+        b.json(
+            "ledger/ledger.json",
+            &ledger,
+            "監査証跡（ハッシュ連鎖）",
+            "audit ledger (hash chain)",
+        );
+        b.json(
+            "ledger/verification.json",
+            &self.verify(Some(&head_hash))?,
+            "監査証跡の検証結果",
+            "verification of the audit ledger",
+        );
+
+        let index = PackageIndex {
+            format: FORMAT.into(),
+            study_id: protocol.study.id.clone(),
+            study_title: protocol.study.title.clone(),
+            ledger_head_seq: head_seq,
+            ledger_head_hash: head_hash.clone(),
+            dataset_root: dataset.as_ref().map(|(d, _)| d.merkle_root.clone()),
+            files: b.files.iter().map(|(f, _)| f.clone()).collect(),
+        };
+        let mut index_bytes = serde_json::to_vec_pretty(&index).expect("index serialises");
+        index_bytes.push(b'\n');
+        let index_md = index_markdown(&index);
+
+        // Write into a staging directory, then rename: a killed package leaves no half package.
+        let staging = out.with_extension("kizon-partial");
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        }
+        for (file, bytes) in &b.files {
+            let path = staging.join(&file.path);
+            fs::create_dir_all(path.parent().expect("package paths have a folder"))
+                .map_err(io(&path))?;
+            fs::write(&path, bytes).map_err(io(&path))?;
+        }
+        fs::write(staging.join(INDEX), &index_bytes).map_err(io(staging.join(INDEX)))?;
+        fs::write(staging.join(INDEX_MD), index_md).map_err(io(staging.join(INDEX_MD)))?;
+        if out.exists() {
+            fs::remove_dir(out).map_err(io(out))?;
+        }
+        fs::rename(&staging, out).map_err(io(out))?;
+
+        let index_sha256 = sha256_hex(&index_bytes);
+        let bytes: u64 = b.files.iter().map(|(f, _)| f.size).sum();
+        let entry = self.store.transact(actor, |tx| {
+            tx.record(
+                "package",
+                &format!("evidence package written: {} files, index sha256 {}", b.files.len(), &index_sha256[..12]),
+                json!({ "dir": out.display().to_string(), "index_sha256": index_sha256, "files": b.files.len(), "ledger_head_seq": head_seq, "ledger_head_hash": head_hash }),
+            )
+        })?;
+        Ok(PackageOutcome {
+            dir: out.to_owned(),
+            files: b.files.len(),
+            bytes,
+            index_sha256,
+            ledger_seq: entry.seq,
+        })
+    }
+}
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn index_markdown(index: &PackageIndex) -> String {
+    let mut md = format!(
+        "# 信頼性調査用資料一覧 / Evidence package index\n\n\
+         - 試験 / Study: {} {}\n\
+         - 監査証跡の先頭 / Ledger head: {} {}\n\
+         - データセットの Merkle root / Dataset Merkle root: {}\n\n\
+         各ファイルの SHA-256 は `kizon package verify DIR` で照合できます。/ `kizon package verify DIR` checks every SHA-256 below.\n\n\
+         | ファイル / file | 内容 | contents | SHA-256 | bytes |\n|---|---|---|---|---|\n",
+        index.study_id,
+        index.study_title,
+        index.ledger_head_seq,
+        index.ledger_head_hash,
+        index.dataset_root.as_deref().unwrap_or("-")
+    );
+    for f in &index.files {
+        md.push_str(&format!(
+            "| `{}` | {} | {} | `{}` | {} |\n",
+            f.path, f.title_ja, f.title_en, f.sha256, f.size
+        ));
+    }
+    md
+}
+
+/// Checks a package offline. Fails only when the index itself cannot be read.
+pub fn verify_package(dir: &Path) -> Result<PackageCheck, AppError> {
+    let index_path = dir.join(INDEX);
+    let bytes = fs::read(&index_path).map_err(io(&index_path))?;
+    let index: PackageIndex = serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
+        what: format!("{}: not a kizon package index: {e}", index_path.display()),
+        hint: "give the directory written by `kizon package --out DIR`".into(),
+    })?;
+    let mut check = PackageCheck {
+        files: index.files.len(),
+        ..PackageCheck::default()
+    };
+    let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for file in &index.files {
+        match fs::read(dir.join(&file.path)) {
+            Ok(bytes) if sha256_hex(&bytes) == file.sha256 => {
+                contents.insert(&file.path, bytes);
+            }
+            Ok(_) => check.altered.push(file.path.clone()),
+            Err(_) => check.missing.push(file.path.clone()),
+        }
+    }
+    let listed: BTreeSet<&str> = index
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain([INDEX, INDEX_MD])
+        .collect();
+    let mut present = Vec::new();
+    walk(dir, dir, &mut present).map_err(io(dir))?;
+    check.added = present
+        .into_iter()
+        .filter(|p| !listed.contains(p.as_str()))
+        .collect();
+
+    // The ledger chain, up to the head the index names.
+    let mut entries: Vec<kizon_store::LedgerEntry> = Vec::new();
+    match contents
+        .get("ledger/ledger.json")
+        .map(|b| serde_json::from_slice(b))
+    {
+        Some(Ok(parsed)) => entries = parsed,
+        Some(Err(e)) => check
+            .problems
+            .push(format!("ledger/ledger.json: not a ledger: {e}")),
+        None => {}
+    }
+    let mut prev = kizon_store::ledger::GENESIS_PREV_HASH.to_owned();
+    for (i, e) in entries.iter().enumerate() {
+        let hash = kizon_store::ledger::entry_hash(
+            e.seq,
+            &e.at,
+            &e.actor,
+            &e.command,
+            &e.detail,
+            &e.prev_hash,
+        );
+        if e.seq != i as i64 + 1 || e.prev_hash != prev || hash != e.hash {
+            check.problems.push(format!(
+                "ledger/ledger.json: the chain breaks at entry {}",
+                e.seq
+            ));
+            break;
+        }
+        prev = e.hash.clone();
+    }
+    if !entries.is_empty()
+        && (entries.last().map(|e| (e.seq, e.hash.as_str()))
+            != Some((index.ledger_head_seq, index.ledger_head_hash.as_str())))
+    {
+        check.problems.push(format!(
+            "ledger/ledger.json ends at another entry than the index's head {} {}",
+            index.ledger_head_seq, index.ledger_head_hash
+        ));
+    }
+    let details: Vec<(String, Value)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.command.clone(),
+                serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    let last_detail = |commands: &[&str], key: &str| -> Option<String> {
+        details
+            .iter()
+            .rev()
+            .find(|(c, _)| commands.contains(&c.as_str()))
+            .and_then(|(_, d)| d.get(key).and_then(Value::as_str).map(str::to_owned))
+    };
+
+    // The dataset: its Merkle root recomputed, and the document the ledger locked.
+    if let Some(bytes) = contents.get("dataset/dataset.json") {
+        match serde_json::from_slice::<Dataset>(bytes) {
+            Ok(dataset) => {
+                let root = dataset.computed_root();
+                if root != dataset.merkle_root || Some(&root) != index.dataset_root.as_ref() {
+                    check.problems.push(format!("dataset/dataset.json: its cases and files give Merkle root {root}, not the recorded one"));
+                }
+                if last_detail(&["lock dataset", "amend dataset"], "merkle_root")
+                    .is_some_and(|r| r != root)
+                {
+                    check
+                        .problems
+                        .push("dataset/dataset.json: not the dataset the ledger locked".into());
+                }
+            }
+            Err(e) => check
+                .problems
+                .push(format!("dataset/dataset.json: not a dataset: {e}")),
+        }
+    }
+    for (path, commands, key) in [
+        (
+            "dataset/dataset.json",
+            &["lock dataset", "amend dataset"][..],
+            "dataset_document",
+        ),
+        (
+            "reference/reference.json",
+            &["lock reference"][..],
+            "reference_sha256",
+        ),
+        ("analysis/analysis.json", &["analyze"][..], "output_sha256"),
+    ] {
+        if let (Some(bytes), Some(expected)) = (contents.get(path), last_detail(commands, key))
+            && sha256_hex(bytes) != expected
+        {
+            check.problems.push(format!(
+                "{path}: not the document the ledger records ({} {})",
+                commands[0],
+                &expected[..12]
+            ));
+        }
+    }
+    Ok(check)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(root, &path, out)?;
+        } else {
+            let relative = path.strip_prefix(root).expect("inside the package");
+            out.push(
+                relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+    Ok(())
+}
