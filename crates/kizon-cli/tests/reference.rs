@@ -398,3 +398,103 @@ fn a_blocking_finding_keeps_the_dataset_unlocked_until_decided() {
         again.stderr
     );
 }
+
+/// Against a comparator method the analysis reports agreement (PPA/NPA), never sensitivity;
+/// a reference record needs no source pointer then, but a confirmed diagnosis does.
+#[test]
+fn comparator_method_gives_agreement_and_confirmed_diagnosis_needs_its_source_record() {
+    let (tmp, root) = panel_study();
+    let dir = tmp.path();
+    write_design(
+        &root,
+        "new",
+        false,
+        "comparator-method",
+        "non-identifiable",
+        "at-provider",
+    );
+    let protocol = std::fs::read_to_string(root.join("study.toml")).unwrap()
+        + "\n[[endpoints]]\nid = \"ppa\"\nprimary = true\nmetric = \"ppa\"\nci = \"wilson\"\nlower_bound_at_least = 0.5\n\n[[endpoints]]\nid = \"npa\"\nmetric = \"npa\"\n";
+    std::fs::write(root.join("study.toml"), protocol).unwrap();
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["lock", "dataset"]).ok();
+    let mut comparator = String::from("case_id,label\n");
+    let mut device = String::from("case_id,label\n");
+    for n in 1..=20 {
+        comparator.push_str(&format!(
+            "C{n:02},{}\n",
+            if n <= 10 { "positive" } else { "negative" }
+        ));
+        device.push_str(&format!(
+            "C{n:02},{}\n",
+            if n <= 9 || n == 20 {
+                "positive"
+            } else {
+                "negative"
+            }
+        ));
+    }
+    let comparator = write(dir, "comparator.csv", &comparator);
+    let device = write(dir, "device.csv", &device);
+    let reads = kizon(&root, &["reads", "import", &comparator]).failed();
+    assert!(
+        reads.error_line().contains("column `reader`"),
+        "{}",
+        reads.stderr
+    );
+    kizon(&root, &["reference", "import", &comparator]).ok();
+    kizon(&root, &["lock", "reference"]).ok();
+    kizon(
+        &root,
+        &["results", "import", &device, "--device-version", "2"],
+    )
+    .ok();
+    let analysis = kizon(&root, &["analyze", "--json"]).ok().json();
+    let names: Vec<&str> = analysis["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name_en"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Positive percent agreement", "Negative percent agreement"]
+    );
+    assert_eq!(analysis["endpoints"][0]["name_ja"], "陽性一致率");
+    assert_eq!(
+        analysis["endpoints"][0]["table"],
+        serde_json::json!({"tp": 9, "fp": 1, "fn": 1, "tn": 9})
+    );
+    assert!(
+        !kizon(&root, &["analyze"])
+            .ok()
+            .stdout
+            .to_lowercase()
+            .contains("sensitivity")
+    );
+
+    // A 2(2) protocol's confirmed diagnosis must say where its source record is.
+    let (tmp2, root2) = panel_study();
+    write_design(
+        &root2,
+        "new",
+        true,
+        "confirmed-diagnosis",
+        "non-identifiable",
+        "at-provider",
+    );
+    kizon(&root2, &["lock", "protocol"]).ok();
+    kizon(&root2, &["lock", "dataset"]).ok();
+    let bare = write(
+        tmp2.path(),
+        "pathology.csv",
+        "case_id,label,source_document,source_location\nC01,positive,病理診断報告書,\n",
+    );
+    let run = kizon(&root2, &["reference", "import", &bare]).failed();
+    assert!(
+        run.error_line()
+            .contains("pathology.csv:2: column `source_location`: empty"),
+        "{}",
+        run.stderr
+    );
+}
