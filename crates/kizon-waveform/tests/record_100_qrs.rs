@@ -2,8 +2,10 @@
 //! reference beat annotations `100.atr` as the reference standard, and a Pan–Tompkins QRS
 //! detector (Pan & Tompkins 1985, `pan_tompkins/mod.rs`) as the device under test. Beat-level
 //! sensitivity (detected reference beats / reference beats) and positive predictive value
-//! (reference beats among detections / detections), each with a Wilson (1927) 95 % score
-//! interval from kizon-stats, detections matched one-to-one to reference beats within ±150 ms.
+//! (reference beats among detections / detections), each with a Wilson 95 % score interval
+//! (Wilson EB. Probable inference, the law of succession, and statistical inference. J Am Stat
+//! Assoc. 1927;22:209–212) from kizon-stats, detections matched one-to-one to reference beats
+//! within ±150 ms.
 //!
 //! Expected ranges (documented before the run and asserted): on record 100, a clean lead-II
 //! recording in sinus rhythm, published Pan–Tompkins implementations miss or add at most a few

@@ -14,7 +14,7 @@
 //! | (5400,100A) Waveform Padding Value | kept (a sample value that marks "no data") |
 //! | (0018,1068) Multiplex Group Time Offset | kept, in ms |
 //! | (003A,0203) Channel Label, else the Code Meaning of (003A,0208) Channel Source Sequence | the channel's label |
-//! | (003A,0210) Channel Sensitivity, (003A,0211) its units, (003A,0212) Channel Sensitivity Correction Factor, (003A,0213) Channel Baseline | calibration (PS3.3 C.10.9.1.4.3): `physical = digital × sensitivity × correction + baseline`, as pydicom's `waveform_array` computes it |
+//! | (003A,0210) Channel Sensitivity, (003A,0211) its units, (003A,0212) Channel Sensitivity Correction Factor, (003A,0213) Channel Baseline | calibration (PS3.3 C.10.9.1.4.2; the baseline is the offset of encoded value 0 from actual 0, in the sensitivity's units): `physical = digital × sensitivity × correction + baseline`, as pydicom's `waveform_array` computes it |
 //! | (003A,021A) Waveform Bits Stored | the digital range (its rails, for the clipping check) |
 //!
 //! The decoder is pure and bounds-checked like the rest of the crate: the data set is located by
@@ -33,8 +33,8 @@ use dicom_dictionary_std::tags;
 use super::walk::Element;
 use super::{Values, detect, key, read_data_set};
 
-/// How one multiplex group stores its samples (PS3.3 C.10.9.1.5: Waveform Bits Allocated and
-/// Waveform Sample Interpretation).
+/// How one multiplex group stores its samples: Waveform Bits Allocated (5400,1004) and Waveform
+/// Sample Interpretation (5400,1006) of the Waveform module (PS3.3 C.10.9.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleEncoding {
     /// `SB`: signed 8-bit linear.
@@ -213,7 +213,7 @@ pub struct WaveformChannel {
 }
 
 impl WaveformChannel {
-    /// The physical value of a digital sample (PS3.3 C.10.9.1.4.3), `None` without a sensitivity.
+    /// The physical value of a digital sample (PS3.3 C.10.9.1.4.2), `None` without a sensitivity.
     pub fn physical(&self, digital: i32) -> Option<f64> {
         let step = self.sensitivity? * self.correction_factor.unwrap_or(1.0);
         Some(f64::from(digital) * step + self.baseline.unwrap_or(0.0))
