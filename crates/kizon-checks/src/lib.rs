@@ -17,7 +17,8 @@
 //! | `chronology` | Q7 | diagnosis long before or after acquisition, birth after acquisition, dates in the future |
 //! | `implausible-value` | Q7 | age, pixel spacing or sampling rate out of range |
 //! | `flat-line` | Q7 | a waveform channel flat for `flat_line_s` or longer (lead off, dead signal) |
-//! | `same-signal` | Q7 | the same decoded signal in several cases, whatever the file format |
+//! | `clipped-channel` | Q7 | a waveform channel at its digital rails (saturated ADC or amplifier) for `clipping_fraction` of its samples or `clipping_s` at a stretch |
+//! | `same-signal` | Q7 | the same decoded signal in several cases, whatever the file format (EDF, WFDB, MFER, DICOM waveform) |
 //! | `training-overlap` | Q7 | test data that is also the device's training data (same file, SOP instance, signal or patient); the test set must be independent of it (PMDA's AI evaluation guidance) |
 //!
 //! Pixel-content and perceptual duplicates need decoded pixels and come with pixel decoding.
@@ -49,15 +50,38 @@ pub struct CaseFacts {
     pub diagnosis_date: Option<String>,
 }
 
-/// What the rules see of a decoded signal (EDF, WFDB): its flat channels and content hash.
+/// What the rules see of a decoded signal (EDF, WFDB, MFER, DICOM waveform): its channels'
+/// quality measures and content hashes.
 #[derive(Debug, Clone)]
 pub struct SignalFacts {
     pub item_id: i64,
-    /// (channel label, longest run of identical samples in seconds).
-    pub longest_flat_s: Vec<(String, f64)>,
-    /// SHA-256 of the canonical signal (kizon-waveform `quality::canonical_bytes`): the same
-    /// signal in another format has the same hash.
-    pub content_sha256: String,
+    pub channels: Vec<ChannelFacts>,
+    /// SHA-256 of the canonical form (kizon-waveform `quality::canonical_bytes`) of each signal
+    /// the item holds: the whole recording for EDF, WFDB and MFER, each multiplex group for a
+    /// DICOM waveform (a rhythm strip and its median beats are two signals). The same signal in
+    /// another format has the same hash.
+    pub content_sha256: Vec<String>,
+}
+
+/// One decoded channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelFacts {
+    pub label: String,
+    /// Longest run of identical samples, in seconds.
+    pub longest_flat_s: f64,
+    /// Use of the digital rails; `None` when the format states no digital range.
+    pub clipping: Option<ClippingFacts>,
+}
+
+/// How a channel uses the extremes of its digital range (kizon-waveform `quality::clipping`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClippingFacts {
+    pub digital_min: i64,
+    pub digital_max: i64,
+    /// Fraction of the samples at (or beyond) a rail.
+    pub fraction: f64,
+    /// Longest stretch at one rail, in seconds.
+    pub longest_s: f64,
 }
 
 /// A fingerprint of the device's training data: `sha256`, `sop_instance_uid`, `signal_sha256`
@@ -97,6 +121,14 @@ pub struct Parameters {
     pub burned_in_modalities: Vec<String>,
     /// A channel flat (identical samples) this long is a lead off or a dead signal (default 5 s).
     pub flat_line_s: f64,
+    /// A channel with at least this fraction of its samples at its digital rails is clipped
+    /// (default 0.01, i.e. 1 %). An ECG whose R peaks alone touch the rail (about 10 ms of 800 ms
+    /// per beat) reaches about 1 %; a recording that stays in range has none.
+    pub clipping_fraction: f64,
+    /// A channel that stays at one rail this long without a break is clipped (default 0.5 s):
+    /// longer than any QRS complex (at most about 0.12 s), so it is a saturated amplifier or a
+    /// baseline out of range, not a clipped peak.
+    pub clipping_s: f64,
 }
 
 impl Parameters {
@@ -110,6 +142,8 @@ impl Parameters {
             sampling_rate_hz: (50.0, 20_000.0),
             burned_in_modalities: ["US", "SC", "XA", "ES", "OT"].map(String::from).to_vec(),
             flat_line_s: 5.0,
+            clipping_fraction: 0.01,
+            clipping_s: 0.5,
         }
     }
 }
@@ -420,7 +454,8 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
     }
 }
 
-/// Flat channels (Q7: medically implausible) and the same signal in several cases (Q7).
+/// Flat and clipped channels (Q7: medically implausible data) and the same signal in several
+/// cases (Q7).
 fn signal_rules(
     items: &[ItemFacts],
     signals: &[SignalFacts],
@@ -433,10 +468,10 @@ fn signal_rules(
             continue;
         };
         let flat: Vec<String> = signal
-            .longest_flat_s
+            .channels
             .iter()
-            .filter(|(_, seconds)| *seconds >= p.flat_line_s)
-            .map(|(label, seconds)| format!("{label} {seconds:.1} s"))
+            .filter(|c| c.longest_flat_s >= p.flat_line_s)
+            .map(|c| format!("{} {:.1} s", c.label, c.longest_flat_s))
             .collect();
         if !flat.is_empty() {
             let what = flat.join(", ");
@@ -449,24 +484,77 @@ fn signal_rules(
                 format!("{}: flat channels (lead off or dead signal, medically implausible): {what}", item.path),
             ));
         }
+        let clipped: Vec<(String, String)> = signal
+            .channels
+            .iter()
+            .filter_map(|c| Some((c, c.clipping.as_ref()?)))
+            .filter(|(_, k)| k.fraction >= p.clipping_fraction || k.longest_s >= p.clipping_s)
+            .map(|(c, k)| {
+                let percent = 100.0 * k.fraction;
+                (
+                    format!(
+                        "{} 上下限値（{}・{}）に {percent:.1} %、最長 {:.2} 秒",
+                        c.label, k.digital_min, k.digital_max, k.longest_s
+                    ),
+                    format!(
+                        "{} {percent:.1} % of samples at the rails ({}, {}), longest {:.2} s",
+                        c.label, k.digital_min, k.digital_max, k.longest_s
+                    ),
+                )
+            })
+            .collect();
+        if !clipped.is_empty() {
+            let (ja, en): (Vec<String>, Vec<String>) = clipped.into_iter().unzip();
+            out.push(about_item(
+                item,
+                "clipped-channel",
+                "Q7",
+                Severity::Blocking,
+                format!(
+                    "{}: 記録範囲の上下限に張り付いた（飽和・クリッピングした）チャネル: {}（基準: 標本の {} % 以上または連続 {} 秒以上。医学的に妥当性の低いデータ）",
+                    item.path,
+                    ja.join("; "),
+                    100.0 * p.clipping_fraction,
+                    p.clipping_s
+                ),
+                format!(
+                    "{}: clipped channels (saturated amplifier or ADC, medically implausible): {} (limits: {} % of samples or {} s at a stretch)",
+                    item.path,
+                    en.join("; "),
+                    100.0 * p.clipping_fraction,
+                    p.clipping_s
+                ),
+            ));
+        }
     }
     let signal_items: Vec<ItemFacts> = signals
         .iter()
-        .filter_map(|s| {
-            by_id.get(&s.item_id).map(|i| ItemFacts {
-                sha256: s.content_sha256.clone(),
+        .flat_map(|s| s.content_sha256.iter().map(move |hash| (s.item_id, hash)))
+        .filter_map(|(id, hash)| {
+            by_id.get(&id).map(|i| ItemFacts {
+                sha256: hash.clone(),
                 ..(*i).clone()
             })
         })
         .collect();
+    let mut same = Vec::new();
     duplicates(
         &signal_items,
         |i| Some(i.sha256.clone()),
         "same-signal",
         "同一の波形信号",
         "the same signal",
-        out,
+        &mut same,
     );
+    // Items that share several signals (two copies of a DICOM waveform with a rhythm and a
+    // median-beat group) are one doubt: keep the finding with the smallest key.
+    let mut seen = std::collections::BTreeSet::new();
+    out.extend(same.into_iter().filter(|f| {
+        let mut ids = f.item_ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        seen.insert(ids)
+    }));
 }
 
 /// Test items that are also training data, by any fingerprint.
@@ -488,23 +576,29 @@ fn training_overlap(
         .iter()
         .filter_map(|c| c.patient_key.as_deref().map(|k| (c.id.as_str(), k)))
         .collect();
-    let signal_of: BTreeMap<i64, &str> = signals
+    let signals_of: BTreeMap<i64, &[String]> = signals
         .iter()
-        .map(|s| (s.item_id, s.content_sha256.as_str()))
+        .map(|s| (s.item_id, s.content_sha256.as_slice()))
         .collect();
     for item in items {
+        let signal_hashes = signals_of.get(&item.id).copied().unwrap_or_default();
         let fingerprints = [
             ("sha256", Some(item.sha256.as_str())),
             (
                 "sop_instance_uid",
                 item.metadata.sop_instance_uid.as_deref(),
             ),
-            ("signal_sha256", signal_of.get(&item.id).copied()),
-            (
-                "patient_key",
-                patient_of.get(item.case_id.as_str()).copied(),
-            ),
-        ];
+        ]
+        .into_iter()
+        .chain(
+            signal_hashes
+                .iter()
+                .map(|h| ("signal_sha256", Some(h.as_str()))),
+        )
+        .chain([(
+            "patient_key",
+            patient_of.get(item.case_id.as_str()).copied(),
+        )]);
         for (fingerprint, value) in fingerprints {
             let Some(training_path) = value.and_then(|v| known.get(&(fingerprint, v))) else {
                 continue;
@@ -757,6 +851,135 @@ mod tests {
         assert_eq!(overlap.len(), 1);
         assert!(overlap[0].message_en.contains("train/1.dcm"));
         assert!(!rules(&check(&items, &cases, &p)).contains(&"training-overlap"));
+    }
+
+    fn channel(label: &str, fraction: f64, longest_s: f64) -> ChannelFacts {
+        ChannelFacts {
+            label: label.into(),
+            longest_flat_s: 0.1,
+            clipping: Some(ClippingFacts {
+                digital_min: -2048,
+                digital_max: 2047,
+                fraction,
+                longest_s,
+            }),
+        }
+    }
+
+    fn with_signals(items: &[ItemFacts], signals: &[SignalFacts], p: &Parameters) -> Vec<Finding> {
+        let cases = [
+            case("A", None, Some("2024-01-01"), None),
+            case("B", None, Some("2024-01-01"), None),
+            case("C", None, Some("2024-01-01"), None),
+        ];
+        run(
+            Data {
+                items,
+                cases: &cases,
+                signals,
+                training: &[],
+            },
+            p,
+        )
+    }
+
+    #[test]
+    fn q7_clipped_channels_by_fraction_or_duration() {
+        let p = Parameters::with_today("2026-11-25");
+        let items = [item(1, "A", "x")];
+        let signal = |channels| SignalFacts {
+            item_id: 1,
+            channels,
+            content_sha256: vec!["s".into()],
+        };
+        let clipped = |channels| {
+            with_signals(&items, &[signal(channels)], &p)
+                .into_iter()
+                .filter(|f| f.rule == "clipped-channel")
+                .collect::<Vec<_>>()
+        };
+        // Under both limits: an occasional peak at the rail.
+        assert!(clipped(vec![channel("II", 0.002, 0.01)]).is_empty());
+        let by_fraction = clipped(vec![channel("II", 0.05, 0.01), channel("V1", 0.0, 0.0)]);
+        assert_eq!(by_fraction.len(), 1);
+        let f = &by_fraction[0];
+        assert_eq!((f.clause, f.severity), ("Q7", Severity::Blocking));
+        assert_eq!(f.key, "clipped-channel:x");
+        assert!(
+            f.message_en
+                .contains("II 5.0 % of samples at the rails (-2048, 2047)"),
+            "{}",
+            f.message_en
+        );
+        assert!(!f.message_en.contains("V1"));
+        assert!(f.message_ja.contains("医学的に妥当性の低いデータ"));
+        assert_eq!(
+            clipped(vec![channel("II", 0.004, 0.6)]).len(),
+            1,
+            "a long stay at a rail"
+        );
+        // No digital range, no clipping measure.
+        let mut unknown = channel("II", 0.0, 0.0);
+        unknown.clipping = None;
+        assert!(clipped(vec![unknown]).is_empty());
+        // The protocol's parameters move the limits.
+        let mut lenient = p.clone();
+        lenient.clipping_fraction = 0.10;
+        lenient.clipping_s = 2.0;
+        let found = with_signals(&items, &[signal(vec![channel("II", 0.05, 0.6)])], &lenient);
+        assert!(!rules(&found).contains(&"clipped-channel"));
+    }
+
+    #[test]
+    fn q7_same_signal_in_one_multiplex_group_or_in_all() {
+        let p = Parameters::with_today("2026-11-25");
+        let items = [item(1, "A", "a"), item(2, "B", "b"), item(3, "C", "c")];
+        let signals = [
+            // A DICOM waveform (rhythm and median groups), its copy, and the rhythm alone.
+            SignalFacts {
+                item_id: 1,
+                channels: Vec::new(),
+                content_sha256: vec!["rhythm".into(), "median".into()],
+            },
+            SignalFacts {
+                item_id: 2,
+                channels: Vec::new(),
+                content_sha256: vec!["rhythm".into(), "median".into()],
+            },
+            SignalFacts {
+                item_id: 3,
+                channels: Vec::new(),
+                content_sha256: vec!["rhythm".into()],
+            },
+        ];
+        let same: Vec<Finding> = with_signals(&items, &signals, &p)
+            .into_iter()
+            .filter(|f| f.rule == "same-signal")
+            .collect();
+        let cases: Vec<Vec<String>> = same.iter().map(|f| f.case_ids.clone()).collect();
+        assert_eq!(
+            cases,
+            [
+                vec!["A".to_owned(), "B".to_owned()],
+                vec!["A".into(), "B".into(), "C".into()]
+            ]
+        );
+        let again: Vec<String> = with_signals(&items, &signals, &p)
+            .into_iter()
+            .filter(|f| f.rule == "same-signal")
+            .map(|f| f.key)
+            .collect();
+        assert_eq!(
+            again,
+            same.iter().map(|f| f.key.clone()).collect::<Vec<_>>()
+        );
+        // Two copies sharing both groups are one doubt, not two.
+        let copies: Vec<Finding> = with_signals(&items[..2], &signals[..2], &p)
+            .into_iter()
+            .filter(|f| f.rule == "same-signal")
+            .collect();
+        assert_eq!(copies.len(), 1);
+        assert_eq!(copies[0].key, "same-signal:median");
     }
 
     #[test]

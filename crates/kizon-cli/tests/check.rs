@@ -333,3 +333,326 @@ fn protocol_sets_the_flat_line_threshold() {
         "6 s is below the protocol's 10 s"
     );
 }
+
+/// An MFER file (int16, little endian) of the given channels, written by kizon-waveform's writer.
+fn mfer(rate: f64, block_length: usize, channels: &[(&str, Vec<i32>)]) -> Vec<u8> {
+    use kizon_waveform::mfer::{
+        MferChannel, MferDataType, MferPatient, MferRecording, lead_code, write_mfer,
+    };
+    write_mfer(&MferRecording {
+        preamble: "MFR kizon check test".into(),
+        little_endian: true,
+        sampling_rate_hz: rate,
+        data_type: MferDataType::Int16,
+        block_length,
+        waveform_type: None,
+        sensitivity: None,
+        offset: None,
+        patient: MferPatient::default(),
+        measurement_time: None,
+        comments: Vec::new(),
+        channels: channels
+            .iter()
+            .map(|(label, samples)| MferChannel {
+                label: (*label).to_owned(),
+                lead_code: lead_code(label),
+                sensitivity: None,
+                samples: samples.clone(),
+            })
+            .collect(),
+    })
+    .unwrap()
+}
+
+/// MIT-BIH record 100 (format 212: two 12-bit samples in three bytes), decoded here
+/// independently of kizon's reader and checked against the header's checksums.
+fn record_100() -> [Vec<i32>; 2] {
+    let raw = std::fs::read(shared("waveform/wfdb/100.dat")).unwrap();
+    let sext = |v: u32| ((v << 20) as i32) >> 20;
+    let mut signals = [Vec::new(), Vec::new()];
+    for b in raw.chunks_exact(3) {
+        let (b0, b1, b2) = (u32::from(b[0]), u32::from(b[1]), u32::from(b[2]));
+        signals[0].push(sext(b0 | (b1 & 0x0F) << 8));
+        signals[1].push(sext(b2 | (b1 & 0xF0) << 4));
+    }
+    let checksum = |s: &[i32]| s.iter().fold(0i16, |a, v| a.wrapping_add(*v as i16));
+    assert_eq!(
+        (checksum(&signals[0]), checksum(&signals[1])),
+        (-22131, 20052)
+    );
+    signals
+}
+
+/// The same ECG as two cases in two formats (Q7): WFDB record 100 as PhysioNet publishes it, and
+/// the same samples written as MFER by kizon's own writer. No file is alike; the signal is.
+#[test]
+fn q7_record_100_as_mfer_is_the_same_signal_as_the_wfdb_original() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(data.join("wfdb")).unwrap();
+    for name in ["100.hea", "100.dat", "100.atr"] {
+        std::fs::copy(
+            shared(&format!("waveform/wfdb/{name}")),
+            data.join("wfdb").join(name),
+        )
+        .unwrap();
+    }
+    let [mlii, v5] = record_100();
+    std::fs::write(
+        data.join("100.mwf"),
+        mfer(360.0, 1000, &[("MLII", mlii), ("V5", v5)]),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("manifest.csv"),
+        "case_id,path,collection_date\nW1,wfdb,2024-01-01\nM1,100.mwf,2024-01-01\n",
+    )
+    .unwrap();
+    ingest_manifest(&root, &data.join("manifest.csv"));
+    let items = kizon(&root, &["items", "--json"]).ok().json();
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "mfer"),
+        "{items:#}"
+    );
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let same_signal = with_rule(&all, "same-signal");
+    assert_eq!(same_signal.len(), 1, "{all:#?}");
+    assert_eq!(same_signal[0]["case_ids"], serde_json::json!(["M1", "W1"]));
+    assert_eq!(same_signal[0]["clause"], "Q7");
+    assert!(with_rule(&all, "same-file").is_empty());
+    for rule in ["flat-line", "clipped-channel"] {
+        assert!(
+            with_rule(&all, rule).is_empty(),
+            "record 100 is clean: {all:#?}"
+        );
+    }
+}
+
+/// The rhythm strip of a real 12-lead DICOM ECG, and the same strip as MFER, in two cases (Q7).
+/// The DICOM object also holds a median-beat group, which the MFER lacks: each multiplex group
+/// is a signal of its own, so the shared rhythm strip is found.
+#[test]
+fn q7_the_same_ecg_as_dicom_waveform_and_as_mfer_is_found() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(
+        shared("dicom/pydicom/waveform_ecg.dcm"),
+        data.join("ecg.dcm"),
+    )
+    .unwrap();
+    // Decoded by kizon-formats (validated against pydicom in its tests).
+    let bytes = std::fs::read(data.join("ecg.dcm")).unwrap();
+    let waveform = kizon_formats::dicom::waveform::read_waveform(&bytes).unwrap();
+    let rhythm = &waveform.groups[0];
+    assert_eq!(
+        (rhythm.label.as_deref(), rhythm.sampling_rate_hz),
+        (Some("RHYTHM"), 1000.0)
+    );
+    let leads: Vec<(&str, Vec<i32>)> = rhythm
+        .channels
+        .iter()
+        .map(|c| (c.label.as_str(), c.samples.clone()))
+        .collect();
+    std::fs::write(data.join("ecg.mwf"), mfer(1000.0, 1000, &leads)).unwrap();
+    std::fs::write(
+        data.join("manifest.csv"),
+        "case_id,path,collection_date\nD1,ecg.dcm,2024-01-01\nM1,ecg.mwf,2024-01-01\n",
+    )
+    .unwrap();
+    ingest_manifest(&root, &data.join("manifest.csv"));
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let same_signal = with_rule(&all, "same-signal");
+    assert_eq!(same_signal.len(), 1, "{all:#?}");
+    assert_eq!(same_signal[0]["case_ids"], serde_json::json!(["D1", "M1"]));
+    for rule in ["flat-line", "clipped-channel", "unreadable-item"] {
+        assert!(with_rule(&all, rule).is_empty(), "{all:#?}");
+    }
+}
+
+/// test01_00s channel 1 (8 s at 500 Hz) with its peaks cut at a rail: the top 3 % of samples.
+fn clipped_test01() -> (Vec<i32>, i64, i64) {
+    let raw = std::fs::read(shared("waveform/wfdb/test01_00s.dat")).unwrap();
+    let samples: Vec<i32> = raw
+        .chunks_exact(8)
+        .map(|f| i32::from(i16::from_le_bytes([f[0], f[1]])))
+        .collect();
+    let mut sorted = samples.clone();
+    sorted.sort_unstable();
+    let (low, high) = (sorted[0] - 1, sorted[sorted.len() * 97 / 100]);
+    let clipped = samples.iter().map(|v| (*v).min(high)).collect();
+    (clipped, i64::from(low), i64::from(high))
+}
+
+/// An EDF whose one channel declares the digital range `[min, max]`.
+fn edf_with_range(label: &str, samples: Vec<i32>, min: i64, max: i64) -> Vec<u8> {
+    use kizon_waveform::edf::{EdfRecording, EdfSignal, EdfSignalData, write_edf};
+    write_edf(&EdfRecording {
+        patient: "X X X X".into(),
+        recording: "Startdate X X X X".into(),
+        start_date: "01.01.20".into(),
+        start_time: "00.00.00".into(),
+        record_duration_s: 1.0,
+        signals: vec![EdfSignalData {
+            signal: EdfSignal {
+                label: label.into(),
+                transducer: String::new(),
+                physical_dimension: "uV".into(),
+                physical_min: min as f64,
+                physical_max: max as f64,
+                digital_min: min,
+                digital_max: max,
+                prefiltering: String::new(),
+                samples_per_record: 500,
+                reserved: String::new(),
+            },
+            samples,
+        }],
+        annotations: None,
+    })
+    .unwrap()
+}
+
+/// Medically implausible data (Q7) in each signal format that check decodes: an EDF channel
+/// clipped at its upper rail (3 % of samples), an MFER lead off (flat) for 50 s, and a DICOM
+/// waveform lead saturated at +32,767 for 1 s.
+#[test]
+fn q7_flat_and_clipped_channels_are_found_in_every_signal_format() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+
+    let (clipped, low, high) = clipped_test01();
+    std::fs::write(
+        data.join("clipped.edf"),
+        edf_with_range("ECG 1", clipped, low, high),
+    )
+    .unwrap();
+
+    let [mlii, v5] = record_100();
+    let mut lead_off = v5[..60 * 360].to_vec();
+    lead_off[10 * 360..].fill(-12);
+    std::fs::write(
+        data.join("lead_off.mwf"),
+        mfer(
+            360.0,
+            360,
+            &[("MLII", mlii[..60 * 360].to_vec()), ("V5", lead_off)],
+        ),
+    )
+    .unwrap();
+
+    // Lead II of the rhythm group (channel 2 of 12, 16-bit, frames interleaved) at +32,767
+    // from 2.0 s to 3.0 s.
+    let mut dicom = std::fs::read(shared("dicom/pydicom/waveform_ecg.dcm")).unwrap();
+    let tag = [0x00, 0x54, 0x10, 0x10, b'O', b'W', 0, 0];
+    let at = dicom.windows(8).position(|w| w == tag).unwrap();
+    let length = u32::from_le_bytes(dicom[at + 8..at + 12].try_into().unwrap());
+    assert_eq!(length, 10_000 * 12 * 2);
+    let start = at + 12;
+    for frame in 2000..3000 {
+        let offset = start + (frame * 12 + 1) * 2;
+        dicom[offset..offset + 2].copy_from_slice(&32_767i16.to_le_bytes());
+    }
+    std::fs::write(data.join("saturated.dcm"), dicom).unwrap();
+
+    std::fs::write(
+        data.join("manifest.csv"),
+        "case_id,path,collection_date\nE1,clipped.edf,2024-01-01\nM1,lead_off.mwf,2024-01-01\nD1,saturated.dcm,2024-01-01\n",
+    )
+    .unwrap();
+    ingest_manifest(&root, &data.join("manifest.csv"));
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let cases_of = |rule: &str| -> Vec<String> {
+        let mut cases: Vec<String> = with_rule(&all, rule)
+            .iter()
+            .flat_map(|f| f["case_ids"].as_array().unwrap().clone())
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        cases.sort();
+        cases
+    };
+    assert_eq!(cases_of("clipped-channel"), ["D1", "E1"], "{all:#?}");
+    assert_eq!(cases_of("flat-line"), ["M1"], "{all:#?}");
+    for f in with_rule(&all, "clipped-channel")
+        .into_iter()
+        .chain(with_rule(&all, "flat-line"))
+    {
+        assert_eq!(
+            (f["clause"].as_str(), f["severity"].as_str()),
+            (Some("Q7"), Some("blocking"))
+        );
+        assert!(
+            f["message_ja"]
+                .as_str()
+                .unwrap()
+                .contains("医学的に妥当性の低いデータ")
+        );
+    }
+    let message = |case: &str| -> String {
+        with_rule(&all, "clipped-channel")
+            .into_iter()
+            .find(|f| f["case_ids"] == serde_json::json!([case]))
+            .unwrap()["message_en"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let dicom = message("D1");
+    assert!(
+        dicom.contains(
+            "RHYTHM/Lead II 10.0 % of samples at the rails (-32768, 32767), longest 1.00 s"
+        ),
+        "{dicom}"
+    );
+    assert!(
+        !dicom.contains("Lead I "),
+        "only lead II is saturated: {dicom}"
+    );
+    let edf = message("E1");
+    assert!(edf.contains("ECG 1 3."), "{edf}");
+    let flat = &with_rule(&all, "flat-line")[0]["message_en"];
+    assert!(flat.as_str().unwrap().contains("V5 50.0 s"), "{flat}");
+    // The same findings on a second run: keys are stable.
+    assert_eq!(
+        kizon(&root, &["check", "--json"]).ok().json()["new_findings"],
+        0
+    );
+}
+
+/// `[checks] clipping_fraction` and `clipping_s` in the protocol set when a channel is clipped.
+#[test]
+fn protocol_sets_the_clipping_limits() {
+    let (tmp, root) = study_with_provider();
+    let protocol = root.join("study.toml");
+    let text = std::fs::read_to_string(&protocol)
+        .unwrap()
+        .replace("clipping_fraction = 0.01", "clipping_fraction = 0.05")
+        .replace("clipping_s = 0.5", "clipping_s = 2");
+    std::fs::write(&protocol, text).unwrap();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    let (clipped, low, high) = clipped_test01();
+    std::fs::write(
+        data.join("clipped.edf"),
+        edf_with_range("ECG 1", clipped, low, high),
+    )
+    .unwrap();
+    kizon(
+        &root,
+        &["ingest", "--provider", "H", data.to_str().unwrap()],
+    )
+    .ok();
+    kizon(&root, &["check"]).ok();
+    assert!(
+        with_rule(&findings(&root), "clipped-channel").is_empty(),
+        "3 % at the rail is below the protocol's 5 %"
+    );
+}

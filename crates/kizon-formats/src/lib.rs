@@ -7,7 +7,8 @@
 //!
 //! One module per format:
 //! - [`dicom`]: DICOM with or without the 128-byte preamble, with or without file meta, and
-//!   DICOM waveforms (dicom-rs for the parsing).
+//!   DICOM waveforms (dicom-rs for the parsing). [`dicom::waveform`] decodes a waveform's
+//!   samples (PS3.3 C.10.9) for `check`.
 //! - [`video`]: ISO-BMFF (MP4, QuickTime MOV, M4V, 3GP) box parsing; AVI and Matroska/WebM are
 //!   recognised by signature with no metadata.
 //! - [`table`]: CSV tables of specimen or analyser results.

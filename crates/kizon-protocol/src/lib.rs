@@ -99,6 +99,8 @@ pub struct CheckParameters {
     pub pixel_spacing_mm: Option<[f64; 2]>,
     pub sampling_rate_hz: Option<[f64; 2]>,
     pub flat_line_s: Option<f64>,
+    pub clipping_fraction: Option<f64>,
+    pub clipping_s: Option<f64>,
     pub burned_in_modalities: Option<Vec<String>>,
 }
 

@@ -228,6 +228,13 @@ fn location_counts_characters_not_bytes() {
 fn checks_table_overrides_defaults_and_rejects_unknown_keys() {
     let protocol = Protocol::parse(TEMPLATE).unwrap();
     assert_eq!(protocol.checks.flat_line_s, Some(5.0));
+    assert_eq!(
+        (
+            protocol.checks.clipping_fraction,
+            protocol.checks.clipping_s
+        ),
+        (Some(0.01), Some(0.5))
+    );
     assert_eq!(protocol.checks.age_years, Some([0.0, 120.0]));
     let text = TEMPLATE.replace("flat_line_s = 5", "flat_line_sec = 5");
     let ProtocolError::Syntax { location, message } = Protocol::parse(&text).unwrap_err() else {

@@ -46,25 +46,40 @@ pub fn flat_line(samples: &[i32], sampling_rate_hz: f64, min_duration_s: f64) ->
     }
 }
 
-/// Samples at the digital extremes: an amplifier or ADC in saturation.
+/// Samples at the digital extremes (the rails): an amplifier or ADC in saturation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Clipping {
     pub at_min: usize,
     pub at_max: usize,
     /// `(at_min + at_max) / samples` (0 for no samples).
     pub fraction: f64,
+    /// Longest run of consecutive samples at one rail.
+    pub longest_run: usize,
 }
 
-/// Counts samples at or beyond `digital_min` / `digital_max`.
+/// Counts samples at or beyond `digital_min` / `digital_max`, and the longest stretch spent at
+/// one of them. A signal that saturates its ADC sits at a rail: briefly on the peaks of a
+/// clipped QRS, for seconds when the baseline drifts out of range.
 pub fn clipping(samples: &[i32], digital_min: i64, digital_max: i64) -> Clipping {
-    let at_min = samples
-        .iter()
-        .filter(|v| i64::from(**v) <= digital_min)
-        .count();
-    let at_max = samples
-        .iter()
-        .filter(|v| i64::from(**v) >= digital_max)
-        .count();
+    let rail = |v: &i32| {
+        let v = i64::from(*v);
+        if v <= digital_min {
+            -1
+        } else if v >= digital_max {
+            1
+        } else {
+            0
+        }
+    };
+    let (mut at_min, mut at_max, mut longest_run) = (0usize, 0usize, 0usize);
+    for run in samples.chunk_by(|a, b| rail(a) == rail(b)) {
+        match rail(&run[0]) {
+            -1 => at_min += run.len(),
+            1 => at_max += run.len(),
+            _ => continue,
+        }
+        longest_run = longest_run.max(run.len());
+    }
     let fraction = if samples.is_empty() {
         0.0
     } else {
@@ -74,6 +89,7 @@ pub fn clipping(samples: &[i32], digital_min: i64, digital_max: i64) -> Clipping
         at_min,
         at_max,
         fraction,
+        longest_run,
     }
 }
 
@@ -137,8 +153,15 @@ mod tests {
     #[test]
     fn clipping_counts_both_rails() {
         let c = clipping(&[-2048, 0, 2047, 2047], -2048, 2047);
-        assert_eq!((c.at_min, c.at_max), (1, 2));
+        assert_eq!((c.at_min, c.at_max, c.longest_run), (1, 2, 2));
         assert_eq!(c.fraction, 0.75);
+        // Runs are at one rail: a min-max alternation is runs of one.
+        let c = clipping(&[-9, 9, -9, 5, 9, 9, 9], -9, 9);
+        assert_eq!((c.at_min, c.at_max, c.longest_run), (2, 4, 3));
+        // Beyond the rails counts as at them.
+        let c = clipping(&[3000, -3000, -3000, 0], -2048, 2047);
+        assert_eq!((c.at_min, c.at_max, c.longest_run), (2, 1, 2));
+        assert_eq!(clipping(&[], 0, 1).fraction, 0.0);
     }
 
     #[test]

@@ -75,6 +75,8 @@ fn parameters(today: &str, overrides: &kizon_protocol::CheckParameters) -> Param
     p.pixel_spacing_mm = overrides.pixel_spacing_mm.map_or(p.pixel_spacing_mm, pair);
     p.sampling_rate_hz = overrides.sampling_rate_hz.map_or(p.sampling_rate_hz, pair);
     p.flat_line_s = overrides.flat_line_s.unwrap_or(p.flat_line_s);
+    p.clipping_fraction = overrides.clipping_fraction.unwrap_or(p.clipping_fraction);
+    p.clipping_s = overrides.clipping_s.unwrap_or(p.clipping_s);
     if let Some(modalities) = &overrides.burned_in_modalities {
         p.burned_in_modalities = modalities.clone();
     }
@@ -269,5 +271,27 @@ impl Study {
             .into_iter()
             .find(|f| f.id == id)
             .expect("finding just resolved"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The template's `[checks]` values are the catalogue's defaults, as the template says.
+    #[test]
+    fn template_states_the_catalogue_defaults() {
+        let template = kizon_protocol::Protocol::parse(kizon_protocol::TEMPLATE).unwrap();
+        assert_eq!(
+            parameters("2026-11-25", &template.checks),
+            Parameters::with_today("2026-11-25")
+        );
+        let clipping = kizon_protocol::CheckParameters {
+            clipping_fraction: Some(0.05),
+            clipping_s: Some(2.0),
+            ..Default::default()
+        };
+        let p = parameters("2026-11-25", &clipping);
+        assert_eq!((p.clipping_fraction, p.clipping_s), (0.05, 2.0));
     }
 }

@@ -1,87 +1,189 @@
-//! Decoding the signals of waveform items for `check`: flat channels and the signal-content
-//! hash (the same signal in EDF and in WFDB gets the same hash). Reads the source files again;
-//! a file that moved or changed since ingest is not decoded (its hash no longer matches).
+//! Decoding the signals of waveform items for `check`: flat and clipped channels, and the
+//! signal-content hash (the same signal in EDF, WFDB, MFER or a DICOM waveform gets the same
+//! hash). Reads the source files again; a file that moved or changed since ingest is not decoded
+//! (its hash no longer matches).
 
 use std::fs;
+use std::ops::Range;
 use std::path::Path;
 
-use kizon_checks::SignalFacts;
-use kizon_waveform::{ChannelSamples, edf, quality, wfdb};
+use kizon_checks::{ChannelFacts, ClippingFacts, SignalFacts};
+use kizon_formats::dicom::waveform;
+use kizon_waveform::{ChannelSamples, edf, mfer, quality, wfdb};
 
 use crate::sha256_hex;
 
-/// Labels, sampling rates and digital samples of each channel.
-type Channels = (Vec<String>, Vec<f64>, Vec<Vec<i32>>);
+/// One decoded channel.
+struct Decoded {
+    label: String,
+    sampling_rate_hz: f64,
+    samples: Vec<i32>,
+    /// The digital range the format states (`digital_min`, `digital_max`): the rails.
+    rails: Option<(i64, i64)>,
+}
 
-/// The signal facts of one item, if it is an EDF file or a WFDB header whose files are readable.
+/// The channels of an item and which of them were sampled together as one signal: the whole
+/// recording for EDF, WFDB and MFER; each multiplex group for a DICOM waveform.
+struct Decoding {
+    channels: Vec<Decoded>,
+    signals: Vec<Range<usize>>,
+}
+
+impl Decoding {
+    fn one_signal(channels: Vec<Decoded>) -> Decoding {
+        Decoding {
+            signals: Vec::from([0..channels.len()]),
+            channels,
+        }
+    }
+}
+
+/// The signal facts of one item, if it is a waveform file (EDF, a WFDB header whose files are
+/// readable, MFER, DICOM waveform) whose samples decode.
 pub fn facts(item: &kizon_store::Item) -> Option<SignalFacts> {
     let bytes = fs::read(&item.source).ok()?;
     if sha256_hex(&bytes) != item.sha256 {
         return None;
     }
-    let (labels, rates, samples) = match item.kind.as_str() {
+    let decoding = match item.kind.as_str() {
         "edf" => edf_channels(&bytes)?,
         "wfdb" if item.metadata.contains("\"role\":\"header\"") => {
             wfdb_channels(Path::new(&item.source), &bytes)?
         }
+        "mfer" => mfer_channels(&bytes)?,
+        "dicom-waveform" => dicom_channels(&bytes)?,
         _ => return None,
     };
-    let channels: Vec<ChannelSamples<'_>> = rates
+    let channels = decoding
+        .channels
         .iter()
-        .zip(&samples)
-        .map(|(&sampling_rate_hz, samples)| ChannelSamples {
-            sampling_rate_hz,
-            samples,
+        .map(|c| {
+            let seconds = |samples: usize| {
+                if c.sampling_rate_hz > 0.0 {
+                    samples as f64 / c.sampling_rate_hz
+                } else {
+                    0.0
+                }
+            };
+            ChannelFacts {
+                label: c.label.clone(),
+                longest_flat_s: quality::flat_line(&c.samples, c.sampling_rate_hz, 0.0)
+                    .longest_run_s,
+                clipping: c.rails.map(|(digital_min, digital_max)| {
+                    let clipping = quality::clipping(&c.samples, digital_min, digital_max);
+                    ClippingFacts {
+                        digital_min,
+                        digital_max,
+                        fraction: clipping.fraction,
+                        longest_s: seconds(clipping.longest_run),
+                    }
+                }),
+            }
         })
         .collect();
-    let longest_flat_s = labels
+    let content_sha256 = decoding
+        .signals
         .iter()
-        .zip(rates.iter().zip(&samples))
-        .map(|(label, (&rate, samples))| {
-            (
-                label.clone(),
-                quality::flat_line(samples, rate, 0.0).longest_run_s,
-            )
+        .filter_map(|range| decoding.channels.get(range.clone()))
+        .map(|channels| {
+            let view: Vec<ChannelSamples<'_>> = channels
+                .iter()
+                .map(|c| ChannelSamples {
+                    sampling_rate_hz: c.sampling_rate_hz,
+                    samples: &c.samples,
+                })
+                .collect();
+            sha256_hex(&quality::canonical_bytes(&view))
         })
         .collect();
     Some(SignalFacts {
         item_id: item.id,
-        longest_flat_s,
-        content_sha256: sha256_hex(&quality::canonical_bytes(&channels)),
+        channels,
+        content_sha256,
     })
 }
 
-fn edf_channels(bytes: &[u8]) -> Option<Channels> {
+fn edf_channels(bytes: &[u8]) -> Option<Decoding> {
     let header = edf::EdfHeader::parse(bytes).ok()?;
-    let mut out: Channels = (Vec::new(), Vec::new(), Vec::new());
+    let mut channels = Vec::new();
     for (index, signal) in header.signals.iter().enumerate() {
         if signal.label.trim().ends_with("Annotations") {
             continue;
         }
-        out.0.push(signal.label.trim().to_owned());
-        out.1.push(header.sampling_rate_hz(index)?);
-        out.2.push(edf::read_samples(&header, bytes, index).ok()?);
+        channels.push(Decoded {
+            label: signal.label.trim().to_owned(),
+            sampling_rate_hz: header.sampling_rate_hz(index)?,
+            samples: edf::read_samples(&header, bytes, index).ok()?,
+            rails: Some((signal.digital_min, signal.digital_max)),
+        });
     }
-    Some(out)
+    Some(Decoding::one_signal(channels))
 }
 
-fn wfdb_channels(header_path: &Path, bytes: &[u8]) -> Option<Channels> {
+fn wfdb_channels(header_path: &Path, bytes: &[u8]) -> Option<Decoding> {
     let text = String::from_utf8_lossy(bytes);
     let header = wfdb::WfdbHeader::parse(&text).ok()?;
+    let info = header.info(&text, 0);
     let dir = header_path.parent()?;
     let mut files: Vec<String> = header.signals.iter().map(|s| s.file_name.clone()).collect();
     files.dedup();
-    let mut out: Channels = (Vec::new(), Vec::new(), Vec::new());
+    let mut channels = Vec::new();
     for file in files {
         let data = fs::read(dir.join(&file)).ok()?;
         let decoded = wfdb::read_signal_file(&header, &file, &data).ok()?;
         for (index, samples) in decoded.signal_indices.into_iter().zip(decoded.samples) {
-            let signal = &header.signals[index];
-            out.0.push(signal.description.clone());
-            out.1
-                .push(header.sampling_frequency_hz * f64::from(signal.samples_per_frame.max(1)));
-            out.2.push(samples);
+            let signal = header.signals.get(index)?;
+            let common = info.channels.get(index)?;
+            channels.push(Decoded {
+                label: signal.description.clone(),
+                sampling_rate_hz: header.sampling_frequency_hz
+                    * f64::from(signal.samples_per_frame.max(1)),
+                samples,
+                rails: common.digital_min.zip(common.digital_max),
+            });
         }
     }
-    Some(out)
+    Some(Decoding::one_signal(channels))
+}
+
+fn mfer_channels(bytes: &[u8]) -> Option<Decoding> {
+    let recording = mfer::read_mfer(bytes).ok()?.recording;
+    let rails = recording.data_type.range();
+    let rate = recording.sampling_rate_hz;
+    Some(Decoding::one_signal(
+        recording
+            .channels
+            .into_iter()
+            .map(|c| Decoded {
+                label: c.label,
+                sampling_rate_hz: rate,
+                samples: c.samples,
+                rails: Some(rails),
+            })
+            .collect(),
+    ))
+}
+
+fn dicom_channels(bytes: &[u8]) -> Option<Decoding> {
+    let decoded = waveform::read_waveform(bytes).ok()?;
+    let mut decoding = Decoding {
+        channels: Vec::new(),
+        signals: Vec::new(),
+    };
+    for group in decoded.groups {
+        let start = decoding.channels.len();
+        decoding
+            .channels
+            .extend(group.channels.into_iter().map(|c| Decoded {
+                label: match &group.label {
+                    Some(g) => format!("{g}/{}", c.label),
+                    None => c.label,
+                },
+                sampling_rate_hz: group.sampling_rate_hz,
+                samples: c.samples,
+                rails: Some((c.digital_min, c.digital_max)),
+            }));
+        decoding.signals.push(start..decoding.channels.len());
+    }
+    Some(decoding)
 }

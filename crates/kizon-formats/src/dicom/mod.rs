@@ -5,10 +5,14 @@
 //! little endian, explicit VR big endian), which older archives still hold. Deflated data sets
 //! are inflated first. The header is read by [`walk`], which locates every value without
 //! copying it and checks every length: ingest stays bounded by reading and hashing, and a
-//! corrupt file is a `problem`, never a hang. Pixel decoding (dicom-rs) belongs to `check`.
+//! corrupt file is a `problem`, never a hang. Pixel decoding (dicom-rs) belongs to `check`;
+//! so does waveform decoding, by [`waveform`] (ingest only checks that each multiplex group's
+//! Waveform Data holds the samples it declares).
 
 mod walk;
+pub mod waveform;
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use dicom_core::Tag;
@@ -57,14 +61,53 @@ pub fn detect(bytes: &[u8]) -> Option<Layout> {
     (walk::walk(bytes, 0, encoding, false).sound_until > 0).then_some(Layout::NoMeta(encoding))
 }
 
-/// Reads the header of a DICOM file recognised by [`detect`].
-pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
+/// A data set located and walked: the buffer the walk's ranges refer to (the file itself, or
+/// the inflated data set of a deflated transfer syntax), its encoding and the file meta group.
+struct DataSet<'a> {
+    /// The file's bytes (the meta group's ranges refer to them).
+    file: &'a [u8],
+    data: Cow<'a, [u8]>,
+    encoding: Encoding,
+    walked: walk::Walk,
+    meta: Vec<Element>,
+    transfer_syntax: String,
+    /// The data set is implicit VR under an explicit-VR transfer syntax.
+    mislabelled: bool,
+}
+
+impl DataSet<'_> {
+    fn values(&self) -> Values<'_> {
+        let plain = Values {
+            bytes: &self.data,
+            encoding: self.encoding,
+            elements: &self.walked.elements,
+            latin1: false,
+        };
+        let latin1 = plain
+            .text(key(tags::SPECIFIC_CHARACTER_SET))
+            .is_some_and(|cs| cs.split('\\').any(|c| c.trim() == "ISO_IR 100"));
+        Values { latin1, ..plain }
+    }
+
+    fn meta_values(&self) -> Values<'_> {
+        Values {
+            bytes: self.file,
+            encoding: EXPLICIT_LITTLE,
+            elements: &self.meta,
+            latin1: false,
+        }
+    }
+}
+
+/// Locates the data set of a file recognised by [`detect`] and walks it. The error is a
+/// one-line problem: the file meta group cannot be read or the data set cannot be inflated.
+fn read_data_set(bytes: &[u8], layout: Layout) -> Result<DataSet<'_>, String> {
     let (meta, data_start, transfer_syntax) = match layout {
         Layout::Preamble | Layout::NoPreamble => {
             let start = if layout == Layout::Preamble { 128 } else { 0 } + 4;
             let meta = walk::walk(bytes, start, EXPLICIT_LITTLE, true);
             if let Some(overrun) = meta.overrun {
-                return dicom_problem(format!("file meta group is corrupt: {overrun}"));
+                return Err(format!("file meta group is corrupt: {overrun}"));
             }
             let syntax = Values {
                 bytes,
@@ -74,9 +117,7 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
             }
             .text((0x0002, 0x0010));
             let Some(syntax) = syntax else {
-                return dicom_problem(
-                    "file meta group has no Transfer Syntax UID (0002,0010)".into(),
-                );
+                return Err("file meta group has no Transfer Syntax UID (0002,0010)".into());
             };
             (meta.elements, meta.sound_until, syntax)
         }
@@ -95,56 +136,56 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
         _ => EXPLICIT_LITTLE,
     };
     // A deflated data set (PS3.5 A.5) is raw deflate after the meta group.
-    let inflated;
     let (data, data_start) = if DEFLATED.contains(&transfer_syntax.as_str()) {
         let mut out = Vec::new();
-        let limited = flate2::read::DeflateDecoder::new(&bytes[data_start..])
-            .take(1 << 30)
-            .read_to_end(&mut out);
+        let limited =
+            flate2::read::DeflateDecoder::new(bytes.get(data_start..).unwrap_or_default())
+                .take(1 << 30)
+                .read_to_end(&mut out);
         if let Err(e) = limited {
-            return dicom_problem(format!("deflated data set could not be inflated: {e}"));
+            return Err(format!("deflated data set could not be inflated: {e}"));
         }
-        inflated = out;
-        (&inflated[..], 0)
+        (Cow::Owned(out), 0)
     } else {
-        (bytes, data_start)
+        (Cow::Borrowed(bytes), data_start)
     };
 
-    let mut walked = walk::walk(data, data_start, encoding, false);
+    let mut walked = walk::walk(&data, data_start, encoding, false);
     let mut encoding = encoding;
     let mut mislabelled = false;
     if walked.sound_until == data_start && encoding == EXPLICIT_LITTLE {
         // Some writers label an implicit-VR data set as explicit; readers such as pydicom
         // accept it, so kizon reads it too and says so.
-        let implicit = walk::walk(data, data_start, IMPLICIT_LITTLE, false);
+        let implicit = walk::walk(&data, data_start, IMPLICIT_LITTLE, false);
         if implicit.sound_until > data_start {
             walked = implicit;
             encoding = IMPLICIT_LITTLE;
             mislabelled = true;
         }
     }
-    let latin1 = Values {
-        bytes: data,
+    Ok(DataSet {
+        file: bytes,
+        data,
         encoding,
-        elements: &walked.elements,
-        latin1: false,
-    }
-    .text(key(tags::SPECIFIC_CHARACTER_SET))
-    .is_some_and(|cs| cs.split('\\').any(|c| c.trim() == "ISO_IR 100"));
-    let values = Values {
-        bytes: data,
-        encoding,
-        elements: &walked.elements,
-        latin1,
+        walked,
+        meta,
+        transfer_syntax,
+        mislabelled,
+    })
+}
+
+/// Reads the header of a DICOM file recognised by [`detect`].
+pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
+    let data_set = match read_data_set(bytes, layout) {
+        Ok(data_set) => data_set,
+        Err(problem) => return dicom_problem(problem),
     };
-    let meta_values = Values {
-        bytes,
-        encoding: EXPLICIT_LITTLE,
-        elements: &meta,
-        latin1: false,
-    };
+    let (values, meta_values) = (data_set.values(), data_set.meta_values());
+    let walked = &data_set.walked;
+    let mislabelled = data_set.mislabelled;
+    let transfer_syntax = data_set.transfer_syntax.clone();
     let mut inspection = from_values(&values, &meta_values, transfer_syntax);
-    if let Some(overrun) = walked.overrun {
+    if let Some(overrun) = &walked.overrun {
         inspection.problem = Some(format!("truncated or corrupt: {overrun}"));
     } else if mislabelled {
         inspection.problem = Some(
@@ -161,6 +202,8 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
         }
     } else if walked.pixel_data.is_none() && inspection.metadata.rows.is_some() {
         inspection.problem = Some("the image has no pixel data".into());
+    } else if inspection.kind == Some(Kind::DicomWaveform) {
+        inspection.problem = waveform::truncation(&values);
     }
     inspection
 }

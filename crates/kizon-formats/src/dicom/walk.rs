@@ -42,6 +42,10 @@ pub struct Element {
     pub depth: u8,
     /// The top-level sequence this element is nested in, and the item's index there.
     pub within: Option<(Tag, u32)>,
+    /// The sequence element directly around this one (its index in [`Walk::elements`]) and the
+    /// item's index in it; `None` at the top level. Following it up gives the path of nested
+    /// items, e.g. a channel definition inside a multiplex group of a waveform.
+    pub parent: Option<(usize, u32)>,
 }
 
 /// What the walk found.
@@ -206,6 +210,7 @@ impl Walker<'_> {
         end: Option<usize>,
         depth: u8,
         within: Option<(Tag, u32)>,
+        parent: Option<(usize, u32)>,
     ) -> Result<usize, String> {
         let mut previous: Option<Tag> = None;
         loop {
@@ -225,7 +230,7 @@ impl Walker<'_> {
             if end.is_none() && header.tag == ITEM_END {
                 return Ok(header.value_at);
             }
-            at = self.element(at, &header, depth, within, &mut previous)?;
+            at = self.element(at, &header, depth, within, parent, &mut previous)?;
         }
     }
 
@@ -236,6 +241,7 @@ impl Walker<'_> {
         header: &Header,
         depth: u8,
         within: Option<(Tag, u32)>,
+        parent: Option<(usize, u32)>,
         previous: &mut Option<Tag>,
     ) -> Result<usize, String> {
         // PS3.5 7.1: a data set's elements come in ascending tag order; a flipped tag byte breaks it.
@@ -261,19 +267,21 @@ impl Walker<'_> {
             };
         }
         if self.is_sequence(header) {
+            let index = self.elements.len();
             self.elements.push(Element {
                 tag: header.tag,
                 vr: *b"SQ",
                 value: header.value_at..header.value_at,
                 depth,
                 within,
+                parent,
             });
             // A sequence under VR UN is encoded in implicit VR little endian (PS3.5 6.2.2).
             let outer = self.encoding;
             if header.vr == *b"UN" {
                 self.encoding = IMPLICIT_LITTLE;
             }
-            let end = self.sequence(header, depth + 1, within);
+            let end = self.sequence(header, depth + 1, within, index);
             self.encoding = outer;
             return end;
         }
@@ -293,16 +301,18 @@ impl Walker<'_> {
             value: header.value_at..end,
             depth,
             within,
+            parent,
         });
         Ok(end)
     }
 
-    /// The items of a sequence, each walked as a data set.
+    /// The items of a sequence (the element at `index` of `elements`), each walked as a data set.
     fn sequence(
         &mut self,
         header: &Header,
         depth: u8,
         within: Option<(Tag, u32)>,
+        index: usize,
     ) -> Result<usize, String> {
         if depth > MAX_DEPTH {
             return Err(format!(
@@ -316,25 +326,26 @@ impl Walker<'_> {
             Some(self.value_end(header)?)
         };
         let mut at = header.value_at;
-        let mut index = 0u32;
+        let mut item_index = 0u32;
         loop {
             if end == Some(at) {
                 return Ok(at);
             }
             let item = self.header(at)?;
             let within = if depth == 1 {
-                Some((header.tag, index))
+                Some((header.tag, item_index))
             } else {
                 within
             };
+            let parent = Some((index, item_index));
             match item.tag {
                 SEQUENCE_END if end.is_none() => return Ok(item.value_at),
                 ITEM if item.length == UNDEFINED => {
-                    at = self.data_set(item.value_at, None, depth, within)?
+                    at = self.data_set(item.value_at, None, depth, within, parent)?
                 }
                 ITEM => {
                     let item_end = self.value_end(&item)?;
-                    at = self.data_set(item.value_at, Some(item_end), depth, within)?;
+                    at = self.data_set(item.value_at, Some(item_end), depth, within, parent)?;
                 }
                 other => {
                     return Err(format!(
@@ -343,7 +354,7 @@ impl Walker<'_> {
                     ));
                 }
             }
-            index += 1;
+            item_index += 1;
             if end.is_some_and(|end| at > end) {
                 return Err(format!(
                     "sequence ({:04X},{:04X}) overruns its declared length",
@@ -390,7 +401,7 @@ pub fn walk(bytes: &[u8], start: usize, encoding: Encoding, meta_only: bool) -> 
         let kept = walker.elements.len();
         let step = walker
             .header(at)
-            .and_then(|header| walker.element(at, &header, 0, None, &mut previous));
+            .and_then(|header| walker.element(at, &header, 0, None, None, &mut previous));
         match step {
             Ok(next) => at = next,
             Err(message) => {
@@ -470,8 +481,14 @@ mod tests {
         assert_eq!(walk.overrun, None);
         let nested = &walk.elements[1];
         assert_eq!(
-            (nested.tag, nested.depth, nested.within),
-            ((0x0040, 0x0009), 1, Some(((0x0040, 0x0275), 0)))
+            (nested.tag, nested.depth, nested.within, nested.parent),
+            (
+                (0x0040, 0x0009),
+                1,
+                Some(((0x0040, 0x0275), 0)),
+                Some((0, 0))
+            )
         );
+        assert_eq!(walk.elements[0].parent, None);
     }
 }

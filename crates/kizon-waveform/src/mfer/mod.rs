@@ -112,6 +112,17 @@ impl MferDataType {
         .find(|t| t.code() == code)
     }
 
+    /// The values the data type can hold: the rails a saturated signal sits at.
+    pub fn range(self) -> (i64, i64) {
+        match self {
+            MferDataType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+            MferDataType::Uint16 | MferDataType::Status16 => (0, i64::from(u16::MAX)),
+            MferDataType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+            MferDataType::Uint8 => (0, i64::from(u8::MAX)),
+            MferDataType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+        }
+    }
+
     pub fn size(self) -> usize {
         match self {
             MferDataType::Int16 | MferDataType::Uint16 | MferDataType::Status16 => 2,
@@ -273,6 +284,10 @@ impl MferRecording {
                     .map(str::to_string);
                 ch.gain = step.map(|v| 1.0 / v);
                 ch.baseline = Some(-(self.offset.unwrap_or(0) as f64));
+                (ch.digital_min, ch.digital_max) = {
+                    let (min, max) = self.data_type.range();
+                    (Some(min), Some(max))
+                };
                 ch
             })
             .collect();
