@@ -228,6 +228,13 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
         };
         let _ = writeln!(results, "{},{label},{:.3}", case.id, case.score);
     }
+    // C-121: a resting ECG whose lead II is off for 12 s: medically implausible data (Q7).
+    let ecg = dir.join("c121-ecg.edf");
+    fs::write(&ecg, flat_lead_ecg()).map_err(io(&ecg))?;
+    let _ = writeln!(
+        manifest,
+        "C-121,c121-ecg.edf,2024-07-01,benign,2023-05-02,P-121"
+    );
     for (name, text) in [
         ("manifest.csv", &manifest),
         ("pathology.csv", &pathology),
@@ -242,7 +249,62 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
         "C-006 was diagnosed two years after imaging (Q7 chronology)",
         "C-007 has text burned into its pixels (Q1)",
         "C-008 carries the patient's name in its header (Q1)",
+        "C-121's ECG has lead II flat for 12 s (Q7 medically implausible data)",
     ])
+}
+
+/// A 30 s, two-lead resting ECG at 250 Hz (EDF, anonymised header): Gaussian P, QRS and T
+/// waves at 72 beats per minute, lead II disconnected from 10 s to 22 s.
+fn flat_lead_ecg() -> Vec<u8> {
+    use kizon_waveform::edf::{EdfRecording, EdfSignal, EdfSignalData, write_edf};
+    const RATE: usize = 250;
+    let beat = |t: f64| -> f64 {
+        let phase = t % (60.0 / 72.0);
+        let wave = |centre: f64, width: f64, height: f64| {
+            height * (-((phase - centre) / width).powi(2)).exp()
+        };
+        wave(0.10, 0.025, 150.0) + wave(0.25, 0.012, 1200.0) - wave(0.27, 0.01, 250.0)
+            + wave(0.50, 0.05, 300.0)
+    };
+    let lead = |gain: f64, off: Option<(f64, f64)>| -> Vec<i32> {
+        (0..30 * RATE)
+            .map(|i| {
+                let t = i as f64 / RATE as f64;
+                match off {
+                    Some((from, to)) if (from..to).contains(&t) => 0,
+                    _ => (gain * beat(t)).round() as i32,
+                }
+            })
+            .collect()
+    };
+    let signal = |label: &str, samples: Vec<i32>| EdfSignalData {
+        signal: EdfSignal {
+            label: label.to_owned(),
+            transducer: "AgAgCl electrode".into(),
+            physical_dimension: "uV".into(),
+            physical_min: -3276.8,
+            physical_max: 3276.7,
+            digital_min: -32768,
+            digital_max: 32767,
+            prefiltering: "HP:0.05Hz LP:150Hz".into(),
+            samples_per_record: RATE,
+            reserved: String::new(),
+        },
+        samples,
+    };
+    write_edf(&EdfRecording {
+        patient: "X X X X".into(),
+        recording: "Startdate 01-MAY-2023 X X X".into(),
+        start_date: "01.05.23".into(),
+        start_time: "10.00.00".into(),
+        record_duration_s: 1.0,
+        signals: vec![
+            signal("ECG I", lead(6.0, None)),
+            signal("ECG II", lead(9.0, Some((10.0, 22.0)))),
+        ],
+        annotations: None,
+    })
+    .expect("a well-formed EDF recording")
 }
 
 /// An ordinary case of the demo: nothing wrong with it.
@@ -273,7 +335,7 @@ fn ordinary_cases() -> Vec<Ordinary> {
         .map(|n| {
             let malignant = uniform() < 0.4;
             let score = match (malignant, uniform()) {
-                (true, u) if u < 0.03 => 0.2 + 0.25 * uniform(),
+                (true, u) if u < 0.06 => 0.2 + 0.25 * uniform(),
                 (true, _) => 0.55 + 0.44 * uniform(),
                 (false, u) if u < 0.12 => 0.5 + 0.4 * uniform(),
                 (false, _) => 0.05 + 0.4 * uniform(),

@@ -66,7 +66,7 @@ linked_clinical_info = true
 reference_standard = "confirmed-diagnosis"
 privacy = "pseudonymized"
 correspondence_table = "at-provider"
-data_kinds = ["image"]
+data_kinds = ["image", "waveform"]
 
 [eligibility]
 inclusion = [
@@ -198,6 +198,11 @@ fn decide(
             Vec::new(),
             "imaged after the collection date: not existing data (Q2) / 収集日以降の撮影のため既存データに当たらない",
         )),
+        "flat-line" => Some((
+            ExcludeCase,
+            Vec::new(),
+            "lead II was disconnected for 12 s: the recording cannot be read as a whole (Q7) / 第II誘導が12秒間外れており判読できないため除外",
+        )),
         "chronology" => Some((
             Accept,
             Vec::new(),
@@ -321,7 +326,7 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
         &Quiet,
     )?;
     steps.push(format!(
-        "ingested {} generated chest CT/US images into {} cases with their manifest (collection and diagnosis dates)",
+        "ingested {} generated files (chest CT and US images, an ECG) into {} cases with their manifest (collection and diagnosis dates)",
         ingested.added, ingested.cases_added
     ));
     let checked = study.check(actor)?;
