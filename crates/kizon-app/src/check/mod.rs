@@ -99,16 +99,24 @@ impl Study {
                 problem: i.problem,
             })
             .collect();
+        // A confirmed diagnosis imported as the reference standard (2(2)) carries the date
+        // of its source record; that date, not the manifest's, is checked against imaging.
+        let confirmed: std::collections::HashMap<String, String> = self
+            .store
+            .reference_records()?
+            .into_iter()
+            .filter_map(|r| r.diagnosis_date.map(|d| (r.case_id, d)))
+            .collect();
         let cases: Vec<CaseFacts> = self
             .store
             .cases()?
             .into_iter()
             .map(|c| CaseFacts {
+                diagnosis_date: confirmed.get(&c.id).cloned().or(c.diagnosis_date),
                 id: c.id,
                 patient_key: c.patient_key,
                 acquisition_date: c.acquisition_date,
                 collection_date: c.collection_date,
-                diagnosis_date: c.diagnosis_date,
             })
             .collect();
         let training: Vec<TrainingFacts> = self
