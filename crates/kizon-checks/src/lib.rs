@@ -19,6 +19,8 @@
 //! | `flat-line` | Q7 | a waveform channel flat for `flat_line_s` or longer (lead off, dead signal) |
 //! | `clipped-channel` | Q7 | a waveform channel at its digital rails (saturated ADC or amplifier) for `clipping_fraction` of its samples or `clipping_s` at a stretch |
 //! | `same-signal` | Q7 | the same decoded signal in several cases, whatever the file format (EDF, WFDB, MFER, DICOM waveform) |
+//! | `table-columns` | Q7 | a result table (CSV) that lacks a column the protocol's `[[tables]]` declares |
+//! | `reportable-range` | Q7 | analyser values outside the declared reportable range, or not numbers |
 //! | `training-overlap` | Q7 | test data that is also the device's training data (same file, SOP instance, signal or patient); the test set must be independent of it (PMDA's AI evaluation guidance) |
 //!
 //! Pixel-content and perceptual duplicates need decoded pixels and come with pixel decoding.
@@ -100,6 +102,24 @@ pub struct Data<'a> {
     pub cases: &'a [CaseFacts],
     pub signals: &'a [SignalFacts],
     pub training: &'a [TrainingFacts],
+    pub tables: &'a [TableFacts],
+}
+
+/// What the rules see of a result table (CSV): its header and the cells of the columns that
+/// have a reportable range, with their CSV line numbers.
+#[derive(Debug, Clone, Default)]
+pub struct TableFacts {
+    pub item_id: i64,
+    pub columns: Vec<String>,
+    pub cells: BTreeMap<String, Vec<(u64, String)>>,
+}
+
+/// A declared kind of result table: required columns and reportable ranges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRule {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub reportable_range: BTreeMap<String, (f64, f64)>,
 }
 
 /// Parameters of the catalogue, with documented defaults.
@@ -129,6 +149,8 @@ pub struct Parameters {
     /// longer than any QRS complex (at most about 0.12 s), so it is a saturated amplifier or a
     /// baseline out of range, not a clipped peak.
     pub clipping_s: f64,
+    /// The protocol's `[[tables]]` (none by default: no table rule runs).
+    pub tables: Vec<TableRule>,
 }
 
 impl Parameters {
@@ -144,6 +166,7 @@ impl Parameters {
             flat_line_s: 5.0,
             clipping_fraction: 0.01,
             clipping_s: 0.5,
+            tables: Vec::new(),
         }
     }
 }
@@ -185,8 +208,10 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
         cases,
         signals,
         training,
+        tables,
     } = data;
     let mut findings = Vec::new();
+    table_rules(items, tables, &parameters.tables, &mut findings);
     signal_rules(items, signals, parameters, &mut findings);
     training_overlap(items, cases, signals, training, &mut findings);
     let case_of: BTreeMap<&str, &CaseFacts> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
@@ -254,6 +279,86 @@ fn finding(
         item_ids,
         message_ja,
         message_en,
+    }
+}
+
+/// Result tables against the protocol's declarations (Q7): the declared table whose columns
+/// the file has (else the one it misses fewest of, as a `table-columns` finding), then every
+/// cell of a ranged column that is not a number or lies outside the reportable range.
+fn table_rules(
+    items: &[ItemFacts],
+    tables: &[TableFacts],
+    rules: &[TableRule],
+    out: &mut Vec<Finding>,
+) {
+    if rules.is_empty() {
+        return;
+    }
+    let item_of: BTreeMap<i64, &ItemFacts> = items.iter().map(|i| (i.id, i)).collect();
+    for table in tables {
+        let Some(item) = item_of.get(&table.item_id) else {
+            continue;
+        };
+        fn missing<'r>(rule: &'r TableRule, table: &TableFacts) -> Vec<&'r str> {
+            rule.columns
+                .iter()
+                .filter(|c| !table.columns.contains(c))
+                .map(String::as_str)
+                .collect()
+        }
+        let Some(rule) = rules.iter().find(|r| missing(r, table).is_empty()) else {
+            let closest = rules
+                .iter()
+                .min_by_key(|r| missing(r, table).len())
+                .expect("rules is not empty");
+            let absent = missing(closest, table).join(", ");
+            out.push(about_item(
+                item,
+                "table-columns",
+                "Q7",
+                Severity::Blocking,
+                format!(
+                    "{}: 結果表「{}」として宣言された列がない: {absent}",
+                    item.path, closest.name
+                ),
+                format!(
+                    "{}: the result table lacks columns the protocol declares for `{}`: {absent}",
+                    item.path, closest.name
+                ),
+            ));
+            continue;
+        };
+        let mut outside: Vec<String> = Vec::new();
+        let mut count = 0usize;
+        for (column, (low, high)) in &rule.reportable_range {
+            for (line, cell) in table.cells.get(column).into_iter().flatten() {
+                let problem = match cell.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() && (*low..=*high).contains(&v) => continue,
+                    Ok(v) => format!("line {line}: {column} = {v} (range {low}–{high})"),
+                    Err(_) if cell.trim().is_empty() => format!("line {line}: {column} is empty"),
+                    Err(_) => format!("line {line}: {column} = `{cell}` is not a number"),
+                };
+                count += 1;
+                if outside.len() < 5 {
+                    outside.push(problem);
+                }
+            }
+        }
+        if count > 0 {
+            let more = if count > outside.len() {
+                format!("; {} more", count - outside.len())
+            } else {
+                String::new()
+            };
+            out.push(about_item(
+                item,
+                "reportable-range",
+                "Q7",
+                Severity::Blocking,
+                format!("{}: 測定範囲外又は数値でない値が {count} 件（医学的に妥当性の低いデータ）: {}{more}", item.path, outside.join("; ")),
+                format!("{}: {count} values outside the reportable range or not numbers (medically implausible data): {}{more}", item.path, outside.join("; ")),
+            ));
+        }
     }
 }
 
@@ -690,6 +795,7 @@ mod tests {
                 cases,
                 signals: &[],
                 training: &[],
+                tables: &[],
             },
             p,
         )
@@ -841,6 +947,7 @@ mod tests {
                 cases: &cases,
                 signals: &[],
                 training: &training,
+                tables: &[],
             },
             &p,
         );
@@ -878,6 +985,7 @@ mod tests {
                 cases: &cases,
                 signals,
                 training: &[],
+                tables: &[],
             },
             p,
         )
@@ -992,5 +1100,81 @@ mod tests {
             day_number("2023-03-01").unwrap() - day_number("2023-02-28").unwrap(),
             1
         );
+    }
+
+    #[test]
+    fn result_tables_need_their_columns_and_values_in_range() {
+        let mut p = Parameters::with_today("2026-11-25");
+        p.tables = vec![TableRule {
+            name: "hba1c".into(),
+            columns: vec!["specimen_id".into(), "hba1c_percent".into()],
+            reportable_range: [("hba1c_percent".to_owned(), (4.0, 18.5))].into(),
+        }];
+        let mut a = item(1, "A", "aa");
+        a.kind = "table".into();
+        let mut b = item(2, "B", "bb");
+        b.kind = "table".into();
+        let items = [a, b];
+        let tables = [
+            TableFacts {
+                item_id: 1,
+                columns: vec!["specimen_id".into(), "hba1c_percent".into()],
+                cells: [(
+                    "hba1c_percent".to_owned(),
+                    vec![
+                        (2, "6.1".to_owned()),
+                        (3, "23.0".to_owned()),
+                        (4, "n/a".to_owned()),
+                        (5, "18.5".to_owned()),
+                    ],
+                )]
+                .into(),
+            },
+            TableFacts {
+                item_id: 2,
+                columns: vec!["specimen".into(), "hba1c_percent".into()],
+                cells: BTreeMap::new(),
+            },
+        ];
+        let cases = [
+            case("A", None, Some("2024-01-01"), None),
+            case("B", None, Some("2024-01-01"), None),
+        ];
+        let found = run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &[],
+                training: &[],
+                tables: &tables,
+            },
+            &p,
+        );
+        let range: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.rule == "reportable-range")
+            .collect();
+        assert_eq!(range.len(), 1);
+        assert!(
+            range[0].message_en.contains("2 values"),
+            "{}",
+            range[0].message_en
+        );
+        assert!(
+            range[0]
+                .message_en
+                .contains("line 3: hba1c_percent = 23 (range 4–18.5)"),
+            "{}",
+            range[0].message_en
+        );
+        assert!(
+            range[0]
+                .message_en
+                .contains("line 4: hba1c_percent = `n/a` is not a number")
+        );
+        let columns: Vec<&Finding> = found.iter().filter(|f| f.rule == "table-columns").collect();
+        assert_eq!(columns.len(), 1);
+        assert_eq!(columns[0].case_ids, ["B"]);
+        assert!(columns[0].message_en.contains("specimen_id"));
     }
 }

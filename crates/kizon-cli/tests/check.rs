@@ -656,3 +656,59 @@ fn protocol_sets_the_clipping_limits() {
         "3 % at the rail is below the protocol's 5 %"
     );
 }
+
+/// Analyser result tables against the protocol's `[[tables]]`: a value outside the reportable
+/// range and a table without a declared column are findings (Q7); a table that complies is not.
+#[test]
+fn analyser_tables_are_checked_against_their_declared_columns_and_ranges() {
+    let (tmp, root) = study_with_provider();
+    let protocol = std::fs::read_to_string(root.join("study.toml")).unwrap()
+        + "\n[[tables]]\nname = \"hba1c-analyser\"\ncolumns = [\"specimen_id\", \"measured_on\", \"hba1c_percent\"]\n[tables.reportable_range]\nhba1c_percent = [4.0, 18.5]\n";
+    std::fs::write(root.join("study.toml"), protocol).unwrap();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("run1.csv"),
+        "specimen_id,measured_on,hba1c_percent\nS-001,2024-02-01,6.2\nS-002,2024-02-01,31.0\nS-003,2024-02-02,7.9\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("run2.csv"),
+        "specimen_id,measured_on,hba1c_percent\nS-004,2024-02-03,5.5\nS-005,2024-02-03,8.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("run3.csv"),
+        "specimen,date,value\nS-006,2024-02-04,6.0\nS-007,2024-02-04,6.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("manifest.csv"),
+        "case_id,path,collection_date\nT1,run1.csv,2024-03-01\nT2,run2.csv,2024-03-01\nT3,run3.csv,2024-03-01\n",
+    )
+    .unwrap();
+    ingest_manifest(&root, &data.join("manifest.csv"));
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let range = with_rule(&all, "reportable-range");
+    assert_eq!(range.len(), 1, "{all:?}");
+    assert_eq!(range[0]["case_ids"], serde_json::json!(["T1"]));
+    assert_eq!(range[0]["clause"], "Q7");
+    assert!(
+        range[0]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("line 3: hba1c_percent = 31 (range 4–18.5)"),
+        "{}",
+        range[0]
+    );
+    let columns = with_rule(&all, "table-columns");
+    assert_eq!(columns.len(), 1);
+    assert_eq!(columns[0]["case_ids"], serde_json::json!(["T3"]));
+    assert!(
+        columns[0]["message_ja"]
+            .as_str()
+            .unwrap()
+            .contains("specimen_id, measured_on, hba1c_percent")
+    );
+}

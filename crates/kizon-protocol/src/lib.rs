@@ -38,6 +38,22 @@ pub struct Protocol {
     pub reference: ReferencePlan,
     /// Subgroups and options of `kizon analyze` (`[analysis]`).
     pub analysis: AnalysisPlan,
+    /// Result tables of specimens or analysers (`[[tables]]`): their columns and reportable ranges.
+    pub tables: Vec<TableSpec>,
+}
+
+/// `[[tables]]`: a CSV table of specimen or analyser results the study collects. `kizon check`
+/// reports a table that lacks a declared column, and a value outside the analyser's reportable
+/// range (Q7, medically implausible data).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub name: String,
+    /// Columns every such table must have (header names).
+    pub columns: Vec<String>,
+    /// Per numeric column, the reportable range `[low, high]` of the analyser.
+    #[serde(default)]
+    pub reportable_range: std::collections::BTreeMap<String, [f64; 2]>,
 }
 
 /// `[reference]`: how an expert panel's reads become each case's reference standard. Ignored

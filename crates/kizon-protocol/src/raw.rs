@@ -26,6 +26,8 @@ pub(crate) struct RawProtocol {
     reference: RawReference,
     #[serde(default)]
     analysis: RawAnalysis,
+    #[serde(default)]
+    tables: Vec<Spanned<crate::TableSpec>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -207,6 +209,46 @@ impl RawProtocol {
         consistency::check(&self.design, &endpoint_metrics, source)
             .map_err(|c| ProtocolError::Contradiction(Box::new(c)))?;
 
+        let mut tables: Vec<crate::TableSpec> = Vec::with_capacity(self.tables.len());
+        for (index, spanned) in self.tables.iter().enumerate() {
+            let spec = spanned.get_ref();
+            let key = format!("tables[{index}]");
+            if spec.columns.is_empty() {
+                return Err(invalid(
+                    spanned.span(),
+                    &key,
+                    "declares no column".into(),
+                    "list the columns every such table has: columns = [\"specimen_id\", ...]",
+                ));
+            }
+            if tables.iter().any(|t| t.name == spec.name) {
+                return Err(invalid(
+                    spanned.span(),
+                    &key,
+                    format!("table name `{}` is used twice", spec.name),
+                    "give every [[tables]] entry its own name",
+                ));
+            }
+            for (column, [low, high]) in &spec.reportable_range {
+                if !spec.columns.contains(column) {
+                    return Err(invalid(
+                        spanned.span(),
+                        &format!("{key}.reportable_range.{column}"),
+                        format!("`{column}` is not among the table's columns"),
+                        "add it to columns, or fix its name",
+                    ));
+                }
+                if !(low.is_finite() && high.is_finite() && low < high) {
+                    return Err(invalid(
+                        spanned.span(),
+                        &format!("{key}.reportable_range.{column}"),
+                        format!("[{low}, {high}] is not a range"),
+                        "write [low, high] with low < high, in the column's unit",
+                    ));
+                }
+            }
+            tables.push(spec.clone());
+        }
         let reference = self.reference.into_plan(&invalid)?;
         let analysis = self.analysis.into_plan(&invalid)?;
 
@@ -243,6 +285,7 @@ impl RawProtocol {
             checks: self.checks,
             reference,
             analysis,
+            tables,
         })
     }
 }

@@ -301,3 +301,25 @@ fn age_bands_must_increase() {
     let error = Protocol::parse(&text).unwrap_err();
     assert!(error.to_string().contains("age-band"), "{error}");
 }
+
+#[test]
+fn tables_declare_columns_and_reportable_ranges() {
+    let table = "\n[[tables]]\nname = \"hba1c\"\ncolumns = [\"specimen_id\", \"hba1c_percent\"]\n[tables.reportable_range]\nhba1c_percent = [4.0, 18.5]\n";
+    let protocol = Protocol::parse(&format!("{TEMPLATE}{table}")).unwrap();
+    assert_eq!(protocol.tables[0].columns, ["specimen_id", "hba1c_percent"]);
+    assert_eq!(
+        protocol.tables[0].reportable_range["hba1c_percent"],
+        [4.0, 18.5]
+    );
+    let wrong = table.replace("hba1c_percent = [4.0", "hba1c = [4.0");
+    let error = Protocol::parse(&format!("{TEMPLATE}{wrong}")).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("`hba1c` is not among the table's columns"),
+        "{error}"
+    );
+    let reversed = table.replace("[4.0, 18.5]", "[18.5, 4.0]");
+    let error = Protocol::parse(&format!("{TEMPLATE}{reversed}")).unwrap_err();
+    assert!(error.to_string().contains("is not a range"), "{error}");
+}

@@ -3,6 +3,7 @@
 //! its key across runs, so re-running `check` adds only what is new and keeps every decision.
 
 mod signals;
+mod tables;
 
 use kizon_checks::{CaseFacts, Data, ItemFacts, Parameters, SignalFacts, TrainingFacts};
 use rayon::prelude::*;
@@ -86,7 +87,21 @@ fn parameters(today: &str, overrides: &kizon_protocol::CheckParameters) -> Param
 impl Study {
     pub fn check(&mut self, actor: &str) -> Result<CheckSummary, AppError> {
         let stored = self.store.items()?;
+        let (protocol, _) = self.protocol()?;
         let signals: Vec<SignalFacts> = stored.par_iter().filter_map(signals::facts).collect();
+        let ranged: std::collections::BTreeSet<String> = protocol
+            .tables
+            .iter()
+            .flat_map(|t| t.reportable_range.keys().cloned())
+            .collect();
+        let tables: Vec<kizon_checks::TableFacts> = if protocol.tables.is_empty() {
+            Vec::new()
+        } else {
+            stored
+                .par_iter()
+                .filter_map(|i| tables::facts(i, &ranged))
+                .collect()
+        };
         let items: Vec<ItemFacts> = stored
             .into_iter()
             .map(|i| ItemFacts {
@@ -129,15 +144,28 @@ impl Study {
                 path,
             })
             .collect();
-        let (protocol, _) = self.protocol()?;
         let today = time::OffsetDateTime::now_utc().date().to_string();
-        let parameters = parameters(&today, &protocol.checks);
+        let mut parameters = parameters(&today, &protocol.checks);
+        parameters.tables = protocol
+            .tables
+            .iter()
+            .map(|t| kizon_checks::TableRule {
+                name: t.name.clone(),
+                columns: t.columns.clone(),
+                reportable_range: t
+                    .reportable_range
+                    .iter()
+                    .map(|(c, [lo, hi])| (c.clone(), (*lo, *hi)))
+                    .collect(),
+            })
+            .collect();
         let found = kizon_checks::run(
             Data {
                 items: &items,
                 cases: &cases,
                 signals: &signals,
                 training: &training,
+                tables: &tables,
             },
             &parameters,
         );
