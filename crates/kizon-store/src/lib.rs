@@ -18,6 +18,7 @@ pub mod documents;
 mod items;
 pub mod ledger;
 mod records;
+mod cache;
 mod reference;
 pub mod schema;
 mod verify;
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
+pub use cache::Decoded;
 pub use documents::StoredDocument;
 pub use items::{Case, Item, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
 pub use ledger::LedgerEntry;
@@ -195,9 +197,13 @@ impl Store {
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
 }
 
-fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+pub(crate) fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {
         path: path.to_owned(),
         source,

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -245,6 +245,18 @@ CREATE TABLE resolution_cases (
 CREATE INDEX resolution_cases_ledger_seq ON resolution_cases(ledger_seq);
 "#;
 
+/// Version 7: what `check` decoded from each file's pixels, keyed by the file's SHA-256. A cache,
+/// not a record: it is a function of the content it is keyed by, so it is outside the ledger,
+/// may be deleted at any time, and is refilled by the next `check`.
+const DECODE_CACHE: &str = r#"
+CREATE TABLE decoded (
+    sha256       TEXT PRIMARY KEY,
+    pixel_sha256 TEXT,
+    phash        TEXT,
+    error        TEXT
+) STRICT;
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -253,6 +265,7 @@ const MIGRATIONS: &[&str] = &[
     LEDGER_SEQ_INDEXES,
     TRAINING,
     REFERENCE_AND_RESULTS,
+    DECODE_CACHE,
 ];
 
 /// Creates the schema in an empty database.
