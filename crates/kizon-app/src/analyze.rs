@@ -400,10 +400,13 @@ impl Study {
             }
             endpoints.push(result);
             for &variable in &protocol.analysis.subgroups {
-                let levels: BTreeSet<&str> = rows
+                let mut levels: Vec<&str> = rows
                     .iter()
                     .filter_map(|r| r.attributes.get(&variable).map(String::as_str))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
                     .collect();
+                levels.sort_by(|a, b| level_order(a).partial_cmp(&level_order(b)).expect("finite"));
                 for level in levels {
                     let in_level =
                         |r: &&&Row| r.attributes.get(&variable).map(String::as_str) == Some(level);
@@ -613,6 +616,20 @@ fn recount(row: &Row, as_label: Label) -> Option<Row> {
     Some(row)
 }
 
+/// Sort key of a level: age bands by their lower bound (`<40` first), other levels by name.
+fn level_order(level: &str) -> (f64, String) {
+    let digits: String = level
+        .trim_start_matches(['<', '≥'])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    match digits.parse::<f64>() {
+        Ok(_) if level.starts_with('<') => (f64::MIN, level.to_owned()),
+        Ok(lower) => (lower, level.to_owned()),
+        Err(_) => (f64::MAX, level.to_owned()),
+    }
+}
+
 /// `<40`, `40–64`, `≥65` for cut points [40, 65].
 fn age_band(age: f64, cuts: &[f64]) -> String {
     let fmt = |x: f64| format!("{}", x as i64);
@@ -692,9 +709,15 @@ fn baseline(rows: &[Row]) -> Vec<Baseline> {
         if counts.len() == 1 && counts.contains_key("unknown") {
             continue;
         }
+        let mut levels: Vec<(String, usize)> = counts.into_iter().collect();
+        levels.sort_by(|a, b| {
+            level_order(&a.0)
+                .partial_cmp(&level_order(&b.0))
+                .expect("finite")
+        });
         out.push(Baseline {
             variable: subgroup.as_str().into(),
-            levels: counts.into_iter().collect(),
+            levels,
         });
     }
     let mut reference: BTreeMap<String, usize> = BTreeMap::new();
@@ -891,6 +914,13 @@ pub fn metric_names(metric: Metric) -> (&'static str, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn age_bands_sort_by_age_and_other_levels_by_name() {
+        let mut levels = vec!["≥65", "40–64", "<40", "unknown"];
+        levels.sort_by(|a, b| level_order(a).partial_cmp(&level_order(b)).unwrap());
+        assert_eq!(levels, ["<40", "40–64", "≥65", "unknown"]);
+    }
 
     #[test]
     fn age_bands_read_like_a_table() {

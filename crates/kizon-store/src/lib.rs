@@ -14,11 +14,11 @@
 //! [`ledger`] module describes the hash chain; [`verify`](Store::verify) checks it, the rows it
 //! covers, the documents and the head anchor.
 
+mod cache;
 pub mod documents;
 mod items;
 pub mod ledger;
 mod records;
-mod cache;
 mod reference;
 pub mod schema;
 mod verify;

@@ -75,6 +75,11 @@ inclusion = [
 ]
 exclusion = ["被験機器の学習に用いられたデータ / data used to train the device", "画質不良 / inadequate image quality"]
 
+[analysis]
+subgroups = ["sex", "age-band"]
+age_bands = [40, 65]
+score_threshold = 0.5
+
 [[endpoints]]
 id = "primary-sensitivity"
 primary = true
