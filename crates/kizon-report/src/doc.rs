@@ -1,0 +1,1185 @@
+//! The report laid out as a language-specific document: sections of blocks (paragraphs, fields,
+//! tables, the flow diagram, figures) whose every string is final. Both renderers draw this one
+//! structure, so the PDF and the HTML say the same thing with the same numbers; the PDF renderer
+//! hands it to the Typst template as JSON.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::Lang;
+use crate::format::{baseline_value, format_interval, format_value, level_percent};
+use crate::labels::{self, Labels};
+use crate::model::{
+    BaselineValue, CiMethod, IndeterminateHandling, Interval, Metric, ReferenceStandard, Report,
+    Verdict,
+};
+use crate::svg;
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Doc {
+    pub lang: &'static str,
+    /// 性能評価試験報告書 / Performance Evaluation Test Report.
+    pub kind: String,
+    pub study_title: String,
+    pub study_id: String,
+    pub author: String,
+    pub date: Option<Date>,
+    /// Stable identifier of the PDF document (study, language).
+    pub ident: String,
+    pub running_head: String,
+    pub running_date: String,
+    pub running_foot: String,
+    pub contents: String,
+    pub title_rows: Vec<Field>,
+    pub hashes_heading: String,
+    pub hashes_note: String,
+    pub hash_rows: Vec<Field>,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Field {
+    pub key: String,
+    pub value: String,
+    pub style: Style,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Style {
+    Plain,
+    Strong,
+    Mono,
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Section {
+    /// `1`, `2`, …; empty for the appendix.
+    pub number: String,
+    pub heading: String,
+    /// Unnumbered and on a new page.
+    pub appendix: bool,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub(crate) enum Block {
+    Heading {
+        number: String,
+        text: String,
+    },
+    /// A bold run-in title (an endpoint, a list's name); not in the table of contents.
+    Subheading {
+        text: String,
+    },
+    Para {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Bullets {
+        items: Vec<String>,
+    },
+    Fields {
+        rows: Vec<Field>,
+    },
+    Table(Table),
+    Flow(Box<FlowView>),
+    Figure {
+        svg: String,
+        caption: String,
+        alt: String,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Table {
+    pub caption: Option<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    /// Small type for wide tables.
+    pub small: bool,
+    /// Rows per group: horizontal rules are drawn between groups only.
+    pub group: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Column {
+    pub header: String,
+    /// `left`, `right` or `center`.
+    pub align: &'static str,
+    /// Relative width (Typst `fr`); 0 for `auto`.
+    pub fr: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Cell {
+    pub text: String,
+    /// A second, smaller line (a unit, a code, a fraction).
+    pub sub: Option<String>,
+    pub style: Style,
+    pub colspan: u32,
+}
+
+impl Cell {
+    fn new(text: impl Into<String>) -> Self {
+        Cell {
+            text: text.into(),
+            sub: None,
+            style: Style::Plain,
+            colspan: 1,
+        }
+    }
+    fn sub(mut self, sub: impl Into<String>) -> Self {
+        let sub = sub.into();
+        self.sub = (!sub.is_empty()).then_some(sub);
+        self
+    }
+    fn style(mut self, style: Style) -> Self {
+        self.style = style;
+        self
+    }
+    fn span(mut self, n: usize) -> Self {
+        self.colspan = n as u32;
+        self
+    }
+}
+
+fn col(header: &str, align: &'static str, fr: u32) -> Column {
+    Column {
+        header: header.to_owned(),
+        align,
+        fr,
+    }
+}
+
+/// The STARD 2015 flow diagram's boxes (Bossuyt et al. 2015, BMJ 351:h5527).
+#[derive(Debug, Serialize)]
+pub(crate) struct FlowView {
+    pub collected: FlowBox,
+    pub excluded: FlowBox,
+    pub eligible: FlowBox,
+    pub not_analysed: FlowBox,
+    pub analysed: FlowBox,
+    pub positive: FlowBox,
+    pub negative: FlowBox,
+    pub caption: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FlowBox {
+    pub label: String,
+    pub n: String,
+    /// Reasons with their counts, one line each.
+    pub lines: Vec<FlowLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FlowLine {
+    pub label: String,
+    pub n: String,
+}
+
+fn n_eq(n: u64) -> String {
+    format!("n = {n}")
+}
+
+fn flow_box(label: &str, n: u64) -> FlowBox {
+    FlowBox {
+        label: label.to_owned(),
+        n: n_eq(n),
+        lines: Vec::new(),
+    }
+}
+
+/// Parses `YYYY-MM-DD` (a real calendar date).
+pub(crate) fn parse_date(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &s[r];
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (year >= 1900 && (1..=days).contains(&day)).then_some(Date {
+        year: year as u16,
+        month: month as u8,
+        day: day as u8,
+    })
+}
+
+struct Builder<'a> {
+    r: &'a Report,
+    lang: Lang,
+    l: &'static Labels,
+    tables: u32,
+    figures: u32,
+    ci_head: String,
+}
+
+impl Builder<'_> {
+    fn t<'b>(&self, text: &'b crate::model::Text) -> &'b str {
+        text.get(self.lang)
+    }
+
+    fn table_caption(&mut self, title: &str) -> String {
+        self.tables += 1;
+        match self.lang {
+            Lang::Ja => format!("表{}　{title}", self.tables),
+            Lang::En => format!("Table {}. {title}", self.tables),
+        }
+    }
+
+    fn figure_caption(&mut self, title: &str) -> String {
+        self.figures += 1;
+        match self.lang {
+            Lang::Ja => format!("図{}　{title}", self.figures),
+            Lang::En => format!("Figure {}. {title}", self.figures),
+        }
+    }
+
+    fn comparator(&self) -> bool {
+        self.r.methods.reference_standard.is_comparator()
+    }
+
+    fn metric(&self, m: Metric) -> String {
+        labels::metric(self.lang, m).to_owned()
+    }
+
+    fn ci(&self, metric: Metric, ci: &Option<Interval>) -> String {
+        ci.as_ref()
+            .map(|ci| format_interval(metric, ci))
+            .unwrap_or_else(|| "—".to_owned())
+    }
+
+    fn verdict_cell(&self, v: Option<Verdict>) -> Cell {
+        match v {
+            Some(v) => Cell::new(labels::verdict(self.lang, v)).style(verdict_style(v)),
+            None => Cell::new("—"),
+        }
+    }
+
+    fn field(&self, key: &str, value: impl Into<String>) -> Field {
+        Field {
+            key: key.to_owned(),
+            value: value.into(),
+            style: Style::Plain,
+        }
+    }
+
+    fn mono(&self, key: &str, value: impl Into<String>) -> Field {
+        Field {
+            style: Style::Mono,
+            ..self.field(key, value)
+        }
+    }
+
+    /// The space between an identifier and a name: ideographic in Japanese.
+    fn sep(&self) -> &'static str {
+        match self.lang {
+            Lang::Ja => "　",
+            Lang::En => " ",
+        }
+    }
+
+    fn paren(&self, inner: &str) -> String {
+        match self.lang {
+            Lang::Ja => format!("（{inner}）"),
+            Lang::En => format!(" ({inner})"),
+        }
+    }
+}
+
+fn verdict_style(v: Verdict) -> Style {
+    match v {
+        Verdict::Pass => Style::Pass,
+        Verdict::Fail => Style::Fail,
+    }
+}
+
+pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
+    let l = labels::labels(lang);
+    let mut b = Builder {
+        r,
+        lang,
+        l,
+        tables: 0,
+        figures: 0,
+        ci_head: labels::ci_heading(lang, &level_percent(r.methods.confidence_level)),
+    };
+    let s = &r.study;
+    let comparator = b.comparator();
+    let mut title_rows = vec![
+        b.mono(l.study_id, &s.id),
+        b.field(l.sponsor, b.t(&s.sponsor)),
+        b.field(l.device, b.t(&s.device.name)),
+        b.field(l.device_version, &s.device.version),
+    ];
+    if let Some(u) = &s.device.intended_use {
+        title_rows.push(b.field(l.intended_use, b.t(u)));
+    }
+    title_rows.extend([
+        b.field(l.test_type, labels::test_type(lang, s.test_type)),
+        b.mono(l.rules_version, &s.rules_version),
+        b.field(l.report_date, &s.report_date),
+    ]);
+    let h = &s.hashes;
+    let hash_rows = vec![
+        b.mono(l.protocol_sha256, &h.protocol_sha256),
+        b.mono(l.dataset_merkle_root, &h.dataset_merkle_root),
+        b.mono(
+            if comparator {
+                l.comparator_hash
+            } else {
+                l.reference_hash
+            },
+            &h.reference_standard,
+        ),
+        b.mono(l.device_results_hash, &h.device_results),
+        b.mono(l.analysis_hash, &h.analysis),
+        b.mono(
+            l.ledger_head,
+            format!("{} {}", h.ledger_head.seq, h.ledger_head.hash),
+        ),
+    ];
+    let short_head: String = h.ledger_head.hash.chars().take(16).collect();
+    let sections = vec![
+        summary(&mut b),
+        methods(&mut b),
+        flow(&mut b),
+        baseline(&mut b),
+        results(&mut b),
+        subgroups(&mut b),
+        sensitivity(&mut b),
+        findings(&mut b),
+        amendments(&mut b),
+        plan(&mut b),
+        traceability(&mut b),
+    ];
+    let mut sections = sections;
+    number_sections(&mut sections);
+    Doc {
+        lang: lang.as_str(),
+        kind: l.report_kind.to_owned(),
+        study_title: b.t(&s.title).to_owned(),
+        study_id: s.id.clone(),
+        author: b.t(&s.sponsor).to_owned(),
+        date: parse_date(&s.report_date),
+        ident: format!("kizon-report/{}/{}/{}", s.id, s.report_date, lang.as_str()),
+        running_head: format!("{}{}{}", l.report_kind, b.sep(), s.id),
+        running_date: s.report_date.clone(),
+        running_foot: format!("{} {} · {}…", l.ledger_head, h.ledger_head.seq, short_head),
+        contents: l.contents.to_owned(),
+        title_rows,
+        hashes_heading: l.hashes.to_owned(),
+        hashes_note: l.hashes_note.to_owned(),
+        hash_rows,
+        sections,
+    }
+}
+
+/// Numbers sections `1`, `2`, … and their headings `1.1`, `1.2`, …; the appendix is unnumbered.
+fn number_sections(sections: &mut [Section]) {
+    let mut n = 0;
+    for sec in sections.iter_mut().filter(|s| !s.appendix) {
+        n += 1;
+        sec.number = n.to_string();
+        let mut k = 0;
+        for block in &mut sec.blocks {
+            if let Block::Heading { number, .. } = block {
+                k += 1;
+                *number = format!("{n}.{k}");
+            }
+        }
+    }
+}
+
+fn heading(text: &str) -> Block {
+    Block::Heading {
+        number: String::new(),
+        text: text.to_owned(),
+    }
+}
+
+fn section(heading: &str, blocks: Vec<Block>) -> Section {
+    Section {
+        number: String::new(),
+        heading: heading.to_owned(),
+        appendix: false,
+        blocks,
+    }
+}
+
+fn summary(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    let mut blocks: Vec<Block> = r
+        .summary
+        .iter()
+        .map(|p| Block::Para {
+            text: b.t(p).to_owned(),
+        })
+        .collect();
+    let f = &r.flow;
+    let not_analysed = f.collected - f.analysed;
+    blocks.push(Block::Para {
+        text: match b.lang {
+            Lang::Ja => format!(
+                "医療機関等から収集した{}例のうち{}例を解析対象とした（解析対象外{}例の内訳は症例の流れ図に示す）。",
+                f.collected, f.analysed, not_analysed
+            ),
+            Lang::En => format!(
+                "Of {} cases collected from the providers, {} were analysed (the {} not analysed are accounted for in the flow diagram).",
+                f.collected, f.analysed, not_analysed
+            ),
+        },
+    });
+    let caption = b.table_caption(l.results_at_a_glance);
+    let ci_head = b.ci_head.clone();
+    let rows = r
+        .endpoints
+        .iter()
+        .map(|e| {
+            vec![
+                Cell::new(format!("{}{}{}", e.id, b.sep(), b.t(&e.name))).sub(if e.primary {
+                    l.primary
+                } else {
+                    l.secondary
+                }),
+                Cell::new(b.metric(e.metric)),
+                Cell::new(format_value(e.metric, e.estimate))
+                    .sub(fraction(e.metric, &e.table).unwrap_or_default())
+                    .style(Style::Strong),
+                Cell::new(b.ci(e.metric, &e.ci)),
+                Cell::new(
+                    e.acceptance_criterion
+                        .as_ref()
+                        .map(|c| b.t(c).to_owned())
+                        .unwrap_or_else(|| l.no_criterion.to_owned()),
+                ),
+                b.verdict_cell(e.verdict),
+            ]
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns: vec![
+            col(l.endpoint, "left", 3),
+            col(l.metric, "left", 2),
+            col(l.estimate, "right", 0),
+            col(&ci_head, "right", 0),
+            col(l.criterion, "left", 3),
+            col(l.verdict, "center", 0),
+        ],
+        rows,
+        small: true,
+        group: 1,
+    }));
+    section(l.summary, blocks)
+}
+
+fn fraction(metric: Metric, table: &Option<crate::model::TwoByTwo>) -> Option<String> {
+    let (x, n) = metric.fraction(table.as_ref()?)?;
+    Some(format!("{x}/{n}"))
+}
+
+fn methods(b: &mut Builder) -> Section {
+    let (r, l, lang) = (b.r, b.l, b.lang);
+    let m = &r.methods;
+    let mut blocks = vec![
+        heading(l.objective),
+        Block::Para {
+            text: b.t(&m.objective).to_owned(),
+        },
+        heading(l.test_type),
+        Block::Para {
+            text: format!(
+                "{}{}",
+                labels::test_type(lang, r.study.test_type),
+                b.paren(if lang == Lang::Ja {
+                    "Q4、Q5"
+                } else {
+                    "Q4, Q5"
+                })
+            ),
+        },
+        heading(l.data_sources),
+        Block::Para {
+            text: b.t(&m.data_description).to_owned(),
+        },
+    ];
+    let caption = b.table_caption(l.data_sources);
+    let mut rows: Vec<Vec<Cell>> = m
+        .providers
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::new(b.t(&p.name)),
+                Cell::new(labels::provider_kind(lang, p.kind)),
+                Cell::new(labels::consent(lang, p.consent)),
+                Cell::new(p.cases.to_string()),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        Cell::new(l.total).style(Style::Strong).span(3),
+        Cell::new(r.flow.collected.to_string()).style(Style::Strong),
+    ]);
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns: vec![
+            col(l.provider, "left", 3),
+            col(l.provider_kind, "left", 2),
+            col(l.consent, "left", 2),
+            col(l.cases, "right", 0),
+        ],
+        rows,
+        small: false,
+        group: 1,
+    }));
+    blocks.push(heading(l.eligibility));
+    blocks.push(Block::Subheading {
+        text: l.inclusion.into(),
+    });
+    blocks.push(Block::Bullets {
+        items: m
+            .eligibility
+            .inclusion
+            .iter()
+            .map(|t| b.t(t).to_owned())
+            .collect(),
+    });
+    blocks.push(Block::Subheading {
+        text: l.exclusion.into(),
+    });
+    blocks.push(Block::Bullets {
+        items: m
+            .eligibility
+            .exclusion
+            .iter()
+            .map(|t| b.t(t).to_owned())
+            .collect(),
+    });
+    let comparator = b.comparator();
+    blocks.push(heading(if comparator {
+        l.comparator_method
+    } else {
+        l.reference_standard
+    }));
+    let rows = match &m.reference_standard {
+        ReferenceStandard::ExpertPanel {
+            readers,
+            qualification,
+            consensus_rule,
+        } => vec![
+            b.field(l.ref_kind, l.expert_panel),
+            b.field(l.readers, readers.to_string()),
+            b.field(l.qualification, b.t(qualification)),
+            b.field(l.consensus_rule, b.t(consensus_rule)),
+        ],
+        ReferenceStandard::ConfirmedDiagnosis { source } => vec![
+            b.field(l.ref_kind, l.confirmed_diagnosis),
+            b.field(l.diagnosis_source, b.t(source)),
+        ],
+        ReferenceStandard::ComparatorMethod { method } => {
+            vec![b.field(l.comparator, b.t(method))]
+        }
+    };
+    blocks.push(Block::Fields { rows });
+    if comparator {
+        blocks.push(Block::Note {
+            text: l.comparator_note.into(),
+        });
+    }
+    blocks.push(heading(l.blinding));
+    blocks.push(Block::Bullets {
+        items: m.blinding.iter().map(|t| b.t(t).to_owned()).collect(),
+    });
+    blocks.push(heading(l.statistics));
+    blocks.push(Block::Fields {
+        rows: vec![b.field(
+            l.confidence_level,
+            format!("{}%", level_percent(m.confidence_level)),
+        )],
+    });
+    blocks.push(Block::Bullets {
+        items: m.statistics.iter().map(|t| b.t(t).to_owned()).collect(),
+    });
+    // Every interval method the results use, with what it was used for and its source.
+    let mut used: BTreeMap<CiMethod, Vec<String>> = BTreeMap::new();
+    let mut note = |ci: &Option<Interval>, what: String| {
+        if let Some(ci) = ci {
+            let list = used.entry(ci.method).or_default();
+            if !list.contains(&what) {
+                list.push(what);
+            }
+        }
+    };
+    for e in &r.endpoints {
+        note(&e.ci, e.id.clone());
+    }
+    for c in &r.roc {
+        note(&c.ci, c.id.clone());
+    }
+    for s in &r.subgroups {
+        note(&s.ci, l.subgroups.to_owned());
+    }
+    for s in &r.sensitivity_analyses {
+        note(&s.ci, s.id.clone());
+    }
+    if !used.is_empty() {
+        let caption = b.table_caption(l.ci_method);
+        let sep = if lang == Lang::Ja { "、" } else { ", " };
+        let rows = used
+            .iter()
+            .map(|(method, what)| {
+                let (name, citation) = labels::ci_method(lang, *method);
+                vec![
+                    Cell::new(name),
+                    Cell::new(what.join(sep)),
+                    Cell::new(citation),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col(l.ci_method, "left", 2),
+                col(l.used_for, "left", 2),
+                col(l.citation, "left", 5),
+            ],
+            rows,
+            small: true,
+            group: 1,
+        }));
+    }
+    section(l.methods, blocks)
+}
+
+fn flow(b: &mut Builder) -> Section {
+    let (r, l, lang) = (b.r, b.l, b.lang);
+    let f = &r.flow;
+    let comparator = b.comparator();
+    let mut excluded = flow_box(l.excluded, f.excluded.iter().map(|e| e.count).sum());
+    excluded.lines = f
+        .excluded
+        .iter()
+        .map(|e| FlowLine {
+            label: b.t(&e.reason).to_owned(),
+            n: n_eq(e.count),
+        })
+        .collect();
+    let not_label = match lang {
+        Lang::Ja => "解析対象外",
+        Lang::En => "Not analysed",
+    };
+    let mut not_analysed = flow_box(not_label, f.eligible - f.analysed);
+    not_analysed.lines.push(FlowLine {
+        label: if comparator {
+            l.no_comparator
+        } else {
+            l.no_reference
+        }
+        .into(),
+        n: n_eq(f.no_reference_standard),
+    });
+    not_analysed.lines.push(FlowLine {
+        label: l.no_device_result.into(),
+        n: n_eq(f.no_device_result),
+    });
+    let mut analysed = flow_box(l.analysed, f.analysed);
+    let mut note = None;
+    match &f.indeterminate_handling {
+        IndeterminateHandling::Excluded => {
+            not_analysed.lines.push(FlowLine {
+                label: l.indeterminate.into(),
+                n: n_eq(f.indeterminate),
+            });
+            if f.indeterminate > 0 {
+                note = Some(l.indeterminate_excluded.to_owned());
+            }
+        }
+        IndeterminateHandling::Included { rule } => {
+            analysed.lines.push(FlowLine {
+                label: l.indeterminate.into(),
+                n: n_eq(f.indeterminate),
+            });
+            note = Some(format!("{}{}", l.indeterminate_included, b.t(rule)));
+        }
+    }
+    let (pos, neg) = if comparator {
+        (l.comparator_positive, l.comparator_negative)
+    } else {
+        (l.reference_positive, l.reference_negative)
+    };
+    let caption = b.figure_caption(l.flow_caption);
+    let mut blocks = vec![Block::Flow(Box::new(FlowView {
+        collected: flow_box(l.collected, f.collected),
+        excluded,
+        eligible: flow_box(l.eligible, f.eligible),
+        not_analysed,
+        analysed,
+        positive: flow_box(pos, f.reference_positive),
+        negative: flow_box(neg, f.reference_negative),
+        caption,
+    }))];
+    if let Some(text) = note {
+        blocks.push(Block::Note { text });
+    }
+    section(l.flow, blocks)
+}
+
+fn baseline(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    let bl = &r.baseline;
+    let mut columns = vec![col(l.characteristic, "left", 3)];
+    columns.extend(bl.groups.iter().map(|g| col(b.t(g), "right", 2)));
+    let rows = bl
+        .rows
+        .iter()
+        .map(|row| {
+            let kind = row
+                .values
+                .iter()
+                .find_map(|v| match v {
+                    BaselineValue::Count { .. } => Some(l.count_pct),
+                    BaselineValue::MeanSd { .. } => Some(l.mean_sd),
+                    BaselineValue::MedianIqr { .. } => Some(l.median_iqr),
+                    BaselineValue::NotApplicable => None,
+                })
+                .unwrap_or("");
+            let text = match &row.level {
+                Some(level) => match b.lang {
+                    Lang::Ja => format!("{}：{}", b.t(&row.variable), b.t(level)),
+                    Lang::En => format!("{}: {}", b.t(&row.variable), b.t(level)),
+                },
+                None => b.t(&row.variable).to_owned(),
+            };
+            let mut cells = vec![Cell::new(text).sub(kind)];
+            cells.extend(row.values.iter().map(|v| Cell::new(baseline_value(v))));
+            cells
+        })
+        .collect();
+    let caption = b.table_caption(l.baseline);
+    section(
+        l.baseline,
+        vec![Block::Table(Table {
+            caption: Some(caption),
+            columns,
+            rows,
+            small: false,
+            group: 1,
+        })],
+    )
+}
+
+fn results(b: &mut Builder) -> Section {
+    let (r, l, lang) = (b.r, b.l, b.lang);
+    let comparator = b.comparator();
+    let mut blocks = vec![heading(l.endpoints)];
+    for e in &r.endpoints {
+        let kind = if e.primary { l.primary } else { l.secondary };
+        let estimate = match fraction(e.metric, &e.table) {
+            Some(fr) => format!("{}{}", format_value(e.metric, e.estimate), b.paren(&fr)),
+            None => format_value(e.metric, e.estimate),
+        };
+        blocks.push(Block::Subheading {
+            text: format!("{}{}{}", e.id, b.sep(), b.t(&e.name)),
+        });
+        let mut rows = vec![
+            b.field(l.kind, kind),
+            b.field(l.metric, b.metric(e.metric)),
+            Field {
+                style: Style::Strong,
+                ..b.field(l.estimate, estimate)
+            },
+        ];
+        if let Some(ci) = &e.ci {
+            let (method, _) = labels::ci_method(lang, ci.method);
+            rows.push(b.field(
+                &b.ci_head,
+                format!("{}{}", format_interval(e.metric, ci), b.paren(method)),
+            ));
+        }
+        rows.push(
+            b.field(
+                l.criterion,
+                e.acceptance_criterion
+                    .as_ref()
+                    .map(|c| b.t(c).to_owned())
+                    .unwrap_or_else(|| l.no_criterion.to_owned()),
+            ),
+        );
+        if let Some(v) = e.verdict {
+            rows.push(Field {
+                style: verdict_style(v),
+                ..b.field(l.verdict, labels::verdict(lang, v))
+            });
+        }
+        blocks.push(Block::Fields { rows });
+        if let Some(t) = &e.table {
+            let (pos, neg) = if comparator {
+                (l.comparator_positive, l.comparator_negative)
+            } else {
+                (l.reference_positive, l.reference_negative)
+            };
+            let caption = b.table_caption(&format!("{}{}", l.two_by_two, b.paren(&e.id)));
+            let n = t.tp + t.fp + t.fn_ + t.tn;
+            let strong = |s: &str| Cell::new(s).style(Style::Strong);
+            blocks.push(Block::Table(Table {
+                caption: Some(caption),
+                columns: vec![
+                    col("", "left", 0),
+                    col(pos, "right", 0),
+                    col(neg, "right", 0),
+                    col(l.total, "right", 0),
+                ],
+                rows: vec![
+                    vec![
+                        strong(l.device_positive),
+                        Cell::new(t.tp.to_string()).sub("TP"),
+                        Cell::new(t.fp.to_string()).sub("FP"),
+                        Cell::new((t.tp + t.fp).to_string()),
+                    ],
+                    vec![
+                        strong(l.device_negative),
+                        Cell::new(t.fn_.to_string()).sub("FN"),
+                        Cell::new(t.tn.to_string()).sub("TN"),
+                        Cell::new((t.fn_ + t.tn).to_string()),
+                    ],
+                    vec![
+                        strong(l.total),
+                        Cell::new((t.tp + t.fn_).to_string()),
+                        Cell::new((t.fp + t.tn).to_string()),
+                        Cell::new(n.to_string()).style(Style::Strong),
+                    ],
+                ],
+                small: false,
+                group: 1,
+            }));
+        }
+    }
+    if !r.roc.is_empty() {
+        blocks.push(heading(l.roc));
+        for c in &r.roc {
+            let auc = match &c.ci {
+                Some(ci) => format!(
+                    "AUC {}{}",
+                    format_value(Metric::Auc, c.auc),
+                    b.paren(&format!(
+                        "{} {}",
+                        b.ci_head,
+                        format_interval(Metric::Auc, ci)
+                    ))
+                ),
+                None => format!("AUC {}", format_value(Metric::Auc, c.auc)),
+            };
+            let counts = match lang {
+                Lang::Ja => format!("陽性例{}例、陰性例{}例", c.positives, c.negatives),
+                Lang::En => format!("{} positives, {} negatives", c.positives, c.negatives),
+            };
+            let title = format!("{}　{}：{}、{}", c.id, b.t(&c.name), auc, counts);
+            let title = if lang == Lang::En {
+                format!("{} {}: {}; {}", c.id, b.t(&c.name), auc, counts)
+            } else {
+                title
+            };
+            let caption = b.figure_caption(&title);
+            blocks.push(Block::Figure {
+                svg: svg::roc(c, lang),
+                alt: format!("{} {}", l.roc, c.id),
+                caption,
+            });
+        }
+    }
+    section(l.results, blocks)
+}
+
+fn estimate_rows(b: &Builder, metric: Metric, estimate: f64, ci: &Option<Interval>) -> [Cell; 3] {
+    [
+        Cell::new(b.metric(metric)),
+        Cell::new(format_value(metric, estimate)).style(Style::Strong),
+        Cell::new(b.ci(metric, ci)),
+    ]
+}
+
+fn empty_note(b: &Builder) -> Block {
+    Block::Para {
+        text: b.l.none.to_owned(),
+    }
+}
+
+fn subgroups(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    if r.subgroups.is_empty() {
+        return section(l.subgroups, vec![empty_note(b)]);
+    }
+    let rows = r
+        .subgroups
+        .iter()
+        .map(|s| {
+            let mut cells = vec![
+                Cell::new(b.t(&s.variable)),
+                Cell::new(b.t(&s.level)),
+                Cell::new(s.n.to_string()),
+            ];
+            cells.extend(estimate_rows(b, s.metric, s.estimate, &s.ci));
+            cells
+        })
+        .collect();
+    let caption = b.table_caption(l.subgroups);
+    let ci_head = b.ci_head.clone();
+    section(
+        l.subgroups,
+        vec![Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col(l.variable, "left", 2),
+                col(l.level, "left", 2),
+                col(l.n, "right", 0),
+                col(l.metric, "left", 2),
+                col(l.estimate, "right", 0),
+                col(&ci_head, "right", 0),
+            ],
+            rows,
+            small: true,
+            group: 1,
+        })],
+    )
+}
+
+fn sensitivity(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    if r.sensitivity_analyses.is_empty() {
+        return section(l.sensitivity_analyses, vec![empty_note(b)]);
+    }
+    let rows = r
+        .sensitivity_analyses
+        .iter()
+        .map(|s| {
+            let mut cells = vec![
+                Cell::new(&s.id),
+                Cell::new(b.t(&s.analysis)),
+                Cell::new(s.n.to_string()),
+            ];
+            cells.extend(estimate_rows(b, s.metric, s.estimate, &s.ci));
+            cells.push(b.verdict_cell(s.verdict));
+            cells
+        })
+        .collect();
+    let caption = b.table_caption(l.sensitivity_analyses);
+    let ci_head = b.ci_head.clone();
+    section(
+        l.sensitivity_analyses,
+        vec![Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col("ID", "left", 0),
+                col(l.analysis, "left", 4),
+                col(l.n, "right", 0),
+                col(l.metric, "left", 2),
+                col(l.estimate, "right", 0),
+                col(&ci_head, "right", 0),
+                col(l.verdict, "center", 0),
+            ],
+            rows,
+            small: true,
+            group: 1,
+        })],
+    )
+}
+
+fn findings(b: &mut Builder) -> Section {
+    let (r, l, lang) = (b.r, b.l, b.lang);
+    let mut blocks = vec![Block::Para {
+        text: l.findings_intro.into(),
+    }];
+    if r.findings.is_empty() {
+        blocks.push(empty_note(b));
+        return section(l.findings, blocks);
+    }
+    let rows = r
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::new(&f.id).sub(format!("{} · {}", f.rule, f.clause)),
+                Cell::new(f.case_ids.join(", ")),
+                Cell::new(b.t(&f.description)).sub(format!(
+                    "{}: {}",
+                    l.severity,
+                    labels::severity(lang, f.severity)
+                )),
+                Cell::new(labels::decision(lang, f.decision)).style(Style::Strong),
+                Cell::new(b.t(&f.reason)),
+            ]
+        })
+        .collect();
+    let caption = b.table_caption(l.findings);
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns: vec![
+            col(l.finding, "left", 3),
+            col(l.case_ids, "left", 2),
+            col(l.description, "left", 5),
+            col(l.decision, "left", 2),
+            col(l.reason, "left", 5),
+        ],
+        rows,
+        small: true,
+        group: 1,
+    }));
+    section(l.findings, blocks)
+}
+
+fn amendments(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    if r.amendments.is_empty() {
+        return section(l.amendments, vec![empty_note(b)]);
+    }
+    let rows = r
+        .amendments
+        .iter()
+        .map(|a| {
+            vec![
+                Cell::new(a.seq.to_string()),
+                Cell::new(&a.date),
+                Cell::new(b.t(&a.change)),
+                Cell::new(b.t(&a.reason)),
+                Cell::new(if a.before_unblinding { l.yes } else { l.no }),
+                Cell::new(a.ledger_seq.to_string()),
+            ]
+        })
+        .collect();
+    let caption = b.table_caption(l.amendments);
+    section(
+        l.amendments,
+        vec![Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col(l.seq, "right", 0),
+                col(l.date, "left", 0),
+                col(l.change, "left", 4),
+                col(l.reason, "left", 4),
+                col(l.before_unblinding, "center", 2),
+                col(l.ledger_seq, "right", 0),
+            ],
+            rows,
+            small: true,
+            group: 1,
+        })],
+    )
+}
+
+fn plan(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    let rows = r
+        .regulatory_plan
+        .lines
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::new(b.t(&p.item)).style(Style::Strong),
+                Cell::new(b.t(&p.value)),
+                Cell::new(&p.clause),
+            ]
+        })
+        .collect();
+    let caption = b.table_caption(l.regulatory_plan);
+    section(
+        l.regulatory_plan,
+        vec![Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col(l.plan_item, "left", 2),
+                col(l.plan_value, "left", 5),
+                col(l.clause, "left", 0),
+            ],
+            rows,
+            small: false,
+            group: 1,
+        })],
+    )
+}
+
+fn traceability(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    let mut rows = Vec::new();
+    for t in &r.traceability {
+        rows.push(vec![
+            Cell::new(b.t(&t.item)),
+            Cell::new(&t.value).style(Style::Strong),
+            Cell::new(&t.analysis_id).style(Style::Mono),
+            Cell::new(t.endpoint_id.clone().unwrap_or_else(|| "—".into())),
+            Cell::new(t.ledger_seq.to_string()),
+        ]);
+        rows.push(vec![
+            Cell::new(format!("{}: {}", l.case_list_sha256, t.case_list_sha256))
+                .style(Style::Mono)
+                .span(5),
+        ]);
+    }
+    let caption = b.table_caption(l.traceability);
+    let mut sec = section(
+        l.traceability,
+        vec![
+            Block::Para {
+                text: l.traceability_intro.into(),
+            },
+            Block::Table(Table {
+                caption: Some(caption),
+                columns: vec![
+                    col(l.item, "left", 4),
+                    col(l.value, "right", 0),
+                    col(l.analysis_id, "left", 2),
+                    col(l.endpoint, "left", 0),
+                    col(l.ledger_seq, "right", 0),
+                ],
+                rows,
+                small: true,
+                group: 2,
+            }),
+        ],
+    );
+    // The appendix heading carries its own "Appendix A" / "付録A" and is not numbered.
+    sec.appendix = true;
+    sec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn dates_are_real_calendar_dates() {
+        assert!(parse_date("2026-11-25").is_some());
+        assert!(parse_date("2024-02-29").is_some());
+        assert!(parse_date("2025-02-29").is_none());
+        assert!(parse_date("2026-13-01").is_none());
+        assert!(parse_date("2026-1-01").is_none());
+        assert!(parse_date("２０２６-11-25").is_none());
+    }
+}

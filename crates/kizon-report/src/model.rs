@@ -1,0 +1,553 @@
+//! The report's data model: plain, serde-serialisable data that the caller fills from the study.
+//!
+//! Free text that the study supplies in both languages is a [`Text`]; fixed labels and headings
+//! are not in the model (they live in `labels.rs`). Numbers are raw (`0.923`, not `"92.3%"`):
+//! the renderer formats them once, so the PDF, the HTML and the traceability appendix agree.
+//! Vocabulary strings follow the rest of the workspace: metrics as in `kizon-stats`
+//! (`sensitivity`, `ppa`, …), CI methods and provider words as in `study.toml` (`wilson`,
+//! `hospital`, `opt-out`, …), a 2×2 table as `{"tp", "fp", "fn", "tn"}`.
+
+use serde::{Deserialize, Serialize};
+
+/// Text the study supplies in Japanese and English.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub ja: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn new(ja: impl Into<String>, en: impl Into<String>) -> Self {
+        Text {
+            ja: ja.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: crate::Lang) -> &str {
+        match lang {
+            crate::Lang::Ja => &self.ja,
+            crate::Lang::En => &self.en,
+        }
+    }
+}
+
+/// The whole 性能評価試験報告書 (performance evaluation test report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub study: StudyInfo,
+    /// The sponsor's conclusions, one paragraph each. The renderer adds the results at a glance.
+    #[serde(default)]
+    pub summary: Vec<Text>,
+    pub methods: Methods,
+    pub flow: Flow,
+    pub baseline: Baseline,
+    pub endpoints: Vec<EndpointResult>,
+    #[serde(default)]
+    pub roc: Vec<RocCurve>,
+    #[serde(default)]
+    pub subgroups: Vec<SubgroupRow>,
+    #[serde(default)]
+    pub sensitivity_analyses: Vec<SensitivityRow>,
+    #[serde(default)]
+    pub findings: Vec<FindingRow>,
+    #[serde(default)]
+    pub amendments: Vec<Amendment>,
+    pub regulatory_plan: RegulatoryPlan,
+    #[serde(default)]
+    pub traceability: Vec<TraceRow>,
+}
+
+/// Title-page facts: the study, the device and the hashes that bind the report to the study's
+/// ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyInfo {
+    pub id: String,
+    pub title: Text,
+    pub sponsor: Text,
+    pub device: Device,
+    pub test_type: TestType,
+    /// The Q&A version the plan follows, e.g. `qa-2025-03-17`.
+    pub rules_version: String,
+    /// `YYYY-MM-DD`, given by the caller: the renderer never reads the clock. Also the PDF's
+    /// document date.
+    pub report_date: String,
+    pub hashes: Hashes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// 被験機器 (device under test).
+    pub name: Text,
+    pub version: String,
+    #[serde(default)]
+    pub intended_use: Option<Text>,
+}
+
+/// The test types of the Director's notice (薬生機審発0929第1号, section 2; Q4, Q5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestType {
+    /// 2(1): existing images or specimens only; the correct answer is added (panel or comparator).
+    #[serde(rename = "2(1)")]
+    ImagesOnly,
+    /// 2(2): with linked existing clinical information (the confirmed diagnosis is the answer).
+    #[serde(rename = "2(2)")]
+    WithClinicalInfo,
+}
+
+/// Hex digests that tie the report to the study directory and its ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hashes {
+    /// SHA-256 of the locked (or last amended) study.toml.
+    pub protocol_sha256: String,
+    /// Merkle root over the dataset's items.
+    pub dataset_merkle_root: String,
+    /// Hash of the locked reference standard.
+    pub reference_standard: String,
+    /// Hash of the locked device results.
+    pub device_results: String,
+    /// Hash of the analysis output the report shows.
+    pub analysis: String,
+    pub ledger_head: LedgerHead,
+}
+
+/// The ledger entry the report was made at (`ledger.head`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerHead {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// Methods, as fixed in the protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Methods {
+    pub objective: Text,
+    /// What the existing data is (e.g. chest radiographs, DICOM) and when it was acquired (Q1, Q2).
+    pub data_description: Text,
+    /// 医療機関等 (providers) (Q3, Q6, Q9).
+    pub providers: Vec<Provider>,
+    pub eligibility: Eligibility,
+    pub reference_standard: ReferenceStandard,
+    /// How readers and analysts were kept blind, one statement each.
+    #[serde(default)]
+    pub blinding: Vec<Text>,
+    /// Two-sided confidence level of every interval, e.g. 0.95.
+    pub confidence_level: f64,
+    /// The statistical analysis plan in short statements (analysis population, multiplicity,
+    /// handling of indeterminate results, …). The CI methods and their citations are listed by
+    /// the renderer from the methods the results use.
+    #[serde(default)]
+    pub statistics: Vec<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    pub name: Text,
+    pub kind: ProviderKind,
+    pub consent: ConsentModel,
+    /// Cases collected from this provider.
+    pub cases: u64,
+}
+
+/// Where existing data comes from (Q3). Words as in study.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    Hospital,
+    PublicBiobank,
+    PrivateBiobank,
+    Database,
+}
+
+/// How the provider obtained consent, or why none was needed (Q6). Words as in study.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentModel {
+    InformedConsent,
+    BroadConsent,
+    OptOut,
+    NotRequired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    pub inclusion: Vec<Text>,
+    pub exclusion: Vec<Text>,
+}
+
+/// Where the correct answer (正解) comes from (Q4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ReferenceStandard {
+    /// 2(1): specialists read the existing data; their consensus is the answer.
+    ExpertPanel {
+        readers: u32,
+        /// Who the readers are (specialty, years of experience).
+        qualification: Text,
+        /// How disagreements are settled (e.g. majority of three, adjudicator).
+        consensus_rule: Text,
+    },
+    /// 2(2): the linked confirmed diagnosis (確定診断, e.g. pathology).
+    ConfirmedDiagnosis { source: Text },
+    /// 2(1): a comparator method's result. Not a reference standard: results are agreement
+    /// (PPA/NPA/OPA), never sensitivity (FDA 2007 statistical guidance).
+    ComparatorMethod { method: Text },
+}
+
+impl ReferenceStandard {
+    pub fn is_comparator(&self) -> bool {
+        matches!(self, ReferenceStandard::ComparatorMethod { .. })
+    }
+}
+
+/// The STARD 2015 participant flow (Bossuyt et al. 2015, BMJ 351:h5527, item 19), from the
+/// study's own counts. The renderer checks that the counts add up:
+/// `collected = eligible + Σ excluded`, `analysed = eligible − no_reference_standard −
+/// no_device_result − indeterminate` (the last term only when indeterminate results are
+/// excluded) and `analysed = reference_positive + reference_negative`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    /// Cases collected from the providers (potentially eligible).
+    pub collected: u64,
+    /// Cases excluded before the analysis set was formed, by reason.
+    pub excluded: Vec<Exclusion>,
+    /// Eligible cases (included).
+    pub eligible: u64,
+    pub no_reference_standard: u64,
+    pub no_device_result: u64,
+    /// Device results that were neither positive nor negative.
+    pub indeterminate: u64,
+    pub indeterminate_handling: IndeterminateHandling,
+    pub analysed: u64,
+    /// Analysed cases positive by the reference standard (or comparator).
+    pub reference_positive: u64,
+    pub reference_negative: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    pub reason: Text,
+    pub count: u64,
+}
+
+/// What the analysis did with indeterminate device results: never silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum IndeterminateHandling {
+    /// Left out of the primary analysis (and counted in the flow diagram).
+    Excluded,
+    /// Kept in the analysis under a stated rule (e.g. counted as device-negative).
+    Included { rule: Text },
+}
+
+/// Baseline characteristics (STARD 2015 item 20): one column per group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// Column headings, e.g. all analysed / reference positive / reference negative.
+    pub groups: Vec<Text>,
+    pub rows: Vec<BaselineRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineRow {
+    pub variable: Text,
+    /// The category of a categorical variable (e.g. 女性); `None` for a continuous one.
+    #[serde(default)]
+    pub level: Option<Text>,
+    /// One value per group, in the order of [`Baseline::groups`].
+    pub values: Vec<BaselineValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum BaselineValue {
+    /// `n (n/of %)`.
+    Count {
+        n: u64,
+        of: u64,
+    },
+    MeanSd {
+        mean: f64,
+        sd: f64,
+    },
+    MedianIqr {
+        median: f64,
+        q1: f64,
+        q3: f64,
+    },
+    /// Does not apply to this group (printed as a dash).
+    NotApplicable,
+}
+
+/// An endpoint's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointResult {
+    pub id: String,
+    pub name: Text,
+    pub primary: bool,
+    pub metric: Metric,
+    pub estimate: f64,
+    #[serde(default)]
+    pub ci: Option<Interval>,
+    /// 判定基準 (acceptance criterion) as written in the protocol.
+    #[serde(default)]
+    pub acceptance_criterion: Option<Text>,
+    /// 適合/不適合; `None` for an endpoint without a criterion.
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+    /// The 2×2 table behind a proportion, device rows × reference columns.
+    #[serde(default)]
+    pub table: Option<TwoByTwo>,
+}
+
+/// Endpoint metrics, named as in `kizon-stats` (`snake_case`). Which label is printed also
+/// depends on the reference: against a comparator method only agreement metrics are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Sensitivity,
+    Specificity,
+    Ppv,
+    Npv,
+    Accuracy,
+    Ppa,
+    Npa,
+    Opa,
+    Kappa,
+    Auc,
+}
+
+impl Metric {
+    /// Proportions print as percentages; the others (AUC, κ) as decimals.
+    pub fn is_proportion(self) -> bool {
+        !matches!(self, Metric::Kappa | Metric::Auc)
+    }
+
+    /// Metrics that presuppose a reference standard (meaningless against a comparator method).
+    pub fn needs_reference_standard(self) -> bool {
+        matches!(
+            self,
+            Metric::Sensitivity
+                | Metric::Specificity
+                | Metric::Ppv
+                | Metric::Npv
+                | Metric::Accuracy
+                | Metric::Auc
+        )
+    }
+
+    /// Numerator and denominator of this proportion in a 2×2 table.
+    pub fn fraction(self, t: &TwoByTwo) -> Option<(u64, u64)> {
+        let TwoByTwo { tp, fp, fn_, tn } = *t;
+        match self {
+            Metric::Sensitivity | Metric::Ppa => Some((tp, tp + fn_)),
+            Metric::Specificity | Metric::Npa => Some((tn, tn + fp)),
+            Metric::Ppv => Some((tp, tp + fp)),
+            Metric::Npv => Some((tn, tn + fn_)),
+            Metric::Accuracy | Metric::Opa => Some((tp + tn, tp + fp + fn_ + tn)),
+            Metric::Kappa | Metric::Auc => None,
+        }
+    }
+}
+
+/// A two-sided confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+    pub method: CiMethod,
+}
+
+/// Interval methods; the renderer prints each with its citation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CiMethod {
+    /// Wilson (1927).
+    Wilson,
+    /// Clopper & Pearson (1934).
+    ClopperPearson,
+    /// Agresti & Coull (1998).
+    AgrestiCoull,
+    /// Jeffreys, as in Brown, Cai & DasGupta (2001).
+    Jeffreys,
+    /// DeLong, DeLong & Clarke-Pearson (1988), fast algorithm of Sun & Xu (2014).
+    Delong,
+    /// Large-sample standard error of Fleiss, Cohen & Everitt (1969).
+    KappaAsymptotic,
+    /// Bootstrap percentile interval (Efron & Tibshirani 1993).
+    BootstrapPercentile,
+    /// Bias-corrected and accelerated bootstrap (Efron 1987).
+    BootstrapBca,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// Device result × reference counts. Serialises as `{"tp", "fp", "fn", "tn"}` like `kizon-stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwoByTwo {
+    pub tp: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    pub tn: u64,
+}
+
+/// An empirical ROC curve with its AUC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RocCurve {
+    pub id: String,
+    pub name: Text,
+    /// From (0, 0) to (1, 1), in order of decreasing threshold.
+    pub points: Vec<RocPoint>,
+    pub auc: f64,
+    #[serde(default)]
+    pub ci: Option<Interval>,
+    pub positives: u64,
+    pub negatives: u64,
+    /// The device's operating point (its fixed threshold), marked on the curve.
+    #[serde(default)]
+    pub operating_point: Option<RocPoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RocPoint {
+    pub fpr: f64,
+    pub tpr: f64,
+}
+
+/// One subgroup estimate (STARD 2015 item 24, variability).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubgroupRow {
+    pub variable: Text,
+    pub level: Text,
+    pub n: u64,
+    pub metric: Metric,
+    pub estimate: f64,
+    #[serde(default)]
+    pub ci: Option<Interval>,
+}
+
+/// One sensitivity analysis: the primary analysis with one assumption changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityRow {
+    pub id: String,
+    /// What was changed (e.g. indeterminate results counted as false negatives).
+    pub analysis: Text,
+    pub n: u64,
+    pub metric: Metric,
+    pub estimate: f64,
+    #[serde(default)]
+    pub ci: Option<Interval>,
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+}
+
+/// A data doubt found by `kizon check` and how it was resolved (Q1, Q2, Q7, Q8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingRow {
+    pub id: String,
+    /// The rule's code, e.g. `q7-duplicate-sop-instance`.
+    pub rule: String,
+    /// The Q&A item, e.g. `Q7`.
+    pub clause: String,
+    pub case_ids: Vec<String>,
+    pub severity: Severity,
+    /// What was found.
+    pub description: Text,
+    pub decision: Decision,
+    /// Why the decision was taken.
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Blocking,
+    Warning,
+}
+
+/// Words as in `kizon check resolve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// The case left the dataset; it appears among the exclusions of the flow diagram.
+    ExcludeCase,
+    /// The data stayed; the reason says why the doubt does not hold.
+    Accept,
+    /// The provider was asked to check the source records (Q7, Q8).
+    QueryProvider,
+}
+
+/// 計画の変更 (an amendment to the protocol).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amendment {
+    pub seq: u32,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub change: Text,
+    pub reason: Text,
+    /// Whether the amendment was made before the device's results were unblinded.
+    pub before_unblinding: bool,
+    pub ledger_seq: u64,
+}
+
+/// The regulatory path that follows (Q10, Q11), as decided by `kizon plan`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegulatoryPlan {
+    pub lines: Vec<PlanLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLine {
+    /// e.g. 申請区分 / application category.
+    pub item: Text,
+    pub value: Text,
+    /// The Q&A item behind it, e.g. `Q10`.
+    pub clause: String,
+}
+
+/// One reported number and where it came from (appendix).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceRow {
+    /// What the number is, e.g. 主要評価項目1 感度.
+    pub item: Text,
+    /// The number as it appears in the report.
+    pub value: String,
+    pub analysis_id: String,
+    #[serde(default)]
+    pub endpoint_id: Option<String>,
+    /// SHA-256 of the list of cases the number was computed on.
+    pub case_list_sha256: String,
+    pub ledger_seq: u64,
+}

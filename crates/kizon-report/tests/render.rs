@@ -1,0 +1,361 @@
+//! Renders the sample report (an AI chest X-ray nodule detector, 2 providers, 312 cases) and
+//! reads the PDF back with poppler's `pdftotext` and `pdffonts` (Debian `poppler-utils`).
+
+use std::process::Command;
+
+use kizon_report::{
+    CiMethod, Interval, Lang, Metric, ReferenceStandard, Report, ReportError, Text,
+    format_interval, format_value, render_html, render_pdf,
+};
+
+fn sample() -> Report {
+    serde_json::from_str(include_str!("fixtures/sample_report.json")).expect("the sample parses")
+}
+
+fn poppler(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("cannot run {tool} ({e}): install Debian poppler-utils (apt-get install -y poppler-utils)")
+    });
+    assert!(
+        out.status.success(),
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+struct Pdf {
+    _dir: tempfile::TempDir,
+    text: String,
+    fonts: String,
+}
+
+fn read_pdf(bytes: &[u8]) -> Pdf {
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let p = path.to_str().unwrap();
+    Pdf {
+        text: poppler("pdftotext", &["-enc", "UTF-8", p, "-"]),
+        fonts: poppler("pdffonts", &[p]),
+        _dir: dir,
+    }
+}
+
+/// Text with all whitespace removed: lines wrap wherever the layout wants.
+fn squeeze(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn assert_contains_all(what: &str, haystack: &str, needles: &[&str]) {
+    let flat = squeeze(haystack);
+    let missing: Vec<&&str> = needles
+        .iter()
+        .filter(|n| !flat.contains(&squeeze(n)))
+        .collect();
+    assert!(missing.is_empty(), "{what} lacks {missing:?}");
+}
+
+/// The numbers both renderings must show: estimates, intervals and flow counts.
+fn key_numbers(r: &Report) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in &r.endpoints {
+        v.push(format_value(e.metric, e.estimate));
+        if let Some(ci) = &e.ci {
+            v.push(format_interval(e.metric, ci));
+        }
+    }
+    let f = &r.flow;
+    for n in [
+        f.collected,
+        f.eligible,
+        f.analysed,
+        f.reference_positive,
+        f.reference_negative,
+    ] {
+        v.push(format!("n = {n}"));
+    }
+    for e in &f.excluded {
+        v.push(format!("n = {}", e.count));
+    }
+    v
+}
+
+#[test]
+fn japanese_pdf_has_the_headings_title_ci_and_flow_counts_with_the_font_embedded() {
+    let r = sample();
+    let pdf = read_pdf(&render_pdf(&r, Lang::Ja).unwrap());
+    assert_contains_all(
+        "Japanese PDF",
+        &pdf.text,
+        &[
+            "性能評価試験報告書",
+            "目次",
+            "要約",
+            "試験の方法",
+            "既存データと提供元（医療機関等）",
+            "参照標準",
+            "盲検化",
+            "統計解析",
+            "症例の流れ（STARD 2015）",
+            "背景因子",
+            "感度",
+            "特異度",
+            "95%信頼区間",
+            "判定基準",
+            "適合",
+            "部分集団解析",
+            "感度分析",
+            "データの疑義と対応（Q7）",
+            "計画の変更",
+            "承認申請に向けた計画（Q10、Q11）",
+            "付録A　数値の出典",
+            "信頼性調査",
+            "収集された症例",
+            "除外",
+            "解析対象",
+            "2(1)",
+            "Wilson",
+            "DeLong",
+            &r.study.title.ja,
+            &r.study.hashes.protocol_sha256,
+        ],
+    );
+    let numbers = key_numbers(&r);
+    let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    assert_contains_all("Japanese PDF", &pdf.text, &numbers);
+    assert_contains_all(
+        "Japanese PDF",
+        &pdf.text,
+        &["86.4%–95.8%", "n = 312", "n = 292"],
+    );
+    for face in ["NotoSansJP-Regular", "NotoSansJP-Bold"] {
+        let line = pdf
+            .fonts
+            .lines()
+            .find(|l| l.contains(face))
+            .unwrap_or_else(|| panic!("{face} not in pdffonts:\n{}", pdf.fonts));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // name type encoding emb sub uni object ID: "yes yes yes" = embedded, subset, ToUnicode
+        assert!(line.contains("CID TrueType"), "{line}");
+        assert_eq!(
+            &cols[cols.len() - 5..cols.len() - 2],
+            ["yes", "yes", "yes"],
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn english_pdf_uses_english_labels() {
+    let r = sample();
+    let pdf = read_pdf(&render_pdf(&r, Lang::En).unwrap());
+    assert_contains_all(
+        "English PDF",
+        &pdf.text,
+        &[
+            "Performance Evaluation Test Report",
+            "Flow of cases (STARD 2015)",
+            "Sensitivity",
+            "Specificity",
+            "95% CI",
+            "Acceptance criterion",
+            "Pass",
+            "Data doubts and their resolution (Q7)",
+            "Amendments to the protocol",
+            "Appendix A. Source of every number",
+            &r.study.title.en,
+        ],
+    );
+    let numbers = key_numbers(&r);
+    let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    assert_contains_all("English PDF", &pdf.text, &numbers);
+    assert!(
+        !pdf.text.contains("感度"),
+        "Japanese label in the English PDF"
+    );
+}
+
+#[test]
+fn html_shows_the_same_numbers_as_the_pdf() {
+    let r = sample();
+    for lang in [Lang::Ja, Lang::En] {
+        let html = render_html(&r, lang).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(!html.contains("<script"), "no scripts");
+        // Self-contained: the only URL is the SVG namespace.
+        assert!(html.matches("http").count() == html.matches("http://www.w3.org/2000/svg").count());
+        let numbers = key_numbers(&r);
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+        assert_contains_all("HTML", &html, &numbers);
+        // Every percentage the PDF prints, the HTML prints too.
+        let pdf = read_pdf(&render_pdf(&r, lang).unwrap());
+        let flat_html = squeeze(&html);
+        for p in percentages(&pdf.text) {
+            assert!(flat_html.contains(&p), "{lang}: HTML lacks {p}");
+        }
+        assert!(html.contains("<svg"), "ROC figure inline");
+    }
+}
+
+/// Tokens like `92.3%` in a text.
+fn percentages(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c != '%' {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 && (chars[j - 1].is_ascii_digit() || chars[j - 1] == '.') {
+            j -= 1;
+        }
+        if j < i && chars[j..i].contains(&'.') {
+            out.push(chars[j..=i].iter().collect());
+        }
+    }
+    out.sort();
+    out.dedup();
+    assert!(out.len() >= 10, "{out:?}");
+    out
+}
+
+const HOSTILE: &str = r#"<script>alert("x")</script> #set text(red) $x^2$ *bold* _em_ [link](u) @ref <lbl> // c \ & "q" 'a'"#;
+
+#[test]
+fn hostile_study_text_is_printed_not_interpreted() {
+    let mut r = sample();
+    r.study.title = Text::new(HOSTILE, HOSTILE);
+    r.findings[0].reason.ja = format!("{HOSTILE}（理由）");
+
+    let html = render_html(&r, Lang::Ja).unwrap();
+    assert!(!html.contains("<script"), "unescaped script tag");
+    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert!(html.contains("#set text(red) $x^2$ *bold* _em_"));
+
+    let pdf = read_pdf(&render_pdf(&r, Lang::Ja).unwrap());
+    assert_contains_all("PDF", &pdf.text, &[HOSTILE, &format!("{HOSTILE}（理由）")]);
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let r = sample();
+    for lang in [Lang::Ja, Lang::En] {
+        assert_eq!(render_pdf(&r, lang).unwrap(), render_pdf(&r, lang).unwrap());
+        assert_eq!(
+            render_html(&r, lang).unwrap(),
+            render_html(&r, lang).unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_pdf_date_comes_from_the_model() {
+    let r = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, render_pdf(&r, Lang::En).unwrap()).unwrap();
+    let info = poppler("pdfinfo", &["-isodates", path.to_str().unwrap()]);
+    let created = info
+        .lines()
+        .find(|l| l.starts_with("CreationDate:"))
+        .expect(&info);
+    assert!(created.contains("2025-11-20"), "{created}");
+}
+
+fn comparator(mut r: Report) -> Report {
+    r.methods.reference_standard = ReferenceStandard::ComparatorMethod {
+        method: Text::new("既承認の解析装置 X-100", "approved analyser X-100"),
+    };
+    r
+}
+
+#[test]
+fn against_a_comparator_sensitivity_is_refused_and_agreement_is_labelled() {
+    let r = comparator(sample());
+    match render_pdf(&r, Lang::Ja) {
+        Err(ReportError::Inconsistent { field, message }) => {
+            assert_eq!(field, "endpoints[0].metric");
+            assert!(message.contains("comparator"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut r = r;
+    r.endpoints[0].metric = Metric::Ppa;
+    r.endpoints[1].metric = Metric::Npa;
+    r.endpoints.truncate(2);
+    r.traceability
+        .retain(|t| t.endpoint_id.as_deref() != Some("E3"));
+    r.roc.clear();
+    r.subgroups.clear();
+    r.sensitivity_analyses.clear();
+    r.baseline.groups[1] = Text::new("比較対照法 陽性", "Comparator positive");
+    r.baseline.groups[2] = Text::new("比較対照法 陰性", "Comparator negative");
+    let html = render_html(&r, Lang::Ja).unwrap();
+    assert!(html.contains("陽性一致率") && html.contains("陰性一致率"));
+    assert!(html.contains("比較対照法 陽性"));
+    assert!(!html.contains("参照標準 陽性"));
+    let pdf = read_pdf(&render_pdf(&r, Lang::En).unwrap());
+    assert_contains_all(
+        "PDF",
+        &pdf.text,
+        &["Positive percent agreement (PPA)", "Comparator positive"],
+    );
+    assert!(!pdf.text.contains("Reference standard positive"));
+}
+
+#[test]
+fn counts_that_do_not_add_up_are_refused() {
+    let mut r = sample();
+    r.flow.excluded[0].count += 1;
+    let err = render_html(&r, Lang::En).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Inconsistent { field, .. } if field == "flow.eligible"),
+        "{err}"
+    );
+
+    let mut r = sample();
+    r.endpoints[0].estimate = 0.95; // not 120/130
+    let err = render_pdf(&r, Lang::En).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Inconsistent { field, .. } if field == "endpoints[0].estimate"),
+        "{err}"
+    );
+
+    let mut r = sample();
+    r.endpoints[0].ci = Some(Interval {
+        low: 0.95,
+        high: 0.99,
+        method: CiMethod::Wilson,
+    });
+    assert!(render_html(&r, Lang::Ja).is_err());
+
+    let mut r = sample();
+    r.study.report_date = "20/11/2025".into();
+    assert!(render_pdf(&r, Lang::Ja).is_err());
+}
+
+#[test]
+fn a_kanji_outside_the_embedded_font_is_an_error_naming_the_field() {
+    let mut r = sample();
+    r.methods.providers[1].name.ja = "𪚲中央病院".into(); // CJK Ext B, outside JIS X 0213 plane 1
+    match render_pdf(&r, Lang::Ja) {
+        Err(e @ ReportError::MissingGlyphs(_)) => {
+            assert!(
+                e.to_string().contains("methods.providers[1].name.ja"),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // HTML leaves glyphs to the reader's browser.
+    assert!(render_html(&r, Lang::Ja).is_ok());
+}
+
+#[test]
+fn the_sample_round_trips_through_json() {
+    let r = sample();
+    let again: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(r, again);
+}
