@@ -72,6 +72,9 @@ pub struct Flow {
     pub no_result: Vec<String>,
     pub device_indeterminate: Vec<String>,
     pub analysed: usize,
+    /// Analysed cases positive and negative by the reference standard (or comparator).
+    pub reference_positive: usize,
+    pub reference_negative: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub mod package;
 pub mod plan;
 pub mod providers;
 pub mod reference;
+pub mod report;
 pub mod results;
 pub mod stats;
 pub mod training;

@@ -96,6 +96,11 @@ pub enum Command {
         after_help = "Examples:\n  kizon analyze\n  kizon analyze --device-version 1.0.0 --json > analysis.json\n\nThe analysis is stored with the hash of its inputs; a rerun gives byte-identical output."
     )]
     Analyze(AnalyzeArgs),
+    /// Render the 性能評価試験報告書 (performance evaluation test report) as PDF or HTML / 報告書
+    #[command(
+        after_help = "Examples:\n  kizon report --lang ja --format pdf --out report-ja.pdf\n  kizon report --lang en --format html --out report-en.html\n\nThe report shows the latest analysis (`kizon analyze`); Japanese renders with the embedded\nNoto Sans JP font, so no font needs to be installed. Its SHA-256 is recorded in the ledger."
+    )]
+    Report(ReportArgs),
     /// Write the evidence package for the reliability investigation, or verify one offline / 信頼性調査用資料
     #[command(
         after_help = "Examples:\n  kizon package --out submission-2026-12\n  kizon package verify submission-2026-12     (no study needed; exit 1 on any difference)"
@@ -403,6 +408,22 @@ pub struct AnalyzeArgs {
     /// Print the whole analysis document (JSON)
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Language of the report
+    #[arg(long, value_parser = ["ja", "en"])]
+    pub lang: String,
+    /// pdf or html
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "html"])]
+    pub format: String,
+    /// Where to write it
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The report's date, YYYY-MM-DD (default: today, UTC)
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<time::Date>,
 }
 
 #[derive(Args, Debug)]

@@ -224,6 +224,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Readers(command) => study_cmd::readers(open()?, &actor, command)?,
         Command::Reads(command) => study_cmd::reads(open()?, &actor, command)?,
         Command::Reference(command) => study_cmd::reference(open()?, &actor, command)?,
+        Command::Report(args) => report_cmd::report(open()?, &actor, args)?,
         Command::Package(args) => study_cmd::package(&study_dir, &actor, args)?,
         Command::Analyze(args) => study_cmd::analyze(open()?, &actor, args)?,
         Command::Results(command) => study_cmd::results(open()?, &actor, command)?,
@@ -306,6 +307,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 print!("{}", render::plan(&outcome.plan, cli::Lang::Both));
                 println!();
                 println!("study: {} / 試験ディレクトリ", outcome.dir.display());
+                for report in &outcome.reports {
+                    println!("report: {} / 報告書", report.display());
+                }
+                println!("package: {} / 信頼性調査用資料 (kizon package verify {})", outcome.package.display(), outcome.package.display());
                 println!(
                     "next: kizon --study {} plan | audit log | audit verify",
                     outcome.dir.display()

@@ -472,7 +472,7 @@ pub fn package(study_dir: &std::path::Path, actor: &str, args: crate::cli::Packa
         });
     };
     let mut study = Study::open(study_dir)?;
-    let reports = crate::report_cmd::all_reports(&study)?;
+    let reports = crate::report_cmd::all_reports(&mut study, actor)?;
     let outcome = study.package(actor, &out, reports)?;
     if args.json {
         return print_json(&outcome);

@@ -34,6 +34,9 @@ pub struct DemoOutcome {
     /// The problems planted in the generated data, and the findings `check` made.
     pub planted: Vec<&'static str>,
     pub findings: Vec<crate::check::FindingView>,
+    /// The rendered reports (ja PDF, ja HTML, en PDF, en HTML) and the evidence package.
+    pub reports: Vec<PathBuf>,
+    pub package: PathBuf,
 }
 
 /// The demo reports progress through its steps, not per file.
@@ -397,6 +400,32 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
             ));
         }
     }
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let mut reports = Vec::new();
+    for (file, lang, format) in [
+        ("report.pdf", crate::report::Lang::Ja, crate::report::Format::Pdf),
+        ("report.html", crate::report::Lang::Ja, crate::report::Format::Html),
+        ("report-en.pdf", crate::report::Lang::En, crate::report::Format::Pdf),
+        ("report-en.html", crate::report::Lang::En, crate::report::Format::Html),
+    ] {
+        let rendered = study.report(actor, lang, format, &today)?;
+        let path = dir.join(file);
+        fs::write(&path, &rendered.bytes).map_err(io(&path))?;
+        reports.push(path);
+    }
+    steps.push(format!(
+        "rendered the 性能評価試験報告書 in Japanese and English, PDF and HTML ({})",
+        reports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    ));
+    let package_dir = dir.join("package");
+    let files = study.report_files(actor, &today)?;
+    let package = study.package(actor, &package_dir, files)?;
+    let checked = crate::package::verify_package(&package_dir)?;
+    steps.push(format!(
+        "wrote the evidence package ({} files) and verified it offline: {}",
+        package.files,
+        if checked.intact() { "intact" } else { "PROBLEMS FOUND" }
+    ));
     let plan = study.plan(PlanOptions::default())?;
     let report = study.verify(None)?;
     steps.push(format!(
@@ -418,5 +447,7 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
         verified: report.intact(),
         planted,
         findings,
+        reports,
+        package: package_dir,
     })
 }
