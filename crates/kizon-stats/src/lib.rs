@@ -18,14 +18,17 @@
 //! - [`paired`]: two tests on the same cases (McNemar, Newcombe's paired difference).
 //! - [`roc`]: ROC curve, AUC with DeLong variance (Sun & Xu's O(N log N) algorithm),
 //!   DeLong's test for two correlated AUCs.
+//! - [`mrmc`]: multi-reader multi-case comparison of modalities (Obuchowski–Rockette
+//!   with Hillis' degrees of freedom; random or fixed readers and cases; DeLong or
+//!   jackknife covariances).
 //! - [`bootstrap`]: seeded stratified or patient-clustered bootstrap of the AUC with
 //!   percentile and BCa intervals.
 //! - [`sample_size`]: cases needed for a proportion to beat a performance goal (exact
 //!   binomial) and for an AUC (Obuchowski; Hanley & McNeil).
 //! - [`criteria`]: pre-specified acceptance criteria and their verdicts in English and
 //!   Japanese.
-//! - [`dist`]: the distribution functions underneath (normal, beta, gamma, binomial),
-//!   written here and validated against scipy.
+//! - [`dist`]: the distribution functions underneath (normal, beta, gamma, binomial,
+//!   chi-square, F, Student's t), written here and validated against scipy and R.
 //! - [`estimate`] and [`error`]: the common result and error types.
 //!
 //! Every method is validated against independent implementations (R pROC, epiR, psych,
@@ -41,6 +44,7 @@ pub mod dist;
 pub mod error;
 pub mod estimate;
 pub mod kappa;
+pub mod mrmc;
 pub mod paired;
 pub mod proportion;
 pub mod roc;
@@ -55,6 +59,10 @@ pub use error::StatsError;
 pub use estimate::Estimate;
 pub use kappa::{
     CohenKappa, FleissKappa, KappaWeights, RaterKappa, cohen_kappa, fleiss_kappa, rater_kappa,
+};
+pub use mrmc::{
+    CovarianceMethod, ModalityAuc, ModalityComponents, ModalityDifference, Mrmc, MrmcRatings,
+    MrmcWarning, OrComponents, OrTest, ReaderAuc, ReaderDifference, obuchowski_rockette,
 };
 pub use paired::{
     McNemar, PairedAccuracy, PairedTable, mcnemar, paired_accuracy, paired_difference,
