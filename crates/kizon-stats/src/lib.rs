@@ -21,6 +21,9 @@
 //! - [`mrmc`]: multi-reader multi-case comparison of modalities (Obuchowski–Rockette
 //!   with Hillis' degrees of freedom; random or fixed readers and cases; DeLong or
 //!   jackknife covariances).
+//! - [`froc`]: free-response evaluation of marks: matching marks to lesions, FROC and
+//!   AFROC curves, the JAFROC and weighted AFROC figures of merit with case-bootstrap
+//!   intervals, lesion-level sensitivity, false positives per image, localisation.
 //! - [`bootstrap`]: seeded stratified or patient-clustered bootstrap of the AUC with
 //!   percentile and BCa intervals.
 //! - [`sample_size`]: cases needed for a proportion to beat a performance goal (exact
@@ -43,6 +46,7 @@ pub mod criteria;
 pub mod dist;
 pub mod error;
 pub mod estimate;
+pub mod froc;
 pub mod kappa;
 pub mod mrmc;
 pub mod paired;
@@ -57,6 +61,11 @@ pub use clustered::clustered_proportion;
 pub use criteria::{Criterion, Metric, Verdict, evaluate};
 pub use error::StatsError;
 pub use estimate::Estimate;
+pub use froc::{
+    AfrocPoint, DuplicateMarks, Fom, Froc, FrocCase, FrocOptions, FrocPoint, Hit, Lesion,
+    Localisation, Mark, MarkOutcome, MatchCriterion, Matching, Shape, afroc_foms, froc_analysis,
+    froc_cases, localisation, match_marks,
+};
 pub use kappa::{
     CohenKappa, FleissKappa, KappaWeights, RaterKappa, cohen_kappa, fleiss_kappa, rater_kappa,
 };
