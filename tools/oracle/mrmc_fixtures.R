@@ -232,4 +232,17 @@ for (a in list(c(5.475953, 1), c(0.5, 2), c(30, 3), c(1e-3, 4), c(100, 10))) {
   dist[[length(dist) + 1]] <- list(fn = "chi_square_sf", args = a,
                                    value = pchisq(a[1], a[2], lower.tail = FALSE))
 }
-out("distributions_r.json", "R stats pf, pt, qt, pchisq", dist)
+for (a in list(c(4.96, 1, 20.3, 8.1), c(2.2, 1, 9, 0.5), c(3.1, 2, 14.7, 12), c(10, 1, 120, 40),
+               c(0.5, 3, 6, 3))) {
+  dist[[length(dist) + 1]] <- list(fn = "noncentral_f_sf", args = a,
+                                   value = pf(a[1], a[2], a[3], ncp = a[4], lower.tail = FALSE))
+}
+for (a in list(c(3.841459, 1, 7.85), c(1, 1, 0.2), c(20, 3, 15), c(50, 1, 30))) {
+  dist[[length(dist) + 1]] <- list(fn = "noncentral_chi_square_sf", args = a,
+                                   value = pchisq(a[1], a[2], ncp = a[3], lower.tail = FALSE))
+}
+for (a in list(c(0.05, 1, 4), c(0.05, 1, 23.1), c(0.01, 2, 9.5), c(0.05, 1, 300))) {
+  dist[[length(dist) + 1]] <- list(fn = "f_upper_quantile", args = a,
+                                   value = qf(a[1], a[2], a[3], lower.tail = FALSE))
+}
+out("distributions_r.json", "R stats pf, pt, qt, pchisq, qf (ncp for the noncentral ones)", dist)

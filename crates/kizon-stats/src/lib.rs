@@ -21,6 +21,8 @@
 //! - [`mrmc`]: multi-reader multi-case comparison of modalities (Obuchowski–Rockette
 //!   with Hillis' degrees of freedom; random or fixed readers and cases; DeLong or
 //!   jackknife covariances).
+//! - [`mrmc_power`]: power and cases of a two-modality MRMC study from pilot OR
+//!   components (Hillis, Obuchowski & Berbaum 2011).
 //! - [`froc`]: free-response evaluation of marks: matching marks to lesions, FROC and
 //!   AFROC curves, the JAFROC and weighted AFROC figures of merit with case-bootstrap
 //!   intervals, lesion-level sensitivity, false positives per image, localisation.
@@ -49,6 +51,7 @@ pub mod estimate;
 pub mod froc;
 pub mod kappa;
 pub mod mrmc;
+pub mod mrmc_power;
 pub mod paired;
 pub mod proportion;
 pub mod roc;
@@ -73,6 +76,7 @@ pub use mrmc::{
     CovarianceMethod, ModalityAuc, ModalityComponents, ModalityDifference, Mrmc, MrmcRatings,
     MrmcWarning, OrComponents, OrTest, ReaderAuc, ReaderDifference, obuchowski_rockette,
 };
+pub use mrmc_power::{AnalysisPower, MrmcCases, MrmcPower, OrPilot, mrmc_cases, mrmc_power};
 pub use paired::{
     McNemar, PairedAccuracy, PairedTable, mcnemar, paired_accuracy, paired_difference,
 };

@@ -7,8 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{assert_close, cases, csv_rows, f};
-use kizon_stats::dist::{chi_square_sf, f_sf, student_t_quantile, student_t_sf};
-use kizon_stats::{CovarianceMethod, Mrmc, MrmcRatings, StatsError, obuchowski_rockette};
+use kizon_stats::dist::{
+    chi_square_sf, f_sf, f_upper_quantile, noncentral_chi_square_sf, noncentral_f_sf,
+    student_t_quantile, student_t_sf,
+};
+use kizon_stats::{
+    CovarianceMethod, Mrmc, MrmcRatings, OrPilot, StatsError, mrmc_cases, mrmc_power,
+    obuchowski_rockette,
+};
 use serde_json::Value;
 
 /// A study in long form: modality, reader and case labels sorted numerically as R's
@@ -544,8 +550,65 @@ fn f_t_and_chi_square_match_r() {
             "student_t_sf" => (student_t_sf(args[0], args[1]), 1e-11),
             "student_t_quantile" => (student_t_quantile(args[0], args[1]), 1e-10),
             "chi_square_sf" => (chi_square_sf(args[0], args[1]), 1e-11),
+            // R's noncentral beta (AS 226) stops at an absolute error of 1e-9; mpmath agrees
+            // with kizon to 1e-15 on the first case (0.7294075853882339).
+            "noncentral_f_sf" => (noncentral_f_sf(args[0], args[1], args[2], args[3]), 5e-9),
+            "noncentral_chi_square_sf" => {
+                (noncentral_chi_square_sf(args[0], args[1], args[2]), 1e-10)
+            }
+            "f_upper_quantile" => (f_upper_quantile(args[0], args[1], args[2]), 1e-10),
             other => panic!("unknown function {other}"),
         };
         assert_close(actual, expected, rel, &format!("{}{:?}", c["fn"], args));
     }
+}
+
+/// Hillis, Obuchowski & Berbaum (2011) power from the Van Dyke pilot (jackknife OR
+/// components, 114 cases, observed difference −0.0438), against the expected values of
+/// RJafroc's tests (`tests/testthat/test-SsSampleSizeRoc.R`: `SsPowerGivenJK(dataset02,
+/// FOM = "Wilcoxon", method = "OR", ...)` and `SsSampleSizeKGivenJ(dataset02, J = 6)`).
+#[test]
+fn van_dyke_pilot_power_and_cases_match_rjafroc() {
+    let r = van_dyke().analyse(CovarianceMethod::Jackknife);
+    let pilot = OrPilot::from_components(&r.components, 114);
+    let effect = r.random_readers_random_cases.differences[0]
+        .difference
+        .estimate;
+    assert!((effect + 0.043800322).abs() < 5e-10);
+    let power = |readers, cases| mrmc_power(&pilot, readers, cases, effect, 0.05).unwrap();
+    // RJafroc's tolerances: 1e-8 on values given to 8 decimals, 5e-8 on 7.
+    let close = |x: Option<f64>, y: f64, what: &str| {
+        let x = x.unwrap();
+        let tol = if what.contains("K=111") { 5e-8 } else { 2e-8 };
+        assert!((x - y).abs() < tol, "{what}: {x} vs {y}");
+    };
+    close(
+        power(10, 165).random_readers_random_cases.power,
+        0.80541995,
+        "RRRC J=10 K=165",
+    );
+    close(
+        power(10, 131).fixed_readers_random_cases.power,
+        0.80091813,
+        "FRRC J=10 K=131",
+    );
+    close(
+        power(10, 53).random_readers_fixed_cases.power,
+        0.80496663,
+        "RRFC J=10 K=53",
+    );
+    let p = power(6, 111);
+    close(
+        p.random_readers_random_cases.power,
+        0.5526116,
+        "RRRC J=6 K=111",
+    );
+    assert!(!p.var_tr_clipped);
+    let cases = mrmc_cases(&pilot, 6, effect, 0.05, 0.8, 2000).unwrap();
+    assert_eq!(cases.random_readers_random_cases.unwrap().cases, 251);
+    // No effect: the power is the level.
+    let p = mrmc_power(&pilot, 6, 111, 0.0, 0.05).unwrap();
+    close(p.random_readers_random_cases.power, 0.05, "null power");
+    assert!(mrmc_power(&pilot, 1, 100, effect, 0.05).is_err());
+    assert!(mrmc_power(&pilot, 5, 100, effect, 1.5).is_err());
 }
