@@ -16,8 +16,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 pub use kizon_stats::{
-    Agreement, AucSampleSize, AucVariance, BinaryAccuracy, BootstrapAuc, Estimate, KappaWeights,
-    McNemar, PairedTable, ProportionCi, ProportionSampleSize, StatsError, TwoByTwo,
+    Agreement, AucSampleSize, AucVariance, BinaryAccuracy, BootstrapAuc, CovarianceMethod,
+    Estimate, KappaWeights, McNemar, PairedTable, ProportionCi, ProportionSampleSize, StatsError,
+    TwoByTwo,
 };
 
 use crate::AppError;
@@ -744,4 +745,327 @@ mod tests {
             "did you mean `Truth`? the columns are `Truth`, `score` (names are case-sensitive)"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// MRMC
+
+/// Which factors an MRMC analysis treats as fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MrmcAnalysis {
+    /// Random readers and random cases (Hillis 2007): the primary analysis.
+    RandomReadersRandomCases,
+    /// Fixed readers, random cases: conclusions for these readers only.
+    FixedReadersRandomCases,
+    /// Random readers, fixed cases: conclusions for these cases only.
+    RandomReadersFixedCases,
+}
+
+/// Input of [`mrmc`]: a long CSV with one row per reader × modality × case.
+#[derive(Debug, Clone)]
+pub struct MrmcInput {
+    pub csv: PathBuf,
+    pub reader: String,
+    pub modality: String,
+    pub case: String,
+    pub truth: String,
+    /// The truth value of a positive case; the column must hold one other value.
+    pub positive: String,
+    /// The rating or score (higher = more likely positive).
+    pub score: String,
+    pub covariance: kizon_stats::CovarianceMethod,
+    pub analysis: MrmcAnalysis,
+    pub level: f64,
+}
+
+/// A modality's mean AUC over readers. JSON: `{"modality", "auc", "lower", "upper", "se",
+/// "df"}` (`df` null: a normal interval).
+#[derive(Debug, Clone, Serialize)]
+pub struct MrmcModality {
+    pub modality: String,
+    pub auc: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub se: f64,
+    pub df: Option<f64>,
+}
+
+/// `first − second` (modalities in order of first appearance in the file).
+#[derive(Debug, Clone, Serialize)]
+pub struct MrmcDifference {
+    pub first: String,
+    pub second: String,
+    pub estimate: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub se: f64,
+    pub df: Option<f64>,
+    /// t (z with fixed readers).
+    pub statistic: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+/// One reader's AUC in one modality, with the interval from its own variance.
+#[derive(Debug, Clone, Serialize)]
+pub struct MrmcReaderAuc {
+    pub reader: String,
+    pub modality: String,
+    pub auc: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub se: f64,
+}
+
+/// A warning of the analysis, the modality named by its label.
+#[derive(Debug, Clone, Serialize)]
+pub struct MrmcWarning {
+    pub code: &'static str,
+    pub modality: Option<String>,
+    pub value: f64,
+    pub message_en: String,
+    pub message_ja: String,
+}
+
+/// JSON (issue 7): `{"modalities": [{"modality", "auc", "lower", "upper", ..}], "f",
+/// "df1", "df2", "p_value", "difference": {"estimate", "lower", "upper", ..}}`, plus the
+/// analysis and covariance method, `chi_square` (fixed readers), every pairwise
+/// difference, each reader's AUC, the OR variance components and the warnings.
+/// `difference` is the first modality minus the second, `null` with more than two
+/// modalities (see `differences`); `df2` null is infinite.
+#[derive(Debug, Clone, Serialize)]
+pub struct MrmcResult {
+    pub analysis: MrmcAnalysis,
+    pub covariance: kizon_stats::CovarianceMethod,
+    pub level: f64,
+    pub readers: usize,
+    pub cases: usize,
+    pub positives: u64,
+    pub negatives: u64,
+    pub modalities: Vec<MrmcModality>,
+    pub f: Option<f64>,
+    pub df1: f64,
+    pub df2: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chi_square: Option<f64>,
+    pub p_value: Option<f64>,
+    pub difference: Option<MrmcDifference>,
+    pub differences: Vec<MrmcDifference>,
+    pub reader_aucs: Vec<MrmcReaderAuc>,
+    pub components: kizon_stats::OrComponents,
+    pub warnings: Vec<MrmcWarning>,
+    #[serde(skip)]
+    pub negative: String,
+}
+
+/// Labels in order of first appearance, and the index of each row's label.
+fn labels(columns: &Columns, k: usize, what: &str) -> Result<(Vec<String>, Vec<usize>), AppError> {
+    let mut names: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut rows = Vec::with_capacity(columns.cells.len());
+    for (row, cells) in columns.cells.iter().enumerate() {
+        let label = &cells[k];
+        if label.is_empty() {
+            return Err(columns.error(
+                row,
+                k,
+                format!("empty {what}"),
+                format!("every row needs its {what}; kizon drops no rating silently"),
+            ));
+        }
+        let next = names.len();
+        let i = *index.entry(label.clone()).or_insert_with(|| {
+            names.push(label.clone());
+            next
+        });
+        rows.push(i);
+    }
+    Ok((names, rows))
+}
+
+/// The Obuchowski–Rockette MRMC comparison of modalities from a long CSV file (one row
+/// per reader × modality × case; every reader reads every case in every modality).
+pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, AppError> {
+    check_level(input.level)?;
+    let wanted = [
+        input.reader.as_str(),
+        input.modality.as_str(),
+        input.case.as_str(),
+        input.truth.as_str(),
+        input.score.as_str(),
+    ];
+    for (i, a) in wanted.iter().enumerate() {
+        if wanted[..i].contains(a) {
+            return Err(AppError::Refused {
+                what: format!("column `{a}` is given for two roles"),
+                hint:
+                    "--reader, --modality, --case, --truth and --score name five different columns"
+                        .into(),
+            });
+        }
+    }
+    let columns = read_columns(&input.csv, &wanted)?;
+    let (readers, reader_of) = labels(&columns, 0, "reader")?;
+    let (modalities, modality_of) = labels(&columns, 1, "modality")?;
+    let (cases, case_of) = labels(&columns, 2, "case")?;
+    let (truth_of_row, negative) = truth_labels(&columns, 3, input.positive.trim())?;
+    let scores_of_row = columns.numbers(4, "score")?;
+    let (t, r, n) = (modalities.len(), readers.len(), cases.len());
+    if t < 2 || r < 2 {
+        return Err(AppError::Refused {
+            what: format!(
+                "an MRMC comparison needs at least 2 modalities and 2 readers; the file has {t} modalit{} and {r} reader{}",
+                if t == 1 { "y" } else { "ies" },
+                if r == 1 { "" } else { "s" }
+            ),
+            hint: "check the --modality and --reader columns; for one reader and two scores use `kizon stats roc` with two --score columns".into(),
+        });
+    }
+    let mut truth: Vec<Option<(bool, usize)>> = vec![None; n];
+    let mut scores = vec![f64::NAN; t * r * n];
+    let mut seen = vec![usize::MAX; t * r * n];
+    for row in 0..columns.cells.len() {
+        let c = case_of[row];
+        match truth[c] {
+            None => truth[c] = Some((truth_of_row[row], row)),
+            Some((value, first)) if value != truth_of_row[row] => {
+                return Err(columns.error(
+                    row,
+                    3,
+                    format!(
+                        "case `{}` has a different truth here than on line {}",
+                        cases[c], columns.lines[first]
+                    ),
+                    "a case has one reference standard, whoever reads it in whatever modality",
+                ));
+            }
+            Some(_) => {}
+        }
+        let slot = (modality_of[row] * r + reader_of[row]) * n + c;
+        if seen[slot] != usize::MAX {
+            return Err(columns.error(
+                row,
+                2,
+                format!(
+                    "reader `{}` rated case `{}` in modality `{}` already on line {}",
+                    readers[reader_of[row]],
+                    cases[c],
+                    modalities[modality_of[row]],
+                    columns.lines[seen[slot]]
+                ),
+                "keep one rating per reader, modality and case",
+            ));
+        }
+        seen[slot] = row;
+        scores[slot] = scores_of_row[row];
+    }
+    if let Some(slot) = seen.iter().position(|&s| s == usize::MAX) {
+        let missing = seen.iter().filter(|&&s| s == usize::MAX).count();
+        let (g, c) = (slot / n, slot % n);
+        return Err(AppError::Csv {
+            file: input.csv.clone(),
+            line: None,
+            column: None,
+            problem: format!(
+                "reader `{}` has no rating of case `{}` in modality `{}` ({missing} reader × modality × case ratings missing in all)",
+                readers[g % r],
+                cases[c],
+                modalities[g / r]
+            ),
+            hint: "the OR analysis needs a fully crossed study: every reader rates every case in every modality".into(),
+        });
+    }
+    let truth: Vec<bool> = truth
+        .iter()
+        .map(|x| x.map(|(v, _)| v).unwrap_or(false))
+        .collect();
+    let ratings = kizon_stats::MrmcRatings {
+        modalities: t,
+        readers: r,
+        truth: &truth,
+        scores: &scores,
+    };
+    let result = kizon_stats::obuchowski_rockette(&ratings, input.covariance, input.level)?;
+    let test = match input.analysis {
+        MrmcAnalysis::RandomReadersRandomCases => &result.random_readers_random_cases,
+        MrmcAnalysis::FixedReadersRandomCases => &result.fixed_readers_random_cases,
+        MrmcAnalysis::RandomReadersFixedCases => &result.random_readers_fixed_cases,
+    };
+    let differences: Vec<MrmcDifference> = test
+        .differences
+        .iter()
+        .map(|d| MrmcDifference {
+            first: modalities[d.first].clone(),
+            second: modalities[d.second].clone(),
+            estimate: d.difference.estimate,
+            lower: d.difference.lower,
+            upper: d.difference.upper,
+            se: d.se,
+            df: d.df,
+            statistic: d.statistic,
+            p_value: d.p_value,
+        })
+        .collect();
+    Ok(MrmcResult {
+        analysis: input.analysis,
+        covariance: input.covariance,
+        level: input.level,
+        readers: r,
+        cases: n,
+        positives: result.positives,
+        negatives: result.negatives,
+        modalities: test
+            .modalities
+            .iter()
+            .map(|m| MrmcModality {
+                modality: modalities[m.modality].clone(),
+                auc: m.auc.estimate,
+                lower: m.auc.lower,
+                upper: m.auc.upper,
+                se: m.se,
+                df: m.df,
+            })
+            .collect(),
+        f: test.f,
+        df1: test.df1,
+        df2: test.df2,
+        chi_square: test.chi_square,
+        p_value: test.p_value,
+        difference: (t == 2).then(|| differences[0].clone()),
+        differences,
+        reader_aucs: result
+            .reader_aucs
+            .iter()
+            .map(|a| MrmcReaderAuc {
+                reader: readers[a.reader].clone(),
+                modality: modalities[a.modality].clone(),
+                auc: a.auc.estimate,
+                lower: a.auc.lower,
+                upper: a.auc.upper,
+                se: a.se,
+            })
+            .collect(),
+        components: result.components,
+        warnings: result
+            .warnings
+            .into_iter()
+            .map(|w| MrmcWarning {
+                code: w.code,
+                modality: w.modality.map(|i| modalities[i].clone()),
+                value: w.value,
+                message_en: relabel(&w.message_en, &modalities),
+                message_ja: relabel(&w.message_ja, &modalities),
+            })
+            .collect(),
+        negative,
+    })
+}
+
+/// Replaces the engine's `#k` modality numbers by the file's labels.
+fn relabel(message: &str, modalities: &[String]) -> String {
+    let mut out = message.to_string();
+    for (i, name) in modalities.iter().enumerate().rev() {
+        out = out.replace(&format!("#{}", i + 1), &format!("`{name}`"));
+    }
+    out
 }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Subcommand, ValueEnum};
 use kizon_app::stats::{
-    self, AucInterval, AucVariance, BootstrapAuc, CaseClass, Estimate, KappaResult, KappaWeights,
-    PairedTable, ProportionCi, ProportionPlanInput, TwoByTwo,
+    self, AucInterval, AucVariance, BootstrapAuc, CaseClass, CovarianceMethod, Estimate,
+    KappaResult, KappaWeights, MrmcAnalysis, PairedTable, ProportionCi, ProportionPlanInput,
+    TwoByTwo,
 };
 
 use crate::{Failure, print_json};
@@ -22,6 +23,7 @@ Examples / 使用例:
   kizon stats roc --csv results.csv --truth outcome --positive Poor --score s100b
   kizon stats roc --csv results.csv --truth outcome --positive Poor --score s100b --score ndka
   kizon stats roc --csv lesions.csv --truth y --positive 1 --score ai --ci bootstrap --cluster pid
+  kizon stats mrmc --csv reads.csv --reader reader --modality modality --case case --truth truth --score rating
   kizon stats sample-size proportion --goal 0.80 --expected 0.90 --prevalence 0.3
   kizon stats sample-size auc --null 0.75 --expected 0.85
   kizon stats mcnemar --both-pos 30 --first-only 12 --second-only 4 --both-neg 54
@@ -52,6 +54,11 @@ pub enum StatsCommand {
         after_help = "A higher score means more likely positive. The truth column must hold exactly two values.\n\nExamples:\n  kizon stats roc --csv aSAH.csv --truth outcome --positive Poor --score s100b\n  kizon stats roc --csv aSAH.csv --truth outcome --positive Poor --score s100b --score ndka\n  kizon stats roc --csv aSAH.csv --truth outcome --positive Poor --score s100b --ci bootstrap\n  kizon stats roc --csv lesions.csv --truth y --positive 1 --score ai --ci bootstrap --cluster pid"
     )]
     Roc(RocArgs),
+    /// Multi-reader multi-case comparison of modalities by the AUC: Obuchowski–Rockette with Hillis' df / MRMC解析
+    #[command(
+        after_help = "One row per reader × modality × case; every reader rates every case in every modality. A higher rating means more likely positive; ratings may be ordinal (1–5) or continuous. Modalities are taken in the order they first appear in the file, and a difference is the first minus the second.\n\nBy default readers and cases are random (Hillis 2007 denominator degrees of freedom); --fixed readers or --fixed cases gives the other analyses.\n\nExample (Van Dyke et al. 1993):\n  kizon stats mrmc --csv van_dyke.csv --reader reader --modality treatment --case case --truth truth --score rating --cov jackknife"
+    )]
+    Mrmc(MrmcArgs),
     /// Cases needed for a protocol: a proportion above a performance goal, or an AUC above a null value / 症例数設計
     #[command(subcommand)]
     SampleSize(SampleSizeCommand),
@@ -153,6 +160,57 @@ pub struct KappaArgs {
     /// Agreement weights for ordered categories (2 raters only)
     #[arg(long, value_enum, default_value_t = Weights::None)]
     pub weights: Weights,
+    /// Two-sided confidence level, as a fraction
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MrmcCov {
+    Delong,
+    Jackknife,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MrmcFixed {
+    /// Conclusions for these readers only (chi-square test)
+    Readers,
+    /// Conclusions for these cases only (ANOVA of the reader AUCs)
+    Cases,
+}
+
+#[derive(Args, Debug)]
+pub struct MrmcArgs {
+    /// The CSV file (UTF-8, header line), one row per reader × modality × case
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+    /// The reader column
+    #[arg(long, value_name = "COL")]
+    pub reader: String,
+    /// The modality column (e.g. without / with the AI)
+    #[arg(long, value_name = "COL")]
+    pub modality: String,
+    /// The case column
+    #[arg(long, value_name = "COL")]
+    pub case: String,
+    /// The column of the reference standard
+    #[arg(long, value_name = "COL")]
+    pub truth: String,
+    /// The truth value of a positive case (the column holds one other value)
+    #[arg(long, value_name = "VALUE", default_value = "1")]
+    pub positive: String,
+    /// The rating or score column (higher = more likely positive)
+    #[arg(long, value_name = "COL")]
+    pub score: String,
+    /// Covariance of the reader AUCs over cases
+    #[arg(long = "cov", value_enum, default_value_t = MrmcCov::Delong)]
+    pub cov: MrmcCov,
+    /// Treat readers or cases as fixed (default: both random)
+    #[arg(long, value_enum)]
+    pub fixed: Option<MrmcFixed>,
     /// Two-sided confidence level, as a fraction
     #[arg(long, default_value_t = 0.95)]
     pub level: f64,
@@ -462,6 +520,31 @@ pub fn run(command: StatsCommand) -> Result<(), Failure> {
             }
             print!("{}", render_roc(&a, &result));
         }
+        StatsCommand::Mrmc(a) => {
+            let result = stats::mrmc(&stats::MrmcInput {
+                csv: a.csv.clone(),
+                reader: a.reader.clone(),
+                modality: a.modality.clone(),
+                case: a.case.clone(),
+                truth: a.truth.clone(),
+                positive: a.positive.clone(),
+                score: a.score.clone(),
+                covariance: match a.cov {
+                    MrmcCov::Delong => CovarianceMethod::DeLong,
+                    MrmcCov::Jackknife => CovarianceMethod::Jackknife,
+                },
+                analysis: match a.fixed {
+                    None => MrmcAnalysis::RandomReadersRandomCases,
+                    Some(MrmcFixed::Readers) => MrmcAnalysis::FixedReadersRandomCases,
+                    Some(MrmcFixed::Cases) => MrmcAnalysis::RandomReadersFixedCases,
+                },
+                level: a.level,
+            })?;
+            if a.json {
+                return print_json(&result);
+            }
+            print!("{}", render_mrmc(&a, &result));
+        }
         StatsCommand::SampleSize(SampleSizeCommand::Proportion(a)) => {
             let ci = ProportionCi::from(a.ci);
             let plan = stats::sample_size_proportion(ProportionPlanInput {
@@ -737,6 +820,102 @@ fn render_roc(a: &RocArgs, r: &stats::RocResult) -> String {
             out,
             "注 / note: AUC < 0.5: lower scores go with positive cases here; kizon does not flip the direction (check --positive)"
         );
+    }
+    out
+}
+
+fn render_mrmc(a: &MrmcArgs, r: &stats::MrmcResult) -> String {
+    let mut out = String::new();
+    let (analysis_ja, analysis_en) = match r.analysis {
+        MrmcAnalysis::RandomReadersRandomCases => {
+            ("読影者・症例とも変量", "random readers, random cases")
+        }
+        MrmcAnalysis::FixedReadersRandomCases => {
+            ("読影者固定・症例変量", "fixed readers, random cases")
+        }
+        MrmcAnalysis::RandomReadersFixedCases => {
+            ("読影者変量・症例固定", "random readers, fixed cases")
+        }
+    };
+    let cov = match r.covariance {
+        CovarianceMethod::DeLong => "DeLong",
+        CovarianceMethod::Jackknife => "jackknife",
+    };
+    let _ = writeln!(
+        out,
+        "MRMC 解析 / MRMC analysis: {}: {} readers × {} modalities × {} cases (positive `{}` {}, negative `{}` {})",
+        a.csv.display(),
+        r.readers,
+        r.modalities.len(),
+        r.cases,
+        a.positive.trim(),
+        r.positives,
+        r.negative,
+        r.negatives
+    );
+    let _ = writeln!(
+        out,
+        "Obuchowski–Rockette, {analysis_ja} / {analysis_en}; covariance {cov}; empirical AUC"
+    );
+    for m in &r.modalities {
+        let df = match m.df {
+            Some(df) => format!("df {df:.2}"),
+            None => "normal".into(),
+        };
+        let e = Estimate {
+            estimate: m.auc,
+            lower: m.lower,
+            upper: m.upper,
+        };
+        let mut value = interval(&Some(e), a.level, &df, Digits::Fraction);
+        let _ = write!(value, "  SE {:.4}", m.se);
+        row(&mut out, &format!("AUC `{}`", m.modality), &value);
+    }
+    let test = match (r.f, r.p_value) {
+        (Some(f), Some(p)) => match (r.chi_square, r.df2) {
+            (Some(x2), _) => format!("χ²({}) = {x2:.3}, {}", r.df1, p_value(p)),
+            (None, Some(df2)) => format!("F({}, {df2:.2}) = {f:.3}, {}", r.df1, p_value(p)),
+            (None, None) => format!("F({}, ∞) = {f:.3}, {}", r.df1, p_value(p)),
+        },
+        _ => "—（推定不能 / not estimable）".into(),
+    };
+    row(&mut out, "同等性の検定 / test of equal AUCs", &test);
+    for d in &r.differences {
+        let e = Estimate {
+            estimate: d.estimate,
+            lower: d.lower,
+            upper: d.upper,
+        };
+        let df = match d.df {
+            Some(df) => format!("t, df {df:.2}"),
+            None => "z".into(),
+        };
+        let mut value = interval(&Some(e), a.level, &df, Digits::Fraction);
+        if let Some(p) = d.p_value {
+            let _ = write!(value, "  {}", p_value(p));
+        }
+        row(
+            &mut out,
+            &format!("差 / difference `{}` − `{}`", d.first, d.second),
+            &value,
+        );
+    }
+    let _ = writeln!(out, "読影者別 AUC / reader AUCs:");
+    for x in &r.reader_aucs {
+        let e = Estimate {
+            estimate: x.auc,
+            lower: x.lower,
+            upper: x.upper,
+        };
+        row(
+            &mut out,
+            &format!("  reader `{}`, `{}`", x.reader, x.modality),
+            &interval(&Some(e), a.level, cov, Digits::Fraction),
+        );
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "注 / note: {}", w.message_ja);
+        let _ = writeln!(out, "           {}", w.message_en);
     }
     out
 }

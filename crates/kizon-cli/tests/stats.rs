@@ -913,3 +913,200 @@ fn stats_needs_no_study_and_writes_nothing() {
     let help = in_dir(dir.path(), &["stats", "--help"]).ok().stdout;
     assert!(help.contains("kizon stats roc --csv"), "{help}");
 }
+
+fn van_dyke() -> String {
+    fixtures().join("van_dyke_1993.csv").display().to_string()
+}
+
+fn mrmc(csv: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "stats",
+        "mrmc",
+        "--csv",
+        csv,
+        "--reader",
+        "reader",
+        "--modality",
+        "treatment",
+        "--case",
+        "case",
+        "--truth",
+        "truth",
+        "--score",
+        "rating",
+    ];
+    args.extend_from_slice(extra);
+    stats(&args)
+}
+
+/// Van Dyke et al. (1993) through the CLI: the JSON keys, and the numbers printed
+/// by OR-DBM MRMC 2.51 (jackknife; RJafroc `inst/Iowa/VanDyke.txt`) and in the MRMCaov
+/// manuscript (DeLong; `docs/jss/MRMCaov.tex`).
+#[test]
+fn mrmc_reproduces_van_dyke_as_printed_by_the_iowa_program_and_mrmcaov() {
+    let json = mrmc(&van_dyke(), &["--cov", "jackknife", "--json"])
+        .ok()
+        .json();
+    for key in [
+        "modalities",
+        "f",
+        "df1",
+        "df2",
+        "p_value",
+        "difference",
+        "warnings",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}: {json}");
+    }
+    assert_eq!(
+        keys(&json["modalities"][0]),
+        ["auc", "df", "lower", "modality", "se", "upper"]
+    );
+    assert_eq!(json["analysis"], "random-readers-random-cases");
+    assert_eq!(json["covariance"], "jackknife");
+    assert_eq!(
+        (json["readers"].as_u64(), json["cases"].as_u64()),
+        (Some(5), Some(114))
+    );
+    let round = |v: &Value, digits: i32| (f(v) * 10f64.powi(digits)).round() / 10f64.powi(digits);
+    let m = &json["modalities"];
+    assert_eq!(
+        (m[0]["modality"].as_str(), m[1]["modality"].as_str()),
+        (Some("1"), Some("2"))
+    );
+    assert_eq!(round(&m[0]["auc"], 8), 0.89703704);
+    assert_eq!(round(&m[1]["auc"], 8), 0.94083736);
+    assert_eq!(round(&m[0]["lower"], 8), 0.82522360);
+    assert_eq!(round(&m[1]["upper"], 8), 0.98753689);
+    assert_eq!(round(&json["f"], 2), 4.46);
+    assert_eq!(f(&json["df1"]), 1.0);
+    assert_eq!(round(&json["df2"], 2), 15.26);
+    assert_eq!(round(&json["p_value"], 4), 0.0517);
+    let d = &json["difference"];
+    assert_eq!(
+        (d["first"].as_str(), d["second"].as_str()),
+        (Some("1"), Some("2"))
+    );
+    assert_eq!(round(&d["estimate"], 5), -0.04380);
+    assert_eq!(round(&d["lower"], 5), -0.08796);
+    assert_eq!(round(&d["upper"], 5), 0.00036);
+    assert_eq!(json["warnings"].as_array().unwrap().len(), 0);
+
+    // DeLong is the default covariance.
+    let json = mrmc(&van_dyke(), &["--json"]).ok().json();
+    assert_eq!(json["covariance"], "delong");
+    close(f(&json["f"]), 4.484854, 5e-7, "F");
+    close(f(&json["df2"]), 15.06611, 5e-7, "df2");
+    close(f(&json["p_value"]), 0.05123303, 5e-7, "p");
+    close_estimate(
+        &json["difference"],
+        [-0.04380032, -0.0878671960, 0.0002665519],
+        5e-7,
+        "difference",
+    );
+
+    // Fixed readers (Iowa analysis 2) and fixed cases (analysis 3).
+    let json = mrmc(
+        &van_dyke(),
+        &["--cov", "jackknife", "--fixed", "readers", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(json["analysis"], "fixed-readers-random-cases");
+    assert_eq!(round(&json["chi_square"], 5), 5.47595);
+    assert!(json["df2"].is_null());
+    assert_eq!(round(&json["p_value"], 4), 0.0193);
+    assert_eq!(round(&json["difference"]["upper"], 5), -0.00711);
+    let json = mrmc(&van_dyke(), &["--fixed", "cases", "--json"])
+        .ok()
+        .json();
+    assert_eq!(round(&json["f"], 2), 8.70);
+    assert_eq!(f(&json["df2"]), 4.0);
+    assert_eq!(round(&json["p_value"], 4), 0.0420);
+
+    let text = mrmc(&van_dyke(), &["--cov", "jackknife"]).ok().stdout;
+    assert!(text.contains("F(1, 15.26) = 4.456, p = 0.0517"), "{text}");
+    assert!(text.contains("差 / difference `1` − `2`"), "{text}");
+}
+
+#[test]
+fn mrmc_refuses_an_incomplete_or_inconsistent_study_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(fixtures().join("van_dyke_1993.csv")).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let write = |name: &str, lines: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path.display().to_string()
+    };
+    // Line 2 is reader 1, treatment 1, case 1 (truth 0): drop it.
+    let mut missing = lines.clone();
+    missing.remove(1);
+    let run = mrmc(&write("missing.csv", &missing), &[]).failed();
+    assert!(
+        run.stderr
+            .contains("reader `1` has no rating of case `1` in modality `1`"),
+        "{}",
+        run.stderr
+    );
+    // Line 2 repeated.
+    let mut duplicate = lines.clone();
+    duplicate.push(lines[1]);
+    let run = mrmc(&write("duplicate.csv", &duplicate), &[]).failed();
+    assert!(
+        run.stderr
+            .contains(&format!("duplicate.csv:{}", lines.len() + 1))
+            && run.stderr.contains("already on line 2"),
+        "{}",
+        run.stderr
+    );
+    // Case 1 positive on line 3 only.
+    let mut truth = lines.clone();
+    let changed = lines[2].replace(",1,0,", ",1,1,");
+    truth[2] = &changed;
+    let run = mrmc(&write("truth.csv", &truth), &[]).failed();
+    assert!(
+        run.stderr.contains("truth.csv:3")
+            && run
+                .stderr
+                .contains("case `1` has a different truth here than on line 2"),
+        "{}",
+        run.stderr
+    );
+    // One modality only.
+    let one: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.split(',').nth(1) != Some("2"))
+        .collect();
+    let run = mrmc(&write("one.csv", &one), &[]).failed();
+    assert!(
+        run.stderr
+            .contains("at least 2 modalities and 2 readers; the file has 1 modality"),
+        "{}",
+        run.stderr
+    );
+    let run = stats(&[
+        "stats",
+        "mrmc",
+        "--csv",
+        &van_dyke(),
+        "--reader",
+        "reader",
+        "--modality",
+        "reader",
+        "--case",
+        "case",
+        "--truth",
+        "truth",
+        "--score",
+        "rating",
+    ])
+    .failed();
+    assert!(
+        run.stderr
+            .contains("column `reader` is given for two roles"),
+        "{}",
+        run.stderr
+    );
+}

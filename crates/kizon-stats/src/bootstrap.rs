@@ -230,7 +230,7 @@ fn weighted_auc(wp: &[u64], wn: &[u64]) -> Option<f64> {
 /// Uniform integer in `0..bound`, unbiased: Lemire's nearly divisionless method (Lemire
 /// 2019, *ACM TOMACS* 29:3), which divides only when the low half of the product falls
 /// in the rare rejection zone.
-fn uniform(rng: &mut ChaCha8Rng, bound: u64) -> u64 {
+pub(crate) fn uniform(rng: &mut ChaCha8Rng, bound: u64) -> u64 {
     let mut product = rng.next_u64() as u128 * bound as u128;
     if (product as u64) < bound {
         let threshold = bound.wrapping_neg() % bound;

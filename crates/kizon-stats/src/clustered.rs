@@ -27,18 +27,31 @@ pub fn clustered_proportion(
     }
     let used: Vec<(f64, f64)> = clusters
         .iter()
-        .filter(|(_, n)| *n > 0)
         .map(|&(x, n)| (x as f64, n as f64))
         .collect();
+    Ok(ratio_interval(&used, z, 0.0, 1.0))
+}
+
+/// The ratio estimator `Σxᵢ / Σnᵢ` over clusters with its Wald interval `± z·√var`
+/// (the variance above), clipped to `[min, max]`; clusters with `nᵢ = 0` are ignored.
+/// `None` with fewer than two clusters or no trials. Also used for a mean count per
+/// unit, e.g. false positives per image clustered by patient.
+pub(crate) fn ratio_interval(
+    clusters: &[(f64, f64)],
+    z: f64,
+    min: f64,
+    max: f64,
+) -> Option<Estimate> {
+    let used: Vec<(f64, f64)> = clusters.iter().copied().filter(|(_, n)| *n > 0.0).collect();
     let k = used.len() as f64;
     let n: f64 = used.iter().map(|(_, n)| n).sum();
     if used.len() < 2 || n == 0.0 {
-        return Ok(None);
+        return None;
     }
     let p = used.iter().map(|(x, _)| x).sum::<f64>() / n;
     let squares: f64 = used.iter().map(|(x, m)| (x - p * m).powi(2)).sum();
     let var = k / ((k - 1.0) * n * n) * squares;
-    Ok(Some(Estimate::wald_clipped(p, var.sqrt(), z, 0.0, 1.0)))
+    Some(Estimate::wald_clipped(p, var.sqrt(), z, min, max))
 }
 
 #[cfg(test)]

@@ -18,14 +18,22 @@
 //! - [`paired`]: two tests on the same cases (McNemar, Newcombe's paired difference).
 //! - [`roc`]: ROC curve, AUC with DeLong variance (Sun & Xu's O(N log N) algorithm),
 //!   DeLong's test for two correlated AUCs.
+//! - [`mrmc`]: multi-reader multi-case comparison of modalities (Obuchowski–Rockette
+//!   with Hillis' degrees of freedom; random or fixed readers and cases; DeLong or
+//!   jackknife covariances).
+//! - [`mrmc_power`]: power and cases of a two-modality MRMC study from pilot OR
+//!   components (Hillis, Obuchowski & Berbaum 2011).
+//! - [`froc`]: free-response evaluation of marks: matching marks to lesions, FROC and
+//!   AFROC curves, the JAFROC and weighted AFROC figures of merit with case-bootstrap
+//!   intervals, lesion-level sensitivity, false positives per image, localisation.
 //! - [`bootstrap`]: seeded stratified or patient-clustered bootstrap of the AUC with
 //!   percentile and BCa intervals.
 //! - [`sample_size`]: cases needed for a proportion to beat a performance goal (exact
 //!   binomial) and for an AUC (Obuchowski; Hanley & McNeil).
 //! - [`criteria`]: pre-specified acceptance criteria and their verdicts in English and
 //!   Japanese.
-//! - [`dist`]: the distribution functions underneath (normal, beta, gamma, binomial),
-//!   written here and validated against scipy.
+//! - [`dist`]: the distribution functions underneath (normal, beta, gamma, binomial,
+//!   chi-square, F, Student's t), written here and validated against scipy and R.
 //! - [`estimate`] and [`error`]: the common result and error types.
 //!
 //! Every method is validated against independent implementations (R pROC, epiR, psych,
@@ -40,7 +48,10 @@ pub mod criteria;
 pub mod dist;
 pub mod error;
 pub mod estimate;
+pub mod froc;
 pub mod kappa;
+pub mod mrmc;
+pub mod mrmc_power;
 pub mod paired;
 pub mod proportion;
 pub mod roc;
@@ -53,9 +64,19 @@ pub use clustered::clustered_proportion;
 pub use criteria::{Criterion, Metric, Verdict, evaluate};
 pub use error::StatsError;
 pub use estimate::Estimate;
+pub use froc::{
+    AfrocPoint, DuplicateMarks, Fom, Froc, FrocCase, FrocOptions, FrocPoint, Hit, Lesion,
+    Localisation, Mark, MarkOutcome, MatchCriterion, Matching, Shape, afroc_foms, froc_analysis,
+    froc_cases, localisation, match_marks,
+};
 pub use kappa::{
     CohenKappa, FleissKappa, KappaWeights, RaterKappa, cohen_kappa, fleiss_kappa, rater_kappa,
 };
+pub use mrmc::{
+    CovarianceMethod, ModalityAuc, ModalityComponents, ModalityDifference, Mrmc, MrmcRatings,
+    MrmcWarning, OrComponents, OrTest, ReaderAuc, ReaderDifference, obuchowski_rockette,
+};
+pub use mrmc_power::{AnalysisPower, MrmcCases, MrmcPower, OrPilot, mrmc_cases, mrmc_power};
 pub use paired::{
     McNemar, PairedAccuracy, PairedTable, mcnemar, paired_accuracy, paired_difference,
 };

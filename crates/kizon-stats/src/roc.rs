@@ -241,7 +241,13 @@ impl Moments {
 
 /// `S_xy / count` for placements scaled by `2·other`, from exact sums:
 /// `S_xy = (count·Σxy − Σx·Σy) / (count·(count − 1)·(2·other)²)`.
-fn covariance_term(count: u64, other: u64, sum_xy: u128, sum_x: u128, sum_y: u128) -> f64 {
+pub(crate) fn covariance_term(
+    count: u64,
+    other: u64,
+    sum_xy: u128,
+    sum_x: u128,
+    sum_y: u128,
+) -> f64 {
     let numerator = (count as u128 * sum_xy) as i128 - (sum_x * sum_y) as i128;
     let (k, o) = (count as f64, other as f64);
     numerator as f64 / (k * (k - 1.0) * 4.0 * o * o) / k
@@ -294,7 +300,7 @@ pub fn auc_delong(scores: &[f64], truth: &[bool], level: f64) -> Result<AucDelon
 
 /// Per-case placements of one test: `c` for each positive and `d` for each negative, in
 /// input order, by binary search in the other class's sorted scores.
-fn placements(pos: &[f64], neg: &[f64]) -> (Vec<u64>, Vec<u64>) {
+pub(crate) fn placements(pos: &[f64], neg: &[f64]) -> (Vec<u64>, Vec<u64>) {
     let sorted_pos = sorted(pos.to_vec());
     let sorted_neg = sorted(neg.to_vec());
     let below_and_tied = |sorted: &[f64], x: f64| {
@@ -314,11 +320,11 @@ fn placements(pos: &[f64], neg: &[f64]) -> (Vec<u64>, Vec<u64>) {
     (c, d)
 }
 
-fn dot(x: &[u64], y: &[u64]) -> u128 {
+pub(crate) fn dot(x: &[u64], y: &[u64]) -> u128 {
     x.iter().zip(y).map(|(&a, &b)| a as u128 * b as u128).sum()
 }
 
-fn sum(x: &[u64]) -> u128 {
+pub(crate) fn sum(x: &[u64]) -> u128 {
     x.iter().map(|&a| a as u128).sum()
 }
 
