@@ -7,7 +7,10 @@
 //! copying it and checks every length: ingest stays bounded by reading and hashing, and a
 //! corrupt file is a `problem`, never a hang. Pixel decoding (dicom-rs) belongs to `check`.
 
+mod pixels;
 mod walk;
+
+pub use pixels::{PixelData, PixelLocation, pixel_data};
 
 use std::io::Read;
 
@@ -57,14 +60,24 @@ pub fn detect(bytes: &[u8]) -> Option<Layout> {
     (walk::walk(bytes, 0, encoding, false).sound_until > 0).then_some(Layout::NoMeta(encoding))
 }
 
-/// Reads the header of a DICOM file recognised by [`detect`].
-pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
+/// A data set ready to walk: its bytes (inflated when deflated), where it starts, its
+/// encoding and transfer syntax, and the file meta elements (in the original bytes).
+pub(crate) struct DataSet<'a> {
+    pub(crate) data: std::borrow::Cow<'a, [u8]>,
+    pub(crate) start: usize,
+    pub(crate) encoding: Encoding,
+    pub(crate) transfer_syntax: String,
+    pub(crate) meta: Vec<Element>,
+}
+
+/// Reads the file meta group and inflates a deflated data set (PS3.5 A.5).
+pub(crate) fn data_set(bytes: &[u8], layout: Layout) -> Result<DataSet<'_>, String> {
     let (meta, data_start, transfer_syntax) = match layout {
         Layout::Preamble | Layout::NoPreamble => {
             let start = if layout == Layout::Preamble { 128 } else { 0 } + 4;
             let meta = walk::walk(bytes, start, EXPLICIT_LITTLE, true);
             if let Some(overrun) = meta.overrun {
-                return dicom_problem(format!("file meta group is corrupt: {overrun}"));
+                return Err(format!("file meta group is corrupt: {overrun}"));
             }
             let syntax = Values {
                 bytes,
@@ -74,9 +87,7 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
             }
             .text((0x0002, 0x0010));
             let Some(syntax) = syntax else {
-                return dicom_problem(
-                    "file meta group has no Transfer Syntax UID (0002,0010)".into(),
-                );
+                return Err("file meta group has no Transfer Syntax UID (0002,0010)".into());
             };
             (meta.elements, meta.sound_until, syntax)
         }
@@ -95,34 +106,56 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
         _ => EXPLICIT_LITTLE,
     };
     // A deflated data set (PS3.5 A.5) is raw deflate after the meta group.
-    let inflated;
-    let (data, data_start) = if DEFLATED.contains(&transfer_syntax.as_str()) {
+    if DEFLATED.contains(&transfer_syntax.as_str()) {
         let mut out = Vec::new();
         let limited = flate2::read::DeflateDecoder::new(&bytes[data_start..])
             .take(1 << 30)
             .read_to_end(&mut out);
         if let Err(e) = limited {
-            return dicom_problem(format!("deflated data set could not be inflated: {e}"));
+            return Err(format!("deflated data set could not be inflated: {e}"));
         }
-        inflated = out;
-        (&inflated[..], 0)
-    } else {
-        (bytes, data_start)
-    };
+        return Ok(DataSet {
+            data: std::borrow::Cow::Owned(out),
+            start: 0,
+            encoding,
+            transfer_syntax,
+            meta,
+        });
+    }
+    Ok(DataSet {
+        data: std::borrow::Cow::Borrowed(bytes),
+        start: data_start,
+        encoding,
+        transfer_syntax,
+        meta,
+    })
+}
 
-    let mut walked = walk::walk(data, data_start, encoding, false);
-    let mut encoding = encoding;
-    let mut mislabelled = false;
-    if walked.sound_until == data_start && encoding == EXPLICIT_LITTLE {
-        // Some writers label an implicit-VR data set as explicit; readers such as pydicom
-        // accept it, so kizon reads it too and says so.
-        let implicit = walk::walk(data, data_start, IMPLICIT_LITTLE, false);
-        if implicit.sound_until > data_start {
-            walked = implicit;
-            encoding = IMPLICIT_LITTLE;
-            mislabelled = true;
+/// Walks the data set; a data set labelled explicit VR but written in implicit VR is walked as
+/// implicit (readers such as pydicom accept it). Returns the walk, the encoding used, and
+/// whether it was mislabelled.
+pub(crate) fn walk_data_set(set: &DataSet<'_>) -> (walk::Walk, Encoding, bool) {
+    let data = &set.data[..];
+    let walked = walk::walk(data, set.start, set.encoding, false);
+    if walked.sound_until == set.start && set.encoding == EXPLICIT_LITTLE {
+        let implicit = walk::walk(data, set.start, IMPLICIT_LITTLE, false);
+        if implicit.sound_until > set.start {
+            return (implicit, IMPLICIT_LITTLE, true);
         }
     }
+    (walked, set.encoding, false)
+}
+
+/// Reads the header of a DICOM file recognised by [`detect`].
+pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
+    let set = match data_set(bytes, layout) {
+        Ok(set) => set,
+        Err(problem) => return dicom_problem(problem),
+    };
+    let (walked, encoding, mislabelled) = walk_data_set(&set);
+    let data = &set.data[..];
+    let meta = &set.meta;
+    let transfer_syntax = set.transfer_syntax.clone();
     let latin1 = Values {
         bytes: data,
         encoding,
@@ -140,7 +173,7 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
     let meta_values = Values {
         bytes,
         encoding: EXPLICIT_LITTLE,
-        elements: &meta,
+        elements: meta,
         latin1: false,
     };
     let mut inspection = from_values(&values, &meta_values, transfer_syntax);
