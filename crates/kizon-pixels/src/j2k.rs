@@ -10,11 +10,11 @@
 use std::ffi::c_void;
 
 use openjp2::openjpeg::{
-    OPJ_CODEC_J2K, OPJ_CODEC_JP2, opj_codec_t, opj_create_decompress, opj_decode, opj_destroy_codec,
-    opj_dparameters_t, opj_end_decompress, opj_image_destroy, opj_image_t, opj_read_header,
-    opj_setup_decoder, opj_stream_default_create, opj_stream_t, opj_stream_destroy, opj_stream_set_read_function,
-    opj_stream_set_seek_function, opj_stream_set_skip_function, opj_stream_set_user_data,
-    opj_stream_set_user_data_length,
+    OPJ_CODEC_J2K, OPJ_CODEC_JP2, opj_codec_t, opj_create_decompress, opj_decode,
+    opj_destroy_codec, opj_dparameters_t, opj_end_decompress, opj_image_destroy, opj_image_t,
+    opj_read_header, opj_setup_decoder, opj_stream_default_create, opj_stream_destroy,
+    opj_stream_set_read_function, opj_stream_set_seek_function, opj_stream_set_skip_function,
+    opj_stream_set_user_data, opj_stream_set_user_data_length, opj_stream_t,
 };
 
 use crate::{ImageInfo, PixelError, interpret};
@@ -61,7 +61,9 @@ extern "C" fn source_skip(n: i64, data: *mut c_void) -> i64 {
     if n < 0 {
         return -1;
     }
-    let target = (source.at as u64).saturating_add(n as u64).min(source.bytes.len() as u64);
+    let target = (source.at as u64)
+        .saturating_add(n as u64)
+        .min(source.bytes.len() as u64);
     let skipped = target - source.at as u64;
     source.at = target as usize;
     skipped as i64
@@ -107,10 +109,14 @@ fn siz(data: &[u8]) -> Option<(u64, u64, u64, u64, u16)> {
         4
     } else {
         // A JP2 file: find the contiguous codestream box's SOC SIZ.
-        data.windows(4).position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])? + 4
+        data.windows(4)
+            .position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])?
+            + 4
     };
     let be32 = |i: usize| -> Option<u64> {
-        Some(u64::from(u32::from_be_bytes(data.get(i..i + 4)?.try_into().ok()?)))
+        Some(u64::from(u32::from_be_bytes(
+            data.get(i..i + 4)?.try_into().ok()?,
+        )))
     };
     // Lsiz(2) Rsiz(2) Xsiz Ysiz XOsiz YOsiz XTsiz YTsiz XTOsiz YTOsiz Csiz(2)
     let b = at + 4;

@@ -607,7 +607,9 @@ struct Frame {
 fn be16(data: &[u8], at: usize) -> Result<usize, Error> {
     match data.get(at..at + 2) {
         Some(b) => Ok(usize::from(u16::from_be_bytes([b[0], b[1]]))),
-        None => err(format!("the codestream ends inside a marker segment at byte {at}")),
+        None => err(format!(
+            "the codestream ends inside a marker segment at byte {at}"
+        )),
     }
 }
 
@@ -726,7 +728,9 @@ pub fn decode(data: &[u8], max_samples: u64) -> Result<Decoded, Error> {
                 let f = parse_sof(body)?;
                 let samples = u64::from(f.width) * u64::from(f.height) * f.components.len() as u64;
                 if samples > max_samples {
-                    return err(format!("the frame declares {samples} samples, over the limit"));
+                    return err(format!(
+                        "the frame declares {samples} samples, over the limit"
+                    ));
                 }
                 let plane = f.width as usize * f.height as usize;
                 planes = vec![vec![0u16; plane]; f.components.len()];
@@ -775,11 +779,10 @@ pub fn decode(data: &[u8], max_samples: u64) -> Result<Decoded, Error> {
                     if table != 0 {
                         return err("mapping tables (C.2.4.1.2) are not supported");
                     }
-                    let index = f
-                        .components
-                        .iter()
-                        .position(|&c| c == id)
-                        .ok_or_else(|| Error(format!("the scan names unknown component {id}")))?;
+                    let index =
+                        f.components.iter().position(|&c| c == id).ok_or_else(|| {
+                            Error(format!("the scan names unknown component {id}"))
+                        })?;
                     if decoded_components[index] {
                         return err(format!("component {id} is in two scans"));
                     }

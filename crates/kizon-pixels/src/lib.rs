@@ -42,7 +42,9 @@ use kizon_formats::dicom::{PixelData, pixel_data};
 
 pub use content::{CANONICAL_PREFIX, pixel_content_hash};
 pub use phash::{grey_first_frame, perceptual_hash, phash_of_grey};
-pub use search::{DEFAULT_MAX_DISTANCE, hamming_distance, near_duplicate_pairs};
+pub use search::{
+    DEFAULT_MAX_DISTANCE, brute_force_pairs, hamming_distance, indexed_pairs, near_duplicate_pairs,
+};
 
 /// Why pixel data could not be decoded. Each variant says what and where; none is a panic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,7 +63,11 @@ pub enum PixelError {
     Inconsistent(String),
     /// Native pixel data shorter than the frames it must hold.
     #[error("frame {frame} needs bytes up to {needed}, but the pixel data holds {present}")]
-    Truncated { frame: u32, needed: u64, present: u64 },
+    Truncated {
+        frame: u32,
+        needed: u64,
+        present: u64,
+    },
     /// A compressed frame that its decoder rejects.
     #[error("frame {frame}: the {codec} data is corrupt: {message}")]
     Corrupt {
@@ -159,7 +165,12 @@ impl<'a> Image<'a> {
             other => return Err(PixelError::UnsupportedTransferSyntax(other.to_owned())),
         };
         let native = codec == Codec::Native;
-        if native != matches!(pixels.location, kizon_formats::dicom::PixelLocation::Native(_)) {
+        if native
+            != matches!(
+                pixels.location,
+                kizon_formats::dicom::PixelLocation::Native(_)
+            )
+        {
             return Err(PixelError::Inconsistent(format!(
                 "transfer syntax {syntax} but the pixel data is {}",
                 if native { "encapsulated" } else { "native" }
@@ -237,10 +248,7 @@ impl<'a> Image<'a> {
 
     /// Decodes every frame in order, calling `each` with the frame's index and values; stops at
     /// the first error.
-    pub fn for_each_frame(
-        &self,
-        mut each: impl FnMut(u32, &[i64]),
-    ) -> Result<(), PixelError> {
+    pub fn for_each_frame(&self, mut each: impl FnMut(u32, &[i64])) -> Result<(), PixelError> {
         if self.codec == Codec::Native {
             for index in 0..self.info.frames {
                 each(index, &native::frame(&self.pixels, &self.info, index)?);
@@ -258,7 +266,11 @@ impl<'a> Image<'a> {
         self.pixels.frames().map_err(PixelError::Inconsistent)
     }
 
-    fn decode_encapsulated(&self, frames: &[Vec<&[u8]>], index: u32) -> Result<Vec<i64>, PixelError> {
+    fn decode_encapsulated(
+        &self,
+        frames: &[Vec<&[u8]>],
+        index: u32,
+    ) -> Result<Vec<i64>, PixelError> {
         let Some(fragments) = frames.get(index as usize) else {
             return Err(PixelError::Inconsistent(format!(
                 "Number of Frames is {} but the encapsulated pixel data holds {}",
@@ -300,7 +312,9 @@ impl<'a> Image<'a> {
 }
 
 fn unreachable_native() -> Result<Vec<i64>, PixelError> {
-    Err(PixelError::Inconsistent("native data has no fragments".into()))
+    Err(PixelError::Inconsistent(
+        "native data has no fragments".into(),
+    ))
 }
 
 /// Runs a third-party decoder so that a panic inside it becomes a [`PixelError`]; our own code

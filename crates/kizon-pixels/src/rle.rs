@@ -129,10 +129,7 @@ mod tests {
     fn packbits_literal_and_replicate_runs() {
         // 2 literal bytes, then 4 × 0x07, then a no-op.
         let segment = [1, 0xAA, 0xBB, (-3i8) as u8, 0x07, 0x80];
-        assert_eq!(
-            unpack(&segment, 6).unwrap(),
-            vec![0xAA, 0xBB, 7, 7, 7, 7]
-        );
+        assert_eq!(unpack(&segment, 6).unwrap(), vec![0xAA, 0xBB, 7, 7, 7, 7]);
         assert_eq!(unpack(&segment, 7), None);
         assert_eq!(unpack(&[5, 1], 6), None);
     }

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kizon_pixels::{CANONICAL_PREFIX, Image, hamming_distance, perceptual_hash, pixel_content_hash};
+use kizon_pixels::{
+    CANONICAL_PREFIX, Image, hamming_distance, perceptual_hash, pixel_content_hash,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -79,12 +81,7 @@ fn decoded_values_match_pydicom_on_every_real_image() {
             }
         };
         let info = image.info().clone();
-        let shape = (
-            info.rows,
-            info.columns,
-            info.samples_per_pixel,
-            info.frames,
-        );
+        let shape = (info.rows, info.columns, info.samples_per_pixel, info.frames);
         let want = (
             expected["rows"].as_u64().unwrap() as u32,
             expected["columns"].as_u64().unwrap() as u32,
@@ -99,7 +96,11 @@ fn decoded_values_match_pydicom_on_every_real_image() {
         // JPEG colour images decode to RGB (the codec's transform undone): compare with
         // pydicom's default `pixel_array` (as_rgb=True) for those.
         let jpeg = info.transfer_syntax.starts_with("1.2.840.10008.1.2.4.5");
-        let prefix = if jpeg && info.samples_per_pixel == 3 { "rgb_" } else { "" };
+        let prefix = if jpeg && info.samples_per_pixel == 3 {
+            "rgb_"
+        } else {
+            ""
+        };
         let key = |k: &str| expected[format!("{prefix}{k}")].clone();
         let first = match first_frame_hash(&image) {
             Ok(h) => h,
@@ -144,7 +145,9 @@ fn decoded_values_match_pydicom_on_every_real_image() {
         };
         match pixel_content_hash(&bytes) {
             Ok(h) if hex(&h) == want_content => {}
-            Ok(_) => failures.push(format!("{file}: content hash differs from pydicom's values")),
+            Ok(_) => failures.push(format!(
+                "{file}: content hash differs from pydicom's values"
+            )),
             Err(e) => failures.push(format!("{file}: content hash: {e}")),
         }
     }
@@ -159,5 +162,50 @@ fn decoded_values_match_pydicom_on_every_real_image() {
         "{} of {compared} images differ:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+/// kizon's pHash against ImageHash's on the same images, decoded by each side's decoder.
+#[test]
+fn perceptual_hash_matches_imagehash_on_real_images() {
+    let mut distances: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for (file, expected) in oracle() {
+        let Some(theirs) = expected["first_frame_phash"].as_str() else {
+            continue;
+        };
+        let theirs = u64::from_str_radix(theirs, 16).unwrap();
+        let ours = match perceptual_hash(&read(&file)) {
+            Ok(h) => h,
+            Err(e) if NOT_YET.contains(&file.as_str()) => {
+                println!("{file}: {e}");
+                continue;
+            }
+            Err(e) => panic!("{file}: {e}"),
+        };
+        let distance = hamming_distance(ours, theirs);
+        // Lossy JPEG is decoded by jpeg-decoder here and libjpeg there, which round
+        // differently (see decoded_values_match_pydicom_on_every_real_image); everything else
+        // must give ImageHash's hash exactly.
+        let lossy = expected["transfer_syntax"] == "1.2.840.10008.1.2.4.50";
+        assert!(
+            lossy || distance == 0,
+            "{file}: Hamming {distance} from ImageHash"
+        );
+        distances.entry(distance).or_default().push(file);
+    }
+    let total: usize = distances.values().map(Vec::len).sum();
+    for (d, files) in &distances {
+        let names = if *d > 0 {
+            files.join(" ")
+        } else {
+            String::new()
+        };
+        println!("Hamming {d}: {} images {names}", files.len());
+    }
+    let identical = distances.get(&0).map_or(0, Vec::len);
+    assert!(total > 100, "{total}");
+    assert!(
+        identical * 100 >= total * 95,
+        "only {identical} of {total} identical"
     );
 }
