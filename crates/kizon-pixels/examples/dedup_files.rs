@@ -31,7 +31,9 @@ fn main() {
         .iter()
         .position(|a| a == "--max-distance")
         .and_then(|i| args.get(i + 1))
-        .map_or(kizon_pixels::DEFAULT_MAX_DISTANCE, |d| d.parse().expect("distance"));
+        .map_or(kizon_pixels::DEFAULT_MAX_DISTANCE, |d| {
+            d.parse().expect("distance")
+        });
     let start = Instant::now();
     let mut paths = Vec::new();
     files(Path::new(dir), &mut paths);

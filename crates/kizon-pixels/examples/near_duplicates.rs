@@ -14,7 +14,9 @@ fn main() {
         .iter()
         .position(|a| a == "--max-distance")
         .and_then(|i| args.get(i + 1))
-        .map_or(kizon_pixels::DEFAULT_MAX_DISTANCE, |d| d.parse().expect("distance"));
+        .map_or(kizon_pixels::DEFAULT_MAX_DISTANCE, |d| {
+            d.parse().expect("distance")
+        });
     let bytes = std::fs::read(path).expect("read the hashes file");
     let mut hashes: Vec<u64> = bytes
         .chunks_exact(8)

@@ -691,7 +691,7 @@ pub fn decode(data: &[u8], max_samples: u64) -> Result<Decoded, Error> {
     let mut restart_interval = 0usize;
     // planes[c] holds component c's samples, row by row.
     let mut planes: Vec<Vec<u16>> = Vec::new();
-    let mut decoded_components = vec![false; 4];
+    let mut decoded_components = [false; 4];
     let mut last_near = 0;
     let mut last_ilv = 0;
     loop {

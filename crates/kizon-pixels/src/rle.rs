@@ -82,6 +82,7 @@ pub(crate) fn frame(
     }
     let (bs, signed) = (info.bits_stored, info.signed);
     let mut out = Vec::with_capacity(pixel_count * spp);
+    #[allow(clippy::needless_range_loop)]
     for p in 0..pixel_count {
         for sample in 0..spp {
             let mut raw = 0u64;

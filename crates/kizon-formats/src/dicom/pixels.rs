@@ -267,7 +267,11 @@ fn encapsulated(data: &[u8], mut at: usize, values: &Values<'_>) -> Result<Pixel
                 items.push(start..end);
                 at = end;
             }
-            _ => return Err(format!("unexpected item at byte {at} in encapsulated pixel data")),
+            _ => {
+                return Err(format!(
+                    "unexpected item at byte {at} in encapsulated pixel data"
+                ));
+            }
         }
     }
     let Some(table) = items.first().cloned() else {
