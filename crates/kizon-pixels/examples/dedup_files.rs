@@ -1,7 +1,8 @@
 //! Benchmark helper: decode and pHash every file under a directory (in parallel), then find all
 //! pairs within a Hamming distance. Prints one JSON line like the peer `dedup_phash.py files DIR`.
 //!
-//! `cargo run --release -p kizon-pixels --example dedup_files -- DIR [--max-distance 8]`
+//! `cargo run --release -p kizon-pixels --example dedup_files -- DIR [--max-distance 8] [--fast]`
+//! (`--fast`: [`kizon_pixels::perceptual_hash_fast`], JPEG 2000 at reduced resolution).
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -34,6 +35,7 @@ fn main() {
         .map_or(kizon_pixels::DEFAULT_MAX_DISTANCE, |d| {
             d.parse().expect("distance")
         });
+    let fast = args.iter().any(|a| a == "--fast");
     let start = Instant::now();
     let mut paths = Vec::new();
     files(Path::new(dir), &mut paths);
@@ -41,7 +43,11 @@ fn main() {
         .par_iter()
         .map(|p| {
             let bytes = std::fs::read(p).ok()?;
-            kizon_pixels::perceptual_hash(&bytes).ok()
+            if fast {
+                kizon_pixels::perceptual_hash_fast(&bytes).ok()
+            } else {
+                kizon_pixels::perceptual_hash(&bytes).ok()
+            }
         })
         .collect();
     let hashes: Vec<u64> = results.iter().flatten().copied().collect();

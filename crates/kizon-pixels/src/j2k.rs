@@ -136,6 +136,18 @@ fn siz(data: &[u8]) -> Option<(u64, u64, u64, u64, u16)> {
 
 /// Decodes one JPEG 2000 frame into pixel-interleaved values.
 pub(crate) fn frame(data: &[u8], info: &ImageInfo, index: u32) -> Result<Vec<i64>, PixelError> {
+    decode(data, info, index, 0).map(|(_, _, values)| values)
+}
+
+/// Decodes one JPEG 2000 frame at resolution reduced by 2^`reduce` in each dimension (the
+/// codestream's own multi-resolution structure, 15444-1 B.5: the lowest-resolution subbands,
+/// with the finer ones never decoded): (width, height, pixel-interleaved values).
+pub(crate) fn decode(
+    data: &[u8],
+    info: &ImageInfo,
+    index: u32,
+    reduce: u32,
+) -> Result<(usize, usize, Vec<i64>), PixelError> {
     let (width, height, tiles, _, components) =
         siz(data).ok_or_else(|| corrupt(index, "no SIZ marker segment"))?;
     if width != u64::from(info.columns) || height != u64::from(info.rows) {
@@ -192,6 +204,7 @@ pub(crate) fn frame(data: &[u8], info: &ImageInfo, index: u32) -> Result<Vec<i64
             return Err(corrupt(index, "could not create a decoder"));
         }
         let mut parameters = opj_dparameters_t::default();
+        parameters.cp_reduce = reduce;
         if opj_setup_decoder(session.codec, &mut parameters) == 0 {
             return Err(corrupt(index, "could not set up the decoder"));
         }
@@ -219,13 +232,17 @@ pub(crate) fn frame(data: &[u8], info: &ImageInfo, index: u32) -> Result<Vec<i64
             format!("{} components decoded, expected {spp}", comps.len()),
         ));
     }
-    let pixel_count = info.rows as usize * info.columns as usize;
+    let (width, height) = (
+        (info.columns as usize).div_ceil(1 << reduce),
+        (info.rows as usize).div_ceil(1 << reduce),
+    );
+    let pixel_count = width * height;
     let mut planes: Vec<&[i32]> = Vec::with_capacity(spp);
     for (c, comp) in comps.iter().enumerate() {
         let data = comp
             .data()
             .ok_or_else(|| corrupt(index, format!("component {c} has no data")))?;
-        if comp.w as usize * comp.h as usize != pixel_count || data.len() < pixel_count {
+        if comp.w as usize != width || comp.h as usize != height || data.len() < pixel_count {
             return Err(PixelError::Unsupported(format!(
                 "frame {index}: JPEG 2000 component {c} is {}×{} (subsampled components are not decoded)",
                 comp.w, comp.h
@@ -240,5 +257,5 @@ pub(crate) fn frame(data: &[u8], info: &ImageInfo, index: u32) -> Result<Vec<i64
             out.push(interpret(plane[p] as u32 as u64, bs, signed));
         }
     }
-    Ok(out)
+    Ok((width, height, out))
 }

@@ -41,7 +41,7 @@ mod search;
 use kizon_formats::dicom::{PixelData, pixel_data};
 
 pub use content::{CANONICAL_PREFIX, pixel_content_hash};
-pub use phash::{grey_first_frame, perceptual_hash, phash_of_grey};
+pub use phash::{grey_first_frame, perceptual_hash, perceptual_hash_fast, phash_of_grey};
 pub use search::{
     DEFAULT_MAX_DISTANCE, brute_force_pairs, hamming_distance, indexed_pairs, near_duplicate_pairs,
 };
@@ -246,12 +246,24 @@ impl<'a> Image<'a> {
         self.decode_encapsulated(&frames, index)
     }
 
+    /// [`Image::frame`] into `values`, reusing its capacity where the decoder allows (native
+    /// data); for hashing many files without a fresh allocation per frame.
+    pub fn frame_into(&self, index: u32, values: &mut Vec<i64>) -> Result<(), PixelError> {
+        if self.codec == Codec::Native && index < self.info.frames {
+            return native::frame_into(&self.pixels, &self.info, index, values);
+        }
+        *values = self.frame(index)?;
+        Ok(())
+    }
+
     /// Decodes every frame in order, calling `each` with the frame's index and values; stops at
     /// the first error.
     pub fn for_each_frame(&self, mut each: impl FnMut(u32, &[i64])) -> Result<(), PixelError> {
         if self.codec == Codec::Native {
+            let mut values = Vec::new();
             for index in 0..self.info.frames {
-                each(index, &native::frame(&self.pixels, &self.info, index)?);
+                native::frame_into(&self.pixels, &self.info, index, &mut values)?;
+                each(index, &values);
             }
             return Ok(());
         }
@@ -260,6 +272,44 @@ impl<'a> Image<'a> {
             each(index, &self.decode_encapsulated(&frames, index)?);
         }
         Ok(())
+    }
+
+    /// Frame `index` at reduced resolution when the codec has resolution levels (JPEG 2000):
+    /// halved as often as both dimensions stay at least `min_size`; other codecs, or a
+    /// codestream with fewer levels, give the full frame. Returns (width, height, values).
+    pub fn frame_at_least(
+        &self,
+        index: u32,
+        min_size: u32,
+    ) -> Result<(usize, usize, Vec<i64>), PixelError> {
+        let full =
+            |values: Vec<i64>| Ok((self.info.columns as usize, self.info.rows as usize, values));
+        if self.codec != Codec::J2k || index >= self.info.frames {
+            return full(self.frame(index)?);
+        }
+        let smaller = self.info.rows.min(self.info.columns);
+        let mut reduce = 0;
+        while reduce < 5 && smaller >> (reduce + 1) >= min_size.max(1) {
+            reduce += 1;
+        }
+        if reduce == 0 {
+            return full(self.frame(index)?);
+        }
+        let frames = self.encapsulated_frames()?;
+        let Some(fragments) = frames.get(index as usize) else {
+            return full(self.frame(index)?);
+        };
+        let data = fragments.concat();
+        let info = &self.info;
+        let reduced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            j2k::decode(&data, info, index, reduce)
+        }));
+        match reduced {
+            Ok(Ok(decoded)) => Ok(decoded),
+            // Fewer resolution levels than asked for, or a decoder error: the full frame says
+            // which.
+            _ => full(self.frame(index)?),
+        }
     }
 
     fn encapsulated_frames(&self) -> Result<Vec<Vec<&[u8]>>, PixelError> {

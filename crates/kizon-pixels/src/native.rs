@@ -12,6 +12,18 @@ pub(crate) fn frame(
     info: &ImageInfo,
     index: u32,
 ) -> Result<Vec<i64>, PixelError> {
+    let mut values = Vec::new();
+    frame_into(pixels, info, index, &mut values)?;
+    Ok(values)
+}
+
+/// [`frame`] into a caller's buffer (its capacity is reused).
+pub(crate) fn frame_into(
+    pixels: &PixelData<'_>,
+    info: &ImageInfo,
+    index: u32,
+    values: &mut Vec<i64>,
+) -> Result<(), PixelError> {
     let data = pixels.native().unwrap_or(&[]);
     let bits = u64::from(pixels.bits_allocated);
     let ybr422 = pixels.photometric_interpretation == "YBR_FULL_422" && info.samples_per_pixel == 3;
@@ -40,8 +52,12 @@ pub(crate) fn frame(
     }
     // The frame fits in the input, so `stored` is bounded by the input's size.
     let stored = stored as usize;
-    let mut raw: Vec<u64> = Vec::with_capacity(stored);
+    let (bs, signed) = (info.bits_stored, info.signed);
+    let value = |raw: u64| interpret(raw, bs, signed);
+    values.clear();
+    values.reserve(stored);
     let big = pixels.big_endian;
+    let from = (start / 8) as usize;
     match pixels.bits_allocated {
         1 => {
             // PS3.5 8.1.1: single-bit pixels are packed eight to a byte, the first pixel in
@@ -54,50 +70,39 @@ pub(crate) fn frame(
                     byte ^= 1;
                 }
                 let b = data.get(byte).copied().unwrap_or(0);
-                raw.push(u64::from((b >> (bit % 8)) & 1));
+                values.push(value(u64::from((b >> (bit % 8)) & 1)));
             }
         }
-        8 => {
-            let from = (start / 8) as usize;
-            let bytes = &data[from..from + stored];
-            if big && pixels.value_representation == *b"OW" {
-                // 8-bit samples in 16-bit words, big endian: swap each byte pair.
-                for i in 0..stored {
-                    let j = (from + i) ^ 1;
-                    raw.push(u64::from(data.get(j).copied().unwrap_or(0)));
-                }
+        8 if big && pixels.value_representation == *b"OW" => {
+            // 8-bit samples in 16-bit words, big endian: swap each byte pair.
+            for i in 0..stored {
+                let b = data.get((from + i) ^ 1).copied().unwrap_or(0);
+                values.push(value(u64::from(b)));
+            }
+        }
+        8 => values.extend(
+            data[from..from + stored]
+                .iter()
+                .map(|&b| value(u64::from(b))),
+        ),
+        16 => values.extend(data[from..from + stored * 2].chunks_exact(2).map(|c| {
+            let w = [c[0], c[1]];
+            value(u64::from(if big {
+                u16::from_be_bytes(w)
             } else {
-                raw.extend(bytes.iter().map(|&b| u64::from(b)));
-            }
-        }
-        16 => {
-            let from = (start / 8) as usize;
-            let bytes = &data[from..from + stored * 2];
-            raw.extend(bytes.chunks_exact(2).map(|c| {
-                let w = [c[0], c[1]];
-                u64::from(if big {
-                    u16::from_be_bytes(w)
-                } else {
-                    u16::from_le_bytes(w)
-                })
-            }));
-        }
-        32 => {
-            let from = (start / 8) as usize;
-            let bytes = &data[from..from + stored * 4];
-            raw.extend(bytes.chunks_exact(4).map(|c| {
-                let w = [c[0], c[1], c[2], c[3]];
-                u64::from(if big {
-                    u32::from_be_bytes(w)
-                } else {
-                    u32::from_le_bytes(w)
-                })
-            }));
-        }
+                u16::from_le_bytes(w)
+            }))
+        })),
+        32 => values.extend(data[from..from + stored * 4].chunks_exact(4).map(|c| {
+            let w = [c[0], c[1], c[2], c[3]];
+            value(u64::from(if big {
+                u32::from_be_bytes(w)
+            } else {
+                u32::from_le_bytes(w)
+            }))
+        })),
         other => return Err(PixelError::Unsupported(format!("Bits Allocated {other}"))),
     }
-    let (bs, signed) = (info.bits_stored, info.signed);
-    let values: Vec<i64> = raw.iter().map(|&r| interpret(r, bs, signed)).collect();
     let spp = info.samples_per_pixel as usize;
     if ybr422 {
         // Y1 Y2 Cb Cr → Y1 Cb Cr Y2 Cb Cr.
@@ -105,12 +110,14 @@ pub(crate) fn frame(
         for q in values.chunks_exact(4) {
             out.extend_from_slice(&[q[0], q[2], q[3], q[1], q[2], q[3]]);
         }
-        return Ok(out);
+        *values = out;
+        return Ok(());
     }
     if spp > 1 && pixels.planar_configuration == 1 {
-        return Ok(interleave(&values, spp));
+        *values = interleave(values, spp);
+        return Ok(());
     }
-    Ok(values)
+    Ok(())
 }
 
 /// Colour-by-plane (all of sample 0, then all of sample 1, …) to colour-by-pixel.

@@ -26,7 +26,36 @@ use crate::{Image, PixelError};
 /// The perceptual hash of the first frame of a DICOM image (see the module doc).
 pub fn perceptual_hash(bytes: &[u8]) -> Result<u64, PixelError> {
     let image = Image::open(bytes)?;
-    let (width, height, grey) = grey_first_frame(&image)?;
+    let info = image.info();
+    let (width, height) = (info.columns as usize, info.rows as usize);
+    // One decoding buffer per thread: hashing many files then costs no fresh allocation (and
+    // page faults) per image.
+    SCRATCH.with_borrow_mut(|values| {
+        image.frame_into(0, values)?;
+        let grey = grey_from_values(info, width, height, values);
+        if values.capacity() > MAX_KEPT {
+            *values = Vec::new();
+        }
+        Ok(phash_of_grey(width, height, &grey))
+    })
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The largest decoding buffer kept between calls (64 MiB).
+const MAX_KEPT: usize = 1 << 23;
+
+/// The perceptual hash from a JPEG 2000 image decoded at reduced resolution (at least 128
+/// pixels on the shorter side; other codecs decode in full). Decoding the codestream's
+/// lower resolution levels skips most of JPEG 2000's cost; the hash then differs from
+/// [`perceptual_hash`] by a few bits on some images (measured in the tests), well within the
+/// near-duplicate distance.
+pub fn perceptual_hash_fast(bytes: &[u8]) -> Result<u64, PixelError> {
+    let image = Image::open(bytes)?;
+    let (width, height, values) = image.frame_at_least(0, 200)?;
+    let grey = grey_from_values(image.info(), width, height, &values);
     Ok(phash_of_grey(width, height, &grey))
 }
 
@@ -35,38 +64,77 @@ pub fn perceptual_hash(bytes: &[u8]) -> Result<u64, PixelError> {
 pub fn grey_first_frame(image: &Image<'_>) -> Result<(usize, usize, Vec<u8>), PixelError> {
     let info = image.info();
     let values = image.frame(0)?;
-    let spp = info.samples_per_pixel as usize;
     let (width, height) = (info.columns as usize, info.rows as usize);
+    Ok((
+        width,
+        height,
+        grey_from_values(info, width, height, &values),
+    ))
+}
+
+fn grey_from_values(
+    info: &crate::ImageInfo,
+    width: usize,
+    height: usize,
+    values: &[i64],
+) -> Vec<u8> {
+    let spp = info.samples_per_pixel.max(1) as usize;
+    let count = (width * height).min(values.len() / spp);
     let ybr = info.photometric_interpretation == "YBR_FULL" && spp == 3 && info.bits_stored <= 8;
-    let mut grey: Vec<f64> = Vec::with_capacity(width * height);
-    if spp == 1 {
-        grey.extend(values.iter().map(|&v| v as f64));
-    } else {
-        for pixel in values.chunks_exact(spp) {
-            let mut sum = 0.0f64;
-            if ybr {
-                for v in ybr_full_to_rgb(pixel[0], pixel[1], pixel[2]) {
-                    sum += v;
-                }
-            } else {
-                for &v in pixel {
-                    sum += v as f64;
-                }
-            }
-            grey.push(sum / spp as f64);
+    if !ybr {
+        // numpy's grey value is key / spp in float64, where the key is the sample (spp 1) or
+        // the exact integer sum of a pixel's samples; so the 8-bit level is a function of the
+        // integer key, computed once per key through a table when there are fewer keys than
+        // pixels (the float arithmetic is numpy's, so the levels are identical).
+        if spp == 1 {
+            return levels(&values[..count], 1);
         }
+        let sums: Vec<i64> = values
+            .chunks_exact(spp)
+            .take(count)
+            .map(|p| p.iter().sum())
+            .collect();
+        return levels(&sums, spp);
     }
+    // YBR_FULL: converted to RGB as pydicom does, then the mean of R, G, B.
+    let mean = |pixel: &[i64]| -> f64 {
+        let mut sum = 0.0f64;
+        for v in ybr_full_to_rgb(pixel[0], pixel[1], pixel[2]) {
+            sum += v;
+        }
+        sum / spp as f64
+    };
+    let pixels = || values.chunks_exact(spp).take(count);
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in &grey {
+    for pixel in pixels() {
+        let v = mean(pixel);
         lo = lo.min(v);
         hi = hi.max(v);
     }
     let span = if hi - lo == 0.0 { 1.0 } else { hi - lo };
-    let bytes = grey
-        .iter()
-        .map(|&v| ((v - lo) / span * 255.0) as u8)
-        .collect();
-    Ok((width, height, bytes))
+    pixels()
+        .map(|pixel| ((mean(pixel) - lo) / span * 255.0) as u8)
+        .collect()
+}
+
+/// The peer's `((v - lo) / (hi - lo or 1) * 255).astype(uint8)` with v = key / divisor.
+fn levels(keys: &[i64], divisor: usize) -> Vec<u8> {
+    let (Some(&min), Some(&max)) = (keys.iter().min(), keys.iter().max()) else {
+        return Vec::new();
+    };
+    let d = divisor as f64;
+    let (lo, hi) = (min as f64 / d, max as f64 / d);
+    let span = if hi - lo == 0.0 { 1.0 } else { hi - lo };
+    let level = |k: i64| ((k as f64 / d - lo) / span * 255.0) as u8;
+    let range = max.abs_diff(min);
+    if range < keys.len() as u64 && range < 1 << 22 {
+        let table: Vec<u8> = (0..=range).map(|o| level(min + o as i64)).collect();
+        keys.iter()
+            .map(|&k| table[k.abs_diff(min) as usize])
+            .collect()
+    } else {
+        keys.iter().map(|&k| level(k)).collect()
+    }
 }
 
 /// pydicom 3's YBR_FULL → RGB (PS3.3 C.7.6.3.1.2): float32 arithmetic, round half up, clip.
@@ -136,16 +204,17 @@ fn resize_lanczos(src: &[u8], width: usize, height: usize, out_w: usize, out_h: 
     let mut image = src[..width * height].to_vec();
     let mut w = width;
     if out_w != width {
-        let (bounds, kk, ksize) = coefficients(width, out_w);
+        let table = coefficients_cached(width, out_w);
+        let (bounds, kk, ksize) = (&table.0, &table.1, table.2);
         let mut out = vec![0u8; out_w * height];
         for y in 0..height {
             let row = &image[y * w..(y + 1) * w];
             for xx in 0..out_w {
                 let (xmin, xmax) = bounds[xx];
                 let k = &kk[xx * ksize..];
-                let mut ss: i64 = 1 << (PRECISION_BITS - 1);
-                for x in 0..xmax {
-                    ss += i64::from(row[x + xmin]) * i64::from(k[x]);
+                let mut ss: i32 = 1 << (PRECISION_BITS - 1);
+                for (&p, &w) in row[xmin..xmin + xmax].iter().zip(&k[..xmax]) {
+                    ss = ss.wrapping_add(i32::from(p).wrapping_mul(w));
                 }
                 out[y * out_w + xx] = clip8(ss);
             }
@@ -154,17 +223,21 @@ fn resize_lanczos(src: &[u8], width: usize, height: usize, out_w: usize, out_h: 
         w = out_w;
     }
     if out_h != height {
-        let (bounds, kk, ksize) = coefficients(height, out_h);
+        let table = coefficients_cached(height, out_h);
+        let (bounds, kk, ksize) = (&table.0, &table.1, table.2);
         let mut out = vec![0u8; w * out_h];
         for yy in 0..out_h {
             let (ymin, ymax) = bounds[yy];
             let k = &kk[yy * ksize..];
-            for x in 0..w {
-                let mut ss: i64 = 1 << (PRECISION_BITS - 1);
-                for y in 0..ymax {
-                    ss += i64::from(image[(y + ymin) * w + x]) * i64::from(k[y]);
+            let mut sums = vec![1i32 << (PRECISION_BITS - 1); w];
+            for (y, &weight) in k[..ymax].iter().enumerate() {
+                let row = &image[(y + ymin) * w..(y + ymin + 1) * w];
+                for (s, &p) in sums.iter_mut().zip(row) {
+                    *s = s.wrapping_add(i32::from(p).wrapping_mul(weight));
                 }
-                out[yy * w + x] = clip8(ss);
+            }
+            for (x, &s) in sums.iter().enumerate() {
+                out[yy * w + x] = clip8(s);
             }
         }
         image = out;
@@ -174,8 +247,10 @@ fn resize_lanczos(src: &[u8], width: usize, height: usize, out_w: usize, out_h: 
 
 const PRECISION_BITS: u32 = 32 - 8 - 2;
 
-fn clip8(v: i64) -> u8 {
-    if v >= (1i64 << PRECISION_BITS << 8) {
+/// Pillow's `clip8`; its sums are C `int`, reproduced with wrapping i32 arithmetic (they
+/// never come near overflow for weights that sum to one).
+fn clip8(v: i32) -> u8 {
+    if v >= (1i32 << PRECISION_BITS << 8) {
         255
     } else if v <= 0 {
         0
@@ -198,6 +273,27 @@ fn lanczos(x: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+type Coefficients = std::rc::Rc<(Vec<(usize, usize)>, Vec<i32>, usize)>;
+
+thread_local! {
+    /// Filter weights by (input size, output size): images of a series share their sizes, and
+    /// the weights cost hundreds of `sin` calls.
+    static COEFFICIENTS: std::cell::RefCell<std::collections::HashMap<(usize, usize), Coefficients>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn coefficients_cached(in_size: usize, out_size: usize) -> Coefficients {
+    COEFFICIENTS.with_borrow_mut(|cache| {
+        if cache.len() > 256 {
+            cache.clear();
+        }
+        cache
+            .entry((in_size, out_size))
+            .or_insert_with(|| std::rc::Rc::new(coefficients(in_size, out_size)))
+            .clone()
+    })
 }
 
 /// `precompute_coeffs` + `normalize_coeffs_8bpc`: per output sample, the first input sample

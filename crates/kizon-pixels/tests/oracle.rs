@@ -204,3 +204,31 @@ fn perceptual_hash_matches_imagehash_on_real_images() {
         "only {identical} of {total} identical"
     );
 }
+
+/// The fast pHash (JPEG 2000 decoded at reduced resolution) against ImageHash.
+#[test]
+fn fast_perceptual_hash_stays_near_imagehash() {
+    let mut worst = 0;
+    let mut lines = Vec::new();
+    for (file, expected) in oracle() {
+        let Some(theirs) = expected["first_frame_phash"].as_str() else {
+            continue;
+        };
+        let theirs = u64::from_str_radix(theirs, 16).unwrap();
+        let ours = kizon_pixels::perceptual_hash_fast(&read(&file)).unwrap();
+        let d = hamming_distance(ours, theirs);
+        if expected["transfer_syntax"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.2.840.10008.1.2.4.9")
+        {
+            lines.push(format!("{file}: {d}"));
+            worst = worst.max(d);
+        }
+    }
+    println!(
+        "fast pHash vs ImageHash on JPEG 2000:\n{}",
+        lines.join("\n")
+    );
+    assert!(worst <= 4, "worst {worst}");
+}
