@@ -203,8 +203,10 @@ pub(crate) fn decode(
         if session.codec.is_null() {
             return Err(corrupt(index, "could not create a decoder"));
         }
-        let mut parameters = opj_dparameters_t::default();
-        parameters.cp_reduce = reduce;
+        let mut parameters = opj_dparameters_t {
+            cp_reduce: reduce,
+            ..Default::default()
+        };
         if opj_setup_decoder(session.codec, &mut parameters) == 0 {
             return Err(corrupt(index, "could not set up the decoder"));
         }

@@ -119,6 +119,22 @@ fn grey_from_values(
 
 /// The peer's `((v - lo) / (hi - lo or 1) * 255).astype(uint8)` with v = key / divisor.
 fn levels(keys: &[i64], divisor: usize) -> Vec<u8> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2.
+        return unsafe { levels_avx2(keys, divisor) };
+    }
+    levels_body(keys, divisor)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn levels_avx2(keys: &[i64], divisor: usize) -> Vec<u8> {
+    levels_body(keys, divisor)
+}
+
+#[inline(always)]
+fn levels_body(keys: &[i64], divisor: usize) -> Vec<u8> {
     let (Some(&min), Some(&max)) = (keys.iter().min(), keys.iter().max()) else {
         return Vec::new();
     };
@@ -201,6 +217,36 @@ pub fn phash_of_grey(width: usize, height: usize, grey: &[u8]) -> u64 {
 /// (`libImaging/Resample.c`: `precompute_coeffs`, `normalize_coeffs_8bpc`,
 /// `ImagingResampleHorizontal_8bpc` / `Vertical_8bpc`).
 fn resize_lanczos(src: &[u8], width: usize, height: usize, out_w: usize, out_h: usize) -> Vec<u8> {
+    // The same integer arithmetic compiled for AVX2 where the CPU has it (exact either way:
+    // wrapping i32 sums do not depend on the order of addition).
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2.
+        return unsafe { resize_lanczos_avx2(src, width, height, out_w, out_h) };
+    }
+    resize_lanczos_body(src, width, height, out_w, out_h)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn resize_lanczos_avx2(
+    src: &[u8],
+    width: usize,
+    height: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
+    resize_lanczos_body(src, width, height, out_w, out_h)
+}
+
+#[inline(always)]
+fn resize_lanczos_body(
+    src: &[u8],
+    width: usize,
+    height: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
     let mut image = src[..width * height].to_vec();
     let mut w = width;
     if out_w != width {
