@@ -5,7 +5,8 @@
 //! little endian, explicit VR big endian), which older archives still hold. Deflated data sets
 //! are inflated first. The header is read by [`walk`], which locates every value without
 //! copying it and checks every length: ingest stays bounded by reading and hashing, and a
-//! corrupt file is a `problem`, never a hang. Pixel decoding (dicom-rs) belongs to `check`.
+//! corrupt file is a `problem`, never a hang. [`pixel_data`] locates the pixel data and the
+//! attributes needed to decode it; decoding belongs to kizon-pixels.
 
 mod pixels;
 mod walk;

@@ -1,6 +1,6 @@
 //! Where an image's pixel data lies, and the attributes needed to decode it.
 //!
-//! [`pixel_data`] walks the data set with the same bounds-checked [`walk`](super::walk) as
+//! [`pixel_data`] walks the data set with the same bounds-checked element walk as
 //! `inspect`, reads the Image Pixel Module attributes (PS3.3 C.7.6.3) and locates the Pixel
 //! Data (7FE0,0010): native data as one byte range, encapsulated data as its Basic Offset
 //! Table and fragments (PS3.5 A.4). Nothing is decoded or copied here (a deflated data set is
