@@ -98,6 +98,11 @@ pub(crate) fn frame(
 /// PackBits-decodes `segment` into exactly `length` bytes (G.3.1); `None` when it holds fewer.
 /// Bytes past `length` (padding written by some encoders) are ignored.
 fn unpack(segment: &[u8], length: usize) -> Option<Vec<u8>> {
+    // Two bytes expand to at most 128: a shorter segment cannot hold `length` bytes, and is
+    // refused before anything is allocated for it.
+    if length > segment.len().saturating_mul(64) {
+        return None;
+    }
     let mut out = Vec::with_capacity(length);
     let mut at = 0;
     while out.len() < length && at < segment.len() {
