@@ -277,6 +277,9 @@ pub(crate) fn frame(data: &[u8], info: &ImageInfo, index: u32) -> Result<Vec<i64
             }
             0xC0 | 0xC1 => {
                 // B.2.2 frame header.
+                if !components.is_empty() {
+                    return Err(corrupt(index, "a second frame header"));
+                }
                 if body.len() < 6 {
                     return Err(corrupt(index, "the frame header is too short"));
                 }

@@ -10,13 +10,20 @@
 //! d is found in the table of its *first* k identical blocks, and is reported only there, so
 //! the result holds each pair once and equals brute force.
 //!
-//! Why this rather than probing MIH tables or a BK-tree: on this workload (10^6 random hashes,
-//! d = 8) a table's groups are small and contiguous, so the work is sequential scans and
-//! popcounts that stay in cache, while probing substring neighbourhoods (Norouzi's search) or
-//! walking a BK-tree makes one random memory access per probe; measured on 2 cores, the
-//! sorted-block form is several times faster. k is chosen by a cost model (tables × (sort cost +
-//! expected pairs per table)); d = 8 gives m = 11, k = 3, 165 tables with 17–18-bit keys.
-//! Tables are processed in parallel with rayon. Small inputs (≤ 2,000) use brute force.
+//! Tables that share their first block share its work: the hashes are bucketed once by that
+//! block (counting sort), and each bucket — about n / 2^6 hashes for d = 8, small enough for
+//! the cache — is split by the remaining k - 1 blocks of every such table. One rayon task per
+//! first block; the popcount loop is compiled for the POPCNT instruction where the CPU has it.
+//!
+//! Why this rather than probing MIH tables or a BK-tree: for all pairs (a self-join, not one
+//! query) the work is counting sorts and scans of small contiguous groups that stay in cache,
+//! while probing the substring neighbourhoods of Norouzi's search (C(21,0..2) = 232 probes per
+//! substring for 64 bits in 3 substrings at d = 8) or walking a BK-tree costs a random memory
+//! access per probe. The alternatives were estimated, not implemented; this form meets the goal
+//! (10^6 random hashes in 3–7 s on this 2-core machine while other builds run, see
+//! bench/pixels/run.sh). k is chosen by a cost model (tables × (sort cost + expected
+//! comparisons per table)); d = 8 gives m = 11, k = 3: 165 tables with 17–18-bit keys.
+//! Inputs of at most 2,000 hashes use brute force.
 
 use rayon::prelude::*;
 
@@ -49,10 +56,23 @@ pub fn near_duplicate_pairs(hashes: &[u64], max_distance: u32) -> Vec<(usize, us
 pub fn indexed_pairs(hashes: &[u64], max_distance: u32) -> Option<Vec<(usize, usize)>> {
     let (m, k) = plan(hashes.len().max(2), max_distance)?;
     let blocks = split(m);
-    let combos = combinations(m, k);
-    let mut pairs: Vec<(usize, usize)> = combos
+    // Tables are grouped by their first block: the input is bucketed once by that block, and
+    // each bucket (small enough for the cache) is then split by the remaining k - 1 blocks of
+    // every table that starts with it.
+    let firsts: Vec<u32> = (0..=m - k).collect();
+    let mut pairs: Vec<(usize, usize)> = firsts
         .par_iter()
-        .flat_map_iter(|combo| table_pairs(hashes, max_distance, &blocks, combo, k))
+        .map_init(Scratch::default, |scratch, &first| {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("popcnt") {
+                // SAFETY: the CPU has the POPCNT instruction.
+                return unsafe {
+                    first_block_pairs_popcnt(hashes, max_distance, &blocks, first, k, scratch)
+                };
+            }
+            first_block_pairs(hashes, max_distance, &blocks, first, k, scratch)
+        })
+        .flatten_iter()
         .collect();
     pairs.sort_unstable();
     Some(pairs)
@@ -150,69 +170,152 @@ fn combinations(m: u32, k: u32) -> Vec<Vec<u32>> {
 }
 
 /// The pairs found in the table of blocks `combo` whose first k identical blocks are `combo`.
-fn table_pairs(
+/// Buffers reused by one thread.
+#[derive(Default)]
+struct Scratch {
+    outer: Vec<(u64, u32)>,
+    inner: Vec<(u64, u32)>,
+    counts: Vec<u32>,
+}
+
+/// Sorts `items` by `key` (of `bits` bits) into `out` and calls `each` with every run of
+/// equal key: a counting sort when the key space is small against the items, a comparison sort
+/// otherwise.
+#[inline(always)]
+fn group_by(
+    items: &[(u64, u32)],
+    bits: u32,
+    key: impl Fn(u64) -> u64,
+    out: &mut Vec<(u64, u32)>,
+    counts: &mut Vec<u32>,
+    mut each: impl FnMut(&[(u64, u32)]),
+) {
+    out.clear();
+    let buckets = 1usize.checked_shl(bits).unwrap_or(usize::MAX);
+    if bits <= COUNTING_BITS && buckets <= items.len().saturating_mul(4).max(256) {
+        counts.clear();
+        counts.resize(buckets + 1, 0);
+        for &(h, _) in items {
+            counts[key(h) as usize + 1] += 1;
+        }
+        for b in 0..buckets {
+            counts[b + 1] += counts[b];
+        }
+        out.resize(items.len(), (0, 0));
+        for &item in items {
+            let at = &mut counts[key(item.0) as usize];
+            out[*at as usize] = item;
+            *at += 1;
+        }
+        // counts[b] now holds the end of bucket b.
+        let mut start = 0;
+        for &end in &counts[..buckets] {
+            let end = end as usize;
+            if end > start {
+                each(&out[start..end]);
+            }
+            start = end;
+        }
+    } else {
+        out.extend_from_slice(items);
+        out.sort_unstable_by_key(|&(h, _)| key(h));
+        for run in out.chunk_by(|a, b| key(a.0) == key(b.0)) {
+            each(run);
+        }
+    }
+}
+
+/// [`first_block_pairs`] compiled with the POPCNT instruction (the x86-64 baseline lacks it,
+/// and `count_ones` is then a dozen instructions).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn first_block_pairs_popcnt(
     hashes: &[u64],
     d: u32,
     blocks: &[(u32, u32, u64)],
-    combo: &[u32],
+    first: u32,
     k: u32,
+    scratch: &mut Scratch,
 ) -> Vec<(usize, usize)> {
-    let parts: Vec<(u32, u32)> = combo
-        .iter()
-        .map(|&b| (blocks[b as usize].0, blocks[b as usize].1))
-        .collect();
-    let key_bits: u32 = parts.iter().map(|p| p.1).sum();
-    let key = |h: u64| -> usize {
-        let mut key = 0u64;
-        for &(shift, width) in &parts {
-            let mask = u64::MAX.checked_shr(64 - width).unwrap_or(0);
-            key = key.checked_shl(width).unwrap_or(0) | ((h >> shift) & mask);
-        }
-        key as usize
-    };
+    first_block_pairs(hashes, d, blocks, first, k, scratch)
+}
+
+/// The pairs of every table whose first block is `first`.
+#[inline(always)]
+fn first_block_pairs(
+    hashes: &[u64],
+    d: u32,
+    blocks: &[(u32, u32, u64)],
+    first: u32,
+    k: u32,
+    scratch: &mut Scratch,
+) -> Vec<(usize, usize)> {
+    let m = blocks.len() as u32;
     let masks: Vec<u64> = blocks.iter().map(|b| b.2).collect();
-    let mut pairs = Vec::new();
-    if key_bits > COUNTING_BITS {
-        // Long keys (small distances): a comparison sort, then the runs of equal key.
-        let mut keyed: Vec<(u64, u64, u32)> = hashes
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| (key(h) as u64, h, i as u32))
-            .collect();
-        keyed.sort_unstable();
-        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-            if run.len() >= 2 {
-                let group: Vec<(u64, u32)> = run.iter().map(|&(_, h, i)| (h, i)).collect();
-                compare_group(&group, d, &masks, combo, k, &mut pairs);
+    // The key of a set of blocks: their bits side by side, as (shift, mask, offset) per block.
+    let block_key = |parts: &[u32]| {
+        let mut spec = [(0u32, 0u64, 0u32); 4];
+        let mut bits = 0u32;
+        let mut wide = Vec::new();
+        for (i, &b) in parts.iter().enumerate() {
+            let (shift, width, _) = blocks[b as usize];
+            let mask = u64::MAX.checked_shr(64 - width).unwrap_or(0);
+            if i < 4 {
+                spec[i] = (shift, mask, bits);
+            } else {
+                wide.push((shift, mask, bits));
             }
+            bits += width;
         }
-        return pairs;
-    }
-    // Counting sort by key.
-    let buckets = 1usize << key_bits;
-    let mut starts = vec![0u32; buckets + 1];
-    let keys: Vec<u32> = hashes.iter().map(|&h| key(h) as u32).collect();
-    for &k in &keys {
-        starts[k as usize + 1] += 1;
-    }
-    for b in 0..buckets {
-        starts[b + 1] += starts[b];
-    }
-    let mut fill = starts.clone();
-    let mut sorted = vec![(0u64, 0u32); hashes.len()];
-    for (i, (&h, &k)) in hashes.iter().zip(&keys).enumerate() {
-        let at = &mut fill[k as usize];
-        sorted[*at as usize] = (h, i as u32);
-        *at += 1;
-    }
-    drop(keys);
-    drop(fill);
-    for b in 0..buckets {
-        let group = &sorted[starts[b] as usize..starts[b + 1] as usize];
-        if group.len() >= 2 {
-            compare_group(group, d, &masks, combo, k, &mut pairs);
+        let n = parts.len().min(4);
+        let key = move |h: u64| {
+            let mut key = 0u64;
+            for &(shift, mask, offset) in spec[..n].iter().chain(&wide) {
+                key |= ((h >> shift) & mask).checked_shl(offset).unwrap_or(0);
+            }
+            key
+        };
+        (bits, key)
+    };
+    // The other k - 1 blocks of each table that starts with `first`.
+    let rests: Vec<Vec<u32>> = combinations(m - first - 1, k - 1)
+        .into_iter()
+        .map(|c| c.iter().map(|b| b + first + 1).collect())
+        .collect();
+    let items: Vec<(u64, u32)> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| (h, i as u32))
+        .collect();
+    let (bits, key) = block_key(&[first]);
+    let Scratch {
+        outer,
+        inner,
+        counts,
+    } = scratch;
+    let mut pairs = Vec::new();
+    let mut combo = Vec::with_capacity(k as usize);
+    let rest_keys: Vec<_> = rests.iter().map(|rest| block_key(rest)).collect();
+    let mut inner_counts = Vec::new();
+    group_by(&items, bits, key, outer, counts, |bucket| {
+        if bucket.len() < 2 {
+            return;
         }
-    }
+        for (rest, (bits, key)) in rests.iter().zip(&rest_keys) {
+            combo.clear();
+            combo.push(first);
+            combo.extend_from_slice(rest);
+            if rest.is_empty() {
+                compare_group(bucket, d, &masks, &combo, k, &mut pairs);
+                continue;
+            }
+            group_by(bucket, *bits, key, inner, &mut inner_counts, |group| {
+                if group.len() >= 2 {
+                    compare_group(group, d, &masks, &combo, k, &mut pairs);
+                }
+            });
+        }
+    });
     pairs
 }
 
@@ -220,6 +323,7 @@ const COUNTING_BITS: u32 = 22;
 
 /// All pairs within a group of equal key, each kept only in the table of its first k
 /// identical blocks.
+#[inline(always)]
 fn compare_group(
     group: &[(u64, u32)],
     d: u32,
