@@ -251,3 +251,32 @@ fn truncations_and_byte_flips_of_real_files_never_panic() {
     }
     assert!(inspected > 100_000, "{inspected}");
 }
+
+#[test]
+fn pixel_data_is_located_native_and_encapsulated() {
+    use kizon_formats::dicom::{PixelLocation, pixel_data};
+    let bytes = read("dicom/pydicom/MR_small.dcm");
+    let p = pixel_data(&bytes).unwrap();
+    assert_eq!(
+        (p.rows, p.columns, p.bits_allocated, p.bits_stored),
+        (64, 64, 16, 16)
+    );
+    assert_eq!((p.samples_per_pixel, p.pixel_representation), (1, 1));
+    assert_eq!(p.native().map(<[u8]>::len), Some(8192));
+
+    let bytes = read("dicom/pydicom-data/emri_small_jpeg_2k_lossless.dcm");
+    let p = pixel_data(&bytes).unwrap();
+    assert_eq!(p.number_of_frames, 10);
+    assert!(matches!(p.location, PixelLocation::Encapsulated { .. }));
+    let frames = p.frames().unwrap();
+    assert_eq!(frames.len(), 10);
+    assert!(frames.iter().all(|f| f[0].starts_with(&[0xFF, 0x4F])));
+
+    // Deflated: located in the inflated data set.
+    let bytes = read("dicom/pydicom/image_dfl.dcm");
+    let p = pixel_data(&bytes).unwrap();
+    assert_eq!(p.native().map(<[u8]>::len), Some(512 * 512));
+
+    assert!(pixel_data(&read("dicom/pydicom/rtplan.dcm")).is_err());
+    assert!(pixel_data(b"not dicom").is_err());
+}

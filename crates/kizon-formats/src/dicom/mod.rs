@@ -5,12 +5,16 @@
 //! little endian, explicit VR big endian), which older archives still hold. Deflated data sets
 //! are inflated first. The header is read by [`walk`], which locates every value without
 //! copying it and checks every length: ingest stays bounded by reading and hashing, and a
-//! corrupt file is a `problem`, never a hang. Pixel decoding (dicom-rs) belongs to `check`;
-//! so does waveform decoding, by [`waveform`] (ingest only checks that each multiplex group's
+//! corrupt file is a `problem`, never a hang. Decoding belongs to `check`: [`pixel_data`]
+//! locates the pixel data and the attributes needed to decode it (decoded by kizon-pixels), and
+//! [`waveform`] decodes waveform samples (ingest only checks that each multiplex group's
 //! Waveform Data holds the samples it declares).
 
+mod pixels;
 mod walk;
 pub mod waveform;
+
+pub use pixels::{PixelData, PixelLocation, pixel_data};
 
 use std::borrow::Cow;
 use std::io::Read;
