@@ -688,6 +688,14 @@ fn flow(
             .iter()
             .filter(|r| is_binary(r.reference) && is_binary(r.device))
             .count(),
+        reference_positive: rows
+            .iter()
+            .filter(|r| r.reference == Some(Label::Positive) && is_binary(r.device))
+            .count(),
+        reference_negative: rows
+            .iter()
+            .filter(|r| r.reference == Some(Label::Negative) && is_binary(r.device))
+            .count(),
         no_reference,
         reference_indeterminate,
         no_result,

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use kizon_protocol::ReferenceStandard;
 use kizon_report::model::{
-    self as m, Baseline, BaselineRow, BaselineValue, Exclusion, Flow, Hashes, Interval,
-    LedgerHead, Methods, PlanLine, RegulatoryPlan, Report, StudyInfo, Text, TraceRow,
+    self as m, Baseline, BaselineRow, BaselineValue, Exclusion, Flow, Hashes, Interval, LedgerHead,
+    Methods, PlanLine, RegulatoryPlan, Report, StudyInfo, Text, TraceRow,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -50,7 +50,9 @@ pub struct Rendered {
 /// `"ja text / en text"` → both halves; otherwise the same text in both languages.
 fn split_text(text: &str) -> Text {
     match text.split_once(" / ") {
-        Some((ja, en)) if !ja.trim().is_empty() && !en.trim().is_empty() => Text::new(ja.trim(), en.trim()),
+        Some((ja, en)) if !ja.trim().is_empty() && !en.trim().is_empty() => {
+            Text::new(ja.trim(), en.trim())
+        }
         _ => Text::new(text, text),
     }
 }
@@ -64,9 +66,15 @@ fn same(text: impl Into<String>) -> Text {
 fn rule_name(rule: &str) -> Text {
     let (ja, en) = match rule {
         "same-file" => ("同一ファイルの重複", "the same file in several cases"),
-        "same-sop-instance" => ("同一SOPインスタンスの重複", "the same SOP instance in several cases"),
+        "same-sop-instance" => (
+            "同一SOPインスタンスの重複",
+            "the same SOP instance in several cases",
+        ),
         "same-signal" => ("同一波形の重複", "the same signal in several cases"),
-        "acquired-after-collection" => ("収集日以降の取得（既存データでない）", "acquired after collection (not existing data)"),
+        "acquired-after-collection" => (
+            "収集日以降の取得（既存データでない）",
+            "acquired after collection (not existing data)",
+        ),
         "chronology" => ("日付の矛盾", "contradictory dates"),
         "implausible-value" => ("医学的に妥当性の低い値", "medically implausible value"),
         "flat-line" => ("平坦な波形チャネル", "flat waveform channel"),
@@ -76,7 +84,10 @@ fn rule_name(rule: &str) -> Text {
         "unreadable-item" => ("読み取れないファイル", "unreadable file"),
         "training-overlap" => ("学習データとの重複", "overlap with the training data"),
         "reportable-range" => ("測定範囲外の値", "values outside the reportable range"),
-        "table-columns" => ("結果表の列の不足", "result table without its declared columns"),
+        "table-columns" => (
+            "結果表の列の不足",
+            "result table without its declared columns",
+        ),
         "device-result-changed" => ("機器の結果の変更", "a device result that changed"),
         other => (other, other),
     };
@@ -87,7 +98,10 @@ fn subgroup_name(variable: &str) -> Text {
     let (ja, en) = match variable {
         "provider" => ("医療機関等", "Provider"),
         "modality" => ("モダリティ", "Modality"),
-        "manufacturer" => ("製造販売業者（撮影装置）", "Manufacturer (acquisition device)"),
+        "manufacturer" => (
+            "製造販売業者（撮影装置）",
+            "Manufacturer (acquisition device)",
+        ),
         "sex" => ("性別", "Sex"),
         "age-band" => ("年齢区分", "Age band"),
         "body-part" => ("部位", "Body part"),
@@ -122,7 +136,13 @@ fn ci_method(name: &str) -> m::CiMethod {
 }
 
 fn verdict(pass: Option<bool>) -> Option<m::Verdict> {
-    pass.map(|p| if p { m::Verdict::Pass } else { m::Verdict::Fail })
+    pass.map(|p| {
+        if p {
+            m::Verdict::Pass
+        } else {
+            m::Verdict::Fail
+        }
+    })
 }
 
 impl Study {
@@ -137,11 +157,14 @@ impl Study {
         let (report, analysis_sha256) = self.report_model(report_date)?;
         let refused = |e: kizon_report::ReportError| AppError::Refused {
             what: format!("the report cannot be rendered: {e}"),
-            hint: "check the study's texts for characters outside JIS X 0208/0213, or report a bug".into(),
+            hint: "check the study's texts for characters outside JIS X 0208/0213, or report a bug"
+                .into(),
         };
         let bytes = match format {
             Format::Pdf => kizon_report::render_pdf(&report, lang).map_err(refused)?,
-            Format::Html => kizon_report::render_html(&report, lang).map_err(refused)?.into_bytes(),
+            Format::Html => kizon_report::render_html(&report, lang)
+                .map_err(refused)?
+                .into_bytes(),
         };
         let sha256 = sha256_hex(&bytes);
         let lang_name = match lang {
@@ -182,7 +205,11 @@ impl Study {
                     format!("report-{}.{}", rendered.lang, format.extension()),
                     rendered.bytes,
                     format!("性能評価試験報告書（{ja}、{}）", format.extension()),
-                    format!("performance evaluation test report ({}, {})", rendered.lang, format.extension()),
+                    format!(
+                        "performance evaluation test report ({}, {})",
+                        rendered.lang,
+                        format.extension()
+                    ),
                 ));
             }
         }
@@ -201,18 +228,29 @@ impl Study {
         let plan = self.plan(crate::plan::PlanOptions::default())?.plan;
         let (reference, reference_sha) = self.reference_standard()?;
         let ledger = self.audit_log()?;
-        let head = ledger.last().map(|e| (e.seq, e.hash.clone())).unwrap_or_default();
-        let analyze_seq = ledger
+        // The report is bound to the ledger entry that recorded its analysis (not to the head
+        // at rendering time, which each rendering moves), so rendering again gives the same bytes.
+        let analyze_entry = ledger
             .iter()
             .rev()
-            .find(|e| e.command == "analyze" && e.detail.contains(&analysis_sha256))
-            .map_or(0, |e| e.seq);
-        let first_result_seq = ledger.iter().find(|e| e.command == "results import").map(|e| e.seq);
+            .find(|e| e.command == "analyze" && e.detail.contains(&analysis_sha256));
+        let analyze_seq = analyze_entry.map_or(0, |e| e.seq);
+        let head = analyze_entry
+            .map(|e| (e.seq, e.hash.clone()))
+            .unwrap_or_default();
+        let first_result_seq = ledger
+            .iter()
+            .find(|e| e.command == "results import")
+            .map(|e| e.seq);
         let dataset = self.locked_dataset("the report")?;
 
         let title = Text::new(
             protocol.study.title.clone(),
-            protocol.study.title_en.clone().unwrap_or_else(|| protocol.study.title.clone()),
+            protocol
+                .study
+                .title_en
+                .clone()
+                .unwrap_or_else(|| protocol.study.title.clone()),
         );
         let study = StudyInfo {
             id: protocol.study.id.clone(),
@@ -220,10 +258,18 @@ impl Study {
             sponsor: same(protocol.study.sponsor.clone()),
             device: m::Device {
                 name: same(protocol.device.name.clone()),
-                version: protocol.device.version.clone().unwrap_or_else(|| analysis.inputs.device_version.clone()),
+                version: protocol
+                    .device
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| analysis.inputs.device_version.clone()),
                 intended_use: protocol.device.intended_use.as_deref().map(split_text),
             },
-            test_type: if plan.test_type.as_str() == "2(2)" { m::TestType::WithClinicalInfo } else { m::TestType::ImagesOnly },
+            test_type: if plan.test_type.as_str() == "2(2)" {
+                m::TestType::WithClinicalInfo
+            } else {
+                m::TestType::ImagesOnly
+            },
             rules_version: plan.rules_version.id.to_owned(),
             report_date: report_date.to_owned(),
             hashes: Hashes {
@@ -232,7 +278,10 @@ impl Study {
                 reference_standard: reference_sha.clone().unwrap_or_default(),
                 device_results: analysis.inputs.results_sha256.clone(),
                 analysis: analysis_sha256.clone(),
-                ledger_head: LedgerHead { seq: head.0 as u64, hash: head.1 },
+                ledger_head: LedgerHead {
+                    seq: head.0 as u64,
+                    hash: head.1,
+                },
             },
         };
 
@@ -258,35 +307,71 @@ impl Study {
                 *kinds.entry(item.kind.clone()).or_default() += 1;
             }
         }
-        let kinds_text = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
+        let kinds_text = kinds
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let readers = self.readers()?;
         let reference_standard = match reference.kind {
             ReferenceStandard::ExpertPanel => {
                 let years: Vec<i64> = readers.iter().map(|r| r.years_experience).collect();
-                let qualifications: Vec<String> = readers.iter().map(|r| r.qualification.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                let qualifications: Vec<String> = readers
+                    .iter()
+                    .map(|r| r.qualification.clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 let rule = reference.rule.as_ref();
                 m::ReferenceStandard::ExpertPanel {
                     readers: reference.readers.len() as u32,
                     qualification: Text::new(
-                        format!("{}（経験 {}–{} 年）", qualifications.join("、"), years.iter().min().unwrap_or(&0), years.iter().max().unwrap_or(&0)),
-                        format!("{} ({}–{} years of experience)", qualifications.join(", "), years.iter().min().unwrap_or(&0), years.iter().max().unwrap_or(&0)),
+                        format!(
+                            "{}（経験 {}–{} 年）",
+                            qualifications.join("、"),
+                            years.iter().min().unwrap_or(&0),
+                            years.iter().max().unwrap_or(&0)
+                        ),
+                        format!(
+                            "{} ({}–{} years of experience)",
+                            qualifications.join(", "),
+                            years.iter().min().unwrap_or(&0),
+                            years.iter().max().unwrap_or(&0)
+                        ),
                     ),
                     consensus_rule: match rule {
                         Some(rule) => Text::new(
-                            format!("{}（各症例 {} 読影以上、不一致は判定者）", match rule.consensus {
-                                kizon_protocol::Consensus::Majority => "過半数",
-                                kizon_protocol::Consensus::Unanimous => "全員一致",
-                                kizon_protocol::Consensus::KOfN => "k人以上の陽性",
-                                kizon_protocol::Consensus::Adjudicator => "一致しない場合は判定者",
-                            }, rule.minimum_reads),
-                            format!("{}{} (at least {} reads per case; disagreements to the adjudicator)", rule.consensus, rule.k.map(|k| format!(", k = {k}")).unwrap_or_default(), rule.minimum_reads),
+                            format!(
+                                "{}（各症例 {} 読影以上、不一致は判定者）",
+                                match rule.consensus {
+                                    kizon_protocol::Consensus::Majority => "過半数",
+                                    kizon_protocol::Consensus::Unanimous => "全員一致",
+                                    kizon_protocol::Consensus::KOfN => "k人以上の陽性",
+                                    kizon_protocol::Consensus::Adjudicator =>
+                                        "一致しない場合は判定者",
+                                },
+                                rule.minimum_reads
+                            ),
+                            format!(
+                                "{}{} (at least {} reads per case; disagreements to the adjudicator)",
+                                rule.consensus,
+                                rule.k.map(|k| format!(", k = {k}")).unwrap_or_default(),
+                                rule.minimum_reads
+                            ),
                         ),
                         None => same("-"),
                     },
                 }
             }
             ReferenceStandard::ConfirmedDiagnosis => {
-                let sources: Vec<String> = self.store.reference_records()?.into_iter().filter_map(|r| r.source_document).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                let sources: Vec<String> = self
+                    .store
+                    .reference_records()?
+                    .into_iter()
+                    .filter_map(|r| r.source_document)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 m::ReferenceStandard::ConfirmedDiagnosis {
                     source: split_text(&sources.join(" ; ")).clone(),
                 }
@@ -297,8 +382,14 @@ impl Study {
         };
         let level = protocol.primary_endpoint().map_or(0.95, |e| e.level);
         let mut statistics = vec![Text::new(
-            format!("解析対象は参照標準と被験機器の結果がともに陽性又は陰性の症例（{} 例）。判定不能の結果は主解析から除き、感度分析で陽性・陰性として扱った。", analysis.flow.analysed),
-            format!("The analysis set is the cases whose reference standard and device result are both positive or negative ({} cases). Indeterminate results are left out of the primary analysis and counted as positive and as negative in sensitivity analyses.", analysis.flow.analysed),
+            format!(
+                "解析対象は参照標準と被験機器の結果がともに陽性又は陰性の症例（{} 例）。判定不能の結果は主解析から除き、感度分析で陽性・陰性として扱った。",
+                analysis.flow.analysed
+            ),
+            format!(
+                "The analysis set is the cases whose reference standard and device result are both positive or negative ({} cases). Indeterminate results are left out of the primary analysis and counted as positive and as negative in sensitivity analyses.",
+                analysis.flow.analysed
+            ),
         )];
         if analysis.endpoints.iter().any(|e| e.clustered.is_some()) {
             statistics.push(Text::new(
@@ -308,22 +399,58 @@ impl Study {
         }
         let methods = Methods {
             objective: Text::new(
-                format!("既存データを用いて{}の性能を評価し、事前に定めた判定基準への適合を確認する。", protocol.device.name),
-                format!("To evaluate the performance of {} on existing data against acceptance criteria fixed in advance.", protocol.device.name),
+                format!(
+                    "既存データを用いて{}の性能を評価し、事前に定めた判定基準への適合を確認する。",
+                    protocol.device.name
+                ),
+                format!(
+                    "To evaluate the performance of {} on existing data against acceptance criteria fixed in advance.",
+                    protocol.device.name
+                ),
             ),
             data_description: Text::new(
-                format!("固定データセット {} 例、ファイル {} 件（{kinds_text}）", dataset.cases.len(), dataset.items()),
-                format!("locked dataset of {} cases, {} files ({kinds_text})", dataset.cases.len(), dataset.items()),
+                format!(
+                    "固定データセット {} 例、ファイル {} 件（{kinds_text}）",
+                    dataset.cases.len(),
+                    dataset.items()
+                ),
+                format!(
+                    "locked dataset of {} cases, {} files ({kinds_text})",
+                    dataset.cases.len(),
+                    dataset.items()
+                ),
             ),
             providers,
             eligibility: m::Eligibility {
-                inclusion: protocol.eligibility.inclusion.iter().map(|t| split_text(t)).collect(),
-                exclusion: protocol.eligibility.exclusion.iter().map(|t| split_text(t)).collect(),
+                inclusion: protocol
+                    .eligibility
+                    .inclusion
+                    .iter()
+                    .map(|t| split_text(t))
+                    .collect(),
+                exclusion: protocol
+                    .eligibility
+                    .exclusion
+                    .iter()
+                    .map(|t| split_text(t))
+                    .collect(),
             },
             reference_standard,
             blinding: vec![Text::new(
-                format!("参照標準は被験機器の結果を取り込む前に固定した（監査証跡 #{}）。", ledger.iter().find(|e| e.command == "lock reference").map_or(0, |e| e.seq)),
-                format!("The reference standard was locked before any device result was imported (ledger entry {}).", ledger.iter().find(|e| e.command == "lock reference").map_or(0, |e| e.seq)),
+                format!(
+                    "参照標準は被験機器の結果を取り込む前に固定した（監査証跡 #{}）。",
+                    ledger
+                        .iter()
+                        .find(|e| e.command == "lock reference")
+                        .map_or(0, |e| e.seq)
+                ),
+                format!(
+                    "The reference standard was locked before any device result was imported (ledger entry {}).",
+                    ledger
+                        .iter()
+                        .find(|e| e.command == "lock reference")
+                        .map_or(0, |e| e.seq)
+                ),
             )],
             confidence_level: level,
             statistics,
@@ -338,13 +465,18 @@ impl Study {
                 .map(|g| {
                     let name = rule_name(&g.rule);
                     Exclusion {
-                        reason: Text::new(format!("{}（{}）", name.ja, g.clause), format!("{} ({})", name.en, g.clause)),
+                        reason: Text::new(
+                            format!("{}（{}）", name.ja, g.clause),
+                            format!("{} ({})", name.en, g.clause),
+                        ),
                         count: g.cases.len() as u64,
                     }
                 })
                 .collect(),
             eligible: analysis.flow.included as u64,
-            no_reference_standard: (analysis.flow.no_reference.len() + analysis.flow.reference_indeterminate.len()) as u64,
+            no_reference_standard: (analysis.flow.no_reference.len()
+                + analysis.flow.reference_indeterminate.len())
+                as u64,
             no_device_result: analysis.flow.no_result.len() as u64,
             indeterminate: analysis.flow.device_indeterminate.len() as u64,
             indeterminate_handling: m::IndeterminateHandling::Excluded,
@@ -362,16 +494,25 @@ impl Study {
                     b.levels.iter().map(move |(level, n)| BaselineRow {
                         variable: subgroup_name(&b.variable),
                         level: Some(level_text(&b.variable, level)),
-                        values: vec![BaselineValue::Count { n: *n as u64, of: included }],
+                        values: vec![BaselineValue::Count {
+                            n: *n as u64,
+                            of: included,
+                        }],
                     })
                 })
                 .collect(),
         };
-        let interval = |e: &kizon_stats::Estimate, method: &str| Interval { low: e.lower, high: e.upper, method: ci_method(method) };
+        let interval = |e: &kizon_stats::Estimate, method: &str| Interval {
+            low: e.lower,
+            high: e.upper,
+            method: ci_method(method),
+        };
         let mut endpoints = Vec::new();
         let mut traceability = Vec::new();
         for e in &analysis.endpoints {
-            let Some(estimate) = &e.estimate else { continue };
+            let Some(estimate) = &e.estimate else {
+                continue;
+            };
             endpoints.push(m::EndpointResult {
                 id: e.id.clone(),
                 name: Text::new(e.name_ja.clone(), e.name_en.clone()),
@@ -379,13 +520,25 @@ impl Study {
                 metric: report_metric(e.metric),
                 estimate: estimate.estimate,
                 ci: Some(interval(estimate, &e.ci_method)),
-                acceptance_criterion: e.criterion_ja.clone().zip(e.criterion_en.clone()).map(|(ja, en)| Text::new(ja, en)),
+                acceptance_criterion: e
+                    .criterion_ja
+                    .clone()
+                    .zip(e.criterion_en.clone())
+                    .map(|(ja, en)| Text::new(ja, en)),
                 verdict: verdict(e.pass),
-                table: e.table.map(|t| m::TwoByTwo { tp: t.tp, fp: t.fp, fn_: t.fn_, tn: t.tn }),
+                table: e.table.map(|t| m::TwoByTwo {
+                    tp: t.tp,
+                    fp: t.fp,
+                    fn_: t.fn_,
+                    tn: t.tn,
+                }),
             });
             traceability.push(TraceRow {
                 item: Text::new(e.name_ja.clone(), e.name_en.clone()),
-                value: format!("{:.4} [{:.4}, {:.4}]", estimate.estimate, estimate.lower, estimate.upper),
+                value: format!(
+                    "{:.4} [{:.4}, {:.4}]",
+                    estimate.estimate, estimate.lower, estimate.upper
+                ),
                 analysis_id: analysis_sha256[..12].to_owned(),
                 endpoint_id: Some(e.id.clone()),
                 case_list_sha256: e.cases_sha256.clone(),
@@ -398,19 +551,40 @@ impl Study {
             .iter()
             .map(|r| m::RocCurve {
                 id: "roc".into(),
-                name: Text::new(format!("{}のROC曲線", protocol.device.name), format!("ROC curve of {}", protocol.device.name)),
-                points: r.fpr.iter().zip(&r.tpr).map(|(fpr, tpr)| m::RocPoint { fpr: *fpr, tpr: *tpr }).collect(),
+                name: Text::new(
+                    format!("{}のROC曲線", protocol.device.name),
+                    format!("ROC curve of {}", protocol.device.name),
+                ),
+                points: r
+                    .fpr
+                    .iter()
+                    .zip(&r.tpr)
+                    .map(|(fpr, tpr)| m::RocPoint {
+                        fpr: *fpr,
+                        tpr: *tpr,
+                    })
+                    .collect(),
                 auc: r.auc.estimate,
-                ci: Some(Interval { low: r.auc.lower, high: r.auc.upper, method: m::CiMethod::Delong }),
+                ci: Some(Interval {
+                    low: r.auc.lower,
+                    high: r.auc.upper,
+                    method: m::CiMethod::Delong,
+                }),
                 positives: r.positives,
                 negatives: r.negatives,
-                operating_point: primary_table.filter(|t| t.tp + t.fn_ > 0 && t.fp + t.tn > 0).map(|t| m::RocPoint {
-                    fpr: t.fp as f64 / (t.fp + t.tn) as f64,
-                    tpr: t.tp as f64 / (t.tp + t.fn_) as f64,
-                }),
+                operating_point: primary_table
+                    .filter(|t| t.tp + t.fn_ > 0 && t.fp + t.tn > 0)
+                    .map(|t| m::RocPoint {
+                        fpr: t.fp as f64 / (t.fp + t.tn) as f64,
+                        tpr: t.tp as f64 / (t.tp + t.fn_) as f64,
+                    }),
             })
             .collect();
-        let method_of: BTreeMap<&str, &str> = analysis.endpoints.iter().map(|e| (e.id.as_str(), e.ci_method.as_str())).collect();
+        let method_of: BTreeMap<&str, &str> = analysis
+            .endpoints
+            .iter()
+            .map(|e| (e.id.as_str(), e.ci_method.as_str()))
+            .collect();
         let subgroups = analysis
             .subgroups
             .iter()
@@ -422,7 +596,13 @@ impl Study {
                     n: s.n as u64,
                     metric: report_metric(s.metric),
                     estimate: e.estimate,
-                    ci: Some(interval(e, method_of.get(s.endpoint.as_str()).copied().unwrap_or("wilson"))),
+                    ci: Some(interval(
+                        e,
+                        method_of
+                            .get(s.endpoint.as_str())
+                            .copied()
+                            .unwrap_or("wilson"),
+                    )),
                 })
             })
             .collect();
@@ -434,11 +614,20 @@ impl Study {
                 let (name_en, name_ja) = metric_names(s.metric);
                 Some(m::SensitivityRow {
                     id: format!("{}:{}", s.endpoint, s.analysis),
-                    analysis: Text::new(format!("{name_ja}：{}", s.name_ja), format!("{name_en}: {}", s.name_en)),
+                    analysis: Text::new(
+                        format!("{name_ja}：{}", s.name_ja),
+                        format!("{name_en}: {}", s.name_en),
+                    ),
                     n: s.n as u64,
                     metric: report_metric(s.metric),
                     estimate: e.estimate,
-                    ci: Some(interval(e, method_of.get(s.endpoint.as_str()).copied().unwrap_or("wilson"))),
+                    ci: Some(interval(
+                        e,
+                        method_of
+                            .get(s.endpoint.as_str())
+                            .copied()
+                            .unwrap_or("wilson"),
+                    )),
                     verdict: verdict(s.pass),
                 })
             })
@@ -458,7 +647,11 @@ impl Study {
                     rule: f.rule,
                     clause: f.clause,
                     case_ids: f.case_ids,
-                    severity: if f.severity == "blocking" { m::Severity::Blocking } else { m::Severity::Warning },
+                    severity: if f.severity == "blocking" {
+                        m::Severity::Blocking
+                    } else {
+                        m::Severity::Warning
+                    },
                     description: Text::new(f.message_ja, f.message_en),
                     decision,
                     reason: split_text(f.reason.as_deref().unwrap_or("")),
@@ -471,14 +664,31 @@ impl Study {
             .into_iter()
             .enumerate()
             .map(|(i, a)| {
-                let date = ledger.iter().find(|e| e.seq == a.ledger_seq).map_or(String::new(), |e| e.at[..10].to_owned());
-                let what = if a.lock_kind == crate::dataset::DATASET { ("データセット", "dataset") } else { ("試験計画書", "protocol") };
+                let date = ledger
+                    .iter()
+                    .find(|e| e.seq == a.ledger_seq)
+                    .map_or(String::new(), |e| e.at[..10].to_owned());
+                let what = if a.lock_kind == crate::dataset::DATASET {
+                    ("データセット", "dataset")
+                } else {
+                    ("試験計画書", "protocol")
+                };
                 m::Amendment {
                     seq: i as u32 + 1,
                     date,
                     change: Text::new(
-                        format!("{}の改訂 {} → {}", what.0, &a.old_sha256[..12], &a.new_sha256[..12]),
-                        format!("{} amended {} → {}", what.1, &a.old_sha256[..12], &a.new_sha256[..12]),
+                        format!(
+                            "{}の改訂 {} → {}",
+                            what.0,
+                            &a.old_sha256[..12],
+                            &a.new_sha256[..12]
+                        ),
+                        format!(
+                            "{} amended {} → {}",
+                            what.1,
+                            &a.old_sha256[..12],
+                            &a.new_sha256[..12]
+                        ),
                     ),
                     reason: split_text(&a.reason),
                     before_unblinding: first_result_seq.is_none_or(|r| a.ledger_seq < r),
@@ -486,33 +696,84 @@ impl Study {
                 }
             })
             .collect();
-        let line = |ja: &str, en: &str, value: Text, clause: &str| PlanLine { item: Text::new(ja, en), value, clause: clause.into() };
+        let line = |ja: &str, en: &str, value: Text, clause: &str| PlanLine {
+            item: Text::new(ja, en),
+            value,
+            clause: clause.into(),
+        };
         let regulatory_plan = RegulatoryPlan {
             lines: vec![
-                line("試験区分（課長通知）", "Test type (Director's notice)", same(plan.test_type.as_str()), "Q4"),
-                line("申請区分", "Application category", same(plan.application_category.unwrap_or("-")), "Q10"),
-                line("試験プロトコルの相談区分", "Protocol consultation", same(plan.protocol_consultation), "Q10"),
-                line("信頼性確保の方法の相談区分", "Reliability consultation", same(plan.reliability_consultation), "Q10"),
+                line(
+                    "試験区分（課長通知）",
+                    "Test type (Director's notice)",
+                    same(plan.test_type.as_str()),
+                    "Q4",
+                ),
+                line(
+                    "申請区分",
+                    "Application category",
+                    same(plan.application_category.unwrap_or("-")),
+                    "Q10",
+                ),
+                line(
+                    "試験プロトコルの相談区分",
+                    "Protocol consultation",
+                    same(plan.protocol_consultation),
+                    "Q10",
+                ),
+                line(
+                    "信頼性確保の方法の相談区分",
+                    "Reliability consultation",
+                    same(plan.reliability_consultation),
+                    "Q10",
+                ),
                 line(
                     "症例一覧表",
                     "Case list",
-                    if plan.case_list_required { Text::new("必要", "required") } else { Text::new("不要", "not required") },
+                    if plan.case_list_required {
+                        Text::new("必要", "required")
+                    } else {
+                        Text::new("不要", "not required")
+                    },
                     "Q10",
                 ),
             ],
         };
-        let primary = analysis.endpoints.iter().find(|e| e.primary).or(analysis.endpoints.first());
+        let primary = analysis
+            .endpoints
+            .iter()
+            .find(|e| e.primary)
+            .or(analysis.endpoints.first());
         let summary = primary
             .and_then(|e| {
                 let est = e.estimate.as_ref()?;
                 let verdict = match e.pass {
                     Some(true) => ("判定基準に適合した", "met its acceptance criterion"),
-                    Some(false) => ("判定基準に適合しなかった", "did not meet its acceptance criterion"),
+                    Some(false) => (
+                        "判定基準に適合しなかった",
+                        "did not meet its acceptance criterion",
+                    ),
                     None => ("", ""),
                 };
                 Some(vec![Text::new(
-                    format!("主要評価項目（{}）は {:.1}%（{:.0}%信頼区間 {:.1}–{:.1}%）であり、{}。", e.name_ja, est.estimate * 100.0, e.level * 100.0, est.lower * 100.0, est.upper * 100.0, verdict.0),
-                    format!("The primary endpoint ({}) was {:.1}% ({:.0}% CI {:.1}–{:.1}%) and {}.", e.name_en, est.estimate * 100.0, e.level * 100.0, est.lower * 100.0, est.upper * 100.0, verdict.1),
+                    format!(
+                        "主要評価項目（{}）は {:.1}%（{:.0}%信頼区間 {:.1}–{:.1}%）であり、{}。",
+                        e.name_ja,
+                        est.estimate * 100.0,
+                        e.level * 100.0,
+                        est.lower * 100.0,
+                        est.upper * 100.0,
+                        verdict.0
+                    ),
+                    format!(
+                        "The primary endpoint ({}) was {:.1}% ({:.0}% CI {:.1}–{:.1}%) and {}.",
+                        e.name_en,
+                        est.estimate * 100.0,
+                        e.level * 100.0,
+                        est.lower * 100.0,
+                        est.upper * 100.0,
+                        verdict.1
+                    ),
                 )])
             })
             .unwrap_or_default();

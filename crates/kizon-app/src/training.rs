@@ -1,6 +1,7 @@
 //! The device's training data, registered by fingerprint so that `check` can show the test data
-//! is independent of it. Only fingerprints are kept: file SHA-256, SOP Instance UID and the
-//! pseudonymous patient key; the training files themselves are read, never stored.
+//! is independent of it. Only fingerprints are kept: file SHA-256, SOP Instance UID, the
+//! pseudonymous patient key and, for images, the pixel-content and perceptual hashes; the
+//! training files themselves are read, never stored.
 
 use std::path::PathBuf;
 
@@ -42,11 +43,22 @@ impl Study {
         for chunk in files.chunks(BATCH) {
             let inspected = chunk
                 .par_iter()
-                .map(|f| inspect_file(f))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|f| {
+                    let item = inspect_file(f)?;
+                    let decoded = (item.inspection.kind() == kizon_formats::Kind::Dicom)
+                        .then(|| {
+                            crate::check::decode_pixels(
+                                &item.file.display().to_string(),
+                                &item.sha256,
+                            )
+                        })
+                        .flatten();
+                    Ok((item, decoded))
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
             let mut added = 0usize;
             self.store.transact(actor, |tx| {
-                for item in &inspected {
+                for (item, decoded) in &inspected {
                     let path = item.file.display().to_string();
                     let mut fingerprints = vec![("sha256", item.sha256.clone())];
                     fingerprints.extend(
@@ -62,6 +74,11 @@ impl Study {
                             .as_deref()
                             .map(|id| ("patient_key", patient_key(&salt, id))),
                     );
+                    if let Some(decoded) = decoded {
+                        fingerprints
+                            .extend(decoded.pixel_sha256.clone().map(|h| ("pixel_sha256", h)));
+                        fingerprints.extend(decoded.phash.clone().map(|h| ("phash", h)));
+                    }
                     for (fingerprint, value) in fingerprints {
                         added += usize::from(tx.insert_training(fingerprint, &value, &path)?);
                     }

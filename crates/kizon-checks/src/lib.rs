@@ -23,7 +23,9 @@
 //! | `reportable-range` | Q7 | analyser values outside the declared reportable range, or not numbers |
 //! | `training-overlap` | Q7 | test data that is also the device's training data (same file, SOP instance, signal or patient); the test set must be independent of it (PMDA's AI evaluation guidance) |
 //!
-//! Pixel-content and perceptual duplicates need decoded pixels and come with pixel decoding.
+//! | `same-pixels` | Q7 | the same decoded image (pixel-content hash) in several cases, under any encoding |
+//! | `near-duplicate` | Q7 | perceptual hashes within `near_duplicate_bits` in different cases: a recompressed, resized or slightly edited copy |
+//! | `undecodable-pixels` | Q7 | image pixel data kizon cannot decode, so the same-image checks could not run on it |
 
 use std::collections::BTreeMap;
 
@@ -103,6 +105,19 @@ pub struct Data<'a> {
     pub signals: &'a [SignalFacts],
     pub training: &'a [TrainingFacts],
     pub tables: &'a [TableFacts],
+    pub pixels: &'a [PixelFacts],
+}
+
+/// What decoding an image's pixels gave (kizon-pixels, cached per file by the caller).
+#[derive(Debug, Clone, Default)]
+pub struct PixelFacts {
+    pub item_id: i64,
+    /// SHA-256 of the decoded values in canonical form (the same across lossless encodings).
+    pub pixel_sha256: Option<String>,
+    /// The 64-bit perceptual hash of the first frame (ImageHash pHash).
+    pub phash: Option<u64>,
+    /// Why the pixels could not be decoded.
+    pub error: Option<String>,
 }
 
 /// What the rules see of a result table (CSV): its header and the cells of the columns that
@@ -151,6 +166,9 @@ pub struct Parameters {
     pub clipping_s: f64,
     /// The protocol's `[[tables]]` (none by default: no table rule runs).
     pub tables: Vec<TableRule>,
+    /// Perceptual hashes this many bits apart or closer are near duplicates (default 8, the
+    /// threshold of imagededup's and the peer's pHash search; 0 turns the rule off).
+    pub near_duplicate_bits: u32,
 }
 
 impl Parameters {
@@ -167,6 +185,7 @@ impl Parameters {
             clipping_fraction: 0.01,
             clipping_s: 0.5,
             tables: Vec::new(),
+            near_duplicate_bits: 8,
         }
     }
 }
@@ -209,8 +228,10 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
         signals,
         training,
         tables,
+        pixels,
     } = data;
     let mut findings = Vec::new();
+    pixel_rules(items, pixels, training, parameters, &mut findings);
     table_rules(items, tables, &parameters.tables, &mut findings);
     signal_rules(items, signals, parameters, &mut findings);
     training_overlap(items, cases, signals, training, &mut findings);
@@ -256,6 +277,9 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
     );
     findings.sort_by(|a, b| a.key.cmp(&b.key));
     findings.dedup_by(|a, b| a.key == b.key);
+    // One training-overlap finding per item, whichever fingerprint matched first.
+    let mut overlapping = std::collections::BTreeSet::new();
+    findings.retain(|f| f.rule != "training-overlap" || overlapping.insert(f.item_ids.clone()));
     findings
 }
 
@@ -280,6 +304,203 @@ fn finding(
         message_ja,
         message_en,
     }
+}
+
+/// The same image in several cases (Q7), by decoded content and by perceptual hash, and images
+/// whose pixels kizon cannot decode; overlap with the training data by the same two hashes.
+fn pixel_rules(
+    items: &[ItemFacts],
+    pixels: &[PixelFacts],
+    training: &[TrainingFacts],
+    p: &Parameters,
+    out: &mut Vec<Finding>,
+) {
+    let item_of: BTreeMap<i64, &ItemFacts> = items.iter().map(|i| (i.id, i)).collect();
+    for facts in pixels {
+        let (Some(item), Some(error)) = (item_of.get(&facts.item_id), &facts.error) else {
+            continue;
+        };
+        out.push(about_item(
+            item,
+            "undecodable-pixels",
+            "Q7",
+            Severity::Warning,
+            format!("{}: 画素データを復号できず、同一画像の確認ができない（{error}）", item.path),
+            format!("{}: the pixel data cannot be decoded, so the same-image checks could not run on it ({error})", item.path),
+        ));
+    }
+    // Same decoded content: skip groups whose files are all identical (`same-file` says it).
+    let mut by_content: BTreeMap<&str, Vec<&ItemFacts>> = BTreeMap::new();
+    for facts in pixels {
+        if let (Some(item), Some(hash)) = (item_of.get(&facts.item_id), &facts.pixel_sha256) {
+            by_content.entry(hash).or_default().push(item);
+        }
+    }
+    for (hash, group) in &by_content {
+        let cases: std::collections::BTreeSet<&str> =
+            group.iter().map(|i| i.case_id.as_str()).collect();
+        let files: std::collections::BTreeSet<&str> =
+            group.iter().map(|i| i.sha256.as_str()).collect();
+        if cases.len() < 2 || files.len() < 2 {
+            continue;
+        }
+        out.push(group_finding(
+            format!("same-pixels:{hash}"),
+            "same-pixels",
+            group,
+            "同一の画像（復号した画素が同一、符号化は異なる）",
+            "the same image (identical decoded pixels, in different encodings)",
+        ));
+    }
+    // Near duplicates by perceptual hash, one finding per connected group of cases.
+    if p.near_duplicate_bits > 0 {
+        let hashed: Vec<(&ItemFacts, u64, Option<&str>)> = pixels
+            .iter()
+            .filter_map(|f| {
+                Some((
+                    *item_of.get(&f.item_id)?,
+                    f.phash?,
+                    f.pixel_sha256.as_deref(),
+                ))
+            })
+            .collect();
+        let values: Vec<u64> = hashed.iter().map(|h| h.1).collect();
+        let mut parent: Vec<usize> = (0..hashed.len()).collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        for (a, b) in kizon_pixels::near_duplicate_pairs(&values, p.near_duplicate_bits) {
+            let (x, y) = (hashed[a], hashed[b]);
+            let same_content = x.2.is_some() && x.2 == y.2;
+            if x.0.case_id != y.0.case_id && !same_content && x.0.sha256 != y.0.sha256 {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+        let mut groups: BTreeMap<usize, Vec<&ItemFacts>> = BTreeMap::new();
+        for (i, entry) in hashed.iter().enumerate() {
+            let r = root(&mut parent, i);
+            groups.entry(r).or_default().push(entry.0);
+        }
+        for group in groups.values().filter(|g| g.len() > 1) {
+            let mut shas: Vec<&str> = group.iter().map(|i| i.sha256.as_str()).collect();
+            shas.sort();
+            shas.dedup();
+            let key = group_key(&shas);
+            out.push(group_finding(
+                format!("near-duplicate:{key}"),
+                "near-duplicate",
+                group,
+                &format!("ほぼ同一の画像（知覚ハッシュの差 {} ビット以内：再圧縮・縮小・軽微な編集の疑い）", p.near_duplicate_bits),
+                &format!("nearly the same image (perceptual hashes within {} bits: a recompressed, resized or slightly edited copy)", p.near_duplicate_bits),
+            ));
+        }
+    }
+    // Training overlap by decoded content (exact) or perceptual hash (near).
+    let training_pixels: BTreeMap<&str, &str> = training
+        .iter()
+        .filter(|t| t.fingerprint == "pixel_sha256")
+        .map(|t| (t.value.as_str(), t.path.as_str()))
+        .collect();
+    let training_phash: Vec<(u64, &str)> = training
+        .iter()
+        .filter(|t| t.fingerprint == "phash")
+        .filter_map(|t| Some((u64::from_str_radix(&t.value, 16).ok()?, t.path.as_str())))
+        .collect();
+    let test: Vec<(&ItemFacts, &PixelFacts)> = pixels
+        .iter()
+        .filter_map(|f| Some((*item_of.get(&f.item_id)?, f)))
+        .collect();
+    let mut near_training: BTreeMap<i64, &str> = BTreeMap::new();
+    if !training_phash.is_empty() && p.near_duplicate_bits > 0 {
+        let tested: Vec<(i64, u64)> = test
+            .iter()
+            .filter_map(|(i, f)| Some((i.id, f.phash?)))
+            .collect();
+        let all: Vec<u64> = tested
+            .iter()
+            .map(|t| t.1)
+            .chain(training_phash.iter().map(|t| t.0))
+            .collect();
+        for (a, b) in kizon_pixels::near_duplicate_pairs(&all, p.near_duplicate_bits) {
+            if a < tested.len() && b >= tested.len() {
+                near_training
+                    .entry(tested[a].0)
+                    .or_insert(training_phash[b - tested.len()].1);
+            }
+        }
+    }
+    for (item, facts) in test {
+        let (fingerprint, training_path) = match facts
+            .pixel_sha256
+            .as_deref()
+            .and_then(|h| training_pixels.get(h))
+        {
+            Some(path) => ("pixel_sha256", *path),
+            None => match near_training.get(&item.id) {
+                Some(path) => ("phash", *path),
+                None => continue,
+            },
+        };
+        out.push(finding(
+            format!("training-overlap:{fingerprint}:{}", item.sha256),
+            "training-overlap",
+            "Q7",
+            Severity::Blocking,
+            vec![item.case_id.clone()],
+            vec![item.id],
+            format!("{}: 被験機器の学習データと同一又はほぼ同一の画像（{fingerprint}、学習データ {training_path}）。評価データは学習データから独立していなければならない", item.path),
+            format!("{}: the same or nearly the same image is in the device's training data ({fingerprint}; training file {training_path}): test data must be independent of training data", item.path),
+        ));
+    }
+}
+
+/// A stable key for a group of files: the SHA-256 of their sorted hashes.
+fn group_key(shas: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(shas.join("\n").as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One finding over a group of items in several cases.
+fn group_finding(
+    key: String,
+    rule: &'static str,
+    group: &[&ItemFacts],
+    what_ja: &str,
+    what_en: &str,
+) -> Finding {
+    let mut cases: Vec<String> = group.iter().map(|i| i.case_id.clone()).collect();
+    cases.sort();
+    cases.dedup();
+    let mut ids: Vec<i64> = group.iter().map(|i| i.id).collect();
+    ids.sort();
+    let paths: Vec<&str> = group.iter().map(|i| i.path.as_str()).collect();
+    finding(
+        key,
+        rule,
+        "Q7",
+        Severity::Blocking,
+        cases.clone(),
+        ids,
+        format!(
+            "{what_ja}が複数の症例（{}）に使われている: {}",
+            cases.join(", "),
+            paths.join(", ")
+        ),
+        format!(
+            "{what_en} is used as several cases ({}): {}",
+            cases.join(", "),
+            paths.join(", ")
+        ),
+    )
 }
 
 /// Result tables against the protocol's declarations (Q7): the declared table whose columns
@@ -796,6 +1017,7 @@ mod tests {
                 signals: &[],
                 training: &[],
                 tables: &[],
+                pixels: &[],
             },
             p,
         )
@@ -948,6 +1170,7 @@ mod tests {
                 signals: &[],
                 training: &training,
                 tables: &[],
+                pixels: &[],
             },
             &p,
         );
@@ -986,6 +1209,7 @@ mod tests {
                 signals,
                 training: &[],
                 tables: &[],
+                pixels: &[],
             },
             p,
         )
@@ -1147,6 +1371,7 @@ mod tests {
                 signals: &[],
                 training: &[],
                 tables: &tables,
+                pixels: &[],
             },
             &p,
         );
@@ -1176,5 +1401,87 @@ mod tests {
         assert_eq!(columns.len(), 1);
         assert_eq!(columns[0].case_ids, ["B"]);
         assert!(columns[0].message_en.contains("specimen_id"));
+    }
+
+    #[test]
+    fn same_pixels_under_other_encodings_and_near_duplicates_are_found() {
+        let p = Parameters::with_today("2026-11-25");
+        let items = [
+            item(1, "A", "a1"),
+            item(2, "B", "b1"),
+            item(3, "C", "c1"),
+            item(4, "D", "d1"),
+        ];
+        let cases = ["A", "B", "C", "D"].map(|c| case(c, None, Some("2024-01-01"), None));
+        let facts = |id, pixel: &str, phash| PixelFacts {
+            item_id: id,
+            pixel_sha256: Some(pixel.into()),
+            phash: Some(phash),
+            error: None,
+        };
+        let pixels = [
+            facts(1, "p1", 0xF0F0_F0F0_0000_FFFF),
+            facts(2, "p1", 0xF0F0_F0F0_0000_FFFF),
+            facts(3, "p3", 0xF0F0_F0F0_0000_FFF0),
+            PixelFacts {
+                item_id: 4,
+                error: Some("frame 0: the JPEG data is corrupt".into()),
+                ..PixelFacts::default()
+            },
+        ];
+        let found = run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &[],
+                training: &[],
+                tables: &[],
+                pixels: &pixels,
+            },
+            &p,
+        );
+        let of = |rule| found.iter().filter(|f| f.rule == rule).collect::<Vec<_>>();
+        assert_eq!(of("same-pixels").len(), 1);
+        assert_eq!(of("same-pixels")[0].case_ids, ["A", "B"]);
+        assert_eq!(of("near-duplicate").len(), 1);
+        assert_eq!(of("near-duplicate")[0].case_ids, ["A", "B", "C"]);
+        assert_eq!(of("undecodable-pixels")[0].case_ids, ["D"]);
+        let mut off = p.clone();
+        off.near_duplicate_bits = 0;
+        let quiet = run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &[],
+                training: &[],
+                tables: &[],
+                pixels: &pixels,
+            },
+            &off,
+        );
+        assert!(!quiet.iter().any(|f| f.rule == "near-duplicate"));
+        let training = [TrainingFacts {
+            fingerprint: "phash".into(),
+            value: format!("{:016x}", 0xF0F0_F0F0_0000_FFF3u64),
+            path: "train/x.dcm".into(),
+        }];
+        let overlap = run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &[],
+                training: &training,
+                tables: &[],
+                pixels: &pixels,
+            },
+            &p,
+        );
+        assert_eq!(
+            overlap
+                .iter()
+                .filter(|f| f.rule == "training-overlap")
+                .count(),
+            3
+        );
     }
 }

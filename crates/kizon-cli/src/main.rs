@@ -310,7 +310,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 for report in &outcome.reports {
                     println!("report: {} / 報告書", report.display());
                 }
-                println!("package: {} / 信頼性調査用資料 (kizon package verify {})", outcome.package.display(), outcome.package.display());
+                println!(
+                    "package: {} / 信頼性調査用資料 (kizon package verify {})",
+                    outcome.package.display(),
+                    outcome.package.display()
+                );
                 println!(
                     "next: kizon --study {} plan | audit log | audit verify",
                     outcome.dir.display()

@@ -11,8 +11,16 @@ fn today() -> String {
 }
 
 pub fn report(mut study: Study, actor: &str, args: ReportArgs) -> Result<(), Failure> {
-    let lang = if args.lang == "ja" { Lang::Ja } else { Lang::En };
-    let format = if args.format == "html" { Format::Html } else { Format::Pdf };
+    let lang = if args.lang == "ja" {
+        Lang::Ja
+    } else {
+        Lang::En
+    };
+    let format = if args.format == "html" {
+        Format::Html
+    } else {
+        Format::Pdf
+    };
     let date = args.date.map_or_else(today, |d| d.to_string());
     let rendered = study.report(actor, lang, format, &date)?;
     std::fs::write(&args.out, &rendered.bytes).map_err(|e| Failure {
@@ -31,6 +39,9 @@ pub fn report(mut study: Study, actor: &str, args: ReportArgs) -> Result<(), Fai
 }
 
 /// Every rendering of the report for the evidence package (empty before the first analysis).
-pub fn all_reports(study: &mut Study, actor: &str) -> Result<Vec<(String, Vec<u8>, String, String)>, Failure> {
+pub fn all_reports(
+    study: &mut Study,
+    actor: &str,
+) -> Result<Vec<(String, Vec<u8>, String, String)>, Failure> {
     Ok(study.report_files(actor, &today())?)
 }

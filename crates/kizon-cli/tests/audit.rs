@@ -57,7 +57,7 @@ fn untouched_demo_verifies_and_the_log_shows_every_command() {
         .map(|e| e["command"].as_str().unwrap())
         .collect();
     assert_eq!(commands.first(), Some(&"demo"));
-    assert_eq!(commands.last(), Some(&"analyze"));
+    assert_eq!(commands.last(), Some(&"package"));
     for command in [
         "lock protocol",
         "ingest",
@@ -67,6 +67,8 @@ fn untouched_demo_verifies_and_the_log_shows_every_command() {
         "reference import",
         "lock reference",
         "results import",
+        "analyze",
+        "report",
     ] {
         assert!(commands.contains(&command), "{command}: {commands:?}");
     }

@@ -712,3 +712,50 @@ fn analyser_tables_are_checked_against_their_declared_columns_and_ranges() {
             .contains("specimen_id, measured_on, hba1c_percent")
     );
 }
+
+/// Decoded pixels (Q7): the MR_small family in six lossless encodings as six cases is one
+/// image; 693 uncompressed and as lossy JPEG 2000 are near duplicates (perceptual hash); a
+/// rerun decodes nothing new and keeps the same findings.
+#[test]
+fn the_same_image_in_other_encodings_and_a_lossy_copy_are_found() {
+    let family = [
+        "MR_small.dcm",
+        "MR_small_RLE.dcm",
+        "MR_small_bigendian.dcm",
+        "MR_small_implicit.dcm",
+        "MR_small_jp2klossless.dcm",
+        "MR_small_jpeg_ls_lossless.dcm",
+    ];
+    let mut files: Vec<(String, String)> = family
+        .iter()
+        .map(|f| (format!("dicom/pydicom/{f}"), (*f).to_owned()))
+        .collect();
+    files.push((
+        "dicom/pydicom-data/693_UNCR.dcm".into(),
+        "693_UNCR.dcm".into(),
+    ));
+    files.push(("dicom/pydicom/693_J2KI.dcm".into(), "693_J2KI.dcm".into()));
+    let mut manifest = String::from("case_id,path,collection_date\n");
+    for (i, (_, name)) in files.iter().enumerate() {
+        manifest.push_str(&format!("P{i},{name},2030-01-01\n"));
+    }
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (_tmp, root) = ingested(&borrowed, &manifest);
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let same = with_rule(&all, "same-pixels");
+    assert_eq!(same.len(), 1, "{same:?}");
+    assert_eq!(
+        same[0]["case_ids"],
+        serde_json::json!(["P0", "P1", "P2", "P3", "P4", "P5"])
+    );
+    assert_eq!(same[0]["clause"], "Q7");
+    let near = with_rule(&all, "near-duplicate");
+    assert_eq!(near.len(), 1, "{near:?}");
+    assert_eq!(near[0]["case_ids"], serde_json::json!(["P6", "P7"]));
+    let again = kizon(&root, &["check", "--json"]).ok().json();
+    assert_eq!(again["new_findings"], 0);
+}

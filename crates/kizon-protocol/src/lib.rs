@@ -117,6 +117,8 @@ pub struct CheckParameters {
     pub flat_line_s: Option<f64>,
     pub clipping_fraction: Option<f64>,
     pub clipping_s: Option<f64>,
+    /// Perceptual hashes this many bits apart or closer are near duplicates (0: off).
+    pub near_duplicate_bits: Option<u32>,
     pub burned_in_modalities: Option<Vec<String>>,
 }
 

@@ -156,7 +156,7 @@ pub(crate) const JA: Labels = Labels {
     comparator_hash: "比較対照法の結果",
     device_results_hash: "被験機器の結果",
     analysis_hash: "解析結果",
-    ledger_head: "台帳の先頭",
+    ledger_head: "解析を記録した台帳エントリ",
 
     summary: "要約",
     results_at_a_glance: "評価項目の結果",
@@ -283,7 +283,7 @@ pub(crate) const EN: Labels = Labels {
     comparator_hash: "Comparator results",
     device_results_hash: "Device results",
     analysis_hash: "Analysis",
-    ledger_head: "Ledger head",
+    ledger_head: "Ledger entry of the analysis",
 
     summary: "Summary",
     results_at_a_glance: "Endpoint results",

@@ -2,6 +2,9 @@
 //! findings; `resolve` records a decision on one. Findings are decisions, not logs: each keeps
 //! its key across runs, so re-running `check` adds only what is new and keeps every decision.
 
+mod pixels;
+
+pub(crate) use pixels::decode as decode_pixels;
 mod signals;
 mod tables;
 
@@ -78,6 +81,9 @@ fn parameters(today: &str, overrides: &kizon_protocol::CheckParameters) -> Param
     p.flat_line_s = overrides.flat_line_s.unwrap_or(p.flat_line_s);
     p.clipping_fraction = overrides.clipping_fraction.unwrap_or(p.clipping_fraction);
     p.clipping_s = overrides.clipping_s.unwrap_or(p.clipping_s);
+    p.near_duplicate_bits = overrides
+        .near_duplicate_bits
+        .unwrap_or(p.near_duplicate_bits);
     if let Some(modalities) = &overrides.burned_in_modalities {
         p.burned_in_modalities = modalities.clone();
     }
@@ -89,6 +95,16 @@ impl Study {
         let stored = self.store.items()?;
         let (protocol, _) = self.protocol()?;
         let signals: Vec<SignalFacts> = stored.par_iter().filter_map(signals::facts).collect();
+        let cache: std::collections::HashMap<String, kizon_store::Decoded> = self
+            .store
+            .decoded()?
+            .into_iter()
+            .map(|d| (d.sha256.clone(), d))
+            .collect();
+        let (pixels, fresh) = pixels::facts(&stored, &cache);
+        if !fresh.is_empty() {
+            self.store.cache_decoded(&fresh)?;
+        }
         let ranged: std::collections::BTreeSet<String> = protocol
             .tables
             .iter()
@@ -166,6 +182,7 @@ impl Study {
                 signals: &signals,
                 training: &training,
                 tables: &tables,
+                pixels: &pixels,
             },
             &parameters,
         );

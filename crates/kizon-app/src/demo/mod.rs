@@ -403,10 +403,26 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let mut reports = Vec::new();
     for (file, lang, format) in [
-        ("report.pdf", crate::report::Lang::Ja, crate::report::Format::Pdf),
-        ("report.html", crate::report::Lang::Ja, crate::report::Format::Html),
-        ("report-en.pdf", crate::report::Lang::En, crate::report::Format::Pdf),
-        ("report-en.html", crate::report::Lang::En, crate::report::Format::Html),
+        (
+            "report.pdf",
+            crate::report::Lang::Ja,
+            crate::report::Format::Pdf,
+        ),
+        (
+            "report.html",
+            crate::report::Lang::Ja,
+            crate::report::Format::Html,
+        ),
+        (
+            "report-en.pdf",
+            crate::report::Lang::En,
+            crate::report::Format::Pdf,
+        ),
+        (
+            "report-en.html",
+            crate::report::Lang::En,
+            crate::report::Format::Html,
+        ),
     ] {
         let rendered = study.report(actor, lang, format, &today)?;
         let path = dir.join(file);
@@ -415,7 +431,11 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
     }
     steps.push(format!(
         "rendered the 性能評価試験報告書 in Japanese and English, PDF and HTML ({})",
-        reports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        reports
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     let package_dir = dir.join("package");
     let files = study.report_files(actor, &today)?;
@@ -424,7 +444,11 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
     steps.push(format!(
         "wrote the evidence package ({} files) and verified it offline: {}",
         package.files,
-        if checked.intact() { "intact" } else { "PROBLEMS FOUND" }
+        if checked.intact() {
+            "intact"
+        } else {
+            "PROBLEMS FOUND"
+        }
     ));
     let plan = study.plan(PlanOptions::default())?;
     let report = study.verify(None)?;

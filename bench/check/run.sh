@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Check benchmark (issue 3, benchmark b): `kizon check` — decode every image, pixel-content and
+# perceptual hash, near-duplicate search, the whole rule catalogue — against the peer users run
+# today (../shared/peers/dedup_phash.py files: pydicom + pylibjpeg decode, ImageHash pHash on
+# every core, all pairs), side by side on the same corpus: ../shared/data/dicom replicated
+# COPIES times (default 20). The study is ingested first (not timed); `check` runs with a cold
+# decode cache, then once more to show the cached rerun.
+#
+# Usage: bench/check/run.sh [COPIES]     (env: CARGO_TARGET_DIR, PEERS_VENV)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+copies="${1:-20}"
+peers="$root/../shared/peers"
+venv="${PEERS_VENV:-/tmp/kizon-peers-venv}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+[ -x "$venv/bin/python" ] || PEERS_VENV="$venv" bash "$peers/setup.sh"
+CARGO_TARGET_DIR="$target" cargo build --release --quiet -p kizon
+kizon="$target/release/kizon"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for i in $(seq -w 1 "$copies"); do cp -r "$root/../shared/data/dicom" "$work/corpus-$i"; done
+mkdir "$work/corpus" && mv "$work"/corpus-* "$work/corpus/"
+files=$(find "$work/corpus" -type f | wc -l)
+cat $(find "$work/corpus" -type f) > /dev/null   # warm the page cache
+
+seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; echo "$(date +%s.%N) - $s" | bc -l; }
+
+"$kizon" init "$work/study" >/dev/null
+"$kizon" --study "$work/study" provider add H --kind hospital --consent opt-out --legal-basis bench >/dev/null
+"$kizon" --study "$work/study" ingest --provider H "$work/corpus" >/dev/null
+peer_json=$("$venv/bin/python" "$peers/dedup_phash.py" files "$work/corpus" --jobs "$(nproc)")
+peer=$(echo "$peer_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')
+cold=$(seconds "$kizon" --study "$work/study" check)
+warm=$(seconds "$kizon" --study "$work/study" check)
+"$kizon" --study "$work/study" findings --json > "$work/findings.json"
+summary=$(python3 - "$work/findings.json" <<'PY'
+import json, sys, collections
+f = json.load(open(sys.argv[1]))
+c = collections.Counter(x["rule"] for x in f)
+print(", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k in ("same-pixels", "near-duplicate", "undecodable-pixels", "same-file")))
+PY
+)
+printf 'corpus: %d files (%s copies of ../shared/data/dicom)\n' "$files" "$copies"
+printf 'peer (dedup_phash.py files): %s\n' "$peer_json"
+printf '%-36s %10s %10s\n' tool seconds files/s
+printf '%-36s %10.2f %10.0f\n' "dedup_phash.py files (peer)" "$peer" "$(echo "$files / $peer" | bc -l)"
+printf '%-36s %10.2f %10.0f\n' "kizon check (cold decode cache)" "$cold" "$(echo "$files / $cold" | bc -l)"
+printf '%-36s %10.2f %10.0f\n' "kizon check (cached rerun)" "$warm" "$(echo "$files / $warm" | bc -l)"
+printf 'kizon check vs peer: %.1fx faster (cold), %.1fx (cached)\n' "$(echo "$peer / $cold" | bc -l)" "$(echo "$peer / $warm" | bc -l)"
+printf 'findings: %s\n' "$summary"

@@ -1,0 +1,99 @@
+//! Decoding the pixels of DICOM images for `check` (kizon-pixels): the pixel-content hash (the
+//! same image in any lossless encoding) and the perceptual hash (near duplicates). Decoding is
+//! the slow part of `check`, so its results are cached in the store by file SHA-256: a rerun
+//! decodes only new files, and `ingest` stays a fast inventory.
+
+use std::collections::HashMap;
+use std::fs;
+
+use kizon_checks::PixelFacts;
+use kizon_store::Decoded;
+use rayon::prelude::*;
+
+use crate::sha256_hex;
+
+/// Whether an item may hold an image: DICOM objects other than waveforms.
+fn is_image(item: &kizon_store::Item) -> bool {
+    item.kind == "dicom"
+}
+
+/// Decodes one file: `None` when the file is gone or changed since ingest (its hash no longer
+/// matches), or holds no image at all (no Pixel Data: a structured report, an RT plan).
+pub fn decode(path: &str, sha256: &str) -> Option<Decoded> {
+    let bytes = fs::read(path).ok()?;
+    if sha256_hex(&bytes) != sha256 {
+        return None;
+    }
+    decode_bytes(&bytes, sha256)
+}
+
+/// Decodes bytes already read (and hashed) by the caller.
+pub fn decode_bytes(bytes: &[u8], sha256: &str) -> Option<Decoded> {
+    let content = kizon_pixels::pixel_content_hash(bytes);
+    if let Err(kizon_pixels::PixelError::NotAnImage(reason)) = &content
+        && reason.contains("no Pixel Data")
+    {
+        return None;
+    }
+    let (pixel_sha256, phash, error) = match content {
+        Ok(hash) => match kizon_pixels::perceptual_hash(bytes) {
+            Ok(phash) => (
+                Some(kizon_store::ledger::hex(&hash)),
+                Some(format!("{phash:016x}")),
+                None,
+            ),
+            Err(e) => (
+                Some(kizon_store::ledger::hex(&hash)),
+                None,
+                Some(e.to_string()),
+            ),
+        },
+        Err(e) => (None, None, Some(e.to_string())),
+    };
+    Some(Decoded {
+        sha256: sha256.to_owned(),
+        pixel_sha256,
+        phash,
+        error,
+    })
+}
+
+/// The pixel facts of every image item, decoding (in parallel) only files not yet in `cache`.
+/// Returns the facts and the decodes to add to the cache.
+pub fn facts(
+    items: &[kizon_store::Item],
+    cache: &HashMap<String, Decoded>,
+) -> (Vec<PixelFacts>, Vec<Decoded>) {
+    let mut todo: Vec<(&str, &str)> = items
+        .iter()
+        .filter(|i| is_image(i) && !cache.contains_key(&i.sha256))
+        .map(|i| (i.source.as_str(), i.sha256.as_str()))
+        .collect();
+    todo.sort_by_key(|(_, sha)| *sha);
+    todo.dedup_by_key(|(_, sha)| *sha);
+    let fresh: Vec<Decoded> = todo
+        .par_iter()
+        .filter_map(|(path, sha)| decode(path, sha))
+        .collect();
+    let fresh_by_sha: HashMap<&str, &Decoded> =
+        fresh.iter().map(|d| (d.sha256.as_str(), d)).collect();
+    let facts = items
+        .iter()
+        .filter(|i| is_image(i))
+        .filter_map(|i| {
+            let decoded = cache
+                .get(&i.sha256)
+                .or_else(|| fresh_by_sha.get(i.sha256.as_str()).copied())?;
+            Some(PixelFacts {
+                item_id: i.id,
+                pixel_sha256: decoded.pixel_sha256.clone(),
+                phash: decoded
+                    .phash
+                    .as_deref()
+                    .and_then(|h| u64::from_str_radix(h, 16).ok()),
+                error: decoded.error.clone(),
+            })
+        })
+        .collect();
+    (facts, fresh)
+}
