@@ -16,8 +16,14 @@ venv="${PEERS_VENV:-/tmp/kizon-peers-venv}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
 [ -x "$venv/bin/python" ] || PEERS_VENV="$venv" bash "$peers/setup.sh"
-CARGO_TARGET_DIR="$target" cargo build --release --quiet -p kizon
-kizon="$target/release/kizon"
+# KIZON=path/to/kizon uses a binary already built (e.g. the dev build, whose kizon-pixels is
+# optimised too); otherwise the release build.
+if [ -n "${KIZON:-}" ]; then
+  kizon="$KIZON"
+else
+  CARGO_TARGET_DIR="$target" cargo build --release --quiet -p kizon
+  kizon="$target/release/kizon"
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
