@@ -14,8 +14,8 @@
 //! | `same-file` | Q7 | identical file content in several cases |
 //! | `same-sop-instance` | Q7 | one SOP Instance UID in several cases |
 //! | `acquired-after-collection` | Q2 | acquisition after the case's collection date, or no date to tell |
-//! | `chronology` | Q7 | diagnosis long before or after acquisition, birth after acquisition, dates in the future |
-//! | `implausible-value` | Q7 | age, pixel spacing or sampling rate out of range |
+//! | `chronology` | Q7 | diagnosis long before or after acquisition, birth after acquisition, dates in the future, dates inside one file that contradict each other |
+//! | `implausible-value` | Q7 | age, pixel spacing, slice thickness or sampling rate out of range; sex against a sex-specific body part; modality against body part |
 //! | `flat-line` | Q7 | a waveform channel flat for `flat_line_s` or longer (lead off, dead signal) |
 //! | `clipped-channel` | Q7 | a waveform channel at its digital rails (saturated ADC or amplifier) for `clipping_fraction` of its samples or `clipping_s` at a stretch |
 //! | `same-signal` | Q7 | the same decoded signal in several cases, whatever the file format (EDF, WFDB, MFER, DICOM waveform) |
@@ -23,6 +23,7 @@
 //! | `reportable-range` | Q7 | analyser values outside the declared reportable range, or not numbers |
 //! | `training-overlap` | Q7 | test data that is also the device's training data (same file, SOP instance, signal or patient); the test set must be independent of it (PMDA's AI evaluation guidance) |
 //!
+//! | `same-patient` | Q7 | one pseudonymous patient key in several cases (a warning), or from several providers (blocking) |
 //! | `same-pixels` | Q7 | the same decoded image (pixel-content hash) in several cases, under any encoding |
 //! | `near-duplicate` | Q7 | perceptual hashes within `near_duplicate_bits` in different cases: a recompressed, resized or slightly edited copy |
 //! | `undecodable-pixels` | Q7 | image pixel data kizon cannot decode, so the same-image checks could not run on it |
@@ -48,6 +49,8 @@ pub struct ItemFacts {
 #[derive(Debug, Clone)]
 pub struct CaseFacts {
     pub id: String,
+    /// The provider the case came from.
+    pub provider: String,
     pub patient_key: Option<String>,
     pub acquisition_date: Option<String>,
     pub collection_date: Option<String>,
@@ -152,6 +155,8 @@ pub struct Parameters {
     pub pixel_spacing_mm: (f64, f64),
     /// Plausible waveform sampling rate in Hz (default 50–20,000).
     pub sampling_rate_hz: (f64, f64),
+    /// Plausible slice thickness in mm (default 0.1–20).
+    pub slice_thickness_mm: (f64, f64),
     /// Modalities on which text is often burned into the pixels.
     pub burned_in_modalities: Vec<String>,
     /// A channel flat (identical samples) this long is a lead off or a dead signal (default 5 s).
@@ -180,6 +185,7 @@ impl Parameters {
             age_years: (0.0, 120.0),
             pixel_spacing_mm: (0.01, 10.0),
             sampling_rate_hz: (50.0, 20_000.0),
+            slice_thickness_mm: (0.1, 20.0),
             burned_in_modalities: ["US", "SC", "XA", "ES", "OT"].map(String::from).to_vec(),
             flat_line_s: 5.0,
             clipping_fraction: 0.01,
@@ -242,6 +248,7 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
             chronology(item, case, parameters, &mut findings);
         }
     }
+    same_patient(cases, &mut findings);
     for case in cases {
         if case.collection_date.is_none() {
             let has_items = items.iter().any(|i| i.case_id == case.id);
@@ -695,6 +702,29 @@ fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
     {
         implausible.push(format!("sampling rate {rate} Hz"));
     }
+    if let Some(thickness) = m
+        .slice_thickness_mm
+        .filter(|t| *t < p.slice_thickness_mm.0 || *t > p.slice_thickness_mm.1)
+    {
+        implausible.push(format!("slice thickness {thickness} mm"));
+    }
+    // Sex against a sex-specific body part (DICOM PS3.16 CID 4031 terms), and modality
+    // against body part: a mammogram (MG) is of the breast.
+    let body_part = m.body_part.as_deref().unwrap_or("").to_ascii_uppercase();
+    let female_only = ["UTERUS", "OVARY", "CERVIX", "VAGINA", "FALLOPIAN TUBE"];
+    let male_only = ["PROSTATE", "TESTIS", "PENIS", "SCROTUM"];
+    match m.patient_sex.as_deref() {
+        Some("M") if female_only.contains(&body_part.as_str()) => {
+            implausible.push(format!("sex M with body part {body_part}"));
+        }
+        Some("F") if male_only.contains(&body_part.as_str()) => {
+            implausible.push(format!("sex F with body part {body_part}"));
+        }
+        _ => {}
+    }
+    if m.modality.as_deref() == Some("MG") && !body_part.is_empty() && body_part != "BREAST" {
+        implausible.push(format!("modality MG with body part {body_part}"));
+    }
     if !implausible.is_empty() {
         let what = implausible.join(", ");
         out.push(one(
@@ -703,6 +733,64 @@ fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
             Severity::Blocking,
             format!("{}: 医学的に妥当性の低い値: {what}", item.path),
             format!("{}: medically implausible: {what}", item.path),
+        ));
+    }
+}
+
+/// The same patient (pseudonymous key) in several cases (Q7). By design a patient may give
+/// several cases (then the analysis clusters by patient): a warning to confirm. From several
+/// providers it suggests the same data reached the study twice: blocking.
+fn same_patient(cases: &[CaseFacts], out: &mut Vec<Finding>) {
+    let mut by_patient: BTreeMap<&str, Vec<&CaseFacts>> = BTreeMap::new();
+    for case in cases {
+        if let Some(key) = case.patient_key.as_deref().filter(|k| !k.is_empty()) {
+            by_patient.entry(key).or_default().push(case);
+        }
+    }
+    for (key, group) in by_patient.into_iter().filter(|(_, g)| g.len() > 1) {
+        let ids: Vec<String> = group.iter().map(|c| c.id.clone()).collect();
+        let providers: std::collections::BTreeSet<&str> =
+            group.iter().map(|c| c.provider.as_str()).collect();
+        let across = providers.len() > 1;
+        let (severity, ja, en) = if across {
+            (
+                Severity::Blocking,
+                format!(
+                    "同一患者（仮名キー {}…）の症例が複数の提供元から収集されている: {}（{}）",
+                    &key[..key.len().min(8)],
+                    ids.join(", "),
+                    providers.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+                format!(
+                    "the same patient (pseudonymous key {}…) reached the study from several providers as cases {}",
+                    &key[..key.len().min(8)],
+                    ids.join(", ")
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!(
+                    "同一患者（仮名キー {}…）が複数の症例になっている: {}。計画どおりか確認（解析は患者単位のクラスターを考慮）",
+                    &key[..key.len().min(8)],
+                    ids.join(", ")
+                ),
+                format!(
+                    "the same patient (pseudonymous key {}…) is several cases: {}; confirm this is by design (the analysis clusters by patient)",
+                    &key[..key.len().min(8)],
+                    ids.join(", ")
+                ),
+            )
+        };
+        out.push(finding(
+            format!("same-patient:{key}:{}", ids.join(",")),
+            "same-patient",
+            "Q7",
+            severity,
+            ids,
+            Vec::new(),
+            ja,
+            en,
         ));
     }
 }
@@ -747,6 +835,25 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
             format!("生年月日 {born} が撮影日 {acquired} より後"),
             format!("born {born}, after the acquisition on {acquired}"),
         ));
+    }
+    // Dates inside one item: series, acquisition and content come on or after the study.
+    if let Some(study) = &m.study_date {
+        for (name, date) in [
+            ("series", &m.series_date),
+            ("acquisition", &m.acquisition_date),
+            ("content", &m.content_date),
+        ] {
+            if let Some(date) = date
+                && date < study
+            {
+                problems.push((
+                    "chronology",
+                    "Q7",
+                    format!("ファイル内の日付が矛盾（{name} {date} が検査日 {study} より前）"),
+                    format!("dates inside the file contradict each other ({name} date {date} before the study date {study})"),
+                ));
+            }
+        }
     }
     for date in [
         &acquired,
@@ -1043,6 +1150,7 @@ mod tests {
     ) -> CaseFacts {
         CaseFacts {
             id: id.into(),
+            provider: "H".into(),
             patient_key: None,
             acquisition_date: acquired.map(String::from),
             collection_date: collected.map(String::from),
@@ -1483,5 +1591,62 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    #[test]
+    fn same_patient_is_a_warning_within_a_provider_and_blocking_across() {
+        let p = Parameters::with_today("2026-11-25");
+        let mut cases = ["A", "B", "C"].map(|c| case(c, None, Some("2024-01-01"), None));
+        for c in &mut cases {
+            c.patient_key = Some("k1".into());
+        }
+        let found = check(&[], &cases[..2], &p);
+        let same: Vec<&Finding> = found.iter().filter(|f| f.rule == "same-patient").collect();
+        assert_eq!((same.len(), same[0].severity), (1, Severity::Warning));
+        cases[2].provider = "Other".into();
+        let found = check(&[], &cases, &p);
+        let same: Vec<&Finding> = found.iter().filter(|f| f.rule == "same-patient").collect();
+        assert_eq!(
+            (same[0].severity, same[0].case_ids.len()),
+            (Severity::Blocking, 3)
+        );
+    }
+
+    #[test]
+    fn sex_specific_body_parts_modality_and_dates_inside_a_file() {
+        let p = Parameters::with_today("2026-11-25");
+        let mut a = item(1, "A", "a");
+        a.metadata.patient_sex = Some("M".into());
+        a.metadata.body_part = Some("UTERUS".into());
+        a.metadata.slice_thickness_mm = Some(45.0);
+        let mut b = item(2, "B", "b");
+        b.metadata.modality = Some("MG".into());
+        b.metadata.body_part = Some("CHEST".into());
+        b.metadata.study_date = Some("2023-05-02".into());
+        b.metadata.content_date = Some("2023-05-01".into());
+        let cases = ["A", "B"].map(|c| case(c, None, Some("2024-01-01"), None));
+        let found = check(&[a, b], &cases, &p);
+        let implausible: Vec<&str> = found
+            .iter()
+            .filter(|f| f.rule == "implausible-value")
+            .map(|f| f.message_en.as_str())
+            .collect();
+        assert!(
+            implausible
+                .iter()
+                .any(|m| m.contains("sex M with body part UTERUS")
+                    && m.contains("slice thickness 45 mm")),
+            "{implausible:?}"
+        );
+        assert!(
+            implausible
+                .iter()
+                .any(|m| m.contains("modality MG with body part CHEST"))
+        );
+        assert!(found.iter().any(|f| {
+            f.rule == "chronology"
+                && f.message_en
+                    .contains("content date 2023-05-01 before the study date 2023-05-02")
+        }));
     }
 }

@@ -114,6 +114,7 @@ pub struct CheckParameters {
     pub age_years: Option<[f64; 2]>,
     pub pixel_spacing_mm: Option<[f64; 2]>,
     pub sampling_rate_hz: Option<[f64; 2]>,
+    pub slice_thickness_mm: Option<[f64; 2]>,
     pub flat_line_s: Option<f64>,
     pub clipping_fraction: Option<f64>,
     pub clipping_s: Option<f64>,

@@ -78,6 +78,9 @@ fn parameters(today: &str, overrides: &kizon_protocol::CheckParameters) -> Param
     p.age_years = overrides.age_years.map_or(p.age_years, pair);
     p.pixel_spacing_mm = overrides.pixel_spacing_mm.map_or(p.pixel_spacing_mm, pair);
     p.sampling_rate_hz = overrides.sampling_rate_hz.map_or(p.sampling_rate_hz, pair);
+    p.slice_thickness_mm = overrides
+        .slice_thickness_mm
+        .map_or(p.slice_thickness_mm, pair);
     p.flat_line_s = overrides.flat_line_s.unwrap_or(p.flat_line_s);
     p.clipping_fraction = overrides.clipping_fraction.unwrap_or(p.clipping_fraction);
     p.clipping_s = overrides.clipping_s.unwrap_or(p.clipping_s);
@@ -145,6 +148,7 @@ impl Study {
             .map(|c| CaseFacts {
                 diagnosis_date: confirmed.get(&c.id).cloned().or(c.diagnosis_date),
                 id: c.id,
+                provider: c.provider,
                 patient_key: c.patient_key,
                 acquisition_date: c.acquisition_date,
                 collection_date: c.collection_date,

@@ -94,7 +94,14 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
         fs::write(&path, dicom(image, index)).map_err(io(&path))?;
     }
     // C-004 is C-001's image again, under another name: the same data as two cases (Q7).
-    fs::copy(dir.join("c001.dcm"), dir.join("c004.dcm")).map_err(io(dir.join("c004.dcm")))?;
+    // C-004 is C-001's image again, re-encoded as implicit VR under a new SOP Instance UID:
+    // neither the file nor its UIDs match, only the decoded pixels (Q7).
+    let copy = Image {
+        file: "c004.dcm",
+        ..images[0]
+    };
+    let path = dir.join("c004.dcm");
+    fs::write(&path, encode(&copy, 3, true)).map_err(io(&path))?;
 
     let rows = [
         Row {
@@ -244,7 +251,7 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
         fs::write(&path, text).map_err(io(&path))?;
     }
     Ok(vec![
-        "C-004 repeats C-001's image (Q7 same data as several cases)",
+        "C-004 is C-001's image re-encoded (implicit VR) under a new SOP Instance UID (Q7 same data as several cases)",
         "C-005 was imaged after its collection date (Q2 existing data)",
         "C-006 was diagnosed two years after imaging (Q7 chronology)",
         "C-007 has text burned into its pixels (Q1)",
@@ -393,6 +400,38 @@ fn phantom(seed: u16) -> Vec<u8> {
 
 /// A small Part 10 file, explicit VR little endian, 32×32 16-bit pixels.
 fn dicom(image: &Image<'_>, index: usize) -> Vec<u8> {
+    encode(image, index, false)
+}
+
+/// Re-encodes a data set written by [`encode`] (explicit VR little endian) as implicit VR:
+/// tag, 4-byte length, value (PS3.5 7.1.3).
+fn to_implicit(explicit: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(explicit.len());
+    let mut at = 0;
+    while at + 8 <= explicit.len() {
+        let tag = &explicit[at..at + 4];
+        let vr = &explicit[at + 4..at + 6];
+        let (length, header) = if matches!(vr, b"OB" | b"OW") {
+            (
+                u32::from_le_bytes(explicit[at + 8..at + 12].try_into().expect("4 bytes")) as usize,
+                12,
+            )
+        } else {
+            (
+                u16::from_le_bytes(explicit[at + 6..at + 8].try_into().expect("2 bytes")) as usize,
+                8,
+            )
+        };
+        out.extend_from_slice(tag);
+        out.extend_from_slice(&(length as u32).to_le_bytes());
+        out.extend_from_slice(&explicit[at + header..at + header + length]);
+        at += header + length;
+    }
+    out
+}
+
+/// A small Part 10 file, 32×32 16-bit pixels, explicit or implicit VR little endian.
+fn encode(image: &Image<'_>, index: usize, implicit: bool) -> Vec<u8> {
     const CT_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
     const US_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.6.1";
     let class = if image.modality == "US" {
@@ -492,7 +531,13 @@ fn dicom(image: &Image<'_>, index: usize) -> Vec<u8> {
     put(&mut meta, 0x0002, 0x0001, b"OB", &[0, 1]);
     put(&mut meta, 0x0002, 0x0002, b"UI", class.as_bytes());
     put(&mut meta, 0x0002, 0x0003, b"UI", instance.as_bytes());
-    put(&mut meta, 0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2.1");
+    let data = if implicit { to_implicit(&data) } else { data };
+    let syntax: &[u8] = if implicit {
+        b"1.2.840.10008.1.2"
+    } else {
+        b"1.2.840.10008.1.2.1"
+    };
+    put(&mut meta, 0x0002, 0x0010, b"UI", syntax);
     let mut file = vec![0u8; 128];
     file.extend_from_slice(b"DICM");
     put(

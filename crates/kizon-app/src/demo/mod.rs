@@ -196,15 +196,22 @@ fn decide(
     let cases = &finding.case_ids;
     let only = |case: &str| vec![case.to_owned()];
     match finding.rule.as_str() {
-        "same-file" | "same-sop-instance" if cases.iter().any(|c| c == "C-004") => Some((
-            ExcludeCase,
-            only("C-004"),
-            "C-004 is C-001's image sent twice; C-001 is kept / C-004 は C-001 と同一画像のため除外",
-        )),
+        "same-file" | "same-sop-instance" | "same-pixels" if cases.iter().any(|c| c == "C-004") => {
+            Some((
+                ExcludeCase,
+                only("C-004"),
+                "C-004 is C-001's image re-encoded; C-001 is kept / C-004 は C-001 と同一画像（符号化違い）のため除外",
+            ))
+        }
         "acquired-after-collection" => Some((
             ExcludeCase,
             Vec::new(),
             "imaged after the collection date: not existing data (Q2) / 収集日以降の撮影のため既存データに当たらない",
+        )),
+        "same-patient" => Some((
+            Accept,
+            Vec::new(),
+            "two scans of one patient are included by design; the analysis clusters by patient / 同一患者の2検査は計画どおり（解析で患者単位のクラスターを考慮）",
         )),
         "flat-line" => Some((
             ExcludeCase,
