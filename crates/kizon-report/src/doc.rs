@@ -959,11 +959,9 @@ fn results(b: &mut Builder) -> Section {
                 Lang::Ja => format!("陽性例{}例、陰性例{}例", c.positives, c.negatives),
                 Lang::En => format!("{} positives, {} negatives", c.positives, c.negatives),
             };
-            let title = format!("{}　{}：{}、{}", c.id, b.t(&c.name), auc, counts);
-            let title = if lang == Lang::En {
-                format!("{} {}: {}; {}", c.id, b.t(&c.name), auc, counts)
-            } else {
-                title
+            let title = match lang {
+                Lang::Ja => format!("{}　{}：{}、{}", c.id, b.t(&c.name), auc, counts),
+                Lang::En => format!("{} {}: {}; {}", c.id, b.t(&c.name), auc, counts),
             };
             let caption = b.figure_caption(&title);
             blocks.push(Block::Figure {
