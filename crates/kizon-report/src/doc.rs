@@ -131,6 +131,9 @@ pub(crate) struct Cell {
     pub sub: Option<String>,
     pub style: Style,
     pub colspan: u32,
+    /// Whether the row may be split across pages: only rows too long to move to the next page
+    /// whole (an unbreakable row taller than a page would be cut off). Set by [`build`].
+    pub breakable: bool,
 }
 
 impl Cell {
@@ -140,6 +143,7 @@ impl Cell {
             sub: None,
             style: Style::Plain,
             colspan: 1,
+            breakable: false,
         }
     }
     fn sub(mut self, sub: impl Into<String>) -> Self {
@@ -382,6 +386,7 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
     ];
     let mut sections = sections;
     number_sections(&mut sections);
+    mark_long_rows(&mut sections);
     Doc {
         lang: lang.as_str(),
         kind: l.report_kind.to_owned(),
@@ -413,6 +418,29 @@ fn number_sections(sections: &mut [Section]) {
             if let Block::Heading { number, .. } = block {
                 k += 1;
                 *number = format!("{n}.{k}");
+            }
+        }
+    }
+}
+
+/// Text (in UTF-8 bytes) above which a table row may break across pages. Below it a row moves to
+/// the next page whole; a row of 1,200 bytes (400 kanji) is well under half a page even in the
+/// narrowest column.
+const LONG_ROW: usize = 1200;
+
+fn mark_long_rows(sections: &mut [Section]) {
+    for sec in sections {
+        for block in &mut sec.blocks {
+            if let Block::Table(t) = block {
+                for row in &mut t.rows {
+                    let len: usize = row
+                        .iter()
+                        .map(|c| c.text.len() + c.sub.as_ref().map_or(0, String::len))
+                        .sum();
+                    for c in row {
+                        c.breakable = len > LONG_ROW;
+                    }
+                }
             }
         }
     }
@@ -679,19 +707,46 @@ fn methods(b: &mut Builder) -> Section {
     section(l.methods, blocks)
 }
 
+/// Beyond this many exclusion reasons, or this much text (UTF-8 bytes), the diagram's box
+/// refers to a table instead: the diagram must fit on one page.
+const MAX_BOX_REASONS: usize = 10;
+const MAX_BOX_REASONS_LEN: usize = 900;
+
 fn flow(b: &mut Builder) -> Section {
     let (r, l, lang) = (b.r, b.l, b.lang);
     let f = &r.flow;
     let comparator = b.comparator();
     let mut excluded = flow_box(l.excluded, f.excluded.iter().map(|e| e.count).sum());
-    excluded.lines = f
-        .excluded
-        .iter()
-        .map(|e| FlowLine {
-            label: b.t(&e.reason).to_owned(),
-            n: n_eq(e.count),
-        })
-        .collect();
+    // Reasons go into the box unless there are too many to fit a page: then into a table.
+    let reasons_len: usize = f.excluded.iter().map(|e| b.t(&e.reason).len()).sum();
+    let mut reasons_table = None;
+    if f.excluded.len() <= MAX_BOX_REASONS && reasons_len <= MAX_BOX_REASONS_LEN {
+        excluded.lines = f
+            .excluded
+            .iter()
+            .map(|e| FlowLine {
+                label: b.t(&e.reason).to_owned(),
+                n: n_eq(e.count),
+            })
+            .collect();
+    } else {
+        let caption = b.table_caption(l.exclusion_reasons);
+        excluded.lines.push(FlowLine {
+            label: format!("{}{caption}", l.by_reason),
+            n: String::new(),
+        });
+        reasons_table = Some(Table {
+            caption: Some(caption),
+            columns: vec![col(l.reason, "left", 1), col(l.cases, "right", 0)],
+            rows: f
+                .excluded
+                .iter()
+                .map(|e| vec![Cell::new(b.t(&e.reason)), Cell::new(e.count.to_string())])
+                .collect(),
+            small: false,
+            group: 1,
+        });
+    }
     let not_label = match lang {
         Lang::Ja => "解析対象外",
         Lang::En => "Not analysed",
@@ -746,6 +801,9 @@ fn flow(b: &mut Builder) -> Section {
         negative: flow_box(neg, f.reference_negative),
         caption,
     }))];
+    if let Some(t) = reasons_table {
+        blocks.push(Block::Table(t));
+    }
     if let Some(text) = note {
         blocks.push(Block::Note { text });
     }
@@ -901,11 +959,9 @@ fn results(b: &mut Builder) -> Section {
                 Lang::Ja => format!("陽性例{}例、陰性例{}例", c.positives, c.negatives),
                 Lang::En => format!("{} positives, {} negatives", c.positives, c.negatives),
             };
-            let title = format!("{}　{}：{}、{}", c.id, b.t(&c.name), auc, counts);
-            let title = if lang == Lang::En {
-                format!("{} {}: {}; {}", c.id, b.t(&c.name), auc, counts)
-            } else {
-                title
+            let title = match lang {
+                Lang::Ja => format!("{}　{}：{}、{}", c.id, b.t(&c.name), auc, counts),
+                Lang::En => format!("{} {}: {}; {}", c.id, b.t(&c.name), auc, counts),
             };
             let caption = b.figure_caption(&title);
             blocks.push(Block::Figure {

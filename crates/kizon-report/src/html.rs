@@ -32,6 +32,7 @@ nav ul { list-style: none; padding-left: 0; }
 figure { margin: 1.2em 0; }
 figcaption { font-weight: bold; font-size: 0.9em; margin-top: 0.5em; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; margin: 0.4em 0 1.2em; }
+table.auto { width: auto; min-width: 50%; }
 table caption { caption-side: top; text-align: left; font-weight: bold; font-size: 0.95em; padding-bottom: 0.4em; }
 th, td { padding: 0.3em 0.45em; border-top: 1px solid #d0d0d0; vertical-align: middle; }
 thead th { background: #f0f0f0; border-top: 2px solid var(--ink); border-bottom: 1px solid var(--ink); text-align: left; }
@@ -103,9 +104,29 @@ fn cell(out: &mut String, tag: &str, align: &str, c: &Cell) {
 }
 
 fn table(out: &mut String, t: &Table) {
-    out.push_str("<table>");
+    let fr_sum: u32 = t.columns.iter().map(|c| c.fr).sum();
+    if fr_sum == 0 {
+        // Only content-sized columns (a 2×2 table): as narrow as its content.
+        out.push_str(r#"<table class="auto">"#);
+    } else {
+        out.push_str("<table>");
+    }
     if let Some(caption) = &t.caption {
         let _ = write!(out, "<caption>{}</caption>", esc(caption));
+    }
+    if fr_sum > 0 {
+        // Relative widths as in the PDF; content-sized columns keep about an eighth each.
+        let autos = t.columns.iter().filter(|c| c.fr == 0).count() as u32;
+        let share = 100u32.saturating_sub(12 * autos).max(40);
+        out.push_str("<colgroup>");
+        for c in &t.columns {
+            if c.fr == 0 {
+                out.push_str("<col>");
+            } else {
+                let _ = write!(out, r#"<col style="width: {}%">"#, share * c.fr / fr_sum);
+            }
+        }
+        out.push_str("</colgroup>");
     }
     out.push_str("<thead><tr>");
     for c in &t.columns {

@@ -18,6 +18,30 @@
 //!
 //! Output is deterministic: the same model and language give byte-identical PDF and HTML (the
 //! PDF's date and identifier come from the model).
+//!
+//! # Contents of the report
+//! Title page (study, device, test type 2(1)/2(2), Q&A version, hashes and ledger head), table of
+//! contents, then: summary with the endpoint results at a glance; methods from the protocol
+//! (objective, test type, existing data and providers, eligibility, reference standard or
+//! comparator, blinding, statistics with every CI method and its citation); the participant
+//! flow diagram of STARD 2015 (Bossuyt PM, Reitsma JB, Bruns DE, et al. STARD 2015: an updated
+//! list of essential items for reporting diagnostic accuracy studies. BMJ 2015;351:h5527),
+//! drawn from the study's own counts; baseline characteristics; endpoint results with 2×2
+//! tables, CIs and 適合/不適合; ROC curves; subgroups; sensitivity analyses; the data doubts and
+//! how each was resolved (Q1, Q2, Q7); amendments (計画の変更); the regulatory plan (Q10, Q11);
+//! and an appendix mapping each number to its analysis, case list hash and ledger entry.
+//!
+//! Against a comparator method the results are agreement (陽性一致率/陰性一致率/全体一致率,
+//! PPA/NPA/OPA), never sensitivity: the model says which metric, the renderer labels it, and
+//! [`render_pdf`]/[`render_html`] refuse a sensitivity, specificity, PPV, NPV or AUC reported
+//! against a comparator.
+//!
+//! # Example
+//! ```no_run
+//! let report: kizon_report::Report = serde_json::from_str("…").unwrap();
+//! let pdf = kizon_report::render_pdf(&report, kizon_report::Lang::Ja).unwrap();
+//! let html = kizon_report::render_html(&report, kizon_report::Lang::En).unwrap();
+//! ```
 
 mod doc;
 mod format;

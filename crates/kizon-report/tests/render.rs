@@ -359,3 +359,32 @@ fn the_sample_round_trips_through_json() {
     let again: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(r, again);
 }
+
+#[test]
+fn text_longer_than_a_page_is_continued_not_cut_off() {
+    let mut r = sample();
+    r.findings[0].reason.ja = (0..900).map(|i| format!("理由{i}番目の説明。")).collect();
+    let pdf = read_pdf(&render_pdf(&r, Lang::Ja).unwrap());
+    assert_contains_all(
+        "PDF",
+        &pdf.text,
+        &["理由0番目", "理由450番目", "理由899番目の説明。"],
+    );
+}
+
+#[test]
+fn many_exclusion_reasons_move_from_the_diagram_to_a_table() {
+    let mut r = sample();
+    let total: u64 = r.flow.excluded.iter().map(|e| e.count).sum();
+    r.flow.excluded = (0..total)
+        .map(|i| kizon_report::Exclusion {
+            reason: Text::new(format!("除外理由{i}"), format!("exclusion reason {i}")),
+            count: 1,
+        })
+        .collect();
+    let pdf = read_pdf(&render_pdf(&r, Lang::Ja).unwrap());
+    let names: Vec<String> = (0..total).map(|i| format!("除外理由{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    assert_contains_all("PDF", &pdf.text, &names);
+    assert_contains_all("PDF", &pdf.text, &["除外の理由", "n = 14"]);
+}
