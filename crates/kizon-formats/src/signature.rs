@@ -41,20 +41,70 @@ pub fn inspect_waveform(bytes: &[u8]) -> Option<Inspection> {
 }
 
 fn metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
+    Metadata {
+        identifying_attributes: identifying_fields(info, kind),
+        ..waveform_metadata(info, kind)
+    }
+}
+
+/// Header fields of a waveform file that may identify a person (Q1), by name (never value):
+/// - EDF+ patient subfields other than `X` (EDF+ writes `X` for each one left out), and the
+///   recording field's hospital administration code or technician when not `X`;
+/// - MFER patient name or ID (tags 0x81, 0x82);
+/// - WFDB header comments that hold a date or name a person (`name`, `patient`, 氏名, 患者).
+fn identifying_fields(info: &WaveformInfo, kind: Kind) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(field) = info
+        .patient_field
+        .as_deref()
+        .filter(|f| !f.trim().is_empty())
+    {
+        match kind {
+            Kind::Mfer => out.push("MFER patient name/ID (0x81, 0x82)".to_owned()),
+            _ if !edf::is_anonymized(field) => out.push("EDF patient field".to_owned()),
+            _ => {}
+        }
+    }
+    if let Some(recording) = info
+        .recording_field
+        .as_deref()
+        .and_then(edf::RecordingFields::parse)
+    {
+        let named = |v: &Option<String>| v.as_deref().is_some_and(|s| s != "X");
+        if named(&recording.admin_code) || named(&recording.technician) {
+            out.push("EDF recording field (administration code or technician)".to_owned());
+        }
+    }
+    let revealing = |comment: &str| {
+        let lower = comment.to_lowercase();
+        let keyword = ["name", "patient", "氏名", "患者"]
+            .iter()
+            .any(|k| lower.contains(k));
+        let digits: Vec<&str> = comment
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|d| !d.is_empty())
+            .collect();
+        // A date: YYYY-MM-DD, YYYY/MM/DD, DD/MM/YYYY or DD.MM.YYYY (a 4-digit year among
+        // three adjacent numbers with date separators).
+        let date = digits.windows(3).any(|w| {
+            (w[0].len() == 4 && w[1].len() <= 2 && w[2].len() <= 2)
+                || (w[0].len() <= 2 && w[1].len() <= 2 && w[2].len() == 4)
+        }) && comment.chars().any(|c| matches!(c, '-' | '/' | '.'));
+        keyword || date
+    };
+    if kind == Kind::Wfdb && info.comments.iter().any(|c| revealing(c)) {
+        out.push("WFDB header comment (a date or a name)".to_owned());
+    }
+    out
+}
+
+fn waveform_metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
     let rates: Vec<f64> = info.channels.iter().map(|c| c.sampling_rate_hz).collect();
     let max_rate = rates
         .iter()
         .copied()
         .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
-    // EDF+ writes `X` for each patient subfield it leaves out; anything else names a person (Q1).
-    let identifying_attributes = match &info.patient_field {
-        Some(field) if !field.trim().is_empty() && !edf::is_anonymized(field) => {
-            vec!["EDF patient field".to_owned()]
-        }
-        _ => Vec::new(),
-    };
     Metadata {
-        identifying_attributes,
         channels: Some(info.channels.len() as u32),
         sampling_rate_hz: max_rate,
         samples: info.channels.iter().map(|c| c.samples).max(),

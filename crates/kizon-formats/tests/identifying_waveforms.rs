@@ -1,0 +1,87 @@
+//! Q1 on waveform headers: which fields name a person, never their values. WFDB header comments
+//! with a date or a name, the EDF+ recording field's administration code or technician, and the
+//! MFER patient name or ID are identifying; the real record 100's comments are not.
+
+use kizon_formats::inspect;
+use kizon_waveform::edf::{EdfRecording, EdfSignal, EdfSignalData, write_edf};
+
+fn shared(relative: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn wfdb_header(comment: &str) -> Vec<String> {
+    let text = String::from_utf8(shared("waveform/wfdb/100.hea")).unwrap();
+    inspect(format!("{text}# {comment}\n").as_bytes())
+        .metadata
+        .identifying_attributes
+}
+
+#[test]
+fn wfdb_comments_with_a_date_or_a_name_identify_but_record_100s_do_not() {
+    assert!(
+        inspect(&shared("waveform/wfdb/100.hea"))
+            .metadata
+            .identifying_attributes
+            .is_empty()
+    );
+    assert!(wfdb_header("69 M 1085 1629 x1").is_empty());
+    assert!(wfdb_header("Aldomet, Inderal").is_empty());
+    for comment in [
+        "recorded 2023-05-01",
+        "admitted 01/05/2023",
+        "Patient: Yamada Taro",
+        "氏名 山田太郎",
+    ] {
+        assert_eq!(
+            wfdb_header(comment),
+            ["WFDB header comment (a date or a name)"],
+            "{comment}"
+        );
+    }
+}
+
+fn edf(recording: &str) -> Vec<u8> {
+    write_edf(&EdfRecording {
+        patient: "X X X X".into(),
+        recording: recording.into(),
+        start_date: "01.05.23".into(),
+        start_time: "10.00.00".into(),
+        record_duration_s: 1.0,
+        signals: vec![EdfSignalData {
+            signal: EdfSignal {
+                label: "ECG".into(),
+                transducer: String::new(),
+                physical_dimension: "uV".into(),
+                physical_min: -100.0,
+                physical_max: 100.0,
+                digital_min: -100,
+                digital_max: 100,
+                prefiltering: String::new(),
+                samples_per_record: 10,
+                reserved: String::new(),
+            },
+            samples: (0..20).collect(),
+        }],
+        annotations: None,
+    })
+    .unwrap()
+}
+
+#[test]
+fn an_edf_recording_field_naming_the_technician_identifies() {
+    assert!(
+        inspect(&edf("Startdate 01-MAY-2023 X X X"))
+            .metadata
+            .identifying_attributes
+            .is_empty()
+    );
+    assert_eq!(
+        inspect(&edf("Startdate 01-MAY-2023 ADM-4711 Sato X"))
+            .metadata
+            .identifying_attributes,
+        ["EDF recording field (administration code or technician)"]
+    );
+}
