@@ -274,14 +274,17 @@ pub struct ResolveArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TrainingSetCommand {
-    /// Fingerprint files and folders of training data (SHA-256, SOP Instance UID, patient key)
+    /// Fingerprint files and folders of training data (SHA-256, SOP Instance UID, patient key, pixel and perceptual hashes)
     #[command(
-        after_help = "Example:\n  kizon training-set add /data/training-2025\n  kizon check      # any overlap with the test data is a finding"
+        after_help = "Examples:\n  kizon training-set add /data/training-2025\n  kizon training-set add --manifest training.csv     (a CSV with a `path` column, relative to it)\n  kizon check      # any overlap with the test data is a finding"
     )]
     Add {
         /// Files and folders of training data (read, never stored)
-        #[arg(required = true)]
+        #[arg(required_unless_present = "manifest")]
         paths: Vec<PathBuf>,
+        /// A CSV listing training files or folders in a `path` column (relative to the CSV)
+        #[arg(long, value_name = "FILE.csv")]
+        manifest: Option<PathBuf>,
     },
 }
 

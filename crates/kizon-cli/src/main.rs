@@ -213,8 +213,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 finding.id, finding.status, args.reason
             );
         }
-        Command::TrainingSet(cli::TrainingSetCommand::Add { paths }) => {
-            let summary = open()?.training_set_add(&actor, &paths)?;
+        Command::TrainingSet(cli::TrainingSetCommand::Add {
+            mut paths,
+            manifest,
+        }) => {
+            let mut study = open()?;
+            if let Some(manifest) = manifest {
+                paths.extend(kizon_app::training::manifest_paths(&manifest)?);
+            }
+            let summary = study.training_set_add(&actor, &paths)?;
             println!(
                 "training data registered / 学習データを登録しました: {} files, {} new fingerprints",
                 summary.files, summary.fingerprints_added

@@ -292,7 +292,36 @@ fn test_data_overlapping_the_training_data_is_found() {
         training.join("train-0001.dcm"),
     )
     .unwrap();
-    let run = kizon(&root, &["training-set", "add", training.to_str().unwrap()]).ok();
+    std::fs::write(training.join("list.csv"), "path\ntrain-0001.dcm\n").unwrap();
+    let missing = training.join("bad.csv");
+    std::fs::write(&missing, "path\nnot-there.dcm\n").unwrap();
+    let run = kizon(
+        &root,
+        &[
+            "training-set",
+            "add",
+            "--manifest",
+            missing.to_str().unwrap(),
+        ],
+    )
+    .failed();
+    assert!(
+        run.error_line()
+            .contains("bad.csv:2: column `path`: `not-there.dcm` does not exist"),
+        "{}",
+        run.stderr
+    );
+    let manifest = training.join("list.csv");
+    let run = kizon(
+        &root,
+        &[
+            "training-set",
+            "add",
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+    )
+    .ok();
     assert!(run.stdout.contains("1 files"), "{}", run.stdout);
     kizon(&root, &["check"]).ok();
     let all = findings(&root);
