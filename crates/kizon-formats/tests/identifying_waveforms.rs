@@ -85,3 +85,48 @@ fn an_edf_recording_field_naming_the_technician_identifies() {
         ["EDF recording field (administration code or technician)"]
     );
 }
+
+fn mfer(patient: kizon_waveform::mfer::MferPatient) -> Vec<u8> {
+    use kizon_waveform::mfer::{MferChannel, MferDataType, MferRecording, write_mfer};
+    write_mfer(&MferRecording {
+        preamble: "MFR kizon test".into(),
+        little_endian: true,
+        sampling_rate_hz: 500.0,
+        data_type: MferDataType::Int16,
+        block_length: 10,
+        waveform_type: None,
+        sensitivity: None,
+        offset: None,
+        patient,
+        measurement_time: None,
+        comments: Vec::new(),
+        channels: vec![MferChannel {
+            label: "II".into(),
+            lead_code: Some(2),
+            sensitivity: None,
+            samples: (0..20).collect(),
+        }],
+    })
+    .unwrap()
+}
+
+#[test]
+fn an_mfer_patient_name_or_id_identifies() {
+    use kizon_waveform::mfer::MferPatient;
+    assert!(
+        inspect(&mfer(MferPatient::default()))
+            .metadata
+            .identifying_attributes
+            .is_empty()
+    );
+    let named = MferPatient {
+        name: Some("YAMADA TARO".into()),
+        ..MferPatient::default()
+    };
+    let seen = inspect(&mfer(named.clone()));
+    assert_eq!(seen.kind(), kizon_formats::Kind::Mfer, "{:?}", seen.problem);
+    assert_eq!(
+        inspect(&mfer(named)).metadata.identifying_attributes,
+        ["MFER patient name/ID (0x81, 0x82)"]
+    );
+}
