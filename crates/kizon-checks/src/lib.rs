@@ -453,17 +453,29 @@ fn pixel_rules(
                 None => continue,
             },
         };
-        out.push(finding(
-            format!("training-overlap:{fingerprint}:{}", item.sha256),
-            "training-overlap",
-            "Q7",
-            Severity::Blocking,
-            vec![item.case_id.clone()],
-            vec![item.id],
-            format!("{}: 被験機器の学習データと同一又はほぼ同一の画像（{fingerprint}、学習データ {training_path}）。評価データは学習データから独立していなければならない", item.path),
-            format!("{}: the same or nearly the same image is in the device's training data ({fingerprint}; training file {training_path}): test data must be independent of training data", item.path),
-        ));
+        out.push(training_overlap_finding(item, fingerprint, training_path));
     }
+}
+
+/// Test data also found in the device's training data, by `fingerprint` (file, SOP instance,
+/// signal, patient, pixel content or perceptual hash).
+fn training_overlap_finding(item: &ItemFacts, fingerprint: &str, training_path: &str) -> Finding {
+    finding(
+        format!("training-overlap:{fingerprint}:{}", item.sha256),
+        "training-overlap",
+        "Q7",
+        Severity::Blocking,
+        vec![item.case_id.clone()],
+        vec![item.id],
+        format!(
+            "{}: 被験機器の学習データと重複（{fingerprint}、学習データ {training_path}）。評価データは学習データから独立していなければならない",
+            item.path
+        ),
+        format!(
+            "{}: also in the device's training data ({fingerprint}; training file {training_path}): test data must be independent of training data",
+            item.path
+        ),
+    )
 }
 
 /// A stable key for a group of files: the SHA-256 of their sorted hashes.
@@ -1036,16 +1048,7 @@ fn training_overlap(
             let Some(training_path) = value.and_then(|v| known.get(&(fingerprint, v))) else {
                 continue;
             };
-            out.push(finding(
-                format!("training-overlap:{fingerprint}:{}", item.sha256),
-                "training-overlap",
-                "Q7",
-                Severity::Blocking,
-                vec![item.case_id.clone()],
-                vec![item.id],
-                format!("{}: 被験機器の学習データと重複（{fingerprint}、学習データ {training_path}）。評価データは学習データから独立していなければならない", item.path),
-                format!("{}: also in the device's training data ({fingerprint}; training file {training_path}): test data must be independent of training data", item.path),
-            ));
+            out.push(training_overlap_finding(item, fingerprint, training_path));
             break;
         }
     }
