@@ -114,16 +114,17 @@ fn table(out: &mut String, t: &Table) {
     if let Some(caption) = &t.caption {
         let _ = write!(out, "<caption>{}</caption>", esc(caption));
     }
+    // Relative widths as in the PDF; content-sized columns keep about an eighth each.
+    let autos = t.columns.iter().filter(|c| c.fr == 0).count() as u32;
+    let share = 100u32.saturating_sub(12 * autos).max(40);
     if fr_sum > 0 {
-        // Relative widths as in the PDF; content-sized columns keep about an eighth each.
-        let autos = t.columns.iter().filter(|c| c.fr == 0).count() as u32;
-        let share = 100u32.saturating_sub(12 * autos).max(40);
         out.push_str("<colgroup>");
         for c in &t.columns {
-            if c.fr == 0 {
-                out.push_str("<col>");
-            } else {
-                let _ = write!(out, r#"<col style="width: {}%">"#, share * c.fr / fr_sum);
+            match (share * c.fr).checked_div(fr_sum) {
+                Some(width) if c.fr > 0 => {
+                    let _ = write!(out, r#"<col style="width: {width}%">"#);
+                }
+                _ => out.push_str("<col>"),
             }
         }
         out.push_str("</colgroup>");
