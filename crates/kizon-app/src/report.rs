@@ -535,9 +535,14 @@ impl Study {
             });
             traceability.push(TraceRow {
                 item: Text::new(e.name_ja.clone(), e.name_en.clone()),
+                // The same strings the report prints (kizon-report's formatting).
                 value: format!(
-                    "{:.4} [{:.4}, {:.4}]",
-                    estimate.estimate, estimate.lower, estimate.upper
+                    "{} ({})",
+                    kizon_report::format_value(report_metric(e.metric), estimate.estimate),
+                    kizon_report::format_interval(
+                        report_metric(e.metric),
+                        &interval(estimate, &e.ci_method)
+                    )
                 ),
                 analysis_id: analysis_sha256[..12].to_owned(),
                 endpoint_id: Some(e.id.clone()),
