@@ -249,11 +249,7 @@ impl Study {
         let Some(stored) = self.store.analyses()?.into_iter().next_back() else {
             return Ok(None);
         };
-        let bytes = self.read_document(&stored.output)?;
-        let analysis = serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
-            what: format!("analysis document {}: {e}", &stored.output[..12]),
-            hint: "run `kizon audit verify`".into(),
-        })?;
+        let analysis = self.read_json_document(&stored.output, "analysis")?;
         Ok(Some((analysis, stored.output)))
     }
 
@@ -312,7 +308,7 @@ impl Study {
             .flat_map(|f| f.case_ids.iter().map(String::as_str))
             .collect();
         let references = reference.label_of();
-        let attributes = self.case_attributes(&dataset)?;
+        let attributes = self.case_attributes(&dataset, &protocol.analysis.age_bands)?;
         let threshold = protocol.analysis.score_threshold;
         let rows: Vec<Row> = dataset
             .cases
@@ -409,7 +405,7 @@ impl Study {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                levels.sort_by(|a, b| level_order(a).partial_cmp(&level_order(b)).expect("finite"));
+                levels.sort_by(|a, b| compare_levels(a, b));
                 for level in levels {
                     let in_level =
                         |r: &&&Row| r.attributes.get(&variable).map(String::as_str) == Some(level);
@@ -522,9 +518,8 @@ impl Study {
     fn case_attributes(
         &self,
         dataset: &Dataset,
+        bands: &[f64],
     ) -> Result<BTreeMap<String, BTreeMap<Subgroup, String>>, AppError> {
-        let (protocol, _) = self.protocol()?;
-        let bands = &protocol.analysis.age_bands;
         let mut out: BTreeMap<String, BTreeMap<Subgroup, String>> = BTreeMap::new();
         let manifest: BTreeMap<String, serde_json::Value> = self
             .store
@@ -619,18 +614,23 @@ fn recount(row: &Row, as_label: Label) -> Option<Row> {
     Some(row)
 }
 
-/// Sort key of a level: age bands by their lower bound (`<40` first), other levels by name.
-fn level_order(level: &str) -> (f64, String) {
-    let digits: String = level
-        .trim_start_matches(['<', '≥'])
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    match digits.parse::<f64>() {
-        Ok(_) if level.starts_with('<') => (f64::MIN, level.to_owned()),
-        Ok(lower) => (lower, level.to_owned()),
-        Err(_) => (f64::MAX, level.to_owned()),
+/// The order of levels in tables: age bands by their lower bound (`<40` first), other levels
+/// by name.
+fn compare_levels(a: &str, b: &str) -> std::cmp::Ordering {
+    fn key(level: &str) -> (f64, &str) {
+        let digits: String = level
+            .trim_start_matches(['<', '≥'])
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        match digits.parse::<f64>() {
+            Ok(_) if level.starts_with('<') => (f64::MIN, level),
+            Ok(lower) => (lower, level),
+            Err(_) => (f64::MAX, level),
+        }
     }
+    let ((x, s), (y, t)) = (key(a), key(b));
+    x.total_cmp(&y).then(s.cmp(t))
 }
 
 /// `<40`, `40–64`, `≥65` for cut points [40, 65].
@@ -721,11 +721,7 @@ fn baseline(rows: &[Row]) -> Vec<Baseline> {
             continue;
         }
         let mut levels: Vec<(String, usize)> = counts.into_iter().collect();
-        levels.sort_by(|a, b| {
-            level_order(&a.0)
-                .partial_cmp(&level_order(&b.0))
-                .expect("finite")
-        });
+        levels.sort_by(|a, b| compare_levels(&a.0, &b.0));
         out.push(Baseline {
             variable: subgroup.as_str().into(),
             levels,
@@ -929,7 +925,7 @@ mod tests {
     #[test]
     fn age_bands_sort_by_age_and_other_levels_by_name() {
         let mut levels = vec!["≥65", "40–64", "<40", "unknown"];
-        levels.sort_by(|a, b| level_order(a).partial_cmp(&level_order(b)).unwrap());
+        levels.sort_by(|a, b| compare_levels(a, b));
         assert_eq!(levels, ["<40", "40–64", "≥65", "unknown"]);
     }
 

@@ -196,9 +196,7 @@ impl Study {
         let blocking: Vec<FindingView> = findings
             .into_iter()
             .filter(|f| {
-                f.severity == "blocking"
-                    && matches!(f.status, "open" | "queried")
-                    && f.case_ids.iter().any(|c| ids.contains(c.as_str()))
+                f.is_unresolved_blocking() && f.case_ids.iter().any(|c| ids.contains(c.as_str()))
             })
             .collect();
         Ok((dataset, blocking))
@@ -226,11 +224,7 @@ impl Study {
                 what: "the dataset lock has no document".into(),
                 hint: "run `kizon audit verify`".into(),
             })?;
-        let bytes = self.read_document(&document)?;
-        let dataset: Dataset = serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
-            what: format!("dataset document {}: {e}", &document[..12]),
-            hint: "run `kizon audit verify`".into(),
-        })?;
+        let dataset: Dataset = self.read_json_document(&document, "dataset")?;
         Ok(Some((dataset, document)))
     }
 
@@ -253,6 +247,18 @@ impl Study {
             });
         }
         Ok(bytes)
+    }
+
+    /// Reads a stored JSON document (a locked dataset, reference standard or analysis).
+    pub(crate) fn read_json_document<T: serde::de::DeserializeOwned>(
+        &self,
+        sha256: &str,
+        what: &str,
+    ) -> Result<T, AppError> {
+        serde_json::from_slice(&self.read_document(sha256)?).map_err(|e| AppError::Refused {
+            what: format!("{what} document {}: {e}", &sha256[..12.min(sha256.len())]),
+            hint: "run `kizon audit verify`".into(),
+        })
     }
 
     /// Fixes the dataset: refused before the protocol lock, when it is locked already, when it

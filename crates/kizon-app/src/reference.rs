@@ -231,6 +231,11 @@ impl ReferenceStandardDoc {
         self.cases.iter().filter(|c| c.label.is_some()).count()
     }
 
+    /// Cases whose reference standard is `label`.
+    pub fn count(&self, label: Label) -> usize {
+        self.cases.iter().filter(|c| c.label == Some(label)).count()
+    }
+
     pub fn label_of(&self) -> BTreeMap<&str, Option<Label>> {
         self.cases
             .iter()
@@ -604,11 +609,7 @@ impl Study {
     /// The reference standard in force: the locked document, or what a lock would fix now.
     pub fn reference_standard(&self) -> Result<(ReferenceStandardDoc, Option<String>), AppError> {
         if let Some(lock) = self.store.lock(REFERENCE)? {
-            let bytes = self.read_document(&lock.sha256)?;
-            let doc = serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
-                what: format!("reference document {}: {e}", &lock.sha256[..12]),
-                hint: "run `kizon audit verify`".into(),
-            })?;
+            let doc = self.read_json_document(&lock.sha256, "reference")?;
             return Ok((doc, Some(lock.sha256)));
         }
         Ok((self.compute_reference()?, None))
@@ -735,7 +736,7 @@ impl Study {
                 .into(),
             });
         }
-        let count = |label| doc.cases.iter().filter(|c| c.label == Some(label)).count();
+        let count = |label| doc.count(label);
         let (positive, negative) = (count(Label::Positive), count(Label::Negative));
         let bytes = serde_json::to_vec_pretty(&doc).expect("reference serialises");
         let (entry, sha256) = self.store.transact(actor, |tx| {

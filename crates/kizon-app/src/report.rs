@@ -155,14 +155,26 @@ impl Study {
         report_date: &str,
     ) -> Result<Rendered, AppError> {
         let (report, analysis_sha256) = self.report_model(report_date)?;
+        self.render(actor, &report, &analysis_sha256, lang, format)
+    }
+
+    /// Renders a report model and records the rendering's hash in the ledger.
+    fn render(
+        &mut self,
+        actor: &str,
+        report: &Report,
+        analysis_sha256: &str,
+        lang: Lang,
+        format: Format,
+    ) -> Result<Rendered, AppError> {
         let refused = |e: kizon_report::ReportError| AppError::Refused {
             what: format!("the report cannot be rendered: {e}"),
             hint: "check the study's texts for characters outside JIS X 0208/0213, or report a bug"
                 .into(),
         };
         let bytes = match format {
-            Format::Pdf => kizon_report::render_pdf(&report, lang).map_err(refused)?,
-            Format::Html => kizon_report::render_html(&report, lang)
+            Format::Pdf => kizon_report::render_pdf(report, lang).map_err(refused)?,
+            Format::Html => kizon_report::render_html(report, lang)
                 .map_err(refused)?
                 .into_bytes(),
         };
@@ -171,6 +183,7 @@ impl Study {
             Lang::Ja => "ja",
             Lang::En => "en",
         };
+        let report_date = &report.study.report_date;
         self.store.transact(actor, |tx| {
             tx.record(
                 "report",
@@ -183,24 +196,25 @@ impl Study {
             sha256,
             lang: lang_name,
             format,
-            analysis_sha256,
+            analysis_sha256: analysis_sha256.to_owned(),
         })
     }
 
-    /// Every rendering (Japanese and English, PDF and HTML) as (file name, bytes, title ja,
-    /// title en), for the evidence package; empty before the first analysis.
+    /// Every rendering (Japanese and English, PDF and HTML) of one report model, as (file name,
+    /// bytes, title ja, title en), for the evidence package; empty before the first analysis.
     pub fn report_files(
         &mut self,
         actor: &str,
         report_date: &str,
     ) -> Result<Vec<(String, Vec<u8>, String, String)>, AppError> {
-        if self.latest_analysis()?.is_none() {
+        if self.store.analyses()?.is_empty() {
             return Ok(Vec::new());
         }
+        let (report, analysis_sha256) = self.report_model(report_date)?;
         let mut out = Vec::new();
         for (lang, ja) in [(Lang::Ja, "日本語"), (Lang::En, "英語")] {
             for format in [Format::Pdf, Format::Html] {
-                let rendered = self.report(actor, lang, format, report_date)?;
+                let rendered = self.render(actor, &report, &analysis_sha256, lang, format)?;
                 out.push((
                     format!("report-{}.{}", rendered.lang, format.extension()),
                     rendered.bytes,

@@ -231,7 +231,7 @@ pub fn reference(mut study: Study, actor: &str, command: ReferenceCommand) -> Do
                     doc.reads
                 );
             }
-            let count = |label| doc.cases.iter().filter(|c| c.label == Some(label)).count();
+            let count = |label| doc.count(label);
             println!(
                 "  {} cases: {} positive / 陽性, {} negative / 陰性, {} indeterminate / 判定不能, {} undecided / 未確定",
                 doc.cases.len(),

@@ -15,6 +15,13 @@ use serde_json::json;
 
 use crate::{AppError, Study};
 
+/// A source file's bytes, if it is still the content ingest recorded: a file that moved or
+/// changed since is not decoded (its findings would not be about the ingested data).
+fn read_unchanged(path: &str, sha256: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
+    (crate::sha256_hex(&bytes) == sha256).then_some(bytes)
+}
+
 /// A decision on a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -54,6 +61,14 @@ pub struct FindingView {
     /// For `excluded`: the cases the decision takes out of the dataset (all of the finding's
     /// cases unless the decision named some).
     pub excluded_cases: Vec<String>,
+}
+
+impl FindingView {
+    /// Blocking and not decided (open, or queried with the provider): keeps its cases out of
+    /// a locked dataset.
+    pub fn is_unresolved_blocking(&self) -> bool {
+        self.severity == "blocking" && matches!(self.status, "open" | "queried")
+    }
 }
 
 /// What `check` did.
@@ -221,10 +236,7 @@ impl Study {
             items: items.len(),
             findings: found.len(),
             new_findings,
-            open_blocking: views
-                .iter()
-                .filter(|f| f.severity == "blocking" && matches!(f.status, "open" | "queried"))
-                .count(),
+            open_blocking: views.iter().filter(|f| f.is_unresolved_blocking()).count(),
         })
     }
 

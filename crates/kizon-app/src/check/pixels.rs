@@ -4,13 +4,10 @@
 //! decodes only new files, and `ingest` stays a fast inventory.
 
 use std::collections::HashMap;
-use std::fs;
 
 use kizon_checks::PixelFacts;
 use kizon_store::Decoded;
 use rayon::prelude::*;
-
-use crate::sha256_hex;
 
 /// Whether an item may hold an image: DICOM objects other than waveforms.
 fn is_image(item: &kizon_store::Item) -> bool {
@@ -20,11 +17,7 @@ fn is_image(item: &kizon_store::Item) -> bool {
 /// Decodes one file: `None` when the file is gone or changed since ingest (its hash no longer
 /// matches), or holds no image at all (no Pixel Data: a structured report, an RT plan).
 pub fn decode(path: &str, sha256: &str) -> Option<Decoded> {
-    let bytes = fs::read(path).ok()?;
-    if sha256_hex(&bytes) != sha256 {
-        return None;
-    }
-    decode_bytes(&bytes, sha256)
+    decode_bytes(&super::read_unchanged(path, sha256)?, sha256)
 }
 
 /// Decodes bytes already read (and hashed) by the caller.

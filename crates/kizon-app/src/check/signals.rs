@@ -41,10 +41,7 @@ impl Decoding {
 /// The signal facts of one item, if it is a waveform file (EDF, a WFDB header whose files are
 /// readable, MFER, DICOM waveform) whose samples decode.
 pub fn facts(item: &kizon_store::Item) -> Option<SignalFacts> {
-    let bytes = fs::read(&item.source).ok()?;
-    if sha256_hex(&bytes) != item.sha256 {
-        return None;
-    }
+    let bytes = super::read_unchanged(&item.source, &item.sha256)?;
     let decoding = match item.kind.as_str() {
         "edf" => edf_channels(&bytes)?,
         "wfdb" if item.metadata.contains("\"role\":\"header\"") => {

@@ -3,21 +3,15 @@
 //! file is read again and used only if its hash is still the ingested one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 
 use kizon_checks::TableFacts;
-
-use crate::sha256_hex;
 
 /// The facts of a table item, reading only the `ranged` columns' cells.
 pub fn facts(item: &kizon_store::Item, ranged: &BTreeSet<String>) -> Option<TableFacts> {
     if item.kind != "table" {
         return None;
     }
-    let bytes = fs::read(&item.source).ok()?;
-    if sha256_hex(&bytes) != item.sha256 {
-        return None;
-    }
+    let bytes = super::read_unchanged(&item.source, &item.sha256)?;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
     let columns: Vec<String> = reader
