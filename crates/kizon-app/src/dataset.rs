@@ -216,8 +216,7 @@ impl Study {
             .store
             .amendments()?
             .into_iter()
-            .filter(|a| a.lock_kind == DATASET)
-            .next_back()
+            .rfind(|a| a.lock_kind == DATASET)
             .and_then(|a| a.document)
             .or(lock.document)
             .ok_or_else(|| AppError::Refused {

@@ -124,7 +124,7 @@ impl Study {
         &mut self,
         actor: &str,
         out: &Path,
-        reports: Vec<(String, Vec<u8>, String, String)>,
+        reports: Vec<crate::report::ReportFile>,
     ) -> Result<PackageOutcome, AppError> {
         if out.exists() && fs::read_dir(out).map_err(io(out))?.next().is_some() {
             return Err(AppError::Refused {
@@ -280,8 +280,13 @@ impl Study {
                 "analysis (every number with its cases)",
             );
         }
-        for (name, bytes, title_ja, title_en) in reports {
-            b.add(&format!("report/{name}"), bytes, &title_ja, &title_en);
+        for report in reports {
+            b.add(
+                &format!("report/{}", report.name),
+                report.bytes,
+                &report.title_ja,
+                &report.title_en,
+            );
         }
         let ledger = self.audit_log()?;
         b.json(

@@ -36,6 +36,15 @@ impl Format {
     }
 }
 
+/// A rendered report as a file of the evidence package.
+#[derive(Debug, Clone)]
+pub struct ReportFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub title_ja: String,
+    pub title_en: String,
+}
+
 /// A rendered report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rendered {
@@ -200,13 +209,13 @@ impl Study {
         })
     }
 
-    /// Every rendering (Japanese and English, PDF and HTML) of one report model, as (file name,
-    /// bytes, title ja, title en), for the evidence package; empty before the first analysis.
+    /// Every rendering (Japanese and English, PDF and HTML) of one report model, for the
+    /// evidence package; empty before the first analysis.
     pub fn report_files(
         &mut self,
         actor: &str,
         report_date: &str,
-    ) -> Result<Vec<(String, Vec<u8>, String, String)>, AppError> {
+    ) -> Result<Vec<ReportFile>, AppError> {
         if self.store.analyses()?.is_empty() {
             return Ok(Vec::new());
         }
@@ -215,16 +224,16 @@ impl Study {
         for (lang, ja) in [(Lang::Ja, "日本語"), (Lang::En, "英語")] {
             for format in [Format::Pdf, Format::Html] {
                 let rendered = self.render(actor, &report, &analysis_sha256, lang, format)?;
-                out.push((
-                    format!("report-{}.{}", rendered.lang, format.extension()),
-                    rendered.bytes,
-                    format!("性能評価試験報告書（{ja}、{}）", format.extension()),
-                    format!(
+                out.push(ReportFile {
+                    name: format!("report-{}.{}", rendered.lang, format.extension()),
+                    bytes: rendered.bytes,
+                    title_ja: format!("性能評価試験報告書（{ja}、{}）", format.extension()),
+                    title_en: format!(
                         "performance evaluation test report ({}, {})",
                         rendered.lang,
                         format.extension()
                     ),
-                ));
+                });
             }
         }
         Ok(out)

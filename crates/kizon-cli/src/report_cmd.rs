@@ -42,6 +42,6 @@ pub fn report(mut study: Study, actor: &str, args: ReportArgs) -> Result<(), Fai
 pub fn all_reports(
     study: &mut Study,
     actor: &str,
-) -> Result<Vec<(String, Vec<u8>, String, String)>, Failure> {
+) -> Result<Vec<kizon_app::report::ReportFile>, Failure> {
     Ok(study.report_files(actor, &today())?)
 }
