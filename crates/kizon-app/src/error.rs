@@ -48,6 +48,12 @@ pub enum AppError {
     },
     #[error("{what}")]
     Refused { what: String, hint: String },
+    /// The account's role may not do this (or not yet: results before the locks).
+    #[error("{what}")]
+    Forbidden { what: String },
+    /// No such thing, or nothing the account may know of.
+    #[error("not found: {what}")]
+    NotFound { what: String },
     /// A problem in a CSV file given to `kizon stats`: file, line, column when known.
     #[error("{}", crate::csv_table::csv_location(file, *line, column.as_deref(), problem))]
     Csv {
@@ -89,6 +95,8 @@ impl AppError {
             AppError::Plan(_) => "give a date on or after 2022-12-08 (`planned_on` in study.toml or `--as-of`)".into(),
             AppError::Io { .. } => "check that the path exists and is readable".into(),
             AppError::Refused { hint, .. } => hint.clone(),
+            AppError::Forbidden { .. } => "sign in with an account whose role allows it, or ask the study's admin".into(),
+            AppError::NotFound { .. } => "check the id; readers see only the cases assigned to them".into(),
             AppError::Csv { hint, .. } => hint.clone(),
             AppError::Stats(error) => crate::stats::hint(error),
         }

@@ -1,4 +1,4 @@
-//! kizon's use cases: the one application layer that the CLI (and later the web server) call.
+//! kizon's use cases: the one application layer that the CLI and the web server call.
 //!
 //! A [`Study`] is a directory: `study.toml` (the protocol), the store (database, ledger,
 //! documents). Each state-changing use case is one store transaction that appends its ledger
@@ -12,8 +12,11 @@
 //! - [`providers`]: providers and their evidence documents (Q3, Q6, Q9).
 //! - [`locks`]: the protocol lock and amendments.
 //! - [`demo`]: a complete example study made from generated data.
+//! - [`access`]: users, roles, sessions; who may see what (readers blinded).
+//! - [`workspace`]: the views of the web workspace: overview, item pages, viewer, reading.
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
+pub mod access;
 pub mod analyze;
 pub mod check;
 mod csv_table;
@@ -31,6 +34,7 @@ pub mod report;
 pub mod results;
 pub mod stats;
 pub mod training;
+pub mod workspace;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use kizon_rules::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
+pub use kizon_rules::EvidenceKind;
+use kizon_rules::{ConsentModel, ProviderKind, RegulatorAccess};
 use kizon_store::{Evidence, NewProvider, Provider};
 use serde_json::json;
 
@@ -82,30 +83,73 @@ impl Study {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
+        self.known_provider(provider)?;
+        let file_name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.display().to_string());
+        self.record_evidence(actor, provider, kind, &file_name, note, |tx| {
+            tx.put_document_file(file)
+        })
+    }
+
+    /// Registers an uploaded document (the web workspace) as `kind` evidence of `provider`.
+    pub fn add_evidence_bytes(
+        &mut self,
+        actor: &str,
+        provider: &str,
+        kind: EvidenceKind,
+        file_name: &str,
+        bytes: &[u8],
+        note: Option<&str>,
+    ) -> Result<Evidence, AppError> {
+        // Only the last path component of what the browser sent, never a path.
+        let file_name = file_name
+            .rsplit(['/', '\\'])
+            .next()
+            .filter(|n| !n.trim().is_empty() && *n != "." && *n != "..")
+            .unwrap_or("upload");
+        self.known_provider(provider)?;
+        self.record_evidence(actor, provider, kind, file_name, note, |tx| {
+            tx.put_document_bytes(bytes)
+        })
+    }
+
+    fn known_provider(&self, provider: &str) -> Result<(), AppError> {
         let known: Vec<String> = self
             .store
             .providers()?
             .into_iter()
             .map(|p| p.name)
             .collect();
-        if !known.iter().any(|k| k == provider) {
-            return Err(AppError::UnknownProvider {
-                name: provider.to_owned(),
-                known,
-            });
+        if known.iter().any(|k| k == provider) {
+            return Ok(());
         }
-        let file_name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| file.display().to_string());
+        Err(AppError::UnknownProvider {
+            name: provider.to_owned(),
+            known,
+        })
+    }
+
+    fn record_evidence(
+        &mut self,
+        actor: &str,
+        provider: &str,
+        kind: EvidenceKind,
+        file_name: &str,
+        note: Option<&str>,
+        put: impl FnOnce(
+            &mut kizon_store::Tx<'_>,
+        ) -> Result<kizon_store::StoredDocument, kizon_store::StoreError>,
+    ) -> Result<Evidence, AppError> {
         let id = self.store.transact(actor, |tx| {
             let provider_id = tx.provider_id(provider)?.expect("checked above");
-            let document = tx.put_document_file(file)?;
+            let document = put(tx)?;
             let id = tx.insert_evidence(
                 provider_id,
                 kind.as_str(),
                 &document.sha256,
-                &file_name,
+                file_name,
                 note,
             )?;
             tx.record(

@@ -300,7 +300,7 @@ impl Study {
         Ok(self.store.reads()?)
     }
 
-    fn refuse_after_reference_lock(&self, what: &str) -> Result<(), AppError> {
+    pub(crate) fn refuse_after_reference_lock(&self, what: &str) -> Result<(), AppError> {
         if let Some(lock) = self.store.lock(REFERENCE)? {
             return Err(AppError::Refused {
                 what: format!(

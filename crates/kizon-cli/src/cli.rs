@@ -117,6 +117,14 @@ pub enum Command {
     /// Show or verify the tamper-evident audit ledger / 監査証跡
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Serve the study team's web workspace (Japanese first, English switch) / Web作業画面
+    #[command(
+        after_help = "Examples:\n  kizon user add admin --role admin < admin-password.txt\n  kizon serve                          http://127.0.0.1:8080\n  kizon serve --bind 127.0.0.1:9000\n\nServe on loopback, or behind a TLS-terminating reverse proxy: session cookies are Secure, which\nbrowsers accept over plain HTTP only from 127.0.0.1 and localhost."
+    )]
+    Serve(ServeArgs),
+    /// Users of the web workspace and their roles / 利用者と役割
+    #[command(subcommand)]
+    User(UserCommand),
     /// Build a complete example study from generated data / デモ用の試験を作成
     #[command(after_help = "Examples:\n  kizon demo\n  kizon demo /tmp/demo --force")]
     Demo(DemoArgs),
@@ -323,6 +331,61 @@ pub enum ReadersCommand {
     Add(ReaderAddArgs),
     /// List readers
     List(JsonFlag),
+    /// Assign cases to a reader for blinded reading in the web workspace / 読影症例の割付け
+    #[command(
+        after_help = "Examples:\n  kizon readers assign R1 --dataset\n  kizon readers assign R2 --case C-001 --case C-002"
+    )]
+    Assign(AssignArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["dataset", "case"])))]
+pub struct AssignArgs {
+    /// The reader's code
+    pub code: String,
+    /// Every case of the (locked, else candidate) dataset
+    #[arg(long)]
+    pub dataset: bool,
+    /// One case (repeatable)
+    #[arg(long, value_name = "CASE_ID")]
+    pub case: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub bind: std::net::SocketAddr,
+    /// Largest upload accepted, in MiB
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub upload_limit_mib: usize,
+    /// Drop the Secure flag of cookies (only for plain HTTP beyond loopback on a closed network)
+    #[arg(long)]
+    pub insecure_cookies: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (one line)
+    #[command(
+        after_help = "Examples:\n  kizon user add sato --role data-manager < password.txt\n  kizon user add r1 --role reader --reader R1 < password.txt\n\nRoles: admin, data-manager, reader (blinded; needs --reader CODE), statistician (results after\nthe locks), auditor (read-only, audit log). Passwords are stored as argon2id hashes."
+    )]
+    Add(UserAddArgs),
+    /// List users and their roles
+    List(JsonFlag),
+    /// Replace a user's password (read from standard input) and end their sessions
+    Passwd { name: String },
+}
+
+#[derive(Args, Debug)]
+pub struct UserAddArgs {
+    pub name: String,
+    /// admin | data-manager | reader | statistician | auditor
+    #[arg(long)]
+    pub role: String,
+    /// For a reader: the panel reader code their reads are recorded under
+    #[arg(long, value_name = "CODE")]
+    pub reader: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@ mod cli;
 mod progress;
 mod render;
 mod report_cmd;
+mod serve_cmd;
 mod stats_cmd;
 mod study_cmd;
 
@@ -329,6 +330,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Stats(command) => stats_cmd::run(command)?,
+        Command::Serve(args) => serve_cmd::serve(&study_dir, args)?,
+        Command::User(command) => serve_cmd::user(open()?, &actor, command)?,
     }
     Ok(())
 }

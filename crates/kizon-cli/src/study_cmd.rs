@@ -114,6 +114,19 @@ pub fn readers(mut study: Study, actor: &str, command: ReadersCommand) -> Done {
                 independence(&reader)
             );
         }
+        ReadersCommand::Assign(args) => {
+            let which = if args.dataset {
+                kizon_app::access::Assign::Dataset
+            } else {
+                kizon_app::access::Assign::Cases(args.case)
+            };
+            let new = study.assign(actor, &args.code, &which)?;
+            let total = study.assignments(&args.code)?.len();
+            println!(
+                "{new} cases newly assigned to reader {} ({total} in all) / 読影症例を割り付けました",
+                args.code
+            );
+        }
         ReadersCommand::List(flag) => {
             let readers = study.readers()?;
             if flag.json {

@@ -14,6 +14,8 @@
 //! - [`perceptual_hash`]: a 64-bit pHash of the first frame following ImageHash's `phash`
 //!   (Zauner 2010), for near duplicates (lossy re-encodings, resized copies, small edits);
 //!   [`perceptual_hash_fast`] decodes JPEG 2000 at a reduced resolution level for speed.
+//! - [`display_frame`] and [`encode_png`]: one frame through a VOI window to an 8-bit PNG,
+//!   for the web workspace's viewer.
 //! - [`near_duplicate_pairs`]: every pair of 64-bit hashes within a Hamming distance, by
 //!   multi-index hashing (Norouzi et al. 2012), exact and sub-quadratic.
 //!
@@ -46,6 +48,7 @@
 //! [`PixelError::Corrupt`]; kizon's own code is tested not to panic.
 
 mod content;
+mod display;
 mod j2k;
 mod jpeg;
 mod jpeg12;
@@ -58,6 +61,7 @@ mod search;
 use kizon_formats::dicom::{PixelData, pixel_data};
 
 pub use content::{CANONICAL_PREFIX, pixel_content_hash};
+pub use display::{DisplayFrame, Window, display_frame, encode_png};
 pub use phash::{grey_first_frame, perceptual_hash, perceptual_hash_fast, phash_of_grey};
 pub use search::{
     DEFAULT_MAX_DISTANCE, brute_force_pairs, hamming_distance, indexed_pairs, near_duplicate_pairs,

@@ -154,7 +154,7 @@ fn levels_body(keys: &[i64], divisor: usize) -> Vec<u8> {
 }
 
 /// pydicom 3's YBR_FULL → RGB (PS3.3 C.7.6.3.1.2): float32 arithmetic, round half up, clip.
-fn ybr_full_to_rgb(y: i64, cb: i64, cr: i64) -> [f64; 3] {
+pub(crate) fn ybr_full_to_rgb(y: i64, cb: i64, cr: i64) -> [f64; 3] {
     let (y, cb, cr) = (y as f32, cb as f32 - 128.0, cr as f32 - 128.0);
     let g_cb = -0.114f32 * 1.772 / 0.587;
     let g_cr = -0.299f32 * 1.402 / 0.587;

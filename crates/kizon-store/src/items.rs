@@ -205,22 +205,76 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
-                Ok(Item {
-                    id: r.get(0)?,
-                    provider: r.get(1)?,
-                    case_id: r.get(2)?,
-                    path: r.get(3)?,
-                    source: r.get(4)?,
-                    size: r.get(5)?,
-                    sha256: r.get(6)?,
-                    kind: r.get(7)?,
-                    metadata: r.get(8)?,
-                    problem: r.get(9)?,
-                    ledger_seq: r.get(10)?,
-                })
-            })
+            .query_map([], item_row)
             .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    /// One page of items matching `query`, and how many match in all. Built for 100,000 items
+    /// and more: the filters are SQL, only the page's rows are read.
+    pub fn items_page(&self, query: &ItemQuery) -> Result<(u64, Vec<Item>), StoreError> {
+        let mut conditions = Vec::new();
+        let mut values: Vec<String> = Vec::new();
+        let mut bind = |condition: &str, value: String| {
+            values.push(value);
+            conditions.push(condition.replace('?', &format!("?{}", values.len())));
+        };
+        if let Some(kind) = &query.kind {
+            bind("i.kind = ?", kind.clone());
+        }
+        if let Some(provider) = &query.provider {
+            bind("p.name = ?", provider.clone());
+        }
+        if let Some(case_id) = &query.case_id {
+            bind("i.case_id = ?", case_id.clone());
+        }
+        if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = format!(
+                "%{}%",
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            values.push(pattern);
+            let n = values.len();
+            conditions.push(format!(
+                "(i.path LIKE ?{n} ESCAPE '\\' OR i.case_id LIKE ?{n} ESCAPE '\\')"
+            ));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let from = "FROM items i JOIN providers p ON p.id = i.provider_id";
+        let total: i64 = self
+            .conn()
+            .prepare_cached(&format!("SELECT COUNT(*) {from} {filter}"))
+            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0)))
+            .map_err(|e| self.err(e))?;
+        let mut statement = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT i.id, p.name, i.case_id, i.path, i.source, i.size, i.sha256, i.kind, i.metadata, i.problem, i.ledger_seq
+                 {from} {filter} ORDER BY i.id LIMIT {} OFFSET {}",
+                query.limit, query.offset
+            ))
+            .map_err(|e| self.err(e))?;
+        let items = statement
+            .query_map(rusqlite::params_from_iter(values.iter()), item_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        Ok((total as u64, items))
+    }
+
+    /// One item by id.
+    pub fn item(&self, id: i64) -> Result<Option<Item>, StoreError> {
+        self.conn()
+            .prepare_cached(
+                "SELECT i.id, p.name, i.case_id, i.path, i.source, i.size, i.sha256, i.kind, i.metadata, i.problem, i.ledger_seq
+                 FROM items i JOIN providers p ON p.id = i.provider_id WHERE i.id = ?1",
+            )
+            .and_then(|mut s| s.query_row(params![id], item_row).optional())
             .map_err(|e| self.err(e))
     }
 
@@ -249,6 +303,34 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
+}
+
+fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    Ok(Item {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        case_id: r.get(2)?,
+        path: r.get(3)?,
+        source: r.get(4)?,
+        size: r.get(5)?,
+        sha256: r.get(6)?,
+        kind: r.get(7)?,
+        metadata: r.get(8)?,
+        problem: r.get(9)?,
+        ledger_seq: r.get(10)?,
+    })
+}
+
+/// Which items a page shows: filters (all optional) and the page's window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemQuery {
+    pub kind: Option<String>,
+    pub provider: Option<String>,
+    pub case_id: Option<String>,
+    /// A substring of the path or the case id.
+    pub text: Option<String>,
+    pub offset: u64,
+    pub limit: u64,
 }
 
 /// A finding as `check` records it.

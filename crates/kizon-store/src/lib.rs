@@ -21,6 +21,7 @@ pub mod ledger;
 mod records;
 mod reference;
 pub mod schema;
+mod users;
 mod verify;
 
 use std::fs;
@@ -31,13 +32,14 @@ use serde_json::{Map, Value};
 
 pub use cache::Decoded;
 pub use documents::StoredDocument;
-pub use items::{Case, Item, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
+pub use items::{Case, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
 pub use ledger::LedgerEntry;
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
 pub use reference::{
     DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,
     StoredAnalysis,
 };
+pub use users::{Session, User, now_unix};
 pub use verify::{Problem, VerifyReport};
 
 pub const DB_FILE: &str = "kizon.sqlite";
@@ -126,6 +128,10 @@ impl Store {
                 found: version,
                 supported: schema::SCHEMA_VERSION,
             });
+        }
+        // A study made by an older kizon gains the newer tables, in one transaction.
+        if version < schema::SCHEMA_VERSION {
+            schema::migrate(&conn, version).map_err(|e| sqlite(&db, e))?;
         }
         Ok(Store {
             root: root.to_owned(),

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -27,6 +27,8 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("results", "id"),
     ("analyses", "id"),
     ("resolution_cases", "id"),
+    ("users", "id"),
+    ("assignments", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -257,6 +259,40 @@ CREATE TABLE decoded (
 ) STRICT;
 "#;
 
+/// Version 8: users of the web workspace and readers' case assignments (covered), their
+/// password hashes and sessions (not covered: a secret and transient state; see `users.rs`).
+const USERS: &str = r#"
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL,
+    reader_code TEXT,
+    ledger_seq  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX users_ledger_seq ON users(ledger_seq);
+
+CREATE TABLE assignments (
+    id          INTEGER PRIMARY KEY,
+    reader_code TEXT NOT NULL,
+    case_id     TEXT NOT NULL REFERENCES cases(id),
+    ledger_seq  INTEGER NOT NULL,
+    UNIQUE (reader_code, case_id)
+) STRICT;
+CREATE INDEX assignments_ledger_seq ON assignments(ledger_seq);
+
+CREATE TABLE credentials (
+    user_name     TEXT PRIMARY KEY REFERENCES users(name),
+    password_hash TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    user_name    TEXT NOT NULL REFERENCES users(name),
+    csrf         TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL
+) STRICT;
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -266,6 +302,7 @@ const MIGRATIONS: &[&str] = &[
     TRAINING,
     REFERENCE_AND_RESULTS,
     DECODE_CACHE,
+    USERS,
 ];
 
 /// Creates the schema in an empty database.

@@ -5,7 +5,7 @@
 mod pixels;
 
 pub(crate) use pixels::decode as decode_pixels;
-mod signals;
+pub(crate) mod signals;
 mod tables;
 
 use kizon_checks::{CaseFacts, Data, ItemFacts, Parameters, SignalFacts, TrainingFacts};
@@ -17,7 +17,7 @@ use crate::{AppError, Study};
 
 /// A source file's bytes, if it is still the content ingest recorded: a file that moved or
 /// changed since is not decoded (its findings would not be about the ingested data).
-fn read_unchanged(path: &str, sha256: &str) -> Option<Vec<u8>> {
+pub(crate) fn read_unchanged(path: &str, sha256: &str) -> Option<Vec<u8>> {
     let bytes = std::fs::read(path).ok()?;
     (crate::sha256_hex(&bytes) == sha256).then_some(bytes)
 }

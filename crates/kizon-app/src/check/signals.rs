@@ -41,16 +41,7 @@ impl Decoding {
 /// The signal facts of one item, if it is a waveform file (EDF, a WFDB header whose files are
 /// readable, MFER, DICOM waveform) whose samples decode.
 pub fn facts(item: &kizon_store::Item) -> Option<SignalFacts> {
-    let bytes = super::read_unchanged(&item.source, &item.sha256)?;
-    let decoding = match item.kind.as_str() {
-        "edf" => edf_channels(&bytes)?,
-        "wfdb" if item.metadata.contains("\"role\":\"header\"") => {
-            wfdb_channels(Path::new(&item.source), &bytes)?
-        }
-        "mfer" => mfer_channels(&bytes)?,
-        "dicom-waveform" => dicom_channels(&bytes)?,
-        _ => return None,
-    };
+    let decoding = decode(item)?;
     let channels = decoding
         .channels
         .iter()
@@ -183,4 +174,30 @@ fn dicom_channels(bytes: &[u8]) -> Option<Decoding> {
         decoding.signals.push(start..decoding.channels.len());
     }
     Some(decoding)
+}
+
+/// The decoded channels of a waveform item (label, sampling rate in Hz, digital samples), for
+/// the web workspace's viewer; `None` when the item is not a decodable waveform.
+pub(crate) fn channels(item: &kizon_store::Item) -> Option<Vec<(String, f64, Vec<i32>)>> {
+    Some(
+        decode(item)?
+            .channels
+            .into_iter()
+            .map(|c| (c.label, c.sampling_rate_hz, c.samples))
+            .collect(),
+    )
+}
+
+/// Decodes a waveform item's channels from its source file (unchanged since ingest).
+fn decode(item: &kizon_store::Item) -> Option<Decoding> {
+    let bytes = super::read_unchanged(&item.source, &item.sha256)?;
+    match item.kind.as_str() {
+        "edf" => edf_channels(&bytes),
+        "wfdb" if item.metadata.contains("\"role\":\"header\"") => {
+            wfdb_channels(Path::new(&item.source), &bytes)
+        }
+        "mfer" => mfer_channels(&bytes),
+        "dicom-waveform" => dicom_channels(&bytes),
+        _ => None,
+    }
 }

@@ -237,9 +237,105 @@ fn decide(
     }
 }
 
+/// Continues a demo stopped after `check` ([`DemoStop::Checked`]): decides every finding still
+/// open as the demo's data manager would, then locks the dataset. Returns the steps taken.
+pub fn settle_and_lock_dataset(study: &mut Study, actor: &str) -> Result<Vec<String>, AppError> {
+    let mut steps = Vec::new();
+    let findings: Vec<_> = study
+        .findings()?
+        .into_iter()
+        .filter(|f| matches!(f.status, "open" | "queried"))
+        .collect();
+    for finding in &findings {
+        let Some((decision, cases, reason)) = decide(finding) else {
+            continue;
+        };
+        study.resolve(actor, finding.id, decision, reason, &cases)?;
+        steps.push(format!(
+            "decided finding {} ({} on {}): {} — {reason}",
+            finding.id,
+            finding.rule,
+            finding.case_ids.join(" "),
+            decision.as_str()
+        ));
+    }
+    let dataset = study.lock_dataset(actor)?;
+    steps.push(format!(
+        "locked the dataset: {} cases, {} items, {} excluded (Merkle root {})",
+        dataset.cases,
+        dataset.items,
+        dataset.excluded,
+        &dataset.merkle_root[..12]
+    ));
+    Ok(steps)
+}
+
+/// Continues after the dataset lock: imports the confirmed diagnoses, locks the reference
+/// standard, imports the device's results and analyses them. Returns the steps taken.
+pub fn reference_to_analysis(study: &mut Study, actor: &str) -> Result<Vec<String>, AppError> {
+    let mut steps = Vec::new();
+    let images = study.root().join("demo-sources").join("images");
+    let reference = study.import_reference(actor, &images.join("pathology.csv"))?;
+    steps.push(format!(
+        "imported {} confirmed diagnoses with pointers to their source records (pathology.csv)",
+        reference.new
+    ));
+    let reference = study.lock_reference(actor)?;
+    steps.push(format!(
+        "locked the reference standard: {} positive, {} negative (sha256 {})",
+        reference.positive,
+        reference.negative,
+        &reference.sha256[..12]
+    ));
+    let results = study.import_results(actor, &images.join("device-results.csv"), "2.0.0", None)?;
+    steps.push(format!(
+        "imported {} results of NoduleFinder 2.0.0 (device-results.csv)",
+        results.new
+    ));
+    let analysis = study.analyze(actor, None)?;
+    for endpoint in &analysis.analysis.endpoints {
+        if let Some(e) = &endpoint.estimate {
+            steps.push(format!(
+                "analysed {}: {} {:.3} (95% CI {:.3}–{:.3}) {}",
+                endpoint.id,
+                endpoint.name_en,
+                e.estimate,
+                e.lower,
+                e.upper,
+                match endpoint.pass {
+                    Some(true) => "PASS / 適合",
+                    Some(false) => "FAIL / 不適合",
+                    None => "",
+                }
+            ));
+        }
+    }
+    Ok(steps)
+}
+
+/// Where the demo stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoStop {
+    /// After `check`: findings open, nothing decided or locked beyond the protocol (for the
+    /// web workspace's end-to-end test and for training data managers).
+    Checked,
+    /// The whole path to the verified evidence package.
+    Complete,
+}
+
 /// Builds the demo study in `dir`. With `force`, a demo study already there is replaced; any
 /// other directory content is never deleted.
 pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppError> {
+    demo_until(dir, actor, force, DemoStop::Complete)
+}
+
+/// Builds the demo study in `dir` up to `stop`.
+pub fn demo_until(
+    dir: &Path,
+    actor: &str,
+    force: bool,
+    stop: DemoStop,
+) -> Result<DemoOutcome, AppError> {
     if dir.exists() && fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
         let is_demo = Study::open(dir)
             .and_then(|s| s.audit_log())
@@ -350,63 +446,24 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
         "checked the data: {} findings, {} of them blocking (Q1, Q2, Q7); see `kizon findings`",
         checked.findings, checked.open_blocking
     ));
-    for finding in &findings {
-        let Some((decision, cases, reason)) = decide(finding) else {
-            continue;
-        };
-        study.resolve(actor, finding.id, decision, reason, &cases)?;
-        steps.push(format!(
-            "decided finding {} ({} on {}): {} — {reason}",
-            finding.id,
-            finding.rule,
-            finding.case_ids.join(" "),
-            decision.as_str()
-        ));
+    if stop == DemoStop::Checked {
+        let report = study.verify(None)?;
+        return Ok(DemoOutcome {
+            dir: dir.to_owned(),
+            steps,
+            plan: study.plan(PlanOptions::default())?,
+            lock,
+            ledger_entries: report.entries,
+            verified: report.intact(),
+            planted,
+            findings,
+            reports: Vec::new(),
+            package: PathBuf::new(),
+        });
     }
+    steps.extend(settle_and_lock_dataset(&mut study, actor)?);
     let findings = study.findings()?;
-    let dataset = study.lock_dataset(actor)?;
-    steps.push(format!(
-        "locked the dataset: {} cases, {} items, {} excluded (Merkle root {})",
-        dataset.cases,
-        dataset.items,
-        dataset.excluded,
-        &dataset.merkle_root[..12]
-    ));
-    let reference = study.import_reference(actor, &images.join("pathology.csv"))?;
-    steps.push(format!(
-        "imported {} confirmed diagnoses with pointers to their source records (pathology.csv)",
-        reference.new
-    ));
-    let reference = study.lock_reference(actor)?;
-    steps.push(format!(
-        "locked the reference standard: {} positive, {} negative (sha256 {})",
-        reference.positive,
-        reference.negative,
-        &reference.sha256[..12]
-    ));
-    let results = study.import_results(actor, &images.join("device-results.csv"), "2.0.0", None)?;
-    steps.push(format!(
-        "imported {} results of NoduleFinder 2.0.0 (device-results.csv)",
-        results.new
-    ));
-    let analysis = study.analyze(actor, None)?;
-    for endpoint in &analysis.analysis.endpoints {
-        if let Some(e) = &endpoint.estimate {
-            steps.push(format!(
-                "analysed {}: {} {:.3} (95% CI {:.3}–{:.3}) {}",
-                endpoint.id,
-                endpoint.name_en,
-                e.estimate,
-                e.lower,
-                e.upper,
-                match endpoint.pass {
-                    Some(true) => "PASS / 適合",
-                    Some(false) => "FAIL / 不適合",
-                    None => "",
-                }
-            ));
-        }
-    }
+    steps.extend(reference_to_analysis(&mut study, actor)?);
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let mut reports = Vec::new();
     for (file, lang, format) in [

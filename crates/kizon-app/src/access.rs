@@ -1,0 +1,494 @@
+//! Who may do what: users, roles, sessions, and the blinding of readers.
+//!
+//! The rules live here, not in the web server, so that every shell enforces the same ones:
+//! - a **reader** sees only the cases assigned to them, only their images and waveforms (no
+//!   clinical information, no device result, no other reader's read), and records their own
+//!   reads (the blinding the Q&A's Q4 example and the notice's reference-standard
+//!   requirements presuppose);
+//! - the **statistician** and the **auditor** see device results and analyses only once the
+//!   dataset and the reference standard are locked (results are seen after the locks, never
+//!   before);
+//! - the **data manager** handles providers, evidence, items and findings, never results;
+//! - the **admin** manages users and assignments and may do what the others do, except reading.
+//!
+//! Passwords are stored as argon2id PHC strings (RFC 9106; OWASP's password storage cheat
+//! sheet), outside the ledger's rows. A session token is 32 random bytes; only its SHA-256 is
+//! stored, so a copy of the database does not hold live tokens.
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{AppError, Study, sha256_hex};
+
+/// How long a session lives without a new login (8 hours: one working day).
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+/// The shortest password accepted (NIST SP 800-63B §5.1.1.2 asks for at least 8; we ask 10).
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Admin,
+    DataManager,
+    Reader,
+    Statistician,
+    Auditor,
+}
+
+impl Role {
+    pub const CHOICES: &'static str = "admin | data-manager | reader | statistician | auditor";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::DataManager => "data-manager",
+            Role::Reader => "reader",
+            Role::Statistician => "statistician",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// The role's name in Japanese.
+    pub fn name_ja(self) -> &'static str {
+        match self {
+            Role::Admin => "管理者",
+            Role::DataManager => "データマネージャー",
+            Role::Reader => "読影者",
+            Role::Statistician => "統計解析担当者",
+            Role::Auditor => "監査担当者",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = AppError;
+
+    fn from_str(text: &str) -> Result<Role, AppError> {
+        Ok(match text {
+            "admin" => Role::Admin,
+            "data-manager" => Role::DataManager,
+            "reader" => Role::Reader,
+            "statistician" => Role::Statistician,
+            "auditor" => Role::Auditor,
+            other => {
+                return Err(AppError::InvalidValue {
+                    what: "role".into(),
+                    value: other.into(),
+                    choices: Role::CHOICES.into(),
+                });
+            }
+        })
+    }
+}
+
+/// Something a user may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// The plan, each step's state, providers, cases, items and their metadata, findings.
+    ViewStudy,
+    /// Add providers' evidence documents.
+    UploadEvidence,
+    /// Decide on findings.
+    ResolveFindings,
+    /// The blinded reading workspace: one's own assigned cases.
+    Read,
+    /// Device results, analyses and reports (only after both locks; see [`Study::require`]).
+    ViewResults,
+    /// Run the analysis and render reports.
+    Analyze,
+    /// The audit ledger.
+    ViewAudit,
+    /// Users and assignments.
+    ManageUsers,
+}
+
+impl Permission {
+    fn granted_to(self, role: Role) -> bool {
+        use Permission::*;
+        use Role::*;
+        match self {
+            ViewStudy => matches!(role, Admin | DataManager | Statistician | Auditor),
+            UploadEvidence | ResolveFindings => matches!(role, Admin | DataManager),
+            Read => role == Reader,
+            ViewResults => matches!(role, Admin | Statistician | Auditor),
+            Analyze => matches!(role, Admin | Statistician),
+            ViewAudit => matches!(role, Admin | Auditor),
+            ManageUsers => role == Admin,
+        }
+    }
+
+    fn describe(self) -> (&'static str, &'static str) {
+        use Permission::*;
+        match self {
+            ViewStudy => ("試験の閲覧", "viewing the study"),
+            UploadEvidence => ("根拠資料の登録", "adding evidence documents"),
+            ResolveFindings => ("疑義への対応", "deciding on findings"),
+            Read => ("読影", "reading cases"),
+            ViewResults => (
+                "被験機器の結果・解析の閲覧",
+                "viewing device results and analyses",
+            ),
+            Analyze => ("解析・報告書の作成", "running the analysis and reports"),
+            ViewAudit => ("監査証跡の閲覧", "viewing the audit ledger"),
+            ManageUsers => ("利用者の管理", "managing users"),
+        }
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub name: String,
+    pub role: Role,
+    /// For a reader: the panel reader code their reads are recorded under.
+    pub reader_code: Option<String>,
+}
+
+impl Account {
+    /// Whether the role grants `permission` (state-independent part of [`Study::require`]).
+    pub fn may(&self, permission: Permission) -> bool {
+        permission.granted_to(self.role)
+    }
+
+    /// The name recorded in the ledger for this user's actions.
+    pub fn actor(&self) -> String {
+        format!("{} (web, {})", self.name, self.role)
+    }
+}
+
+/// A new session: the token goes to the browser (once), the CSRF token into every form.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub account: Account,
+    pub token: String,
+    pub csrf: String,
+    pub expires_at: i64,
+}
+
+/// Which cases to assign to a reader.
+#[derive(Debug, Clone)]
+pub enum Assign {
+    /// Every case of the locked dataset (or, before the lock, every case without an unresolved
+    /// exclusion).
+    Dataset,
+    Cases(Vec<String>),
+}
+
+/// `bytes` random bytes from the operating system, as lowercase hex (tokens, nonces).
+pub fn random_hex(bytes: usize) -> Result<String, AppError> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|e| AppError::Refused {
+        what: format!("the operating system's random source failed: {e}"),
+        hint: "check /dev/urandom".into(),
+    })?;
+    Ok(kizon_store::ledger::hex(&buffer))
+}
+
+fn forbidden(permission: Permission, account: &Account) -> AppError {
+    let (ja, en) = permission.describe();
+    AppError::Forbidden {
+        what: format!(
+            "{ja}は{}には許可されていません / {en} is not allowed to the role {}",
+            account.role.name_ja(),
+            account.role
+        ),
+    }
+}
+
+impl Study {
+    /// Registers a user. A reader must be linked to a registered panel reader code; other roles
+    /// must not be.
+    pub fn add_user(
+        &mut self,
+        actor: &str,
+        name: &str,
+        role: Role,
+        reader_code: Option<&str>,
+        password: &str,
+    ) -> Result<Account, AppError> {
+        let name = name.trim();
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(AppError::Refused {
+                what: format!("`{name}` is not a user name"),
+                hint: "use letters, digits and . _ - @, at most 64 characters (e.g. tanaka.h)"
+                    .into(),
+            });
+        }
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AppError::Refused {
+                what: format!("the password is shorter than {MIN_PASSWORD_CHARS} characters"),
+                hint: "give a longer password on standard input (a passphrase of several words)"
+                    .into(),
+            });
+        }
+        match (role, reader_code) {
+            (Role::Reader, None) => {
+                return Err(AppError::Refused {
+                    what: "a reader needs the panel reader code their reads are recorded under"
+                        .into(),
+                    hint: "add --reader CODE (a code from `kizon readers list`)".into(),
+                });
+            }
+            (Role::Reader, Some(code)) => {
+                if !self.store.readers()?.iter().any(|r| r.code == code) {
+                    return Err(AppError::Refused {
+                        what: format!("no panel reader `{code}`"),
+                        hint: "register the reader first: kizon readers add CODE --qualification ... --specialty ... --years N --independent".into(),
+                    });
+                }
+            }
+            (_, Some(_)) => {
+                return Err(AppError::Refused {
+                    what: format!("only a reader has a reader code, not the role {role}"),
+                    hint: "drop --reader, or use --role reader".into(),
+                });
+            }
+            (_, None) => {}
+        }
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes())
+            .map_err(|e| AppError::Refused {
+                what: format!("the password could not be hashed: {e}"),
+                hint: "try again".into(),
+            })?
+            .to_string();
+        self.store.transact(actor, |tx| {
+            tx.insert_user(name, role.as_str(), reader_code, &hash)?;
+            tx.record(
+                "user add",
+                &format!("user {name} added as {role}"),
+                json!({ "name": name, "role": role.as_str(), "reader_code": reader_code }),
+            )
+        })?;
+        Ok(Account {
+            name: name.to_owned(),
+            role,
+            reader_code: reader_code.map(str::to_owned),
+        })
+    }
+
+    /// Every registered user.
+    pub fn users(&self) -> Result<Vec<Account>, AppError> {
+        self.store.users()?.into_iter().map(account).collect()
+    }
+
+    /// Checks a password and opens a session; `None` when the name or password is wrong (the
+    /// caller does not learn which). The login is recorded in the ledger.
+    pub fn login(&mut self, name: &str, password: &str) -> Result<Option<Login>, AppError> {
+        let Some(user) = self.store.user(name)? else {
+            // Hash anyway, so that an unknown name takes as long as a wrong password.
+            let _ = Argon2::default().hash_password(password.as_bytes());
+            return Ok(None);
+        };
+        let Some(hash) = self.store.password_hash(name)? else {
+            return Ok(None);
+        };
+        if Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_err()
+        {
+            return Ok(None);
+        }
+        let account = account(user)?;
+        let token = random_hex(32)?;
+        let csrf = random_hex(32)?;
+        let expires_at = kizon_store::now_unix() + SESSION_SECONDS;
+        self.store.insert_session(
+            &sha256_hex(token.as_bytes()),
+            &kizon_store::Session {
+                user_name: account.name.clone(),
+                csrf: csrf.clone(),
+                expires_at,
+            },
+        )?;
+        let actor = account.actor();
+        self.store.transact(&actor, |tx| {
+            tx.record(
+                "login",
+                &format!("{} signed in", account.name),
+                json!({ "user": account.name }),
+            )
+        })?;
+        Ok(Some(Login {
+            account,
+            token,
+            csrf,
+            expires_at,
+        }))
+    }
+
+    /// The account and CSRF token of a live session.
+    pub fn session(&self, token: &str) -> Result<Option<(Account, String)>, AppError> {
+        let Some(session) = self.store.session(&sha256_hex(token.as_bytes()))? else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.user(&session.user_name)? else {
+            return Ok(None);
+        };
+        Ok(Some((account(user)?, session.csrf)))
+    }
+
+    /// Ends a session; recorded in the ledger.
+    pub fn logout(&mut self, token: &str) -> Result<(), AppError> {
+        let Some((account, _)) = self.session(token)? else {
+            return Ok(());
+        };
+        self.store.delete_session(&sha256_hex(token.as_bytes()))?;
+        self.store.transact(&account.actor(), |tx| {
+            tx.record(
+                "logout",
+                &format!("{} signed out", account.name),
+                json!({ "user": account.name }),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Replaces a user's password and ends their sessions.
+    pub fn set_password(
+        &mut self,
+        actor: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<(), AppError> {
+        if self.store.user(name)?.is_none() {
+            return Err(AppError::Refused {
+                what: format!("no user `{name}`"),
+                hint: "list users with `kizon user list`".into(),
+            });
+        }
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AppError::Refused {
+                what: format!("the password is shorter than {MIN_PASSWORD_CHARS} characters"),
+                hint: "give a longer password on standard input".into(),
+            });
+        }
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes())
+            .map_err(|e| AppError::Refused {
+                what: format!("the password could not be hashed: {e}"),
+                hint: "try again".into(),
+            })?
+            .to_string();
+        self.store.transact(actor, |tx| {
+            tx.set_password_hash(name, &hash)?;
+            tx.record(
+                "user password",
+                &format!("password of {name} replaced"),
+                json!({ "name": name }),
+            )
+        })?;
+        self.store.delete_sessions_of(name)?;
+        Ok(())
+    }
+
+    /// Refuses unless `account` may do `permission` now. Results need both locks as well.
+    pub fn require(&self, account: &Account, permission: Permission) -> Result<(), AppError> {
+        if !account.may(permission) {
+            return Err(forbidden(permission, account));
+        }
+        if matches!(permission, Permission::ViewResults | Permission::Analyze)
+            && account.role != Role::Admin
+        {
+            for (kind, ja) in [
+                (crate::dataset::DATASET, "解析対象データセット"),
+                (crate::reference::REFERENCE, "参照標準"),
+            ] {
+                if self.store.lock(kind)?.is_none() {
+                    return Err(AppError::Forbidden {
+                        what: format!(
+                            "{ja}の固定前は被験機器の結果を閲覧できません / device results are shown only after the {kind} lock"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Assigns cases to a panel reader for blinded reading in the web workspace.
+    pub fn assign(
+        &mut self,
+        actor: &str,
+        reader_code: &str,
+        which: &Assign,
+    ) -> Result<usize, AppError> {
+        if !self.store.readers()?.iter().any(|r| r.code == reader_code) {
+            return Err(AppError::Refused {
+                what: format!("no panel reader `{reader_code}`"),
+                hint: "register the reader first: kizon readers add CODE ...".into(),
+            });
+        }
+        let cases: Vec<String> = match which {
+            Assign::Dataset => match self.dataset()? {
+                Some(dataset) => dataset.cases.iter().map(|c| c.id.clone()).collect(),
+                None => self
+                    .candidate_dataset()?
+                    .0
+                    .cases
+                    .iter()
+                    .map(|c| c.id.clone())
+                    .collect(),
+            },
+            Assign::Cases(cases) => {
+                let known: std::collections::BTreeSet<String> =
+                    self.store.cases()?.into_iter().map(|c| c.id).collect();
+                if let Some(unknown) = cases.iter().find(|c| !known.contains(*c)) {
+                    return Err(AppError::Refused {
+                        what: format!("no case `{unknown}` in the study"),
+                        hint: "case ids are those of `kizon items`".into(),
+                    });
+                }
+                cases.clone()
+            }
+        };
+        self.store
+            .transact(actor, |tx| {
+                let mut new = 0;
+                for case in &cases {
+                    if tx.insert_assignment(reader_code, case)? {
+                        new += 1;
+                    }
+                }
+                if new > 0 {
+                    tx.record(
+                        "readers assign",
+                        &format!("{new} cases assigned to reader {reader_code}"),
+                        json!({ "reader": reader_code, "cases": new }),
+                    )?;
+                }
+                Ok(new)
+            })
+            .map_err(Into::into)
+    }
+
+    /// The cases assigned to a reader.
+    pub fn assignments(&self, reader_code: &str) -> Result<Vec<String>, AppError> {
+        Ok(self.store.assignments(reader_code)?)
+    }
+}
+
+fn account(user: kizon_store::User) -> Result<Account, AppError> {
+    Ok(Account {
+        role: user.role.parse()?,
+        name: user.name,
+        reader_code: user.reader_code,
+    })
+}

@@ -1,0 +1,562 @@
+//! What the web workspace shows: the study's state step by step, pages of items, one item made
+//! viewable (a frame as PNG, a waveform's channels), and the blinded reading workspace.
+//!
+//! Every view that depends on who asks takes the [`Account`] and enforces [`access`] rules
+//! itself, so that no shell can show a reader more than their assigned cases' images.
+//!
+//! [`access`]: crate::access
+
+use std::collections::BTreeSet;
+
+use kizon_pixels::{Image, Window};
+use kizon_store::{Item, ItemQuery, Read};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::access::{Account, Permission, Role};
+use crate::reference::{Label, PANEL};
+use crate::{AppError, Study};
+
+/// The state of one step of the study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepState {
+    Done,
+    InProgress,
+    NotStarted,
+    /// Something must be settled first; see the step's blockers.
+    Blocked,
+}
+
+/// One step of the study as the overview shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub key: &'static str,
+    pub name_ja: &'static str,
+    pub name_en: &'static str,
+    pub state: StepState,
+    pub detail_ja: String,
+    pub detail_en: String,
+    /// What keeps the next lock from being taken, one line each (bilingual).
+    pub blockers: Vec<String>,
+}
+
+/// The study overview: the plan's essentials and every step's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub title: String,
+    pub study_id: String,
+    pub sponsor: String,
+    pub ledger_entries: i64,
+    pub steps: Vec<Step>,
+}
+
+/// A page of items.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemPage {
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+    pub items: Vec<Item>,
+}
+
+/// A waveform channel reduced for plotting: per column, the minimum and maximum sample.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelPreview {
+    pub label: String,
+    pub sampling_rate_hz: f64,
+    pub samples: usize,
+    /// (min, max) per bucket of consecutive samples.
+    pub envelope: Vec<(i32, i32)>,
+}
+
+/// What a reader sees of an assigned item: no metadata, no path, no clinical information.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlindedItem {
+    pub id: i64,
+    pub kind: String,
+    pub frames: u32,
+}
+
+/// A case on a reader's worklist, with the reader's own read if made.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorklistCase {
+    pub case_id: String,
+    pub read: Option<OwnRead>,
+}
+
+/// A reader's own read, as they may see it again.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnRead {
+    pub label: Option<String>,
+    pub score: Option<f64>,
+    pub ledger_seq: i64,
+}
+
+fn own(read: &Read) -> OwnRead {
+    OwnRead {
+        label: read.label.clone(),
+        score: read.score,
+        ledger_seq: read.ledger_seq,
+    }
+}
+
+fn not_found(what: String) -> AppError {
+    AppError::NotFound { what }
+}
+
+impl Study {
+    /// Every step's state, what is done and what blocks the next lock.
+    pub fn overview(&self, account: &Account) -> Result<Overview, AppError> {
+        let (protocol, _) = self.draft_protocol()?;
+        let store = &self.store;
+        let locked = |kind: &str| store.lock(kind).map(|l| l.is_some());
+        let protocol_locked = locked(crate::locks::PROTOCOL)?;
+        let dataset_locked = locked(crate::dataset::DATASET)?;
+        let reference_locked = locked(crate::reference::REFERENCE)?;
+        let providers = store.providers()?.len();
+        let evidence = store.evidence()?.len();
+        let (items, _) = store.items_page(&ItemQuery {
+            limit: 0,
+            ..ItemQuery::default()
+        })?;
+        let cases = store.cases()?.len();
+        let findings = self.findings()?;
+        let unresolved: Vec<_> = findings
+            .iter()
+            .filter(|f| f.is_unresolved_blocking())
+            .collect();
+        let reads = store.reads()?.len();
+        let results_visible = self.require(account, Permission::ViewResults).is_ok();
+        let results = store.results()?.len();
+        let analyses = store.analyses()?.len();
+        let state = |done: bool, started: bool| match (done, started) {
+            (true, _) => StepState::Done,
+            (false, true) => StepState::InProgress,
+            _ => StepState::NotStarted,
+        };
+        let mut steps = vec![
+            Step {
+                key: "protocol",
+                name_ja: "試験計画書の固定",
+                name_en: "Protocol lock",
+                state: state(protocol_locked, true),
+                detail_ja: if protocol_locked {
+                    "固定済み".into()
+                } else {
+                    "未固定".into()
+                },
+                detail_en: if protocol_locked {
+                    "locked".into()
+                } else {
+                    "not locked".into()
+                },
+                blockers: Vec::new(),
+            },
+            Step {
+                key: "providers",
+                name_ja: "データ提供元と根拠資料",
+                name_en: "Providers and evidence",
+                state: state(providers > 0 && evidence > 0, providers > 0),
+                detail_ja: format!("提供元 {providers}、根拠資料 {evidence}"),
+                detail_en: format!("{providers} providers, {evidence} evidence documents"),
+                blockers: Vec::new(),
+            },
+            Step {
+                key: "ingest",
+                name_ja: "既存データの取込み",
+                name_en: "Ingest",
+                state: state(items > 0, false),
+                detail_ja: format!("症例 {cases}、データ {items}"),
+                detail_en: format!("{cases} cases, {items} items"),
+                blockers: Vec::new(),
+            },
+            Step {
+                key: "check",
+                name_ja: "データの疑義の確認",
+                name_en: "Data doubts",
+                state: if findings.is_empty() && items == 0 {
+                    StepState::NotStarted
+                } else {
+                    state(unresolved.is_empty(), true)
+                },
+                detail_ja: format!(
+                    "疑義 {}、未解決（重大）{}",
+                    findings.len(),
+                    unresolved.len()
+                ),
+                detail_en: format!(
+                    "{} findings, {} blocking unresolved",
+                    findings.len(),
+                    unresolved.len()
+                ),
+                blockers: Vec::new(),
+            },
+        ];
+        let mut dataset_blockers: Vec<String> = unresolved
+            .iter()
+            .map(|f| {
+                format!(
+                    "疑義 #{} ({} {}) 未解決 / finding #{} unresolved",
+                    f.id, f.clause, f.rule, f.id
+                )
+            })
+            .collect();
+        if !protocol_locked {
+            dataset_blockers.insert(0, "試験計画書が未固定 / the protocol is not locked".into());
+        }
+        steps.push(Step {
+            key: "dataset",
+            name_ja: "解析対象データセットの固定",
+            name_en: "Dataset lock",
+            state: if dataset_locked {
+                StepState::Done
+            } else if dataset_blockers.is_empty() {
+                StepState::NotStarted
+            } else {
+                StepState::Blocked
+            },
+            detail_ja: if dataset_locked {
+                "固定済み".into()
+            } else {
+                "未固定".into()
+            },
+            detail_en: if dataset_locked {
+                "locked".into()
+            } else {
+                "not locked".into()
+            },
+            blockers: if dataset_locked {
+                Vec::new()
+            } else {
+                dataset_blockers
+            },
+        });
+        steps.push(Step {
+            key: "reference",
+            name_ja: "参照標準の固定",
+            name_en: "Reference standard lock",
+            state: if reference_locked {
+                StepState::Done
+            } else if !dataset_locked {
+                StepState::Blocked
+            } else {
+                state(false, reads > 0)
+            },
+            detail_ja: format!(
+                "読影 {reads}{}",
+                if reference_locked {
+                    "、固定済み"
+                } else {
+                    ""
+                }
+            ),
+            detail_en: format!(
+                "{reads} reads{}",
+                if reference_locked { ", locked" } else { "" }
+            ),
+            blockers: if dataset_locked || reference_locked {
+                Vec::new()
+            } else {
+                vec!["解析対象データセットが未固定 / the dataset is not locked".into()]
+            },
+        });
+        let (results_ja, results_en) = if results_visible {
+            (
+                format!("結果 {results}、解析 {analyses}"),
+                format!("{results} results, {analyses} analyses"),
+            )
+        } else {
+            (
+                "（固定後に閲覧可）".into(),
+                "(visible after the locks)".into(),
+            )
+        };
+        steps.push(Step {
+            key: "results",
+            name_ja: "被験機器の結果と解析",
+            name_en: "Device results and analysis",
+            state: if !(dataset_locked && reference_locked) {
+                StepState::Blocked
+            } else {
+                state(analyses > 0, results > 0)
+            },
+            detail_ja: results_ja,
+            detail_en: results_en,
+            blockers: if dataset_locked && reference_locked {
+                Vec::new()
+            } else {
+                vec!["データセットと参照標準の固定が先 / lock the dataset and the reference standard first".into()]
+            },
+        });
+        Ok(Overview {
+            title: protocol.study.title.clone(),
+            study_id: protocol.study.id.clone(),
+            sponsor: protocol.study.sponsor.clone(),
+            ledger_entries: store.head()?.map_or(0, |(seq, _)| seq),
+            steps,
+        })
+    }
+
+    /// A page of items (for everyone but readers).
+    pub fn item_page(&self, account: &Account, query: &ItemQuery) -> Result<ItemPage, AppError> {
+        self.require(account, Permission::ViewStudy)?;
+        let query = ItemQuery {
+            limit: query.limit.clamp(1, 500),
+            ..query.clone()
+        };
+        let (total, items) = self.store.items_page(&query)?;
+        Ok(ItemPage {
+            total,
+            offset: query.offset,
+            limit: query.limit,
+            items,
+        })
+    }
+
+    /// One item with its metadata (for everyone but readers).
+    pub fn item(&self, account: &Account, id: i64) -> Result<Item, AppError> {
+        self.require(account, Permission::ViewStudy)?;
+        self.store
+            .item(id)?
+            .ok_or_else(|| not_found(format!("item {id}")))
+    }
+
+    /// The item as an account may view its pixels or samples: readers only their assigned
+    /// cases' items (a reader asking for another item learns only that it is not found).
+    fn viewable_item(&self, account: &Account, id: i64) -> Result<Item, AppError> {
+        let item = self
+            .store
+            .item(id)?
+            .ok_or_else(|| not_found(format!("item {id}")))?;
+        if account.role == Role::Reader {
+            let code = account.reader_code.as_deref().unwrap_or_default();
+            if !self.store.is_assigned(code, &item.case_id)? {
+                return Err(not_found(format!("item {id}")));
+            }
+        } else {
+            self.require(account, Permission::ViewStudy)?;
+        }
+        Ok(item)
+    }
+
+    /// One frame of a DICOM item through a window, as PNG, with the frame's value range.
+    pub fn item_png(
+        &self,
+        account: &Account,
+        id: i64,
+        frame: u32,
+        window: Option<Window>,
+    ) -> Result<(Vec<u8>, (i64, i64)), AppError> {
+        let item = self.viewable_item(account, id)?;
+        let bytes = crate::check::read_unchanged(&item.source, &item.sha256).ok_or_else(|| {
+            AppError::Refused {
+                what: format!("{}: moved or changed since ingest", item.path),
+                hint: "the source files must stay where ingest found them, unchanged".into(),
+            }
+        })?;
+        let undecodable = |e: kizon_pixels::PixelError| AppError::Refused {
+            what: format!("{}: pixel data cannot be shown: {e}", item.path),
+            hint: "see the item's findings (undecodable pixel data)".into(),
+        };
+        let image = Image::open(&bytes).map_err(undecodable)?;
+        let shown = kizon_pixels::display_frame(&image, frame, window).map_err(undecodable)?;
+        Ok((kizon_pixels::encode_png(&shown), shown.range))
+    }
+
+    /// A waveform item's channels reduced to `columns` min/max buckets each, for plotting.
+    pub fn item_channels(
+        &self,
+        account: &Account,
+        id: i64,
+        columns: usize,
+    ) -> Result<Vec<ChannelPreview>, AppError> {
+        let item = self.viewable_item(account, id)?;
+        let channels = crate::check::signals::channels(&item).ok_or_else(|| AppError::Refused {
+            what: format!("{}: not a waveform whose samples decode", item.path),
+            hint:
+                "waveforms are EDF/BDF, WFDB, MFER and DICOM waveform files unchanged since ingest"
+                    .into(),
+        })?;
+        let columns = columns.clamp(10, 4000);
+        Ok(channels
+            .into_iter()
+            .map(|(label, sampling_rate_hz, samples)| {
+                let bucket = samples.len().div_ceil(columns).max(1);
+                let envelope = samples
+                    .chunks(bucket)
+                    .map(|c| (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0)))
+                    .collect();
+                ChannelPreview {
+                    label,
+                    sampling_rate_hz,
+                    samples: samples.len(),
+                    envelope,
+                }
+            })
+            .collect())
+    }
+
+    fn reader_code<'a>(&self, account: &'a Account) -> Result<&'a str, AppError> {
+        self.require(account, Permission::Read)?;
+        account
+            .reader_code
+            .as_deref()
+            .ok_or_else(|| AppError::Forbidden {
+                what: "読影者コードがありません / this reader account has no reader code".into(),
+            })
+    }
+
+    /// A reader's worklist: their assigned cases and their own reads, nothing else.
+    pub fn worklist(&self, account: &Account) -> Result<Vec<WorklistCase>, AppError> {
+        let code = self.reader_code(account)?;
+        let reads: Vec<Read> = self
+            .store
+            .reads()?
+            .into_iter()
+            .filter(|r| r.reader == code && r.role == PANEL)
+            .collect();
+        Ok(self
+            .store
+            .assignments(code)?
+            .into_iter()
+            .map(|case_id| WorklistCase {
+                read: reads.iter().find(|r| r.case_id == case_id).map(own),
+                case_id,
+            })
+            .collect())
+    }
+
+    /// What a reader sees of one assigned case: its images and waveforms, blinded.
+    pub fn blinded_case(
+        &self,
+        account: &Account,
+        case_id: &str,
+    ) -> Result<(Vec<BlindedItem>, Option<OwnRead>), AppError> {
+        let code = self.reader_code(account)?;
+        if !self.store.is_assigned(code, case_id)? {
+            return Err(not_found(format!("case {case_id}")));
+        }
+        let (_, items) = self.store.items_page(&ItemQuery {
+            case_id: Some(case_id.to_owned()),
+            limit: 1000,
+            ..ItemQuery::default()
+        })?;
+        let items = items
+            .into_iter()
+            .filter(|i| {
+                matches!(
+                    i.kind.as_str(),
+                    "dicom" | "dicom-waveform" | "edf" | "mfer" | "video"
+                ) || (i.kind == "wfdb" && i.metadata.contains("\"role\":\"header\""))
+            })
+            .map(|i| {
+                let frames = serde_json::from_str::<serde_json::Value>(&i.metadata)
+                    .ok()
+                    .and_then(|m| m.get("frames").and_then(|f| f.as_u64()))
+                    .unwrap_or(1) as u32;
+                BlindedItem {
+                    id: i.id,
+                    kind: i.kind,
+                    frames,
+                }
+            })
+            .collect();
+        let read = self
+            .store
+            .reads()?
+            .iter()
+            .find(|r| r.reader == code && r.case_id == case_id && r.role == PANEL)
+            .map(own);
+        Ok((items, read))
+    }
+
+    /// Records a reader's own read of an assigned case. A read is never replaced; reads close
+    /// with the reference lock.
+    pub fn record_read(
+        &mut self,
+        account: &Account,
+        case_id: &str,
+        label: Option<Label>,
+        score: Option<f64>,
+    ) -> Result<OwnRead, AppError> {
+        let code = self.reader_code(account)?.to_owned();
+        if !self.store.is_assigned(&code, case_id)? {
+            return Err(not_found(format!("case {case_id}")));
+        }
+        if label.is_none() && score.is_none() {
+            return Err(AppError::Refused {
+                what: "a read needs a label or a score".into(),
+                hint: "choose positive, negative or indeterminate, or give a score".into(),
+            });
+        }
+        if let Some(score) = score.filter(|s| !s.is_finite()) {
+            return Err(AppError::Refused {
+                what: format!("`{score}` is not a score"),
+                hint: "give a number".into(),
+            });
+        }
+        self.refuse_after_reference_lock("a new read")?;
+        let reader_id = self
+            .store
+            .readers()?
+            .into_iter()
+            .find(|r| r.code == code)
+            .map(|r| r.id)
+            .ok_or_else(|| not_found(format!("reader {code}")))?;
+        let read_at = kizon_store::now_utc();
+        let record = json!({ "reader": code, "case_id": case_id, "label": label.map(Label::as_str), "score": score, "read_at": read_at, "via": "web" });
+        let actor = account.actor();
+        let seq = self.store.transact(&actor, |tx| {
+            if let Some(old) = tx.existing_read(reader_id, case_id, PANEL)? {
+                return Err(kizon_store::StoreError::Conflict(format!(
+                    "reader {code} already read case {case_id} (ledger entry {}); a read is never replaced",
+                    old.ledger_seq
+                )));
+            }
+            let document = tx.put_document_bytes(record.to_string().as_bytes())?;
+            tx.insert_read(&kizon_store::NewRead {
+                reader_id,
+                case_id: case_id.to_owned(),
+                role: PANEL.to_owned(),
+                label: label.map(|l| l.as_str().to_owned()),
+                score,
+                marks: None,
+                read_at: Some(read_at.clone()),
+                source: document.sha256,
+            })?;
+            tx.record("read", &format!("reader {code} read case {case_id}"), json!({ "reader": code, "case_id": case_id }))
+                .map(|e| e.seq)
+        })?;
+        Ok(OwnRead {
+            label: label.map(|l| l.as_str().to_owned()),
+            score,
+            ledger_seq: seq,
+        })
+    }
+
+    /// The provider names, kinds and item kinds present, for the item filters.
+    pub fn item_facets(&self, account: &Account) -> Result<(Vec<String>, Vec<String>), AppError> {
+        self.require(account, Permission::ViewStudy)?;
+        let providers = self
+            .store
+            .providers()?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let kinds: BTreeSet<String> = [
+            "dicom",
+            "dicom-waveform",
+            "edf",
+            "wfdb",
+            "mfer",
+            "video",
+            "table",
+            "unknown",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        Ok((providers, kinds.into_iter().collect()))
+    }
+}

@@ -1,0 +1,240 @@
+//! Users of the web workspace, their credentials and sessions, and readers' case assignments.
+//!
+//! `users` and `assignments` are covered by the ledger (who may act, and which cases a reader
+//! is given, are part of the study's record). `credentials` and `sessions` are not: a password
+//! hash is a secret that must not travel into an evidence package, and a session is transient
+//! login state. Both are replaced in place; every change to them is still an action recorded in
+//! the ledger by the application layer (login, logout, password change), without the secret.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Store, StoreError, Tx};
+
+/// A user as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    /// `admin`, `data-manager`, `reader`, `statistician` or `auditor` (checked by the app).
+    pub role: String,
+    /// For a reader: the panel reader code (`readers.code`) their reads are recorded under.
+    pub reader_code: Option<String>,
+    pub ledger_seq: i64,
+}
+
+/// A live session, found by the SHA-256 of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_name: String,
+    /// The per-session token every form must echo (CSRF).
+    pub csrf: String,
+    /// Unix seconds after which the session is void.
+    pub expires_at: i64,
+}
+
+impl Tx<'_> {
+    /// Registers a user with their password hash; a name is registered once.
+    pub fn insert_user(
+        &mut self,
+        name: &str,
+        role: &str,
+        reader_code: Option<&str>,
+        password_hash: &str,
+    ) -> Result<i64, StoreError> {
+        let known: Option<i64> = self
+            .sql()
+            .query_row("SELECT id FROM users WHERE name = ?1", params![name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if known.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "user `{name}` is already registered"
+            )));
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO users (name, role, reader_code, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
+                params![name, role, reader_code, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        let id = self.sql().last_insert_rowid();
+        self.set_password_hash(name, password_hash)?;
+        Ok(id)
+    }
+
+    /// Sets (or replaces) a user's password hash. Outside the ledger's rows: see the module doc.
+    pub fn set_password_hash(&mut self, name: &str, password_hash: &str) -> Result<(), StoreError> {
+        self.sql()
+            .execute(
+                "INSERT INTO credentials (user_name, password_hash) VALUES (?1, ?2)
+                 ON CONFLICT (user_name) DO UPDATE SET password_hash = excluded.password_hash",
+                params![name, password_hash],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Assigns a case to a reader; returns false when it was assigned already.
+    pub fn insert_assignment(
+        &mut self,
+        reader_code: &str,
+        case_id: &str,
+    ) -> Result<bool, StoreError> {
+        let known: Option<i64> = self
+            .sql()
+            .prepare_cached("SELECT 1 FROM assignments WHERE reader_code = ?1 AND case_id = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![reader_code, case_id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .prepare_cached(
+                "INSERT INTO assignments (reader_code, case_id, ledger_seq) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![reader_code, case_id, seq]))
+            .map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// Every registered user, in order of registration.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare("SELECT id, name, role, reader_code, ledger_seq FROM users ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], user_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    /// One user by name.
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        self.conn()
+            .prepare_cached(
+                "SELECT id, name, role, reader_code, ledger_seq FROM users WHERE name = ?1",
+            )
+            .and_then(|mut s| s.query_row(params![name], user_row).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// A user's password hash (PHC string).
+    pub fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT password_hash FROM credentials WHERE user_name = ?1")
+            .and_then(|mut s| s.query_row(params![name], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The cases assigned to a reader, in case order.
+    pub fn assignments(&self, reader_code: &str) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare_cached(
+                "SELECT case_id FROM assignments WHERE reader_code = ?1 ORDER BY case_id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map(params![reader_code], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether a case is assigned to a reader.
+    pub fn is_assigned(&self, reader_code: &str, case_id: &str) -> Result<bool, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT 1 FROM assignments WHERE reader_code = ?1 AND case_id = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![reader_code, case_id], |r| r.get::<_, i64>(0))
+                    .optional()
+            })
+            .map(|found| found.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores a new session under the SHA-256 of its token (outside the ledger).
+    pub fn insert_session(
+        &mut self,
+        token_sha256: &str,
+        session: &Session,
+    ) -> Result<(), StoreError> {
+        // Expired sessions go when new ones come: the table stays as small as the live logins.
+        let now = now_unix();
+        self.conn()
+            .execute("DELETE FROM sessions WHERE expires_at < ?1", params![now])
+            .map_err(|e| self.err(e))?;
+        self.conn()
+            .execute(
+                "INSERT INTO sessions (token_sha256, user_name, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_sha256, session.user_name, session.csrf, session.expires_at],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The live session for a token hash, if any and not expired.
+    pub fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
+        self.conn()
+            .prepare_cached(
+                "SELECT user_name, csrf, expires_at FROM sessions WHERE token_sha256 = ?1 AND expires_at >= ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![token_sha256, now_unix()], |r| {
+                    Ok(Session {
+                        user_name: r.get(0)?,
+                        csrf: r.get(1)?,
+                        expires_at: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// Ends a session (logout). Returns whether it existed.
+    pub fn delete_session(&mut self, token_sha256: &str) -> Result<bool, StoreError> {
+        self.conn()
+            .execute(
+                "DELETE FROM sessions WHERE token_sha256 = ?1",
+                params![token_sha256],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Ends every session of a user (after a password change).
+    pub fn delete_sessions_of(&mut self, user_name: &str) -> Result<usize, StoreError> {
+        self.conn()
+            .execute(
+                "DELETE FROM sessions WHERE user_name = ?1",
+                params![user_name],
+            )
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        reader_code: r.get(3)?,
+        ledger_seq: r.get(4)?,
+    })
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,89 @@
+//! Errors at the web edge: one status, one bilingual line, no detail that identifies a patient.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kizon_app::AppError;
+
+#[derive(Debug)]
+pub enum WebError {
+    App(AppError),
+    /// No live session: go to the login page.
+    SignIn,
+    /// A form without the session's CSRF token.
+    Csrf,
+    TooManyLogins(u64),
+    BadRequest(String),
+    TooLarge(usize),
+    Internal,
+}
+
+impl From<AppError> for WebError {
+    fn from(error: AppError) -> WebError {
+        WebError::App(error)
+    }
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::App(AppError::Forbidden { .. }) => StatusCode::FORBIDDEN,
+            WebError::App(AppError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            WebError::App(
+                AppError::Refused { .. }
+                | AppError::InvalidValue { .. }
+                | AppError::UnknownProvider { .. },
+            ) => StatusCode::CONFLICT,
+            WebError::App(AppError::Store(kizon_store::StoreError::Conflict(_))) => {
+                StatusCode::CONFLICT
+            }
+            WebError::App(_) | WebError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::SignIn => StatusCode::SEE_OTHER,
+            WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::TooManyLogins(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// The message and hint shown to the user.
+    pub fn message(&self) -> (String, String) {
+        match self {
+            WebError::App(error) => (error.to_string(), error.hint()),
+            WebError::SignIn => ("ログインしてください / please sign in".into(), String::new()),
+            WebError::Csrf => (
+                "フォームの有効期限が切れたか、不正な送信です / the form is stale or was not sent from this site".into(),
+                "reload the page and send it again".into(),
+            ),
+            WebError::TooManyLogins(seconds) => (
+                format!("ログインの失敗が続いたため {seconds} 秒間ログインできません / too many failed logins: wait {seconds} s"),
+                "ask the study's admin if you forgot your password".into(),
+            ),
+            WebError::BadRequest(what) => (what.clone(), "check the form's fields".into()),
+            WebError::TooLarge(limit) => (
+                format!("ファイルが大きすぎます（上限 {} MiB）/ the upload is larger than {} MiB", limit >> 20, limit >> 20),
+                "split the document, or ask the admin to raise `kizon serve --upload-limit-mib`".into(),
+            ),
+            WebError::Internal => ("内部エラー / internal error".into(), "see the server's log".into()),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if matches!(self, WebError::SignIn) {
+            return Redirect::to("/login").into_response();
+        }
+        let status = self.status();
+        let (message, hint) = self.message();
+        let mut response =
+            (status, crate::pages::error_page(status, &message, &hint)).into_response();
+        if let WebError::TooManyLogins(seconds) = self
+            && let Ok(value) = seconds.to_string().parse()
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
+    }
+}

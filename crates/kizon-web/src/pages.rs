@@ -1,0 +1,602 @@
+//! The pages, server-rendered with maud (which escapes every interpolated value). Forms work
+//! without JavaScript; the only script-free enhancement is the viewer's window/level form.
+
+use axum::http::StatusCode;
+use axum::response::Html;
+use kizon_app::access::{Account, Permission, Role};
+use kizon_app::analyze::Analysis;
+use kizon_app::check::FindingView;
+use kizon_app::workspace::{
+    BlindedItem, ChannelPreview, ItemPage, Overview, OwnRead, StepState, WorklistCase,
+};
+use kizon_app::{Evidence, LedgerEntry, Provider};
+use kizon_store::Item;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::i18n::Lang;
+
+pub const STYLE: &str = include_str!("style.css");
+
+/// What every page of a signed-in user needs.
+pub struct Ctx<'a> {
+    pub lang: Lang,
+    pub account: &'a Account,
+    pub csrf: &'a str,
+    /// The page's own path, for the language switch.
+    pub path: &'a str,
+}
+
+fn nav(ctx: &Ctx<'_>) -> Markup {
+    let l = ctx.lang;
+    let a = ctx.account;
+    html! {
+        nav {
+            @if a.may(Permission::ViewStudy) {
+                a href="/" { (l.t("概要", "Overview")) }
+                a href="/providers" { (l.t("提供元・根拠資料", "Providers")) }
+                a href="/items" { (l.t("症例・データ", "Items")) }
+                a href="/findings" { (l.t("疑義", "Findings")) }
+            }
+            @if a.may(Permission::Read) {
+                a href="/reading" { (l.t("読影", "Reading")) }
+            }
+            @if a.may(Permission::ViewResults) {
+                a href="/analysis" { (l.t("解析・報告書", "Analysis")) }
+            }
+            @if a.may(Permission::ViewAudit) {
+                a href="/audit" { (l.t("監査証跡", "Audit log")) }
+            }
+            @if a.may(Permission::ManageUsers) {
+                a href="/users" { (l.t("利用者", "Users")) }
+            }
+            span.who { (a.name) " (" (l.t(a.role.name_ja(), a.role.as_str())) ")" }
+            a.lang href={ (ctx.path) (if ctx.path.contains('?') { "&" } else { "?" }) "lang=" (if l == Lang::Ja { "en" } else { "ja" }) } {
+                (l.t("English", "日本語"))
+            }
+            form.inline method="post" action="/logout" {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                button type="submit" { (l.t("ログアウト", "Sign out")) }
+            }
+        }
+    }
+}
+
+fn page(lang: Lang, title: &str, nav: Option<Markup>, body: Markup) -> Html<String> {
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang=(lang.code()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " — kizon" }
+                    link rel="stylesheet" href="/static/style.css";
+                }
+                body {
+                    header { span.brand { "kizon 既存" } @if let Some(nav) = nav { (nav) } }
+                    main { h1 { (title) } (body) }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
+/// A page of a signed-in user.
+pub fn signed_in(ctx: &Ctx<'_>, title: &str, body: Markup) -> Html<String> {
+    page(ctx.lang, title, Some(nav(ctx)), body)
+}
+
+pub fn error_page(status: StatusCode, message: &str, hint: &str) -> Html<String> {
+    page(
+        Lang::Ja,
+        &format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ),
+        None,
+        html! {
+            p.error { (message) }
+            @if !hint.is_empty() { p.hint { (hint) } }
+            p { a href="/" { "← 概要 / Overview" } }
+        },
+    )
+}
+
+pub fn login(lang: Lang, login_token: &str, failed: bool) -> Html<String> {
+    page(
+        lang,
+        lang.t("ログイン", "Sign in"),
+        None,
+        html! {
+            @if failed { p.error #login-error { (lang.t("利用者名またはパスワードが違います。", "Wrong user name or password.")) } }
+            form.card method="post" action="/login" {
+                input type="hidden" name="login_token" value=(login_token);
+                label { (lang.t("利用者名", "User name")) input #name type="text" name="name" autocomplete="username" required; }
+                label { (lang.t("パスワード", "Password")) input #password type="password" name="password" autocomplete="current-password" required; }
+                button #sign-in type="submit" { (lang.t("ログイン", "Sign in")) }
+            }
+            p { a href={ "/login?lang=" (if lang == Lang::Ja { "en" } else { "ja" }) } { (lang.t("English", "日本語")) } }
+        },
+    )
+}
+
+fn state_label(lang: Lang, state: StepState) -> (&'static str, &'static str) {
+    match state {
+        StepState::Done => ("done", lang.t("完了", "done")),
+        StepState::InProgress => ("progress", lang.t("進行中", "in progress")),
+        StepState::NotStarted => ("todo", lang.t("未着手", "not started")),
+        StepState::Blocked => ("blocked", lang.t("前提未了", "blocked")),
+    }
+}
+
+pub fn overview(ctx: &Ctx<'_>, overview: &Overview) -> Html<String> {
+    let l = ctx.lang;
+    signed_in(
+        ctx,
+        l.t("試験の概要", "Study overview"),
+        html! {
+            p { strong { (overview.title) } " · " (overview.study_id) " · " (overview.sponsor) }
+            p.muted { (l.t("監査証跡のエントリー数", "Ledger entries")) ": " (overview.ledger_entries) }
+            table #steps {
+                thead { tr { th { (l.t("段階", "Step")) } th { (l.t("状態", "State")) } th { (l.t("内容", "Detail")) } th { (l.t("次の固定を妨げるもの", "What blocks the next lock")) } } }
+                tbody {
+                    @for step in &overview.steps {
+                        @let (class, label) = state_label(l, step.state);
+                        tr {
+                            td { (l.t(step.name_ja, step.name_en)) }
+                            td { span class={ "state " (class) } { (label) } }
+                            td { (l.t(&step.detail_ja, &step.detail_en)) }
+                            td { @for blocker in &step.blockers { div { (blocker) } } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn providers(
+    ctx: &Ctx<'_>,
+    providers: &[Provider],
+    evidence: &[Evidence],
+    can_upload: bool,
+    kinds: &[&str],
+) -> Html<String> {
+    let l = ctx.lang;
+    signed_in(
+        ctx,
+        l.t("データ提供元と根拠資料", "Providers and evidence"),
+        html! {
+            table {
+                thead { tr { th { (l.t("提供元", "Provider")) } th { (l.t("種別", "Kind")) } th { (l.t("同意の形態", "Consent model")) } th { (l.t("法的根拠", "Legal basis")) } } }
+                tbody { @for p in providers { tr { td { (p.name) } td { (p.kind) } td { (p.consent_model) } td { (p.legal_basis) } } } }
+            }
+            h2 { (l.t("根拠資料（Q6・Q9）", "Evidence documents (Q6, Q9)")) }
+            table #evidence {
+                thead { tr { th { (l.t("提供元", "Provider")) } th { (l.t("種類", "Kind")) } th { (l.t("ファイル", "File")) } th { "SHA-256" } th { (l.t("監査証跡", "Ledger")) } } }
+                tbody { @for e in evidence { tr { td { (e.provider) } td { (e.kind) } td { (e.file_name) } td.hash { (&e.document[..16]) "…" } td { "#" (e.ledger_seq) } } } }
+            }
+            @if can_upload && !providers.is_empty() {
+                h2 { (l.t("根拠資料の登録", "Add an evidence document")) }
+                form.card method="post" action="/evidence" enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    label { (l.t("提供元", "Provider")) select name="provider" { @for p in providers { option value=(p.name) { (p.name) } } } }
+                    label { (l.t("種類", "Kind")) select name="kind" { @for k in kinds { option value=(k) { (k) } } } }
+                    label { (l.t("備考", "Note")) input type="text" name="note"; }
+                    label { (l.t("ファイル", "File")) input #evidence-file type="file" name="file" required; }
+                    button type="submit" { (l.t("登録", "Add")) }
+                }
+            }
+        },
+    )
+}
+
+/// Filters of the item list, as the query string gives them.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ItemFilters {
+    pub kind: Option<String>,
+    pub provider: Option<String>,
+    pub case: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<u64>,
+}
+
+impl ItemFilters {
+    fn query(&self, page: u64) -> String {
+        let mut parts = vec![format!("page={page}")];
+        for (key, value) in [
+            ("kind", &self.kind),
+            ("provider", &self.provider),
+            ("case", &self.case),
+            ("q", &self.q),
+        ] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{key}={}", encode(value)));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn metadata_value(item: &Item, key: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(&item.metadata).ok()?;
+    match value.get(key)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+pub fn items(
+    ctx: &Ctx<'_>,
+    page: &ItemPage,
+    filters: &ItemFilters,
+    providers: &[String],
+    kinds: &[String],
+) -> Html<String> {
+    let l = ctx.lang;
+    let current = page.offset / page.limit.max(1) + 1;
+    let pages = page.total.div_ceil(page.limit.max(1)).max(1);
+    let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    signed_in(
+        ctx,
+        l.t("症例とデータ", "Cases and items"),
+        html! {
+            form.filters method="get" action="/items" {
+                select name="kind" { option value="" { (l.t("すべての種類", "all kinds")) } @for k in kinds { option value=(k) selected[selected(&filters.kind, k)] { (k) } } }
+                select name="provider" { option value="" { (l.t("すべての提供元", "all providers")) } @for p in providers { option value=(p) selected[selected(&filters.provider, p)] { (p) } } }
+                input type="text" name="case" placeholder=(l.t("症例ID", "case id")) value=[filters.case.as_deref()];
+                input type="search" name="q" placeholder=(l.t("パス・症例IDを検索", "search path or case id")) value=[filters.q.as_deref()];
+                button type="submit" { (l.t("絞り込み", "Filter")) }
+            }
+            p #item-count { (page.total) " " (l.t("件", "items")) " · " (l.t("ページ", "page")) " " (current) " / " (pages) }
+            table #items {
+                thead { tr { th { "#" } th { (l.t("症例", "Case")) } th { (l.t("種類", "Kind")) } th { (l.t("モダリティ", "Modality")) } th { (l.t("提供元", "Provider")) } th { (l.t("パス", "Path")) } } }
+                tbody {
+                    @for item in &page.items {
+                        tr {
+                            td { a href={ "/items/" (item.id) } { (item.id) } }
+                            td { a href={ "/items?case=" (encode(&item.case_id)) } { (item.case_id) } }
+                            td { (item.kind) }
+                            td { (metadata_value(item, "modality").unwrap_or_default()) }
+                            td { (item.provider) }
+                            td.path { (item.path) }
+                        }
+                    }
+                }
+            }
+            p.pager {
+                @if current > 1 { a rel="prev" href={ "/items?" (filters.query(current - 1)) } { "← " (l.t("前", "previous")) } " " }
+                @if current < pages { a rel="next" href={ "/items?" (filters.query(current + 1)) } { (l.t("次", "next")) " →" } }
+            }
+        },
+    )
+}
+
+/// Viewer parameters of an image.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ViewerQuery {
+    pub frame: Option<u32>,
+    pub wc: Option<f64>,
+    pub ww: Option<f64>,
+}
+
+impl ViewerQuery {
+    pub fn png_query(&self) -> String {
+        let mut query = format!("frame={}", self.frame.unwrap_or(0));
+        if let (Some(wc), Some(ww)) = (self.wc, self.ww) {
+            query.push_str(&format!("&wc={wc}&ww={ww}"));
+        }
+        query
+    }
+}
+
+fn viewer(lang: Lang, action: &str, id: i64, frames: u32, query: &ViewerQuery) -> Markup {
+    html! {
+        div.viewer {
+            img #frame src={ "/items/" (id) "/frame.png?" (query.png_query()) } alt=(lang.t("画像", "image"));
+            form.filters method="get" action=(action) {
+                @if frames > 1 {
+                    label { (lang.t("フレーム", "Frame")) input type="number" name="frame" min="0" max=(frames - 1) value=(query.frame.unwrap_or(0)); }
+                }
+                label { (lang.t("ウィンドウ中心", "Window centre")) input type="number" step="any" name="wc" value=[query.wc]; }
+                label { (lang.t("ウィンドウ幅", "Window width")) input type="number" step="any" name="ww" value=[query.ww]; }
+                button type="submit" { (lang.t("表示", "Show")) }
+            }
+        }
+    }
+}
+
+/// Channels as an SVG plot: one band per channel, a vertical stroke per bucket (min to max).
+pub fn waveform_svg(channels: &[ChannelPreview]) -> Markup {
+    const WIDTH: f64 = 1000.0;
+    const BAND: f64 = 60.0;
+    let height = BAND * channels.len().max(1) as f64;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" id="waveform" viewBox="0 0 {WIDTH} {height}" width="100%" role="img">"#
+    );
+    for (k, channel) in channels.iter().enumerate() {
+        let top = k as f64 * BAND;
+        let (lo, hi) = channel
+            .envelope
+            .iter()
+            .fold((i32::MAX, i32::MIN), |(lo, hi), &(a, b)| {
+                (lo.min(a), hi.max(b))
+            });
+        let span = f64::from(hi.saturating_sub(lo)).max(1.0);
+        let y = |v: i32| top + BAND - 4.0 - (f64::from(v) - f64::from(lo)) / span * (BAND - 16.0);
+        let step = WIDTH / channel.envelope.len().max(1) as f64;
+        let mut path = String::new();
+        for (i, &(a, b)) in channel.envelope.iter().enumerate() {
+            let x = i as f64 * step;
+            path.push_str(&format!("M{x:.1} {:.1}V{:.1}", y(a), y(b) - 0.5));
+        }
+        let mut escaped = String::new();
+        {
+            use std::fmt::Write;
+            let _ = write!(
+                maud::Escaper::new(&mut escaped),
+                "{} · {} Hz · {}",
+                channel.label,
+                channel.sampling_rate_hz,
+                channel.samples
+            );
+        }
+        svg.push_str(&format!(r#"<text x="2" y="{:.0}" font-size="10">{escaped}</text><path d="{path}" stroke="currentColor" stroke-width="1" fill="none"/>"#, top + 11.0));
+    }
+    svg.push_str("</svg>");
+    PreEscaped(svg)
+}
+
+pub fn item(
+    ctx: &Ctx<'_>,
+    item: &Item,
+    query: &ViewerQuery,
+    channels: Option<&[ChannelPreview]>,
+) -> Html<String> {
+    let l = ctx.lang;
+    let metadata: serde_json::Value = serde_json::from_str(&item.metadata).unwrap_or_default();
+    let frames = metadata.get("frames").and_then(|f| f.as_u64()).unwrap_or(1) as u32;
+    signed_in(
+        ctx,
+        &format!("{} #{}", l.t("データ", "Item"), item.id),
+        html! {
+            p { (l.t("症例", "Case")) " " a href={ "/items?case=" (encode(&item.case_id)) } { (item.case_id) } " · " (item.kind) " · " (item.provider) }
+            p.path { (item.path) }
+            p.hash { "SHA-256 " (item.sha256) }
+            @if let Some(problem) = &item.problem { p.error { (problem) } }
+            @if item.kind == "dicom" { (viewer(l, &format!("/items/{}", item.id), item.id, frames, query)) }
+            @if let Some(channels) = channels { (waveform_svg(channels)) }
+            h2 { (l.t("メタデータ", "Metadata")) }
+            table.metadata {
+                @if let Some(object) = metadata.as_object() {
+                    @for (key, value) in object {
+                        tr { th { (key) } td { (match value { serde_json::Value::String(s) => s.clone(), other => other.to_string() }) } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn findings(
+    ctx: &Ctx<'_>,
+    findings: &[FindingView],
+    can_resolve: bool,
+    show: &str,
+) -> Html<String> {
+    let l = ctx.lang;
+    signed_in(
+        ctx,
+        l.t("データの疑義", "Findings"),
+        html! {
+            p { a href="/findings?show=open" { (l.t("未解決", "open")) } " · " a href="/findings?show=all" { (l.t("すべて", "all")) } }
+            @for f in findings.iter().filter(|f| show == "all" || matches!(f.status, "open" | "queried")) {
+                section.finding id={ "finding-" (f.id) } {
+                    h3 { "#" (f.id) " " (f.clause) " · " (f.rule) " · " span class={ "sev " (f.severity) } { (f.severity) } " · " span.status { (f.status) } }
+                    p { (l.t(&f.message_ja, &f.message_en)) }
+                    p.muted { (l.t("症例", "Cases")) ": " (f.case_ids.join(", ")) }
+                    @if let Some(reason) = &f.reason { p { (l.t("理由", "Reason")) ": " (reason) } }
+                    @if can_resolve && matches!(f.status, "open" | "queried") {
+                        form.resolve method="post" action={ "/findings/" (f.id) "/resolve" } {
+                            input type="hidden" name="csrf" value=(ctx.csrf);
+                            select name="decision" {
+                                option value="accept" { (l.t("受入れ（疑義は当たらない）", "accept (the doubt does not hold)")) }
+                                option value="exclude-case" { (l.t("症例を除外", "exclude the case")) }
+                                option value="query-provider" { (l.t("提供元に照会", "query the provider")) }
+                            }
+                            @if f.case_ids.len() > 1 {
+                                input type="text" name="cases" placeholder=(l.t("除外する症例（空欄：すべて）", "cases to exclude (empty: all)"));
+                            }
+                            input type="text" name="reason" required placeholder=(l.t("理由（必須）", "reason (required)"));
+                            button type="submit" { (l.t("記録", "Record")) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn read_text(lang: Lang, read: &OwnRead) -> String {
+    let label = read.label.as_deref().map(|label| match (lang, label) {
+        (Lang::Ja, "positive") => "陽性",
+        (Lang::Ja, "negative") => "陰性",
+        (Lang::Ja, "indeterminate") => "判定不能",
+        (_, other) => other,
+    });
+    match (label, read.score) {
+        (Some(label), Some(score)) => format!("{label} ({score})"),
+        (Some(label), None) => label.to_owned(),
+        (None, Some(score)) => score.to_string(),
+        (None, None) => "-".into(),
+    }
+}
+
+pub fn worklist(ctx: &Ctx<'_>, cases: &[WorklistCase]) -> Html<String> {
+    let l = ctx.lang;
+    let done = cases.iter().filter(|c| c.read.is_some()).count();
+    signed_in(
+        ctx,
+        l.t("読影ワークリスト", "Reading worklist"),
+        html! {
+            p #progress { (done) " / " (cases.len()) " " (l.t("症例を読影済み", "cases read")) }
+            table #worklist {
+                thead { tr { th { (l.t("症例", "Case")) } th { (l.t("あなたの読影", "Your read")) } } }
+                tbody {
+                    @for case in cases {
+                        tr {
+                            td { a href={ "/reading/" (encode(&case.case_id)) } { (case.case_id) } }
+                            td { @match &case.read { Some(read) => (read_text(l, read)), None => (l.t("未読影", "not read")) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn reading_case(
+    ctx: &Ctx<'_>,
+    case_id: &str,
+    items: &[BlindedItem],
+    read: Option<&OwnRead>,
+    query: &ViewerQuery,
+) -> Html<String> {
+    let l = ctx.lang;
+    signed_in(
+        ctx,
+        &format!("{} {case_id}", l.t("読影", "Reading")),
+        html! {
+            p.muted { (l.t("盲検化：臨床情報・被験機器の結果・他の読影者の判定は表示されません。", "Blinded: no clinical information, device result or other reader's read is shown.")) }
+            @for item in items {
+                @if item.kind == "dicom" {
+                    (viewer(l, &format!("/reading/{}", encode(case_id)), item.id, item.frames, query))
+                } @else {
+                    p { (item.kind) " #" (item.id) }
+                }
+            }
+            @match read {
+                Some(read) => p #recorded { (l.t("記録済みの読影", "Your recorded read")) ": " (read_text(l, read)) " (" (l.t("監査証跡", "ledger")) " #" (read.ledger_seq) ")" },
+                None => form.card #read-form method="post" action={ "/reading/" (encode(case_id)) } {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    fieldset {
+                        legend { (l.t("判定", "Label")) }
+                        label { input type="radio" name="label" value="positive"; (l.t("陽性", "positive")) }
+                        label { input type="radio" name="label" value="negative"; (l.t("陰性", "negative")) }
+                        label { input type="radio" name="label" value="indeterminate"; (l.t("判定不能", "indeterminate")) }
+                    }
+                    label { (l.t("確信度スコア（任意）", "Confidence score (optional)")) input type="number" step="any" name="score"; }
+                    button #submit-read type="submit" { (l.t("読影結果を記録（変更不可）", "Record the read (final)")) }
+                }
+            }
+            p { a href="/reading" { "← " (l.t("ワークリスト", "worklist")) } }
+        },
+    )
+}
+
+pub fn analysis(ctx: &Ctx<'_>, analysis: Option<&Analysis>, can_run: bool) -> Html<String> {
+    let l = ctx.lang;
+    let pct = |x: f64| format!("{:.1}", x * 100.0);
+    signed_in(
+        ctx,
+        l.t("解析結果と報告書", "Analysis and reports"),
+        html! {
+            @if can_run {
+                form.inline method="post" action="/analysis/run" {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    button #run-analysis type="submit" { (l.t("解析を実行", "Run the analysis")) }
+                }
+            }
+            @match analysis {
+                None => p { (l.t("解析はまだありません。", "No analysis yet.")) },
+                Some(analysis) => {
+                    p.hash { (l.t("入力のハッシュ", "Inputs hash")) " " (analysis.inputs_sha256) }
+                    table #endpoints {
+                        thead { tr { th { (l.t("評価項目", "Endpoint")) } th { "n" } th { (l.t("推定値 (%)", "Estimate (%)")) } th { "95% CI" } th { (l.t("判定", "Verdict")) } } }
+                        tbody {
+                            @for e in &analysis.endpoints {
+                                tr {
+                                    td { (l.t(&e.name_ja, &e.name_en)) @if e.primary { " *" } }
+                                    td { (e.n) }
+                                    td { @if let Some(est) = &e.estimate { (pct(est.estimate)) } }
+                                    td { @if let Some(est) = &e.estimate { (pct(est.lower)) "–" (pct(est.upper)) } }
+                                    td { @match e.pass { Some(true) => span.pass { (l.t("適合", "PASS")) }, Some(false) => span.fail { (l.t("不適合", "FAIL")) }, None => "-" } }
+                                }
+                            }
+                        }
+                    }
+                    h2 { (l.t("性能評価試験報告書", "Performance evaluation test report")) }
+                    ul #reports {
+                        @for (name, ja, en) in [("report-ja.pdf", "日本語 PDF", "Japanese PDF"), ("report-en.pdf", "英語 PDF", "English PDF"), ("report-ja.html", "日本語 HTML", "Japanese HTML"), ("report-en.html", "英語 HTML", "English HTML")] {
+                            li { a href={ "/reports/" (name) } download=(name) { (l.t(ja, en)) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn audit(
+    ctx: &Ctx<'_>,
+    entries: &[LedgerEntry],
+    total: usize,
+    page: usize,
+    per_page: usize,
+) -> Html<String> {
+    let l = ctx.lang;
+    let pages = total.div_ceil(per_page).max(1);
+    signed_in(
+        ctx,
+        l.t("監査証跡", "Audit log"),
+        html! {
+            p { (total) " " (l.t("件", "entries")) " · " (l.t("新しい順", "newest first")) }
+            table #audit {
+                thead { tr { th { "#" } th { (l.t("日時 (UTC)", "At (UTC)")) } th { (l.t("操作者", "Actor")) } th { (l.t("操作", "Command")) } th { (l.t("概要", "Summary")) } th { (l.t("ハッシュ", "Hash")) } } }
+                tbody {
+                    @for e in entries {
+                        tr { td { (e.seq) } td { (e.at) } td { (e.actor) } td { (e.command) } td { (e.summary()) } td.hash { (&e.hash[..16]) "…" } }
+                    }
+                }
+            }
+            p.pager {
+                @if page > 1 { a href={ "/audit?page=" (page - 1) } { "← " (l.t("新しい", "newer")) } " " }
+                @if page < pages { a href={ "/audit?page=" (page + 1) } { (l.t("古い", "older")) " →" } }
+            }
+        },
+    )
+}
+
+pub fn users(ctx: &Ctx<'_>, users: &[Account]) -> Html<String> {
+    let l = ctx.lang;
+    signed_in(
+        ctx,
+        l.t("利用者", "Users"),
+        html! {
+            table #users {
+                thead { tr { th { (l.t("利用者名", "Name")) } th { (l.t("役割", "Role")) } th { (l.t("読影者コード", "Reader code")) } } }
+                tbody { @for u in users { tr { td { (u.name) } td { (l.t(u.role.name_ja(), u.role.as_str())) } td { (u.reader_code.as_deref().unwrap_or("")) } } } }
+            }
+            p.muted { (l.t("利用者の追加：", "Add users with: ")) code { "kizon user add NAME --role admin|data-manager|reader|statistician|auditor" } }
+            @if users.iter().any(|u| u.role == Role::Reader) {
+                p.muted { (l.t("症例の割付け：", "Assign cases with: ")) code { "kizon readers assign CODE --dataset" } }
+            }
+        },
+    )
+}
