@@ -10,8 +10,10 @@ use kizon_app::{AppError, Study};
 
 use crate::error::WebError;
 
-/// Failed logins allowed per user name and per client address within [`LOGIN_WINDOW`].
+/// Failed logins allowed per user name within [`LOGIN_WINDOW`].
 pub const LOGIN_ATTEMPTS: u32 = 5;
+/// Failed logins allowed per client address (a hospital's users often share one NAT address).
+pub const LOGIN_ATTEMPTS_PER_ADDRESS: u32 = 30;
 /// The window of the login rate limit.
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -86,9 +88,16 @@ impl AppState {
     pub fn login_blocked(&self, keys: &[String]) -> Option<u64> {
         let failures = self.inner.failures.lock().ok()?;
         keys.iter()
-            .filter_map(|key| failures.get(key))
-            .filter(|(count, since)| *count >= LOGIN_ATTEMPTS && since.elapsed() < LOGIN_WINDOW)
-            .map(|(_, since)| (LOGIN_WINDOW - since.elapsed()).as_secs() + 1)
+            .filter_map(|key| failures.get(key).map(|value| (key, value)))
+            .filter(|(key, (count, since))| {
+                let limit = if key.starts_with("addr:") {
+                    LOGIN_ATTEMPTS_PER_ADDRESS
+                } else {
+                    LOGIN_ATTEMPTS
+                };
+                *count >= limit && since.elapsed() < LOGIN_WINDOW
+            })
+            .map(|(_, (_, since))| (LOGIN_WINDOW - since.elapsed()).as_secs() + 1)
             .max()
     }
 

@@ -1,0 +1,493 @@
+//! What each role must not see or do, refused by direct URL and by API call; CSRF, session
+//! fixation, login rate limiting, path traversal and oversized uploads. A real server on
+//! loopback over a real study (the demo's generated data).
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use kizon_app::demo::DemoStop;
+use support::{Client, PASSWORD, request, sign_in};
+
+const UPLOAD_LIMIT: usize = 1 << 20;
+
+struct Server {
+    _dir: tempfile::TempDir,
+    address: SocketAddr,
+}
+
+/// The study before any lock: findings open, readers assigned.
+fn before_locks() -> SocketAddr {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let study = support::study(dir.path(), DemoStop::Checked);
+            Server {
+                address: support::serve(&study, UPLOAD_LIMIT),
+                _dir: dir,
+            }
+        })
+        .address
+}
+
+/// The complete study: both locks, results, an analysis.
+fn after_locks() -> SocketAddr {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let study = support::study(dir.path(), DemoStop::Complete);
+            Server {
+                address: support::serve(&study, UPLOAD_LIMIT),
+                _dir: dir,
+            }
+        })
+        .address
+}
+
+fn user(address: SocketAddr, name: &str) -> Client {
+    sign_in(address, name, PASSWORD)
+        .unwrap_or_else(|r| panic!("{name} cannot sign in: {} {}", r.status, r.text()))
+}
+
+#[test]
+fn a_reader_sees_only_assigned_images_and_never_metadata_results_or_other_reads() {
+    let address = after_locks();
+    let admin = user(address, "admin");
+    let reader = user(address, "r1");
+    let assigned = support::item_ids(&admin, "C-001")[0];
+    let unassigned = support::item_ids(&admin, "C-050")[0];
+
+    // The assigned image renders; another case's image is "not found", not "forbidden".
+    let png = reader.get(&format!("/items/{assigned}/frame.png"));
+    assert_eq!(png.status, 200);
+    assert_eq!(&png.body[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(
+        reader.get(&format!("/items/{unassigned}/frame.png")).status,
+        404
+    );
+    assert_eq!(reader.get("/reading/C-050").status, 404);
+
+    // Metadata, lists, results, reads, analyses, reports, the audit log: refused by URL and API.
+    for path in [
+        "/".to_owned(),
+        "/items".into(),
+        format!("/items/{assigned}"),
+        "/providers".into(),
+        "/findings".into(),
+        "/analysis".into(),
+        "/reports/report-ja.pdf".into(),
+        "/audit".into(),
+        "/users".into(),
+        "/api/items".into(),
+        format!("/api/items/{assigned}"),
+        "/api/findings".into(),
+        "/api/results".into(),
+        "/api/reads".into(),
+        "/api/analysis".into(),
+        "/api/audit".into(),
+    ] {
+        let response = reader.get(&path);
+        assert!(
+            response.status == 403
+                || (path == "/"
+                    && response.status == 303
+                    && response.header("location") == Some("/reading")),
+            "{path}: {} for a reader",
+            response.status
+        );
+        let text = response.text();
+        assert!(
+            !text.contains("NoduleFinder") && !text.contains("device_version"),
+            "{path} leaks device results"
+        );
+    }
+
+    // The worklist holds the assigned cases only; the blinded case page shows no clinical data.
+    let worklist = reader.get("/api/worklist").json();
+    let cases: Vec<&str> = worklist
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cases, ["C-001", "C-002", "C-003"]);
+    let page = reader.get("/reading/C-001").text();
+    for clinical in [
+        "diagnosis",
+        "診断",
+        "patient",
+        "2.0.0",
+        ".dcm",
+        "Kizon Demo University Hospital",
+    ] {
+        assert!(
+            !page.contains(clinical),
+            "the blinded page shows `{clinical}`"
+        );
+    }
+}
+
+#[test]
+fn results_are_refused_before_the_locks_and_to_the_data_manager_always() {
+    let before = before_locks();
+    for name in ["stat", "audit"] {
+        let client = user(before, name);
+        assert_eq!(
+            client.get("/api/results").status,
+            403,
+            "{name} before the locks"
+        );
+        assert_eq!(
+            client.get("/analysis").status,
+            403,
+            "{name} before the locks"
+        );
+        assert!(
+            client.get("/api/results").json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("lock")
+        );
+    }
+    let after = after_locks();
+    let stat = user(after, "stat");
+    assert_eq!(stat.get("/api/results").status, 200);
+    assert_eq!(
+        stat.get("/api/results").json().as_array().unwrap().len(),
+        116
+    );
+    let dm = user(after, "dm");
+    for path in [
+        "/api/results",
+        "/api/reads",
+        "/api/analysis",
+        "/analysis",
+        "/reports/report-en.pdf",
+    ] {
+        assert_eq!(dm.get(path).status, 403, "{path} for the data manager");
+    }
+    // The auditor reads the ledger but resolves nothing.
+    let auditor = user(after, "audit");
+    assert_eq!(auditor.get("/api/audit").status, 200);
+    let refused = request(
+        after,
+        "POST",
+        "/api/findings/1/resolve",
+        &[
+            ("Cookie", &auditor.cookie()),
+            ("X-CSRF-Token", &auditor.csrf),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"decision":"accept","reason":"auditor tries"}"#,
+    );
+    assert_eq!(refused.status, 403);
+}
+
+#[test]
+fn forms_without_the_sessions_csrf_token_are_refused_and_change_nothing() {
+    let address = before_locks();
+    let dm = user(address, "dm");
+    let open = |dm: &Client| {
+        dm.get("/api/findings")
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "open")
+            .count()
+    };
+    let before = open(&dm);
+    let missing = dm.post_form("/findings/2/resolve", "decision=accept&reason=looked");
+    assert_eq!(
+        missing.status, 422,
+        "a form without the csrf field does not even parse"
+    );
+    let wrong = dm.post_form(
+        "/findings/2/resolve",
+        &format!("csrf={}&decision=accept&reason=looked", "0".repeat(64)),
+    );
+    assert_eq!(wrong.status, 403);
+    // Another user's token is not this session's.
+    let other = user(address, "admin");
+    assert_eq!(
+        dm.post_form(
+            "/findings/2/resolve",
+            &format!("csrf={}&decision=accept&reason=looked", other.csrf)
+        )
+        .status,
+        403
+    );
+    let api = request(
+        address,
+        "POST",
+        "/api/findings/2/resolve",
+        &[
+            ("Cookie", &dm.cookie()),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"decision":"accept","reason":"no header"}"#,
+    );
+    assert_eq!(api.status, 403);
+    assert_eq!(open(&dm), before, "nothing was resolved");
+
+    // With the token the decision is recorded, in the ledger, under the user's name.
+    let done = dm.post_form(
+        "/findings/2/resolve",
+        &format!(
+            "csrf={}&decision=exclude-case&reason=burned+in+text",
+            dm.csrf
+        ),
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(open(&dm), before - 1);
+    let audit = user(address, "audit").get("/api/audit").json();
+    let last = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["command"] == "resolve")
+        .expect("a resolve entry");
+    assert_eq!(last["actor"], "dm (web, data-manager)");
+}
+
+#[test]
+fn a_login_always_issues_a_new_session_and_logout_ends_it() {
+    let address = before_locks();
+    // Session fixation: a token planted before login is neither kept nor valid.
+    let planted = "a".repeat(64);
+    let (cookie, token) = support::login_token(address);
+    let response = request(
+        address,
+        "POST",
+        "/login",
+        &[
+            (
+                "Cookie",
+                &format!("kizon_login={cookie}; kizon_session={planted}"),
+            ),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        format!(
+            "name=dm&password={}&login_token={token}",
+            PASSWORD.replace(' ', "+")
+        )
+        .as_bytes(),
+    );
+    assert_eq!(response.status, 303);
+    let issued = response.cookie("kizon_session").unwrap();
+    assert_ne!(issued, planted);
+    assert_eq!(issued.len(), 64);
+    let set_cookie = response
+        .headers_named("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("kizon_session="))
+        .unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(
+            set_cookie.contains(attribute),
+            "{set_cookie} lacks {attribute}"
+        );
+    }
+    let planted_client = Client {
+        address,
+        session: planted,
+        csrf: String::new(),
+    };
+    assert_eq!(planted_client.get("/api/findings").status, 401);
+
+    // Login CSRF: a login post without the form's cookie is refused.
+    let forged = request(
+        address,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        format!(
+            "name=dm&password={}&login_token={token}",
+            PASSWORD.replace(' ', "+")
+        )
+        .as_bytes(),
+    );
+    assert_eq!(forged.status, 403);
+    assert!(forged.cookie("kizon_session").is_none());
+
+    let dm = Client {
+        address,
+        session: issued,
+        csrf: String::new(),
+    };
+    let csrf = dm
+        .get("/")
+        .text()
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(dm.get("/api/findings").status, 200);
+    let out = dm.post_form("/logout", &format!("csrf={csrf}"));
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        dm.get("/api/findings").status,
+        401,
+        "the token dies at logout"
+    );
+}
+
+#[test]
+fn repeated_failed_logins_are_refused_for_a_while_even_with_the_right_password() {
+    let address = before_locks();
+    for _ in 0..5 {
+        let failed = sign_in(address, "guest", "wrong password here").unwrap_err();
+        assert_eq!(failed.status, 401);
+        assert!(failed.text().contains("login-error"));
+    }
+    let blocked = sign_in(address, "guest", PASSWORD).unwrap_err();
+    assert_eq!(blocked.status, 429);
+    assert!(
+        blocked
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    // An unknown name and a wrong password look alike.
+    let unknown = sign_in(address, "nobody", "wrong password here").unwrap_err();
+    assert_eq!(unknown.status, 401);
+}
+
+#[test]
+fn nothing_outside_the_fixed_report_names_is_served() {
+    let address = after_locks();
+    let stat = user(address, "stat");
+    for path in [
+        "/reports/..%2Fkizon.sqlite",
+        "/reports/..%2F..%2Fetc%2Fpasswd",
+        "/reports/%2Fetc%2Fpasswd",
+        "/reports/report-ja.pdf%00.txt",
+        "/reports/study.toml",
+        "/static/..%2Fkizon.sqlite",
+        "/static/../kizon.sqlite",
+        "/items/..%2F..%2Fstudy.toml",
+    ] {
+        let response = stat.get(path);
+        assert!(
+            matches!(response.status, 400 | 404),
+            "{path}: {}",
+            response.status
+        );
+        assert!(
+            !response.text().contains("SQLite format"),
+            "{path} served the database"
+        );
+    }
+    let report = stat.get("/reports/report-en.pdf");
+    assert_eq!(report.status, 200);
+    assert!(report.body.starts_with(b"%PDF"));
+    assert_eq!(
+        report.header("content-disposition"),
+        Some("attachment; filename=\"report-en.pdf\"")
+    );
+}
+
+fn multipart(csrf: &str, file_len: usize) -> (String, Vec<u8>) {
+    let boundary = "kizonboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("csrf", csrf),
+        ("provider", "Kizon Demo Biobank"),
+        ("kind", "contract"),
+        ("note", ""),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../contract.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
+    );
+    body.extend(std::iter::repeat_n(b'x', file_len));
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn an_oversized_upload_is_refused_cleanly_and_a_small_one_is_stored_under_its_base_name() {
+    let address = before_locks();
+    let dm = user(address, "dm");
+    let evidence_rows = |dm: &Client| {
+        dm.get("/providers")
+            .text()
+            .matches("<td>Kizon Demo Biobank</td>")
+            .count()
+    };
+    let before = evidence_rows(&dm);
+    let (content_type, body) = multipart(&dm.csrf, 2 * UPLOAD_LIMIT);
+    let refused = request(
+        address,
+        "POST",
+        "/evidence",
+        &[("Cookie", &dm.cookie()), ("Content-Type", &content_type)],
+        &body,
+    );
+    assert_eq!(refused.status, 413);
+    assert!(refused.text().contains("MiB"));
+    assert_eq!(evidence_rows(&dm), before, "nothing stored");
+
+    let (content_type, body) = multipart(&dm.csrf, 1000);
+    let stored = request(
+        address,
+        "POST",
+        "/evidence",
+        &[("Cookie", &dm.cookie()), ("Content-Type", &content_type)],
+        &body,
+    );
+    assert_eq!(stored.status, 303, "{}", stored.text());
+    let page = dm.get("/providers").text();
+    assert_eq!(evidence_rows(&dm), before + 1);
+    assert!(
+        page.contains("<td>contract.pdf</td>"),
+        "only the base name is kept"
+    );
+
+    // A reader may not upload.
+    let reader = user(address, "r2");
+    let (content_type, body) = multipart(&reader.csrf, 1000);
+    let refused = request(
+        address,
+        "POST",
+        "/evidence",
+        &[
+            ("Cookie", &reader.cookie()),
+            ("Content-Type", &content_type),
+        ],
+        &body,
+    );
+    assert_eq!(refused.status, 403);
+}
+
+#[test]
+fn every_page_carries_the_security_headers() {
+    let address = before_locks();
+    let dm = user(address, "dm");
+    for path in ["/", "/items", "/login"] {
+        let response = dm.get(path);
+        assert!(
+            response
+                .header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(response.header("cache-control"), Some("no-store"));
+    }
+}
