@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::analyze::{Analysis, metric_names};
 use crate::{AppError, Study, sha256_hex};
 
-pub use kizon_report::Lang;
+pub use kizon_report::{Lang, NOTO_BOLD, NOTO_REGULAR};
 
 /// The report's output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -57,6 +57,8 @@ use std::str::FromStr;
 
 pub use format::{format_interval, format_value};
 pub use model::*;
+/// The embedded Noto Sans JP subsets (SIL OFL 1.1), also served to browsers by the web workspace.
+pub use pdf::{NOTO_BOLD, NOTO_REGULAR};
 
 /// The language of a rendered report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

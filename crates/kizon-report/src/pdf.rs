@@ -16,8 +16,8 @@ use crate::model::Report;
 use crate::{MissingGlyph, ReportError};
 
 /// Noto Sans JP 2.004 (SIL OFL 1.1), subset by `fonts/make_subset.py`.
-static NOTO_REGULAR: &[u8] = include_bytes!("../fonts/NotoSansJP-Regular-subset.ttf");
-static NOTO_BOLD: &[u8] = include_bytes!("../fonts/NotoSansJP-Bold-subset.ttf");
+pub static NOTO_REGULAR: &[u8] = include_bytes!("../fonts/NotoSansJP-Regular-subset.ttf");
+pub static NOTO_BOLD: &[u8] = include_bytes!("../fonts/NotoSansJP-Bold-subset.ttf");
 
 const TEMPLATE: &str = include_str!("template.typ");
 

@@ -526,7 +526,7 @@ pub fn analysis(ctx: &Ctx<'_>, analysis: Option<&Analysis>, can_run: bool) -> Ht
             @match analysis {
                 None => p { (l.t("解析はまだありません。", "No analysis yet.")) },
                 Some(analysis) => {
-                    p.hash { (l.t("入力のハッシュ", "Inputs hash")) " " (analysis.inputs_sha256) }
+                    p { (l.t("入力のハッシュ", "Inputs hash")) " " code.hash { (analysis.inputs_sha256) } }
                     table #endpoints {
                         thead { tr { th { (l.t("評価項目", "Endpoint")) } th { "n" } th { (l.t("推定値 (%)", "Estimate (%)")) } th { "95% CI" } th { (l.t("判定", "Verdict")) } } }
                         tbody {

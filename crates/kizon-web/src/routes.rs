@@ -68,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(log_request));
     routes
         .route("/static/style.css", get(style))
+        .route("/static/NotoSansJP-Regular.ttf", get(font_regular))
+        .route("/static/NotoSansJP-Bold.ttf", get(font_bold))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -98,7 +100,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     for (name, value) in [
         (
             "content-security-policy",
-            "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; img-src 'self'; style-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
@@ -117,6 +119,27 @@ async fn style() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         pages::STYLE,
     )
+}
+
+/// The report's embedded Japanese font, so that pages render on machines without one (hospital
+/// workstations, headless browsers). Immutable: cached for a year.
+fn font(bytes: &'static [u8]) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "font/ttf"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn font_regular() -> Response {
+    font(kizon_app::report::NOTO_REGULAR)
+}
+
+async fn font_bold() -> Response {
+    font(kizon_app::report::NOTO_BOLD)
 }
 
 fn ctx<'a>(authed: &'a Authed, path: &'a str) -> Ctx<'a> {

@@ -82,9 +82,44 @@ pub fn request(
     stream.write_all(head.as_bytes()).unwrap();
     // A server may refuse before reading a large body; a reset then is its answer, not an error.
     let _ = stream.write_all(body);
+    parse_response(&read_response(&mut stream))
+}
+
+/// Reads one response: the head, then the body by its length or chunks (a peer such as
+/// ChromeDriver may keep the connection open despite `Connection: close`), else to the end.
+fn read_response(stream: &mut TcpStream) -> Vec<u8> {
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw)
+    let mut buffer = [0u8; 65536];
+    let complete = |raw: &[u8]| -> bool {
+        let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return false;
+        };
+        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+        let body = &raw[split + 4..];
+        if let Some(length) = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+        {
+            return body.len() >= length;
+        }
+        if head.contains("transfer-encoding: chunked") {
+            return body.ends_with(b"0\r\n\r\n");
+        }
+        false
+    };
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                raw.extend_from_slice(&buffer[..n]);
+                if complete(&raw) {
+                    break;
+                }
+            }
+        }
+    }
+    raw
 }
 
 fn parse_response(raw: &[u8]) -> Response {
