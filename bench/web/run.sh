@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Load test of the web workspace (issue 6): CONNECTIONS concurrent users (default 50), each
+# with their own session, browsing a study of ITEMS items (default 100,000) for SECONDS
+# (default 60) over loopback with wrk (Debian's `wrk`). Prints throughput and the latency
+# percentiles; any response other than 200 is an error.
+#
+# The study is real: `kizon init`, a provider, and `kizon ingest` of ITEMS real DICOM files
+# (hard links to the demo's generated images under distinct names, so ingest reads, hashes
+# and parses every one), and one data-manager account per connection.
+#
+# Usage: bench/web/run.sh [ITEMS] [SECONDS] [CONNECTIONS]   (env: CARGO_TARGET_DIR)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+items="${1:-100000}"
+duration="${2:-60}"
+connections="${3:-50}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+CARGO_TARGET_DIR="$target" cargo build --release --quiet -p kizon
+kizon="$target/release/kizon"
+work=$(mktemp -d)
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+
+"$kizon" demo "$work/demo" >/dev/null
+mkdir "$work/files"
+mapfile -t sources < <(find "$work/demo/demo-sources/images" -name '*.dcm' | sort)
+python3 - "$work/files" "$items" "${sources[@]}" <<'PY'
+import os, sys
+out, n, sources = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+for i in range(n):
+    folder = os.path.join(out, f"{i // 1000:03d}")
+    if i % 1000 == 0:
+        os.makedirs(folder)
+    os.link(sources[i % len(sources)], os.path.join(folder, f"img{i:06d}.dcm"))
+PY
+
+study="$work/study"
+"$kizon" init "$study" >/dev/null
+"$kizon" --study "$study" provider add H --kind hospital --consent opt-out --legal-basis bench >/dev/null
+start=$(date +%s.%N)
+"$kizon" --study "$study" ingest --provider H "$work/files" >/dev/null 2>&1
+ingest_s=$(echo "$(date +%s.%N) - $start" | bc -l)
+count=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM items' 2>/dev/null || echo "$items")
+
+password="load-test-password"
+for i in $(seq 1 "$connections"); do
+  echo "$password" | "$kizon" --study "$study" user add "dm$i" --role data-manager >/dev/null
+done
+
+port=$((20000 + RANDOM % 20000))
+KIZON_WEB_QUIET=1 "$kizon" --study "$study" serve --bind "127.0.0.1:$port" >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/login" && break; sleep 0.1; done
+
+: > "$work/cookies"
+for i in $(seq 1 "$connections"); do
+  jar="$work/jar$i"
+  token=$(curl -s -c "$jar" "http://127.0.0.1:$port/login" | grep -o 'name="login_token" value="[0-9a-f]*"' | sed 's/.*value="//;s/"//')
+  curl -s -o /dev/null -b "$jar" -c "$jar" -d "name=dm$i&password=$password&login_token=$token" "http://127.0.0.1:$port/login"
+  awk '$6 == "kizon_session" { print $7 }' "$jar" >> "$work/cookies"
+done
+[ "$(wc -l < "$work/cookies")" -eq "$connections" ] || { echo "login failed" >&2; exit 1; }
+
+printf 'study: %s items ingested in %.1f s; %s users; %s s; machine: %s cores\n' "$count" "$ingest_s" "$connections" "$duration" "$(nproc)"
+wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "$root/bench/web/browse.lua" "http://127.0.0.1:$port" -- "$work/cookies" "$count" | sed -n '/^requests/,$p'
