@@ -266,3 +266,255 @@ fn demo_builds_a_locked_verified_2_2_study_and_refuses_to_clobber() {
     assert!(demo::demo(&other, "tester", true).is_err());
     assert!(other.join("keep.txt").exists());
 }
+
+mod access_and_workspace {
+    use crate::access::{Account, Assign, Permission, Role};
+    use crate::demo::{self, DemoStop};
+    use crate::reference::Label;
+    use crate::{AppError, Study};
+
+    const PASSWORD: &str = "a long enough passphrase";
+
+    /// The demo stopped after `check`, with reader R1 and one user per role.
+    fn checked_study() -> (tempfile::TempDir, Study) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("demo");
+        demo::demo_until(&root, "tester", false, DemoStop::Checked).unwrap();
+        let mut study = Study::open(&root).unwrap();
+        study
+            .add_reader(
+                "tester",
+                &kizon_store::NewReader {
+                    code: "R1".into(),
+                    qualification: "radiologist".into(),
+                    specialty: "chest".into(),
+                    years_experience: 10,
+                    independent: true,
+                    declaration: None,
+                },
+            )
+            .unwrap();
+        study
+            .add_user("tester", "r1", Role::Reader, Some("R1"), PASSWORD)
+            .unwrap();
+        study
+            .add_user("tester", "stat", Role::Statistician, None, PASSWORD)
+            .unwrap();
+        study
+            .assign(
+                "tester",
+                "R1",
+                &Assign::Cases(vec!["C-001".into(), "C-002".into()]),
+            )
+            .unwrap();
+        (dir, study)
+    }
+
+    fn account(study: &mut Study, name: &str) -> Account {
+        study
+            .login(name, PASSWORD)
+            .unwrap()
+            .expect("signs in")
+            .account
+    }
+
+    #[test]
+    fn each_role_has_exactly_its_permissions() {
+        use Permission::*;
+        let all = [
+            ViewStudy,
+            UploadEvidence,
+            ResolveFindings,
+            Read,
+            ViewResults,
+            Analyze,
+            ViewAudit,
+            ManageUsers,
+        ];
+        let granted = |role: Role| -> Vec<Permission> {
+            let account = Account {
+                name: "x".into(),
+                role,
+                reader_code: None,
+            };
+            all.into_iter().filter(|p| account.may(*p)).collect()
+        };
+        assert_eq!(
+            granted(Role::Admin),
+            [
+                ViewStudy,
+                UploadEvidence,
+                ResolveFindings,
+                ViewResults,
+                Analyze,
+                ViewAudit,
+                ManageUsers
+            ]
+        );
+        assert_eq!(
+            granted(Role::DataManager),
+            [ViewStudy, UploadEvidence, ResolveFindings]
+        );
+        assert_eq!(granted(Role::Reader), [Read]);
+        assert_eq!(
+            granted(Role::Statistician),
+            [ViewStudy, ViewResults, Analyze]
+        );
+        assert_eq!(granted(Role::Auditor), [ViewStudy, ViewResults, ViewAudit]);
+    }
+
+    #[test]
+    fn a_session_lives_from_login_to_logout_and_only_its_hash_is_stored() {
+        let (_dir, mut study) = checked_study();
+        assert!(study.login("stat", "wrong password").unwrap().is_none());
+        assert!(study.login("nobody", PASSWORD).unwrap().is_none());
+        let login = study.login("stat", PASSWORD).unwrap().unwrap();
+        assert_eq!(login.token.len(), 64);
+        let (account, csrf) = study.session(&login.token).unwrap().unwrap();
+        assert_eq!(account.role, Role::Statistician);
+        assert_eq!(csrf, login.csrf);
+        let db = std::fs::read(study.root().join(kizon_store::DB_FILE)).unwrap();
+        let wal = std::fs::read(study.root().join(format!("{}-wal", kizon_store::DB_FILE)))
+            .unwrap_or_default();
+        let token = login.token.as_bytes();
+        assert!(
+            !db.windows(token.len()).any(|w| w == token)
+                && !wal.windows(token.len()).any(|w| w == token),
+            "the raw token is not in the database"
+        );
+        study.logout(&login.token).unwrap();
+        assert!(study.session(&login.token).unwrap().is_none());
+        let log = study.audit_log().unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.command == "login" && e.actor == "stat (web, statistician)")
+        );
+        assert!(log.iter().any(|e| e.command == "logout"));
+        // A password change ends every session of the user.
+        let again = study.login("stat", PASSWORD).unwrap().unwrap();
+        study
+            .set_password("tester", "stat", "another long passphrase")
+            .unwrap();
+        assert!(study.session(&again.token).unwrap().is_none());
+        assert!(study.login("stat", PASSWORD).unwrap().is_none());
+        assert!(study.verify(None).unwrap().intact());
+    }
+
+    #[test]
+    fn results_are_refused_to_the_statistician_until_both_locks() {
+        let (_dir, mut study) = checked_study();
+        let stat = account(&mut study, "stat");
+        let refused = study.require(&stat, Permission::ViewResults).unwrap_err();
+        assert!(matches!(refused, AppError::Forbidden { .. }), "{refused}");
+        demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
+        assert!(
+            study.require(&stat, Permission::ViewResults).is_err(),
+            "the reference is not locked yet"
+        );
+        demo::reference_to_analysis(&mut study, "tester").unwrap();
+        study.require(&stat, Permission::ViewResults).unwrap();
+    }
+
+    #[test]
+    fn a_reader_reads_only_assigned_cases_once_and_sees_no_metadata() {
+        let (_dir, mut study) = checked_study();
+        let reader = account(&mut study, "r1");
+        let worklist = study.worklist(&reader).unwrap();
+        assert_eq!(
+            worklist
+                .iter()
+                .map(|c| c.case_id.as_str())
+                .collect::<Vec<_>>(),
+            ["C-001", "C-002"]
+        );
+        assert!(matches!(
+            study.item_page(&reader, &Default::default()),
+            Err(AppError::Forbidden { .. })
+        ));
+        let (items, read) = study.blinded_case(&reader, "C-001").unwrap();
+        assert!(read.is_none());
+        assert_eq!(items.len(), 1);
+        let shown = serde_json::to_string(&items).unwrap();
+        assert_eq!(
+            shown,
+            format!(r#"[{{"id":{},"kind":"dicom","frames":1}}]"#, items[0].id),
+            "ids and kinds only"
+        );
+        let (png, _) = study.item_png(&reader, items[0].id, 0, None).unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        assert!(matches!(
+            study.blinded_case(&reader, "C-050"),
+            Err(AppError::NotFound { .. })
+        ));
+        assert!(matches!(
+            study.record_read(&reader, "C-050", Some(Label::Positive), None),
+            Err(AppError::NotFound { .. })
+        ));
+        assert!(
+            study.record_read(&reader, "C-001", None, None).is_err(),
+            "a read needs a label or a score"
+        );
+
+        let read = study
+            .record_read(&reader, "C-001", Some(Label::Positive), Some(0.9))
+            .unwrap();
+        assert_eq!(read.label.as_deref(), Some("positive"));
+        let again = study
+            .record_read(&reader, "C-001", Some(Label::Negative), None)
+            .unwrap_err();
+        assert!(again.to_string().contains("never replaced"), "{again}");
+        let stored = study.reads().unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            (
+                stored[0].reader.as_str(),
+                stored[0].role.as_str(),
+                stored[0].score
+            ),
+            ("R1", "panel", Some(0.9))
+        );
+        assert_eq!(
+            study.worklist(&reader).unwrap()[0]
+                .read
+                .as_ref()
+                .unwrap()
+                .label
+                .as_deref(),
+            Some("positive")
+        );
+        assert!(study.verify(None).unwrap().intact());
+
+        // Readers' work closes with the reference lock.
+        demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
+        demo::reference_to_analysis(&mut study, "tester").unwrap();
+        let late = study
+            .record_read(&reader, "C-002", Some(Label::Negative), None)
+            .unwrap_err();
+        assert!(
+            late.to_string().contains("reference standard is locked"),
+            "{late}"
+        );
+    }
+
+    #[test]
+    fn the_overview_names_what_blocks_the_dataset_lock() {
+        let (_dir, mut study) = checked_study();
+        let stat = account(&mut study, "stat");
+        let overview = study.overview(&stat).unwrap();
+        let dataset = overview.steps.iter().find(|s| s.key == "dataset").unwrap();
+        assert_eq!(dataset.state, crate::workspace::StepState::Blocked);
+        let open_blocking = study
+            .findings()
+            .unwrap()
+            .iter()
+            .filter(|f| f.is_unresolved_blocking())
+            .count();
+        assert_eq!(dataset.blockers.len(), open_blocking);
+        assert!(open_blocking > 0);
+        let results = overview.steps.iter().find(|s| s.key == "results").unwrap();
+        assert_eq!(
+            results.detail_en, "(visible after the locks)",
+            "no counts of results before the locks"
+        );
+    }
+}

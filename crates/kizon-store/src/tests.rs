@@ -335,3 +335,166 @@ fn entry_digests_read_only_their_rows_through_an_index() {
         assert!(plan.contains("INDEX"), "{table}: {plan}");
     }
 }
+
+/// A store with `n` items in cases of two items each, under two providers; every fifth item a
+/// waveform; paths `dir/img_NNN.dcm` (one with a `%` and one with an `_` in its name).
+fn with_items(dir: &Path, n: usize) -> Store {
+    let mut store = Store::create(dir).unwrap();
+    store
+        .transact("alice", |tx| {
+            for name in ["Hospital A", "Biobank B"] {
+                tx.insert_provider(&provider(name))?;
+            }
+            let ids = [
+                tx.provider_id("Hospital A")?.unwrap(),
+                tx.provider_id("Biobank B")?.unwrap(),
+            ];
+            for i in 0..n {
+                let case_id = format!("C-{:03}", i / 2);
+                tx.insert_case(&NewCase {
+                    id: case_id.clone(),
+                    provider_id: ids[(i / 2) % 2],
+                    patient_key: None,
+                    acquisition_date: None,
+                    collection_date: None,
+                    diagnosis: None,
+                    diagnosis_date: None,
+                    attributes: "{}".into(),
+                })?;
+                let name = match i {
+                    7 => "img_100%.dcm".to_owned(),
+                    8 => "img_x_y.dcm".to_owned(),
+                    _ => format!("img{i:03}.dcm"),
+                };
+                tx.insert_item(&NewItem {
+                    provider_id: ids[(i / 2) % 2],
+                    case_id,
+                    path: format!("dir/{name}"),
+                    source: format!("/abs/dir/{name}"),
+                    size: 10,
+                    modified_ns: 0,
+                    sha256: format!("{i:064}"),
+                    kind: if i % 5 == 0 {
+                        "edf".into()
+                    } else {
+                        "dicom".into()
+                    },
+                    metadata: "{}".into(),
+                    problem: None,
+                })?;
+            }
+            tx.record("ingest", "items", json!({}))
+        })
+        .unwrap();
+    store
+}
+
+#[test]
+fn item_pages_filter_in_sql_and_count_every_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = with_items(dir.path(), 120);
+    let page = |query: ItemQuery| store.items_page(&query).unwrap();
+    let (total, first) = page(ItemQuery {
+        limit: 50,
+        ..Default::default()
+    });
+    assert_eq!(
+        (total, first.len(), first[0].id, first[49].id),
+        (120, 50, 1, 50)
+    );
+    let (_, last) = page(ItemQuery {
+        limit: 50,
+        offset: 100,
+        ..Default::default()
+    });
+    assert_eq!(last.len(), 20);
+    let (waveforms, _) = page(ItemQuery {
+        kind: Some("edf".into()),
+        limit: 1,
+        ..Default::default()
+    });
+    assert_eq!(waveforms, 24);
+    let (case, items) = page(ItemQuery {
+        case_id: Some("C-010".into()),
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!(
+        (
+            case,
+            items.iter().map(|i| i.path.as_str()).collect::<Vec<_>>()
+        ),
+        (2, vec!["dir/img020.dcm", "dir/img021.dcm"])
+    );
+    let (biobank, _) = page(ItemQuery {
+        provider: Some("Biobank B".into()),
+        limit: 1,
+        ..Default::default()
+    });
+    assert_eq!(biobank, 60);
+    // `%` and `_` are literal in a search, not wildcards.
+    let (percent, found) = page(ItemQuery {
+        text: Some("100%".into()),
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!((percent, found[0].path.as_str()), (1, "dir/img_100%.dcm"));
+    let (underscore, _) = page(ItemQuery {
+        text: Some("_".into()),
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!(underscore, 2);
+    let (by_case, _) = page(ItemQuery {
+        text: Some("C-05".into()),
+        limit: 100,
+        ..Default::default()
+    });
+    assert_eq!(by_case, 20, "C-050…C-059, two items each");
+    let (combined, _) = page(ItemQuery {
+        kind: Some("dicom".into()),
+        text: Some("img01".into()),
+        limit: 100,
+        ..Default::default()
+    });
+    assert_eq!(
+        combined, 8,
+        "img010…img019 minus img010 and img015 (waveforms)"
+    );
+    assert_eq!(store.item(120).unwrap().unwrap().path, "dir/img119.dcm");
+    assert!(store.item(121).unwrap().is_none());
+}
+
+#[test]
+fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(populated(dir.path()));
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    for table in ["users", "assignments"] {
+        conn.execute_batch(&format!(
+            "DROP TRIGGER {table}_append_only_update; DROP TRIGGER {table}_append_only_delete;"
+        ))
+        .unwrap();
+    }
+    conn.execute_batch("DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; PRAGMA user_version = 7;").unwrap();
+    drop(conn);
+    let mut store = Store::open(dir.path()).unwrap();
+    let version: i64 = store
+        .conn()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION);
+    store
+        .transact("admin", |tx| {
+            tx.insert_user(
+                "sato",
+                "auditor",
+                None,
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            )?;
+            tx.record("user add", "user sato", json!({}))
+        })
+        .unwrap();
+    assert_eq!(store.users().unwrap()[0].name, "sato");
+    assert!(store.verify(None).unwrap().intact());
+}
