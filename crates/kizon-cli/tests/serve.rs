@@ -202,17 +202,47 @@ fn serve_prints_its_address_and_answers_there() {
         .and_then(|s| s.split('/').next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
-    let mut stream = TcpStream::connect(&address).unwrap();
-    stream
-        .write_all(
-            format!("GET /login?lang=en HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let get = |request: &str| {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream
+            .write_all(request.replace("{address}", &address).as_bytes())
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let response =
+        get("GET /login?lang=en HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    // Requests naming a case, a patient-like search and a user name: none of it may be logged.
+    get(
+        "GET /items?q=YAMADA-TARO&case=C-001 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n",
+    );
+    get("GET /reading/C-001 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let form = "name=tanaka.hanako&password=x&login_token=abcde";
+    get(&format!(
+        "POST /login HTTP/1.1\r\nHost: {{address}}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    ));
     child.kill().unwrap();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     child.wait().unwrap();
+    assert!(
+        log.contains("GET /reading/{case} 303"),
+        "route patterns are logged: {log}"
+    );
+    assert!(log.contains("POST /login 403"), "{log}");
+    for secret in ["C-001", "YAMADA", "tanaka", "q="] {
+        assert!(
+            !log.contains(secret),
+            "the server log shows `{secret}`: {log}"
+        );
+    }
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("Sign in"));
     assert!(response.contains("set-cookie: kizon_login="));

@@ -328,7 +328,7 @@ pub fn waveform_svg(channels: &[ChannelPreview]) -> Markup {
     const BAND: f64 = 60.0;
     let height = BAND * channels.len().max(1) as f64;
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" id="waveform" viewBox="0 0 {WIDTH} {height}" width="100%" role="img">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="waveform" viewBox="0 0 {WIDTH} {height}" width="100%" role="img">"#
     );
     for (k, channel) in channels.iter().enumerate() {
         let top = k as f64 * BAND;
@@ -475,6 +475,7 @@ pub fn reading_case(
     ctx: &Ctx<'_>,
     case_id: &str,
     items: &[BlindedItem],
+    waveforms: &[(i64, Vec<ChannelPreview>)],
     read: Option<&OwnRead>,
     query: &ViewerQuery,
 ) -> Html<String> {
@@ -487,6 +488,8 @@ pub fn reading_case(
             @for item in items {
                 @if item.kind == "dicom" {
                     (viewer(l, &format!("/reading/{}", encode(case_id)), item.id, item.frames, query))
+                } @else if let Some((_, channels)) = waveforms.iter().find(|(id, _)| *id == item.id) {
+                    (waveform_svg(channels))
                 } @else {
                     p { (item.kind) " #" (item.id) }
                 }

@@ -575,13 +575,28 @@ async fn reading_case(
 ) -> Result<Response, WebError> {
     let account = authed.account.clone();
     let case_id = case.clone();
-    let (items, read) = state
-        .with_study(move |study| study.blinded_case(&account, &case_id))
+    let (items, read, waveforms) = state
+        .with_study(move |study| {
+            let (items, read) = study.blinded_case(&account, &case_id)?;
+            let waveforms = items
+                .iter()
+                .filter(|i| i.kind != "dicom" && i.kind != "video")
+                .filter_map(|i| Some((i.id, study.item_channels(&account, i.id, 1000).ok()?)))
+                .collect::<Vec<_>>();
+            Ok((items, read, waveforms))
+        })
         .await?;
     let path = format!("/reading/{}", pages::encode(&case));
     Ok(with_lang(
         authed.lang,
-        pages::reading_case(&ctx(&authed, &path), &case, &items, read.as_ref(), &query),
+        pages::reading_case(
+            &ctx(&authed, &path),
+            &case,
+            &items,
+            &waveforms,
+            read.as_ref(),
+            &query,
+        ),
     ))
 }
 

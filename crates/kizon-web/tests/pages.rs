@@ -1,0 +1,67 @@
+//! The pages as a data manager and a statistician use them: the English switch, the item list
+//! with filters and paging, the item viewer (a DICOM frame through a window, a waveform plot).
+
+mod support;
+
+use kizon_app::demo::DemoStop;
+use support::{PASSWORD, sign_in};
+
+#[test]
+fn items_filter_page_and_show_images_and_waveforms_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = support::study(dir.path(), DemoStop::Checked);
+    let address = support::serve(&study, 1 << 20);
+    let dm = sign_in(address, "dm", PASSWORD).unwrap();
+
+    let ja = dm.get("/items").text();
+    assert!(ja.contains("<h1>症例とデータ</h1>"));
+    assert!(ja.contains("121 件 · ページ 1 / 3"), "121 items, 50 a page");
+    let en = dm.get("/items?lang=en").text();
+    assert!(en.contains("<h1>Cases and items</h1>") && en.contains("121 items · page 1 / 3"));
+    // The choice is remembered by a cookie.
+    let remembered = dm.get("/items?lang=en");
+    assert!(
+        remembered
+            .headers_named("set-cookie")
+            .iter()
+            .any(|c| c.starts_with("kizon_lang=en"))
+    );
+
+    let third = dm.get("/items?page=3").text();
+    assert_eq!(third.matches("<tr><td><a href=\"/items/").count(), 21);
+    let waveforms = dm.get("/items?kind=edf").text();
+    assert!(waveforms.contains("1 件"), "one EDF in the demo");
+    let search = dm.get("/items?q=c00").text();
+    assert!(search.contains("9 件"), "c001…c009");
+    let case = dm.get("/api/items?case=C-121").json();
+    let ecg = case["items"][0]["id"].as_i64().unwrap();
+    let ecg_page = dm.get(&format!("/items/{ecg}")).text();
+    assert!(
+        ecg_page.contains("class=\"waveform\""),
+        "the ECG is plotted"
+    );
+    assert!(
+        ecg_page.matches("<path d=\"M").count() >= 2,
+        "one trace per channel"
+    );
+
+    let ct = support::item_ids(&dm, "C-001")[0];
+    let page = dm.get(&format!("/items/{ct}?frame=0&wc=40&ww=400")).text();
+    assert!(page.contains(&format!(
+        "src=\"/items/{ct}/frame.png?frame=0&amp;wc=40&amp;ww=400\""
+    )));
+    let default = dm.get(&format!("/items/{ct}/frame.png"));
+    let windowed = dm.get(&format!("/items/{ct}/frame.png?wc=40&ww=10"));
+    assert_eq!(default.header("content-type"), Some("image/png"));
+    assert_ne!(
+        default.body, windowed.body,
+        "the window changes the rendering"
+    );
+    let range = default.header("x-kizon-value-range").unwrap();
+    assert_eq!(range.split(' ').count(), 2);
+    assert_eq!(
+        dm.get(&format!("/items/{ct}/frame.png?frame=5")).status,
+        409,
+        "a frame that does not exist"
+    );
+}
