@@ -17,6 +17,7 @@
 mod cache;
 pub mod documents;
 mod items;
+mod marks;
 pub mod ledger;
 mod records;
 mod reference;
@@ -33,6 +34,7 @@ pub use cache::Decoded;
 pub use documents::StoredDocument;
 pub use items::{Case, Item, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
 pub use ledger::LedgerEntry;
+pub use marks::{MarkOwner, NewMark, StoredMark};
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
 pub use reference::{
     DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,
@@ -126,6 +128,10 @@ impl Store {
                 found: version,
                 supported: schema::SCHEMA_VERSION,
             });
+        }
+        if version < schema::SCHEMA_VERSION {
+            // A study made by an older kizon gains the tables added since (no row changes).
+            schema::migrate(&conn, version).map_err(|e| sqlite(&db, e))?;
         }
         Ok(Store {
             root: root.to_owned(),
