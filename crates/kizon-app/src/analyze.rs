@@ -47,6 +47,19 @@ pub struct Analysis {
     pub subgroups: Vec<SubgroupResult>,
     pub sensitivity_analyses: Vec<SensitivityResult>,
     pub reader_agreement: Option<PanelAgreement>,
+    /// Lesion-level results, when the reference standard has lesions and the device marks:
+    /// absent otherwise (an analysis without lesions keeps its bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<LesionAnalysis>,
+}
+
+/// The lesion-level section of an analysis: the device's marks against the locked lesions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LesionAnalysis {
+    pub units: kizon_protocol::LesionUnits,
+    /// Reference lesions by type (`null` key: no type given), in type order.
+    pub lesion_types: Vec<(Option<String>, u64)>,
+    pub figures: crate::lesions::LesionFigures,
 }
 
 /// What the analysis depends on, by hash.
@@ -58,6 +71,9 @@ pub struct Inputs {
     pub reference_sha256: String,
     pub device_version: String,
     pub results_sha256: String,
+    /// SHA-256 of the device's marks of this version (absent without marks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marks_sha256: Option<String>,
     pub findings_sha256: String,
 }
 
@@ -359,6 +375,42 @@ impl Study {
             .expect("findings serialise")
             .as_bytes(),
         );
+        let device_marks: Vec<kizon_store::StoredMark> = match (&protocol.lesions, &reference.lesions) {
+            (Some(_), Some(_)) => {
+                let in_dataset = dataset.case_ids();
+                self.store
+                    .marks()?
+                    .into_iter()
+                    .filter(|m| {
+                        m.device_version.as_deref() == Some(version.as_str())
+                            && in_dataset.contains(m.case_id.as_str())
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let marks_sha256 = (!device_marks.is_empty()).then(|| {
+            sha256_hex(
+                serde_json::to_string(
+                    &device_marks
+                        .iter()
+                        .map(|m| (&m.case_id, &m.image, m.ordinal, &m.shape, &m.lesion_type, m.size_mm, m.rating))
+                        .collect::<Vec<_>>(),
+                )
+                .expect("marks serialise")
+                .as_bytes(),
+            )
+        });
+        let lesions = match (&protocol.lesions, &reference.lesions, marks_sha256.is_some()) {
+            (Some(plan), Some(reference_lesions), true) => Some(lesion_analysis(
+                plan,
+                reference_lesions,
+                &device_marks,
+                &dataset,
+                &protocol.analysis,
+            )?),
+            _ => None,
+        };
         let inputs = Inputs {
             kizon_version: env!("CARGO_PKG_VERSION").into(),
             protocol_sha256: protocol_text.sha256,
@@ -366,6 +418,7 @@ impl Study {
             reference_sha256: reference_lock.sha256,
             device_version: version,
             results_sha256,
+            marks_sha256,
             findings_sha256,
         };
         let inputs_sha256 = sha256_hex(
@@ -510,6 +563,7 @@ impl Study {
             subgroups,
             sensitivity_analyses: sensitivity,
             reader_agreement: reference.agreement,
+            lesions,
         })
     }
 
@@ -593,6 +647,84 @@ impl Study {
         }
         Ok(out)
     }
+}
+
+/// The device's marks on the locked dataset against the locked lesions: every dataset case
+/// counts (a case without lesions is normal), with as many images as its dataset items (at
+/// least the images its lesions and marks name); 95 % intervals, the protocol's bootstrap
+/// replicates and seed.
+fn lesion_analysis(
+    plan: &kizon_protocol::LesionPlan,
+    reference: &crate::lesions::LesionReference,
+    marks: &[kizon_store::StoredMark],
+    dataset: &Dataset,
+    options: &kizon_protocol::AnalysisPlan,
+) -> Result<LesionAnalysis, AppError> {
+    let parse = |m: &kizon_store::StoredMark| -> Result<kizon_stats::Shape, AppError> {
+        serde_json::from_str(&m.shape).map_err(|e| AppError::Refused {
+            what: format!("stored mark {} has an unreadable shape: {e}", m.id),
+            hint: "run `kizon audit verify`".into(),
+        })
+    };
+    let mut named: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (case, image) in reference
+        .lesions
+        .iter()
+        .map(|l| (l.case_id.as_str(), l.image.as_str()))
+        .chain(marks.iter().map(|m| (m.case_id.as_str(), m.image.as_str())))
+    {
+        named.entry(case).or_default().insert(image);
+    }
+    let cases: BTreeMap<&str, u64> = dataset
+        .cases
+        .iter()
+        .map(|c| {
+            let n = named.get(c.id.as_str()).map_or(0, |s| s.len());
+            (c.id.as_str(), c.items.len().max(n).max(1) as u64)
+        })
+        .collect();
+    let lesions = reference
+        .lesions
+        .iter()
+        .filter(|l| cases.contains_key(l.case_id.as_str()))
+        .map(|l| (l.case_id.as_str(), l.image.as_str(), l.shape.clone(), 1.0))
+        .collect();
+    let device = marks
+        .iter()
+        .map(|m| {
+            Ok((
+                m.case_id.as_str(),
+                m.image.as_str(),
+                parse(m)?,
+                m.rating.unwrap_or(1.0),
+            ))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let figures = crate::lesions::lesion_figures(
+        &crate::lesions::FrocInput {
+            cases,
+            lesions,
+            marks: device,
+        },
+        &crate::lesions::FrocSettings {
+            criterion: crate::lesions::match_criterion(plan),
+            criterion_text: crate::lesions::criterion_text(plan),
+            duplicates: plan.duplicates,
+            threshold: plan.rating_threshold,
+            level: 0.95,
+            replicates: options.bootstrap_replicates as usize,
+            seed: options.seed,
+        },
+    )?;
+    let mut types: BTreeMap<Option<String>, u64> = BTreeMap::new();
+    for l in &reference.lesions {
+        *types.entry(l.lesion_type.clone()).or_default() += 1;
+    }
+    Ok(LesionAnalysis {
+        units: plan.units,
+        lesion_types: types.into_iter().collect(),
+        figures,
+    })
 }
 
 /// The canonical bytes of an analysis: pretty JSON and a final newline.

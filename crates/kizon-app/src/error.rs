@@ -57,6 +57,14 @@ pub enum AppError {
         problem: String,
         hint: String,
     },
+    /// A problem in a JSON input file: the file and the JSON path of the value.
+    #[error("{}: {path}: {problem}", file.display())]
+    Json {
+        file: PathBuf,
+        path: String,
+        problem: String,
+        hint: String,
+    },
     #[error("{0}")]
     Stats(#[from] kizon_stats::StatsError),
 }
@@ -89,7 +97,7 @@ impl AppError {
             AppError::Plan(_) => "give a date on or after 2022-12-08 (`planned_on` in study.toml or `--as-of`)".into(),
             AppError::Io { .. } => "check that the path exists and is readable".into(),
             AppError::Refused { hint, .. } => hint.clone(),
-            AppError::Csv { hint, .. } => hint.clone(),
+            AppError::Csv { hint, .. } | AppError::Json { hint, .. } => hint.clone(),
             AppError::Stats(error) => crate::stats::hint(error),
         }
     }

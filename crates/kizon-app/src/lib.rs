@@ -12,6 +12,7 @@
 //! - [`providers`]: providers and their evidence documents (Q3, Q6, Q9).
 //! - [`locks`]: the protocol lock and amendments.
 //! - [`demo`]: a complete example study made from generated data.
+//! - [`lesions`]: lesion marks (CSV, JSON, COCO), the panel's lesion reference, FROC figures.
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
 pub mod analyze;
@@ -21,6 +22,7 @@ pub mod dataset;
 pub mod demo;
 mod error;
 pub mod ingest;
+pub mod lesions;
 pub mod init;
 pub mod locks;
 pub mod package;

@@ -217,6 +217,10 @@ pub struct ReferenceStandardDoc {
     pub readers: Vec<String>,
     pub reads: usize,
     pub agreement: Option<PanelAgreement>,
+    /// The lesions (with `[lesions]` in the protocol and panel marks): absent otherwise, so a
+    /// study without lesions locks the same document as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<crate::lesions::LesionReference>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -252,6 +256,9 @@ pub struct ReferenceLock {
     pub decided: usize,
     pub positive: usize,
     pub negative: usize,
+    /// Lesions of the reference standard (absent without a lesion reference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<usize>,
     pub ledger_seq: i64,
 }
 
@@ -699,6 +706,21 @@ impl Study {
                 });
             }
         }
+        let lesions = match &protocol.lesions {
+            Some(plan) => {
+                let marks = self.store.marks()?;
+                if marks.iter().any(|m| m.reader.is_some()) {
+                    Some(crate::lesions::lesion_reference(
+                        plan,
+                        &marks,
+                        &dataset.case_ids(),
+                    )?)
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
         Ok(ReferenceStandardDoc {
             format: "kizon-reference-v1".into(),
             kind,
@@ -708,6 +730,7 @@ impl Study {
             readers,
             reads: read_count,
             agreement,
+            lesions,
         })
     }
 
@@ -738,13 +761,17 @@ impl Study {
         }
         let count = |label| doc.count(label);
         let (positive, negative) = (count(Label::Positive), count(Label::Negative));
+        let lesions = doc.lesions.as_ref().map(|l| l.lesions.len());
+        let lesion_note = lesions
+            .map(|n| format!("; {n} lesions"))
+            .unwrap_or_default();
         let bytes = serde_json::to_vec_pretty(&doc).expect("reference serialises");
         let (entry, sha256) = self.store.transact(actor, |tx| {
             let document = tx.put_document_bytes(&bytes)?;
             tx.insert_lock(REFERENCE, &document.sha256, Some(&document.sha256))?;
             let entry = tx.record(
                 "lock reference",
-                &format!("reference standard locked: {decided} of {} cases decided ({positive} positive, {negative} negative)", doc.cases.len()),
+                &format!("reference standard locked: {decided} of {} cases decided ({positive} positive, {negative} negative){lesion_note}", doc.cases.len()),
                 json!({ "reference_sha256": document.sha256, "kind": doc.kind.as_str(), "cases": doc.cases.len(), "decided": decided, "positive": positive, "negative": negative, "dataset_root": doc.dataset_root }),
             )?;
             Ok((entry, document.sha256))
@@ -755,6 +782,7 @@ impl Study {
             decided,
             positive,
             negative,
+            lesions,
             ledger_seq: entry.seq,
         })
     }

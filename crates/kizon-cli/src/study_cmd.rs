@@ -4,7 +4,9 @@
 use kizon_app::Study;
 use kizon_app::reference::{Label, NewReader};
 
-use crate::cli::{DatasetCommand, ReadersCommand, ReadsCommand, ReferenceCommand, ResultsCommand};
+use crate::cli::{
+    DatasetCommand, MarksCommand, ReadersCommand, ReadsCommand, ReferenceCommand, ResultsCommand,
+};
 pub(crate) use crate::{Failure, print_json};
 
 type Done = Result<(), Failure>;
@@ -488,4 +490,73 @@ pub fn package(study_dir: &std::path::Path, actor: &str, args: crate::cli::Packa
     println!("  index: {}/index.md", outcome.dir.display());
     println!("next: kizon package verify {}", outcome.dir.display());
     Ok(())
+}
+
+pub fn marks(mut study: Study, actor: &str, command: MarksCommand) -> Done {
+    use kizon_app::lesions::MarksBy;
+    match command {
+        MarksCommand::Import(args) => {
+            let by = match args.device_version {
+                Some(version) => MarksBy::Device { version },
+                None => MarksBy::Reader {
+                    code: args.reader,
+                    role: args.role,
+                },
+            };
+            let summary = study.import_marks(actor, &args.file, &by)?;
+            if args.json {
+                return print_json(&summary);
+            }
+            println!(
+                "lesion marks imported / 病変マークを取り込みました: {} marks in {} sets ({}), {} new, {} already recorded{}",
+                summary.marks,
+                summary.sets,
+                summary
+                    .device_version
+                    .as_deref()
+                    .map(|v| format!("device {v}"))
+                    .unwrap_or_else(|| "readers".into()),
+                summary.new,
+                summary.unchanged,
+                summary
+                    .ledger_seq
+                    .map(|s| format!(" (ledger entry {s})"))
+                    .unwrap_or_default()
+            );
+            if !summary.outside_dataset.is_empty() {
+                println!(
+                    "  not imported: cases outside the locked dataset / 固定データセット外の症例: {}",
+                    summary.outside_dataset.join(" ")
+                );
+            }
+            if summary.changed > 0 {
+                println!(
+                    "  {} cases' marks differ from those imported before: not changed, raised as findings / 変更されたマークを疑義として記録しました (kizon findings --open)",
+                    summary.changed
+                );
+            }
+            Ok(())
+        }
+        MarksCommand::List(flag) => {
+            let marks = study.marks()?;
+            if flag.json {
+                return print_json(&marks);
+            }
+            for m in &marks {
+                println!(
+                    "{:<10} {:<8} {:<16} {} {}",
+                    m.case_id,
+                    m.image,
+                    m.reader
+                        .as_deref()
+                        .map(|r| format!("{r}/{}", m.role.as_deref().unwrap_or("")))
+                        .or_else(|| m.device_version.as_deref().map(|v| format!("device {v}")))
+                        .unwrap_or_default(),
+                    m.shape,
+                    m.rating.map(|r| r.to_string()).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
 }
