@@ -805,6 +805,61 @@ impl Study {
                 )])
             })
             .unwrap_or_default();
+        let lesions = analysis.lesions.as_ref().map(|l| {
+            let f = &l.figures;
+            let est = |e: &kizon_stats::Estimate| m::LesionEstimate {
+                estimate: e.estimate,
+                lower: Some(e.lower),
+                upper: Some(e.upper),
+            };
+            let fom = |e: &crate::lesions::FomCi| m::LesionEstimate {
+                estimate: e.estimate,
+                lower: e.lower,
+                upper: e.upper,
+            };
+            m::LesionResults {
+                criterion: f.criterion.clone(),
+                k: protocol.lesions.as_ref().map_or(1, |p| p.k),
+                threshold: f.threshold,
+                cases: f.cases,
+                normal_cases: f.normal_cases,
+                abnormal_cases: f.abnormal_cases,
+                images: f.images,
+                lesions: f.lesions,
+                marks: f.marks,
+                hits: f.hits,
+                false_positives: f.nl_marks,
+                lesion_types: l
+                    .lesion_types
+                    .iter()
+                    .map(|(t, n)| m::LesionTypeCount {
+                        lesion_type: t.clone(),
+                        count: *n,
+                    })
+                    .collect(),
+                afroc: fom(&f.afroc),
+                wafroc: fom(&f.wafroc),
+                replicates: f.replicates as u64,
+                lesion_sensitivity: f.lesion_sensitivity.as_ref().map(est),
+                fp_per_image: f.fp_per_image.as_ref().map(est),
+                fp_per_case: f.fp_per_case.as_ref().map(est),
+                case_sensitivity: f.case_sensitivity.as_ref().map(est),
+                case_specificity: f.case_specificity.as_ref().map(est),
+                mean_distance: f.localisation.as_ref().map(|x| x.mean_distance),
+                median_distance: f.localisation.as_ref().map(|x| x.median_distance),
+                mean_iou: f.localisation.as_ref().and_then(|x| x.mean_iou),
+                froc: f
+                    .froc_curve
+                    .iter()
+                    .map(|p| m::CurvePoint { x: p.nlf, y: p.llf })
+                    .collect(),
+                afroc_curve: f
+                    .afroc_curve
+                    .iter()
+                    .map(|p| m::CurvePoint { x: p.fpf, y: p.llf })
+                    .collect(),
+            }
+        });
         let report = Report {
             study,
             summary,
@@ -813,6 +868,7 @@ impl Study {
             baseline,
             endpoints,
             roc,
+            lesions,
             subgroups,
             sensitivity_analyses,
             findings,

@@ -371,20 +371,22 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
         ),
     ];
     let short_head: String = h.ledger_head.hash.chars().take(16).collect();
-    let sections = vec![
+    let mut sections = vec![
         summary(&mut b),
         methods(&mut b),
         flow(&mut b),
         baseline(&mut b),
         results(&mut b),
+    ];
+    sections.extend(lesions(&mut b));
+    sections.extend([
         subgroups(&mut b),
         sensitivity(&mut b),
         findings(&mut b),
         amendments(&mut b),
         plan(&mut b),
         traceability(&mut b),
-    ];
-    let mut sections = sections;
+    ]);
     number_sections(&mut sections);
     mark_long_rows(&mut sections);
     Doc {
@@ -972,6 +974,145 @@ fn results(b: &mut Builder) -> Section {
         }
     }
     section(l.results, blocks)
+}
+
+/// The lesion-level section (only when the report has lesion results): the matching rule,
+/// the counts, the figures of merit and operating-point measures with their intervals, and the
+/// FROC and AFROC curves.
+fn lesions(b: &mut Builder) -> Option<Section> {
+    let r = b.r.lesions.as_ref()?;
+    let (lang, ll) = (b.lang, labels::lesion_labels(b.lang));
+    let pct = |x: f64| format_value(Metric::Sensitivity, x);
+    let three = |x: f64| crate::format::fixed(x, 3);
+    let rate = |x: f64| crate::format::fixed(x, 2);
+    let mut blocks = vec![Block::Para {
+        text: ll.method_note.to_owned(),
+    }];
+    blocks.push(Block::Fields {
+        rows: vec![
+            b.field(ll.criterion, &r.criterion),
+            b.field(ll.k, r.k.to_string()),
+            b.field(
+                ll.operating_point,
+                r.threshold
+                    .map(|t| format!("≥ {t}"))
+                    .unwrap_or_else(|| ll.every_mark.to_owned()),
+            ),
+        ],
+    });
+    let count_row = |label: &str, n: u64| vec![Cell::new(label), Cell::new(n.to_string())];
+    let mut rows = vec![
+        count_row(ll.cases, r.cases),
+        count_row(ll.abnormal_cases, r.abnormal_cases),
+        count_row(ll.normal_cases, r.normal_cases),
+        count_row(ll.images, r.images),
+        count_row(ll.lesions, r.lesions),
+        count_row(ll.marks, r.marks),
+        count_row(ll.hits, r.hits),
+        count_row(ll.false_positives, r.false_positives),
+    ];
+    for t in &r.lesion_types {
+        rows.push(count_row(
+            &format!(
+                "{}{}",
+                ll.lesion_types,
+                b.paren(t.lesion_type.as_deref().unwrap_or(ll.no_type))
+            ),
+            t.count,
+        ));
+    }
+    let caption = b.table_caption(ll.counts);
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns: vec![col("", "left", 3), col(b.l.n, "right", 1)],
+        rows,
+        small: false,
+        group: 1,
+    }));
+    let ci_text = |e: &crate::model::LesionEstimate, f: &dyn Fn(f64) -> String, method: &str| match (e.lower, e.upper) {
+        (Some(lo), Some(hi)) => format!("{}–{}{}", f(lo), f(hi), b.paren(method)),
+        _ => "—".to_owned(),
+    };
+    let mut rows = Vec::new();
+    let boot = format!("{}, {}", ll.bootstrap, r.replicates);
+    for (label, e) in [(ll.afroc_fom, &r.afroc), (ll.wafroc_fom, &r.wafroc)] {
+        rows.push(vec![
+            Cell::new(label),
+            Cell::new(three(e.estimate)).style(Style::Strong),
+            Cell::new(ci_text(e, &three, &boot)),
+        ]);
+    }
+    let measures: [(&str, &Option<crate::model::LesionEstimate>, &dyn Fn(f64) -> String, &str); 5] = [
+        (ll.lesion_sensitivity, &r.lesion_sensitivity, &pct, ll.clustered),
+        (ll.fp_per_image, &r.fp_per_image, &rate, ll.clustered),
+        (ll.fp_per_case, &r.fp_per_case, &rate, ll.clustered),
+        (ll.case_sensitivity, &r.case_sensitivity, &pct, ll.wilson),
+        (ll.case_specificity, &r.case_specificity, &pct, ll.wilson),
+    ];
+    for (label, e, f, method) in measures {
+        rows.push(match e {
+            Some(e) => vec![
+                Cell::new(label),
+                Cell::new(f(e.estimate)).style(Style::Strong),
+                Cell::new(ci_text(e, f, method)),
+            ],
+            None => vec![Cell::new(label), Cell::new("—"), Cell::new("—")],
+        });
+    }
+    for (label, v) in [
+        (ll.mean_distance, r.mean_distance),
+        (ll.median_distance, r.median_distance),
+        (ll.mean_iou, r.mean_iou),
+    ] {
+        if let Some(v) = v {
+            rows.push(vec![Cell::new(label), Cell::new(three(v)), Cell::new("")]);
+        }
+    }
+    let caption = b.table_caption(ll.results);
+    let ci_head = b.ci_head.clone();
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns: vec![
+            col(b.l.metric, "left", 3),
+            col(b.l.estimate, "right", 1),
+            col(&ci_head, "right", 2),
+        ],
+        rows,
+        small: false,
+        group: 1,
+    }));
+    let fom = format!("{} {}", "AFROC FOM", three(r.afroc.estimate));
+    for (title, svg, alt) in [
+        (
+            ll.froc,
+            svg::free_response(&r.froc, false, ll.froc_x, ll.llf, ll.froc, None),
+            ll.froc,
+        ),
+        (
+            ll.afroc,
+            svg::free_response(
+                &r.afroc_curve,
+                true,
+                ll.afroc_x,
+                ll.llf,
+                &fom,
+                Some(b.l.chance),
+            ),
+            ll.afroc,
+        ),
+    ] {
+        let counts = match lang {
+            Lang::Ja => format!("病変{}個、正常症例{}例", r.lesions, r.normal_cases),
+            Lang::En => format!("{} lesions, {} normal cases", r.lesions, r.normal_cases),
+        };
+        let caption = b.figure_caption(&format!("{title}{}", b.paren(&counts)));
+        blocks.push(Block::Figure {
+            svg,
+            caption,
+            alt: alt.to_owned(),
+        });
+    }
+    Some(section(ll.section, blocks))
 }
 
 fn estimate_rows(b: &Builder, metric: Metric, estimate: f64, ci: &Option<Interval>) -> [Cell; 3] {
