@@ -51,6 +51,61 @@ pub struct Analysis {
     /// absent otherwise (an analysis without lesions keeps its bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lesions: Option<LesionAnalysis>,
+    /// The multi-reader multi-case reader study, when readers rated the cases in two or more
+    /// modalities (`kizon reads import FILE --modality M`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_study: Option<ReaderStudy>,
+}
+
+/// The MRMC reader study: each reader's empirical AUC per modality and the
+/// Obuchowski–Rockette comparison of modalities with Hillis' (2007) denominator degrees of
+/// freedom, random readers and random cases, DeLong covariances (kizon-stats `mrmc`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudy {
+    /// In order of first import; a difference is the first minus the second.
+    pub modalities: Vec<String>,
+    pub readers: Vec<String>,
+    pub cases: usize,
+    pub positives: u64,
+    pub negatives: u64,
+    /// Cases with a positive or negative reference that not every reader rated in every
+    /// modality: left out of the fully crossed analysis.
+    pub incomplete_cases: Vec<String>,
+    pub level: f64,
+    pub modality_aucs: Vec<ReaderStudyAuc>,
+    pub reader_aucs: Vec<ReaderStudyAuc>,
+    pub f: Option<f64>,
+    pub df1: f64,
+    pub df2: Option<f64>,
+    pub p_value: Option<f64>,
+    pub differences: Vec<ReaderStudyDifference>,
+    pub warnings: Vec<ReaderStudyWarning>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudyAuc {
+    /// `None` for a modality's mean over readers.
+    pub reader: Option<String>,
+    pub modality: String,
+    pub auc: Estimate,
+    pub se: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudyDifference {
+    pub first: String,
+    pub second: String,
+    pub difference: Estimate,
+    pub se: f64,
+    pub df: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudyWarning {
+    pub code: String,
+    pub message_en: String,
+    pub message_ja: String,
 }
 
 /// The lesion-level section of an analysis: the device's marks against the locked lesions.
@@ -71,6 +126,9 @@ pub struct Inputs {
     pub reference_sha256: String,
     pub device_version: String,
     pub results_sha256: String,
+    /// SHA-256 of the reader-study reads (absent without a reader study).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_study_sha256: Option<String>,
     /// SHA-256 of the device's marks of this version (absent without marks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marks_sha256: Option<String>,
@@ -411,6 +469,25 @@ impl Study {
             )?),
             _ => None,
         };
+        let study_reads: Vec<kizon_store::Read> = self
+            .store
+            .reads()?
+            .into_iter()
+            .filter(|r| r.role.starts_with(crate::reference::MODALITY_ROLE))
+            .collect();
+        let reader_study_sha256 = (!study_reads.is_empty()).then(|| {
+            sha256_hex(
+                serde_json::to_string(
+                    &study_reads
+                        .iter()
+                        .map(|r| (&r.reader, &r.case_id, &r.role, r.score))
+                        .collect::<Vec<_>>(),
+                )
+                .expect("reads serialise")
+                .as_bytes(),
+            )
+        });
+        let reader_study = reader_study(&rows, &study_reads)?;
         let inputs = Inputs {
             kizon_version: env!("CARGO_PKG_VERSION").into(),
             protocol_sha256: protocol_text.sha256,
@@ -418,6 +495,7 @@ impl Study {
             reference_sha256: reference_lock.sha256,
             device_version: version,
             results_sha256,
+            reader_study_sha256,
             marks_sha256,
             findings_sha256,
         };
@@ -564,6 +642,7 @@ impl Study {
             sensitivity_analyses: sensitivity,
             reader_agreement: reference.agreement,
             lesions,
+            reader_study,
         })
     }
 
@@ -647,6 +726,127 @@ impl Study {
         }
         Ok(out)
     }
+}
+
+/// The MRMC analysis of the reader-study reads over the cases with a positive or negative
+/// reference that every reader rated in every modality; `None` with fewer than two modalities
+/// or readers.
+fn reader_study(rows: &[Row], reads: &[kizon_store::Read]) -> Result<Option<ReaderStudy>, AppError> {
+    let mut modalities: Vec<String> = Vec::new();
+    let mut readers: Vec<String> = Vec::new();
+    for r in reads {
+        let m = r.role[crate::reference::MODALITY_ROLE.len()..].to_owned();
+        if !modalities.contains(&m) {
+            modalities.push(m);
+        }
+        if !readers.contains(&r.reader) {
+            readers.push(r.reader.clone());
+        }
+    }
+    let (t, nr) = (modalities.len(), readers.len());
+    if t < 2 || nr < 2 {
+        return Ok(None);
+    }
+    let mut score: BTreeMap<(usize, usize, &str), f64> = BTreeMap::new();
+    for r in reads {
+        let m = &r.role[crate::reference::MODALITY_ROLE.len()..];
+        let i = modalities.iter().position(|x| x == m).expect("collected");
+        let j = readers.iter().position(|x| *x == r.reader).expect("collected");
+        if let Some(s) = r.score {
+            score.insert((i, j, r.case_id.as_str()), s);
+        }
+    }
+    let binary: Vec<&Row> = rows.iter().filter(|r| is_binary(r.reference)).collect();
+    let complete = |c: &str| (0..t).all(|i| (0..nr).all(|j| score.contains_key(&(i, j, c))));
+    let cases: Vec<&Row> = binary.iter().copied().filter(|r| complete(&r.case_id)).collect();
+    let incomplete_cases: Vec<String> = binary
+        .iter()
+        .filter(|r| !complete(&r.case_id))
+        .map(|r| r.case_id.clone())
+        .collect();
+    let truth: Vec<bool> = cases.iter().map(|r| r.reference == Some(Label::Positive)).collect();
+    let n = cases.len();
+    let mut scores = vec![0.0; t * nr * n];
+    for i in 0..t {
+        for j in 0..nr {
+            for (c, row) in cases.iter().enumerate() {
+                scores[(i * nr + j) * n + c] = score[&(i, j, row.case_id.as_str())];
+            }
+        }
+    }
+    let level = 0.95;
+    let result = kizon_stats::obuchowski_rockette(
+        &kizon_stats::MrmcRatings {
+            modalities: t,
+            readers: nr,
+            truth: &truth,
+            scores: &scores,
+        },
+        kizon_stats::CovarianceMethod::DeLong,
+        level,
+    )?;
+    let test = &result.random_readers_random_cases;
+    let relabel = |message: &str| {
+        let mut out = message.to_owned();
+        for (i, name) in modalities.iter().enumerate().rev() {
+            out = out.replace(&format!("#{}", i + 1), &format!("`{name}`"));
+        }
+        out
+    };
+    Ok(Some(ReaderStudy {
+        modalities: modalities.clone(),
+        readers: readers.clone(),
+        cases: n,
+        positives: result.positives,
+        negatives: result.negatives,
+        incomplete_cases,
+        level,
+        modality_aucs: test
+            .modalities
+            .iter()
+            .map(|m| ReaderStudyAuc {
+                reader: None,
+                modality: modalities[m.modality].clone(),
+                auc: m.auc,
+                se: m.se,
+            })
+            .collect(),
+        reader_aucs: result
+            .reader_aucs
+            .iter()
+            .map(|a| ReaderStudyAuc {
+                reader: Some(readers[a.reader].clone()),
+                modality: modalities[a.modality].clone(),
+                auc: a.auc,
+                se: a.se,
+            })
+            .collect(),
+        f: test.f,
+        df1: test.df1,
+        df2: test.df2,
+        p_value: test.p_value,
+        differences: test
+            .differences
+            .iter()
+            .map(|d| ReaderStudyDifference {
+                first: modalities[d.first].clone(),
+                second: modalities[d.second].clone(),
+                difference: d.difference,
+                se: d.se,
+                df: d.df,
+                p_value: d.p_value,
+            })
+            .collect(),
+        warnings: result
+            .warnings
+            .iter()
+            .map(|w| ReaderStudyWarning {
+                code: w.code.to_owned(),
+                message_en: relabel(&w.message_en),
+                message_ja: relabel(&w.message_ja),
+            })
+            .collect(),
+    }))
 }
 
 /// The device's marks on the locked dataset against the locked lesions: every dataset case

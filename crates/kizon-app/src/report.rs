@@ -860,6 +860,47 @@ impl Study {
                     .collect(),
             }
         });
+        let reader_study = analysis.reader_study.as_ref().map(|s| {
+            let est = |e: &kizon_stats::Estimate| m::LesionEstimate {
+                estimate: e.estimate,
+                lower: Some(e.lower),
+                upper: Some(e.upper),
+            };
+            m::ReaderStudyResults {
+                modalities: s.modalities.clone(),
+                readers: s.readers.clone(),
+                cases: s.cases as u64,
+                positives: s.positives,
+                negatives: s.negatives,
+                incomplete_cases: s.incomplete_cases.len() as u64,
+                aucs: s
+                    .readers
+                    .iter()
+                    .map(|reader| {
+                        s.modalities
+                            .iter()
+                            .map(|m| {
+                                s.reader_aucs
+                                    .iter()
+                                    .find(|a| a.reader.as_ref() == Some(reader) && a.modality == *m)
+                                    .map_or(f64::NAN, |a| a.auc.estimate)
+                            })
+                            .collect()
+                    })
+                    .collect(),
+                modality_aucs: s.modality_aucs.iter().map(|a| est(&a.auc)).collect(),
+                f: s.f,
+                df1: s.df1,
+                df2: s.df2,
+                p_value: s.p_value,
+                difference: s.differences.first().map(|d| est(&d.difference)),
+                warnings: s
+                    .warnings
+                    .iter()
+                    .map(|w| Text::new(w.message_ja.clone(), w.message_en.clone()))
+                    .collect(),
+            }
+        });
         let report = Report {
             study,
             summary,
@@ -869,6 +910,7 @@ impl Study {
             endpoints,
             roc,
             lesions,
+            reader_study,
             subgroups,
             sensitivity_analyses,
             findings,

@@ -354,7 +354,7 @@ pub struct ReaderAddArgs {
 pub enum ReadsCommand {
     /// Import reads: CSV with reader,case_id and label and/or score; optional role, marks, read_at
     #[command(
-        after_help = "Example:\n  kizon reads import panel-reads.csv\n  kizon reads import adjudication.csv --role adjudicator\n\nlabel: positive | negative | indeterminate (also 1/0, 陽性/陰性/判定不能); every individual read is kept."
+        after_help = "Example:\n  kizon reads import panel-reads.csv\n  kizon reads import adjudication.csv --role adjudicator\n  kizon reads import reader-study-aided.csv --modality aided    (MRMC reader study, after the reference lock)\n\nlabel: positive | negative | indeterminate (also 1/0, 陽性/陰性/判定不能); every individual read is kept."
     )]
     Import(ReadsImportArgs),
     /// List reads
@@ -367,6 +367,9 @@ pub struct ReadsImportArgs {
     /// Role of reads without a `role` column value: panel or adjudicator
     #[arg(long, default_value = "panel", value_parser = ["panel", "adjudicator"])]
     pub role: String,
+    /// Reads of an MRMC reader study in this modality (e.g. unaided, aided): after the reference lock, a score on every row
+    #[arg(long, value_name = "M")]
+    pub modality: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -171,7 +171,10 @@ fn print_import(summary: &kizon_app::reference::ImportSummary, what: &str, json:
 pub fn reads(mut study: Study, actor: &str, command: ReadsCommand) -> Done {
     match command {
         ReadsCommand::Import(args) => {
-            let summary = study.import_reads(actor, &args.file, &args.role)?;
+            let summary = match &args.modality {
+                Some(modality) => study.import_reader_study(actor, &args.file, modality)?,
+                None => study.import_reads(actor, &args.file, &args.role)?,
+            };
             print_import(
                 &summary,
                 "reads imported / 読影結果を取り込みました",

@@ -390,7 +390,62 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
         .json();
     assert_eq!((&imported["marks"], &imported["sets"]), (&Value::from(4), &Value::from(3)));
 
+    // An MRMC reader study: R1–R3 rate every case without and with the device (1–5).
+    let ratings: [(&str, &str, [u8; 6]); 6] = [
+        ("unaided", "R1", [4, 3, 2, 3, 1, 2]),
+        ("unaided", "R2", [5, 2, 3, 2, 2, 1]),
+        ("unaided", "R3", [3, 4, 2, 1, 3, 2]),
+        ("aided", "R1", [5, 4, 3, 2, 1, 1]),
+        ("aided", "R2", [5, 4, 4, 1, 2, 1]),
+        ("aided", "R3", [4, 5, 3, 1, 2, 2]),
+    ];
+    let mut long = String::from("reader,modality,case,truth,score\n");
+    for modality in ["unaided", "aided"] {
+        let mut csv = String::from("reader,case_id,score\n");
+        for (m, reader, scores) in &ratings {
+            if *m != modality {
+                continue;
+            }
+            for (c, score) in scores.iter().enumerate() {
+                csv.push_str(&format!("{reader},C{:02},{score}\n", c + 1));
+                long.push_str(&format!("{reader},{m},C{:02},{},{score}\n", c + 1, u8::from(c < 3)));
+            }
+        }
+        let file = write(dir, &format!("{modality}.csv"), &csv);
+        kizon(&root, &["reads", "import", &file, "--modality", modality]).ok();
+    }
+    let unscored = write(dir, "unscored.csv", "reader,case_id,label\nR1,C01,positive\n");
+    let run = kizon(&root, &["reads", "import", &unscored, "--modality", "aided"]).failed();
+    assert!(
+        run.error_line().contains("unscored.csv:2: column `score`: empty: a reader-study read needs its rating"),
+        "{}",
+        run.stderr
+    );
+
     let analysis = kizon(&root, &["analyze", "--json"]).ok().json();
+    // The study's MRMC analysis equals `kizon stats mrmc` (validated against Van Dyke and
+    // MRMCaov) on the same ratings.
+    let stats = kizon(
+        dir,
+        &[
+            "stats", "mrmc", "--csv", &write(dir, "long.csv", &long), "--reader", "reader",
+            "--modality", "modality", "--case", "case", "--truth", "truth", "--score", "score",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let study = &analysis["reader_study"];
+    assert_eq!(study["modalities"], serde_json::json!(["unaided", "aided"]));
+    assert_eq!((&study["cases"], &study["positives"]), (&Value::from(6), &Value::from(3)));
+    close(&study["f"], stats["f"].as_f64().unwrap());
+    close(&study["df2"], stats["df2"].as_f64().unwrap());
+    close(&study["p_value"], stats["p_value"].as_f64().unwrap());
+    close(&study["differences"][0]["difference"]["estimate"], stats["difference"]["estimate"].as_f64().unwrap());
+    close(&study["differences"][0]["difference"]["lower"], stats["difference"]["lower"].as_f64().unwrap());
+    close(&study["modality_aucs"][1]["auc"]["estimate"], stats["modalities"][1]["auc"].as_f64().unwrap());
+    // R1 unaided: positives 4, 3, 2 against negatives 3, 1, 2: 6 wins, 2 ties of 9 → 7/9.
+    close(&study["reader_aucs"][0]["auc"]["estimate"], 7.0 / 9.0);
     assert_eq!(analysis["inputs"]["marks_sha256"].as_str().unwrap().len(), 64);
     let f = &analysis["lesions"]["figures"];
     assert_eq!(f["criterion"], "distance ≤ 5 mm");
@@ -432,6 +487,8 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     assert!(ja.contains("病変単位の評価") && ja.contains("AFROC"), "no lesion section (ja)");
     assert!(en.contains("Lesion-level evaluation") && en.contains("FROC curve"), "no lesion section (en)");
     assert!(en.contains("0.667"), "the FOM is in the report");
+    assert!(ja.contains("複数読影者による読影試験（MRMC）") && en.contains("AUC by reader"), "no MRMC section");
+    assert!(en.contains("0.778"), "R1's unaided AUC 7/9 is in the reader table");
     assert_eq!(ja.matches("<svg").count(), en.matches("<svg").count());
     let again = dir.join("again.html");
     kizon(

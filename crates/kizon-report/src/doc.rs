@@ -379,6 +379,7 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
         results(&mut b),
     ];
     sections.extend(lesions(&mut b));
+    sections.extend(reader_study(&mut b));
     sections.extend([
         subgroups(&mut b),
         sensitivity(&mut b),
@@ -1113,6 +1114,114 @@ fn lesions(b: &mut Builder) -> Option<Section> {
         });
     }
     Some(section(ll.section, blocks))
+}
+
+/// The MRMC reader-study section (only when the report has one): the AUC of every reader in
+/// every modality, the modality means with their intervals, the F test and the difference.
+fn reader_study(b: &mut Builder) -> Option<Section> {
+    let r = b.r.reader_study.as_ref()?;
+    let rl = labels::reader_study_labels(b.lang);
+    let auc = |x: f64| format_value(Metric::Auc, x);
+    let mut blocks = vec![Block::Para {
+        text: rl.note.to_owned(),
+    }];
+    let mut fields = vec![
+        b.field(rl.design, r.modalities.join(" / ")),
+        b.field(rl.readers, r.readers.len().to_string()),
+        b.field(
+            rl.cases,
+            format!("{} ({}/{})", r.cases, r.positives, r.negatives),
+        ),
+    ];
+    if r.incomplete_cases > 0 {
+        fields.push(b.field(rl.incomplete, r.incomplete_cases.to_string()));
+    }
+    blocks.push(Block::Fields { rows: fields });
+    let mut columns = vec![col(rl.reader, "left", 2)];
+    for m in &r.modalities {
+        columns.push(col(m, "right", 1));
+    }
+    let mut rows: Vec<Vec<Cell>> = r
+        .readers
+        .iter()
+        .zip(&r.aucs)
+        .map(|(reader, aucs)| {
+            std::iter::once(Cell::new(reader))
+                .chain(aucs.iter().map(|a| Cell::new(auc(*a))))
+                .collect()
+        })
+        .collect();
+    rows.push(
+        std::iter::once(Cell::new(rl.mean).style(Style::Strong))
+            .chain(r.modality_aucs.iter().map(|e| {
+                let cell = Cell::new(auc(e.estimate)).style(Style::Strong);
+                match (e.lower, e.upper) {
+                    (Some(lo), Some(hi)) => cell.sub(format!("{}–{}", auc(lo), auc(hi))),
+                    _ => cell,
+                }
+            }))
+            .collect(),
+    );
+    let caption = b.table_caption(rl.table);
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns,
+        rows,
+        small: false,
+        group: 1,
+    }));
+    let mut test = Vec::new();
+    if let Some(f) = r.f {
+        test.push(b.field(
+            rl.test,
+            format!(
+                "F = {}, df = {}, {}{}",
+                crate::format::fixed(f, 3),
+                crate::format::fixed(r.df1, 0),
+                r.df2
+                    .map(|d| crate::format::fixed(d, 2))
+                    .unwrap_or_else(|| "∞".into()),
+                r.p_value
+                    .map(|p| format!(
+                        ", p {}",
+                        if p < 0.0001 {
+                            "< 0.0001".to_owned()
+                        } else {
+                            format!("= {}", crate::format::fixed(p, 4))
+                        }
+                    ))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    if let (Some(d), [first, second, ..]) = (&r.difference, r.modalities.as_slice()) {
+        let ci = match (d.lower, d.upper) {
+            (Some(lo), Some(hi)) => format!(
+                "{}{}",
+                crate::format::fixed(d.estimate, 3),
+                b.paren(&format!(
+                    "{} {} to {}",
+                    b.ci_head,
+                    crate::format::fixed(lo, 3),
+                    crate::format::fixed(hi, 3)
+                ))
+            ),
+            _ => crate::format::fixed(d.estimate, 3),
+        };
+        test.push(b.field(&format!("{}{}", rl.difference, b.paren(&format!("{first} − {second}"))), ci));
+    }
+    if !test.is_empty() {
+        blocks.push(Block::Fields { rows: test });
+    }
+    if !r.warnings.is_empty() {
+        blocks.push(Block::Subheading {
+            text: rl.warnings.to_owned(),
+        });
+        blocks.push(Block::Bullets {
+            items: r.warnings.iter().map(|w| b.t(w).to_owned()).collect(),
+        });
+    }
+    Some(section(rl.section, blocks))
 }
 
 fn estimate_rows(b: &Builder, metric: Metric, estimate: f64, ci: &Option<Interval>) -> [Cell; 3] {

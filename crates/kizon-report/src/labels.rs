@@ -678,3 +678,56 @@ static LESION_EN: LesionLabels = LesionLabels {
     llf: "Lesion localisation fraction",
     method_note: "The device's marks were matched to the reference lesions highest rating first; a mark credits at most one lesion and each lesion is credited once (Chakraborty's FROC convention). Figures of merit by the JAFROC method of Chakraborty & Berbaum (2004).",
 };
+
+/// Labels of the reader-study (MRMC) section.
+pub(crate) struct ReaderStudyLabels {
+    pub section: &'static str,
+    pub note: &'static str,
+    pub design: &'static str,
+    pub readers: &'static str,
+    pub cases: &'static str,
+    pub incomplete: &'static str,
+    pub reader: &'static str,
+    pub mean: &'static str,
+    pub table: &'static str,
+    pub test: &'static str,
+    pub difference: &'static str,
+    pub warnings: &'static str,
+}
+
+pub(crate) fn reader_study_labels(lang: Lang) -> &'static ReaderStudyLabels {
+    match lang {
+        Lang::Ja => &READER_STUDY_JA,
+        Lang::En => &READER_STUDY_EN,
+    }
+}
+
+static READER_STUDY_JA: ReaderStudyLabels = ReaderStudyLabels {
+    section: "複数読影者による読影試験（MRMC）",
+    note: "各読影者が全症例を各条件で読影し、条件間で読影者平均の AUC（経験的 ROC 曲線下面積）を比較した。Obuchowski–Rockette 法（共分散は DeLong 法）、分母自由度は Hillis (2007)、読影者と症例を変量とした。",
+    design: "試験デザイン",
+    readers: "読影者数",
+    cases: "解析症例数（陽性/陰性）",
+    incomplete: "全読影者・全条件の読影がそろわず除外した症例",
+    reader: "読影者",
+    mean: "読影者平均",
+    table: "読影者別 AUC",
+    test: "条件間の F 検定",
+    difference: "AUC の差",
+    warnings: "注意",
+};
+
+static READER_STUDY_EN: ReaderStudyLabels = ReaderStudyLabels {
+    section: "Multi-reader multi-case (MRMC) reader study",
+    note: "Every reader read every case in every modality; the modalities were compared by the readers' mean AUC (empirical area under the ROC curve) with the Obuchowski–Rockette method (DeLong covariances), Hillis' (2007) denominator degrees of freedom, readers and cases random.",
+    design: "Design",
+    readers: "Readers",
+    cases: "Cases analysed (positive/negative)",
+    incomplete: "Cases left out (not read by every reader in every modality)",
+    reader: "Reader",
+    mean: "Mean over readers",
+    table: "AUC by reader",
+    test: "F test of modalities",
+    difference: "Difference of AUCs",
+    warnings: "Warnings",
+};

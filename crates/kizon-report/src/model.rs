@@ -51,6 +51,9 @@ pub struct Report {
     /// Lesion-level (FROC) results, when the device marks lesions; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lesions: Option<LesionResults>,
+    /// The multi-reader multi-case reader study, when there is one; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_study: Option<ReaderStudyResults>,
     #[serde(default)]
     pub subgroups: Vec<SubgroupRow>,
     #[serde(default)]
@@ -622,4 +625,31 @@ pub struct LesionEstimate {
 pub struct CurvePoint {
     pub x: f64,
     pub y: f64,
+}
+
+/// A multi-reader multi-case (MRMC) reader study: readers rate every case in every modality;
+/// the modalities are compared by the readers' mean AUC with the Obuchowski–Rockette method
+/// and Hillis' denominator degrees of freedom (random readers and cases).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderStudyResults {
+    pub modalities: Vec<String>,
+    pub readers: Vec<String>,
+    pub cases: u64,
+    pub positives: u64,
+    pub negatives: u64,
+    /// Cases left out because not every reader rated them in every modality.
+    pub incomplete_cases: u64,
+    /// `aucs[r][m]`: reader `r`'s AUC in modality `m`.
+    pub aucs: Vec<Vec<f64>>,
+    /// Each modality's mean AUC over readers with its interval.
+    pub modality_aucs: Vec<LesionEstimate>,
+    pub f: Option<f64>,
+    pub df1: f64,
+    pub df2: Option<f64>,
+    pub p_value: Option<f64>,
+    /// First modality minus second.
+    pub difference: Option<LesionEstimate>,
+    #[serde(default)]
+    pub warnings: Vec<Text>,
 }
