@@ -433,33 +433,48 @@ impl Study {
             .expect("findings serialise")
             .as_bytes(),
         );
-        let device_marks: Vec<kizon_store::StoredMark> = match (&protocol.lesions, &reference.lesions) {
-            (Some(_), Some(_)) => {
-                let in_dataset = dataset.case_ids();
-                self.store
-                    .marks()?
-                    .into_iter()
-                    .filter(|m| {
-                        m.device_version.as_deref() == Some(version.as_str())
-                            && in_dataset.contains(m.case_id.as_str())
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
+        let device_marks: Vec<kizon_store::StoredMark> =
+            match (&protocol.lesions, &reference.lesions) {
+                (Some(_), Some(_)) => {
+                    let in_dataset = dataset.case_ids();
+                    self.store
+                        .marks()?
+                        .into_iter()
+                        .filter(|m| {
+                            m.device_version.as_deref() == Some(version.as_str())
+                                && in_dataset.contains(m.case_id.as_str())
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
         let marks_sha256 = (!device_marks.is_empty()).then(|| {
             sha256_hex(
                 serde_json::to_string(
                     &device_marks
                         .iter()
-                        .map(|m| (&m.case_id, &m.image, m.ordinal, &m.shape, &m.lesion_type, m.size_mm, m.rating))
+                        .map(|m| {
+                            (
+                                &m.case_id,
+                                &m.image,
+                                m.ordinal,
+                                &m.shape,
+                                &m.lesion_type,
+                                m.size_mm,
+                                m.rating,
+                            )
+                        })
                         .collect::<Vec<_>>(),
                 )
                 .expect("marks serialise")
                 .as_bytes(),
             )
         });
-        let lesions = match (&protocol.lesions, &reference.lesions, marks_sha256.is_some()) {
+        let lesions = match (
+            &protocol.lesions,
+            &reference.lesions,
+            marks_sha256.is_some(),
+        ) {
             (Some(plan), Some(reference_lesions), true) => Some(lesion_analysis(
                 plan,
                 reference_lesions,
@@ -731,7 +746,10 @@ impl Study {
 /// The MRMC analysis of the reader-study reads over the cases with a positive or negative
 /// reference that every reader rated in every modality; `None` with fewer than two modalities
 /// or readers.
-fn reader_study(rows: &[Row], reads: &[kizon_store::Read]) -> Result<Option<ReaderStudy>, AppError> {
+fn reader_study(
+    rows: &[Row],
+    reads: &[kizon_store::Read],
+) -> Result<Option<ReaderStudy>, AppError> {
     let mut modalities: Vec<String> = Vec::new();
     let mut readers: Vec<String> = Vec::new();
     for r in reads {
@@ -751,20 +769,30 @@ fn reader_study(rows: &[Row], reads: &[kizon_store::Read]) -> Result<Option<Read
     for r in reads {
         let m = &r.role[crate::reference::MODALITY_ROLE.len()..];
         let i = modalities.iter().position(|x| x == m).expect("collected");
-        let j = readers.iter().position(|x| *x == r.reader).expect("collected");
+        let j = readers
+            .iter()
+            .position(|x| *x == r.reader)
+            .expect("collected");
         if let Some(s) = r.score {
             score.insert((i, j, r.case_id.as_str()), s);
         }
     }
     let binary: Vec<&Row> = rows.iter().filter(|r| is_binary(r.reference)).collect();
     let complete = |c: &str| (0..t).all(|i| (0..nr).all(|j| score.contains_key(&(i, j, c))));
-    let cases: Vec<&Row> = binary.iter().copied().filter(|r| complete(&r.case_id)).collect();
+    let cases: Vec<&Row> = binary
+        .iter()
+        .copied()
+        .filter(|r| complete(&r.case_id))
+        .collect();
     let incomplete_cases: Vec<String> = binary
         .iter()
         .filter(|r| !complete(&r.case_id))
         .map(|r| r.case_id.clone())
         .collect();
-    let truth: Vec<bool> = cases.iter().map(|r| r.reference == Some(Label::Positive)).collect();
+    let truth: Vec<bool> = cases
+        .iter()
+        .map(|r| r.reference == Some(Label::Positive))
+        .collect();
     let n = cases.len();
     let mut scores = vec![0.0; t * nr * n];
     for i in 0..t {

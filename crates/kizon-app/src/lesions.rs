@@ -93,9 +93,10 @@ fn check_shape(shape: &Shape) -> Result<(), String> {
         Shape::Box { x0, y0, x1, y1 } if !finite(&[*x0, *y0, *x1, *y1]) || x0 > x1 || y0 > y1 => {
             Err("a box needs finite corners with x0 ≤ x1 and y0 ≤ y1 (w, h ≥ 0)".into())
         }
-        Shape::Polygon { vertices } if vertices.len() < 3 => {
-            Err(format!("a polygon needs at least 3 vertices, got {}", vertices.len()))
-        }
+        Shape::Polygon { vertices } if vertices.len() < 3 => Err(format!(
+            "a polygon needs at least 3 vertices, got {}",
+            vertices.len()
+        )),
         Shape::Polygon { vertices } if !vertices.iter().all(|(x, y)| finite(&[*x, *y])) => {
             Err("polygon vertices must be finite".into())
         }
@@ -208,15 +209,17 @@ fn read_csv_marks(file: &Path) -> Result<Vec<MarkRecord>, AppError> {
                 }
             },
             [false, false, true, false] => (
-                Some(bbox_shape(bbox.as_ref().expect("given")).map_err(|p| {
-                    table.error(row, k("bbox"), p, SHAPE_HINT)
-                })?),
+                Some(
+                    bbox_shape(bbox.as_ref().expect("given"))
+                        .map_err(|p| table.error(row, k("bbox"), p, SHAPE_HINT))?,
+                ),
                 "bbox",
             ),
             [false, false, false, true] => (
-                Some(polygon_shape(polygon.as_ref().expect("given")).map_err(|p| {
-                    table.error(row, k("polygon"), p, SHAPE_HINT)
-                })?),
+                Some(
+                    polygon_shape(polygon.as_ref().expect("given"))
+                        .map_err(|p| table.error(row, k("polygon"), p, SHAPE_HINT))?,
+                ),
                 "polygon",
             ),
             _ => {
@@ -246,7 +249,12 @@ fn read_csv_marks(file: &Path) -> Result<Vec<MarkRecord>, AppError> {
         };
         let size_mm = number("size_mm")?;
         if size_mm.is_some_and(|s| s < 0.0) {
-            return Err(table.error(row, k("size_mm"), "negative size".into(), "sizes are in mm, ≥ 0"));
+            return Err(table.error(
+                row,
+                k("size_mm"),
+                "negative size".into(),
+                "sizes are in mm, ≥ 0",
+            ));
         }
         let weight = number("weight")?;
         if weight.is_some_and(|w| w <= 0.0) {
@@ -293,7 +301,11 @@ fn bbox_shape(value: &Value) -> Result<Shape, String> {
 
 /// A polygon as `[[x, y], …]`, or COCO's `[[x1, y1, x2, y2, …]]` (one part).
 fn polygon_shape(value: &Value) -> Result<Shape, String> {
-    let bad = || format!("`{value}` is not a polygon [[x, y], ...] or COCO segmentation [[x1, y1, x2, y2, ...]]");
+    let bad = || {
+        format!(
+            "`{value}` is not a polygon [[x, y], ...] or COCO segmentation [[x1, y1, x2, y2, ...]]"
+        )
+    };
     let outer = value.as_array().ok_or_else(bad)?;
     let pairs: Option<Vec<(f64, f64)>> = outer
         .iter()
@@ -303,7 +315,7 @@ fn polygon_shape(value: &Value) -> Result<Shape, String> {
         })
         .collect();
     if let Some(vertices) = pairs
-        && !(outer.len() == 1)
+        && outer.len() != 1
     {
         return Ok(Shape::Polygon { vertices });
     }
@@ -335,7 +347,8 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
         file: file.to_owned(),
         path: format!("line {}, column {}", e.line(), e.column()),
         problem: format!("not JSON: {e}"),
-        hint: "give an array of marks, or a COCO object with images, annotations and categories".into(),
+        hint: "give an array of marks, or a COCO object with images, annotations and categories"
+            .into(),
     })?;
     let err = |path: String, problem: String, hint: &str| AppError::Json {
         file: file.to_owned(),
@@ -349,10 +362,20 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
     let (list, list_path) = match &value {
         Value::Array(a) => (a, String::new()),
         Value::Object(o) => {
-            for (i, image) in o.get("images").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for (i, image) in o
+                .get("images")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 let at = format!("images[{i}]");
                 let id = image.get("id").and_then(id_text).ok_or_else(|| {
-                    err(format!("{at}.id"), "missing image id".into(), "every COCO image has an id")
+                    err(
+                        format!("{at}.id"),
+                        "missing image id".into(),
+                        "every COCO image has an id",
+                    )
                 })?;
                 let case = image.get("case_id").and_then(id_text).ok_or_else(|| {
                     err(
@@ -367,7 +390,12 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
                     .unwrap_or_else(|| id.clone());
                 images.insert(id, (case, name));
             }
-            for category in o.get("categories").and_then(Value::as_array).into_iter().flatten() {
+            for category in o
+                .get("categories")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let (Some(id), Some(name)) = (
                     category.get("id").and_then(id_text),
                     category.get("name").and_then(id_text),
@@ -375,7 +403,11 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
                     categories.insert(id, name);
                 }
             }
-            let Some(a) = o.get("annotations").or_else(|| o.get("marks")).and_then(Value::as_array) else {
+            let Some(a) = o
+                .get("annotations")
+                .or_else(|| o.get("marks"))
+                .and_then(Value::as_array)
+            else {
                 return Err(err(
                     "annotations".into(),
                     "no annotations array".into(),
@@ -396,15 +428,27 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
     for (i, item) in list.iter().enumerate() {
         let at = format!("{list_path}[{i}]");
         let Some(o) = item.as_object() else {
-            return Err(err(at, "not an object".into(), "each mark is a JSON object"));
+            return Err(err(
+                at,
+                "not an object".into(),
+                "each mark is a JSON object",
+            ));
         };
-        let field_err = |field: &str, problem: String, hint: &str| err(format!("{at}.{field}"), problem, hint);
-        let (case_id, image) = match (o.get("case_id").and_then(id_text), o.get("image_id").and_then(id_text)) {
+        let field_err =
+            |field: &str, problem: String, hint: &str| err(format!("{at}.{field}"), problem, hint);
+        let (case_id, image) = match (
+            o.get("case_id").and_then(id_text),
+            o.get("image_id").and_then(id_text),
+        ) {
             (Some(case), image_id) => {
                 let image = o
                     .get("image")
                     .and_then(id_text)
-                    .or_else(|| image_id.clone().map(|id| images.get(&id).map(|(_, n)| n.clone()).unwrap_or(id)))
+                    .or_else(|| {
+                        image_id
+                            .clone()
+                            .map(|id| images.get(&id).map(|(_, n)| n.clone()).unwrap_or(id))
+                    })
                     .unwrap_or_default();
                 (case, image)
             }
@@ -434,14 +478,17 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
                     .as_f64()
                     .filter(|x| x.is_finite())
                     .map(Some)
-                    .ok_or_else(|| field_err(name, format!("`{v}` is not a number"), "give a number")),
+                    .ok_or_else(|| {
+                        field_err(name, format!("`{v}` is not a number"), "give a number")
+                    }),
             }
         };
         let shape = if let Some(tagged) = o.get("shape").filter(|s| s.is_string()) {
             let _ = tagged;
-            Some(serde_json::from_value::<Shape>(item.clone()).map_err(|e| {
-                field_err("shape", format!("{e}"), SHAPE_HINT)
-            })?)
+            Some(
+                serde_json::from_value::<Shape>(item.clone())
+                    .map_err(|e| field_err("shape", format!("{e}"), SHAPE_HINT))?,
+            )
         } else if let Some(b) = o.get("bbox") {
             Some(bbox_shape(b).map_err(|p| field_err("bbox", p, SHAPE_HINT))?)
         } else if let Some(p) = o.get("polygon").or_else(|| o.get("segmentation")) {
@@ -450,28 +497,35 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
             match (number("x")?, number("y")?, number("r")?) {
                 (Some(x), Some(y), None) => Some(Shape::Point { x, y }),
                 (Some(x), Some(y), Some(r)) => Some(Shape::Circle { x, y, r }),
-                (None, None, None) => match (number("x0")?, number("y0")?, number("x1")?, number("y1")?) {
-                    (Some(x0), Some(y0), Some(x1), Some(y1)) => Some(Shape::Box { x0, y0, x1, y1 }),
-                    (None, None, None, None) => None,
-                    _ => return Err(field_err("x0", "a box needs x0, y0, x1 and y1".into(), SHAPE_HINT)),
-                },
+                (None, None, None) => {
+                    match (number("x0")?, number("y0")?, number("x1")?, number("y1")?) {
+                        (Some(x0), Some(y0), Some(x1), Some(y1)) => {
+                            Some(Shape::Box { x0, y0, x1, y1 })
+                        }
+                        (None, None, None, None) => None,
+                        _ => {
+                            return Err(field_err(
+                                "x0",
+                                "a box needs x0, y0, x1 and y1".into(),
+                                SHAPE_HINT,
+                            ));
+                        }
+                    }
+                }
                 _ => return Err(field_err("x", "a point needs x and y".into(), SHAPE_HINT)),
             }
         };
         if let Some(s) = &shape {
             check_shape(s).map_err(|p| field_err("", p, SHAPE_HINT))?;
         }
-        let lesion_type = o
-            .get("lesion_type")
-            .and_then(id_text)
-            .or_else(|| {
-                o.get("category_id")
-                    .and_then(id_text)
-                    .map(|c| categories.get(&c).cloned().unwrap_or(c))
-            });
-        let rating = match (number("rating")?, number("score")?, number("confidence")?) {
-            (a, b, c) => a.or(b).or(c),
-        };
+        let lesion_type = o.get("lesion_type").and_then(id_text).or_else(|| {
+            o.get("category_id")
+                .and_then(id_text)
+                .map(|c| categories.get(&c).cloned().unwrap_or(c))
+        });
+        let rating = number("rating")?
+            .or(number("score")?)
+            .or(number("confidence")?);
         out.push(MarkRecord {
             case_id,
             image,
@@ -495,8 +549,13 @@ fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarksBy {
     /// A panel reader (or the adjudicator); a `reader` column, when present, overrides `code`.
-    Reader { code: Option<String>, role: String },
-    Device { version: String },
+    Reader {
+        code: Option<String>,
+        role: String,
+    },
+    Device {
+        version: String,
+    },
 }
 
 /// What `marks import` did.
@@ -664,7 +723,9 @@ impl Study {
                 outside.insert(record.case_id.clone());
                 continue;
             }
-            let set = sets.entry((record.case_id.clone(), owner.clone())).or_default();
+            let set = sets
+                .entry((record.case_id.clone(), owner.clone()))
+                .or_default();
             set.push(kizon_store::NewMark {
                 case_id: record.case_id.clone(),
                 image: record.image.clone(),
@@ -917,8 +978,7 @@ pub(crate) fn lesion_reference(
             panel_rows.push(*m);
         }
     }
-    let decided =
-        kizon_stats::lesion_consensus(&panel, &adjudicator, criterion, plan.k as usize)?;
+    let decided = kizon_stats::lesion_consensus(&panel, &adjudicator, criterion, plan.k as usize)?;
     let mut decided: Vec<_> = decided.into_iter().collect();
     decided.sort_by(|a, b| {
         image_keys[a.cluster.image]
@@ -948,7 +1008,11 @@ pub(crate) fn lesion_reference(
         };
         let id = format!(
             "{}{}",
-            if d.basis == LesionBasis::Rejected { "X" } else { "L" },
+            if d.basis == LesionBasis::Rejected {
+                "X"
+            } else {
+                "L"
+            },
             list.len() + 1
         );
         list.push(ReferenceLesion {
@@ -958,10 +1022,19 @@ pub(crate) fn lesion_reference(
             shape: d.cluster.shape,
             lesion_type,
             size_mm: (!sizes.is_empty()).then(|| sizes.iter().sum::<f64>() / sizes.len() as f64),
-            readers: d.cluster.readers.iter().map(|&r| codes[r].to_owned()).collect(),
+            readers: d
+                .cluster
+                .readers
+                .iter()
+                .map(|&r| codes[r].to_owned())
+                .collect(),
             basis: d.basis,
             marks: members.iter().map(|m| m.id).collect(),
-            adjudicator_marks: d.adjudicator_marks.iter().map(|&i| adjudicator_rows[i].id).collect(),
+            adjudicator_marks: d
+                .adjudicator_marks
+                .iter()
+                .map(|&i| adjudicator_rows[i].id)
+                .collect(),
         });
     }
     Ok(LesionReference {
@@ -1239,7 +1312,9 @@ pub fn froc(input: &FrocFiles) -> Result<LesionFigures, AppError> {
         (LesionCriterion::Distance, None, _) => {
             return Err(AppError::Refused {
                 what: "--criterion distance needs --radius".into(),
-                hint: "give the largest centre distance, e.g. --radius 10 (in the coordinates' unit)".into(),
+                hint:
+                    "give the largest centre distance, e.g. --radius 10 (in the coordinates' unit)"
+                        .into(),
             });
         }
         (LesionCriterion::Iou, _, None) => {
@@ -1264,7 +1339,12 @@ pub fn froc(input: &FrocFiles) -> Result<LesionFigures, AppError> {
     let mut lesions = Vec::new();
     for r in &lesion_rows {
         if let Some(shape) = &r.shape {
-            lesions.push((r.case_id.as_str(), r.image.as_str(), shape.clone(), r.weight.unwrap_or(1.0)));
+            lesions.push((
+                r.case_id.as_str(),
+                r.image.as_str(),
+                shape.clone(),
+                r.weight.unwrap_or(1.0),
+            ));
         }
     }
     let mut marks = Vec::new();

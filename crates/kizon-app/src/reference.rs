@@ -354,7 +354,8 @@ impl Study {
         self.locked_dataset("importing reader-study reads")?;
         if self.store.lock(REFERENCE)?.is_none() {
             return Err(AppError::Refused {
-                what: "the reference standard is not locked: reader-study reads come after it".into(),
+                what: "the reference standard is not locked: reader-study reads come after it"
+                    .into(),
                 hint: "fix the reference standard first: kizon lock reference".into(),
             });
         }

@@ -1025,13 +1025,23 @@ fn render_froc(r: &kizon_app::lesions::LesionFigures) -> String {
         "病変単位の評価（FROC） / lesion-level evaluation — {}",
         r.criterion
     );
-    row(&mut out, "症例 / cases", &format!("{} ({} normal, {} abnormal)", r.cases, r.normal_cases, r.abnormal_cases));
+    row(
+        &mut out,
+        "症例 / cases",
+        &format!(
+            "{} ({} normal, {} abnormal)",
+            r.cases, r.normal_cases, r.abnormal_cases
+        ),
+    );
     row(&mut out, "画像 / images", &r.images.to_string());
     row(&mut out, "病変 / lesions", &r.lesions.to_string());
     row(
         &mut out,
         "マーク / marks",
-        &format!("{} ({} hits, {} false positives, {} duplicates)", r.marks, r.hits, r.nl_marks, r.duplicate_marks),
+        &format!(
+            "{} ({} hits, {} false positives, {} duplicates)",
+            r.marks, r.hits, r.nl_marks, r.duplicate_marks
+        ),
     );
     let fom = |f: &kizon_app::lesions::FomCi| match (f.lower, f.upper) {
         (Some(l), Some(u)) => format!(
@@ -1053,11 +1063,36 @@ fn render_froc(r: &kizon_app::lesions::LesionFigures) -> String {
             .map(|t| format!("rating ≥ {t}"))
             .unwrap_or_else(|| "every mark / 全マーク".into())
     );
-    row(&mut out, "病変単位感度 / lesion sensitivity", &interval(&r.lesion_sensitivity, r.level, "clustered by case", Digits::Fraction));
-    row(&mut out, "偽陽性/画像 / FPs per image", &interval(&r.fp_per_image, r.level, "clustered by case", Digits::Ratio));
-    row(&mut out, "偽陽性/症例 / FPs per case", &interval(&r.fp_per_case, r.level, "clustered by case", Digits::Ratio));
-    row(&mut out, "症例単位感度 / case sensitivity", &interval(&r.case_sensitivity, r.level, "Wilson", Digits::Fraction));
-    row(&mut out, "症例単位特異度 / case specificity", &interval(&r.case_specificity, r.level, "Wilson", Digits::Fraction));
+    row(
+        &mut out,
+        "病変単位感度 / lesion sensitivity",
+        &interval(
+            &r.lesion_sensitivity,
+            r.level,
+            "clustered by case",
+            Digits::Fraction,
+        ),
+    );
+    row(
+        &mut out,
+        "偽陽性/画像 / FPs per image",
+        &interval(&r.fp_per_image, r.level, "clustered by case", Digits::Ratio),
+    );
+    row(
+        &mut out,
+        "偽陽性/症例 / FPs per case",
+        &interval(&r.fp_per_case, r.level, "clustered by case", Digits::Ratio),
+    );
+    row(
+        &mut out,
+        "症例単位感度 / case sensitivity",
+        &interval(&r.case_sensitivity, r.level, "Wilson", Digits::Fraction),
+    );
+    row(
+        &mut out,
+        "症例単位特異度 / case specificity",
+        &interval(&r.case_specificity, r.level, "Wilson", Digits::Fraction),
+    );
     if let Some(l) = &r.localisation {
         row(
             &mut out,
@@ -1067,7 +1102,9 @@ fn render_froc(r: &kizon_app::lesions::LesionFigures) -> String {
                 l.mean_distance,
                 l.median_distance,
                 l.max_distance,
-                l.mean_iou.map(|i| format!("; mean IoU {i:.3}")).unwrap_or_default()
+                l.mean_iou
+                    .map(|i| format!("; mean IoU {i:.3}"))
+                    .unwrap_or_default()
             ),
         );
     }

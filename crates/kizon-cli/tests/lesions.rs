@@ -61,16 +61,37 @@ fn stats_froc_on_two_csv_files_gives_the_hand_computed_figures() {
     let out = kizon(
         dir,
         &[
-            "stats", "froc", "--lesions", &lesions, "--marks", &marks, "--criterion", "distance",
-            "--radius", "5", "--units", "mm", "--json",
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &marks,
+            "--criterion",
+            "distance",
+            "--radius",
+            "5",
+            "--units",
+            "mm",
+            "--json",
         ],
     )
     .ok()
     .json();
     assert_eq!(out["criterion"], "distance ≤ 5 mm");
     assert_eq!(
-        (&out["cases"], &out["normal_cases"], &out["images"], &out["lesions"]),
-        (&Value::from(4), &Value::from(2), &Value::from(4), &Value::from(3))
+        (
+            &out["cases"],
+            &out["normal_cases"],
+            &out["images"],
+            &out["lesions"]
+        ),
+        (
+            &Value::from(4),
+            &Value::from(2),
+            &Value::from(4),
+            &Value::from(3)
+        )
     );
     assert_eq!(
         (&out["hits"], &out["nl_marks"], &out["duplicate_marks"]),
@@ -81,9 +102,15 @@ fn stats_froc_on_two_csv_files_gives_the_hand_computed_figures() {
     assert!(out["afroc"]["lower"].as_f64().unwrap() <= 0.75);
     close(&out["lesion_sensitivity"]["estimate"], 2.0 / 3.0);
     let z = 1.959963984540054;
-    close(&out["lesion_sensitivity"]["lower"], 2.0 / 3.0 - z * 2.0 / 9.0);
+    close(
+        &out["lesion_sensitivity"]["lower"],
+        2.0 / 3.0 - z * 2.0 / 9.0,
+    );
     close(&out["fp_per_image"]["estimate"], 0.5);
-    close(&out["fp_per_image"]["upper"], 0.5 + z * (1.0f64 / 12.0).sqrt());
+    close(
+        &out["fp_per_image"]["upper"],
+        0.5 + z * (1.0f64 / 12.0).sqrt(),
+    );
     close(&out["fp_per_case"]["estimate"], 0.5);
     close(&out["case_sensitivity"]["lower"], 0.3423802275066531);
     close(&out["case_specificity"]["lower"], 0.09453120573423063);
@@ -115,8 +142,19 @@ fn stats_froc_on_two_csv_files_gives_the_hand_computed_figures() {
     let at = kizon(
         dir,
         &[
-            "stats", "froc", "--lesions", &lesions, "--marks", &marks, "--radius", "5",
-            "--threshold", "0.55", "--reps", "0", "--json",
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &marks,
+            "--radius",
+            "5",
+            "--threshold",
+            "0.55",
+            "--reps",
+            "0",
+            "--json",
         ],
     )
     .ok()
@@ -128,7 +166,16 @@ fn stats_froc_on_two_csv_files_gives_the_hand_computed_figures() {
     // Text output, bilingual.
     let text = kizon(
         dir,
-        &["stats", "froc", "--lesions", &lesions, "--marks", &marks, "--radius", "5"],
+        &[
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &marks,
+            "--radius",
+            "5",
+        ],
     )
     .ok()
     .stdout;
@@ -161,13 +208,25 @@ fn stats_froc_reads_coco_boxes_and_names_bad_input() {
     let out = kizon(
         dir,
         &[
-            "stats", "froc", "--lesions", &lesions, "--marks", &coco, "--criterion", "iou",
-            "--iou", "0.5", "--json",
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &coco,
+            "--criterion",
+            "iou",
+            "--iou",
+            "0.5",
+            "--json",
         ],
     )
     .ok()
     .json();
-    assert_eq!((&out["hits"], &out["nl_marks"]), (&Value::from(1), &Value::from(1)));
+    assert_eq!(
+        (&out["hits"], &out["nl_marks"]),
+        (&Value::from(1), &Value::from(1))
+    );
     // One normal case (FP 0.3), one lesion at 0.8: θ = 1.
     close(&out["afroc"]["estimate"], 1.0);
     close(&out["localisation"]["mean_iou"], 90.0 / 110.0);
@@ -177,7 +236,16 @@ fn stats_froc_reads_coco_boxes_and_names_bad_input() {
     let bad = write(dir, "bad.csv", "case_id,x,y,rating\nA,1,2,0.5\nA,3,,0.5\n");
     let run = kizon(
         dir,
-        &["stats", "froc", "--lesions", &lesions, "--marks", &bad, "--radius", "5"],
+        &[
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &bad,
+            "--radius",
+            "5",
+        ],
     )
     .failed();
     assert!(
@@ -189,11 +257,21 @@ fn stats_froc_reads_coco_boxes_and_names_bad_input() {
     let unrated = write(dir, "unrated.csv", "case_id,x,y\nA,1,2\n");
     let run = kizon(
         dir,
-        &["stats", "froc", "--lesions", &lesions, "--marks", &unrated, "--radius", "5"],
+        &[
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &unrated,
+            "--radius",
+            "5",
+        ],
     )
     .failed();
     assert!(
-        run.error_line().contains("unrated.csv:2: column `rating`: a mark needs its rating"),
+        run.error_line()
+            .contains("unrated.csv:2: column `rating`: a mark needs its rating"),
         "{}",
         run.stderr
     );
@@ -204,20 +282,43 @@ fn stats_froc_reads_coco_boxes_and_names_bad_input() {
     );
     let run = kizon(
         dir,
-        &["stats", "froc", "--lesions", &lesions, "--marks", &broken, "--radius", "5"],
+        &[
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &broken,
+            "--radius",
+            "5",
+        ],
     )
     .failed();
     assert!(
-        run.error_line().contains("broken.json: [0].bbox: `[1,2,3]` is not [x, y, width, height]"),
+        run.error_line()
+            .contains("broken.json: [0].bbox: `[1,2,3]` is not [x, y, width, height]"),
         "{}",
         run.stderr
     );
     let run = kizon(
         dir,
-        &["stats", "froc", "--lesions", &lesions, "--marks", &coco, "--criterion", "distance"],
+        &[
+            "stats",
+            "froc",
+            "--lesions",
+            &lesions,
+            "--marks",
+            &coco,
+            "--criterion",
+            "distance",
+        ],
     )
     .failed();
-    assert!(run.error_line().contains("needs --radius"), "{}", run.stderr);
+    assert!(
+        run.error_line().contains("needs --radius"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Cases C01…C06: the demo's generated chest CTs, one per case, with `[lesions]`
@@ -237,7 +338,13 @@ fn lesion_study() -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&manifest_path, manifest).unwrap();
     kizon(
         &root,
-        &["ingest", "--provider", "H", "--manifest", manifest_path.to_str().unwrap()],
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            manifest_path.to_str().unwrap(),
+        ],
     )
     .ok();
     let toml = root.join("study.toml");
@@ -290,8 +397,16 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
         kizon(
             &root,
             &[
-                "readers", "add", code, "--qualification", "放射線診断専門医", "--specialty",
-                "chest", "--years", "12", "--independent",
+                "readers",
+                "add",
+                code,
+                "--qualification",
+                "放射線診断専門医",
+                "--specialty",
+                "chest",
+                "--years",
+                "12",
+                "--independent",
             ],
         )
         .ok();
@@ -303,37 +418,91 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
             reads.push_str(&format!("{r},C{n:02},{label}\n"));
         }
     }
-    kizon(&root, &["reads", "import", &write(dir, "reads.csv", &reads)]).ok();
+    kizon(
+        &root,
+        &["reads", "import", &write(dir, "reads.csv", &reads)],
+    )
+    .ok();
 
     // Bad marks: an unknown case names its line and column; nothing is written.
-    let bad = write(dir, "bad-marks.csv", "reader,case_id,x,y\nR1,C01,1,2\nR1,C99,1,2\n");
+    let bad = write(
+        dir,
+        "bad-marks.csv",
+        "reader,case_id,x,y\nR1,C01,1,2\nR1,C99,1,2\n",
+    );
     let run = kizon(&root, &["marks", "import", &bad, "--reader", "R1"]).failed();
     assert!(
-        run.error_line().contains("bad-marks.csv:3: column `case_id`: no case `C99`"),
+        run.error_line()
+            .contains("bad-marks.csv:3: column `case_id`: no case `C99`"),
         "{}",
         run.stderr
     );
-    assert_eq!(kizon(&root, &["marks", "list", "--json"]).ok().json(), serde_json::json!([]));
+    assert_eq!(
+        kizon(&root, &["marks", "list", "--json"]).ok().json(),
+        serde_json::json!([])
+    );
     // Device marks before the reference lock are refused.
     let device = write(dir, "device-marks.csv", DEVICE_MARKS);
-    let run = kizon(&root, &["marks", "import", &device, "--device-version", "1.0"]).failed();
-    assert!(run.error_line().contains("reference standard is not locked"), "{}", run.stderr);
+    let run = kizon(
+        &root,
+        &["marks", "import", &device, "--device-version", "1.0"],
+    )
+    .failed();
+    assert!(
+        run.error_line()
+            .contains("reference standard is not locked"),
+        "{}",
+        run.stderr
+    );
 
     let panel = write(dir, "panel-marks.csv", PANEL_MARKS);
-    let imported = kizon(&root, &["marks", "import", &panel, "--reader", "R1", "--json"])
-        .ok()
-        .json();
-    assert_eq!((&imported["marks"], &imported["new"]), (&Value::from(9), &Value::from(8)));
-    let again = kizon(&root, &["marks", "import", &panel, "--reader", "R1", "--json"])
-        .ok()
-        .json();
-    assert_eq!((&again["new"], &again["unchanged"]), (&Value::from(0), &Value::from(8)));
+    let imported = kizon(
+        &root,
+        &["marks", "import", &panel, "--reader", "R1", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        (&imported["marks"], &imported["new"]),
+        (&Value::from(9), &Value::from(8))
+    );
+    let again = kizon(
+        &root,
+        &["marks", "import", &panel, "--reader", "R1", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        (&again["new"], &again["unchanged"]),
+        (&Value::from(0), &Value::from(8))
+    );
     assert!(again["ledger_seq"].is_null());
     let moved = write(dir, "moved.csv", "case_id,image,x,y\nC02,1,30,29\n");
     let run = kizon(&root, &["marks", "import", &moved, "--reader", "R1"]).failed();
-    assert!(run.error_line().contains("reader R1 already marked case C02"), "{}", run.stderr);
-    let adjudication = write(dir, "adjudication.json", r#"[{"case_id": "C01", "image": "1", "x": 52, "y": 50}]"#);
-    kizon(&root, &["marks", "import", &adjudication, "--reader", "A1", "--role", "adjudicator"]).ok();
+    assert!(
+        run.error_line()
+            .contains("reader R1 already marked case C02"),
+        "{}",
+        run.stderr
+    );
+    let adjudication = write(
+        dir,
+        "adjudication.json",
+        r#"[{"case_id": "C01", "image": "1", "x": 52, "y": 50}]"#,
+    );
+    kizon(
+        &root,
+        &[
+            "marks",
+            "import",
+            &adjudication,
+            "--reader",
+            "A1",
+            "--role",
+            "adjudicator",
+        ],
+    )
+    .ok();
 
     let locked = kizon(&root, &["lock", "reference", "--json"]).ok().json();
     assert_eq!(locked["lesions"], 4);
@@ -369,26 +538,71 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     assert_eq!(lesions[1]["adjudicator_marks"].as_array().unwrap().len(), 1);
     let rejected = reference["rejected"].as_array().unwrap();
     assert_eq!(rejected.len(), 1);
-    assert_eq!((&rejected[0]["id"], &rejected[0]["case_id"]), (&Value::from("X1"), &Value::from("C03")));
+    assert_eq!(
+        (&rejected[0]["id"], &rejected[0]["case_id"]),
+        (&Value::from("X1"), &Value::from("C03"))
+    );
     assert_eq!(reference["marks"], 10, "every individual mark is kept");
 
     // Reader marks after the lock are refused.
     let run = kizon(&root, &["marks", "import", &panel, "--reader", "R1"]).failed();
-    assert!(run.error_line().contains("reference standard is locked"), "{}", run.stderr);
+    assert!(
+        run.error_line().contains("reference standard is locked"),
+        "{}",
+        run.stderr
+    );
 
     let mut results = String::from("case_id,label\n");
     for n in 1..=6 {
-        results.push_str(&format!("C{n:02},{}\n", if n <= 2 || n == 4 { "positive" } else { "negative" }));
+        results.push_str(&format!(
+            "C{n:02},{}\n",
+            if n <= 2 || n == 4 {
+                "positive"
+            } else {
+                "negative"
+            }
+        ));
     }
-    kizon(&root, &["results", "import", &write(dir, "results.csv", &results), "--device-version", "1.0"]).ok();
+    kizon(
+        &root,
+        &[
+            "results",
+            "import",
+            &write(dir, "results.csv", &results),
+            "--device-version",
+            "1.0",
+        ],
+    )
+    .ok();
     // A device mark needs its rating.
     let unrated = write(dir, "unrated.csv", "case_id,image,x,y\nC01,1,11,10\n");
-    let run = kizon(&root, &["marks", "import", &unrated, "--device-version", "1.0"]).failed();
-    assert!(run.error_line().contains("unrated.csv:2: column `rating`"), "{}", run.stderr);
-    let imported = kizon(&root, &["marks", "import", &device, "--device-version", "1.0", "--json"])
-        .ok()
-        .json();
-    assert_eq!((&imported["marks"], &imported["sets"]), (&Value::from(4), &Value::from(3)));
+    let run = kizon(
+        &root,
+        &["marks", "import", &unrated, "--device-version", "1.0"],
+    )
+    .failed();
+    assert!(
+        run.error_line().contains("unrated.csv:2: column `rating`"),
+        "{}",
+        run.stderr
+    );
+    let imported = kizon(
+        &root,
+        &[
+            "marks",
+            "import",
+            &device,
+            "--device-version",
+            "1.0",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        (&imported["marks"], &imported["sets"]),
+        (&Value::from(4), &Value::from(3))
+    );
 
     // An MRMC reader study: R1–R3 rate every case without and with the device (1–5).
     let ratings: [(&str, &str, [u8; 6]); 6] = [
@@ -408,16 +622,30 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
             }
             for (c, score) in scores.iter().enumerate() {
                 csv.push_str(&format!("{reader},C{:02},{score}\n", c + 1));
-                long.push_str(&format!("{reader},{m},C{:02},{},{score}\n", c + 1, u8::from(c < 3)));
+                long.push_str(&format!(
+                    "{reader},{m},C{:02},{},{score}\n",
+                    c + 1,
+                    u8::from(c < 3)
+                ));
             }
         }
         let file = write(dir, &format!("{modality}.csv"), &csv);
         kizon(&root, &["reads", "import", &file, "--modality", modality]).ok();
     }
-    let unscored = write(dir, "unscored.csv", "reader,case_id,label\nR1,C01,positive\n");
-    let run = kizon(&root, &["reads", "import", &unscored, "--modality", "aided"]).failed();
+    let unscored = write(
+        dir,
+        "unscored.csv",
+        "reader,case_id,label\nR1,C01,positive\n",
+    );
+    let run = kizon(
+        &root,
+        &["reads", "import", &unscored, "--modality", "aided"],
+    )
+    .failed();
     assert!(
-        run.error_line().contains("unscored.csv:2: column `score`: empty: a reader-study read needs its rating"),
+        run.error_line().contains(
+            "unscored.csv:2: column `score`: empty: a reader-study read needs its rating"
+        ),
         "{}",
         run.stderr
     );
@@ -428,8 +656,20 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     let stats = kizon(
         dir,
         &[
-            "stats", "mrmc", "--csv", &write(dir, "long.csv", &long), "--reader", "reader",
-            "--modality", "modality", "--case", "case", "--truth", "truth", "--score", "score",
+            "stats",
+            "mrmc",
+            "--csv",
+            &write(dir, "long.csv", &long),
+            "--reader",
+            "reader",
+            "--modality",
+            "modality",
+            "--case",
+            "case",
+            "--truth",
+            "truth",
+            "--score",
+            "score",
             "--json",
         ],
     )
@@ -437,21 +677,41 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     .json();
     let study = &analysis["reader_study"];
     assert_eq!(study["modalities"], serde_json::json!(["unaided", "aided"]));
-    assert_eq!((&study["cases"], &study["positives"]), (&Value::from(6), &Value::from(3)));
+    assert_eq!(
+        (&study["cases"], &study["positives"]),
+        (&Value::from(6), &Value::from(3))
+    );
     close(&study["f"], stats["f"].as_f64().unwrap());
     close(&study["df2"], stats["df2"].as_f64().unwrap());
     close(&study["p_value"], stats["p_value"].as_f64().unwrap());
-    close(&study["differences"][0]["difference"]["estimate"], stats["difference"]["estimate"].as_f64().unwrap());
-    close(&study["differences"][0]["difference"]["lower"], stats["difference"]["lower"].as_f64().unwrap());
-    close(&study["modality_aucs"][1]["auc"]["estimate"], stats["modalities"][1]["auc"].as_f64().unwrap());
+    close(
+        &study["differences"][0]["difference"]["estimate"],
+        stats["difference"]["estimate"].as_f64().unwrap(),
+    );
+    close(
+        &study["differences"][0]["difference"]["lower"],
+        stats["difference"]["lower"].as_f64().unwrap(),
+    );
+    close(
+        &study["modality_aucs"][1]["auc"]["estimate"],
+        stats["modalities"][1]["auc"].as_f64().unwrap(),
+    );
     // R1 unaided: positives 4, 3, 2 against negatives 3, 1, 2: 6 wins, 2 ties of 9 → 7/9.
     close(&study["reader_aucs"][0]["auc"]["estimate"], 7.0 / 9.0);
-    assert_eq!(analysis["inputs"]["marks_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        analysis["inputs"]["marks_sha256"].as_str().unwrap().len(),
+        64
+    );
     let f = &analysis["lesions"]["figures"];
     assert_eq!(f["criterion"], "distance ≤ 5 mm");
     assert_eq!(
         (&f["cases"], &f["normal_cases"], &f["lesions"], &f["images"]),
-        (&Value::from(6), &Value::from(3), &Value::from(4), &Value::from(6))
+        (
+            &Value::from(6),
+            &Value::from(3),
+            &Value::from(4),
+            &Value::from(6)
+        )
     );
     close(&f["afroc"]["estimate"], 2.0 / 3.0);
     close(&f["wafroc"]["estimate"], 2.0 / 3.0);
@@ -460,7 +720,10 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     close(&f["fp_per_image"]["estimate"], 2.0 / 6.0);
     close(&f["case_sensitivity"]["estimate"], 2.0 / 3.0);
     close(&f["case_specificity"]["estimate"], 2.0 / 3.0);
-    close(&f["localisation"]["mean_distance"], (10f64.sqrt() / 3.0 + 2.5f64.sqrt()) / 2.0);
+    close(
+        &f["localisation"]["mean_distance"],
+        (10f64.sqrt() / 3.0 + 2.5f64.sqrt()) / 2.0,
+    );
     assert_eq!(
         analysis["lesions"]["lesion_types"],
         serde_json::json!([["nodule", 4]])
@@ -476,26 +739,52 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
         kizon(
             &root,
             &[
-                "report", "--lang", lang, "--format", "html", "--out", out.to_str().unwrap(),
-                "--date", "2026-12-01",
+                "report",
+                "--lang",
+                lang,
+                "--format",
+                "html",
+                "--out",
+                out.to_str().unwrap(),
+                "--date",
+                "2026-12-01",
             ],
         )
         .ok();
     }
     let ja = std::fs::read_to_string(&html_ja).unwrap();
     let en = std::fs::read_to_string(&html_en).unwrap();
-    assert!(ja.contains("病変単位の評価") && ja.contains("AFROC"), "no lesion section (ja)");
-    assert!(en.contains("Lesion-level evaluation") && en.contains("FROC curve"), "no lesion section (en)");
+    assert!(
+        ja.contains("病変単位の評価") && ja.contains("AFROC"),
+        "no lesion section (ja)"
+    );
+    assert!(
+        en.contains("Lesion-level evaluation") && en.contains("FROC curve"),
+        "no lesion section (en)"
+    );
     assert!(en.contains("0.667"), "the FOM is in the report");
-    assert!(ja.contains("複数読影者による読影試験（MRMC）") && en.contains("AUC by reader"), "no MRMC section");
-    assert!(en.contains("0.778"), "R1's unaided AUC 7/9 is in the reader table");
+    assert!(
+        ja.contains("複数読影者による読影試験（MRMC）") && en.contains("AUC by reader"),
+        "no MRMC section"
+    );
+    assert!(
+        en.contains("0.778"),
+        "R1's unaided AUC 7/9 is in the reader table"
+    );
     assert_eq!(ja.matches("<svg").count(), en.matches("<svg").count());
     let again = dir.join("again.html");
     kizon(
         &root,
         &[
-            "report", "--lang", "ja", "--format", "html", "--out", again.to_str().unwrap(),
-            "--date", "2026-12-01",
+            "report",
+            "--lang",
+            "ja",
+            "--format",
+            "html",
+            "--out",
+            again.to_str().unwrap(),
+            "--date",
+            "2026-12-01",
         ],
     )
     .ok();
@@ -509,8 +798,15 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
             kizon(
                 &root,
                 &[
-                    "report", "--lang", "ja", "--format", "pdf", "--out", out.to_str().unwrap(),
-                    "--date", "2026-12-01",
+                    "report",
+                    "--lang",
+                    "ja",
+                    "--format",
+                    "pdf",
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--date",
+                    "2026-12-01",
                 ],
             )
             .ok();
@@ -521,10 +817,24 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     assert_eq!(pdfs[0], pdfs[1]);
 
     // A different re-import of the device's marks is not stored but a blocking finding.
-    let rerun = write(dir, "rerun.csv", "case_id,image,x,y,score\nC02,1,30,32,0.7\n");
-    let changed = kizon(&root, &["marks", "import", &rerun, "--device-version", "1.0", "--json"])
-        .ok()
-        .json();
+    let rerun = write(
+        dir,
+        "rerun.csv",
+        "case_id,image,x,y,score\nC02,1,30,32,0.7\n",
+    );
+    let changed = kizon(
+        &root,
+        &[
+            "marks",
+            "import",
+            &rerun,
+            "--device-version",
+            "1.0",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
     assert_eq!(changed["changed"], 1);
     let findings = kizon(&root, &["findings", "--json", "--open"]).ok().json();
     let raised: Vec<&Value> = findings

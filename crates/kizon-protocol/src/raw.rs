@@ -384,7 +384,8 @@ impl RawLesions {
                     return Err(invalid(
                         span,
                         "lesions.radius",
-                        "criterion = \"distance\" needs `radius`, the largest centre distance".into(),
+                        "criterion = \"distance\" needs `radius`, the largest centre distance"
+                            .into(),
                         "add e.g. radius = 10.0 (in `units`, mm by default)",
                     ));
                 };
@@ -427,7 +428,11 @@ impl RawLesions {
                 return Err(invalid(
                     v.span(),
                     key,
-                    format!("`{}` does not apply to criterion = \"{}\"", &key[8..], raw.criterion),
+                    format!(
+                        "`{}` does not apply to criterion = \"{}\"",
+                        &key[8..],
+                        raw.criterion
+                    ),
                     "radius goes with \"distance\", threshold with \"iou\"; remove the other",
                 ));
             }

@@ -335,10 +335,12 @@ fn with_lesions(table: &str) -> String {
 #[test]
 fn lesions_are_absent_by_default_and_parse_with_defaults() {
     assert_eq!(Protocol::parse(TEMPLATE).unwrap().lesions, None);
-    let plan = Protocol::parse(&with_lesions("criterion = \"distance\"\nradius = 10.0\nk = 2"))
-        .unwrap()
-        .lesions
-        .unwrap();
+    let plan = Protocol::parse(&with_lesions(
+        "criterion = \"distance\"\nradius = 10.0\nk = 2",
+    ))
+    .unwrap()
+    .lesions
+    .unwrap();
     assert_eq!(plan.criterion, LesionCriterion::Distance);
     assert_eq!(plan.radius, Some(10.0));
     assert_eq!(plan.units, LesionUnits::Mm);
@@ -358,11 +360,9 @@ fn lesions_are_absent_by_default_and_parse_with_defaults() {
 fn lesion_criterion_needs_its_parameter_and_only_it() {
     let error = Protocol::parse(&with_lesions("criterion = \"distance\"")).unwrap_err();
     assert!(error.to_string().contains("`lesions.radius`"), "{error}");
-    let error =
-        Protocol::parse(&with_lesions("criterion = \"iou\"\nthreshold = 1.5")).unwrap_err();
+    let error = Protocol::parse(&with_lesions("criterion = \"iou\"\nthreshold = 1.5")).unwrap_err();
     assert!(error.to_string().contains("not in (0, 1]"), "{error}");
-    let error =
-        Protocol::parse(&with_lesions("criterion = \"inside\"\nradius = 3.0")).unwrap_err();
+    let error = Protocol::parse(&with_lesions("criterion = \"inside\"\nradius = 3.0")).unwrap_err();
     assert!(error.to_string().contains("does not apply"), "{error}");
     let error = Protocol::parse(&with_lesions("criterion = \"inside\"\nk = 0")).unwrap_err();
     assert!(error.to_string().contains("`lesions.k`"), "{error}");

@@ -977,6 +977,14 @@ fn results(b: &mut Builder) -> Section {
     section(l.results, blocks)
 }
 
+/// A row of the lesion results: label, estimate, formatter, interval method.
+type Measure<'a> = (
+    &'a str,
+    &'a Option<crate::model::LesionEstimate>,
+    &'a dyn Fn(f64) -> String,
+    &'a str,
+);
+
 /// The lesion-level section (only when the report has lesion results): the matching rule,
 /// the counts, the figures of merit and operating-point measures with their intervals, and the
 /// FROC and AFROC curves.
@@ -1030,7 +1038,9 @@ fn lesions(b: &mut Builder) -> Option<Section> {
         small: false,
         group: 1,
     }));
-    let ci_text = |e: &crate::model::LesionEstimate, f: &dyn Fn(f64) -> String, method: &str| match (e.lower, e.upper) {
+    let ci_text = |e: &crate::model::LesionEstimate, f: &dyn Fn(f64) -> String, method: &str| match (
+        e.lower, e.upper,
+    ) {
         (Some(lo), Some(hi)) => format!("{}–{}{}", f(lo), f(hi), b.paren(method)),
         _ => "—".to_owned(),
     };
@@ -1043,8 +1053,13 @@ fn lesions(b: &mut Builder) -> Option<Section> {
             Cell::new(ci_text(e, &three, &boot)),
         ]);
     }
-    let measures: [(&str, &Option<crate::model::LesionEstimate>, &dyn Fn(f64) -> String, &str); 5] = [
-        (ll.lesion_sensitivity, &r.lesion_sensitivity, &pct, ll.clustered),
+    let measures: [Measure<'_>; 5] = [
+        (
+            ll.lesion_sensitivity,
+            &r.lesion_sensitivity,
+            &pct,
+            ll.clustered,
+        ),
         (ll.fp_per_image, &r.fp_per_image, &rate, ll.clustered),
         (ll.fp_per_case, &r.fp_per_case, &rate, ll.clustered),
         (ll.case_sensitivity, &r.case_sensitivity, &pct, ll.wilson),
@@ -1208,7 +1223,14 @@ fn reader_study(b: &mut Builder) -> Option<Section> {
             ),
             _ => crate::format::fixed(d.estimate, 3),
         };
-        test.push(b.field(&format!("{}{}", rl.difference, b.paren(&format!("{first} − {second}"))), ci));
+        test.push(b.field(
+            &format!(
+                "{}{}",
+                rl.difference,
+                b.paren(&format!("{first} − {second}"))
+            ),
+            ci,
+        ));
     }
     if !test.is_empty() {
         blocks.push(Block::Fields { rows: test });

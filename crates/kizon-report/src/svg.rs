@@ -213,7 +213,13 @@ pub(crate) fn free_response(
     for i in 0..=5 {
         let v = i as f64 / 5.0;
         let xv = v * x_end;
-        let xtick = if x_end >= 5.0 { fixed(xv, 0) } else if x_end >= 0.5 { fixed(xv, 1) } else { fixed(xv, 2) };
+        let xtick = if x_end >= 5.0 {
+            fixed(xv, 0)
+        } else if x_end >= 0.5 {
+            fixed(xv, 1)
+        } else {
+            fixed(xv, 2)
+        };
         let _ = write!(
             s,
             r##"<line x1="{x}" y1="{t}" x2="{x}" y2="{b}" stroke="#e3e3e3" stroke-width="1"/><line x1="{l}" y1="{y}" x2="{r}" y2="{y}" stroke="#e3e3e3" stroke-width="1"/><text x="{x}" y="{ty}" text-anchor="middle">{xtick}</text><text x="{tx}" y="{yt}" text-anchor="end">{ytick}</text>"##,

@@ -140,7 +140,11 @@ fn representative(shapes: &[&Shape]) -> Shape {
         });
         return Shape::Circle { x: mx, y: my, r };
     }
-    if let Some(boxes) = shapes.iter().map(|s| s.as_box()).collect::<Option<Vec<_>>>() {
+    if let Some(boxes) = shapes
+        .iter()
+        .map(|s| s.as_box())
+        .collect::<Option<Vec<_>>>()
+    {
         let m = |k: usize| boxes.iter().map(|b| b[k]).sum::<f64>() / n;
         return Shape::Box {
             x0: m(0),
@@ -331,7 +335,10 @@ mod tests {
         // k = 3: only the first cluster has three readers.
         let three = lesion_consensus(&marks, &[], criterion, 3).unwrap();
         assert_eq!(
-            three.iter().filter(|d| d.basis == LesionBasis::Panel).count(),
+            three
+                .iter()
+                .filter(|d| d.basis == LesionBasis::Panel)
+                .count(),
             1
         );
     }

@@ -74,13 +74,12 @@ pub use froc::{
     Localisation, Mark, MarkOutcome, MatchCriterion, Matching, Shape, afroc_foms, froc_analysis,
     froc_cases, localisation, match_marks,
 };
+pub use kappa::{
+    CohenKappa, FleissKappa, KappaWeights, RaterKappa, cohen_kappa, fleiss_kappa, rater_kappa,
+};
 pub use lesions::{
     ConsensusLesion, LesionBasis, LesionCluster, PanelMark, cluster_marks, lesion_consensus,
     shapes_link,
-};
-pub use segmentation::{Overlap, mask_overlap, polygon_overlap, rasterise_polygon};
-pub use kappa::{
-    CohenKappa, FleissKappa, KappaWeights, RaterKappa, cohen_kappa, fleiss_kappa, rater_kappa,
 };
 pub use mrmc::{
     CovarianceMethod, ModalityAuc, ModalityComponents, ModalityDifference, Mrmc, MrmcRatings,
@@ -96,3 +95,4 @@ pub use sample_size::{
     AucSampleSize, AucVariance, ProportionSampleSize, auc_sample_size, proportion_sample_size,
     total_for_fraction,
 };
+pub use segmentation::{Overlap, mask_overlap, polygon_overlap, rasterise_polygon};

@@ -126,7 +126,10 @@ mod tests {
         let p = [true, true, true, true, false, false];
         let r = [false, false, true, true, true, false];
         let o = mask_overlap(&p, &r).unwrap();
-        assert_eq!((o.predicted, o.reference, o.intersection, o.union), (4, 3, 2, 5));
+        assert_eq!(
+            (o.predicted, o.reference, o.intersection, o.union),
+            (4, 3, 2, 5)
+        );
         assert!((o.dice.unwrap() - 4.0 / 7.0).abs() < 1e-15);
         assert!((o.iou.unwrap() - 0.4).abs() < 1e-15);
         let d = o.dice.unwrap();

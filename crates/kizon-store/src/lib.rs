@@ -17,8 +17,8 @@
 mod cache;
 pub mod documents;
 mod items;
-mod marks;
 pub mod ledger;
+mod marks;
 mod records;
 mod reference;
 pub mod schema;

@@ -89,7 +89,9 @@ impl Tx<'_> {
                 None,
             ),
             MarkOwner::Device { version } => (
-                format!("{MARKS} WHERE m.case_id = ?1 AND m.device_version = ?4 AND ?2 IS NULL AND ?3 IS NULL ORDER BY m.ordinal"),
+                format!(
+                    "{MARKS} WHERE m.case_id = ?1 AND m.device_version = ?4 AND ?2 IS NULL AND ?3 IS NULL ORDER BY m.ordinal"
+                ),
                 None,
                 None,
                 Some(version.as_str()),

@@ -371,7 +371,11 @@ fn marks_are_recorded_by_owner_and_covered_by_the_ledger() {
             let device = MarkOwner::Device {
                 version: "1.0".into(),
             };
-            for (ordinal, owner, rating) in [(0, &reader, None), (1, &reader, None), (0, &device, Some(0.9))] {
+            for (ordinal, owner, rating) in [
+                (0, &reader, None),
+                (1, &reader, None),
+                (0, &device, Some(0.9)),
+            ] {
                 tx.insert_mark(&NewMark {
                     case_id: "C1".into(),
                     image: "1".into(),
@@ -402,8 +406,10 @@ fn marks_are_recorded_by_owner_and_covered_by_the_ledger() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("append-only"), "{err}");
-    conn.execute_batch("DROP TRIGGER marks_append_only_update; UPDATE marks SET shape = '{}' WHERE id = 1")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER marks_append_only_update; UPDATE marks SET shape = '{}' WHERE id = 1",
+    )
+    .unwrap();
     let p = first_problem(dir.path());
     assert!(p.message.contains("`marks`"), "{}", p.message);
 }
