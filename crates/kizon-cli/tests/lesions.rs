@@ -4,7 +4,8 @@
 //!
 //! Every expected number is computed by hand in the comments (AFROC: Chakraborty & Berbaum
 //! 2004, ψ = 1, ½, 0; clustered ratio interval: Obuchowski 1998; Wilson intervals from
-//! statsmodels 0.15.0 `proportion_confint(method="wilson")`).
+//! statsmodels 0.15.0 `proportion_confint(method="wilson")`) and again, from the
+//! definitions, by `tools/oracle/lesion_fixtures.py`.
 
 mod common;
 
@@ -717,6 +718,11 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     close(&f["wafroc"]["estimate"], 2.0 / 3.0);
     assert!(f["afroc"]["lower"].as_f64().unwrap() < 2.0 / 3.0);
     close(&f["lesion_sensitivity"]["estimate"], 0.5);
+    // Intervals from tools/oracle/lesion_fixtures.py (ratio estimator; statsmodels Wilson).
+    close(&f["lesion_sensitivity"]["lower"], 0.07565534972143562);
+    close(&f["fp_per_image"]["upper"], 0.7465300215363744);
+    close(&f["case_sensitivity"]["lower"], 0.2076596008020477);
+    close(&f["case_sensitivity"]["upper"], 0.9385080552796037);
     close(&f["fp_per_image"]["estimate"], 2.0 / 6.0);
     close(&f["case_sensitivity"]["estimate"], 2.0 / 3.0);
     close(&f["case_specificity"]["estimate"], 2.0 / 3.0);
