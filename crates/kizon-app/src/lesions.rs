@@ -1089,6 +1089,19 @@ pub struct LocalisationSummary {
     pub max_distance: f64,
     pub mean_iou: Option<f64>,
     pub median_iou: Option<f64>,
+    /// Segmentation overlap of the hits whose mark and lesion are both regions (boxes or
+    /// polygons, the device's masks): mean Dice and IoU ([`kizon_stats::region_overlap`]);
+    /// absent when no hit has two regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segmentation: Option<SegmentationSummary>,
+}
+
+/// Mean Dice and IoU over the hits with two regions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentationSummary {
+    pub regions: u64,
+    pub mean_dice: f64,
+    pub mean_iou: f64,
 }
 
 /// Lesion-level results (JSON of `kizon stats froc` and the `lesions` section of an analysis).
@@ -1238,13 +1251,28 @@ pub(crate) fn lesion_figures(
         fp_per_case: froc.fp_per_case,
         case_sensitivity: froc.case_sensitivity,
         case_specificity: froc.case_specificity,
-        localisation: kizon_stats::localisation(&matching).map(|l| LocalisationSummary {
-            hits: l.hits,
-            mean_distance: l.mean_distance,
-            median_distance: l.median_distance,
-            max_distance: l.max_distance,
-            mean_iou: l.mean_iou,
-            median_iou: l.median_iou,
+        localisation: kizon_stats::localisation(&matching).map(|l| {
+            let overlaps: Vec<(f64, f64)> = matching
+                .hits
+                .iter()
+                .filter_map(|h| {
+                    kizon_stats::region_overlap(&marks[h.mark].shape, &lesions[h.lesion].shape)
+                })
+                .collect();
+            let n = overlaps.len() as f64;
+            LocalisationSummary {
+                hits: l.hits,
+                mean_distance: l.mean_distance,
+                median_distance: l.median_distance,
+                max_distance: l.max_distance,
+                mean_iou: l.mean_iou,
+                median_iou: l.median_iou,
+                segmentation: (!overlaps.is_empty()).then(|| SegmentationSummary {
+                    regions: overlaps.len() as u64,
+                    mean_dice: overlaps.iter().map(|o| o.0).sum::<f64>() / n,
+                    mean_iou: overlaps.iter().map(|o| o.1).sum::<f64>() / n,
+                }),
+            }
         }),
         froc_curve: froc
             .froc_curve

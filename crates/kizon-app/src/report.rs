@@ -848,6 +848,11 @@ impl Study {
                 mean_distance: f.localisation.as_ref().map(|x| x.mean_distance),
                 median_distance: f.localisation.as_ref().map(|x| x.median_distance),
                 mean_iou: f.localisation.as_ref().and_then(|x| x.mean_iou),
+                mean_dice: f
+                    .localisation
+                    .as_ref()
+                    .and_then(|x| x.segmentation.as_ref())
+                    .map(|s| s.mean_dice),
                 froc: f
                     .froc_curve
                     .iter()

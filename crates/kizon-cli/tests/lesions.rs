@@ -118,6 +118,7 @@ fn stats_froc_on_two_csv_files_gives_the_hand_computed_figures() {
     close(&out["case_specificity"]["upper"], 0.9054687942657694);
     close(&out["localisation"]["mean_distance"], 1.5);
     close(&out["localisation"]["max_distance"], 2.0);
+    assert!(out["localisation"].get("segmentation").is_none(), "points have no region");
     // FROC: origin, then ratings 0.9, 0.6, 0.5, 0.4: LLF 1/3, 2/3, 2/3, 2/3; NLs per case
     // 0, 0, 1/4, 2/4.
     let froc = out["froc_curve"].as_array().unwrap();
@@ -232,6 +233,9 @@ fn stats_froc_reads_coco_boxes_and_names_bad_input() {
     close(&out["afroc"]["estimate"], 1.0);
     close(&out["localisation"]["mean_iou"], 90.0 / 110.0);
     close(&out["localisation"]["mean_distance"], 1.0);
+    // Segmentation overlap of the hit: Dice = 2 · (9/11) / (1 + 9/11) = 0.9.
+    close(&out["localisation"]["segmentation"]["mean_dice"], 0.9);
+    assert_eq!(out["localisation"]["segmentation"]["regions"], 1);
 
     // Bad input: file, line and column (CSV), or file and JSON path, with a hint.
     let bad = write(dir, "bad.csv", "case_id,x,y,rating\nA,1,2,0.5\nA,3,,0.5\n");

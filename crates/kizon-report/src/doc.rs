@@ -1079,6 +1079,7 @@ fn lesions(b: &mut Builder) -> Option<Section> {
         (ll.mean_distance, r.mean_distance),
         (ll.median_distance, r.median_distance),
         (ll.mean_iou, r.mean_iou),
+        (ll.mean_dice, r.mean_dice),
     ] {
         if let Some(v) = v {
             rows.push(vec![Cell::new(label), Cell::new(three(v)), Cell::new("")]);

@@ -597,6 +597,9 @@ pub struct LesionResults {
     pub mean_distance: Option<f64>,
     pub median_distance: Option<f64>,
     pub mean_iou: Option<f64>,
+    /// Segmentation overlap of hits with two regions (device masks): mean Dice.
+    #[serde(default)]
+    pub mean_dice: Option<f64>,
     /// FROC curve: (NLs per case, lesion localisation fraction), from the origin.
     pub froc: Vec<CurvePoint>,
     /// AFROC curve: (fraction of normal cases with a false positive, LLF), (0,0) to (1,1).

@@ -95,4 +95,4 @@ pub use sample_size::{
     AucSampleSize, AucVariance, ProportionSampleSize, auc_sample_size, proportion_sample_size,
     total_for_fraction,
 };
-pub use segmentation::{Overlap, mask_overlap, polygon_overlap, rasterise_polygon};
+pub use segmentation::{Overlap, mask_overlap, polygon_overlap, rasterise_polygon, region_overlap};
