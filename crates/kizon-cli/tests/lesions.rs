@@ -118,7 +118,10 @@ fn stats_froc_on_two_csv_files_gives_the_hand_computed_figures() {
     close(&out["case_specificity"]["upper"], 0.9054687942657694);
     close(&out["localisation"]["mean_distance"], 1.5);
     close(&out["localisation"]["max_distance"], 2.0);
-    assert!(out["localisation"].get("segmentation").is_none(), "points have no region");
+    assert!(
+        out["localisation"].get("segmentation").is_none(),
+        "points have no region"
+    );
     // FROC: origin, then ratings 0.9, 0.6, 0.5, 0.4: LLF 1/3, 2/3, 2/3, 2/3; NLs per case
     // 0, 0, 1/4, 2/4.
     let froc = out["froc_curve"].as_array().unwrap();
