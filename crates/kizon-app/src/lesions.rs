@@ -27,13 +27,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use kizon_protocol::{DuplicateMarks, LesionCriterion, LesionPlan, LesionUnits};
-use kizon_stats::{Estimate, LesionBasis, MatchCriterion, Shape};
+use kizon_stats::{Estimate, MatchCriterion, Shape};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::csv_table::read_table;
 use crate::reference::{ADJUDICATOR, PANEL, REFERENCE};
 use crate::{AppError, Study};
+
+pub use kizon_stats::LesionBasis;
 
 /// Where a mark was given, for errors: a CSV line or a JSON path.
 #[derive(Debug, Clone, PartialEq)]

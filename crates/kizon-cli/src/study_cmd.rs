@@ -252,6 +252,36 @@ pub fn reference(mut study: Study, actor: &str, command: ReferenceCommand) -> Do
                     case.note.as_deref().unwrap_or("-")
                 );
             }
+            if let Some(l) = &doc.lesions {
+                println!(
+                    "  lesions / 病変: {} in {} cases from {} marks (k = {}{}); {} clusters below k not admitted",
+                    l.lesions.len(),
+                    l.cases_with_lesions(),
+                    l.marks,
+                    l.k,
+                    if l.adjudication {
+                        ", or the adjudicator"
+                    } else {
+                        ""
+                    },
+                    l.rejected.len()
+                );
+                for lesion in &l.lesions {
+                    println!(
+                        "    {} {} {} {} readers {} ({})",
+                        lesion.id,
+                        lesion.case_id,
+                        lesion.image,
+                        lesion.lesion_type.as_deref().unwrap_or("-"),
+                        lesion.readers.join(","),
+                        match lesion.basis {
+                            kizon_app::lesions::LesionBasis::Panel => "panel / 合議",
+                            kizon_app::lesions::LesionBasis::Adjudicator => "adjudicator / 判定者",
+                            kizon_app::lesions::LesionBasis::Rejected => "rejected / 不採用",
+                        }
+                    );
+                }
+            }
             if let Some(agreement) = &doc.agreement {
                 if let Some(fleiss) = &agreement.fleiss {
                     println!(
@@ -420,6 +450,38 @@ pub fn analyze(mut study: Study, actor: &str, args: crate::cli::AnalyzeArgs) -> 
         println!(
             "  ROC: AUC {:.3} (95% CI {:.3}–{:.3}, DeLong; {} positive, {} negative)",
             roc.auc.estimate, roc.auc.lower, roc.auc.upper, roc.positives, roc.negatives
+        );
+    }
+    if let Some(l) = &a.lesions {
+        let f = &l.figures;
+        println!(
+            "  lesions / 病変単位 ({}): JAFROC FOM {:.3}{}, {} of {} lesions detected, {} false-positive marks",
+            f.criterion,
+            f.afroc.estimate,
+            match (f.afroc.lower, f.afroc.upper) {
+                (Some(lo), Some(hi)) => format!(" (95% CI {lo:.3}–{hi:.3}, bootstrap)"),
+                _ => String::new(),
+            },
+            f.hits,
+            f.lesions,
+            f.nl_marks
+        );
+    }
+    if let Some(s) = &a.reader_study {
+        let p = s
+            .p_value
+            .map(|p| format!(", p = {p:.4}"))
+            .unwrap_or_default();
+        println!(
+            "  reader study / 読影試験 (MRMC, {} readers, {} cases): {}{}",
+            s.readers.len(),
+            s.cases,
+            s.modality_aucs
+                .iter()
+                .map(|m| format!("{} AUC {:.3}", m.modality, m.auc.estimate))
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.f.map(|f| format!("; F = {f:.3}{p}")).unwrap_or_default()
         );
     }
     println!("next: kizon report --lang ja --format pdf --out report.pdf");

@@ -829,6 +829,27 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     assert!(pdfs[0].starts_with(b"%PDF"));
     assert_eq!(pdfs[0], pdfs[1]);
 
+    // Text output of the reference and the analysis; the package carries every mark.
+    let text = kizon(&root, &["reference", "show"]).ok().stdout;
+    assert!(text.contains("lesions / 病変: 4 in 3 cases from 10 marks (k = 2, or the adjudicator); 1 clusters below k not admitted"), "{text}");
+    let text = kizon(&root, &["analyze"]).ok().stdout;
+    assert!(text.contains("JAFROC FOM 0.667"), "{text}");
+    assert!(
+        text.contains("reader study / 読影試験 (MRMC, 3 readers, 6 cases): unaided AUC"),
+        "{text}"
+    );
+    let package = dir.join("package");
+    kizon(&root, &["package", "--out", package.to_str().unwrap()]).ok();
+    let marks: Value =
+        serde_json::from_slice(&std::fs::read(package.join("reference/marks.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        marks.as_array().unwrap().len(),
+        14,
+        "10 reader and 4 device marks"
+    );
+    kizon(dir, &["package", "verify", package.to_str().unwrap()]).ok();
+
     // A different re-import of the device's marks is not stored but a blocking finding.
     let rerun = write(
         dir,
