@@ -633,6 +633,12 @@ impl Study {
                         hint: "fix the reference standard (and its lesions) first: kizon lock reference".into(),
                     });
                 }
+                if self.reference_standard()?.0.lesions.is_none() {
+                    return Err(AppError::Refused {
+                        what: "the locked reference standard has no lesions: device marks cannot be matched".into(),
+                        hint: "the lesion reference comes from the panel's marks (kizon marks import FILE --reader CODE) before kizon lock reference".into(),
+                    });
+                }
                 Some(dataset)
             }
             None => {
