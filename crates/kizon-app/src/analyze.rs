@@ -879,8 +879,9 @@ fn reader_study(
 
 /// The device's marks on the locked dataset against the locked lesions: every dataset case
 /// counts (a case without lesions is normal), with as many images as its dataset items (at
-/// least the images its lesions and marks name); 95 % intervals, the protocol's bootstrap
-/// replicates and seed.
+/// least the images its lesions and marks name); lesions weigh equally within a case for the
+/// weighted AFROC; 95 % intervals, the protocol's bootstrap replicates and seed; ratings are
+/// the device's, and the operating point is `[lesions] rating_threshold`.
 fn lesion_analysis(
     plan: &kizon_protocol::LesionPlan,
     reference: &crate::lesions::LesionReference,

@@ -368,7 +368,7 @@ pub struct ReadsImportArgs {
     #[arg(long, default_value = "panel", value_parser = ["panel", "adjudicator"])]
     pub role: String,
     /// Reads of an MRMC reader study in this modality (e.g. unaided, aided): after the reference lock, a score on every row
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", conflicts_with = "role")]
     pub modality: Option<String>,
     #[arg(long)]
     pub json: bool,
