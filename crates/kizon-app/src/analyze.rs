@@ -47,6 +47,74 @@ pub struct Analysis {
     pub subgroups: Vec<SubgroupResult>,
     pub sensitivity_analyses: Vec<SensitivityResult>,
     pub reader_agreement: Option<PanelAgreement>,
+    /// Lesion-level results, when the reference standard has lesions and the device marks:
+    /// absent otherwise (an analysis without lesions keeps its bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<LesionAnalysis>,
+    /// The multi-reader multi-case reader study, when readers rated the cases in two or more
+    /// modalities (`kizon reads import FILE --modality M`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_study: Option<ReaderStudy>,
+}
+
+/// The MRMC reader study: each reader's empirical AUC per modality and the
+/// Obuchowski–Rockette comparison of modalities with Hillis' (2007) denominator degrees of
+/// freedom, random readers and random cases, DeLong covariances (kizon-stats `mrmc`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudy {
+    /// In order of first import; a difference is the first minus the second.
+    pub modalities: Vec<String>,
+    pub readers: Vec<String>,
+    pub cases: usize,
+    pub positives: u64,
+    pub negatives: u64,
+    /// Cases with a positive or negative reference that not every reader rated in every
+    /// modality: left out of the fully crossed analysis.
+    pub incomplete_cases: Vec<String>,
+    pub level: f64,
+    pub modality_aucs: Vec<ReaderStudyAuc>,
+    pub reader_aucs: Vec<ReaderStudyAuc>,
+    pub f: Option<f64>,
+    pub df1: f64,
+    pub df2: Option<f64>,
+    pub p_value: Option<f64>,
+    pub differences: Vec<ReaderStudyDifference>,
+    pub warnings: Vec<ReaderStudyWarning>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudyAuc {
+    /// `None` for a modality's mean over readers.
+    pub reader: Option<String>,
+    pub modality: String,
+    pub auc: Estimate,
+    pub se: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudyDifference {
+    pub first: String,
+    pub second: String,
+    pub difference: Estimate,
+    pub se: f64,
+    pub df: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderStudyWarning {
+    pub code: String,
+    pub message_en: String,
+    pub message_ja: String,
+}
+
+/// The lesion-level section of an analysis: the device's marks against the locked lesions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LesionAnalysis {
+    pub units: kizon_protocol::LesionUnits,
+    /// Reference lesions by type (`null` key: no type given), in type order.
+    pub lesion_types: Vec<(Option<String>, u64)>,
+    pub figures: crate::lesions::LesionFigures,
 }
 
 /// What the analysis depends on, by hash.
@@ -58,6 +126,12 @@ pub struct Inputs {
     pub reference_sha256: String,
     pub device_version: String,
     pub results_sha256: String,
+    /// SHA-256 of the reader-study reads (absent without a reader study).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_study_sha256: Option<String>,
+    /// SHA-256 of the device's marks of this version (absent without marks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marks_sha256: Option<String>,
     pub findings_sha256: String,
 }
 
@@ -359,6 +433,76 @@ impl Study {
             .expect("findings serialise")
             .as_bytes(),
         );
+        let device_marks: Vec<kizon_store::StoredMark> =
+            match (&protocol.lesions, &reference.lesions) {
+                (Some(_), Some(_)) => {
+                    let in_dataset = dataset.case_ids();
+                    self.store
+                        .marks()?
+                        .into_iter()
+                        .filter(|m| {
+                            m.device_version.as_deref() == Some(version.as_str())
+                                && in_dataset.contains(m.case_id.as_str())
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+        let marks_sha256 = (!device_marks.is_empty()).then(|| {
+            sha256_hex(
+                serde_json::to_string(
+                    &device_marks
+                        .iter()
+                        .map(|m| {
+                            (
+                                &m.case_id,
+                                &m.image,
+                                m.ordinal,
+                                &m.shape,
+                                &m.lesion_type,
+                                m.size_mm,
+                                m.rating,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .expect("marks serialise")
+                .as_bytes(),
+            )
+        });
+        let lesions = match (
+            &protocol.lesions,
+            &reference.lesions,
+            marks_sha256.is_some(),
+        ) {
+            (Some(plan), Some(reference_lesions), true) => Some(lesion_analysis(
+                plan,
+                reference_lesions,
+                &device_marks,
+                &dataset,
+                &protocol.analysis,
+            )?),
+            _ => None,
+        };
+        let study_reads: Vec<kizon_store::Read> = self
+            .store
+            .reads()?
+            .into_iter()
+            .filter(|r| r.role.starts_with(crate::reference::MODALITY_ROLE))
+            .collect();
+        let reader_study_sha256 = (!study_reads.is_empty()).then(|| {
+            sha256_hex(
+                serde_json::to_string(
+                    &study_reads
+                        .iter()
+                        .map(|r| (&r.reader, &r.case_id, &r.role, r.score))
+                        .collect::<Vec<_>>(),
+                )
+                .expect("reads serialise")
+                .as_bytes(),
+            )
+        });
+        let reader_study = reader_study(&rows, &study_reads)?;
         let inputs = Inputs {
             kizon_version: env!("CARGO_PKG_VERSION").into(),
             protocol_sha256: protocol_text.sha256,
@@ -366,6 +510,8 @@ impl Study {
             reference_sha256: reference_lock.sha256,
             device_version: version,
             results_sha256,
+            reader_study_sha256,
+            marks_sha256,
             findings_sha256,
         };
         let inputs_sha256 = sha256_hex(
@@ -510,6 +656,8 @@ impl Study {
             subgroups,
             sensitivity_analyses: sensitivity,
             reader_agreement: reference.agreement,
+            lesions,
+            reader_study,
         })
     }
 
@@ -593,6 +741,219 @@ impl Study {
         }
         Ok(out)
     }
+}
+
+/// The MRMC analysis of the reader-study reads over the cases with a positive or negative
+/// reference that every reader rated in every modality; `None` with fewer than two modalities
+/// or readers.
+fn reader_study(
+    rows: &[Row],
+    reads: &[kizon_store::Read],
+) -> Result<Option<ReaderStudy>, AppError> {
+    let mut modalities: Vec<String> = Vec::new();
+    let mut readers: Vec<String> = Vec::new();
+    for r in reads {
+        let m = r.role[crate::reference::MODALITY_ROLE.len()..].to_owned();
+        if !modalities.contains(&m) {
+            modalities.push(m);
+        }
+        if !readers.contains(&r.reader) {
+            readers.push(r.reader.clone());
+        }
+    }
+    let (t, nr) = (modalities.len(), readers.len());
+    if t < 2 || nr < 2 {
+        return Ok(None);
+    }
+    let mut score: BTreeMap<(usize, usize, &str), f64> = BTreeMap::new();
+    for r in reads {
+        let m = &r.role[crate::reference::MODALITY_ROLE.len()..];
+        let i = modalities.iter().position(|x| x == m).expect("collected");
+        let j = readers
+            .iter()
+            .position(|x| *x == r.reader)
+            .expect("collected");
+        if let Some(s) = r.score {
+            score.insert((i, j, r.case_id.as_str()), s);
+        }
+    }
+    let binary: Vec<&Row> = rows.iter().filter(|r| is_binary(r.reference)).collect();
+    let complete = |c: &str| (0..t).all(|i| (0..nr).all(|j| score.contains_key(&(i, j, c))));
+    let cases: Vec<&Row> = binary
+        .iter()
+        .copied()
+        .filter(|r| complete(&r.case_id))
+        .collect();
+    let incomplete_cases: Vec<String> = binary
+        .iter()
+        .filter(|r| !complete(&r.case_id))
+        .map(|r| r.case_id.clone())
+        .collect();
+    let truth: Vec<bool> = cases
+        .iter()
+        .map(|r| r.reference == Some(Label::Positive))
+        .collect();
+    let n = cases.len();
+    let mut scores = vec![0.0; t * nr * n];
+    for i in 0..t {
+        for j in 0..nr {
+            for (c, row) in cases.iter().enumerate() {
+                scores[(i * nr + j) * n + c] = score[&(i, j, row.case_id.as_str())];
+            }
+        }
+    }
+    let level = 0.95;
+    let result = kizon_stats::obuchowski_rockette(
+        &kizon_stats::MrmcRatings {
+            modalities: t,
+            readers: nr,
+            truth: &truth,
+            scores: &scores,
+        },
+        kizon_stats::CovarianceMethod::DeLong,
+        level,
+    )?;
+    let test = &result.random_readers_random_cases;
+    let relabel = |message: &str| {
+        let mut out = message.to_owned();
+        for (i, name) in modalities.iter().enumerate().rev() {
+            out = out.replace(&format!("#{}", i + 1), &format!("`{name}`"));
+        }
+        out
+    };
+    Ok(Some(ReaderStudy {
+        modalities: modalities.clone(),
+        readers: readers.clone(),
+        cases: n,
+        positives: result.positives,
+        negatives: result.negatives,
+        incomplete_cases,
+        level,
+        modality_aucs: test
+            .modalities
+            .iter()
+            .map(|m| ReaderStudyAuc {
+                reader: None,
+                modality: modalities[m.modality].clone(),
+                auc: m.auc,
+                se: m.se,
+            })
+            .collect(),
+        reader_aucs: result
+            .reader_aucs
+            .iter()
+            .map(|a| ReaderStudyAuc {
+                reader: Some(readers[a.reader].clone()),
+                modality: modalities[a.modality].clone(),
+                auc: a.auc,
+                se: a.se,
+            })
+            .collect(),
+        f: test.f,
+        df1: test.df1,
+        df2: test.df2,
+        p_value: test.p_value,
+        differences: test
+            .differences
+            .iter()
+            .map(|d| ReaderStudyDifference {
+                first: modalities[d.first].clone(),
+                second: modalities[d.second].clone(),
+                difference: d.difference,
+                se: d.se,
+                df: d.df,
+                p_value: d.p_value,
+            })
+            .collect(),
+        warnings: result
+            .warnings
+            .iter()
+            .map(|w| ReaderStudyWarning {
+                code: w.code.to_owned(),
+                message_en: relabel(&w.message_en),
+                message_ja: relabel(&w.message_ja),
+            })
+            .collect(),
+    }))
+}
+
+/// The device's marks on the locked dataset against the locked lesions: every dataset case
+/// counts (a case without lesions is normal), with as many images as its dataset items (at
+/// least the images its lesions and marks name); lesions weigh equally within a case for the
+/// weighted AFROC; 95 % intervals, the protocol's bootstrap replicates and seed; ratings are
+/// the device's, and the operating point is `[lesions] rating_threshold`.
+fn lesion_analysis(
+    plan: &kizon_protocol::LesionPlan,
+    reference: &crate::lesions::LesionReference,
+    marks: &[kizon_store::StoredMark],
+    dataset: &Dataset,
+    options: &kizon_protocol::AnalysisPlan,
+) -> Result<LesionAnalysis, AppError> {
+    let parse = |m: &kizon_store::StoredMark| -> Result<kizon_stats::Shape, AppError> {
+        serde_json::from_str(&m.shape).map_err(|e| AppError::Refused {
+            what: format!("stored mark {} has an unreadable shape: {e}", m.id),
+            hint: "run `kizon audit verify`".into(),
+        })
+    };
+    let mut named: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (case, image) in reference
+        .lesions
+        .iter()
+        .map(|l| (l.case_id.as_str(), l.image.as_str()))
+        .chain(marks.iter().map(|m| (m.case_id.as_str(), m.image.as_str())))
+    {
+        named.entry(case).or_default().insert(image);
+    }
+    let cases: BTreeMap<&str, u64> = dataset
+        .cases
+        .iter()
+        .map(|c| {
+            let n = named.get(c.id.as_str()).map_or(0, |s| s.len());
+            (c.id.as_str(), c.items.len().max(n).max(1) as u64)
+        })
+        .collect();
+    let lesions = reference
+        .lesions
+        .iter()
+        .filter(|l| cases.contains_key(l.case_id.as_str()))
+        .map(|l| (l.case_id.as_str(), l.image.as_str(), l.shape.clone(), 1.0))
+        .collect();
+    let device = marks
+        .iter()
+        .map(|m| {
+            Ok((
+                m.case_id.as_str(),
+                m.image.as_str(),
+                parse(m)?,
+                m.rating.unwrap_or(1.0),
+            ))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let figures = crate::lesions::lesion_figures(
+        &crate::lesions::FrocInput {
+            cases,
+            lesions,
+            marks: device,
+        },
+        &crate::lesions::FrocSettings {
+            criterion: crate::lesions::match_criterion(plan),
+            criterion_text: crate::lesions::criterion_text(plan),
+            duplicates: plan.duplicates,
+            threshold: plan.rating_threshold,
+            level: 0.95,
+            replicates: options.bootstrap_replicates as usize,
+            seed: options.seed,
+        },
+    )?;
+    let mut types: BTreeMap<Option<String>, u64> = BTreeMap::new();
+    for l in &reference.lesions {
+        *types.entry(l.lesion_type.clone()).or_default() += 1;
+    }
+    Ok(LesionAnalysis {
+        units: plan.units,
+        lesion_types: types.into_iter().collect(),
+        figures,
+    })
 }
 
 /// The canonical bytes of an analysis: pretty JSON and a final newline.

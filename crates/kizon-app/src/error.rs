@@ -63,6 +63,14 @@ pub enum AppError {
         problem: String,
         hint: String,
     },
+    /// A problem in a JSON input file: the file and the JSON path of the value.
+    #[error("{}: {path}: {problem}", file.display())]
+    Json {
+        file: PathBuf,
+        path: String,
+        problem: String,
+        hint: String,
+    },
     #[error("{0}")]
     Stats(#[from] kizon_stats::StatsError),
 }
@@ -97,7 +105,7 @@ impl AppError {
             AppError::Refused { hint, .. } => hint.clone(),
             AppError::Forbidden { .. } => "sign in with an account whose role allows it, or ask the study's admin".into(),
             AppError::NotFound { .. } => "check the id; readers see only the cases assigned to them".into(),
-            AppError::Csv { hint, .. } => hint.clone(),
+            AppError::Csv { hint, .. } | AppError::Json { hint, .. } => hint.clone(),
             AppError::Stats(error) => crate::stats::hint(error),
         }
     }

@@ -14,6 +14,7 @@
 //! - [`demo`]: a complete example study made from generated data.
 //! - [`access`]: users, roles, sessions; who may see what (readers blinded).
 //! - [`workspace`]: the views of the web workspace: overview, item pages, viewer, reading.
+//! - [`lesions`]: lesion marks (CSV, JSON, COCO), the panel's lesion reference, FROC figures.
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
 pub mod access;
@@ -25,6 +26,7 @@ pub mod demo;
 mod error;
 pub mod ingest;
 pub mod init;
+pub mod lesions;
 pub mod locks;
 pub mod package;
 pub mod plan;

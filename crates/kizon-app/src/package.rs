@@ -252,6 +252,15 @@ impl Study {
             "個々の読影結果",
             "every individual read",
         );
+        let marks = self.store.marks()?;
+        if !marks.is_empty() {
+            b.json(
+                "reference/marks.json",
+                &marks,
+                "個々の病変マーク（読影者・機器）",
+                "every individual lesion mark (readers and device)",
+            );
+        }
         b.json(
             "reference/reference-records.json",
             &self.store.reference_records()?,

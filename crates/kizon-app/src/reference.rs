@@ -68,6 +68,8 @@ pub use kizon_store::{NewReader, Reader};
 /// The role of a read: a panel member, or the adjudicator who decides disagreements.
 pub const PANEL: &str = "panel";
 pub const ADJUDICATOR: &str = "adjudicator";
+/// The role prefix of a reader-study (MRMC) read: `modality:unaided`.
+pub const MODALITY_ROLE: &str = "modality:";
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
@@ -217,6 +219,10 @@ pub struct ReferenceStandardDoc {
     pub readers: Vec<String>,
     pub reads: usize,
     pub agreement: Option<PanelAgreement>,
+    /// The lesions (with `[lesions]` in the protocol and panel marks): absent otherwise, so a
+    /// study without lesions locks the same document as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<crate::lesions::LesionReference>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -252,6 +258,9 @@ pub struct ReferenceLock {
     pub decided: usize,
     pub positive: usize,
     pub negative: usize,
+    /// Lesions of the reference standard (absent without a lesion reference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<usize>,
     pub ledger_seq: i64,
 }
 
@@ -322,7 +331,47 @@ impl Study {
         file: &Path,
         default_role: &str,
     ) -> Result<ImportSummary, AppError> {
-        self.refuse_after_reference_lock("importing reads")?;
+        self.import_reads_as(actor, file, default_role, None)
+    }
+
+    /// Imports the reads of a multi-reader multi-case (MRMC) reader study in one modality
+    /// (e.g. without and with the device): the same columns, a `score` (rating) on every row.
+    /// They are study data, not reference: only after the dataset and reference locks, stored
+    /// with the role `modality:M`, and never replaced.
+    pub fn import_reader_study(
+        &mut self,
+        actor: &str,
+        file: &Path,
+        modality: &str,
+    ) -> Result<ImportSummary, AppError> {
+        let modality = modality.trim();
+        if modality.is_empty() || modality.contains(char::is_whitespace) {
+            return Err(AppError::Refused {
+                what: format!("modality `{modality}` is empty or has spaces"),
+                hint: "name the reading condition in one word, e.g. --modality unaided / --modality aided".into(),
+            });
+        }
+        self.locked_dataset("importing reader-study reads")?;
+        if self.store.lock(REFERENCE)?.is_none() {
+            return Err(AppError::Refused {
+                what: "the reference standard is not locked: reader-study reads come after it"
+                    .into(),
+                hint: "fix the reference standard first: kizon lock reference".into(),
+            });
+        }
+        self.import_reads_as(actor, file, PANEL, Some(modality))
+    }
+
+    fn import_reads_as(
+        &mut self,
+        actor: &str,
+        file: &Path,
+        default_role: &str,
+        modality: Option<&str>,
+    ) -> Result<ImportSummary, AppError> {
+        if modality.is_none() {
+            self.refuse_after_reference_lock("importing reads")?;
+        }
         let table = read_table(
             file,
             &["reader", "case_id"],
@@ -356,11 +405,30 @@ impl Study {
                 ));
             }
             let (label, score) = label_and_score(&table, row, 2, 3)?;
-            let role = match cells[4].as_str() {
-                "" => default_role,
-                PANEL => PANEL,
-                ADJUDICATOR => ADJUDICATOR,
-                other => {
+            let role = match (modality, cells[4].as_str()) {
+                (Some(m), "") => {
+                    if score.is_none() {
+                        return Err(table.error(
+                            row,
+                            3,
+                            "empty: a reader-study read needs its rating".into(),
+                            "give every case a score (a rating such as 1–5 or a probability); the MRMC analysis compares AUCs",
+                        ));
+                    }
+                    format!("{MODALITY_ROLE}{m}")
+                }
+                (Some(_), other) => {
+                    return Err(table.error(
+                        row,
+                        4,
+                        format!("`{other}`: a reader-study read has no role"),
+                        "leave the role column empty; --modality names the reading condition",
+                    ));
+                }
+                (None, "") => default_role.to_owned(),
+                (None, PANEL) => PANEL.to_owned(),
+                (None, ADJUDICATOR) => ADJUDICATOR.to_owned(),
+                (None, other) => {
                     return Err(table.error(
                         row,
                         4,
@@ -373,7 +441,7 @@ impl Study {
             rows.push(kizon_store::NewRead {
                 reader_id,
                 case_id: case_id.clone(),
-                role: role.to_owned(),
+                role,
                 label: label.map(|l| l.as_str().to_owned()),
                 score,
                 marks,
@@ -634,6 +702,7 @@ impl Study {
             let reads: Vec<_> = reads
                 .into_iter()
                 .filter(|r| in_dataset.contains(r.case_id.as_str()))
+                .filter(|r| r.role == PANEL || r.role == ADJUDICATOR)
                 .collect();
             read_count = reads.len();
             let mut panel: BTreeMap<&str, BTreeMap<&str, Label>> = BTreeMap::new();
@@ -699,6 +768,21 @@ impl Study {
                 });
             }
         }
+        let lesions = match &protocol.lesions {
+            Some(plan) => {
+                let marks = self.store.marks()?;
+                if marks.iter().any(|m| m.reader.is_some()) {
+                    Some(crate::lesions::lesion_reference(
+                        plan,
+                        &marks,
+                        &dataset.case_ids(),
+                    )?)
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
         Ok(ReferenceStandardDoc {
             format: "kizon-reference-v1".into(),
             kind,
@@ -708,6 +792,7 @@ impl Study {
             readers,
             reads: read_count,
             agreement,
+            lesions,
         })
     }
 
@@ -738,13 +823,17 @@ impl Study {
         }
         let count = |label| doc.count(label);
         let (positive, negative) = (count(Label::Positive), count(Label::Negative));
+        let lesions = doc.lesions.as_ref().map(|l| l.lesions.len());
+        let lesion_note = lesions
+            .map(|n| format!("; {n} lesions"))
+            .unwrap_or_default();
         let bytes = serde_json::to_vec_pretty(&doc).expect("reference serialises");
         let (entry, sha256) = self.store.transact(actor, |tx| {
             let document = tx.put_document_bytes(&bytes)?;
             tx.insert_lock(REFERENCE, &document.sha256, Some(&document.sha256))?;
             let entry = tx.record(
                 "lock reference",
-                &format!("reference standard locked: {decided} of {} cases decided ({positive} positive, {negative} negative)", doc.cases.len()),
+                &format!("reference standard locked: {decided} of {} cases decided ({positive} positive, {negative} negative){lesion_note}", doc.cases.len()),
                 json!({ "reference_sha256": document.sha256, "kind": doc.kind.as_str(), "cases": doc.cases.len(), "decided": decided, "positive": positive, "negative": negative, "dataset_root": doc.dataset_root }),
             )?;
             Ok((entry, document.sha256))
@@ -755,6 +844,7 @@ impl Study {
             decided,
             positive,
             negative,
+            lesions,
             ledger_seq: entry.seq,
         })
     }

@@ -805,6 +805,107 @@ impl Study {
                 )])
             })
             .unwrap_or_default();
+        let lesions = analysis.lesions.as_ref().map(|l| {
+            let f = &l.figures;
+            let est = |e: &kizon_stats::Estimate| m::LesionEstimate {
+                estimate: e.estimate,
+                lower: Some(e.lower),
+                upper: Some(e.upper),
+            };
+            let fom = |e: &crate::lesions::FomCi| m::LesionEstimate {
+                estimate: e.estimate,
+                lower: e.lower,
+                upper: e.upper,
+            };
+            m::LesionResults {
+                criterion: f.criterion.clone(),
+                k: protocol.lesions.as_ref().map_or(1, |p| p.k),
+                threshold: f.threshold,
+                cases: f.cases,
+                normal_cases: f.normal_cases,
+                abnormal_cases: f.abnormal_cases,
+                images: f.images,
+                lesions: f.lesions,
+                marks: f.marks,
+                hits: f.hits,
+                false_positives: f.nl_marks,
+                lesion_types: l
+                    .lesion_types
+                    .iter()
+                    .map(|(t, n)| m::LesionTypeCount {
+                        lesion_type: t.clone(),
+                        count: *n,
+                    })
+                    .collect(),
+                afroc: fom(&f.afroc),
+                wafroc: fom(&f.wafroc),
+                replicates: f.replicates as u64,
+                lesion_sensitivity: f.lesion_sensitivity.as_ref().map(est),
+                fp_per_image: f.fp_per_image.as_ref().map(est),
+                fp_per_case: f.fp_per_case.as_ref().map(est),
+                case_sensitivity: f.case_sensitivity.as_ref().map(est),
+                case_specificity: f.case_specificity.as_ref().map(est),
+                mean_distance: f.localisation.as_ref().map(|x| x.mean_distance),
+                median_distance: f.localisation.as_ref().map(|x| x.median_distance),
+                mean_iou: f.localisation.as_ref().and_then(|x| x.mean_iou),
+                mean_dice: f
+                    .localisation
+                    .as_ref()
+                    .and_then(|x| x.segmentation.as_ref())
+                    .map(|s| s.mean_dice),
+                froc: f
+                    .froc_curve
+                    .iter()
+                    .map(|p| m::CurvePoint { x: p.nlf, y: p.llf })
+                    .collect(),
+                afroc_curve: f
+                    .afroc_curve
+                    .iter()
+                    .map(|p| m::CurvePoint { x: p.fpf, y: p.llf })
+                    .collect(),
+            }
+        });
+        let reader_study = analysis.reader_study.as_ref().map(|s| {
+            let est = |e: &kizon_stats::Estimate| m::LesionEstimate {
+                estimate: e.estimate,
+                lower: Some(e.lower),
+                upper: Some(e.upper),
+            };
+            m::ReaderStudyResults {
+                modalities: s.modalities.clone(),
+                readers: s.readers.clone(),
+                cases: s.cases as u64,
+                positives: s.positives,
+                negatives: s.negatives,
+                incomplete_cases: s.incomplete_cases.len() as u64,
+                aucs: s
+                    .readers
+                    .iter()
+                    .map(|reader| {
+                        s.modalities
+                            .iter()
+                            .map(|m| {
+                                s.reader_aucs
+                                    .iter()
+                                    .find(|a| a.reader.as_ref() == Some(reader) && a.modality == *m)
+                                    .map_or(f64::NAN, |a| a.auc.estimate)
+                            })
+                            .collect()
+                    })
+                    .collect(),
+                modality_aucs: s.modality_aucs.iter().map(|a| est(&a.auc)).collect(),
+                f: s.f,
+                df1: s.df1,
+                df2: s.df2,
+                p_value: s.p_value,
+                difference: s.differences.first().map(|d| est(&d.difference)),
+                warnings: s
+                    .warnings
+                    .iter()
+                    .map(|w| Text::new(w.message_ja.clone(), w.message_en.clone()))
+                    .collect(),
+            }
+        });
         let report = Report {
             study,
             summary,
@@ -813,6 +914,8 @@ impl Study {
             baseline,
             endpoints,
             roc,
+            lesions,
+            reader_study,
             subgroups,
             sensitivity_analyses,
             findings,

@@ -91,6 +91,9 @@ pub enum Command {
     /// Import the device's results against the locked dataset / 被験機器の結果
     #[command(subcommand)]
     Results(ResultsCommand),
+    /// Import and list lesion marks of readers (the lesion reference) or of the device / 病変のマーク
+    #[command(subcommand)]
+    Marks(MarksCommand),
     /// Evaluate every endpoint: 2×2 tables, CIs, acceptance criteria, subgroups, sensitivity analyses / 解析
     #[command(
         after_help = "Examples:\n  kizon analyze\n  kizon analyze --device-version 1.0.0 --json > analysis.json\n\nThe analysis is stored with the hash of its inputs; a rerun gives byte-identical output."
@@ -414,7 +417,7 @@ pub struct ReaderAddArgs {
 pub enum ReadsCommand {
     /// Import reads: CSV with reader,case_id and label and/or score; optional role, marks, read_at
     #[command(
-        after_help = "Example:\n  kizon reads import panel-reads.csv\n  kizon reads import adjudication.csv --role adjudicator\n\nlabel: positive | negative | indeterminate (also 1/0, 陽性/陰性/判定不能); every individual read is kept."
+        after_help = "Example:\n  kizon reads import panel-reads.csv\n  kizon reads import adjudication.csv --role adjudicator\n  kizon reads import reader-study-aided.csv --modality aided    (MRMC reader study, after the reference lock)\n\nlabel: positive | negative | indeterminate (also 1/0, 陽性/陰性/判定不能); every individual read is kept."
     )]
     Import(ReadsImportArgs),
     /// List reads
@@ -427,6 +430,9 @@ pub struct ReadsImportArgs {
     /// Role of reads without a `role` column value: panel or adjudicator
     #[arg(long, default_value = "panel", value_parser = ["panel", "adjudicator"])]
     pub role: String,
+    /// Reads of an MRMC reader study in this modality (e.g. unaided, aided): after the reference lock, a score on every row
+    #[arg(long, value_name = "M", conflicts_with = "role")]
+    pub modality: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -462,6 +468,47 @@ pub struct ResultsImportArgs {
     /// The device's own output or build, whose SHA-256 is recorded
     #[arg(long, value_name = "PATH")]
     pub device_file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MarksCommand {
+    /// Import lesion marks: of a panel reader (the lesion reference) or of a device version
+    #[command(
+        after_help = "CSV (header line) or JSON (an array of marks, or COCO: images with case_id, annotations with
+image_id, bbox [x, y, w, h], category_id, score; categories name the lesion types).
+Each mark: case_id, optional image (image or frame), a location — x,y (point), x,y,r (circle),
+x0,y0,x1,y1 or bbox (box), polygon [[x, y], ...] — optional lesion_type, size_mm, and a rating
+(rating, score or confidence; required for device marks). A `reader` or `role` column overrides the flags.
+
+Examples:
+  kizon marks import panel-r1.csv --reader R1
+  kizon marks import adjudication.csv --reader A1 --role adjudicator
+  kizon marks import detections.json --device-version 1.0.0
+
+Reader marks come before `kizon lock reference` (which clusters them into lesions, [lesions] in
+study.toml); device marks after it. Marks are never replaced: a different re-import of a reader's
+marks is refused, of a device's marks a blocking finding."
+    )]
+    Import(MarksImportArgs),
+    /// List the imported marks
+    List(JsonFlag),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("owner").required(true).args(["reader", "device_version"])))]
+pub struct MarksImportArgs {
+    pub file: PathBuf,
+    /// The panel reader who made the marks (registered with `kizon readers add`)
+    #[arg(long, value_name = "CODE")]
+    pub reader: Option<String>,
+    /// Role of the reader's marks
+    #[arg(long, default_value = "panel", value_parser = ["panel", "adjudicator"])]
+    pub role: String,
+    /// The device version that made the marks
+    #[arg(long, value_name = "V")]
+    pub device_version: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -236,6 +236,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Package(args) => study_cmd::package(&study_dir, &actor, args)?,
         Command::Analyze(args) => study_cmd::analyze(open()?, &actor, args)?,
         Command::Results(command) => study_cmd::results(open()?, &actor, command)?,
+        Command::Marks(command) => study_cmd::marks(open()?, &actor, command)?,
         Command::Lock(LockCommand::Dataset(flag)) => {
             study_cmd::lock_dataset(open()?, &actor, flag.json)?
         }

@@ -59,6 +59,21 @@ pub enum StatsCommand {
         after_help = "One row per reader × modality × case; every reader rates every case in every modality. A higher rating means more likely positive; ratings may be ordinal (1–5) or continuous. Modalities are taken in the order they first appear in the file, and a difference is the first minus the second.\n\nBy default readers and cases are random (Hillis 2007 denominator degrees of freedom); --fixed readers or --fixed cases gives the other analyses.\n\nExample (Van Dyke et al. 1993):\n  kizon stats mrmc --csv van_dyke.csv --reader reader --modality treatment --case case --truth truth --score rating --cov jackknife"
     )]
     Mrmc(MrmcArgs),
+    /// Lesion-level (free-response) evaluation of marks against lesions: JAFROC figures of merit, lesion sensitivity, false positives per image, FROC/AFROC curves / 病変単位の評価（FROC）
+    #[command(
+        after_help = "Both files are CSV (header line) or JSON (an array of objects, or COCO with images, annotations and categories).
+Each row: case_id, optional image, a location — x,y (point), x,y,r (circle), x0,y0,x1,y1 or bbox [x, y, w, h] (box), polygon [[x, y], ...].
+Marks need a rating (rating, score or confidence; higher = more confident). Lesions may have a weight (default 1).
+A lesions row without a location names a case (or image) without lesions, so that normal cases without marks count.
+
+A mark hits a lesion of the same image under the criterion; marks are taken highest rating first, each lesion is
+credited once (Chakraborty's convention), other marks are non-lesion localisations (false positives).
+
+Examples:
+  kizon stats froc --lesions lesions.csv --marks ai-marks.csv --criterion distance --radius 10 --json
+  kizon stats froc --lesions truth.json --marks detections.json --criterion iou --iou 0.5 --threshold 0.5"
+    )]
+    Froc(FrocArgs),
     /// Cases needed for a protocol: a proportion above a performance goal, or an AUC above a null value / 症例数設計
     #[command(subcommand)]
     SampleSize(SampleSizeCommand),
@@ -211,6 +226,56 @@ pub struct MrmcArgs {
     /// Treat readers or cases as fixed (default: both random)
     #[arg(long, value_enum)]
     pub fixed: Option<MrmcFixed>,
+    /// Two-sided confidence level, as a fraction
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrocCriterion {
+    /// Centre distance at most --radius
+    Distance,
+    /// Intersection over union of boxes at least --iou
+    Iou,
+    /// The mark's centre inside the lesion's region
+    Inside,
+}
+
+#[derive(Args, Debug)]
+pub struct FrocArgs {
+    /// The reference lesions (CSV or JSON)
+    #[arg(long, value_name = "FILE")]
+    pub lesions: PathBuf,
+    /// The marks with their ratings (CSV or JSON)
+    #[arg(long, value_name = "FILE")]
+    pub marks: PathBuf,
+    /// When a mark hits a lesion
+    #[arg(long, value_enum, default_value_t = FrocCriterion::Distance)]
+    pub criterion: FrocCriterion,
+    /// For --criterion distance: the largest centre distance, in the coordinates' unit
+    #[arg(long, value_name = "R")]
+    pub radius: Option<f64>,
+    /// For --criterion iou: the smallest intersection over union
+    #[arg(long, value_name = "T")]
+    pub iou: Option<f64>,
+    /// The unit of the coordinates (shown with the criterion)
+    #[arg(long, value_parser = ["pixels", "mm"], default_value = "pixels")]
+    pub units: String,
+    /// Operating point: marks rated at or above it count (default: every mark)
+    #[arg(long, value_name = "RATING")]
+    pub threshold: Option<f64>,
+    /// Count a second mark on a credited lesion as a false positive (default: discard it)
+    #[arg(long)]
+    pub duplicates_as_fp: bool,
+    /// Bootstrap replicates for the figures of merit (0: no interval)
+    #[arg(long, default_value_t = 2000)]
+    pub reps: usize,
+    /// Seed of the bootstrap
+    #[arg(long, default_value_t = 20_261_125)]
+    pub seed: u64,
     /// Two-sided confidence level, as a fraction
     #[arg(long, default_value_t = 0.95)]
     pub level: f64,
@@ -544,6 +609,39 @@ pub fn run(command: StatsCommand) -> Result<(), Failure> {
                 return print_json(&result);
             }
             print!("{}", render_mrmc(&a, &result));
+        }
+        StatsCommand::Froc(a) => {
+            use kizon_app::lesions::{FrocFiles, froc};
+            use kizon_protocol::{DuplicateMarks, LesionCriterion, LesionUnits};
+            let result = froc(&FrocFiles {
+                lesions: a.lesions.clone(),
+                marks: a.marks.clone(),
+                criterion: match a.criterion {
+                    FrocCriterion::Distance => LesionCriterion::Distance,
+                    FrocCriterion::Iou => LesionCriterion::Iou,
+                    FrocCriterion::Inside => LesionCriterion::Inside,
+                },
+                radius: a.radius,
+                threshold: a.iou,
+                units: if a.units == "mm" {
+                    LesionUnits::Mm
+                } else {
+                    LesionUnits::Pixels
+                },
+                duplicates: if a.duplicates_as_fp {
+                    DuplicateMarks::FalsePositive
+                } else {
+                    DuplicateMarks::Discard
+                },
+                rating_threshold: a.threshold,
+                level: a.level,
+                replicates: a.reps,
+                seed: a.seed,
+            })?;
+            if a.json {
+                return print_json(&result);
+            }
+            print!("{}", render_froc(&result));
         }
         StatsCommand::SampleSize(SampleSizeCommand::Proportion(a)) => {
             let ci = ProportionCi::from(a.ci);
@@ -916,6 +1014,99 @@ fn render_mrmc(a: &MrmcArgs, r: &stats::MrmcResult) -> String {
     for w in &r.warnings {
         let _ = writeln!(out, "注 / note: {}", w.message_ja);
         let _ = writeln!(out, "           {}", w.message_en);
+    }
+    out
+}
+
+fn render_froc(r: &kizon_app::lesions::LesionFigures) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "病変単位の評価（FROC） / lesion-level evaluation — {}",
+        r.criterion
+    );
+    row(
+        &mut out,
+        "症例 / cases",
+        &format!(
+            "{} ({} normal, {} abnormal)",
+            r.cases, r.normal_cases, r.abnormal_cases
+        ),
+    );
+    row(&mut out, "画像 / images", &r.images.to_string());
+    row(&mut out, "病変 / lesions", &r.lesions.to_string());
+    row(
+        &mut out,
+        "マーク / marks",
+        &format!(
+            "{} ({} hits, {} false positives, {} duplicates)",
+            r.marks, r.hits, r.nl_marks, r.duplicate_marks
+        ),
+    );
+    let fom = |f: &kizon_app::lesions::FomCi| match (f.lower, f.upper) {
+        (Some(l), Some(u)) => format!(
+            "{} ({} CI {}–{}, bootstrap {} reps)",
+            number(f.estimate, Digits::Fraction),
+            level_label(r.level),
+            number(l, Digits::Fraction),
+            number(u, Digits::Fraction),
+            r.replicates
+        ),
+        _ => number(f.estimate, Digits::Fraction),
+    };
+    row(&mut out, "JAFROC FOM (AFROC)", &fom(&r.afroc));
+    row(&mut out, "wAFROC FOM", &fom(&r.wafroc));
+    let _ = writeln!(
+        out,
+        "動作点 / operating point: {}",
+        r.threshold
+            .map(|t| format!("rating ≥ {t}"))
+            .unwrap_or_else(|| "every mark / 全マーク".into())
+    );
+    row(
+        &mut out,
+        "病変単位感度 / lesion sensitivity",
+        &interval(
+            &r.lesion_sensitivity,
+            r.level,
+            "clustered by case",
+            Digits::Fraction,
+        ),
+    );
+    row(
+        &mut out,
+        "偽陽性/画像 / FPs per image",
+        &interval(&r.fp_per_image, r.level, "clustered by case", Digits::Ratio),
+    );
+    row(
+        &mut out,
+        "偽陽性/症例 / FPs per case",
+        &interval(&r.fp_per_case, r.level, "clustered by case", Digits::Ratio),
+    );
+    row(
+        &mut out,
+        "症例単位感度 / case sensitivity",
+        &interval(&r.case_sensitivity, r.level, "Wilson", Digits::Fraction),
+    );
+    row(
+        &mut out,
+        "症例単位特異度 / case specificity",
+        &interval(&r.case_specificity, r.level, "Wilson", Digits::Fraction),
+    );
+    if let Some(l) = &r.localisation {
+        row(
+            &mut out,
+            "位置の誤差 / localisation",
+            &format!(
+                "mean {:.3}, median {:.3}, max {:.3}{}",
+                l.mean_distance,
+                l.median_distance,
+                l.max_distance,
+                l.mean_iou
+                    .map(|i| format!("; mean IoU {i:.3}"))
+                    .unwrap_or_default()
+            ),
+        );
     }
     out
 }

@@ -4,7 +4,9 @@
 use kizon_app::Study;
 use kizon_app::reference::{Label, NewReader};
 
-use crate::cli::{DatasetCommand, ReadersCommand, ReadsCommand, ReferenceCommand, ResultsCommand};
+use crate::cli::{
+    DatasetCommand, MarksCommand, ReadersCommand, ReadsCommand, ReferenceCommand, ResultsCommand,
+};
 pub(crate) use crate::{Failure, print_json};
 
 type Done = Result<(), Failure>;
@@ -182,7 +184,10 @@ fn print_import(summary: &kizon_app::reference::ImportSummary, what: &str, json:
 pub fn reads(mut study: Study, actor: &str, command: ReadsCommand) -> Done {
     match command {
         ReadsCommand::Import(args) => {
-            let summary = study.import_reads(actor, &args.file, &args.role)?;
+            let summary = match &args.modality {
+                Some(modality) => study.import_reader_study(actor, &args.file, modality)?,
+                None => study.import_reads(actor, &args.file, &args.role)?,
+            };
             print_import(
                 &summary,
                 "reads imported / 読影結果を取り込みました",
@@ -259,6 +264,36 @@ pub fn reference(mut study: Study, actor: &str, command: ReferenceCommand) -> Do
                     case.case_id,
                     case.note.as_deref().unwrap_or("-")
                 );
+            }
+            if let Some(l) = &doc.lesions {
+                println!(
+                    "  lesions / 病変: {} in {} cases from {} marks (k = {}{}); {} clusters below k not admitted",
+                    l.lesions.len(),
+                    l.cases_with_lesions(),
+                    l.marks,
+                    l.k,
+                    if l.adjudication {
+                        ", or the adjudicator"
+                    } else {
+                        ""
+                    },
+                    l.rejected.len()
+                );
+                for lesion in &l.lesions {
+                    println!(
+                        "    {} {} {} {} readers {} ({})",
+                        lesion.id,
+                        lesion.case_id,
+                        lesion.image,
+                        lesion.lesion_type.as_deref().unwrap_or("-"),
+                        lesion.readers.join(","),
+                        match lesion.basis {
+                            kizon_app::lesions::LesionBasis::Panel => "panel / 合議",
+                            kizon_app::lesions::LesionBasis::Adjudicator => "adjudicator / 判定者",
+                            kizon_app::lesions::LesionBasis::Rejected => "rejected / 不採用",
+                        }
+                    );
+                }
             }
             if let Some(agreement) = &doc.agreement {
                 if let Some(fleiss) = &agreement.fleiss {
@@ -430,6 +465,38 @@ pub fn analyze(mut study: Study, actor: &str, args: crate::cli::AnalyzeArgs) -> 
             roc.auc.estimate, roc.auc.lower, roc.auc.upper, roc.positives, roc.negatives
         );
     }
+    if let Some(l) = &a.lesions {
+        let f = &l.figures;
+        println!(
+            "  lesions / 病変単位 ({}): JAFROC FOM {:.3}{}, {} of {} lesions detected, {} false-positive marks",
+            f.criterion,
+            f.afroc.estimate,
+            match (f.afroc.lower, f.afroc.upper) {
+                (Some(lo), Some(hi)) => format!(" (95% CI {lo:.3}–{hi:.3}, bootstrap)"),
+                _ => String::new(),
+            },
+            f.hits,
+            f.lesions,
+            f.nl_marks
+        );
+    }
+    if let Some(s) = &a.reader_study {
+        let p = s
+            .p_value
+            .map(|p| format!(", p = {p:.4}"))
+            .unwrap_or_default();
+        println!(
+            "  reader study / 読影試験 (MRMC, {} readers, {} cases): {}{}",
+            s.readers.len(),
+            s.cases,
+            s.modality_aucs
+                .iter()
+                .map(|m| format!("{} AUC {:.3}", m.modality, m.auc.estimate))
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.f.map(|f| format!("; F = {f:.3}{p}")).unwrap_or_default()
+        );
+    }
     println!("next: kizon report --lang ja --format pdf --out report.pdf");
     Ok(())
 }
@@ -501,4 +568,73 @@ pub fn package(study_dir: &std::path::Path, actor: &str, args: crate::cli::Packa
     println!("  index: {}/index.md", outcome.dir.display());
     println!("next: kizon package verify {}", outcome.dir.display());
     Ok(())
+}
+
+pub fn marks(mut study: Study, actor: &str, command: MarksCommand) -> Done {
+    use kizon_app::lesions::MarksBy;
+    match command {
+        MarksCommand::Import(args) => {
+            let by = match args.device_version {
+                Some(version) => MarksBy::Device { version },
+                None => MarksBy::Reader {
+                    code: args.reader,
+                    role: args.role,
+                },
+            };
+            let summary = study.import_marks(actor, &args.file, &by)?;
+            if args.json {
+                return print_json(&summary);
+            }
+            println!(
+                "lesion marks imported / 病変マークを取り込みました: {} marks in {} sets ({}), {} new, {} already recorded{}",
+                summary.marks,
+                summary.sets,
+                summary
+                    .device_version
+                    .as_deref()
+                    .map(|v| format!("device {v}"))
+                    .unwrap_or_else(|| "readers".into()),
+                summary.new,
+                summary.unchanged,
+                summary
+                    .ledger_seq
+                    .map(|s| format!(" (ledger entry {s})"))
+                    .unwrap_or_default()
+            );
+            if !summary.outside_dataset.is_empty() {
+                println!(
+                    "  not imported: cases outside the locked dataset / 固定データセット外の症例: {}",
+                    summary.outside_dataset.join(" ")
+                );
+            }
+            if summary.changed > 0 {
+                println!(
+                    "  {} cases' marks differ from those imported before: not changed, raised as findings / 変更されたマークを疑義として記録しました (kizon findings --open)",
+                    summary.changed
+                );
+            }
+            Ok(())
+        }
+        MarksCommand::List(flag) => {
+            let marks = study.marks()?;
+            if flag.json {
+                return print_json(&marks);
+            }
+            for m in &marks {
+                println!(
+                    "{:<10} {:<8} {:<16} {} {}",
+                    m.case_id,
+                    m.image,
+                    m.reader
+                        .as_deref()
+                        .map(|r| format!("{r}/{}", m.role.as_deref().unwrap_or("")))
+                        .or_else(|| m.device_version.as_deref().map(|v| format!("device {v}")))
+                        .unwrap_or_default(),
+                    m.shape,
+                    m.rating.map(|r| r.to_string()).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
 }

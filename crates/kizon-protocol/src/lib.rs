@@ -17,8 +17,8 @@ use serde::Serialize;
 
 pub use consistency::Contradiction;
 pub use vocabulary::{
-    CiMethod, Consensus, CorrespondenceTable, DataKind, Metric, Novelty, Privacy,
-    ReferenceStandard, Subgroup,
+    CiMethod, Consensus, CorrespondenceTable, DataKind, DuplicateMarks, LesionCriterion,
+    LesionUnits, Metric, Novelty, Privacy, ReferenceStandard, Subgroup,
 };
 
 /// The commented study.toml template (comments in Japanese and English).
@@ -40,6 +40,31 @@ pub struct Protocol {
     pub analysis: AnalysisPlan,
     /// Result tables of specimens or analysers (`[[tables]]`): their columns and reportable ranges.
     pub tables: Vec<TableSpec>,
+    /// Lesion-level evaluation (`[lesions]`): absent when the study judges cases only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<LesionPlan>,
+}
+
+/// `[lesions]`: how marks are located on lesions (Q4's lesion detection: a device that flags
+/// the right image at the wrong place has not detected the lesion). One criterion serves both
+/// the panel's consensus (marks of different readers on one lesion) and the matching of device
+/// marks to the reference lesions (FROC).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LesionPlan {
+    pub criterion: LesionCriterion,
+    /// For `distance`: the largest centre distance, in `units`.
+    pub radius: Option<f64>,
+    /// For `iou`: the smallest intersection over union.
+    pub threshold: Option<f64>,
+    pub units: LesionUnits,
+    /// Panel readers who must mark a lesion for it to enter the reference standard.
+    pub k: u32,
+    /// Whether an adjudicator's mark admits a lesion fewer than `k` readers marked.
+    pub adjudication: bool,
+    pub duplicates: DuplicateMarks,
+    /// Device marks rated at or above it count at the operating point (lesion-level
+    /// sensitivity, false positives per image, per-case calls); absent: every mark.
+    pub rating_threshold: Option<f64>,
 }
 
 /// `[[tables]]`: a CSV table of specimen or analyser results the study collects. `kizon check`

@@ -28,6 +28,20 @@ pub(crate) struct RawProtocol {
     analysis: RawAnalysis,
     #[serde(default)]
     tables: Vec<Spanned<crate::TableSpec>>,
+    lesions: Option<Spanned<RawLesions>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLesions {
+    criterion: crate::LesionCriterion,
+    radius: Option<Spanned<f64>>,
+    threshold: Option<Spanned<f64>>,
+    units: Option<crate::LesionUnits>,
+    k: Option<Spanned<u32>>,
+    adjudication: Option<bool>,
+    duplicates: Option<crate::DuplicateMarks>,
+    rating_threshold: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -251,6 +265,10 @@ impl RawProtocol {
         }
         let reference = self.reference.into_plan(&invalid)?;
         let analysis = self.analysis.into_plan(&invalid)?;
+        let lesions = match self.lesions {
+            None => None,
+            Some(raw) => Some(RawLesions::into_plan(raw, &invalid)?),
+        };
 
         let mut data_kinds = self.design.data_kinds.into_inner();
         data_kinds.sort();
@@ -286,6 +304,7 @@ impl RawProtocol {
             reference,
             analysis,
             tables,
+            lesions,
         })
     }
 }
@@ -348,6 +367,108 @@ impl RawReference {
             (None, _) => {}
         }
         Ok(plan)
+    }
+}
+
+impl RawLesions {
+    fn into_plan(
+        raw: Spanned<RawLesions>,
+        invalid: &Invalid<'_>,
+    ) -> Result<crate::LesionPlan, ProtocolError> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        use crate::LesionCriterion as C;
+        let (radius, threshold) = match raw.criterion {
+            C::Distance => {
+                let Some(r) = &raw.radius else {
+                    return Err(invalid(
+                        span,
+                        "lesions.radius",
+                        "criterion = \"distance\" needs `radius`, the largest centre distance"
+                            .into(),
+                        "add e.g. radius = 10.0 (in `units`, mm by default)",
+                    ));
+                };
+                if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) {
+                    return Err(invalid(
+                        r.span(),
+                        "lesions.radius",
+                        format!("{} is not a distance", r.get_ref()),
+                        "give a positive distance, e.g. radius = 10.0",
+                    ));
+                }
+                (Some(*r.get_ref()), None)
+            }
+            C::Iou => {
+                let Some(t) = &raw.threshold else {
+                    return Err(invalid(
+                        span,
+                        "lesions.threshold",
+                        "criterion = \"iou\" needs `threshold`, the smallest intersection over union".into(),
+                        "add e.g. threshold = 0.5",
+                    ));
+                };
+                if !(*t.get_ref() > 0.0 && *t.get_ref() <= 1.0) {
+                    return Err(invalid(
+                        t.span(),
+                        "lesions.threshold",
+                        format!("{} is not in (0, 1]", t.get_ref()),
+                        "an IoU threshold is a fraction, e.g. threshold = 0.5",
+                    ));
+                }
+                (None, Some(*t.get_ref()))
+            }
+            C::Inside => (None, None),
+        };
+        for (value, key, applies) in [
+            (&raw.radius, "lesions.radius", raw.criterion == C::Distance),
+            (&raw.threshold, "lesions.threshold", raw.criterion == C::Iou),
+        ] {
+            if let (Some(v), false) = (value, applies) {
+                return Err(invalid(
+                    v.span(),
+                    key,
+                    format!(
+                        "`{}` does not apply to criterion = \"{}\"",
+                        &key[8..],
+                        raw.criterion
+                    ),
+                    "radius goes with \"distance\", threshold with \"iou\"; remove the other",
+                ));
+            }
+        }
+        let k = match &raw.k {
+            None => 1,
+            Some(k) if *k.get_ref() == 0 => {
+                return Err(invalid(
+                    k.span(),
+                    "lesions.k",
+                    "k = 0 would admit lesions nobody marked".into(),
+                    "give the readers a lesion needs, e.g. k = 2",
+                ));
+            }
+            Some(k) => *k.get_ref(),
+        };
+        if let Some(t) = &raw.rating_threshold
+            && !t.get_ref().is_finite()
+        {
+            return Err(invalid(
+                t.span(),
+                "lesions.rating_threshold",
+                "not a finite number".into(),
+                "give the rating at or above which a mark counts, e.g. rating_threshold = 0.5",
+            ));
+        }
+        Ok(crate::LesionPlan {
+            criterion: raw.criterion,
+            radius,
+            threshold,
+            units: raw.units.unwrap_or(crate::LesionUnits::Mm),
+            k,
+            adjudication: raw.adjudication.unwrap_or(true),
+            duplicates: raw.duplicates.unwrap_or(crate::DuplicateMarks::Discard),
+            rating_threshold: raw.rating_threshold.map(|t| *t.get_ref()),
+        })
     }
 }
 

@@ -323,3 +323,49 @@ fn tables_declare_columns_and_reportable_ranges() {
     let error = Protocol::parse(&format!("{TEMPLATE}{reversed}")).unwrap_err();
     assert!(error.to_string().contains("is not a range"), "{error}");
 }
+
+/// The template with a `[lesions]` table before `[analysis]`.
+fn with_lesions(table: &str) -> String {
+    TEMPLATE.replace(
+        "# 解析（kizon analyze）の設定",
+        &format!("[lesions]\n{table}\n\n# 解析（kizon analyze）の設定"),
+    )
+}
+
+#[test]
+fn lesions_are_absent_by_default_and_parse_with_defaults() {
+    assert_eq!(Protocol::parse(TEMPLATE).unwrap().lesions, None);
+    let plan = Protocol::parse(&with_lesions(
+        "criterion = \"distance\"\nradius = 10.0\nk = 2",
+    ))
+    .unwrap()
+    .lesions
+    .unwrap();
+    assert_eq!(plan.criterion, LesionCriterion::Distance);
+    assert_eq!(plan.radius, Some(10.0));
+    assert_eq!(plan.units, LesionUnits::Mm);
+    assert_eq!(plan.k, 2);
+    assert!(plan.adjudication);
+    assert_eq!(plan.duplicates, DuplicateMarks::Discard);
+    let iou = Protocol::parse(&with_lesions(
+        "criterion = \"iou\"\nthreshold = 0.3\nunits = \"pixels\"\nduplicates = \"false-positive\"",
+    ))
+    .unwrap()
+    .lesions
+    .unwrap();
+    assert_eq!((iou.threshold, iou.k), (Some(0.3), 1));
+}
+
+#[test]
+fn lesion_criterion_needs_its_parameter_and_only_it() {
+    let error = Protocol::parse(&with_lesions("criterion = \"distance\"")).unwrap_err();
+    assert!(error.to_string().contains("`lesions.radius`"), "{error}");
+    let error = Protocol::parse(&with_lesions("criterion = \"iou\"\nthreshold = 1.5")).unwrap_err();
+    assert!(error.to_string().contains("not in (0, 1]"), "{error}");
+    let error = Protocol::parse(&with_lesions("criterion = \"inside\"\nradius = 3.0")).unwrap_err();
+    assert!(error.to_string().contains("does not apply"), "{error}");
+    let error = Protocol::parse(&with_lesions("criterion = \"inside\"\nk = 0")).unwrap_err();
+    assert!(error.to_string().contains("`lesions.k`"), "{error}");
+    let error = Protocol::parse(&with_lesions("criterion = \"near\"")).unwrap_err();
+    assert!(error.to_string().contains("near"), "{error}");
+}

@@ -199,3 +199,34 @@ impl std::fmt::Display for Novelty {
         f.write_str(self.as_str())
     }
 }
+
+vocabulary! {
+    /// When a mark is on a lesion (`[lesions] criterion`): for matching device marks to the
+    /// reference lesions and for clustering the panel's marks.
+    LesionCriterion {
+        /// Centre distance at most `radius`.
+        Distance = "distance",
+        /// Intersection over union of the boxes at least `threshold`.
+        Iou = "iou",
+        /// The mark's centre inside the lesion's region (circle, box or polygon).
+        Inside = "inside",
+    }
+}
+
+vocabulary! {
+    /// The unit of mark coordinates and of `[lesions] radius`.
+    LesionUnits {
+        Mm = "mm",
+        Pixels = "pixels",
+    }
+}
+
+vocabulary! {
+    /// What a second mark on an already credited lesion counts as (`[lesions] duplicates`).
+    DuplicateMarks {
+        /// Neither hit nor false positive (Chakraborty's FROC convention).
+        Discard = "discard",
+        /// A false positive (non-lesion localisation).
+        FalsePositive = "false-positive",
+    }
+}

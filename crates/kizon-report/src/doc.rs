@@ -371,20 +371,23 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
         ),
     ];
     let short_head: String = h.ledger_head.hash.chars().take(16).collect();
-    let sections = vec![
+    let mut sections = vec![
         summary(&mut b),
         methods(&mut b),
         flow(&mut b),
         baseline(&mut b),
         results(&mut b),
+    ];
+    sections.extend(lesions(&mut b));
+    sections.extend(reader_study(&mut b));
+    sections.extend([
         subgroups(&mut b),
         sensitivity(&mut b),
         findings(&mut b),
         amendments(&mut b),
         plan(&mut b),
         traceability(&mut b),
-    ];
-    let mut sections = sections;
+    ]);
     number_sections(&mut sections);
     mark_long_rows(&mut sections);
     Doc {
@@ -972,6 +975,276 @@ fn results(b: &mut Builder) -> Section {
         }
     }
     section(l.results, blocks)
+}
+
+/// A row of the lesion results: label, estimate, formatter, interval method.
+type Measure<'a> = (
+    &'a str,
+    &'a Option<crate::model::LesionEstimate>,
+    &'a dyn Fn(f64) -> String,
+    &'a str,
+);
+
+/// The lesion-level section (only when the report has lesion results): the matching rule,
+/// the counts, the figures of merit and operating-point measures with their intervals, and the
+/// FROC and AFROC curves.
+fn lesions(b: &mut Builder) -> Option<Section> {
+    let r = b.r.lesions.as_ref()?;
+    let (lang, ll) = (b.lang, labels::lesion_labels(b.lang));
+    let pct = |x: f64| format_value(Metric::Sensitivity, x);
+    let three = |x: f64| crate::format::fixed(x, 3);
+    let rate = |x: f64| crate::format::fixed(x, 2);
+    let mut blocks = vec![Block::Para {
+        text: ll.method_note.to_owned(),
+    }];
+    blocks.push(Block::Fields {
+        rows: vec![
+            b.field(ll.criterion, &r.criterion),
+            b.field(ll.k, r.k.to_string()),
+            b.field(
+                ll.operating_point,
+                r.threshold
+                    .map(|t| format!("≥ {t}"))
+                    .unwrap_or_else(|| ll.every_mark.to_owned()),
+            ),
+        ],
+    });
+    let count_row = |label: &str, n: u64| vec![Cell::new(label), Cell::new(n.to_string())];
+    let mut rows = vec![
+        count_row(ll.cases, r.cases),
+        count_row(ll.abnormal_cases, r.abnormal_cases),
+        count_row(ll.normal_cases, r.normal_cases),
+        count_row(ll.images, r.images),
+        count_row(ll.lesions, r.lesions),
+        count_row(ll.marks, r.marks),
+        count_row(ll.hits, r.hits),
+        count_row(ll.false_positives, r.false_positives),
+    ];
+    for t in &r.lesion_types {
+        rows.push(count_row(
+            &format!(
+                "{}{}",
+                ll.lesion_types,
+                b.paren(t.lesion_type.as_deref().unwrap_or(ll.no_type))
+            ),
+            t.count,
+        ));
+    }
+    let caption = b.table_caption(ll.counts);
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns: vec![col("", "left", 3), col(b.l.n, "right", 1)],
+        rows,
+        small: false,
+        group: 1,
+    }));
+    let ci_text = |e: &crate::model::LesionEstimate, f: &dyn Fn(f64) -> String, method: &str| match (
+        e.lower, e.upper,
+    ) {
+        (Some(lo), Some(hi)) => format!("{}–{}{}", f(lo), f(hi), b.paren(method)),
+        _ => "—".to_owned(),
+    };
+    let mut rows = Vec::new();
+    let boot = format!("{}, {}", ll.bootstrap, r.replicates);
+    for (label, e) in [(ll.afroc_fom, &r.afroc), (ll.wafroc_fom, &r.wafroc)] {
+        rows.push(vec![
+            Cell::new(label),
+            Cell::new(three(e.estimate)).style(Style::Strong),
+            Cell::new(ci_text(e, &three, &boot)),
+        ]);
+    }
+    let measures: [Measure<'_>; 5] = [
+        (
+            ll.lesion_sensitivity,
+            &r.lesion_sensitivity,
+            &pct,
+            ll.clustered,
+        ),
+        (ll.fp_per_image, &r.fp_per_image, &rate, ll.clustered),
+        (ll.fp_per_case, &r.fp_per_case, &rate, ll.clustered),
+        (ll.case_sensitivity, &r.case_sensitivity, &pct, ll.wilson),
+        (ll.case_specificity, &r.case_specificity, &pct, ll.wilson),
+    ];
+    for (label, e, f, method) in measures {
+        rows.push(match e {
+            Some(e) => vec![
+                Cell::new(label),
+                Cell::new(f(e.estimate)).style(Style::Strong),
+                Cell::new(ci_text(e, f, method)),
+            ],
+            None => vec![Cell::new(label), Cell::new("—"), Cell::new("—")],
+        });
+    }
+    for (label, v) in [
+        (ll.mean_distance, r.mean_distance),
+        (ll.median_distance, r.median_distance),
+        (ll.mean_iou, r.mean_iou),
+        (ll.mean_dice, r.mean_dice),
+    ] {
+        if let Some(v) = v {
+            rows.push(vec![Cell::new(label), Cell::new(three(v)), Cell::new("")]);
+        }
+    }
+    let caption = b.table_caption(ll.results);
+    let ci_head = b.ci_head.clone();
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns: vec![
+            col(b.l.metric, "left", 3),
+            col(b.l.estimate, "right", 1),
+            col(&ci_head, "right", 2),
+        ],
+        rows,
+        small: false,
+        group: 1,
+    }));
+    let fom = format!("{} {}", "AFROC FOM", three(r.afroc.estimate));
+    for (title, svg, alt) in [
+        (
+            ll.froc,
+            svg::free_response(&r.froc, false, ll.froc_x, ll.llf, ll.froc, None),
+            ll.froc,
+        ),
+        (
+            ll.afroc,
+            svg::free_response(
+                &r.afroc_curve,
+                true,
+                ll.afroc_x,
+                ll.llf,
+                &fom,
+                Some(b.l.chance),
+            ),
+            ll.afroc,
+        ),
+    ] {
+        let counts = match lang {
+            Lang::Ja => format!("病変{}個、正常症例{}例", r.lesions, r.normal_cases),
+            Lang::En => format!("{} lesions, {} normal cases", r.lesions, r.normal_cases),
+        };
+        let caption = b.figure_caption(&format!("{title}{}", b.paren(&counts)));
+        blocks.push(Block::Figure {
+            svg,
+            caption,
+            alt: alt.to_owned(),
+        });
+    }
+    Some(section(ll.section, blocks))
+}
+
+/// The MRMC reader-study section (only when the report has one): the AUC of every reader in
+/// every modality, the modality means with their intervals, the F test and the difference.
+fn reader_study(b: &mut Builder) -> Option<Section> {
+    let r = b.r.reader_study.as_ref()?;
+    let rl = labels::reader_study_labels(b.lang);
+    let auc = |x: f64| format_value(Metric::Auc, x);
+    let mut blocks = vec![Block::Para {
+        text: rl.note.to_owned(),
+    }];
+    let mut fields = vec![
+        b.field(rl.design, r.modalities.join(" / ")),
+        b.field(rl.readers, r.readers.len().to_string()),
+        b.field(
+            rl.cases,
+            format!("{} ({}/{})", r.cases, r.positives, r.negatives),
+        ),
+    ];
+    if r.incomplete_cases > 0 {
+        fields.push(b.field(rl.incomplete, r.incomplete_cases.to_string()));
+    }
+    blocks.push(Block::Fields { rows: fields });
+    let mut columns = vec![col(rl.reader, "left", 2)];
+    for m in &r.modalities {
+        columns.push(col(m, "right", 1));
+    }
+    let mut rows: Vec<Vec<Cell>> = r
+        .readers
+        .iter()
+        .zip(&r.aucs)
+        .map(|(reader, aucs)| {
+            std::iter::once(Cell::new(reader))
+                .chain(aucs.iter().map(|a| Cell::new(auc(*a))))
+                .collect()
+        })
+        .collect();
+    rows.push(
+        std::iter::once(Cell::new(rl.mean).style(Style::Strong))
+            .chain(r.modality_aucs.iter().map(|e| {
+                let cell = Cell::new(auc(e.estimate)).style(Style::Strong);
+                match (e.lower, e.upper) {
+                    (Some(lo), Some(hi)) => cell.sub(format!("{}–{}", auc(lo), auc(hi))),
+                    _ => cell,
+                }
+            }))
+            .collect(),
+    );
+    let caption = b.table_caption(rl.table);
+    blocks.push(Block::Table(Table {
+        caption: Some(caption),
+        columns,
+        rows,
+        small: false,
+        group: 1,
+    }));
+    let mut test = Vec::new();
+    if let Some(f) = r.f {
+        test.push(b.field(
+            rl.test,
+            format!(
+                "F = {}, df = {}, {}{}",
+                crate::format::fixed(f, 3),
+                crate::format::fixed(r.df1, 0),
+                r.df2
+                    .map(|d| crate::format::fixed(d, 2))
+                    .unwrap_or_else(|| "∞".into()),
+                r.p_value
+                    .map(|p| format!(
+                        ", p {}",
+                        if p < 0.0001 {
+                            "< 0.0001".to_owned()
+                        } else {
+                            format!("= {}", crate::format::fixed(p, 4))
+                        }
+                    ))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    if let (Some(d), [first, second, ..]) = (&r.difference, r.modalities.as_slice()) {
+        let ci = match (d.lower, d.upper) {
+            (Some(lo), Some(hi)) => format!(
+                "{}{}",
+                crate::format::fixed(d.estimate, 3),
+                b.paren(&format!(
+                    "{} {} to {}",
+                    b.ci_head,
+                    crate::format::fixed(lo, 3),
+                    crate::format::fixed(hi, 3)
+                ))
+            ),
+            _ => crate::format::fixed(d.estimate, 3),
+        };
+        test.push(b.field(
+            &format!(
+                "{}{}",
+                rl.difference,
+                b.paren(&format!("{first} − {second}"))
+            ),
+            ci,
+        ));
+    }
+    if !test.is_empty() {
+        blocks.push(Block::Fields { rows: test });
+    }
+    if !r.warnings.is_empty() {
+        blocks.push(Block::Subheading {
+            text: rl.warnings.to_owned(),
+        });
+        blocks.push(Block::Bullets {
+            items: r.warnings.iter().map(|w| b.t(w).to_owned()).collect(),
+        });
+    }
+    Some(section(rl.section, blocks))
 }
 
 fn estimate_rows(b: &Builder, metric: Metric, estimate: f64, ci: &Option<Interval>) -> [Cell; 3] {

@@ -48,6 +48,12 @@ pub struct Report {
     pub endpoints: Vec<EndpointResult>,
     #[serde(default)]
     pub roc: Vec<RocCurve>,
+    /// Lesion-level (FROC) results, when the device marks lesions; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<LesionResults>,
+    /// The multi-reader multi-case reader study, when there is one; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_study: Option<ReaderStudyResults>,
     #[serde(default)]
     pub subgroups: Vec<SubgroupRow>,
     #[serde(default)]
@@ -550,4 +556,103 @@ pub struct TraceRow {
     /// SHA-256 of the list of cases the number was computed on.
     pub case_list_sha256: String,
     pub ledger_seq: u64,
+}
+
+/// Lesion-level evaluation of the device's marks against the reference lesions (Q4: lesion
+/// detection; FROC, Chakraborty & Berbaum 2004).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LesionResults {
+    /// The matching criterion as the protocol sets it (`distance ≤ 10 mm`, `IoU ≥ 0.5`,
+    /// `inside`).
+    pub criterion: String,
+    /// Panel readers a reference lesion needs (k of n).
+    pub k: u32,
+    /// The operating point: marks rated at or above it (`None`: every mark).
+    pub threshold: Option<f64>,
+    pub cases: u64,
+    pub normal_cases: u64,
+    pub abnormal_cases: u64,
+    pub images: u64,
+    pub lesions: u64,
+    pub marks: u64,
+    /// Marks on a lesion (lesion localisations) and elsewhere (false positives).
+    pub hits: u64,
+    pub false_positives: u64,
+    /// Reference lesions by type.
+    #[serde(default)]
+    pub lesion_types: Vec<LesionTypeCount>,
+    /// JAFROC figure of merit (AUC of the AFROC curve) and the weighted AFROC, with
+    /// bootstrap percentile intervals.
+    pub afroc: LesionEstimate,
+    pub wafroc: LesionEstimate,
+    pub replicates: u64,
+    pub lesion_sensitivity: Option<LesionEstimate>,
+    pub fp_per_image: Option<LesionEstimate>,
+    pub fp_per_case: Option<LesionEstimate>,
+    pub case_sensitivity: Option<LesionEstimate>,
+    pub case_specificity: Option<LesionEstimate>,
+    /// Localisation of the hits: mean and median centre distance (in the protocol's units),
+    /// mean IoU when marks and lesions are boxes.
+    pub mean_distance: Option<f64>,
+    pub median_distance: Option<f64>,
+    pub mean_iou: Option<f64>,
+    /// Segmentation overlap of hits with two regions (device masks): mean Dice.
+    #[serde(default)]
+    pub mean_dice: Option<f64>,
+    /// FROC curve: (NLs per case, lesion localisation fraction), from the origin.
+    pub froc: Vec<CurvePoint>,
+    /// AFROC curve: (fraction of normal cases with a false positive, LLF), (0,0) to (1,1).
+    pub afroc_curve: Vec<CurvePoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LesionTypeCount {
+    /// `None`: no type given.
+    pub lesion_type: Option<String>,
+    pub count: u64,
+}
+
+/// An estimate with an optional interval (bounds `None` without one).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LesionEstimate {
+    pub estimate: f64,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurvePoint {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A multi-reader multi-case (MRMC) reader study: readers rate every case in every modality;
+/// the modalities are compared by the readers' mean AUC with the Obuchowski–Rockette method
+/// and Hillis' denominator degrees of freedom (random readers and cases).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderStudyResults {
+    pub modalities: Vec<String>,
+    pub readers: Vec<String>,
+    pub cases: u64,
+    pub positives: u64,
+    pub negatives: u64,
+    /// Cases left out because not every reader rated them in every modality.
+    pub incomplete_cases: u64,
+    /// `aucs[r][m]`: reader `r`'s AUC in modality `m`.
+    pub aucs: Vec<Vec<f64>>,
+    /// Each modality's mean AUC over readers with its interval.
+    pub modality_aucs: Vec<LesionEstimate>,
+    pub f: Option<f64>,
+    pub df1: f64,
+    pub df2: Option<f64>,
+    pub p_value: Option<f64>,
+    /// First modality minus second.
+    pub difference: Option<LesionEstimate>,
+    #[serde(default)]
+    pub warnings: Vec<Text>,
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::Lang;
 use crate::format::{fixed, format_value};
 use crate::labels;
-use crate::model::{Metric, RocCurve};
+use crate::model::{CurvePoint, Metric, RocCurve};
 
 const W: f64 = 400.0;
 const H: f64 = 360.0;
@@ -173,6 +173,140 @@ pub(crate) fn roc(curve: &RocCurve, lang: Lang) -> String {
     s
 }
 
+/// A nice upper end for an axis from 0 to at least `max`: 1, 2 or 5 × 10^k.
+fn axis_end(max: f64) -> f64 {
+    if !(max > 0.0 && max.is_finite()) {
+        return 1.0;
+    }
+    let p = 10f64.powf(max.log10().floor());
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        if m * p >= max - 1e-12 {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+/// A free-response curve (FROC or AFROC) as an SVG line chart: x from 0 to `x_end` (1 for the
+/// AFROC; the FROC's largest NLs per case rounded up otherwise), y (the lesion localisation
+/// fraction) from 0 to 1, ticks at fifths, the empirical curve and, for the AFROC, the chance
+/// diagonal.
+pub(crate) fn free_response(
+    points: &[CurvePoint],
+    unit_square: bool,
+    x_label: &str,
+    y_label: &str,
+    legend: &str,
+    chance: Option<&str>,
+) -> String {
+    let x_end = if unit_square {
+        1.0
+    } else {
+        axis_end(points.iter().map(|p| p.x).fold(0.0, f64::max))
+    };
+    let px = |v: f64| fixed(LEFT + (v / x_end).clamp(0.0, 1.0) * SIZE, 2);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="{FONT}" font-size="12">"#
+    );
+    for i in 0..=5 {
+        let v = i as f64 / 5.0;
+        let xv = v * x_end;
+        let xtick = if x_end >= 5.0 {
+            fixed(xv, 0)
+        } else if x_end >= 0.5 {
+            fixed(xv, 1)
+        } else {
+            fixed(xv, 2)
+        };
+        let _ = write!(
+            s,
+            r##"<line x1="{x}" y1="{t}" x2="{x}" y2="{b}" stroke="#e3e3e3" stroke-width="1"/><line x1="{l}" y1="{y}" x2="{r}" y2="{y}" stroke="#e3e3e3" stroke-width="1"/><text x="{x}" y="{ty}" text-anchor="middle">{xtick}</text><text x="{tx}" y="{yt}" text-anchor="end">{ytick}</text>"##,
+            x = px(xv),
+            y = y(v),
+            t = y(1.0),
+            b = y(0.0),
+            l = x(0.0),
+            r = x(1.0),
+            ty = fixed(TOP + SIZE + 16.0, 2),
+            tx = fixed(LEFT - 6.0, 2),
+            yt = fixed(TOP + (1.0 - v) * SIZE + 4.0, 2),
+            ytick = fixed(v, 1),
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<rect x="{LEFT}" y="{TOP}" width="{SIZE}" height="{SIZE}" fill="none" stroke="#333333" stroke-width="1"/>"##
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle" font-size="13">{}</text>"#,
+        fixed(LEFT + SIZE / 2.0, 2),
+        fixed(TOP + SIZE + 36.0, 2),
+        xml_escape(x_label)
+    );
+    let _ = write!(
+        s,
+        r#"<text x="0" y="0" transform="translate(20 {}) rotate(-90)" text-anchor="middle" font-size="13">{}</text>"#,
+        fixed(TOP + SIZE / 2.0, 2),
+        xml_escape(y_label)
+    );
+    if chance.is_some() {
+        let _ = write!(
+            s,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999999" stroke-width="1" stroke-dasharray="4 3"/>"##,
+            x(0.0),
+            y(0.0),
+            x(1.0),
+            y(1.0)
+        );
+    }
+    let line: Vec<String> = points
+        .iter()
+        .map(|p| format!("{},{}", px(p.x), y(p.y)))
+        .collect();
+    let _ = write!(
+        s,
+        r##"<polyline points="{}" fill="none" stroke="#1f4e9c" stroke-width="2" stroke-linejoin="round"/>"##,
+        line.join(" ")
+    );
+    let lx = LEFT + SIZE * 0.42;
+    let ly = TOP + SIZE * 0.70;
+    let _ = write!(
+        s,
+        r##"<rect x="{}" y="{}" width="{}" height="{}" fill="#ffffff" stroke="#cccccc" stroke-width="0.8"/>"##,
+        fixed(lx - 8.0, 2),
+        fixed(ly - 14.0, 2),
+        fixed(SIZE * 0.58, 2),
+        if chance.is_some() { 44 } else { 26 }
+    );
+    let _ = write!(
+        s,
+        r##"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="#1f4e9c" stroke-width="2"/><text x="{}" y="{}" font-size="11">{}</text>"##,
+        fixed(lx, 2),
+        fixed(lx + 20.0, 2),
+        fixed(lx + 26.0, 2),
+        fixed(ly + 4.0, 2),
+        xml_escape(legend),
+        y = fixed(ly, 2),
+    );
+    if let Some(text) = chance {
+        let _ = write!(
+            s,
+            r##"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="#999999" stroke-width="1" stroke-dasharray="4 3"/><text x="{}" y="{}" font-size="11">{}</text>"##,
+            fixed(lx, 2),
+            fixed(lx + 20.0, 2),
+            fixed(lx + 26.0, 2),
+            fixed(ly + 22.0, 2),
+            xml_escape(text),
+            y = fixed(ly + 18.0, 2),
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +333,20 @@ mod tests {
         assert!(svg.contains("R&lt;1&gt;"));
         assert!(svg.contains("1 − 特異度"));
         assert!(svg.contains("AUC 0.900"));
+    }
+
+    #[test]
+    fn free_response_axes_round_up_and_escape() {
+        assert_eq!(axis_end(0.37), 0.5);
+        assert_eq!(axis_end(1.2), 2.0);
+        assert_eq!(axis_end(3.0), 5.0);
+        assert_eq!(axis_end(0.0), 1.0);
+        let points = [CurvePoint { x: 0.0, y: 0.0 }, CurvePoint { x: 0.4, y: 0.5 }];
+        let svg = free_response(&points, false, "NLs <per> case", "LLF", "FROC", None);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("NLs &lt;per&gt; case"));
+        // x = 0.4 of 0.5 → 64 + 0.8 · 290 = 296; y = 0.5 → 16 + 145 = 161.
+        assert!(svg.contains("296.00,161.00"), "{svg}");
+        assert!(!svg.contains("stroke-dasharray"));
     }
 }

@@ -24,6 +24,43 @@ pub(crate) fn validate(r: &Report) -> Result<(), ReportError> {
     reference(r)?;
     endpoints(r)?;
     others(r)?;
+    lesions(r)?;
+    Ok(())
+}
+
+/// Lesion counts add up: normal and abnormal cases make the cases, hits and false positives
+/// are among the marks, and a case with lesions exists when there are lesions.
+fn lesions(r: &Report) -> Result<(), ReportError> {
+    let Some(l) = &r.lesions else {
+        return Ok(());
+    };
+    if l.normal_cases + l.abnormal_cases != l.cases {
+        return Err(bad(
+            "lesions.cases",
+            format!(
+                "{} normal + {} abnormal cases ≠ {} cases",
+                l.normal_cases, l.abnormal_cases, l.cases
+            ),
+        ));
+    }
+    if l.hits + l.false_positives > l.marks {
+        return Err(bad(
+            "lesions.marks",
+            format!(
+                "{} hits + {} false positives > {} marks",
+                l.hits, l.false_positives, l.marks
+            ),
+        ));
+    }
+    if (l.lesions > 0) != (l.abnormal_cases > 0) || l.hits > l.lesions {
+        return Err(bad(
+            "lesions.lesions",
+            format!(
+                "{} lesions in {} abnormal cases with {} hits",
+                l.lesions, l.abnormal_cases, l.hits
+            ),
+        ));
+    }
     Ok(())
 }
 

@@ -388,3 +388,103 @@ fn many_exclusion_reasons_move_from_the_diagram_to_a_table() {
     assert_contains_all("PDF", &pdf.text, &names);
     assert_contains_all("PDF", &pdf.text, &["除外の理由", "n = 14"]);
 }
+
+/// The sample with lesion-level results and an MRMC reader study added.
+fn with_lesions() -> Report {
+    let mut r = sample();
+    let lesions: kizon_report::LesionResults = serde_json::from_value(serde_json::json!({
+        "criterion": "distance ≤ 10 mm",
+        "k": 2,
+        "threshold": 0.5,
+        "cases": 10, "normal_cases": 6, "abnormal_cases": 4, "images": 12,
+        "lesions": 5, "marks": 9, "hits": 4, "false_positives": 4,
+        "lesion_types": [{"lesion_type": "nodule", "count": 4}, {"lesion_type": null, "count": 1}],
+        "afroc": {"estimate": 0.8125, "lower": 0.61, "upper": 0.95},
+        "wafroc": {"estimate": 0.79, "lower": 0.6, "upper": 0.94},
+        "replicates": 2000,
+        "lesion_sensitivity": {"estimate": 0.8, "lower": 0.55, "upper": 1.0},
+        "fp_per_image": {"estimate": 0.3333, "lower": 0.1, "upper": 0.6},
+        "fp_per_case": {"estimate": 0.4, "lower": 0.1, "upper": 0.7},
+        "case_sensitivity": {"estimate": 1.0, "lower": 0.51, "upper": 1.0},
+        "case_specificity": {"estimate": 0.5, "lower": 0.19, "upper": 0.81},
+        "mean_distance": 2.345, "median_distance": 2.0, "mean_iou": null, "mean_dice": 0.875,
+        "froc": [{"x": 0.0, "y": 0.0}, {"x": 0.2, "y": 0.6}, {"x": 0.4, "y": 0.8}],
+        "afroc_curve": [{"x": 0.0, "y": 0.0}, {"x": 0.5, "y": 0.8}, {"x": 1.0, "y": 1.0}]
+    }))
+    .unwrap();
+    r.lesions = Some(lesions);
+    r.reader_study = Some(
+        serde_json::from_value(serde_json::json!({
+            "modalities": ["unaided", "aided"],
+            "readers": ["R1", "R2"],
+            "cases": 10, "positives": 4, "negatives": 6, "incomplete_cases": 0,
+            "aucs": [[0.75, 0.875], [0.7, 0.8]],
+            "modality_aucs": [{"estimate": 0.725, "lower": 0.6, "upper": 0.85},
+                              {"estimate": 0.8375, "lower": 0.7, "upper": 0.97}],
+            "f": 4.5, "df1": 1.0, "df2": 12.3, "p_value": 0.0546,
+            "difference": {"estimate": -0.1125, "lower": -0.23, "upper": 0.005},
+            "warnings": []
+        }))
+        .unwrap(),
+    );
+    r
+}
+
+#[test]
+fn lesion_and_reader_study_sections_render_in_both_languages() {
+    let r = with_lesions();
+    let ja = render_html(&r, Lang::Ja).unwrap();
+    let en = render_html(&r, Lang::En).unwrap();
+    assert_contains_all(
+        "ja html",
+        &ja,
+        &[
+            "病変単位の評価",
+            "JAFROC 性能指標",
+            "0.812",
+            "FROC曲線",
+            "AFROC曲線",
+            "病変単位の感度",
+            "80.0%",
+            "0.875",
+            "複数読影者による読影試験（MRMC）",
+            "F = 4.500, df = 1, 12.30, p = 0.0546",
+        ],
+    );
+    assert_contains_all(
+        "en html",
+        &en,
+        &[
+            "Lesion-level evaluation",
+            "False positives per image",
+            "0.33",
+            "AUC by reader",
+            "unaided − aided",
+        ],
+    );
+    // Two more figures than the sample: the FROC and the AFROC curves.
+    let base = render_html(&sample(), Lang::En).unwrap();
+    assert_eq!(en.matches("<svg").count(), base.matches("<svg").count() + 2);
+    let pdf = read_pdf(&render_pdf(&r, Lang::Ja).unwrap());
+    assert_contains_all(
+        "ja pdf",
+        &squeeze(&pdf.text),
+        &["病変単位の評価", "FROC曲線", "読影者別AUC"],
+    );
+    assert_eq!(
+        render_pdf(&r, Lang::En).unwrap(),
+        render_pdf(&r, Lang::En).unwrap()
+    );
+}
+
+#[test]
+fn a_report_without_lesions_has_no_lesion_keys_and_inconsistent_lesion_counts_are_refused() {
+    let json = serde_json::to_value(sample()).unwrap();
+    assert!(json.get("lesions").is_none() && json.get("reader_study").is_none());
+    let mut r = with_lesions();
+    r.lesions.as_mut().unwrap().normal_cases = 7;
+    match render_html(&r, Lang::En) {
+        Err(ReportError::Inconsistent { field, .. }) => assert_eq!(field, "lesions.cases"),
+        other => panic!("{other:?}"),
+    }
+}

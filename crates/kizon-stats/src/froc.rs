@@ -51,7 +51,7 @@ use std::cmp::Ordering;
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::{percentile_interval, uniform};
 use crate::clustered::ratio_interval;
@@ -60,7 +60,7 @@ use crate::estimate::{Estimate, check_level, z_for_level};
 use crate::proportion::{ProportionCi, proportion_ci};
 
 /// The geometry of a mark or a lesion, in image coordinates (mm or pixels).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "shape", rename_all = "snake_case")]
 pub enum Shape {
     Point {
@@ -86,7 +86,7 @@ pub enum Shape {
 }
 
 impl Shape {
-    fn check(&self, what: &'static str, index: usize) -> Result<(), StatsError> {
+    pub(crate) fn check(&self, what: &'static str, index: usize) -> Result<(), StatsError> {
         let bad = |reason: &str| {
             Err(StatsError::InvalidArgument(format!(
                 "{what} {index}: {reason}"
@@ -144,7 +144,7 @@ impl Shape {
 
     /// Whether a point lies in the region (boundary included); `None` for a point shape,
     /// which has no region.
-    fn contains(&self, (px, py): (f64, f64)) -> Option<bool> {
+    pub(crate) fn contains(&self, (px, py): (f64, f64)) -> Option<bool> {
         match self {
             Shape::Point { .. } => None,
             Shape::Circle { x, y, r } => Some((px - x).hypot(py - y) <= *r),
@@ -174,7 +174,7 @@ impl Shape {
         }
     }
 
-    fn as_box(&self) -> Option<[f64; 4]> {
+    pub(crate) fn as_box(&self) -> Option<[f64; 4]> {
         match self {
             Shape::Box { x0, y0, x1, y1 } => Some([*x0, *y0, *x1, *y1]),
             _ => None,

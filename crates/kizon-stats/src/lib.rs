@@ -26,6 +26,9 @@
 //! - [`froc`]: free-response evaluation of marks: matching marks to lesions, FROC and
 //!   AFROC curves, the JAFROC and weighted AFROC figures of merit with case-bootstrap
 //!   intervals, lesion-level sensitivity, false positives per image, localisation.
+//! - [`lesions`]: panel consensus for lesions (marks of several readers clustered, k of n
+//!   or adjudication).
+//! - [`segmentation`]: Dice and IoU of masks and polygons.
 //! - [`bootstrap`]: seeded stratified or patient-clustered bootstrap of the AUC with
 //!   percentile and BCa intervals.
 //! - [`sample_size`]: cases needed for a proportion to beat a performance goal (exact
@@ -50,12 +53,14 @@ pub mod error;
 pub mod estimate;
 pub mod froc;
 pub mod kappa;
+pub mod lesions;
 pub mod mrmc;
 pub mod mrmc_power;
 pub mod paired;
 pub mod proportion;
 pub mod roc;
 pub mod sample_size;
+pub mod segmentation;
 
 pub use agreement::{Agreement, agreement};
 pub use binary::{BinaryAccuracy, TwoByTwo, binary_accuracy};
@@ -72,6 +77,10 @@ pub use froc::{
 pub use kappa::{
     CohenKappa, FleissKappa, KappaWeights, RaterKappa, cohen_kappa, fleiss_kappa, rater_kappa,
 };
+pub use lesions::{
+    ConsensusLesion, LesionBasis, LesionCluster, PanelMark, cluster_marks, lesion_consensus,
+    shapes_link,
+};
 pub use mrmc::{
     CovarianceMethod, ModalityAuc, ModalityComponents, ModalityDifference, Mrmc, MrmcRatings,
     MrmcWarning, OrComponents, OrTest, ReaderAuc, ReaderDifference, obuchowski_rockette,
@@ -86,3 +95,4 @@ pub use sample_size::{
     AucSampleSize, AucVariance, ProportionSampleSize, auc_sample_size, proportion_sample_size,
     total_for_fraction,
 };
+pub use segmentation::{Overlap, mask_overlap, polygon_overlap, rasterise_polygon, region_overlap};

@@ -18,6 +18,7 @@ mod cache;
 pub mod documents;
 mod items;
 pub mod ledger;
+mod marks;
 mod records;
 mod reference;
 pub mod schema;
@@ -34,6 +35,7 @@ pub use cache::Decoded;
 pub use documents::StoredDocument;
 pub use items::{Case, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
 pub use ledger::LedgerEntry;
+pub use marks::{MarkOwner, NewMark, StoredMark};
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
 pub use reference::{
     DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -29,6 +29,7 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("resolution_cases", "id"),
     ("users", "id"),
     ("assignments", "id"),
+    ("marks", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -293,6 +294,31 @@ CREATE TABLE sessions (
 ) STRICT;
 "#;
 
+/// Version 9: lesion marks — points, circles, boxes or polygons on an image (or frame) of a
+/// case, by a reader (panel or adjudicator: the lesion reference) or by a device version (with
+/// a confidence rating). A reader's or a device's marks on one case are one set, numbered by
+/// `ordinal`; a set is never edited (a different re-import is refused or becomes a finding).
+const MARKS: &str = r#"
+CREATE TABLE marks (
+    id             INTEGER PRIMARY KEY,
+    case_id        TEXT NOT NULL REFERENCES cases(id),
+    image          TEXT NOT NULL,
+    reader_id      INTEGER REFERENCES readers(id),
+    role           TEXT,
+    device_version TEXT,
+    ordinal        INTEGER NOT NULL,
+    shape          TEXT NOT NULL,
+    lesion_type    TEXT,
+    size_mm        REAL,
+    rating         REAL,
+    source         TEXT NOT NULL REFERENCES documents(sha256),
+    ledger_seq     INTEGER NOT NULL,
+    CHECK ((reader_id IS NULL) <> (device_version IS NULL))
+) STRICT;
+CREATE INDEX marks_ledger_seq ON marks(ledger_seq);
+CREATE INDEX marks_case ON marks(case_id);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -303,6 +329,7 @@ const MIGRATIONS: &[&str] = &[
     REFERENCE_AND_RESULTS,
     DECODE_CACHE,
     USERS,
+    MARKS,
 ];
 
 /// Creates the schema in an empty database.

@@ -470,13 +470,13 @@ fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
     let dir = tempfile::tempdir().unwrap();
     drop(populated(dir.path()));
     let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    for table in ["users", "assignments"] {
+    for table in ["users", "assignments", "marks"] {
         conn.execute_batch(&format!(
             "DROP TRIGGER {table}_append_only_update; DROP TRIGGER {table}_append_only_delete;"
         ))
         .unwrap();
     }
-    conn.execute_batch("DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; PRAGMA user_version = 7;").unwrap();
+    conn.execute_batch("DROP TABLE marks; DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; PRAGMA user_version = 7;").unwrap();
     drop(conn);
     let mut store = Store::open(dir.path()).unwrap();
     let version: i64 = store
@@ -497,4 +497,82 @@ fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
         .unwrap();
     assert_eq!(store.users().unwrap()[0].name, "sato");
     assert!(store.verify(None).unwrap().intact());
+}
+
+/// Marks of a reader and of a device are stored, read back by owner, covered by the ledger
+/// (an edited mark is caught) and append-only.
+#[test]
+fn marks_are_recorded_by_owner_and_covered_by_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    store
+        .transact("alice", |tx| {
+            let provider_id = tx.provider_id("Hospital A")?.unwrap();
+            tx.insert_case(&NewCase {
+                id: "C1".into(),
+                provider_id,
+                patient_key: None,
+                acquisition_date: None,
+                collection_date: None,
+                diagnosis: None,
+                diagnosis_date: None,
+                attributes: "{}".into(),
+            })?;
+            let reader_id = tx.insert_reader(&NewReader {
+                code: "R1".into(),
+                qualification: "q".into(),
+                specialty: "s".into(),
+                years_experience: 10,
+                independent: true,
+                declaration: None,
+            })?;
+            let doc = tx.put_document_bytes(b"marks file")?;
+            let reader = MarkOwner::Reader {
+                reader_id,
+                role: "panel".into(),
+            };
+            let device = MarkOwner::Device {
+                version: "1.0".into(),
+            };
+            for (ordinal, owner, rating) in [
+                (0, &reader, None),
+                (1, &reader, None),
+                (0, &device, Some(0.9)),
+            ] {
+                tx.insert_mark(&NewMark {
+                    case_id: "C1".into(),
+                    image: "1".into(),
+                    owner: owner.clone(),
+                    ordinal,
+                    shape: r#"{"shape":"point","x":1.0,"y":2.0}"#.into(),
+                    lesion_type: Some("polyp".into()),
+                    size_mm: Some(4.5),
+                    rating,
+                    source: doc.sha256.clone(),
+                })?;
+            }
+            assert_eq!(tx.marks_of("C1", &reader)?.len(), 2);
+            let by_device = tx.marks_of("C1", &device)?;
+            assert_eq!(by_device.len(), 1);
+            assert_eq!(by_device[0].rating, Some(0.9));
+            assert_eq!(by_device[0].reader, None);
+            tx.record("marks import", "three marks", json!({}))
+        })
+        .unwrap();
+    let marks = store.marks().unwrap();
+    assert_eq!(marks.len(), 3);
+    assert_eq!(marks[0].reader.as_deref(), Some("R1"));
+    assert!(store.verify(None).unwrap().intact());
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let err = conn
+        .execute("UPDATE marks SET rating = 0.1", [])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("append-only"), "{err}");
+    conn.execute_batch(
+        "DROP TRIGGER marks_append_only_update; UPDATE marks SET shape = '{}' WHERE id = 1",
+    )
+    .unwrap();
+    let p = first_problem(dir.path());
+    assert!(p.message.contains("`marks`"), "{}", p.message);
 }
