@@ -16,9 +16,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 pub use kizon_stats::{
-    Agreement, AucSampleSize, AucVariance, BinaryAccuracy, BootstrapAuc, CovarianceMethod,
-    Estimate, KappaWeights, McNemar, PairedTable, ProportionCi, ProportionSampleSize, StatsError,
-    TwoByTwo,
+    Agreement, AnalysisPower, AucSampleSize, AucVariance, BinaryAccuracy, BootstrapAuc,
+    CovarianceMethod, Estimate, KappaWeights, McNemar, MrmcPower, PairedTable, ProportionCi,
+    ProportionSampleSize, StatsError, TwoByTwo,
 };
 
 use crate::AppError;
@@ -1068,4 +1068,43 @@ fn relabel(message: &str, modalities: &[String]) -> String {
         out = out.replace(&format!("#{}", i + 1), &format!("`{name}`"));
     }
     out
+}
+
+/// An MRMC study planned from a pilot: the pilot's OR components (Hillis, Obuchowski &
+/// Berbaum 2011), the effect planned for and the cases each analysis needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct MrmcPlan {
+    pub pilot: kizon_stats::OrPilot,
+    /// The difference of the pilot's first two modalities (second − first).
+    pub pilot_difference: Option<f64>,
+    pub plan: kizon_stats::MrmcCases,
+}
+
+/// Cases for a two-modality MRMC study with `readers` readers to detect `effect` (default:
+/// the pilot's own difference) at two-sided `alpha` with `power`, from the pilot ratings in
+/// `pilot` (analysed as [`mrmc`] does; RJafroc's `SsSampleSizeKGivenJ`).
+pub fn mrmc_sample_size(
+    pilot: &MrmcInput,
+    readers: u64,
+    effect: Option<f64>,
+    alpha: f64,
+    power: f64,
+    max_cases: u64,
+) -> Result<MrmcPlan, AppError> {
+    let analysed = mrmc(pilot)?;
+    let pilot_difference = analysed.difference.as_ref().map(|d| d.estimate);
+    let Some(effect) = effect.or(pilot_difference) else {
+        return Err(AppError::Refused {
+            what: "the pilot gives no difference of modalities to plan for".into(),
+            hint: "give the difference of AUCs to detect with --effect (e.g. 0.05)".into(),
+        });
+    };
+    let components =
+        kizon_stats::OrPilot::from_components(&analysed.components, analysed.cases as u64);
+    let plan = kizon_stats::mrmc_cases(&components, readers, effect, alpha, power, max_cases)?;
+    Ok(MrmcPlan {
+        pilot: components,
+        pilot_difference,
+        plan,
+    })
 }

@@ -336,6 +336,32 @@ pub enum SampleSizeCommand {
         after_help = "Examples:\n  kizon stats sample-size auc --null 0.75 --expected 0.85\n  kizon stats sample-size auc --null 0.5 --expected 0.8 --ratio 2.5 --model hanley-mcneil"
     )]
     Auc(AucPlanArgs),
+    /// Cases for a two-modality MRMC reader study, from a pilot's ratings (Hillis, Obuchowski & Berbaum 2011)
+    #[command(
+        after_help = "Examples:\n  kizon stats sample-size mrmc --csv pilot.csv --reader reader --modality treatment --case case --truth truth --score rating --readers 6\n  kizon stats sample-size mrmc --csv pilot.csv ... --readers 10 --effect 0.05 --power 0.9 --json\n\nThe pilot is analysed as `kizon stats mrmc` does (--cov delong|jackknife); its OR variance\ncomponents are scaled to each number of cases until the power exceeds the target."
+    )]
+    Mrmc(MrmcPlanArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MrmcPlanArgs {
+    #[command(flatten)]
+    pub pilot: MrmcArgs,
+    /// Readers in the planned study
+    #[arg(long)]
+    pub readers: u64,
+    /// Difference of AUCs to detect (default: the pilot's observed difference)
+    #[arg(long, allow_hyphen_values = true)]
+    pub effect: Option<f64>,
+    /// Two-sided significance level
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Target power
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Largest number of cases searched
+    #[arg(long, default_value_t = 10_000)]
+    pub max_cases: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -585,26 +611,66 @@ pub fn run(command: StatsCommand) -> Result<(), Failure> {
             }
             print!("{}", render_roc(&a, &result));
         }
+        StatsCommand::SampleSize(SampleSizeCommand::Mrmc(a)) => {
+            let plan = stats::mrmc_sample_size(
+                &mrmc_input(&a.pilot),
+                a.readers,
+                a.effect,
+                a.alpha,
+                a.power,
+                a.max_cases,
+            )?;
+            if a.pilot.json {
+                return print_json(&plan);
+            }
+            let mut out = String::new();
+            let effect = plan.plan.effect;
+            let _ = writeln!(
+                out,
+                "MRMC 症例数設計 / MRMC sample size: {} readers, difference of AUCs {effect:.4}{}, two-sided α = {}, power > {} (Hillis, Obuchowski & Berbaum 2011; pilot of {} cases)",
+                a.readers,
+                if a.effect.is_none() {
+                    " (the pilot's)"
+                } else {
+                    ""
+                },
+                a.alpha,
+                a.power,
+                plan.pilot.cases
+            );
+            type Pick = fn(&stats::MrmcPower) -> stats::AnalysisPower;
+            let analyses: [(&str, &Option<stats::MrmcPower>, Pick); 3] = [
+                (
+                    "読影者・症例とも変量 / random readers and cases",
+                    &plan.plan.random_readers_random_cases,
+                    |p| p.random_readers_random_cases,
+                ),
+                (
+                    "読影者固定 / fixed readers",
+                    &plan.plan.fixed_readers_random_cases,
+                    |p| p.fixed_readers_random_cases,
+                ),
+                (
+                    "症例固定 / fixed cases",
+                    &plan.plan.random_readers_fixed_cases,
+                    |p| p.random_readers_fixed_cases,
+                ),
+            ];
+            for (name, found, pick) in analyses {
+                let text = match found {
+                    Some(p) => format!(
+                        "{} cases (power / 検出力 {:.4})",
+                        p.cases,
+                        pick(p).power.unwrap_or(f64::NAN)
+                    ),
+                    None => format!("more than {} cases / 上限超過", a.max_cases),
+                };
+                row(&mut out, name, &text);
+            }
+            print!("{out}");
+        }
         StatsCommand::Mrmc(a) => {
-            let result = stats::mrmc(&stats::MrmcInput {
-                csv: a.csv.clone(),
-                reader: a.reader.clone(),
-                modality: a.modality.clone(),
-                case: a.case.clone(),
-                truth: a.truth.clone(),
-                positive: a.positive.clone(),
-                score: a.score.clone(),
-                covariance: match a.cov {
-                    MrmcCov::Delong => CovarianceMethod::DeLong,
-                    MrmcCov::Jackknife => CovarianceMethod::Jackknife,
-                },
-                analysis: match a.fixed {
-                    None => MrmcAnalysis::RandomReadersRandomCases,
-                    Some(MrmcFixed::Readers) => MrmcAnalysis::FixedReadersRandomCases,
-                    Some(MrmcFixed::Cases) => MrmcAnalysis::RandomReadersFixedCases,
-                },
-                level: a.level,
-            })?;
+            let result = stats::mrmc(&mrmc_input(&a))?;
             if a.json {
                 return print_json(&result);
             }
@@ -1229,5 +1295,28 @@ mod tests {
             interval(&None, 0.95, "Wilson", Digits::Fraction),
             "—（推定不能 / not estimable）"
         );
+    }
+}
+
+/// The MRMC input the arguments describe.
+fn mrmc_input(a: &MrmcArgs) -> stats::MrmcInput {
+    stats::MrmcInput {
+        csv: a.csv.clone(),
+        reader: a.reader.clone(),
+        modality: a.modality.clone(),
+        case: a.case.clone(),
+        truth: a.truth.clone(),
+        positive: a.positive.clone(),
+        score: a.score.clone(),
+        covariance: match a.cov {
+            MrmcCov::Delong => CovarianceMethod::DeLong,
+            MrmcCov::Jackknife => CovarianceMethod::Jackknife,
+        },
+        analysis: match a.fixed {
+            None => MrmcAnalysis::RandomReadersRandomCases,
+            Some(MrmcFixed::Readers) => MrmcAnalysis::FixedReadersRandomCases,
+            Some(MrmcFixed::Cases) => MrmcAnalysis::RandomReadersFixedCases,
+        },
+        level: a.level,
     }
 }

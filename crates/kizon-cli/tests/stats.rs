@@ -1110,3 +1110,49 @@ fn mrmc_refuses_an_incomplete_or_inconsistent_study_with_the_line() {
         run.stderr
     );
 }
+
+/// The MRMC sample size from the Van Dyke pilot (jackknife OR components) for 6 readers and
+/// the pilot's own difference: 251 cases for random readers and cases, as RJafroc's tests
+/// expect (`SsSampleSizeKGivenJ(dataset02, J = 6)`, `tests/testthat/test-SsSampleSizeRoc.R`).
+#[test]
+fn mrmc_sample_size_from_the_van_dyke_pilot_matches_rjafroc() {
+    let csv = van_dyke();
+    let base = [
+        "stats",
+        "sample-size",
+        "mrmc",
+        "--csv",
+        &csv,
+        "--reader",
+        "reader",
+        "--modality",
+        "treatment",
+        "--case",
+        "case",
+        "--truth",
+        "truth",
+        "--score",
+        "rating",
+        "--cov",
+        "jackknife",
+        "--readers",
+        "6",
+    ];
+    let json = stats(&[&base[..], &["--json"]].concat()).ok().json();
+    assert_eq!(json["pilot"]["cases"], 114);
+    assert!((json["pilot_difference"].as_f64().unwrap() + 0.043800322).abs() < 5e-9);
+    assert_eq!(json["plan"]["random_readers_random_cases"]["cases"], 251);
+    let power = json["plan"]["random_readers_random_cases"]["random_readers_random_cases"]["power"]
+        .as_f64()
+        .unwrap();
+    assert!(power > 0.8 && power < 0.81, "{power}");
+    let text = stats(&base).ok().stdout;
+    assert!(text.contains("251 cases"), "{text}");
+    // A planned effect of zero can never reach the power: said, not looped for ever.
+    let none = stats(&[&base[..], &["--effect", "0", "--max-cases", "300"]].concat())
+        .ok()
+        .stdout;
+    assert!(none.contains("more than 300 cases"), "{none}");
+    let bad = stats(&[&base[..], &["--power", "1.5"]].concat()).failed();
+    assert!(bad.error_line().contains("power"), "{}", bad.stderr);
+}
