@@ -1,21 +1,30 @@
 -- wrk script: each request is one page a study team member opens while browsing a large
 -- study, with one of the signed-in users' session cookies. Pages: the overview, random pages
 -- of the item list (with and without filters), item pages, rendered frames, the findings and
--- the JSON item API. A response other than 200 counts as an error.
+-- the JSON item API. A response other than 200 counts as an error. Arguments: the cookie file,
+-- the number of items, and the users' think time in ms between two pages.
 local cookies = {}
 local items = 100000
 local pages = 2000
+local think = 0
 
 function init(args)
   for line in io.lines(args[1]) do
     if #line > 0 then cookies[#cookies + 1] = line end
   end
   items = tonumber(args[2]) or items
+  think = tonumber(args[3]) or 0
   pages = math.floor(items / 50)
   math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1e6))
 end
 
 local errors = 0
+
+-- A user reads a page before opening the next: THINK ms on average (0: no pause, saturation).
+function delay()
+  if think <= 0 then return 0 end
+  return math.random(math.floor(think / 2), math.floor(think * 3 / 2))
+end
 
 function request()
   local r = math.random(100)

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Load test of the web workspace (issue 6): CONNECTIONS concurrent users (default 50), each
 # with their own session, browsing a study of ITEMS items (default 100,000) for SECONDS
-# (default 60) over loopback with wrk (Debian's `wrk`). Prints throughput and the latency
+# (default 60) over loopback with wrk (Debian's `wrk`), twice: as people browse (a page, then
+# THINK ms on average reading it; default 1000) and at saturation (no pause: each user asks
+# for the next page as soon as the last arrives). Prints throughput and the latency
 # percentiles; any response other than 200 is an error.
 #
 # The study is real: `kizon init`, a provider, and `kizon ingest` of ITEMS real DICOM files
 # (hard links to the demo's generated images under distinct names, so ingest reads, hashes
 # and parses every one), and one data-manager account per connection.
 #
-# Usage: bench/web/run.sh [ITEMS] [SECONDS] [CONNECTIONS]   (env: CARGO_TARGET_DIR)
+# Usage: bench/web/run.sh [ITEMS] [SECONDS] [CONNECTIONS] [THINK]   (env: CARGO_TARGET_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 items="${1:-100000}"
 duration="${2:-60}"
 connections="${3:-50}"
+think="${4:-1000}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
@@ -65,4 +68,7 @@ done
 [ "$(wc -l < "$work/cookies")" -eq "$connections" ] || { echo "login failed" >&2; exit 1; }
 
 printf 'study: %s items ingested in %.1f s; %s users; %s s; machine: %s cores\n' "$count" "$ingest_s" "$connections" "$duration" "$(nproc)"
-wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "$root/bench/web/browse.lua" "http://127.0.0.1:$port" -- "$work/cookies" "$count" | sed -n '/^requests/,$p'
+echo "== users browsing (think time ${think} ms on average)"
+wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "$root/bench/web/browse.lua" "http://127.0.0.1:$port" -- "$work/cookies" "$count" "$think" | sed -n '/^requests/,$p'
+echo "== saturation (no think time)"
+wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "$root/bench/web/browse.lua" "http://127.0.0.1:$port" -- "$work/cookies" "$count" 0 | sed -n '/^requests/,$p'

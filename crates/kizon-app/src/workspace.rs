@@ -114,22 +114,16 @@ impl Study {
         let protocol_locked = locked(crate::locks::PROTOCOL)?;
         let dataset_locked = locked(crate::dataset::DATASET)?;
         let reference_locked = locked(crate::reference::REFERENCE)?;
-        let providers = store.providers()?.len();
-        let evidence = store.evidence()?.len();
-        let (items, _) = store.items_page(&ItemQuery {
-            limit: 0,
-            ..ItemQuery::default()
-        })?;
-        let cases = store.cases()?.len();
+        let counts = store.counts()?;
+        let (providers, evidence) = (counts.providers, counts.evidence);
+        let (items, cases, reads) = (counts.items, counts.cases, counts.reads);
+        let (results, analyses) = (counts.results, counts.analyses);
         let findings = self.findings()?;
         let unresolved: Vec<_> = findings
             .iter()
             .filter(|f| f.is_unresolved_blocking())
             .collect();
-        let reads = store.reads()?.len();
         let results_visible = self.require(account, Permission::ViewResults).is_ok();
-        let results = store.results()?.len();
-        let analyses = store.analyses()?.len();
         let state = |done: bool, started: bool| match (done, started) {
             (true, _) => StepState::Done,
             (false, true) => StepState::InProgress,

@@ -33,7 +33,9 @@ use serde_json::{Map, Value};
 
 pub use cache::Decoded;
 pub use documents::StoredDocument;
-pub use items::{Case, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, StoredFinding};
+pub use items::{
+    Case, Counts, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, StoredFinding,
+};
 pub use ledger::LedgerEntry;
 pub use marks::{MarkOwner, NewMark, StoredMark};
 pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};

@@ -261,7 +261,9 @@ CREATE TABLE decoded (
 "#;
 
 /// Version 8: users of the web workspace and readers' case assignments (covered), their
-/// password hashes and sessions (not covered: a secret and transient state; see `users.rs`).
+/// password hashes and sessions (not covered: a secret and transient state; see `users.rs`),
+/// and the indexes the web's item list pages with: by kind (each kind in id order) and by id
+/// alone (a narrow copy of the keys, so that an unfiltered page far down skips rows cheaply).
 const USERS: &str = r#"
 CREATE TABLE users (
     id          INTEGER PRIMARY KEY,
@@ -285,6 +287,9 @@ CREATE TABLE credentials (
     user_name     TEXT PRIMARY KEY REFERENCES users(name),
     password_hash TEXT NOT NULL
 ) STRICT;
+
+CREATE INDEX items_kind ON items(kind);
+CREATE INDEX items_order ON items(id);
 
 CREATE TABLE sessions (
     token_sha256 TEXT PRIMARY KEY,

@@ -241,15 +241,14 @@ impl Study {
     }
 
     pub fn findings(&self) -> Result<Vec<FindingView>, AppError> {
-        let paths: std::collections::HashMap<i64, String> = self
-            .store
-            .items()?
-            .into_iter()
-            .map(|i| (i.id, i.path))
+        let findings = self.store.findings()?;
+        // Only the items findings name, not every item of a study that may hold 100,000.
+        let named: Vec<i64> = findings
+            .iter()
+            .flat_map(|f| serde_json::from_str::<Vec<i64>>(&f.item_ids).unwrap_or_default())
             .collect();
-        Ok(self
-            .store
-            .findings()?
+        let paths = self.store.item_paths(&named)?;
+        Ok(findings
             .into_iter()
             .map(|f| {
                 let item_ids: Vec<i64> = serde_json::from_str(&f.item_ids).unwrap_or_default();
