@@ -196,6 +196,24 @@ pub fn random_hex(bytes: usize) -> Result<String, AppError> {
     Ok(kizon_store::ledger::hex(&buffer))
 }
 
+/// The argon2id PHC string of a password long enough to accept (argon2's default parameters:
+/// m = 19 MiB, t = 2, p = 1, OWASP's recommended minimum).
+fn password_hash(password: &str) -> Result<String, AppError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::Refused {
+            what: format!("the password is shorter than {MIN_PASSWORD_CHARS} characters"),
+            hint: "give a longer password on standard input (a passphrase of several words)".into(),
+        });
+    }
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| AppError::Refused {
+            what: format!("the password could not be hashed: {e}"),
+            hint: "try again".into(),
+        })
+}
+
 fn forbidden(permission: Permission, account: &Account) -> AppError {
     let (ja, en) = permission.describe();
     AppError::Forbidden {
@@ -231,13 +249,7 @@ impl Study {
                     .into(),
             });
         }
-        if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(AppError::Refused {
-                what: format!("the password is shorter than {MIN_PASSWORD_CHARS} characters"),
-                hint: "give a longer password on standard input (a passphrase of several words)"
-                    .into(),
-            });
-        }
+        let hash = password_hash(password)?;
         match (role, reader_code) {
             (Role::Reader, None) => {
                 return Err(AppError::Refused {
@@ -262,13 +274,6 @@ impl Study {
             }
             (_, None) => {}
         }
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes())
-            .map_err(|e| AppError::Refused {
-                what: format!("the password could not be hashed: {e}"),
-                hint: "try again".into(),
-            })?
-            .to_string();
         self.store.transact(actor, |tx| {
             tx.insert_user(name, role.as_str(), reader_code, &hash)?;
             tx.record(
@@ -374,19 +379,7 @@ impl Study {
                 hint: "list users with `kizon user list`".into(),
             });
         }
-        if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(AppError::Refused {
-                what: format!("the password is shorter than {MIN_PASSWORD_CHARS} characters"),
-                hint: "give a longer password on standard input".into(),
-            });
-        }
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes())
-            .map_err(|e| AppError::Refused {
-                what: format!("the password could not be hashed: {e}"),
-                hint: "try again".into(),
-            })?
-            .to_string();
+        let hash = password_hash(password)?;
         self.store.transact(actor, |tx| {
             tx.set_password_hash(name, &hash)?;
             tx.record(

@@ -839,15 +839,10 @@ async fn api_item(State(state): State<AppState>, Path(id): Path<i64>, request: R
 }
 
 async fn api_findings(State(state): State<AppState>, request: Request) -> Api {
-    let authed = api_authed!(state, request);
-    to_json(
-        state
-            .with_study(move |study| {
-                study.require(&authed.account, Permission::ViewStudy)?;
-                study.findings()
-            })
-            .await?,
-    )
+    api_view(state, request, Permission::ViewStudy, |study| {
+        study.findings()
+    })
+    .await
 }
 
 async fn api_resolve(State(state): State<AppState>, Path(id): Path<i64>, request: Request) -> Api {
@@ -883,50 +878,48 @@ async fn api_worklist(State(state): State<AppState>, request: Request) -> Api {
     )
 }
 
-async fn api_reads(State(state): State<AppState>, request: Request) -> Api {
+/// A JSON view that one permission guards.
+async fn api_view<T: serde::Serialize + Send + 'static>(
+    state: AppState,
+    request: Request,
+    permission: Permission,
+    view: fn(&kizon_app::Study) -> Result<T, kizon_app::AppError>,
+) -> Api {
     let authed = api_authed!(state, request);
     to_json(
         state
             .with_study(move |study| {
-                study.require(&authed.account, Permission::ViewResults)?;
-                study.reads()
+                study.require(&authed.account, permission)?;
+                view(study)
             })
             .await?,
     )
+}
+
+async fn api_reads(State(state): State<AppState>, request: Request) -> Api {
+    api_view(state, request, Permission::ViewResults, |study| {
+        study.reads()
+    })
+    .await
 }
 
 async fn api_results(State(state): State<AppState>, request: Request) -> Api {
-    let authed = api_authed!(state, request);
-    to_json(
-        state
-            .with_study(move |study| {
-                study.require(&authed.account, Permission::ViewResults)?;
-                study.results()
-            })
-            .await?,
-    )
+    api_view(state, request, Permission::ViewResults, |study| {
+        study.results()
+    })
+    .await
 }
 
 async fn api_analysis(State(state): State<AppState>, request: Request) -> Api {
-    let authed = api_authed!(state, request);
-    to_json(
-        state
-            .with_study(move |study| {
-                study.require(&authed.account, Permission::ViewResults)?;
-                Ok(study.latest_analysis()?.map(|(a, _)| a))
-            })
-            .await?,
-    )
+    api_view(state, request, Permission::ViewResults, |study| {
+        Ok(study.latest_analysis()?.map(|(a, _)| a))
+    })
+    .await
 }
 
 async fn api_audit(State(state): State<AppState>, request: Request) -> Api {
-    let authed = api_authed!(state, request);
-    to_json(
-        state
-            .with_study(move |study| {
-                study.require(&authed.account, Permission::ViewAudit)?;
-                study.audit_log()
-            })
-            .await?,
-    )
+    api_view(state, request, Permission::ViewAudit, |study| {
+        study.audit_log()
+    })
+    .await
 }
