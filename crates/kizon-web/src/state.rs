@@ -25,6 +25,11 @@ pub struct AppState {
 struct Inner {
     dir: PathBuf,
     pool: Mutex<Vec<Study>>,
+    /// At most this many use cases run at once (twice the cores): requests beyond wait their
+    /// turn in order instead of all sharing the CPU, which keeps quick pages quick when a slow
+    /// search is running (measured: see bench/web).
+    permits: tokio::sync::Semaphore,
+    workers: usize,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
     /// Whether cookies carry `Secure` (true unless the operator serves plain HTTP beyond
     /// loopback behind nothing, which `serve` refuses to do silently).
@@ -40,10 +45,13 @@ impl AppState {
     ) -> Result<AppState, AppError> {
         // Open once now, so that a wrong directory fails at start, not at the first request.
         let study = Study::open(&dir)?;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         Ok(AppState {
             inner: Arc::new(Inner {
                 dir,
                 pool: Mutex::new(vec![study]),
+                permits: tokio::sync::Semaphore::new(workers),
+                workers,
                 failures: Mutex::new(HashMap::new()),
                 secure_cookies,
                 upload_limit,
@@ -64,6 +72,12 @@ impl AppState {
         &self,
         work: impl FnOnce(&mut Study) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, WebError> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| WebError::Internal)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let pooled = inner.pool.lock().map(|mut pool| pool.pop()).unwrap_or(None);
@@ -73,7 +87,7 @@ impl AppState {
             };
             let outcome = work(&mut study);
             if let Ok(mut pool) = inner.pool.lock()
-                && pool.len() < 16
+                && pool.len() < inner.workers
             {
                 pool.push(study);
             }
