@@ -1266,6 +1266,29 @@ fn display_width(text: &str) -> usize {
         .sum()
 }
 
+/// The MRMC input the arguments describe.
+fn mrmc_input(a: &MrmcArgs) -> stats::MrmcInput {
+    stats::MrmcInput {
+        csv: a.csv.clone(),
+        reader: a.reader.clone(),
+        modality: a.modality.clone(),
+        case: a.case.clone(),
+        truth: a.truth.clone(),
+        positive: a.positive.clone(),
+        score: a.score.clone(),
+        covariance: match a.cov {
+            MrmcCov::Delong => CovarianceMethod::DeLong,
+            MrmcCov::Jackknife => CovarianceMethod::Jackknife,
+        },
+        analysis: match a.fixed {
+            None => MrmcAnalysis::RandomReadersRandomCases,
+            Some(MrmcFixed::Readers) => MrmcAnalysis::FixedReadersRandomCases,
+            Some(MrmcFixed::Cases) => MrmcAnalysis::RandomReadersFixedCases,
+        },
+        level: a.level,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1295,28 +1318,5 @@ mod tests {
             interval(&None, 0.95, "Wilson", Digits::Fraction),
             "—（推定不能 / not estimable）"
         );
-    }
-}
-
-/// The MRMC input the arguments describe.
-fn mrmc_input(a: &MrmcArgs) -> stats::MrmcInput {
-    stats::MrmcInput {
-        csv: a.csv.clone(),
-        reader: a.reader.clone(),
-        modality: a.modality.clone(),
-        case: a.case.clone(),
-        truth: a.truth.clone(),
-        positive: a.positive.clone(),
-        score: a.score.clone(),
-        covariance: match a.cov {
-            MrmcCov::Delong => CovarianceMethod::DeLong,
-            MrmcCov::Jackknife => CovarianceMethod::Jackknife,
-        },
-        analysis: match a.fixed {
-            None => MrmcAnalysis::RandomReadersRandomCases,
-            Some(MrmcFixed::Readers) => MrmcAnalysis::FixedReadersRandomCases,
-            Some(MrmcFixed::Cases) => MrmcAnalysis::RandomReadersFixedCases,
-        },
-        level: a.level,
     }
 }
