@@ -394,6 +394,26 @@ pub fn item(
     )
 }
 
+/// A finding's severity in the page's language.
+fn severity_label(lang: Lang, severity: &str) -> &str {
+    match (lang, severity) {
+        (Lang::Ja, "blocking") => "重大（固定を妨げる）",
+        (Lang::Ja, "warning") => "警告",
+        (_, other) => other,
+    }
+}
+
+/// A finding's status in the page's language.
+fn status_label(lang: Lang, status: &str) -> &str {
+    match (lang, status) {
+        (Lang::Ja, "open") => "未対応",
+        (Lang::Ja, "queried") => "提供元に照会中",
+        (Lang::Ja, "excluded") => "症例を除外",
+        (Lang::Ja, "accepted") => "受入れ",
+        (_, other) => other,
+    }
+}
+
 pub fn findings(
     ctx: &Ctx<'_>,
     findings: &[FindingView],
@@ -408,7 +428,7 @@ pub fn findings(
             p { a href="/findings?show=open" { (l.t("未解決", "open")) } " · " a href="/findings?show=all" { (l.t("すべて", "all")) } }
             @for f in findings.iter().filter(|f| show == "all" || matches!(f.status, "open" | "queried")) {
                 section.finding id={ "finding-" (f.id) } {
-                    h3 { "#" (f.id) " " (f.clause) " · " (f.rule) " · " span class={ "sev " (f.severity) } { (f.severity) } " · " span.status { (f.status) } }
+                    h3 { "#" (f.id) " " (f.clause) " · " (f.rule) " · " span class={ "sev " (f.severity) } { (severity_label(l, &f.severity)) } " · " span.status { (status_label(l, f.status)) } }
                     p { (l.t(&f.message_ja, &f.message_en)) }
                     p.muted { (l.t("症例", "Cases")) ": " (f.case_ids.join(", ")) }
                     @if let Some(reason) = &f.reason { p { (l.t("理由", "Reason")) ": " (reason) } }
