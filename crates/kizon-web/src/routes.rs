@@ -327,6 +327,11 @@ async fn upload_evidence(
     {
         return Err(WebError::TooLarge(limit));
     }
+    // Refuse a role that may not upload before reading its upload.
+    let account = authed.account.clone();
+    state
+        .with_study(move |study| study.require(&account, Permission::UploadEvidence))
+        .await?;
     let mut fields = std::collections::HashMap::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     loop {
