@@ -328,6 +328,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     "next: kizon --study {} plan | audit log | audit verify",
                     outcome.dir.display()
                 );
+                println!(
+                    "web / Web作業画面: kizon --study {0} user add admin --role admin < password.txt && kizon --study {0} serve",
+                    outcome.dir.display()
+                );
             }
         }
         Command::Stats(command) => stats_cmd::run(command)?,
