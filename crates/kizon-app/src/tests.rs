@@ -501,6 +501,15 @@ mod access_and_workspace {
         let (_dir, mut study) = checked_study();
         let stat = account(&mut study, "stat");
         let overview = study.overview(&stat).unwrap();
+        let plan = overview
+            .plan
+            .as_ref()
+            .expect("the demo's protocol gives a plan");
+        assert_eq!(
+            plan.test_type, "2(2)",
+            "the demo links confirmed diagnoses (Q5)"
+        );
+        assert_eq!(plan.application_category, Some("改良医療機器（臨床あり）"));
         let dataset = overview.steps.iter().find(|s| s.key == "dataset").unwrap();
         assert_eq!(dataset.state, crate::workspace::StepState::Blocked);
         let open_blocking = study

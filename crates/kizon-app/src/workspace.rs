@@ -47,8 +47,22 @@ pub struct Overview {
     pub title: String,
     pub study_id: String,
     pub sponsor: String,
+    /// The regulatory plan's essentials (`kizon plan`): test type 2(1) or 2(2) (Q4, Q5),
+    /// application category, protocol consultation (Q10), the Q&A revision applied. `None`
+    /// when the protocol gives no plan (say, a date before the Q&A).
+    pub plan: Option<PlanSummary>,
     pub ledger_entries: i64,
     pub steps: Vec<Step>,
+}
+
+/// The plan as the overview shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanSummary {
+    pub test_type: &'static str,
+    pub application_category: Option<&'static str>,
+    pub protocol_consultation: &'static str,
+    pub rules_ja: &'static str,
+    pub rules_en: &'static str,
 }
 
 /// A page of items.
@@ -285,6 +299,16 @@ impl Study {
         });
         Ok(Overview {
             title: protocol.study.title.clone(),
+            plan: self
+                .plan(crate::plan::PlanOptions::default())
+                .ok()
+                .map(|view| PlanSummary {
+                    test_type: view.plan.test_type.as_str(),
+                    application_category: view.plan.application_category,
+                    protocol_consultation: view.plan.protocol_consultation,
+                    rules_ja: view.plan.rules_version.title_ja,
+                    rules_en: view.plan.rules_version.title_en,
+                }),
             study_id: protocol.study.id.clone(),
             sponsor: protocol.study.sponsor.clone(),
             ledger_entries: store.head()?.map_or(0, |(seq, _)| seq),

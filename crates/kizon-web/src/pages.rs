@@ -138,6 +138,14 @@ pub fn overview(ctx: &Ctx<'_>, overview: &Overview) -> Html<String> {
         l.t("試験の概要", "Study overview"),
         html! {
             p { strong { (overview.title) } " · " (overview.study_id) " · " (overview.sponsor) }
+            @if let Some(plan) = &overview.plan {
+                table #plan {
+                    tr { th { (l.t("試験の区分（Q4・Q5）", "Test type (Q4, Q5)")) } td { (plan.test_type) } }
+                    tr { th { (l.t("申請区分", "Application category")) } td { (plan.application_category.unwrap_or("-")) } }
+                    tr { th { (l.t("計画書の相談（Q10）", "Protocol consultation (Q10)")) } td { (plan.protocol_consultation) } }
+                    tr { th { (l.t("適用するQ&A", "Q&A applied")) } td { (l.t(plan.rules_ja, plan.rules_en)) } }
+                }
+            }
             p.muted { (l.t("監査証跡のエントリー数", "Ledger entries")) ": " (overview.ledger_entries) }
             table #steps {
                 thead { tr { th { (l.t("段階", "Step")) } th { (l.t("状態", "State")) } th { (l.t("内容", "Detail")) } th { (l.t("次の固定を妨げるもの", "What blocks the next lock")) } } }
