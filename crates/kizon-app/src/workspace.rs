@@ -316,6 +316,12 @@ impl Study {
         })
     }
 
+    /// Brings the item search index up to date (a cache outside the ledger), so that the
+    /// first search after a large ingest does not pay for indexing.
+    pub fn prepare_search(&self) -> Result<(), AppError> {
+        Ok(self.store.refresh_item_search()?)
+    }
+
     /// A page of items (for everyone but readers).
     pub fn item_page(&self, account: &Account, query: &ItemQuery) -> Result<ItemPage, AppError> {
         self.require(account, Permission::ViewStudy)?;

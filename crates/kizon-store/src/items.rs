@@ -232,17 +232,29 @@ impl Store {
             bind("case_id = ?", case_id.clone());
         }
         if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
-            let pattern = format!(
-                "%{}%",
-                text.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            values.push(pattern);
-            let n = values.len();
-            conditions.push(format!(
-                "(path LIKE ?{n} ESCAPE '\\' OR case_id LIKE ?{n} ESCAPE '\\')"
-            ));
+            if text.chars().count() >= 3 {
+                // The trigram index: a phrase query matches the text as a substring of the
+                // path or the case id, as LIKE '%text%' does, without reading every row.
+                self.refresh_item_search()?;
+                values.push(format!("\"{}\"", text.replace('"', "\"\"")));
+                let n = values.len();
+                conditions.push(format!(
+                    "id IN (SELECT rowid FROM item_search WHERE item_search MATCH ?{n})"
+                ));
+            } else {
+                // Shorter than a trigram: a scan.
+                let pattern = format!(
+                    "%{}%",
+                    text.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                values.push(pattern);
+                let n = values.len();
+                conditions.push(format!(
+                    "(path LIKE ?{n} ESCAPE '\\' OR case_id LIKE ?{n} ESCAPE '\\')"
+                ));
+            }
         }
         let filter = if conditions.is_empty() {
             String::new()
@@ -277,6 +289,48 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))?;
         Ok((total as u64, items))
+    }
+
+    /// Brings the search index up to the last item (a cache: see the schema's version 10).
+    /// Items are append-only, so indexing those after `indexed_upto` is enough; one writer at
+    /// a time (IMMEDIATE), so that two searches never index the same rows twice.
+    pub fn refresh_item_search(&self) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let scalar = |sql: &str| -> Result<i64, StoreError> {
+            conn.prepare_cached(sql)
+                .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                .map_err(|e| self.err(e))
+        };
+        let newest = "SELECT COALESCE(MAX(id), 0) FROM items";
+        let upto = "SELECT indexed_upto FROM item_search_state";
+        if scalar(newest)? <= scalar(upto)? {
+            return Ok(());
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let indexed = (|| -> Result<(), StoreError> {
+            let (from, to) = (scalar(upto)?, scalar(newest)?);
+            conn.execute(
+                "INSERT INTO item_search (rowid, path, case_id)
+                 SELECT id, path, case_id FROM items WHERE id > ?1 AND id <= ?2",
+                params![from, to],
+            )
+            .and_then(|_| {
+                conn.execute(
+                    "UPDATE item_search_state SET indexed_upto = ?1",
+                    params![to],
+                )
+            })
+            .map_err(|e| self.err(e))?;
+            Ok(())
+        })();
+        let end = if indexed.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        conn.execute_batch(end).map_err(|e| self.err(e))?;
+        indexed
     }
 
     /// The paths of some items, by id (ids not found are left out).

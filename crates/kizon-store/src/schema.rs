@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -324,6 +324,17 @@ CREATE INDEX marks_ledger_seq ON marks(ledger_seq);
 CREATE INDEX marks_case ON marks(case_id);
 "#;
 
+/// Version 10: a trigram full-text index over item paths and case ids, for searching a large
+/// study in the web workspace (SQLite FTS5, `tokenize='trigram'`: any substring of three
+/// characters or more, case-insensitive). A cache, outside the ledger like `decoded`: it holds
+/// nothing but what `items` holds, and `Store::refresh_item_search` brings it up to date from
+/// `indexed_upto` before a search, so ingest does not pay for it.
+const ITEM_SEARCH: &str = r#"
+CREATE VIRTUAL TABLE item_search USING fts5(path, case_id, content='items', content_rowid='id', tokenize='trigram');
+CREATE TABLE item_search_state (indexed_upto INTEGER NOT NULL) STRICT;
+INSERT INTO item_search_state (indexed_upto) VALUES (0);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -335,6 +346,7 @@ const MIGRATIONS: &[&str] = &[
     DECODE_CACHE,
     USERS,
     MARKS,
+    ITEM_SEARCH,
 ];
 
 /// Creates the schema in an empty database.

@@ -476,7 +476,7 @@ fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
         ))
         .unwrap();
     }
-    conn.execute_batch("DROP INDEX items_kind; DROP INDEX items_order; DROP TABLE marks; DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; PRAGMA user_version = 7;").unwrap();
+    conn.execute_batch("DROP TABLE item_search; DROP TABLE item_search_state; DROP INDEX items_kind; DROP INDEX items_order; DROP TABLE marks; DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; PRAGMA user_version = 7;").unwrap();
     drop(conn);
     let mut store = Store::open(dir.path()).unwrap();
     let version: i64 = store
@@ -575,4 +575,47 @@ fn marks_are_recorded_by_owner_and_covered_by_the_ledger() {
     .unwrap();
     let p = first_problem(dir.path());
     assert!(p.message.contains("`marks`"), "{}", p.message);
+}
+
+#[test]
+fn the_search_index_catches_up_with_items_added_after_a_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = with_items(dir.path(), 20);
+    let search = |store: &Store, text: &str| {
+        store
+            .items_page(&ItemQuery {
+                text: Some(text.into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap()
+            .0
+    };
+    assert_eq!(search(&store, "img01"), 10, "img010…img019");
+    assert_eq!(search(&store, "IMG01"), 10, "case-insensitive, as LIKE");
+    store
+        .transact("alice", |tx| {
+            let provider_id = tx.provider_id("Hospital A")?.unwrap();
+            tx.insert_item(&NewItem {
+                provider_id,
+                case_id: "C-000".into(),
+                path: "late/img01-late.dcm".into(),
+                source: "/abs/late/img01-late.dcm".into(),
+                size: 1,
+                modified_ns: 0,
+                sha256: "f".repeat(64),
+                kind: "dicom".into(),
+                metadata: "{}".into(),
+                problem: None,
+            })?;
+            tx.record("ingest", "one more", json!({}))
+        })
+        .unwrap();
+    assert_eq!(search(&store, "img01"), 11, "the new item is found");
+    assert_eq!(search(&store, "late/"), 1);
+    assert_eq!(search(&store, "nothing-like-this"), 0);
+    assert!(
+        store.verify(None).unwrap().intact(),
+        "the index is outside the ledger"
+    );
 }

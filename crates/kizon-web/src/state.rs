@@ -45,6 +45,7 @@ impl AppState {
     ) -> Result<AppState, AppError> {
         // Open once now, so that a wrong directory fails at start, not at the first request.
         let study = Study::open(&dir)?;
+        study.prepare_search()?;
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         Ok(AppState {
             inner: Arc::new(Inner {
