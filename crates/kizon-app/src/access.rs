@@ -258,14 +258,7 @@ impl Study {
                     hint: "add --reader CODE (a code from `kizon readers list`)".into(),
                 });
             }
-            (Role::Reader, Some(code)) => {
-                if !self.store.readers()?.iter().any(|r| r.code == code) {
-                    return Err(AppError::Refused {
-                        what: format!("no panel reader `{code}`"),
-                        hint: "register the reader first: kizon readers add CODE --qualification ... --specialty ... --years N --independent".into(),
-                    });
-                }
-            }
+            (Role::Reader, Some(code)) => self.require_panel_reader(code)?,
             (_, Some(_)) => {
                 return Err(AppError::Refused {
                     what: format!("only a reader has a reader code, not the role {role}"),
@@ -423,12 +416,7 @@ impl Study {
         reader_code: &str,
         which: &Assign,
     ) -> Result<usize, AppError> {
-        if !self.store.readers()?.iter().any(|r| r.code == reader_code) {
-            return Err(AppError::Refused {
-                what: format!("no panel reader `{reader_code}`"),
-                hint: "register the reader first: kizon readers add CODE ...".into(),
-            });
-        }
+        self.require_panel_reader(reader_code)?;
         let cases: Vec<String> = match which {
             Assign::Dataset => match self.dataset()? {
                 Some(dataset) => dataset.cases.iter().map(|c| c.id.clone()).collect(),
@@ -470,6 +458,17 @@ impl Study {
                 Ok(new)
             })
             .map_err(Into::into)
+    }
+
+    /// Refuses a reader code the panel does not have.
+    fn require_panel_reader(&self, code: &str) -> Result<(), AppError> {
+        if self.store.readers()?.iter().any(|r| r.code == code) {
+            return Ok(());
+        }
+        Err(AppError::Refused {
+            what: format!("no panel reader `{code}`"),
+            hint: "register the reader first: kizon readers add CODE --qualification ... --specialty ... --years N --independent".into(),
+        })
     }
 
     /// The cases assigned to a reader.

@@ -277,12 +277,12 @@ async fn overview(State(state): State<AppState>, authed: Authed) -> Result<Respo
     if authed.account.may(Permission::Read) && !authed.account.may(Permission::ViewStudy) {
         return Ok(Redirect::to("/reading").into_response());
     }
-    let account = authed.account.clone();
     let overview = state
-        .with_study(move |study| {
-            study.require(&account, Permission::ViewStudy)?;
-            study.overview(&account)
-        })
+        .guarded(
+            &authed.account,
+            Permission::ViewStudy,
+            move |study, account| study.overview(account),
+        )
         .await?;
     Ok(with_lang(
         authed.lang,
@@ -291,10 +291,8 @@ async fn overview(State(state): State<AppState>, authed: Authed) -> Result<Respo
 }
 
 async fn providers(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
-    let account = authed.account.clone();
     let (providers, evidence) = state
-        .with_study(move |study| {
-            study.require(&account, Permission::ViewStudy)?;
+        .guarded(&authed.account, Permission::ViewStudy, move |study, _| {
             Ok((study.providers()?, study.evidence()?))
         })
         .await?;
@@ -328,9 +326,8 @@ async fn upload_evidence(
         return Err(WebError::TooLarge(limit));
     }
     // Refuse a role that may not upload before reading its upload.
-    let account = authed.account.clone();
     state
-        .with_study(move |study| study.require(&account, Permission::UploadEvidence))
+        .guarded(&authed.account, Permission::UploadEvidence, |_, _| Ok(()))
         .await?;
     let mut fields = std::collections::HashMap::new();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -383,19 +380,21 @@ async fn upload_evidence(
             ))
         })?;
     let note = fields.get("note").cloned().filter(|n| !n.trim().is_empty());
-    let account = authed.account.clone();
     state
-        .with_study(move |study| {
-            study.require(&account, Permission::UploadEvidence)?;
-            study.add_evidence_bytes(
-                &account.actor(),
-                &provider,
-                kind,
-                &file_name,
-                &bytes,
-                note.as_deref(),
-            )
-        })
+        .guarded(
+            &authed.account,
+            Permission::UploadEvidence,
+            move |study, account| {
+                study.add_evidence_bytes(
+                    &account.actor(),
+                    &provider,
+                    kind,
+                    &file_name,
+                    &bytes,
+                    note.as_deref(),
+                )
+            },
+        )
         .await?;
     Ok(Redirect::to("/providers").into_response())
 }
@@ -491,10 +490,8 @@ async fn findings(
     authed: Authed,
     Query(query): Query<FindingsQuery>,
 ) -> Result<Response, WebError> {
-    let account = authed.account.clone();
     let findings = state
-        .with_study(move |study| {
-            study.require(&account, Permission::ViewStudy)?;
+        .guarded(&authed.account, Permission::ViewStudy, move |study, _| {
             study.findings()
         })
         .await?;
@@ -541,10 +538,13 @@ async fn resolve_finding(
         .map(str::to_owned)
         .collect();
     state
-        .with_study(move |study| {
-            study.require(&account, Permission::ResolveFindings)?;
-            study.resolve(&account.actor(), id, decision, &form.reason, &cases)
-        })
+        .guarded(
+            &account,
+            Permission::ResolveFindings,
+            move |study, account| {
+                study.resolve(&account.actor(), id, decision, &form.reason, &cases)
+            },
+        )
         .await
 }
 
@@ -648,10 +648,8 @@ async fn record_read(
 // ---- results, reports, audit, users ----
 
 async fn analysis(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
-    let account = authed.account.clone();
     let analysis = state
-        .with_study(move |study| {
-            study.require(&account, Permission::ViewResults)?;
+        .guarded(&authed.account, Permission::ViewResults, move |study, _| {
             Ok(study.latest_analysis()?.map(|(a, _)| a))
         })
         .await?;
@@ -668,12 +666,12 @@ async fn run_analysis(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     authed.check_csrf(&form.csrf)?;
-    let account = authed.account.clone();
     state
-        .with_study(move |study| {
-            study.require(&account, Permission::Analyze)?;
-            study.analyze(&account.actor(), None)
-        })
+        .guarded(
+            &authed.account,
+            Permission::Analyze,
+            move |study, account| study.analyze(&account.actor(), None),
+        )
         .await?;
     Ok(Redirect::to("/analysis").into_response())
 }
@@ -699,13 +697,15 @@ async fn report_download(
             what: "report".into(),
         }));
     };
-    let account = authed.account.clone();
     let rendered = state
-        .with_study(move |study| {
-            study.require(&account, Permission::ViewResults)?;
-            let today = &kizon_store::now_utc()[..10];
-            study.report(&account.actor(), lang, format, today)
-        })
+        .guarded(
+            &authed.account,
+            Permission::ViewResults,
+            move |study, account| {
+                let today = &kizon_store::now_utc()[..10];
+                study.report(&account.actor(), lang, format, today)
+            },
+        )
         .await?;
     let content_type = match format {
         Format::Pdf => "application/pdf",
@@ -738,10 +738,8 @@ async fn audit(
     authed: Authed,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let account = authed.account.clone();
     let entries = state
-        .with_study(move |study| {
-            study.require(&account, Permission::ViewAudit)?;
+        .guarded(&authed.account, Permission::ViewAudit, move |study, _| {
             study.audit_log()
         })
         .await?;
@@ -760,10 +758,8 @@ async fn audit(
 }
 
 async fn users(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
-    let account = authed.account.clone();
     let users = state
-        .with_study(move |study| {
-            study.require(&account, Permission::ManageUsers)?;
+        .guarded(&authed.account, Permission::ManageUsers, move |study, _| {
             study.users()
         })
         .await?;
@@ -893,10 +889,7 @@ async fn api_view<T: serde::Serialize + Send + 'static>(
     let authed = api_authed!(state, request);
     to_json(
         state
-            .with_study(move |study| {
-                study.require(&authed.account, permission)?;
-                view(study)
-            })
+            .guarded(&authed.account, permission, move |study, _| view(study))
             .await?,
     )
 }
