@@ -290,6 +290,17 @@ impl Study {
         let analysis = self.compute_analysis(device_version)?;
         let bytes = analysis_bytes(&analysis);
         let inputs_sha256 = analysis.inputs_sha256.clone();
+        // A rerun on the same inputs appends nothing, and so needs no signature.
+        let already = self
+            .store
+            .analyses()?
+            .iter()
+            .any(|a| a.inputs_sha256 == inputs_sha256);
+        let key = if already {
+            None
+        } else {
+            self.signer("kizon analyze")?
+        };
         let (output_sha256, new, seq) = self.store.transact(actor, |tx| {
             let document = tx.put_document_bytes(&bytes)?;
             if !tx.insert_analysis(&inputs_sha256, &document.sha256)? {
@@ -308,6 +319,7 @@ impl Study {
                 ),
                 json!({ "inputs_sha256": inputs_sha256, "output_sha256": document.sha256, "inputs": analysis.inputs }),
             )?;
+            crate::signing::sign(tx, key.as_ref(), &entry)?;
             Ok((document.sha256, true, Some(entry.seq)))
         })?;
         Ok(AnalyzeOutcome {

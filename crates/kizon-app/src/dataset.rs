@@ -347,6 +347,7 @@ impl Study {
     ) -> Result<DatasetLock, AppError> {
         let bytes = serde_json::to_vec_pretty(dataset).expect("a dataset serialises");
         let root = dataset.merkle_root.clone();
+        let key = self.signer("kizon lock dataset")?;
         let entry = self.store.transact(actor, |tx| {
             let document = tx.put_document_bytes(&bytes)?;
             let detail = json!({
@@ -387,6 +388,7 @@ impl Study {
                     )
                 }
             }
+            .and_then(|entry| crate::signing::sign(tx, key.as_ref(), &entry).map(|()| entry))
             .map(|entry| (entry, document.sha256))
         })?;
         Ok(DatasetLock {

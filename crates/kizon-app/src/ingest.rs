@@ -51,7 +51,24 @@ pub struct IngestSummary {
     pub by_kind: BTreeMap<String, usize>,
     /// Files that could not be fully read (each becomes a finding in `check`).
     pub problems: usize,
+    /// What the walk of the given folders left out, and why (never silently).
+    pub skipped: Vec<Skipped>,
 }
+
+/// A path the walk of a folder left out.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    /// `symbolic link` or `hidden`, and a word on why.
+    pub reason: &'static str,
+}
+
+/// Why a symbolic link inside a given folder is not followed.
+pub const SKIPPED_LINK: &str =
+    "symbolic link, not followed: give its target itself if it belongs to the study";
+/// Why a dot-file or dot-folder inside a given folder is left out.
+pub const SKIPPED_HIDDEN: &str =
+    "hidden (its name begins with a dot): operating-system or tool metadata, not data";
 
 impl IngestSummary {
     fn add(&mut self, batch: IngestSummary) {
@@ -118,11 +135,26 @@ impl Study {
             });
         }
         let mut files = Vec::new();
+        let mut skipped = Vec::new();
         for root in &roots {
-            collect_files(root, &mut files)?;
+            collect_files(root, &mut files, &mut skipped)?;
         }
         files.sort();
         files.dedup();
+        if files.is_empty() {
+            return Err(AppError::Refused {
+                what: format!(
+                    "no files to ingest in {}{}",
+                    roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", "),
+                    if skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} left out: {})", skipped.len(), skipped[0].reason)
+                    }
+                ),
+                hint: "check the path: ingest reads the files of the folders given (symbolic links and hidden files are left out)".into(),
+            });
+        }
 
         let case_of_manifest = |file: &Path| -> Option<&ManifestRow> {
             let absolute = absolute(file);
@@ -150,6 +182,7 @@ impl Study {
         let known = self.store.known_sources(provider.id)?;
         let mut summary = IngestSummary {
             files: files.len(),
+            skipped,
             ..IngestSummary::default()
         };
         let pending: Vec<PathBuf> = files
@@ -439,7 +472,14 @@ fn wfdb_companions(files: &[PathBuf]) -> HashMap<PathBuf, (String, String)> {
     map
 }
 
-pub(crate) fn collect_files(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
+/// The files under `root` (itself, if a file), in order. Inside a folder, symbolic links and
+/// hidden entries are left out and listed in `skipped` with the reason; a root given by the
+/// user is taken as given, link or not.
+pub(crate) fn collect_files(
+    root: &Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), AppError> {
     let meta = fs::metadata(root).map_err(io(root))?;
     if meta.is_file() {
         out.push(root.to_owned());
@@ -448,16 +488,27 @@ pub(crate) fn collect_files(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), A
     let mut entries: Vec<PathBuf> = fs::read_dir(root)
         .map_err(io(root))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
         .collect();
     entries.sort();
     for entry in entries {
+        if entry
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            skipped.push(Skipped {
+                path: entry.display().to_string(),
+                reason: SKIPPED_HIDDEN,
+            });
+            continue;
+        }
         let kind = fs::symlink_metadata(&entry).map_err(io(&entry))?;
-        if kind.is_dir() {
-            collect_files(&entry, out)?;
+        if kind.is_symlink() {
+            skipped.push(Skipped {
+                path: entry.display().to_string(),
+                reason: SKIPPED_LINK,
+            });
+        } else if kind.is_dir() {
+            collect_files(&entry, out, skipped)?;
         } else if kind.is_file() {
             out.push(entry);
         }
@@ -488,6 +539,7 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let base = path.parent().unwrap_or(Path::new("."));
+    let today = crate::dates::today();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -536,14 +588,16 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
                 "fill both columns",
             ));
         }
+        crate::text::identifier("`case_id`", &case_id)
+            .map_err(|e| invalid(line, e.to_string(), &e.hint()))?;
         for date_column in ["acquisition_date", "collection_date", "diagnosis_date"] {
             if let Some(value) = fields.get(date_column).filter(|v| !v.is_empty())
-                && kizon_formats::dicom::date(value).is_none_or(|d| d != *value)
+                && let Some(problem) = crate::dates::problem(value, today)
             {
                 return Err(invalid(
                     line,
-                    format!("`{date_column}`: `{value}` is not a date"),
-                    "write dates as YYYY-MM-DD",
+                    format!("`{date_column}`: {problem}"),
+                    "write dates as YYYY-MM-DD, on or before today",
                 ));
             }
         }
@@ -569,6 +623,29 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
                 row.line,
                 format!("path listed again (first at line {first})"),
                 "list each file or folder once",
+            ));
+        }
+    }
+    // A folder and a file (or folder) inside it in two rows would leave the file's case to row
+    // order. Sorted by components, whatever lies inside a path follows it directly, so comparing
+    // each path with the one before finds every overlap.
+    let mut sorted: Vec<&ManifestRow> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    for pair in sorted.windows(2) {
+        let (outer, inner) = (pair[0], pair[1]);
+        if inner.path.starts_with(&outer.path) {
+            return Err(invalid(
+                outer.line.max(inner.line),
+                format!(
+                    "rows overlap: `{}` (line {}, case {}) lies inside `{}` (line {}, case {})",
+                    inner.path.display(),
+                    inner.line,
+                    inner.case_id,
+                    outer.path.display(),
+                    outer.line,
+                    outer.case_id
+                ),
+                "give each file one row: list the files of a folder separately, or the folder alone",
             ));
         }
     }

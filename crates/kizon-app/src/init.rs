@@ -22,10 +22,26 @@ pub struct Initialized {
     pub wrote_template: bool,
     pub protocol_sha256: String,
     pub ledger_head: String,
+    /// The owner's public key the study records (64 hex digits).
+    pub owner_public_key: String,
+}
+
+/// Refuses a directory that already holds a study.
+pub fn refuse_existing(dir: &Path) -> Result<(), AppError> {
+    if dir.join(DB_FILE).exists() {
+        return Err(AppError::AlreadyAStudy(dir.to_owned()));
+    }
+    Ok(())
 }
 
 /// Creates a study in `dir` (created if needed); `created_by` names the command in the ledger.
-pub fn init(dir: &Path, actor: &str, created_by: &str) -> Result<Initialized, AppError> {
+/// `owner` is the owner's key: its public key is recorded in the first entry, which it signs.
+pub fn init(
+    dir: &Path,
+    actor: &str,
+    created_by: &str,
+    owner: &crate::owner_key::OwnerKey,
+) -> Result<Initialized, AppError> {
     if dir.join(DB_FILE).exists() {
         return Err(AppError::AlreadyAStudy(dir.to_owned()));
     }
@@ -55,8 +71,10 @@ pub fn init(dir: &Path, actor: &str, created_by: &str) -> Result<Initialized, Ap
                 json!({
                     "kizon_version": env!("CARGO_PKG_VERSION"),
                     "protocol_sha256": sha256_hex(&protocol),
+                    crate::signing::PUBLIC_KEY_FIELD: owner.public_hex(),
                 }),
             )
+            .and_then(|entry| crate::signing::sign(tx, Some(owner), &entry).map(|()| entry))
         })?;
         entry.hash
     };
@@ -92,5 +110,6 @@ pub fn init(dir: &Path, actor: &str, created_by: &str) -> Result<Initialized, Ap
         wrote_template,
         protocol_sha256: sha256_hex(&protocol),
         ledger_head: head,
+        owner_public_key: owner.public_hex(),
     })
 }

@@ -15,6 +15,7 @@
 //! - [`access`]: users, roles, sessions; who may see what (readers blinded).
 //! - [`workspace`]: the views of the web workspace: overview, item pages, viewer, reading.
 //! - [`lesions`]: lesion marks (CSV, JSON, COCO), the panel's lesion reference, FROC figures.
+//! - [`owner_key`], [`signing`]: the owner's Ed25519 key and the signed checkpoints of the ledger.
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
 pub mod access;
@@ -22,19 +23,23 @@ pub mod analyze;
 pub mod check;
 mod csv_table;
 pub mod dataset;
+pub mod dates;
 pub mod demo;
 mod error;
 pub mod ingest;
 pub mod init;
 pub mod lesions;
 pub mod locks;
+pub mod owner_key;
 pub mod package;
 pub mod plan;
 pub mod providers;
 pub mod reference;
 pub mod report;
 pub mod results;
+pub mod signing;
 pub mod stats;
+pub mod text;
 pub mod training;
 pub mod workspace;
 
@@ -55,6 +60,10 @@ pub const PROTOCOL_FILE: &str = "study.toml";
 pub struct Study {
     root: PathBuf,
     store: Store,
+    /// The owner's key, once unlocked (see [`signing`]).
+    owner_key: Option<owner_key::OwnerKey>,
+    /// False in a server: a use case that must sign is refused rather than ask for a passphrase.
+    may_ask_passphrase: bool,
 }
 
 /// The protocol text as it is on disk, with its hash.
@@ -73,6 +82,8 @@ impl Study {
         Ok(Study {
             root: dir.to_owned(),
             store: Store::open(dir)?,
+            owner_key: None,
+            may_ask_passphrase: true,
         })
     }
 
@@ -128,9 +139,10 @@ impl Study {
         Ok(self.store.ledger()?)
     }
 
-    /// Checks the ledger, the rows and documents it covers, and the head anchor.
+    /// Checks the ledger, the rows and documents it covers, the head anchor and the owner's
+    /// signatures (against the key the study records).
     pub fn verify(&self, expected_head: Option<&str>) -> Result<VerifyReport, AppError> {
-        Ok(self.store.verify(expected_head)?)
+        self.verify_signed(expected_head, None)
     }
 }
 

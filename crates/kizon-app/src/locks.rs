@@ -41,6 +41,7 @@ impl Study {
         let view = self.plan(PlanOptions::default())?;
         let text = self.protocol_text()?;
         let plan = &view.plan;
+        let key = self.signer("kizon lock protocol")?;
         let entry = self.store.transact(actor, |tx| {
             if let Some(lock) = tx.lock(PROTOCOL)? {
                 return Err(kizon_store::StoreError::Conflict(format!(
@@ -66,6 +67,7 @@ impl Study {
                     "as_of": plan.as_of.to_string(),
                 }),
             )
+            .and_then(|entry| crate::signing::sign(tx, key.as_ref(), &entry).map(|()| entry))
         })?;
         Ok(Locked {
             sha256: text.sha256,
@@ -100,6 +102,7 @@ impl Study {
             })?
             .plan;
         let plan_changes = plan_changes(before.as_ref(), &after);
+        let key = self.signer("kizon amend")?;
         let entry = self.store.transact(actor, |tx| {
             let document = tx.put_document_bytes(text.text.as_bytes())?;
             tx.insert_amendment(
@@ -126,6 +129,7 @@ impl Study {
                     "plan_changes": plan_changes,
                 }),
             )
+            .and_then(|entry| crate::signing::sign(tx, key.as_ref(), &entry).map(|()| entry))
         })?;
         Ok(Locked {
             sha256: text.sha256,
@@ -158,14 +162,11 @@ impl Study {
 
 /// An amendment's reason, trimmed; refused when empty.
 pub(crate) fn required_reason<'r>(reason: &'r str, usage: &str) -> Result<&'r str, AppError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::Refused {
-            what: "an amendment needs a reason".into(),
-            hint: format!("say why it changes: {usage}"),
-        });
-    }
-    Ok(reason)
+    crate::text::reason(
+        "the amendment",
+        reason,
+        &format!("say why it changes: {usage}"),
+    )
 }
 
 /// The regulatory decisions that differ between two plans, as `key: before → after`.

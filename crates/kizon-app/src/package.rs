@@ -6,11 +6,16 @@
 //! the report, and the exported ledger with its verification — and an index in Japanese and
 //! English (`index.json`, `index.md`) listing every file with its SHA-256.
 //!
-//! `kizon package verify DIR` needs no study and no network: it recomputes every file's hash
-//! against the index, names every altered, missing or added file, recomputes the ledger chain
-//! from `ledger/ledger.json` up to the head the index records, recomputes the dataset's Merkle
-//! root from `dataset/dataset.json`, and checks that the dataset, reference standard and
-//! analysis documents are the very ones the ledger's lock and analysis entries name.
+//! `kizon package verify DIR [--public-key KEY] [--head HASH]` needs no study and no network.
+//! The index is bound to the ledger: the package's own `package` entry, the ledger's last,
+//! records the index's SHA-256 and is signed by the owner's key, so neither the index nor any
+//! file it lists can change without breaking that signature. Verify confines every path to the
+//! package (no `..`, absolute paths, links, FIFOs or devices; reads bounded by the declared
+//! size), recomputes every file's hash against the index, names every altered, missing or added
+//! file, recomputes the whole ledger chain from `ledger/ledger.json` (an empty or shortened
+//! ledger is an error), checks the owner's signatures in `ledger/signatures.json`, recomputes the
+//! dataset's Merkle root from `dataset/dataset.json`, and checks that the dataset, reference
+//! standard and analysis documents are the very ones the ledger's lock and analysis entries name.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -27,6 +32,12 @@ use crate::{AppError, Study, sha256_hex};
 pub const FORMAT: &str = "kizon-package-v1";
 const INDEX: &str = "index.json";
 const INDEX_MD: &str = "index.md";
+/// The exported ledger: outside the index (it holds the entry that records the index's hash).
+const LEDGER_JSON: &str = "ledger/ledger.json";
+/// The owner's signatures of the ledger's checkpoints: outside the index, like the ledger.
+const SIGNATURES_JSON: &str = "ledger/signatures.json";
+/// The largest ledger export `package verify` reads.
+const MAX_LEDGER_BYTES: u64 = 1 << 34;
 
 /// The package index.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,7 +48,18 @@ pub struct PackageIndex {
     pub ledger_head_seq: i64,
     pub ledger_head_hash: String,
     pub dataset_root: Option<String>,
+    /// The owner's public key the study records (absent in a study without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_public_key: Option<String>,
     pub files: Vec<PackageFile>,
+}
+
+/// One signature as exported to `ledger/signatures.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportedSignature {
+    pub seq: i64,
+    pub public_key: String,
+    pub signature: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -66,8 +88,10 @@ pub struct PackageCheck {
     pub altered: Vec<String>,
     pub missing: Vec<String>,
     pub added: Vec<String>,
-    /// Problems of the ledger chain, Merkle root and cross-references, one line each.
+    /// Problems of the ledger chain, signatures, Merkle root and cross-references, one line each.
     pub problems: Vec<String>,
+    /// What was checked against what (the owner's key used), one line each.
+    pub notes: Vec<String>,
 }
 
 impl PackageCheck {
@@ -297,13 +321,6 @@ impl Study {
                 &report.title_en,
             );
         }
-        let ledger = self.audit_log()?;
-        b.json(
-            "ledger/ledger.json",
-            &ledger,
-            "監査証跡（ハッシュ連鎖）",
-            "audit ledger (hash chain)",
-        );
         b.json(
             "ledger/verification.json",
             &self.verify(Some(&head_hash))?,
@@ -318,6 +335,7 @@ impl Study {
             ledger_head_seq: head_seq,
             ledger_head_hash: head_hash.clone(),
             dataset_root: dataset.as_ref().map(|(d, _)| d.merkle_root.clone()),
+            owner_public_key: self.owner_public_key()?,
             files: b.files.iter().map(|(f, _)| f.clone()).collect(),
         };
         let mut index_bytes = serde_json::to_vec_pretty(&index).expect("index serialises");
@@ -337,20 +355,49 @@ impl Study {
         }
         fs::write(staging.join(INDEX), &index_bytes).map_err(io(staging.join(INDEX)))?;
         fs::write(staging.join(INDEX_MD), index_md).map_err(io(staging.join(INDEX_MD)))?;
+
+        // The package's own entry binds the index (and through it every file) to the ledger,
+        // under the owner's signature; the ledger exported after it ends with that entry.
+        let index_sha256 = sha256_hex(&index_bytes);
+        let bytes: u64 = b.files.iter().map(|(f, _)| f.size).sum();
+        let key = self.signer("kizon package")?;
+        let entry = self.store.transact(actor, |tx| {
+            let entry = tx.record(
+                "package",
+                &format!("evidence package written: {} files, index sha256 {}", b.files.len(), &index_sha256[..12]),
+                json!({ "dir": out.display().to_string(), "index_sha256": index_sha256, "files": b.files.len(), "ledger_head_seq": head_seq, "ledger_head_hash": head_hash }),
+            )?;
+            crate::signing::sign(tx, key.as_ref(), &entry)?;
+            Ok(entry)
+        })?;
+        let mut ledger_bytes =
+            serde_json::to_vec_pretty(&self.audit_log()?).expect("the ledger serialises");
+        ledger_bytes.push(b'\n');
+        let signatures: Vec<ExportedSignature> = self
+            .store
+            .signatures()?
+            .into_iter()
+            .map(|(seq, public_key, signature)| ExportedSignature {
+                seq,
+                public_key,
+                signature,
+            })
+            .collect();
+        let mut signature_bytes =
+            serde_json::to_vec_pretty(&signatures).expect("signatures serialise");
+        signature_bytes.push(b'\n');
+        for (path, bytes) in [
+            (LEDGER_JSON, ledger_bytes),
+            (SIGNATURES_JSON, signature_bytes),
+        ] {
+            let path = staging.join(path);
+            fs::create_dir_all(path.parent().expect("ledger/")).map_err(io(&path))?;
+            fs::write(&path, bytes).map_err(io(&path))?;
+        }
         if out.exists() {
             fs::remove_dir(out).map_err(io(out))?;
         }
         fs::rename(&staging, out).map_err(io(out))?;
-
-        let index_sha256 = sha256_hex(&index_bytes);
-        let bytes: u64 = b.files.iter().map(|(f, _)| f.size).sum();
-        let entry = self.store.transact(actor, |tx| {
-            tx.record(
-                "package",
-                &format!("evidence package written: {} files, index sha256 {}", b.files.len(), &index_sha256[..12]),
-                json!({ "dir": out.display().to_string(), "index_sha256": index_sha256, "files": b.files.len(), "ledger_head_seq": head_seq, "ledger_head_hash": head_hash }),
-            )
-        })?;
         Ok(PackageOutcome {
             dir: out.to_owned(),
             files: b.files.len(),
@@ -392,10 +439,30 @@ fn index_markdown(index: &PackageIndex) -> String {
     md
 }
 
-/// Checks a package offline. Fails only when the index itself cannot be read.
-pub fn verify_package(dir: &Path) -> Result<PackageCheck, AppError> {
+/// Checks a package offline. Fails only when the index itself cannot be read. `public_key`: the
+/// owner's key from outside the package (the report's title page); `expected_head`: a ledger
+/// hash recorded elsewhere that must be an entry of the package's ledger.
+pub fn verify_package(
+    dir: &Path,
+    public_key: Option<&str>,
+    expected_head: Option<&str>,
+) -> Result<PackageCheck, AppError> {
     let index_path = dir.join(INDEX);
-    let bytes = fs::read(&index_path).map_err(io(&index_path))?;
+    let bytes = match read_confined(dir, INDEX, MAX_INDEX_BYTES) {
+        Ok(bytes) => bytes,
+        Err(Confined::Missing) => {
+            return Err(AppError::Refused {
+                what: format!("{}: no package index here", index_path.display()),
+                hint: "give the directory written by `kizon package --out DIR`".into(),
+            });
+        }
+        Err(Confined::Refused(why)) => {
+            return Err(AppError::Refused {
+                what: format!("{}: {why}", index_path.display()),
+                hint: "give the directory written by `kizon package --out DIR`".into(),
+            });
+        }
+    };
     let index: PackageIndex = serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
         what: format!("{}: not a kizon package index: {e}", index_path.display()),
         hint: "give the directory written by `kizon package --out DIR`".into(),
@@ -406,19 +473,24 @@ pub fn verify_package(dir: &Path) -> Result<PackageCheck, AppError> {
     };
     let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for file in &index.files {
-        match fs::read(dir.join(&file.path)) {
+        match read_confined(dir, &file.path, file.size) {
             Ok(bytes) if sha256_hex(&bytes) == file.sha256 => {
                 contents.insert(&file.path, bytes);
             }
             Ok(_) => check.altered.push(file.path.clone()),
-            Err(_) => check.missing.push(file.path.clone()),
+            Err(Confined::Missing) => check.missing.push(file.path.clone()),
+            Err(Confined::Refused(why)) => {
+                check
+                    .problems
+                    .push(format!("index.json names `{}`: {why}", file.path));
+            }
         }
     }
     let listed: BTreeSet<&str> = index
         .files
         .iter()
         .map(|f| f.path.as_str())
-        .chain([INDEX, INDEX_MD])
+        .chain([INDEX, INDEX_MD, LEDGER_JSON, SIGNATURES_JSON])
         .collect();
     let mut present = Vec::new();
     walk(dir, dir, &mut present).map_err(io(dir))?;
@@ -427,44 +499,97 @@ pub fn verify_package(dir: &Path) -> Result<PackageCheck, AppError> {
         .filter(|p| !listed.contains(p.as_str()))
         .collect();
 
-    // The ledger chain, up to the head the index names.
+    // The ledger chain, whole, from its first entry to the package's own.
     let mut entries: Vec<kizon_store::LedgerEntry> = Vec::new();
-    match contents
-        .get("ledger/ledger.json")
-        .map(|b| serde_json::from_slice(b))
-    {
-        Some(Ok(parsed)) => entries = parsed,
-        Some(Err(e)) => check
-            .problems
-            .push(format!("ledger/ledger.json: not a ledger: {e}")),
-        None => {}
+    match read_confined(dir, LEDGER_JSON, MAX_LEDGER_BYTES) {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(parsed) => entries = parsed,
+            Err(e) => check
+                .problems
+                .push(format!("{LEDGER_JSON}: not a ledger: {e}")),
+        },
+        Err(Confined::Missing) => check.problems.push(format!(
+            "{LEDGER_JSON} is missing: nothing binds the package to the study's ledger"
+        )),
+        Err(Confined::Refused(why)) => check.problems.push(format!("{LEDGER_JSON}: {why}")),
     }
     let mut prev = kizon_store::ledger::GENESIS_PREV_HASH.to_owned();
     for (i, e) in entries.iter().enumerate() {
-        let hash = kizon_store::ledger::entry_hash(
-            e.seq,
-            &e.at,
-            &e.actor,
-            &e.command,
-            &e.detail,
-            &e.prev_hash,
-        );
-        if e.seq != i as i64 + 1 || e.prev_hash != prev || hash != e.hash {
+        if e.seq != i as i64 + 1 || e.prev_hash != prev || e.computed_hash() != e.hash {
             check.problems.push(format!(
-                "ledger/ledger.json: the chain breaks at entry {}",
+                "{LEDGER_JSON}: the chain breaks at entry {}",
                 e.seq
             ));
             break;
         }
         prev = e.hash.clone();
     }
-    if !entries.is_empty()
-        && (entries.last().map(|e| (e.seq, e.hash.as_str()))
-            != Some((index.ledger_head_seq, index.ledger_head_hash.as_str())))
+    let index_sha256 = sha256_hex(&bytes);
+    match entries.last() {
+        None => check.problems.push(format!(
+            "{LEDGER_JSON} holds no entry: a package's ledger runs from the study's creation to the package's own entry"
+        )),
+        Some(last) => {
+            let recorded = last.detail_json().get("index_sha256").and_then(Value::as_str).map(str::to_owned);
+            if last.command != "package" || recorded.as_deref() != Some(index_sha256.as_str()) {
+                check.problems.push(format!(
+                    "index.json (sha256 {}) is not the index the ledger's last entry records{}: the index or the ledger was changed, or the ledger was shortened",
+                    &index_sha256[..12],
+                    recorded.map(|r| format!(" ({})", &r[..12.min(r.len())])).unwrap_or_default()
+                ));
+            }
+            let before = entries.iter().rev().nth(1).map(|e| (e.seq, e.hash.as_str()));
+            if before != Some((index.ledger_head_seq, index.ledger_head_hash.as_str())) {
+                check.problems.push(format!(
+                    "{LEDGER_JSON}: the entry before the package's is not the index's head {} {}",
+                    index.ledger_head_seq, index.ledger_head_hash
+                ));
+            }
+        }
+    }
+    let signatures: Vec<ExportedSignature> =
+        match read_confined(dir, SIGNATURES_JSON, MAX_LEDGER_BYTES) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                check
+                    .problems
+                    .push(format!("{SIGNATURES_JSON}: not a list of signatures: {e}"));
+                Vec::new()
+            }),
+            Err(Confined::Missing) => Vec::new(),
+            Err(Confined::Refused(why)) => {
+                check.problems.push(format!("{SIGNATURES_JSON}: {why}"));
+                Vec::new()
+            }
+        };
+    let signatures: Vec<(i64, String, String)> = signatures
+        .into_iter()
+        .map(|s| (s.seq, s.public_key, s.signature))
+        .collect();
+    let mut problems = Vec::new();
+    crate::signing::check_signatures(
+        &entries,
+        &signatures,
+        public_key,
+        &mut problems,
+        &mut check.notes,
+    );
+    check.problems.extend(
+        problems
+            .into_iter()
+            .map(|p| format!("{LEDGER_JSON}: {}", p.message)),
+    );
+    if let Some(recorded) = crate::signing::recorded_public_key(&entries).map(|(_, k)| k)
+        && index.owner_public_key.as_deref() != Some(recorded.as_str())
+    {
+        check
+            .problems
+            .push("index.json names another owner's key than the ledger records".into());
+    }
+    if let Some(head) = expected_head
+        && !entries.iter().any(|e| e.hash == head)
     {
         check.problems.push(format!(
-            "ledger/ledger.json ends at another entry than the index's head {} {}",
-            index.ledger_head_seq, index.ledger_head_hash
+            "no entry of {LEDGER_JSON} has the hash {head} given with --head"
         ));
     }
     let details: Vec<(String, Value)> = entries
@@ -531,10 +656,67 @@ pub fn verify_package(dir: &Path) -> Result<PackageCheck, AppError> {
     Ok(check)
 }
 
+/// The largest index `package verify` reads: far beyond a million files' entries.
+const MAX_INDEX_BYTES: u64 = 1 << 30;
+
+/// Why a path named by an index was not read.
+enum Confined {
+    /// Nothing (or nothing regular) is there.
+    Missing,
+    /// The path leaves the package or is not a plain file: never read.
+    Refused(String),
+}
+
+/// Reads the file `relative` of the package in `root`, refusing whatever a hostile index could use
+/// to read outside the package or to hang: an absolute path, `..`, `.` or an empty component, a
+/// backslash or drive prefix, a symbolic link anywhere on the way, anything but a regular file
+/// (a FIFO, a device), and more bytes than the index declares (at most `limit + 1` are read, so
+/// a file that grew is found altered without reading it whole).
+fn read_confined(root: &Path, relative: &str, limit: u64) -> Result<Vec<u8>, Confined> {
+    use std::io::Read;
+    let refused = |why: &str| Err(Confined::Refused(why.to_owned()));
+    if relative.is_empty()
+        || relative.starts_with('/')
+        || relative.contains('\\')
+        || relative.contains(':')
+        || relative.contains('\0')
+    {
+        return refused("not a relative path inside the package (absolute, a drive, a backslash)");
+    }
+    let mut path = root.to_path_buf();
+    for component in relative.split('/') {
+        if component.is_empty() || component == "." || component == ".." {
+            return refused("not a path inside the package (`..`, `.` or an empty component)");
+        }
+        path.push(component);
+        match fs::symlink_metadata(&path) {
+            Err(_) => return Err(Confined::Missing),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return refused("a symbolic link: a package holds plain files only");
+            }
+            Ok(_) => {}
+        }
+    }
+    let meta = fs::symlink_metadata(&path).map_err(|_| Confined::Missing)?;
+    if !meta.file_type().is_file() {
+        return refused("not a regular file (a folder, a FIFO or a device)");
+    }
+    let file = fs::File::open(&path).map_err(|_| Confined::Missing)?;
+    let mut bytes = Vec::with_capacity(meta.len().min(limit.saturating_add(1)) as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|_| Confined::Missing)?;
+    if bytes.len() as u64 > limit && relative == INDEX {
+        return refused("larger than any package index");
+    }
+    Ok(bytes)
+}
+
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
+        // `file_type` does not follow links: a link to a folder is listed (as added), not entered.
         if entry.file_type()?.is_dir() {
             walk(root, &path, out)?;
         } else {

@@ -25,7 +25,11 @@ impl Study {
         actor: &str,
         input: &ProviderInput,
     ) -> Result<Provider, AppError> {
-        let name = input.name.trim();
+        let name = crate::text::name("the provider name", &input.name)?;
+        crate::text::name(
+            &format!("provider `{name}`: the legal basis"),
+            &input.legal_basis,
+        )?;
         if name.is_empty() {
             return Err(AppError::Refused {
                 what: "the provider name is empty".into(),
@@ -142,6 +146,10 @@ impl Study {
             &mut kizon_store::Tx<'_>,
         ) -> Result<kizon_store::StoredDocument, kizon_store::StoreError>,
     ) -> Result<Evidence, AppError> {
+        crate::text::name("the evidence file name", file_name)?;
+        if let Some(note) = note {
+            crate::text::name("the evidence note", note)?;
+        }
         let id = self.store.transact(actor, |tx| {
             let provider_id = tx.provider_id(provider)?.expect("checked above");
             let document = put(tx)?;

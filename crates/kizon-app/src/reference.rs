@@ -266,6 +266,12 @@ pub struct ReferenceLock {
 
 impl Study {
     pub fn add_reader(&mut self, actor: &str, reader: &NewReader) -> Result<Reader, AppError> {
+        crate::text::identifier("the reader code", &reader.code)?;
+        crate::text::name("the reader's qualification", &reader.qualification)?;
+        crate::text::name("the reader's specialty", &reader.specialty)?;
+        if let Some(declaration) = &reader.declaration {
+            crate::text::reason("the reader's declaration", declaration, "state it briefly")?;
+        }
         if reader.code.trim().is_empty() || reader.code.chars().any(char::is_whitespace) {
             return Err(AppError::Refused {
                 what: format!("reader code `{}` is empty or has spaces", reader.code),
@@ -513,6 +519,7 @@ impl Study {
         file: &Path,
     ) -> Result<ImportSummary, AppError> {
         self.refuse_after_reference_lock("importing reference records")?;
+        let today = crate::dates::today();
         let (protocol, _) = self.protocol()?;
         let kind = protocol.design.reference_standard;
         if kind == ReferenceStandard::ExpertPanel {
@@ -597,13 +604,13 @@ impl Study {
             for name in ["diagnosis_date", "source_date"] {
                 let value = &cells[k(name)];
                 if !value.is_empty()
-                    && kizon_formats::dicom::date(value).is_none_or(|d| d != *value)
+                    && let Some(problem) = crate::dates::problem(value, today)
                 {
                     return Err(table.error(
                         row,
                         k(name),
-                        format!("`{value}` is not a date"),
-                        "write dates as YYYY-MM-DD",
+                        problem,
+                        "write dates as YYYY-MM-DD, on or before today",
                     ));
                 }
             }
@@ -828,6 +835,7 @@ impl Study {
             .map(|n| format!("; {n} lesions"))
             .unwrap_or_default();
         let bytes = serde_json::to_vec_pretty(&doc).expect("reference serialises");
+        let key = self.signer("kizon lock reference")?;
         let (entry, sha256) = self.store.transact(actor, |tx| {
             let document = tx.put_document_bytes(&bytes)?;
             tx.insert_lock(REFERENCE, &document.sha256, Some(&document.sha256))?;
@@ -836,6 +844,7 @@ impl Study {
                 &format!("reference standard locked: {decided} of {} cases decided ({positive} positive, {negative} negative){lesion_note}", doc.cases.len()),
                 json!({ "reference_sha256": document.sha256, "kind": doc.kind.as_str(), "cases": doc.cases.len(), "decided": decided, "positive": positive, "negative": negative, "dataset_root": doc.dataset_root }),
             )?;
+            crate::signing::sign(tx, key.as_ref(), &entry)?;
             Ok((entry, document.sha256))
         })?;
         Ok(ReferenceLock {

@@ -41,7 +41,7 @@ impl Study {
         device_version: &str,
         device_file: Option<&Path>,
     ) -> Result<ResultsImport, AppError> {
-        let device_version = device_version.trim();
+        let device_version = crate::text::name("the device version", device_version)?;
         if device_version.is_empty() {
             return Err(AppError::Refused {
                 what: "a device version is needed".into(),

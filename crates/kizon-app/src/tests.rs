@@ -6,11 +6,18 @@ use super::*;
 use crate::plan::PlanOptions;
 use crate::providers::ProviderInput;
 
+/// A fresh owner's key (kept in memory: tests hand it to the study).
+pub(crate) fn owner() -> crate::owner_key::OwnerKey {
+    crate::owner_key::OwnerKey::generate().unwrap()
+}
+
 fn new_study() -> (tempfile::TempDir, Study) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("study");
-    init::init(&root, "tester", "init").unwrap();
-    let study = Study::open(&root).unwrap();
+    let key = owner();
+    init::init(&root, "tester", "init", &key).unwrap();
+    let mut study = Study::open(&root).unwrap();
+    study.set_owner_key(key);
     (dir, study)
 }
 
@@ -41,7 +48,7 @@ fn init_writes_the_template_and_a_verifiable_ledger() {
 #[test]
 fn init_twice_is_refused() {
     let (_dir, study) = new_study();
-    let err = init::init(study.root(), "tester", "init").unwrap_err();
+    let err = init::init(study.root(), "tester", "init", &owner()).unwrap_err();
     assert!(matches!(err, AppError::AlreadyAStudy(_)), "{err}");
 }
 
@@ -50,7 +57,7 @@ fn init_keeps_a_protocol_the_user_already_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let text = kizon_protocol::TEMPLATE.replace("KZ-0001", "MINE-7");
     fs::write(dir.path().join(PROTOCOL_FILE), &text).unwrap();
-    let done = init::init(dir.path(), "tester", "init").unwrap();
+    let done = init::init(dir.path(), "tester", "init", &owner()).unwrap();
     assert!(!done.wrote_template);
     assert_eq!(
         fs::read_to_string(dir.path().join(PROTOCOL_FILE)).unwrap(),
@@ -69,7 +76,7 @@ fn init_after_an_interrupted_init_completes() {
         Study::open(dir.path()),
         Err(AppError::NotAStudy(_))
     ));
-    init::init(dir.path(), "tester", "init").unwrap();
+    init::init(dir.path(), "tester", "init", &owner()).unwrap();
     assert!(
         Study::open(dir.path())
             .unwrap()
@@ -231,7 +238,14 @@ fn plan_as_of_applies_the_revision_in_force_then() {
 fn demo_builds_a_locked_verified_2_2_study_and_refuses_to_clobber() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("demo");
-    let outcome = demo::demo(&root, "tester", false).unwrap();
+    let outcome = demo::demo_in(
+        &root,
+        "tester",
+        false,
+        demo::DemoStop::Complete,
+        &dir.path().join("keys"),
+    )
+    .unwrap();
     assert!(outcome.verified);
     assert_eq!(outcome.plan.plan.test_type.as_str(), "2(2)");
     assert_eq!(
@@ -255,15 +269,37 @@ fn demo_builds_a_locked_verified_2_2_study_and_refuses_to_clobber() {
             .any(|f| f.code == "Q8-REGULATOR-ACCESS-NOT-IN-CONSENT")
     );
     assert!(matches!(
-        demo::demo(&root, "tester", false),
+        demo::demo_in(
+            &root,
+            "tester",
+            false,
+            demo::DemoStop::Complete,
+            &dir.path().join("keys")
+        ),
         Err(AppError::Refused { .. })
     ));
-    demo::demo(&root, "tester", true).unwrap();
+    demo::demo_in(
+        &root,
+        "tester",
+        true,
+        demo::DemoStop::Complete,
+        &dir.path().join("keys"),
+    )
+    .unwrap();
 
     let other = dir.path().join("mine");
     fs::create_dir_all(&other).unwrap();
     fs::write(other.join("keep.txt"), b"precious").unwrap();
-    assert!(demo::demo(&other, "tester", true).is_err());
+    assert!(
+        demo::demo_in(
+            &other,
+            "tester",
+            true,
+            demo::DemoStop::Complete,
+            &dir.path().join("keys")
+        )
+        .is_err()
+    );
     assert!(other.join("keep.txt").exists());
 }
 
@@ -279,8 +315,16 @@ mod access_and_workspace {
     fn checked_study() -> (tempfile::TempDir, Study) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("demo");
-        demo::demo_until(&root, "tester", false, DemoStop::Checked).unwrap();
+        let outcome = demo::demo_in(
+            &root,
+            "tester",
+            false,
+            DemoStop::Checked,
+            &dir.path().join("keys"),
+        )
+        .unwrap();
         let mut study = Study::open(&root).unwrap();
+        study.set_owner_key(outcome.owner_key.unwrap());
         study
             .add_reader(
                 "tester",

@@ -48,7 +48,7 @@ impl Study {
     ) -> Result<TrainingSummary, AppError> {
         let mut files = Vec::new();
         for path in paths {
-            collect_files(path, &mut files)?;
+            collect_files(path, &mut files, &mut Vec::new())?;
         }
         files.sort();
         files.dedup();

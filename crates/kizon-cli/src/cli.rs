@@ -40,9 +40,12 @@ pub struct Cli {
 pub enum Command {
     /// Create a study directory: study.toml, database, document store / 試験ディレクトリを作成
     #[command(
-        after_help = "Examples:\n  kizon init my-study\n  kizon init --print-template > study.toml"
+        after_help = "Examples:\n  kizon init my-study                        makes the owner's signing key in ~/.kizon/keys\n  kizon init my-study --owner-key owner.key  uses an existing owner's key\n  kizon init --print-template > study.toml\n\nThe owner's Ed25519 key signs every lock, amendment, analysis and package. Its passphrase comes\nfrom KIZON_PASSPHRASE or is asked on the terminal; keep the key outside the study folder."
     )]
     Init(InitArgs),
+    /// The study owner's signing key: create one for an older study, or show the study's / 署名鍵
+    #[command(subcommand)]
+    OwnerKey(OwnerKeyCommand),
     /// Show the regulatory plan: test type, application category, consultations, evidence, flags / 規制上の取扱い
     #[command(
         after_help = "Examples:\n  kizon plan\n  kizon plan --lang ja\n  kizon plan --json\n  kizon plan --as-of 2024-06-01     the answer under the Q&A of 2022-12-08\n  kizon plan --draft                preview an edited protocol before `kizon amend`"
@@ -144,6 +147,20 @@ pub struct InitArgs {
     /// Print the commented study.toml template and exit
     #[arg(long)]
     pub print_template: bool,
+    /// Use this existing owner's key file instead of making a new one
+    #[arg(long, value_name = "FILE")]
+    pub owner_key: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OwnerKeyCommand {
+    /// Make an owner's key for a study made before kizon signed, and record it in the ledger
+    Create,
+    /// Print the owner's public key the study records, and where its key file is looked for
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -553,9 +570,16 @@ pub struct PackageArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum PackageCommand {
-    /// Check a package offline: every file's hash, the ledger chain, the Merkle root
+    /// Check a package offline: every file's hash, the ledger chain and signatures, the Merkle root
+    #[command(after_help = PACKAGE_VERIFY_HELP)]
     Verify {
         dir: PathBuf,
+        /// The owner's public key from outside the package (64 hex digits, a .pub or key file)
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<String>,
+        /// A ledger hash recorded elsewhere that must be an entry of the package's ledger
+        #[arg(long, value_name = "SHA256")]
+        head: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -574,7 +598,7 @@ pub enum AuditCommand {
     Log(JsonFlag),
     /// Check the chain, the rows and documents it covers, and the head anchor; exit 1 on any problem
     #[command(
-        after_help = "Examples:\n  kizon audit verify\n  kizon audit verify --head 3f2a…   also check a head hash recorded elsewhere (e.g. in a report)"
+        after_help = AUDIT_VERIFY_HELP
     )]
     Verify(VerifyArgs),
 }
@@ -584,6 +608,12 @@ pub struct VerifyArgs {
     /// A ledger hash recorded elsewhere that must be part of the chain
     #[arg(long, value_name = "SHA256")]
     pub head: Option<String>,
+    /// The owner's public key from outside the study (64 hex digits, a .pub or key file)
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Option<String>,
+    /// Also decode again every file the decode cache describes and compare
+    #[arg(long)]
+    pub deep: bool,
     /// Emit JSON
     #[arg(long)]
     pub json: bool,
@@ -639,3 +669,7 @@ vocabulary_arg!(
 fn parse_vocabulary<T: Vocabulary>(text: &str) -> Result<T, String> {
     T::parse_word(text).ok_or_else(|| format!("`{text}` is not one of {}", T::choice_list()))
 }
+
+const AUDIT_VERIFY_HELP: &str = "Examples:\n  kizon audit verify\n  kizon audit verify --public-key 3b6a…   the owner's key from the report's title page\n  kizon audit verify --head 3f2a…         a head hash recorded elsewhere (e.g. in a report)\n  kizon audit verify --deep\n\nWhat it proves / 検証内容:\n  - every ledger entry's hash, and the chain from the first entry to the last (nothing altered,\n    removed, inserted or reordered inside the chain);\n  - every row of every covered table is the one its entry recorded (count and SHA-256), and no\n    row lies outside an entry (also rows with no sequence number);\n  - the database's schema is the one kizon creates (NOT NULL, STRICT, append-only triggers; no\n    trigger or table added);\n  - every stored document matches its hash; ledger.head names an entry of the chain;\n  - the owner's Ed25519 signature of every lock, amendment, analysis and package entry.\nWhat it cannot prove without something from outside / 外部の値が必要なこと:\n  - that the whole ledger was not rebuilt and re-signed with another key: give the owner's key\n    from the report's title page with --public-key;\n  - that entries after the last signed one were not removed: give a head hash recorded elsewhere\n    (a report's title page, a package) with --head.\n--deep also decodes every file the decode cache (the basis of the Q7 pixel checks) describes,\nwhere the source file is still readable, and compares.";
+
+const PACKAGE_VERIFY_HELP: &str = "Examples:\n  kizon package verify submission --public-key 3b6a…\n\nWhat it proves / 検証内容 (no study, no network):\n  - every file the index lists is there, unaltered, and nothing else is (paths confined to the\n    package: no `..`, absolute paths, links, FIFOs or devices);\n  - the index is the one the ledger's last entry (the package's own) records, and the ledger is\n    a whole chain from the study's creation; an empty or shortened ledger is an error;\n  - the owner's signatures of every lock, amendment, analysis and the package itself;\n  - the dataset's Merkle root, and that the dataset, reference standard and analysis are the\n    documents the ledger's lock and analysis entries name.\nGive the owner's public key (from the report's title page) with --public-key: without it the\nkey recorded in the package's own ledger is used, which a forger could have replaced.";

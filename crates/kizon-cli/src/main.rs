@@ -17,7 +17,7 @@ use clap::Parser;
 use kizon_app::ingest::IngestRequest;
 use kizon_app::plan::PlanOptions;
 use kizon_app::providers::ProviderInput;
-use kizon_app::{AppError, Study, demo, init};
+use kizon_app::{AppError, Study, demo, init, owner_key};
 use serde::Serialize;
 
 use cli::{AuditCommand, Cli, Command, EvidenceCommand, LockCommand, ProviderCommand};
@@ -66,7 +66,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let dir = args
                 .dir
                 .expect("clap requires DIR without --print-template");
-            let done = init::init(&dir, &actor, "init")?;
+            // Before a key is made for it: a study already there is refused with nothing written.
+            init::refuse_existing(&dir)?;
+            let (owner, key_path, made) = match &args.owner_key {
+                Some(path) => {
+                    let passphrase = owner_key::passphrase("kizon init", false)?;
+                    (
+                        owner_key::OwnerKey::unlock(path, &passphrase)?,
+                        path.clone(),
+                        false,
+                    )
+                }
+                None => {
+                    let owner = owner_key::OwnerKey::generate()?;
+                    let passphrase = owner_key::passphrase("kizon init: a new owner's key", true)?;
+                    let path =
+                        owner_key::key_ring().join(format!("{}.key", &owner.public_hex()[..16]));
+                    owner.save(&path, &passphrase)?;
+                    (owner, path, true)
+                }
+            };
+            let done = init::init(&dir, &actor, "init", &owner)?;
             println!(
                 "created study in {} / 試験ディレクトリを作成しました",
                 dir.display()
@@ -86,7 +106,60 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 &done.ledger_head[..12]
             );
             println!("  documents/       content-addressed document store");
+            println!(
+                "owner's key / 署名鍵: {}{} (keep it and its passphrase outside the study folder)",
+                key_path.display(),
+                if made { ", new" } else { "" }
+            );
+            println!(
+                "  public key       {} (printed on every report's title page)",
+                done.owner_public_key
+            );
             println!("next: cd {} && kizon plan", dir.display());
+        }
+        Command::OwnerKey(cli::OwnerKeyCommand::Create) => {
+            let mut study = open()?;
+            let owner = owner_key::OwnerKey::generate()?;
+            let passphrase = owner_key::passphrase("kizon owner-key create", true)?;
+            let path = owner_key::key_ring().join(format!("{}.key", &owner.public_hex()[..16]));
+            owner.save(&path, &passphrase)?;
+            let entry = study.adopt_owner_key(&actor, &owner)?;
+            println!(
+                "owner's key recorded in ledger entry {} / 署名鍵を記録しました: {}",
+                entry.seq,
+                path.display()
+            );
+            println!("  public key {}", owner.public_hex());
+        }
+        Command::OwnerKey(cli::OwnerKeyCommand::Show { json }) => {
+            let study = open()?;
+            let public = study.owner_public_key()?;
+            let path = public.as_deref().map(owner_key::key_path);
+            if json {
+                print_json(&serde_json::json!({
+                    "public_key": public,
+                    "key_file": path.as_ref().map(|p| p.display().to_string()),
+                    "key_file_present": path.as_ref().is_some_and(|p| p.is_file()),
+                }))?;
+            } else {
+                match (public, path) {
+                    (Some(public), Some(path)) => {
+                        println!("owner's public key / 署名鍵（公開鍵）: {public}");
+                        println!(
+                            "key file / 鍵ファイル: {} ({})",
+                            path.display(),
+                            if path.is_file() {
+                                "present"
+                            } else {
+                                "not on this machine"
+                            }
+                        );
+                    }
+                    _ => println!(
+                        "the study records no owner's key / 署名鍵は未登録です (kizon owner-key create)"
+                    ),
+                }
+            }
         }
         Command::Plan(args) => {
             let study = open()?;
@@ -274,7 +347,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Audit(AuditCommand::Verify(args)) => {
-            let report = open()?.verify(args.head.as_deref())?;
+            let public_key = args
+                .public_key
+                .as_deref()
+                .map(owner_key::read_public_key)
+                .transpose()?;
+            let study = open()?;
+            let mut report = study.verify_signed(args.head.as_deref(), public_key.as_deref())?;
+            if args.deep {
+                study.verify_decodes(&mut report)?;
+            }
             if args.json {
                 print_json(&report)?
             } else {

@@ -291,6 +291,23 @@ pub fn ingest(summary: &kizon_app::ingest::IngestSummary) -> String {
     for (kind, n) in &summary.by_kind {
         let _ = writeln!(out, "  {kind}: {n}");
     }
+    if !summary.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "left out / 対象外: {} (symbolic links and hidden files in the folders given)",
+            summary.skipped.len()
+        );
+        for skipped in summary.skipped.iter().take(20) {
+            let _ = writeln!(out, "  {}: {}", skipped.path, skipped.reason);
+        }
+        if summary.skipped.len() > 20 {
+            let _ = writeln!(
+                out,
+                "  … and {} more (kizon ingest --json lists them all)",
+                summary.skipped.len() - 20
+            );
+        }
+    }
     out
 }
 

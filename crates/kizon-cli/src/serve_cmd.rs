@@ -74,7 +74,31 @@ pub fn user(mut study: Study, actor: &str, command: UserCommand) -> Result<(), F
 }
 
 pub fn serve(study_dir: &Path, args: ServeArgs) -> Result<(), Failure> {
+    // The owner's key signs analyses run from the browser. It is unlocked now, at start, when
+    // the study has one and a passphrase is at hand; without it the server still serves, and
+    // refuses only what must be signed.
+    let mut owner_key = None;
+    if let Some(public) = Study::open(study_dir)?.owner_public_key()? {
+        let path = kizon_app::owner_key::key_path(&public);
+        let unlocked = if path.is_file() {
+            kizon_app::owner_key::passphrase("kizon serve", false)
+                .and_then(|p| kizon_app::owner_key::OwnerKey::unlock(&path, &p))
+        } else {
+            Err(kizon_app::AppError::Refused {
+                what: format!("{}: no key file", path.display()),
+                hint: String::new(),
+            })
+        };
+        match unlocked {
+            Ok(key) => owner_key = Some(key),
+            Err(e) => eprintln!(
+                "note: the owner's key is not unlocked ({e}): analyses cannot be run from the browser; set {} to enable them",
+                kizon_app::owner_key::PASSPHRASE_ENV
+            ),
+        }
+    }
     let options = kizon_web::ServeOptions {
+        owner_key,
         bind: args.bind,
         upload_limit: args.upload_limit_mib << 20,
         secure_cookies: !args.insecure_cookies,

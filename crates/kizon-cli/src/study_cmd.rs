@@ -502,8 +502,19 @@ pub fn analyze(mut study: Study, actor: &str, args: crate::cli::AnalyzeArgs) -> 
 }
 
 pub fn package(study_dir: &std::path::Path, actor: &str, args: crate::cli::PackageArgs) -> Done {
-    if let Some(crate::cli::PackageCommand::Verify { dir, json }) = args.command {
-        let check = kizon_app::package::verify_package(&dir)?;
+    if let Some(crate::cli::PackageCommand::Verify {
+        dir,
+        public_key,
+        head,
+        json,
+    }) = args.command
+    {
+        let public_key = public_key
+            .as_deref()
+            .map(kizon_app::owner_key::read_public_key)
+            .transpose()?;
+        let check =
+            kizon_app::package::verify_package(&dir, public_key.as_deref(), head.as_deref())?;
         if json {
             print_json(&check)?;
         } else {
@@ -524,9 +535,12 @@ pub fn package(study_dir: &std::path::Path, actor: &str, args: crate::cli::Packa
             for problem in &check.problems {
                 println!("  problem / 問題: {problem}");
             }
+            for note in &check.notes {
+                println!("  note: {note}");
+            }
             if check.intact() {
                 println!(
-                    "intact: every hash, the ledger chain and the Merkle root match / 改変なし"
+                    "intact: every hash, the ledger chain, the owner's signatures and the Merkle root match / 改変なし"
                 );
             }
         }

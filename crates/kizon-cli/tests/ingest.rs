@@ -270,7 +270,7 @@ fn manifest_errors_name_file_and_line() {
         ),
         (
             "case_id,path,collection_date\nC1,CT_small.dcm,01/05/2024\n",
-            "m.csv:2: `collection_date`: `01/05/2024` is not a date",
+            "m.csv:2: `collection_date`: `01/05/2024` is not a calendar date",
         ),
         (
             "case_id,path\nC1,missing.dcm\n",

@@ -71,7 +71,6 @@ fn the_package_lists_every_part_and_verifies() {
         "reference/reference.json",
         "results/results.json",
         "analysis/analysis.json",
-        "ledger/ledger.json",
         "ledger/verification.json",
     ] {
         assert!(
@@ -86,6 +85,20 @@ fn the_package_lists_every_part_and_verifies() {
             .count()
             >= 9
     );
+    // The ledger and the owner's signatures sit beside the index: the ledger's last entry, the
+    // package's own, records the index's hash.
+    assert!(!paths.contains(&"ledger/ledger.json"));
+    let ledger: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pkg.join("ledger/ledger.json")).unwrap())
+            .unwrap();
+    let last = ledger.as_array().unwrap().last().unwrap();
+    assert_eq!(last["command"], "package");
+    let index_sha = Sha256::digest(std::fs::read(pkg.join("index.json")).unwrap())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<String>();
+    assert!(last["detail"].as_str().unwrap().contains(&index_sha));
+    assert!(pkg.join("ledger/signatures.json").is_file());
     let md = std::fs::read_to_string(pkg.join("index.md")).unwrap();
     assert!(md.contains("信頼性調査用資料一覧 / Evidence package index"));
     let run = verify(&pkg).ok();
@@ -176,4 +189,170 @@ fn a_second_package_into_the_same_directory_is_refused() {
     let (tmp, _pkg) = packaged();
     let run = kizon(&tmp.path().join("demo"), &["package", "--out", "../pkg"]).failed();
     assert!(run.error_line().contains("not empty"), "{}", run.stderr);
+}
+
+/// Appends to `relative` and puts its new hash and size into index.json.
+fn append_and_reindex(pkg: &Path, relative: &str, extra: &[u8]) {
+    let path = pkg.join(relative);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(extra);
+    std::fs::write(&path, &bytes).unwrap();
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pkg.join("index.json")).unwrap()).unwrap();
+    for file in index["files"].as_array_mut().unwrap() {
+        if file["path"] == relative {
+            file["sha256"] = hex(&bytes).into();
+            file["size"] = bytes.len().into();
+        }
+    }
+    std::fs::write(
+        pkg.join("index.json"),
+        serde_json::to_vec_pretty(&index).unwrap(),
+    )
+    .unwrap();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// Adds a file entry to index.json as a hostile packager would.
+fn index_entry(pkg: &Path, path: &str, sha256: &str, size: u64) {
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pkg.join("index.json")).unwrap()).unwrap();
+    index["files"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "path": path, "sha256": sha256, "size": size, "title_ja": "x", "title_en": "x"
+        }));
+    std::fs::write(
+        pkg.join("index.json"),
+        serde_json::to_vec_pretty(&index).unwrap(),
+    )
+    .unwrap();
+}
+
+/// Bytes appended to the report with its new hash in the index used to verify as intact.
+#[test]
+fn an_index_rehashed_after_an_edit_no_longer_matches_the_signed_ledger() {
+    let (_tmp, pkg) = packaged();
+    append_and_reindex(&pkg, "report/report-ja.pdf", b"%% appended");
+    let run = verify(&pkg).failed();
+    assert!(
+        run.stdout
+            .contains("is not the index the ledger's last entry records"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A protocol version deleted and dropped from the index used to verify as intact.
+#[test]
+fn a_document_dropped_from_the_index_is_found() {
+    let (_tmp, pkg) = packaged();
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pkg.join("index.json")).unwrap()).unwrap();
+    let files = index["files"].as_array_mut().unwrap();
+    let at = files
+        .iter()
+        .position(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("protocol/versions/")
+        })
+        .unwrap();
+    let removed = files.remove(at);
+    std::fs::remove_file(pkg.join(removed["path"].as_str().unwrap())).unwrap();
+    std::fs::write(
+        pkg.join("index.json"),
+        serde_json::to_vec_pretty(&index).unwrap(),
+    )
+    .unwrap();
+    let run = verify(&pkg).failed();
+    assert!(
+        run.stdout
+            .contains("is not the index the ledger's last entry records"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// An analysis set to pass, an empty ledger and a rehashed index used to verify as intact
+/// (an empty ledger skipped every ledger check).
+#[test]
+fn an_empty_ledger_is_an_error() {
+    let (_tmp, pkg) = packaged();
+    forge(&pkg, "analysis/analysis.json", |text| {
+        text.replacen("\"pass\": false", "\"pass\": true", 1)
+            .replacen("\"pass\": true", "\"pass\": true ", 1)
+    });
+    std::fs::write(pkg.join("ledger/ledger.json"), "[]").unwrap();
+    std::fs::write(pkg.join("ledger/signatures.json"), "[]").unwrap();
+    let run = verify(&pkg).failed();
+    assert!(run.stdout.contains("holds no entry"), "{}", run.stdout);
+}
+
+/// Paths outside the package, a FIFO and a device in the index: confined, never read (a FIFO
+/// used to hang verify, /dev/zero to read until memory ran out).
+#[test]
+fn a_hostile_index_cannot_reach_outside_the_package_or_hang_verify() {
+    let (tmp, pkg) = packaged();
+    let outside = tmp.path().join("outside.txt");
+    std::fs::write(&outside, b"outside").unwrap();
+    index_entry(&pkg, "../outside.txt", &hex(b"outside"), 7);
+    index_entry(&pkg, "/dev/zero", &hex(b""), 0);
+    let fifo = pkg.join("reference/pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    index_entry(&pkg, "reference/pipe", &hex(b""), 0);
+    std::os::unix::fs::symlink(&outside, pkg.join("reference/link.txt")).unwrap();
+    index_entry(&pkg, "reference/link.txt", &hex(b"outside"), 7);
+    let run = verify(&pkg).failed();
+    for expected in [
+        "index.json names `../outside.txt`: not a path inside the package",
+        "index.json names `/dev/zero`: not a relative path",
+        "index.json names `reference/pipe`: not a regular file",
+        "index.json names `reference/link.txt`: a symbolic link",
+    ] {
+        assert!(run.stdout.contains(expected), "{expected}\n{}", run.stdout);
+    }
+}
+
+/// The package verifies against the owner's key from outside, and not against another.
+#[test]
+fn verify_checks_the_signatures_against_the_given_key() {
+    let (tmp, pkg) = packaged();
+    let public = kizon(&tmp.path().join("demo"), &["owner-key", "show", "--json"])
+        .ok()
+        .json()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = pkg.to_str().unwrap();
+    kizon(
+        tmp.path(),
+        &["package", "verify", dir, "--public-key", &public],
+    )
+    .ok();
+    let other = "ab".repeat(32);
+    let run = kizon(
+        tmp.path(),
+        &["package", "verify", dir, "--public-key", &other],
+    )
+    .failed();
+    assert!(
+        run.stdout.contains("re-signed with another key"),
+        "{}",
+        run.stdout
+    );
 }

@@ -1,6 +1,8 @@
 //! The decode cache: what `check` computed from a file's pixels (content hash, perceptual
-//! hash, or why it could not decode), keyed by the file's SHA-256. Outside the ledger: it is
-//! derived from content whose hash the ledger covers, and recomputed when absent.
+//! hash, or why it could not decode), keyed by the file's SHA-256. Derived from content whose
+//! hash the ledger covers, but findings rest on it, so it is covered too (schema version 11):
+//! each row is written once under a `decode` ledger entry, and `audit verify --deep` decodes the
+//! files again and compares.
 
 use rusqlite::params;
 use serde::Serialize;
@@ -37,21 +39,32 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Adds decodes to the cache, in one transaction (no ledger entry: see the module doc).
-    pub fn cache_decoded(&mut self, rows: &[Decoded]) -> Result<(), StoreError> {
-        let db = self.root().join(crate::DB_FILE);
-        let wrap = |e| crate::sqlite(&db, e);
-        let tx = self.conn_mut().transaction().map_err(wrap)?;
-        {
-            let mut insert = tx
-                .prepare("INSERT OR REPLACE INTO decoded (sha256, pixel_sha256, phash, error) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(wrap)?;
-            for row in rows {
-                insert
-                    .execute(params![row.sha256, row.pixel_sha256, row.phash, row.error])
-                    .map_err(wrap)?;
+    /// Adds decodes to the cache under one ledger entry; a file already decoded keeps its row.
+    pub fn cache_decoded(&mut self, actor: &str, rows: &[Decoded]) -> Result<usize, StoreError> {
+        self.transact(actor, |tx| {
+            let seq = tx.pending_seq();
+            let mut added = 0usize;
+            {
+                let mut insert = tx
+                    .sql()
+                    .prepare("INSERT OR IGNORE INTO decoded (sha256, pixel_sha256, phash, error, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5)")
+                    .map_err(|e| tx.err(e))?;
+                for row in rows {
+                    added += insert
+                        .execute(params![row.sha256, row.pixel_sha256, row.phash, row.error, seq])
+                        .map_err(|e| tx.err(e))?;
+                }
             }
-        }
-        tx.commit().map_err(wrap)
+            if added > 0 {
+                tx.record(
+                    "decode",
+                    &format!("{added} files decoded for the Q7 pixel checks"),
+                    serde_json::json!({ "files": added }),
+                )?;
+            } else {
+                tx.forget_pending();
+            }
+            Ok(added)
+        })
     }
 }

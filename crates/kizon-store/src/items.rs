@@ -281,7 +281,8 @@ impl Store {
                  FROM items i JOIN providers p ON p.id = i.provider_id
                  WHERE i.id IN (SELECT id FROM items {order} {filter} ORDER BY id LIMIT {} OFFSET {})
                  ORDER BY i.id",
-                query.limit, query.offset
+                query.limit.min(i64::MAX as u64),
+                query.offset.min(i64::MAX as u64)
             ))
             .map_err(|e| self.err(e))?;
         let items = statement

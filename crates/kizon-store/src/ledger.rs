@@ -145,6 +145,42 @@ pub fn rows_record(conn: &Connection, seq: i64) -> rusqlite::Result<Map<String, 
     Ok(record)
 }
 
+/// Why [`refuse_rows_ahead`] refused.
+pub(crate) enum AheadError {
+    Sqlite(rusqlite::Error),
+    Ahead(String),
+}
+
+/// Refuses a covered table that holds a row the ledger cannot have written: one carrying the
+/// sequence number of the entry about to be appended, or a later one, or none at all. Such a row
+/// was inserted outside kizon; appending the next entry would seal it into the chain.
+pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), AheadError> {
+    for (table, _) in COVERED_TABLES {
+        let found: Option<(i64, Option<i64>)> = conn
+            .prepare_cached(&format!(
+                "SELECT rowid, ledger_seq FROM {table} WHERE ledger_seq IS NULL OR ledger_seq >= ?1 LIMIT 1"
+            ))
+            .and_then(|mut s| {
+                let mut rows = s.query(params![next_seq])?;
+                rows.next()?
+                    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                    .transpose()
+            })
+            .map_err(AheadError::Sqlite)?;
+        if let Some((rowid, seq)) = found {
+            let carries = match seq {
+                Some(seq) => format!("ledger entry {seq}"),
+                None => "no ledger entry (NULL)".to_owned(),
+            };
+            return Err(AheadError::Ahead(format!(
+                "`{table}` row {rowid} carries {carries}, but the ledger ends at entry {}: the row was inserted outside kizon, and no command runs until it is gone",
+                next_seq - 1
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the whole ledger in sequence order.
 pub fn read_all(conn: &Connection) -> rusqlite::Result<Vec<LedgerEntry>> {
     let mut statement = conn.prepare(

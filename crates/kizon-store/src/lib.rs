@@ -170,12 +170,20 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sqlite(&db, e))?;
         let head = ledger::head(&tx).map_err(|e| sqlite(&db, e))?;
+        let next_seq = head.as_ref().map_or(1, |(seq, _)| seq + 1);
+        // The entry this transaction appends digests every row carrying its sequence number;
+        // a row put there beforehand, behind kizon's back, would be sealed into it as if the
+        // command had written it. Refuse to start instead, naming the row.
+        ledger::refuse_rows_ahead(&tx, next_seq).map_err(|e| match e {
+            ledger::AheadError::Sqlite(e) => sqlite(&db, e),
+            ledger::AheadError::Ahead(message) => StoreError::Tampered(message),
+        })?;
         let mut context = Tx {
             tx,
             root,
             db: db.clone(),
             actor: actor.to_owned(),
-            next_seq: head.as_ref().map_or(1, |(seq, _)| seq + 1),
+            next_seq,
             prev_hash: head.map_or(ledger::GENESIS_PREV_HASH.to_owned(), |(_, hash)| hash),
             unrecorded_rows: false,
             appended: None,
@@ -189,7 +197,10 @@ impl Store {
         let appended = context.appended.take();
         context.tx.commit().map_err(|e| sqlite(&db, e))?;
         if let Some((seq, hash)) = appended {
-            write_head(&self.root, seq, &hash)?;
+            // The change is committed: the command has succeeded whatever happens to the
+            // anchor. A head that could not be rewritten lags behind, which `verify` reports as
+            // a note and the next command mends.
+            let _ = write_head(&self.root, seq, &hash);
         }
         Ok(value)
     }
@@ -204,12 +215,20 @@ impl Store {
         ledger::head(&self.conn).map_err(|e| self.err(e))
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
+    /// The owner's signatures of ledger checkpoints: (seq, public key, signature), by seq.
+    pub fn signatures(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT seq, public_key, signature FROM signatures ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
     }
 
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 }
 
@@ -227,15 +246,39 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")
 }
 
-/// Writes `ledger.head` atomically: a temporary file renamed into place.
+/// The lock file that serialises writers of `ledger.head` across processes.
+pub const HEAD_LOCK_FILE: &str = "ledger.head.lock";
+
+/// Writes `ledger.head` atomically and monotonically: under an exclusive lock on
+/// [`HEAD_LOCK_FILE`], only if the anchor does not already name this entry or a later one, through
+/// a temporary file of this process's own renamed into place. Commands committing at once (two
+/// ingests, a burst of web logins) each write their own entry and the anchor ends at the last;
+/// none can rename another's temporary file away or put an older entry back.
 fn write_head(root: &Path, seq: i64, hash: &str) -> Result<(), StoreError> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let path = root.join(HEAD_FILE);
-    let tmp = root.join(format!("{HEAD_FILE}.tmp"));
-    fs::write(&tmp, format!("{seq} {hash}\n")).map_err(|e| StoreError::io(&tmp, e))?;
-    fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| StoreError::io(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))
+    let lock_path = root.join(HEAD_LOCK_FILE);
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError::io(&lock_path, e))?;
+    lock.lock().map_err(|e| StoreError::io(&lock_path, e))?;
+    if let Ok(Some((current, _))) = read_head(root)
+        && current >= seq
+    {
+        return Ok(());
+    }
+    let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = root.join(format!("{HEAD_FILE}.{}.{unique}.tmp", std::process::id()));
+    let written = fs::write(&tmp, format!("{seq} {hash}\n"))
+        .and_then(|()| fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| fs::rename(&tmp, &path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map_err(|e| StoreError::io(&path, e))
 }
 
 /// Reads `ledger.head`: `None` when absent.
@@ -277,6 +320,27 @@ impl Tx<'_> {
     pub(crate) fn pending_seq(&mut self) -> i64 {
         self.unrecorded_rows = true;
         self.next_seq
+    }
+
+    /// Nothing was inserted after all: no entry is needed.
+    pub(crate) fn forget_pending(&mut self) {
+        self.unrecorded_rows = false;
+    }
+
+    /// Attaches the owner's signature of the entry `seq` (appended in this transaction) to it.
+    pub fn put_signature(
+        &mut self,
+        seq: i64,
+        public_key: &str,
+        signature: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO signatures (seq, public_key, signature) VALUES (?1, ?2, ?3)",
+                params![seq, public_key, signature],
+            )
+            .map_err(|e| sqlite(&self.db, e))?;
+        Ok(())
     }
 
     pub(crate) fn sql(&self) -> &rusqlite::Transaction<'_> {

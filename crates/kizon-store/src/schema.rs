@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -30,6 +30,7 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("users", "id"),
     ("assignments", "id"),
     ("marks", "id"),
+    ("decoded", "sha256"),
 ];
 
 const CREATE: &str = r#"
@@ -335,6 +336,29 @@ CREATE TABLE item_search_state (indexed_upto INTEGER NOT NULL) STRICT;
 INSERT INTO item_search_state (indexed_upto) VALUES (0);
 "#;
 
+/// Version 11: the owner's signatures of ledger checkpoints (not covered: each is checked against
+/// the owner's public key, and one cannot be made without the private key), and the decode cache
+/// covered by the ledger. `check` rests its Q7 findings (same pixels, near-duplicate images,
+/// training overlap) on the cached pixel and perceptual hashes: a row changed behind kizon's
+/// back would hide a duplicate, so each row is now written once, under the ledger entry of the
+/// `check` that decoded it. The old, uncovered cache is dropped; the next `check` refills it.
+const SIGNATURES_AND_COVERED_DECODES: &str = r#"
+CREATE TABLE signatures (
+    seq        INTEGER PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    signature  TEXT NOT NULL
+) STRICT;
+DROP TABLE decoded;
+CREATE TABLE decoded (
+    sha256       TEXT PRIMARY KEY,
+    pixel_sha256 TEXT,
+    phash        TEXT,
+    error        TEXT,
+    ledger_seq   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX decoded_ledger_seq ON decoded(ledger_seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -347,6 +371,7 @@ const MIGRATIONS: &[&str] = &[
     USERS,
     MARKS,
     ITEM_SEARCH,
+    SIGNATURES_AND_COVERED_DECODES,
 ];
 
 /// Creates the schema in an empty database.
@@ -371,4 +396,61 @@ pub fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
     }
     sql.push_str(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"));
     conn.execute_batch(&sql)
+}
+
+/// Where the database's schema departs from the one this kizon creates: a table, index or
+/// trigger that is missing, added or defined otherwise (a `NOT NULL` or `STRICT` dropped, an
+/// append-only trigger removed, a trigger added that rewrites rows). Each difference is one line.
+///
+/// Migrations only add, and add the same text a new study gets, so every study of this schema
+/// version has exactly the objects of a database created afresh; they are compared by type,
+/// name, table and SQL text.
+pub fn differences(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let expected = {
+        let fresh = Connection::open_in_memory()?;
+        create(&fresh)?;
+        schema_objects(&fresh)?
+    };
+    let found = schema_objects(conn)?;
+    let mut differences = Vec::new();
+    for (key, sql) in &expected {
+        match found.get(key) {
+            None => differences.push(format!(
+                "the database's schema lacks the {} `{}` (removed outside kizon)",
+                key.0, key.1
+            )),
+            Some(actual) if actual != sql => differences.push(format!(
+                "the {} `{}` is defined otherwise than kizon defines it (altered outside kizon): {}",
+                key.0,
+                key.1,
+                actual.as_deref().unwrap_or("-").split_whitespace().collect::<Vec<_>>().join(" ")
+            )),
+            Some(_) => {}
+        }
+    }
+    for key in found.keys().filter(|key| !expected.contains_key(*key)) {
+        differences.push(format!(
+            "the database holds a {} `{}` that kizon does not create (added outside kizon)",
+            key.0, key.1
+        ));
+    }
+    Ok(differences)
+}
+
+type SchemaObjects = std::collections::BTreeMap<(String, String), Option<String>>;
+
+/// Every table, index, trigger and view, by (type, name), with its SQL text; SQLite's own
+/// statistics tables left out (`ANALYZE` may add them legitimately).
+fn schema_objects(conn: &Connection) -> rusqlite::Result<SchemaObjects> {
+    let mut statement = conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'",
+    )?;
+    let rows = statement.query_map([], |r| {
+        let kind: String = r.get(0)?;
+        let name: String = r.get(1)?;
+        let table: String = r.get(2)?;
+        let sql: Option<String> = r.get(3)?;
+        Ok(((kind, name), sql.map(|sql| format!("ON {table}: {sql}"))))
+    })?;
+    rows.collect()
 }

@@ -476,7 +476,7 @@ fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
         ))
         .unwrap();
     }
-    conn.execute_batch("DROP TABLE item_search; DROP TABLE item_search_state; DROP INDEX items_kind; DROP INDEX items_order; DROP TABLE marks; DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; PRAGMA user_version = 7;").unwrap();
+    conn.execute_batch("DROP TABLE item_search; DROP TABLE item_search_state; DROP INDEX items_kind; DROP INDEX items_order; DROP TABLE marks; DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; DROP TABLE signatures; PRAGMA user_version = 7;").unwrap();
     drop(conn);
     let mut store = Store::open(dir.path()).unwrap();
     let version: i64 = store

@@ -113,7 +113,7 @@ impl Store {
         for (table, _) in COVERED_TABLES {
             let strays: i64 = conn
                 .query_row(
-                    &format!("SELECT count(*) FROM {table} WHERE ledger_seq NOT IN (SELECT seq FROM ledger)"),
+                    &format!("SELECT count(*) FROM {table} WHERE ledger_seq IS NULL OR ledger_seq NOT IN (SELECT seq FROM ledger)"),
                     [],
                     |r| r.get(0),
                 )
@@ -121,6 +121,10 @@ impl Store {
             if strays > 0 {
                 problems.push(problem(None, format!("`{table}`: {strays} rows belong to no ledger entry (inserted outside kizon)")));
             }
+        }
+
+        for message in crate::schema::differences(conn).map_err(|e| self.err(e))? {
+            problems.push(problem(None, message));
         }
 
         let mut registered = HashSet::new();

@@ -45,9 +45,17 @@ impl WebError {
         }
     }
 
-    /// The message and hint shown to the user.
+    /// The message and hint shown to the user. A server-side failure (the store, a file) says
+    /// only that it happened: its text names server paths, which a client is never shown.
     pub fn message(&self) -> (String, String) {
         match self {
+            WebError::App(error) if self.status() == StatusCode::INTERNAL_SERVER_ERROR => {
+                eprintln!("internal error: {}", internal_kind(error));
+                (
+                    "内部エラー / internal error".into(),
+                    "try again; if it persists, the server's operator finds the cause with `kizon audit verify`".into(),
+                )
+            }
             WebError::App(error) => (error.to_string(), error.hint()),
             WebError::SignIn => ("ログインしてください / please sign in".into(), String::new()),
             WebError::Csrf => (
@@ -85,5 +93,19 @@ impl IntoResponse for WebError {
                 .insert(axum::http::header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+/// What kind of server-side failure, for the server's log: never the error's text, which may
+/// name a source path (and a path may carry a patient's name).
+fn internal_kind(error: &AppError) -> &'static str {
+    match error {
+        AppError::Store(kizon_store::StoreError::Sqlite { .. }) => "database",
+        AppError::Store(kizon_store::StoreError::Io { .. }) | AppError::Io { .. } => "file",
+        AppError::Store(kizon_store::StoreError::Tampered(_)) => {
+            "the study fails its integrity check"
+        }
+        AppError::Store(_) => "store",
+        _ => "application",
     }
 }

@@ -32,6 +32,8 @@ pub struct ServeOptions {
     pub upload_limit: usize,
     /// Mark cookies `Secure` (browsers accept them over http on loopback only).
     pub secure_cookies: bool,
+    /// The owner's key, unlocked, for analyses run from the browser (signed like the CLI's).
+    pub owner_key: Option<kizon_app::owner_key::OwnerKey>,
 }
 
 /// Serves the study in `dir` until interrupted (Ctrl-C / SIGTERM). Blocks.
@@ -40,7 +42,12 @@ pub fn serve(
     options: &ServeOptions,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), kizon_app::AppError> {
-    let state = AppState::new(dir.to_owned(), options.secure_cookies, options.upload_limit)?;
+    let state = AppState::new(
+        dir.to_owned(),
+        options.secure_cookies,
+        options.upload_limit,
+        options.owner_key.clone(),
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -54,14 +61,33 @@ pub fn serve(
             })?;
         let address = listener.local_addr().map_err(|e| io_error(dir, e))?;
         ready(address);
-        axum::serve(
-            listener,
-            routes::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| io_error(dir, e))
+        serve_limited(listener, state, Limits::default(), shutdown())
+            .await
+            .map_err(|e| io_error(dir, e))
     })
+}
+
+/// What one connection may cost the server: the defences against slow and idle clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request's head (request line and headers) must arrive within this time, from its first
+    /// byte (hyper's `header_read_timeout`, also applied to an idle kept-alive connection): a
+    /// client sending a header every few seconds, or half a request line and nothing, is dropped.
+    pub header_timeout: std::time::Duration,
+    /// A request's body and its handling must finish within this time (408 otherwise).
+    pub request_timeout: std::time::Duration,
+    /// Connections served at once; further clients wait in the listen queue until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(300),
+            max_connections: 256,
+        }
+    }
 }
 
 /// Serves on an already bound listener (tests and benchmarks): returns when `stop` resolves.
@@ -70,12 +96,70 @@ pub async fn serve_on(
     state: AppState,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        routes::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop)
-    .await
+    serve_limited(listener, state, Limits::default(), stop).await
+}
+
+/// Serves on `listener` within `limits` until `stop` resolves; connections open then finish
+/// their current request.
+pub async fn serve_limited(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: Limits,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower_service::Service;
+
+    let app = routes::router(state);
+    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
+            () = &mut stop => return Ok(()),
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => return Ok(()),
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let mut request = request.map(axum::body::Body::new);
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    let mut app = app.clone();
+                    async move {
+                        match tokio::time::timeout(limits.request_timeout, app.call(request)).await
+                        {
+                            Ok(response) => response,
+                            Err(_) => Ok(axum::response::IntoResponse::into_response((
+                                axum::http::StatusCode::REQUEST_TIMEOUT,
+                                "要求の受信が時間内に終わりませんでした / the request took too long",
+                            ))),
+                        }
+                    }
+                },
+            );
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
 }
 
 fn io_error(dir: &Path, source: std::io::Error) -> kizon_app::AppError {

@@ -212,16 +212,23 @@ async fn login(
     {
         return Err(WebError::Csrf);
     }
-    let keys = [format!("user:{}", form.name), format!("addr:{}", peer.ip())];
-    if let Some(wait) = state.login_blocked(&keys) {
-        return Err(WebError::TooManyLogins(wait));
-    }
+    // Counted before the password is checked: forty concurrent guesses meet the limit of five.
+    let attempt = state
+        .login_attempt(&form.name, &peer.ip().to_string())
+        .map_err(WebError::TooManyLogins)?;
     let (name, password) = (form.name.clone(), form.password);
     let login = state
         .with_study(move |study| study.login(&name, &password))
-        .await?;
+        .await;
+    let login = match login {
+        Ok(login) => login,
+        Err(e) => {
+            state.login_settled(attempt, false);
+            return Err(e);
+        }
+    };
     let Some(login) = login else {
-        state.login_failed(&keys);
+        state.login_settled(attempt, false);
         let mut response = (
             StatusCode::UNAUTHORIZED,
             pages::login(lang, &form.login_token, true),
@@ -232,7 +239,7 @@ async fn login(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     };
-    state.login_succeeded(&keys[0]);
+    state.login_settled(attempt, true);
     let landing = if login.account.may(Permission::Read) {
         "/reading"
     } else {
@@ -406,7 +413,12 @@ fn item_query(filters: &ItemFilters) -> ItemQuery {
         provider: some(&filters.provider),
         case_id: some(&filters.case),
         text: some(&filters.q),
-        offset: filters.page.unwrap_or(1).saturating_sub(1) * PAGE_SIZE,
+        // A page far beyond the last (even u64::MAX) is an empty page, never an overflow.
+        offset: filters
+            .page
+            .unwrap_or(1)
+            .saturating_sub(1)
+            .saturating_mul(PAGE_SIZE),
         limit: PAGE_SIZE,
     }
 }
@@ -748,7 +760,7 @@ async fn audit(
     let shown: Vec<_> = entries
         .into_iter()
         .rev()
-        .skip((page - 1) * AUDIT_PAGE)
+        .skip((page - 1).saturating_mul(AUDIT_PAGE))
         .take(AUDIT_PAGE)
         .collect();
     Ok(with_lang(

@@ -11,11 +11,14 @@ use kizon_app::{AppError, Study};
 
 use crate::error::WebError;
 
-/// Failed logins allowed per user name within [`LOGIN_WINDOW`].
+/// Login attempts allowed per user name from one address within [`LOGIN_WINDOW`].
 pub const LOGIN_ATTEMPTS: u32 = 5;
-/// Failed logins allowed per client address (a hospital's users often share one NAT address).
+/// Login attempts allowed from one address, whatever the names, within [`LOGIN_WINDOW`].
 pub const LOGIN_ATTEMPTS_PER_ADDRESS: u32 = 30;
-/// The window of the login rate limit.
+/// Login attempts allowed per user name from all addresses together within [`LOGIN_WINDOW`]: a
+/// slower, global limit, so that guessing from many addresses is bounded while one attacker's
+/// address cannot lock the real user out.
+pub const LOGIN_ATTEMPTS_PER_USER: u32 = 100;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Clone)]
@@ -36,6 +39,9 @@ struct Inner {
     /// loopback behind nothing, which `serve` refuses to do silently).
     pub secure_cookies: bool,
     pub upload_limit: usize,
+    /// The owner's key, unlocked at start, for the use cases that sign (an analysis run);
+    /// without it they are refused, never asked for a passphrase on the server's terminal.
+    owner_key: Option<kizon_app::owner_key::OwnerKey>,
 }
 
 impl AppState {
@@ -43,9 +49,11 @@ impl AppState {
         dir: PathBuf,
         secure_cookies: bool,
         upload_limit: usize,
+        owner_key: Option<kizon_app::owner_key::OwnerKey>,
     ) -> Result<AppState, AppError> {
         // Open once now, so that a wrong directory fails at start, not at the first request.
-        let study = Study::open(&dir)?;
+        let mut study = Study::open(&dir)?;
+        prepare_signing(&mut study, owner_key.as_ref());
         study.prepare_search()?;
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         Ok(AppState {
@@ -57,6 +65,7 @@ impl AppState {
                 failures: Mutex::new(HashMap::new()),
                 secure_cookies,
                 upload_limit,
+                owner_key,
             }),
         })
     }
@@ -85,7 +94,11 @@ impl AppState {
             let pooled = inner.pool.lock().map(|mut pool| pool.pop()).unwrap_or(None);
             let mut study = match pooled {
                 Some(study) => study,
-                None => Study::open(&inner.dir)?,
+                None => {
+                    let mut study = Study::open(&inner.dir)?;
+                    prepare_signing(&mut study, inner.owner_key.as_ref());
+                    study
+                }
             };
             let outcome = work(&mut study);
             if let Ok(mut pool) = inner.pool.lock()
@@ -115,44 +128,70 @@ impl AppState {
         .await
     }
 
-    /// Whether logins for `keys` (user name, client address) are blocked now; returns the
-    /// seconds to wait.
-    pub fn login_blocked(&self, keys: &[String]) -> Option<u64> {
-        let failures = self.inner.failures.lock().ok()?;
-        keys.iter()
-            .filter_map(|key| failures.get(key).map(|value| (key, value)))
-            .filter(|(key, (count, since))| {
-                let limit = if key.starts_with("addr:") {
-                    LOGIN_ATTEMPTS_PER_ADDRESS
-                } else {
-                    LOGIN_ATTEMPTS
-                };
-                *count >= limit && since.elapsed() < LOGIN_WINDOW
+    /// Counts a login attempt of `user` from `address` before its password is checked, in one
+    /// step under the lock, so that concurrent attempts cannot all pass the check first. Returns
+    /// the attempt (to be settled with [`AppState::login_settled`]) or the seconds to wait.
+    pub fn login_attempt(&self, user: &str, address: &str) -> Result<LoginAttempt, u64> {
+        let keys = [
+            (format!("pair:{address}|{user}"), LOGIN_ATTEMPTS),
+            (format!("addr:{address}"), LOGIN_ATTEMPTS_PER_ADDRESS),
+            (format!("user:{user}"), LOGIN_ATTEMPTS_PER_USER),
+        ];
+        let Ok(mut attempts) = self.inner.failures.lock() else {
+            return Err(LOGIN_WINDOW.as_secs());
+        };
+        if attempts.len() > 100_000 {
+            attempts.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
+        }
+        let wait = keys
+            .iter()
+            .filter_map(|(key, limit)| {
+                let (count, since) = attempts.get(key)?;
+                (*count >= *limit && since.elapsed() < LOGIN_WINDOW)
+                    .then(|| (LOGIN_WINDOW - since.elapsed()).as_secs() + 1)
             })
-            .map(|(_, (_, since))| (LOGIN_WINDOW - since.elapsed()).as_secs() + 1)
-            .max()
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        for (key, _) in &keys {
+            let entry = attempts.entry(key.clone()).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= LOGIN_WINDOW {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+        Ok(LoginAttempt {
+            keys: keys.map(|(key, _)| key),
+        })
     }
 
-    /// Counts a failed login against each key.
-    pub fn login_failed(&self, keys: &[String]) {
-        if let Ok(mut failures) = self.inner.failures.lock() {
-            if failures.len() > 100_000 {
-                failures.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
-            }
-            for key in keys {
-                let entry = failures.entry(key.clone()).or_insert((0, Instant::now()));
-                if entry.1.elapsed() >= LOGIN_WINDOW {
-                    *entry = (0, Instant::now());
+    /// Settles a counted attempt: a success takes it back (and clears the name's count from that
+    /// address); a failure leaves it counted.
+    pub fn login_settled(&self, attempt: LoginAttempt, succeeded: bool) {
+        if !succeeded {
+            return;
+        }
+        if let Ok(mut attempts) = self.inner.failures.lock() {
+            attempts.remove(&attempt.keys[0]);
+            for key in &attempt.keys[1..] {
+                if let Some(entry) = attempts.get_mut(key) {
+                    entry.0 = entry.0.saturating_sub(1);
                 }
-                entry.0 += 1;
             }
         }
     }
+}
 
-    /// A successful login clears the user name's count (not the address's).
-    pub fn login_succeeded(&self, user_key: &str) {
-        if let Ok(mut failures) = self.inner.failures.lock() {
-            failures.remove(user_key);
-        }
+/// A login attempt counted before its password was checked.
+#[must_use]
+pub struct LoginAttempt {
+    keys: [String; 3],
+}
+
+fn prepare_signing(study: &mut Study, key: Option<&kizon_app::owner_key::OwnerKey>) {
+    match key {
+        Some(key) => study.set_owner_key(key.clone()),
+        None => study.never_ask_passphrase(),
     }
 }

@@ -346,6 +346,7 @@ fn a_data_manager_a_reader_and_a_statistician_work_through_the_study_in_chromium
 
     // The rest of the team settles the other findings and locks the dataset (as the demo does).
     let mut study = Study::open(&study_dir).unwrap();
+    study.set_owner_key(support::owner_key(&study_dir));
     demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
 
     // 2. The reader signs in to their worklist and reads C-001, blinded.

@@ -121,7 +121,7 @@ impl Study {
             .collect();
         let (pixels, fresh) = pixels::facts(&stored, &cache);
         if !fresh.is_empty() {
-            self.store.cache_decoded(&fresh)?;
+            self.store.cache_decoded(actor, &fresh)?;
         }
         let ranged: std::collections::BTreeSet<String> = protocol
             .tables
@@ -295,13 +295,11 @@ impl Study {
         reason: &str,
         cases: &[String],
     ) -> Result<FindingView, AppError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(AppError::Refused {
-                what: format!("finding {id}: a decision needs a reason"),
-                hint: "say why: kizon resolve ID --accept --reason \"...\"".into(),
-            });
-        }
+        let reason = crate::text::reason(
+            &format!("finding {id}: the decision"),
+            reason,
+            "say why: kizon resolve ID --accept --reason \"...\"",
+        )?;
         let Some(finding) = self.findings()?.into_iter().find(|f| f.id == id) else {
             return Err(AppError::Refused {
                 what: format!("no finding {id}"),

@@ -90,3 +90,60 @@ pub fn facts(
         .collect();
     (facts, fresh)
 }
+
+impl crate::Study {
+    /// `audit verify --deep`: decodes again every file the decode cache describes, where an
+    /// item's source is still readable with the same SHA-256, and reports each cached row that
+    /// differs (a poisoned pixel or perceptual hash would hide a Q7 duplicate). Rows whose source
+    /// is gone are counted in a note: they can only be checked where the data is.
+    pub fn verify_decodes(
+        &self,
+        report: &mut kizon_store::VerifyReport,
+    ) -> Result<(), crate::AppError> {
+        let cached = self.store.decoded()?;
+        let mut sources: HashMap<String, String> = HashMap::new();
+        for item in self.store.items()? {
+            sources.entry(item.sha256).or_insert(item.source);
+        }
+        let outcomes: Vec<(Decoded, Option<Decoded>)> = cached
+            .into_par_iter()
+            .map(|row| {
+                let again = sources
+                    .get(&row.sha256)
+                    .and_then(|p| decode(p, &row.sha256));
+                (row, again)
+            })
+            .collect();
+        let (mut checked, mut unreachable) = (0usize, 0usize);
+        for (row, again) in outcomes {
+            match again {
+                None => unreachable += 1,
+                Some(again) => {
+                    checked += 1;
+                    if again != row {
+                        report.problems.push(kizon_store::Problem {
+                            seq: None,
+                            message: format!(
+                                "decode cache: file {} decodes to pixel hash {} / perceptual hash {}, but the cache says {} / {} (the cache was altered; Q7 duplicate checks rested on it)",
+                                row.sha256,
+                                again.pixel_sha256.as_deref().unwrap_or("-"),
+                                again.phash.as_deref().unwrap_or("-"),
+                                row.pixel_sha256.as_deref().unwrap_or("-"),
+                                row.phash.as_deref().unwrap_or("-"),
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        report.notes.push(format!(
+            "--deep: {checked} cached decodes recomputed from their source files{}",
+            if unreachable > 0 {
+                format!("; {unreachable} could not be (source gone or changed since ingest)")
+            } else {
+                String::new()
+            }
+        ));
+        Ok(())
+    }
+}

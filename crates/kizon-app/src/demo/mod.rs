@@ -37,6 +37,9 @@ pub struct DemoOutcome {
     /// The rendered reports (ja PDF, ja HTML, en PDF, en HTML) and the evidence package.
     pub reports: Vec<PathBuf>,
     pub package: PathBuf,
+    /// The owner's key the demo made, unlocked (not shown: it is a secret).
+    #[serde(skip)]
+    pub owner_key: Option<crate::owner_key::OwnerKey>,
 }
 
 /// The demo reports progress through its steps, not per file.
@@ -329,12 +332,26 @@ pub fn demo(dir: &Path, actor: &str, force: bool) -> Result<DemoOutcome, AppErro
     demo_until(dir, actor, force, DemoStop::Complete)
 }
 
-/// Builds the demo study in `dir` up to `stop`.
+/// The demo owner's passphrase when `KIZON_PASSPHRASE` is not set: a demo key guards nothing.
+pub const DEMO_PASSPHRASE: &str = "kizon-demo-passphrase";
+
+/// Builds the demo study in `dir` up to `stop`, its owner's key in the key ring (`~/.kizon/keys`).
 pub fn demo_until(
     dir: &Path,
     actor: &str,
     force: bool,
     stop: DemoStop,
+) -> Result<DemoOutcome, AppError> {
+    demo_in(dir, actor, force, stop, &crate::owner_key::key_ring())
+}
+
+/// Builds the demo study in `dir` up to `stop`, writing its owner's key into `key_ring`.
+pub fn demo_in(
+    dir: &Path,
+    actor: &str,
+    force: bool,
+    stop: DemoStop,
+    key_ring: &Path,
 ) -> Result<DemoOutcome, AppError> {
     if dir.exists() && fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
         let is_demo = Study::open(dir)
@@ -365,14 +382,30 @@ pub fn demo_until(
     fs::create_dir_all(dir).map_err(io(dir))?;
     let protocol_path = dir.join(PROTOCOL_FILE);
     fs::write(&protocol_path, PROTOCOL).map_err(io(&protocol_path))?;
-    let created = init::init(dir, actor, CREATED_BY)?;
+    let owner = crate::owner_key::OwnerKey::generate()?;
+    let passphrase = std::env::var(crate::owner_key::PASSPHRASE_ENV)
+        .unwrap_or_else(|_| DEMO_PASSPHRASE.to_owned());
+    let key_path = key_ring.join(format!("{}.key", &owner.public_hex()[..16]));
+    owner.save(&key_path, &passphrase)?;
+    let created = init::init(dir, actor, CREATED_BY, &owner)?;
     steps.push(format!(
         "created the study in {} (protocol sha256 {})",
         dir.display(),
         &created.protocol_sha256[..12]
     ));
+    steps.push(format!(
+        "the owner's signing key / 署名鍵: {} (public key {}; passphrase {})",
+        key_path.display(),
+        owner.public_hex(),
+        if std::env::var(crate::owner_key::PASSPHRASE_ENV).is_ok() {
+            format!("from {}", crate::owner_key::PASSPHRASE_ENV)
+        } else {
+            format!("`{DEMO_PASSPHRASE}`")
+        }
+    ));
 
     let mut study = Study::open(dir)?;
+    study.set_owner_key(owner);
     let providers = [
         ProviderInput {
             name: "Kizon Demo University Hospital".into(),
@@ -459,6 +492,7 @@ pub fn demo_until(
             findings,
             reports: Vec::new(),
             package: PathBuf::new(),
+            owner_key: study.owner_key.clone(),
         });
     }
     steps.extend(settle_and_lock_dataset(&mut study, actor)?);
@@ -504,7 +538,7 @@ pub fn demo_until(
     let package_dir = dir.join("package");
     let files = study.report_files(actor, &today)?;
     let package = study.package(actor, &package_dir, files)?;
-    let checked = crate::package::verify_package(&package_dir)?;
+    let checked = crate::package::verify_package(&package_dir, None, None)?;
     steps.push(format!(
         "wrote the evidence package ({} files) and verified it offline: {}",
         package.files,
@@ -537,5 +571,6 @@ pub fn demo_until(
         findings,
         reports,
         package: package_dir,
+        owner_key: study.owner_key.clone(),
     })
 }

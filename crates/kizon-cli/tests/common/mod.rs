@@ -7,6 +7,14 @@ use std::process::{Command, Output};
 
 pub const KIZON: &str = env!("CARGO_BIN_EXE_kizon");
 
+/// The owner's passphrase every test study's key is made with.
+pub const PASSPHRASE: &str = "test owner passphrase";
+
+/// Where test studies' owner keys are kept: beside the test binaries, never in the user's home.
+pub fn key_home() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("kizon-home")
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -77,6 +85,9 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .args(args)
         .env("KIZON_ACTOR", "tester")
+        .env("KIZON_HOME", key_home())
+        .env("KIZON_PASSPHRASE", PASSPHRASE)
+        .env_remove("KIZON_OWNER_KEY")
         .env_remove("KIZON_STUDY");
     command
 }

@@ -141,15 +141,12 @@ fn read_data_set(bytes: &[u8], layout: Layout) -> Result<DataSet<'_>, String> {
     };
     // A deflated data set (PS3.5 A.5) is raw deflate after the meta group.
     let (data, data_start) = if DEFLATED.contains(&transfer_syntax.as_str()) {
-        let mut out = Vec::new();
-        let limited =
-            flate2::read::DeflateDecoder::new(bytes.get(data_start..).unwrap_or_default())
-                .take(1 << 30)
-                .read_to_end(&mut out);
-        if let Err(e) = limited {
-            return Err(format!("deflated data set could not be inflated: {e}"));
-        }
-        (Cow::Owned(out), 0)
+        (
+            Cow::Owned(inflate_bounded(
+                bytes.get(data_start..).unwrap_or_default(),
+            )?),
+            0,
+        )
     } else {
         (Cow::Borrowed(bytes), data_start)
     };
@@ -579,4 +576,32 @@ fn native_pixel_bytes(metadata: &Metadata) -> Option<u64> {
         _ => 1,
     };
     Some(u64::from(rows) * u64::from(columns) * frames * samples_per_pixel * u64::from(bits) / 8)
+}
+
+/// The most a deflated data set may inflate to. DEFLATE compresses at most about 1032:1, so a
+/// 1 MB file could otherwise claim 1 GiB per worker, and what happened would depend on the
+/// machine's memory; with a fixed bound every machine records the same problem.
+pub const MAX_INFLATED_BYTES: u64 = 256 << 20;
+
+/// Inflates a deflated data set (PS3.5 A.5), refusing one that inflates beyond
+/// [`MAX_INFLATED_BYTES`]: it is measured first without keeping the bytes, so the refusal costs
+/// no memory, then inflated into a buffer of exactly its size.
+fn inflate_bounded(deflated: &[u8]) -> Result<Vec<u8>, String> {
+    let measured = std::io::copy(
+        &mut flate2::read::DeflateDecoder::new(deflated).take(MAX_INFLATED_BYTES + 1),
+        &mut std::io::sink(),
+    )
+    .map_err(|e| format!("deflated data set could not be inflated: {e}"))?;
+    if measured > MAX_INFLATED_BYTES {
+        return Err(format!(
+            "deflated data set inflates to more than {} MiB ({} bytes compressed): not read (a decompression bomb, or not DICOM)",
+            MAX_INFLATED_BYTES >> 20,
+            deflated.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(measured as usize);
+    flate2::read::DeflateDecoder::new(deflated)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("deflated data set could not be inflated: {e}"))?;
+    Ok(out)
 }

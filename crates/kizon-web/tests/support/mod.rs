@@ -67,7 +67,39 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(address).expect("connect");
+    request_from(None, address, method, path, headers, body)
+}
+
+/// A connection to `address`, from the loopback address `source` when given (127.0.0.2 is
+/// another client to the server, on the same machine).
+pub fn connect_from(source: Option<std::net::IpAddr>, address: SocketAddr) -> TcpStream {
+    let Some(source) = source else {
+        return TcpStream::connect(address).expect("connect");
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::new(source, 0)).unwrap();
+        socket.connect(address).await.expect("connect")
+    });
+    let stream = stream.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// [`request`] from the loopback address `source`.
+pub fn request_from(
+    source: Option<std::net::IpAddr>,
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = connect_from(source, address);
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
         .unwrap();
@@ -226,8 +258,19 @@ pub fn login_token(address: SocketAddr) -> (String, String) {
 
 /// Signs in through the login form, as a browser would.
 pub fn sign_in(address: SocketAddr, name: &str, password: &str) -> Result<Client, Response> {
+    sign_in_from(None, address, name, password)
+}
+
+/// [`sign_in`] from the loopback address `source`.
+pub fn sign_in_from(
+    source: Option<std::net::IpAddr>,
+    address: SocketAddr,
+    name: &str,
+    password: &str,
+) -> Result<Client, Response> {
     let (cookie, token) = login_token(address);
-    let response = request(
+    let response = request_from(
+        source,
         address,
         "POST",
         "/login",
@@ -280,8 +323,9 @@ pub fn sign_in(address: SocketAddr, name: &str, password: &str) -> Result<Client
 /// C-002 and C-003, R2 assigned C-003.
 pub fn study(root: &Path, stop: DemoStop) -> PathBuf {
     let dir = root.join("study");
-    demo::demo_until(&dir, "tester", false, DemoStop::Checked).expect("demo");
+    demo::demo_in(&dir, "tester", false, DemoStop::Checked, &root.join("keys")).expect("demo");
     let mut study = Study::open(&dir).unwrap();
+    study.set_owner_key(owner_key(&dir));
     for code in ["R1", "R2"] {
         study
             .add_reader(
@@ -327,9 +371,30 @@ pub fn study(root: &Path, stop: DemoStop) -> PathBuf {
     dir
 }
 
+/// The owner's key of a study made by [`study`]: in `keys/` beside it, with the demo passphrase.
+pub fn owner_key(dir: &Path) -> kizon_app::owner_key::OwnerKey {
+    let public = Study::open(dir)
+        .unwrap()
+        .owner_public_key()
+        .unwrap()
+        .unwrap();
+    let path = dir
+        .parent()
+        .unwrap()
+        .join("keys")
+        .join(format!("{}.key", &public[..16]));
+    kizon_app::owner_key::OwnerKey::unlock(&path, demo::DEMO_PASSPHRASE).unwrap()
+}
+
 /// Serves `dir` on an ephemeral loopback port from a background thread, for the test's life.
 pub fn serve(dir: &Path, upload_limit: usize) -> SocketAddr {
-    let state = kizon_web::AppState::new(dir.to_owned(), true, upload_limit).expect("state");
+    serve_within(dir, upload_limit, kizon_web::Limits::default())
+}
+
+/// [`serve`] within the given connection limits.
+pub fn serve_within(dir: &Path, upload_limit: usize, limits: kizon_web::Limits) -> SocketAddr {
+    let state = kizon_web::AppState::new(dir.to_owned(), true, upload_limit, Some(owner_key(dir)))
+        .expect("state");
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -340,7 +405,7 @@ pub fn serve(dir: &Path, upload_limit: usize) -> SocketAddr {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             sender.send(listener.local_addr().unwrap()).unwrap();
-            kizon_web::serve_on(listener, state, std::future::pending())
+            kizon_web::serve_limited(listener, state, limits, std::future::pending())
                 .await
                 .unwrap();
         });

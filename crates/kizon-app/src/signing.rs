@@ -1,0 +1,230 @@
+//! The study's side of the owner's key: which key the study records, signing checkpoints in the
+//! transaction that appends them, and checking every signature in `audit verify`.
+//!
+//! The public key is recorded in the ledger (`owner_public_key` in the detail of the `init`
+//! entry, or of an `owner key` entry for a study made before kizon signed); that entry and every
+//! entry of [`SIGNED_COMMANDS`] after it carry the owner's signature of their checkpoint
+//! (sequence number and hash). Entries before the key was recorded are unsigned and said so.
+
+use serde_json::json;
+
+use crate::owner_key::{self, OwnerKey, SIGNED_COMMANDS};
+use crate::{AppError, Study, VerifyReport};
+use kizon_store::{LedgerEntry, Problem, StoreError, Tx};
+
+/// The key field in a ledger entry's detail.
+pub const PUBLIC_KEY_FIELD: &str = "owner_public_key";
+
+/// The owner's public key a ledger records, with the entry that records it.
+pub fn recorded_public_key(entries: &[LedgerEntry]) -> Option<(i64, String)> {
+    entries.iter().find_map(|e| {
+        e.detail_json()
+            .get(PUBLIC_KEY_FIELD)
+            .and_then(|v| v.as_str())
+            .map(|k| (e.seq, k.to_owned()))
+    })
+}
+
+/// Signs `entry` inside the transaction that appended it, when the study has an owner's key.
+pub(crate) fn sign(
+    tx: &mut Tx<'_>,
+    key: Option<&OwnerKey>,
+    entry: &LedgerEntry,
+) -> Result<(), StoreError> {
+    if let Some(key) = key {
+        tx.put_signature(
+            entry.seq,
+            &key.public_hex(),
+            &key.sign_checkpoint(entry.seq, &entry.hash),
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks the owner's signatures of a ledger: `signatures` as (seq, public key, signature).
+/// `trusted`: a public key from outside the study (the report's title page, the owner's file);
+/// without it the recorded key is used and a note says so. Problems name their entry.
+pub fn check_signatures(
+    entries: &[LedgerEntry],
+    signatures: &[(i64, String, String)],
+    trusted: Option<&str>,
+    problems: &mut Vec<Problem>,
+    notes: &mut Vec<String>,
+) {
+    let recorded = recorded_public_key(entries);
+    let key = match (&recorded, trusted) {
+        (None, None) => {
+            if !entries.is_empty() {
+                notes.push("the study records no owner's key: its ledger is not signed, so a chain recomputed by someone with the file cannot be told from the original; create one with `kizon owner-key create` / 署名鍵がありません".into());
+            }
+            return;
+        }
+        (None, Some(_)) => {
+            problems.push(Problem {
+                seq: None,
+                message: "the ledger records no owner's key, but one was given with --public-key: the key's entry was removed, or this is another study".into(),
+            });
+            return;
+        }
+        (Some((seq, recorded)), Some(trusted)) if recorded != trusted => {
+            problems.push(Problem {
+                seq: Some(*seq),
+                message: format!("entry {seq} records the owner's key {recorded}, not the key given with --public-key ({trusted}): the ledger was re-signed with another key"),
+            });
+            return;
+        }
+        (Some((_, recorded)), Some(_)) => recorded.clone(),
+        (Some((seq, recorded)), None) => {
+            notes.push(format!(
+                "signatures checked against the owner's key recorded in entry {seq} ({recorded}); compare it with the key on the report's title page, or give it with --public-key"
+            ));
+            recorded.clone()
+        }
+    };
+    let key_seq = recorded.as_ref().map_or(0, |(seq, _)| *seq);
+    let by_seq: std::collections::BTreeMap<i64, (&str, &str)> = signatures
+        .iter()
+        .map(|(seq, public, signature)| (*seq, (public.as_str(), signature.as_str())))
+        .collect();
+    for entry in entries {
+        let must_sign = entry.seq == key_seq
+            || (entry.seq > key_seq && SIGNED_COMMANDS.contains(&entry.command.as_str()));
+        match by_seq.get(&entry.seq) {
+            Some((public, signature)) => {
+                if *public != key || !owner_key::verify_checkpoint(&key, entry.seq, &entry.hash, signature) {
+                    problems.push(Problem {
+                        seq: Some(entry.seq),
+                        message: format!(
+                            "entry {} (`{}`): the owner's signature does not match the entry: the entry was rewritten, or signed with another key",
+                            entry.seq, entry.command
+                        ),
+                    });
+                }
+            }
+            None if must_sign => problems.push(Problem {
+                seq: Some(entry.seq),
+                message: format!(
+                    "entry {} (`{}`) is not signed by the owner: its signature was removed, or the entry was put there without the key",
+                    entry.seq, entry.command
+                ),
+            }),
+            None => {}
+        }
+    }
+    let last = entries.last().map_or(0, |e| e.seq);
+    for seq in by_seq.keys().filter(|seq| **seq > last) {
+        problems.push(Problem {
+            seq: Some(*seq),
+            message: format!("a signature of entry {seq} remains, but the ledger ends at entry {last}: signed entries were removed"),
+        });
+    }
+    if key_seq > 1 {
+        notes.push(format!(
+            "entries 1 to {} were written before the study had an owner's key and are not signed",
+            key_seq - 1
+        ));
+    }
+}
+
+impl Study {
+    /// The owner's public key this study records, if any.
+    pub fn owner_public_key(&self) -> Result<Option<String>, AppError> {
+        Ok(recorded_public_key(&self.store.ledger()?).map(|(_, k)| k))
+    }
+
+    /// Uses `key` (already unlocked, e.g. by `kizon serve` at start) to sign this study's
+    /// checkpoints.
+    pub fn set_owner_key(&mut self, key: OwnerKey) {
+        self.owner_key = Some(key);
+    }
+
+    /// Never ask for the passphrase (a server): what must be signed without a key is refused.
+    pub fn never_ask_passphrase(&mut self) {
+        self.may_ask_passphrase = false;
+    }
+
+    /// The unlocked owner's key for `purpose`, loaded from the key ring on first use; `None`
+    /// for a study that records no key (made before kizon signed).
+    pub(crate) fn signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
+        let Some(public) = self.owner_public_key()? else {
+            return Ok(None);
+        };
+        if self.owner_key.is_none() && !self.may_ask_passphrase {
+            return Err(AppError::Refused {
+                what: format!(
+                    "{purpose}: the owner's key is not unlocked in this server, and the entry must be signed"
+                ),
+                hint: format!(
+                    "restart `kizon serve` with {} set, or run it from the command line",
+                    owner_key::PASSPHRASE_ENV
+                ),
+            });
+        }
+        if self.owner_key.is_none() {
+            let path = owner_key::key_path(&public);
+            let passphrase = owner_key::passphrase(purpose, false)?;
+            self.owner_key = Some(OwnerKey::unlock(&path, &passphrase)?);
+        }
+        let key = self.owner_key.clone().expect("loaded above");
+        if key.public_hex() != public {
+            return Err(AppError::Refused {
+                what: format!(
+                    "the owner's key at hand ({}) is not the one this study records ({public})",
+                    key.public_hex()
+                ),
+                hint: format!(
+                    "use the study's key: {} (or name it with {})",
+                    owner_key::key_path(&public).display(),
+                    owner_key::KEY_FILE_ENV
+                ),
+            });
+        }
+        Ok(Some(key))
+    }
+
+    /// Records `key` as the owner's key of a study that has none yet (made before kizon signed).
+    pub fn adopt_owner_key(
+        &mut self,
+        actor: &str,
+        key: &OwnerKey,
+    ) -> Result<LedgerEntry, AppError> {
+        if let Some(public) = self.owner_public_key()? {
+            return Err(AppError::Refused {
+                what: format!("the study already records an owner's key ({public})"),
+                hint: "a study has one owner's key; `kizon owner-key show` prints it".into(),
+            });
+        }
+        let public = key.public_hex();
+        let entry = self.store.transact(actor, |tx| {
+            let entry = tx.record(
+                "owner key",
+                &format!("owner's signing key recorded: {}", &public[..16]),
+                json!({ PUBLIC_KEY_FIELD: public }),
+            )?;
+            sign(tx, Some(key), &entry)?;
+            Ok(entry)
+        })?;
+        self.owner_key = Some(key.clone());
+        Ok(entry)
+    }
+
+    /// Checks the ledger, the rows and documents it covers, the head anchor and the owner's
+    /// signatures. `public_key`: the owner's key from outside the study, when given.
+    pub fn verify_signed(
+        &self,
+        expected_head: Option<&str>,
+        public_key: Option<&str>,
+    ) -> Result<VerifyReport, AppError> {
+        let mut report = self.store.verify(expected_head)?;
+        let entries = self.store.ledger()?;
+        check_signatures(
+            &entries,
+            &self.store.signatures()?,
+            public_key,
+            &mut report.problems,
+            &mut report.notes,
+        );
+        report.problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
+        Ok(report)
+    }
+}

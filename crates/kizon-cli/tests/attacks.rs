@@ -1,0 +1,562 @@
+//! Attacks on the study's evidence, performed on the real binary: rows slipped into the
+//! database behind kizon's back, a rebuilt table, concurrent commands racing for the ledger's
+//! anchor. Each was found to get through once; each must now be caught or refused.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn sql(root: &Path, statements: &str) {
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    conn.execute_batch(statements).unwrap();
+}
+
+fn head_seq(root: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    conn.query_row("SELECT max(seq) FROM ledger", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn add_provider(root: &Path, name: &str) -> Run {
+    kizon(
+        root,
+        &[
+            "provider",
+            "add",
+            name,
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "x",
+        ],
+    )
+}
+
+/// A row put into a covered table with the sequence number of the next entry used to be sealed
+/// into that entry by whatever command ran next, and `audit verify` then called it intact.
+#[test]
+fn a_row_inserted_ahead_of_the_next_entry_is_refused_not_sealed() {
+    let (_tmp, root) = study_with_provider();
+    let next = head_seq(&root) + 1;
+    sql(
+        &root,
+        &format!(
+            "INSERT INTO providers (name, kind, consent_model, legal_basis, regulator_access, ledger_seq)
+             VALUES ('Planted', 'hospital', 'opt-out', 'x', 'yes', {next})"
+        ),
+    );
+    let run = add_provider(&root, "Second").failed();
+    assert!(
+        run.error_line().contains("`providers` row")
+            && run.error_line().contains(&format!("ledger entry {next}")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), next - 1, "nothing was appended");
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify.stdout.contains("`providers`") && verify.stdout.contains("no ledger entry"),
+        "{}",
+        verify.stdout
+    );
+}
+
+/// A covered table rebuilt without `NOT NULL` on `ledger_seq` let a row with no sequence number
+/// hide from every check (`NOT IN` is never true for NULL).
+#[test]
+fn a_rebuilt_table_and_its_null_rows_are_found() {
+    let (_tmp, root) = study_with_provider();
+    sql(
+        &root,
+        "PRAGMA foreign_keys = OFF;
+         ALTER TABLE providers RENAME TO providers_old;
+         CREATE TABLE providers (
+             id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+             consent_model TEXT NOT NULL, legal_basis TEXT NOT NULL,
+             regulator_access TEXT NOT NULL, ledger_seq INTEGER) STRICT;
+         INSERT INTO providers SELECT * FROM providers_old;
+         DROP TABLE providers_old;
+         INSERT INTO providers (name, kind, consent_model, legal_basis, regulator_access, ledger_seq)
+             VALUES ('Hidden', 'hospital', 'opt-out', 'x', 'yes', NULL);",
+    );
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify
+            .stdout
+            .contains("`providers`: 1 rows belong to no ledger entry"),
+        "{}",
+        verify.stdout
+    );
+    assert!(
+        verify
+            .stdout
+            .contains("the table `providers` is defined otherwise"),
+        "{}",
+        verify.stdout
+    );
+    // And no command seals the hidden row.
+    let run = add_provider(&root, "Second").failed();
+    assert!(
+        run.error_line().contains("no ledger entry (NULL)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Dropping the append-only triggers, or adding one that rewrites rows, is itself tampering.
+#[test]
+fn a_dropped_or_added_trigger_is_found() {
+    let (_tmp, root) = study_with_provider();
+    kizon(&root, &["audit", "verify"]).ok();
+    sql(
+        &root,
+        "DROP TRIGGER resolutions_append_only_delete;
+         CREATE TRIGGER quietly AFTER INSERT ON providers BEGIN SELECT 1; END;",
+    );
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify
+            .stdout
+            .contains("lacks the trigger `resolutions_append_only_delete`"),
+        "{}",
+        verify.stdout
+    );
+    assert!(
+        verify
+            .stdout
+            .contains("trigger `quietly` that kizon does not create"),
+        "{}",
+        verify.stdout
+    );
+}
+
+/// Forty commands committing at once: each used to rename the others' fixed temporary file
+/// away (`ledger.head: No such file or directory`, exit 1 after its commit).
+#[test]
+fn concurrent_commands_all_succeed_and_the_anchor_ends_at_the_last_entry() {
+    let (_tmp, root) = new_study();
+    let children: Vec<_> = (0..40)
+        .map(|i| {
+            command(
+                &root,
+                &[
+                    "provider",
+                    "add",
+                    &format!("H{i}"),
+                    "--kind",
+                    "hospital",
+                    "--consent",
+                    "opt-out",
+                    "--legal-basis",
+                    "x",
+                ],
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for child in children {
+        output(child.wait_with_output().unwrap()).ok();
+    }
+    let head = std::fs::read_to_string(root.join("ledger.head")).unwrap();
+    assert!(head.starts_with(&format!("{} ", head_seq(&root))), "{head}");
+    let verify = kizon(&root, &["audit", "verify"]).ok();
+    assert!(!verify.stdout.contains("interrupted"), "{}", verify.stdout);
+    let leftovers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The demo study (owner's key in the test key ring, passphrase from the environment).
+fn demo_study() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    kizon(tmp.path(), &["demo", "d"]).ok();
+    let root = tmp.path().join("d");
+    (tmp, root)
+}
+
+/// Recomputes the whole chain after a change to the rows, as a forger with the file (and the
+/// format's documentation) would: every entry's row digests and hash, then `ledger.head`.
+fn reseal(root: &Path) {
+    drop_triggers(root);
+    reseal_rows(root);
+    restore_triggers(root);
+}
+
+fn reseal_rows(root: &Path) {
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let entries = kizon_store::ledger::read_all(&conn).unwrap();
+    let mut prev = kizon_store::ledger::GENESIS_PREV_HASH.to_owned();
+    for entry in entries {
+        let mut detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap();
+        detail["rows"] =
+            serde_json::Value::Object(kizon_store::ledger::rows_record(&conn, entry.seq).unwrap());
+        let detail = detail.to_string();
+        let hash = kizon_store::ledger::entry_hash(
+            entry.seq,
+            &entry.at,
+            &entry.actor,
+            &entry.command,
+            &detail,
+            &prev,
+        );
+        conn.execute(
+            "UPDATE ledger SET detail = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![detail, prev, hash, entry.seq],
+        )
+        .unwrap();
+        std::fs::write(root.join("ledger.head"), format!("{} {hash}\n", entry.seq)).unwrap();
+        prev = hash;
+    }
+}
+
+fn drop_triggers(root: &Path) {
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for name in names {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
+}
+
+fn restore_triggers(root: &Path) {
+    // The forger puts the append-only triggers back, so the schema check finds nothing.
+    let fresh = tempfile::tempdir().unwrap();
+    kizon(fresh.path(), &["init", "s"]).ok();
+    let source = rusqlite::Connection::open(fresh.path().join("s/kizon.sqlite")).unwrap();
+    let sql: Vec<String> = source
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    for statement in sql {
+        conn.execute_batch(&format!("{statement};")).unwrap();
+    }
+}
+
+/// Re-sealing the whole chain after changing a device result used to pass `audit verify`:
+/// nothing outside the database vouched for it. The owner's signatures of the locks and the
+/// analysis now fail, and the key given from outside catches a wholesale re-keying too.
+#[test]
+fn a_resealed_chain_fails_the_owners_signatures() {
+    let (_tmp, root) = demo_study();
+    let public = kizon(&root, &["owner-key", "show", "--json"]).ok().json()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    kizon(&root, &["audit", "verify", "--public-key", &public]).ok();
+    drop_triggers(&root);
+    sql(
+        &root,
+        "UPDATE results SET label = CASE label WHEN 'positive' THEN 'negative' ELSE 'positive' END WHERE id = 1",
+    );
+    restore_triggers(&root);
+    reseal(&root);
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        !verify.stdout.contains("rows it created"),
+        "{}",
+        verify.stdout
+    );
+    assert!(
+        verify
+            .stdout
+            .contains("the owner's signature does not match the entry"),
+        "{}",
+        verify.stdout
+    );
+    // Without the key, the forger cannot sign again; re-keying the study shows against the
+    // key from the report's title page.
+    let with_key = kizon(&root, &["audit", "verify", "--public-key", &public]).failed();
+    assert!(
+        with_key.stdout.contains("does not match"),
+        "{}",
+        with_key.stdout
+    );
+}
+
+/// Dropping the last entries and rewriting `ledger.head` used to pass; the signature of the
+/// dropped package entry is left behind, and a head recorded elsewhere is not in the chain.
+#[test]
+fn a_truncated_ledger_is_found_by_its_signatures_and_by_head() {
+    let (_tmp, root) = demo_study();
+    let log = kizon(&root, &["audit", "log", "--json"]).ok().json();
+    let last = log.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["command"], "package");
+    let seq = last["seq"].as_i64().unwrap();
+    drop_triggers(&root);
+    sql(&root, &format!("DELETE FROM ledger WHERE seq = {seq}"));
+    restore_triggers(&root);
+    let before = &log[(seq - 2) as usize];
+    std::fs::write(
+        root.join("ledger.head"),
+        format!("{} {}\n", before["seq"], before["hash"].as_str().unwrap()),
+    )
+    .unwrap();
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify.stdout.contains("signed entries were removed"),
+        "{}",
+        verify.stdout
+    );
+    let head = last["hash"].as_str().unwrap();
+    let verify = kizon(&root, &["audit", "verify", "--head", head]).failed();
+    assert!(
+        verify.stdout.contains("given with --head"),
+        "{}",
+        verify.stdout
+    );
+}
+
+/// A poisoned decode cache used to hide a same-pixels duplicate from the next `check`.
+#[test]
+fn a_poisoned_decode_cache_is_found() {
+    let (_tmp, root) = demo_study();
+    drop_triggers(&root);
+    sql(
+        &root,
+        &format!(
+            "UPDATE decoded SET pixel_sha256 = '{}' WHERE rowid = (SELECT min(rowid) FROM decoded WHERE pixel_sha256 IS NOT NULL)",
+            "0".repeat(64)
+        ),
+    );
+    restore_triggers(&root);
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify
+            .stdout
+            .contains("the `decoded` rows it created were altered"),
+        "{}",
+        verify.stdout
+    );
+    // Even re-sealed (needing the key to pass the signatures), --deep decodes again.
+    reseal(&root);
+    let deep = kizon(&root, &["audit", "verify", "--deep"]).failed();
+    assert!(
+        deep.stdout.contains("decode cache: file"),
+        "{}",
+        deep.stdout
+    );
+    assert!(
+        deep.stdout.contains("the cache was altered"),
+        "{}",
+        deep.stdout
+    );
+}
+
+#[test]
+fn a_wrong_passphrase_or_missing_key_refuses_to_sign_and_writes_nothing() {
+    let (_tmp, root) = study_with_provider();
+    let before = head_seq(&root);
+    let run = output(
+        command(&root, &["lock", "protocol"])
+            .env("KIZON_PASSPHRASE", "not the passphrase")
+            .output()
+            .unwrap(),
+    )
+    .failed();
+    assert!(run.error_line().contains("does not open"), "{}", run.stderr);
+    let run = output(
+        command(&root, &["lock", "protocol"])
+            .env("KIZON_OWNER_KEY", root.join("no-such.key"))
+            .output()
+            .unwrap(),
+    )
+    .failed();
+    assert!(
+        run.error_line().contains("cannot be read"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), before);
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["audit", "verify"]).ok();
+}
+
+fn ingest_manifest(root: &Path, manifest: &Path) -> Run {
+    kizon(
+        root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+    )
+}
+
+fn item_count(root: &Path) -> usize {
+    kizon(root, &["items", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// A folder and a file inside it in two rows used to be settled silently by row order.
+#[test]
+fn overlapping_manifest_rows_are_refused_naming_both_lines() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(data.join("ct")).unwrap();
+    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("ct/a.dcm")).unwrap();
+    std::fs::copy(shared("dicom/pydicom/MR_small.dcm"), data.join("ct/b.dcm")).unwrap();
+    let manifest = data.join("m.csv");
+    std::fs::write(&manifest, "case_id,path\nC-1,ct\nC-2,ct/b.dcm\n").unwrap();
+    let run = ingest_manifest(&root, &manifest).failed();
+    assert!(
+        run.error_line().contains("m.csv:3: rows overlap")
+            && run.error_line().contains("(line 3, case C-2)")
+            && run.error_line().contains("(line 2, case C-1)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(item_count(&root), 0);
+}
+
+/// Impossible and future dates used to be accepted by the manifest and the reference import.
+#[test]
+fn impossible_and_future_dates_are_refused() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
+    let manifest = data.join("m.csv");
+    for (date, expected) in [
+        ("2023-02-30", "is not a calendar date"),
+        ("2023-13-45", "is not a calendar date"),
+        ("0000-00-00", "is not a calendar date"),
+        ("2099-01-01", "is in the future"),
+    ] {
+        std::fs::write(
+            &manifest,
+            format!("case_id,path,diagnosis_date\nC-1,a.dcm,{date}\n"),
+        )
+        .unwrap();
+        let run = ingest_manifest(&root, &manifest).failed();
+        assert!(
+            run.error_line().contains("m.csv:2: `diagnosis_date`")
+                && run.error_line().contains(expected),
+            "{date}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(item_count(&root), 0);
+}
+
+/// A newline or an escape sequence in a case id used to be stored and printed.
+#[test]
+fn control_characters_in_case_ids_are_refused_with_the_line() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
+    let manifest = data.join("m.csv");
+    std::fs::write(&manifest, "case_id,path\n\"C-1\nC-2\",a.dcm\n").unwrap();
+    let run = ingest_manifest(&root, &manifest).failed();
+    assert!(
+        run.error_line().contains("m.csv:2: `case_id`") && run.error_line().contains("U+000A"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(&manifest, "case_id,path\nC-1\u{1b}[31m,a.dcm\n").unwrap();
+    let run = ingest_manifest(&root, &manifest).failed();
+    assert!(run.error_line().contains("U+001B"), "{}", run.stderr);
+    assert_eq!(item_count(&root), 0);
+}
+
+/// Symbolic links and dot-files used to vanish from a folder's count without a word.
+#[test]
+fn links_and_hidden_files_left_out_are_named() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
+    std::fs::copy(shared("dicom/pydicom/MR_small.dcm"), data.join("b.dcm")).unwrap();
+    std::fs::copy(
+        shared("dicom/pydicom/CT_small.dcm"),
+        data.join(".hidden.dcm"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(data.join("b.dcm"), data.join("link.dcm")).unwrap();
+    let run = kizon(
+        &root,
+        &["ingest", "--provider", "H", data.to_str().unwrap()],
+    )
+    .ok();
+    assert!(run.stdout.contains("2 files"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("left out / 対象外: 2"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("link.dcm: symbolic link, not followed"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(".hidden.dcm: hidden"), "{}", run.stdout);
+    // An empty folder is an error, not "0 files".
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = kizon(
+        &root,
+        &["ingest", "--provider", "H", empty.to_str().unwrap()],
+    )
+    .failed();
+    assert!(
+        run.error_line().contains("no files to ingest"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A 20 MB reason used to be stored (twice) and served on every findings page.
+#[test]
+fn free_text_is_bounded_for_every_command() {
+    let (_tmp, root) = study_with_provider();
+    let long = "理".repeat(kizon_app_reason_limit() + 1);
+    let run = add_provider(&root, &"H".repeat(201)).failed();
+    assert!(
+        run.error_line().contains("more than the 200 allowed"),
+        "{}",
+        run.stderr
+    );
+    kizon(&root, &["lock", "protocol"]).ok();
+    std::fs::write(
+        root.join("study.toml"),
+        std::fs::read_to_string(root.join("study.toml")).unwrap() + "\n# edited\n",
+    )
+    .unwrap();
+    let before = head_seq(&root);
+    let run = kizon(&root, &["amend", "--reason", &long]).failed();
+    assert!(
+        run.error_line().contains("more than the 4000 allowed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), before);
+}
+
+fn kizon_app_reason_limit() -> usize {
+    4_000
+}
