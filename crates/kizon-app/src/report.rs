@@ -305,6 +305,7 @@ impl Study {
                     seq: head.0 as u64,
                     hash: head.1,
                 },
+                owner_public_key: self.owner_public_key()?,
             },
         };
 

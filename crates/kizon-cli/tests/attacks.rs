@@ -560,3 +560,52 @@ fn free_text_is_bounded_for_every_command() {
 fn kizon_app_reason_limit() -> usize {
     4_000
 }
+
+/// The owner's public key is printed on the report's title page, so a reviewer holding the
+/// report can check the study's and the package's signatures against it.
+#[test]
+fn the_report_prints_the_owners_public_key() {
+    let (_tmp, root) = demo_study();
+    let public = kizon(&root, &["owner-key", "show", "--json"]).ok().json()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for lang in ["ja", "en"] {
+        let out = root.join(format!("r-{lang}.html"));
+        kizon(
+            &root,
+            &["report", "--lang", lang, "--format", "html", "--out", out.to_str().unwrap()],
+        )
+        .ok();
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.contains(&public), "{lang}");
+    }
+}
+
+/// A 1 MB deflated data set claiming far more (a decompression bomb) used to cost 1 GiB per
+/// worker, and under a memory limit its recorded problem became "out of memory": what was
+/// recorded depended on the machine. Now the bound is fixed and the problem the same everywhere.
+#[test]
+fn a_deflate_bomb_is_a_fixed_problem_on_every_machine() {
+    use std::io::Write;
+    let (tmp, root) = study_with_provider();
+    let original = std::fs::read(shared("dicom/pydicom/image_dfl.dcm")).unwrap();
+    assert_eq!(&original[128..132], b"DICM");
+    let meta_length = u32::from_le_bytes(original[140..144].try_into().unwrap()) as usize;
+    let data_start = 144 + meta_length;
+    let mut bomb = original[..data_start].to_vec();
+    let mut deflater =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..300 {
+        deflater.write_all(&zeros).unwrap();
+    }
+    bomb.extend(deflater.finish().unwrap());
+    assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+    let path = tmp.path().join("bomb.dcm");
+    std::fs::write(&path, &bomb).unwrap();
+    kizon(&root, &["ingest", "--provider", "H", path.to_str().unwrap()]).ok();
+    let items = kizon(&root, &["items", "--json"]).ok().json();
+    let problem = items[0]["problem"].as_str().unwrap_or_default().to_owned();
+    assert!(problem.contains("inflates to more than 256 MiB"), "{items}");
+}

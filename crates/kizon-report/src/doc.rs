@@ -352,7 +352,7 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
         b.field(l.report_date, &s.report_date),
     ]);
     let h = &s.hashes;
-    let hash_rows = vec![
+    let mut hash_rows = vec![
         b.mono(l.protocol_sha256, &h.protocol_sha256),
         b.mono(l.dataset_merkle_root, &h.dataset_merkle_root),
         b.mono(
@@ -370,6 +370,9 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
             format!("{} {}", h.ledger_head.seq, h.ledger_head.hash),
         ),
     ];
+    if let Some(key) = &h.owner_public_key {
+        hash_rows.push(b.mono(l.owner_public_key, key));
+    }
     let short_head: String = h.ledger_head.hash.chars().take(16).collect();
     let mut sections = vec![
         summary(&mut b),

@@ -29,6 +29,7 @@ pub(crate) struct Labels {
     pub device_results_hash: &'static str,
     pub analysis_hash: &'static str,
     pub ledger_head: &'static str,
+    pub owner_public_key: &'static str,
 
     // sections
     pub summary: &'static str,
@@ -159,6 +160,7 @@ pub(crate) const JA: Labels = Labels {
     device_results_hash: "被験機器の結果",
     analysis_hash: "解析結果",
     ledger_head: "解析を記録した台帳エントリ",
+    owner_public_key: "試験の署名鍵（Ed25519 公開鍵）",
 
     summary: "要約",
     results_at_a_glance: "評価項目の結果",
@@ -288,6 +290,7 @@ pub(crate) const EN: Labels = Labels {
     device_results_hash: "Device results",
     analysis_hash: "Analysis",
     ledger_head: "Ledger entry of the analysis",
+    owner_public_key: "Study's signing key (Ed25519 public key)",
 
     summary: "Summary",
     results_at_a_glance: "Endpoint results",

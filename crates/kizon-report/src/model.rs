@@ -121,6 +121,10 @@ pub struct Hashes {
     /// Hash of the analysis output the report shows.
     pub analysis: String,
     pub ledger_head: LedgerHead,
+    /// The study owner's Ed25519 public key, whose signatures `audit verify --public-key` and
+    /// `package verify --public-key` check (absent for a study without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_public_key: Option<String>,
 }
 
 /// The ledger entry the report was made at (`ledger.head`).
