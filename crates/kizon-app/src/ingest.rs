@@ -322,9 +322,32 @@ fn manifest_row<'m>(manifest: &'m [ManifestRow], file: &Path) -> Option<&'m Mani
         .find(|row| absolute == row.path || absolute.starts_with(&row.path))
 }
 
+/// Files up to this size are read once into memory, hashed and inspected from the same bytes;
+/// larger ones are hashed by streaming and inspected from a bounded view
+/// ([`crate::large_file::view`]), so that a worker never holds more than this, whatever the file.
+pub const WHOLE_FILE_LIMIT: u64 = 256 << 20;
+
 /// Reads, hashes and inspects one file.
 pub(crate) fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
     let meta = fs::metadata(file).map_err(io(file))?;
+    if meta.len() > WHOLE_FILE_LIMIT {
+        let sha256 = crate::sha256_file(file)?;
+        let view = crate::large_file::view(file, meta.len(), WHOLE_FILE_LIMIT)?;
+        let mut inspection = kizon_formats::inspect(&view.bytes);
+        if let Some(note) = view.partial
+            && inspection.problem.is_some()
+        {
+            inspection.problem = Some(note);
+        }
+        return Ok(Inspected {
+            file: file.to_owned(),
+            source: absolute(file).display().to_string(),
+            size: meta.len(),
+            modified_ns: modified_ns(&meta),
+            sha256,
+            inspection,
+        });
+    }
     let bytes = fs::read(file).map_err(io(file))?;
     let sha256 = crate::sha256_hex(&bytes);
     Ok(Inspected {

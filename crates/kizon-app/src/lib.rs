@@ -28,6 +28,7 @@ pub mod demo;
 mod error;
 pub mod ingest;
 pub mod init;
+mod large_file;
 pub mod lesions;
 pub mod locks;
 pub mod owner_key;

@@ -89,26 +89,26 @@ pub fn check_signatures(
     for entry in entries {
         let must_sign = entry.seq == key_seq
             || (entry.seq > key_seq && SIGNED_COMMANDS.contains(&entry.command.as_str()));
-        match by_seq.get(&entry.seq) {
-            Some((public, signature)) => {
-                if *public != key || !owner_key::verify_checkpoint(&key, entry.seq, &entry.hash, signature) {
-                    problems.push(Problem {
-                        seq: Some(entry.seq),
-                        message: format!(
-                            "entry {} (`{}`): the owner's signature does not match the entry: the entry was rewritten, or signed with another key",
-                            entry.seq, entry.command
-                        ),
-                    });
-                }
-            }
-            None if must_sign => problems.push(Problem {
+        let signed = by_seq.get(&entry.seq);
+        let valid = signed.is_some_and(|(public, signature)| {
+            *public == key && owner_key::verify_checkpoint(&key, entry.seq, &entry.hash, signature)
+        });
+        if signed.is_some() && !valid {
+            problems.push(Problem {
+                seq: Some(entry.seq),
+                message: format!(
+                    "entry {} (`{}`): the owner's signature does not match the entry: the entry was rewritten, or signed with another key",
+                    entry.seq, entry.command
+                ),
+            });
+        } else if signed.is_none() && must_sign {
+            problems.push(Problem {
                 seq: Some(entry.seq),
                 message: format!(
                     "entry {} (`{}`) is not signed by the owner: its signature was removed, or the entry was put there without the key",
                     entry.seq, entry.command
                 ),
-            }),
-            None => {}
+            });
         }
     }
     let last = entries.last().map_or(0, |e| e.seq);

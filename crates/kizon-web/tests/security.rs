@@ -400,6 +400,34 @@ fn concurrent_wrong_passwords_meet_the_limit_and_do_not_lock_out_the_real_user()
     assert!(sign_in_from(Some(elsewhere), address, "guest", PASSWORD).is_ok());
 }
 
+/// Eighty logins at once: each commits its session and its ledger entry, and each used to race
+/// for the ledger's anchor file (three answered 500 after their login had committed).
+#[test]
+fn concurrent_logins_all_succeed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = study(tmp.path(), DemoStop::Checked);
+    let address = serve_within(&dir, 1 << 20, kizon_web::Limits::default());
+    let names = ["admin", "dm", "r1", "r2", "stat", "audit", "guest"];
+    let logins: Vec<_> = (0..80)
+        .map(|i| {
+            let name = names[i % names.len()];
+            let source: std::net::IpAddr = format!("127.0.1.{}", i + 1).parse().unwrap();
+            std::thread::spawn(move || sign_in_from(Some(source), address, name, PASSWORD).is_ok())
+        })
+        .collect();
+    let succeeded = logins
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(succeeded, 80);
+    let study = kizon_app::Study::open(&dir).unwrap();
+    assert!(study.verify(None).unwrap().intact());
+    let head = std::fs::read_to_string(dir.join("ledger.head")).unwrap();
+    let last = study.audit_log().unwrap().last().unwrap().clone();
+    assert_eq!(head.trim(), format!("{} {}", last.seq, last.hash));
+}
+
 /// A page number far beyond the last used to overflow into a 500 naming the database's path.
 #[test]
 fn an_out_of_range_page_is_an_empty_page_and_no_error_names_a_path() {
