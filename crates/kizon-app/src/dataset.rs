@@ -288,6 +288,8 @@ impl Study {
         let reason =
             crate::locks::required_reason(reason, "kizon amend --dataset --reason \"...\"")?;
         let previous = self.locked_dataset("an amendment")?;
+        // Which cases are analysed is pre-specified too: not changed after the results are in.
+        self.refuse_after_unblinding(vec!["the locked dataset (the analysis set)".into()])?;
         let dataset = self.lockable_dataset()?;
         if dataset.merkle_root == previous.merkle_root {
             return Err(AppError::Refused {

@@ -34,6 +34,7 @@ pub mod locks;
 pub mod owner_key;
 pub mod package;
 pub mod plan;
+pub mod protocol_diff;
 pub mod providers;
 pub mod reference;
 pub mod report;

@@ -94,6 +94,17 @@ impl Study {
                 sha256: previous,
             });
         }
+        let previous_text =
+            std::fs::read_to_string(kizon_store::documents::path_of(self.root(), &previous))
+                .unwrap_or_default();
+        let key_changes = crate::protocol_diff::changes(&previous_text, &text.text);
+        self.refuse_after_unblinding(
+            key_changes
+                .iter()
+                .filter(|c| crate::protocol_diff::is_prespecified(&c.key))
+                .map(|c| c.describe("(none)"))
+                .collect(),
+        )?;
         let before = self.locked_plan(&previous)?;
         let after = self
             .plan(PlanOptions {
@@ -127,6 +138,7 @@ impl Study {
                     "application_category": after.application_category,
                     "rules_version": after.rules_version.id,
                     "plan_changes": plan_changes,
+                    "changes": key_changes,
                 }),
             )
             .and_then(|entry| crate::signing::sign(tx, key.as_ref(), &entry).map(|()| entry))
@@ -140,6 +152,35 @@ impl Study {
             rules_version: after.rules_version.id,
             previous_sha256: Some(previous),
             plan_changes,
+        })
+    }
+
+    /// The pre-specification guard: once the device's results are in (unblinded), a change to
+    /// what was pre-specified — endpoints and acceptance criteria, analysis sets, eligibility,
+    /// the reference standard — would let the criteria follow the results. It is refused,
+    /// naming each change; the analysis stays the one the protocol fixed before the results.
+    pub(crate) fn refuse_after_unblinding(
+        &self,
+        prespecified: Vec<String>,
+    ) -> Result<(), AppError> {
+        if prespecified.is_empty() {
+            return Ok(());
+        }
+        let Some(first) = self
+            .store
+            .results()?
+            .into_iter()
+            .map(|r| r.ledger_seq)
+            .min()
+        else {
+            return Ok(());
+        };
+        Err(AppError::Refused {
+            what: format!(
+                "the device's results are in (ledger entry {first}): a change to what the protocol pre-specified is refused: {}",
+                prespecified.join("; ")
+            ),
+            hint: "結果を見た後に評価項目・判定基準・解析対象・参照標準は変更できません / keep the pre-specified endpoints, criteria, analysis sets and reference standard; report a deviation in the report's discussion instead".into(),
         })
     }
 

@@ -415,6 +415,10 @@ impl Study {
                 analysis.flow.analysed
             ),
         )];
+        statistics.push(Text::new(
+            "評価項目、判定基準、解析対象（固定データセット）、選択・除外基準及び参照標準は、被験機器の結果を取り込む前に計画書と台帳で固定した。結果の取込み後にこれらを変える改訂は kizon が受け付けない（事前規定の保護）。各改訂の変更点は「計画の変更」に項目ごとに示す。",
+            "The endpoints, acceptance criteria, analysis set (the locked dataset), eligibility criteria and reference standard were fixed in the protocol and the ledger before the device's results were imported. kizon refuses any amendment that would change them once the results are in (pre-specification guard); each amendment's changes are listed key by key under Amendments.",
+        ));
         if analysis.endpoints.iter().any(|e| e.clustered.is_some()) {
             statistics.push(Text::new(
                 "同一患者から複数症例がある場合、患者をクラスターとする比推定量の信頼区間（Obuchowski 1998）を併記した。",
@@ -702,21 +706,46 @@ impl Study {
                 } else {
                     ("試験計画書", "protocol")
                 };
+                // What changed, key by key, from the two versions in the document store.
+                let keys = if a.lock_kind == crate::dataset::DATASET {
+                    Vec::new()
+                } else {
+                    let text = |sha: &str| {
+                        std::fs::read_to_string(kizon_store::documents::path_of(self.root(), sha))
+                            .unwrap_or_default()
+                    };
+                    crate::protocol_diff::changes(&text(&a.old_sha256), &text(&a.new_sha256))
+                };
+                let listed = |absent: &str| {
+                    if keys.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ": {}",
+                            keys.iter()
+                                .map(|k| k.describe(absent))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    }
+                };
                 m::Amendment {
                     seq: i as u32 + 1,
                     date,
                     change: Text::new(
                         format!(
-                            "{}の改訂 {} → {}",
+                            "{}の改訂 {} → {}{}",
                             what.0,
                             &a.old_sha256[..12],
-                            &a.new_sha256[..12]
+                            &a.new_sha256[..12],
+                            listed("（なし）")
                         ),
                         format!(
-                            "{} amended {} → {}",
+                            "{} amended {} → {}{}",
                             what.1,
                             &a.old_sha256[..12],
-                            &a.new_sha256[..12]
+                            &a.new_sha256[..12],
+                            listed("(none)")
                         ),
                     ),
                     reason: split_text(&a.reason),

@@ -1,0 +1,90 @@
+//! What goes to PMDA must be pre-specified: after the device's results are in, the endpoints,
+//! acceptance criteria, analysis sets and reference standard cannot be changed to follow them;
+//! amendments show what changed key by key.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn demo_study() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    kizon(tmp.path(), &["demo", "d"]).ok();
+    let root = tmp.path().join("d");
+    (tmp, root)
+}
+
+fn edit_protocol(root: &Path, from: &str, to: &str) {
+    let path = root.join("study.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// With results imported and the primary endpoint judged, lowering its criterion from 0.80
+/// to 0.30 and amending used to turn the report's verdict into a pass.
+#[test]
+fn a_criterion_loosened_after_the_results_is_refused() {
+    let (_tmp, root) = demo_study();
+    let log_before = kizon(&root, &["audit", "log", "--json"]).ok().json();
+    edit_protocol(
+        &root,
+        "lower_bound_at_least = 0.80",
+        "lower_bound_at_least = 0.30",
+    );
+    let run = kizon(&root, &["amend", "--reason", "criterion revised"]).failed();
+    assert!(
+        run.error_line().contains("the device's results are in")
+            && run
+                .error_line()
+                .contains("endpoints[0].lower_bound_at_least: 0.8 → 0.3"),
+        "{}",
+        run.stderr
+    );
+    // Nothing was recorded, and the analysis still runs only on the locked protocol.
+    let log_after = kizon(&root, &["audit", "log", "--json"]).ok().json();
+    assert_eq!(log_before, log_after);
+    kizon(&root, &["analyze"]).failed();
+    // Excluding cases after the results is refused too.
+    edit_protocol(
+        &root,
+        "lower_bound_at_least = 0.30",
+        "lower_bound_at_least = 0.80",
+    );
+    let run = kizon(&root, &["amend", "--dataset", "--reason", "drop a case"]).failed();
+    assert!(run.error_line().contains("analysis set"), "{}", run.stderr);
+}
+
+/// A change outside what is pre-specified is still an amendment, and the report lists it key
+/// by key (old → new) in both languages, not as two hashes.
+#[test]
+fn amendments_show_their_key_level_changes() {
+    let (_tmp, root) = demo_study();
+    edit_protocol(
+        &root,
+        "intended_use = \"胸部CT画像における肺結節の検出支援 / detection support of lung nodules on chest CT\"",
+        "intended_use = \"胸部CT画像における肺結節の検出支援（成人）/ detection support of lung nodules on adult chest CT\"",
+    );
+    kizon(&root, &["amend", "--reason", "wording of the intended use"]).ok();
+    kizon(&root, &["analyze"]).ok();
+    for lang in ["ja", "en"] {
+        let out = root.join(format!("r-{lang}.html"));
+        kizon(
+            &root,
+            &[
+                "report",
+                "--lang",
+                lang,
+                "--format",
+                "html",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.contains("device.intended_use: "), "{lang}");
+        assert!(html.contains("adult chest CT"), "{lang}");
+    }
+}
