@@ -201,7 +201,7 @@ fn changed_protocol_is_refused_until_amended() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(
         &path,
-        text.replace("lower_bound_at_least = 0.75", "lower_bound_at_least = 0.70"),
+        text.replace("detection support of lung nodules on chest CT", "detection support of lung nodules on adult chest CT"),
     )
     .unwrap();
     let refused = kizon(&root, &["plan"]).failed();
@@ -219,7 +219,7 @@ fn changed_protocol_is_refused_until_amended() {
         &[
             "amend",
             "--reason",
-            "specificity goal lowered after PMDA consultation",
+            "intended use worded as in the application after PMDA consultation",
         ],
     )
     .ok();
@@ -231,8 +231,9 @@ fn changed_protocol_is_refused_until_amended() {
     let detail: serde_json::Value = serde_json::from_str(last["detail"].as_str().unwrap()).unwrap();
     assert_eq!(
         detail["reason"],
-        "specificity goal lowered after PMDA consultation"
+        "intended use worded as in the application after PMDA consultation"
     );
+    assert_eq!(detail["changes"][0]["key"], "device.intended_use");
     assert_ne!(detail["old_sha256"], detail["new_sha256"]);
     kizon(&root, &["audit", "verify"]).ok();
 }
