@@ -804,6 +804,7 @@ impl Study {
                 }
             }
             if summary.new == 0 && summary.changed == 0 {
+                tx.abandon();
                 return Ok(None);
             }
             tx.record(

@@ -455,6 +455,36 @@ impl Study {
                 source: String::new(),
             });
         }
+        // The same reader, case and role twice in one file: the second line is named with the
+        // first, whether it repeats it or contradicts it (a read is given once).
+        let mut first_line: BTreeMap<(i64, &str, &str), usize> = BTreeMap::new();
+        for (row, read) in rows.iter().enumerate() {
+            if let Some(&first) =
+                first_line.get(&(read.reader_id, read.case_id.as_str(), read.role.as_str()))
+            {
+                let same = rows[first].label == read.label
+                    && rows[first].score == read.score
+                    && rows[first].marks == read.marks;
+                return Err(table.error(
+                    row,
+                    1,
+                    format!(
+                        "reader {} and case {} ({}) again: line {} {} line {}",
+                        &table.cells[row][0],
+                        read.case_id,
+                        read.role,
+                        table.lines[row],
+                        if same { "repeats" } else { "contradicts" },
+                        table.lines[first]
+                    ),
+                    "give each reader's read of a case once; a re-read by the same reader needs another role",
+                ));
+            }
+            first_line.insert(
+                (read.reader_id, read.case_id.as_str(), read.role.as_str()),
+                row,
+            );
+        }
         let mut summary = ImportSummary {
             rows: rows.len(),
             new: 0,
@@ -463,10 +493,10 @@ impl Study {
             ledger_seq: None,
         };
         let entry = self.store.transact(actor, |tx| {
-            let document = tx.put_document_file(file)?;
-            summary.document = document.sha256.clone();
-            for (row, read) in rows.iter_mut().enumerate() {
-                read.source = document.sha256.clone();
+            // Every row is compared with what is recorded before anything is written: a refusal
+            // leaves nothing behind, and a file that adds nothing stores nothing.
+            let mut fresh = Vec::new();
+            for (row, read) in rows.iter().enumerate() {
                 match tx.existing_read(read.reader_id, &read.case_id, &read.role)? {
                     Some(old) if old.label == read.label && old.score == read.score && old.marks == read.marks => {
                         summary.unchanged += 1;
@@ -482,14 +512,18 @@ impl Study {
                             old.ledger_seq
                         )));
                     }
-                    None => {
-                        tx.insert_read(read)?;
-                        summary.new += 1;
-                    }
+                    None => fresh.push(row),
                 }
             }
-            if summary.new == 0 {
+            if fresh.is_empty() {
                 return Ok(None);
+            }
+            let document = tx.put_document_file(file)?;
+            summary.document = document.sha256.clone();
+            for row in fresh {
+                rows[row].source = document.sha256.clone();
+                tx.insert_read(&rows[row])?;
+                summary.new += 1;
             }
             tx.record(
                 "reads import",
@@ -501,7 +535,7 @@ impl Study {
         let entry = entry.map_err(|e| match e {
             kizon_store::StoreError::Conflict(what) => AppError::Refused {
                 what,
-                hint: "every individual read is kept as it was first given; give a re-read another role or fix the file".into(),
+                hint: "every individual read is kept as it was first given: a different read of the same case by the same reader is refused; fix the file, or give a second opinion another role".into(),
             },
             other => other.into(),
         })?;
@@ -661,7 +695,8 @@ impl Study {
                     }
                 }
                 if summary.new == 0 {
-                    return Ok(None);
+                    tx.abandon();
+                return Ok(None);
                 }
                 tx.record(
                     "reference import",

@@ -201,7 +201,10 @@ fn changed_protocol_is_refused_until_amended() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(
         &path,
-        text.replace("detection support of lung nodules on chest CT", "detection support of lung nodules on adult chest CT"),
+        text.replace(
+            "detection support of lung nodules on chest CT",
+            "detection support of lung nodules on adult chest CT",
+        ),
     )
     .unwrap();
     let refused = kizon(&root, &["plan"]).failed();

@@ -498,3 +498,93 @@ fn comparator_method_gives_agreement_and_confirmed_diagnosis_needs_its_source_re
         run.stderr
     );
 }
+
+/// `R1,C01,陽性` then `R1,C01,positive` in another file used to fail with "internal: rows
+/// written without a ledger entry" and leave an orphan document; a different read was refused
+/// with an unrelated hint; a row repeated within a file cited a ledger entry that did not exist.
+#[test]
+fn label_variants_repeats_and_conflicting_reads_are_clear_and_write_nothing() {
+    let (tmp, root) = panel_study();
+    let dir = tmp.path();
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["lock", "dataset"]).ok();
+    add_readers(&root);
+    let first = write(dir, "first.csv", "reader,case_id,label\nR1,C01,陽性\n");
+    kizon(&root, &["reads", "import", &first]).ok();
+    let head = |root: &Path| {
+        kizon(root, &["audit", "log", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = head(&root);
+    for variant in ["positive", "pos", "1", "Positive "] {
+        let same = write(
+            dir,
+            "same.csv",
+            &format!("reader,case_id,label\nR1,C01,{variant}\n"),
+        );
+        let run = kizon(&root, &["reads", "import", &same, "--json"])
+            .ok()
+            .json();
+        assert_eq!(
+            (run["new"].as_u64(), run["unchanged"].as_u64()),
+            (Some(0), Some(1)),
+            "{variant}"
+        );
+    }
+    assert_eq!(
+        head(&root),
+        before,
+        "an import that adds nothing records nothing"
+    );
+    let verify = kizon(&root, &["audit", "verify"]).ok();
+    assert!(
+        !verify.stdout.contains("not referenced"),
+        "{}",
+        verify.stdout
+    );
+
+    let different = write(dir, "different.csv", "reader,case_id,label\nR1,C01,陰性\n");
+    let run = kizon(&root, &["reads", "import", &different]).failed();
+    assert!(
+        run.error_line()
+            .contains("different.csv:2: reader R1 already read case C01 as positive"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("a read is never replaced")
+            && !run.stderr.contains("choose another name"),
+        "{}",
+        run.stderr
+    );
+
+    let repeated = write(
+        dir,
+        "repeated.csv",
+        "reader,case_id,label\nR2,C02,positive\nR2,C03,negative\nR2,C02,positive\n",
+    );
+    let run = kizon(&root, &["reads", "import", &repeated]).failed();
+    assert!(
+        run.error_line().contains("repeated.csv:4")
+            && run.error_line().contains("line 4 repeats line 2"),
+        "{}",
+        run.stderr
+    );
+    let contradicting = write(
+        dir,
+        "contradicting.csv",
+        "reader,case_id,label\nR2,C02,positive\nR2,C02,negative\n",
+    );
+    let run = kizon(&root, &["reads", "import", &contradicting]).failed();
+    assert!(
+        run.error_line().contains("line 3 contradicts line 2"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head(&root), before);
+    kizon(&root, &["audit", "verify"]).ok();
+}

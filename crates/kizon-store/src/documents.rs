@@ -154,3 +154,16 @@ pub fn list(root: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
     found.sort();
     Ok(found)
 }
+
+/// Removes the stored file of a document no row refers to (a rolled-back transaction's); a
+/// failure leaves an orphan, which `verify` notes and which is harmless.
+pub(crate) fn remove_unreferenced(root: &Path, sha256: &str) {
+    let path = path_of(root, sha256);
+    if let Ok(meta) = fs::metadata(&path) {
+        let mut permissions = meta.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        let _ = fs::set_permissions(&path, permissions);
+        let _ = fs::remove_file(&path);
+    }
+}

@@ -187,8 +187,20 @@ impl Store {
             prev_hash: head.map_or(ledger::GENESIS_PREV_HASH.to_owned(), |(_, hash)| hash),
             unrecorded_rows: false,
             appended: None,
+            abandoned: false,
+            new_documents: Vec::new(),
         };
         let value = change(&mut context)?;
+        if context.abandoned {
+            // Nothing to record after all: roll back, and take away the document files this
+            // transaction added, which no row refers to any more.
+            let new_documents = std::mem::take(&mut context.new_documents);
+            drop(context);
+            for sha256 in new_documents {
+                documents::remove_unreferenced(&self.root, &sha256);
+            }
+            return Ok(value);
+        }
         if context.unrecorded_rows {
             return Err(StoreError::Conflict(
                 "internal: rows written without a ledger entry".into(),
@@ -309,6 +321,10 @@ pub struct Tx<'a> {
     prev_hash: String,
     unrecorded_rows: bool,
     appended: Option<(i64, String)>,
+    /// Set by [`Tx::abandon`]: roll back instead of committing.
+    abandoned: bool,
+    /// Documents first registered by this transaction.
+    new_documents: Vec<String>,
 }
 
 impl Tx<'_> {
@@ -320,6 +336,13 @@ impl Tx<'_> {
     pub(crate) fn pending_seq(&mut self) -> i64 {
         self.unrecorded_rows = true;
         self.next_seq
+    }
+
+    /// The change turned out to add nothing (say, an import whose every row is already
+    /// recorded): roll the transaction back, documents included, and succeed without an entry.
+    pub fn abandon(&mut self) {
+        self.abandoned = true;
+        self.unrecorded_rows = false;
     }
 
     /// Nothing was inserted after all: no entry is needed.
@@ -379,6 +402,7 @@ impl Tx<'_> {
                     params![stored.sha256, stored.size as i64, seq],
                 )
                 .map_err(|e| sqlite(&self.db, e))?;
+            self.new_documents.push(stored.sha256.clone());
         }
         Ok(())
     }
