@@ -281,11 +281,9 @@ impl Study {
             sponsor: same(protocol.study.sponsor.clone()),
             device: m::Device {
                 name: same(protocol.device.name.clone()),
-                version: protocol
-                    .device
-                    .version
-                    .clone()
-                    .unwrap_or_else(|| analysis.inputs.device_version.clone()),
+                // The version whose results the report analyses; a protocol naming another
+                // version is a finding (`device-version-differs`) listed with the doubts.
+                version: analysis.inputs.device_version.clone(),
                 intended_use: protocol.device.intended_use.as_deref().map(split_text),
             },
             test_type: if plan.test_type.as_str() == "2(2)" {

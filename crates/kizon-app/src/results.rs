@@ -28,6 +28,12 @@ pub struct ResultsImport {
     /// Rows of cases outside the locked dataset (excluded or never ingested): not imported,
     /// listed here and in the ledger entry.
     pub outside_dataset: Vec<String>,
+    /// Cases of the locked dataset that have no result of this version after the import (in
+    /// the analysis they are "no device result" in the flow diagram, never silently dropped).
+    pub missing: Vec<String>,
+    /// The protocol's device version, when the results are of another version: a finding
+    /// (`device-version-differs`) asks for a decision.
+    pub protocol_version: Option<String>,
     pub document: String,
     pub device_file: Option<String>,
     pub ledger_seq: Option<i64>,
@@ -94,6 +100,25 @@ impl Study {
                 device_file: None,
             });
         }
+        // After this import: which dataset cases still have no result of this version.
+        let recorded: BTreeSet<String> = self
+            .store
+            .results()?
+            .into_iter()
+            .filter(|r| r.device_version == device_version)
+            .map(|r| r.case_id)
+            .collect();
+        let missing: Vec<String> = in_dataset
+            .iter()
+            .filter(|c| !recorded.contains(**c) && !seen.contains(**c))
+            .map(|c| (*c).to_owned())
+            .collect();
+        let (protocol, _) = self.protocol()?;
+        let protocol_version = protocol
+            .device
+            .version
+            .clone()
+            .filter(|v| v.trim() != device_version);
         let device_sha = match device_file {
             Some(path) => Some(crate::sha256_file(path)?),
             None => None,
@@ -105,6 +130,8 @@ impl Study {
             unchanged: 0,
             changed: 0,
             outside_dataset,
+            missing,
+            protocol_version: protocol_version.clone(),
             document: String::new(),
             device_file: device_sha.clone(),
             ledger_seq: None,
@@ -151,6 +178,22 @@ impl Study {
             if summary.new == 0 && summary.changed == 0 {
                 tx.abandon();
                 return Ok(None);
+            }
+            if let Some(planned) = &protocol_version {
+                tx.insert_finding(&kizon_store::NewFinding {
+                    key: format!("device-version-differs:{device_version}:{planned}"),
+                    rule: "device-version-differs".into(),
+                    clause: "Q7".into(),
+                    severity: "warning".into(),
+                    case_ids: "[]".into(),
+                    item_ids: "[]".into(),
+                    message_ja: format!(
+                        "取り込んだ被験機器の結果の版（{device_version}）が計画書の版（{planned}）と異なります。試験した版を確認し、理由を記録してください。"
+                    ),
+                    message_en: format!(
+                        "the device results are of version {device_version}, the protocol names version {planned}: confirm which version was tested and record why"
+                    ),
+                })?;
             }
             tx.record(
                 "results import",

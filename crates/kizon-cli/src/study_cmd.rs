@@ -366,6 +366,31 @@ pub fn results(mut study: Study, actor: &str, command: ResultsCommand) -> Done {
                     summary.outside_dataset.join(" ")
                 );
             }
+            if !summary.missing.is_empty() {
+                println!(
+                    "  {} of the locked dataset's cases have no result of version {} / 機器の結果がない症例: {}{}",
+                    summary.missing.len(),
+                    summary.device_version,
+                    summary
+                        .missing
+                        .iter()
+                        .take(20)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    if summary.missing.len() > 20 {
+                        " …"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            if let Some(planned) = &summary.protocol_version {
+                println!(
+                    "  version {} differs from the protocol's {planned}: raised as a finding to decide / 計画書の版と異なるため疑義として記録しました (kizon findings --open)",
+                    summary.device_version
+                );
+            }
             if summary.changed > 0 {
                 println!(
                     "  {} results differ from those imported before: not changed, raised as findings / 変更された結果を疑義として記録しました (kizon findings --open)",

@@ -88,3 +88,87 @@ fn amendments_show_their_key_level_changes() {
         assert!(html.contains("adult chest CT"), "{lang}");
     }
 }
+
+/// Results of another version than the protocol's, for half the dataset: the import says how
+/// many cases have no result and raises the version as a finding; the report names the version
+/// it analyses (it used to print the protocol's version above version 2's numbers) and counts
+/// the cases without a result in the flow diagram.
+#[test]
+fn another_version_and_missing_results_are_said_and_shown() {
+    let (_tmp, root) = demo_study();
+    let results = kizon(&root, &["results", "list", "--json"]).ok().json();
+    let results = results.as_array().unwrap();
+    let half = &results[..results.len() / 2];
+    let mut csv = String::from("case_id,label,score\n");
+    for r in half {
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            r["case_id"].as_str().unwrap(),
+            r["label"].as_str().unwrap_or(""),
+            r["score"]
+                .as_f64()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        ));
+    }
+    let file = root.join("v3.csv");
+    std::fs::write(&file, csv).unwrap();
+    let run = kizon(
+        &root,
+        &[
+            "results",
+            "import",
+            file.to_str().unwrap(),
+            "--device-version",
+            "3.0",
+        ],
+    )
+    .ok();
+    let missing = results.len() - half.len();
+    assert!(
+        run.stdout.contains(&format!(
+            "{missing} of the locked dataset's cases have no result of version 3.0"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("differs from the protocol's 2.0.0"),
+        "{}",
+        run.stdout
+    );
+    let findings = kizon(&root, &["findings", "--open", "--json"]).ok().json();
+    assert!(
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "device-version-differs"),
+        "{findings}"
+    );
+    kizon(&root, &["analyze", "--device-version", "3.0"]).ok();
+    let out = root.join("r3.html");
+    kizon(
+        &root,
+        &[
+            "report",
+            "--lang",
+            "en",
+            "--format",
+            "html",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("3.0"), "the analysed version");
+    assert!(
+        !html.contains(">2.0.0<"),
+        "not the protocol's version as the tested one"
+    );
+    assert!(
+        html.contains(&format!("n = {missing}")),
+        "no device result in the flow"
+    );
+}
