@@ -87,8 +87,13 @@ pub fn check_signatures(
         .map(|(seq, public, signature)| (*seq, (public.as_str(), signature.as_str())))
         .collect();
     for entry in entries {
+        // By its command, and by what it wrote: an entry that creates a lock, an amendment
+        // or an analysis must be signed whatever it calls itself (the application decides what
+        // is locked from those rows, not from command names).
         let must_sign = entry.seq == key_seq
-            || (entry.seq > key_seq && SIGNED_COMMANDS.contains(&entry.command.as_str()));
+            || (entry.seq > key_seq
+                && (SIGNED_COMMANDS.contains(&entry.command.as_str())
+                    || creates_signed_rows(entry)));
         let signed = by_seq.get(&entry.seq);
         let valid = signed.is_some_and(|(public, signature)| {
             *public == key && owner_key::verify_checkpoint(&key, entry.seq, &entry.hash, signature)
@@ -124,6 +129,17 @@ pub fn check_signatures(
             key_seq - 1
         ));
     }
+}
+
+/// Tables whose rows decide what is locked, amended and analysed.
+pub const SIGNED_TABLES: &[&str] = &["locks", "amendments", "analyses"];
+
+/// Whether `entry` created rows in one of [`SIGNED_TABLES`] (its detail's `rows`).
+fn creates_signed_rows(entry: &LedgerEntry) -> bool {
+    let detail = entry.detail_json();
+    SIGNED_TABLES
+        .iter()
+        .any(|table| detail.pointer(&format!("/rows/{table}")).is_some())
 }
 
 impl Study {

@@ -682,3 +682,102 @@ fn huge_files_are_ingested_within_bounded_memory() {
         assert_eq!(item["metadata"]["tags"]["brand"], "isom", "{item}");
     }
 }
+
+/// An analysis row sealed by an appended entry calling itself `report` (a command that is not
+/// signed) used to pass verify, and `report` then showed the forged figures: an entry that
+/// creates a lock, an amendment or an analysis must be signed whatever its command.
+#[test]
+fn an_unsigned_entry_that_creates_an_analysis_is_caught() {
+    let (_tmp, root) = demo_study();
+    let public = kizon(&root, &["owner-key", "show", "--json"]).ok().json()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let next = head_seq(&root) + 1;
+    drop_triggers(&root);
+    sql(
+        &root,
+        &format!(
+            "INSERT INTO analyses (inputs_sha256, output, ledger_seq)
+               SELECT '{}', output, {next} FROM analyses LIMIT 1;
+             INSERT INTO ledger (seq, at, actor, command, detail, prev_hash, hash)
+               VALUES ({next}, '2026-12-01T00:00:00.000000Z', 'tester', 'report', '{{\"summary\":\"report\"}}', '', 'x{next}');",
+            "ab".repeat(32)
+        ),
+    );
+    reseal_rows(&root);
+    restore_triggers(&root);
+    let verify = kizon(&root, &["audit", "verify", "--public-key", &public]).failed();
+    assert!(
+        verify.stdout.contains(&format!(
+            "entry {next} (`report`) is not signed by the owner"
+        )),
+        "{}",
+        verify.stdout
+    );
+}
+
+/// A row hidden from the `ledger_seq` index (an expression index that keys it as TEXT, its SQL
+/// then restored) passed `quick_check` and every digest; the full integrity check finds it.
+#[test]
+fn a_row_hidden_by_a_doctored_index_is_found() {
+    let (_tmp, root) = demo_study();
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let index_sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'resolutions_ledger_seq'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let seq: i64 = conn
+        .query_row("SELECT max(ledger_seq) FROM resolutions", [], |r| r.get(0))
+        .unwrap();
+    drop(conn);
+    sql(
+        &root,
+        &format!(
+            "INSERT INTO resolutions (id, finding_id, decision, reason, ledger_seq)
+               VALUES (999, 1, 'accept', 'forged', {seq});
+             DROP INDEX resolutions_ledger_seq;
+             CREATE INDEX resolutions_ledger_seq ON resolutions(CASE WHEN id = 999 THEN CAST(ledger_seq AS TEXT) ELSE ledger_seq END);
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET sql = '{index_sql}' WHERE name = 'resolutions_ledger_seq';
+             PRAGMA writable_schema = OFF;"
+        ),
+    );
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify.stdout.contains("an index altered"),
+        "{}",
+        verify.stdout
+    );
+}
+
+/// A trigger named to slip past `LIKE 'sqlite_stat%'` sealed a forged decision into the
+/// owner's next command; it is reported, and no command runs on a schema kizon did not make.
+#[test]
+fn a_trigger_disguised_as_sqlite_statistics_is_found_and_stops_commands() {
+    let (_tmp, root) = demo_study();
+    sql(
+        &root,
+        "CREATE TRIGGER sqlitexstat_seal AFTER INSERT ON documents BEGIN
+           INSERT INTO resolutions (finding_id, decision, reason, ledger_seq)
+             VALUES (2, 'accept', 'forged', NEW.ledger_seq);
+         END;",
+    );
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify.stdout.contains("trigger `sqlitexstat_seal`"),
+        "{}",
+        verify.stdout
+    );
+    let before = head_seq(&root);
+    let run = add_provider(&root, "Another").failed();
+    assert!(
+        run.error_line().contains("sqlitexstat_seal"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), before);
+}

@@ -178,6 +178,15 @@ impl Store {
             ledger::AheadError::Sqlite(e) => sqlite(&db, e),
             ledger::AheadError::Ahead(message) => StoreError::Tampered(message),
         })?;
+        // A trigger or table added behind kizon's back could write rows into this very entry
+        // (a trigger on `documents` sealing a forged decision): no command runs on such a schema.
+        if let Some(difference) = schema::differences(&tx)
+            .map_err(|e| sqlite(&db, e))?
+            .into_iter()
+            .next()
+        {
+            return Err(StoreError::Tampered(difference));
+        }
         let mut context = Tx {
             tx,
             root,

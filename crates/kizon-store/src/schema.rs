@@ -406,14 +406,19 @@ pub fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
 /// version has exactly the objects of a database created afresh; they are compared by type,
 /// name, table and SQL text.
 pub fn differences(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let expected = {
-        let fresh = Connection::open_in_memory()?;
-        create(&fresh)?;
-        schema_objects(&fresh)?
+    static EXPECTED: std::sync::OnceLock<SchemaObjects> = std::sync::OnceLock::new();
+    let expected = match EXPECTED.get() {
+        Some(expected) => expected,
+        None => {
+            let fresh = Connection::open_in_memory()?;
+            create(&fresh)?;
+            let objects = schema_objects(&fresh)?;
+            EXPECTED.get_or_init(|| objects)
+        }
     };
     let found = schema_objects(conn)?;
     let mut differences = Vec::new();
-    for (key, sql) in &expected {
+    for (key, sql) in expected {
         match found.get(key) {
             None => differences.push(format!(
                 "the database's schema lacks the {} `{}` (removed outside kizon)",
@@ -443,7 +448,10 @@ type SchemaObjects = std::collections::BTreeMap<(String, String), Option<String>
 /// statistics tables left out (`ANALYZE` may add them legitimately).
 fn schema_objects(conn: &Connection) -> rusqlite::Result<SchemaObjects> {
     let mut statement = conn.prepare(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'",
+        // Exact names: `LIKE 'sqlite_stat%'` would also pass `sqlitexstat_seal` (`_` is a
+        // wildcard there), a trigger an attacker could hide behind it.
+        "SELECT type, name, tbl_name, sql FROM sqlite_master
+         WHERE name NOT IN ('sqlite_stat1', 'sqlite_stat2', 'sqlite_stat3', 'sqlite_stat4')",
     )?;
     let rows = statement.query_map([], |r| {
         let kind: String = r.get(0)?;

@@ -44,11 +44,35 @@ impl Store {
         let mut notes = Vec::new();
         let problem = |seq: Option<i64>, message: String| Problem { seq, message };
 
-        let quick_check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        // The full integrity check, not `quick_check`: the digests below find rows through the
+        // `ledger_seq` indexes, and an index rebuilt to mis-key a row would hide it from them;
+        // `integrity_check` compares every index with its table. Foreign keys too: a row may
+        // not name a document or a case that is not there.
+        let integrity: Vec<String> = conn
+            .prepare("PRAGMA integrity_check(20)")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .map_err(|e| self.err(e))?;
-        if quick_check != "ok" {
-            problems.push(problem(None, format!("database damaged: {quick_check}")));
+        if integrity != ["ok"] {
+            problems.push(problem(
+                None,
+                format!(
+                    "database damaged or an index altered: {}",
+                    integrity.join("; ")
+                ),
+            ));
+        }
+        let dangling: Vec<(String, i64, String)> = conn
+            .prepare("PRAGMA foreign_key_check")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .map_err(|e| self.err(e))?;
+        for (table, rowid, parent) in dangling.iter().take(20) {
+            problems.push(problem(
+                None,
+                format!("`{table}` row {rowid} refers to a `{parent}` row that is not there"),
+            ));
         }
 
         let entries = self.ledger()?;
