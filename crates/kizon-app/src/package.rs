@@ -37,7 +37,7 @@ const LEDGER_JSON: &str = "ledger/ledger.json";
 /// The owner's signatures of the ledger's checkpoints: outside the index, like the ledger.
 const SIGNATURES_JSON: &str = "ledger/signatures.json";
 /// The largest ledger export `package verify` reads.
-const MAX_LEDGER_BYTES: u64 = 1 << 34;
+const MAX_LEDGER_BYTES: u64 = 1 << 30;
 
 /// The package index.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -471,34 +471,6 @@ pub fn verify_package(
         files: index.files.len(),
         ..PackageCheck::default()
     };
-    let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
-    for file in &index.files {
-        match read_confined(dir, &file.path, file.size) {
-            Ok(bytes) if sha256_hex(&bytes) == file.sha256 => {
-                contents.insert(&file.path, bytes);
-            }
-            Ok(_) => check.altered.push(file.path.clone()),
-            Err(Confined::Missing) => check.missing.push(file.path.clone()),
-            Err(Confined::Refused(why)) => {
-                check
-                    .problems
-                    .push(format!("index.json names `{}`: {why}", file.path));
-            }
-        }
-    }
-    let listed: BTreeSet<&str> = index
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .chain([INDEX, INDEX_MD, LEDGER_JSON, SIGNATURES_JSON])
-        .collect();
-    let mut present = Vec::new();
-    walk(dir, dir, &mut present).map_err(io(dir))?;
-    check.added = present
-        .into_iter()
-        .filter(|p| !listed.contains(p.as_str()))
-        .collect();
-
     // The ledger chain, whole, from its first entry to the package's own.
     let mut entries: Vec<kizon_store::LedgerEntry> = Vec::new();
     match read_confined(dir, LEDGER_JSON, MAX_LEDGER_BYTES) {
@@ -525,13 +497,16 @@ pub fn verify_package(
         prev = e.hash.clone();
     }
     let index_sha256 = sha256_hex(&bytes);
+    let mut index_bound = false;
     match entries.last() {
         None => check.problems.push(format!(
             "{LEDGER_JSON} holds no entry: a package's ledger runs from the study's creation to the package's own entry"
         )),
         Some(last) => {
             let recorded = last.detail_json().get("index_sha256").and_then(Value::as_str).map(str::to_owned);
-            if last.command != "package" || recorded.as_deref() != Some(index_sha256.as_str()) {
+            index_bound =
+                last.command == "package" && recorded.as_deref() == Some(index_sha256.as_str());
+            if !index_bound {
                 check.problems.push(format!(
                     "index.json (sha256 {}) is not the index the ledger's last entry records{}: the index or the ledger was changed, or the ledger was shortened",
                     &index_sha256[..12],
@@ -592,6 +567,54 @@ pub fn verify_package(
             "no entry of {LEDGER_JSON} has the hash {head} given with --head"
         ));
     }
+    // Each file is hashed as a stream: memory stays flat whatever the index claims. Only the
+    // few documents checked against the ledger below are kept. A path listed twice is refused
+    // (hashing one file many times over was a way to make verify run for days).
+    let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for file in &index.files {
+        if !seen.insert(file.path.as_str()) {
+            check
+                .problems
+                .push(format!("index.json lists `{}` more than once", file.path));
+            continue;
+        }
+        let keep = KEPT_FOR_CHECKS.contains(&file.path.as_str());
+        if !index_bound && file.size > UNBOUND_READ_LIMIT {
+            check.problems.push(format!(
+                "`{}` ({} bytes) not read: the index is not the one the ledger records, so its large files are not worth hashing",
+                file.path, file.size
+            ));
+            continue;
+        }
+        match hash_confined(dir, &file.path, file.size, keep) {
+            Ok((sha256, bytes)) if sha256 == file.sha256 => {
+                if let Some(bytes) = bytes {
+                    contents.insert(&file.path, bytes);
+                }
+            }
+            Ok(_) => check.altered.push(file.path.clone()),
+            Err(Confined::Missing) => check.missing.push(file.path.clone()),
+            Err(Confined::Refused(why)) => {
+                check
+                    .problems
+                    .push(format!("index.json names `{}`: {why}", file.path));
+            }
+        }
+    }
+    let listed: BTreeSet<&str> = index
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain([INDEX, INDEX_MD, LEDGER_JSON, SIGNATURES_JSON])
+        .collect();
+    let mut present = Vec::new();
+    walk(dir, dir, &mut present).map_err(io(dir))?;
+    check.added = present
+        .into_iter()
+        .filter(|p| !listed.contains(p.as_str()))
+        .collect();
+
     let details: Vec<(String, Value)> = entries
         .iter()
         .map(|e| {
@@ -659,6 +682,52 @@ pub fn verify_package(
 /// The largest index `package verify` reads: far beyond a million files' entries.
 const MAX_INDEX_BYTES: u64 = 1 << 30;
 
+/// Files larger than this are not hashed when the index is not the one the ledger records.
+const UNBOUND_READ_LIMIT: u64 = 256 << 20;
+
+/// The documents `package verify` keeps in memory, to check them against the ledger.
+const KEPT_FOR_CHECKS: &[&str] = &[
+    "dataset/dataset.json",
+    "reference/reference.json",
+    "analysis/analysis.json",
+];
+
+/// Hashes the file `relative` of the package as a stream, confined as [`read_confined`] is; a
+/// file whose size is not the `declared` one is altered, and is not read at all. With `keep`,
+/// its bytes are returned too.
+fn hash_confined(
+    root: &Path,
+    relative: &str,
+    declared: u64,
+    keep: bool,
+) -> Result<(String, Option<Vec<u8>>), Confined> {
+    use sha2::Digest;
+    use std::io::Read;
+    let (mut file, size) = open_confined(root, relative)?;
+    if size != declared {
+        return Ok((String::new(), None));
+    }
+    let mut hasher = sha2::Sha256::new();
+    let mut kept = keep.then(|| Vec::with_capacity(size as usize));
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(|_| Confined::Missing)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > declared {
+            return Ok((String::new(), None));
+        }
+        hasher.update(&buffer[..n]);
+        if let Some(kept) = kept.as_mut() {
+            kept.extend_from_slice(&buffer[..n]);
+        }
+    }
+    Ok((kizon_store::ledger::hex(&hasher.finalize()), kept))
+}
+
 /// Why a path named by an index was not read.
 enum Confined {
     /// Nothing (or nothing regular) is there.
@@ -667,13 +736,28 @@ enum Confined {
     Refused(String),
 }
 
-/// Reads the file `relative` of the package in `root`, refusing whatever a hostile index could use
-/// to read outside the package or to hang: an absolute path, `..`, `.` or an empty component, a
-/// backslash or drive prefix, a symbolic link anywhere on the way, anything but a regular file
-/// (a FIFO, a device), and more bytes than the index declares (at most `limit + 1` are read, so
-/// a file that grew is found altered without reading it whole).
+/// Reads the whole file `relative` of the package (the index, the ledger, the signatures),
+/// confined as [`open_confined`] says, and refused unread when larger than `limit`.
 fn read_confined(root: &Path, relative: &str, limit: u64) -> Result<Vec<u8>, Confined> {
     use std::io::Read;
+    let (file, size) = open_confined(root, relative)?;
+    if size > limit {
+        return Err(Confined::Refused(format!(
+            "{size} bytes, more than the {limit} a package's `{relative}` can hold"
+        )));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|_| Confined::Missing)?;
+    Ok(bytes)
+}
+
+/// Opens the file `relative` of the package in `root`, refusing whatever a hostile index could
+/// use to read outside the package or to hang: an absolute path, `..`, `.` or an empty
+/// component, a backslash or drive prefix, a symbolic link anywhere on the way, anything but a
+/// regular file (a FIFO, a device). Returns the file and its size.
+fn open_confined(root: &Path, relative: &str) -> Result<(fs::File, u64), Confined> {
     let refused = |why: &str| Err(Confined::Refused(why.to_owned()));
     if relative.is_empty()
         || relative.starts_with('/')
@@ -702,14 +786,7 @@ fn read_confined(root: &Path, relative: &str, limit: u64) -> Result<Vec<u8>, Con
         return refused("not a regular file (a folder, a FIFO or a device)");
     }
     let file = fs::File::open(&path).map_err(|_| Confined::Missing)?;
-    let mut bytes = Vec::with_capacity(meta.len().min(limit.saturating_add(1)) as usize);
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|_| Confined::Missing)?;
-    if bytes.len() as u64 > limit && relative == INDEX {
-        return refused("larger than any package index");
-    }
-    Ok(bytes)
+    Ok((file, meta.len()))
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {

@@ -29,23 +29,24 @@ fn verify(pkg: &Path) -> Run {
     )
 }
 
-/// Rewrites `relative` and its hash in index.json, as a careful forger would.
+/// Rewrites `relative` and its hash and size in index.json, as a careful forger would.
 fn forge(pkg: &Path, relative: &str, edit: impl FnOnce(String) -> String) {
     let path = pkg.join(relative);
     let old = std::fs::read_to_string(&path).unwrap();
     let new = edit(old.clone());
     assert_ne!(old, new, "the edit must change {relative}");
     std::fs::write(&path, &new).unwrap();
-    let hex = |b: &[u8]| {
-        Sha256::digest(b)
-            .iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<String>()
-    };
-    let index = std::fs::read_to_string(pkg.join("index.json")).unwrap();
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pkg.join("index.json")).unwrap()).unwrap();
+    for file in index["files"].as_array_mut().unwrap() {
+        if file["path"] == relative {
+            file["sha256"] = hex(new.as_bytes()).into();
+            file["size"] = new.len().into();
+        }
+    }
     std::fs::write(
         pkg.join("index.json"),
-        index.replace(&hex(old.as_bytes()), &hex(new.as_bytes())),
+        serde_json::to_vec_pretty(&index).unwrap(),
     )
     .unwrap();
 }
@@ -355,4 +356,36 @@ fn verify_checks_the_signatures_against_the_given_key() {
         "{}",
         run.stdout
     );
+}
+
+/// A 64 GiB sparse file in the index used to abort verify ("memory allocation failed"), a
+/// 15 GiB ledger too, and one file listed many times kept it busy for days; now memory stays
+/// flat, the large file of an index the ledger does not record is not read, a huge ledger is
+/// refused unread, and a path listed twice is a problem.
+#[test]
+fn a_hostile_package_cannot_exhaust_memory_or_time() {
+    let (_tmp, pkg) = packaged();
+    let big = pkg.join("reference/big.bin");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 << 30)
+        .unwrap();
+    index_entry(&pkg, "reference/big.bin", &"00".repeat(32), 64 << 30);
+    for _ in 0..200 {
+        index_entry(&pkg, "findings/findings.json", &"00".repeat(32), 10);
+    }
+    let ledger = pkg.join("ledger/ledger.json");
+    std::fs::remove_file(&ledger).unwrap();
+    std::fs::File::create(&ledger)
+        .unwrap()
+        .set_len(15 << 30)
+        .unwrap();
+    let run = verify(&pkg).failed();
+    for expected in [
+        "`reference/big.bin` (68719476736 bytes) not read",
+        "index.json lists `findings/findings.json` more than once",
+        "ledger/ledger.json: 16106127360 bytes, more than",
+    ] {
+        assert!(run.stdout.contains(expected), "{expected}\n{}", run.stdout);
+    }
 }
