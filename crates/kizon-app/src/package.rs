@@ -343,7 +343,14 @@ impl Study {
         let index_md = index_markdown(&index);
 
         // Write into a staging directory, then rename: a killed package leaves no half package.
-        let staging = out.with_extension("kizon-partial");
+        // A staging folder of this process's own beside `out`, never `out` itself (an `--out`
+        // named like a staging folder used to fail after the package entry had committed).
+        let staging = out.parent().unwrap_or(Path::new(".")).join(format!(
+            ".{}.kizon-partial-{}",
+            out.file_name()
+                .map_or("package".into(), |n| n.to_string_lossy()),
+            std::process::id()
+        ));
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }

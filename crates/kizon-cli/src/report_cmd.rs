@@ -22,11 +22,40 @@ pub fn report(mut study: Study, actor: &str, args: ReportArgs) -> Result<(), Fai
         Format::Pdf
     };
     let date = args.date.map_or_else(today, |d| d.to_string());
-    let rendered = study.report(actor, lang, format, &date)?;
-    std::fs::write(&args.out, &rendered.bytes).map_err(|e| Failure {
+    // The file is made (under a temporary name beside it) before the report is recorded in the
+    // ledger: a folder that does not exist or is not writable fails with nothing recorded.
+    let unwritable = |e: std::io::Error| Failure {
         what: format!("{}: {e}", args.out.display()),
         hint: "check that the folder exists and is writable".into(),
-    })?;
+    };
+    let tmp = args.out.with_file_name(format!(
+        ".{}.kizon-tmp-{}",
+        args.out
+            .file_name()
+            .map_or("report".into(), |n| n.to_string_lossy()),
+        std::process::id()
+    ));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(unwritable)?;
+    let rendered = match study.report(actor, lang, format, &date) {
+        Ok(rendered) => rendered,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    use std::io::Write;
+    let written = file
+        .write_all(&rendered.bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &args.out));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(unwritable(e));
+    }
     println!(
         "report written / 報告書を作成しました: {} ({}, {}, {} bytes, sha256 {})",
         args.out.display(),

@@ -781,3 +781,34 @@ fn a_trigger_disguised_as_sqlite_statistics_is_found_and_stops_commands() {
     );
     assert_eq!(head_seq(&root), before);
 }
+
+/// `report --out` into a folder that does not exist used to fail after its ledger entry had
+/// committed; `package --out X.kizon-partial` failed after the signed package entry.
+#[test]
+fn commands_that_fail_record_nothing_and_odd_output_names_work() {
+    let (tmp, root) = demo_study();
+    let before = head_seq(&root);
+    let missing = tmp.path().join("no/such/dir/r.html");
+    let run = kizon(
+        &root,
+        &[
+            "report",
+            "--lang",
+            "en",
+            "--format",
+            "html",
+            "--out",
+            missing.to_str().unwrap(),
+        ],
+    )
+    .failed();
+    assert!(
+        run.error_line().contains("no/such/dir/r.html"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), before, "nothing recorded");
+    let odd = tmp.path().join("pkg.kizon-partial");
+    kizon(&root, &["package", "--out", odd.to_str().unwrap()]).ok();
+    kizon(tmp.path(), &["package", "verify", odd.to_str().unwrap()]).ok();
+}
