@@ -282,6 +282,23 @@ impl Study {
         })
     }
 
+    /// Keys the stored digest of session tokens with `key`, a secret the server draws at start
+    /// and keeps in memory: a session row written into the database by someone with the file
+    /// (the `sessions` table is outside the ledger) then opens nothing, since its digest cannot
+    /// be made without the key. Sessions end when the server restarts.
+    pub fn set_session_key(&mut self, key: [u8; 32]) {
+        self.session_key = Some(key);
+    }
+
+    /// What the `sessions` table holds for `token`: HMAC-SHA256 under the server's session key
+    /// (RFC 2104), or plain SHA-256 without one.
+    fn session_digest(&self, token: &str) -> String {
+        match &self.session_key {
+            Some(key) => kizon_store::ledger::hex(&hmac_sha256(key, token.as_bytes())),
+            None => sha256_hex(token.as_bytes()),
+        }
+    }
+
     /// Every registered user.
     pub fn users(&self) -> Result<Vec<Account>, AppError> {
         self.store.users()?.into_iter().map(account).collect()
@@ -309,7 +326,7 @@ impl Study {
         let csrf = random_hex(32)?;
         let expires_at = kizon_store::now_unix() + SESSION_SECONDS;
         self.store.insert_session(
-            &sha256_hex(token.as_bytes()),
+            &self.session_digest(&token),
             &kizon_store::Session {
                 user_name: account.name.clone(),
                 csrf: csrf.clone(),
@@ -334,7 +351,7 @@ impl Study {
 
     /// The account and CSRF token of a live session.
     pub fn session(&self, token: &str) -> Result<Option<(Account, String)>, AppError> {
-        let Some(session) = self.store.session(&sha256_hex(token.as_bytes()))? else {
+        let Some(session) = self.store.session(&self.session_digest(token))? else {
             return Ok(None);
         };
         let Some(user) = self.store.user(&session.user_name)? else {
@@ -348,7 +365,7 @@ impl Study {
         let Some((account, _)) = self.session(token)? else {
             return Ok(());
         };
-        self.store.delete_session(&sha256_hex(token.as_bytes()))?;
+        self.store.delete_session(&self.session_digest(token))?;
         self.store.transact(&account.actor(), |tx| {
             tx.record(
                 "logout",
@@ -483,4 +500,37 @@ fn account(user: kizon_store::User) -> Result<Account, AppError> {
         name: user.name,
         reader_code: user.reader_code,
     })
+}
+
+/// HMAC-SHA256 (RFC 2104) with a 32-byte key: SHA-256 over the key padded with 0x36, the
+/// message, then over the key padded with 0x5c and that inner digest.
+fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut padded = [0u8; 64];
+    padded[..32].copy_from_slice(key);
+    let inner_pad: Vec<u8> = padded.iter().map(|b| b ^ 0x36).collect();
+    let outer_pad: Vec<u8> = padded.iter().map(|b| b ^ 0x5c).collect();
+    let inner = Sha256::new()
+        .chain_update(&inner_pad)
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(&outer_pad)
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+#[cfg(test)]
+mod hmac_tests {
+    /// The value from Python's
+    /// `hmac.new(bytes(range(32)), b"kizon", hashlib.sha256).hexdigest()`.
+    #[test]
+    fn hmac_matches_an_independent_implementation() {
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        assert_eq!(
+            kizon_store::ledger::hex(&super::hmac_sha256(&key, b"kizon")),
+            "d37d7649f21423bc5cfb211bfcbb68e5238d57d67eccc09f674d6e63b9b9c410"
+        );
+    }
 }

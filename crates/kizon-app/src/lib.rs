@@ -66,6 +66,8 @@ pub struct Study {
     owner_key: Option<owner_key::OwnerKey>,
     /// False in a server: a use case that must sign is refused rather than ask for a passphrase.
     may_ask_passphrase: bool,
+    /// The web server's key for session digests (see `access`); `None` outside a server.
+    session_key: Option<[u8; 32]>,
 }
 
 /// The protocol text as it is on disk, with its hash.
@@ -86,6 +88,7 @@ impl Study {
             store: Store::open(dir)?,
             owner_key: None,
             may_ask_passphrase: true,
+            session_key: None,
         })
     }
 

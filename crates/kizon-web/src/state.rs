@@ -42,6 +42,8 @@ struct Inner {
     /// The owner's key, unlocked at start, for the use cases that sign (an analysis run);
     /// without it they are refused, never asked for a passphrase on the server's terminal.
     owner_key: Option<kizon_app::owner_key::OwnerKey>,
+    /// Drawn at start and kept in memory only: session digests are keyed with it.
+    session_key: [u8; 32],
 }
 
 impl AppState {
@@ -53,7 +55,9 @@ impl AppState {
     ) -> Result<AppState, AppError> {
         // Open once now, so that a wrong directory fails at start, not at the first request.
         let mut study = Study::open(&dir)?;
-        prepare_signing(&mut study, owner_key.as_ref());
+        let mut session_key = [0u8; 32];
+        getrandom_fill(&mut session_key)?;
+        prepare_signing(&mut study, owner_key.as_ref(), session_key);
         study.prepare_search()?;
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         Ok(AppState {
@@ -66,6 +70,7 @@ impl AppState {
                 secure_cookies,
                 upload_limit,
                 owner_key,
+                session_key,
             }),
         })
     }
@@ -96,7 +101,7 @@ impl AppState {
                 Some(study) => study,
                 None => {
                     let mut study = Study::open(&inner.dir)?;
-                    prepare_signing(&mut study, inner.owner_key.as_ref());
+                    prepare_signing(&mut study, inner.owner_key.as_ref(), inner.session_key);
                     study
                 }
             };
@@ -189,9 +194,23 @@ pub struct LoginAttempt {
     keys: [String; 3],
 }
 
-fn prepare_signing(study: &mut Study, key: Option<&kizon_app::owner_key::OwnerKey>) {
+fn prepare_signing(
+    study: &mut Study,
+    key: Option<&kizon_app::owner_key::OwnerKey>,
+    session_key: [u8; 32],
+) {
+    study.set_session_key(session_key);
     match key {
         Some(key) => study.set_owner_key(key.clone()),
         None => study.never_ask_passphrase(),
     }
+}
+
+/// Fills `buffer` from the operating system's random source.
+fn getrandom_fill(buffer: &mut [u8]) -> Result<(), AppError> {
+    let token = kizon_app::access::random_hex(buffer.len())?;
+    for (i, byte) in buffer.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&token[2 * i..2 * i + 2], 16).expect("hex from random_hex");
+    }
+    Ok(())
 }

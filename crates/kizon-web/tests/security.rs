@@ -428,6 +428,38 @@ fn concurrent_logins_all_succeed() {
     assert_eq!(head.trim(), format!("{} {}", last.seq, last.hash));
 }
 
+/// A session row written straight into the database (the table is outside the ledger) used to
+/// open the account it named, with no password and no login entry; the server keys session
+/// digests with a secret of its own, so such a row opens nothing.
+#[test]
+fn a_session_forged_in_the_database_opens_nothing() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = study(tmp.path(), DemoStop::Checked);
+    let address = serve_within(&dir, 1 << 20, kizon_web::Limits::default());
+    let token = "a".repeat(64);
+    let digest: String = sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let conn = rusqlite::Connection::open(dir.join("kizon.sqlite")).unwrap();
+    conn.execute(
+        "INSERT INTO sessions (token_sha256, user_name, csrf, expires_at) VALUES (?1, 'admin', 'c', 9999999999)",
+        [&digest],
+    )
+    .unwrap();
+    let forged = request(
+        address,
+        "GET",
+        "/api/findings",
+        &[("Cookie", &format!("kizon_session={token}"))],
+        b"",
+    );
+    assert_eq!(forged.status, 401);
+    // A real login still works.
+    assert!(sign_in(address, "admin", PASSWORD).is_ok());
+}
+
 /// A page number far beyond the last used to overflow into a 500 naming the database's path.
 #[test]
 fn an_out_of_range_page_is_an_empty_page_and_no_error_names_a_path() {
