@@ -317,9 +317,11 @@ impl Study {
     }
 
     /// Brings the item search index up to date (a cache outside the ledger), so that the
-    /// first search after a large ingest does not pay for indexing.
+    /// first search after a large ingest does not pay for indexing, and rebuilds it when it no
+    /// longer matches the items (an entry deleted behind kizon's back hides an item).
     pub fn prepare_search(&self) -> Result<(), AppError> {
-        Ok(self.store.refresh_item_search()?)
+        self.store.repair_item_search()?;
+        Ok(())
     }
 
     /// A page of items (for everyone but readers).

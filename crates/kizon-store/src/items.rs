@@ -295,6 +295,34 @@ impl Store {
     /// Brings the search index up to the last item (a cache: see the schema's version 10).
     /// Items are append-only, so indexing those after `indexed_upto` is enough; one writer at
     /// a time (IMMEDIATE), so that two searches never index the same rows twice.
+    /// Checks the search index against `items` (FTS5 `integrity-check` against its content
+    /// table) and rebuilds it when they differ: an entry deleted from the index behind kizon's
+    /// back would hide an item from every search. Returns whether it was rebuilt.
+    pub fn repair_item_search(&self) -> Result<bool, StoreError> {
+        self.refresh_item_search()?;
+        let conn = self.conn();
+        let sound = conn
+            .execute(
+                "INSERT INTO item_search (item_search, rank) VALUES ('integrity-check', 1)",
+                [],
+            )
+            .is_ok();
+        if sound {
+            return Ok(false);
+        }
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT INTO item_search (item_search) VALUES ('rebuild');
+             UPDATE item_search_state SET indexed_upto = (SELECT COALESCE(MAX(id), 0) FROM items);
+             COMMIT;",
+        )
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            self.err(e)
+        })?;
+        Ok(true)
+    }
+
     pub fn refresh_item_search(&self) -> Result<(), StoreError> {
         let conn = self.conn();
         let scalar = |sql: &str| -> Result<i64, StoreError> {

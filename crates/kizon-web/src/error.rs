@@ -56,7 +56,10 @@ impl WebError {
                     "try again; if it persists, the server's operator finds the cause with `kizon audit verify`".into(),
                 )
             }
-            WebError::App(error) => (error.to_string(), error.hint()),
+            WebError::App(error) => (
+                redact_paths(&error.to_string()),
+                redact_paths(&error.hint()),
+            ),
             WebError::SignIn => ("ログインしてください / please sign in".into(), String::new()),
             WebError::Csrf => (
                 "フォームの有効期限が切れたか、不正な送信です / the form is stale or was not sent from this site".into(),
@@ -107,5 +110,38 @@ fn internal_kind(error: &AppError) -> &'static str {
         }
         AppError::Store(_) => "store",
         _ => "application",
+    }
+}
+
+/// A message as a client may see it: every absolute path cut to its last component, so that no
+/// page or API error names where the server keeps the study or the source data.
+pub fn redact_paths(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let bare = word.trim_start_matches(['(', '`', '"', '\'']);
+            if bare.starts_with('/') && bare[1..].contains('/') {
+                let prefix = &word[..word.len() - bare.len()];
+                let last = bare.rsplit('/').next().unwrap_or_default();
+                format!("{prefix}…/{last}")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_are_cut_to_their_last_component() {
+        assert_eq!(
+            super::redact_paths("/tmp/study/demo-sources/images/c005.dcm: gone (see `/var/x/y`)"),
+            "…/c005.dcm: gone (see `…/y`)"
+        );
+        assert_eq!(
+            super::redact_paths("frame 3 of 2 / フレーム"),
+            "frame 3 of 2 / フレーム"
+        );
     }
 }

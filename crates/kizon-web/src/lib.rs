@@ -76,16 +76,29 @@ pub struct Limits {
     pub header_timeout: std::time::Duration,
     /// A request's body and its handling must finish within this time (408 otherwise).
     pub request_timeout: std::time::Duration,
+    /// A request's body must arrive within this time plus one second per
+    /// [`Limits::min_body_rate`] bytes it declares: a client trickling a body byte by byte holds
+    /// its connection for seconds, not minutes.
+    pub body_grace: std::time::Duration,
+    /// Bytes per second a body must at least arrive at.
+    pub min_body_rate: u64,
     /// Connections served at once; further clients wait in the listen queue until one closes.
     pub max_connections: usize,
+    /// Connections from one address at once; more are closed at once, so that one client
+    /// cannot take every connection.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             header_timeout: std::time::Duration::from_secs(10),
-            request_timeout: std::time::Duration::from_secs(300),
+            request_timeout: std::time::Duration::from_secs(3600),
+            body_grace: std::time::Duration::from_secs(20),
+            min_body_rate: 64 * 1024,
             max_connections: 256,
+            // Half: behind a reverse proxy every user comes from the proxy's address.
+            max_connections_per_address: 128,
         }
     }
 }
@@ -112,6 +125,7 @@ pub async fn serve_limited(
 
     let app = routes::router(state);
     let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let per_address = PerAddress::default();
     let mut stop = std::pin::pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -129,12 +143,27 @@ pub async fn serve_limited(
             },
             () = &mut stop => return Ok(()),
         };
+        let Some(address_slot) = per_address.take(peer.ip(), limits.max_connections_per_address)
+        else {
+            drop(stream);
+            continue;
+        };
         let app = app.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _address_slot = address_slot;
             let service = hyper::service::service_fn(
                 move |request: hyper::Request<hyper::body::Incoming>| {
-                    let mut request = request.map(axum::body::Body::new);
+                    let declared = request
+                        .headers()
+                        .get(axum::http::header::CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    let allowed = limits.body_grace
+                        + std::time::Duration::from_secs(declared / limits.min_body_rate.max(1));
+                    let mut request =
+                        request.map(|body| axum::body::Body::new(TimedBody::new(body, allowed)));
                     request
                         .extensions_mut()
                         .insert(axum::extract::ConnectInfo(peer));
@@ -186,5 +215,92 @@ async fn shutdown() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+/// Connections open per client address.
+#[derive(Clone, Default)]
+struct PerAddress(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+);
+
+/// One connection's place in [`PerAddress`], given back when it closes.
+struct AddressSlot {
+    counts: PerAddress,
+    address: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn take(&self, address: std::net::IpAddr, limit: usize) -> Option<AddressSlot> {
+        let mut counts = self.0.lock().ok()?;
+        let count = counts.entry(address).or_insert(0);
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            counts: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.counts.0.lock()
+            && let Some(count) = counts.get_mut(&self.address)
+        {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// A request body that fails once its deadline passes: the body-read timeout that hyper does
+/// not have. The handler then answers 400 and the connection closes.
+struct TimedBody {
+    inner: hyper::body::Incoming,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl TimedBody {
+    fn new(inner: hyper::body::Incoming, allowed: std::time::Duration) -> TimedBody {
+        TimedBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(allowed)),
+        }
+    }
+}
+
+impl http_body::Body for TimedBody {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::future::Future;
+        if self.inner.is_end_stream() {
+            return std::task::Poll::Ready(None);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(Some(Err(
+                "the request body did not arrive in time".into()
+            )));
+        }
+        std::pin::Pin::new(&mut self.inner)
+            .poll_frame(cx)
+            .map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }

@@ -460,6 +460,93 @@ fn a_session_forged_in_the_database_opens_nothing() {
     assert!(sign_in(address, "admin", PASSWORD).is_ok());
 }
 
+/// 256 connections each declaring a body and sending it a byte at a time used to hold every
+/// connection for five minutes; one address now holds at most its share, and each body has a
+/// deadline proportional to its declared length.
+#[test]
+fn slow_bodies_are_cut_and_one_address_cannot_take_every_connection() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = study(tmp.path(), DemoStop::Checked);
+    let limits = kizon_web::Limits {
+        body_grace: std::time::Duration::from_secs(1),
+        max_connections: 16,
+        max_connections_per_address: 8,
+        ..kizon_web::Limits::default()
+    };
+    let address = serve_within(&dir, 1 << 20, limits);
+    let mut slow: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(address).unwrap();
+            let _ = stream.write_all(
+                b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\na",
+            );
+            stream
+        })
+        .collect();
+    let elsewhere: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let page = support::request_from(Some(elsewhere), address, "GET", "/login", &[], b"");
+    assert_eq!(page.status, 200);
+    for (i, stream) in slow.iter_mut().enumerate() {
+        let _ = stream.write_all(b"b");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut buffer = Vec::new();
+        let read = stream.read_to_end(&mut buffer);
+        assert!(
+            read.is_ok()
+                || read
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "slow connection {i} was not closed: {read:?}"
+        );
+    }
+}
+
+/// A frame past the last, or an item whose source moved, used to answer with a page naming the
+/// source file's absolute path on the server.
+#[test]
+fn error_pages_name_no_server_path() {
+    let address = before_locks();
+    let admin = user(address, "admin");
+    for path in ["/items/1/frame.png?frame=99999", "/api/items/999999"] {
+        let page = admin.get(path);
+        assert!(page.status >= 400, "{path}: {}", page.status);
+        let text = page.text();
+        assert!(!text.contains("/tmp/"), "{path}: {text}");
+        assert!(!text.contains("demo-sources/"), "{path}: {text}");
+    }
+}
+
+/// An entry deleted from the search index (a cache outside the ledger) hid an item from every
+/// search; the server checks the index against the items when it starts and rebuilds it.
+#[test]
+fn a_doctored_search_index_is_rebuilt_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = study(tmp.path(), DemoStop::Checked);
+    let first = serve_within(&dir, 1 << 20, kizon_web::Limits::default());
+    drop(first);
+    let conn = rusqlite::Connection::open(dir.join("kizon.sqlite")).unwrap();
+    let (id, path, case): (i64, String, String) = conn
+        .query_row(
+            "SELECT id, path, case_id FROM items WHERE path LIKE '%c005.dcm'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    conn.execute(
+        "INSERT INTO item_search (item_search, rowid, path, case_id) VALUES ('delete', ?1, ?2, ?3)",
+        rusqlite::params![id, path, case],
+    )
+    .unwrap();
+    drop(conn);
+    let address = serve_within(&dir, 1 << 20, kizon_web::Limits::default());
+    let admin = user(address, "admin");
+    let found = admin.get("/api/items?q=c005.dcm");
+    assert!(found.text().contains("c005.dcm"), "{}", found.text());
+}
+
 /// A page number far beyond the last used to overflow into a 500 naming the database's path.
 #[test]
 fn an_out_of_range_page_is_an_empty_page_and_no_error_names_a_path() {
@@ -493,6 +580,7 @@ fn slow_clients_are_dropped_and_the_server_stays_available() {
         header_timeout: std::time::Duration::from_secs(1),
         request_timeout: std::time::Duration::from_secs(5),
         max_connections: 16,
+        ..kizon_web::Limits::default()
     };
     let address = serve_within(&dir, 1 << 20, limits);
     let mut slow: Vec<std::net::TcpStream> = (0..40)
