@@ -38,6 +38,13 @@ impl From<AppError> for Failure {
 }
 
 fn main() -> ExitCode {
+    // `kizon analyze | head -1`: when the reader of standard output goes away, end quietly as
+    // Unix tools do (SIGPIPE's default action), instead of panicking in `println!`.
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
