@@ -642,16 +642,22 @@ impl Study {
                 .iter()
                 .map(|r| r.reference == Some(Label::Positive))
                 .collect();
-            let curve = kizon_stats::roc_curve(&scores, &truth)?;
-            let auc = kizon_stats::auc_delong(&scores, &truth, 0.95)?;
-            Some(Roc {
-                fpr: curve.fpr,
-                tpr: curve.tpr,
-                auc: auc.auc,
-                se: auc.se,
-                positives: auc.positives,
-                negatives: auc.negatives,
-            })
+            // Descriptive, not an endpoint: what cannot be estimated (DeLong's variance needs two
+            // cases of each class) is left out, never a reason to stop the analysis.
+            match (
+                kizon_stats::roc_curve(&scores, &truth),
+                kizon_stats::auc_delong(&scores, &truth, 0.95),
+            ) {
+                (Ok(curve), Ok(auc)) => Some(Roc {
+                    fpr: curve.fpr,
+                    tpr: curve.tpr,
+                    auc: auc.auc,
+                    se: auc.se,
+                    positives: auc.positives,
+                    negatives: auc.negatives,
+                }),
+                _ => None,
+            }
         } else {
             None
         };
@@ -1188,7 +1194,13 @@ fn evaluate(
                 .iter()
                 .map(|r| r.score.expect("scored rows"))
                 .collect();
-            result.estimate = Some(kizon_stats::auc_delong(&scores, &truth, endpoint.level)?.auc);
+            match kizon_stats::auc_delong(&scores, &truth, endpoint.level) {
+                Ok(auc) => result.estimate = Some(auc.auc),
+                Err(e) => {
+                    result.explanation_en = Some(format!("cannot be estimated: {e}"));
+                    result.explanation_ja = Some(format!("推定できません：{e}"));
+                }
+            }
         }
     } else {
         let cells = cells(rows);

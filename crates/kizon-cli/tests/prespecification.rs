@@ -185,7 +185,9 @@ fn a_closed_pipe_ends_output_quietly() {
                 .env("KIZON_HOME", key_home())
                 .env("KIZON_PASSPHRASE", PASSPHRASE)
                 .arg("-c")
-                .arg(format!("{KIZON} audit log | head -c 1 >/dev/null; {KIZON} items | head -n 1"))
+                .arg(format!(
+                    "{KIZON} audit log | head -c 1 >/dev/null; {KIZON} items | head -n 1"
+                ))
                 .output()
                 .unwrap(),
         );

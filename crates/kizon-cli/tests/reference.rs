@@ -588,3 +588,45 @@ fn label_variants_repeats_and_conflicting_reads_are_clear_and_write_nothing() {
     assert_eq!(head(&root), before);
     kizon(&root, &["audit", "verify"]).ok();
 }
+
+/// Scores on one positive and one negative case only, with no AUC in the protocol: `analyze`
+/// used to abort ("the DeLong variance needs at least 2 positive and 2 negative cases"); what
+/// the protocol does not ask for never stops the analysis.
+#[test]
+fn a_quantity_that_is_not_an_endpoint_never_stops_the_analysis() {
+    let (tmp, root) = panel_study();
+    let dir = tmp.path();
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["lock", "dataset"]).ok();
+    add_readers(&root);
+    let reads = write(dir, "reads.csv", &panel_reads());
+    kizon(&root, &["reads", "import", &reads]).ok();
+    let adjudication = write(
+        dir,
+        "adj.csv",
+        "reader,case_id,label,role\nA1,C03,positive,adjudicator\nA1,C19,negative,adjudicator\n",
+    );
+    let _ = kizon(&root, &["reads", "import", &adjudication]);
+    kizon(&root, &["lock", "reference"]).ok();
+    let mut csv = String::from("case_id,label,score\n");
+    for n in 1..=20 {
+        let label = if n <= 10 { "positive" } else { "negative" };
+        let score = match n {
+            1 => "0.9",
+            20 => "0.1",
+            _ => "",
+        };
+        csv.push_str(&format!("C{n:02},{label},{score}\n"));
+    }
+    let results = write(dir, "results.csv", &csv);
+    kizon(
+        &root,
+        &["results", "import", &results, "--device-version", "1.0.0"],
+    )
+    .ok();
+    let analysis = kizon(&root, &["analyze", "--json"]).ok().json();
+    assert!(
+        analysis["analysis"]["roc"].is_null() || analysis["roc"].is_null(),
+        "{analysis}"
+    );
+}
