@@ -838,14 +838,13 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
                     format!("acquisition {acquired} and confirmed diagnosis {diagnosed} contradict each other (allowed: {} days before to {} days after)", p.diagnosis_days_before, p.diagnosis_days_after),
                 ));
     }
-    if let (Some(born), Some(acquired)) = (&m.patient_birth_date, &acquired)
-        && born > acquired
-    {
+    if m.born_after_image {
         problems.push((
             "chronology",
             "Q7",
-            format!("生年月日 {born} が撮影日 {acquired} より後"),
-            format!("born {born}, after the acquisition on {acquired}"),
+            "生年月日が撮影日より後（生年月日は保存しません）".to_owned(),
+            "the patient's birth date is after the image's date (the birth date is not kept)"
+                .to_owned(),
         ));
     }
     // Dates inside one item: series, acquisition and content come on or after the study.
@@ -867,14 +866,9 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
             }
         }
     }
-    for date in [
-        &acquired,
-        &case.collection_date,
-        &case.diagnosis_date,
-        &m.patient_birth_date,
-    ]
-    .into_iter()
-    .flatten()
+    for date in [&acquired, &case.collection_date, &case.diagnosis_date]
+        .into_iter()
+        .flatten()
     {
         if *date > p.today {
             problems.push((
@@ -1237,7 +1231,7 @@ mod tests {
         );
         assert!(rules(&early).contains(&"chronology"));
         let mut born_late = item(1, "A", "x");
-        born_late.metadata.patient_birth_date = Some("2025-01-01".into());
+        born_late.metadata.born_after_image = true;
         assert!(
             rules(&check(
                 &[born_late],

@@ -195,3 +195,58 @@ fn a_closed_pipe_ends_output_quietly() {
         assert!(!run.stderr.contains("Broken pipe"), "{}", run.stderr);
     }
 }
+
+/// `PatientBirthDate` values used to be stored in kizon.sqlite and shown on item pages. Only
+/// the age derived from them is kept: a probe over the whole database file, the WAL and every
+/// output finds no birth date, in any of its spellings.
+#[test]
+fn no_birth_date_enters_the_database_or_any_output() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    for file in [
+        "dicom/deid/GREYSCALE_IMAGE.dcm",
+        "dicom/pydicom-data/MR2_UNCR.dcm",
+        "dicom/pydicom/waveform_ecg.dcm",
+    ] {
+        let name = std::path::Path::new(file).file_name().unwrap();
+        std::fs::copy(shared(file), data.join(name)).unwrap();
+    }
+    kizon(
+        &root,
+        &["ingest", "--provider", "H", data.to_str().unwrap()],
+    )
+    .ok();
+    kizon(&root, &["check"]).ok();
+    let items = kizon(&root, &["items", "--json"]).ok().stdout;
+    let findings = kizon(&root, &["findings", "--json"]).ok().stdout;
+    let mut probe: Vec<u8> = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            probe.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    probe.extend(items.as_bytes());
+    probe.extend(findings.as_bytes());
+    for born in [
+        "19510829",
+        "1951-08-29",
+        "19500112",
+        "1950-01-12",
+        "19710123",
+        "1971-01-23",
+    ] {
+        assert!(
+            !probe.windows(born.len()).any(|w| w == born.as_bytes()),
+            "{born} found"
+        );
+    }
+    // The age survives, with where it came from; the attribute is still named as identifying.
+    assert!(
+        items.contains("\"patient_age_source\":\"birth-date\"")
+            || items.contains("patient_age_years"),
+        "{items}"
+    );
+    assert!(findings.contains("PatientBirthDate"), "{findings}");
+}

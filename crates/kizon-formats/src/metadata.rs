@@ -49,8 +49,15 @@ pub struct Metadata {
     pub patient_sex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patient_age_years: Option<f64>,
+    /// Where `patient_age_years` comes from when the file gives no PatientAge: `birth-date`
+    /// (derived from PatientBirthDate and the image's date). The birth date itself is never
+    /// kept: it identifies a person (Q1), and the age is what the subgroups and checks need.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub patient_birth_date: Option<String>,
+    pub patient_age_source: Option<String>,
+    /// True when PatientBirthDate is after the image's date (a chronological contradiction,
+    /// Q7), said without the date.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub born_after_image: bool,
 
     // Image geometry.
     #[serde(skip_serializing_if = "Option::is_none")]

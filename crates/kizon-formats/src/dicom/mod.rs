@@ -343,7 +343,8 @@ fn from_values(values: &Values<'_>, meta: &Values<'_>, transfer_syntax: String) 
         content_date: date_of(tags::CONTENT_DATE),
         patient_sex: text(tags::PATIENT_SEX),
         patient_age_years: text(tags::PATIENT_AGE).and_then(|a| age_years(&a)),
-        patient_birth_date: date_of(tags::PATIENT_BIRTH_DATE),
+        patient_age_source: None,
+        born_after_image: false,
         rows: values
             .binary(key(tags::ROWS))
             .and_then(|v| u32::try_from(v).ok()),
@@ -369,6 +370,28 @@ fn from_values(values: &Values<'_>, meta: &Values<'_>, transfer_syntax: String) 
         );
     }
     let (identifying, private_tags, creators) = identifiers(values);
+    // The birth date is read only to derive the age (and to notice a birth after the image),
+    // then dropped: no date of birth leaves this function.
+    if let Some(born) = date_of(tags::PATIENT_BIRTH_DATE) {
+        let imaged = metadata
+            .acquisition_date
+            .clone()
+            .or(metadata.content_date.clone())
+            .or(metadata.series_date.clone())
+            .or(metadata.study_date.clone());
+        if let Some(days) = imaged
+            .as_deref()
+            .and_then(day_number)
+            .zip(day_number(&born))
+            .map(|(imaged, born)| imaged - born)
+        {
+            metadata.born_after_image = days < 0;
+            if metadata.patient_age_years.is_none() && days >= 0 {
+                metadata.patient_age_years = Some((days as f64 / 365.2425).floor());
+                metadata.patient_age_source = Some("birth-date".into());
+            }
+        }
+    }
     metadata.identifying_attributes = identifying;
     metadata.private_tags = Some(private_tags);
     metadata.private_creators = creators;
@@ -604,4 +627,24 @@ fn inflate_bounded(deflated: &[u8]) -> Result<Vec<u8>, String> {
         .read_to_end(&mut out)
         .map_err(|e| format!("deflated data set could not be inflated: {e}"))?;
     Ok(out)
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (Hinnant's days-from-civil).
+fn day_number(date: &str) -> Option<i64> {
+    let mut parts = date.get(0..10)?.split('-');
+    let (y, m, d): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
 }
