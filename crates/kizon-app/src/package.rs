@@ -263,6 +263,12 @@ impl Study {
             "データの疑義と対応（Q1, Q2, Q7）",
             "data doubts and their resolutions (Q1, Q2, Q7)",
         );
+        b.json(
+            "findings/decisions.json",
+            &self.store.resolutions()?,
+            "疑義への対応の全履歴（照会・決定、台帳エントリ付き）",
+            "every decision on every doubt, in order (queries and decisions, with their ledger entries)",
+        );
 
         b.json(
             "reference/readers.json",

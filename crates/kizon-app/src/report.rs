@@ -663,17 +663,44 @@ impl Study {
                 })
             })
             .collect();
+        // Every finding, open or decided, with every decision on it (a query to the provider
+        // and the later decision both stay), each with its date and actor from the ledger.
+        let decision_of = |d: &str| match d {
+            "exclude-case" => Some(m::Decision::ExcludeCase),
+            "accept" => Some(m::Decision::Accept),
+            "query-provider" => Some(m::Decision::QueryProvider),
+            _ => None,
+        };
+        let mut history: BTreeMap<i64, Vec<m::DecisionRecord>> = BTreeMap::new();
+        for r in self.store.resolutions()? {
+            let Some(decision) = decision_of(&r.decision) else {
+                continue;
+            };
+            let entry = ledger.iter().find(|e| e.seq == r.ledger_seq);
+            history
+                .entry(r.finding_id)
+                .or_default()
+                .push(m::DecisionRecord {
+                    at: entry.map_or(String::new(), |e| {
+                        format!("{} {}", &e.at[..10], &e.at[11..16])
+                    }),
+                    actor: entry.map_or(String::new(), |e| e.actor.clone()),
+                    decision,
+                    reason: split_text(&r.reason),
+                    ledger_seq: r.ledger_seq as u64,
+                });
+        }
         let findings = self
             .findings()?
             .into_iter()
-            .filter_map(|f| {
+            .map(|f| {
                 let decision = match f.status {
-                    "excluded" => m::Decision::ExcludeCase,
-                    "accepted" => m::Decision::Accept,
-                    "queried" => m::Decision::QueryProvider,
-                    _ => return None,
+                    "excluded" => Some(m::Decision::ExcludeCase),
+                    "accepted" => Some(m::Decision::Accept),
+                    "queried" => Some(m::Decision::QueryProvider),
+                    _ => None,
                 };
-                Some(m::FindingRow {
+                m::FindingRow {
                     id: format!("#{}", f.id),
                     rule: f.rule,
                     clause: f.clause,
@@ -686,7 +713,8 @@ impl Study {
                     description: Text::new(f.message_ja, f.message_en),
                     decision,
                     reason: split_text(f.reason.as_deref().unwrap_or("")),
-                })
+                    history: history.remove(&f.id).unwrap_or_default(),
+                }
             })
             .collect();
         let amendments = self

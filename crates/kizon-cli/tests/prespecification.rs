@@ -250,3 +250,111 @@ fn no_birth_date_enters_the_database_or_any_output() {
     );
     assert!(findings.contains("PatientBirthDate"), "{findings}");
 }
+
+/// Open warnings used to be missing from the report's section that says it lists the doubts,
+/// and a second decision replaced the first; now every finding is there, open ones as open, and
+/// a query to the provider stays beside the decision that followed it.
+#[test]
+fn every_finding_and_every_decision_is_in_the_report_and_the_package() {
+    let (tmp, root) = demo_study();
+    // An open finding: results of another version than the protocol's.
+    let results = kizon(&root, &["results", "list", "--json"]).ok().json();
+    let first = &results.as_array().unwrap()[0];
+    let file = root.join("v3.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "case_id,label,score\n{},{},{}\n",
+            first["case_id"].as_str().unwrap(),
+            first["label"].as_str().unwrap_or(""),
+            first["score"]
+                .as_f64()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        ),
+    )
+    .unwrap();
+    kizon(
+        &root,
+        &[
+            "results",
+            "import",
+            file.to_str().unwrap(),
+            "--device-version",
+            "3.0",
+        ],
+    )
+    .ok();
+    let open = kizon(&root, &["findings", "--open", "--json"]).ok().json();
+    let open_id = open.as_array().unwrap()[0]["id"].as_i64().unwrap();
+    // A decided finding decided again: a query to the provider, then the decision on its answer.
+    let all = kizon(&root, &["findings", "--json"]).ok().json();
+    let decided = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["status"] == "accepted")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    kizon(
+        &root,
+        &[
+            "resolve",
+            &decided,
+            "--query-provider",
+            "--reason",
+            "asked the hospital on 2026-11-30",
+        ],
+    )
+    .ok();
+    kizon(
+        &root,
+        &[
+            "resolve",
+            &decided,
+            "--accept",
+            "--reason",
+            "the hospital confirmed the source record",
+        ],
+    )
+    .ok();
+    kizon(&root, &["analyze", "--device-version", "2.0.0"]).ok();
+    let out = root.join("r.html");
+    kizon(
+        &root,
+        &[
+            "report",
+            "--lang",
+            "en",
+            "--format",
+            "html",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        html.contains("asked the hospital on 2026-11-30"),
+        "the query stays"
+    );
+    assert!(
+        html.contains("the hospital confirmed the source record"),
+        "the decision"
+    );
+    assert!(
+        html.contains("Open (not yet decided)"),
+        "open findings are listed"
+    );
+    assert!(
+        html.contains(&format!("#{open_id}")),
+        "open finding #{open_id}"
+    );
+    let pkg = tmp.path().join("pkg");
+    kizon(&root, &["package", "--out", pkg.to_str().unwrap()]).ok();
+    let decisions = std::fs::read_to_string(pkg.join("findings/decisions.json")).unwrap();
+    assert!(decisions.contains("asked the hospital on 2026-11-30"));
+    assert!(decisions.contains("the hospital confirmed the source record"));
+}

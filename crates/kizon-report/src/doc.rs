@@ -1365,8 +1365,29 @@ fn findings(b: &mut Builder) -> Section {
                     l.severity,
                     labels::severity(lang, f.severity)
                 )),
-                Cell::new(labels::decision(lang, f.decision)).style(Style::Strong),
-                Cell::new(b.t(&f.reason)),
+                Cell::new(match f.decision {
+                    Some(decision) => labels::decision(lang, decision),
+                    None => labels::open_finding(lang),
+                })
+                .style(Style::Strong),
+                Cell::new(if f.history.len() > 1 {
+                    // Every decision, in order: a query and the answer's decision both stay.
+                    f.history
+                        .iter()
+                        .map(|h| {
+                            format!(
+                                "{} {} ({}): {}",
+                                h.at,
+                                labels::decision(lang, h.decision),
+                                h.actor,
+                                b.t(&h.reason)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                } else {
+                    b.t(&f.reason).to_owned()
+                }),
             ]
         })
         .collect();

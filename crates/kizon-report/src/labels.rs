@@ -483,6 +483,11 @@ pub(crate) fn severity(lang: Lang, s: Severity) -> &'static str {
     }
 }
 
+/// A finding without a decision yet.
+pub(crate) fn open_finding(lang: Lang) -> &'static str {
+    pick(lang, "未決定（対応中）", "Open (not yet decided)")
+}
+
 pub(crate) fn decision(lang: Lang, d: Decision) -> &'static str {
     match d {
         Decision::ExcludeCase => pick(lang, "除外", "Case excluded"),

@@ -491,9 +491,26 @@ pub struct FindingRow {
     pub severity: Severity,
     /// What was found.
     pub description: Text,
-    pub decision: Decision,
-    /// Why the decision was taken.
+    /// The decision in force; `None` while the finding is open.
+    pub decision: Option<Decision>,
+    /// Why the decision in force was taken (empty while open).
     pub reason: Text,
+    /// Every decision, oldest first: a query to the provider, then the decision on its answer,
+    /// each with its date, actor and reason. Absent in reports made before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<DecisionRecord>,
+}
+
+/// One decision on a finding, as the ledger recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRecord {
+    /// `YYYY-MM-DD hh:mm` UTC.
+    pub at: String,
+    pub actor: String,
+    pub decision: Decision,
+    pub reason: Text,
+    pub ledger_seq: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -581,6 +581,35 @@ impl Tx<'_> {
 
 impl Store {
     /// Every finding with its latest decision.
+    /// Every decision on every finding, oldest first: (finding id, decision, reason, the cases
+    /// it names, ledger entry). A decision is never replaced; a later one follows it.
+    pub fn resolutions(&self) -> Result<Vec<Resolution>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT r.finding_id, r.decision, r.reason,
+                        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
+                        r.ledger_seq
+                 FROM resolutions r ORDER BY r.id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(Resolution {
+                    finding_id: r.get(0)?,
+                    decision: r.get(1)?,
+                    reason: r.get(2)?,
+                    cases: r
+                        .get::<_, Option<String>>(3)?
+                        .map(|c| c.split(' ').map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                    ledger_seq: r.get(4)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
     pub fn findings(&self) -> Result<Vec<StoredFinding>, StoreError> {
         let mut statement = self
             .conn()
@@ -657,4 +686,15 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
+}
+
+/// One decision on a finding, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Resolution {
+    pub finding_id: i64,
+    pub decision: String,
+    pub reason: String,
+    /// The cases an exclusion names (empty: all the finding's cases).
+    pub cases: Vec<String>,
+    pub ledger_seq: i64,
 }

@@ -34,7 +34,8 @@ use serde_json::{Map, Value};
 pub use cache::Decoded;
 pub use documents::StoredDocument;
 pub use items::{
-    Case, Counts, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, StoredFinding,
+    Case, Counts, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, Resolution,
+    StoredFinding,
 };
 pub use ledger::LedgerEntry;
 pub use marks::{MarkOwner, NewMark, StoredMark};
