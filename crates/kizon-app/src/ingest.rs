@@ -93,6 +93,9 @@ struct ManifestRow {
 
 pub(crate) struct Inspected {
     pub file: PathBuf,
+    /// How reports show the file: relative to the folder given (or to the manifest's folder),
+    /// never the server's absolute path (which may carry a patient's name, Q1).
+    pub display: String,
     pub source: String,
     pub size: u64,
     pub modified_ns: i64,
@@ -201,6 +204,12 @@ impl Study {
             })
             .collect();
         let wfdb_records = wfdb_companions(&pending);
+        // Paths are shown relative to the manifest's folder, or to the folder given.
+        let display_roots: Vec<PathBuf> = match &request.manifest {
+            Some(manifest) => vec![absolute(manifest.parent().unwrap_or(Path::new(".")))],
+            None => roots.iter().map(|r| absolute(r)).collect(),
+        };
+        let display_roots = &display_roots;
         let salt = self
             .audit_log()?
             .first()
@@ -219,7 +228,10 @@ impl Study {
                     let inspected = chunk
                         .par_iter()
                         .map(|file| {
-                            let result = inspect_file(file);
+                            let result = inspect_file(file).map(|mut inspected| {
+                                inspected.display = display_path(file, &display_roots);
+                                inspected
+                            });
                             progress.advance(1);
                             result
                         })
@@ -278,7 +290,7 @@ impl Study {
                 let new = NewItem {
                     provider_id: provider.id,
                     case_id: case.id.clone(),
-                    path: item.file.display().to_string(),
+                    path: item.display.clone(),
                     source: item.source.clone(),
                     size: item.size,
                     modified_ns: item.modified_ns,
@@ -341,6 +353,7 @@ pub(crate) fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
         }
         return Ok(Inspected {
             file: file.to_owned(),
+            display: file.display().to_string(),
             source: absolute(file).display().to_string(),
             size: meta.len(),
             modified_ns: modified_ns(&meta),
@@ -352,6 +365,7 @@ pub(crate) fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
     let sha256 = crate::sha256_hex(&bytes);
     Ok(Inspected {
         file: file.to_owned(),
+        display: file.display().to_string(),
         source: absolute(file).display().to_string(),
         size: bytes.len() as u64,
         modified_ns: modified_ns(&meta),
@@ -673,4 +687,27 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
         }
     }
     Ok(rows)
+}
+
+/// `file` relative to the first of `roots` that holds it; a root that is the file itself (or a
+/// file outside every root) shows as the file's name alone.
+fn display_path(file: &Path, roots: &[PathBuf]) -> String {
+    let file = absolute(file);
+    roots
+        .iter()
+        .find_map(|root| {
+            file.strip_prefix(root)
+                .ok()
+                .filter(|rest| !rest.as_os_str().is_empty())
+        })
+        .map(|rest| {
+            rest.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_else(|| {
+            file.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        })
 }

@@ -236,7 +236,9 @@ impl Study {
                 "{},{},{},{},{},{}\n",
                 csv_cell(&item.case_id),
                 csv_cell(&item.provider),
-                csv_cell(&item.path),
+                // Relative to the folder given; a component that looks like a patient ID is
+                // not handed over (Q1).
+                csv_cell(&kizon_checks::redact_path(&item.path).0),
                 item.sha256,
                 item.size,
                 item.kind

@@ -38,7 +38,11 @@ use serde::Serialize;
 pub struct ItemFacts {
     pub id: i64,
     pub case_id: String,
+    /// The path as findings show it: relative to the ingested root, with every component that
+    /// looks like a patient ID replaced by [`REDACTED_COMPONENT`] (see [`redact_path`]).
     pub path: String,
+    /// Whether the path had such a component (a Q1 finding of its own).
+    pub path_identifying: bool,
     pub sha256: String,
     pub kind: String,
     pub metadata: Metadata,
@@ -626,6 +630,15 @@ fn about_item(
 fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
     let m = &item.metadata;
     let one = |rule, clause, severity, ja, en| about_item(item, rule, clause, severity, ja, en);
+    if item.path_identifying {
+        out.push(one(
+            "identifying-path",
+            "Q1",
+            Severity::Warning,
+            format!("{}: ファイル又はフォルダの名前に患者IDのような番号がある（表示では {REDACTED_COMPONENT} に置換）。提供元で名前を変えてから受け渡すこと", item.path),
+            format!("{}: a file or folder name carries what looks like a patient ID (shown as {REDACTED_COMPONENT}): rename it at the provider before the hand-over", item.path),
+        ));
+    }
     if let Some(problem) = &item.problem {
         out.push(one(
             "unreadable-item",
@@ -1131,6 +1144,7 @@ mod tests {
         ItemFacts {
             id,
             case_id: case.into(),
+            path_identifying: false,
             path: format!("f{id}.dcm"),
             sha256: sha.into(),
             kind: "dicom".into(),
@@ -1645,5 +1659,51 @@ mod tests {
                 && f.message_en
                     .contains("content date 2023-05-01 before the study date 2023-05-02")
         }));
+    }
+}
+
+/// What replaces a path component that looks like a patient ID.
+pub const REDACTED_COMPONENT: &str = "[ID?]";
+
+/// A path as findings and reports may show it (Q1): every component holding a run of seven or
+/// more digits — the shape of hospital patient IDs, accession and examination numbers, e.g.
+/// `山田太郎_0012345678` — is replaced by [`REDACTED_COMPONENT`]. Returns the path and whether
+/// anything was replaced. Dates (`20240501`) are eight digits too and are replaced as well:
+/// a path is no place for either.
+pub fn redact_path(path: &str) -> (String, bool) {
+    let mut redacted = false;
+    let shown: Vec<&str> = path
+        .split(['/', '\\'])
+        .map(|component| {
+            let mut run = 0usize;
+            let longest = component.chars().fold(0usize, |longest, c| {
+                run = if c.is_ascii_digit() { run + 1 } else { 0 };
+                longest.max(run)
+            });
+            if longest >= 7 {
+                redacted = true;
+                REDACTED_COMPONENT
+            } else {
+                component
+            }
+        })
+        .collect();
+    (shown.join("/"), redacted)
+}
+
+#[cfg(test)]
+mod path_tests {
+    #[test]
+    fn id_like_components_are_redacted() {
+        assert_eq!(
+            super::redact_path("山田太郎_0012345678/ct/a.dcm"),
+            ("[ID?]/ct/a.dcm".to_owned(), true)
+        );
+        assert_eq!(
+            super::redact_path("ct/series-12/a.dcm"),
+            ("ct/series-12/a.dcm".to_owned(), false)
+        );
+        assert_eq!(super::redact_path("p/1234567.dcm").1, true);
+        assert_eq!(super::redact_path("p/123456.dcm").1, false);
     }
 }

@@ -358,3 +358,45 @@ fn every_finding_and_every_decision_is_in_the_report_and_the_package() {
     assert!(decisions.contains("asked the hospital on 2026-11-30"));
     assert!(decisions.contains("the hospital confirmed the source record"));
 }
+
+/// A folder named `山田太郎_0012345678` used to appear verbatim, with the server's absolute
+/// path, in ten findings of the report. Paths are now relative to the folder given, and a
+/// component that looks like a patient ID is shown as `[ID?]` and is a Q1 finding itself.
+#[test]
+fn paths_are_relative_and_id_like_names_are_a_q1_finding() {
+    let (tmp, root) = study_with_provider();
+    let export = tmp.path().join("export");
+    let patient = export.join("山田太郎_0012345678").join("ct");
+    std::fs::create_dir_all(&patient).unwrap();
+    std::fs::copy(
+        shared("dicom/deid/GREYSCALE_IMAGE.dcm"),
+        patient.join("a.dcm"),
+    )
+    .unwrap();
+    kizon(
+        &root,
+        &["ingest", "--provider", "H", export.to_str().unwrap()],
+    )
+    .ok();
+    let items = kizon(&root, &["items", "--json"]).ok().json();
+    assert_eq!(items[0]["path"], "山田太郎_0012345678/ct/a.dcm");
+    kizon(&root, &["check"]).ok();
+    let findings = kizon(&root, &["findings", "--json"]).ok().stdout;
+    assert!(findings.contains("identifying-path"), "{findings}");
+    let messages: Vec<String> = serde_json::from_str::<serde_json::Value>(&findings)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| [f["message_ja"].to_string(), f["message_en"].to_string()])
+        .collect();
+    for message in &messages {
+        assert!(!message.contains("山田太郎"), "{message}");
+        assert!(!message.contains("0012345678"), "{message}");
+        assert!(!message.contains(tmp.path().to_str().unwrap()), "{message}");
+    }
+    assert!(
+        messages.iter().any(|m| m.contains("[ID?]/ct/a.dcm")),
+        "{messages:?}"
+    );
+}
