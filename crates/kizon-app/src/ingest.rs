@@ -31,6 +31,9 @@ pub struct IngestRequest {
     pub provider: String,
     pub manifest: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
+    /// Ingest after the dataset lock, for a dataset amendment (`kizon amend --dataset`):
+    /// without it, ingest after the lock is refused.
+    pub for_amendment: bool,
 }
 
 /// Told how ingest advances, so that the shell can draw a progress bar or print lines.
@@ -66,6 +69,37 @@ pub struct Skipped {
 /// Why a symbolic link inside a given folder is not followed.
 pub const SKIPPED_LINK: &str =
     "symbolic link, not followed: give its target itself if it belongs to the study";
+/// Why a manifest found among the files is left out.
+pub const SKIPPED_MANIFEST: &str =
+    "a kizon manifest (case_id,path), not data: give it with --manifest";
+
+/// Whether `file` is a CSV whose header names `case_id` and `path`: a kizon manifest.
+fn looks_like_manifest(file: &Path) -> bool {
+    use std::io::{BufRead, BufReader, Read};
+    let is_csv = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
+    if !is_csv {
+        return false;
+    }
+    let Ok(opened) = fs::File::open(file) else {
+        return false;
+    };
+    let mut header = String::new();
+    if BufReader::new(opened.take(4096))
+        .read_line(&mut header)
+        .is_err()
+    {
+        return false;
+    }
+    let columns: Vec<String> = header
+        .trim_start_matches('\u{feff}')
+        .split([',', '\t', ';'])
+        .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    columns.iter().any(|c| c == "case_id") && columns.iter().any(|c| c == "path")
+}
+
 /// Why a dot-file or dot-folder inside a given folder is left out.
 pub const SKIPPED_HIDDEN: &str =
     "hidden (its name begins with a dot): operating-system or tool metadata, not data";
@@ -123,11 +157,22 @@ impl Study {
                     .map(|ps| ps.into_iter().map(|p| p.name).collect())
                     .unwrap_or_default(),
             })?;
+        if self.store.lock(crate::dataset::DATASET)?.is_some() && !request.for_amendment {
+            return Err(AppError::Refused {
+                what: "the dataset is locked: data ingested now would not be part of it".into(),
+                hint: "to add cases through a dataset amendment, ingest with --for-amendment, then `kizon check` and `kizon amend --dataset --reason \"...\"`".into(),
+            });
+        }
         let manifest = match &request.manifest {
             Some(path) => read_manifest(path)?,
             None => Vec::new(),
         };
-        let mut roots = request.paths.clone();
+        // Each root once, in its canonical form (`/data/a/../a/ct` is `/data/a/ct`): the same
+        // files given another way are the same sources, never new items.
+        let mut roots = Vec::with_capacity(request.paths.len());
+        for path in &request.paths {
+            roots.push(fs::canonicalize(path).map_err(io(path))?);
+        }
         if roots.is_empty() {
             roots.extend(manifest.iter().map(|row| row.path.clone()));
         }
@@ -144,6 +189,23 @@ impl Study {
         }
         files.sort();
         files.dedup();
+        // A manifest is never data: the one given, and any CSV whose header is a kizon
+        // manifest's (`case_id` and `path`), are left out and said so.
+        let given_manifest = request
+            .manifest
+            .as_deref()
+            .and_then(|m| fs::canonicalize(m).ok());
+        files.retain(|file| {
+            let is_manifest = given_manifest.as_deref() == fs::canonicalize(file).ok().as_deref()
+                || looks_like_manifest(file);
+            if is_manifest {
+                skipped.push(Skipped {
+                    path: file.display().to_string(),
+                    reason: SKIPPED_MANIFEST,
+                });
+            }
+            !is_manifest
+        });
         if files.is_empty() {
             return Err(AppError::Refused {
                 what: format!(
@@ -206,7 +268,10 @@ impl Study {
         let wfdb_records = wfdb_companions(&pending);
         // Paths are shown relative to the manifest's folder, or to the folder given.
         let display_roots: Vec<PathBuf> = match &request.manifest {
-            Some(manifest) => vec![absolute(manifest.parent().unwrap_or(Path::new(".")))],
+            Some(manifest) => {
+                let base = manifest.parent().unwrap_or(Path::new("."));
+                vec![fs::canonicalize(base).unwrap_or_else(|_| absolute(base))]
+            }
             None => roots.iter().map(|r| absolute(r)).collect(),
         };
         let display_roots = &display_roots;
@@ -649,7 +714,8 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
         rows.push(ManifestRow {
             line,
             case_id,
-            path: absolute(&full),
+            // Canonical, like the roots given on the command line, so that both name a file alike.
+            path: fs::canonicalize(&full).unwrap_or_else(|_| absolute(&full)),
             fields,
         });
     }

@@ -129,17 +129,26 @@ impl Builder {
     }
 }
 
-/// A file name safe on every platform: letters, digits, `.-_` kept, the rest `_`.
+/// A file name safe on every platform, in any script: letters and digits of every language
+/// (a Japanese provider name stays Japanese) and `.-_()（）` are kept; separators, reserved
+/// and control characters become `_`; a name cannot start with a dot.
 fn safe_name(name: &str) -> String {
-    name.chars()
+    let safe: String = name
+        .trim()
+        .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '(' | ')' | '（' | '）') {
                 c
             } else {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    match safe.strip_prefix('.') {
+        Some(rest) => format!("_{rest}"),
+        None if safe.is_empty() => "_".to_owned(),
+        None => safe,
+    }
 }
 
 impl Study {
@@ -823,4 +832,19 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn safe_names_keep_every_script_and_drop_separators() {
+        assert_eq!(super::safe_name("既存大学病院"), "既存大学病院");
+        assert_eq!(super::safe_name("Hospital A/B: 1"), "Hospital_A_B__1");
+        assert_eq!(super::safe_name("..\\evil"), "_._evil");
+        assert_eq!(
+            super::safe_name("倫理審査（承認）.pdf"),
+            "倫理審査（承認）.pdf"
+        );
+        assert_eq!(super::safe_name(""), "_");
+    }
 }

@@ -68,6 +68,9 @@ impl Study {
     /// Providers and their evidence, in the rules' vocabulary.
     pub(crate) fn provider_facts(&self) -> Result<Vec<ProviderFacts>, AppError> {
         let evidence = self.store.evidence()?;
+        // The locked protocol is the protocol every provider is shown: it counts as each
+        // provider's protocol evidence without being added again per provider.
+        let protocol_locked = self.store.lock(crate::locks::PROTOCOL)?.is_some();
         self.store
             .providers()?
             .into_iter()
@@ -84,11 +87,17 @@ impl Study {
                         "regulator access",
                         &p.regulator_access,
                     )?,
-                    evidence: evidence
-                        .iter()
-                        .filter(|e| e.provider == p.name)
-                        .map(|e| stored(EvidenceKind::parse(&e.kind), "evidence kind", &e.kind))
-                        .collect::<Result<_, _>>()?,
+                    evidence: {
+                        let mut kinds: Vec<EvidenceKind> = evidence
+                            .iter()
+                            .filter(|e| e.provider == p.name)
+                            .map(|e| stored(EvidenceKind::parse(&e.kind), "evidence kind", &e.kind))
+                            .collect::<Result<_, _>>()?;
+                        if protocol_locked && !kinds.contains(&EvidenceKind::Protocol) {
+                            kinds.push(EvidenceKind::Protocol);
+                        }
+                        kinds
+                    },
                     legal_basis: p.legal_basis,
                     name: p.name,
                 })

@@ -250,6 +250,9 @@ pub struct IngestArgs {
     pub manifest: Option<PathBuf>,
     /// Files and folders to ingest (default: the manifest's paths)
     pub paths: Vec<PathBuf>,
+    /// After the dataset lock: add data for a dataset amendment (`kizon amend --dataset`)
+    #[arg(long)]
+    pub for_amendment: bool,
     /// Emit the summary as JSON
     #[arg(long)]
     pub json: bool,

@@ -233,6 +233,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 provider: args.provider,
                 manifest: args.manifest,
                 paths: args.paths,
+                for_amendment: args.for_amendment,
             };
             let summary = study.ingest(&actor, &request, progress::for_terminal().as_ref())?;
             if args.json {

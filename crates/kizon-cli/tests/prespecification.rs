@@ -400,3 +400,97 @@ fn paths_are_relative_and_id_like_names_are_a_q1_finding() {
         "{messages:?}"
     );
 }
+
+/// `ingest /data/hospA/../hospA/ct` used to re-add the same files as new cases; ingesting the
+/// folder again without `--manifest` took `cases.csv` itself as data; both were accepted after
+/// the dataset lock without a word.
+#[test]
+fn paths_are_canonical_manifests_are_not_data_and_the_lock_is_respected() {
+    let (tmp, root) = study_with_provider();
+    let hosp = tmp.path().join("hospA");
+    let ct = hosp.join("ct");
+    std::fs::create_dir_all(&ct).unwrap();
+    for (i, f) in ["dicom/pydicom/CT_small.dcm", "dicom/pydicom/MR_small.dcm"]
+        .iter()
+        .enumerate()
+    {
+        std::fs::copy(shared(f), ct.join(format!("{i}.dcm"))).unwrap();
+    }
+    std::fs::write(ct.join("cases.csv"), "case_id,path\nC-1,0.dcm\nC-2,1.dcm\n").unwrap();
+    let first = kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            ct.join("cases.csv").to_str().unwrap(),
+            ct.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(first["added"], 2, "{first}");
+    let again = hosp.join("../hospA/ct");
+    let run = kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            again.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        (run["added"].as_u64(), run["cases_added"].as_u64()),
+        (Some(0), Some(0)),
+        "{run}"
+    );
+    assert!(
+        run["skipped"].to_string().contains("a kizon manifest"),
+        "{run}"
+    );
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["check"]).ok();
+    let findings = kizon(&root, &["findings", "--open", "--json"]).ok().json();
+    for f in findings.as_array().unwrap() {
+        let id = f["id"].as_i64().unwrap().to_string();
+        kizon(
+            &root,
+            &["resolve", &id, "--accept", "--reason", "test data"],
+        )
+        .ok();
+    }
+    kizon(&root, &["lock", "dataset"]).ok();
+    let run = kizon(&root, &["ingest", "--provider", "H", ct.to_str().unwrap()]).failed();
+    assert!(
+        run.error_line().contains("the dataset is locked"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--for-amendment"), "{}", run.stderr);
+}
+
+/// After `lock protocol` the checklist used to say 計画書 missing for every provider until the
+/// protocol was added again as each provider's evidence: the locked protocol counts.
+#[test]
+fn the_locked_protocol_counts_as_each_providers_protocol() {
+    let (_tmp, root) = study_with_provider();
+    let status = |root: &Path| {
+        let plan = kizon(root, &["plan", "--json"]).ok().json();
+        plan["evidence_checklist"][0]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "protocol")
+            .map(|i| i["status"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(status(&root), "missing");
+    kizon(&root, &["lock", "protocol"]).ok();
+    assert_eq!(status(&root), "present");
+}

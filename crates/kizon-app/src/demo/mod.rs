@@ -466,6 +466,7 @@ pub fn demo_in(
             provider: providers[0].name.clone(),
             manifest: Some(images.join("manifest.csv")),
             paths: Vec::new(),
+            for_amendment: false,
         },
         &Quiet,
     )?;
