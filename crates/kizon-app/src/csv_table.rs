@@ -131,18 +131,9 @@ pub(crate) fn read_table(
         path: file.to_owned(),
         source,
     })?;
-    let body = match bytes.as_slice() {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => rest,
-        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => {
-            return Err(csv_error(
-                file,
-                None,
-                "UTF-16 text, not UTF-8".into(),
-                ENCODING_HINT,
-            ));
-        }
-        all => all,
-    };
+    // UTF-8, UTF-16 or CP932 (Japanese hospital exports), read as UTF-8 from here on.
+    let (text, _) = crate::encoding::decode(file, &bytes)?;
+    let body = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(body);

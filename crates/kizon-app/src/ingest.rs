@@ -638,8 +638,9 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
         what: format!("{}:{line}: {what}", path.display()),
         hint: hint.to_owned(),
     };
-    let text = fs::read_to_string(path).map_err(io(path))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let bytes = fs::read(path).map_err(io(path))?;
+    let (text, _) = crate::encoding::decode(path, &bytes)?;
+    let text: &str = &text;
     let base = path.parent().unwrap_or(Path::new("."));
     let today = crate::dates::today();
     let mut reader = csv::ReaderBuilder::new()
@@ -693,14 +694,20 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
         crate::text::identifier("`case_id`", &case_id)
             .map_err(|e| invalid(line, e.to_string(), &e.hint()))?;
         for date_column in ["acquisition_date", "collection_date", "diagnosis_date"] {
-            if let Some(value) = fields.get(date_column).filter(|v| !v.is_empty())
-                && let Some(problem) = crate::dates::problem(value, today)
-            {
+            let Some(value) = fields.get(date_column).filter(|v| !v.is_empty()).cloned() else {
+                continue;
+            };
+            if let Some(problem) = crate::dates::problem(&value, today) {
                 return Err(invalid(
                     line,
                     format!("`{date_column}`: {problem}"),
-                    "write dates as YYYY-MM-DD, on or before today",
+                    "write dates as YYYY-MM-DD (or YYYY/MM/DD, 和暦), on or before today",
                 ));
+            }
+            // Stored as ISO; a date written otherwise (2024/4/1, 令和6年4月1日) keeps its original.
+            if let Some((iso, true)) = crate::dates::normalize(&value) {
+                fields.insert(format!("{date_column}_original"), value);
+                fields.insert(date_column.to_owned(), iso);
             }
         }
         let full = base.join(&relative);

@@ -25,6 +25,7 @@ mod csv_table;
 pub mod dataset;
 pub mod dates;
 pub mod demo;
+pub mod encoding;
 mod error;
 pub mod ingest;
 pub mod init;

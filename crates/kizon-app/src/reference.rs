@@ -648,7 +648,16 @@ impl Study {
                     ));
                 }
             }
-            let text = |name: &str| Some(cells[k(name)].clone()).filter(|s| !s.is_empty());
+            // Dates as ISO (2024/4/1 and 和暦 normalised); the file itself keeps what was written.
+            let text = |name: &str| {
+                let cell = cells[k(name)].clone();
+                let cell = if name.ends_with("_date") {
+                    crate::dates::normalize(&cell).map_or(cell, |(iso, _)| iso)
+                } else {
+                    cell
+                };
+                Some(cell).filter(|s| !s.is_empty())
+            };
             records.push(kizon_store::NewReferenceRecord {
                 case_id: case_id.clone(),
                 kind: kind.as_str().to_owned(),

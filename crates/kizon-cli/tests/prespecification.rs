@@ -494,3 +494,74 @@ fn the_locked_protocol_counts_as_each_providers_protocol() {
     kizon(&root, &["lock", "protocol"]).ok();
     assert_eq!(status(&root), "present");
 }
+
+/// A manifest saved as Shift_JIS used to fail with "stream did not contain valid UTF-8" and a
+/// hint about the path; CP932 is read as such, 和暦 and slashed dates become ISO with the
+/// original kept, and bytes that are neither name their line and byte.
+#[test]
+fn cp932_manifests_and_japanese_dates_are_read() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
+    std::fs::copy(shared("dicom/pydicom/MR_small.dcm"), data.join("b.dcm")).unwrap();
+    let text = "case_id,path,collection_date,diagnosis,部位\nC-1,a.dcm,令和6年4月1日,肺結節,胸部\nC-2,b.dcm,2024/4/2,正常,頭部\n";
+    let (cp932, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!unmappable);
+    let manifest = data.join("cases.csv");
+    std::fs::write(&manifest, &cp932).unwrap();
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let cases: Vec<String> = conn
+        .prepare("SELECT collection_date || ' ' || diagnosis || ' ' || attributes FROM cases ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let cases = cases.join("\n");
+    assert!(
+        cases.contains("2024-04-01") && cases.contains("2024-04-02"),
+        "{cases}"
+    );
+    assert!(
+        cases.contains("令和6年4月1日"),
+        "the original is kept: {cases}"
+    );
+    assert!(cases.contains("肺結節"), "{cases}");
+    let mut bad = b"case_id,path\nC-3,".to_vec();
+    bad.extend([0x82, 0xFF]);
+    bad.extend(b".dcm\n");
+    std::fs::write(&manifest, &bad).unwrap();
+    let run = kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ],
+    )
+    .failed();
+    assert!(
+        run.error_line().contains("cases.csv:2: byte"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.error_line().contains("neither UTF-8 nor CP932"),
+        "{}",
+        run.stderr
+    );
+}
