@@ -27,6 +27,7 @@ pub mod dates;
 pub mod demo;
 pub mod encoding;
 mod error;
+pub mod export;
 pub mod ingest;
 pub mod init;
 mod large_file;

@@ -259,6 +259,12 @@ impl Study {
             "取込みデータの一覧（ハッシュ付き）",
             "ingest manifest with hashes",
         );
+        b.add(
+            "dataset/case-list.csv",
+            crate::export::case_list_csv(&self.case_list()?, crate::export::CsvEncoding::Utf8Bom),
+            "症例一覧表（Q10）",
+            "case list (Q10)",
+        );
         let dataset = self.dataset_document()?;
         if let Some((_, document)) = &dataset {
             b.add(

@@ -112,6 +112,9 @@ pub enum Command {
         after_help = "Examples:\n  kizon package --out submission-2026-12\n  kizon package verify submission-2026-12     (no study needed; exit 1 on any difference)"
     )]
     Package(PackageArgs),
+    /// Export the 症例一覧表 (case list, Q10) as CSV Excel opens as it is / 症例一覧表の出力
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Lock the protocol, the dataset or the reference standard / 計画書・データセット・参照標準の固定
     #[command(subcommand)]
     Lock(LockCommand),
@@ -150,6 +153,21 @@ pub struct InitArgs {
     /// Use this existing owner's key file instead of making a new one
     #[arg(long, value_name = "FILE")]
     pub owner_key: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// The case list a 2(1) application attaches (Q10): one row per case collected
+    #[command(
+        after_help = "Examples:\n  kizon export case-list --out case-list.csv\n  kizon export case-list --out case-list.csv --encoding cp932\n\nColumns (Japanese headers): 症例ID, データ提供元, データの種類, 撮影日, 採否, 除外理由, 参照標準,\n被験機器の結果, 一致. UTF-8 with a byte-order mark (default) or CP932 (Shift_JIS)."
+    )]
+    CaseList {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// utf-8 (with a byte-order mark) or cp932
+        #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
+        encoding: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

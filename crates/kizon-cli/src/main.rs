@@ -168,6 +168,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Export(cli::ExportCommand::CaseList { out, encoding }) => {
+            let study = open()?;
+            let rows = study.case_list()?;
+            let encoding = if encoding == "cp932" {
+                kizon_app::export::CsvEncoding::Cp932
+            } else {
+                kizon_app::export::CsvEncoding::Utf8Bom
+            };
+            std::fs::write(&out, kizon_app::export::case_list_csv(&rows, encoding)).map_err(
+                |e| Failure {
+                    what: format!("{}: {e}", out.display()),
+                    hint: "check that the folder exists and is writable".into(),
+                },
+            )?;
+            println!(
+                "case list written / 症例一覧表を出力しました: {} ({} cases)",
+                out.display(),
+                rows.len()
+            );
+        }
         Command::Plan(args) => {
             let study = open()?;
             let view = study.plan(PlanOptions {

@@ -565,3 +565,53 @@ fn cp932_manifests_and_japanese_dates_are_read() {
         run.stderr
     );
 }
+
+/// The plan says a 2(1) application needs a 症例一覧表 (Q10), and neither the report nor the
+/// package had one: `kizon export case-list` writes it (UTF-8 with BOM or CP932, Japanese
+/// headers), and the package carries it.
+#[test]
+fn the_case_list_is_exported_and_packaged() {
+    let (tmp, root) = demo_study();
+    let out = tmp.path().join("case-list.csv");
+    kizon(
+        &root,
+        &["export", "case-list", "--out", out.to_str().unwrap()],
+    )
+    .ok();
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF]);
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "症例ID,データ提供元,データの種類,撮影日,採否,除外理由,参照標準,被験機器の結果,一致"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 121, "every case collected");
+    assert!(
+        rows.iter().any(|r| r[4] == "除外" && !r[5].is_empty()),
+        "exclusions with reasons"
+    );
+    assert!(rows.iter().filter(|r| r[4] == "採用").count() >= 100);
+    assert!(rows.iter().any(|r| r[8] == "一致"));
+    let cp932 = tmp.path().join("case-list-sjis.csv");
+    kizon(
+        &root,
+        &[
+            "export",
+            "case-list",
+            "--out",
+            cp932.to_str().unwrap(),
+            "--encoding",
+            "cp932",
+        ],
+    )
+    .ok();
+    let sjis_bytes = std::fs::read(&cp932).unwrap();
+    let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&sjis_bytes);
+    assert!(!bad);
+    assert!(decoded.starts_with("症例ID,"));
+    let pkg = tmp.path().join("pkg");
+    kizon(&root, &["package", "--out", pkg.to_str().unwrap()]).ok();
+    assert!(pkg.join("dataset/case-list.csv").is_file());
+}

@@ -1,0 +1,190 @@
+//! Exports a spreadsheet opens as it is: the 症例一覧表 (case list) that a 2(1) application
+//! attaches (Q10), with one row per case collected — provider, data kinds, acquisition date,
+//! inclusion or exclusion with its reason, reference standard, device result and agreement —
+//! as CSV in UTF-8 with a byte-order mark or in CP932, with Japanese headers, so that Excel on
+//! a Japanese PC opens it without an import dialog.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::reference::Label;
+use crate::{AppError, Study};
+
+/// How a CSV export is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvEncoding {
+    /// UTF-8 with a byte-order mark (Excel recognises it).
+    Utf8Bom,
+    /// Windows Shift_JIS, as Japanese hospital systems expect.
+    Cp932,
+}
+
+/// One row of the case list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseListRow {
+    pub case_id: String,
+    pub provider: String,
+    pub data_kinds: String,
+    /// As recorded (dates shifted at the provider stay shifted).
+    pub acquisition_date: String,
+    /// 採用 / 除外 / 未固定 (the dataset is not locked yet).
+    pub inclusion: String,
+    pub exclusion_reason: String,
+    pub reference: String,
+    pub device_result: String,
+    /// 一致 / 不一致 / empty when either side is missing or indeterminate.
+    pub agreement: String,
+}
+
+/// The case list's headers, in the order of [`CaseListRow`]'s fields.
+pub const CASE_LIST_HEADERS: [&str; 9] = [
+    "症例ID",
+    "データ提供元",
+    "データの種類",
+    "撮影日",
+    "採否",
+    "除外理由",
+    "参照標準",
+    "被験機器の結果",
+    "一致",
+];
+
+fn label_ja(label: Label) -> &'static str {
+    match label {
+        Label::Positive => "陽性",
+        Label::Negative => "陰性",
+        Label::Indeterminate => "判定不能",
+    }
+}
+
+impl Study {
+    /// The 症例一覧表: every case collected, in case order.
+    pub fn case_list(&self) -> Result<Vec<CaseListRow>, AppError> {
+        let dataset = self.dataset_document()?.map(|(d, _)| d);
+        let included: Option<BTreeSet<&str>> = dataset
+            .as_ref()
+            .map(|d| d.cases.iter().map(|c| c.id.as_str()).collect());
+        let mut excluded: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        if let Some(d) = &dataset {
+            for e in &d.excluded {
+                excluded
+                    .entry(e.case_id.as_str())
+                    .or_default()
+                    .push(format!("{}（{}）{}", e.rule, e.clause, e.reason));
+            }
+        }
+        let reference = match self.store.lock(crate::reference::REFERENCE)? {
+            Some(_) => Some(self.reference_standard()?.0),
+            None => None,
+        };
+        let references = reference.as_ref().map(|r| r.label_of());
+        let version = self
+            .latest_analysis()?
+            .map(|(a, _)| a.inputs.device_version.clone());
+        let results: BTreeMap<String, (Option<String>, Option<f64>)> = self
+            .store
+            .results()?
+            .into_iter()
+            .filter(|r| version.as_deref().is_none_or(|v| v == r.device_version))
+            .map(|r| (r.case_id, (r.label, r.score)))
+            .collect();
+        let mut kinds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for item in self.store.items()? {
+            kinds.entry(item.case_id).or_default().insert(item.kind);
+        }
+        let mut rows = Vec::new();
+        for case in self.store.cases()? {
+            let reference_label = references
+                .as_ref()
+                .and_then(|r| r.get(case.id.as_str()).copied().flatten());
+            let device = results.get(&case.id);
+            let device_label = device
+                .and_then(|(label, _)| label.as_deref())
+                .and_then(Label::from_cell);
+            let agreement = match (reference_label, device_label) {
+                (Some(r), Some(d)) if r != Label::Indeterminate && d != Label::Indeterminate => {
+                    if r == d { "一致" } else { "不一致" }
+                }
+                _ => "",
+            };
+            rows.push(CaseListRow {
+                inclusion: match &included {
+                    None => "未固定".into(),
+                    Some(set) if set.contains(case.id.as_str()) => "採用".into(),
+                    Some(_) => "除外".into(),
+                },
+                exclusion_reason: excluded
+                    .get(case.id.as_str())
+                    .map(|r| r.join("; "))
+                    .unwrap_or_default(),
+                data_kinds: kinds
+                    .get(&case.id)
+                    .map(|k| k.iter().cloned().collect::<Vec<_>>().join(" "))
+                    .unwrap_or_default(),
+                acquisition_date: case.acquisition_date.clone().unwrap_or_default(),
+                reference: reference_label.map_or("", label_ja).into(),
+                device_result: match device {
+                    Some((_, score)) if device_label.is_none() => {
+                        score.map(|s| s.to_string()).unwrap_or_default()
+                    }
+                    Some((_, score)) => format!(
+                        "{}{}",
+                        device_label.map_or("", label_ja),
+                        score.map(|s| format!("（{s}）")).unwrap_or_default()
+                    ),
+                    None => String::new(),
+                },
+                agreement: agreement.into(),
+                provider: case.provider,
+                case_id: case.id,
+            });
+        }
+        Ok(rows)
+    }
+}
+
+/// The case list as CSV bytes in `encoding`, with the Japanese headers.
+pub fn case_list_csv(rows: &[CaseListRow], encoding: CsvEncoding) -> Vec<u8> {
+    let mut text = CASE_LIST_HEADERS.join(",");
+    text.push_str("\r\n");
+    for r in rows {
+        let cells = [
+            &r.case_id,
+            &r.provider,
+            &r.data_kinds,
+            &r.acquisition_date,
+            &r.inclusion,
+            &r.exclusion_reason,
+            &r.reference,
+            &r.device_result,
+            &r.agreement,
+        ];
+        text.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        text.push_str("\r\n");
+    }
+    encode(&text, encoding)
+}
+
+/// Text as CSV bytes: UTF-8 with a byte-order mark, or CP932 (characters CP932 lacks become
+/// HTML numeric references, as Windows itself writes them, never dropped).
+pub fn encode(text: &str, encoding: CsvEncoding) -> Vec<u8> {
+    match encoding {
+        CsvEncoding::Utf8Bom => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+        CsvEncoding::Cp932 => encoding_rs::SHIFT_JIS.encode(text).0.into_owned(),
+    }
+}
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
