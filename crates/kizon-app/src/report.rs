@@ -57,13 +57,32 @@ pub struct Rendered {
 }
 
 /// `"ja text / en text"` → both halves; otherwise the same text in both languages.
+/// A text that users wrote in both languages, `日本語 / English` or `English / 日本語` (the
+/// separator ` / ` or a full-width `／`), as its two halves: each part goes to the language its
+/// script says, whatever the order. A text in one language, or one whose parts cannot be told
+/// apart, is shown as written in both reports.
 fn split_text(text: &str) -> Text {
-    match text.split_once(" / ") {
-        Some((ja, en)) if !ja.trim().is_empty() && !en.trim().is_empty() => {
-            Text::new(ja.trim(), en.trim())
-        }
-        _ => Text::new(text, text),
+    let japanese = |part: &str| {
+        part.chars().any(|c| {
+            matches!(c as u32,
+                0x3040..=0x30FF   // hiragana, katakana
+                | 0x3400..=0x4DBF // CJK extension A
+                | 0x4E00..=0x9FFF // CJK unified ideographs
+                | 0xFF66..=0xFF9F // half-width katakana
+            )
+        })
+    };
+    let parts: Vec<&str> = text
+        .split(" / ")
+        .flat_map(|p| p.split('／'))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let (ja, en): (Vec<&str>, Vec<&str>) = parts.iter().partition(|p| japanese(p));
+    if parts.len() < 2 || ja.is_empty() || en.is_empty() {
+        return Text::new(text, text);
     }
+    Text::new(ja.join(" / "), en.join(" / "))
 }
 
 fn same(text: impl Into<String>) -> Text {
@@ -124,6 +143,7 @@ fn level_text(variable: &str, level: &str) -> Text {
     match (variable, level) {
         ("sex", "F") => Text::new("女性", "female"),
         ("sex", "M") => Text::new("男性", "male"),
+        ("sex", "O") => Text::new("その他", "other"),
         ("reference", "positive") => Text::new("陽性", "positive"),
         ("reference", "negative") => Text::new("陰性", "negative"),
         ("reference", "none") => Text::new("なし", "none"),
@@ -347,20 +367,33 @@ impl Study {
                 let rule = reference.rule.as_ref();
                 m::ReferenceStandard::ExpertPanel {
                     readers: reference.readers.len() as u32,
-                    qualification: Text::new(
-                        format!(
-                            "{}（経験 {}–{} 年）",
-                            qualifications.join("、"),
-                            years.iter().min().unwrap_or(&0),
-                            years.iter().max().unwrap_or(&0)
-                        ),
-                        format!(
-                            "{} ({}–{} years of experience)",
-                            qualifications.join(", "),
-                            years.iter().min().unwrap_or(&0),
-                            years.iter().max().unwrap_or(&0)
-                        ),
-                    ),
+                    qualification: {
+                        // "12 years" when every reader has the same, "8–20 years" otherwise;
+                        // each reader's qualification, independence and years stay listed
+                        // one by one in the package's readers.json.
+                        let (low, high) = (
+                            years.iter().min().copied().unwrap_or(0),
+                            years.iter().max().copied().unwrap_or(0),
+                        );
+                        let span = if low == high {
+                            low.to_string()
+                        } else {
+                            format!("{low}–{high}")
+                        };
+                        let independent = readers.iter().filter(|r| r.independent).count();
+                        Text::new(
+                            format!(
+                                "{}（経験 {span} 年、{} 名中 {independent} 名が被験機器の開発から独立）",
+                                split_text(&qualifications.join(" / ")).ja,
+                                readers.len()
+                            ),
+                            format!(
+                                "{} ({span} years of experience; {independent} of {} independent of the device's development)",
+                                split_text(&qualifications.join(" / ")).en,
+                                readers.len()
+                            ),
+                        )
+                    },
                     consensus_rule: match rule {
                         Some(rule) => Text::new(
                             format!(
@@ -394,8 +427,21 @@ impl Study {
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
+                // Each source record's name split on its own, then the halves joined.
+                let split: Vec<Text> = sources.iter().map(|s| split_text(s)).collect();
                 m::ReferenceStandard::ConfirmedDiagnosis {
-                    source: split_text(&sources.join(" ; ")).clone(),
+                    source: Text::new(
+                        split
+                            .iter()
+                            .map(|t| t.ja.as_str())
+                            .collect::<Vec<_>>()
+                            .join("、"),
+                        split
+                            .iter()
+                            .map(|t| t.en.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
                 }
             }
             ReferenceStandard::ComparatorMethod => m::ReferenceStandard::ComparatorMethod {
@@ -985,3 +1031,30 @@ impl Study {
 
 /// The analysis whose numbers a report shows (re-exported for the shells).
 pub type ReportAnalysis = Analysis;
+
+#[cfg(test)]
+mod bilingual_tests {
+    use super::split_text;
+
+    #[test]
+    fn each_half_goes_to_its_language_whatever_the_order() {
+        let t = split_text("identifying information in the image (Q1) / 識別情報を含むため除外");
+        assert_eq!(t.ja, "識別情報を含むため除外");
+        assert_eq!(t.en, "identifying information in the image (Q1)");
+        let t = split_text("病理診断報告書 / pathology report");
+        assert_eq!(
+            (t.ja.as_str(), t.en.as_str()),
+            ("病理診断報告書", "pathology report")
+        );
+        let t = split_text("胸部X線正面像／frontal chest radiographs");
+        assert_eq!(
+            (t.ja.as_str(), t.en.as_str()),
+            ("胸部X線正面像", "frontal chest radiographs")
+        );
+        let t = split_text("only English here");
+        assert_eq!(
+            (t.ja.as_str(), t.en.as_str()),
+            ("only English here", "only English here")
+        );
+    }
+}

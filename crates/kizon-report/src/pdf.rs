@@ -134,7 +134,9 @@ pub(crate) fn render(doc: &Doc) -> Result<Vec<u8>, ReportError> {
         timestamp: None,
         ..Default::default()
     };
-    typst_pdf::pdf(&document, &options).map_err(|errors| ReportError::Export(diagnostics(&errors)))
+    typst_pdf::pdf(&document, &options)
+        .map(quiet_for_poppler)
+        .map_err(|errors| ReportError::Export(diagnostics(&errors)))
 }
 
 /// Characters that only decide layout and need no glyph.
@@ -247,4 +249,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// Blanks `/Suspects false` in the catalogue's `/MarkInfo`. The key is valid PDF (ISO 32000-1,
+/// 14.7.1) and `false` its default, but poppler (`pdfinfo`, `pdftoppm`, `pdftotext`) prints
+/// "Syntax Error: Suspects object is wrong type (boolean)" for every file that has it, which
+/// reviewers read as a broken PDF. The same number of spaces replaces it, so every byte offset
+/// in the cross-reference table stays right.
+fn quiet_for_poppler(mut pdf: Vec<u8>) -> Vec<u8> {
+    const KEY: &[u8] = b"/Suspects false";
+    if let Some(at) = pdf.windows(KEY.len()).position(|w| w == KEY) {
+        pdf[at..at + KEY.len()].fill(b' ');
+    }
+    pdf
 }

@@ -21,6 +21,9 @@ fn poppler(tool: &str, args: &[&str]) -> String {
         "{tool} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A clean PDF for poppler: no "Syntax Error" (it used to print one for every report).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("Error"), "{tool} complains: {stderr}");
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
