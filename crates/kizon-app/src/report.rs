@@ -117,6 +117,23 @@ fn rule_name(rule: &str) -> Text {
             "result table without its declared columns",
         ),
         "device-result-changed" => ("機器の結果の変更", "a device result that changed"),
+        "device-marks-changed" => ("機器の病変マークの変更", "device lesion marks that changed"),
+        "device-version-differs" => (
+            "計画書と異なる被験機器の版",
+            "a device version other than the protocol's",
+        ),
+        "same-pixels" => ("同一画素データの重複", "the same pixels in several cases"),
+        "near-duplicate" => ("酷似した画像", "near-duplicate images"),
+        "same-patient" => ("同一患者の複数症例", "the same patient in several cases"),
+        "undecodable-pixels" => (
+            "復号できない画素データ",
+            "pixel data that cannot be decoded",
+        ),
+        "identifying-path" => (
+            "患者IDのようなファイル名・フォルダ名",
+            "a file or folder name that looks like a patient ID",
+        ),
+        "video-metadata" => ("動画のメタデータ", "video metadata"),
         other => (other, other),
     };
     Text::new(ja, en)
@@ -748,6 +765,7 @@ impl Study {
                 };
                 m::FindingRow {
                     id: format!("#{}", f.id),
+                    rule_name: Some(rule_name(&f.rule)),
                     rule: f.rule,
                     clause: f.clause,
                     case_ids: f.case_ids,

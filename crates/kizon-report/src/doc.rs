@@ -1358,7 +1358,11 @@ fn findings(b: &mut Builder) -> Section {
         .iter()
         .map(|f| {
             vec![
-                Cell::new(&f.id).sub(format!("{} · {}", f.rule, f.clause)),
+                Cell::new(&f.id).sub(format!(
+                    "{} · {}",
+                    f.rule_name.as_ref().map_or(f.rule.as_str(), |n| b.t(n)),
+                    f.clause
+                )),
                 Cell::new(f.case_ids.join(", ")),
                 Cell::new(b.t(&f.description)).sub(format!(
                     "{}: {}",

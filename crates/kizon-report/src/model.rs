@@ -485,6 +485,9 @@ pub struct FindingRow {
     pub id: String,
     /// The rule's code, e.g. `q7-duplicate-sop-instance`.
     pub rule: String,
+    /// The rule's name in both languages (shown instead of the code when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_name: Option<Text>,
     /// The Q&A item, e.g. `Q7`.
     pub clause: String,
     pub case_ids: Vec<String>,
