@@ -222,6 +222,7 @@ fn forbidden(permission: Permission, account: &Account) -> AppError {
             account.role.name_ja(),
             account.role
         ),
+        hint: "許可された役割のアカウントでログインするか、試験の管理者に依頼してください / sign in with an account whose role allows it, or ask the study's admin".into(),
     }
 }
 
@@ -419,6 +420,7 @@ impl Study {
                         what: format!(
                             "{ja}の固定前は被験機器の結果を閲覧できません / device results are shown only after the {kind} lock"
                         ),
+                        hint: "データセットと参照標準が固定されると閲覧できます（kizon lock dataset、kizon lock reference）/ they are shown once the dataset and the reference standard are locked".into(),
                     });
                 }
             }

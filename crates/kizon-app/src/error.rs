@@ -50,7 +50,7 @@ pub enum AppError {
     Refused { what: String, hint: String },
     /// The account's role may not do this (or not yet: results before the locks).
     #[error("{what}")]
-    Forbidden { what: String },
+    Forbidden { what: String, hint: String },
     /// No such thing, or nothing the account may know of.
     #[error("not found: {what}")]
     NotFound { what: String },
@@ -83,7 +83,7 @@ impl AppError {
             AppError::Store(StoreError::Tampered(_)) => {
                 "run `kizon audit verify` to see everything that does not match".into()
             }
-            AppError::Store(StoreError::Conflict(_)) => "choose another name, or list what exists".into(),
+            AppError::Store(StoreError::Conflict(_)) => "既に記録があります。一覧で確認してください / the study already records it: list what exists (e.g. `kizon provider list`, `kizon readers list`)".into(),
             AppError::Store(StoreError::NotAStudy(_)) | AppError::NotAStudy(_) => {
                 "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
             }
@@ -103,7 +103,7 @@ impl AppError {
             AppError::Plan(_) => "give a date on or after 2022-12-08 (`planned_on` in study.toml or `--as-of`)".into(),
             AppError::Io { .. } => "check that the path exists and is readable".into(),
             AppError::Refused { hint, .. } => hint.clone(),
-            AppError::Forbidden { .. } => "sign in with an account whose role allows it, or ask the study's admin".into(),
+            AppError::Forbidden { hint, .. } => hint.clone(),
             AppError::NotFound { .. } => "check the id; readers see only the cases assigned to them".into(),
             AppError::Csv { hint, .. } | AppError::Json { hint, .. } => hint.clone(),
             AppError::Stats(error) => crate::stats::hint(error),

@@ -450,6 +450,9 @@ mod access_and_workspace {
         let stat = account(&mut study, "stat");
         let refused = study.require(&stat, Permission::ViewResults).unwrap_err();
         assert!(matches!(refused, AppError::Forbidden { .. }), "{refused}");
+        // Refused for the lock state, and told so, not to sign in with another role.
+        assert!(refused.hint().contains("locked"), "{}", refused.hint());
+        assert!(!refused.hint().contains("sign in"), "{}", refused.hint());
         demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
         assert!(
             study.require(&stat, Permission::ViewResults).is_err(),
@@ -507,6 +510,10 @@ mod access_and_workspace {
             .record_read(&reader, "C-001", Some(Label::Negative), None)
             .unwrap_err();
         assert!(again.to_string().contains("never replaced"), "{again}");
+        // In Japanese too, with a hint that fits (not "choose another name").
+        assert!(again.to_string().contains("読影済み"), "{again}");
+        assert!(again.hint().contains("never replaced"), "{}", again.hint());
+        assert!(!again.hint().contains("another name"), "{}", again.hint());
         let stored = study.reads().unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(

@@ -430,6 +430,7 @@ impl Study {
             .as_deref()
             .ok_or_else(|| AppError::Forbidden {
                 what: "読影者コードがありません / this reader account has no reader code".into(),
+                hint: "試験の管理者に読影者コードとの紐付けを依頼してください / ask the study's admin to link the account to a panel reader (kizon user add NAME --role reader --reader CODE)".into(),
             })
     }
 
@@ -536,8 +537,8 @@ impl Study {
         let seq = self.store.transact(&actor, |tx| {
             if let Some(old) = tx.existing_read(reader_id, case_id, PANEL)? {
                 return Err(kizon_store::StoreError::Conflict(format!(
-                    "reader {code} already read case {case_id} (ledger entry {}); a read is never replaced",
-                    old.ledger_seq
+                    "症例 {case_id} は読影済みです（台帳エントリ {}）。読影結果は変更できません / reader {code} already read case {case_id} (ledger entry {}); a read is never replaced",
+                    old.ledger_seq, old.ledger_seq
                 )));
             }
             let document = tx.put_document_bytes(record.to_string().as_bytes())?;
@@ -553,6 +554,13 @@ impl Study {
             })?;
             tx.record("read", &format!("reader {code} read case {case_id}"), json!({ "reader": code, "case_id": case_id }))
                 .map(|e| e.seq)
+        })
+        .map_err(|e| match e {
+            kizon_store::StoreError::Conflict(what) => AppError::Refused {
+                what,
+                hint: "読影は一度だけ記録され、上書きされません。誤りがあれば試験の管理者に連絡してください / a read is recorded once and never replaced: tell the study's admin if it was wrong".into(),
+            },
+            other => other.into(),
         })?;
         Ok(OwnRead {
             label: label.map(|l| l.as_str().to_owned()),

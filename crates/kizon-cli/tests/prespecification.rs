@@ -348,6 +348,12 @@ fn every_finding_and_every_decision_is_in_the_report_and_the_package() {
         html.contains("Open (not yet decided)"),
         "open findings are listed"
     );
+    // Rules by their names, not their codes.
+    assert!(
+        html.contains("the same patient in several cases · Q7"),
+        "rule names"
+    );
+    assert!(!html.contains("same-patient · Q7"), "no rule codes");
     assert!(
         html.contains(&format!("#{open_id}")),
         "open finding #{open_id}"
