@@ -8,6 +8,10 @@
 #
 # Usage: bench/ingest/run.sh [COPIES]     (env: CARGO_TARGET_DIR, PEERS_VENV)
 set -euo pipefail
+# The study owner's signing key (kizon init makes one) lives in a throwaway key ring, with a
+# fixed passphrase: a benchmark study guards nothing.
+export KIZON_HOME="${KIZON_HOME:-$(mktemp -d)}"
+export KIZON_PASSPHRASE="${KIZON_PASSPHRASE:-kizon-bench-passphrase}"
 cd "$(dirname "$0")/../.."
 root=$PWD
 copies="${1:-20}"

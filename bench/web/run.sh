@@ -12,6 +12,10 @@
 #
 # Usage: bench/web/run.sh [ITEMS] [SECONDS] [CONNECTIONS] [THINK]   (env: CARGO_TARGET_DIR)
 set -euo pipefail
+# The study owner's signing key (kizon init makes one) lives in a throwaway key ring, with a
+# fixed passphrase: a benchmark study guards nothing.
+export KIZON_HOME="${KIZON_HOME:-$(mktemp -d)}"
+export KIZON_PASSPHRASE="${KIZON_PASSPHRASE:-kizon-bench-passphrase}"
 cd "$(dirname "$0")/../.."
 root=$PWD
 items="${1:-100000}"
