@@ -196,8 +196,13 @@ impl Study {
             .as_deref()
             .and_then(|m| fs::canonicalize(m).ok());
         files.retain(|file| {
-            let is_manifest = given_manifest.as_deref() == fs::canonicalize(file).ok().as_deref()
-                || looks_like_manifest(file);
+            // Canonicalising costs a lookup per path component: only when a manifest was given,
+            // and only for files with the manifest's name.
+            let is_given = given_manifest.as_deref().is_some_and(|manifest| {
+                manifest.file_name() == file.file_name()
+                    && fs::canonicalize(file).ok().as_deref() == Some(manifest)
+            });
+            let is_manifest = is_given || looks_like_manifest(file);
             if is_manifest {
                 skipped.push(Skipped {
                     path: file.display().to_string(),
