@@ -51,7 +51,8 @@ pub fn parse(value: &str) -> Option<Date> {
         let rest = rest.replace("元", "1");
         let parts = split_numbers(&rest, &['年', '月', '日', '.', '/', '-'])?;
         let [n, m, d] = parts[..] else { return None };
-        if n < 1 {
+        // No era lasted a hundred years; the bound also keeps the sum below from overflowing.
+        if !(1..=100).contains(&n) {
             return None;
         }
         return calendar(first_year + n - 1, m, d);
@@ -173,6 +174,7 @@ mod tests {
             "2024/02/30",
             "X6.4.1",
             "令和0年1月1日",
+            "R2147483647.1.1",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }

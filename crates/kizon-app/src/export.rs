@@ -181,10 +181,18 @@ pub fn encode(text: &str, encoding: CsvEncoding) -> Vec<u8> {
     }
 }
 
+/// A CSV cell. A text that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab
+/// or a carriage return first) is prefixed with `'`, so that a case id or a reason can never
+/// run as a formula when the case list is opened (OWASP: CSV injection).
 fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_owned()
+        text
     }
 }

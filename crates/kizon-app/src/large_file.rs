@@ -25,6 +25,9 @@ pub struct View {
 
 const MEDIA_BOXES: [&[u8; 4]; 4] = [b"mdat", b"free", b"skip", b"wide"];
 
+/// Top-level boxes read from a large file; real files have a handful.
+const MAX_TOP_LEVEL_BOXES: usize = 10_000;
+
 /// A view of `path` (of `size` bytes) holding at most about `limit` bytes.
 pub fn view(path: &Path, size: u64, limit: u64) -> Result<View, AppError> {
     let mut file = File::open(path).map_err(io(path))?;
@@ -54,7 +57,14 @@ pub fn view(path: &Path, size: u64, limit: u64) -> Result<View, AppError> {
 fn bmff_view(file: &mut File, size: u64, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     let mut out = Vec::new();
     let mut at = 0u64;
+    let mut boxes = 0usize;
     while at + 8 <= size {
+        // Bounded in boxes and in bytes, emptied media boxes included: a file of nothing but
+        // tiny `free` boxes falls back to the prefix view.
+        boxes += 1;
+        if boxes > MAX_TOP_LEVEL_BOXES || out.len() as u64 + 16 > limit {
+            return Ok(None);
+        }
         file.seek(SeekFrom::Start(at))?;
         let mut header = [0u8; 16];
         file.read_exact(&mut header[..8])?;

@@ -94,9 +94,9 @@ impl Study {
                 sha256: previous,
             });
         }
+        let previous_path = kizon_store::documents::path_of(self.root(), &previous);
         let previous_text =
-            std::fs::read_to_string(kizon_store::documents::path_of(self.root(), &previous))
-                .unwrap_or_default();
+            std::fs::read_to_string(&previous_path).map_err(crate::error::io(&previous_path))?;
         let key_changes = crate::protocol_diff::changes(&previous_text, &text.text);
         self.refuse_after_unblinding(
             key_changes

@@ -392,6 +392,15 @@ impl Study {
         let bytes: u64 = b.files.iter().map(|(f, _)| f.size).sum();
         let key = self.signer("kizon package")?;
         let entry = self.store.transact(actor, |tx| {
+            // The index names the head read before the files were gathered: if another command
+            // (a web login, say) committed meanwhile, this package would not describe the
+            // ledger it ends, so it is refused and nothing is recorded.
+            if tx.head_seq() != head_seq {
+                return Err(kizon_store::StoreError::Conflict(format!(
+                    "the ledger moved on while the package was gathered (entry {} was committed meanwhile): run `kizon package` again",
+                    tx.head_seq()
+                )));
+            }
             let entry = tx.record(
                 "package",
                 &format!("evidence package written: {} files, index sha256 {}", b.files.len(), &index_sha256[..12]),
@@ -400,13 +409,19 @@ impl Study {
             crate::signing::sign(tx, key.as_ref(), &entry)?;
             Ok(entry)
         })?;
-        let mut ledger_bytes =
-            serde_json::to_vec_pretty(&self.audit_log()?).expect("the ledger serialises");
+        // The ledger as far as the package's own entry, whatever was committed since.
+        let ledger: Vec<kizon_store::LedgerEntry> = self
+            .audit_log()?
+            .into_iter()
+            .filter(|e| e.seq <= entry.seq)
+            .collect();
+        let mut ledger_bytes = serde_json::to_vec_pretty(&ledger).expect("the ledger serialises");
         ledger_bytes.push(b'\n');
         let signatures: Vec<ExportedSignature> = self
             .store
             .signatures()?
             .into_iter()
+            .filter(|(seq, _, _)| *seq <= entry.seq)
             .map(|(seq, public_key, signature)| ExportedSignature {
                 seq,
                 public_key,
@@ -540,7 +555,7 @@ pub fn verify_package(
                 check.problems.push(format!(
                     "index.json (sha256 {}) is not the index the ledger's last entry records{}: the index or the ledger was changed, or the ledger was shortened",
                     &index_sha256[..12],
-                    recorded.map(|r| format!(" ({})", &r[..12.min(r.len())])).unwrap_or_default()
+                    recorded.map(|r| format!(" ({})", r.chars().take(12).collect::<String>())).unwrap_or_default()
                 ));
             }
             let before = entries.iter().rev().nth(1).map(|e| (e.seq, e.hash.as_str()));
@@ -609,7 +624,9 @@ pub fn verify_package(
                 .push(format!("index.json lists `{}` more than once", file.path));
             continue;
         }
-        let keep = KEPT_FOR_CHECKS.contains(&file.path.as_str());
+        // Kept only when of a sane size: a sparse "analysis.json" of gigabytes is hashed as a
+        // stream like any other file, never held in memory.
+        let keep = KEPT_FOR_CHECKS.contains(&file.path.as_str()) && file.size <= MAX_KEPT_BYTES;
         if !index_bound && file.size > UNBOUND_READ_LIMIT {
             check.problems.push(format!(
                 "`{}` ({} bytes) not read: the index is not the one the ledger records, so its large files are not worth hashing",
@@ -702,7 +719,7 @@ pub fn verify_package(
             check.problems.push(format!(
                 "{path}: not the document the ledger records ({} {})",
                 commands[0],
-                &expected[..12]
+                expected.chars().take(12).collect::<String>()
             ));
         }
     }
@@ -714,6 +731,9 @@ const MAX_INDEX_BYTES: u64 = 1 << 30;
 
 /// Files larger than this are not hashed when the index is not the one the ledger records.
 const UNBOUND_READ_LIMIT: u64 = 256 << 20;
+
+/// The largest document `package verify` keeps in memory to check against the ledger.
+const MAX_KEPT_BYTES: u64 = 256 << 20;
 
 /// The documents `package verify` keeps in memory, to check them against the ledger.
 const KEPT_FOR_CHECKS: &[&str] = &[
@@ -738,7 +758,7 @@ fn hash_confined(
         return Ok((String::new(), None));
     }
     let mut hasher = sha2::Sha256::new();
-    let mut kept = keep.then(|| Vec::with_capacity(size as usize));
+    let mut kept = keep.then(|| Vec::with_capacity(size.min(MAX_KEPT_BYTES) as usize));
     let mut buffer = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {

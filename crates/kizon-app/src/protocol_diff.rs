@@ -33,6 +33,8 @@ impl KeyChange {
 /// criteria, the analysis (sets, subgroups, thresholds), the eligibility criteria (who is
 /// analysed), the reference standard and how it is decided, lesion matching, result tables.
 pub const PRESPECIFIED: &[&str] = &[
+    "(protocol)",
+    "checks",
     "endpoints",
     "analysis",
     "eligibility",

@@ -21,7 +21,11 @@ pub fn recorded_public_key(entries: &[LedgerEntry]) -> Option<(i64, String)> {
         e.detail_json()
             .get(PUBLIC_KEY_FIELD)
             .and_then(|v| v.as_str())
-            .map(|k| (e.seq, k.to_owned()))
+            // 64 hex digits, or it is not a key (a tampered detail must not reach slicing).
+            .map(|k| {
+                let valid = k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit());
+                (e.seq, if valid { k.to_owned() } else { "0".repeat(64) })
+            })
     })
 }
 

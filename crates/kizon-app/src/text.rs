@@ -43,7 +43,17 @@ pub fn identifier<'t>(field: &str, value: &'t str) -> Result<&'t str, AppError> 
             hint: "remove the spaces around the identifier".into(),
         });
     }
-    bounded(field, value, MAX_ID_CHARS, char::is_control)
+    bounded(field, value, MAX_ID_CHARS, |c| {
+        c.is_control() || is_invisible_format(c)
+    })
+}
+
+/// Invisible format characters that make two identifiers look alike or reorder what is shown:
+/// zero-width characters, bidirectional overrides and isolates, the byte-order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+        | 0x2066..=0x206F | 0xFEFF)
 }
 
 fn bounded<'t>(
@@ -93,6 +103,8 @@ mod tests {
         assert!(identifier("case_id", "C-001\nC-002").is_err());
         assert!(identifier("case_id", "C\u{1b}[31m").is_err());
         assert!(identifier("case_id", " C-001").is_err());
+        assert!(identifier("case_id", "C-0\u{202E}01").is_err());
+        assert!(identifier("case_id", "C-0\u{200B}01").is_err());
         assert!(identifier("case_id", &"C".repeat(MAX_ID_CHARS + 1)).is_err());
     }
 }

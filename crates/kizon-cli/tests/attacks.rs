@@ -812,3 +812,28 @@ fn commands_that_fail_record_nothing_and_odd_output_names_work() {
     kizon(&root, &["package", "--out", odd.to_str().unwrap()]).ok();
     kizon(tmp.path(), &["package", "verify", odd.to_str().unwrap()]).ok();
 }
+
+/// A trigger given the very name of SQLite's statistics table (`sqlite_stat1`), possible with
+/// `writable_schema`, hid from a check that skipped objects of that name whatever their type.
+#[test]
+fn a_trigger_named_like_a_statistics_table_is_found() {
+    let (_tmp, root) = study_with_provider();
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let created = conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         CREATE TRIGGER sqlite_stat1 AFTER INSERT ON documents BEGIN SELECT 1; END;
+         PRAGMA writable_schema = OFF;",
+    );
+    drop(conn);
+    if created.is_err() {
+        // This SQLite refuses the name even so: nothing to hide behind.
+        return;
+    }
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify.stdout.contains("trigger `sqlite_stat1`"),
+        "{}",
+        verify.stdout
+    );
+    add_provider(&root, "Another").failed();
+}

@@ -178,6 +178,24 @@ pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), 
             )));
         }
     }
+    let signature_ahead: Option<i64> = conn
+        .query_row(
+            "SELECT seq FROM signatures WHERE seq >= ?1 LIMIT 1",
+            params![next_seq],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            other => Err(other),
+        })
+        .map_err(AheadError::Sqlite)?;
+    if let Some(seq) = signature_ahead {
+        return Err(AheadError::Ahead(format!(
+            "`signatures` holds a signature of entry {seq}, but the ledger ends at entry {}: it was put there outside kizon",
+            next_seq - 1
+        )));
+    }
     Ok(())
 }
 

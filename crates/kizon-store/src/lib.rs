@@ -202,13 +202,13 @@ impl Store {
         };
         let value = change(&mut context)?;
         if context.abandoned {
-            // Nothing to record after all: roll back, and take away the document files this
-            // transaction added, which no row refers to any more.
-            let new_documents = std::mem::take(&mut context.new_documents);
-            drop(context);
-            for sha256 in new_documents {
+            // Nothing to record after all: take away the document files this transaction added
+            // while it still holds the write lock (no other command can register them
+            // meanwhile), then roll back.
+            for sha256 in std::mem::take(&mut context.new_documents) {
                 documents::remove_unreferenced(&self.root, &sha256);
             }
+            drop(context);
             return Ok(value);
         }
         if context.unrecorded_rows {
@@ -286,7 +286,19 @@ fn write_head(root: &Path, seq: i64, hash: &str) -> Result<(), StoreError> {
         .write(true)
         .open(&lock_path)
         .map_err(|e| StoreError::io(&lock_path, e))?;
-    lock.lock().map_err(|e| StoreError::io(&lock_path, e))?;
+    // Bounded: someone holding the lock must not hang a command that has already committed
+    // (the anchor then lags, which `verify` notes and the next command mends).
+    let mut locked = false;
+    for _ in 0..200 {
+        if lock.try_lock().is_ok() {
+            locked = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    if !locked {
+        return Ok(());
+    }
     if let Ok(Some((current, _))) = read_head(root)
         && current >= seq
     {
@@ -353,6 +365,11 @@ impl Tx<'_> {
     pub fn abandon(&mut self) {
         self.abandoned = true;
         self.unrecorded_rows = false;
+    }
+
+    /// The sequence number of the last entry before this transaction's first.
+    pub fn head_seq(&self) -> i64 {
+        self.next_seq - 1
     }
 
     /// Nothing was inserted after all: no entry is needed.

@@ -61,7 +61,7 @@ impl Store {
                 ),
             ));
         }
-        let dangling: Vec<(String, i64, String)> = conn
+        let dangling: Vec<(String, Option<i64>, String)> = conn
             .prepare("PRAGMA foreign_key_check")
             .and_then(|mut s| {
                 s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -71,7 +71,10 @@ impl Store {
         for (table, rowid, parent) in dangling.iter().take(20) {
             problems.push(problem(
                 None,
-                format!("`{table}` row {rowid} refers to a `{parent}` row that is not there"),
+                format!(
+                    "`{table}` row {} refers to a `{parent}` row that is not there",
+                    rowid.map_or("?".to_owned(), |r| r.to_string())
+                ),
             ));
         }
 

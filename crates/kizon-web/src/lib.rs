@@ -82,6 +82,8 @@ pub struct Limits {
     pub body_grace: std::time::Duration,
     /// Bytes per second a body must at least arrive at.
     pub min_body_rate: u64,
+    /// The largest body the deadline allows for (a larger one is refused by the handler).
+    pub max_body_bytes: u64,
     /// Connections served at once; further clients wait in the listen queue until one closes.
     pub max_connections: usize,
     /// Connections from one address at once; more are closed at once, so that one client
@@ -96,6 +98,7 @@ impl Default for Limits {
             request_timeout: std::time::Duration::from_secs(3600),
             body_grace: std::time::Duration::from_secs(20),
             min_body_rate: 64 * 1024,
+            max_body_bytes: 64 << 20,
             max_connections: 256,
             // Half: behind a reverse proxy every user comes from the proxy's address.
             max_connections_per_address: 128,
@@ -160,6 +163,9 @@ pub async fn serve_limited(
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.parse::<u64>().ok())
                         .unwrap_or(0);
+                    // The client's own Content-Length sets the deadline, so it is capped: a body
+                    // is never given more time than the largest upload at the minimum rate.
+                    let declared = declared.min(limits.max_body_bytes);
                     let allowed = limits.body_grace
                         + std::time::Duration::from_secs(declared / limits.min_body_rate.max(1));
                     let mut request =

@@ -212,6 +212,12 @@ async fn login(
     {
         return Err(WebError::Csrf);
     }
+    // A name longer than any user name is no login attempt, and never a key of the limiter.
+    if form.name.chars().count() > 64 {
+        return Err(WebError::BadRequest(
+            "利用者名が長すぎます / the user name is too long".into(),
+        ));
+    }
     // Counted before the password is checked: forty concurrent guesses meet the limit of five.
     let attempt = state
         .login_attempt(&form.name, &peer.ip().to_string())
