@@ -299,7 +299,7 @@ impl Study {
                         .par_iter()
                         .map(|file| {
                             let result = inspect_file(file).map(|mut inspected| {
-                                inspected.display = display_path(file, &display_roots);
+                                inspected.display = display_path(file, display_roots);
                                 inspected
                             });
                             progress.advance(1);

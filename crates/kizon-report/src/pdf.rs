@@ -203,6 +203,19 @@ fn walk(v: &serde_json::Value, path: &mut String, out: &mut Vec<MissingGlyph>) {
     }
 }
 
+/// Blanks `/Suspects false` in the catalogue's `/MarkInfo`. The key is valid PDF (ISO 32000-1,
+/// 14.7.1) and `false` its default, but poppler (`pdfinfo`, `pdftoppm`, `pdftotext`) prints
+/// "Syntax Error: Suspects object is wrong type (boolean)" for every file that has it, which
+/// reviewers read as a broken PDF. The same number of spaces replaces it, so every byte offset
+/// in the cross-reference table stays right.
+fn quiet_for_poppler(mut pdf: Vec<u8>) -> Vec<u8> {
+    const KEY: &[u8] = b"/Suspects false";
+    if let Some(at) = pdf.windows(KEY.len()).position(|w| w == KEY) {
+        pdf[at..at + KEY.len()].fill(b' ');
+    }
+    pdf
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,17 +262,4 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
-}
-
-/// Blanks `/Suspects false` in the catalogue's `/MarkInfo`. The key is valid PDF (ISO 32000-1,
-/// 14.7.1) and `false` its default, but poppler (`pdfinfo`, `pdftoppm`, `pdftotext`) prints
-/// "Syntax Error: Suspects object is wrong type (boolean)" for every file that has it, which
-/// reviewers read as a broken PDF. The same number of spaces replaces it, so every byte offset
-/// in the cross-reference table stays right.
-fn quiet_for_poppler(mut pdf: Vec<u8>) -> Vec<u8> {
-    const KEY: &[u8] = b"/Suspects false";
-    if let Some(at) = pdf.windows(KEY.len()).position(|w| w == KEY) {
-        pdf[at..at + KEY.len()].fill(b' ');
-    }
-    pdf
 }

@@ -133,7 +133,7 @@ pub async fn serve_limited(
     loop {
         let permit = tokio::select! {
             permit = connections.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
-            () = &mut stop => return Ok(()),
+            () = &mut stop => break,
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -144,7 +144,7 @@ pub async fn serve_limited(
                     continue;
                 }
             },
-            () = &mut stop => return Ok(()),
+            () = &mut stop => break,
         };
         let Some(address_slot) = per_address.take(peer.ip(), limits.max_connections_per_address)
         else {
@@ -195,6 +195,14 @@ pub async fn serve_limited(
                 .await;
         });
     }
+    // Stop accepting, and let the connections open finish what they are doing: a command that
+    // committed gets its answer. Idle kept-alive connections close at their header deadline.
+    let _ = tokio::time::timeout(
+        limits.header_timeout + std::time::Duration::from_secs(5),
+        connections.acquire_many(limits.max_connections as u32),
+    )
+    .await;
+    Ok(())
 }
 
 fn io_error(dir: &Path, source: std::io::Error) -> kizon_app::AppError {
