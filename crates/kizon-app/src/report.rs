@@ -72,7 +72,20 @@ fn split_text(text: &str) -> Text {
             )
         })
     };
-    let parts: Vec<&str> = text
+    // Separators: ` / `, a full-width `／`, and `/ ` right after Japanese (`（…）/ English`).
+    let mut normalised = String::with_capacity(text.len());
+    let mut previous: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let after_japanese = previous.is_some_and(|p| !p.is_ascii() && !p.is_whitespace());
+        if c == '/' && after_japanese && chars.peek() == Some(&' ') {
+            normalised.push('／');
+        } else {
+            normalised.push(c);
+        }
+        previous = Some(c);
+    }
+    let parts: Vec<&str> = normalised
         .split(" / ")
         .flat_map(|p| p.split('／'))
         .map(str::trim)
@@ -348,12 +361,24 @@ impl Study {
         for case in self.store.cases()? {
             *provider_cases.entry(case.provider).or_default() += 1;
         }
+        let mut provider_dataset_cases: BTreeMap<&str, u64> = BTreeMap::new();
+        for case in &dataset.cases {
+            *provider_dataset_cases
+                .entry(case.provider.as_str())
+                .or_default() += 1;
+        }
         let providers = self
             .providers()?
             .into_iter()
             .filter_map(|p| {
                 Some(m::Provider {
                     cases: provider_cases.get(&p.name).copied().unwrap_or(0),
+                    dataset_cases: Some(
+                        provider_dataset_cases
+                            .get(p.name.as_str())
+                            .copied()
+                            .unwrap_or(0),
+                    ),
                     kind: serde_json::from_value(json!(p.kind)).ok()?,
                     consent: serde_json::from_value(json!(p.consent_model)).ok()?,
                     name: same(p.name),
@@ -1068,6 +1093,14 @@ mod bilingual_tests {
         assert_eq!(
             (t.ja.as_str(), t.en.as_str()),
             ("胸部X線正面像", "frontal chest radiographs")
+        );
+        let t = split_text("胸部CT（スライス厚 ≤ 2.5 mm）/ chest CT (slice thickness ≤ 2.5 mm)");
+        assert_eq!(t.ja, "胸部CT（スライス厚 ≤ 2.5 mm）");
+        assert_eq!(t.en, "chest CT (slice thickness ≤ 2.5 mm)");
+        let t = split_text("陽性/陰性の比 / ratio of positive/negative");
+        assert_eq!(
+            (t.ja.as_str(), t.en.as_str()),
+            ("陽性/陰性の比", "ratio of positive/negative")
         );
         let t = split_text("only English here");
         assert_eq!(

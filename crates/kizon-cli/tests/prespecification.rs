@@ -348,6 +348,16 @@ fn every_finding_and_every_decision_is_in_the_report_and_the_package() {
         html.contains("Open (not yet decided)"),
         "open findings are listed"
     );
+    // Table 2 gives the locked dataset's count beside the cases collected (121 and 116 used to
+    // stand under one heading), and the English report holds no Japanese half of a criterion.
+    assert!(
+        html.contains("Cases in the locked dataset"),
+        "dataset column"
+    );
+    assert!(
+        !html.contains("2019年4月1日"),
+        "the inclusion criterion's Japanese half"
+    );
     // Rules by their names, not their codes.
     assert!(
         html.contains("the same patient in several cases · Q7"),

@@ -566,30 +566,52 @@ fn methods(b: &mut Builder) -> Section {
         },
     ];
     let caption = b.table_caption(l.data_sources);
+    // Collected and, beside it, in the locked dataset: the two totals are the flow diagram's.
+    let with_dataset = m.providers.iter().any(|p| p.dataset_cases.is_some());
     let mut rows: Vec<Vec<Cell>> = m
         .providers
         .iter()
         .map(|p| {
-            vec![
+            let mut row = vec![
                 Cell::new(b.t(&p.name)),
                 Cell::new(labels::provider_kind(lang, p.kind)),
                 Cell::new(labels::consent(lang, p.consent)),
                 Cell::new(p.cases.to_string()),
-            ]
+            ];
+            if with_dataset {
+                row.push(Cell::new(p.dataset_cases.unwrap_or(0).to_string()));
+            }
+            row
         })
         .collect();
-    rows.push(vec![
+    let mut total = vec![
         Cell::new(l.total).style(Style::Strong).span(3),
         Cell::new(r.flow.collected.to_string()).style(Style::Strong),
-    ]);
+    ];
+    if with_dataset {
+        total.push(Cell::new(r.flow.eligible.to_string()).style(Style::Strong));
+    }
+    rows.push(total);
+    let mut columns = vec![
+        col(l.provider, "left", 3),
+        col(l.provider_kind, "left", 2),
+        col(l.consent, "left", 2),
+        col(
+            if with_dataset {
+                l.cases_collected
+            } else {
+                l.cases
+            },
+            "right",
+            0,
+        ),
+    ];
+    if with_dataset {
+        columns.push(col(l.cases_in_dataset, "right", 0));
+    }
     blocks.push(Block::Table(Table {
         caption: Some(caption),
-        columns: vec![
-            col(l.provider, "left", 3),
-            col(l.provider_kind, "left", 2),
-            col(l.consent, "left", 2),
-            col(l.cases, "right", 0),
-        ],
+        columns,
         rows,
         small: false,
         group: 1,

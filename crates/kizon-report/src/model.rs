@@ -166,6 +166,9 @@ pub struct Provider {
     pub consent: ConsentModel,
     /// Cases collected from this provider.
     pub cases: u64,
+    /// Of those, the cases in the locked dataset (absent in reports made before it was shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_cases: Option<u64>,
 }
 
 /// Where existing data comes from (Q3). Words as in study.toml.

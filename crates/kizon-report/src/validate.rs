@@ -81,6 +81,27 @@ fn study(r: &Report) -> Result<(), ReportError> {
             format!("{level} is not a two-sided confidence level in (0, 1)"),
         ));
     }
+    if r.methods
+        .providers
+        .iter()
+        .any(|p| p.dataset_cases.is_some())
+    {
+        let in_dataset: u64 = r
+            .methods
+            .providers
+            .iter()
+            .filter_map(|p| p.dataset_cases)
+            .sum();
+        if in_dataset != r.flow.eligible {
+            return Err(bad(
+                "methods.providers",
+                format!(
+                    "the providers' cases in the dataset add up to {in_dataset}, but the flow diagram has {} eligible",
+                    r.flow.eligible
+                ),
+            ));
+        }
+    }
     let provided: u64 = r.methods.providers.iter().map(|p| p.cases).sum();
     if provided != r.flow.collected {
         return Err(bad(
