@@ -144,6 +144,92 @@ impl Study {
     }
 }
 
+/// Every individual read as a table for a spreadsheet: reader, case, role, label, score, when,
+/// and the ledger entry that recorded it.
+pub const READ_HEADERS: [&str; 7] = [
+    "読影者",
+    "症例ID",
+    "役割",
+    "判定",
+    "スコア",
+    "読影日時",
+    "台帳エントリ",
+];
+
+/// Every device result, per case and version, with the ledger entry that recorded it.
+pub const RESULT_HEADERS: [&str; 6] = [
+    "症例ID",
+    "被験機器の版",
+    "判定",
+    "スコア",
+    "入力ファイル（SHA-256）",
+    "台帳エントリ",
+];
+
+fn label_cell(label: Option<&str>) -> String {
+    label.and_then(Label::from_cell).map_or_else(
+        || label.unwrap_or_default().to_owned(),
+        |l| label_ja(l).to_owned(),
+    )
+}
+
+impl Study {
+    /// The reads as rows of [`READ_HEADERS`].
+    pub fn read_rows(&self) -> Result<Vec<Vec<String>>, AppError> {
+        Ok(self
+            .store
+            .reads()?
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.reader,
+                    r.case_id,
+                    r.role,
+                    label_cell(r.label.as_deref()),
+                    r.score.map(|s| s.to_string()).unwrap_or_default(),
+                    r.read_at.unwrap_or_default(),
+                    r.ledger_seq.to_string(),
+                ]
+            })
+            .collect())
+    }
+
+    /// The device results as rows of [`RESULT_HEADERS`].
+    pub fn result_rows(&self) -> Result<Vec<Vec<String>>, AppError> {
+        Ok(self
+            .store
+            .results()?
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.case_id,
+                    r.device_version,
+                    label_cell(r.label.as_deref()),
+                    r.score.map(|s| s.to_string()).unwrap_or_default(),
+                    r.source,
+                    r.ledger_seq.to_string(),
+                ]
+            })
+            .collect())
+    }
+}
+
+/// Rows under `headers` as CSV bytes in `encoding`.
+pub fn table_csv(headers: &[&str], rows: &[Vec<String>], encoding: CsvEncoding) -> Vec<u8> {
+    let mut text = headers.join(",");
+    text.push_str("\r\n");
+    for row in rows {
+        text.push_str(
+            &row.iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        text.push_str("\r\n");
+    }
+    encode(&text, encoding)
+}
+
 /// The case list as CSV bytes in `encoding`, with the Japanese headers.
 pub fn case_list_csv(rows: &[CaseListRow], encoding: CsvEncoding) -> Vec<u8> {
     let mut text = CASE_LIST_HEADERS.join(",");

@@ -168,6 +168,20 @@ pub enum ExportCommand {
         #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
         encoding: String,
     },
+    /// Every individual read (reader, case, role, label, score, time, ledger entry)
+    Reads {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
+        encoding: String,
+    },
+    /// Every device result per case and version (with its source file's hash and ledger entry)
+    Results {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
+        encoding: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

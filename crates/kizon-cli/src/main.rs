@@ -168,24 +168,42 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
-        Command::Export(cli::ExportCommand::CaseList { out, encoding }) => {
+        Command::Export(command) => {
+            use kizon_app::export::{self, CsvEncoding};
             let study = open()?;
-            let rows = study.case_list()?;
-            let encoding = if encoding == "cp932" {
-                kizon_app::export::CsvEncoding::Cp932
-            } else {
-                kizon_app::export::CsvEncoding::Utf8Bom
+            let encoding_of = |name: &str| {
+                if name == "cp932" {
+                    CsvEncoding::Cp932
+                } else {
+                    CsvEncoding::Utf8Bom
+                }
             };
-            std::fs::write(&out, kizon_app::export::case_list_csv(&rows, encoding)).map_err(
-                |e| Failure {
-                    what: format!("{}: {e}", out.display()),
-                    hint: "check that the folder exists and is writable".into(),
-                },
-            )?;
+            let (out, bytes, what, rows) = match command {
+                cli::ExportCommand::CaseList { out, encoding } => {
+                    let rows = study.case_list()?;
+                    let bytes = export::case_list_csv(&rows, encoding_of(&encoding));
+                    (out, bytes, "case list / 症例一覧表", rows.len())
+                }
+                cli::ExportCommand::Reads { out, encoding } => {
+                    let rows = study.read_rows()?;
+                    let bytes =
+                        export::table_csv(&export::READ_HEADERS, &rows, encoding_of(&encoding));
+                    (out, bytes, "reads / 読影結果", rows.len())
+                }
+                cli::ExportCommand::Results { out, encoding } => {
+                    let rows = study.result_rows()?;
+                    let bytes =
+                        export::table_csv(&export::RESULT_HEADERS, &rows, encoding_of(&encoding));
+                    (out, bytes, "device results / 被験機器の結果", rows.len())
+                }
+            };
+            std::fs::write(&out, bytes).map_err(|e| Failure {
+                what: format!("{}: {e}", out.display()),
+                hint: "check that the folder exists and is writable".into(),
+            })?;
             println!(
-                "case list written / 症例一覧表を出力しました: {} ({} cases)",
-                out.display(),
-                rows.len()
+                "{what} written / 出力しました: {} ({rows} rows)",
+                out.display()
             );
         }
         Command::Plan(args) => {

@@ -627,6 +627,33 @@ fn the_case_list_is_exported_and_packaged() {
     let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&sjis_bytes);
     assert!(!bad);
     assert!(decoded.starts_with("症例ID,"));
+    // Per-case device results (and reads) export the same way.
+    let results_csv = tmp.path().join("results.csv");
+    kizon(
+        &root,
+        &["export", "results", "--out", results_csv.to_str().unwrap()],
+    )
+    .ok();
+    let text = String::from_utf8(std::fs::read(&results_csv).unwrap()[3..].to_vec()).unwrap();
+    let results = kizon(&root, &["results", "list", "--json"]).ok().json();
+    assert!(
+        text.starts_with("症例ID,被験機器の版,判定,スコア"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), results.as_array().unwrap().len() + 1);
+    let reads_csv = tmp.path().join("reads.csv");
+    kizon(
+        &root,
+        &[
+            "export",
+            "reads",
+            "--out",
+            reads_csv.to_str().unwrap(),
+            "--encoding",
+            "cp932",
+        ],
+    )
+    .ok();
     let pkg = tmp.path().join("pkg");
     kizon(&root, &["package", "--out", pkg.to_str().unwrap()]).ok();
     assert!(pkg.join("dataset/case-list.csv").is_file());
