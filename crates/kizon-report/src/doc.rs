@@ -703,8 +703,14 @@ fn methods(b: &mut Builder) -> Section {
     for s in &r.subgroups {
         note(&s.ci, l.subgroups.to_owned());
     }
+    // Sensitivity analyses by what they changed, not by their internal ids.
+    let sensitivity = if lang == Lang::Ja {
+        "感度分析"
+    } else {
+        "sensitivity analyses"
+    };
     for s in &r.sensitivity_analyses {
-        note(&s.ci, s.id.clone());
+        note(&s.ci, sensitivity.to_owned());
     }
     if !used.is_empty() {
         let caption = b.table_caption(l.ci_method);
