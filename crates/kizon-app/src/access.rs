@@ -189,11 +189,16 @@ pub enum Assign {
 /// `bytes` random bytes from the operating system, as lowercase hex (tokens, nonces).
 pub fn random_hex(bytes: usize) -> Result<String, AppError> {
     let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer).map_err(|e| AppError::Refused {
+    fill_random(&mut buffer)?;
+    Ok(kizon_store::ledger::hex(&buffer))
+}
+
+/// Fills `buffer` from the operating system's random source (tokens, keys, salts, nonces).
+pub fn fill_random(buffer: &mut [u8]) -> Result<(), AppError> {
+    getrandom::fill(buffer).map_err(|e| AppError::Refused {
         what: format!("the operating system's random source failed: {e}"),
         hint: "check /dev/urandom".into(),
-    })?;
-    Ok(kizon_store::ledger::hex(&buffer))
+    })
 }
 
 /// The argon2id PHC string of a password long enough to accept (argon2's default parameters:

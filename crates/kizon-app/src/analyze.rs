@@ -307,7 +307,9 @@ impl Study {
                 return Ok((document.sha256, false, None));
             }
             let primary = analysis.endpoints.iter().find(|e| e.primary).or(analysis.endpoints.first());
-            let entry = tx.record(
+            let entry = crate::signing::record_signed(
+                tx,
+                key.as_ref(),
                 "analyze",
                 &format!(
                     "analysis of device {} on {} cases{}",
@@ -319,7 +321,6 @@ impl Study {
                 ),
                 json!({ "inputs_sha256": inputs_sha256, "output_sha256": document.sha256, "inputs": analysis.inputs }),
             )?;
-            crate::signing::sign(tx, key.as_ref(), &entry)?;
             Ok((document.sha256, true, Some(entry.seq)))
         })?;
         Ok(AnalyzeOutcome {

@@ -364,7 +364,9 @@ impl Study {
             match previous_root {
                 None => {
                     tx.insert_lock(DATASET, &root, Some(&document.sha256))?;
-                    tx.record(
+                    crate::signing::record_signed(
+                        tx,
+                        key.as_ref(),
                         "lock dataset",
                         &format!(
                             "dataset locked: {} cases, {} items, Merkle root {}",
@@ -383,14 +385,15 @@ impl Study {
                         reason.unwrap_or_default(),
                         Some(&document.sha256),
                     )?;
-                    tx.record(
+                    crate::signing::record_signed(
+                        tx,
+                        key.as_ref(),
                         "amend dataset",
                         &format!("dataset amended: {} → {}", &previous[..12], &root[..12]),
                         detail,
                     )
                 }
             }
-            .and_then(|entry| crate::signing::sign(tx, key.as_ref(), &entry).map(|()| entry))
             .map(|entry| (entry, document.sha256))
         })?;
         Ok(DatasetLock {

@@ -96,20 +96,13 @@ pub fn parse_iso(value: &str) -> Option<Date> {
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = &value[range];
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())
-            .flatten()
+    let [year, month, day] = split_numbers(value, &['-'])?[..] else {
+        return None;
     };
-    let year = number(0..4)? as i32;
-    let month = Month::try_from(number(5..7)? as u8).ok()?;
-    let day = number(8..10)? as u8;
     if year < 1800 {
         return None;
     }
-    Date::from_calendar_date(year, month, day).ok()
+    calendar(year, month, day)
 }
 
 /// Today's date (UTC), read once per use case.

@@ -128,7 +128,8 @@ struct ManifestRow {
 pub(crate) struct Inspected {
     pub file: PathBuf,
     /// How reports show the file: relative to the folder given (or to the manifest's folder),
-    /// never the server's absolute path (which may carry a patient's name, Q1).
+    /// never the server's absolute path (which may carry a patient's name, Q1). Set by ingest,
+    /// which knows the roots.
     pub display: String,
     pub source: String,
     pub size: u64,
@@ -277,7 +278,7 @@ impl Study {
                 let base = manifest.parent().unwrap_or(Path::new("."));
                 vec![fs::canonicalize(base).unwrap_or_else(|_| absolute(base))]
             }
-            None => roots.iter().map(|r| absolute(r)).collect(),
+            None => roots.clone(),
         };
         let display_roots = &display_roots;
         let salt = self
@@ -412,8 +413,7 @@ pub const WHOLE_FILE_LIMIT: u64 = 256 << 20;
 /// Reads, hashes and inspects one file.
 pub(crate) fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
     let meta = fs::metadata(file).map_err(io(file))?;
-    if meta.len() > WHOLE_FILE_LIMIT {
-        let sha256 = crate::sha256_file(file)?;
+    let (size, sha256, inspection) = if meta.len() > WHOLE_FILE_LIMIT {
         let view = crate::large_file::view(file, meta.len(), WHOLE_FILE_LIMIT)?;
         let mut inspection = kizon_formats::inspect(&view.bytes);
         if let Some(note) = view.partial
@@ -421,26 +421,20 @@ pub(crate) fn inspect_file(file: &Path) -> Result<Inspected, AppError> {
         {
             inspection.problem = Some(note);
         }
-        return Ok(Inspected {
-            file: file.to_owned(),
-            display: file.display().to_string(),
-            source: absolute(file).display().to_string(),
-            size: meta.len(),
-            modified_ns: modified_ns(&meta),
-            sha256,
-            inspection,
-        });
-    }
-    let bytes = fs::read(file).map_err(io(file))?;
-    let sha256 = crate::sha256_hex(&bytes);
+        (meta.len(), crate::sha256_file(file)?, inspection)
+    } else {
+        let bytes = fs::read(file).map_err(io(file))?;
+        let inspection = kizon_formats::inspect(&bytes);
+        (bytes.len() as u64, crate::sha256_hex(&bytes), inspection)
+    };
     Ok(Inspected {
         file: file.to_owned(),
-        display: file.display().to_string(),
+        display: String::new(),
         source: absolute(file).display().to_string(),
-        size: bytes.len() as u64,
+        size,
         modified_ns: modified_ns(&meta),
         sha256,
-        inspection: kizon_formats::inspect(&bytes),
+        inspection,
     })
 }
 

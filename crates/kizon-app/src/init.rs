@@ -65,7 +65,9 @@ pub fn init(
     let head = {
         let mut store = Store::create(&staging)?;
         let entry = store.transact(actor, |tx| {
-            tx.record(
+            crate::signing::record_signed(
+                tx,
+                Some(owner),
                 created_by,
                 "study created",
                 json!({
@@ -74,7 +76,6 @@ pub fn init(
                     crate::signing::PUBLIC_KEY_FIELD: owner.public_hex(),
                 }),
             )
-            .and_then(|entry| crate::signing::sign(tx, Some(owner), &entry).map(|()| entry))
         })?;
         entry.hash
     };

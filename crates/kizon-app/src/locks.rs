@@ -51,7 +51,9 @@ impl Study {
             }
             let document = tx.put_document_bytes(text.text.as_bytes())?;
             tx.insert_lock(PROTOCOL, &document.sha256, Some(&document.sha256))?;
-            tx.record(
+            crate::signing::record_signed(
+                tx,
+                key.as_ref(),
                 "lock protocol",
                 &format!(
                     "protocol locked: {} (test type {})",
@@ -67,7 +69,6 @@ impl Study {
                     "as_of": plan.as_of.to_string(),
                 }),
             )
-            .and_then(|entry| crate::signing::sign(tx, key.as_ref(), &entry).map(|()| entry))
         })?;
         Ok(Locked {
             sha256: text.sha256,
@@ -123,7 +124,9 @@ impl Study {
                 reason,
                 Some(&document.sha256),
             )?;
-            tx.record(
+            crate::signing::record_signed(
+                tx,
+                key.as_ref(),
                 "amend",
                 &format!(
                     "protocol amended: {} → {}",
@@ -141,7 +144,6 @@ impl Study {
                     "changes": key_changes,
                 }),
             )
-            .and_then(|entry| crate::signing::sign(tx, key.as_ref(), &entry).map(|()| entry))
         })?;
         Ok(Locked {
             sha256: text.sha256,

@@ -77,7 +77,7 @@ impl OwnerKey {
     /// A new random key.
     pub fn generate() -> Result<OwnerKey, AppError> {
         let mut seed = [0u8; 32];
-        random(&mut seed)?;
+        crate::access::fill_random(&mut seed)?;
         Ok(OwnerKey {
             signing: SigningKey::from_bytes(&seed),
         })
@@ -106,8 +106,8 @@ impl OwnerKey {
         }
         let mut salt = [0u8; 16];
         let mut nonce = [0u8; 24];
-        random(&mut salt)?;
-        random(&mut nonce)?;
+        crate::access::fill_random(&mut salt)?;
+        crate::access::fill_random(&mut nonce)?;
         let public = self.public_hex();
         let key = derive(passphrase, &salt, KDF_MEMORY_KIB, KDF_ITERATIONS, 1)?;
         let cipher = XChaCha20Poly1305::new_from_slice(&key).expect("a 32-byte key");
@@ -342,13 +342,6 @@ fn derive(
             hint: "give the file written by `kizon init` or `kizon owner-key create`".into(),
         })?;
     Ok(key)
-}
-
-fn random(buffer: &mut [u8]) -> Result<(), AppError> {
-    getrandom::fill(buffer).map_err(|e| AppError::Refused {
-        what: format!("the operating system's random number generator failed: {e}"),
-        hint: "try again; check the system's entropy source".into(),
-    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -401,12 +401,13 @@ impl Study {
                     tx.head_seq()
                 )));
             }
-            let entry = tx.record(
+            let entry = crate::signing::record_signed(
+                tx,
+                key.as_ref(),
                 "package",
                 &format!("evidence package written: {} files, index sha256 {}", b.files.len(), &index_sha256[..12]),
                 json!({ "dir": out.display().to_string(), "index_sha256": index_sha256, "files": b.files.len(), "ledger_head_seq": head_seq, "ledger_head_hash": head_hash }),
             )?;
-            crate::signing::sign(tx, key.as_ref(), &entry)?;
             Ok(entry)
         })?;
         // The ledger as far as the package's own entry, whatever was committed since.

@@ -883,12 +883,13 @@ impl Study {
         let (entry, sha256) = self.store.transact(actor, |tx| {
             let document = tx.put_document_bytes(&bytes)?;
             tx.insert_lock(REFERENCE, &document.sha256, Some(&document.sha256))?;
-            let entry = tx.record(
+            let entry = crate::signing::record_signed(
+                tx,
+                key.as_ref(),
                 "lock reference",
                 &format!("reference standard locked: {decided} of {} cases decided ({positive} positive, {negative} negative){lesion_note}", doc.cases.len()),
                 json!({ "reference_sha256": document.sha256, "kind": doc.kind.as_str(), "cases": doc.cases.len(), "decided": decided, "positive": positive, "negative": negative, "dataset_root": doc.dataset_root }),
             )?;
-            crate::signing::sign(tx, key.as_ref(), &entry)?;
             Ok((entry, document.sha256))
         })?;
         Ok(ReferenceLock {

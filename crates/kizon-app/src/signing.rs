@@ -29,12 +29,17 @@ pub fn recorded_public_key(entries: &[LedgerEntry]) -> Option<(i64, String)> {
     })
 }
 
-/// Signs `entry` inside the transaction that appended it, when the study has an owner's key.
-pub(crate) fn sign(
+/// Appends the ledger entry for `command` (as [`Tx::record`] does) and, when the study has an
+/// owner's key, signs its checkpoint in the same transaction: the one way a lock, amendment,
+/// analysis or package is recorded.
+pub(crate) fn record_signed(
     tx: &mut Tx<'_>,
     key: Option<&OwnerKey>,
-    entry: &LedgerEntry,
-) -> Result<(), StoreError> {
+    command: &str,
+    summary: &str,
+    detail: serde_json::Value,
+) -> Result<LedgerEntry, StoreError> {
+    let entry = tx.record(command, summary, detail)?;
     if let Some(key) = key {
         tx.put_signature(
             entry.seq,
@@ -42,7 +47,7 @@ pub(crate) fn sign(
             &key.sign_checkpoint(entry.seq, &entry.hash),
         )?;
     }
-    Ok(())
+    Ok(entry)
 }
 
 /// Checks the owner's signatures of a ledger: `signatures` as (seq, public key, signature).
@@ -216,13 +221,13 @@ impl Study {
         }
         let public = key.public_hex();
         let entry = self.store.transact(actor, |tx| {
-            let entry = tx.record(
+            record_signed(
+                tx,
+                Some(key),
                 "owner key",
                 &format!("owner's signing key recorded: {}", &public[..16]),
                 json!({ PUBLIC_KEY_FIELD: public }),
-            )?;
-            sign(tx, Some(key), &entry)?;
-            Ok(entry)
+            )
         })?;
         self.owner_key = Some(key.clone());
         Ok(entry)

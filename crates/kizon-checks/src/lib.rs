@@ -841,7 +841,10 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
             ));
     }
     if let (Some(acquired), Some(diagnosed)) = (&acquired, &case.diagnosis_date)
-        && let (Some(a), Some(d)) = (day_number(acquired), day_number(diagnosed))
+        && let (Some(a), Some(d)) = (
+            kizon_formats::day_number(acquired),
+            kizon_formats::day_number(diagnosed),
+        )
         && (d - a < -p.diagnosis_days_before || d - a > p.diagnosis_days_after)
     {
         problems.push((
@@ -1103,23 +1106,6 @@ fn duplicates(
             ),
         ));
     }
-}
-
-/// Days since 0000-03-01 of a `YYYY-MM-DD` date (civil-from-days inverse, Hinnant).
-fn day_number(date: &str) -> Option<i64> {
-    let mut parts = date.get(0..10)?.split('-');
-    let (y, m, d): (i64, i64, i64) = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe)
 }
 
 #[cfg(test)]
@@ -1436,11 +1422,13 @@ mod tests {
     #[test]
     fn day_numbers_count_leap_years() {
         assert_eq!(
-            day_number("2024-03-01").unwrap() - day_number("2024-02-28").unwrap(),
+            kizon_formats::day_number("2024-03-01").unwrap()
+                - kizon_formats::day_number("2024-02-28").unwrap(),
             2
         );
         assert_eq!(
-            day_number("2023-03-01").unwrap() - day_number("2023-02-28").unwrap(),
+            kizon_formats::day_number("2023-03-01").unwrap()
+                - kizon_formats::day_number("2023-02-28").unwrap(),
             1
         );
     }

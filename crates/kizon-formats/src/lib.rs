@@ -25,7 +25,7 @@ pub mod signature;
 pub mod table;
 pub mod video;
 
-pub use metadata::{Metadata, MultiplexGroup};
+pub use metadata::{Metadata, MultiplexGroup, calendar_day_number, day_number};
 
 use serde::Serialize;
 

@@ -146,3 +146,31 @@ pub struct MultiplexGroup {
     pub bits_allocated: u16,
     pub sample_interpretation: String,
 }
+
+/// Days since 0000-03-01 of a `YYYY-MM-DD` date (Hinnant's days-from-civil), for the intervals
+/// between dates that the chronology checks and the derived age need. The month and day are
+/// taken as written; [`calendar_day_number`] refuses impossible ones.
+pub fn day_number(date: &str) -> Option<i64> {
+    let mut parts = date.get(0..10)?.split('-');
+    let (y, m, d): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe)
+}
+
+/// [`day_number`] of a date whose month is 1–12 and day 1–31, else `None`.
+pub fn calendar_day_number(date: &str) -> Option<i64> {
+    let part = |range: std::ops::Range<usize>| date.get(range)?.parse::<u32>().ok();
+    let (month, day) = (part(5..7)?, part(8..10)?);
+    ((1..=12).contains(&month) && (1..=31).contains(&day))
+        .then(|| day_number(date))
+        .flatten()
+}

@@ -62,7 +62,7 @@ impl Store {
                     serde_json::json!({ "files": added }),
                 )?;
             } else {
-                tx.forget_pending();
+                tx.abandon();
             }
             Ok(added)
         })

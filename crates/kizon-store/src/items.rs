@@ -584,17 +584,12 @@ impl Store {
     /// Every decision on every finding, oldest first: (finding id, decision, reason, the cases
     /// it names, ledger entry). A decision is never replaced; a later one follows it.
     pub fn resolutions(&self) -> Result<Vec<Resolution>, StoreError> {
-        let mut statement = self
-            .conn()
-            .prepare(
-                "SELECT r.finding_id, r.decision, r.reason,
-                        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
-                        r.ledger_seq
-                 FROM resolutions r ORDER BY r.id",
-            )
-            .map_err(|e| self.err(e))?;
-        statement
-            .query_map([], |r| {
+        self.all(
+            "SELECT r.finding_id, r.decision, r.reason,
+                    (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
+                    r.ledger_seq
+             FROM resolutions r ORDER BY r.id",
+            |r| {
                 Ok(Resolution {
                     finding_id: r.get(0)?,
                     decision: r.get(1)?,
@@ -605,9 +600,8 @@ impl Store {
                         .unwrap_or_default(),
                     ledger_seq: r.get(4)?,
                 })
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+            },
+        )
     }
 
     pub fn findings(&self) -> Result<Vec<StoredFinding>, StoreError> {

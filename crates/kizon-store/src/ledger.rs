@@ -18,7 +18,7 @@
 //! [`rows_digest`]), binding the tables to the chain.
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -161,10 +161,8 @@ pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), 
                 "SELECT rowid, ledger_seq FROM {table} WHERE ledger_seq IS NULL OR ledger_seq >= ?1 LIMIT 1"
             ))
             .and_then(|mut s| {
-                let mut rows = s.query(params![next_seq])?;
-                rows.next()?
-                    .map(|r| Ok((r.get(0)?, r.get(1)?)))
-                    .transpose()
+                s.query_row(params![next_seq], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
             })
             .map_err(AheadError::Sqlite)?;
         if let Some((rowid, seq)) = found {
@@ -184,11 +182,7 @@ pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), 
             params![next_seq],
             |r| r.get(0),
         )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            other => Err(other),
-        })
+        .optional()
         .map_err(AheadError::Sqlite)?;
     if let Some(seq) = signature_ahead {
         return Err(AheadError::Ahead(format!(

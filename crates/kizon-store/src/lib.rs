@@ -239,14 +239,10 @@ impl Store {
 
     /// The owner's signatures of ledger checkpoints: (seq, public key, signature), by seq.
     pub fn signatures(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT seq, public_key, signature FROM signatures ORDER BY seq")
-            .map_err(|e| self.err(e))?;
-        statement
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        self.all(
+            "SELECT seq, public_key, signature FROM signatures ORDER BY seq",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
     pub(crate) fn conn(&self) -> &Connection {
@@ -370,11 +366,6 @@ impl Tx<'_> {
     /// The sequence number of the last entry before this transaction's first.
     pub fn head_seq(&self) -> i64 {
         self.next_seq - 1
-    }
-
-    /// Nothing was inserted after all: no entry is needed.
-    pub(crate) fn forget_pending(&mut self) {
-        self.unrecorded_rows = false;
     }
 
     /// Attaches the owner's signature of the entry `seq` (appended in this transaction) to it.

@@ -335,7 +335,8 @@ fn result_row(r: &Row<'_>) -> rusqlite::Result<DeviceResult> {
 }
 
 impl Store {
-    fn all<T>(
+    /// Every row `sql` gives, through `row`.
+    pub(crate) fn all<T>(
         &self,
         sql: &str,
         row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,

@@ -442,12 +442,21 @@ pub fn differences(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     Ok(differences)
 }
 
+/// The tables FTS5 makes for `item_search` (its content is `items`, so it has no `_content`).
+const FTS5_SHADOW_TABLES: &[&str] = &[
+    "item_search_data",
+    "item_search_idx",
+    "item_search_docsize",
+    "item_search_config",
+];
+
 type SchemaObjects = std::collections::BTreeMap<(String, String), Option<String>>;
 
 /// Every table, index, trigger and view, by (type, name), with its SQL text; SQLite's own
 /// statistics tables left out (`ANALYZE` may add them legitimately).
 fn schema_objects(conn: &Connection) -> rusqlite::Result<SchemaObjects> {
-    let mut statement = conn.prepare(
+    // Cached: `Store::transact` compares the schema before every command's entry.
+    let mut statement = conn.prepare_cached(
         // Exact names: `LIKE 'sqlite_stat%'` would also pass `sqlitexstat_seal` (`_` is a
         // wildcard there), a trigger an attacker could hide behind it.
         "SELECT type, name, tbl_name, sql FROM sqlite_master
@@ -460,7 +469,7 @@ fn schema_objects(conn: &Connection) -> rusqlite::Result<SchemaObjects> {
         let sql: Option<String> = r.get(3)?;
         // The search index's shadow tables are SQLite's own DDL, which another SQLite version
         // may word otherwise: compared by name and type only (they decide nothing).
-        let sql = if kind == "table" && name.starts_with("item_search_") {
+        let sql = if kind == "table" && FTS5_SHADOW_TABLES.contains(&name.as_str()) {
             None
         } else {
             sql.map(|sql| format!("ON {table}: {sql}"))

@@ -56,7 +56,7 @@ impl AppState {
         // Open once now, so that a wrong directory fails at start, not at the first request.
         let mut study = Study::open(&dir)?;
         let mut session_key = [0u8; 32];
-        getrandom_fill(&mut session_key)?;
+        kizon_app::access::fill_random(&mut session_key)?;
         prepare_signing(&mut study, owner_key.as_ref(), session_key);
         study.prepare_search()?;
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
@@ -204,13 +204,4 @@ fn prepare_signing(
         Some(key) => study.set_owner_key(key.clone()),
         None => study.never_ask_passphrase(),
     }
-}
-
-/// Fills `buffer` from the operating system's random source.
-fn getrandom_fill(buffer: &mut [u8]) -> Result<(), AppError> {
-    let token = kizon_app::access::random_hex(buffer.len())?;
-    for (i, byte) in buffer.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&token[2 * i..2 * i + 2], 16).expect("hex from random_hex");
-    }
-    Ok(())
 }

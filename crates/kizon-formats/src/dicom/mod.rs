@@ -381,8 +381,8 @@ fn from_values(values: &Values<'_>, meta: &Values<'_>, transfer_syntax: String) 
             .or(metadata.study_date.clone());
         if let Some(days) = imaged
             .as_deref()
-            .and_then(day_number)
-            .zip(day_number(&born))
+            .and_then(crate::calendar_day_number)
+            .zip(crate::calendar_day_number(&born))
             .map(|(imaged, born)| imaged - born)
         {
             metadata.born_after_image = days < 0;
@@ -627,24 +627,4 @@ fn inflate_bounded(deflated: &[u8]) -> Result<Vec<u8>, String> {
         .read_to_end(&mut out)
         .map_err(|e| format!("deflated data set could not be inflated: {e}"))?;
     Ok(out)
-}
-
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date (Hinnant's days-from-civil).
-fn day_number(date: &str) -> Option<i64> {
-    let mut parts = date.get(0..10)?.split('-');
-    let (y, m, d): (i64, i64, i64) = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }
