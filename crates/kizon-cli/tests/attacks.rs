@@ -8,34 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-fn sql(root: &Path, statements: &str) {
-    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
-    conn.execute_batch(statements).unwrap();
-}
-
-fn head_seq(root: &Path) -> i64 {
-    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
-    conn.query_row("SELECT max(seq) FROM ledger", [], |r| r.get(0))
-        .unwrap()
-}
-
-fn add_provider(root: &Path, name: &str) -> Run {
-    kizon(
-        root,
-        &[
-            "provider",
-            "add",
-            name,
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "x",
-        ],
-    )
-}
-
 /// A row put into a covered table with the sequence number of the next entry used to be sealed
 /// into that entry by whatever command ran next, and `audit verify` then called it intact.
 #[test]
@@ -176,14 +148,6 @@ fn concurrent_commands_all_succeed_and_the_anchor_ends_at_the_last_entry() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-/// The demo study (owner's key in the test key ring, passphrase from the environment).
-fn demo_study() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    kizon(tmp.path(), &["demo", "d"]).ok();
-    let root = tmp.path().join("d");
-    (tmp, root)
-}
-
 /// Recomputes the whole chain after a change to the rows, as a forger with the file (and the
 /// format's documentation) would: every entry's row digests and hash, then `ledger.head`.
 fn reseal(root: &Path) {
@@ -216,20 +180,6 @@ fn reseal_rows(root: &Path) {
         .unwrap();
         std::fs::write(root.join("ledger.head"), format!("{} {hash}\n", entry.seq)).unwrap();
         prev = hash;
-    }
-}
-
-fn drop_triggers(root: &Path) {
-    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for name in names {
-        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
     }
 }
 
@@ -417,9 +367,13 @@ fn item_count(root: &Path) -> usize {
 fn overlapping_manifest_rows_are_refused_naming_both_lines() {
     let (tmp, root) = study_with_provider();
     let data = tmp.path().join("d");
-    std::fs::create_dir_all(data.join("ct")).unwrap();
-    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("ct/a.dcm")).unwrap();
-    std::fs::copy(shared("dicom/pydicom/MR_small.dcm"), data.join("ct/b.dcm")).unwrap();
+    copy_as(
+        &data.join("ct"),
+        &[
+            ("dicom/pydicom/CT_small.dcm", "a.dcm"),
+            ("dicom/pydicom/MR_small.dcm", "b.dcm"),
+        ],
+    );
     let manifest = data.join("m.csv");
     std::fs::write(&manifest, "case_id,path\nC-1,ct\nC-2,ct/b.dcm\n").unwrap();
     let run = ingest_manifest(&root, &manifest).failed();
@@ -438,8 +392,7 @@ fn overlapping_manifest_rows_are_refused_naming_both_lines() {
 fn impossible_and_future_dates_are_refused() {
     let (tmp, root) = study_with_provider();
     let data = tmp.path().join("d");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
+    copy_as(&data, &[("dicom/pydicom/CT_small.dcm", "a.dcm")]);
     let manifest = data.join("m.csv");
     for (date, expected) in [
         ("2023-02-30", "is not a calendar date"),
@@ -468,8 +421,7 @@ fn impossible_and_future_dates_are_refused() {
 fn control_characters_in_case_ids_are_refused_with_the_line() {
     let (tmp, root) = study_with_provider();
     let data = tmp.path().join("d");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
+    copy_as(&data, &[("dicom/pydicom/CT_small.dcm", "a.dcm")]);
     let manifest = data.join("m.csv");
     std::fs::write(&manifest, "case_id,path\n\"C-1\nC-2\",a.dcm\n").unwrap();
     let run = ingest_manifest(&root, &manifest).failed();
@@ -489,14 +441,14 @@ fn control_characters_in_case_ids_are_refused_with_the_line() {
 fn links_and_hidden_files_left_out_are_named() {
     let (tmp, root) = study_with_provider();
     let data = tmp.path().join("d");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
-    std::fs::copy(shared("dicom/pydicom/MR_small.dcm"), data.join("b.dcm")).unwrap();
-    std::fs::copy(
-        shared("dicom/pydicom/CT_small.dcm"),
-        data.join(".hidden.dcm"),
-    )
-    .unwrap();
+    copy_as(
+        &data,
+        &[
+            ("dicom/pydicom/CT_small.dcm", "a.dcm"),
+            ("dicom/pydicom/MR_small.dcm", "b.dcm"),
+            ("dicom/pydicom/CT_small.dcm", ".hidden.dcm"),
+        ],
+    );
     std::os::unix::fs::symlink(data.join("b.dcm"), data.join("link.dcm")).unwrap();
     let run = kizon(
         &root,

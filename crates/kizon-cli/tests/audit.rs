@@ -8,30 +8,11 @@ use std::time::Duration;
 
 use common::*;
 
-/// A study with providers, evidence and a locked protocol, built by `kizon demo`.
-fn demo_study() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    kizon(tmp.path(), &["demo", "d"]).ok();
-    let root = tmp.path().join("d");
-    (tmp, root)
-}
-
 /// Edits the database directly, as someone with the sqlite3 shell would (dropping the
 /// append-only triggers first).
-fn tamper(root: &Path, sql: &str) {
-    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
-    let triggers: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for trigger in triggers {
-        conn.execute_batch(&format!("DROP TRIGGER {trigger}"))
-            .unwrap();
-    }
-    conn.execute_batch(sql).unwrap();
+fn tamper(root: &Path, statements: &str) {
+    drop_triggers(root);
+    sql(root, statements);
 }
 
 fn verify_fails_at(root: &Path, seq: i64) -> String {

@@ -8,13 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-fn demo_study() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    kizon(tmp.path(), &["demo", "d"]).ok();
-    let root = tmp.path().join("d");
-    (tmp, root)
-}
-
 fn edit_protocol(root: &Path, from: &str, to: &str) {
     let path = root.join("study.toml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -383,12 +376,7 @@ fn paths_are_relative_and_id_like_names_are_a_q1_finding() {
     let (tmp, root) = study_with_provider();
     let export = tmp.path().join("export");
     let patient = export.join("山田太郎_0012345678").join("ct");
-    std::fs::create_dir_all(&patient).unwrap();
-    std::fs::copy(
-        shared("dicom/deid/GREYSCALE_IMAGE.dcm"),
-        patient.join("a.dcm"),
-    )
-    .unwrap();
+    copy_as(&patient, &[("dicom/deid/GREYSCALE_IMAGE.dcm", "a.dcm")]);
     kizon(
         &root,
         &["ingest", "--provider", "H", export.to_str().unwrap()],
@@ -518,9 +506,13 @@ fn the_locked_protocol_counts_as_each_providers_protocol() {
 fn cp932_manifests_and_japanese_dates_are_read() {
     let (tmp, root) = study_with_provider();
     let data = tmp.path().join("d");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), data.join("a.dcm")).unwrap();
-    std::fs::copy(shared("dicom/pydicom/MR_small.dcm"), data.join("b.dcm")).unwrap();
+    copy_as(
+        &data,
+        &[
+            ("dicom/pydicom/CT_small.dcm", "a.dcm"),
+            ("dicom/pydicom/MR_small.dcm", "b.dcm"),
+        ],
+    );
     let text = "case_id,path,collection_date,diagnosis,部位\nC-1,a.dcm,令和6年4月1日,肺結節,胸部\nC-2,b.dcm,2024/4/2,正常,頭部\n";
     let (cp932, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
     assert!(!unmappable);

@@ -465,7 +465,7 @@ fn a_session_forged_in_the_database_opens_nothing() {
 /// deadline proportional to its declared length.
 #[test]
 fn slow_bodies_are_cut_and_one_address_cannot_take_every_connection() {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
     let dir = study(tmp.path(), DemoStop::Checked);
     let limits = kizon_web::Limits {
@@ -487,21 +487,10 @@ fn slow_bodies_are_cut_and_one_address_cannot_take_every_connection() {
     let elsewhere: std::net::IpAddr = "127.0.0.2".parse().unwrap();
     let page = support::request_from(Some(elsewhere), address, "GET", "/login", &[], b"");
     assert_eq!(page.status, 200);
-    for (i, stream) in slow.iter_mut().enumerate() {
+    for stream in slow.iter_mut() {
         let _ = stream.write_all(b"b");
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        let mut buffer = Vec::new();
-        let read = stream.read_to_end(&mut buffer);
-        assert!(
-            read.is_ok()
-                || read
-                    .as_ref()
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
-            "slow connection {i} was not closed: {read:?}"
-        );
     }
+    assert_closed_by_the_server(&mut slow);
 }
 
 /// A frame past the last, or an item whose source moved, used to answer with a page naming the
@@ -569,11 +558,30 @@ fn an_out_of_range_page_is_an_empty_page_and_no_error_names_a_path() {
     }
 }
 
+/// Every connection in `slow` is closed by the server within 10 s (its end of file, or a reset).
+fn assert_closed_by_the_server(slow: &mut [std::net::TcpStream]) {
+    use std::io::Read;
+    for (i, stream) in slow.iter_mut().enumerate() {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut buffer = Vec::new();
+        let read = stream.read_to_end(&mut buffer);
+        assert!(
+            read.is_ok()
+                || read
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "slow connection {i} was not closed: {read:?}"
+        );
+    }
+}
+
 /// Connections that send half a request line and nothing, or a header every few seconds, used
 /// to stay open for ever; enough of them made the login page time out for everyone.
 #[test]
 fn slow_clients_are_dropped_and_the_server_stays_available() {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
     let dir = study(tmp.path(), DemoStop::Checked);
     let limits = kizon_web::Limits {
@@ -604,20 +612,7 @@ fn slow_clients_are_dropped_and_the_server_stays_available() {
     }
     let page = request(address, "GET", "/login", &[], b"");
     assert_eq!(page.status, 200);
-    for (i, stream) in slow.iter_mut().enumerate() {
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        let mut buffer = Vec::new();
-        let read = stream.read_to_end(&mut buffer);
-        assert!(
-            read.is_ok()
-                || read
-                    .as_ref()
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
-            "slow connection {i} was not closed: {read:?}"
-        );
-    }
+    assert_closed_by_the_server(&mut slow);
 }
 
 #[test]

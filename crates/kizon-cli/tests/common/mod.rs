@@ -129,15 +129,14 @@ pub fn shared(relative: &str) -> PathBuf {
         .unwrap()
 }
 
-/// A fresh study with one hospital provider named `H`.
-pub fn study_with_provider() -> (tempfile::TempDir, PathBuf) {
-    let (tmp, root) = new_study();
+/// `kizon provider add NAME` for a hospital with an opt-out consent model.
+pub fn add_provider(root: &Path, name: &str) -> Run {
     kizon(
-        &root,
+        root,
         &[
             "provider",
             "add",
-            "H",
+            name,
             "--kind",
             "hospital",
             "--consent",
@@ -146,6 +145,55 @@ pub fn study_with_provider() -> (tempfile::TempDir, PathBuf) {
             "x",
         ],
     )
-    .ok();
+}
+
+/// A fresh study with one hospital provider named `H`.
+pub fn study_with_provider() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = new_study();
+    add_provider(&root, "H").ok();
     (tmp, root)
+}
+
+/// The demo study in `d` of a temporary directory (the owner's key in the test key ring).
+pub fn demo_study() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    kizon(tmp.path(), &["demo", "d"]).ok();
+    let root = tmp.path().join("d");
+    (tmp, root)
+}
+
+/// Files of ../shared/data copied into `dir` (created) under the names given.
+pub fn copy_as(dir: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (from, to) in files {
+        std::fs::copy(shared(from), dir.join(to)).unwrap();
+    }
+}
+
+/// Runs SQL straight on the study's database, as someone with the sqlite3 shell would.
+pub fn sql(root: &Path, statements: &str) {
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    conn.execute_batch(statements).unwrap();
+}
+
+/// The last ledger entry's sequence number, read straight from the database.
+pub fn head_seq(root: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    conn.query_row("SELECT max(seq) FROM ledger", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Drops every trigger, the append-only ones first of all, as a forger would before editing.
+pub fn drop_triggers(root: &Path) {
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for name in names {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
 }
