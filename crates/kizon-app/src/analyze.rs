@@ -159,11 +159,14 @@ pub struct ExcludedGroup {
     pub reasons: Vec<String>,
 }
 
-/// Counts of the included cases by one characteristic.
+/// Counts of the included cases by one characteristic, and of the analysed ones among them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
     pub variable: String,
     pub levels: Vec<(String, usize)>,
+    /// The analysed cases of each level, in the order of `levels`.
+    #[serde(default)]
+    pub analysed: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,9 +238,11 @@ pub struct Roc {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubgroupResult {
     pub variable: String,
+    /// The level, or `unknown` for the cases without the attribute (shown, never dropped).
     pub level: String,
     pub endpoint: String,
     pub metric: Metric,
+    /// Analysed cases of the level (the denominator of a proportion is in `table`).
     pub n: usize,
     pub table: Option<Table>,
     pub estimate: Option<Estimate>,
@@ -536,9 +541,12 @@ impl Study {
         let flow = flow(&dataset, &rows, &results);
         let usable = |r: &&Row| is_binary(r.reference) && is_binary(r.device);
         let primary_rows: Vec<&Row> = rows.iter().filter(usable).collect();
+        // The ROC curve and AUC count the analysis set's cases (those with a score): a case
+        // whose device result was indeterminate is left out of them as out of the 2×2 table, so
+        // that the figure and the tables show one set of counts.
         let scored_rows: Vec<&Row> = rows
             .iter()
-            .filter(|r| is_binary(r.reference) && r.score.is_some())
+            .filter(|r| in_analysis(r) && r.score.is_some())
             .collect();
         let several_per_patient = {
             let mut seen = BTreeSet::new();
@@ -558,23 +566,31 @@ impl Study {
             }
             endpoints.push(result);
             for &variable in &protocol.analysis.subgroups {
-                let mut levels: Vec<&str> = rows
+                // Cases without the attribute are a level of their own (`unknown`), so that the
+                // levels add up to the endpoint's cases.
+                let level_of = |r: &Row| {
+                    r.attributes
+                        .get(&variable)
+                        .map_or(UNKNOWN, String::as_str)
+                        .to_owned()
+                };
+                let mut levels: Vec<String> = rows
                     .iter()
-                    .filter_map(|r| r.attributes.get(&variable).map(String::as_str))
+                    .filter(|r| in_analysis(r))
+                    .map(level_of)
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
                 levels.sort_by(|a, b| compare_levels(a, b));
                 for level in levels {
-                    let in_level =
-                        |r: &&&Row| r.attributes.get(&variable).map(String::as_str) == Some(level);
+                    let in_level = |r: &&&Row| level_of(r) == level;
                     let sub: Vec<&Row> = primary_rows.iter().filter(in_level).copied().collect();
                     let sub_scored: Vec<&Row> =
                         scored_rows.iter().filter(in_level).copied().collect();
                     let e = evaluate(endpoint, &sub, &sub_scored)?;
                     subgroups.push(SubgroupResult {
                         variable: variable.as_str().into(),
-                        level: level.into(),
+                        level,
                         endpoint: endpoint.id.clone(),
                         metric: endpoint.metric,
                         n: e.n,
@@ -986,6 +1002,17 @@ fn is_binary(label: Option<Label>) -> bool {
     matches!(label, Some(Label::Positive | Label::Negative))
 }
 
+/// The level of a case without the attribute.
+const UNKNOWN: &str = "unknown";
+
+/// Whether a case is in the analysis set: a positive or negative reference standard, and a
+/// positive or negative device result (or only a score, when the device gives no label and the
+/// protocol no threshold: such a case counts for the ROC curve and AUC).
+fn in_analysis(row: &Row) -> bool {
+    is_binary(row.reference)
+        && (is_binary(row.device) || (row.device.is_none() && row.score.is_some()))
+}
+
 fn recount(row: &Row, as_label: Label) -> Option<Row> {
     let mut row = row.clone();
     if row.device == Some(Label::Indeterminate) {
@@ -1004,6 +1031,7 @@ fn compare_levels(a: &str, b: &str) -> std::cmp::Ordering {
             .take_while(char::is_ascii_digit)
             .collect();
         match digits.parse::<f64>() {
+            _ if level == UNKNOWN => (f64::INFINITY, level),
             Ok(_) if level.starts_with('<') => (f64::MIN, level),
             Ok(lower) => (lower, level),
             Err(_) => (f64::MAX, level),
@@ -1056,7 +1084,8 @@ fn flow(
     let reference_indeterminate = ids(&|r| r.reference == Some(Label::Indeterminate));
     let no_result = ids(&|r| {
         is_binary(r.reference)
-            && (!results.contains_key(r.case_id.as_str()) || (r.device.is_none()))
+            && (!results.contains_key(r.case_id.as_str())
+                || (r.device.is_none() && r.score.is_none()))
     });
     let device_indeterminate =
         ids(&|r| is_binary(r.reference) && r.device == Some(Label::Indeterminate));
@@ -1064,17 +1093,14 @@ fn flow(
         collected: dataset.collected_cases,
         excluded: groups.into_values().collect(),
         included: dataset.cases.len(),
-        analysed: rows
-            .iter()
-            .filter(|r| is_binary(r.reference) && is_binary(r.device))
-            .count(),
+        analysed: rows.iter().filter(|r| in_analysis(r)).count(),
         reference_positive: rows
             .iter()
-            .filter(|r| r.reference == Some(Label::Positive) && is_binary(r.device))
+            .filter(|r| r.reference == Some(Label::Positive) && in_analysis(r))
             .count(),
         reference_negative: rows
             .iter()
-            .filter(|r| r.reference == Some(Label::Negative) && is_binary(r.device))
+            .filter(|r| r.reference == Some(Label::Negative) && in_analysis(r))
             .count(),
         no_reference,
         reference_indeterminate,
@@ -1083,39 +1109,56 @@ fn flow(
     }
 }
 
+/// Included and analysed cases by each characteristic (the levels of the included cases, with
+/// `unknown` for those without it), then by the reference standard.
 fn baseline(rows: &[Row]) -> Vec<Baseline> {
+    fn table(
+        rows: &[Row],
+        level_of: &dyn Fn(&Row) -> String,
+        sort: bool,
+    ) -> (Vec<(String, usize)>, Vec<usize>) {
+        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for row in rows {
+            let count = counts.entry(level_of(row)).or_default();
+            count.0 += 1;
+            count.1 += usize::from(in_analysis(row));
+        }
+        let mut levels: Vec<(String, (usize, usize))> = counts.into_iter().collect();
+        if sort {
+            levels.sort_by(|a, b| compare_levels(&a.0, &b.0));
+        }
+        (
+            levels.iter().map(|(l, (n, _))| (l.clone(), *n)).collect(),
+            levels.iter().map(|(_, (_, a))| *a).collect(),
+        )
+    }
     let mut out = Vec::new();
     for subgroup in Subgroup::ALL {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for row in rows {
-            *counts
-                .entry(
-                    row.attributes
-                        .get(subgroup)
-                        .cloned()
-                        .unwrap_or_else(|| "unknown".into()),
-                )
-                .or_default() += 1;
-        }
-        if counts.len() == 1 && counts.contains_key("unknown") {
+        let level_of = |row: &Row| {
+            row.attributes
+                .get(subgroup)
+                .cloned()
+                .unwrap_or_else(|| UNKNOWN.into())
+        };
+        let (levels, analysed) = table(rows, &level_of, true);
+        if levels.len() == 1 && levels[0].0 == UNKNOWN {
             continue;
         }
-        let mut levels: Vec<(String, usize)> = counts.into_iter().collect();
-        levels.sort_by(|a, b| compare_levels(&a.0, &b.0));
         out.push(Baseline {
             variable: subgroup.as_str().into(),
             levels,
+            analysed,
         });
     }
-    let mut reference: BTreeMap<String, usize> = BTreeMap::new();
-    for row in rows {
-        *reference
-            .entry(row.reference.map_or("none", Label::as_str).into())
-            .or_default() += 1;
-    }
+    let (levels, analysed) = table(
+        rows,
+        &|row: &Row| row.reference.map_or("none", Label::as_str).into(),
+        false,
+    );
     out.push(Baseline {
         variable: "reference".into(),
-        levels: reference.into_iter().collect(),
+        levels,
+        analysed,
     });
     out
 }

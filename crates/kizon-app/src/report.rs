@@ -14,7 +14,7 @@ use kizon_report::model::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::analyze::{Analysis, metric_names};
+use crate::analyze::Analysis;
 use crate::{AppError, Study, sha256_hex};
 
 pub use kizon_report::{Lang, NOTO_BOLD, NOTO_REGULAR};
@@ -599,20 +599,38 @@ impl Study {
             reference_negative: analysis.flow.reference_negative as u64,
         };
         let included = analysis.flow.included as u64;
+        let analysed = analysis.flow.analysed as u64;
+        // Two columns, the included cases (the flow diagram's eligible) and the analysed ones
+        // (its analysis set), so that each count matches the flow diagram and the 2×2 table.
         let baseline = Baseline {
-            groups: vec![Text::new("採用症例", "Included cases")],
+            groups: vec![
+                Text::new("採用症例", "Included cases"),
+                Text::new("解析対象", "Analysed cases"),
+            ],
             rows: analysis
                 .baseline
                 .iter()
                 .flat_map(|b| {
-                    b.levels.iter().map(move |(level, n)| BaselineRow {
-                        variable: subgroup_name(&b.variable),
-                        level: Some(level_text(&b.variable, level)),
-                        values: vec![BaselineValue::Count {
-                            n: *n as u64,
-                            of: included,
-                        }],
-                    })
+                    b.levels
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, (level, n))| BaselineRow {
+                            variable: subgroup_name(&b.variable),
+                            level: Some(level_text(&b.variable, level)),
+                            values: vec![
+                                BaselineValue::Count {
+                                    n: *n as u64,
+                                    of: included,
+                                },
+                                match b.analysed.get(i) {
+                                    Some(a) => BaselineValue::Count {
+                                        n: *a as u64,
+                                        of: analysed,
+                                    },
+                                    None => BaselineValue::NotApplicable,
+                                },
+                            ],
+                        })
                 })
                 .collect(),
         };
@@ -704,25 +722,40 @@ impl Study {
             .iter()
             .map(|e| (e.id.as_str(), e.ci_method.as_str()))
             .collect();
+        // Every level, those without an estimate too: its row says so, and the rows of an
+        // endpoint add up to the endpoint's denominator.
         let subgroups = analysis
             .subgroups
             .iter()
-            .filter_map(|s| {
-                let e = s.estimate.as_ref()?;
-                Some(m::SubgroupRow {
+            .map(|s| {
+                let metric = report_metric(s.metric);
+                let fraction = s.table.and_then(|t| {
+                    metric.fraction(&m::TwoByTwo {
+                        tp: t.tp,
+                        fp: t.fp,
+                        fn_: t.fn_,
+                        tn: t.tn,
+                    })
+                });
+                m::SubgroupRow {
+                    endpoint: Some(s.endpoint.clone()),
                     variable: subgroup_name(&s.variable),
                     level: level_text(&s.variable, &s.level),
-                    n: s.n as u64,
-                    metric: report_metric(s.metric),
-                    estimate: e.estimate,
-                    ci: Some(interval(
-                        e,
-                        method_of
-                            .get(s.endpoint.as_str())
-                            .copied()
-                            .unwrap_or("wilson"),
-                    )),
-                })
+                    cases: Some(s.n as u64),
+                    n: fraction.map_or(s.n as u64, |(_, n)| n),
+                    x: fraction.map(|(x, _)| x),
+                    metric,
+                    estimate: s.estimate.as_ref().map(|e| e.estimate),
+                    ci: s.estimate.as_ref().map(|e| {
+                        interval(
+                            e,
+                            method_of
+                                .get(s.endpoint.as_str())
+                                .copied()
+                                .unwrap_or("wilson"),
+                        )
+                    }),
+                }
             })
             .collect();
         let sensitivity_analyses = analysis
@@ -730,13 +763,10 @@ impl Study {
             .iter()
             .filter_map(|s| {
                 let e = s.estimate.as_ref()?;
-                let (name_en, name_ja) = metric_names(s.metric);
                 Some(m::SensitivityRow {
                     id: format!("{}:{}", s.endpoint, s.analysis),
-                    analysis: Text::new(
-                        format!("{name_ja}：{}", s.name_ja),
-                        format!("{name_en}: {}", s.name_en),
-                    ),
+                    endpoint: Some(s.endpoint.clone()),
+                    analysis: Text::new(s.name_ja.clone(), s.name_en.clone()),
                     n: s.n as u64,
                     metric: report_metric(s.metric),
                     estimate: e.estimate,

@@ -11,9 +11,16 @@ use common::*;
 /// Cases C01…C20: the demo's generated chest CTs (clean ones), one per case, in a study made
 /// from the template (2(1), expert panel, majority of 3 reads).
 fn panel_study() -> (tempfile::TempDir, PathBuf) {
+    panel_study_with(|_| {})
+}
+
+/// [`panel_study`], with the demo's images changed by `alter` (in the temporary copy) before
+/// they are ingested.
+fn panel_study_with(alter: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
     let (tmp, root) = study_with_provider();
     kizon(tmp.path(), &["demo", "demo"]).ok();
     let images = tmp.path().join("demo/demo-sources/images");
+    alter(&images);
     let mut manifest = String::from("case_id,path\n");
     for n in 1..=20 {
         manifest.push_str(&format!(
@@ -628,5 +635,135 @@ fn a_quantity_that_is_not_an_endpoint_never_stops_the_analysis() {
     assert!(
         analysis["analysis"]["roc"].is_null() || analysis["roc"].is_null(),
         "{analysis}"
+    );
+}
+
+/// Blanks the Patient's Age (0010,1010) of a demo image, so that its case's age is unknown.
+fn blank_age(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let tag = b"\x10\x00\x10\x10AS\x04\x00";
+    let at = bytes
+        .windows(tag.len())
+        .position(|w| w == tag)
+        .expect("the demo image has a Patient's Age")
+        + tag.len();
+    bytes[at..at + 4].copy_from_slice(b"    ");
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Issue 13.8: one set of counts. Cases of unknown age are shown (in the background table and
+/// as a subgroup), the subgroups of an endpoint add up to its denominator, and the ROC curve,
+/// the 2×2 table and the flow diagram count the same analysed cases.
+#[test]
+fn one_set_of_counts_feeds_every_table_and_figure() {
+    let (tmp, root) = panel_study_with(|images| {
+        blank_age(&images.join("c021.dcm")); // C01, positive
+        blank_age(&images.join("c036.dcm")); // C16, negative
+    });
+    let dir = tmp.path();
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["lock", "dataset"]).ok();
+    add_readers(&root);
+    let reads = write(dir, "reads.csv", &panel_reads());
+    kizon(&root, &["reads", "import", &reads]).ok();
+    let adjudication = write(
+        dir,
+        "adj.csv",
+        "reader,case_id,label,role\nA1,C03,positive,adjudicator\nA1,C19,negative,adjudicator\n",
+    );
+    kizon(&root, &["reads", "import", &adjudication]).ok();
+    kizon(&root, &["lock", "reference"]).ok();
+    // C04 indeterminate with a score: out of the 2×2 table, and so out of the ROC curve too.
+    let mut csv = String::from("case_id,label,score\n");
+    for n in 1..=20 {
+        let (label, score) = match n {
+            4 => ("indeterminate", 0.55),
+            7 => ("negative", 0.3),
+            14 => ("positive", 0.7),
+            1..=10 => ("positive", 0.6 + n as f64 / 50.0),
+            _ => ("negative", 0.1 + n as f64 / 100.0),
+        };
+        csv.push_str(&format!("C{n:02},{label},{score}\n"));
+    }
+    let results = write(dir, "results.csv", &csv);
+    kizon(
+        &root,
+        &["results", "import", &results, "--device-version", "1.0.0"],
+    )
+    .ok();
+    let a = kizon(&root, &["analyze", "--json"]).ok().json();
+    let flow = &a["flow"];
+    let (positive, negative) = (
+        flow["reference_positive"].as_u64().unwrap(),
+        flow["reference_negative"].as_u64().unwrap(),
+    );
+    assert_eq!(flow["analysed"].as_u64().unwrap(), positive + negative);
+    assert_eq!(flow["device_indeterminate"].as_array().unwrap().len(), 1);
+    let roc = &a["roc"];
+    assert_eq!(
+        (
+            roc["positives"].as_u64().unwrap(),
+            roc["negatives"].as_u64().unwrap()
+        ),
+        (positive, negative),
+        "the ROC curve counts the analysis set"
+    );
+    for e in a["endpoints"].as_array().unwrap() {
+        let t = &e["table"];
+        let col = |x: &str, y: &str| t[x].as_u64().unwrap() + t[y].as_u64().unwrap();
+        assert_eq!(
+            (col("tp", "fn"), col("fp", "tn")),
+            (positive, negative),
+            "{e}"
+        );
+    }
+    // Every age band, `unknown` included, and their sensitivity denominators add up.
+    let ages: Vec<&serde_json::Value> = a["subgroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["variable"] == "age-band" && s["metric"] == "sensitivity")
+        .collect();
+    assert!(ages.iter().any(|s| s["level"] == "unknown"), "{ages:?}");
+    let denominators: u64 = ages
+        .iter()
+        .map(|s| s["table"]["tp"].as_u64().unwrap() + s["table"]["fn"].as_u64().unwrap())
+        .sum();
+    assert_eq!(denominators, positive);
+    let cases: u64 = ages.iter().map(|s| s["n"].as_u64().unwrap()).sum();
+    assert_eq!(cases, positive + negative);
+
+    // The report shows them: 不明 in the background table and the subgroups, the ROC caption
+    // with the 2×2 table's counts.
+    let out = dir.join("r.html");
+    kizon(
+        &root,
+        &[
+            "report",
+            "--lang",
+            "ja",
+            "--format",
+            "html",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        html.contains("年齢区分：不明"),
+        "background table lacks the unknown age"
+    );
+    assert!(
+        html.contains(&format!(
+            "{}例（参照標準 陽性{positive}例、陰性{negative}例）",
+            positive + negative
+        )),
+        "the ROC caption's counts differ from the 2×2 table"
+    );
+    let (body, appendix) = html.rsplit_once("付録A").expect("the appendix");
+    assert!(
+        !body.contains("primary-sensitivity") && appendix.contains("primary-sensitivity"),
+        "endpoint ids belong in the traceability appendix only"
     );
 }

@@ -113,6 +113,9 @@ pub(crate) struct Table {
     pub small: bool,
     /// Rows per group: horizontal rules are drawn between groups only.
     pub group: u32,
+    /// Kept on one page (moved whole to the next one rather than split): set by [`build`] for
+    /// tables short enough to fit a page.
+    pub keep: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,9 +246,28 @@ struct Builder<'a> {
     tables: u32,
     figures: u32,
     ci_head: String,
+    /// Each endpoint's id → its short label (`主要評価項目`, `副次評価項目1`) and full label
+    /// (`主要評価項目（感度）`): the report never prints an endpoint's internal id outside the
+    /// traceability appendix.
+    endpoint_labels: BTreeMap<String, (String, String)>,
 }
 
 impl Builder<'_> {
+    /// The full label of the endpoint `id` (`主要評価項目（感度）`), or the id itself for one
+    /// the report does not list.
+    fn endpoint(&self, id: &str) -> String {
+        self.endpoint_labels
+            .get(id)
+            .map_or_else(|| id.to_owned(), |(_, long)| long.clone())
+    }
+
+    /// The short label of the endpoint `id` (`主要評価項目`, `副次評価項目1`).
+    fn endpoint_short(&self, id: &str) -> String {
+        self.endpoint_labels
+            .get(id)
+            .map_or_else(|| id.to_owned(), |(short, _)| short.clone())
+    }
+
     fn t<'b>(&self, text: &'b crate::model::Text) -> &'b str {
         text.get(self.lang)
     }
@@ -334,6 +356,7 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
         tables: 0,
         figures: 0,
         ci_head: labels::ci_heading(lang, &level_percent(r.methods.confidence_level)),
+        endpoint_labels: endpoint_labels(r, lang, l),
     };
     let s = &r.study;
     let comparator = b.comparator();
@@ -413,6 +436,36 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
     }
 }
 
+/// `主要評価項目` (numbered when there are several), `副次評価項目1`, `副次評価項目2`, … with
+/// the endpoint's name after it, in the order of the protocol.
+fn endpoint_labels(r: &Report, lang: Lang, l: &Labels) -> BTreeMap<String, (String, String)> {
+    let primaries = r.endpoints.iter().filter(|e| e.primary).count();
+    let secondaries = r.endpoints.len() - primaries;
+    let (mut p, mut s) = (0, 0);
+    r.endpoints
+        .iter()
+        .map(|e| {
+            let (kind, k, of) = if e.primary {
+                p += 1;
+                (l.primary, p, primaries)
+            } else {
+                s += 1;
+                (l.secondary, s, secondaries)
+            };
+            let short = match (of > 1, lang) {
+                (false, _) => kind.to_owned(),
+                (true, Lang::Ja) => format!("{kind}{k}"),
+                (true, Lang::En) => format!("{kind} {k}"),
+            };
+            let long = match lang {
+                Lang::Ja => format!("{short}（{}）", e.name.ja),
+                Lang::En => format!("{short} ({})", e.name.en),
+            };
+            (e.id.clone(), (short, long))
+        })
+        .collect()
+}
+
 /// Numbers sections `1`, `2`, … and their headings `1.1`, `1.2`, …; the appendix is unnumbered.
 fn number_sections(sections: &mut [Section]) {
     let mut n = 0;
@@ -434,19 +487,27 @@ fn number_sections(sections: &mut [Section]) {
 /// narrowest column.
 const LONG_ROW: usize = 1200;
 
+/// Tables of at most this many rows, none of them long, are kept on one page: a short table
+/// split across a page break is hard to read.
+const KEEP_ROWS: usize = 24;
+const KEEP_ROW_LEN: usize = 400;
+
 fn mark_long_rows(sections: &mut [Section]) {
     for sec in sections {
         for block in &mut sec.blocks {
             if let Block::Table(t) = block {
+                let mut longest = 0;
                 for row in &mut t.rows {
                     let len: usize = row
                         .iter()
                         .map(|c| c.text.len() + c.sub.as_ref().map_or(0, String::len))
                         .sum();
+                    longest = longest.max(len);
                     for c in row {
                         c.breakable = len > LONG_ROW;
                     }
                 }
+                t.keep = t.rows.len() <= KEEP_ROWS && longest <= KEEP_ROW_LEN;
             }
         }
     }
@@ -498,11 +559,7 @@ fn summary(b: &mut Builder) -> Section {
         .iter()
         .map(|e| {
             vec![
-                Cell::new(format!("{}{}{}", e.id, b.sep(), b.t(&e.name))).sub(if e.primary {
-                    l.primary
-                } else {
-                    l.secondary
-                }),
+                Cell::new(b.endpoint_short(&e.id)),
                 Cell::new(b.metric(e.metric)),
                 Cell::new(format_value(e.metric, e.estimate))
                     .sub(fraction(e.metric, &e.table).unwrap_or_default())
@@ -531,6 +588,7 @@ fn summary(b: &mut Builder) -> Section {
         rows,
         small: true,
         group: 1,
+        keep: false,
     }));
     section(l.summary, blocks)
 }
@@ -615,6 +673,7 @@ fn methods(b: &mut Builder) -> Section {
         rows,
         small: false,
         group: 1,
+        keep: false,
     }));
     blocks.push(heading(l.eligibility));
     blocks.push(Block::Subheading {
@@ -695,10 +754,10 @@ fn methods(b: &mut Builder) -> Section {
         }
     };
     for e in &r.endpoints {
-        note(&e.ci, e.id.clone());
+        note(&e.ci, b.endpoint(&e.id));
     }
     for c in &r.roc {
-        note(&c.ci, c.id.clone());
+        note(&c.ci, l.roc.to_owned());
     }
     for s in &r.subgroups {
         note(&s.ci, l.subgroups.to_owned());
@@ -730,12 +789,13 @@ fn methods(b: &mut Builder) -> Section {
             caption: Some(caption),
             columns: vec![
                 col(l.ci_method, "left", 2),
-                col(l.used_for, "left", 2),
+                col(l.used_for, "left", 3),
                 col(l.citation, "left", 5),
             ],
             rows,
             small: true,
             group: 1,
+            keep: false,
         }));
     }
     section(l.methods, blocks)
@@ -779,6 +839,7 @@ fn flow(b: &mut Builder) -> Section {
                 .collect(),
             small: false,
             group: 1,
+            keep: false,
         });
     }
     let not_label = match lang {
@@ -847,22 +908,38 @@ fn flow(b: &mut Builder) -> Section {
 fn baseline(b: &mut Builder) -> Section {
     let (r, l) = (b.r, b.l);
     let bl = &r.baseline;
+    let kind_of = |row: &crate::model::BaselineRow| {
+        row.values
+            .iter()
+            .find_map(|v| match v {
+                BaselineValue::Count { .. } => Some(l.count_pct),
+                BaselineValue::MeanSd { .. } => Some(l.mean_sd),
+                BaselineValue::MedianIqr { .. } => Some(l.median_iqr),
+                BaselineValue::NotApplicable => None,
+            })
+            .unwrap_or("")
+    };
+    // What the numbers are (例数（%）) goes once into the header when every row has the same;
+    // only a table that mixes counts with means says it row by row.
+    let kinds: std::collections::BTreeSet<&str> = bl.rows.iter().map(kind_of).collect();
+    let common = (kinds.len() == 1).then(|| kinds.iter().next().copied().unwrap_or(""));
     let mut columns = vec![col(l.characteristic, "left", 3)];
-    columns.extend(bl.groups.iter().map(|g| col(b.t(g), "right", 2)));
+    columns.extend(bl.groups.iter().map(|g| match common {
+        Some(kind) if !kind.is_empty() => col(
+            &match b.lang {
+                Lang::Ja => format!("{}　{kind}", b.t(g)),
+                Lang::En => format!("{}, {kind}", b.t(g)),
+            },
+            "right",
+            2,
+        ),
+        _ => col(b.t(g), "right", 2),
+    }));
     let rows = bl
         .rows
         .iter()
         .map(|row| {
-            let kind = row
-                .values
-                .iter()
-                .find_map(|v| match v {
-                    BaselineValue::Count { .. } => Some(l.count_pct),
-                    BaselineValue::MeanSd { .. } => Some(l.mean_sd),
-                    BaselineValue::MedianIqr { .. } => Some(l.median_iqr),
-                    BaselineValue::NotApplicable => None,
-                })
-                .unwrap_or("");
+            let kind = if common.is_some() { "" } else { kind_of(row) };
             let text = match &row.level {
                 Some(level) => match b.lang {
                     Lang::Ja => format!("{}：{}", b.t(&row.variable), b.t(level)),
@@ -870,7 +947,11 @@ fn baseline(b: &mut Builder) -> Section {
                 },
                 None => b.t(&row.variable).to_owned(),
             };
-            let mut cells = vec![Cell::new(text).sub(kind)];
+            let mut cells = vec![if kind.is_empty() {
+                Cell::new(text)
+            } else {
+                Cell::new(text).sub(kind)
+            }];
             cells.extend(row.values.iter().map(|v| Cell::new(baseline_value(v))));
             cells
         })
@@ -884,6 +965,7 @@ fn baseline(b: &mut Builder) -> Section {
             rows,
             small: false,
             group: 1,
+            keep: false,
         })],
     )
 }
@@ -892,6 +974,9 @@ fn results(b: &mut Builder) -> Section {
     let (r, l, lang) = (b.r, b.l, b.lang);
     let comparator = b.comparator();
     let mut blocks = vec![heading(l.endpoints)];
+    // Endpoints on the same analysis set share one 2×2 table: it is printed once and the later
+    // endpoints refer to it (one set of counts, shown once).
+    let mut shown: Vec<(crate::model::TwoByTwo, String)> = Vec::new();
     for e in &r.endpoints {
         let kind = if e.primary { l.primary } else { l.secondary };
         let estimate = match fraction(e.metric, &e.table) {
@@ -899,7 +984,7 @@ fn results(b: &mut Builder) -> Section {
             None => format_value(e.metric, e.estimate),
         };
         blocks.push(Block::Subheading {
-            text: format!("{}{}{}", e.id, b.sep(), b.t(&e.name)),
+            text: b.endpoint(&e.id),
         });
         let mut rows = vec![
             b.field(l.kind, kind),
@@ -932,13 +1017,36 @@ fn results(b: &mut Builder) -> Section {
             });
         }
         blocks.push(Block::Fields { rows });
-        if let Some(t) = &e.table {
+        if let Some(t) = &e.table
+            && let Some((_, number)) = shown.iter().find(|(seen, _)| seen == t)
+        {
+            blocks.push(Block::Note {
+                text: match lang {
+                    Lang::Ja => format!("2×2分割表は{number}に示した。"),
+                    Lang::En => format!("The 2×2 table is {number} above."),
+                },
+            });
+        } else if let Some(t) = &e.table {
             let (pos, neg) = if comparator {
                 (l.comparator_positive, l.comparator_negative)
             } else {
                 (l.reference_positive, l.reference_negative)
             };
-            let caption = b.table_caption(&format!("{}{}", l.two_by_two, b.paren(&e.id)));
+            let sharing: Vec<String> = r
+                .endpoints
+                .iter()
+                .filter(|o| o.table.as_ref() == Some(t))
+                .map(|o| b.endpoint_short(&o.id))
+                .collect();
+            let joined = sharing.join(if lang == Lang::Ja { "、" } else { ", " });
+            let caption = b.table_caption(&format!("{}{}", l.two_by_two, b.paren(&joined)));
+            shown.push((
+                *t,
+                match lang {
+                    Lang::Ja => format!("表{}", b.tables),
+                    Lang::En => format!("Table {}", b.tables),
+                },
+            ));
             let n = t.tp + t.fp + t.fn_ + t.tn;
             let strong = |s: &str| Cell::new(s).style(Style::Strong);
             blocks.push(Block::Table(Table {
@@ -971,6 +1079,7 @@ fn results(b: &mut Builder) -> Section {
                 ],
                 small: false,
                 group: 1,
+                keep: false,
             }));
         }
     }
@@ -990,17 +1099,27 @@ fn results(b: &mut Builder) -> Section {
                 None => format!("AUC {}", format_value(Metric::Auc, c.auc)),
             };
             let counts = match lang {
-                Lang::Ja => format!("陽性例{}例、陰性例{}例", c.positives, c.negatives),
-                Lang::En => format!("{} positives, {} negatives", c.positives, c.negatives),
+                Lang::Ja => format!(
+                    "{}例（参照標準 陽性{}例、陰性{}例）",
+                    c.positives + c.negatives,
+                    c.positives,
+                    c.negatives
+                ),
+                Lang::En => format!(
+                    "{} cases ({} reference positive, {} negative)",
+                    c.positives + c.negatives,
+                    c.positives,
+                    c.negatives
+                ),
             };
             let title = match lang {
-                Lang::Ja => format!("{}　{}：{}、{}", c.id, b.t(&c.name), auc, counts),
-                Lang::En => format!("{} {}: {}; {}", c.id, b.t(&c.name), auc, counts),
+                Lang::Ja => format!("{}：{}、{}", b.t(&c.name), auc, counts),
+                Lang::En => format!("{}: {}; {}", b.t(&c.name), auc, counts),
             };
             let caption = b.figure_caption(&title);
             blocks.push(Block::Figure {
                 svg: svg::roc(c, lang),
-                alt: format!("{} {}", l.roc, c.id),
+                alt: b.t(&c.name).to_owned(),
                 caption,
             });
         }
@@ -1068,6 +1187,7 @@ fn lesions(b: &mut Builder) -> Option<Section> {
         rows,
         small: false,
         group: 1,
+        keep: false,
     }));
     let ci_text = |e: &crate::model::LesionEstimate, f: &dyn Fn(f64) -> String, method: &str| match (
         e.lower, e.upper,
@@ -1128,6 +1248,7 @@ fn lesions(b: &mut Builder) -> Option<Section> {
         rows,
         small: false,
         group: 1,
+        keep: false,
     }));
     let fom = format!("{} {}", "AFROC FOM", three(r.afroc.estimate));
     for (title, svg, alt) in [
@@ -1216,6 +1337,7 @@ fn reader_study(b: &mut Builder) -> Option<Section> {
         rows,
         small: false,
         group: 1,
+        keep: false,
     }));
     let mut test = Vec::new();
     if let Some(f) = r.f {
@@ -1302,11 +1424,30 @@ fn subgroups(b: &mut Builder) -> Section {
         .iter()
         .map(|s| {
             let mut cells = vec![
+                Cell::new(
+                    s.endpoint
+                        .as_deref()
+                        .map_or_else(|| b.metric(s.metric), |id| b.endpoint(id)),
+                ),
                 Cell::new(b.t(&s.variable)),
                 Cell::new(b.t(&s.level)),
-                Cell::new(s.n.to_string()),
+                Cell::new(s.cases.unwrap_or(s.n).to_string()),
             ];
-            cells.extend(estimate_rows(b, s.metric, s.estimate, &s.ci));
+            // The endpoint's label names the metric; the estimate carries its fraction.
+            match s.estimate {
+                Some(estimate) => {
+                    let [_, value, ci] = estimate_rows(b, s.metric, estimate, &s.ci);
+                    let value = match s.x {
+                        Some(x) if s.metric.is_proportion() => value.sub(format!("{x}/{}", s.n)),
+                        _ => value,
+                    };
+                    cells.extend([value, ci]);
+                }
+                None => cells.extend([
+                    Cell::new(l.not_estimable).sub(format!("0/{}", s.n)),
+                    Cell::new("—"),
+                ]),
+            }
             cells
         })
         .collect();
@@ -1317,16 +1458,17 @@ fn subgroups(b: &mut Builder) -> Section {
         vec![Block::Table(Table {
             caption: Some(caption),
             columns: vec![
+                col(l.endpoint, "left", 3),
                 col(l.variable, "left", 2),
                 col(l.level, "left", 2),
-                col(l.n, "right", 0),
-                col(l.metric, "left", 2),
+                col(l.analysed_n, "right", 0),
                 col(l.estimate, "right", 0),
                 col(&ci_head, "right", 0),
             ],
             rows,
             small: true,
             group: 1,
+            keep: false,
         })],
     )
 }
@@ -1341,12 +1483,16 @@ fn sensitivity(b: &mut Builder) -> Section {
         .iter()
         .map(|s| {
             let mut cells = vec![
-                Cell::new(&s.id),
+                Cell::new(
+                    s.endpoint
+                        .as_deref()
+                        .map_or_else(|| b.metric(s.metric), |id| b.endpoint(id)),
+                ),
                 Cell::new(b.t(&s.analysis)),
                 Cell::new(s.n.to_string()),
             ];
-            cells.extend(estimate_rows(b, s.metric, s.estimate, &s.ci));
-            cells.push(b.verdict_cell(s.verdict));
+            let [_, value, ci] = estimate_rows(b, s.metric, s.estimate, &s.ci);
+            cells.extend([value, ci, b.verdict_cell(s.verdict)]);
             cells
         })
         .collect();
@@ -1357,10 +1503,9 @@ fn sensitivity(b: &mut Builder) -> Section {
         vec![Block::Table(Table {
             caption: Some(caption),
             columns: vec![
-                col("ID", "left", 0),
+                col(l.endpoint, "left", 3),
                 col(l.analysis, "left", 4),
                 col(l.n, "right", 0),
-                col(l.metric, "left", 2),
                 col(l.estimate, "right", 0),
                 col(&ci_head, "right", 0),
                 col(l.verdict, "center", 0),
@@ -1368,6 +1513,7 @@ fn sensitivity(b: &mut Builder) -> Section {
             rows,
             small: true,
             group: 1,
+            keep: false,
         })],
     )
 }
@@ -1436,6 +1582,7 @@ fn findings(b: &mut Builder) -> Section {
         rows,
         small: true,
         group: 1,
+        keep: false,
     }));
     section(l.findings, blocks)
 }
@@ -1475,6 +1622,7 @@ fn amendments(b: &mut Builder) -> Section {
             rows,
             small: true,
             group: 1,
+            keep: false,
         })],
     )
 }
@@ -1506,6 +1654,7 @@ fn plan(b: &mut Builder) -> Section {
             rows,
             small: false,
             group: 1,
+            keep: false,
         })],
     )
 }
@@ -1518,7 +1667,10 @@ fn traceability(b: &mut Builder) -> Section {
             Cell::new(b.t(&t.item)),
             Cell::new(&t.value).style(Style::Strong),
             Cell::new(&t.analysis_id).style(Style::Mono),
-            Cell::new(t.endpoint_id.clone().unwrap_or_else(|| "—".into())),
+            match &t.endpoint_id {
+                Some(id) => Cell::new(b.endpoint(id)).sub(id),
+                None => Cell::new("—"),
+            },
             Cell::new(t.ledger_seq.to_string()),
         ]);
         rows.push(vec![
@@ -1546,6 +1698,7 @@ fn traceability(b: &mut Builder) -> Section {
                 rows,
                 small: true,
                 group: 2,
+                keep: false,
             }),
         ],
     );

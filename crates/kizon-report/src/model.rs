@@ -452,15 +452,28 @@ pub struct RocPoint {
     pub tpr: f64,
 }
 
-/// One subgroup estimate (STARD 2015 item 24, variability).
+/// One subgroup estimate (STARD 2015 item 24, variability). Every level of a variable is a
+/// row, `unknown` and levels without an estimate included, so that the rows of one endpoint
+/// and variable add up to the endpoint's own denominator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubgroupRow {
+    /// The endpoint's id (see [`EndpointResult::id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     pub variable: Text,
     pub level: Text,
+    /// Analysed cases in this level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases: Option<u64>,
+    /// The estimate's denominator (for sensitivity, the reference-positive cases of the level).
     pub n: u64,
+    /// The estimate's numerator, for a proportion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<u64>,
     pub metric: Metric,
-    pub estimate: f64,
+    /// `None` when the level has no case to estimate from (printed as such, never dropped).
+    pub estimate: Option<f64>,
     #[serde(default)]
     pub ci: Option<Interval>,
 }
@@ -470,6 +483,9 @@ pub struct SubgroupRow {
 #[serde(deny_unknown_fields)]
 pub struct SensitivityRow {
     pub id: String,
+    /// The endpoint whose primary analysis it changes (see [`EndpointResult::id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     /// What was changed (e.g. indeterminate results counted as false negatives).
     pub analysis: Text,
     pub n: u64,

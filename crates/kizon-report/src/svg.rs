@@ -146,7 +146,7 @@ pub(crate) fn roc(curve: &RocCurve, lang: Lang) -> String {
             fixed(lx + 20.0, 2),
             y = fixed(ly, 2)
         ),
-        &format!("{} ({auc})", curve.id),
+        &format!("{} ({auc})", l.device),
     );
     row(
         1,
@@ -330,7 +330,9 @@ mod tests {
         };
         let svg = roc(&curve, Lang::Ja);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains("R&lt;1&gt;"));
+        // The legend names the device, not the curve's internal id.
+        assert!(svg.contains("被験機器 (AUC 0.900)"), "{svg}");
+        assert!(!svg.contains("R&lt;1&gt;") && !svg.contains("R<1>"));
         assert!(svg.contains("1 − 特異度"));
         assert!(svg.contains("AUC 0.900"));
     }

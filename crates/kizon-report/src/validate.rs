@@ -24,7 +24,83 @@ pub(crate) fn validate(r: &Report) -> Result<(), ReportError> {
     reference(r)?;
     endpoints(r)?;
     others(r)?;
+    one_set_of_counts(r)?;
     lesions(r)?;
+    Ok(())
+}
+
+/// Every table and figure counts the same cases: each endpoint's 2×2 table has the flow
+/// diagram's analysed reference-positive and reference-negative cases as its column totals, the
+/// ROC curve has no more cases of either class than the analysis set, and the subgroup rows of
+/// one endpoint and variable add up to the endpoint's own denominator (an `unknown` level
+/// included), so no case disappears between tables.
+fn one_set_of_counts(r: &Report) -> Result<(), ReportError> {
+    let f = &r.flow;
+    for (i, e) in r.endpoints.iter().enumerate() {
+        if let Some(t) = &e.table
+            && (t.tp + t.fn_ != f.reference_positive || t.fp + t.tn != f.reference_negative)
+        {
+            return Err(bad(
+                format!("endpoints[{i}].table"),
+                format!(
+                    "the 2×2 table has {} positive and {} negative cases, the flow diagram {} and {}",
+                    t.tp + t.fn_,
+                    t.fp + t.tn,
+                    f.reference_positive,
+                    f.reference_negative
+                ),
+            ));
+        }
+    }
+    for (i, c) in r.roc.iter().enumerate() {
+        if c.positives > f.reference_positive || c.negatives > f.reference_negative {
+            return Err(bad(
+                format!("roc[{i}]"),
+                format!(
+                    "the ROC curve has {} positive and {} negative cases, more than the {} and {} analysed",
+                    c.positives, c.negatives, f.reference_positive, f.reference_negative
+                ),
+            ));
+        }
+    }
+    let mut sums: std::collections::BTreeMap<(&str, &str), (u64, u64)> = Default::default();
+    for s in &r.subgroups {
+        if let Some(endpoint) = &s.endpoint {
+            let sum = sums.entry((endpoint, s.variable.en.as_str())).or_default();
+            sum.0 += s.n;
+            sum.1 += s.cases.unwrap_or(0);
+        }
+    }
+    for ((endpoint, variable), (n, cases)) in sums {
+        let Some(e) = r.endpoints.iter().find(|e| e.id == endpoint) else {
+            return Err(bad(
+                "subgroups",
+                format!(
+                    "a subgroup row names endpoint {endpoint:?}, which the report does not have"
+                ),
+            ));
+        };
+        if let Some(t) = &e.table
+            && let Some((_, denominator)) = e.metric.fraction(t)
+            && n != denominator
+        {
+            return Err(bad(
+                "subgroups",
+                format!(
+                    "the {variable} subgroups of {endpoint:?} add up to {n} cases, the endpoint has {denominator}"
+                ),
+            ));
+        }
+        if cases != 0 && cases != f.analysed {
+            return Err(bad(
+                "subgroups",
+                format!(
+                    "the {variable} subgroups of {endpoint:?} hold {cases} analysed cases, the flow diagram {}",
+                    f.analysed
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -330,7 +406,16 @@ fn others(r: &Report) -> Result<(), ReportError> {
         }
     }
     for (i, s) in r.subgroups.iter().enumerate() {
-        interval(&format!("subgroups[{i}]"), s.metric, s.estimate, &s.ci)?;
+        match s.estimate {
+            Some(estimate) => interval(&format!("subgroups[{i}]"), s.metric, estimate, &s.ci)?,
+            None if s.ci.is_some() => {
+                return Err(bad(
+                    format!("subgroups[{i}].ci"),
+                    "an interval without an estimate",
+                ));
+            }
+            None => {}
+        }
     }
     for (i, s) in r.sensitivity_analyses.iter().enumerate() {
         interval(

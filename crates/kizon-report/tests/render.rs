@@ -491,3 +491,100 @@ fn a_report_without_lesions_has_no_lesion_keys_and_inconsistent_lesion_counts_ar
         other => panic!("{other:?}"),
     }
 }
+
+/// Issue 13.8: one set of counts. A 2×2 table whose columns are not the flow diagram's
+/// analysed positives and negatives, a ROC curve with more cases than the analysis set, and
+/// subgroup rows that do not add up to their endpoint's denominator are each refused.
+#[test]
+fn tables_and_figures_that_count_other_cases_than_the_flow_are_refused() {
+    let r = sample();
+    let t = r.endpoints[0]
+        .table
+        .expect("the sample's first endpoint has a 2×2 table");
+    assert_eq!(
+        t.tp + t.fn_,
+        r.flow.reference_positive,
+        "the sample agrees with itself"
+    );
+
+    let mut bad = sample();
+    bad.flow.reference_positive += 1;
+    bad.flow.reference_negative -= 1;
+    let err = render_html(&bad, Lang::Ja).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Inconsistent { field, .. } if field == "endpoints[0].table"),
+        "{err}"
+    );
+
+    let mut bad = sample();
+    bad.roc[0].negatives = r.flow.reference_negative + 3;
+    let err = render_html(&bad, Lang::Ja).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Inconsistent { field, .. } if field == "roc[0]"),
+        "{err}"
+    );
+
+    // Subgroup rows of the first endpoint by one variable: two levels that add up, then one
+    // level dropped.
+    let e = &r.endpoints[0];
+    let (x, n) = e.metric.fraction(&t).unwrap();
+    let row = |level: &str, x: u64, n: u64| kizon_report::SubgroupRow {
+        endpoint: Some(e.id.clone()),
+        variable: Text::new("年齢区分", "Age band"),
+        level: Text::new(level, level),
+        cases: None,
+        n,
+        x: Some(x),
+        metric: e.metric,
+        estimate: (n > 0).then(|| x as f64 / n as f64),
+        ci: None,
+    };
+    let mut good = sample();
+    good.subgroups = vec![
+        row("<65", x - 1, n - 2),
+        row("≥65", 1, 1),
+        row("unknown", 0, 1),
+    ];
+    render_html(&good, Lang::Ja).expect("levels that add up render");
+    let html = render_html(&good, Lang::Ja).unwrap();
+    assert!(html.contains("推定不能") || good.subgroups.iter().all(|s| s.estimate.is_some()));
+    let mut bad = good.clone();
+    bad.subgroups.pop();
+    let err = render_html(&bad, Lang::Ja).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Inconsistent { field, .. } if field == "subgroups"),
+        "{err}"
+    );
+}
+
+/// Issue 13.7: the body of the report names endpoints by their Japanese or English label
+/// (主要評価項目, 副次評価項目1, …), never by their internal ids; the ids appear only in the
+/// traceability appendix, where they are the key into the analysis output.
+#[test]
+fn endpoints_are_named_by_their_labels_and_ids_stay_in_the_appendix() {
+    let mut r = sample();
+    for (i, e) in r.endpoints.iter_mut().enumerate() {
+        e.id = format!("endpoint-id-{i}:raw");
+    }
+    for t in &mut r.traceability {
+        if let Some(id) = &mut t.endpoint_id {
+            let i: usize = id.trim_start_matches('E').parse::<usize>().unwrap() - 1;
+            *id = format!("endpoint-id-{i}:raw");
+        }
+    }
+    for (lang, label) in [(Lang::Ja, "主要評価項目"), (Lang::En, "Primary endpoint")] {
+        let pdf = read_pdf(&render_pdf(&r, lang).unwrap());
+        // The appendix is the last occurrence of its heading (the first is in the contents).
+        let text = squeeze(&pdf.text);
+        let (body, appendix) = text
+            .rsplit_once(if lang == Lang::Ja {
+                "付録A"
+            } else {
+                "AppendixA"
+            })
+            .expect("the report has its appendix");
+        assert!(!body.contains("endpoint-id-"), "{lang:?} body prints an id");
+        assert!(body.contains(&squeeze(label)));
+        assert!(appendix.contains("endpoint-id-0:raw"));
+    }
+}
