@@ -284,9 +284,13 @@ impl Study {
     }
 
     /// Records the dataset as it is now as an amendment of the locked one.
-    pub fn amend_dataset(&mut self, actor: &str, reason: &str) -> Result<DatasetLock, AppError> {
+    pub fn amend_dataset<'r>(
+        &mut self,
+        actor: &str,
+        reason: impl Into<crate::text::Reason<'r>>,
+    ) -> Result<DatasetLock, AppError> {
         let reason =
-            crate::locks::required_reason(reason, "kizon amend --dataset --reason \"...\"")?;
+            crate::locks::required_reason(reason.into(), "kizon amend --dataset --reason \"...\"")?;
         let previous = self.locked_dataset("an amendment")?;
         // Which cases are analysed is pre-specified too: not changed after the results are in.
         self.refuse_after_unblinding(vec!["the locked dataset (the analysis set)".into()])?;
@@ -345,7 +349,7 @@ impl Study {
         actor: &str,
         dataset: &Dataset,
         previous_root: Option<&str>,
-        reason: Option<&str>,
+        reason: Option<crate::text::Reason<'_>>,
     ) -> Result<DatasetLock, AppError> {
         let bytes = serde_json::to_vec_pretty(dataset).expect("a dataset serialises");
         let root = dataset.merkle_root.clone();
@@ -359,7 +363,7 @@ impl Study {
                 "items": dataset.items(),
                 "excluded": dataset.excluded.len(),
                 "previous_root": previous_root,
-                "reason": reason,
+                "reason": reason.map(|r| r.text), "reason_en": reason.and_then(|r| r.en),
             });
             match previous_root {
                 None => {
@@ -382,7 +386,8 @@ impl Study {
                         DATASET,
                         previous,
                         &root,
-                        reason.unwrap_or_default(),
+                        reason.map_or("", |r| r.text),
+                        reason.and_then(|r| r.en),
                         Some(&document.sha256),
                     )?;
                     crate::signing::record_signed(

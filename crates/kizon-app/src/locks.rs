@@ -83,8 +83,12 @@ impl Study {
     }
 
     /// Records the edited study.toml as an amendment of the locked protocol.
-    pub fn amend(&mut self, actor: &str, reason: &str) -> Result<Locked, AppError> {
-        let reason = required_reason(reason, "kizon amend --reason \"...\"")?;
+    pub fn amend<'r>(
+        &mut self,
+        actor: &str,
+        reason: impl Into<crate::text::Reason<'r>>,
+    ) -> Result<Locked, AppError> {
+        let reason = required_reason(reason.into(), "kizon amend --reason \"...\"")?;
         let Some(previous) = self.store.locked_hash(PROTOCOL)? else {
             return Err(AppError::NotLocked);
         };
@@ -121,7 +125,8 @@ impl Study {
                 PROTOCOL,
                 &previous,
                 &document.sha256,
-                reason,
+                reason.text,
+                reason.en,
                 Some(&document.sha256),
             )?;
             crate::signing::record_signed(
@@ -136,7 +141,7 @@ impl Study {
                 json!({
                     "old_sha256": previous,
                     "new_sha256": document.sha256,
-                    "reason": reason,
+                    "reason": reason.text, "reason_en": reason.en,
                     "test_type": after.test_type.as_str(),
                     "application_category": after.application_category,
                     "rules_version": after.rules_version.id,
@@ -204,12 +209,11 @@ impl Study {
 }
 
 /// An amendment's reason, trimmed; refused when empty.
-pub(crate) fn required_reason<'r>(reason: &'r str, usage: &str) -> Result<&'r str, AppError> {
-    crate::text::reason(
-        "the amendment",
-        reason,
-        &format!("say why it changes: {usage}"),
-    )
+pub(crate) fn required_reason<'r>(
+    reason: crate::text::Reason<'r>,
+    usage: &str,
+) -> Result<crate::text::Reason<'r>, AppError> {
+    reason.checked("the amendment", &format!("say why it changes: {usage}"))
 }
 
 /// The regulatory decisions that differ between two plans, as `key: before → after`.

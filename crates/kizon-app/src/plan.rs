@@ -22,6 +22,9 @@ pub struct PlanView {
     pub as_of_source: &'static str,
     #[serde(flatten)]
     pub plan: Plan,
+    /// What a reviewer would stop at in study.toml although it is valid: the template's text
+    /// left in place, two languages in one string.
+    pub protocol_warnings: Vec<kizon_protocol::lint::Warning>,
     #[serde(skip)]
     pub protocol: Protocol,
 }
@@ -61,6 +64,7 @@ impl Study {
             protocol_sha256: text.sha256,
             as_of_source,
             plan,
+            protocol_warnings: kizon_protocol::lint::warnings(&protocol),
             protocol,
         })
     }

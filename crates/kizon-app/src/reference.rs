@@ -268,6 +268,9 @@ impl Study {
     pub fn add_reader(&mut self, actor: &str, reader: &NewReader) -> Result<Reader, AppError> {
         crate::text::identifier("the reader code", &reader.code)?;
         crate::text::name("the reader's qualification", &reader.qualification)?;
+        if let Some(en) = &reader.qualification_en {
+            crate::text::name("the reader's qualification in English", en)?;
+        }
         crate::text::name("the reader's specialty", &reader.specialty)?;
         if let Some(declaration) = &reader.declaration {
             crate::text::reason("the reader's declaration", declaration, "state it briefly")?;
@@ -546,7 +549,8 @@ impl Study {
     /// Imports confirmed diagnoses (2(2)) or comparator results: columns `case_id`, `label`;
     /// for a confirmed diagnosis also `source_document` and `source_location` (where the
     /// provider keeps the record, for source data verification), optional `diagnosis`,
-    /// `diagnosis_date`, `source_date`.
+    /// `diagnosis_date`, `source_date`, and `source_document_en` (the source document's name in
+    /// English, for the English report; without it both reports print it as written).
     pub fn import_reference(
         &mut self,
         actor: &str,
@@ -569,13 +573,19 @@ impl Study {
             &["case_id", "label"]
         };
         let optional: &[&str] = if confirmed {
-            &["diagnosis", "diagnosis_date", "source_date"]
+            &[
+                "diagnosis",
+                "diagnosis_date",
+                "source_date",
+                "source_document_en",
+            ]
         } else {
             &[
                 "diagnosis",
                 "diagnosis_date",
                 "source_date",
                 "source_document",
+                "source_document_en",
                 "source_location",
             ]
         };
@@ -665,6 +675,7 @@ impl Study {
                 diagnosis: text("diagnosis"),
                 diagnosis_date: text("diagnosis_date"),
                 source_document: text("source_document"),
+                source_document_en: text("source_document_en"),
                 source_date: text("source_date"),
                 source_location: text("source_location"),
                 source: String::new(),

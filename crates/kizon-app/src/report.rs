@@ -56,46 +56,11 @@ pub struct Rendered {
     pub analysis_sha256: String,
 }
 
-/// `"ja text / en text"` → both halves; otherwise the same text in both languages.
-/// A text that users wrote in both languages, `日本語 / English` or `English / 日本語` (the
-/// separator ` / ` or a full-width `／`), as its two halves: each part goes to the language its
-/// script says, whatever the order. A text in one language, or one whose parts cannot be told
-/// apart, is shown as written in both reports.
-fn split_text(text: &str) -> Text {
-    let japanese = |part: &str| {
-        part.chars().any(|c| {
-            matches!(c as u32,
-                0x3040..=0x30FF   // hiragana, katakana
-                | 0x3400..=0x4DBF // CJK extension A
-                | 0x4E00..=0x9FFF // CJK unified ideographs
-                | 0xFF66..=0xFF9F // half-width katakana
-            )
-        })
-    };
-    // Separators: ` / `, a full-width `／`, and `/ ` right after Japanese (`（…）/ English`).
-    let mut normalised = String::with_capacity(text.len());
-    let mut previous: Option<char> = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let after_japanese = previous.is_some_and(|p| !p.is_ascii() && !p.is_whitespace());
-        if c == '/' && after_japanese && chars.peek() == Some(&' ') {
-            normalised.push('／');
-        } else {
-            normalised.push(c);
-        }
-        previous = Some(c);
-    }
-    let parts: Vec<&str> = normalised
-        .split(" / ")
-        .flat_map(|p| p.split('／'))
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    let (ja, en): (Vec<&str>, Vec<&str>) = parts.iter().partition(|p| japanese(p));
-    if parts.len() < 2 || ja.is_empty() || en.is_empty() {
-        return Text::new(text, text);
-    }
-    Text::new(ja.join(" / "), en.join(" / "))
+/// Text the user gave as written, with its English version when they gave one besides it:
+/// the Japanese report prints `text`, the English one `en` or, without it, `text` as written.
+/// Two fields, never one string split at a separator (issue 13.6).
+fn written(text: &str, en: Option<&str>) -> Text {
+    Text::new(text, en.unwrap_or(text))
 }
 
 fn same(text: impl Into<String>) -> Text {
@@ -334,7 +299,11 @@ impl Study {
                 // The version whose results the report analyses; a protocol naming another
                 // version is a finding (`device-version-differs`) listed with the doubts.
                 version: analysis.inputs.device_version.clone(),
-                intended_use: protocol.device.intended_use.as_deref().map(split_text),
+                intended_use: protocol
+                    .device
+                    .intended_use
+                    .as_deref()
+                    .map(|u| written(u, protocol.device.intended_use_en.as_deref())),
             },
             test_type: if plan.test_type.as_str() == "2(2)" {
                 m::TestType::WithClinicalInfo
@@ -400,12 +369,26 @@ impl Study {
         let reference_standard = match reference.kind {
             ReferenceStandard::ExpertPanel => {
                 let years: Vec<i64> = readers.iter().map(|r| r.years_experience).collect();
-                let qualifications: Vec<String> = readers
+                // Each distinct qualification once, as written and in English.
+                let qualifications: Vec<Text> = readers
                     .iter()
-                    .map(|r| r.qualification.clone())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
+                    .map(|r| written(&r.qualification, r.qualification_en.as_deref()))
+                    .fold(Vec::new(), |mut seen, q| {
+                        if !seen.contains(&q) {
+                            seen.push(q);
+                        }
+                        seen
+                    });
+                let qualifications_ja = qualifications
+                    .iter()
+                    .map(|q| q.ja.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、");
+                let qualifications_en = qualifications
+                    .iter()
+                    .map(|q| q.en.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 let rule = reference.rule.as_ref();
                 m::ReferenceStandard::ExpertPanel {
                     readers: reference.readers.len() as u32,
@@ -426,12 +409,12 @@ impl Study {
                         Text::new(
                             format!(
                                 "{}（経験 {span} 年、{} 名中 {independent} 名が被験機器の開発から独立）",
-                                split_text(&qualifications.join(" / ")).ja,
+                                qualifications_ja,
                                 readers.len()
                             ),
                             format!(
                                 "{} ({span} years of experience; {independent} of {} independent of the device's development)",
-                                split_text(&qualifications.join(" / ")).en,
+                                qualifications_en,
                                 readers.len()
                             ),
                         )
@@ -461,16 +444,19 @@ impl Study {
                 }
             }
             ReferenceStandard::ConfirmedDiagnosis => {
-                let sources: Vec<String> = self
+                let sources: Vec<(String, Option<String>)> = self
                     .store
                     .reference_records()?
                     .into_iter()
-                    .filter_map(|r| r.source_document)
+                    .filter_map(|r| Some((r.source_document?, r.source_document_en)))
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                // Each source record's name split on its own, then the halves joined.
-                let split: Vec<Text> = sources.iter().map(|s| split_text(s)).collect();
+                // Each kind of source record once, as written and in English.
+                let split: Vec<Text> = sources
+                    .iter()
+                    .map(|(s, en)| written(s, en.as_deref()))
+                    .collect();
                 m::ReferenceStandard::ConfirmedDiagnosis {
                     source: Text::new(
                         split
@@ -540,13 +526,13 @@ impl Study {
                     .eligibility
                     .inclusion
                     .iter()
-                    .map(|t| split_text(t))
+                    .map(|t| written(&t.text, t.en.as_deref()))
                     .collect(),
                 exclusion: protocol
                     .eligibility
                     .exclusion
                     .iter()
-                    .map(|t| split_text(t))
+                    .map(|t| written(&t.text, t.en.as_deref()))
                     .collect(),
             },
             reference_standard,
@@ -804,7 +790,7 @@ impl Study {
                     }),
                     actor: entry.map_or(String::new(), |e| e.actor.clone()),
                     decision,
-                    reason: split_text(&r.reason),
+                    reason: written(&r.reason, r.reason_en.as_deref()),
                     ledger_seq: r.ledger_seq as u64,
                 });
         }
@@ -831,7 +817,7 @@ impl Study {
                     },
                     description: Text::new(f.message_ja, f.message_en),
                     decision,
-                    reason: split_text(f.reason.as_deref().unwrap_or("")),
+                    reason: written(f.reason.as_deref().unwrap_or(""), f.reason_en.as_deref()),
                     history: history.remove(&f.id).unwrap_or_default(),
                 }
             })
@@ -893,7 +879,7 @@ impl Study {
                             listed("(none)")
                         ),
                     ),
-                    reason: split_text(&a.reason),
+                    reason: written(&a.reason, a.reason_en.as_deref()),
                     before_unblinding: first_result_seq.is_none_or(|r| a.ledger_seq < r),
                     ledger_seq: a.ledger_seq as u64,
                 }
@@ -1104,38 +1090,3 @@ impl Study {
 
 /// The analysis whose numbers a report shows (re-exported for the shells).
 pub type ReportAnalysis = Analysis;
-
-#[cfg(test)]
-mod bilingual_tests {
-    use super::split_text;
-
-    #[test]
-    fn each_half_goes_to_its_language_whatever_the_order() {
-        let t = split_text("identifying information in the image (Q1) / 識別情報を含むため除外");
-        assert_eq!(t.ja, "識別情報を含むため除外");
-        assert_eq!(t.en, "identifying information in the image (Q1)");
-        let t = split_text("病理診断報告書 / pathology report");
-        assert_eq!(
-            (t.ja.as_str(), t.en.as_str()),
-            ("病理診断報告書", "pathology report")
-        );
-        let t = split_text("胸部X線正面像／frontal chest radiographs");
-        assert_eq!(
-            (t.ja.as_str(), t.en.as_str()),
-            ("胸部X線正面像", "frontal chest radiographs")
-        );
-        let t = split_text("胸部CT（スライス厚 ≤ 2.5 mm）/ chest CT (slice thickness ≤ 2.5 mm)");
-        assert_eq!(t.ja, "胸部CT（スライス厚 ≤ 2.5 mm）");
-        assert_eq!(t.en, "chest CT (slice thickness ≤ 2.5 mm)");
-        let t = split_text("陽性/陰性の比 / ratio of positive/negative");
-        assert_eq!(
-            (t.ja.as_str(), t.en.as_str()),
-            ("陽性/陰性の比", "ratio of positive/negative")
-        );
-        let t = split_text("only English here");
-        assert_eq!(
-            (t.ja.as_str(), t.en.as_str()),
-            ("only English here", "only English here")
-        );
-    }
-}

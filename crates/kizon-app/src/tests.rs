@@ -331,6 +331,7 @@ mod access_and_workspace {
                 &kizon_store::NewReader {
                     code: "R1".into(),
                     qualification: "radiologist".into(),
+                    qualification_en: None,
                     specialty: "chest".into(),
                     years_experience: 10,
                     independent: true,

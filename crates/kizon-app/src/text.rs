@@ -26,6 +26,37 @@ pub fn reason<'t>(field: &str, value: &'t str, hint: &str) -> Result<&'t str, Ap
     })
 }
 
+/// A reason as the user wrote it, and its English version when they gave one besides it
+/// (`--reason-en`). The two are stored as two fields: the Japanese report prints `text`, the
+/// English one `en` (or `text` when there is none). Nothing is ever split at a separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reason<'r> {
+    pub text: &'r str,
+    pub en: Option<&'r str>,
+}
+
+impl<'r> From<&'r str> for Reason<'r> {
+    fn from(text: &'r str) -> Self {
+        Reason { text, en: None }
+    }
+}
+
+impl<'r> Reason<'r> {
+    pub fn new(text: &'r str, en: Option<&'r str>) -> Self {
+        Reason { text, en }
+    }
+
+    /// Both texts checked as [`reason`] checks one; an English text that is empty is absent.
+    pub fn checked(self, field: &str, hint: &str) -> Result<Reason<'r>, AppError> {
+        let text = reason(field, self.text, hint)?;
+        let en = match self.en.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(en) => Some(reason(&format!("{field} (English)"), en, hint)?),
+            None => None,
+        };
+        Ok(Reason { text, en })
+    }
+}
+
 /// A name or a short free text: trimmed, at most [`MAX_NAME_CHARS`], one line.
 pub fn name<'t>(field: &str, value: &'t str) -> Result<&'t str, AppError> {
     bounded(field, value.trim(), MAX_NAME_CHARS, char::is_control)

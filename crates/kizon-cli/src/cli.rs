@@ -73,7 +73,7 @@ pub enum Command {
     Findings(FindingsArgs),
     /// Decide on a finding, with a reason / 疑義への対応を記録
     #[command(
-        after_help = "Examples:\n  kizon resolve 3 --exclude-case --case C-013 --reason \"duplicate of C-012\"\n  kizon resolve 4 --accept --reason \"date corrected by the provider's letter 2026-10-02\"\n  kizon resolve 5 --query-provider --reason \"asked Hospital A to check the source record\""
+        after_help = "Examples:\n  kizon resolve 3 --exclude-case --case C-013 --reason \"C-012 と同一画像\" --reason-en \"duplicate of C-012\"\n  kizon resolve 4 --accept --reason \"date corrected by the provider's letter 2026-10-02\"\n  kizon resolve 5 --query-provider --reason \"asked Hospital A to check the source record\""
     )]
     Resolve(ResolveArgs),
     /// Register the device's training data, so that `check` proves the test data independent / 学習データの登録
@@ -330,9 +330,12 @@ pub struct ResolveArgs {
     /// With --exclude-case: exclude only this case of the finding (repeatable), e.g. the later of two duplicates
     #[arg(long = "case", value_name = "CASE_ID", requires = "exclude_case")]
     pub cases: Vec<String>,
-    /// Why
+    /// Why (as written; in Japanese when --reason-en gives the English)
     #[arg(long)]
     pub reason: String,
+    /// The reason in English, for the English report (without it both reports print --reason)
+    #[arg(long, value_name = "TEXT")]
+    pub reason_en: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -363,9 +366,12 @@ pub enum LockCommand {
 
 #[derive(Args, Debug)]
 pub struct AmendArgs {
-    /// Why it changes
+    /// Why it changes (as written; in Japanese when --reason-en gives the English)
     #[arg(long)]
     pub reason: String,
+    /// The reason in English, for the English report (without it both reports print --reason)
+    #[arg(long, value_name = "TEXT")]
+    pub reason_en: Option<String>,
     /// Amend the locked dataset (as it is now) instead of the protocol
     #[arg(long)]
     pub dataset: bool,
@@ -381,7 +387,7 @@ pub enum DatasetCommand {
 pub enum ReadersCommand {
     /// Register a reader: a code (no name), qualification, specialty, years, independence
     #[command(
-        after_help = "Examples:\n  kizon readers add R1 --qualification \"放射線診断専門医 / board-certified radiologist\" --specialty chest --years 15 --independent\n  kizon readers add R4 --qualification radiologist --specialty chest --years 8 --declaration \"consultant to the applicant in 2024\""
+        after_help = "Examples:\n  kizon readers add R1 --qualification 放射線診断専門医 --qualification-en \"board-certified radiologist\" --specialty chest --years 15 --independent\n  kizon readers add R4 --qualification radiologist --specialty chest --years 8 --declaration \"consultant to the applicant in 2024\""
     )]
     Add(ReaderAddArgs),
     /// List readers
@@ -451,6 +457,9 @@ pub struct ReaderAddArgs {
     /// Qualification (e.g. 放射線診断専門医)
     #[arg(long)]
     pub qualification: String,
+    /// The qualification in English, for the English report (e.g. board-certified radiologist)
+    #[arg(long, value_name = "TEXT")]
+    pub qualification_en: Option<String>,
     /// Specialty (e.g. chest radiology)
     #[arg(long)]
     pub specialty: String,

@@ -327,7 +327,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 Decision::QueryProvider
             };
-            let finding = open()?.resolve(&actor, args.id, decision, &args.reason, &args.cases)?;
+            let reason = kizon_app::text::Reason::new(&args.reason, args.reason_en.as_deref());
+            let finding = open()?.resolve(&actor, args.id, decision, reason, &args.cases)?;
             println!(
                 "finding {} is now {} / 対応を記録しました: {}",
                 finding.id, finding.status, args.reason
@@ -362,9 +363,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Lock(LockCommand::Reference(flag)) => {
             study_cmd::lock_reference(open()?, &actor, flag.json)?
         }
-        Command::Amend(args) if args.dataset => {
-            study_cmd::amend_dataset(open()?, &actor, &args.reason)?
-        }
+        Command::Amend(args) if args.dataset => study_cmd::amend_dataset(
+            open()?,
+            &actor,
+            kizon_app::text::Reason::new(&args.reason, args.reason_en.as_deref()),
+        )?,
         Command::Lock(LockCommand::Protocol) => {
             let locked = open()?.lock_protocol(&actor)?;
             println!(
@@ -373,7 +376,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Amend(args) => {
-            let amended = open()?.amend(&actor, &args.reason)?;
+            let amended = open()?.amend(
+                &actor,
+                kizon_app::text::Reason::new(&args.reason, args.reason_en.as_deref()),
+            )?;
             println!(
                 "protocol amended / 計画書を改訂しました: {} → {} (ledger entry {})",
                 amended.previous_sha256.as_deref().unwrap_or("-"),

@@ -163,6 +163,12 @@ pub fn plan(view: &PlanView, lang: Lang) -> String {
             lang,
         );
     }
+    if !view.protocol_warnings.is_empty() {
+        let _ = writeln!(out, "\n{}", l("計画書の確認事項", "Protocol warnings"));
+        for w in &view.protocol_warnings {
+            let _ = writeln!(out, "  ! {}", l(&w.message_ja, &w.message_en));
+        }
+    }
     let _ = writeln!(out, "\n{}", l("判断の理由", "Reasons"));
     for reason in &plan.reasons {
         write_message(

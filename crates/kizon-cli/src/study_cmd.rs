@@ -81,7 +81,7 @@ pub fn lock_dataset(mut study: Study, actor: &str, json: bool) -> Done {
     Ok(())
 }
 
-pub fn amend_dataset(mut study: Study, actor: &str, reason: &str) -> Done {
+pub fn amend_dataset(mut study: Study, actor: &str, reason: kizon_app::text::Reason<'_>) -> Done {
     let lock = study.amend_dataset(actor, reason)?;
     println!(
         "dataset amended / データセットを改訂しました: {} → {} ({} cases, ledger entry {})",
@@ -101,6 +101,7 @@ pub fn readers(mut study: Study, actor: &str, command: ReadersCommand) -> Done {
                 &NewReader {
                     code: args.code,
                     qualification: args.qualification,
+                    qualification_en: args.qualification_en,
                     specialty: args.specialty,
                     years_experience: args.years,
                     independent: args.independent,

@@ -217,7 +217,7 @@ fn changed_protocol_is_refused_until_amended() {
         detail["reason"],
         "intended use worded as in the application after PMDA consultation"
     );
-    assert_eq!(detail["changes"][0]["key"], "device.intended_use");
+    assert_eq!(detail["changes"][0]["key"], "device.intended_use_en");
     assert_ne!(detail["old_sha256"], detail["new_sha256"]);
     kizon(&root, &["audit", "verify"]).ok();
 }

@@ -56,8 +56,8 @@ fn amendments_show_their_key_level_changes() {
     let (_tmp, root) = demo_study();
     edit_protocol(
         &root,
-        "intended_use = \"胸部CT画像における肺結節の検出支援 / detection support of lung nodules on chest CT\"",
-        "intended_use = \"胸部CT画像における肺結節の検出支援（成人）/ detection support of lung nodules on adult chest CT\"",
+        "intended_use = \"胸部CT画像における肺結節の検出支援\"\nintended_use_en = \"detection support of lung nodules on chest CT\"",
+        "intended_use = \"胸部CT画像における肺結節の検出支援（成人）\"\nintended_use_en = \"detection support of lung nodules on adult chest CT\"",
     );
     kizon(&root, &["amend", "--reason", "wording of the intended use"]).ok();
     kizon(&root, &["analyze"]).ok();
@@ -78,7 +78,21 @@ fn amendments_show_their_key_level_changes() {
         .ok();
         let html = std::fs::read_to_string(&out).unwrap();
         assert!(html.contains("device.intended_use: "), "{lang}");
+        assert!(html.contains("device.intended_use_en: "), "{lang}");
         assert!(html.contains("adult chest CT"), "{lang}");
+        // The title page prints the intended use in the report's own language.
+        let (title_page, _) = html.split_once("<h2").unwrap();
+        match lang {
+            "ja" => assert!(
+                title_page.contains("肺結節の検出支援（成人）")
+                    && !title_page.contains("adult chest CT"),
+                "{lang}"
+            ),
+            _ => assert!(
+                title_page.contains("adult chest CT") && !title_page.contains("検出支援"),
+                "{lang}"
+            ),
+        }
     }
 }
 
@@ -649,4 +663,90 @@ fn the_case_list_is_exported_and_packaged() {
     let pkg = tmp.path().join("pkg");
     kizon(&root, &["package", "--out", pkg.to_str().unwrap()]).ok();
     assert!(pkg.join("dataset/case-list.csv").is_file());
+}
+
+/// Issue 13.6: text given in two languages is stored as two fields and each report prints its
+/// own: a decision's reason (`--reason` / `--reason-en`), the confirmed diagnosis's source
+/// documents (`source_document` / `source_document_en`), the eligibility criteria and the
+/// intended use (`{ ja, en }`, `intended_use_en`). A reason given in one language only is
+/// printed as written in both, never cut at a slash.
+#[test]
+fn bilingual_text_is_two_fields_and_each_report_prints_its_language() {
+    let (_tmp, root) = demo_study();
+    kizon(
+        &root,
+        &[
+            "resolve",
+            "6",
+            "--accept",
+            "--reason",
+            "同一患者の2検査は計画どおり（再確認）",
+            "--reason-en",
+            "two scans of one patient, by design (checked again)",
+        ],
+    )
+    .ok();
+    kizon(
+        &root,
+        &[
+            "resolve",
+            "7",
+            "--accept",
+            "--reason",
+            "ratio of A/B / 比は計画どおり",
+        ],
+    )
+    .ok();
+    kizon(&root, &["analyze"]).ok();
+    let report = |lang: &str| {
+        let out = root.join(format!("r-{lang}.html"));
+        kizon(
+            &root,
+            &[
+                "report",
+                "--lang",
+                lang,
+                "--format",
+                "html",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let (ja, en) = (report("ja"), report("en"));
+    for (ja_text, en_text) in [
+        (
+            "同一患者の2検査は計画どおり（再確認）",
+            "two scans of one patient, by design (checked again)",
+        ),
+        (
+            "識別情報を含むため除外",
+            "identifying information in the image",
+        ),
+        ("病理診断報告書", "pathology report"),
+        ("2年経過観察記録", "2-year follow-up record"),
+        (
+            "被験機器の学習に用いられたデータ",
+            "data used to train the device",
+        ),
+        (
+            "胸部CT画像における肺結節の検出支援",
+            "detection support of lung nodules on chest CT",
+        ),
+    ] {
+        assert!(
+            ja.contains(ja_text) && !ja.contains(en_text),
+            "ja: {ja_text} / {en_text}"
+        );
+        assert!(
+            en.contains(en_text) && !en.contains(ja_text),
+            "en: {ja_text} / {en_text}"
+        );
+    }
+    // One language only: as written in both reports.
+    for html in [&ja, &en] {
+        assert!(html.contains("ratio of A/B / 比は計画どおり"));
+    }
 }

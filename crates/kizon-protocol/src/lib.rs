@@ -7,9 +7,12 @@
 //!
 //! - [`vocabulary`]: the fixed words of `[device]` and `[design]` (`novelty`, `reference_standard`, …).
 //! - [`consistency`]: the rules by which a protocol contradicts itself, each citing its Q&A item.
+//! - [`lint`]: warnings on a valid protocol (the template's text left in place, two languages in
+//!   one string).
 //! - [`TEMPLATE`]: the commented, bilingual study.toml that `kizon init` writes.
 
 mod consistency;
+pub mod lint;
 mod raw;
 pub mod vocabulary;
 
@@ -164,6 +167,8 @@ pub struct Device {
     pub version: Option<String>,
     pub novelty: Novelty,
     pub intended_use: Option<String>,
+    /// The intended use in English, for the English report (`intended_use_en`).
+    pub intended_use_en: Option<String>,
 }
 
 /// The keys that decide the regulatory path (Q4, Q5, Q10, Q11).
@@ -178,8 +183,24 @@ pub struct Design {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Eligibility {
-    pub inclusion: Vec<String>,
-    pub exclusion: Vec<String>,
+    pub inclusion: Vec<BilingualText>,
+    pub exclusion: Vec<BilingualText>,
+}
+
+/// Text the protocol gives as written, and in English when it gives both (`{ ja = "…", en =
+/// "…" }`): two fields, never one string split at a separator. Without `en`, both reports
+/// print `text` as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BilingualText {
+    pub text: String,
+    pub en: Option<String>,
+}
+
+impl BilingualText {
+    /// The English text, else the text as written.
+    pub fn english(&self) -> &str {
+        self.en.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// An endpoint with its acceptance criterion, fixed before any result is seen.

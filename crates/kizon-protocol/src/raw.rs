@@ -6,8 +6,8 @@ use toml::Spanned;
 
 use crate::consistency::{self, KeyAt};
 use crate::{
-    CiMethod, CorrespondenceTable, DataKind, Design, Device, Eligibility, Endpoint, Location,
-    Metric, Novelty, Privacy, Protocol, ProtocolError, ReferenceStandard, Study,
+    BilingualText, CiMethod, CorrespondenceTable, DataKind, Design, Device, Eligibility, Endpoint,
+    Location, Metric, Novelty, Privacy, Protocol, ProtocolError, ReferenceStandard, Study,
 };
 
 #[derive(Deserialize)]
@@ -80,6 +80,7 @@ struct RawDevice {
     version: Option<String>,
     novelty: Novelty,
     intended_use: Option<String>,
+    intended_use_en: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -96,9 +97,39 @@ pub(crate) struct RawDesign {
 #[serde(deny_unknown_fields)]
 struct RawEligibility {
     #[serde(default)]
-    inclusion: Vec<String>,
+    inclusion: Vec<RawText>,
     #[serde(default)]
-    exclusion: Vec<String>,
+    exclusion: Vec<RawText>,
+}
+
+/// A criterion as written: `"…"`, or `{ ja = "…", en = "…" }` in two languages.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a string, or a table { ja = \"…\", en = \"…\" }"
+)]
+enum RawText {
+    Written(String),
+    Bilingual(RawBilingual),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBilingual {
+    ja: String,
+    en: String,
+}
+
+impl From<RawText> for BilingualText {
+    fn from(raw: RawText) -> Self {
+        match raw {
+            RawText::Written(text) => BilingualText { text, en: None },
+            RawText::Bilingual(RawBilingual { ja, en }) => BilingualText {
+                text: ja,
+                en: Some(en),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -287,6 +318,7 @@ impl RawProtocol {
                 version: self.device.version,
                 novelty: self.device.novelty,
                 intended_use: self.device.intended_use,
+                intended_use_en: self.device.intended_use_en,
             },
             design: Design {
                 linked_clinical_info: self.design.linked_clinical_info.into_inner(),
@@ -296,8 +328,18 @@ impl RawProtocol {
                 data_kinds,
             },
             eligibility: Eligibility {
-                inclusion: self.eligibility.inclusion,
-                exclusion: self.eligibility.exclusion,
+                inclusion: self
+                    .eligibility
+                    .inclusion
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                exclusion: self
+                    .eligibility
+                    .exclusion
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
             },
             endpoints,
             checks: self.checks,

@@ -509,6 +509,8 @@ pub struct StoredFinding {
     pub message_en: String,
     pub decision: Option<String>,
     pub reason: Option<String>,
+    /// The reason in English, when the decision gave one besides the text as written.
+    pub reason_en: Option<String>,
     /// The cases the latest decision names (`exclude-case` of some of the finding's cases),
     /// space-separated; `None`: all of the finding's cases.
     pub decided_cases: Option<String>,
@@ -557,13 +559,14 @@ impl Tx<'_> {
         finding_id: i64,
         decision: &str,
         reason: &str,
+        reason_en: Option<&str>,
         cases: &[String],
     ) -> Result<(), StoreError> {
         let seq = self.pending_seq();
         self.sql()
             .execute(
-                "INSERT INTO resolutions (finding_id, decision, reason, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
-                params![finding_id, decision, reason, seq],
+                "INSERT INTO resolutions (finding_id, decision, reason, ledger_seq, reason_en) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![finding_id, decision, reason, seq, reason_en],
             )
             .map_err(|e| self.err(e))?;
         let resolution = self.sql().last_insert_rowid();
@@ -587,7 +590,7 @@ impl Store {
         self.all(
             "SELECT r.finding_id, r.decision, r.reason,
                     (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
-                    r.ledger_seq
+                    r.ledger_seq, r.reason_en
              FROM resolutions r ORDER BY r.id",
             |r| {
                 Ok(Resolution {
@@ -599,6 +602,7 @@ impl Store {
                         .map(|c| c.split(' ').map(str::to_owned).collect())
                         .unwrap_or_default(),
                     ledger_seq: r.get(4)?,
+                    reason_en: r.get(5)?,
                 })
             },
         )
@@ -612,7 +616,8 @@ impl Store {
                         (SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
                         (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
                         (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id =
-                            (SELECT r.id FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1))
+                            (SELECT r.id FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)),
+                        (SELECT reason_en FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)
                  FROM findings f ORDER BY f.id",
             )
             .map_err(|e| self.err(e))?;
@@ -631,6 +636,7 @@ impl Store {
                     decision: r.get(9)?,
                     reason: r.get(10)?,
                     decided_cases: r.get(11)?,
+                    reason_en: r.get(12)?,
                 })
             })
             .and_then(|rows| rows.collect())
@@ -691,4 +697,6 @@ pub struct Resolution {
     /// The cases an exclusion names (empty: all the finding's cases).
     pub cases: Vec<String>,
     pub ledger_seq: i64,
+    /// The reason in English, when given besides the text as written.
+    pub reason_en: Option<String>,
 }

@@ -62,6 +62,8 @@ pub struct Amendment {
     pub reason: String,
     pub document: Option<String>,
     pub ledger_seq: i64,
+    /// The reason in English, when given besides the text as written.
+    pub reason_en: Option<String>,
 }
 
 impl Tx<'_> {
@@ -135,13 +137,14 @@ impl Tx<'_> {
         old_sha256: &str,
         new_sha256: &str,
         reason: &str,
+        reason_en: Option<&str>,
         document: Option<&str>,
     ) -> Result<i64, StoreError> {
         let seq = self.pending_seq();
         self.sql()
             .execute(
-                "INSERT INTO amendments (lock_kind, old_sha256, new_sha256, reason, document, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![lock_kind, old_sha256, new_sha256, reason, document, seq],
+                "INSERT INTO amendments (lock_kind, old_sha256, new_sha256, reason, document, ledger_seq, reason_en) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![lock_kind, old_sha256, new_sha256, reason, document, seq, reason_en],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.sql().last_insert_rowid())
@@ -217,7 +220,7 @@ impl Store {
     pub fn amendments(&self) -> Result<Vec<Amendment>, StoreError> {
         let mut statement = self
             .conn()
-            .prepare("SELECT id, lock_kind, old_sha256, new_sha256, reason, document, ledger_seq FROM amendments ORDER BY id")
+            .prepare("SELECT id, lock_kind, old_sha256, new_sha256, reason, document, ledger_seq, reason_en FROM amendments ORDER BY id")
             .map_err(|e| self.err(e))?;
         statement
             .query_map([], |r| {
@@ -229,6 +232,7 @@ impl Store {
                     reason: r.get(4)?,
                     document: r.get(5)?,
                     ledger_seq: r.get(6)?,
+                    reason_en: r.get(7)?,
                 })
             })
             .and_then(|rows| rows.collect())

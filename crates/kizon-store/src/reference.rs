@@ -18,6 +18,8 @@ pub struct NewReader {
     /// The reader's code in reads files (`R1`); names stay out of the study.
     pub code: String,
     pub qualification: String,
+    /// The qualification in English, when given besides the text as written.
+    pub qualification_en: Option<String>,
     pub specialty: String,
     pub years_experience: i64,
     /// Independent of the applicant (not employed by or paid by the device maker).
@@ -31,6 +33,8 @@ pub struct Reader {
     pub id: i64,
     pub code: String,
     pub qualification: String,
+    /// The qualification in English, when given besides the text as written.
+    pub qualification_en: Option<String>,
     pub specialty: String,
     pub years_experience: i64,
     pub independent: bool,
@@ -79,6 +83,8 @@ pub struct NewReferenceRecord {
     /// Where the source record is, for source data verification (Q7): its type, date and
     /// where the provider keeps it.
     pub source_document: Option<String>,
+    /// The source document's name in English, when given besides the text as written.
+    pub source_document_en: Option<String>,
     pub source_date: Option<String>,
     pub source_location: Option<String>,
     pub source: String,
@@ -93,6 +99,8 @@ pub struct ReferenceRecord {
     pub diagnosis: Option<String>,
     pub diagnosis_date: Option<String>,
     pub source_document: Option<String>,
+    /// The source document's name in English, when given besides the text as written.
+    pub source_document_en: Option<String>,
     pub source_date: Option<String>,
     pub source_location: Option<String>,
     pub source: String,
@@ -145,9 +153,9 @@ impl Tx<'_> {
         let seq = self.pending_seq();
         self.sql()
             .execute(
-                "INSERT INTO readers (code, qualification, specialty, years_experience, independent, declaration, ledger_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![reader.code, reader.qualification, reader.specialty, reader.years_experience, reader.independent, reader.declaration, seq],
+                "INSERT INTO readers (code, qualification, specialty, years_experience, independent, declaration, ledger_seq, qualification_en)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![reader.code, reader.qualification, reader.specialty, reader.years_experience, reader.independent, reader.declaration, seq, reader.qualification_en],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.sql().last_insert_rowid())
@@ -213,11 +221,11 @@ impl Tx<'_> {
         let seq = self.pending_seq();
         self.sql()
             .prepare_cached(
-                "INSERT INTO reference_records (case_id, kind, label, diagnosis, diagnosis_date, source_document, source_date, source_location, source, ledger_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO reference_records (case_id, kind, label, diagnosis, diagnosis_date, source_document, source_date, source_location, source, ledger_seq, source_document_en)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .and_then(|mut s| {
-                s.execute(params![record.case_id, record.kind, record.label, record.diagnosis, record.diagnosis_date, record.source_document, record.source_date, record.source_location, record.source, seq])
+                s.execute(params![record.case_id, record.kind, record.label, record.diagnosis, record.diagnosis_date, record.source_document, record.source_date, record.source_location, record.source, seq, record.source_document_en])
             })
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -285,7 +293,7 @@ impl Tx<'_> {
 
 const READS: &str = "SELECT r.id, d.code, r.case_id, r.role, r.label, r.score, r.marks, r.read_at, r.source, r.ledger_seq
                      FROM reads r JOIN readers d ON d.id = r.reader_id";
-const REFERENCE_RECORDS: &str = "SELECT id, case_id, kind, label, diagnosis, diagnosis_date, source_document, source_date, source_location, source, ledger_seq
+const REFERENCE_RECORDS: &str = "SELECT id, case_id, kind, label, diagnosis, diagnosis_date, source_document, source_date, source_location, source, ledger_seq, source_document_en
                                  FROM reference_records";
 const RESULTS: &str = "SELECT id, case_id, device_version, label, score, marks, source, device_file, ledger_seq FROM results";
 
@@ -317,6 +325,7 @@ fn reference_row(r: &Row<'_>) -> rusqlite::Result<ReferenceRecord> {
         source_location: r.get(8)?,
         source: r.get(9)?,
         ledger_seq: r.get(10)?,
+        source_document_en: r.get(11)?,
     })
 }
 
@@ -350,7 +359,7 @@ impl Store {
 
     pub fn readers(&self) -> Result<Vec<Reader>, StoreError> {
         self.all(
-            "SELECT id, code, qualification, specialty, years_experience, independent, declaration, ledger_seq FROM readers ORDER BY id",
+            "SELECT id, code, qualification, specialty, years_experience, independent, declaration, ledger_seq, qualification_en FROM readers ORDER BY id",
             |r| {
                 Ok(Reader {
                     id: r.get(0)?,
@@ -361,6 +370,7 @@ impl Store {
                     independent: r.get(5)?,
                     declaration: r.get(6)?,
                     ledger_seq: r.get(7)?,
+                    qualification_en: r.get(8)?,
                 })
             },
         )

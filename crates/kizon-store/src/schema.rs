@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -359,6 +359,18 @@ CREATE TABLE decoded (
 CREATE INDEX decoded_ledger_seq ON decoded(ledger_seq);
 "#;
 
+/// Version 12: the English text of what users write in both languages, as a field of its own
+/// beside the text as written (never one string split at a separator): a decision's and an
+/// amendment's reason, a reader's qualification, a reference record's source document. The
+/// columns are last and NULL in older rows, which the ledger's row digest does not hash
+/// (trailing NULLs), so every digest recorded before the migration still holds.
+const ENGLISH_TEXT: &str = r#"
+ALTER TABLE resolutions ADD COLUMN reason_en TEXT;
+ALTER TABLE amendments ADD COLUMN reason_en TEXT;
+ALTER TABLE readers ADD COLUMN qualification_en TEXT;
+ALTER TABLE reference_records ADD COLUMN source_document_en TEXT;
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -372,6 +384,7 @@ const MIGRATIONS: &[&str] = &[
     MARKS,
     ITEM_SEARCH,
     SIGNATURES_AND_COVERED_DECODES,
+    ENGLISH_TEXT,
 ];
 
 /// Creates the schema in an empty database.

@@ -477,6 +477,7 @@ fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
         .unwrap();
     }
     conn.execute_batch("DROP TABLE item_search; DROP TABLE item_search_state; DROP INDEX items_kind; DROP INDEX items_order; DROP TABLE marks; DROP TABLE sessions; DROP TABLE credentials; DROP TABLE assignments; DROP TABLE users; DROP TABLE signatures; PRAGMA user_version = 7;").unwrap();
+    drop_english_columns(&conn);
     drop(conn);
     let mut store = Store::open(dir.path()).unwrap();
     let version: i64 = store
@@ -521,6 +522,7 @@ fn marks_are_recorded_by_owner_and_covered_by_the_ledger() {
             let reader_id = tx.insert_reader(&NewReader {
                 code: "R1".into(),
                 qualification: "q".into(),
+                qualification_en: None,
                 specialty: "s".into(),
                 years_experience: 10,
                 independent: true,
@@ -618,4 +620,57 @@ fn the_search_index_catches_up_with_items_added_after_a_search() {
         store.verify(None).unwrap().intact(),
         "the index is outside the ledger"
     );
+}
+
+/// What schema 12 added: the English columns, last in their tables.
+fn drop_english_columns(conn: &Connection) {
+    conn.execute_batch(
+        "ALTER TABLE resolutions DROP COLUMN reason_en;
+         ALTER TABLE amendments DROP COLUMN reason_en;
+         ALTER TABLE readers DROP COLUMN qualification_en;
+         ALTER TABLE reference_records DROP COLUMN source_document_en;",
+    )
+    .unwrap();
+}
+
+/// Schema 12 adds columns to covered tables. A study written by schema 11 keeps every digest
+/// its ledger recorded: the new columns are NULL in its rows, and trailing NULLs are not hashed.
+#[test]
+fn a_column_added_by_a_migration_keeps_every_recorded_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    store
+        .transact("alice", |tx| {
+            tx.insert_amendment(
+                "protocol",
+                &"ab".repeat(32),
+                &"cd".repeat(32),
+                "理由",
+                None,
+                None,
+            )?;
+            tx.record("amend", "amended", json!({}))
+        })
+        .unwrap();
+    drop(store);
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    drop_english_columns(&conn);
+    conn.execute_batch("PRAGMA user_version = 11;").unwrap();
+    let before: i64 = conn
+        .query_row("SELECT count(*) FROM amendments", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(before, 1);
+    drop(conn);
+    let store = Store::open(dir.path()).unwrap();
+    let report = store.verify(None).unwrap();
+    assert!(report.intact(), "{report:?}");
+    let nulls: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM amendments WHERE reason_en IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(nulls, before);
 }

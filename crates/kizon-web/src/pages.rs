@@ -452,6 +452,7 @@ pub fn findings(
                                 input type="text" name="cases" placeholder=(l.t("除外する症例（空欄：すべて）", "cases to exclude (empty: all)"));
                             }
                             input type="text" name="reason" required placeholder=(l.t("理由（必須）", "reason (required)"));
+                            input type="text" name="reason_en" placeholder=(l.t("理由の英文（任意：英語の報告書に載る）", "reason in English (optional, for the English report)"));
                             button type="submit" { (l.t("記録", "Record")) }
                         }
                     }

@@ -526,6 +526,9 @@ struct ResolveForm {
     csrf: String,
     decision: String,
     reason: String,
+    /// The reason in English, when given besides it (optional).
+    #[serde(default)]
+    reason_en: String,
     #[serde(default)]
     cases: String,
 }
@@ -560,7 +563,11 @@ async fn resolve_finding(
             &account,
             Permission::ResolveFindings,
             move |study, account| {
-                study.resolve(&account.actor(), id, decision, &form.reason, &cases)
+                let reason = kizon_app::text::Reason::new(
+                    &form.reason,
+                    Some(form.reason_en.as_str()).filter(|e| !e.trim().is_empty()),
+                );
+                study.resolve(&account.actor(), id, decision, reason, &cases)
             },
         )
         .await

@@ -58,6 +58,8 @@ pub struct FindingView {
     pub message_ja: String,
     pub message_en: String,
     pub reason: Option<String>,
+    /// The latest decision's reason in English, when one was given besides it.
+    pub reason_en: Option<String>,
     /// For `excluded`: the cases the decision takes out of the dataset (all of the finding's
     /// cases unless the decision named some).
     pub excluded_cases: Vec<String>,
@@ -281,6 +283,7 @@ impl Study {
                     message_ja: f.message_ja,
                     message_en: f.message_en,
                     reason: f.reason,
+                    reason_en: f.reason_en,
                 }
             })
             .collect())
@@ -288,18 +291,17 @@ impl Study {
 
     /// Records a decision on finding `id`. `cases` names which of the finding's cases an
     /// exclusion takes out (say, one of two duplicates); empty: all of them.
-    pub fn resolve(
+    pub fn resolve<'r>(
         &mut self,
         actor: &str,
         id: i64,
         decision: Decision,
-        reason: &str,
+        reason: impl Into<crate::text::Reason<'r>>,
         cases: &[String],
     ) -> Result<FindingView, AppError> {
-        let reason = crate::text::reason(
+        let reason = reason.into().checked(
             &format!("finding {id}: the decision"),
-            reason,
-            "say why: kizon resolve ID --accept --reason \"...\"",
+            "say why: kizon resolve ID --accept --reason \"...\" [--reason-en \"...\"]",
         )?;
         let Some(finding) = self.findings()?.into_iter().find(|f| f.id == id) else {
             return Err(AppError::Refused {
@@ -326,11 +328,11 @@ impl Study {
             });
         }
         self.store.transact(actor, |tx| {
-            tx.insert_resolution(id, decision.as_str(), reason, cases)?;
+            tx.insert_resolution(id, decision.as_str(), reason.text, reason.en, cases)?;
             tx.record(
                 "resolve",
                 &format!("finding {id} ({}): {}", finding.rule, decision.as_str()),
-                json!({ "finding": id, "rule": finding.rule, "cases": finding.case_ids, "decision": decision.as_str(), "decided_cases": cases, "reason": reason }),
+                json!({ "finding": id, "rule": finding.rule, "cases": finding.case_ids, "decision": decision.as_str(), "decided_cases": cases, "reason": reason.text, "reason_en": reason.en }),
             )
         })?;
         Ok(self

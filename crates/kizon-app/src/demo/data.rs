@@ -166,7 +166,7 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
     let mut manifest =
         String::from("case_id,path,collection_date,diagnosis,diagnosis_date,patient_key\n");
     let mut pathology = String::from(
-        "case_id,label,diagnosis,diagnosis_date,source_document,source_date,source_location\n",
+        "case_id,label,diagnosis,diagnosis_date,source_document,source_document_en,source_date,source_location\n",
     );
     let mut results = String::from("case_id,label,score\n");
     for row in rows {
@@ -178,7 +178,7 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
         let malignant = row.diagnosis != "benign";
         let _ = writeln!(
             pathology,
-            "{},{},{},{},病理診断報告書 / pathology report,{},Kizon Demo University Hospital 病理部門システム / pathology archive",
+            "{},{},{},{},病理診断報告書,pathology report,{},Kizon Demo University Hospital 病理部門システム / pathology archive",
             row.case,
             if malignant { "positive" } else { "negative" },
             row.diagnosis,
@@ -220,9 +220,9 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
             },
             case.diagnosed,
             if case.malignant {
-                "病理診断報告書 / pathology report"
+                "病理診断報告書,pathology report"
             } else {
-                "2年経過観察記録 / 2-year follow-up record"
+                "2年経過観察記録,2-year follow-up record"
             },
             case.diagnosed
         );

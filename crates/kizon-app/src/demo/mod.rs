@@ -65,7 +65,8 @@ planned_on = 2026-11-01
 name = "NoduleFinder"
 version = "2.0.0"
 novelty = "improved"
-intended_use = "胸部CT画像における肺結節の検出支援 / detection support of lung nodules on chest CT"
+intended_use = "胸部CT画像における肺結節の検出支援"
+intended_use_en = "detection support of lung nodules on chest CT"
 
 [design]
 linked_clinical_info = true
@@ -76,10 +77,13 @@ data_kinds = ["image", "waveform"]
 
 [eligibility]
 inclusion = [
-  "2019年4月1日から2024年3月31日に撮影された胸部CT（スライス厚 ≤ 2.5 mm）/ chest CT taken 2019-04-01 to 2024-03-31 (slice thickness ≤ 2.5 mm)",
-  "病理診断又は2年以上の経過観察で確定診断が得られている / a confirmed diagnosis by pathology or ≥ 2 years of follow-up",
+  { ja = "2019年4月1日から2024年3月31日に撮影された胸部CT（スライス厚 ≤ 2.5 mm）", en = "chest CT taken 2019-04-01 to 2024-03-31 (slice thickness ≤ 2.5 mm)" },
+  { ja = "病理診断又は2年以上の経過観察で確定診断が得られている", en = "a confirmed diagnosis by pathology or ≥ 2 years of follow-up" },
 ]
-exclusion = ["被験機器の学習に用いられたデータ / data used to train the device", "画質不良 / inadequate image quality"]
+exclusion = [
+  { ja = "被験機器の学習に用いられたデータ", en = "data used to train the device" },
+  { ja = "画質不良", en = "inadequate image quality" },
+]
 
 [analysis]
 subgroups = ["sex", "age-band"]
@@ -194,7 +198,11 @@ fn evidence_documents() -> Vec<(&'static str, EvidenceKind, &'static str, String
 /// The demo's decision on each planted finding, as a data manager would record it.
 fn decide(
     finding: &crate::check::FindingView,
-) -> Option<(crate::check::Decision, Vec<String>, &'static str)> {
+) -> Option<(
+    crate::check::Decision,
+    Vec<String>,
+    (&'static str, &'static str),
+)> {
     use crate::check::Decision::{Accept, ExcludeCase};
     let cases = &finding.case_ids;
     let only = |case: &str| vec![case.to_owned()];
@@ -203,38 +211,59 @@ fn decide(
             Some((
                 ExcludeCase,
                 only("C-004"),
-                "C-004 is C-001's image re-encoded; C-001 is kept / C-004 は C-001 と同一画像（符号化違い）のため除外",
+                (
+                    "C-004 は C-001 と同一画像（符号化違い）のため除外",
+                    "C-004 is C-001's image re-encoded; C-001 is kept",
+                ),
             ))
         }
         "acquired-after-collection" => Some((
             ExcludeCase,
             Vec::new(),
-            "imaged after the collection date: not existing data (Q2) / 収集日以降の撮影のため既存データに当たらない",
+            (
+                "収集日以降の撮影のため既存データに当たらない",
+                "imaged after the collection date: not existing data (Q2)",
+            ),
         )),
         "same-patient" => Some((
             Accept,
             Vec::new(),
-            "two scans of one patient are included by design; the analysis clusters by patient / 同一患者の2検査は計画どおり（解析で患者単位のクラスターを考慮）",
+            (
+                "同一患者の2検査は計画どおり（解析で患者単位のクラスターを考慮）",
+                "two scans of one patient are included by design; the analysis clusters by patient",
+            ),
         )),
         "flat-line" => Some((
             ExcludeCase,
             Vec::new(),
-            "lead II was disconnected for 12 s: the recording cannot be read as a whole (Q7) / 第II誘導が12秒間外れており判読できないため除外",
+            (
+                "第II誘導が12秒間外れており判読できないため除外",
+                "lead II was disconnected for 12 s: the recording cannot be read as a whole (Q7)",
+            ),
         )),
         "chronology" => Some((
             Accept,
             Vec::new(),
-            "the provider confirmed a diagnosis by 2-year follow-up, allowed by the inclusion criteria / 2年経過観察による確定診断であることを提供元に確認",
+            (
+                "2年経過観察による確定診断であることを提供元に確認",
+                "the provider confirmed a diagnosis by 2-year follow-up, allowed by the inclusion criteria",
+            ),
         )),
         "burned-in-annotation" | "identifying-attributes" => Some((
             ExcludeCase,
             Vec::new(),
-            "identifying information in the image; the provider will re-export it for a later study (Q1) / 識別情報を含むため除外",
+            (
+                "識別情報を含むため除外",
+                "identifying information in the image; the provider will re-export it for a later study (Q1)",
+            ),
         )),
         _ if finding.severity == "blocking" => Some((
             Accept,
             Vec::new(),
-            "reviewed by the data manager: no doubt on the data / データ管理者が確認し問題なし",
+            (
+                "データ管理者が確認し問題なし",
+                "reviewed by the data manager: no doubt on the data",
+            ),
         )),
         _ => None,
     }
@@ -250,16 +279,18 @@ pub fn settle_and_lock_dataset(study: &mut Study, actor: &str) -> Result<Vec<Str
         .filter(|f| matches!(f.status, "open" | "queried"))
         .collect();
     for finding in &findings {
-        let Some((decision, cases, reason)) = decide(finding) else {
+        let Some((decision, cases, (reason, reason_en))) = decide(finding) else {
             continue;
         };
+        let reason = crate::text::Reason::new(reason, Some(reason_en));
         study.resolve(actor, finding.id, decision, reason, &cases)?;
         steps.push(format!(
-            "decided finding {} ({} on {}): {} — {reason}",
+            "decided finding {} ({} on {}): {} — {}",
             finding.id,
             finding.rule,
             finding.case_ids.join(" "),
-            decision.as_str()
+            decision.as_str(),
+            reason.text
         ));
     }
     let dataset = study.lock_dataset(actor)?;

@@ -333,6 +333,7 @@ pub fn study(root: &Path, stop: DemoStop) -> PathBuf {
                 &NewReader {
                     code: code.into(),
                     qualification: "放射線診断専門医".into(),
+                    qualification_en: None,
                     specialty: "chest".into(),
                     years_experience: 12,
                     independent: true,
