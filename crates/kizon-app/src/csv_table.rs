@@ -110,13 +110,12 @@ fn csv_error(file: &Path, line: Option<u64>, problem: String, hint: &str) -> App
     }
 }
 
-const ENCODING_HINT: &str =
-    "save the file as UTF-8 (in Excel: \"CSV UTF-8\"); Shift_JIS (CP932) files are not read yet";
+const ENCODING_HINT: &str = "save the file as UTF-8 (in Excel: \"CSV UTF-8\") or CP932 (Shift_JIS), or name it with --encoding";
 
 /// Reads the columns `wanted` (by header name) of a comma-separated file with a header
 /// line. A UTF-8 byte-order mark is skipped; line numbers count the header as line 1.
 pub(crate) fn read_columns(file: &Path, wanted: &[&str]) -> Result<Columns, AppError> {
-    read_table(file, wanted, &[])
+    read_table(file, wanted, &[], None)
 }
 
 /// Like [`read_columns`], with `optional` columns after the required ones: an optional
@@ -125,14 +124,16 @@ pub(crate) fn read_table(
     file: &Path,
     required: &[&str],
     optional: &[&str],
+    encoding: Option<crate::encoding::Encoding>,
 ) -> Result<Columns, AppError> {
     let wanted: Vec<&str> = required.iter().chain(optional).copied().collect();
     let bytes = fs::read(file).map_err(|source| AppError::Io {
         path: file.to_owned(),
         source,
     })?;
-    // UTF-8, UTF-16 or CP932 (Japanese hospital exports), read as UTF-8 from here on.
-    let (text, _) = crate::encoding::decode(file, &bytes)?;
+    // UTF-8, UTF-16 or CP932 (Japanese hospital exports), detected unless `--encoding` names
+    // it, read as UTF-8 from here on.
+    let (text, _) = crate::encoding::decode_as(file, &bytes, encoding)?;
     let body = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)

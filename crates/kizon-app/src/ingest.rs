@@ -165,7 +165,7 @@ impl Study {
             });
         }
         let manifest = match &request.manifest {
-            Some(path) => read_manifest(path)?,
+            Some(path) => read_manifest(path, self.csv_encoding)?,
             None => Vec::new(),
         };
         // Each root once, in its canonical form (`/data/a/../a/ct` is `/data/a/ct`): the same
@@ -632,13 +632,16 @@ fn modified_ns(meta: &fs::Metadata) -> i64 {
 
 /// Reads a manifest: a CSV with a header naming `case_id` and `path` (relative paths are
 /// relative to the manifest), and optional columns kept with the case.
-fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, AppError> {
+fn read_manifest(
+    path: &Path,
+    encoding: Option<crate::encoding::Encoding>,
+) -> Result<Vec<ManifestRow>, AppError> {
     let invalid = |line: usize, what: String, hint: &str| AppError::Refused {
         what: format!("{}:{line}: {what}", path.display()),
         hint: hint.to_owned(),
     };
     let bytes = fs::read(path).map_err(io(path))?;
-    let (text, _) = crate::encoding::decode(path, &bytes)?;
+    let (text, _) = crate::encoding::decode_as(path, &bytes, encoding)?;
     let text: &str = &text;
     let base = path.parent().unwrap_or(Path::new("."));
     let today = crate::dates::today();

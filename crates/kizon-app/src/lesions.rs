@@ -107,12 +107,15 @@ fn check_shape(shape: &Shape) -> Result<(), String> {
 }
 
 /// Reads a marks (or lesions) file, CSV or JSON, recognised by its first character.
-pub fn read_marks_file(file: &Path) -> Result<Vec<MarkRecord>, AppError> {
+pub fn read_marks_file(
+    file: &Path,
+    encoding: Option<crate::encoding::Encoding>,
+) -> Result<Vec<MarkRecord>, AppError> {
     let bytes = std::fs::read(file).map_err(crate::error::io(file))?;
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{' | b'[') => read_json_marks(file, body),
-        _ => read_csv_marks(file),
+        _ => read_csv_marks(file, encoding),
     }
 }
 
@@ -137,8 +140,11 @@ const CSV_COLUMNS: &[&str] = &[
     "role",
 ];
 
-fn read_csv_marks(file: &Path) -> Result<Vec<MarkRecord>, AppError> {
-    let table = read_table(file, &["case_id"], CSV_COLUMNS)?;
+fn read_csv_marks(
+    file: &Path,
+    encoding: Option<crate::encoding::Encoding>,
+) -> Result<Vec<MarkRecord>, AppError> {
+    let table = read_table(file, &["case_id"], CSV_COLUMNS, encoding)?;
     let k = |name: &str| 1 + CSV_COLUMNS.iter().position(|c| *c == name).expect("column");
     let mut out = Vec::with_capacity(table.cells.len());
     for (row, cells) in table.cells.iter().enumerate() {
@@ -654,7 +660,7 @@ impl Study {
                 None
             }
         };
-        let records = read_marks_file(file)?;
+        let records = read_marks_file(file, self.csv_encoding)?;
         let readers: BTreeMap<String, i64> = self
             .store
             .readers()?
@@ -1362,8 +1368,8 @@ pub fn froc(input: &FrocFiles) -> Result<LesionFigures, AppError> {
         }
         _ => {}
     }
-    let lesion_rows = read_marks_file(&input.lesions)?;
-    let mark_rows = read_marks_file(&input.marks)?;
+    let lesion_rows = read_marks_file(&input.lesions, None)?;
+    let mark_rows = read_marks_file(&input.marks, None)?;
     let mut cases: BTreeMap<&str, u64> = BTreeMap::new();
     let mut images: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for r in lesion_rows.iter().chain(&mark_rows) {
@@ -1427,7 +1433,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        read_marks_file(&path)
+        read_marks_file(&path, None)
     }
 
     #[test]

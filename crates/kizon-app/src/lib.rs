@@ -33,6 +33,7 @@ pub mod init;
 mod large_file;
 pub mod lesions;
 pub mod locks;
+pub mod names;
 pub mod owner_key;
 pub mod package;
 pub mod plan;
@@ -70,6 +71,8 @@ pub struct Study {
     may_ask_passphrase: bool,
     /// The web server's key for session digests (see `access`); `None` outside a server.
     session_key: Option<[u8; 32]>,
+    /// The encoding of the CSV files this session imports (`--encoding`); `None`: detected.
+    csv_encoding: Option<encoding::Encoding>,
 }
 
 /// The protocol text as it is on disk, with its hash.
@@ -79,6 +82,12 @@ pub struct ProtocolText {
 }
 
 impl Study {
+    /// Reads the CSV files this session imports (manifests, reads, reference, results, marks)
+    /// as `encoding` instead of detecting it (`--encoding`).
+    pub fn set_csv_encoding(&mut self, encoding: Option<encoding::Encoding>) {
+        self.csv_encoding = encoding;
+    }
+
     /// Opens the study in `dir`.
     pub fn open(dir: &Path) -> Result<Study, AppError> {
         let protocol = dir.join(PROTOCOL_FILE);
@@ -91,6 +100,7 @@ impl Study {
             owner_key: None,
             may_ask_passphrase: true,
             session_key: None,
+            csv_encoding: None,
         })
     }
 

@@ -220,6 +220,8 @@ impl Study {
         );
         let evidence = self.evidence()?;
         for e in &evidence {
+            // The kind's name in both languages (Q9's own terms), not its code.
+            let (kind_ja, kind_en) = crate::names::evidence_kind(&e.kind);
             b.add(
                 &format!(
                     "providers/evidence/{}/{}-{}",
@@ -228,8 +230,8 @@ impl Study {
                     safe_name(&e.file_name)
                 ),
                 self.read_document(&e.document)?,
-                &format!("根拠資料（{}）", e.kind),
-                &format!("evidence document ({})", e.kind),
+                &format!("根拠資料（{kind_ja}）: {}", e.provider),
+                &format!("evidence document ({kind_en}): {}", e.provider),
             );
         }
         b.json(

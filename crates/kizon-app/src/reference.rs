@@ -385,6 +385,7 @@ impl Study {
             file,
             &["reader", "case_id"],
             &["label", "score", "role", "marks", "read_at"],
+            self.csv_encoding,
         )?;
         let readers: BTreeMap<String, i64> = self
             .store
@@ -589,7 +590,7 @@ impl Study {
                 "source_location",
             ]
         };
-        let table = read_table(file, required, optional)?;
+        let table = read_table(file, required, optional, self.csv_encoding)?;
         let k = |name: &str| {
             required
                 .iter()

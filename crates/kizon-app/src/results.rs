@@ -61,7 +61,12 @@ impl Study {
                 hint: "fix the reference standard first: kizon lock reference".into(),
             });
         }
-        let table = read_table(file, &["case_id"], &["label", "score", "marks"])?;
+        let table = read_table(
+            file,
+            &["case_id"],
+            &["label", "score", "marks"],
+            self.csv_encoding,
+        )?;
         let in_dataset: BTreeSet<&str> = dataset.case_ids();
         let mut seen = BTreeSet::new();
         let known: BTreeSet<String> = self.store.cases()?.into_iter().map(|c| c.id).collect();

@@ -285,6 +285,8 @@ pub struct IngestArgs {
     /// After the dataset lock: add data for a dataset amendment (`kizon amend --dataset`)
     #[arg(long)]
     pub for_amendment: bool,
+    #[command(flatten)]
+    pub csv: CsvEncoding,
     /// Emit the summary as JSON
     #[arg(long)]
     pub json: bool,
@@ -494,6 +496,8 @@ pub struct ReadsImportArgs {
     /// Reads of an MRMC reader study in this modality (e.g. unaided, aided): after the reference lock, a score on every row
     #[arg(long, value_name = "M", conflicts_with = "role")]
     pub modality: Option<String>,
+    #[command(flatten)]
+    pub csv: CsvEncoding,
     #[arg(long)]
     pub json: bool,
 }
@@ -529,6 +533,8 @@ pub struct ResultsImportArgs {
     /// The device's own output or build, whose SHA-256 is recorded
     #[arg(long, value_name = "PATH")]
     pub device_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub csv: CsvEncoding,
     #[arg(long)]
     pub json: bool,
 }
@@ -570,6 +576,8 @@ pub struct MarksImportArgs {
     /// The device version that made the marks
     #[arg(long, value_name = "V")]
     pub device_version: Option<String>,
+    #[command(flatten)]
+    pub csv: CsvEncoding,
     #[arg(long)]
     pub json: bool,
 }
@@ -632,8 +640,24 @@ pub enum PackageCommand {
 #[derive(Args, Debug)]
 pub struct FileArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub csv: CsvEncoding,
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--encoding` of a CSV import: Japanese hospital and laboratory systems write CP932.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct CsvEncoding {
+    /// The CSV file's encoding: utf-8, cp932 (Shift_JIS) or utf-16 (default: detected)
+    #[arg(long, value_name = "ENC", value_parser = parse_encoding)]
+    pub encoding: Option<kizon_app::encoding::Encoding>,
+}
+
+fn parse_encoding(name: &str) -> Result<kizon_app::encoding::Encoding, String> {
+    kizon_app::encoding::Encoding::parse(name).ok_or_else(|| {
+        format!("`{name}` is not an encoding kizon reads: utf-8, cp932 (shift_jis), utf-16")
+    })
 }
 
 #[derive(Subcommand, Debug)]

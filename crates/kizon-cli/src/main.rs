@@ -267,6 +267,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Ingest(args) => {
             let mut study = open()?;
+            study.set_csv_encoding(args.csv.encoding);
             let request = IngestRequest {
                 provider: args.provider,
                 manifest: args.manifest,

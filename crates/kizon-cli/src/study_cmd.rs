@@ -185,6 +185,7 @@ fn print_import(summary: &kizon_app::reference::ImportSummary, what: &str, json:
 pub fn reads(mut study: Study, actor: &str, command: ReadsCommand) -> Done {
     match command {
         ReadsCommand::Import(args) => {
+            study.set_csv_encoding(args.csv.encoding);
             let summary = match &args.modality {
                 Some(modality) => study.import_reader_study(actor, &args.file, modality)?,
                 None => study.import_reads(actor, &args.file, &args.role)?,
@@ -218,6 +219,7 @@ pub fn reads(mut study: Study, actor: &str, command: ReadsCommand) -> Done {
 pub fn reference(mut study: Study, actor: &str, command: ReferenceCommand) -> Done {
     match command {
         ReferenceCommand::Import(args) => {
+            study.set_csv_encoding(args.csv.encoding);
             let summary = study.import_reference(actor, &args.file)?;
             print_import(
                 &summary,
@@ -340,6 +342,7 @@ pub fn lock_reference(mut study: Study, actor: &str, json: bool) -> Done {
 pub fn results(mut study: Study, actor: &str, command: ResultsCommand) -> Done {
     match command {
         ResultsCommand::Import(args) => {
+            study.set_csv_encoding(args.csv.encoding);
             let summary = study.import_results(
                 actor,
                 &args.file,
@@ -614,6 +617,7 @@ pub fn marks(mut study: Study, actor: &str, command: MarksCommand) -> Done {
     use kizon_app::lesions::MarksBy;
     match command {
         MarksCommand::Import(args) => {
+            study.set_csv_encoding(args.csv.encoding);
             let by = match args.device_version {
                 Some(version) => MarksBy::Device { version },
                 None => MarksBy::Reader {

@@ -750,3 +750,75 @@ fn bilingual_text_is_two_fields_and_each_report_prints_its_language() {
         assert!(html.contains("ratio of A/B / 比は計画どおり"));
     }
 }
+
+/// Issue 13.14: every CSV import takes `--encoding`. A CP932 manifest read as UTF-8 is refused
+/// naming the line and byte, nothing written; read as CP932 it is ingested; an encoding kizon
+/// does not read is a usage error that lists those it does.
+#[test]
+fn csv_imports_take_an_encoding() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    copy_as(&data, &[("dicom/pydicom/CT_small.dcm", "a.dcm")]);
+    let text = "case_id,path,diagnosis\nC-1,a.dcm,肺結節\n";
+    let (cp932, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+    let manifest = data.join("cases.csv");
+    std::fs::write(&manifest, &cp932).unwrap();
+    let ingest = |encoding: &str| {
+        kizon(
+            &root,
+            &[
+                "ingest",
+                "--provider",
+                "H",
+                "--manifest",
+                manifest.to_str().unwrap(),
+                "--encoding",
+                encoding,
+            ],
+        )
+    };
+    let head = head_seq(&root);
+    let run = ingest("utf-8").failed();
+    assert!(
+        run.error_line().contains("cases.csv:2: byte")
+            && run.error_line().contains("is not UTF-8 text"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), head, "nothing written");
+    let run = ingest("ebcdic");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("utf-8, cp932"), "{}", run.stderr);
+    ingest("shift_jis").ok();
+    let diagnosis: String = rusqlite::Connection::open(root.join("kizon.sqlite"))
+        .unwrap()
+        .query_row("SELECT diagnosis FROM cases", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(diagnosis, "肺結節");
+    // The other imports take it too.
+    for command in [
+        &["reads", "import", "x.csv", "--encoding", "cp932"][..],
+        &["reference", "import", "x.csv", "--encoding", "cp932"],
+        &[
+            "results",
+            "import",
+            "x.csv",
+            "--device-version",
+            "1",
+            "--encoding",
+            "cp932",
+        ],
+        &[
+            "marks",
+            "import",
+            "x.csv",
+            "--reader",
+            "R1",
+            "--encoding",
+            "cp932",
+        ],
+    ] {
+        let run = kizon(&root, command);
+        assert_ne!(run.code, 2, "{command:?}: {}", run.stderr);
+    }
+}

@@ -101,12 +101,7 @@ fn looks_bilingual(text: &str) -> bool {
                 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xFF66..=0xFF9F)
         })
     };
-    let latin_words = |part: &str| {
-        part.split_whitespace()
-            .filter(|w| w.chars().all(|c| c.is_ascii()))
-            .count()
-            >= 2
-    };
+    let latin_words = |part: &str| part.split_whitespace().filter(|w| w.is_ascii()).count() >= 2;
     text.split(['／', '/'])
         .collect::<Vec<_>>()
         .windows(2)

@@ -56,6 +56,33 @@ vocabulary! {
     }
 }
 
+impl ProviderKind {
+    /// The kind's name in the Q&A's terms (Q3).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ProviderKind::Hospital => ("医療機関（日常診療）", "hospital (routine care)"),
+            ProviderKind::PublicBiobank => ("公的バイオバンク", "public biobank"),
+            ProviderKind::PrivateBiobank => ("民間バイオバンク", "private biobank"),
+            ProviderKind::Database => ("データベース", "database"),
+        }
+    }
+}
+
+impl ConsentModel {
+    /// The consent model's name in the Q&A's terms (Q6).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ConsentModel::InformedConsent => ("個別の同意", "individual informed consent"),
+            ConsentModel::BroadConsent => ("包括同意", "broad consent"),
+            ConsentModel::OptOut => ("オプトアウト", "opt-out"),
+            ConsentModel::NotRequired => (
+                "同意不要（法令上の根拠による）",
+                "not required (legal basis)",
+            ),
+        }
+    }
+}
+
 impl EvidenceKind {
     pub fn name_ja(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@ use kizon_app::check::FindingView;
 use kizon_app::workspace::{
     BlindedItem, ChannelPreview, ItemPage, Overview, OwnRead, StepState, WorklistCase,
 };
-use kizon_app::{Evidence, LedgerEntry, Provider};
+use kizon_app::{Evidence, LedgerEntry, Provider, names};
 use kizon_store::Item;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -122,6 +122,11 @@ pub fn login(lang: Lang, login_token: &str, failed: bool) -> Html<String> {
     )
 }
 
+/// A vocabulary code's name in the page's language (`names::evidence_kind(..)` and the like).
+fn named<'a>(lang: Lang, (ja, en): (&'a str, &'a str)) -> &'a str {
+    lang.t(ja, en)
+}
+
 fn state_label(lang: Lang, state: StepState) -> (&'static str, &'static str) {
     match state {
         StepState::Done => ("done", lang.t("完了", "done")),
@@ -179,19 +184,19 @@ pub fn providers(
         html! {
             table {
                 thead { tr { th { (l.t("提供元", "Provider")) } th { (l.t("種別", "Kind")) } th { (l.t("同意の形態", "Consent model")) } th { (l.t("法的根拠", "Legal basis")) } } }
-                tbody { @for p in providers { tr { td { (p.name) } td { (p.kind) } td { (p.consent_model) } td { (p.legal_basis) } } } }
+                tbody { @for p in providers { tr { td { (p.name) } td { (named(l, names::provider_kind(&p.kind))) } td { (named(l, names::consent_model(&p.consent_model))) } td { (p.legal_basis) } } } }
             }
             h2 { (l.t("根拠資料（Q6・Q9）", "Evidence documents (Q6, Q9)")) }
             table #evidence {
                 thead { tr { th { (l.t("提供元", "Provider")) } th { (l.t("種類", "Kind")) } th { (l.t("ファイル", "File")) } th { "SHA-256" } th { (l.t("監査証跡", "Ledger")) } } }
-                tbody { @for e in evidence { tr { td { (e.provider) } td { (e.kind) } td { (e.file_name) } td.hash { (&e.document[..16]) "…" } td { "#" (e.ledger_seq) } } } }
+                tbody { @for e in evidence { tr { td { (e.provider) } td { (named(l, names::evidence_kind(&e.kind))) } td { (e.file_name) } td.hash { (&e.document[..16]) "…" } td { "#" (e.ledger_seq) } } } }
             }
             @if can_upload && !providers.is_empty() {
                 h2 { (l.t("根拠資料の登録", "Add an evidence document")) }
                 form.card method="post" action="/evidence" enctype="multipart/form-data" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
                     label { (l.t("提供元", "Provider")) select name="provider" { @for p in providers { option value=(p.name) { (p.name) } } } }
-                    label { (l.t("種類", "Kind")) select name="kind" { @for k in kinds { option value=(k) { (k) } } } }
+                    label { (l.t("種類", "Kind")) select name="kind" { @for k in kinds { option value=(k) { (named(l, names::evidence_kind(k))) } } } }
                     label { (l.t("備考", "Note")) input type="text" name="note"; }
                     label { (l.t("ファイル", "File")) input #evidence-file type="file" name="file" required; }
                     button type="submit" { (l.t("登録", "Add")) }
