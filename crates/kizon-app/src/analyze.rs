@@ -133,6 +133,10 @@ pub struct Inputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marks_sha256: Option<String>,
     pub findings_sha256: String,
+    /// SHA-256 of the protocol deviations recorded (absent without any): the report lists them,
+    /// so a deviation recorded later makes a new analysis that its report is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviations_sha256: Option<String>,
 }
 
 /// STARD 2015 participant flow, with the case ids behind every box.
@@ -531,6 +535,16 @@ impl Study {
             reader_study_sha256,
             marks_sha256,
             findings_sha256,
+            deviations_sha256: {
+                let deviations = self.store.deviations()?;
+                (!deviations.is_empty()).then(|| {
+                    sha256_hex(
+                        serde_json::to_string(&deviations)
+                            .expect("deviations serialise")
+                            .as_bytes(),
+                    )
+                })
+            },
         };
         let inputs_sha256 = sha256_hex(
             serde_json::to_string(&inputs)
@@ -1182,7 +1196,7 @@ fn stats_metric(metric: Metric) -> kizon_stats::Metric {
     serde_json::from_value(json!(metric.as_str())).expect("protocol metrics are statistics metrics")
 }
 
-fn proportion_ci(endpoint: &Endpoint) -> ProportionCi {
+pub(crate) fn proportion_ci(endpoint: &Endpoint) -> ProportionCi {
     endpoint
         .ci
         .as_str()

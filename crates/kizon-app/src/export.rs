@@ -20,24 +20,38 @@ pub enum CsvEncoding {
     Cp932,
 }
 
-/// One row of the case list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One row of the case list, typed: the CSV ([`CaseListRow::cells_ja`]) and the report's
+/// appendix each print it in their language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseListRow {
     pub case_id: String,
     pub provider: String,
+    /// The kinds of its items (`dicom`, `edf`, …), space-separated.
     pub data_kinds: String,
     /// As recorded (dates shifted at the provider stay shifted).
     pub acquisition_date: String,
-    /// 採用 / 除外 / 未固定 (the dataset is not locked yet).
-    pub inclusion: String,
-    pub exclusion_reason: String,
-    pub reference: String,
-    pub device_result: String,
-    /// 一致 / 不一致 / empty when either side is missing or indeterminate.
-    pub agreement: String,
+    /// In the locked dataset; `None` while the dataset is not locked.
+    pub included: Option<bool>,
+    /// Why it was excluded: each decision that took it out.
+    pub exclusions: Vec<CaseExclusion>,
+    pub reference: Option<Label>,
+    pub device_label: Option<Label>,
+    pub device_score: Option<f64>,
+    /// Whether device and reference agree; `None` when either is missing or indeterminate.
+    pub agreement: Option<bool>,
 }
 
-/// The case list's headers, in the order of [`CaseListRow`]'s fields.
+/// A decision that excluded a case: the rule's names, its Q&A item and the reason as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseExclusion {
+    pub rule_ja: String,
+    pub rule_en: String,
+    pub clause: String,
+    pub reason: String,
+    pub reason_en: Option<String>,
+}
+
+/// The case list's headers, in the order of [`CaseListRow::cells_ja`].
 pub const CASE_LIST_HEADERS: [&str; 9] = [
     "症例ID",
     "データ提供元",
@@ -58,6 +72,42 @@ fn label_ja(label: Label) -> &'static str {
     }
 }
 
+impl CaseListRow {
+    /// The row's cells in Japanese, in the order of [`CASE_LIST_HEADERS`].
+    pub fn cells_ja(&self) -> [String; 9] {
+        [
+            self.case_id.clone(),
+            self.provider.clone(),
+            self.data_kinds.clone(),
+            self.acquisition_date.clone(),
+            match self.included {
+                None => "未固定".into(),
+                Some(true) => "採用".into(),
+                Some(false) => "除外".into(),
+            },
+            self.exclusions
+                .iter()
+                .map(|e| format!("{}（{}）：{}", e.rule_ja, e.clause, e.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+            self.reference.map_or("", label_ja).into(),
+            match (self.device_label, self.device_score) {
+                (None, score) => score.map(|s| s.to_string()).unwrap_or_default(),
+                (Some(label), score) => format!(
+                    "{}{}",
+                    label_ja(label),
+                    score.map(|s| format!("（{s}）")).unwrap_or_default()
+                ),
+            },
+            match self.agreement {
+                Some(true) => "一致".into(),
+                Some(false) => "不一致".into(),
+                None => String::new(),
+            },
+        ]
+    }
+}
+
 impl Study {
     /// The 症例一覧表: every case collected, in case order.
     pub fn case_list(&self) -> Result<Vec<CaseListRow>, AppError> {
@@ -65,13 +115,25 @@ impl Study {
         let included: Option<BTreeSet<&str>> = dataset
             .as_ref()
             .map(|d| d.cases.iter().map(|c| c.id.as_str()).collect());
-        let mut excluded: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let english: BTreeMap<i64, Option<String>> = self
+            .findings()?
+            .into_iter()
+            .map(|f| (f.id, f.reason_en))
+            .collect();
+        let mut excluded: BTreeMap<&str, Vec<CaseExclusion>> = BTreeMap::new();
         if let Some(d) = &dataset {
             for e in &d.excluded {
+                let (rule_ja, rule_en) = crate::names::rule(&e.rule);
                 excluded
                     .entry(e.case_id.as_str())
                     .or_default()
-                    .push(format!("{}（{}）{}", e.rule, e.clause, e.reason));
+                    .push(CaseExclusion {
+                        rule_ja: rule_ja.into(),
+                        rule_en: rule_en.into(),
+                        clause: e.clause.clone(),
+                        reason: e.reason.clone(),
+                        reason_en: english.get(&e.finding_id).cloned().flatten(),
+                    });
             }
         }
         let reference = match self.store.lock(crate::reference::REFERENCE)? {
@@ -104,38 +166,22 @@ impl Study {
                 .and_then(Label::from_cell);
             let agreement = match (reference_label, device_label) {
                 (Some(r), Some(d)) if r != Label::Indeterminate && d != Label::Indeterminate => {
-                    if r == d { "一致" } else { "不一致" }
+                    Some(r == d)
                 }
-                _ => "",
+                _ => None,
             };
             rows.push(CaseListRow {
-                inclusion: match &included {
-                    None => "未固定".into(),
-                    Some(set) if set.contains(case.id.as_str()) => "採用".into(),
-                    Some(_) => "除外".into(),
-                },
-                exclusion_reason: excluded
-                    .get(case.id.as_str())
-                    .map(|r| r.join("; "))
-                    .unwrap_or_default(),
+                included: included.as_ref().map(|set| set.contains(case.id.as_str())),
+                exclusions: excluded.remove(case.id.as_str()).unwrap_or_default(),
                 data_kinds: kinds
                     .get(&case.id)
                     .map(|k| k.iter().cloned().collect::<Vec<_>>().join(" "))
                     .unwrap_or_default(),
                 acquisition_date: case.acquisition_date.clone().unwrap_or_default(),
-                reference: reference_label.map_or("", label_ja).into(),
-                device_result: match device {
-                    Some((_, score)) if device_label.is_none() => {
-                        score.map(|s| s.to_string()).unwrap_or_default()
-                    }
-                    Some((_, score)) => format!(
-                        "{}{}",
-                        device_label.map_or("", label_ja),
-                        score.map(|s| format!("（{s}）")).unwrap_or_default()
-                    ),
-                    None => String::new(),
-                },
-                agreement: agreement.into(),
+                reference: reference_label,
+                device_label,
+                device_score: device.and_then(|(_, score)| *score),
+                agreement,
                 provider: case.provider,
                 case_id: case.id,
             });
@@ -232,30 +278,8 @@ pub fn table_csv(headers: &[&str], rows: &[Vec<String>], encoding: CsvEncoding) 
 
 /// The case list as CSV bytes in `encoding`, with the Japanese headers.
 pub fn case_list_csv(rows: &[CaseListRow], encoding: CsvEncoding) -> Vec<u8> {
-    let mut text = CASE_LIST_HEADERS.join(",");
-    text.push_str("\r\n");
-    for r in rows {
-        let cells = [
-            &r.case_id,
-            &r.provider,
-            &r.data_kinds,
-            &r.acquisition_date,
-            &r.inclusion,
-            &r.exclusion_reason,
-            &r.reference,
-            &r.device_result,
-            &r.agreement,
-        ];
-        text.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        text.push_str("\r\n");
-    }
-    encode(&text, encoding)
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.cells_ja().to_vec()).collect();
+    table_csv(&CASE_LIST_HEADERS, &rows, encoding)
 }
 
 /// Text as CSV bytes: UTF-8 with a byte-order mark, or CP932 (characters CP932 lacks become

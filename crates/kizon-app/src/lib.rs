@@ -25,6 +25,7 @@ mod csv_table;
 pub mod dataset;
 pub mod dates;
 pub mod demo;
+pub mod deviations;
 pub mod encoding;
 mod error;
 pub mod export;

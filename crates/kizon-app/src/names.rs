@@ -17,6 +17,55 @@ pub fn evidence_kind(code: &str) -> (&str, &str) {
     kizon_rules::EvidenceKind::parse(code).map_or((code, code), |k| (k.name_ja(), k.name_en()))
 }
 
+/// A data-check rule's name in both languages (exclusion reasons, finding rows, the case list),
+/// e.g. `same-pixels` → 同一画素データの重複.
+pub fn rule(rule: &str) -> (&str, &str) {
+    match rule {
+        "same-file" => ("同一ファイルの重複", "the same file in several cases"),
+        "same-sop-instance" => (
+            "同一SOPインスタンスの重複",
+            "the same SOP instance in several cases",
+        ),
+        "same-signal" => ("同一波形の重複", "the same signal in several cases"),
+        "acquired-after-collection" => (
+            "収集日以降の取得（既存データでない）",
+            "acquired after collection (not existing data)",
+        ),
+        "chronology" => ("日付の矛盾", "contradictory dates"),
+        "implausible-value" => ("医学的に妥当性の低い値", "medically implausible value"),
+        "flat-line" => ("平坦な波形チャネル", "flat waveform channel"),
+        "clipped-channel" => ("飽和した波形チャネル", "clipped waveform channel"),
+        "identifying-attributes" => ("個人を識別できる属性", "identifying attributes"),
+        "burned-in-annotation" => ("画像への焼き込み文字", "text burned into the image"),
+        "unreadable-item" => ("読み取れないファイル", "unreadable file"),
+        "training-overlap" => ("学習データとの重複", "overlap with the training data"),
+        "reportable-range" => ("測定範囲外の値", "values outside the reportable range"),
+        "table-columns" => (
+            "結果表の列の不足",
+            "result table without its declared columns",
+        ),
+        "device-result-changed" => ("機器の結果の変更", "a device result that changed"),
+        "device-marks-changed" => ("機器の病変マークの変更", "device lesion marks that changed"),
+        "device-version-differs" => (
+            "計画書と異なる被験機器の版",
+            "a device version other than the protocol's",
+        ),
+        "same-pixels" => ("同一画素データの重複", "the same pixels in several cases"),
+        "near-duplicate" => ("酷似した画像", "near-duplicate images"),
+        "same-patient" => ("同一患者の複数症例", "the same patient in several cases"),
+        "undecodable-pixels" => (
+            "復号できない画素データ",
+            "pixel data that cannot be decoded",
+        ),
+        "identifying-path" => (
+            "患者IDのようなファイル名・フォルダ名",
+            "a file or folder name that looks like a patient ID",
+        ),
+        "video-metadata" => ("動画のメタデータ", "video metadata"),
+        other => (other, other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

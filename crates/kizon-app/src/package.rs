@@ -206,6 +206,12 @@ impl Study {
             "amendments with their reasons",
         );
         b.json(
+            "protocol/deviations.json",
+            &self.deviations()?,
+            "記録された計画からの逸脱",
+            "protocol deviations recorded",
+        );
+        b.json(
             "protocol/plan.json",
             &self.plan(crate::plan::PlanOptions::default())?,
             "規制上の取扱い（Q4, Q5, Q10, Q11）",

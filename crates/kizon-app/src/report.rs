@@ -63,6 +63,134 @@ fn written(text: &str, en: Option<&str>) -> Text {
     Text::new(text, en.unwrap_or(text))
 }
 
+/// The sample-size rationale of the protocol's `[sample_size]` for its primary endpoint: the
+/// cases of the endpoint's class that its acceptance criterion needs at the expected value and
+/// power (exact binomial; Flahault, Cadilhac & Thomas 2005), and all cases at the prevalence.
+fn sample_size(protocol: &kizon_protocol::Protocol, analysis: &Analysis) -> Option<m::SampleSize> {
+    use kizon_protocol::Metric as P;
+    let plan = protocol.sample_size.as_ref()?;
+    let endpoint = protocol.primary_endpoint()?;
+    let positive_class = matches!(endpoint.metric, P::Sensitivity | P::Ppa);
+    let mut size = m::SampleSize {
+        endpoint_id: endpoint.id.clone(),
+        metric: report_metric(endpoint.metric),
+        goal: endpoint.lower_bound_at_least.unwrap_or(f64::NAN),
+        expected: plan.expected,
+        power: plan.power,
+        ci: ci_method(endpoint.ci.as_str()),
+        class_cases: None,
+        achieved_power: None,
+        positive_class,
+        prevalence: plan.prevalence,
+        total_cases: None,
+        planned_cases: plan.planned_cases,
+        analysed_class_cases: if positive_class {
+            analysis.flow.reference_positive as u64
+        } else {
+            analysis.flow.reference_negative as u64
+        },
+        rationale: plan
+            .rationale
+            .as_ref()
+            .map(|r| written(&r.text, r.en.as_deref())),
+        note: None,
+    };
+    let not_computed = |ja: &str, en: &str| Some(Text::new(ja, en));
+    let Some(goal) = endpoint.lower_bound_at_least else {
+        size.goal = plan.expected;
+        size.note = not_computed(
+            "主要評価項目の判定基準が信頼区間の下限によらないため、必要症例数は計算していない。",
+            "The primary endpoint's criterion is not on the interval's lower bound: no sample size is computed.",
+        );
+        return Some(size);
+    };
+    if !matches!(
+        endpoint.metric,
+        P::Sensitivity | P::Specificity | P::Ppa | P::Npa
+    ) {
+        size.note = not_computed(
+            "kizon は感度・特異度（陽性・陰性一致率）の判定基準について必要症例数を計算する。本試験の主要評価項目については計画書の根拠を示す。",
+            "kizon computes the sample size for sensitivity and specificity (PPA, NPA) criteria; for this primary endpoint the protocol's rationale is shown.",
+        );
+        return Some(size);
+    }
+    match kizon_stats::proportion_sample_size(
+        goal,
+        plan.expected,
+        endpoint.level,
+        plan.power,
+        crate::analyze::proportion_ci(endpoint),
+    ) {
+        Ok(n) => {
+            size.class_cases = Some(n.n);
+            size.achieved_power = Some(n.power);
+            size.total_cases = plan.prevalence.and_then(|p| {
+                let fraction = if positive_class { p } else { 1.0 - p };
+                kizon_stats::total_for_fraction(n.n, fraction).ok()
+            });
+        }
+        Err(e) => {
+            size.note = Some(Text::new(
+                format!("必要症例数を計算できない：{e}"),
+                format!("The sample size cannot be computed: {e}"),
+            ));
+        }
+    }
+    Some(size)
+}
+
+/// How the panel read: the protocol's reading conditions, the order the web workspace showed
+/// the cases in, and what the readers were kept from, according to where the reads came from
+/// (the web workspace, or files imported).
+fn reading_statements(
+    protocol: &kizon_protocol::Protocol,
+    ledger: &[kizon_store::LedgerEntry],
+) -> Vec<Text> {
+    let mut out = Vec::new();
+    if let Some(c) = &protocol.reading.conditions {
+        out.push(Text::new(
+            format!("読影条件：{}", c.text),
+            format!("Reading conditions: {}", c.english()),
+        ));
+    }
+    let web = ledger.iter().filter(|e| e.command == "read").count();
+    let files = ledger
+        .iter()
+        .filter(|e| e.command == "reads import")
+        .count();
+    if web > 0 {
+        out.push(Text::new(
+            format!(
+                "{web} 件の読影は kizon の Web 作業画面で行われた。読影者には割り当てられた症例の画像・波形のみを示し、被験機器の結果、臨床情報及び他の読影者の判定は示していない。各読影は一度だけ記録され、変更できない。"
+            ),
+            format!(
+                "{web} reads were made in kizon's web workspace, which shows a reader the images and waveforms of their assigned cases only: no device result, clinical information or other reader's read. Each read is recorded once and cannot be changed."
+            ),
+        ));
+        out.push(match protocol.reading.case_order {
+            kizon_protocol::CaseOrder::RandomPerReader => Text::new(
+                "症例の提示順：読影者ごとに無作為（読影者コードと症例 ID の SHA-256 の順。再現可能）。",
+                "Case order: random for each reader (by the SHA-256 of reader code and case id; reproducible).",
+            ),
+            kizon_protocol::CaseOrder::AsAssigned => Text::new(
+                "症例の提示順：全読影者に同一（割り当ての順）。",
+                "Case order: the same for every reader (the order of assignment).",
+            ),
+        });
+    }
+    if files > 0 {
+        out.push(Text::new(
+            format!(
+                "読影記録ファイル {files} 件から読影を取り込んだ（その読影の環境と提示順は kizon の外で管理され、ファイルは信頼性調査用資料に含まれる）。"
+            ),
+            format!(
+                "Reads were imported from {files} reading files (their environment and case order were managed outside kizon; the files are in the evidence package)."
+            ),
+        ));
+    }
+    out
+}
+
 fn same(text: impl Into<String>) -> Text {
     let text = text.into();
     Text::new(text.clone(), text)
@@ -70,50 +198,7 @@ fn same(text: impl Into<String>) -> Text {
 
 /// A rule's name in both languages, for exclusion reasons and finding rows.
 fn rule_name(rule: &str) -> Text {
-    let (ja, en) = match rule {
-        "same-file" => ("同一ファイルの重複", "the same file in several cases"),
-        "same-sop-instance" => (
-            "同一SOPインスタンスの重複",
-            "the same SOP instance in several cases",
-        ),
-        "same-signal" => ("同一波形の重複", "the same signal in several cases"),
-        "acquired-after-collection" => (
-            "収集日以降の取得（既存データでない）",
-            "acquired after collection (not existing data)",
-        ),
-        "chronology" => ("日付の矛盾", "contradictory dates"),
-        "implausible-value" => ("医学的に妥当性の低い値", "medically implausible value"),
-        "flat-line" => ("平坦な波形チャネル", "flat waveform channel"),
-        "clipped-channel" => ("飽和した波形チャネル", "clipped waveform channel"),
-        "identifying-attributes" => ("個人を識別できる属性", "identifying attributes"),
-        "burned-in-annotation" => ("画像への焼き込み文字", "text burned into the image"),
-        "unreadable-item" => ("読み取れないファイル", "unreadable file"),
-        "training-overlap" => ("学習データとの重複", "overlap with the training data"),
-        "reportable-range" => ("測定範囲外の値", "values outside the reportable range"),
-        "table-columns" => (
-            "結果表の列の不足",
-            "result table without its declared columns",
-        ),
-        "device-result-changed" => ("機器の結果の変更", "a device result that changed"),
-        "device-marks-changed" => ("機器の病変マークの変更", "device lesion marks that changed"),
-        "device-version-differs" => (
-            "計画書と異なる被験機器の版",
-            "a device version other than the protocol's",
-        ),
-        "same-pixels" => ("同一画素データの重複", "the same pixels in several cases"),
-        "near-duplicate" => ("酷似した画像", "near-duplicate images"),
-        "same-patient" => ("同一患者の複数症例", "the same patient in several cases"),
-        "undecodable-pixels" => (
-            "復号できない画素データ",
-            "pixel data that cannot be decoded",
-        ),
-        "identifying-path" => (
-            "患者IDのようなファイル名・フォルダ名",
-            "a file or folder name that looks like a patient ID",
-        ),
-        "video-metadata" => ("動画のメタデータ", "video metadata"),
-        other => (other, other),
-    };
+    let (ja, en) = crate::names::rule(rule);
     Text::new(ja, en)
 }
 
@@ -554,6 +639,12 @@ impl Study {
             )],
             confidence_level: level,
             statistics,
+            sample_size: sample_size(&protocol, &analysis),
+            reading: if reference.kind == ReferenceStandard::ExpertPanel {
+                reading_statements(&protocol, &ledger)
+            } else {
+                Vec::new()
+            },
         };
 
         let flow = Flow {
@@ -822,7 +913,7 @@ impl Study {
                 }
             })
             .collect();
-        let amendments = self
+        let amendments: Vec<m::Amendment> = self
             .store
             .amendments()?
             .into_iter()
@@ -920,9 +1011,12 @@ impl Study {
                     "症例一覧表",
                     "Case list",
                     if plan.case_list_required {
-                        Text::new("必要", "required")
+                        Text::new("必要（付録B）", "required (Appendix B)")
                     } else {
-                        Text::new("不要", "not required")
+                        Text::new(
+                            "不要（信頼性調査用資料 dataset/case-list.csv に収録）",
+                            "not required (dataset/case-list.csv in the evidence package)",
+                        )
                     },
                     "Q10",
                 ),
@@ -1067,6 +1161,48 @@ impl Study {
                     .collect(),
             }
         });
+        let deviations =
+            self.deviation_rows(&protocol, &analysis, &methods, &amendments, analyze_seq)?;
+        // The 症例一覧表 as an appendix when the application attaches one (Q10: 2(1)).
+        let case_list = if plan.case_list_required {
+            self.case_list()?
+                .into_iter()
+                .map(|c| m::CaseListRow {
+                    included: c.included == Some(true),
+                    exclusion_reason: (!c.exclusions.is_empty()).then(|| {
+                        Text::new(
+                            c.exclusions
+                                .iter()
+                                .map(|e| format!("{}（{}）：{}", e.rule_ja, e.clause, e.reason))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            c.exclusions
+                                .iter()
+                                .map(|e| {
+                                    format!(
+                                        "{} ({}): {}",
+                                        e.rule_en,
+                                        e.clause,
+                                        e.reason_en.as_deref().unwrap_or(&e.reason)
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        )
+                    }),
+                    reference: c.reference.map(|l| l.as_str().to_owned()),
+                    device: c.device_label.map(|l| l.as_str().to_owned()),
+                    device_score: c.device_score,
+                    agreement: c.agreement,
+                    provider: same(c.provider),
+                    data_kinds: c.data_kinds,
+                    acquisition_date: c.acquisition_date,
+                    case_id: c.case_id,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let report = Report {
             study,
             summary,
@@ -1081,10 +1217,100 @@ impl Study {
             sensitivity_analyses,
             findings,
             amendments,
+            deviations,
             regulatory_plan,
             traceability,
+            case_list,
         };
         Ok((report, analysis_sha256))
+    }
+}
+
+impl Study {
+    /// 計画からの逸脱: what the study team recorded (`kizon deviation add`), then what kizon
+    /// finds in the study's own data: results of another device version than the protocol's,
+    /// dataset cases without a device result, fewer analysed cases than the sample-size
+    /// rationale needs, amendments made after the results were in.
+    fn deviation_rows(
+        &self,
+        protocol: &kizon_protocol::Protocol,
+        analysis: &Analysis,
+        methods: &Methods,
+        amendments: &[m::Amendment],
+        analyze_seq: i64,
+    ) -> Result<Vec<m::DeviationRow>, AppError> {
+        // Those the analysis saw (its inputs hash them): the report is bound to its analysis.
+        let mut rows: Vec<m::DeviationRow> = self
+            .deviations()?
+            .into_iter()
+            .filter(|d| d.ledger_seq <= analyze_seq)
+            .map(|d| m::DeviationRow {
+                description: written(&d.description, d.description_en.as_deref()),
+                case_ids: d.case_ids,
+                ledger_seq: Some(d.ledger_seq as u64),
+            })
+            .collect();
+        let found = |ja: String, en: String, case_ids: Vec<String>| m::DeviationRow {
+            description: Text::new(ja, en),
+            case_ids,
+            ledger_seq: None,
+        };
+        let analysed_version = &analysis.inputs.device_version;
+        if let Some(planned) = &protocol.device.version
+            && planned != analysed_version
+        {
+            rows.push(found(
+                format!("解析した被験機器の版（{analysed_version}）が計画書の版（{planned}）と異なる。"),
+                format!("The device version analysed ({analysed_version}) is not the protocol's ({planned})."),
+                Vec::new(),
+            ));
+        }
+        let missing = &analysis.flow.no_result;
+        if !missing.is_empty() {
+            rows.push(found(
+                format!(
+                    "固定データセットの {} 例に被験機器の結果がない。",
+                    missing.len()
+                ),
+                format!(
+                    "{} cases of the locked dataset have no device result.",
+                    missing.len()
+                ),
+                missing.clone(),
+            ));
+        }
+        if let Some(s) = &methods.sample_size
+            && let Some(needed) = s.class_cases
+            && s.analysed_class_cases < needed
+        {
+            let (ja, en) = if s.positive_class {
+                ("参照標準陽性例", "reference-positive cases")
+            } else {
+                ("参照標準陰性例", "reference-negative cases")
+            };
+            rows.push(found(
+                format!(
+                    "解析対象の{ja}（{} 例）が症例数の設定根拠の必要数（{needed} 例）に満たない。",
+                    s.analysed_class_cases
+                ),
+                format!(
+                    "The analysis had {} {en}, fewer than the {needed} the sample-size rationale needs.",
+                    s.analysed_class_cases
+                ),
+                Vec::new(),
+            ));
+        }
+        for a in amendments.iter().filter(|a| !a.before_unblinding) {
+            rows.push(found(
+                format!("被験機器の結果の取込み後に計画を変更した（改訂 {}、台帳番号 {}）。", a.seq, a.ledger_seq),
+                format!(
+                    "The protocol was amended after the device's results were imported (amendment {}, ledger entry {}).",
+                    a.seq, a.ledger_seq
+                ),
+                Vec::new(),
+            ));
+        }
+        Ok(rows)
     }
 }
 

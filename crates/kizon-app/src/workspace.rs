@@ -434,7 +434,10 @@ impl Study {
             })
     }
 
-    /// A reader's worklist: their assigned cases and their own reads, nothing else.
+    /// A reader's worklist: their assigned cases and their own reads, nothing else. The cases
+    /// come in the protocol's `[reading] case_order`: by default a random order of the reader's
+    /// own (the SHA-256 of reader code and case id), so that readers do not all meet the cases
+    /// in the same sequence and the order can be shown again for the reliability investigation.
     pub fn worklist(&self, account: &Account) -> Result<Vec<WorklistCase>, AppError> {
         let code = self.reader_code(account)?;
         let reads: Vec<Read> = self
@@ -443,9 +446,11 @@ impl Study {
             .into_iter()
             .filter(|r| r.reader == code && r.role == PANEL)
             .collect();
-        Ok(self
-            .store
-            .assignments(code)?
+        let mut cases = self.store.assignments(code)?;
+        if self.protocol()?.0.reading.case_order == kizon_protocol::CaseOrder::RandomPerReader {
+            cases.sort_by_cached_key(|case_id| reading_order_key(code, case_id));
+        }
+        Ok(cases
             .into_iter()
             .map(|case_id| WorklistCase {
                 read: reads.iter().find(|r| r.case_id == case_id).map(own),
@@ -592,5 +597,33 @@ impl Study {
         .map(str::to_owned)
         .collect();
         Ok((providers, kinds.into_iter().collect()))
+    }
+}
+
+/// The key of a case in a reader's random reading order: SHA-256 of the reader's code and the
+/// case id. Reproducible (the order can be shown again), different for each reader.
+pub fn reading_order_key(reader: &str, case_id: &str) -> String {
+    crate::sha256_hex(format!("{reader}\n{case_id}").as_bytes())
+}
+
+#[cfg(test)]
+mod reading_order_tests {
+    use super::reading_order_key;
+
+    /// Each reader meets the cases in an order of their own, the same every time it is shown.
+    #[test]
+    fn each_reader_has_an_own_reproducible_order() {
+        let cases: Vec<String> = (1..=20).map(|n| format!("C-{n:03}")).collect();
+        let order = |reader: &str| {
+            let mut v = cases.clone();
+            v.sort_by_cached_key(|c| reading_order_key(reader, c));
+            v
+        };
+        assert_eq!(order("R1"), order("R1"));
+        assert_ne!(order("R1"), order("R2"));
+        assert_ne!(order("R1"), cases, "not the assignment order");
+        let mut sorted = order("R2");
+        sorted.sort();
+        assert_eq!(sorted, cases);
     }
 }

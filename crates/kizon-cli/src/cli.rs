@@ -123,6 +123,9 @@ pub enum Command {
         after_help = "Examples:\n  kizon amend --reason \"exclusion criterion for motion artefacts added\"\n  kizon amend --dataset --reason \"case C-031 excluded after the provider's reply\""
     )]
     Amend(AmendArgs),
+    /// Record or list protocol deviations (計画からの逸脱), shown in the report / 計画からの逸脱
+    #[command(subcommand)]
+    Deviation(DeviationCommand),
     /// Show or verify the tamper-evident audit ledger / 監査証跡
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -338,6 +341,30 @@ pub struct ResolveArgs {
     /// The reason in English, for the English report (without it both reports print --reason)
     #[arg(long, value_name = "TEXT")]
     pub reason_en: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeviationCommand {
+    /// Record a departure from the protocol (a case read outside the reading conditions, …)
+    #[command(after_help = "Examples:
+  kizon deviation add --description \"読影者 R2 が C-014 を時間外に読影\" --description-en \"reader R2 read C-014 outside the session\" --case C-014
+
+The report lists every deviation recorded, with those kizon finds itself (another device\nversion, cases without results, fewer cases than the sample-size rationale needs).")]
+    Add {
+        /// What departed from the protocol (as written; in Japanese when --description-en follows)
+        #[arg(long)]
+        description: String,
+        /// The description in English, for the English report
+        #[arg(long, value_name = "TEXT")]
+        description_en: Option<String>,
+        /// A case it concerns (repeatable; none: the study as a whole)
+        #[arg(long = "case", value_name = "CASE_ID")]
+        cases: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the deviations recorded
+    List(JsonFlag),
 }
 
 #[derive(Subcommand, Debug)]

@@ -376,6 +376,44 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 locked.sha256, locked.ledger_seq, locked.test_type, locked.rules_version
             );
         }
+        Command::Deviation(cli::DeviationCommand::Add {
+            description,
+            description_en,
+            cases,
+            json,
+        }) => {
+            let deviation = open()?.add_deviation(
+                &actor,
+                kizon_app::text::Reason::new(&description, description_en.as_deref()),
+                &cases,
+            )?;
+            if json {
+                print_json(&deviation)?;
+            } else {
+                println!(
+                    "deviation recorded / 計画からの逸脱を記録しました: #{} (ledger entry {})",
+                    deviation.id, deviation.ledger_seq
+                );
+            }
+        }
+        Command::Deviation(cli::DeviationCommand::List(args)) => {
+            let deviations = open()?.deviations()?;
+            if args.json {
+                print_json(&deviations)?;
+            } else if deviations.is_empty() {
+                println!("no deviation recorded / 記録された逸脱はありません");
+            } else {
+                for d in &deviations {
+                    println!(
+                        "#{}\t{}\t{}\tledger entry {}",
+                        d.id,
+                        d.description,
+                        d.case_ids.join(" "),
+                        d.ledger_seq
+                    );
+                }
+            }
+        }
         Command::Amend(args) => {
             let amended = open()?.amend(
                 &actor,

@@ -654,8 +654,9 @@ fn blank_age(path: &Path) {
 /// Issue 13.8: one set of counts. Cases of unknown age are shown (in the background table and
 /// as a subgroup), the subgroups of an endpoint add up to its denominator, and the ROC curve,
 /// the 2×2 table and the flow diagram count the same analysed cases.
-#[test]
-fn one_set_of_counts_feeds_every_table_and_figure() {
+/// The panel study with C01 and C16 of unknown age, read, its reference locked and the device's
+/// results imported (C04 indeterminate with a score).
+fn analysable_panel_study() -> (tempfile::TempDir, PathBuf) {
     let (tmp, root) = panel_study_with(|images| {
         blank_age(&images.join("c021.dcm")); // C01, positive
         blank_age(&images.join("c036.dcm")); // C16, negative
@@ -691,6 +692,13 @@ fn one_set_of_counts_feeds_every_table_and_figure() {
         &["results", "import", &results, "--device-version", "1.0.0"],
     )
     .ok();
+    (tmp, root)
+}
+
+#[test]
+fn one_set_of_counts_feeds_every_table_and_figure() {
+    let (tmp, root) = analysable_panel_study();
+    let dir = tmp.path();
     let a = kizon(&root, &["analyze", "--json"]).ok().json();
     let flow = &a["flow"];
     let (positive, negative) = (
@@ -766,4 +774,90 @@ fn one_set_of_counts_feeds_every_table_and_figure() {
         !body.contains("primary-sensitivity") && appendix.contains("primary-sensitivity"),
         "endpoint ids belong in the traceability appendix only"
     );
+}
+
+/// Issue 13.10: what a reviewer expects in a 2(1) report: the sample-size rationale with kizon's
+/// calculation, how the panel read (conditions, case order, blinding), the protocol deviations
+/// (recorded and found), and the 症例一覧表 as Appendix B, in both languages.
+#[test]
+fn a_2_1_report_has_the_sample_size_reading_deviations_and_case_list() {
+    let (tmp, root) = analysable_panel_study();
+    let run = kizon(
+        &root,
+        &[
+            "deviation",
+            "add",
+            "--description",
+            "読影者 R2 が C05 を読影室外で読影",
+            "--description-en",
+            "reader R2 read C05 outside the reading room",
+            "--case",
+            "C05",
+        ],
+    )
+    .ok();
+    assert!(run.stdout.contains("deviation recorded"), "{}", run.stdout);
+    kizon(
+        &root,
+        &["deviation", "add", "--description", "x", "--case", "C99"],
+    )
+    .failed();
+    kizon(&root, &["analyze"]).ok();
+    let report = |lang: &str| {
+        let out = tmp.path().join(format!("r-{lang}.html"));
+        kizon(
+            &root,
+            &[
+                "report",
+                "--lang",
+                lang,
+                "--format",
+                "html",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let (ja, en) = (report("ja"), report("en"));
+    // The template's [sample_size]: sensitivity 0.92 expected against the criterion's 0.80.
+    for needle in [
+        "症例数の設定根拠",
+        "参照標準陽性例",
+        "Flahault",
+        "読影の方法",
+        "診断用モニタ（3MP）",
+        "読影記録ファイル",
+        "計画からの逸脱",
+        "読影者 R2 が C05 を読影室外で読影",
+        "症例数の設定根拠の必要数",
+        "付録B　症例一覧表",
+    ] {
+        assert!(ja.contains(needle), "ja lacks {needle}");
+    }
+    for needle in [
+        "Sample size",
+        "reference-positive cases",
+        "Reading conditions: diagnostic 3 MP monitor",
+        "Protocol deviations",
+        "reader R2 read C05 outside the reading room",
+        "found by kizon",
+        "Appendix B. Case list",
+    ] {
+        assert!(en.contains(needle), "en lacks {needle}");
+    }
+    // Every case of the dataset is a row of the case list.
+    let appendix = ja.rsplit_once("付録B").unwrap().1;
+    for n in 1..=20 {
+        assert!(
+            appendix.contains(&format!(">C{n:02}<")),
+            "C{n:02} is not in the case list"
+        );
+    }
+    // The package has the deviations too.
+    let package = tmp.path().join("pkg");
+    kizon(&root, &["package", "--out", package.to_str().unwrap()]).ok();
+    let deviations = std::fs::read_to_string(package.join("protocol/deviations.json")).unwrap();
+    assert!(deviations.contains("C05"), "{deviations}");
 }

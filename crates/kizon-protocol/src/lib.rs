@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use consistency::Contradiction;
 pub use vocabulary::{
-    CiMethod, Consensus, CorrespondenceTable, DataKind, DuplicateMarks, LesionCriterion,
+    CaseOrder, CiMethod, Consensus, CorrespondenceTable, DataKind, DuplicateMarks, LesionCriterion,
     LesionUnits, Metric, Novelty, Privacy, ReferenceStandard, Subgroup,
 };
 
@@ -46,6 +46,37 @@ pub struct Protocol {
     /// Lesion-level evaluation (`[lesions]`): absent when the study judges cases only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lesions: Option<LesionPlan>,
+    /// How the number of cases was set (`[sample_size]`), for the report's rationale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_size: Option<SampleSizePlan>,
+    /// How the panel reads (`[reading]`): conditions and the order cases are shown in.
+    pub reading: ReadingPlan,
+}
+
+/// `[sample_size]`: the assumptions behind the number of cases. kizon recomputes the cases the
+/// primary endpoint's acceptance criterion needs from them (exact binomial, Flahault, Cadilhac
+/// & Thomas 2005) and prints the calculation in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleSizePlan {
+    /// The primary endpoint's expected value (e.g. the sensitivity the device is believed to
+    /// have).
+    pub expected: f64,
+    /// The probability of meeting the acceptance criterion when `expected` is true.
+    pub power: f64,
+    /// The expected share of reference-positive cases, to go from one class to all cases.
+    pub prevalence: Option<f64>,
+    /// The cases the protocol plans to collect.
+    pub planned_cases: Option<u64>,
+    /// The sponsor's own words on the choice (literature, pilot data).
+    pub rationale: Option<BilingualText>,
+}
+
+/// `[reading]`: the conditions of the panel's reads, printed in the report's methods.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ReadingPlan {
+    /// Display, environment, time limits, what readers were told.
+    pub conditions: Option<BilingualText>,
+    pub case_order: CaseOrder,
 }
 
 /// `[lesions]`: how marks are located on lesions (Q4's lesion detection: a device that flags

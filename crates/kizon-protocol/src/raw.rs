@@ -29,6 +29,32 @@ pub(crate) struct RawProtocol {
     #[serde(default)]
     tables: Vec<Spanned<crate::TableSpec>>,
     lesions: Option<Spanned<RawLesions>>,
+    sample_size: Option<RawSampleSize>,
+    #[serde(default)]
+    reading: RawReading,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSampleSize {
+    expected: Spanned<f64>,
+    #[serde(default = "default_power")]
+    power: Spanned<f64>,
+    prevalence: Option<Spanned<f64>>,
+    planned_cases: Option<u64>,
+    rationale: Option<RawText>,
+}
+
+fn default_power() -> Spanned<f64> {
+    Spanned::new(0..0, 0.8)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReading {
+    conditions: Option<RawText>,
+    #[serde(default)]
+    case_order: crate::CaseOrder,
 }
 
 #[derive(Deserialize)]
@@ -300,6 +326,36 @@ impl RawProtocol {
             None => None,
             Some(raw) => Some(RawLesions::into_plan(raw, &invalid)?),
         };
+        let sample_size = match self.sample_size {
+            None => None,
+            Some(raw) => {
+                for (name, value) in [("expected", &raw.expected), ("power", &raw.power)]
+                    .into_iter()
+                    .chain(raw.prevalence.as_ref().map(|p| ("prevalence", p)))
+                {
+                    let v = *value.get_ref();
+                    if !(v > 0.0 && v < 1.0) {
+                        return Err(invalid(
+                            value.span(),
+                            &format!("sample_size.{name}"),
+                            format!("{v} is not a proportion between 0 and 1"),
+                            "write it as a fraction, e.g. expected = 0.92, power = 0.8, prevalence = 0.4",
+                        ));
+                    }
+                }
+                Some(crate::SampleSizePlan {
+                    expected: raw.expected.into_inner(),
+                    power: raw.power.into_inner(),
+                    prevalence: raw.prevalence.map(Spanned::into_inner),
+                    planned_cases: raw.planned_cases,
+                    rationale: raw.rationale.map(Into::into),
+                })
+            }
+        };
+        let reading = crate::ReadingPlan {
+            conditions: self.reading.conditions.map(Into::into),
+            case_order: self.reading.case_order,
+        };
 
         let mut data_kinds = self.design.data_kinds.into_inner();
         data_kinds.sort();
@@ -347,6 +403,8 @@ impl RawProtocol {
             analysis,
             tables,
             lesions,
+            sample_size,
+            reading,
         })
     }
 }

@@ -230,3 +230,20 @@ vocabulary! {
         FalsePositive = "false-positive",
     }
 }
+
+vocabulary! {
+    /// The order in which each reader is shown the cases.
+    CaseOrder {
+        /// A random order of its own for each reader, fixed by the reader and the case (the web
+        /// workspace's worklist).
+        RandomPerReader = "random-per-reader",
+        /// The same order for every reader, as assigned.
+        AsAssigned = "as-assigned",
+    }
+}
+
+impl Default for CaseOrder {
+    fn default() -> Self {
+        CaseOrder::RandomPerReader
+    }
+}

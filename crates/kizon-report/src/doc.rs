@@ -411,9 +411,13 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
         sensitivity(&mut b),
         findings(&mut b),
         amendments(&mut b),
+        deviations(&mut b),
         plan(&mut b),
         traceability(&mut b),
     ]);
+    if !r.case_list.is_empty() {
+        sections.push(case_list(&mut b));
+    }
     number_sections(&mut sections);
     mark_long_rows(&mut sections);
     Doc {
@@ -729,10 +733,20 @@ fn methods(b: &mut Builder) -> Section {
             text: l.comparator_note.into(),
         });
     }
+    if !m.reading.is_empty() {
+        blocks.push(heading(l.reading));
+        blocks.push(Block::Bullets {
+            items: m.reading.iter().map(|t| b.t(t).to_owned()).collect(),
+        });
+    }
     blocks.push(heading(l.blinding));
     blocks.push(Block::Bullets {
         items: m.blinding.iter().map(|t| b.t(t).to_owned()).collect(),
     });
+    if let Some(s) = &m.sample_size {
+        blocks.push(heading(l.sample_size));
+        blocks.extend(sample_size(b, s));
+    }
     blocks.push(heading(l.statistics));
     blocks.push(Block::Fields {
         rows: vec![b.field(
@@ -799,6 +813,71 @@ fn methods(b: &mut Builder) -> Section {
         }));
     }
     section(l.methods, blocks)
+}
+
+/// The sample-size rationale: the assumptions as fields, then the calculation in a sentence.
+fn sample_size(b: &Builder, s: &crate::model::SampleSize) -> Vec<Block> {
+    let (l, lang) = (b.l, b.lang);
+    let pct = |x: f64| format!("{}%", level_percent(x));
+    let class = match (s.positive_class, lang) {
+        (true, Lang::Ja) => "参照標準陽性例",
+        (false, Lang::Ja) => "参照標準陰性例",
+        (true, Lang::En) => "reference-positive cases",
+        (false, Lang::En) => "reference-negative cases",
+    };
+    let mut rows = vec![
+        b.field(l.endpoint, b.endpoint(&s.endpoint_id)),
+        b.field(l.performance_goal, format_value(s.metric, s.goal)),
+        b.field(l.expected_value, format_value(s.metric, s.expected)),
+        b.field(l.power, pct(s.power)),
+    ];
+    if let Some(p) = s.prevalence {
+        rows.push(b.field(l.prevalence, pct(p)));
+    }
+    if let Some(n) = s.planned_cases {
+        rows.push(b.field(l.planned_cases, n.to_string()));
+    }
+    let mut blocks = vec![Block::Fields { rows }];
+    let (method, _) = labels::ci_method(lang, s.ci);
+    if let (Some(n), Some(power)) = (s.class_cases, s.achieved_power) {
+        let total = s.total_cases.map(|t| match lang {
+            Lang::Ja => format!("想定有病率から全体で {t} 例が必要である。"),
+            Lang::En => format!("At the expected prevalence, {t} cases in all are needed."),
+        });
+        blocks.push(Block::Para {
+            text: match lang {
+                Lang::Ja => format!(
+                    "想定値 {} のとき、{method}による信頼区間の下限が {} を上回る確率を {} 以上とするには、{class} {n} 例が必要である（正確二項法、検出力 {}；Flahault, Cadilhac & Thomas 2005。kizon-stats で計算）。{}本試験の解析対象の{class}は {} 例であった。",
+                    format_value(s.metric, s.expected),
+                    format_value(s.metric, s.goal),
+                    pct(s.power),
+                    pct(power),
+                    total.unwrap_or_default(),
+                    s.analysed_class_cases
+                ),
+                Lang::En => format!(
+                    "With an expected value of {}, {n} {class} are needed for the lower bound of the interval ({method}) to exceed {} with a probability of at least {} (exact binomial power {}; Flahault, Cadilhac & Thomas 2005, computed by kizon-stats). {}The analysis had {} {class}.",
+                    format_value(s.metric, s.expected),
+                    format_value(s.metric, s.goal),
+                    pct(s.power),
+                    pct(power),
+                    total.map(|t| format!("{t} ")).unwrap_or_default(),
+                    s.analysed_class_cases
+                ),
+            },
+        });
+    }
+    if let Some(note) = &s.note {
+        blocks.push(Block::Note {
+            text: b.t(note).to_owned(),
+        });
+    }
+    if let Some(r) = &s.rationale {
+        blocks.push(Block::Para {
+            text: b.t(r).to_owned(),
+        });
+    }
+    blocks
 }
 
 /// Beyond this many exclusion reasons, or this much text (UTF-8 bytes), the diagram's box
@@ -1627,6 +1706,50 @@ fn amendments(b: &mut Builder) -> Section {
     )
 }
 
+fn deviations(b: &mut Builder) -> Section {
+    let (r, l) = (b.r, b.l);
+    if r.deviations.is_empty() {
+        return section(l.deviations, vec![empty_note(b)]);
+    }
+    let rows = r
+        .deviations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            vec![
+                Cell::new((i + 1).to_string()),
+                Cell::new(b.t(&d.description)),
+                Cell::new(if d.case_ids.is_empty() {
+                    "—".to_owned()
+                } else {
+                    d.case_ids.join(", ")
+                }),
+                Cell::new(match d.ledger_seq {
+                    Some(seq) => format!("#{seq}"),
+                    None => l.found_by_kizon.to_owned(),
+                }),
+            ]
+        })
+        .collect();
+    let caption = b.table_caption(l.deviations);
+    section(
+        l.deviations,
+        vec![Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col("#", "right", 0),
+                col(l.description, "left", 6),
+                col(l.case_ids, "left", 2),
+                col(l.recorded_at, "left", 0),
+            ],
+            rows,
+            small: true,
+            group: 1,
+            keep: false,
+        })],
+    )
+}
+
 fn plan(b: &mut Builder) -> Section {
     let (r, l) = (b.r, b.l);
     let rows = r
@@ -1703,6 +1826,82 @@ fn traceability(b: &mut Builder) -> Section {
         ],
     );
     // The appendix heading carries its own "Appendix A" / "付録A" and is not numbered.
+    sec.appendix = true;
+    sec
+}
+
+/// Appendix B, the 症例一覧表 (Q10): every case collected, included or excluded with its
+/// reason, its reference standard, the device's result and whether they agree.
+fn case_list(b: &mut Builder) -> Section {
+    let (r, l, lang) = (b.r, b.l, b.lang);
+    let label = |code: &Option<String>| -> String {
+        match (code.as_deref(), lang) {
+            (Some("positive"), Lang::Ja) => "陽性".into(),
+            (Some("negative"), Lang::Ja) => "陰性".into(),
+            (Some("indeterminate"), Lang::Ja) => "判定不能".into(),
+            (Some(other), _) => other.into(),
+            (None, _) => "—".into(),
+        }
+    };
+    let rows = r
+        .case_list
+        .iter()
+        .map(|c| {
+            let device = match (&c.device, c.device_score) {
+                (Some(_), Some(score)) => Cell::new(label(&c.device)).sub(format!("{score}")),
+                (None, Some(score)) => Cell::new(format!("{score}")),
+                _ => Cell::new(label(&c.device)),
+            };
+            vec![
+                Cell::new(&c.case_id),
+                Cell::new(b.t(&c.provider)),
+                Cell::new(&c.data_kinds),
+                Cell::new(if c.acquisition_date.is_empty() {
+                    "—"
+                } else {
+                    &c.acquisition_date
+                }),
+                match &c.exclusion_reason {
+                    Some(reason) if !c.included => Cell::new(l.excluded).sub(b.t(reason)),
+                    _ if !c.included => Cell::new(l.excluded),
+                    _ => Cell::new(l.included),
+                },
+                Cell::new(label(&c.reference)),
+                device,
+                Cell::new(match c.agreement {
+                    Some(true) => l.agree,
+                    Some(false) => l.disagree,
+                    None => "—",
+                }),
+            ]
+        })
+        .collect();
+    let caption = b.table_caption(l.case_list);
+    let mut sec = section(
+        l.case_list,
+        vec![
+            Block::Para {
+                text: l.case_list_intro.into(),
+            },
+            Block::Table(Table {
+                caption: Some(caption),
+                columns: vec![
+                    col(l.case_ids, "left", 0),
+                    col(l.provider, "left", 2),
+                    col(l.data_kind, "left", 0),
+                    col(l.acquired, "left", 0),
+                    col(l.inclusion_status, "left", 3),
+                    col(l.reference_short, "left", 0),
+                    col(l.device_short, "left", 0),
+                    col(l.agreement, "left", 0),
+                ],
+                rows,
+                small: true,
+                group: 1,
+                keep: false,
+            }),
+        ],
+    );
     sec.appendix = true;
     sec
 }

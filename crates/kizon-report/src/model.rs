@@ -62,9 +62,40 @@ pub struct Report {
     pub findings: Vec<FindingRow>,
     #[serde(default)]
     pub amendments: Vec<Amendment>,
+    /// 計画からの逸脱: those the study team recorded and those kizon found.
+    #[serde(default)]
+    pub deviations: Vec<DeviationRow>,
     pub regulatory_plan: RegulatoryPlan,
     #[serde(default)]
     pub traceability: Vec<TraceRow>,
+    /// The 症例一覧表 (case list, Q10), printed as an appendix when the application needs it
+    /// (2(1)); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub case_list: Vec<CaseListRow>,
+}
+
+/// One case of the 症例一覧表.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseListRow {
+    pub case_id: String,
+    pub provider: Text,
+    pub data_kinds: String,
+    pub acquisition_date: String,
+    /// In the locked dataset (`false`: excluded).
+    pub included: bool,
+    /// Why it was excluded (empty when included).
+    #[serde(default)]
+    pub exclusion_reason: Option<Text>,
+    /// `positive`, `negative`, `indeterminate`; `None` without one.
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub device: Option<String>,
+    #[serde(default)]
+    pub device_score: Option<f64>,
+    #[serde(default)]
+    pub agreement: Option<bool>,
 }
 
 /// Title-page facts: the study, the device and the hashes that bind the report to the study's
@@ -156,6 +187,52 @@ pub struct Methods {
     /// the renderer from the methods the results use.
     #[serde(default)]
     pub statistics: Vec<Text>,
+    /// How the number of cases was set, with the calculation (absent when the protocol has no
+    /// `[sample_size]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_size: Option<SampleSize>,
+    /// How the readers read: who they were, independence, conditions, the order of cases, one
+    /// statement each (empty without readers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reading: Vec<Text>,
+}
+
+/// The sample-size rationale: the protocol's assumptions and the cases they require, as kizon
+/// computed them for the primary endpoint (exact binomial power against the acceptance
+/// criterion's bound; Flahault, Cadilhac & Thomas 2005).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleSize {
+    pub endpoint_id: String,
+    pub metric: Metric,
+    /// The acceptance criterion's lower bound (the performance goal).
+    pub goal: f64,
+    pub expected: f64,
+    pub power: f64,
+    /// The interval method the criterion is judged with.
+    pub ci: CiMethod,
+    /// Cases of the endpoint's class (reference-positive for sensitivity) needed; `None` when
+    /// kizon does not compute it for this metric (then `note` says why).
+    #[serde(default)]
+    pub class_cases: Option<u64>,
+    /// The power at `class_cases`.
+    #[serde(default)]
+    pub achieved_power: Option<f64>,
+    /// Whether the class is the reference-positive cases (else the negative ones).
+    pub positive_class: bool,
+    #[serde(default)]
+    pub prevalence: Option<f64>,
+    /// All cases needed at `prevalence`.
+    #[serde(default)]
+    pub total_cases: Option<u64>,
+    #[serde(default)]
+    pub planned_cases: Option<u64>,
+    /// Cases of the class the analysis had.
+    pub analysed_class_cases: u64,
+    #[serde(default)]
+    pub rationale: Option<Text>,
+    #[serde(default)]
+    pub note: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -566,6 +643,20 @@ pub struct Amendment {
     /// Whether the amendment was made before the device's results were unblinded.
     pub before_unblinding: bool,
     pub ledger_seq: u64,
+}
+
+/// A protocol deviation (計画からの逸脱).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviationRow {
+    pub description: Text,
+    /// The cases it concerns (empty: the study as a whole).
+    #[serde(default)]
+    pub case_ids: Vec<String>,
+    /// The ledger entry that recorded it (`kizon deviation add`); `None` for one kizon found
+    /// in the study's own data.
+    #[serde(default)]
+    pub ledger_seq: Option<u64>,
 }
 
 /// The regulatory path that follows (Q10, Q11), as decided by `kizon plan`.

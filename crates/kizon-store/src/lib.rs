@@ -39,7 +39,7 @@ pub use items::{
 };
 pub use ledger::LedgerEntry;
 pub use marks::{MarkOwner, NewMark, StoredMark};
-pub use records::{Amendment, Evidence, Lock, NewProvider, Provider};
+pub use records::{Amendment, Deviation, Evidence, Lock, NewProvider, Provider};
 pub use reference::{
     DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,
     StoredAnalysis,

@@ -131,6 +131,23 @@ impl Tx<'_> {
         Ok(self.sql().last_insert_rowid())
     }
 
+    /// Records a protocol deviation; `case_ids` space-separated (empty: the study as a whole).
+    pub fn insert_deviation(
+        &mut self,
+        description: &str,
+        description_en: Option<&str>,
+        case_ids: &[String],
+    ) -> Result<i64, StoreError> {
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO deviations (description, description_en, case_ids, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
+                params![description, description_en, case_ids.join(" "), seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.sql().last_insert_rowid())
+    }
+
     pub fn insert_amendment(
         &mut self,
         lock_kind: &str,
@@ -161,7 +178,38 @@ impl Tx<'_> {
     }
 }
 
+/// A protocol deviation the study team recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deviation {
+    pub id: i64,
+    pub description: String,
+    pub description_en: Option<String>,
+    /// The cases it concerns (empty: the study as a whole).
+    pub case_ids: Vec<String>,
+    pub ledger_seq: i64,
+}
+
 impl Store {
+    pub fn deviations(&self) -> Result<Vec<Deviation>, StoreError> {
+        self.all(
+            "SELECT id, description, description_en, case_ids, ledger_seq FROM deviations ORDER BY id",
+            |r| {
+                Ok(Deviation {
+                    id: r.get(0)?,
+                    description: r.get(1)?,
+                    description_en: r.get(2)?,
+                    case_ids: r
+                        .get::<_, String>(3)?
+                        .split(' ')
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    ledger_seq: r.get(4)?,
+                })
+            },
+        )
+    }
+
     pub fn providers(&self) -> Result<Vec<Provider>, StoreError> {
         let mut statement = self
             .conn()

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -31,6 +31,7 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("assignments", "id"),
     ("marks", "id"),
     ("decoded", "sha256"),
+    ("deviations", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -371,6 +372,19 @@ ALTER TABLE readers ADD COLUMN qualification_en TEXT;
 ALTER TABLE reference_records ADD COLUMN source_document_en TEXT;
 "#;
 
+/// Version 13: protocol deviations as the study team records them (`kizon deviation add`), for
+/// the report's 計画からの逸脱 and the package.
+const DEVIATIONS: &str = r#"
+CREATE TABLE deviations (
+    id             INTEGER PRIMARY KEY,
+    description    TEXT NOT NULL,
+    description_en TEXT,
+    case_ids       TEXT NOT NULL,
+    ledger_seq     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX deviations_ledger_seq ON deviations(ledger_seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -385,6 +399,7 @@ const MIGRATIONS: &[&str] = &[
     ITEM_SEARCH,
     SIGNATURES_AND_COVERED_DECODES,
     ENGLISH_TEXT,
+    DEVIATIONS,
 ];
 
 /// Creates the schema in an empty database.

@@ -622,10 +622,11 @@ fn the_search_index_catches_up_with_items_added_after_a_search() {
     );
 }
 
-/// What schema 12 added: the English columns, last in their tables.
+/// What schemas 12 and 13 added: the English columns, last in their tables, and deviations.
 fn drop_english_columns(conn: &Connection) {
     conn.execute_batch(
-        "ALTER TABLE resolutions DROP COLUMN reason_en;
+        "DROP TABLE deviations;
+         ALTER TABLE resolutions DROP COLUMN reason_en;
          ALTER TABLE amendments DROP COLUMN reason_en;
          ALTER TABLE readers DROP COLUMN qualification_en;
          ALTER TABLE reference_records DROP COLUMN source_document_en;",

@@ -107,12 +107,13 @@ fn a_reader_sees_only_assigned_images_and_never_metadata_results_or_other_reads(
 
     // The worklist holds the assigned cases only; the blinded case page shows no clinical data.
     let worklist = reader.get("/api/worklist").json();
-    let cases: Vec<&str> = worklist
+    let mut cases: Vec<&str> = worklist
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["case_id"].as_str().unwrap())
         .collect();
+    cases.sort_unstable();
     assert_eq!(cases, ["C-001", "C-002", "C-003"]);
     let page = reader.get("/reading/C-001").text();
     for clinical in [

@@ -85,6 +85,13 @@ exclusion = [
   { ja = "画質不良", en = "inadequate image quality" },
 ]
 
+[sample_size]
+expected = 0.95
+power = 0.80
+prevalence = 0.40
+planned_cases = 120
+rationale = { ja = "既存版の感度 0.95（社内評価）に基づき、有病率 40% を想定した。", en = "Based on the current version's sensitivity of 0.95 (internal evaluation), with a prevalence of 40% assumed." }
+
 [analysis]
 subgroups = ["sex", "age-band"]
 age_bands = [40, 65]
