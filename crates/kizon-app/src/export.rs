@@ -2,7 +2,7 @@
 //! attaches (Q10), with one row per case collected — provider, data kinds, acquisition date,
 //! inclusion or exclusion with its reason, reference standard, device result and agreement —
 //! as CSV in UTF-8 with a byte-order mark or in CP932, with Japanese headers, so that Excel on
-//! a Japanese PC opens it without an import dialog.
+//! a Japanese PC opens it without an import dialog, or as an Excel workbook ([`crate::xlsx`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -274,6 +274,27 @@ pub fn table_csv(headers: &[&str], rows: &[Vec<String>], encoding: CsvEncoding) 
         text.push_str("\r\n");
     }
     encode(&text, encoding)
+}
+
+/// How an export is written: CSV in an encoding, or an Excel workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv(CsvEncoding),
+    Xlsx,
+}
+
+/// A table as the bytes of `format`: CSV with the headers first, or a one-sheet workbook named
+/// `sheet` with the headers in bold and frozen.
+pub fn table_bytes(
+    sheet: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    format: ExportFormat,
+) -> Vec<u8> {
+    match format {
+        ExportFormat::Csv(encoding) => table_csv(headers, rows, encoding),
+        ExportFormat::Xlsx => crate::xlsx::workbook(sheet, headers, rows),
+    }
 }
 
 /// The case list as CSV bytes in `encoding`, with the Japanese headers.

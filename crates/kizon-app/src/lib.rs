@@ -48,6 +48,7 @@ pub mod stats;
 pub mod text;
 pub mod training;
 pub mod workspace;
+pub mod xlsx;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -112,7 +112,7 @@ pub enum Command {
         after_help = "Examples:\n  kizon package --out submission-2026-12\n  kizon package verify submission-2026-12     (no study needed; exit 1 on any difference)"
     )]
     Package(PackageArgs),
-    /// Export the 症例一覧表 (case list, Q10) as CSV Excel opens as it is / 症例一覧表の出力
+    /// Export the 症例一覧表 (case list, Q10), reads or results as xlsx or CSV Excel opens as they are / 症例一覧表の出力
     #[command(subcommand)]
     Export(ExportCommand),
     /// Lock the protocol, the dataset or the reference standard / 計画書・データセット・参照標準の固定
@@ -162,29 +162,26 @@ pub struct InitArgs {
 pub enum ExportCommand {
     /// The case list a 2(1) application attaches (Q10): one row per case collected
     #[command(
-        after_help = "Examples:\n  kizon export case-list --out case-list.csv\n  kizon export case-list --out case-list.csv --encoding cp932\n\nColumns (Japanese headers): 症例ID, データ提供元, データの種類, 撮影日, 採否, 除外理由, 参照標準,\n被験機器の結果, 一致. UTF-8 with a byte-order mark (default) or CP932 (Shift_JIS)."
+        after_help = "Examples:\n  kizon export case-list --out case-list.xlsx\n  kizon export case-list --out case-list.csv\n  kizon export case-list --out case-list.csv --encoding cp932\n\nColumns (Japanese headers): 症例ID, データ提供元, データの種類, 撮影日, 採否, 除外理由, 参照標準,\n被験機器の結果, 一致. An Excel workbook (.xlsx), or CSV in UTF-8 with a byte-order mark (default)\nor CP932 (Shift_JIS)."
     )]
-    CaseList {
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// utf-8 (with a byte-order mark) or cp932
-        #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
-        encoding: String,
-    },
+    CaseList(ExportArgs),
     /// Every individual read (reader, case, role, label, score, time, ledger entry)
-    Reads {
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
-        encoding: String,
-    },
+    Reads(ExportArgs),
     /// Every device result per case and version (with its source file's hash and ledger entry)
-    Results {
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
-        encoding: String,
-    },
+    Results(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The file to write (replaced whole, never left half-written)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// csv or xlsx (default: xlsx for a FILE ending in .xlsx, else csv)
+    #[arg(long, value_parser = ["csv", "xlsx"])]
+    pub format: Option<String>,
+    /// The CSV's encoding: utf-8 (with a byte-order mark) or cp932
+    #[arg(long, default_value = "utf-8", value_parser = ["utf-8", "cp932"])]
+    pub encoding: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -169,38 +169,67 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Export(command) => {
-            use kizon_app::export::{self, CsvEncoding};
+            use kizon_app::export::{self, CsvEncoding, ExportFormat};
             let study = open()?;
-            let encoding_of = |name: &str| {
-                if name == "cp932" {
-                    CsvEncoding::Cp932
-                } else {
-                    CsvEncoding::Utf8Bom
+            let format_of = |args: &cli::ExportArgs| {
+                let xlsx = match args.format.as_deref() {
+                    Some(format) => format == "xlsx",
+                    None => args
+                        .out
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx")),
+                };
+                match (xlsx, args.encoding.as_str()) {
+                    (true, _) => ExportFormat::Xlsx,
+                    (false, "cp932") => ExportFormat::Csv(CsvEncoding::Cp932),
+                    (false, _) => ExportFormat::Csv(CsvEncoding::Utf8Bom),
                 }
             };
-            let (out, bytes, what, rows) = match command {
-                cli::ExportCommand::CaseList { out, encoding } => {
-                    let rows = study.case_list()?;
-                    let bytes = export::case_list_csv(&rows, encoding_of(&encoding));
-                    (out, bytes, "case list / 症例一覧表", rows.len())
+            let (args, sheet, headers, rows, what) = match command {
+                cli::ExportCommand::CaseList(args) => {
+                    let rows: Vec<Vec<String>> = study
+                        .case_list()?
+                        .iter()
+                        .map(|r| r.cells_ja().to_vec())
+                        .collect();
+                    (
+                        args,
+                        "症例一覧表",
+                        &export::CASE_LIST_HEADERS[..],
+                        rows,
+                        "case list / 症例一覧表",
+                    )
                 }
-                cli::ExportCommand::Reads { out, encoding } => {
-                    let rows = study.read_rows()?;
-                    let bytes =
-                        export::table_csv(&export::READ_HEADERS, &rows, encoding_of(&encoding));
-                    (out, bytes, "reads / 読影結果", rows.len())
-                }
-                cli::ExportCommand::Results { out, encoding } => {
-                    let rows = study.result_rows()?;
-                    let bytes =
-                        export::table_csv(&export::RESULT_HEADERS, &rows, encoding_of(&encoding));
-                    (out, bytes, "device results / 被験機器の結果", rows.len())
-                }
+                cli::ExportCommand::Reads(args) => (
+                    args,
+                    "読影結果",
+                    &export::READ_HEADERS[..],
+                    study.read_rows()?,
+                    "reads / 読影結果",
+                ),
+                cli::ExportCommand::Results(args) => (
+                    args,
+                    "被験機器の結果",
+                    &export::RESULT_HEADERS[..],
+                    study.result_rows()?,
+                    "device results / 被験機器の結果",
+                ),
             };
-            std::fs::write(&out, bytes).map_err(|e| Failure {
-                what: format!("{}: {e}", out.display()),
-                hint: "check that the folder exists and is writable".into(),
-            })?;
+            let bytes = export::table_bytes(sheet, headers, &rows, format_of(&args));
+            let rows = rows.len();
+            let out = args.out;
+            // Written beside the target and renamed over it: an interrupted export leaves the
+            // old file or the new one, never half of one.
+            let partial = out.with_extension("partial");
+            std::fs::write(&partial, bytes)
+                .and_then(|()| std::fs::rename(&partial, &out))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&partial);
+                    Failure {
+                        what: format!("{}: {e}", out.display()),
+                        hint: "check that the folder exists and is writable".into(),
+                    }
+                })?;
             println!(
                 "{what} written / 出力しました: {} ({rows} rows)",
                 out.display()

@@ -822,3 +822,74 @@ fn csv_imports_take_an_encoding() {
         assert_ne!(run.code, 2, "{command:?}: {}", run.stderr);
     }
 }
+
+/// Issue 13.11: the 症例一覧表 as an Excel workbook, read back by an independent reader
+/// (openpyxl, Debian's python3-openpyxl): the Japanese headers, one row per case collected, a
+/// case id that looks like a formula kept as text, and an excluded case with its reason.
+#[test]
+fn the_case_list_is_an_excel_workbook() {
+    let (tmp, root) = demo_study();
+    let out = tmp.path().join("症例一覧表.xlsx");
+    let run = kizon(
+        &root,
+        &["export", "case-list", "--out", out.to_str().unwrap()],
+    )
+    .ok();
+    assert!(run.stdout.contains("121 rows"), "{}", run.stdout);
+    let script = r#"
+import json, sys, openpyxl
+book = openpyxl.load_workbook(sys.argv[1])
+sheet = book.active
+rows = [[c.value for c in row] for row in sheet.iter_rows()]
+print(json.dumps({"title": sheet.title, "rows": rows, "freeze": sheet.freeze_panes}, ensure_ascii=False))
+"#;
+    let python = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script, out.to_str().unwrap()])
+        .output()
+        .expect("run /usr/bin/python3 (Debian python3-openpyxl)");
+    assert!(
+        python.status.success(),
+        "openpyxl could not read the workbook (install Debian python3-openpyxl): {}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let book: serde_json::Value = serde_json::from_slice(&python.stdout).unwrap();
+    assert_eq!(book["title"], "症例一覧表");
+    assert_eq!(book["freeze"], "A2");
+    let rows = book["rows"].as_array().unwrap();
+    assert_eq!(rows[0][0], "症例ID");
+    assert_eq!(rows[0][8], "一致");
+    assert_eq!(rows.len(), 1 + 121);
+    let c005 = rows
+        .iter()
+        .find(|r| r[0] == "C-005")
+        .expect("C-005 is listed");
+    assert_eq!(c005[4], "除外");
+    assert!(
+        c005[5].as_str().unwrap().contains("収集日以降の取得"),
+        "{c005:?}"
+    );
+    // The same rows as the CSV export.
+    let csv_out = tmp.path().join("case-list.csv");
+    kizon(
+        &root,
+        &["export", "case-list", "--out", csv_out.to_str().unwrap()],
+    )
+    .ok();
+    let csv = std::fs::read_to_string(&csv_out).unwrap();
+    assert_eq!(csv.lines().count(), rows.len());
+    // --format wins over the extension.
+    let forced = tmp.path().join("list.dat");
+    kizon(
+        &root,
+        &[
+            "export",
+            "case-list",
+            "--out",
+            forced.to_str().unwrap(),
+            "--format",
+            "xlsx",
+        ],
+    )
+    .ok();
+    assert!(std::fs::read(&forced).unwrap().starts_with(b"PK\x03\x04"));
+}

@@ -233,17 +233,14 @@ vocabulary! {
 
 vocabulary! {
     /// The order in which each reader is shown the cases.
+    #[derive(Default)]
     CaseOrder {
         /// A random order of its own for each reader, fixed by the reader and the case (the web
         /// workspace's worklist).
+        #[default]
         RandomPerReader = "random-per-reader",
         /// The same order for every reader, as assigned.
         AsAssigned = "as-assigned",
     }
 }
 
-impl Default for CaseOrder {
-    fn default() -> Self {
-        CaseOrder::RandomPerReader
-    }
-}
