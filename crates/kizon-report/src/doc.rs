@@ -491,27 +491,28 @@ fn number_sections(sections: &mut [Section]) {
 /// narrowest column.
 const LONG_ROW: usize = 1200;
 
-/// Tables of at most this many rows, none of them long, are kept on one page: a short table
-/// split across a page break is hard to read.
+/// Tables of at most this many rows and this much text (UTF-8 bytes) are kept on one page: a
+/// short table split across a page break is hard to read, while moving a long one whole would
+/// leave most of a page blank.
 const KEEP_ROWS: usize = 24;
-const KEEP_ROW_LEN: usize = 400;
+const KEEP_TEXT: usize = 2400;
 
 fn mark_long_rows(sections: &mut [Section]) {
     for sec in sections {
         for block in &mut sec.blocks {
             if let Block::Table(t) = block {
-                let mut longest = 0;
+                let mut total = 0;
                 for row in &mut t.rows {
                     let len: usize = row
                         .iter()
                         .map(|c| c.text.len() + c.sub.as_ref().map_or(0, String::len))
                         .sum();
-                    longest = longest.max(len);
+                    total += len;
                     for c in row {
                         c.breakable = len > LONG_ROW;
                     }
                 }
-                t.keep = t.rows.len() <= KEEP_ROWS && longest <= KEEP_ROW_LEN;
+                t.keep = t.rows.len() <= KEEP_ROWS && total <= KEEP_TEXT;
             }
         }
     }
