@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Check benchmark (issue 3, benchmark b): `kizon check` — decode every image, pixel-content and
 # perceptual hash, near-duplicate search, the whole rule catalogue — against the peer users run
-# today (../shared/peers/dedup_phash.py files: pydicom + pylibjpeg decode, ImageHash pHash on
-# every core, all pairs), side by side on the same corpus: ../shared/data/dicom replicated
+# today (bench/peers/dedup_phash.py files: pydicom + pylibjpeg decode, ImageHash pHash on
+# every core, all pairs), side by side on the same corpus: testdata/dicom replicated
 # COPIES times (default 20). The study is ingested first (not timed); `check` runs with a cold
 # decode cache, then once more to show the cached rerun.
 #
@@ -15,7 +15,7 @@ export KIZON_PASSPHRASE="${KIZON_PASSPHRASE:-kizon-bench-passphrase}"
 cd "$(dirname "$0")/../.."
 root=$PWD
 copies="${1:-20}"
-peers="$root/../shared/peers"
+peers="$root/bench/peers"
 venv="${PEERS_VENV:-/tmp/kizon-peers-venv}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
@@ -31,7 +31,7 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for i in $(seq -w 1 "$copies"); do cp -r "$root/../shared/data/dicom" "$work/corpus-$i"; done
+for i in $(seq -w 1 "$copies"); do cp -r "$root/testdata/dicom" "$work/corpus-$i"; done
 mkdir "$work/corpus" && mv "$work"/corpus-* "$work/corpus/"
 files=$(find "$work/corpus" -type f | wc -l)
 cat $(find "$work/corpus" -type f) > /dev/null   # warm the page cache
@@ -53,7 +53,7 @@ c = collections.Counter(x["rule"] for x in f)
 print(", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k in ("same-pixels", "near-duplicate", "undecodable-pixels", "same-file")))
 PY
 )
-printf 'corpus: %d files (%s copies of ../shared/data/dicom)\n' "$files" "$copies"
+printf 'corpus: %d files (%s copies of testdata/dicom)\n' "$files" "$copies"
 printf 'peer (dedup_phash.py files): %s\n' "$peer_json"
 printf '%-36s %10s %10s\n' tool seconds files/s
 printf '%-36s %10.2f %10.0f\n' "dedup_phash.py files (peer)" "$peer" "$(echo "$files / $peer" | bc -l)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Ingest benchmark: `kizon ingest` against the peer users would run instead
-# (../shared/peers/scan_pydicom.py: pydicom header read + SHA-256, all cores) and against the
+# (bench/peers/scan_pydicom.py: pydicom header read + SHA-256, all cores) and against the
 # physical floor (reading and SHA-256-hashing every byte with openssl, 2 parallel workers),
-# side by side in one run on the same corpus: ../shared/data/dicom replicated COPIES times
+# side by side in one run on the same corpus: testdata/dicom replicated COPIES times
 # (default 20). The page cache is warmed once before the timed runs, so every tool reads
 # from memory. Prints files/s and the ratios.
 #
@@ -15,7 +15,7 @@ export KIZON_PASSPHRASE="${KIZON_PASSPHRASE:-kizon-bench-passphrase}"
 cd "$(dirname "$0")/../.."
 root=$PWD
 copies="${1:-20}"
-peers="$root/../shared/peers"
+peers="$root/bench/peers"
 venv="${PEERS_VENV:-/tmp/kizon-peers-venv}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
@@ -25,7 +25,7 @@ kizon="$target/release/kizon"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for i in $(seq -w 1 "$copies"); do cp -r "$root/../shared/data/dicom" "$work/corpus-$i"; done
+for i in $(seq -w 1 "$copies"); do cp -r "$root/testdata/dicom" "$work/corpus-$i"; done
 mkdir "$work/corpus" && mv "$work"/corpus-* "$work/corpus/"
 files=$(find "$work/corpus" -type f | wc -l)
 bytes=$(du -sb "$work/corpus" | cut -f1)
@@ -40,7 +40,7 @@ peer=$(seconds "$venv/bin/python" "$peers/scan_pydicom.py" "$work/corpus" --jobs
 ours=$(seconds "$kizon" --study "$work/study" ingest --provider H "$work/corpus")
 items=$("$kizon" --study "$work/study" items --json | grep -c '"sha256"')
 
-printf 'corpus: %d files, %.1f MB (%s copies of ../shared/data/dicom), %d items ingested\n' "$files" "$(echo "$bytes/1000000" | bc -l)" "$copies" "$items"
+printf 'corpus: %d files, %.1f MB (%s copies of testdata/dicom), %d items ingested\n' "$files" "$(echo "$bytes/1000000" | bc -l)" "$copies" "$items"
 printf '%-28s %10s %12s %10s\n' tool seconds files/s ratio
 rate() { echo "$files / $1" | bc -l; }
 printf '%-28s %10.3f %12.0f %10s\n' "openssl sha256 (floor)" "$floor" "$(rate "$floor")" "-"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Pixel duplicate benchmark (Q7): kizon-pixels against the peer users would run instead
-# (../shared/peers/dedup_phash.py: pydicom + pylibjpeg decoding, ImageHash pHash on every core,
+# (bench/peers/dedup_phash.py: pydicom + pylibjpeg decoding, ImageHash pHash on every core,
 # vectorised NumPy all-pairs search), side by side in one run.
 #
 # (a) Search alone. The same 64-bit hashes for both: the peer's own generator
 #     (np.random.default_rng(20261125).integers(0, 2**63, size=N, dtype=np.int64)) written to a
 #     file that kizon's example reads. Both search N = 20,000 and 50,000 (the peer is quadratic;
 #     its 10^6 time is extrapolated by N²), pair counts must agree; kizon also searches 10^6.
-# (b) Decode + pHash + all-pairs over ../shared/data/dicom replicated COPIES times (default 20):
+# (b) Decode + pHash + all-pairs over testdata/dicom replicated COPIES times (default 20):
 #     files/s of each and how many files each could not decode (non-image files included).
 #
 # "seconds" is each tool's own timer (process start-up and data generation excluded for the
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 copies="${1:-20}"
-peers="$root/../shared/peers"
+peers="$root/bench/peers"
 venv="${PEERS_VENV:-/tmp/kizon-peers-venv}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 py="$venv/bin/python"
@@ -60,8 +60,8 @@ fi
 
 if [[ $parts == *b* ]]; then
 echo
-echo "== (b) decode + pHash + all pairs over ../shared/data/dicom x $copies =="
-for i in $(seq -w 1 "$copies"); do cp -r "$root/../shared/data/dicom" "$work/corpus-$i"; done
+echo "== (b) decode + pHash + all pairs over testdata/dicom x $copies =="
+for i in $(seq -w 1 "$copies"); do cp -r "$root/testdata/dicom" "$work/corpus-$i"; done
 mkdir "$work/corpus" && mv "$work"/corpus-* "$work/corpus/"
 files=$(find "$work/corpus" -type f | wc -l)
 cat $(find "$work/corpus" -type f) > /dev/null   # warm the page cache

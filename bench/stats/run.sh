@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-peers="$root/../shared/peers"
+peers="$root/bench/peers"
 venv="${PEERS_VENV:-/tmp/kizon-peers-venv}"
 timeout_s="${PEER_TIMEOUT:-900}"
 target="${CARGO_TARGET_DIR:-$root/target}"

@@ -4,14 +4,14 @@
 and committed, so `cargo test` needs no Python. The fixture records the pydicom and numpy
 versions that produced it; running the script again gives a byte-identical file.
 
-For every multiplex group of ../shared/data/dicom/pydicom/waveform_ecg.dcm it records the
+For every multiplex group of testdata/dicom/pydicom/waveform_ecg.dcm it records the
 group attributes, each channel's definition, and per channel:
   - the SHA-256 of the raw digital samples written as int32 little endian
     (`multiplex_array(ds, i, as_raw=True)`), plus count, sum, min, max and the first samples;
   - physical values from `ds.waveform_array(i)` (sample x sensitivity x correction + baseline):
     their sum and the values at a few fixed sample indices.
 
-Setup:  ../shared/peers/setup.sh          (creates /tmp/kizon-peers-venv with pydicom 3.0.2, numpy)
+Setup:  bench/peers/setup.sh          (creates /tmp/kizon-peers-venv with pydicom 3.0.2, numpy)
 Run:    /tmp/kizon-peers-venv/bin/python tools/oracle/make_dicom_waveform_fixture.py
 """
 import hashlib
@@ -23,7 +23,7 @@ import pydicom
 from pydicom.waveforms.numpy_handler import multiplex_array
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "../shared/data/dicom/pydicom/waveform_ecg.dcm"
+SOURCE = ROOT / "testdata/dicom/pydicom/waveform_ecg.dcm"
 FIXTURE = ROOT / "crates/kizon-formats/tests/fixtures/waveform_ecg_pydicom.json"
 PROBES = [0, 1, 2, 100, 999, 1199]
 
@@ -73,7 +73,7 @@ def main():
             "channel_definitions": channels,
         })
     doc = {
-        "source": "../shared/data/dicom/pydicom/waveform_ecg.dcm",
+        "source": "testdata/dicom/pydicom/waveform_ecg.dcm",
         "oracle": "pydicom.waveforms.numpy_handler.multiplex_array(as_raw=True) and Dataset.waveform_array",
         "versions": {"pydicom": pydicom.__version__, "numpy": np.__version__},
         "groups": groups,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Expected values for kizon-pixels from independent implementations: pydicom 3 with the
-pylibjpeg plugins (libjpeg, openjpeg, rle) decodes every DICOM image under ../shared/data/dicom,
-and ImageHash computes the pHash the way the peer (../shared/peers/dedup_phash.py) does.
+pylibjpeg plugins (libjpeg, openjpeg, rle) decodes every DICOM image under testdata/dicom,
+and ImageHash computes the pHash the way the peer (bench/peers/dedup_phash.py) does.
 Writes crates/kizon-pixels/tests/fixtures/pixels_oracle.json (committed, so the Rust tests need
 no Python), recording the library versions.
 
@@ -13,7 +13,7 @@ Per file it records, when pydicom decodes it:
 - the peer's pHash (first frame to 8-bit grey by min-max, ImageHash phash) as 16 hex digits;
   kizon's pHash is compared with it by Hamming distance.
 
-Setup:  ../shared/peers/setup.sh   (venv at /tmp/kizon-peers-venv with pydicom, pylibjpeg*,
+Setup:  bench/peers/setup.sh   (venv at /tmp/kizon-peers-venv with pydicom, pylibjpeg*,
         Pillow, ImageHash, numpy)
 Run:    /tmp/kizon-peers-venv/bin/python tools/oracle/make_pixel_fixtures.py
 """
@@ -34,7 +34,7 @@ from pydicom.pixels import pixel_array
 warnings.filterwarnings("ignore")
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-DATA = (ROOT / ".." / "shared" / "data" / "dicom").resolve()
+DATA = (ROOT / "testdata" / "dicom").resolve()
 OUT = ROOT / "crates" / "kizon-pixels" / "tests" / "fixtures" / "pixels_oracle.json"
 PREFIX = b"kizon-pixels canonical v1\0"
 

@@ -277,6 +277,9 @@ pub struct AnalyzeOutcome {
     pub ledger_seq: Option<i64>,
 }
 
+/// How a sensitivity analysis changes a case (`None`: the case leaves the analysis).
+type RowChange = Box<dyn Fn(&Row) -> Option<Row>>;
+
 /// One case as the analysis sees it.
 #[derive(Debug, Clone)]
 struct Row {
@@ -412,16 +415,16 @@ impl Study {
             .map(|case| {
                 let result = results.get(case.id.as_str());
                 let device = result.and_then(|r| {
-                    r.label.as_deref().and_then(Label::from_cell).or_else(|| {
-                        match (r.score, threshold) {
-                            (Some(s), Some(t)) => Some(if s >= t {
-                                Label::Positive
-                            } else {
-                                Label::Negative
-                            }),
-                            _ => None,
-                        }
-                    })
+                    // The device's label, else its score against the protocol's threshold.
+                    let by_score = match (r.score, threshold) {
+                        (Some(s), Some(t)) => Some(if s >= t {
+                            Label::Positive
+                        } else {
+                            Label::Negative
+                        }),
+                        _ => None,
+                    };
+                    r.label.as_deref().and_then(Label::from_cell).or(by_score)
                 });
                 Row {
                     case_id: case.id.clone(),
@@ -616,7 +619,7 @@ impl Study {
             if endpoint.metric == Metric::Auc {
                 continue;
             }
-            let variants: [(&str, &str, &str, Box<dyn Fn(&Row) -> Option<Row>>); 3] = [
+            let variants: [(&str, &str, &str, RowChange); 3] = [
                 (
                     "indeterminate-as-positive",
                     "indeterminate device results counted as positive",
@@ -639,7 +642,7 @@ impl Study {
             for (analysis, name_en, name_ja, transform) in variants {
                 let changed: Vec<Row> = rows
                     .iter()
-                    .filter_map(|r| transform(r))
+                    .filter_map(&transform)
                     .filter(|r| is_binary(r.reference) && is_binary(r.device))
                     .collect();
                 let changed_refs: Vec<&Row> = changed.iter().collect();

@@ -18,6 +18,8 @@
 //! - [`owner_key`], [`signing`]: the owner's Ed25519 key and the signed checkpoints of the ledger.
 //! - [`stats`]: `kizon stats`: the statistics engine on counts and CSV files (no study needed).
 
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod analyze;
 pub mod check;

@@ -754,7 +754,7 @@ impl Study {
         let mut agreement = None;
         let mut readers: Vec<String> = Vec::new();
         let mut read_count = 0;
-        let rule = (kind == ReferenceStandard::ExpertPanel).then(|| ReferenceRule {
+        let rule = (kind == ReferenceStandard::ExpertPanel).then_some(ReferenceRule {
             consensus: protocol.reference.consensus,
             k: protocol.reference.k,
             minimum_reads: protocol.reference.minimum_reads,

@@ -28,6 +28,8 @@
 //! | `near-duplicate` | Q7 | perceptual hashes within `near_duplicate_bits` in different cases: a recompressed, resized or slightly edited copy |
 //! | `undecodable-pixels` | Q7 | image pixel data kizon cannot decode, so the same-image checks could not run on it |
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 
 use kizon_formats::Metadata;

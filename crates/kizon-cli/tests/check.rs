@@ -1,4 +1,4 @@
-//! `kizon check`, `findings` and `resolve` end to end on the real files of ../shared/data.
+//! `kizon check`, `findings` and `resolve` end to end on the real files of testdata.
 
 mod common;
 

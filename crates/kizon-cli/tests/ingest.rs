@@ -1,4 +1,4 @@
-//! `kizon ingest` and `kizon items` end to end, on the real files of ../shared/data.
+//! `kizon ingest` and `kizon items` end to end, on the real files of testdata.
 
 mod common;
 

@@ -19,6 +19,8 @@
 //! (Q1). The one identifier kept, [`Inspection::patient_id`], is for grouping cases and is
 //! hashed by the caller before it is stored.
 
+#![forbid(unsafe_code)]
+
 pub mod dicom;
 mod metadata;
 pub mod signature;

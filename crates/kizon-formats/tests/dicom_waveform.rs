@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 fn data(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(relative)
 }
 

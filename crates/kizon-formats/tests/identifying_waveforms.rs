@@ -7,7 +7,7 @@ use kizon_waveform::edf::{EdfRecording, EdfSignal, EdfSignalData, write_edf};
 
 fn shared(relative: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(relative);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,4 +1,4 @@
-//! kizon-formats on the real third-party files in ../shared/data.
+//! kizon-formats on the real third-party files in testdata.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +6,7 @@ use kizon_formats::{Kind, inspect};
 
 fn data(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(relative)
 }
 

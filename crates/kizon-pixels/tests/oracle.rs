@@ -1,4 +1,4 @@
-//! kizon-pixels against pydicom + pylibjpeg and ImageHash on the real files in ../shared/data
+//! kizon-pixels against pydicom + pylibjpeg and ImageHash on the real files in testdata
 //! (expected values from tools/oracle/make_pixel_fixtures.py, committed as a fixture).
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/dicom")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dicom")
 }
 
 fn read(relative: &str) -> Vec<u8> {

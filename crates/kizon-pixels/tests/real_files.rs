@@ -1,4 +1,4 @@
-//! Q7 on the real third-party files in ../shared/data: the same image under another encoding
+//! Q7 on the real third-party files in testdata: the same image under another encoding
 //! has the same content hash; a lossy copy is a near duplicate by pHash; other images are not.
 
 use std::path::{Path, PathBuf};
@@ -10,13 +10,13 @@ use kizon_pixels::{
 
 fn data(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/dicom")
+        .join("../../testdata/dicom")
         .join(relative)
 }
 
 fn read(relative: &str) -> Vec<u8> {
     std::fs::read(data(relative))
-        .unwrap_or_else(|e| panic!("{relative}: {e} (../shared/data must be present)"))
+        .unwrap_or_else(|e| panic!("{relative}: {e} (testdata must be present)"))
 }
 
 fn content(relative: &str) -> [u8; 32] {
@@ -145,7 +145,7 @@ fn a_lossy_copy_is_a_near_duplicate_and_unrelated_images_are_far() {
 
 #[test]
 fn every_transfer_syntax_in_the_data_decodes() {
-    // At least one file of each transfer syntax present in ../shared/data/dicom.
+    // At least one file of each transfer syntax present in testdata/dicom.
     for (name, syntax) in [
         ("pydicom/MR_small_implicit.dcm", "1.2.840.10008.1.2"),
         ("pydicom/MR_small.dcm", "1.2.840.10008.1.2.1"),

@@ -1,5 +1,5 @@
 //! No input makes kizon-pixels panic: truncations and seeded byte flips of every real DICOM file
-//! in ../shared/data, and random bytes, go through open, every frame, both hashes.
+//! in testdata, and random bytes, go through open, every frame, both hashes.
 //!
 //! Third-party decoders (jpeg-decoder, openjp2) run inside `catch_unwind`, so a panic there
 //! becomes an error; a panic hook records every panic with its location, and the test fails
@@ -14,7 +14,7 @@ use kizon_pixels::{Image, perceptual_hash, pixel_content_hash};
 static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("../shared/data/dicom must be present") {
+    for entry in std::fs::read_dir(dir).expect("testdata/dicom must be present") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             files(&path, out);
@@ -53,7 +53,7 @@ fn truncations_and_byte_flips_of_real_files_never_panic() {
             .unwrap_or_default();
         PANICS.lock().unwrap().push(format!("{location}: {info}"));
     }));
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/dicom");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dicom");
     let mut paths = Vec::new();
     files(&dir, &mut paths);
     paths.sort();

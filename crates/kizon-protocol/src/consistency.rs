@@ -108,7 +108,7 @@ pub(crate) fn check(
     design: &RawDesign,
     endpoint_metrics: &[KeyAt<Metric>],
     source: &str,
-) -> Result<(), Contradiction> {
+) -> Result<(), Box<Contradiction>> {
     let at = |span: std::ops::Range<usize>| Location::of_offset(source, span.start);
     let linked = KeyAt {
         key: "design.linked_clinical_info".to_owned(),
@@ -180,8 +180,8 @@ pub(crate) fn check(
     Ok(())
 }
 
-fn contradiction<A, B>(rule: &Rule, first: &KeyAt<A>, second: &KeyAt<B>) -> Contradiction {
-    Contradiction {
+fn contradiction<A, B>(rule: &Rule, first: &KeyAt<A>, second: &KeyAt<B>) -> Box<Contradiction> {
+    Box::new(Contradiction {
         code: rule.code,
         clause: rule.clause,
         first_key: first.key.clone(),
@@ -191,5 +191,5 @@ fn contradiction<A, B>(rule: &Rule, first: &KeyAt<A>, second: &KeyAt<B>) -> Cont
         message_en: rule.message_en,
         message_ja: rule.message_ja,
         hint: rule.hint,
-    }
+    })
 }

@@ -11,6 +11,8 @@
 //!   one string).
 //! - [`TEMPLATE`]: the commented, bilingual study.toml that `kizon init` writes.
 
+#![forbid(unsafe_code)]
+
 mod consistency;
 pub mod lint;
 mod raw;

@@ -278,7 +278,7 @@ impl RawProtocol {
             })
             .collect();
         consistency::check(&self.design, &endpoint_metrics, source)
-            .map_err(|c| ProtocolError::Contradiction(Box::new(c)))?;
+            .map_err(ProtocolError::Contradiction)?;
 
         let mut tables: Vec<crate::TableSpec> = Vec::with_capacity(self.tables.len());
         for (index, spanned) in self.tables.iter().enumerate() {

@@ -243,4 +243,3 @@ vocabulary! {
         AsAssigned = "as-assigned",
     }
 }
-

@@ -43,6 +43,8 @@
 //! let html = kizon_report::render_html(&report, kizon_report::Lang::En).unwrap();
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod doc;
 mod format;
 mod html;

@@ -12,6 +12,8 @@
 //! - [`providers`]: providers, consent models and evidence kinds (Q3, Q6, Q9).
 //! - [`plan`](mod@plan): the decisions.
 
+#![forbid(unsafe_code)]
+
 pub mod plan;
 pub mod providers;
 pub mod versions;

@@ -74,11 +74,22 @@ pub struct KnownSource {
     pub modified_ns: i64,
 }
 
+/// A stored case's provider id, patient key and dates and diagnosis, compared with a case
+/// ingested again.
+type StoredCaseFacts = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 impl Tx<'_> {
     /// Records a case unless it exists; an existing case with other attributes is a conflict.
     /// Returns whether it was new.
     pub fn insert_case(&mut self, case: &NewCase) -> Result<bool, StoreError> {
-        let existing: Option<(i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+        let existing: Option<StoredCaseFacts> = self
             .sql()
             .prepare_cached(
                 "SELECT provider_id, patient_key, acquisition_date, collection_date, diagnosis, diagnosis_date FROM cases WHERE id = ?1",

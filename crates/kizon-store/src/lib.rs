@@ -14,6 +14,8 @@
 //! [`ledger`] module describes the hash chain; [`verify`](Store::verify) checks it, the rows it
 //! covers, the documents and the head anchor.
 
+#![forbid(unsafe_code)]
+
 mod cache;
 pub mod documents;
 mod items;

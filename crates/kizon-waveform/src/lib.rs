@@ -22,6 +22,8 @@
 //! - [`mfer`]: MFER (ISO 22077-1, the Japanese standard medical waveform format) reader and writer.
 //! - [`quality`]: flat-line and clipping measures and the canonical signal form to hash.
 
+#![forbid(unsafe_code)]
+
 mod bytes;
 mod datetime;
 pub mod edf;

@@ -12,6 +12,8 @@
 //! - [`state`]: the pool of open studies and the login rate limiter.
 //! - [`pages`]: the HTML, with maud (every interpolation escaped).
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod error;
 pub mod i18n;

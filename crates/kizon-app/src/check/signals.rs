@@ -32,7 +32,9 @@ struct Decoding {
 impl Decoding {
     fn one_signal(channels: Vec<Decoded>) -> Decoding {
         Decoding {
-            signals: Vec::from([0..channels.len()]),
+            // One signal made of every channel (a one-element list of ranges, as meant).
+            #[allow(clippy::single_range_in_vec_init)]
+            signals: vec![0..channels.len()],
             channels,
         }
     }

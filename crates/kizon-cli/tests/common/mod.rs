@@ -120,10 +120,10 @@ pub fn write_design(
     std::fs::write(root.join("study.toml"), text).unwrap();
 }
 
-/// A file of ../shared/data (read only: copy before altering).
+/// A file of testdata (read only: copy before altering).
 pub fn shared(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(relative)
         .canonicalize()
         .unwrap()
@@ -162,7 +162,7 @@ pub fn demo_study() -> (tempfile::TempDir, PathBuf) {
     (tmp, root)
 }
 
-/// Files of ../shared/data copied into `dir` (created) under the names given.
+/// Files of testdata copied into `dir` (created) under the names given.
 pub fn copy_as(dir: &Path, files: &[(&str, &str)]) {
     std::fs::create_dir_all(dir).unwrap();
     for (from, to) in files {

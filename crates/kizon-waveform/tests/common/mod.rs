@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-/// `shared/data/waveform/<rel>` (the workspace sits at `/work/main`, data at `/work/shared`).
+/// `testdata/waveform/<rel>` (the repository's third-party test files).
 pub fn data_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/waveform")
+        .join("../../testdata/waveform")
         .join(rel)
 }
 
