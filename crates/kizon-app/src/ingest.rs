@@ -227,11 +227,15 @@ impl Study {
             });
         }
 
+        // A WFDB record is its header with its signal and annotation files: naming the header
+        // (in a manifest, or ingesting it before) brings them in, so that the signal's bytes are
+        // hashed into the dataset with the header, in the header's case.
+        let headers_of = add_wfdb_companions(&mut files);
         let case_of_manifest = |file: &Path| -> Option<&ManifestRow> {
-            let absolute = absolute(file);
-            manifest
-                .iter()
-                .find(|row| absolute == row.path || absolute.starts_with(&row.path))
+            manifest_row(
+                &manifest,
+                headers_of.get(file).map_or(file, PathBuf::as_path),
+            )
         };
         if !manifest.is_empty()
             && let Some(stray) = files.iter().find(|f| case_of_manifest(f).is_none())
@@ -256,6 +260,8 @@ impl Study {
             skipped,
             ..IngestSummary::default()
         };
+        // Records grouped over every file found, those unchanged since an earlier ingest too.
+        let wfdb_records = wfdb_companions(&files);
         let pending: Vec<PathBuf> = files
             .into_iter()
             .filter(|file| {
@@ -271,7 +277,6 @@ impl Study {
                 !unchanged
             })
             .collect();
-        let wfdb_records = wfdb_companions(&pending);
         // Paths are shown relative to the manifest's folder, or to the folder given.
         let display_roots: Vec<PathBuf> = match &request.manifest {
             Some(manifest) => {
@@ -319,6 +324,7 @@ impl Study {
                     &provider,
                     inspected?,
                     &wfdb_records,
+                    &headers_of,
                     &manifest,
                     &salt,
                 )?;
@@ -337,6 +343,7 @@ impl Study {
         provider: &kizon_store::Provider,
         inspected: Vec<Inspected>,
         wfdb_records: &HashMap<PathBuf, (String, String)>,
+        headers_of: &HashMap<PathBuf, PathBuf>,
         manifest: &[ManifestRow],
         salt: &str,
     ) -> Result<IngestSummary, AppError> {
@@ -353,7 +360,8 @@ impl Study {
                     item.inspection.metadata.record = Some(record.clone());
                     item.inspection.metadata.role = Some(role.clone());
                 }
-                let case = case_for(&item, manifest_row(manifest, &item.file), provider.id, salt);
+                let row_of = headers_of.get(&item.file).unwrap_or(&item.file);
+                let case = case_for(&item, manifest_row(manifest, row_of), provider.id, salt);
                 if tx.insert_case(&case)? {
                     batch.cases_added += 1;
                 }
@@ -526,6 +534,59 @@ fn pseudonym(salt: &str, parts: &[&str]) -> String {
 /// The pseudonymous patient key of a DICOM PatientID.
 pub(crate) fn patient_key(salt: &str, patient_id: &str) -> String {
     format!("pk-{}", pseudonym(salt, &[patient_id]))
+}
+
+/// Adds to `files` the signal and annotation files of every WFDB header among them that are on
+/// disk beside it (the signal files its header names; annotation files share its record name);
+/// returns each companion's header.
+fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> HashMap<PathBuf, PathBuf> {
+    /// Extensions that are never an annotation file of a record, though they share its name.
+    const NOT_ANNOTATIONS: [&str; 8] = ["hea", "csv", "txt", "json", "md", "pdf", "toml", "xlsx"];
+    let mut headers_of = HashMap::new();
+    let headers: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "hea"))
+        .cloned()
+        .collect();
+    for header in headers {
+        let Ok(text) = fs::read_to_string(&header) else {
+            continue;
+        };
+        let Ok(parsed) = kizon_waveform::wfdb::WfdbHeader::parse(&text) else {
+            continue;
+        };
+        let dir = header.parent().unwrap_or(Path::new("."));
+        let record = header.file_stem().map(|s| s.to_os_string());
+        let mut companions: Vec<PathBuf> = parsed
+            .companion_files()
+            .iter()
+            .filter(|name| !name.contains('/') && !name.ends_with(".hea"))
+            .map(|name| dir.join(name))
+            .collect();
+        if let Ok(entries) = fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let annotation = path.file_stem().map(|s| s.to_os_string()) == record
+                    && path.extension().is_some_and(|e| {
+                        let e = e.to_string_lossy().to_ascii_lowercase();
+                        e.len() <= 8 && !NOT_ANNOTATIONS.contains(&e.as_str())
+                    });
+                if annotation && !companions.contains(&path) {
+                    companions.push(path);
+                }
+            }
+        }
+        for companion in companions {
+            // Regular files only, as `collect_files` takes them (no symbolic links).
+            if fs::symlink_metadata(&companion).is_ok_and(|m| m.is_file()) {
+                headers_of.insert(companion.clone(), header.clone());
+                files.push(companion);
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    headers_of
 }
 
 /// WFDB signal and annotation files are known only through their header: map each companion

@@ -187,7 +187,7 @@ impl Study {
                 "the device's results are in (ledger entry {first}): a change to what the protocol pre-specified is refused: {}",
                 prespecified.join("; ")
             ),
-            hint: "結果を見た後に評価項目・判定基準・解析対象・参照標準は変更できません / keep the pre-specified endpoints, criteria, analysis sets and reference standard; report a deviation in the report's discussion instead".into(),
+            hint: "結果を見た後に評価項目・判定基準・解析対象・参照標準は変更できません / keep the pre-specified endpoints, criteria, analysis sets and reference standard; record what departs from them as a deviation: kizon deviation add --description \"...\"".into(),
         })
     }
 

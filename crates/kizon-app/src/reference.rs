@@ -394,6 +394,10 @@ impl Study {
             .map(|r| (r.code, r.id))
             .collect();
         let cases: BTreeSet<String> = self.store.cases()?.into_iter().map(|c| c.id).collect();
+        // Once the dataset is locked, reads are of its cases: an excluded case is not read.
+        let locked: Option<BTreeSet<String>> = self
+            .dataset_document()?
+            .map(|(d, _)| d.cases.into_iter().map(|c| c.id).collect());
         let mut rows = Vec::with_capacity(table.cells.len());
         for (row, cells) in table.cells.iter().enumerate() {
             let reader = &cells[0];
@@ -412,6 +416,16 @@ impl Study {
                     1,
                     format!("no case `{case_id}` in the study"),
                     "case ids are those of `kizon items`; ingest the case's data first",
+                ));
+            }
+            if let Some(locked) = &locked
+                && !locked.contains(case_id)
+            {
+                return Err(table.error(
+                    row,
+                    1,
+                    format!("case `{case_id}` is not in the locked dataset (it was excluded)"),
+                    "read only the dataset's cases: kizon dataset show",
                 ));
             }
             let (label, score) = label_and_score(&table, row, 2, 3)?;

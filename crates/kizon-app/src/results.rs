@@ -55,6 +55,18 @@ impl Study {
             });
         }
         let dataset = self.locked_dataset("importing device results")?;
+        // A decision to exclude a case waits for the dataset's amendment; after the results it
+        // could not come (the analysis set is pre-specified), so it comes first.
+        let pending = self.exclusions_pending_amendment()?;
+        if !pending.is_empty() {
+            return Err(AppError::Refused {
+                what: format!(
+                    "decisions exclude {} from the locked dataset, which still holds them",
+                    pending.join(", ")
+                ),
+                hint: "amend the dataset first: kizon amend --dataset --reason \"...\" (after the results no case can leave it)".into(),
+            });
+        }
         if self.store.lock(REFERENCE)?.is_none() {
             return Err(AppError::Refused {
                 what: "the reference standard is not locked: device results come after it".into(),

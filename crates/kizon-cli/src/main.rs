@@ -358,11 +358,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 Decision::QueryProvider
             };
             let reason = kizon_app::text::Reason::new(&args.reason, args.reason_en.as_deref());
-            let finding = open()?.resolve(&actor, args.id, decision, reason, &args.cases)?;
-            println!(
-                "finding {} is now {} / 対応を記録しました: {}",
-                finding.id, finding.status, args.reason
-            );
+            let mut study = open()?;
+            let finding = study.resolve(&actor, args.id, decision, reason, &args.cases)?;
+            match finding.status {
+                "excluded" => println!(
+                    "finding {}: case {} excluded / 症例を除外しました: {}",
+                    finding.id,
+                    finding.excluded_cases.join(", "),
+                    args.reason
+                ),
+                status => println!(
+                    "finding {} is now {status} / 対応を記録しました: {}",
+                    finding.id, args.reason
+                ),
+            }
+            let pending = study.exclusions_pending_amendment()?;
+            if !pending.is_empty() {
+                println!(
+                    "note: the locked dataset still holds {}: they leave it with `kizon amend --dataset --reason \"...\"` / 固定データセットから除くには kizon amend --dataset を実行してください",
+                    pending.join(", ")
+                );
+            }
         }
         Command::TrainingSet(cli::TrainingSetCommand::Add {
             mut paths,

@@ -413,3 +413,88 @@ fn killed_ingest_resumes_with_nothing_lost_or_doubled() {
     assert_eq!(shas.len(), files, "no item doubled");
     kizon(&root, &["audit", "verify"]).ok();
 }
+
+/// A WFDB record is its header with its signal and annotation files. A manifest row naming the
+/// header used to ingest the 166-byte header alone, so the signal's bytes were never hashed
+/// into the dataset; ingesting the folder afterwards made `100.dat` and `100.atr` cases of
+/// their own. Now the header brings its companions into its case, either way.
+#[test]
+fn a_wfdb_header_brings_its_signal_and_annotations_into_its_case() {
+    let (tmp, root) = study_with_provider();
+    let data = tmp.path().join("d");
+    copy_into(
+        &data.join("ecg"),
+        &[
+            "waveform/wfdb/100.hea",
+            "waveform/wfdb/100.dat",
+            "waveform/wfdb/100.atr",
+        ],
+    );
+    std::fs::write(data.join("cases.csv"), "case_id,path\nE-1,ecg/100.hea\n").unwrap();
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            data.join("cases.csv").to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let listed = items(&root);
+    let mut files: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|i| (i["case_id"].as_str().unwrap(), i["path"].as_str().unwrap()))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            ("E-1", "ecg/100.atr"),
+            ("E-1", "ecg/100.dat"),
+            ("E-1", "ecg/100.hea")
+        ],
+        "{listed:?}"
+    );
+    assert!(listed.iter().all(|i| i["kind"] == "wfdb"), "{listed:?}");
+    // The folder again: nothing new, no stray case.
+    let again = kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            data.join("ecg").to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(again["added"], 0, "{again}");
+    assert_eq!(items(&root).len(), 3);
+
+    // Header first, alone (the folder held only it), then the folder with the signal: the
+    // signal joins the header's record, not a case of its own.
+    let (tmp, root) = study_with_provider();
+    let folder = tmp.path().join("rec");
+    copy_into(&folder, &["waveform/wfdb/100.hea"]);
+    kizon(
+        &root,
+        &["ingest", "--provider", "H", folder.to_str().unwrap()],
+    )
+    .ok();
+    copy_into(&folder, &["waveform/wfdb/100.dat"]);
+    kizon(
+        &root,
+        &["ingest", "--provider", "H", folder.to_str().unwrap()],
+    )
+    .ok();
+    let listed = items(&root);
+    let cases: std::collections::BTreeSet<&str> = listed
+        .iter()
+        .map(|i| i["case_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cases.len(), 1, "{listed:?}");
+    assert!(listed.iter().all(|i| i["kind"] == "wfdb"), "{listed:?}");
+}

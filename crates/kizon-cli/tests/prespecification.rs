@@ -893,3 +893,213 @@ print(json.dumps({"title": sheet.title, "rows": rows, "freeze": sheet.freeze_pan
     .ok();
     assert!(std::fs::read(&forced).unwrap().starts_with(b"PK\x03\x04"));
 }
+
+/// `resolve --exclude-case` after the dataset lock used to say "now excluded" while the locked
+/// dataset kept the case, and after the results it changed nothing at all. Now: before the
+/// results the decision is recorded and the command says the case leaves the dataset with
+/// `amend --dataset`, and results are refused until it has; after the results an exclusion is
+/// refused (the analysis set is pre-specified); a finding about no case cannot exclude one.
+#[test]
+fn an_exclusion_after_the_dataset_lock_waits_for_the_amendment_and_none_after_the_results() {
+    let (tmp, root) = study_with_provider();
+    kizon(tmp.path(), &["demo", "demo"]).ok();
+    let images = tmp.path().join("demo/demo-sources/images");
+    let data = tmp.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut manifest = String::from("case_id,path\n");
+    for n in 1..=6 {
+        let file = format!("c{:03}.dcm", 20 + n);
+        std::fs::copy(images.join(&file), data.join(&file)).unwrap();
+        manifest.push_str(&format!("C{n:02},{file}\n"));
+    }
+    // C07 is C01's file again: the same data as two cases (Q7).
+    std::fs::copy(images.join("c021.dcm"), data.join("copy.dcm")).unwrap();
+    manifest.push_str("C07,copy.dcm\n");
+    std::fs::write(data.join("cases.csv"), manifest).unwrap();
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "H",
+            "--manifest",
+            data.join("cases.csv").to_str().unwrap(),
+        ],
+    )
+    .ok();
+    kizon(&root, &["check"]).ok();
+    let findings = kizon(&root, &["findings", "--json"]).ok().json();
+    let duplicate = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            let cases = f["case_ids"].as_array().unwrap();
+            cases.iter().any(|c| c == "C07") && cases.iter().any(|c| c == "C01")
+        })
+        .expect("C07 duplicates C01")["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    kizon(
+        &root,
+        &["resolve", &duplicate, "--accept", "--reason", "checked"],
+    )
+    .ok();
+    for open in findings.as_array().unwrap() {
+        let id = open["id"].as_i64().unwrap().to_string();
+        if id != duplicate {
+            let _ = kizon(&root, &["resolve", &id, "--accept", "--reason", "checked"]);
+        }
+    }
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["lock", "dataset"]).ok();
+
+    let run = kizon(
+        &root,
+        &[
+            "resolve",
+            &duplicate,
+            "--exclude-case",
+            "--case",
+            "C07",
+            "--reason",
+            "C07 は C01 と同一",
+        ],
+    )
+    .ok();
+    assert!(
+        run.stdout.contains("case C07 excluded")
+            && run.stdout.contains("the locked dataset still holds C07")
+            && run.stdout.contains("kizon amend --dataset"),
+        "{}",
+        run.stdout
+    );
+    let dataset = kizon(&root, &["dataset", "show", "--json"]).ok().json();
+    assert!(
+        dataset.to_string().contains("C07"),
+        "still in the locked dataset"
+    );
+    kizon(&root, &["amend", "--dataset", "--reason", "C07 excluded"]).ok();
+    let dataset = kizon(&root, &["dataset", "show", "--json"]).ok().json();
+    assert!(
+        !dataset["cases"].to_string().contains("\"C07\""),
+        "{dataset}"
+    );
+
+    // Reads of an excluded case are refused (they used to be imported without a word).
+    for code in ["R1", "R2", "R3"] {
+        kizon(
+            &root,
+            &[
+                "readers",
+                "add",
+                code,
+                "--qualification",
+                "放射線診断専門医",
+                "--specialty",
+                "chest",
+                "--years",
+                "10",
+                "--independent",
+            ],
+        )
+        .ok();
+    }
+    let reads_of = |cases: std::ops::RangeInclusive<u32>| {
+        let mut reads = String::from("reader,case_id,label\n");
+        for n in cases {
+            let label = if n <= 3 { "positive" } else { "negative" };
+            for r in ["R1", "R2", "R3"] {
+                reads.push_str(&format!("{r},C{n:02},{label}\n"));
+            }
+        }
+        let path = tmp.path().join("reads.csv");
+        std::fs::write(&path, reads).unwrap();
+        path
+    };
+    let refused = kizon(
+        &root,
+        &["reads", "import", reads_of(1..=7).to_str().unwrap()],
+    )
+    .failed();
+    assert!(
+        refused
+            .error_line()
+            .contains("`C07` is not in the locked dataset"),
+        "{}",
+        refused.stderr
+    );
+    kizon(
+        &root,
+        &["reads", "import", reads_of(1..=6).to_str().unwrap()],
+    )
+    .ok();
+    kizon(&root, &["lock", "reference"]).ok();
+
+    // A second exclusion (C01, the other half of the pair) waits for its amendment: results
+    // are refused until it is made.
+    kizon(
+        &root,
+        &[
+            "resolve",
+            &duplicate,
+            "--exclude-case",
+            "--case",
+            "C01",
+            "--reason",
+            "C01 も除外",
+        ],
+    )
+    .ok();
+    let results_file = tmp.path().join("results.csv");
+    let mut results = String::from("case_id,label\n");
+    for n in 2..=6 {
+        results.push_str(&format!(
+            "C{n:02},{}\n",
+            if n <= 3 { "positive" } else { "negative" }
+        ));
+    }
+    std::fs::write(&results_file, results).unwrap();
+    let import = [
+        "results",
+        "import",
+        results_file.to_str().unwrap(),
+        "--device-version",
+        "1.0.0",
+    ];
+    let refused = kizon(&root, &import).failed();
+    assert!(
+        refused
+            .error_line()
+            .contains("exclude C01 from the locked dataset"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("kizon amend --dataset"),
+        "{}",
+        refused.stderr
+    );
+    kizon(&root, &["amend", "--dataset", "--reason", "C01 excluded"]).ok();
+    kizon(&root, &import).ok();
+
+    // After the results: an exclusion is refused, and nothing is recorded.
+    let head = head_seq(&root);
+    let late = kizon(
+        &root,
+        &["resolve", &duplicate, "--exclude-case", "--reason", "late"],
+    )
+    .failed();
+    assert!(
+        late.error_line().contains("the device's results are in"),
+        "{}",
+        late.stderr
+    );
+    assert!(
+        late.stderr.contains("kizon deviation add"),
+        "{}",
+        late.stderr
+    );
+    assert_eq!(head_seq(&root), head);
+}

@@ -65,6 +65,27 @@ pub struct FindingView {
     pub excluded_cases: Vec<String>,
 }
 
+impl Study {
+    /// Cases a decision excludes that the locked dataset still holds: they leave it only with
+    /// `kizon amend --dataset`. Empty before the dataset lock.
+    pub fn exclusions_pending_amendment(&self) -> Result<Vec<String>, AppError> {
+        let Some((dataset, _)) = self.dataset_document()? else {
+            return Ok(Vec::new());
+        };
+        let locked = dataset.case_ids();
+        let mut pending: Vec<String> = self
+            .findings()?
+            .into_iter()
+            .filter(|f| f.status == "excluded")
+            .flat_map(|f| f.excluded_cases)
+            .filter(|c| locked.contains(c.as_str()))
+            .collect();
+        pending.sort();
+        pending.dedup();
+        Ok(pending)
+    }
+}
+
 impl FindingView {
     /// Blocking and not decided (open, or queried with the provider): keeps its cases out of
     /// a locked dataset.
@@ -316,6 +337,24 @@ impl Study {
                 ),
                 hint: "kizon resolve ID --exclude-case --case C-004 --reason \"...\"".into(),
             });
+        }
+        if decision == Decision::ExcludeCase {
+            if finding.case_ids.is_empty() {
+                return Err(AppError::Refused {
+                    what: format!("finding {id} concerns no case: there is no case to exclude"),
+                    hint: "accept it with a reason, or record what it means: kizon deviation add --description \"...\"".into(),
+                });
+            }
+            // Which cases are analysed is pre-specified: once the results are in, no case
+            // leaves the analysis set.
+            self.refuse_after_unblinding(vec![format!(
+                "excluding {} from the analysis set",
+                if cases.is_empty() {
+                    finding.case_ids.join(", ")
+                } else {
+                    cases.join(", ")
+                }
+            )])?;
         }
         if let Some(stranger) = cases.iter().find(|c| !finding.case_ids.contains(c)) {
             return Err(AppError::Refused {
