@@ -323,8 +323,10 @@ impl Study {
                     actor,
                     &provider,
                     inspected?,
-                    &wfdb_records,
-                    &headers_of,
+                    &Wfdb {
+                        records: &wfdb_records,
+                        headers_of: &headers_of,
+                    },
                     &manifest,
                     &salt,
                 )?;
@@ -342,11 +344,14 @@ impl Study {
         actor: &str,
         provider: &kizon_store::Provider,
         inspected: Vec<Inspected>,
-        wfdb_records: &HashMap<PathBuf, (String, String)>,
-        headers_of: &HashMap<PathBuf, PathBuf>,
+        wfdb: &Wfdb<'_>,
         manifest: &[ManifestRow],
         salt: &str,
     ) -> Result<IngestSummary, AppError> {
+        let Wfdb {
+            records: wfdb_records,
+            headers_of,
+        } = wfdb;
         let mut batch = IngestSummary {
             batches: 1,
             ..IngestSummary::default()
@@ -403,6 +408,13 @@ impl Study {
     pub fn cases(&self) -> Result<Vec<kizon_store::Case>, AppError> {
         Ok(self.store.cases()?)
     }
+}
+
+/// The WFDB records among the files ingested: each file's record and role, and each
+/// companion's header.
+struct Wfdb<'a> {
+    records: &'a HashMap<PathBuf, (String, String)>,
+    headers_of: &'a HashMap<PathBuf, PathBuf>,
 }
 
 /// The manifest row a file belongs to: its own path, or a folder that holds it.
