@@ -62,6 +62,10 @@ pub fn rule(rule: &str) -> (&str, &str) {
             "a file or folder name that looks like a patient ID",
         ),
         "video-metadata" => ("動画のメタデータ", "video metadata"),
+        "data-kind" => (
+            "計画書にない種類のデータ",
+            "data of a kind the protocol does not collect",
+        ),
         other => (other, other),
     }
 }

@@ -14,7 +14,7 @@
 //! | `same-file` | Q7 | identical file content in several cases |
 //! | `same-sop-instance` | Q7 | one SOP Instance UID in several cases |
 //! | `acquired-after-collection` | Q2 | acquisition after the case's collection date, or no date to tell |
-//! | `chronology` | Q7 | diagnosis long before or after acquisition, birth after acquisition, dates in the future, dates inside one file that contradict each other |
+//! | `chronology` | Q7 | diagnosis long before or after acquisition, birth after acquisition, dates in the future, dates inside one file that contradict each other, a case list's acquisition date that none of the case's files carries |
 //! | `implausible-value` | Q7 | age, pixel spacing, slice thickness or sampling rate out of range; sex against a sex-specific body part; modality against body part |
 //! | `flat-line` | Q7 | a waveform channel flat for `flat_line_s` or longer (lead off, dead signal) |
 //! | `clipped-channel` | Q7 | a waveform channel at its digital rails (saturated ADC or amplifier) for `clipping_fraction` of its samples or `clipping_s` at a stretch |
@@ -23,6 +23,7 @@
 //! | `reportable-range` | Q7 | analyser values outside the declared reportable range, or not numbers |
 //! | `training-overlap` | Q7 | test data that is also the device's training data (same file, SOP instance, signal or patient); the test set must be independent of it (PMDA's AI evaluation guidance) |
 //!
+//! | `data-kind` | Q1 | data of a kind the protocol does not collect (`data_kinds`), or a DICOM object that is not an image (segmentation, report, structure set, ...) |
 //! | `same-patient` | Q7 | one pseudonymous patient key in several cases (a warning), or from several providers (blocking) |
 //! | `same-pixels` | Q7 | the same decoded image (pixel-content hash) in several cases, under any encoding |
 //! | `near-duplicate` | Q7 | perceptual hashes within `near_duplicate_bits` in different cases: a recompressed, resized or slightly edited copy |
@@ -180,6 +181,9 @@ pub struct Parameters {
     /// Perceptual hashes this many bits apart or closer are near duplicates (default 8, the
     /// threshold of imagededup's and the peer's pHash search; 0 turns the rule off).
     pub near_duplicate_bits: u32,
+    /// The kinds of data the protocol collects (`image`, `video`, `waveform`, `specimen`,
+    /// `sequence`); `None`: not checked.
+    pub data_kinds: Option<Vec<String>>,
 }
 
 impl Parameters {
@@ -198,6 +202,7 @@ impl Parameters {
             clipping_s: 0.5,
             tables: Vec::new(),
             near_duplicate_bits: 8,
+            data_kinds: None,
         }
     }
 }
@@ -254,6 +259,7 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
             chronology(item, case, parameters, &mut findings);
         }
     }
+    listed_dates(items, cases, &mut findings);
     same_patient(cases, &mut findings);
     for case in cases {
         if case.collection_date.is_none() {
@@ -629,9 +635,63 @@ fn about_item(
     )
 }
 
+/// DICOM objects that are not images of the patient: segmentations, reports, structure sets,
+/// plans, presentation states, key-object notes, encapsulated documents.
+const NOT_IMAGES: [&str; 9] = [
+    "SEG", "SR", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTRECORD", "PR", "KO", "DOC",
+];
+
+/// The protocol's kind of data (study.toml `data_kinds`, Q1) an item is, by its file kind;
+/// `None` for a file kizon could not recognise (another rule speaks of it).
+fn data_kind(item: &ItemFacts) -> Option<&'static str> {
+    match item.kind.as_str() {
+        "dicom" => {
+            let modality = item.metadata.modality.as_deref().unwrap_or("");
+            Some(if NOT_IMAGES.contains(&modality) {
+                "other"
+            } else {
+                "image"
+            })
+        }
+        "dicom-waveform" | "edf" | "wfdb" | "mfer" => Some("waveform"),
+        "video" => Some("video"),
+        "table" => Some("specimen"),
+        _ => None,
+    }
+}
+
 fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
     let m = &item.metadata;
     let one = |rule, clause, severity, ja, en| about_item(item, rule, clause, severity, ja, en);
+    if let (Some(kinds), Some(kind)) = (&p.data_kinds, data_kind(item))
+        && !kinds.iter().any(|k| k == kind)
+    {
+        let (what_ja, what_en) = match kind {
+            "image" => ("画像", "an image"),
+            "waveform" => ("波形", "a waveform"),
+            "video" => ("動画", "a video"),
+            "specimen" => ("検体の結果表", "a specimen result table"),
+            _ => (
+                "画像以外の DICOM オブジェクト（セグメンテーション、レポート等）",
+                "a DICOM object that is not an image (segmentation, report, ...)",
+            ),
+        };
+        out.push(one(
+            "data-kind",
+            "Q1",
+            Severity::Blocking,
+            format!(
+                "{}: {what_ja}は計画書の収集するデータの種類（{}）にない",
+                item.path,
+                kinds.join(", ")
+            ),
+            format!(
+                "{}: {what_en} is not among the kinds of data the protocol collects ({})",
+                item.path,
+                kinds.join(", ")
+            ),
+        ));
+    }
     if item.path_identifying {
         out.push(one(
             "identifying-path",
@@ -822,6 +882,52 @@ fn same_patient(cases: &[CaseFacts], out: &mut Vec<Finding>) {
     }
 }
 
+/// The date of a file as it says itself: acquisition, else study, else a recording's start.
+fn own_date(m: &Metadata) -> Option<String> {
+    m.acquisition_date
+        .clone()
+        .or(m.study_date.clone())
+        .or(m.start.as_ref().map(|s| s.chars().take(10).collect()))
+}
+
+/// Q7: a case's acquisition date (as the provider's list gives it) that none of its dated files
+/// has. A list and its data that disagree leave open which is the case's record, a doubt for the
+/// source data verification; the case's files may each carry their own day (a CT and an ECG),
+/// so one that matches clears it.
+fn listed_dates(items: &[ItemFacts], cases: &[CaseFacts], out: &mut Vec<Finding>) {
+    for case in cases {
+        let Some(listed) = &case.acquisition_date else {
+            continue;
+        };
+        let dated: Vec<(&ItemFacts, String)> = items
+            .iter()
+            .filter(|i| i.case_id == case.id)
+            .filter_map(|i| own_date(&i.metadata).map(|d| (i, d)))
+            .collect();
+        let day = |d: &str| d.get(..10).map(str::to_owned);
+        if dated.is_empty() || dated.iter().any(|(_, d)| day(d) == day(listed)) {
+            continue;
+        }
+        let owns: Vec<&str> = dated.iter().map(|(_, d)| d.as_str()).collect();
+        out.push(finding(
+            format!("chronology:{}:listed-date:{listed}", case.id),
+            "chronology",
+            "Q7",
+            Severity::Blocking,
+            vec![case.id.clone()],
+            dated.iter().map(|(i, _)| i.id).collect(),
+            format!(
+                "症例の撮影日 {listed}（症例一覧）がファイルの日付 {} と一致しない",
+                owns.join(", ")
+            ),
+            format!(
+                "the case's acquisition date {listed} (case list) is none of its files' own dates: {}",
+                owns.join(", ")
+            ),
+        ));
+    }
+}
+
 /// Q2 and Q7 dates of one item in its case.
 fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<Finding>) {
     let m = &item.metadata;
@@ -867,10 +973,10 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
     }
     // Dates inside one item: series, acquisition and content come on or after the study.
     if let Some(study) = &m.study_date {
-        for (name, date) in [
-            ("series", &m.series_date),
-            ("acquisition", &m.acquisition_date),
-            ("content", &m.content_date),
+        for (name, name_ja, date) in [
+            ("series", "シリーズ日", &m.series_date),
+            ("acquisition", "撮影日", &m.acquisition_date),
+            ("content", "画像作成日", &m.content_date),
         ] {
             if let Some(date) = date
                 && date < study
@@ -878,7 +984,7 @@ fn chronology(item: &ItemFacts, case: &CaseFacts, p: &Parameters, out: &mut Vec<
                 problems.push((
                     "chronology",
                     "Q7",
-                    format!("ファイル内の日付が矛盾（{name} {date} が検査日 {study} より前）"),
+                    format!("ファイル内の日付が矛盾（{name_ja} {date} が検査日 {study} より前）"),
                     format!("dates inside the file contradict each other ({name} date {date} before the study date {study})"),
                 ));
             }
@@ -1205,6 +1311,70 @@ mod tests {
                 .iter()
                 .any(|f| f.rule == "acquired-after-collection" && f.severity == Severity::Warning)
         );
+    }
+
+    /// Data of a kind the protocol does not collect, and a DICOM object that is not an image,
+    /// are Q1 findings; nothing is said without the protocol's kinds.
+    #[test]
+    fn q1_data_of_a_kind_the_protocol_does_not_collect() {
+        let mut p = Parameters::with_today("2026-11-25");
+        let cases = [case("A", None, Some("2024-01-01"), None)];
+        let mut ecg = item(1, "A", "e");
+        ecg.kind = "wfdb".into();
+        let mut seg = item(2, "A", "s");
+        seg.metadata.modality = Some("SEG".into());
+        let mut ct = item(3, "A", "c");
+        ct.metadata.modality = Some("CT".into());
+        let items = [ecg, seg, ct];
+        let kinds = |p: &Parameters| {
+            check(&items, &cases, p)
+                .into_iter()
+                .filter(|f| f.rule == "data-kind")
+                .map(|f| (f.item_ids, f.clause, f.severity))
+                .collect::<Vec<_>>()
+        };
+        assert!(kinds(&p).is_empty());
+        p.data_kinds = Some(vec!["image".into()]);
+        assert_eq!(
+            kinds(&p),
+            [
+                (vec![1], "Q1", Severity::Blocking),
+                (vec![2], "Q1", Severity::Blocking)
+            ]
+        );
+        p.data_kinds = Some(vec!["image".into(), "waveform".into()]);
+        assert_eq!(kinds(&p), [(vec![2], "Q1", Severity::Blocking)]);
+    }
+
+    /// A case list's date that none of the case's files carries is a Q7 doubt; one file that
+    /// matches (a CT and an ECG of other days in one case) clears it; undated files say nothing.
+    #[test]
+    fn q7_a_listed_date_that_no_file_carries() {
+        let p = Parameters::with_today("2026-11-25");
+        let dated = |id: i64, date: &str| {
+            let mut i = item(id, "A", &format!("s{id}"));
+            i.metadata.study_date = Some(date.into());
+            i
+        };
+        let listed = [case("A", Some("2021-03-04"), Some("2024-01-01"), None)];
+        let found = check(&[dated(1, "2004-01-19")], &listed, &p);
+        let f = found
+            .iter()
+            .find(|f| f.key.contains("listed-date"))
+            .expect("a finding");
+        assert_eq!(
+            (f.rule, f.clause, f.severity),
+            ("chronology", "Q7", Severity::Blocking)
+        );
+        assert!(f.message_ja.contains("2021-03-04") && f.message_ja.contains("2004-01-19"));
+        let found = check(
+            &[dated(1, "2004-01-19"), dated(2, "2021-03-04")],
+            &listed,
+            &p,
+        );
+        assert!(!found.iter().any(|f| f.key.contains("listed-date")));
+        let found = check(&[item(1, "A", "x")], &listed, &p);
+        assert!(!found.iter().any(|f| f.key.contains("listed-date")));
     }
 
     #[test]

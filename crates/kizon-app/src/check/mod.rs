@@ -131,6 +131,21 @@ fn parameters(today: &str, overrides: &kizon_protocol::CheckParameters) -> Param
     p
 }
 
+/// The check parameters of `protocol`: its `[checks]` overrides and the kinds of data it
+/// collects.
+fn protocol_parameters(today: &str, protocol: &kizon_protocol::Protocol) -> Parameters {
+    let mut p = parameters(today, &protocol.checks);
+    p.data_kinds = Some(
+        protocol
+            .design
+            .data_kinds
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect(),
+    );
+    p
+}
+
 impl Study {
     pub fn check(&mut self, actor: &str) -> Result<CheckSummary, AppError> {
         let stored = self.store.items()?;
@@ -204,7 +219,7 @@ impl Study {
             })
             .collect();
         let today = time::OffsetDateTime::now_utc().date().to_string();
-        let mut parameters = parameters(&today, &protocol.checks);
+        let mut parameters = protocol_parameters(&today, &protocol);
         parameters.tables = protocol
             .tables
             .iter()
