@@ -78,7 +78,11 @@ impl CaseListRow {
         [
             self.case_id.clone(),
             self.provider.clone(),
-            self.data_kinds.clone(),
+            self.data_kinds
+                .split(' ')
+                .map(|k| crate::names::item_kind(k).0)
+                .collect::<Vec<_>>()
+                .join("、"),
             self.acquisition_date.clone(),
             match self.included {
                 None => "未固定".into(),

@@ -139,6 +139,49 @@ fn sample_size(protocol: &kizon_protocol::Protocol, analysis: &Analysis) -> Opti
     Some(size)
 }
 
+/// The panel's agreement before consensus: Fleiss' κ over the cases every reader read (Fleiss
+/// 1971) and the range of the pairwise Cohen's κ (Cohen 1960), with their intervals.
+fn agreement_statements(agreement: Option<&crate::reference::PanelAgreement>) -> Vec<Text> {
+    let Some(a) = agreement else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(f) = &a.fleiss {
+        let k = &f.kappa;
+        out.push(Text::new(
+            format!(
+                "読影者間の一致（合議前）：Fleiss の κ = {:.3}（95% 信頼区間 {:.3}–{:.3}；読影者 {} 名、{} 例）。",
+                k.estimate, k.lower, k.upper, f.readers, f.cases
+            ),
+            format!(
+                "Agreement between readers (before consensus): Fleiss' κ = {:.3} (95% CI {:.3}–{:.3}; {} readers, {} cases).",
+                k.estimate, k.lower, k.upper, f.readers, f.cases
+            ),
+        ));
+    }
+    let kappas: Vec<f64> = a
+        .pairwise
+        .iter()
+        .filter_map(|p| p.kappa.as_ref().map(|k| k.estimate))
+        .collect();
+    if let (Some(low), Some(high)) = (
+        kappas.iter().copied().reduce(f64::min),
+        kappas.iter().copied().reduce(f64::max),
+    ) {
+        out.push(Text::new(
+            format!(
+                "読影者の組ごとの Cohen の κ：{low:.3}–{high:.3}（{} 組）。",
+                kappas.len()
+            ),
+            format!(
+                "Cohen's κ of each pair of readers: {low:.3}–{high:.3} ({} pairs).",
+                kappas.len()
+            ),
+        ));
+    }
+    out
+}
+
 /// How the panel read: the protocol's reading conditions, the order the web workspace showed
 /// the cases in, and what the readers were kept from, according to where the reads came from
 /// (the web workspace, or files imported).
@@ -445,11 +488,16 @@ impl Study {
                 *kinds.entry(item.kind.clone()).or_default() += 1;
             }
         }
-        let kinds_text = kinds
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let kinds_text = |en: bool| {
+            kinds
+                .iter()
+                .map(|(k, n)| {
+                    let (ja, english) = crate::names::item_kind(k);
+                    format!("{} {n}", if en { english } else { ja })
+                })
+                .collect::<Vec<_>>()
+                .join(if en { ", " } else { "、" })
+        };
         let readers = self.readers()?;
         let reference_standard = match reference.kind {
             ReferenceStandard::ExpertPanel => {
@@ -504,26 +552,35 @@ impl Study {
                             ),
                         )
                     },
+                    // Each rule as the template defines it: who decides when the panel does not.
                     consensus_rule: match rule {
-                        Some(rule) => Text::new(
-                            format!(
-                                "{}（各症例 {} 読影以上、不一致は判定者）",
-                                match rule.consensus {
-                                    kizon_protocol::Consensus::Majority => "過半数",
-                                    kizon_protocol::Consensus::Unanimous => "全員一致",
-                                    kizon_protocol::Consensus::KOfN => "k人以上の陽性",
-                                    kizon_protocol::Consensus::Adjudicator =>
-                                        "一致しない場合は判定者",
-                                },
-                                rule.minimum_reads
-                            ),
-                            format!(
-                                "{}{} (at least {} reads per case; disagreements to the adjudicator)",
-                                rule.consensus,
-                                rule.k.map(|k| format!(", k = {k}")).unwrap_or_default(),
-                                rule.minimum_reads
-                            ),
-                        ),
+                        Some(rule) => {
+                            use kizon_protocol::Consensus as C;
+                            let k = rule.k.unwrap_or(0);
+                            let (ja, en) = match rule.consensus {
+                                C::Majority => (
+                                    "過半数（同数のときは判定者）".to_owned(),
+                                    "majority (a tie goes to the adjudicator)".to_owned(),
+                                ),
+                                C::Unanimous => (
+                                    "全員一致（一致しないときは判定者）".to_owned(),
+                                    "unanimous (otherwise the adjudicator)".to_owned(),
+                                ),
+                                C::KOfN => (
+                                    format!("{k} 人以上が陽性なら陽性"),
+                                    format!("positive when at least {k} readers say positive"),
+                                ),
+                                C::Adjudicator => (
+                                    "一致はそのまま、一致しないときは判定者".to_owned(),
+                                    "agreement stands; a disagreement goes to the adjudicator"
+                                        .to_owned(),
+                                ),
+                            };
+                            Text::new(
+                                format!("{ja}。各症例 {} 読影以上", rule.minimum_reads),
+                                format!("{en}; at least {} reads per case", rule.minimum_reads),
+                            )
+                        }
                         None => same("-"),
                     },
                 }
@@ -595,14 +652,16 @@ impl Study {
             ),
             data_description: Text::new(
                 format!(
-                    "固定データセット {} 例、ファイル {} 件（{kinds_text}）",
+                    "固定データセット {} 例、ファイル {} 件（{}）",
                     dataset.cases.len(),
-                    dataset.items()
+                    dataset.items(),
+                    kinds_text(false)
                 ),
                 format!(
-                    "locked dataset of {} cases, {} files ({kinds_text})",
+                    "locked dataset of {} cases, {} files ({})",
                     dataset.cases.len(),
-                    dataset.items()
+                    dataset.items(),
+                    kinds_text(true)
                 ),
             ),
             providers,
@@ -641,7 +700,9 @@ impl Study {
             statistics,
             sample_size: sample_size(&protocol, &analysis),
             reading: if reference.kind == ReferenceStandard::ExpertPanel {
-                reading_statements(&protocol, &ledger)
+                let mut statements = reading_statements(&protocol, &ledger);
+                statements.extend(agreement_statements(analysis.reader_agreement.as_ref()));
+                statements
             } else {
                 Vec::new()
             },
@@ -835,27 +896,27 @@ impl Study {
                 }
             })
             .collect();
+        // Every sensitivity analysis, those with nothing to estimate from too (said so).
         let sensitivity_analyses = analysis
             .sensitivity_analyses
             .iter()
-            .filter_map(|s| {
-                let e = s.estimate.as_ref()?;
-                Some(m::SensitivityRow {
-                    id: format!("{}:{}", s.endpoint, s.analysis),
-                    endpoint: Some(s.endpoint.clone()),
-                    analysis: Text::new(s.name_ja.clone(), s.name_en.clone()),
-                    n: s.n as u64,
-                    metric: report_metric(s.metric),
-                    estimate: e.estimate,
-                    ci: Some(interval(
+            .map(|s| m::SensitivityRow {
+                id: format!("{}:{}", s.endpoint, s.analysis),
+                endpoint: Some(s.endpoint.clone()),
+                analysis: Text::new(s.name_ja.clone(), s.name_en.clone()),
+                n: s.n as u64,
+                metric: report_metric(s.metric),
+                estimate: s.estimate.as_ref().map(|e| e.estimate),
+                ci: s.estimate.as_ref().map(|e| {
+                    interval(
                         e,
                         method_of
                             .get(s.endpoint.as_str())
                             .copied()
                             .unwrap_or("wilson"),
-                    )),
-                    verdict: verdict(s.pass),
-                })
+                    )
+                }),
+                verdict: verdict(s.pass),
             })
             .collect();
         // Every finding, open or decided, with every decision on it (a query to the provider
@@ -1195,7 +1256,20 @@ impl Study {
                     device_score: c.device_score,
                     agreement: c.agreement,
                     provider: same(c.provider),
-                    data_kinds: c.data_kinds,
+                    data_kinds: {
+                        let kinds = |en: bool| {
+                            c.data_kinds
+                                .split(' ')
+                                .filter(|k| !k.is_empty())
+                                .map(|k| {
+                                    let (ja, english) = crate::names::item_kind(k);
+                                    if en { english } else { ja }
+                                })
+                                .collect::<Vec<_>>()
+                                .join(if en { ", " } else { "、" })
+                        };
+                        Text::new(kinds(false), kinds(true))
+                    },
                     acquisition_date: c.acquisition_date,
                     case_id: c.case_id,
                 })

@@ -367,8 +367,8 @@ fn pixel_rules(
             format!("same-pixels:{hash}"),
             "same-pixels",
             group,
-            "同一の画像（復号した画素が同一、符号化は異なる）",
-            "the same image (identical decoded pixels, in different encodings)",
+            "同一の画像（ファイルは異なるが、復号した画素が同一）",
+            "the same image (different files, identical decoded pixels)",
         ));
     }
     // Near duplicates by perceptual hash, one finding per connected group of cases.

@@ -833,9 +833,17 @@ fn a_2_1_report_has_the_sample_size_reading_deviations_and_case_list() {
         "読影者 R2 が C05 を読影室外で読影",
         "症例数の設定根拠の必要数",
         "付録B　症例一覧表",
+        "Fleiss の κ",
+        "過半数（同数のときは判定者）",
+        "性能評価試験に関する Q&amp;A（2025-03-17 改正）",
+        "DICOM 画像",
     ] {
         assert!(ja.contains(needle), "ja lacks {needle}");
     }
+    assert!(
+        !ja.contains("不一致は判定者"),
+        "the majority rule is not 'disagreements to the adjudicator'"
+    );
     for needle in [
         "Sample size",
         "reference-positive cases",
@@ -844,6 +852,8 @@ fn a_2_1_report_has_the_sample_size_reading_deviations_and_case_list() {
         "reader R2 read C05 outside the reading room",
         "found by kizon",
         "Appendix B. Case list",
+        "Agreement between readers (before consensus)",
+        "majority (a tie goes to the adjudicator)",
     ] {
         assert!(en.contains(needle), "en lacks {needle}");
     }

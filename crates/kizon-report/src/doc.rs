@@ -371,7 +371,7 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
     }
     title_rows.extend([
         b.field(l.test_type, labels::test_type(lang, s.test_type)),
-        b.mono(l.rules_version, &s.rules_version),
+        b.field(l.rules_version, rules_version(lang, &s.rules_version)),
         b.field(l.report_date, &s.report_date),
     ]);
     let h = &s.hashes;
@@ -437,6 +437,17 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
         hashes_note: l.hashes_note.to_owned(),
         hash_rows,
         sections,
+    }
+}
+
+/// The Q&A revision the plan follows, by its date: `qa-2025-03-17` → Q&A（2025-03-17 改正）.
+fn rules_version(lang: Lang, id: &str) -> String {
+    match (id.strip_prefix("qa-"), lang) {
+        (Some(date), Lang::Ja) => format!("性能評価試験に関する Q&A（{date} 改正）"),
+        (Some(date), Lang::En) => {
+            format!("Q&A on performance evaluation tests, as revised on {date}")
+        }
+        (None, _) => id.to_owned(),
     }
 }
 
@@ -1202,10 +1213,27 @@ fn results(b: &mut Builder) -> Section {
                 alt: b.t(&c.name).to_owned(),
                 caption,
             });
+            // DeLong's interval is asymptotic: with few cases of a class it says little, and
+            // at AUC 1 it collapses to a point.
+            if c.positives < SMALL_CLASS || c.negatives < SMALL_CLASS {
+                blocks.push(Block::Note {
+                    text: match lang {
+                        Lang::Ja => format!(
+                            "陽性例又は陰性例が {SMALL_CLASS} 例未満のため、AUC の信頼区間（DeLong 法、漸近近似）は参考値である。"
+                        ),
+                        Lang::En => format!(
+                            "With fewer than {SMALL_CLASS} positive or negative cases, the AUC's interval (DeLong, asymptotic) is indicative only."
+                        ),
+                    },
+                });
+            }
         }
     }
     section(l.results, blocks)
 }
+
+/// Below this many cases of a class, an AUC's asymptotic interval is flagged as indicative.
+const SMALL_CLASS: u64 = 10;
 
 /// A row of the lesion results: label, estimate, formatter, interval method.
 type Measure<'a> = (
@@ -1571,8 +1599,17 @@ fn sensitivity(b: &mut Builder) -> Section {
                 Cell::new(b.t(&s.analysis)),
                 Cell::new(s.n.to_string()),
             ];
-            let [_, value, ci] = estimate_rows(b, s.metric, s.estimate, &s.ci);
-            cells.extend([value, ci, b.verdict_cell(s.verdict)]);
+            match s.estimate {
+                Some(estimate) => {
+                    let [_, value, ci] = estimate_rows(b, s.metric, estimate, &s.ci);
+                    cells.extend([value, ci, b.verdict_cell(s.verdict)]);
+                }
+                None => cells.extend([
+                    Cell::new(l.not_estimable),
+                    Cell::new("—"),
+                    b.verdict_cell(s.verdict),
+                ]),
+            }
             cells
         })
         .collect();
@@ -1856,7 +1893,7 @@ fn case_list(b: &mut Builder) -> Section {
             vec![
                 Cell::new(&c.case_id),
                 Cell::new(b.t(&c.provider)),
-                Cell::new(&c.data_kinds),
+                Cell::new(b.t(&c.data_kinds)),
                 Cell::new(if c.acquisition_date.is_empty() {
                     "—"
                 } else {

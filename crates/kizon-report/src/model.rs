@@ -80,7 +80,7 @@ pub struct Report {
 pub struct CaseListRow {
     pub case_id: String,
     pub provider: Text,
-    pub data_kinds: String,
+    pub data_kinds: Text,
     pub acquisition_date: String,
     /// In the locked dataset (`false`: excluded).
     pub included: bool,
@@ -567,7 +567,8 @@ pub struct SensitivityRow {
     pub analysis: Text,
     pub n: u64,
     pub metric: Metric,
-    pub estimate: f64,
+    /// `None` when the changed analysis has no case to estimate from (printed as such).
+    pub estimate: Option<f64>,
     #[serde(default)]
     pub ci: Option<Interval>,
     #[serde(default)]

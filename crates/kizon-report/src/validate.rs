@@ -418,12 +418,14 @@ fn others(r: &Report) -> Result<(), ReportError> {
         }
     }
     for (i, s) in r.sensitivity_analyses.iter().enumerate() {
-        interval(
-            &format!("sensitivity_analyses[{i}]"),
-            s.metric,
-            s.estimate,
-            &s.ci,
-        )?;
+        if let Some(estimate) = s.estimate {
+            interval(
+                &format!("sensitivity_analyses[{i}]"),
+                s.metric,
+                estimate,
+                &s.ci,
+            )?;
+        }
     }
     for (i, c) in r.roc.iter().enumerate() {
         let field = format!("roc[{i}]");
