@@ -64,7 +64,11 @@ impl Study {
             protocol_sha256: text.sha256,
             as_of_source,
             plan,
-            protocol_warnings: kizon_protocol::lint::warnings(&protocol),
+            protocol_warnings: {
+                let mut warnings = kizon_protocol::lint::warnings(&protocol);
+                warnings.extend(crate::report::planned_cases_warning(&protocol));
+                warnings
+            },
             protocol,
         })
     }

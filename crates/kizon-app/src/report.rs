@@ -182,6 +182,49 @@ fn agreement_statements(agreement: Option<&crate::reference::PanelAgreement>) ->
     out
 }
 
+/// A warning when the protocol plans fewer cases than its own sample-size assumptions need.
+pub(crate) fn planned_cases_warning(
+    protocol: &kizon_protocol::Protocol,
+) -> Option<kizon_protocol::lint::Warning> {
+    let planned = protocol.sample_size.as_ref()?.planned_cases?;
+    let endpoint = protocol.primary_endpoint()?;
+    let plan = protocol.sample_size.as_ref()?;
+    let goal = endpoint.lower_bound_at_least?;
+    let positive = matches!(
+        endpoint.metric,
+        kizon_protocol::Metric::Sensitivity | kizon_protocol::Metric::Ppa
+    );
+    let n = kizon_stats::proportion_sample_size(
+        goal,
+        plan.expected,
+        endpoint.level,
+        plan.power,
+        crate::analyze::proportion_ci(endpoint),
+    )
+    .ok()?;
+    let fraction = if positive {
+        plan.prevalence?
+    } else {
+        1.0 - plan.prevalence?
+    };
+    let needed = kizon_stats::total_for_fraction(n.n, fraction).ok()?;
+    (planned < needed).then(|| kizon_protocol::lint::Warning {
+        key: "sample_size.planned_cases".into(),
+        message_ja: format!(
+            "計画症例数 {planned} 例は、想定（想定値 {}、検出力 {}、想定有病率 {}）から計算した必要症例数 {needed} 例に満たない（正確二項法）。",
+            plan.expected,
+            plan.power,
+            plan.prevalence.unwrap_or(0.0)
+        ),
+        message_en: format!(
+            "{planned} cases are planned, fewer than the {needed} the protocol's own assumptions need (expected {}, power {}, prevalence {}; exact binomial)",
+            plan.expected,
+            plan.power,
+            plan.prevalence.unwrap_or(0.0)
+        ),
+    })
+}
+
 /// How the panel read: the protocol's reading conditions, the order the web workspace showed
 /// the cases in, and what the readers were kept from, according to where the reads came from
 /// (the web workspace, or files imported).
@@ -1390,3 +1433,24 @@ impl Study {
 
 /// The analysis whose numbers a report shows (re-exported for the shells).
 pub type ReportAnalysis = Analysis;
+
+#[cfg(test)]
+mod planned_cases_tests {
+    /// 40 cases planned where the template's assumptions (sensitivity 0.92 expected against
+    /// 0.80, power 0.8, prevalence 0.3) need more: a warning naming both numbers; the template's
+    /// own 300 are enough.
+    #[test]
+    fn fewer_cases_than_the_assumptions_need_is_a_warning() {
+        let template = kizon_protocol::Protocol::parse(kizon_protocol::TEMPLATE).unwrap();
+        assert_eq!(super::planned_cases_warning(&template), None);
+        let text = kizon_protocol::TEMPLATE.replace("planned_cases = 300", "planned_cases = 40");
+        let p = kizon_protocol::Protocol::parse(&text).unwrap();
+        let w = super::planned_cases_warning(&p).expect("a warning");
+        assert_eq!(w.key, "sample_size.planned_cases");
+        assert!(
+            w.message_en.starts_with("40 cases are planned"),
+            "{}",
+            w.message_en
+        );
+    }
+}

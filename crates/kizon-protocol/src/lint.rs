@@ -55,6 +55,39 @@ pub fn warnings(protocol: &Protocol) -> Vec<Warning> {
             ));
         }
     }
+    if let Some(s) = &protocol.sample_size
+        && let Some(goal) = protocol
+            .primary_endpoint()
+            .and_then(|e| e.lower_bound_at_least)
+        && s.expected <= goal
+    {
+        out.push(Warning {
+            key: "sample_size.expected".into(),
+            message_ja: format!(
+                "想定値 {} が主要評価項目の判定基準の閾値 {goal} 以下です。この想定では判定基準を満たす見込みがなく、症例数を計算できません。",
+                s.expected
+            ),
+            message_en: format!(
+                "the expected value {} is not above the primary endpoint's threshold {goal}: the criterion cannot be expected to be met, and no sample size follows",
+                s.expected
+            ),
+        });
+    }
+    if protocol.design.reference_standard == crate::ReferenceStandard::ExpertPanel
+        && protocol.reference.minimum_reads < 2
+    {
+        out.push(Warning {
+            key: "reference.minimum_reads".into(),
+            message_ja: format!(
+                "専門医による読影の参照標準に、1 症例あたり {} 読影しか求めていません（Q4：複数の専門医等による読影）。",
+                protocol.reference.minimum_reads
+            ),
+            message_en: format!(
+                "the expert panel's reference standard asks for {} read per case (Q4: reads by several specialists)",
+                protocol.reference.minimum_reads
+            ),
+        });
+    }
     for (key, text, en, template_text) in texts {
         if text.is_empty() {
             continue;
@@ -167,5 +200,23 @@ mod tests {
             "exclusion = [{ ja = \"画質不良\" }]",
         );
         assert!(Protocol::parse(&text).is_err());
+    }
+}
+
+#[cfg(test)]
+mod sample_size_tests {
+    use super::*;
+
+    /// An expected value at or below the criterion's threshold, and a "panel" of one read per
+    /// case, are warnings.
+    #[test]
+    fn an_expected_value_below_the_threshold_and_a_one_reader_panel() {
+        let text = crate::TEMPLATE
+            .replace("expected = 0.92", "expected = 0.78")
+            .replace("minimum_reads = 3", "minimum_reads = 1");
+        let p = Protocol::parse(&text).unwrap();
+        let keys: Vec<String> = warnings(&p).into_iter().map(|w| w.key).collect();
+        assert_eq!(keys, ["sample_size.expected", "reference.minimum_reads"]);
+        assert!(warnings(&Protocol::parse(crate::TEMPLATE).unwrap()).is_empty());
     }
 }
