@@ -464,7 +464,10 @@ impl Study {
         let study = StudyInfo {
             id: protocol.study.id.clone(),
             title,
-            sponsor: same(protocol.study.sponsor.clone()),
+            sponsor: written(
+                &protocol.study.sponsor,
+                protocol.study.sponsor_en.as_deref(),
+            ),
             device: m::Device {
                 name: same(protocol.device.name.clone()),
                 // The version whose results the report analyses; a protocol naming another

@@ -697,6 +697,23 @@ fn bilingual_text_is_two_fields_and_each_report_prints_its_language() {
         ],
     )
     .ok();
+    // The applicant's name in both languages (sponsor_en), through an amendment.
+    edit_protocol(
+        &root,
+        "sponsor = \"Kizon Demo Medical K.K.\"",
+        "sponsor = \"既存デモ医療株式会社\"\nsponsor_en = \"Kizon Demo Medical K.K.\"",
+    );
+    kizon(
+        &root,
+        &[
+            "amend",
+            "--reason",
+            "申請者名の表記",
+            "--reason-en",
+            "the applicant's name",
+        ],
+    )
+    .ok();
     kizon(&root, &["analyze"]).ok();
     let report = |lang: &str| {
         let out = root.join(format!("r-{lang}.html"));
@@ -745,6 +762,12 @@ fn bilingual_text_is_two_fields_and_each_report_prints_its_language() {
             "en: {ja_text} / {en_text}"
         );
     }
+    // The title page names the applicant in the report's language.
+    let title_page = |html: &str| html.split_once("<h2").unwrap().0.to_owned();
+    assert!(title_page(&ja).contains("既存デモ医療株式会社"));
+    assert!(!title_page(&ja).contains("Kizon Demo Medical K.K."));
+    assert!(title_page(&en).contains("Kizon Demo Medical K.K."));
+    assert!(!title_page(&en).contains("既存デモ医療株式会社"));
     // One language only: as written in both reports.
     for html in [&ja, &en] {
         assert!(html.contains("ratio of A/B / 比は計画どおり"));

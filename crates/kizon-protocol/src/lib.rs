@@ -190,6 +190,8 @@ pub struct Study {
     pub title: String,
     pub title_en: Option<String>,
     pub sponsor: String,
+    /// The applicant's name in English, for the English report (`sponsor_en`).
+    pub sponsor_en: Option<String>,
     /// The protocol's date; the regulatory rules in force on it apply. `None`: today.
     pub planned_on: Option<time::Date>,
 }

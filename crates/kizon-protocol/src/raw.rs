@@ -96,6 +96,7 @@ struct RawStudy {
     title: String,
     title_en: Option<String>,
     sponsor: String,
+    sponsor_en: Option<String>,
     planned_on: Option<Spanned<toml::value::Datetime>>,
 }
 
@@ -367,6 +368,7 @@ impl RawProtocol {
                 title: self.study.title,
                 title_en: self.study.title_en,
                 sponsor: self.study.sponsor,
+                sponsor_en: self.study.sponsor_en,
                 planned_on,
             },
             device: Device {
