@@ -59,7 +59,11 @@ pub fn plan(view: &PlanView, lang: Lang) -> String {
         plan.rules_version.in_force_from,
         l("基準日", "as of"),
         plan.as_of,
-        view.as_of_source
+        match view.as_of_source {
+            "planned_on" => l("計画日 planned_on", "the protocol's planned_on"),
+            "--as-of" => l("--as-of で指定", "given with --as-of"),
+            _ => l("実行日", "today"),
+        }
     );
     let _ = writeln!(out);
     let row = |out: &mut String, label: String, value: &str, clause: &str| {
@@ -116,12 +120,14 @@ pub fn plan(view: &PlanView, lang: Lang) -> String {
         );
     }
     for provider in &plan.evidence_checklist {
+        let (kind_ja, kind_en) = provider.kind.names();
+        let (consent_ja, consent_en) = provider.consent_model.names();
         let _ = writeln!(
             out,
             "  {} ({}, {}): {}",
             provider.provider,
-            provider.kind,
-            provider.consent_model,
+            l(kind_ja, kind_en),
+            l(consent_ja, consent_en),
             if provider.complete {
                 l("揃っている", "complete")
             } else {
@@ -208,10 +214,12 @@ pub fn providers(providers: &[Provider]) -> String {
     }
     let mut out = String::new();
     for p in providers {
+        let (kind_ja, kind_en) = kizon_app::names::provider_kind(&p.kind);
+        let (consent_ja, consent_en) = kizon_app::names::consent_model(&p.consent_model);
         let _ = writeln!(
             out,
-            "{}\t{}\t{}\tregulator access in consent: {}\tlegal basis: {}",
-            p.name, p.kind, p.consent_model, p.regulator_access, p.legal_basis
+            "{}\t{kind_ja} / {kind_en}\t{consent_ja} / {consent_en}\t同意文書での規制当局の閲覧 / regulator access in consent: {}\t法的根拠 / legal basis: {}",
+            p.name, p.regulator_access, p.legal_basis
         );
     }
     out

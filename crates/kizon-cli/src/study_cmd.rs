@@ -109,10 +109,11 @@ pub fn readers(mut study: Study, actor: &str, command: ReadersCommand) -> Done {
                 },
             )?;
             println!(
-                "reader registered / 読影者を登録しました: {} ({}, {}, {} years, {})",
+                "reader registered / 読影者を登録しました: {} ({}, {}, {} years / 経験 {} 年, {})",
                 reader.code,
                 reader.qualification,
                 reader.specialty,
+                reader.years_experience,
                 reader.years_experience,
                 independence(&reader)
             );
