@@ -1,0 +1,270 @@
+//! The report's records of the study's conduct: findings and every decision on them,
+//! amendments key by key, the regulatory plan and the 症例一覧表.
+
+use std::collections::BTreeMap;
+
+use kizon_report::model::{self as m, PlanLine, RegulatoryPlan, Text};
+
+use super::Inputs;
+use super::words::{rule_name, same, written};
+use crate::AppError;
+
+/// Every finding, open or decided, with every decision on it.
+pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
+    let Inputs {
+        study: st, ledger, ..
+    } = i;
+    // Every finding, open or decided, with every decision on it (a query to the provider
+    // and the later decision both stay), each with its date and actor from the ledger.
+    let decision_of = |d: &str| match d {
+        "exclude-case" => Some(m::Decision::ExcludeCase),
+        "accept" => Some(m::Decision::Accept),
+        "query-provider" => Some(m::Decision::QueryProvider),
+        _ => None,
+    };
+    let mut history: BTreeMap<i64, Vec<m::DecisionRecord>> = BTreeMap::new();
+    for r in st.store.resolutions()? {
+        let Some(decision) = decision_of(&r.decision) else {
+            continue;
+        };
+        let entry = ledger.iter().find(|e| e.seq == r.ledger_seq);
+        history
+            .entry(r.finding_id)
+            .or_default()
+            .push(m::DecisionRecord {
+                at: entry.map_or(String::new(), |e| {
+                    format!("{} {}", &e.at[..10], &e.at[11..16])
+                }),
+                actor: entry.map_or(String::new(), |e| e.actor.clone()),
+                decision,
+                reason: written(&r.reason, r.reason_en.as_deref()),
+                ledger_seq: r.ledger_seq as u64,
+            });
+    }
+    let findings = st
+        .findings()?
+        .into_iter()
+        .map(|f| {
+            let decision = match f.status {
+                "excluded" => Some(m::Decision::ExcludeCase),
+                "accepted" => Some(m::Decision::Accept),
+                "queried" => Some(m::Decision::QueryProvider),
+                _ => None,
+            };
+            m::FindingRow {
+                id: format!("#{}", f.id),
+                rule_name: Some(rule_name(&f.rule)),
+                rule: f.rule,
+                clause: f.clause,
+                case_ids: f.case_ids,
+                severity: if f.severity == "blocking" {
+                    m::Severity::Blocking
+                } else {
+                    m::Severity::Warning
+                },
+                description: Text::new(f.message_ja, f.message_en),
+                decision,
+                reason: written(f.reason.as_deref().unwrap_or(""), f.reason_en.as_deref()),
+                history: history.remove(&f.id).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(findings)
+}
+
+/// Every amendment, key by key.
+pub(super) fn amendments(i: &Inputs<'_>) -> Result<Vec<m::Amendment>, AppError> {
+    let Inputs {
+        study: st,
+        protocol: _,
+        ledger,
+        first_result_seq,
+        dataset: _,
+        ..
+    } = i;
+    let amendments: Vec<m::Amendment> = st
+        .store
+        .amendments()?
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let date = ledger
+                .iter()
+                .find(|e| e.seq == a.ledger_seq)
+                .map_or(String::new(), |e| e.at[..10].to_owned());
+            let what = if a.lock_kind == crate::dataset::DATASET {
+                ("データセット", "dataset")
+            } else {
+                ("試験計画書", "protocol")
+            };
+            // What changed, key by key, from the two versions in the document store.
+            let keys = if a.lock_kind == crate::dataset::DATASET {
+                Vec::new()
+            } else {
+                let text = |sha: &str| {
+                    std::fs::read_to_string(kizon_store::documents::path_of(st.root(), sha))
+                        .unwrap_or_default()
+                };
+                crate::protocol_diff::changes(&text(&a.old_sha256), &text(&a.new_sha256))
+            };
+            let listed = |absent: &str| {
+                if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ": {}",
+                        keys.iter()
+                            .map(|k| k.describe(absent))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                }
+            };
+            m::Amendment {
+                seq: i as u32 + 1,
+                date,
+                change: Text::new(
+                    format!(
+                        "{}の改訂 {} → {}{}",
+                        what.0,
+                        &a.old_sha256[..12],
+                        &a.new_sha256[..12],
+                        listed("（なし）")
+                    ),
+                    format!(
+                        "{} amended {} → {}{}",
+                        what.1,
+                        &a.old_sha256[..12],
+                        &a.new_sha256[..12],
+                        listed("(none)")
+                    ),
+                ),
+                reason: written(&a.reason, a.reason_en.as_deref()),
+                before_unblinding: first_result_seq.is_none_or(|r| a.ledger_seq < r),
+                ledger_seq: a.ledger_seq as u64,
+            }
+        })
+        .collect();
+    Ok(amendments)
+}
+
+/// The regulatory path (Q10, Q11).
+pub(super) fn regulatory_plan(i: &Inputs<'_>) -> Result<RegulatoryPlan, AppError> {
+    let Inputs {
+        study: _st,
+        plan,
+        dataset: _,
+        ..
+    } = i;
+    let line = |ja: &str, en: &str, value: Text, clause: &str| PlanLine {
+        item: Text::new(ja, en),
+        value,
+        clause: clause.into(),
+    };
+    let regulatory_plan = RegulatoryPlan {
+        lines: vec![
+            line(
+                "試験区分（課長通知）",
+                "Test type (Director's notice)",
+                same(plan.test_type.as_str()),
+                "Q4",
+            ),
+            line(
+                "申請区分",
+                "Application category",
+                same(plan.application_category.unwrap_or("-")),
+                "Q10",
+            ),
+            line(
+                "試験プロトコルの相談区分",
+                "Protocol consultation",
+                same(plan.protocol_consultation),
+                "Q10",
+            ),
+            line(
+                "信頼性確保の方法の相談区分",
+                "Reliability consultation",
+                same(plan.reliability_consultation),
+                "Q10",
+            ),
+            line(
+                "症例一覧表",
+                "Case list",
+                if plan.case_list_required {
+                    Text::new("必要（付録B）", "required (Appendix B)")
+                } else {
+                    Text::new(
+                        "不要（信頼性調査用資料 dataset/case-list.csv に収録）",
+                        "not required (dataset/case-list.csv in the evidence package)",
+                    )
+                },
+                "Q10",
+            ),
+        ],
+    };
+    Ok(regulatory_plan)
+}
+
+/// The 症例一覧表 as an appendix when the application attaches one (Q10: 2(1)).
+pub(super) fn case_list(i: &Inputs<'_>) -> Result<Vec<m::CaseListRow>, AppError> {
+    let Inputs {
+        study: st,
+        plan,
+        reference: _,
+        ..
+    } = i;
+    // The 症例一覧表 as an appendix when the application attaches one (Q10: 2(1)).
+    let case_list = if plan.case_list_required {
+        st.case_list()?
+            .into_iter()
+            .map(|c| m::CaseListRow {
+                included: c.included == Some(true),
+                exclusion_reason: (!c.exclusions.is_empty()).then(|| {
+                    Text::new(
+                        c.exclusions
+                            .iter()
+                            .map(|e| format!("{}（{}）：{}", e.rule_ja, e.clause, e.reason))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        c.exclusions
+                            .iter()
+                            .map(|e| {
+                                format!(
+                                    "{} ({}): {}",
+                                    e.rule_en,
+                                    e.clause,
+                                    e.reason_en.as_deref().unwrap_or(&e.reason)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )
+                }),
+                reference: c.reference.map(|l| l.as_str().to_owned()),
+                device: c.device_label.map(|l| l.as_str().to_owned()),
+                device_score: c.device_score,
+                agreement: c.agreement,
+                provider: same(c.provider),
+                data_kinds: {
+                    let kinds = |en: bool| {
+                        c.data_kinds
+                            .split(' ')
+                            .filter(|k| !k.is_empty())
+                            .map(|k| {
+                                let (ja, english) = crate::names::item_kind(k);
+                                if en { english } else { ja }
+                            })
+                            .collect::<Vec<_>>()
+                            .join(if en { ", " } else { "、" })
+                    };
+                    Text::new(kinds(false), kinds(true))
+                },
+                acquisition_date: c.acquisition_date,
+                case_id: c.case_id,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(case_list)
+}
