@@ -75,7 +75,38 @@ pub enum AppError {
     Stats(#[from] kizon_stats::StatsError),
 }
 
+/// What kind of failure an error is, for the shells' status codes and logs: they never look
+/// into the store's own errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request contradicts the study's state (a conflict, a refusal): the user can act.
+    Conflict,
+    /// The database failed.
+    Database,
+    /// A file could not be read or written.
+    File,
+    /// The study fails its integrity check.
+    Tampered,
+    /// Anything else on the server's side.
+    Internal,
+}
+
 impl AppError {
+    /// The kind of failure (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        use kizon_store::StoreError as S;
+        match self {
+            AppError::Refused { .. }
+            | AppError::InvalidValue { .. }
+            | AppError::UnknownProvider { .. }
+            | AppError::Store(S::Conflict(_)) => ErrorKind::Conflict,
+            AppError::Store(S::Sqlite { .. }) => ErrorKind::Database,
+            AppError::Store(S::Io { .. }) | AppError::Io { .. } => ErrorKind::File,
+            AppError::Store(S::Tampered(_)) => ErrorKind::Tampered,
+            _ => ErrorKind::Internal,
+        }
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> String {
         match self {

@@ -59,8 +59,11 @@ use kizon_protocol::Protocol;
 use kizon_store::Store;
 use sha2::{Digest, Sha256};
 
-pub use error::AppError;
-pub use kizon_store::{Case, Evidence, Item, LedgerEntry, Problem, Provider, VerifyReport};
+pub use error::{AppError, ErrorKind};
+pub use kizon_pixels::Window;
+pub use kizon_store::{
+    Case, Evidence, Item, ItemQuery, LedgerEntry, NewReader, Problem, Provider, VerifyReport,
+};
 
 /// The protocol file in a study directory.
 pub const PROTOCOL_FILE: &str = "study.toml";

@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kizon_app::AppError;
+use kizon_app::ErrorKind;
 
 #[derive(Debug)]
 pub enum WebError {
@@ -28,14 +29,7 @@ impl WebError {
         match self {
             WebError::App(AppError::Forbidden { .. }) => StatusCode::FORBIDDEN,
             WebError::App(AppError::NotFound { .. }) => StatusCode::NOT_FOUND,
-            WebError::App(
-                AppError::Refused { .. }
-                | AppError::InvalidValue { .. }
-                | AppError::UnknownProvider { .. },
-            ) => StatusCode::CONFLICT,
-            WebError::App(AppError::Store(kizon_store::StoreError::Conflict(_))) => {
-                StatusCode::CONFLICT
-            }
+            WebError::App(e) if e.kind() == ErrorKind::Conflict => StatusCode::CONFLICT,
             WebError::App(_) | WebError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::SignIn => StatusCode::SEE_OTHER,
             WebError::Csrf => StatusCode::FORBIDDEN,
@@ -102,14 +96,11 @@ impl IntoResponse for WebError {
 /// What kind of server-side failure, for the server's log: never the error's text, which may
 /// name a source path (and a path may carry a patient's name).
 fn internal_kind(error: &AppError) -> &'static str {
-    match error {
-        AppError::Store(kizon_store::StoreError::Sqlite { .. }) => "database",
-        AppError::Store(kizon_store::StoreError::Io { .. }) | AppError::Io { .. } => "file",
-        AppError::Store(kizon_store::StoreError::Tampered(_)) => {
-            "the study fails its integrity check"
-        }
-        AppError::Store(_) => "store",
-        _ => "application",
+    match error.kind() {
+        ErrorKind::Database => "database",
+        ErrorKind::File => "file",
+        ErrorKind::Tampered => "the study fails its integrity check",
+        ErrorKind::Conflict | ErrorKind::Internal => "application",
     }
 }
 

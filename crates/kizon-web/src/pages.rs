@@ -9,8 +9,7 @@ use kizon_app::check::FindingView;
 use kizon_app::workspace::{
     BlindedItem, ChannelPreview, ItemPage, Overview, OwnRead, StepState, WorklistCase,
 };
-use kizon_app::{Evidence, LedgerEntry, Provider, names};
-use kizon_store::Item;
+use kizon_app::{Evidence, Item, LedgerEntry, Provider, names};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::i18n::Lang;

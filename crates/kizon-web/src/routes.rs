@@ -20,8 +20,7 @@ use kizon_app::check::Decision;
 use kizon_app::providers::EvidenceKind;
 use kizon_app::reference::Label;
 use kizon_app::report::{Format, Lang as ReportLang};
-use kizon_pixels::Window;
-use kizon_store::ItemQuery;
+use kizon_app::{ItemQuery, Window};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -726,10 +725,7 @@ async fn report_download(
         .guarded(
             &authed.account,
             Permission::ViewResults,
-            move |study, account| {
-                let today = &kizon_store::now_utc()[..10];
-                study.report(&account.actor(), lang, format, today)
-            },
+            move |study, account| study.report_today(&account.actor(), lang, format),
         )
         .await?;
     let content_type = match format {

@@ -80,6 +80,18 @@ pub struct Rendered {
 
 impl Study {
     /// Renders the report of the latest analysis.
+    /// Renders the report of the latest analysis dated today (UTC): the date of a report made
+    /// on request, as the web workspace makes them.
+    pub fn report_today(
+        &mut self,
+        actor: &str,
+        lang: Lang,
+        format: Format,
+    ) -> Result<Rendered, AppError> {
+        let today = crate::dates::today().to_string();
+        self.report(actor, lang, format, &today)
+    }
+
     pub fn report(
         &mut self,
         actor: &str,

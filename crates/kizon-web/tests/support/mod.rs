@@ -8,10 +8,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use kizon_app::NewReader;
 use kizon_app::Study;
 use kizon_app::access::{Assign, Role};
 use kizon_app::demo::{self, DemoStop};
-use kizon_store::NewReader;
 
 pub const PASSWORD: &str = "correct horse battery";
 

@@ -1,0 +1,37 @@
+//! The web server is a shell over kizon-app: it names no other kizon crate, so the compiler
+//! enforces that it decides nothing the application does not (ARCHITECTURE.md's invariant).
+
+#[test]
+fn the_web_server_depends_on_kizon_app_alone() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("kizon-web's Cargo.toml");
+    let kizon_crates: Vec<&str> = manifest
+        .lines()
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim()))
+        .filter(|name| name.starts_with("kizon-") && *name != "kizon-web")
+        .collect();
+    assert_eq!(
+        kizon_crates,
+        ["kizon-app"],
+        "kizon-web's Cargo.toml names {kizon_crates:?}"
+    );
+    for source in [
+        "src/lib.rs",
+        "src/routes.rs",
+        "src/pages.rs",
+        "src/error.rs",
+        "src/state.rs",
+    ] {
+        let text =
+            std::fs::read_to_string(format!("{}/{source}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for other in [
+            "kizon_store",
+            "kizon_pixels",
+            "kizon_protocol",
+            "kizon_rules",
+            "kizon_stats",
+        ] {
+            assert!(!text.contains(other), "{source} uses {other}");
+        }
+    }
+}
