@@ -261,11 +261,11 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
     }
     listed_dates(items, cases, &mut findings);
     same_patient(cases, &mut findings);
+    let with_items: std::collections::BTreeSet<&str> =
+        items.iter().map(|i| i.case_id.as_str()).collect();
     for case in cases {
-        if case.collection_date.is_none() {
-            let has_items = items.iter().any(|i| i.case_id == case.id);
-            if has_items {
-                findings.push(finding(
+        if case.collection_date.is_none() && with_items.contains(case.id.as_str()) {
+            findings.push(finding(
                     format!("acquired-after-collection:{}:no-date", case.id),
                     "acquired-after-collection",
                     "Q2",
@@ -275,7 +275,6 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
                     "症例の収集日が不明のため、既存データ（収集時に既に取得済み）であることを確認できない。".into(),
                     "The case has no collection date, so it cannot be shown that its data existed when it was collected.".into(),
                 ));
-            }
         }
     }
     duplicates(
@@ -895,15 +894,23 @@ fn own_date(m: &Metadata) -> Option<String> {
 /// source data verification; the case's files may each carry their own day (a CT and an ECG),
 /// so one that matches clears it.
 fn listed_dates(items: &[ItemFacts], cases: &[CaseFacts], out: &mut Vec<Finding>) {
+    // Each case's dated items, gathered in one pass (not one scan of the items per case).
+    let mut dated_of: BTreeMap<&str, Vec<(&ItemFacts, String)>> = BTreeMap::new();
+    for item in items {
+        if let Some(date) = own_date(&item.metadata) {
+            dated_of
+                .entry(item.case_id.as_str())
+                .or_default()
+                .push((item, date));
+        }
+    }
     for case in cases {
         let Some(listed) = &case.acquisition_date else {
             continue;
         };
-        let dated: Vec<(&ItemFacts, String)> = items
-            .iter()
-            .filter(|i| i.case_id == case.id)
-            .filter_map(|i| own_date(&i.metadata).map(|d| (i, d)))
-            .collect();
+        let Some(dated) = dated_of.get(case.id.as_str()) else {
+            continue;
+        };
         let day = |d: &str| d.get(..10).map(str::to_owned);
         if dated.is_empty() || dated.iter().any(|(_, d)| day(d) == day(listed)) {
             continue;
