@@ -50,12 +50,18 @@ pub fn decode_as<'b>(
     let invalid = |at: usize| {
         let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
         AppError::Refused {
-            what: format!(
-                "{}:{line}: byte {at} (0x{:02X}) is not {} text",
-                file.display(),
-                bytes[at],
-                encoding.as_str()
-            ),
+            what: match bytes.get(at) {
+                Some(byte) => format!(
+                    "{}:{line}: byte {at} (0x{byte:02X}) is not {} text",
+                    file.display(),
+                    encoding.as_str()
+                ),
+                None => format!(
+                    "{}: empty, or not {} text",
+                    file.display(),
+                    encoding.as_str()
+                ),
+            },
             hint: "check the file's encoding, or leave --encoding out to detect it".into(),
         }
     };

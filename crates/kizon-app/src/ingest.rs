@@ -548,12 +548,18 @@ pub(crate) fn patient_key(salt: &str, patient_id: &str) -> String {
     format!("pk-{}", pseudonym(salt, &[patient_id]))
 }
 
+/// The annotators' extensions of PhysioNet's databases (reference beats, detector output,
+/// rhythm, apnea, sleep stages, alarms): only such a file beside a header joins its record,
+/// never another file that happens to share the record's name (`100.jpg`, `100.dcm`).
+const ANNOTATORS: [&str; 22] = [
+    "atr", "ann", "qrs", "ecg", "ari", "wabp", "wqrs", "sqrs", "gqrs", "pu", "pu0", "pu1", "apn",
+    "st", "stb", "hypn", "resp", "arousal", "event", "alarms", "trigger", "16a",
+];
+
 /// Adds to `files` the signal and annotation files of every WFDB header among them that are on
 /// disk beside it (the signal files its header names; annotation files share its record name);
 /// returns each companion's header.
 fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> HashMap<PathBuf, PathBuf> {
-    /// Extensions that are never an annotation file of a record, though they share its name.
-    const NOT_ANNOTATIONS: [&str; 8] = ["hea", "csv", "txt", "json", "md", "pdf", "toml", "xlsx"];
     let mut headers_of = HashMap::new();
     let headers: Vec<PathBuf> = files
         .iter()
@@ -580,8 +586,7 @@ fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> HashMap<PathBuf, PathBuf> {
                 let path = entry.path();
                 let annotation = path.file_stem().map(|s| s.to_os_string()) == record
                     && path.extension().is_some_and(|e| {
-                        let e = e.to_string_lossy().to_ascii_lowercase();
-                        e.len() <= 8 && !NOT_ANNOTATIONS.contains(&e.as_str())
+                        ANNOTATORS.contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
                     });
                 if annotation && !companions.contains(&path) {
                     companions.push(path);
@@ -634,6 +639,9 @@ fn wfdb_companions(files: &[PathBuf]) -> HashMap<PathBuf, (String, String)> {
             } else if file
                 .file_stem()
                 .is_some_and(|s| s.to_string_lossy() == record)
+                && file.extension().is_some_and(|e| {
+                    ANNOTATORS.contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
+                })
             {
                 "annotation"
             } else {

@@ -881,12 +881,22 @@ fn same_patient(cases: &[CaseFacts], out: &mut Vec<Finding>) {
     }
 }
 
-/// The date of a file as it says itself: acquisition, else study, else a recording's start.
-fn own_date(m: &Metadata) -> Option<String> {
-    m.acquisition_date
-        .clone()
-        .or(m.study_date.clone())
-        .or(m.start.as_ref().map(|s| s.chars().take(10).collect()))
+/// Every date a file carries (acquisition, study, series, content, a recording's start), as
+/// days: an acquisition just after midnight belongs to the study of the evening before.
+fn own_dates(m: &Metadata) -> Vec<String> {
+    let mut dates: Vec<String> = [
+        &m.acquisition_date,
+        &m.study_date,
+        &m.series_date,
+        &m.content_date,
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .chain(m.start.as_ref().map(|s| s.chars().take(10).collect()))
+    .collect();
+    dates.dedup();
+    dates
 }
 
 /// Q7: a case's acquisition date (as the provider's list gives it) that none of its dated files
@@ -895,13 +905,14 @@ fn own_date(m: &Metadata) -> Option<String> {
 /// so one that matches clears it.
 fn listed_dates(items: &[ItemFacts], cases: &[CaseFacts], out: &mut Vec<Finding>) {
     // Each case's dated items, gathered in one pass (not one scan of the items per case).
-    let mut dated_of: BTreeMap<&str, Vec<(&ItemFacts, String)>> = BTreeMap::new();
+    let mut dated_of: BTreeMap<&str, Vec<(&ItemFacts, Vec<String>)>> = BTreeMap::new();
     for item in items {
-        if let Some(date) = own_date(&item.metadata) {
+        let dates = own_dates(&item.metadata);
+        if !dates.is_empty() {
             dated_of
                 .entry(item.case_id.as_str())
                 .or_default()
-                .push((item, date));
+                .push((item, dates));
         }
     }
     for case in cases {
@@ -912,10 +923,19 @@ fn listed_dates(items: &[ItemFacts], cases: &[CaseFacts], out: &mut Vec<Finding>
             continue;
         };
         let day = |d: &str| d.get(..10).map(str::to_owned);
-        if dated.is_empty() || dated.iter().any(|(_, d)| day(d) == day(listed)) {
+        if dated
+            .iter()
+            .any(|(_, dates)| dates.iter().any(|d| day(d) == day(listed)))
+        {
             continue;
         }
-        let owns: Vec<&str> = dated.iter().map(|(_, d)| d.as_str()).collect();
+        // Each date once, however many slices carry it.
+        let owns: Vec<&str> = dated
+            .iter()
+            .map(|(_, dates)| dates[0].as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         out.push(finding(
             format!("chronology:{}:listed-date:{listed}", case.id),
             "chronology",

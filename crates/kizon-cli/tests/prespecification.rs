@@ -1105,6 +1105,13 @@ fn an_exclusion_after_the_dataset_lock_waits_for_the_amendment_and_none_after_th
         refused.stderr
     );
     kizon(&root, &["amend", "--dataset", "--reason", "C01 excluded"]).ok();
+    // Both exclusions of the pair hold: the second does not bring C07 back.
+    let dataset = kizon(&root, &["dataset", "show", "--json"]).ok().json();
+    let cases = dataset["cases"].to_string();
+    assert!(
+        !cases.contains("\"C07\"") && !cases.contains("\"C01\""),
+        "{dataset}"
+    );
     kizon(&root, &import).ok();
 
     // After the results: an exclusion is refused, and nothing is recorded.

@@ -675,3 +675,23 @@ fn a_column_added_by_a_migration_keeps_every_recorded_digest() {
         .unwrap();
     assert_eq!(nulls, before);
 }
+
+/// The property the migration rests on, shown directly: a row with a trailing NULL column
+/// (added by a migration, NULL in rows written before it) has the digest the same row had
+/// without the column; a value in that column gives another digest.
+#[test]
+fn a_trailing_null_column_leaves_the_row_digest_as_it_was() {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "CREATE TABLE before (id INTEGER PRIMARY KEY, reason TEXT, ledger_seq INTEGER NOT NULL);
+         CREATE TABLE after (id INTEGER PRIMARY KEY, reason TEXT, ledger_seq INTEGER NOT NULL, reason_en TEXT);
+         INSERT INTO before VALUES (1, '理由', 7);
+         INSERT INTO after VALUES (1, '理由', 7, NULL);",
+    )
+    .unwrap();
+    let digest = |table: &str| crate::ledger::rows_digest(&conn, table, "id", 7).unwrap();
+    assert_eq!(digest("before"), digest("after"));
+    conn.execute_batch("UPDATE after SET reason_en = 'reason';")
+        .unwrap();
+    assert_ne!(digest("before"), digest("after"));
+}

@@ -287,17 +287,37 @@ impl Study {
             .flat_map(|f| serde_json::from_str::<Vec<i64>>(&f.item_ids).unwrap_or_default())
             .collect();
         let paths = self.store.item_paths(&named)?;
+        // The cases a finding excludes: those of every exclusion since its last other decision.
+        // Excluding C07, then C01 of the same pair, excludes both (the latest decision alone
+        // would bring C07 back at the next dataset amendment); an `accept` in between undoes
+        // what came before it.
+        let mut excluding: std::collections::BTreeMap<i64, Vec<Option<Vec<String>>>> =
+            std::collections::BTreeMap::new();
+        for r in self.store.resolutions()? {
+            let run = excluding.entry(r.finding_id).or_default();
+            if r.decision == "exclude-case" {
+                run.push((!r.cases.is_empty()).then_some(r.cases));
+            } else {
+                run.clear();
+            }
+        }
         Ok(findings
             .into_iter()
             .map(|f| {
                 let item_ids: Vec<i64> = serde_json::from_str(&f.item_ids).unwrap_or_default();
                 let case_ids: Vec<String> = serde_json::from_str(&f.case_ids).unwrap_or_default();
-                let excluded_cases = match (f.decision.as_deref(), &f.decided_cases) {
-                    (Some("exclude-case"), Some(named)) => {
-                        named.split(' ').map(str::to_owned).collect()
-                    }
-                    (Some("exclude-case"), None) => case_ids.clone(),
-                    _ => Vec::new(),
+                let excluded_cases = if f.decision.as_deref() == Some("exclude-case") {
+                    let mut cases: Vec<String> = excluding
+                        .get(&f.id)
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|named| named.clone().unwrap_or_else(|| case_ids.clone()))
+                        .collect();
+                    cases.sort();
+                    cases.dedup();
+                    cases
+                } else {
+                    Vec::new()
                 };
                 FindingView {
                     excluded_cases,

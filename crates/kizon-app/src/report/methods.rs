@@ -145,10 +145,15 @@ pub(crate) fn planned_cases_warning(
     let endpoint = protocol.primary_endpoint()?;
     let plan = protocol.sample_size.as_ref()?;
     let goal = endpoint.lower_bound_at_least?;
-    let positive = matches!(
+    // As the report's rationale: sensitivity and specificity (PPA, NPA) only.
+    use kizon_protocol::Metric as P;
+    if !matches!(
         endpoint.metric,
-        kizon_protocol::Metric::Sensitivity | kizon_protocol::Metric::Ppa
-    );
+        P::Sensitivity | P::Specificity | P::Ppa | P::Npa
+    ) {
+        return None;
+    }
+    let positive = matches!(endpoint.metric, P::Sensitivity | P::Ppa);
     let n = kizon_stats::proportion_sample_size(
         goal,
         plan.expected,

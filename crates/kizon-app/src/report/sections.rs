@@ -264,6 +264,13 @@ pub(super) fn subgroups(i: &Inputs<'_>) -> Result<Vec<m::SubgroupRow>, AppError>
     let subgroups = analysis
         .subgroups
         .iter()
+        // Only the endpoints the report shows (one that could not be estimated is not).
+        .filter(|s| {
+            analysis
+                .endpoints
+                .iter()
+                .any(|e| e.id == s.endpoint && e.estimate.is_some())
+        })
         .map(|s| {
             let metric = report_metric(s.metric);
             let fraction = s.table.and_then(|t| {
