@@ -230,7 +230,8 @@ impl Study {
         // A WFDB record is its header with its signal and annotation files: naming the header
         // (in a manifest, or ingesting it before) brings them in, so that the signal's bytes are
         // hashed into the dataset with the header, in the header's case.
-        let headers_of = add_wfdb_companions(&mut files);
+        let wfdb = add_wfdb_companions(&mut files);
+        let headers_of = &wfdb.headers_of;
         let case_of_manifest = |file: &Path| -> Option<&ManifestRow> {
             manifest_row(
                 &manifest,
@@ -260,8 +261,6 @@ impl Study {
             skipped,
             ..IngestSummary::default()
         };
-        // Records grouped over every file found, those unchanged since an earlier ingest too.
-        let wfdb_records = wfdb_companions(&files);
         let pending: Vec<PathBuf> = files
             .into_iter()
             .filter(|file| {
@@ -319,17 +318,8 @@ impl Study {
                 }
             });
             for inspected in receiver {
-                let batch = self.commit_batch(
-                    actor,
-                    &provider,
-                    inspected?,
-                    &Wfdb {
-                        records: &wfdb_records,
-                        headers_of: &headers_of,
-                    },
-                    &manifest,
-                    &salt,
-                )?;
+                let batch =
+                    self.commit_batch(actor, &provider, inspected?, &wfdb, &manifest, &salt)?;
                 summary.add(batch);
             }
             Ok(())
@@ -344,7 +334,7 @@ impl Study {
         actor: &str,
         provider: &kizon_store::Provider,
         inspected: Vec<Inspected>,
-        wfdb: &Wfdb<'_>,
+        wfdb: &Wfdb,
         manifest: &[ManifestRow],
         salt: &str,
     ) -> Result<IngestSummary, AppError> {
@@ -412,9 +402,10 @@ impl Study {
 
 /// The WFDB records among the files ingested: each file's record and role, and each
 /// companion's header.
-struct Wfdb<'a> {
-    records: &'a HashMap<PathBuf, (String, String)>,
-    headers_of: &'a HashMap<PathBuf, PathBuf>,
+#[derive(Default)]
+struct Wfdb {
+    records: HashMap<PathBuf, (String, String)>,
+    headers_of: HashMap<PathBuf, PathBuf>,
 }
 
 /// The manifest row a file belongs to: its own path, or a folder that holds it.
@@ -557,10 +548,11 @@ const ANNOTATORS: [&str; 22] = [
 ];
 
 /// Adds to `files` the signal and annotation files of every WFDB header among them that are on
-/// disk beside it (the signal files its header names; annotation files share its record name);
-/// returns each companion's header.
-fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> HashMap<PathBuf, PathBuf> {
-    let mut headers_of = HashMap::new();
+/// disk beside it (the signal files its header names; annotation files share its record name
+/// and have an annotator's extension); returns each record file's record and role, and each
+/// companion's header. Each header is read and parsed once.
+fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> Wfdb {
+    let mut wfdb = Wfdb::default();
     let headers: Vec<PathBuf> = files
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e == "hea"))
@@ -574,84 +566,44 @@ fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> HashMap<PathBuf, PathBuf> {
             continue;
         };
         let dir = header.parent().unwrap_or(Path::new("."));
-        let record = header.file_stem().map(|s| s.to_os_string());
-        let mut companions: Vec<PathBuf> = parsed
+        let stem = header.file_stem().map(|s| s.to_os_string());
+        let record = stem
+            .as_ref()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut companions: Vec<(PathBuf, &str)> = parsed
             .companion_files()
             .iter()
             .filter(|name| !name.contains('/') && !name.ends_with(".hea"))
-            .map(|name| dir.join(name))
+            .map(|name| (dir.join(name), "signal"))
             .collect();
         if let Ok(entries) = fs::read_dir(dir) {
             for entry in entries.flatten() {
                 let path = entry.path();
-                let annotation = path.file_stem().map(|s| s.to_os_string()) == record
+                let annotation = path.file_stem().map(|s| s.to_os_string()) == stem
                     && path.extension().is_some_and(|e| {
                         ANNOTATORS.contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
                     });
-                if annotation && !companions.contains(&path) {
-                    companions.push(path);
+                if annotation && !companions.iter().any(|(p, _)| *p == path) {
+                    companions.push((path, "annotation"));
                 }
             }
         }
-        for companion in companions {
+        for (companion, role) in companions {
             // Regular files only, as `collect_files` takes them (no symbolic links).
             if fs::symlink_metadata(&companion).is_ok_and(|m| m.is_file()) {
-                headers_of.insert(companion.clone(), header.clone());
+                wfdb.headers_of.insert(companion.clone(), header.clone());
+                wfdb.records
+                    .insert(companion.clone(), (record.clone(), role.to_owned()));
                 files.push(companion);
             }
         }
+        wfdb.records
+            .insert(header.clone(), (record.clone(), "header".to_owned()));
     }
     files.sort();
     files.dedup();
-    headers_of
-}
-
-/// WFDB signal and annotation files are known only through their header: map each companion
-/// of a `.hea` record found among `files` to (record, role).
-fn wfdb_companions(files: &[PathBuf]) -> HashMap<PathBuf, (String, String)> {
-    let mut map = HashMap::new();
-    for header in files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "hea"))
-    {
-        let Ok(text) = fs::read_to_string(header) else {
-            continue;
-        };
-        let Ok(parsed) = kizon_waveform::wfdb::WfdbHeader::parse(&text) else {
-            continue;
-        };
-        let record = header
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let dir = header.parent().unwrap_or(Path::new("."));
-        let signal_files = parsed.companion_files();
-        for file in files
-            .iter()
-            .filter(|f| f.parent() == Some(dir) && *f != header)
-        {
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let role = if signal_files.contains(&name) {
-                "signal"
-            } else if file
-                .file_stem()
-                .is_some_and(|s| s.to_string_lossy() == record)
-                && file.extension().is_some_and(|e| {
-                    ANNOTATORS.contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
-                })
-            {
-                "annotation"
-            } else {
-                continue;
-            };
-            map.insert(file.clone(), (record.clone(), role.to_owned()));
-        }
-        map.insert(header.clone(), (record.clone(), "header".to_owned()));
-    }
-    map
+    wfdb
 }
 
 /// The files under `root` (itself, if a file), in order. Inside a folder, symbolic links and

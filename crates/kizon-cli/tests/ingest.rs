@@ -430,6 +430,8 @@ fn a_wfdb_header_brings_its_signal_and_annotations_into_its_case() {
             "waveform/wfdb/100.atr",
         ],
     );
+    // A file that only shares the record's name is not part of the record.
+    std::fs::write(data.join("ecg/100.jpg"), b"not an annotation").unwrap();
     std::fs::write(data.join("cases.csv"), "case_id,path\nE-1,ecg/100.hea\n").unwrap();
     kizon(
         &root,
@@ -458,7 +460,9 @@ fn a_wfdb_header_brings_its_signal_and_annotations_into_its_case() {
         "{listed:?}"
     );
     assert!(listed.iter().all(|i| i["kind"] == "wfdb"), "{listed:?}");
-    // The folder again: nothing new, no stray case.
+    // The folder again (without the unrelated file, which would be a case of its own):
+    // nothing new, no stray case.
+    std::fs::remove_file(data.join("ecg/100.jpg")).unwrap();
     let again = kizon(
         &root,
         &[
