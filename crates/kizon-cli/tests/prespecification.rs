@@ -715,24 +715,7 @@ fn bilingual_text_is_two_fields_and_each_report_prints_its_language() {
     )
     .ok();
     kizon(&root, &["analyze"]).ok();
-    let report = |lang: &str| {
-        let out = root.join(format!("r-{lang}.html"));
-        kizon(
-            &root,
-            &[
-                "report",
-                "--lang",
-                lang,
-                "--format",
-                "html",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        )
-        .ok();
-        std::fs::read_to_string(&out).unwrap()
-    };
-    let (ja, en) = (report("ja"), report("en"));
+    let (ja, en) = (report_html(&root, "ja"), report_html(&root, "en"));
     for (ja_text, en_text) in [
         (
             "同一患者の2検査は計画どおり（再確認）",

@@ -803,24 +803,7 @@ fn a_2_1_report_has_the_sample_size_reading_deviations_and_case_list() {
     )
     .failed();
     kizon(&root, &["analyze"]).ok();
-    let report = |lang: &str| {
-        let out = tmp.path().join(format!("r-{lang}.html"));
-        kizon(
-            &root,
-            &[
-                "report",
-                "--lang",
-                lang,
-                "--format",
-                "html",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        )
-        .ok();
-        std::fs::read_to_string(&out).unwrap()
-    };
-    let (ja, en) = (report("ja"), report("en"));
+    let (ja, en) = (report_html(&root, "ja"), report_html(&root, "en"));
     // The template's [sample_size]: sensitivity 0.92 expected against the criterion's 0.80.
     for needle in [
         "症例数の設定根拠",

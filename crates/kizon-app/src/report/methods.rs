@@ -474,22 +474,18 @@ pub(super) fn methods(i: &Inputs<'_>) -> Result<Methods, AppError> {
                 .collect(),
         },
         reference_standard,
-        blinding: vec![Text::new(
-            format!(
-                "参照標準は被験機器の結果を取り込む前に固定した（監査証跡 #{}）。",
-                ledger
-                    .iter()
-                    .find(|e| e.command == "lock reference")
-                    .map_or(0, |e| e.seq)
-            ),
-            format!(
-                "The reference standard was locked before any device result was imported (ledger entry {}).",
-                ledger
-                    .iter()
-                    .find(|e| e.command == "lock reference")
-                    .map_or(0, |e| e.seq)
-            ),
-        )],
+        blinding: {
+            let locked = ledger
+                .iter()
+                .find(|e| e.command == "lock reference")
+                .map_or(0, |e| e.seq);
+            vec![Text::new(
+                format!("参照標準は被験機器の結果を取り込む前に固定した（監査証跡 #{locked}）。"),
+                format!(
+                    "The reference standard was locked before any device result was imported (ledger entry {locked})."
+                ),
+            )]
+        },
         confidence_level: level,
         statistics,
         sample_size: sample_size(protocol, analysis),

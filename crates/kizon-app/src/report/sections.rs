@@ -1,8 +1,6 @@
 //! The report's sections built from the analysis: title page, flow, baseline, endpoints,
 //! ROC, subgroups, sensitivity analyses, summary, lesion-level and MRMC results.
 
-use std::collections::BTreeMap;
-
 use kizon_report::model::{
     self as m, Baseline, BaselineRow, BaselineValue, Exclusion, Flow, Hashes, Interval, LedgerHead,
     StudyInfo, Text, TraceRow,
@@ -254,11 +252,6 @@ pub(super) fn roc(i: &Inputs<'_>) -> Result<Vec<m::RocCurve>, AppError> {
 /// Every subgroup level of every endpoint.
 pub(super) fn subgroups(i: &Inputs<'_>) -> Result<Vec<m::SubgroupRow>, AppError> {
     let Inputs { analysis, .. } = i;
-    let method_of: BTreeMap<&str, &str> = analysis
-        .endpoints
-        .iter()
-        .map(|e| (e.id.as_str(), e.ci_method.as_str()))
-        .collect();
     // Every level, those without an estimate too: its row says so, and the rows of an
     // endpoint add up to the endpoint's denominator.
     let subgroups = analysis
@@ -290,30 +283,19 @@ pub(super) fn subgroups(i: &Inputs<'_>) -> Result<Vec<m::SubgroupRow>, AppError>
                 x: fraction.map(|(x, _)| x),
                 metric,
                 estimate: s.estimate.as_ref().map(|e| e.estimate),
-                ci: s.estimate.as_ref().map(|e| {
-                    interval(
-                        e,
-                        method_of
-                            .get(s.endpoint.as_str())
-                            .copied()
-                            .unwrap_or("wilson"),
-                    )
-                }),
+                ci: s
+                    .estimate
+                    .as_ref()
+                    .map(|e| endpoint_interval(analysis, &s.endpoint, e)),
             }
         })
         .collect();
-    // Every sensitivity analysis, those with nothing to estimate from too (said so).
     Ok(subgroups)
 }
 
 /// Every sensitivity analysis.
 pub(super) fn sensitivity(i: &Inputs<'_>) -> Result<Vec<m::SensitivityRow>, AppError> {
     let Inputs { analysis, .. } = i;
-    let method_of: BTreeMap<&str, &str> = analysis
-        .endpoints
-        .iter()
-        .map(|e| (e.id.as_str(), e.ci_method.as_str()))
-        .collect();
     let sensitivity_analyses = analysis
         .sensitivity_analyses
         .iter()
@@ -324,15 +306,10 @@ pub(super) fn sensitivity(i: &Inputs<'_>) -> Result<Vec<m::SensitivityRow>, AppE
             n: s.n as u64,
             metric: report_metric(s.metric),
             estimate: s.estimate.as_ref().map(|e| e.estimate),
-            ci: s.estimate.as_ref().map(|e| {
-                interval(
-                    e,
-                    method_of
-                        .get(s.endpoint.as_str())
-                        .copied()
-                        .unwrap_or("wilson"),
-                )
-            }),
+            ci: s
+                .estimate
+                .as_ref()
+                .map(|e| endpoint_interval(analysis, &s.endpoint, e)),
             verdict: verdict(s.pass),
         })
         .collect();
@@ -509,4 +486,18 @@ fn interval(e: &kizon_stats::Estimate, method: &str) -> Interval {
         high: e.upper,
         method: ci_method(method),
     }
+}
+
+/// The interval of a subgroup's or sensitivity analysis's estimate, by its endpoint's method.
+fn endpoint_interval(
+    analysis: &crate::analyze::Analysis,
+    endpoint: &str,
+    e: &kizon_stats::Estimate,
+) -> Interval {
+    let method = analysis
+        .endpoints
+        .iter()
+        .find(|x| x.id == endpoint)
+        .map_or("wilson", |x| x.ci_method.as_str());
+    interval(e, method)
 }

@@ -197,3 +197,22 @@ pub fn drop_triggers(root: &Path) {
         conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
     }
 }
+
+/// The study's report in `lang` as HTML, rendered with `kizon report` into the study folder.
+pub fn report_html(root: &Path, lang: &str) -> String {
+    let out = root.join(format!("report-{lang}.html"));
+    kizon(
+        root,
+        &[
+            "report",
+            "--lang",
+            lang,
+            "--format",
+            "html",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    std::fs::read_to_string(&out).unwrap()
+}
