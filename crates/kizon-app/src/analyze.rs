@@ -414,6 +414,13 @@ impl Study {
             .iter()
             .map(|case| {
                 let result = results.get(case.id.as_str());
+                let stored = match result {
+                    Some(r) => Label::stored(
+                        &format!("device result of case {}", case.id),
+                        r.label.as_deref(),
+                    )?,
+                    None => None,
+                };
                 let device = result.and_then(|r| {
                     // The device's label, else its score against the protocol's threshold.
                     let by_score = match (r.score, threshold) {
@@ -424,9 +431,9 @@ impl Study {
                         }),
                         _ => None,
                     };
-                    r.label.as_deref().and_then(Label::from_cell).or(by_score)
+                    stored.or(by_score)
                 });
-                Row {
+                Ok(Row {
                     case_id: case.id.clone(),
                     patient: case.patient_key.clone(),
                     reference: references.get(case.id.as_str()).copied().flatten(),
@@ -434,9 +441,9 @@ impl Study {
                     score: result.and_then(|r| r.score),
                     attributes: attributes.get(&case.id).cloned().unwrap_or_default(),
                     accepted_finding: accepted.contains(case.id.as_str()),
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, AppError>>()?;
 
         let results_sha256 = sha256_hex(
             serde_json::to_string(
@@ -726,12 +733,11 @@ impl Study {
             .cases()?
             .into_iter()
             .map(|c| {
-                (
-                    c.id,
-                    serde_json::from_str(&c.attributes).unwrap_or_default(),
-                )
+                let attributes =
+                    crate::stored_json(&format!("case {} attributes", c.id), &c.attributes)?;
+                Ok((c.id, attributes))
             })
-            .collect();
+            .collect::<Result<_, AppError>>()?;
         let mut items: Vec<kizon_store::Item> = self.store.items()?;
         items.sort_by_key(|i| i.id);
         for case in &dataset.cases {
@@ -744,7 +750,7 @@ impl Study {
                 continue;
             };
             let metadata: serde_json::Value =
-                serde_json::from_str(&item.metadata).unwrap_or_default();
+                crate::stored_json(&format!("item {} metadata", item.id), &item.metadata)?;
             let text = |key: &str| {
                 metadata
                     .get(key)

@@ -88,6 +88,19 @@ pub struct ProtocolText {
     pub sha256: String,
 }
 
+/// A JSON value as the store holds it, which kizon wrote: one that does not parse was written
+/// behind kizon's back, an error naming `what`, never a default in its place.
+pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, AppError> {
+    serde_json::from_str(text).map_err(|e| {
+        AppError::Store(kizon_store::StoreError::Tampered(format!(
+            "{what}: the stored value does not parse ({e})"
+        )))
+    })
+}
+
 impl Study {
     /// Reads the CSV files this session imports (manifests, reads, reference, results, marks)
     /// as `encoding` instead of detecting it (`--encoding`).

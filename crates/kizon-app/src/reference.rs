@@ -42,6 +42,20 @@ impl Label {
         }
     }
 
+    /// A label as the store holds it: none, or one kizon wrote. Anything else was written
+    /// behind kizon's back; it is an error that names where, never skipped in silence.
+    pub fn stored(what: &str, text: Option<&str>) -> Result<Option<Label>, AppError> {
+        match text {
+            None => Ok(None),
+            Some(t) => Label::from_cell(t).map(Some).ok_or_else(|| {
+                AppError::Store(kizon_store::StoreError::Tampered(format!(
+                    "{what}: the stored label `{}` is not a label",
+                    t.escape_debug()
+                )))
+            }),
+        }
+    }
+
     /// Reads a label as people write it in a spreadsheet, in English or Japanese.
     pub fn from_cell(cell: &str) -> Option<Label> {
         match cell.trim().to_lowercase().as_str() {
@@ -785,7 +799,8 @@ impl Study {
             let mut panel: BTreeMap<&str, BTreeMap<&str, Label>> = BTreeMap::new();
             let mut adjudicated: BTreeMap<&str, Label> = BTreeMap::new();
             for read in &reads {
-                let Some(label) = read.label.as_deref().and_then(Label::from_cell) else {
+                let what = format!("read of case {} by {}", read.case_id, read.reader);
+                let Some(label) = Label::stored(&what, read.label.as_deref())? else {
                     continue;
                 };
                 if read.role == ADJUDICATOR {
@@ -834,7 +849,10 @@ impl Study {
                 let record = records.get(&case.id);
                 cases.push(CaseReference {
                     case_id: case.id.clone(),
-                    label: record.and_then(|r| Label::from_cell(&r.label)),
+                    label: Label::stored(
+                        &format!("reference record of case {}", case.id),
+                        record.map(|r| r.label.as_str()),
+                    )?,
                     basis: if record.is_some() {
                         kind.as_str().into()
                     } else {

@@ -789,3 +789,35 @@ fn a_trigger_named_like_a_statistics_table_is_found() {
     );
     add_provider(&root, "Another").failed();
 }
+
+/// A stored value that kizon did not write — a device result's label, an item's metadata —
+/// was read as "no label" or as empty metadata, and the case silently changed its part in the
+/// analysis. Now the command stops, naming what does not parse (issue 14.1: no silent skipping
+/// of an unparsable stored value).
+#[test]
+fn a_stored_value_that_does_not_parse_stops_the_command() {
+    let (_tmp, root) = demo_study();
+    drop_triggers(&root);
+    sql(
+        &root,
+        "UPDATE results SET label = 'maybe' WHERE case_id = 'C-020';",
+    );
+    let run = kizon(&root, &["analyze"]).failed();
+    assert!(
+        run.error_line().contains("device result of case C-020")
+            && run.error_line().contains("`maybe` is not a label"),
+        "{}",
+        run.stderr
+    );
+    sql(
+        &root,
+        "UPDATE results SET label = 'positive' WHERE case_id = 'C-020';
+         UPDATE items SET metadata = '{not json' WHERE id = (SELECT min(id) FROM items);",
+    );
+    let run = kizon(&root, &["check"]).failed();
+    assert!(
+        run.error_line().contains("metadata") && run.error_line().contains("does not parse"),
+        "{}",
+        run.stderr
+    );
+}

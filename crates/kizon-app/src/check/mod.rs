@@ -176,17 +176,19 @@ impl Study {
         };
         let items: Vec<ItemFacts> = stored
             .into_iter()
-            .map(|i| ItemFacts {
-                id: i.id,
-                metadata: serde_json::from_str(&i.metadata).unwrap_or_default(),
-                case_id: i.case_id,
-                path_identifying: kizon_checks::redact_path(&i.path).1,
-                path: kizon_checks::redact_path(&i.path).0,
-                sha256: i.sha256,
-                kind: i.kind,
-                problem: i.problem,
+            .map(|i| {
+                Ok(ItemFacts {
+                    id: i.id,
+                    metadata: crate::stored_json(&format!("item {} metadata", i.id), &i.metadata)?,
+                    case_id: i.case_id,
+                    path_identifying: kizon_checks::redact_path(&i.path).1,
+                    path: kizon_checks::redact_path(&i.path).0,
+                    sha256: i.sha256,
+                    kind: i.kind,
+                    problem: i.problem,
+                })
             })
-            .collect();
+            .collect::<Result<_, AppError>>()?;
         // A confirmed diagnosis imported as the reference standard (2(2)) carries the date
         // of its source record; that date, not the manifest's, is checked against imaging.
         let confirmed: std::collections::HashMap<String, String> = self
@@ -282,10 +284,12 @@ impl Study {
     pub fn findings(&self) -> Result<Vec<FindingView>, AppError> {
         let findings = self.store.findings()?;
         // Only the items findings name, not every item of a study that may hold 100,000.
-        let named: Vec<i64> = findings
-            .iter()
-            .flat_map(|f| serde_json::from_str::<Vec<i64>>(&f.item_ids).unwrap_or_default())
-            .collect();
+        let mut named: Vec<i64> = Vec::new();
+        for f in &findings {
+            let ids: Vec<i64> =
+                crate::stored_json(&format!("finding {} items", f.id), &f.item_ids)?;
+            named.extend(ids);
+        }
         let paths = self.store.item_paths(&named)?;
         // The cases a finding excludes: those of every exclusion since its last other decision.
         // Excluding C07, then C01 of the same pair, excludes both (the latest decision alone
@@ -301,11 +305,13 @@ impl Study {
                 run.clear();
             }
         }
-        Ok(findings
+        findings
             .into_iter()
             .map(|f| {
-                let item_ids: Vec<i64> = serde_json::from_str(&f.item_ids).unwrap_or_default();
-                let case_ids: Vec<String> = serde_json::from_str(&f.case_ids).unwrap_or_default();
+                let item_ids: Vec<i64> =
+                    crate::stored_json(&format!("finding {} items", f.id), &f.item_ids)?;
+                let case_ids: Vec<String> =
+                    crate::stored_json(&format!("finding {} cases", f.id), &f.case_ids)?;
                 let excluded_cases = if f.decision.as_deref() == Some("exclude-case") {
                     let mut cases: Vec<String> = excluding
                         .get(&f.id)
@@ -319,7 +325,7 @@ impl Study {
                 } else {
                     Vec::new()
                 };
-                FindingView {
+                Ok(FindingView {
                     excluded_cases,
                     id: f.id,
                     status: match f.decision.as_deref() {
@@ -340,9 +346,9 @@ impl Study {
                     message_en: f.message_en,
                     reason: f.reason,
                     reason_en: f.reason_en,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Records a decision on finding `id`. `cases` names which of the finding's cases an
