@@ -307,6 +307,49 @@ impl Study {
             "個々の読影結果",
             "every individual read",
         );
+        // Every file imported as it was given (reads, confirmed diagnoses, device results,
+        // marks), the document each import entry of the ledger names: the report says the
+        // reading files are in the package, and a reviewer compares them with the rows.
+        for entry in self.audit_log()? {
+            let (folder, ja, en) = match entry.command.as_str() {
+                "reads import" => (
+                    "reads",
+                    "取り込んだ読影記録ファイル",
+                    "reads file as imported",
+                ),
+                "reference import" => (
+                    "reference",
+                    "取り込んだ参照標準のファイル",
+                    "reference-standard file as imported",
+                ),
+                "results import" => (
+                    "results",
+                    "取り込んだ被験機器の結果ファイル",
+                    "device-results file as imported",
+                ),
+                "marks import" => (
+                    "marks",
+                    "取り込んだ病変マークのファイル",
+                    "marks file as imported",
+                ),
+                _ => continue,
+            };
+            let detail: serde_json::Value =
+                crate::stored_json(&format!("ledger entry {}", entry.seq), &entry.detail)?;
+            let Some(document) = detail.get("document").and_then(|d| d.as_str()) else {
+                continue;
+            };
+            b.add(
+                &format!(
+                    "imports/{folder}/{}-{}",
+                    entry.seq,
+                    &document[..document.len().min(12)]
+                ),
+                self.read_document(document)?,
+                &format!("{ja}（台帳 {}）", entry.seq),
+                &format!("{en} (ledger entry {})", entry.seq),
+            );
+        }
         let marks = self.store.marks()?;
         if !marks.is_empty() {
             b.json(

@@ -853,4 +853,12 @@ fn a_2_1_report_has_the_sample_size_reading_deviations_and_case_list() {
     kizon(&root, &["package", "--out", package.to_str().unwrap()]).ok();
     let deviations = std::fs::read_to_string(package.join("protocol/deviations.json")).unwrap();
     assert!(deviations.contains("C05"), "{deviations}");
+    // The reading files as imported, which the report says the package holds, and the others.
+    for folder in ["reads", "results"] {
+        let files = std::fs::read_dir(package.join("imports").join(folder))
+            .unwrap_or_else(|e| panic!("imports/{folder}: {e}"))
+            .count();
+        assert!(files >= 1, "imports/{folder} is empty");
+    }
+    kizon(&root, &["package", "verify", package.to_str().unwrap()]).ok();
 }

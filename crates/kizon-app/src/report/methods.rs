@@ -227,10 +227,10 @@ pub(super) fn reading_statements(
     if files > 0 {
         out.push(Text::new(
             format!(
-                "読影記録ファイル {files} 件から読影を取り込んだ（その読影の環境と提示順は kizon の外で管理され、ファイルは信頼性調査用資料に含まれる）。"
+                "読影記録ファイル {files} 件から読影を取り込んだ（その読影の環境と提示順は kizon の外で管理された。取り込んだファイルは信頼性調査用資料の imports/reads/ に収録）。"
             ),
             format!(
-                "Reads were imported from {files} reading files (their environment and case order were managed outside kizon; the files are in the evidence package)."
+                "Reads were imported from {files} reading files (their environment and case order were managed outside kizon; the files as imported are in the evidence package, imports/reads/)."
             ),
         ));
     }
