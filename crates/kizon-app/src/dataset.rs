@@ -59,6 +59,10 @@ pub struct Exclusion {
     pub rule: String,
     pub clause: String,
     pub reason: String,
+    /// The reason in English, when the decision gave one (absent otherwise, so that a dataset
+    /// locked before it was kept keeps its bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_en: Option<String>,
 }
 
 /// What `lock dataset` (or an amendment of it) recorded.
@@ -153,6 +157,7 @@ impl Study {
                         rule: finding.rule.clone(),
                         clause: finding.clause.clone(),
                         reason: finding.reason.clone().unwrap_or_default(),
+                        reason_en: finding.reason_en.clone(),
                     });
                 }
             }

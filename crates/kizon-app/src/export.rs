@@ -119,11 +119,6 @@ impl Study {
         let included: Option<BTreeSet<&str>> = dataset
             .as_ref()
             .map(|d| d.cases.iter().map(|c| c.id.as_str()).collect());
-        let english: BTreeMap<i64, Option<String>> = self
-            .findings()?
-            .into_iter()
-            .map(|f| (f.id, f.reason_en))
-            .collect();
         let mut excluded: BTreeMap<&str, Vec<CaseExclusion>> = BTreeMap::new();
         if let Some(d) = &dataset {
             for e in &d.excluded {
@@ -135,8 +130,9 @@ impl Study {
                         rule_ja: rule_ja.into(),
                         rule_en: rule_en.into(),
                         clause: e.clause.clone(),
+                        // Both as the locked dataset recorded them, whatever was decided later.
                         reason: e.reason.clone(),
-                        reason_en: english.get(&e.finding_id).cloned().flatten(),
+                        reason_en: e.reason_en.clone(),
                     });
             }
         }
