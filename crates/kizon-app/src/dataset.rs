@@ -151,13 +151,25 @@ impl Study {
         for finding in findings.iter().filter(|f| f.status == "excluded") {
             for case_id in &finding.excluded_cases {
                 if out.insert(case_id.clone()) {
+                    // The reason of the decision that excluded this case, not the finding's
+                    // latest (one finding may exclude two cases by two decisions).
+                    let (reason, reason_en) = finding
+                        .exclusion_reasons
+                        .get(case_id)
+                        .cloned()
+                        .unwrap_or_else(|| {
+                            (
+                                finding.reason.clone().unwrap_or_default(),
+                                finding.reason_en.clone(),
+                            )
+                        });
                     excluded.push(Exclusion {
                         case_id: case_id.clone(),
                         finding_id: finding.id,
                         rule: finding.rule.clone(),
                         clause: finding.clause.clone(),
-                        reason: finding.reason.clone().unwrap_or_default(),
-                        reason_en: finding.reason_en.clone(),
+                        reason,
+                        reason_en,
                     });
                 }
             }

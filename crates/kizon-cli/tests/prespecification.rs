@@ -1095,6 +1095,24 @@ fn an_exclusion_after_the_dataset_lock_waits_for_the_amendment_and_none_after_th
         !cases.contains("\"C07\"") && !cases.contains("\"C01\""),
         "{dataset}"
     );
+    // Each case keeps the reason of the decision that excluded it (the lock used to give both
+    // the latest decision's reason).
+    let list = tmp.path().join("list.csv");
+    kizon(
+        &root,
+        &["export", "case-list", "--out", list.to_str().unwrap()],
+    )
+    .ok();
+    let list = std::fs::read_to_string(&list).unwrap();
+    let line = |case: &str| {
+        list.lines()
+            .find(|l| l.starts_with(&format!("{case},")))
+            .unwrap_or_else(|| panic!("{case} is not listed"))
+            .to_owned()
+    };
+    assert!(line("C07").contains("C07 は C01 と同一"), "{}", line("C07"));
+    assert!(line("C01").contains("C01 も除外"), "{}", line("C01"));
+    assert!(!line("C07").contains("C01 も除外"), "{}", line("C07"));
     kizon(&root, &import).ok();
 
     // After the results: an exclusion is refused, and nothing is recorded.

@@ -63,6 +63,9 @@ pub struct FindingView {
     /// For `excluded`: the cases the decision takes out of the dataset (all of the finding's
     /// cases unless the decision named some).
     pub excluded_cases: Vec<String>,
+    /// For each excluded case, the reason of the decision that excluded it (and its English).
+    #[serde(skip)]
+    pub exclusion_reasons: std::collections::BTreeMap<String, (String, Option<String>)>,
 }
 
 impl Study {
@@ -295,12 +298,17 @@ impl Study {
         // Excluding C07, then C01 of the same pair, excludes both (the latest decision alone
         // would bring C07 back at the next dataset amendment); an `accept` in between undoes
         // what came before it.
-        let mut excluding: std::collections::BTreeMap<i64, Vec<Option<Vec<String>>>> =
+        type Exclusions = Vec<(Option<Vec<String>>, String, Option<String>)>;
+        let mut excluding: std::collections::BTreeMap<i64, Exclusions> =
             std::collections::BTreeMap::new();
         for r in self.store.resolutions()? {
             let run = excluding.entry(r.finding_id).or_default();
             if r.decision == "exclude-case" {
-                run.push((!r.cases.is_empty()).then_some(r.cases));
+                run.push((
+                    (!r.cases.is_empty()).then_some(r.cases),
+                    r.reason,
+                    r.reason_en,
+                ));
             } else {
                 run.clear();
             }
@@ -312,21 +320,19 @@ impl Study {
                     crate::stored_json(&format!("finding {} items", f.id), &f.item_ids)?;
                 let case_ids: Vec<String> =
                     crate::stored_json(&format!("finding {} cases", f.id), &f.case_ids)?;
-                let excluded_cases = if f.decision.as_deref() == Some("exclude-case") {
-                    let mut cases: Vec<String> = excluding
-                        .get(&f.id)
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|named| named.clone().unwrap_or_else(|| case_ids.clone()))
-                        .collect();
-                    cases.sort();
-                    cases.dedup();
-                    cases
-                } else {
-                    Vec::new()
-                };
+                // Each case with the reason of the (latest) decision that excluded it.
+                let mut exclusion_reasons = std::collections::BTreeMap::new();
+                if f.decision.as_deref() == Some("exclude-case") {
+                    for (named, reason, reason_en) in excluding.get(&f.id).into_iter().flatten() {
+                        for case in named.clone().unwrap_or_else(|| case_ids.clone()) {
+                            exclusion_reasons.insert(case, (reason.clone(), reason_en.clone()));
+                        }
+                    }
+                }
+                let excluded_cases: Vec<String> = exclusion_reasons.keys().cloned().collect();
                 Ok(FindingView {
                     excluded_cases,
+                    exclusion_reasons,
                     id: f.id,
                     status: match f.decision.as_deref() {
                         None => "open",
