@@ -190,6 +190,7 @@ pub enum OwnerKeyCommand {
     Create,
     /// Print the owner's public key the study records, and where its key file is looked for
     Show {
+        /// Emit JSON
         #[arg(long)]
         json: bool,
     },
@@ -357,6 +358,7 @@ The report lists every deviation recorded, with those kizon finds itself (anothe
         /// A case it concerns (repeatable; none: the study as a whole)
         #[arg(long = "case", value_name = "CASE_ID")]
         cases: Vec<String>,
+        /// Emit JSON
         #[arg(long)]
         json: bool,
     },
@@ -522,6 +524,7 @@ pub struct ReadsImportArgs {
     pub modality: Option<String>,
     #[command(flatten)]
     pub csv: CsvEncoding,
+    /// Emit JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -559,6 +562,7 @@ pub struct ResultsImportArgs {
     pub device_file: Option<PathBuf>,
     #[command(flatten)]
     pub csv: CsvEncoding,
+    /// Emit JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -602,6 +606,7 @@ pub struct MarksImportArgs {
     pub device_version: Option<String>,
     #[command(flatten)]
     pub csv: CsvEncoding,
+    /// Emit JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -640,6 +645,7 @@ pub struct PackageArgs {
     /// A new or empty directory to write the package into
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Emit JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -656,6 +662,7 @@ pub enum PackageCommand {
         /// A ledger hash recorded elsewhere that must be an entry of the package's ledger
         #[arg(long, value_name = "SHA256")]
         head: Option<String>,
+        /// Emit JSON
         #[arg(long)]
         json: bool,
     },
@@ -666,6 +673,7 @@ pub struct FileArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub csv: CsvEncoding,
+    /// Emit JSON
     #[arg(long)]
     pub json: bool,
 }
