@@ -523,21 +523,7 @@ fn the_report_prints_the_owners_public_key() {
         .unwrap()
         .to_owned();
     for lang in ["ja", "en"] {
-        let out = root.join(format!("r-{lang}.html"));
-        kizon(
-            &root,
-            &[
-                "report",
-                "--lang",
-                lang,
-                "--format",
-                "html",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        )
-        .ok();
-        let html = std::fs::read_to_string(&out).unwrap();
+        let html = report_html(&root, lang);
         assert!(html.contains(&public), "{lang}");
     }
 }

@@ -62,21 +62,7 @@ fn amendments_show_their_key_level_changes() {
     kizon(&root, &["amend", "--reason", "wording of the intended use"]).ok();
     kizon(&root, &["analyze"]).ok();
     for lang in ["ja", "en"] {
-        let out = root.join(format!("r-{lang}.html"));
-        kizon(
-            &root,
-            &[
-                "report",
-                "--lang",
-                lang,
-                "--format",
-                "html",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        )
-        .ok();
-        let html = std::fs::read_to_string(&out).unwrap();
+        let html = report_html(&root, lang);
         assert!(html.contains("device.intended_use: "), "{lang}");
         assert!(html.contains("device.intended_use_en: "), "{lang}");
         assert!(html.contains("adult chest CT"), "{lang}");
@@ -154,21 +140,7 @@ fn another_version_and_missing_results_are_said_and_shown() {
         "{findings}"
     );
     kizon(&root, &["analyze", "--device-version", "3.0"]).ok();
-    let out = root.join("r3.html");
-    kizon(
-        &root,
-        &[
-            "report",
-            "--lang",
-            "en",
-            "--format",
-            "html",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
-    .ok();
-    let html = std::fs::read_to_string(&out).unwrap();
+    let html = report_html(&root, "en");
     assert!(html.contains("3.0"), "the analysed version");
     assert!(
         !html.contains(">2.0.0<"),
@@ -328,21 +300,7 @@ fn every_finding_and_every_decision_is_in_the_report_and_the_package() {
     )
     .ok();
     kizon(&root, &["analyze", "--device-version", "2.0.0"]).ok();
-    let out = root.join("r.html");
-    kizon(
-        &root,
-        &[
-            "report",
-            "--lang",
-            "en",
-            "--format",
-            "html",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
-    .ok();
-    let html = std::fs::read_to_string(&out).unwrap();
+    let html = report_html(&root, "en");
     assert!(
         html.contains("asked the hospital on 2026-11-30"),
         "the query stays"

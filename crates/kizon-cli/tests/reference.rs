@@ -697,8 +697,7 @@ fn analysable_panel_study() -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn one_set_of_counts_feeds_every_table_and_figure() {
-    let (tmp, root) = analysable_panel_study();
-    let dir = tmp.path();
+    let (_tmp, root) = analysable_panel_study();
     let a = kizon(&root, &["analyze", "--json"]).ok().json();
     let flow = &a["flow"];
     let (positive, negative) = (
@@ -743,21 +742,7 @@ fn one_set_of_counts_feeds_every_table_and_figure() {
 
     // The report shows them: 不明 in the background table and the subgroups, the ROC caption
     // with the 2×2 table's counts.
-    let out = dir.join("r.html");
-    kizon(
-        &root,
-        &[
-            "report",
-            "--lang",
-            "ja",
-            "--format",
-            "html",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
-    .ok();
-    let html = std::fs::read_to_string(&out).unwrap();
+    let html = report_html(&root, "ja");
     assert!(
         html.contains("年齢区分：不明"),
         "background table lacks the unknown age"
