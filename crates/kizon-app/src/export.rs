@@ -73,27 +73,49 @@ fn label_ja(label: Label) -> &'static str {
 }
 
 impl CaseListRow {
+    /// The kinds of its files by name, in Japanese or English (`DICOM 画像、WFDB 波形`).
+    pub fn data_kinds_text(&self, english: bool) -> String {
+        self.data_kinds
+            .split(' ')
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                let (ja, en) = crate::names::item_kind(k);
+                if english { en } else { ja }
+            })
+            .collect::<Vec<_>>()
+            .join(if english { ", " } else { "、" })
+    }
+
+    /// Why it was excluded: each decision's rule, Q&A item and reason, in Japanese or English
+    /// (the reason as written when no English was given).
+    pub fn exclusions_text(&self, english: bool) -> String {
+        self.exclusions
+            .iter()
+            .map(|e| {
+                if english {
+                    let reason = e.reason_en.as_deref().unwrap_or(&e.reason);
+                    format!("{} ({}): {reason}", e.rule_en, e.clause)
+                } else {
+                    format!("{}（{}）：{}", e.rule_ja, e.clause, e.reason)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The row's cells in Japanese, in the order of [`CASE_LIST_HEADERS`].
     pub fn cells_ja(&self) -> [String; 9] {
         [
             self.case_id.clone(),
             self.provider.clone(),
-            self.data_kinds
-                .split(' ')
-                .map(|k| crate::names::item_kind(k).0)
-                .collect::<Vec<_>>()
-                .join("、"),
+            self.data_kinds_text(false),
             self.acquisition_date.clone(),
             match self.included {
                 None => "未固定".into(),
                 Some(true) => "採用".into(),
                 Some(false) => "除外".into(),
             },
-            self.exclusions
-                .iter()
-                .map(|e| format!("{}（{}）：{}", e.rule_ja, e.clause, e.reason))
-                .collect::<Vec<_>>()
-                .join("; "),
+            self.exclusions_text(false),
             self.reference.map_or("", label_ja).into(),
             match (self.device_label, self.device_score) {
                 (None, score) => score.map(|s| s.to_string()).unwrap_or_default(),
@@ -161,9 +183,10 @@ impl Study {
                 .as_ref()
                 .and_then(|r| r.get(case.id.as_str()).copied().flatten());
             let device = results.get(&case.id);
-            let device_label = device
-                .and_then(|(label, _)| label.as_deref())
-                .and_then(Label::from_cell);
+            let device_label = Label::stored(
+                &format!("device result of case {}", case.id),
+                device.and_then(|(label, _)| label.as_deref()),
+            )?;
             let agreement = match (reference_label, device_label) {
                 (Some(r), Some(d)) if r != Label::Indeterminate && d != Label::Indeterminate => {
                     Some(r == d)

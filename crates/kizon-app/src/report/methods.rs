@@ -15,11 +15,24 @@ use crate::analyze::Analysis;
 
 /// The sample-size rationale of the protocol's `[sample_size]` for its primary endpoint: the
 /// cases of the endpoint's class that its acceptance criterion needs at the expected value and
-/// power (exact binomial; Flahault, Cadilhac & Thomas 2005), and all cases at the prevalence.
+/// power (exact binomial; Flahault, Cadilhac & Thomas 2005), and all cases at the prevalence;
+/// with the cases of that class the analysis had.
 pub(super) fn sample_size(
     protocol: &kizon_protocol::Protocol,
     analysis: &Analysis,
 ) -> Option<m::SampleSize> {
+    let mut size = planned_sample_size(protocol)?;
+    size.analysed_class_cases = if size.positive_class {
+        analysis.flow.reference_positive as u64
+    } else {
+        analysis.flow.reference_negative as u64
+    };
+    Some(size)
+}
+
+/// The sample-size rationale as the protocol alone gives it (no case analysed yet): what the
+/// report prints and what `kizon plan` compares the planned cases with.
+fn planned_sample_size(protocol: &kizon_protocol::Protocol) -> Option<m::SampleSize> {
     use kizon_protocol::Metric as P;
     let plan = protocol.sample_size.as_ref()?;
     let endpoint = protocol.primary_endpoint()?;
@@ -37,11 +50,7 @@ pub(super) fn sample_size(
         prevalence: plan.prevalence,
         total_cases: None,
         planned_cases: plan.planned_cases,
-        analysed_class_cases: if positive_class {
-            analysis.flow.reference_positive as u64
-        } else {
-            analysis.flow.reference_negative as u64
-        },
+        analysed_class_cases: 0,
         rationale: plan
             .rationale
             .as_ref()
@@ -141,33 +150,9 @@ pub(super) fn agreement_statements(
 pub(crate) fn planned_cases_warning(
     protocol: &kizon_protocol::Protocol,
 ) -> Option<kizon_protocol::lint::Warning> {
-    let planned = protocol.sample_size.as_ref()?.planned_cases?;
-    let endpoint = protocol.primary_endpoint()?;
     let plan = protocol.sample_size.as_ref()?;
-    let goal = endpoint.lower_bound_at_least?;
-    // As the report's rationale: sensitivity and specificity (PPA, NPA) only.
-    use kizon_protocol::Metric as P;
-    if !matches!(
-        endpoint.metric,
-        P::Sensitivity | P::Specificity | P::Ppa | P::Npa
-    ) {
-        return None;
-    }
-    let positive = matches!(endpoint.metric, P::Sensitivity | P::Ppa);
-    let n = kizon_stats::proportion_sample_size(
-        goal,
-        plan.expected,
-        endpoint.level,
-        plan.power,
-        crate::analyze::proportion_ci(endpoint),
-    )
-    .ok()?;
-    let fraction = if positive {
-        plan.prevalence?
-    } else {
-        1.0 - plan.prevalence?
-    };
-    let needed = kizon_stats::total_for_fraction(n.n, fraction).ok()?;
+    let size = planned_sample_size(protocol)?;
+    let (planned, needed) = (size.planned_cases?, size.total_cases?);
     (planned < needed).then(|| kizon_protocol::lint::Warning {
         key: "sample_size.planned_cases".into(),
         message_ja: format!(

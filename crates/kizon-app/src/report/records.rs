@@ -219,46 +219,14 @@ pub(super) fn case_list(i: &Inputs<'_>) -> Result<Vec<m::CaseListRow>, AppError>
             .into_iter()
             .map(|c| m::CaseListRow {
                 included: c.included == Some(true),
-                exclusion_reason: (!c.exclusions.is_empty()).then(|| {
-                    Text::new(
-                        c.exclusions
-                            .iter()
-                            .map(|e| format!("{}（{}）：{}", e.rule_ja, e.clause, e.reason))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        c.exclusions
-                            .iter()
-                            .map(|e| {
-                                format!(
-                                    "{} ({}): {}",
-                                    e.rule_en,
-                                    e.clause,
-                                    e.reason_en.as_deref().unwrap_or(&e.reason)
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )
-                }),
+                exclusion_reason: (!c.exclusions.is_empty())
+                    .then(|| Text::new(c.exclusions_text(false), c.exclusions_text(true))),
                 reference: c.reference.map(|l| l.as_str().to_owned()),
                 device: c.device_label.map(|l| l.as_str().to_owned()),
                 device_score: c.device_score,
                 agreement: c.agreement,
+                data_kinds: Text::new(c.data_kinds_text(false), c.data_kinds_text(true)),
                 provider: same(c.provider),
-                data_kinds: {
-                    let kinds = |en: bool| {
-                        c.data_kinds
-                            .split(' ')
-                            .filter(|k| !k.is_empty())
-                            .map(|k| {
-                                let (ja, english) = crate::names::item_kind(k);
-                                if en { english } else { ja }
-                            })
-                            .collect::<Vec<_>>()
-                            .join(if en { ", " } else { "、" })
-                    };
-                    Text::new(kinds(false), kinds(true))
-                },
                 acquisition_date: c.acquisition_date,
                 case_id: c.case_id,
             })
