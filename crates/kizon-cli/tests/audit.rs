@@ -315,3 +315,25 @@ fn evidence_add_killed_mid_copy_leaves_a_verifiable_study() {
     .ok();
     kizon(&root, &["audit", "verify"]).ok();
 }
+
+/// A passphrase the owner's key refuses used to leave `study.toml` behind, and the next
+/// `kizon demo` refused the folder as "not empty and holds no demo study". Nothing is written
+/// now until the key is saved.
+#[test]
+fn a_refused_passphrase_leaves_no_half_made_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = output(
+        command(tmp.path(), &["demo", "d"])
+            .env("KIZON_PASSPHRASE", "short")
+            .output()
+            .unwrap(),
+    )
+    .failed();
+    assert!(
+        run.error_line().contains("shorter than 8 characters"),
+        "{}",
+        run.stderr
+    );
+    assert!(!tmp.path().join("d").join("study.toml").exists());
+    kizon(tmp.path(), &["demo", "d"]).ok();
+}

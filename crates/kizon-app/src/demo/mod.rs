@@ -417,14 +417,16 @@ pub fn demo_in(
     }
     let mut steps = Vec::new();
 
-    fs::create_dir_all(dir).map_err(io(dir))?;
-    let protocol_path = dir.join(PROTOCOL_FILE);
-    fs::write(&protocol_path, PROTOCOL).map_err(io(&protocol_path))?;
+    // The key first: a passphrase it refuses leaves nothing behind (a study.toml written
+    // before it made the folder one the next `kizon demo` would not take).
     let owner = crate::owner_key::OwnerKey::generate()?;
     let passphrase = std::env::var(crate::owner_key::PASSPHRASE_ENV)
         .unwrap_or_else(|_| DEMO_PASSPHRASE.to_owned());
     let key_path = key_ring.join(format!("{}.key", &owner.public_hex()[..16]));
     owner.save(&key_path, &passphrase)?;
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let protocol_path = dir.join(PROTOCOL_FILE);
+    fs::write(&protocol_path, PROTOCOL).map_err(io(&protocol_path))?;
     let created = init::init(dir, actor, CREATED_BY, &owner)?;
     steps.push(format!(
         "created the study in {} (protocol sha256 {})",
