@@ -26,6 +26,7 @@ use kizon_stats::{Estimate, ProportionCi, TwoByTwo};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::check::FindingStatus;
 use crate::dataset::Dataset;
 use crate::reference::{Label, PanelAgreement, REFERENCE};
 use crate::{AppError, Study, sha256_hex};
@@ -403,7 +404,7 @@ impl Study {
         let findings = self.findings()?;
         let accepted: BTreeSet<&str> = findings
             .iter()
-            .filter(|f| f.status == "accepted")
+            .filter(|f| f.status == FindingStatus::Accepted)
             .flat_map(|f| f.case_ids.iter().map(String::as_str))
             .collect();
         let references = reference.label_of();
@@ -414,13 +415,7 @@ impl Study {
             .iter()
             .map(|case| {
                 let result = results.get(case.id.as_str());
-                let stored = match result {
-                    Some(r) => Label::stored(
-                        &format!("device result of case {}", case.id),
-                        r.label.as_deref(),
-                    )?,
-                    None => None,
-                };
+                let stored = result.and_then(|r| r.label);
                 let device = result.and_then(|r| {
                     // The device's label, else its score against the protocol's threshold.
                     let by_score = match (r.score, threshold) {
@@ -520,7 +515,7 @@ impl Study {
             .store
             .reads()?
             .into_iter()
-            .filter(|r| r.role.starts_with(crate::reference::MODALITY_ROLE))
+            .filter(|r| r.role.modality().is_some())
             .collect();
         let reader_study_sha256 = (!study_reads.is_empty()).then(|| {
             sha256_hex(
@@ -738,7 +733,7 @@ impl Study {
                 Ok((c.id, attributes))
             })
             .collect::<Result<_, AppError>>()?;
-        let mut items: Vec<kizon_store::Item> = self.store.items()?;
+        let mut items: Vec<crate::Item> = self.items()?;
         items.sort_by_key(|i| i.id);
         for case in &dataset.cases {
             out.entry(case.id.clone())
@@ -749,29 +744,21 @@ impl Study {
             let Some(attributes) = out.get_mut(&item.case_id) else {
                 continue;
             };
-            let metadata: serde_json::Value =
-                crate::stored_json(&format!("item {} metadata", item.id), &item.metadata)?;
-            let text = |key: &str| {
-                metadata
-                    .get(key)
-                    .and_then(|v| v.as_str())
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            for (subgroup, key) in [
-                (Subgroup::Sex, "patient_sex"),
-                (Subgroup::Modality, "modality"),
-                (Subgroup::Manufacturer, "manufacturer"),
-                (Subgroup::BodyPart, "body_part"),
+            let m = &item.metadata;
+            for (subgroup, value) in [
+                (Subgroup::Sex, &m.patient_sex),
+                (Subgroup::Modality, &m.modality),
+                (Subgroup::Manufacturer, &m.manufacturer),
+                (Subgroup::BodyPart, &m.body_part),
             ] {
                 if !attributes.contains_key(&subgroup)
-                    && let Some(value) = text(key)
+                    && let Some(value) = value.as_deref().filter(|s| !s.is_empty())
                 {
-                    attributes.insert(subgroup, value);
+                    attributes.insert(subgroup, value.to_owned());
                 }
             }
             if !attributes.contains_key(&Subgroup::AgeBand)
-                && let Some(age) = metadata.get("patient_age_years").and_then(|v| v.as_f64())
+                && let Some(age) = m.patient_age_years
             {
                 attributes.insert(Subgroup::AgeBand, age_band(age, bands));
             }
@@ -811,9 +798,10 @@ fn reader_study(
     let mut modalities: Vec<String> = Vec::new();
     let mut readers: Vec<String> = Vec::new();
     for r in reads {
-        let m = r.role[crate::reference::MODALITY_ROLE.len()..].to_owned();
-        if !modalities.contains(&m) {
-            modalities.push(m);
+        if let Some(m) = r.role.modality()
+            && !modalities.iter().any(|x| x == m)
+        {
+            modalities.push(m.to_owned());
         }
         if !readers.contains(&r.reader) {
             readers.push(r.reader.clone());
@@ -825,7 +813,7 @@ fn reader_study(
     }
     let mut score: BTreeMap<(usize, usize, &str), f64> = BTreeMap::new();
     for r in reads {
-        let m = &r.role[crate::reference::MODALITY_ROLE.len()..];
+        let m = r.role.modality().expect("reader-study reads only");
         let i = modalities.iter().position(|x| x == m).expect("collected");
         let j = readers
             .iter()
@@ -1201,10 +1189,6 @@ fn cells(rows: &[&Row]) -> Cells {
     cells
 }
 
-fn stats_metric(metric: Metric) -> kizon_stats::Metric {
-    serde_json::from_value(json!(metric.as_str())).expect("protocol metrics are statistics metrics")
-}
-
 pub(crate) fn proportion_ci(endpoint: &Endpoint) -> ProportionCi {
     endpoint
         .ci
@@ -1225,9 +1209,9 @@ fn evaluate(
     rows: &[&Row],
     scored: &[&Row],
 ) -> Result<EndpointResult, AppError> {
-    let metric = stats_metric(endpoint.metric);
+    let metric = endpoint.metric;
     let ci = proportion_ci(endpoint);
-    let (name_en, name_ja) = metric_names(endpoint.metric);
+    let (name_en, name_ja) = metric.names();
     let mut result = EndpointResult {
         id: endpoint.id.clone(),
         primary: endpoint.primary,
@@ -1277,9 +1261,9 @@ fn evaluate(
         result.cases_sha256 = case_hash(rows.iter().map(|r| r.case_id.clone()));
         result.estimate = match endpoint.metric {
             Metric::Ppa | Metric::Npa | Metric::Opa | Metric::Kappa => {
-                metric.from_agreement(&kizon_stats::agreement(&two, ci, endpoint.level)?)
+                kizon_stats::agreement(&two, ci, endpoint.level)?.estimate_of(metric)
             }
-            _ => metric.from_binary(&kizon_stats::binary_accuracy(&two, ci, endpoint.level)?),
+            _ => kizon_stats::binary_accuracy(&two, ci, endpoint.level)?.estimate_of(metric),
         };
         if endpoint.metric == Metric::Kappa {
             result.ci_method = "fleiss-cohen-everitt".into();
@@ -1332,10 +1316,16 @@ fn clustered(metric: Metric, rows: &[&Row], level: f64) -> Result<Option<Estimat
             Metric::Ppv => device.then_some((u64::from(reference), 1)),
             Metric::Npv => (!device).then_some((u64::from(!reference), 1)),
             Metric::Accuracy | Metric::Opa => Some((u64::from(device == reference), 1)),
-            Metric::Kappa | Metric::Auc => None,
+            Metric::Prevalence => Some((u64::from(reference), 1)),
+            Metric::LrPositive
+            | Metric::LrNegative
+            | Metric::Dor
+            | Metric::Youden
+            | Metric::Kappa
+            | Metric::Auc => None,
         }
     };
-    if matches!(metric, Metric::Kappa | Metric::Auc) {
+    if !metric.is_proportion() {
         return Ok(None);
     }
     let mut clusters: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -1352,22 +1342,6 @@ fn clustered(metric: Metric, rows: &[&Row], level: f64) -> Result<Option<Estimat
     }
     let clusters: Vec<(u64, u64)> = clusters.into_values().collect();
     Ok(kizon_stats::clustered_proportion(&clusters, level)?)
-}
-
-/// English and Japanese names of a metric, in the Q&A's and STARD's terms.
-pub fn metric_names(metric: Metric) -> (&'static str, &'static str) {
-    match metric {
-        Metric::Sensitivity => ("Sensitivity", "感度"),
-        Metric::Specificity => ("Specificity", "特異度"),
-        Metric::Ppv => ("Positive predictive value", "陽性的中率"),
-        Metric::Npv => ("Negative predictive value", "陰性的中率"),
-        Metric::Accuracy => ("Accuracy", "正診率"),
-        Metric::Ppa => ("Positive percent agreement", "陽性一致率"),
-        Metric::Npa => ("Negative percent agreement", "陰性一致率"),
-        Metric::Opa => ("Overall percent agreement", "全体一致率"),
-        Metric::Kappa => ("Cohen's kappa", "κ係数"),
-        Metric::Auc => ("Area under the ROC curve", "ROC曲線下面積（AUC）"),
-    }
 }
 
 #[cfg(test)]

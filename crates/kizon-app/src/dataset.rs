@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::check::FindingView;
+use crate::check::{FindingStatus, FindingView};
 use crate::{AppError, Study};
 
 /// The lock kind of the dataset.
@@ -48,7 +48,7 @@ pub struct DatasetCase {
 pub struct DatasetItem {
     pub sha256: String,
     pub path: String,
-    pub kind: String,
+    pub kind: kizon_vocab::ItemKind,
 }
 
 /// A case left out of the dataset, with the decision behind it (the flow diagram's reasons).
@@ -148,7 +148,10 @@ impl Study {
         let findings = self.findings()?;
         let mut excluded: Vec<Exclusion> = Vec::new();
         let mut out: BTreeSet<String> = BTreeSet::new();
-        for finding in findings.iter().filter(|f| f.status == "excluded") {
+        for finding in findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Excluded)
+        {
             for case_id in &finding.excluded_cases {
                 if out.insert(case_id.clone()) {
                     // The reason of the decision that excluded this case, not the finding's

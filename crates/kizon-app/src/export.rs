@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use kizon_vocab::ItemKind;
 use serde::Serialize;
 
 use crate::reference::Label;
@@ -26,8 +27,8 @@ pub enum CsvEncoding {
 pub struct CaseListRow {
     pub case_id: String,
     pub provider: String,
-    /// The kinds of its items (`dicom`, `edf`, …), space-separated.
-    pub data_kinds: String,
+    /// The kinds of its items, each once.
+    pub data_kinds: Vec<ItemKind>,
     /// As recorded (dates shifted at the provider stay shifted).
     pub acquisition_date: String,
     /// In the locked dataset; `None` while the dataset is not locked.
@@ -76,10 +77,9 @@ impl CaseListRow {
     /// The kinds of its files by name, in Japanese or English (`DICOM 画像、WFDB 波形`).
     pub fn data_kinds_text(&self, english: bool) -> String {
         self.data_kinds
-            .split(' ')
-            .filter(|k| !k.is_empty())
+            .iter()
             .map(|k| {
-                let (ja, en) = crate::names::item_kind(k);
+                let (ja, en) = k.names();
                 if english { en } else { ja }
             })
             .collect::<Vec<_>>()
@@ -166,14 +166,14 @@ impl Study {
         let version = self
             .latest_analysis()?
             .map(|(a, _)| a.inputs.device_version.clone());
-        let results: BTreeMap<String, (Option<String>, Option<f64>)> = self
+        let results: BTreeMap<String, (Option<Label>, Option<f64>)> = self
             .store
             .results()?
             .into_iter()
             .filter(|r| version.as_deref().is_none_or(|v| v == r.device_version))
             .map(|r| (r.case_id, (r.label, r.score)))
             .collect();
-        let mut kinds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut kinds: BTreeMap<String, BTreeSet<ItemKind>> = BTreeMap::new();
         for item in self.store.items()? {
             kinds.entry(item.case_id).or_default().insert(item.kind);
         }
@@ -183,10 +183,7 @@ impl Study {
                 .as_ref()
                 .and_then(|r| r.get(case.id.as_str()).copied().flatten());
             let device = results.get(&case.id);
-            let device_label = Label::stored(
-                &format!("device result of case {}", case.id),
-                device.and_then(|(label, _)| label.as_deref()),
-            )?;
+            let device_label = device.and_then(|(label, _)| *label);
             let agreement = match (reference_label, device_label) {
                 (Some(r), Some(d)) if r != Label::Indeterminate && d != Label::Indeterminate => {
                     Some(r == d)
@@ -198,7 +195,7 @@ impl Study {
                 exclusions: excluded.remove(case.id.as_str()).unwrap_or_default(),
                 data_kinds: kinds
                     .get(&case.id)
-                    .map(|k| k.iter().cloned().collect::<Vec<_>>().join(" "))
+                    .map(|k| k.iter().copied().collect())
                     .unwrap_or_default(),
                 acquisition_date: case.acquisition_date.clone().unwrap_or_default(),
                 reference: reference_label,
@@ -235,11 +232,8 @@ pub const RESULT_HEADERS: [&str; 6] = [
     "台帳エントリ",
 ];
 
-fn label_cell(label: Option<&str>) -> String {
-    label.and_then(Label::from_cell).map_or_else(
-        || label.unwrap_or_default().to_owned(),
-        |l| label_ja(l).to_owned(),
-    )
+fn label_cell(label: Option<Label>) -> String {
+    label.map(label_ja).unwrap_or_default().to_owned()
 }
 
 impl Study {
@@ -253,8 +247,8 @@ impl Study {
                 vec![
                     r.reader,
                     r.case_id,
-                    r.role,
-                    label_cell(r.label.as_deref()),
+                    r.role.to_string(),
+                    label_cell(r.label),
                     r.score.map(|s| s.to_string()).unwrap_or_default(),
                     r.read_at.unwrap_or_default(),
                     r.ledger_seq.to_string(),
@@ -273,7 +267,7 @@ impl Study {
                 vec![
                     r.case_id,
                     r.device_version,
-                    label_cell(r.label.as_deref()),
+                    label_cell(r.label),
                     r.score.map(|s| s.to_string()).unwrap_or_default(),
                     r.source,
                     r.ledger_seq.to_string(),

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use kizon_formats::{Inspection, Kind};
+use kizon_formats::{Inspection, ItemKind};
 use kizon_store::{NewCase, NewItem};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -349,8 +349,8 @@ impl Study {
         self.store.transact(actor, |tx| {
             for mut item in inspected {
                 if let Some((record, role)) = wfdb_records.get(&item.file) {
-                    if item.inspection.kind() == Kind::Unknown {
-                        item.inspection = Inspection { kind: Some(Kind::Wfdb), ..Inspection::default() };
+                    if item.inspection.kind() == ItemKind::Unknown {
+                        item.inspection = Inspection { kind: Some(ItemKind::Wfdb), ..Inspection::default() };
                     }
                     item.inspection.metadata.record = Some(record.clone());
                     item.inspection.metadata.role = Some(role.clone());
@@ -360,7 +360,7 @@ impl Study {
                 if tx.insert_case(&case)? {
                     batch.cases_added += 1;
                 }
-                let kind = item.inspection.kind().as_str().to_owned();
+                let kind = item.inspection.kind();
                 let new = NewItem {
                     provider_id: provider.id,
                     case_id: case.id.clone(),
@@ -369,13 +369,13 @@ impl Study {
                     size: item.size,
                     modified_ns: item.modified_ns,
                     sha256: item.sha256.clone(),
-                    kind: kind.clone(),
-                    metadata: serde_json::to_string(&item.inspection.metadata).expect("metadata serialises"),
+                    kind,
+                    metadata: item.inspection.metadata.to_stored(),
                     problem: item.inspection.problem.clone(),
                 };
                 if tx.insert_item(&new)? {
                     batch.added += 1;
-                    *batch.by_kind.entry(kind).or_default() += 1;
+                    *batch.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
                     batch.problems += usize::from(new.problem.is_some());
                 }
             }
@@ -391,8 +391,13 @@ impl Study {
         Ok(batch)
     }
 
-    pub fn items(&self) -> Result<Vec<kizon_store::Item>, AppError> {
-        Ok(self.store.items()?)
+    /// Every ingested item, its metadata read back.
+    pub fn items(&self) -> Result<Vec<crate::Item>, AppError> {
+        self.store
+            .items()?
+            .into_iter()
+            .map(crate::Item::from_stored)
+            .collect()
     }
 
     pub fn cases(&self) -> Result<Vec<kizon_store::Case>, AppError> {

@@ -32,8 +32,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::csv_table::read_table;
-use crate::reference::{ADJUDICATOR, PANEL, REFERENCE};
+use crate::reference::{REFERENCE, ReadRole};
 use crate::{AppError, Study};
+use kizon_vocab::Severity;
 
 pub use kizon_stats::LesionBasis;
 
@@ -559,7 +560,7 @@ pub enum MarksBy {
     /// A panel reader (or the adjudicator); a `reader` column, when present, overrides `code`.
     Reader {
         code: Option<String>,
-        role: String,
+        role: ReadRole,
     },
     Device {
         version: String,
@@ -714,10 +715,11 @@ impl Study {
                             "register readers first: kizon readers add CODE --qualification ... --specialty ... --years N --independent",
                         ));
                     };
-                    let role = match record.role.as_deref().unwrap_or(role) {
-                        PANEL => PANEL,
-                        ADJUDICATOR => ADJUDICATOR,
-                        other => {
+                    let role = match record.role.as_deref() {
+                        None => role.clone(),
+                        Some("panel") => ReadRole::Panel,
+                        Some("adjudicator") => ReadRole::Adjudicator,
+                        Some(other) => {
                             return Err(fail(
                                 "role",
                                 format!("`{other}` is not a role"),
@@ -725,10 +727,7 @@ impl Study {
                             ));
                         }
                     };
-                    kizon_store::MarkOwner::Reader {
-                        reader_id,
-                        role: role.to_owned(),
-                    }
+                    kizon_store::MarkOwner::Reader { reader_id, role }
                 }
             };
             if let Some(ids) = &in_dataset
@@ -785,7 +784,7 @@ impl Study {
                         key: format!("device-marks-changed:{version}:{case_id}:{}", document.sha256),
                         rule: "device-marks-changed".into(),
                         clause: "Q7".into(),
-                        severity: "blocking".into(),
+                        severity: Severity::Blocking,
                         case_ids: serde_json::to_string(&[case_id]).expect("strings serialise"),
                         item_ids: "[]".into(),
                         message_ja: format!(
@@ -983,7 +982,7 @@ pub(crate) fn lesion_reference(
             reader: reader_codes[m.reader.as_deref().expect("reader")],
             shape: parse(m)?,
         };
-        if m.role.as_deref() == Some(ADJUDICATOR) {
+        if m.role == Some(ReadRole::Adjudicator) {
             if plan.adjudication {
                 adjudicator.push(mark);
                 adjudicator_rows.push(*m);

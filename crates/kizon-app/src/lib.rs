@@ -33,6 +33,7 @@ mod error;
 pub mod export;
 pub mod ingest;
 pub mod init;
+mod items;
 mod large_file;
 pub mod lesions;
 pub mod locks;
@@ -60,9 +61,13 @@ use kizon_store::Store;
 use sha2::{Digest, Sha256};
 
 pub use error::{AppError, ErrorKind};
+pub use items::Item;
 pub use kizon_pixels::Window;
 pub use kizon_store::{
-    Case, Evidence, Item, ItemQuery, LedgerEntry, NewReader, Problem, Provider, VerifyReport,
+    Case, Evidence, ItemQuery, LedgerEntry, NewReader, Problem, Provider, VerifyReport,
+};
+pub use kizon_vocab::{
+    Decision, FindingStatus, ItemKind, Label, Lang, Metric, ReadRole, Severity, Word,
 };
 
 /// The protocol file in a study directory.

@@ -17,21 +17,6 @@ pub fn evidence_kind(code: &str) -> (&str, &str) {
     kizon_rules::EvidenceKind::parse(code).map_or((code, code), |k| (k.name_ja(), k.name_en()))
 }
 
-/// A file kind's names, e.g. `dicom-waveform` → DICOM 波形.
-pub fn item_kind(kind: &str) -> (&str, &str) {
-    match kind {
-        "dicom" => ("DICOM 画像", "DICOM image"),
-        "dicom-waveform" => ("DICOM 波形", "DICOM waveform"),
-        "edf" => ("EDF 波形", "EDF waveform"),
-        "wfdb" => ("WFDB 波形", "WFDB waveform"),
-        "mfer" => ("MFER 波形", "MFER waveform"),
-        "video" => ("動画", "video"),
-        "table" => ("結果表（CSV）", "result table (CSV)"),
-        "unknown" => ("不明な形式", "unknown format"),
-        other => (other, other),
-    }
-}
-
 /// A data-check rule's name in both languages (exclusion reasons, finding rows, the case list),
 /// e.g. `same-pixels` → 同一画素データの重複.
 pub fn rule(rule: &str) -> (&str, &str) {

@@ -25,65 +25,10 @@ use crate::{AppError, Study};
 pub const REFERENCE: &str = "reference";
 
 /// A binary reading or result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Label {
-    Positive,
-    Negative,
-    Indeterminate,
-}
-
-impl Label {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Label::Positive => "positive",
-            Label::Negative => "negative",
-            Label::Indeterminate => "indeterminate",
-        }
-    }
-
-    /// A label as the store holds it: none, or one kizon wrote. Anything else was written
-    /// behind kizon's back; it is an error that names where, never skipped in silence.
-    pub fn stored(what: &str, text: Option<&str>) -> Result<Option<Label>, AppError> {
-        match text {
-            None => Ok(None),
-            Some(t) => Label::from_cell(t).map(Some).ok_or_else(|| {
-                AppError::Store(kizon_store::StoreError::Tampered(format!(
-                    "{what}: the stored label `{}` is not a label",
-                    t.escape_debug()
-                )))
-            }),
-        }
-    }
-
-    /// Reads a label as people write it in a spreadsheet, in English or Japanese.
-    pub fn from_cell(cell: &str) -> Option<Label> {
-        match cell.trim().to_lowercase().as_str() {
-            "positive" | "pos" | "1" | "true" | "yes" | "+" | "陽性" | "あり" => {
-                Some(Label::Positive)
-            }
-            "negative" | "neg" | "0" | "false" | "no" | "-" | "陰性" | "なし" => {
-                Some(Label::Negative)
-            }
-            "indeterminate" | "equivocal" | "判定不能" | "判定保留" => {
-                Some(Label::Indeterminate)
-            }
-            _ => None,
-        }
-    }
-
-    pub const CHOICES: &'static str =
-        "positive | negative | indeterminate (also 1/0, 陽性/陰性/判定不能)";
-}
+pub use kizon_vocab::{Label, ReadRole};
 
 /// A reader as registered.
 pub use kizon_store::{NewReader, Reader};
-
-/// The role of a read: a panel member, or the adjudicator who decides disagreements.
-pub const PANEL: &str = "panel";
-pub const ADJUDICATOR: &str = "adjudicator";
-/// The role prefix of a reader-study (MRMC) read: `modality:unaided`.
-pub const MODALITY_ROLE: &str = "modality:";
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
@@ -190,7 +135,7 @@ pub fn consensus(
     };
     match (settled, adjudicator) {
         (Some(label), _) => (Some(label), "panel-consensus", None),
-        (None, Some(label)) => (Some(label), ADJUDICATOR, None),
+        (None, Some(label)) => (Some(label), "adjudicator", None),
         (None, None) => (
             None,
             "none",
@@ -352,7 +297,7 @@ impl Study {
         &mut self,
         actor: &str,
         file: &Path,
-        default_role: &str,
+        default_role: ReadRole,
     ) -> Result<ImportSummary, AppError> {
         self.import_reads_as(actor, file, default_role, None)
     }
@@ -382,14 +327,14 @@ impl Study {
                 hint: "fix the reference standard first: kizon lock reference".into(),
             });
         }
-        self.import_reads_as(actor, file, PANEL, Some(modality))
+        self.import_reads_as(actor, file, ReadRole::Panel, Some(modality))
     }
 
     fn import_reads_as(
         &mut self,
         actor: &str,
         file: &Path,
-        default_role: &str,
+        default_role: ReadRole,
         modality: Option<&str>,
     ) -> Result<ImportSummary, AppError> {
         if modality.is_none() {
@@ -453,7 +398,7 @@ impl Study {
                             "give every case a score (a rating such as 1–5 or a probability); the MRMC analysis compares AUCs",
                         ));
                     }
-                    format!("{MODALITY_ROLE}{m}")
+                    ReadRole::Modality(m.to_owned())
                 }
                 (Some(_), other) => {
                     return Err(table.error(
@@ -463,9 +408,9 @@ impl Study {
                         "leave the role column empty; --modality names the reading condition",
                     ));
                 }
-                (None, "") => default_role.to_owned(),
-                (None, PANEL) => PANEL.to_owned(),
-                (None, ADJUDICATOR) => ADJUDICATOR.to_owned(),
+                (None, "") => default_role.clone(),
+                (None, "panel") => ReadRole::Panel,
+                (None, "adjudicator") => ReadRole::Adjudicator,
                 (None, other) => {
                     return Err(table.error(
                         row,
@@ -480,7 +425,7 @@ impl Study {
                 reader_id,
                 case_id: case_id.clone(),
                 role,
-                label: label.map(|l| l.as_str().to_owned()),
+                label,
                 score,
                 marks,
                 read_at: Some(cells[6].clone()).filter(|s| !s.is_empty()),
@@ -489,10 +434,10 @@ impl Study {
         }
         // The same reader, case and role twice in one file: the second line is named with the
         // first, whether it repeats it or contradicts it (a read is given once).
-        let mut first_line: BTreeMap<(i64, &str, &str), usize> = BTreeMap::new();
+        let mut first_line: BTreeMap<(i64, &str, &ReadRole), usize> = BTreeMap::new();
         for (row, read) in rows.iter().enumerate() {
             if let Some(&first) =
-                first_line.get(&(read.reader_id, read.case_id.as_str(), read.role.as_str()))
+                first_line.get(&(read.reader_id, read.case_id.as_str(), &read.role))
             {
                 let same = rows[first].label == read.label
                     && rows[first].score == read.score
@@ -512,10 +457,7 @@ impl Study {
                     "give each reader's read of a case once; a re-read by the same reader needs another role",
                 ));
             }
-            first_line.insert(
-                (read.reader_id, read.case_id.as_str(), read.role.as_str()),
-                row,
-            );
+            first_line.insert((read.reader_id, read.case_id.as_str(), &read.role), row);
         }
         let mut summary = ImportSummary {
             rows: rows.len(),
@@ -540,7 +482,7 @@ impl Study {
                             table.lines[row],
                             old.reader,
                             old.case_id,
-                            old.label.as_deref().or(old.score.map(|_| "a score")).unwrap_or("-"),
+                            old.label.map(Label::as_str).or(old.score.map(|_| "a score")).unwrap_or("-"),
                             old.ledger_seq
                         )));
                     }
@@ -700,7 +642,7 @@ impl Study {
             records.push(kizon_store::NewReferenceRecord {
                 case_id: case_id.clone(),
                 kind: kind.as_str().to_owned(),
-                label: label.as_str().to_owned(),
+                label,
                 diagnosis: text("diagnosis"),
                 diagnosis_date: text("diagnosis_date"),
                 source_document: text("source_document"),
@@ -793,17 +735,17 @@ impl Study {
             let reads: Vec<_> = reads
                 .into_iter()
                 .filter(|r| in_dataset.contains(r.case_id.as_str()))
-                .filter(|r| r.role == PANEL || r.role == ADJUDICATOR)
+                .filter(|r| r.role.is_reference())
                 .collect();
             read_count = reads.len();
             let mut panel: BTreeMap<&str, BTreeMap<&str, Label>> = BTreeMap::new();
             let mut adjudicated: BTreeMap<&str, Label> = BTreeMap::new();
             for read in &reads {
-                let what = format!("read of case {} by {}", read.case_id, read.reader);
-                let Some(label) = Label::stored(&what, read.label.as_deref())? else {
+                // A read with a score and no label (a rating) takes no part in the consensus.
+                let Some(label) = read.label else {
                     continue;
                 };
-                if read.role == ADJUDICATOR {
+                if read.role == ReadRole::Adjudicator {
                     adjudicated.insert(&read.case_id, label);
                 } else {
                     panel
@@ -849,10 +791,7 @@ impl Study {
                 let record = records.get(&case.id);
                 cases.push(CaseReference {
                     case_id: case.id.clone(),
-                    label: Label::stored(
-                        &format!("reference record of case {}", case.id),
-                        record.map(|r| r.label.as_str()),
-                    )?,
+                    label: record.map(|r| r.label),
                     basis: if record.is_some() {
                         kind.as_str().into()
                     } else {
@@ -1106,7 +1045,7 @@ mod tests {
         );
         assert_eq!(consensus(&majority, votes(2, 2, 0), None).0, None);
         let (label, basis, _) = consensus(&majority, votes(2, 2, 0), Some(Label::Negative));
-        assert_eq!((label, basis), (Some(Label::Negative), ADJUDICATOR));
+        assert_eq!((label, basis), (Some(Label::Negative), "adjudicator"));
         assert_eq!(consensus(&majority, votes(1, 1, 1), None).0, None);
     }
 

@@ -13,8 +13,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::csv_table::read_table;
-use crate::reference::{REFERENCE, label_and_score, marks};
+use crate::reference::{Label, REFERENCE, label_and_score, marks};
 use crate::{AppError, Study};
+use kizon_vocab::Severity;
 
 /// What an import of results did.
 #[derive(Debug, Clone, Serialize)]
@@ -110,7 +111,7 @@ impl Study {
             results.push(kizon_store::NewResult {
                 case_id: case_id.clone(),
                 device_version: device_version.to_owned(),
-                label: label.map(|l| l.as_str().to_owned()),
+                label,
                 score,
                 marks: marks(&table, row, 3)?,
                 source: String::new(),
@@ -165,15 +166,15 @@ impl Study {
                     }
                     Some(old) => {
                         summary.changed += 1;
-                        let show = |label: &Option<String>, score: Option<f64>| {
-                            format!("{}{}", label.as_deref().unwrap_or("-"), score.map(|s| format!(" ({s})")).unwrap_or_default())
+                        let show = |label: &Option<Label>, score: Option<f64>| {
+                            format!("{}{}", label.map_or("-", Label::as_str), score.map(|s| format!(" ({s})")).unwrap_or_default())
                         };
                         let (was, now) = (show(&old.label, old.score), show(&result.label, result.score));
                         tx.insert_finding(&kizon_store::NewFinding {
                             key: format!("device-result-changed:{device_version}:{}:{}", result.case_id, document.sha256),
                             rule: "device-result-changed".into(),
                             clause: "Q7".into(),
-                            severity: "blocking".into(),
+                            severity: Severity::Blocking,
                             case_ids: serde_json::to_string(&[&result.case_id]).expect("strings serialise"),
                             item_ids: "[]".into(),
                             message_ja: format!(
@@ -201,7 +202,7 @@ impl Study {
                     key: format!("device-version-differs:{device_version}:{planned}"),
                     rule: "device-version-differs".into(),
                     clause: "Q7".into(),
-                    severity: "warning".into(),
+                    severity: Severity::Warning,
                     case_ids: "[]".into(),
                     item_ids: "[]".into(),
                     message_ja: format!(

@@ -509,7 +509,7 @@ mod access_and_workspace {
         let read = study
             .record_read(&reader, "C-001", Some(Label::Positive), Some(0.9))
             .unwrap();
-        assert_eq!(read.label.as_deref(), Some("positive"));
+        assert_eq!(read.label, Some(Label::Positive));
         let again = study
             .record_read(&reader, "C-001", Some(Label::Negative), None)
             .unwrap_err();
@@ -521,12 +521,8 @@ mod access_and_workspace {
         let stored = study.reads().unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(
-            (
-                stored[0].reader.as_str(),
-                stored[0].role.as_str(),
-                stored[0].score
-            ),
-            ("R1", "panel", Some(0.9))
+            (stored[0].reader.as_str(), &stored[0].role, stored[0].score),
+            ("R1", &kizon_vocab::ReadRole::Panel, Some(0.9))
         );
         assert_eq!(
             study
@@ -535,8 +531,8 @@ mod access_and_workspace {
                 .iter()
                 .find(|c| c.case_id == "C-001")
                 .and_then(|c| c.read.as_ref())
-                .and_then(|r| r.label.as_deref()),
-            Some("positive")
+                .and_then(|r| r.label),
+            Some(Label::Positive)
         );
         assert!(study.verify(None).unwrap().intact());
 

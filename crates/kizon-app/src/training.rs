@@ -66,7 +66,7 @@ impl Study {
                 .par_iter()
                 .map(|f| {
                     let item = inspect_file(f)?;
-                    let decoded = (item.inspection.kind() == kizon_formats::Kind::Dicom)
+                    let decoded = (item.inspection.kind() == kizon_formats::ItemKind::Dicom)
                         .then(|| {
                             crate::check::decode_pixels(
                                 &item.file.display().to_string(),

@@ -9,12 +9,15 @@
 use std::collections::BTreeSet;
 
 use kizon_pixels::{Image, Window};
-use kizon_store::{Item, ItemQuery, Read};
+use kizon_store::{ItemQuery, Read};
+use kizon_vocab::{ItemKind, ReadRole};
+
+use crate::Item;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::access::{Account, Permission, Role};
-use crate::reference::{Label, PANEL};
+use crate::reference::Label;
 use crate::{AppError, Study};
 
 /// The state of one step of the study.
@@ -88,7 +91,7 @@ pub struct ChannelPreview {
 #[derive(Debug, Clone, Serialize)]
 pub struct BlindedItem {
     pub id: i64,
-    pub kind: String,
+    pub kind: ItemKind,
     pub frames: u32,
 }
 
@@ -102,14 +105,14 @@ pub struct WorklistCase {
 /// A reader's own read, as they may see it again.
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnRead {
-    pub label: Option<String>,
+    pub label: Option<Label>,
     pub score: Option<f64>,
     pub ledger_seq: i64,
 }
 
 fn own(read: &Read) -> OwnRead {
     OwnRead {
-        label: read.label.clone(),
+        label: read.label,
         score: read.score,
         ledger_seq: read.ledger_seq,
     }
@@ -336,16 +339,21 @@ impl Study {
             total,
             offset: query.offset,
             limit: query.limit,
-            items,
+            items: items
+                .into_iter()
+                .map(Item::from_stored)
+                .collect::<Result<_, _>>()?,
         })
     }
 
     /// One item with its metadata (for everyone but readers).
     pub fn item(&self, account: &Account, id: i64) -> Result<Item, AppError> {
         self.require(account, Permission::ViewStudy)?;
-        self.store
+        let item = self
+            .store
             .item(id)?
-            .ok_or_else(|| not_found(format!("item {id}")))
+            .ok_or_else(|| not_found(format!("item {id}")))?;
+        Item::from_stored(item)
     }
 
     /// The item as an account may view its pixels or samples: readers only their assigned
@@ -363,7 +371,7 @@ impl Study {
         } else {
             self.require(account, Permission::ViewStudy)?;
         }
-        Ok(item)
+        Item::from_stored(item)
     }
 
     /// One frame of a DICOM item through a window, as PNG, with the frame's value range.
@@ -444,7 +452,7 @@ impl Study {
             .store
             .reads()?
             .into_iter()
-            .filter(|r| r.reader == code && r.role == PANEL)
+            .filter(|r| r.reader == code && r.role == ReadRole::Panel)
             .collect();
         let mut cases = self.store.assignments(code)?;
         if self.protocol()?.0.reading.case_order == kizon_protocol::CaseOrder::RandomPerReader {
@@ -474,33 +482,30 @@ impl Study {
             limit: 1000,
             ..ItemQuery::default()
         })?;
-        let items = items
-            .into_iter()
-            .filter(|i| {
-                matches!(
-                    i.kind.as_str(),
-                    "dicom" | "dicom-waveform" | "edf" | "mfer" | "video"
-                ) || (i.kind == "wfdb" && i.metadata.contains("\"role\":\"header\""))
-            })
-            .map(|i| {
-                let frames = serde_json::from_str::<serde_json::Value>(&i.metadata)
-                    .ok()
-                    .and_then(|m| m.get("frames").and_then(|f| f.as_u64()))
-                    .unwrap_or(1) as u32;
-                BlindedItem {
-                    id: i.id,
-                    kind: i.kind,
-                    frames,
-                }
-            })
-            .collect();
+        let mut blinded = Vec::new();
+        for item in items {
+            let item = Item::from_stored(item)?;
+            // A WFDB record is opened through its header; its signal files are not items of
+            // their own to a reader.
+            if !item.kind.is_readable() || (item.kind == ItemKind::Wfdb && !item.is_wfdb_header()) {
+                continue;
+            }
+            blinded.push(BlindedItem {
+                id: item.id,
+                kind: item.kind,
+                frames: item
+                    .metadata
+                    .frames
+                    .map_or(1, |f| u32::try_from(f).unwrap_or(u32::MAX)),
+            });
+        }
         let read = self
             .store
             .reads()?
             .iter()
-            .find(|r| r.reader == code && r.case_id == case_id && r.role == PANEL)
+            .find(|r| r.reader == code && r.case_id == case_id && r.role == ReadRole::Panel)
             .map(own);
-        Ok((items, read))
+        Ok((blinded, read))
     }
 
     /// Records a reader's own read of an assigned case. A read is never replaced; reads close
@@ -540,7 +545,7 @@ impl Study {
         let record = json!({ "reader": code, "case_id": case_id, "label": label.map(Label::as_str), "score": score, "read_at": read_at, "via": "web" });
         let actor = account.actor();
         let seq = self.store.transact(&actor, |tx| {
-            if let Some(old) = tx.existing_read(reader_id, case_id, PANEL)? {
+            if let Some(old) = tx.existing_read(reader_id, case_id, &ReadRole::Panel)? {
                 return Err(kizon_store::StoreError::Conflict(format!(
                     "症例 {case_id} は読影済みです（台帳エントリ {}）。読影結果は変更できません / reader {code} already read case {case_id} (ledger entry {}); a read is never replaced",
                     old.ledger_seq, old.ledger_seq
@@ -550,8 +555,8 @@ impl Study {
             tx.insert_read(&kizon_store::NewRead {
                 reader_id,
                 case_id: case_id.to_owned(),
-                role: PANEL.to_owned(),
-                label: label.map(|l| l.as_str().to_owned()),
+                role: ReadRole::Panel,
+                label,
                 score,
                 marks: None,
                 read_at: Some(read_at.clone()),
@@ -568,7 +573,7 @@ impl Study {
             other => other.into(),
         })?;
         Ok(OwnRead {
-            label: label.map(|l| l.as_str().to_owned()),
+            label,
             score,
             ledger_seq: seq,
         })

@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 
-use kizon_formats::Metadata;
+use kizon_formats::{ItemKind, Metadata};
 use serde::Serialize;
 
 /// What the rules see of an item.
@@ -47,7 +47,7 @@ pub struct ItemFacts {
     /// Whether the path had such a component (a Q1 finding of its own).
     pub path_identifying: bool,
     pub sha256: String,
-    pub kind: String,
+    pub kind: ItemKind,
     pub metadata: Metadata,
     pub problem: Option<String>,
 }
@@ -207,21 +207,7 @@ impl Parameters {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Blocking,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Blocking => "blocking",
-            Severity::Warning => "warning",
-        }
-    }
-}
+pub use kizon_vocab::Severity;
 
 /// A doubt about the data, to be resolved with a reason.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -643,8 +629,8 @@ const NOT_IMAGES: [&str; 9] = [
 /// The protocol's kind of data (study.toml `data_kinds`, Q1) an item is, by its file kind;
 /// `None` for a file kizon could not recognise (another rule speaks of it).
 fn data_kind(item: &ItemFacts) -> Option<&'static str> {
-    match item.kind.as_str() {
-        "dicom" => {
+    match item.kind {
+        ItemKind::Dicom => {
             let modality = item.metadata.modality.as_deref().unwrap_or("");
             Some(if NOT_IMAGES.contains(&modality) {
                 "other"
@@ -652,10 +638,12 @@ fn data_kind(item: &ItemFacts) -> Option<&'static str> {
                 "image"
             })
         }
-        "dicom-waveform" | "edf" | "wfdb" | "mfer" => Some("waveform"),
-        "video" => Some("video"),
-        "table" => Some("specimen"),
-        _ => None,
+        ItemKind::DicomWaveform | ItemKind::Edf | ItemKind::Wfdb | ItemKind::Mfer => {
+            Some("waveform")
+        }
+        ItemKind::Video => Some("video"),
+        ItemKind::Table => Some("specimen"),
+        ItemKind::Unknown => None,
     }
 }
 
@@ -751,7 +739,7 @@ fn per_item(item: &ItemFacts, p: &Parameters, out: &mut Vec<Finding>) {
     .filter(|t| m.tags.contains_key(**t))
     .map(|t| (*t).to_owned())
     .collect();
-    if item.kind == "video" && !revealing.is_empty() {
+    if item.kind == ItemKind::Video && !revealing.is_empty() {
         out.push(one(
             "video-metadata",
             "Q1",
@@ -1268,7 +1256,7 @@ mod tests {
             path_identifying: false,
             path: format!("f{id}.dcm"),
             sha256: sha.into(),
-            kind: "dicom".into(),
+            kind: ItemKind::Dicom,
             metadata: Metadata::default(),
             problem: None,
         }
@@ -1347,7 +1335,7 @@ mod tests {
         let mut p = Parameters::with_today("2026-11-25");
         let cases = [case("A", None, Some("2024-01-01"), None)];
         let mut ecg = item(1, "A", "e");
-        ecg.kind = "wfdb".into();
+        ecg.kind = ItemKind::Wfdb;
         let mut seg = item(2, "A", "s");
         seg.metadata.modality = Some("SEG".into());
         let mut ct = item(3, "A", "c");
@@ -1641,9 +1629,9 @@ mod tests {
             reportable_range: [("hba1c_percent".to_owned(), (4.0, 18.5))].into(),
         }];
         let mut a = item(1, "A", "aa");
-        a.kind = "table".into();
+        a.kind = ItemKind::Table;
         let mut b = item(2, "B", "bb");
-        b.kind = "table".into();
+        b.kind = ItemKind::Table;
         let items = [a, b];
         let tables = [
             TableFacts {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kizon_app::{ItemKind, ReadRole, Word};
 
 const ABOUT: &str = "kizon (既存): performance evaluation tests of diagnostic devices on existing medical data, \
 from protocol to PMDA submission, under the MHLW Q&A (2022-12-08, revised 2025-03-17).
@@ -299,8 +300,8 @@ pub struct ItemsArgs {
     #[arg(long)]
     pub json: bool,
     /// Only items of this kind (dicom, dicom-waveform, edf, wfdb, mfer, video, table, unknown)
-    #[arg(long)]
-    pub kind: Option<String>,
+    #[arg(long, value_parser = parse_vocabulary::<ItemKind>)]
+    pub kind: Option<ItemKind>,
     /// Only items of this case
     #[arg(long)]
     pub case: Option<String>,
@@ -517,8 +518,8 @@ pub enum ReadsCommand {
 pub struct ReadsImportArgs {
     pub file: PathBuf,
     /// Role of reads without a `role` column value: panel or adjudicator
-    #[arg(long, default_value = "panel", value_parser = ["panel", "adjudicator"])]
-    pub role: String,
+    #[arg(long, default_value = "panel", value_parser = parse_reference_role)]
+    pub role: ReadRole,
     /// Reads of an MRMC reader study in this modality (e.g. unaided, aided): after the reference lock, a score on every row
     #[arg(long, value_name = "M", conflicts_with = "role")]
     pub modality: Option<String>,
@@ -598,9 +599,9 @@ pub struct MarksImportArgs {
     /// The panel reader who made the marks (registered with `kizon readers add`)
     #[arg(long, value_name = "CODE")]
     pub reader: Option<String>,
-    /// Role of the reader's marks
-    #[arg(long, default_value = "panel", value_parser = ["panel", "adjudicator"])]
-    pub role: String,
+    /// Role of the reader's marks: panel or adjudicator
+    #[arg(long, default_value = "panel", value_parser = parse_reference_role)]
+    pub role: ReadRole,
     /// The device version that made the marks
     #[arg(long, value_name = "V")]
     pub device_version: Option<String>,
@@ -745,29 +746,16 @@ fn parse_date(text: &str) -> Result<time::Date, String> {
         .map_err(|_| format!("`{text}` is not a date: write YYYY-MM-DD, e.g. 2025-03-17"))
 }
 
-/// Parses a word of the regulatory vocabulary, listing the choices when it is not one.
-trait Vocabulary: Sized {
-    fn parse_word(text: &str) -> Option<Self>;
-    fn choice_list() -> String;
+/// Parses a word of a closed vocabulary, listing the choices when it is not one.
+fn parse_vocabulary<T: Word>(text: &str) -> Result<T, String> {
+    T::parse(text).ok_or_else(|| format!("`{text}` is not one of {}", T::choices()))
 }
 
-macro_rules! vocabulary_arg {
-    ($($t:ty),*) => {$(
-        impl Vocabulary for $t {
-            fn parse_word(text: &str) -> Option<Self> { <$t>::parse(text) }
-            fn choice_list() -> String { <$t>::choices() }
-        }
-    )*};
-}
-vocabulary_arg!(
-    kizon_rules::ProviderKind,
-    kizon_rules::ConsentModel,
-    kizon_rules::EvidenceKind,
-    kizon_rules::RegulatorAccess
-);
-
-fn parse_vocabulary<T: Vocabulary>(text: &str) -> Result<T, String> {
-    T::parse_word(text).ok_or_else(|| format!("`{text}` is not one of {}", T::choice_list()))
+/// A role that builds the reference standard: `panel` or `adjudicator`.
+fn parse_reference_role(text: &str) -> Result<ReadRole, String> {
+    ReadRole::parse(text)
+        .filter(ReadRole::is_reference)
+        .ok_or_else(|| format!("`{text}` is not a role: use panel or adjudicator"))
 }
 
 const AUDIT_VERIFY_HELP: &str = "Examples:\n  kizon audit verify\n  kizon audit verify --public-key 3b6a…   the owner's key from the report's title page\n  kizon audit verify --head 3f2a…         a head hash recorded elsewhere (e.g. in a report)\n  kizon audit verify --deep\n\nWhat it proves / 検証内容:\n  - every ledger entry's hash, and the chain from the first entry to the last (nothing altered,\n    removed, inserted or reordered inside the chain);\n  - every row of every covered table is the one its entry recorded (count and SHA-256), and no\n    row lies outside an entry (also rows with no sequence number);\n  - the database's schema is the one kizon creates (NOT NULL, STRICT, append-only triggers; no\n    trigger or table added);\n  - every stored document matches its hash; ledger.head names an entry of the chain;\n  - the owner's Ed25519 signature of every lock, amendment, analysis and package entry.\nWhat it cannot prove without something from outside / 外部の値が必要なこと:\n  - that the whole ledger was not rebuilt and re-signed with another key: give the owner's key\n    from the report's title page with --public-key;\n  - that entries after the last signed one were not removed: give a head hash recorded elsewhere\n    (a report's title page, a package) with --head.\n--deep also decodes every file the decode cache (the basis of the Q7 pixel checks) describes,\nwhere the source file is still readable, and compares.";

@@ -314,7 +314,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let items = open()?.items()?;
             let listed: Vec<serde_json::Value> = items
                 .iter()
-                .filter(|i| args.kind.as_deref().is_none_or(|k| i.kind == k))
+                .filter(|i| args.kind.is_none_or(|k| i.kind == k))
                 .filter(|i| args.case.as_deref().is_none_or(|c| i.case_id == c))
                 .map(render::item_json)
                 .collect();
@@ -340,7 +340,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let findings: Vec<_> = open()?
                 .findings()?
                 .into_iter()
-                .filter(|f| !args.open || matches!(f.status, "open" | "queried"))
+                .filter(|f| !args.open || f.status.is_unresolved())
                 .collect();
             if args.json {
                 print_json(&findings)?;
@@ -361,7 +361,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut study = open()?;
             let finding = study.resolve(&actor, args.id, decision, reason, &args.cases)?;
             match finding.status {
-                "excluded" => println!(
+                kizon_app::FindingStatus::Excluded => println!(
                     "finding {}: case {} excluded / 症例を除外しました: {}",
                     finding.id,
                     finding.excluded_cases.join(", "),

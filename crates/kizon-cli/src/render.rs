@@ -336,7 +336,7 @@ pub fn item_json(item: &kizon_app::Item) -> serde_json::Value {
         "case_id": item.case_id,
         "provider": item.provider,
         "problem": item.problem,
-        "metadata": serde_json::from_str::<serde_json::Value>(&item.metadata).unwrap_or_default(),
+        "metadata": item.metadata,
     })
 }
 

@@ -189,7 +189,7 @@ pub fn reads(mut study: Study, actor: &str, command: ReadsCommand) -> Done {
             study.set_csv_encoding(args.csv.encoding);
             let summary = match &args.modality {
                 Some(modality) => study.import_reader_study(actor, &args.file, modality)?,
-                None => study.import_reads(actor, &args.file, &args.role)?,
+                None => study.import_reads(actor, &args.file, args.role)?,
             };
             print_import(
                 &summary,
@@ -207,8 +207,8 @@ pub fn reads(mut study: Study, actor: &str, command: ReadsCommand) -> Done {
                     "{:<10} {:<6} {:<11} {:<13} {}",
                     read.case_id,
                     read.reader,
-                    read.role,
-                    read.label.as_deref().unwrap_or("-"),
+                    read.role.to_string(),
+                    read.label.map_or("-", |l| l.as_str()),
                     read.score.map(|s| s.to_string()).unwrap_or_default()
                 );
             }
@@ -414,7 +414,7 @@ pub fn results(mut study: Study, actor: &str, command: ResultsCommand) -> Done {
                     "{:<10} {:<10} {:<13} {}",
                     r.case_id,
                     r.device_version,
-                    r.label.as_deref().unwrap_or("-"),
+                    r.label.map_or("-", |l| l.as_str()),
                     r.score.map(|s| s.to_string()).unwrap_or_default()
                 );
             }
@@ -672,7 +672,15 @@ pub fn marks(mut study: Study, actor: &str, command: MarksCommand) -> Done {
                     m.image,
                     m.reader
                         .as_deref()
-                        .map(|r| format!("{r}/{}", m.role.as_deref().unwrap_or("")))
+                        .map(|r| {
+                            format!(
+                                "{r}/{}",
+                                m.role
+                                    .as_ref()
+                                    .map(|role| role.to_string())
+                                    .unwrap_or_default()
+                            )
+                        })
                         .or_else(|| m.device_version.as_deref().map(|v| format!("device {v}")))
                         .unwrap_or_default(),
                     m.shape,

@@ -790,8 +790,8 @@ fn a_stored_value_that_does_not_parse_stops_the_command() {
     );
     let run = kizon(&root, &["analyze"]).failed();
     assert!(
-        run.error_line().contains("device result of case C-020")
-            && run.error_line().contains("`maybe` is not a label"),
+        run.error_line().contains("results row")
+            && run.error_line().contains("label `maybe` is none of"),
         "{}",
         run.stderr
     );
@@ -802,7 +802,30 @@ fn a_stored_value_that_does_not_parse_stops_the_command() {
     );
     let run = kizon(&root, &["check"]).failed();
     assert!(
-        run.error_line().contains("metadata") && run.error_line().contains("does not parse"),
+        run.error_line().contains("not metadata as kizon writes it"),
+        "{}",
+        run.stderr
+    );
+    // An item kind, a finding's severity: each a closed vocabulary.
+    sql(
+        &root,
+        "UPDATE items SET metadata = '{}' WHERE id = (SELECT min(id) FROM items);
+         UPDATE items SET kind = 'pdf' WHERE id = (SELECT max(id) FROM items);",
+    );
+    let run = kizon(&root, &["items"]).failed();
+    assert!(
+        run.error_line().contains("items row") && run.error_line().contains("kind `pdf`"),
+        "{}",
+        run.stderr
+    );
+    sql(
+        &root,
+        "UPDATE items SET kind = 'dicom' WHERE id = (SELECT max(id) FROM items);
+         UPDATE findings SET severity = 'minor' WHERE id = (SELECT min(id) FROM findings);",
+    );
+    let run = kizon(&root, &["findings"]).failed();
+    assert!(
+        run.error_line().contains("severity `minor`"),
         "{}",
         run.stderr
     );

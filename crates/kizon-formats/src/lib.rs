@@ -1,7 +1,7 @@
 //! Recognises existing medical data by its content and extracts the metadata the checks need.
 //!
 //! [`inspect`] takes a file's bytes (the caller has read and hashed them) and returns an
-//! [`Inspection`]: the [`Kind`] recognised from the content — never from the file name — and its
+//! [`Inspection`]: the [`ItemKind`] recognised from the content — never from the file name — and its
 //! [`Metadata`]. Nothing here reads files or panics on bad input: a file that cannot be parsed is
 //! still inspected, with a `problem` that the checks turn into a finding.
 //!
@@ -27,64 +27,16 @@ pub mod signature;
 pub mod table;
 pub mod video;
 
-pub use metadata::{Metadata, MultiplexGroup, calendar_day_number, day_number};
+pub use metadata::{
+    Metadata, MultiplexGroup, StoredMetadataError, calendar_day_number, day_number,
+};
 
-use serde::Serialize;
-
-/// What kind of data a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Dicom,
-    DicomWaveform,
-    Edf,
-    Wfdb,
-    Mfer,
-    Video,
-    Table,
-    Unknown,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Dicom => "dicom",
-            Kind::DicomWaveform => "dicom-waveform",
-            Kind::Edf => "edf",
-            Kind::Wfdb => "wfdb",
-            Kind::Mfer => "mfer",
-            Kind::Video => "video",
-            Kind::Table => "table",
-            Kind::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Kind> {
-        [
-            Kind::Dicom,
-            Kind::DicomWaveform,
-            Kind::Edf,
-            Kind::Wfdb,
-            Kind::Mfer,
-            Kind::Video,
-            Kind::Table,
-            Kind::Unknown,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use kizon_vocab::ItemKind;
 
 /// What a file turned out to be.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Inspection {
-    pub kind: Option<Kind>,
+    pub kind: Option<ItemKind>,
     pub metadata: Metadata,
     /// Why the content could not be fully read (truncated, malformed); `None` when it could.
     pub problem: Option<String>,
@@ -94,13 +46,13 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    pub fn kind(&self) -> Kind {
-        self.kind.unwrap_or(Kind::Unknown)
+    pub fn kind(&self) -> ItemKind {
+        self.kind.unwrap_or(ItemKind::Unknown)
     }
 
     fn unknown(problem: impl Into<String>) -> Inspection {
         Inspection {
-            kind: Some(Kind::Unknown),
+            kind: Some(ItemKind::Unknown),
             problem: Some(problem.into()),
             ..Default::default()
         }
@@ -108,7 +60,7 @@ impl Inspection {
 }
 
 /// Recognises `bytes` and extracts its metadata. Dispatch is by content signature, in order of
-/// specificity; a file that matches none is [`Kind::Unknown`].
+/// specificity; a file that matches none is [`ItemKind::Unknown`].
 pub fn inspect(bytes: &[u8]) -> Inspection {
     if let Some(layout) = dicom::detect(bytes) {
         return dicom::inspect(bytes, layout);

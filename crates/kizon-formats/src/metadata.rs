@@ -136,6 +136,45 @@ pub struct Metadata {
     pub role: Option<String>,
 }
 
+/// Why stored metadata could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum StoredMetadataError {
+    #[error("not metadata as kizon writes it: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("metadata of version {0}, written by a newer kizon (this one reads version {max})", max = Metadata::STORED_VERSION)]
+    NewerVersion(u64),
+}
+
+impl Metadata {
+    /// The version of the stored form ([`Metadata::to_stored`]). Version 1 is the JSON object
+    /// of the fields above, written without a version key as every kizon so far wrote it; a
+    /// later form adds `"v": 2`, which this version refuses rather than misreads.
+    pub const STORED_VERSION: u64 = 1;
+
+    /// The stored form: JSON, absent fields omitted.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).expect("metadata serialises")
+    }
+
+    /// Reads the stored form back. Anything that is not metadata (a value of the wrong type,
+    /// text that is not JSON, a newer version) is an error, never a default.
+    pub fn from_stored(text: &str) -> Result<Metadata, StoredMetadataError> {
+        let mut value: serde_json::Value = serde_json::from_str(text)?;
+        if let Some(version) = value.as_object_mut().and_then(|o| o.remove("v")) {
+            match version.as_u64() {
+                Some(Self::STORED_VERSION) => {}
+                Some(newer) => return Err(StoredMetadataError::NewerVersion(newer)),
+                None => {
+                    return Err(StoredMetadataError::Malformed(serde::de::Error::custom(
+                        format!("version `{version}` is not a number"),
+                    )));
+                }
+            }
+        }
+        Ok(serde_json::from_value(value)?)
+    }
+}
+
 /// One multiplex group of a DICOM waveform.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MultiplexGroup {
@@ -173,4 +212,34 @@ pub fn calendar_day_number(date: &str) -> Option<i64> {
     ((1..=12).contains(&month) && (1..=31).contains(&day))
         .then(|| day_number(date))
         .flatten()
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+
+    #[test]
+    fn stored_metadata_reads_back_and_nothing_else_does() {
+        let metadata = Metadata {
+            modality: Some("CT".into()),
+            patient_age_years: Some(61.0),
+            ..Metadata::default()
+        };
+        let stored = metadata.to_stored();
+        assert_eq!(Metadata::from_stored(&stored).unwrap(), metadata);
+        // Version 1 may say so.
+        assert_eq!(
+            Metadata::from_stored(r#"{"v": 1, "modality": "CT", "patient_age_years": 61.0}"#)
+                .unwrap(),
+            metadata
+        );
+        assert!(matches!(
+            Metadata::from_stored(r#"{"v": 2}"#),
+            Err(StoredMetadataError::NewerVersion(2))
+        ));
+        // A value of the wrong type is not read as absent.
+        assert!(Metadata::from_stored(r#"{"patient_age_years": "sixty"}"#).is_err());
+        assert!(Metadata::from_stored("not json").is_err());
+        assert!(Metadata::from_stored(r#"{"v": "1"}"#).is_err());
+    }
 }

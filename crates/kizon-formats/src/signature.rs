@@ -3,15 +3,18 @@
 
 use kizon_waveform::{WaveformInfo, edf, mfer, wfdb};
 
-use crate::{Inspection, Kind, Metadata};
+use crate::{Inspection, ItemKind, Metadata};
 
 /// The biosignal kind `bytes` hold, with their metadata, if any.
 pub fn inspect_waveform(bytes: &[u8]) -> Option<Inspection> {
     let (kind, read) = if is_edf(bytes) {
-        (Kind::Edf, edf::read_info(bytes).map_err(|e| e.to_string()))
+        (
+            ItemKind::Edf,
+            edf::read_info(bytes).map_err(|e| e.to_string()),
+        )
     } else if mfer::looks_like_mfer(bytes) {
         (
-            Kind::Mfer,
+            ItemKind::Mfer,
             mfer::read_mfer(bytes)
                 .map(|m| m.info())
                 .map_err(|e| e.to_string()),
@@ -21,7 +24,7 @@ pub fn inspect_waveform(bytes: &[u8]) -> Option<Inspection> {
         let read = wfdb::WfdbHeader::parse(&text)
             .map(|h| h.info(&text, 0))
             .map_err(|e| e.to_string());
-        (Kind::Wfdb, read)
+        (ItemKind::Wfdb, read)
     } else {
         return None;
     };
@@ -40,7 +43,7 @@ pub fn inspect_waveform(bytes: &[u8]) -> Option<Inspection> {
     })
 }
 
-fn metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
+fn metadata(info: &WaveformInfo, kind: ItemKind) -> Metadata {
     Metadata {
         identifying_attributes: identifying_fields(info, kind),
         ..waveform_metadata(info, kind)
@@ -52,7 +55,7 @@ fn metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
 ///   recording field's hospital administration code or technician when not `X`;
 /// - MFER patient name or ID (tags 0x81, 0x82);
 /// - WFDB header comments that hold a date or name a person (`name`, `patient`, 氏名, 患者).
-fn identifying_fields(info: &WaveformInfo, kind: Kind) -> Vec<String> {
+fn identifying_fields(info: &WaveformInfo, kind: ItemKind) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(field) = info
         .patient_field
@@ -60,7 +63,7 @@ fn identifying_fields(info: &WaveformInfo, kind: Kind) -> Vec<String> {
         .filter(|f| !f.trim().is_empty())
     {
         match kind {
-            Kind::Mfer => out.push("MFER patient name/ID (0x81, 0x82)".to_owned()),
+            ItemKind::Mfer => out.push("MFER patient name/ID (0x81, 0x82)".to_owned()),
             _ if !edf::is_anonymized(field) => out.push("EDF patient field".to_owned()),
             _ => {}
         }
@@ -92,13 +95,13 @@ fn identifying_fields(info: &WaveformInfo, kind: Kind) -> Vec<String> {
         }) && comment.chars().any(|c| matches!(c, '-' | '/' | '.'));
         keyword || date
     };
-    if kind == Kind::Wfdb && info.comments.iter().any(|c| revealing(c)) {
+    if kind == ItemKind::Wfdb && info.comments.iter().any(|c| revealing(c)) {
         out.push("WFDB header comment (a date or a name)".to_owned());
     }
     out
 }
 
-fn waveform_metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
+fn waveform_metadata(info: &WaveformInfo, kind: ItemKind) -> Metadata {
     let rates: Vec<f64> = info.channels.iter().map(|c| c.sampling_rate_hz).collect();
     let max_rate = rates
         .iter()
@@ -112,7 +115,7 @@ fn waveform_metadata(info: &WaveformInfo, kind: Kind) -> Metadata {
         start: info.start.clone(),
         duration_s: info.duration_s,
         header_text: Some(info.header_text.clone()),
-        role: (kind == Kind::Wfdb).then(|| "header".to_owned()),
+        role: (kind == ItemKind::Wfdb).then(|| "header".to_owned()),
         ..Metadata::default()
     }
 }

@@ -1,7 +1,7 @@
 //! CSV tables of specimen or analyser results: recognised by a header line and a consistent
 //! number of comma-separated fields in the first lines.
 
-use crate::{Inspection, Kind, Metadata};
+use crate::{Inspection, ItemKind, Metadata};
 
 pub fn inspect(bytes: &[u8]) -> Option<Inspection> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()?;
@@ -25,7 +25,7 @@ pub fn inspect(bytes: &[u8]) -> Option<Inspection> {
         }
     }
     Some(Inspection {
-        kind: Some(Kind::Table),
+        kind: Some(ItemKind::Table),
         metadata: Metadata {
             table_columns: header,
             table_rows: Some(rows),

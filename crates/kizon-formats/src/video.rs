@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Inspection, Kind, Metadata};
+use crate::{Inspection, ItemKind, Metadata};
 
 /// Seconds between 1904-01-01 (the ISO-BMFF epoch) and 1970-01-01.
 const EPOCH_1904_TO_1970: i64 = 2_082_844_800;
@@ -18,7 +18,7 @@ pub fn inspect(bytes: &[u8]) -> Option<Inspection> {
         return Some(inspect_bmff(bytes));
     }
     let video = |container: &str| Inspection {
-        kind: Some(Kind::Video),
+        kind: Some(ItemKind::Video),
         metadata: Metadata {
             container: Some(container.into()),
             ..Metadata::default()
@@ -135,7 +135,7 @@ fn inspect_bmff(bytes: &[u8]) -> Inspection {
         problem = Some("no `moov` box: the file has no track information (truncated?)".into());
     }
     Inspection {
-        kind: Some(Kind::Video),
+        kind: Some(ItemKind::Video),
         metadata,
         problem,
         patient_id: None,

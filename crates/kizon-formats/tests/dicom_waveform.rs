@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use kizon_formats::dicom::waveform::{SampleEncoding, WaveformError, a_law, mu_law, read_waveform};
-use kizon_formats::{Kind, inspect};
+use kizon_formats::{ItemKind, inspect};
 use sha2::{Digest, Sha256};
 
 fn data(relative: &str) -> PathBuf {
@@ -129,7 +129,7 @@ fn a_waveform_data_shorter_than_declared_is_an_ingest_problem_and_a_decode_error
     assert_eq!(bytes[at..at + 4], 10_000u32.to_le_bytes());
     bytes[at..at + 4].copy_from_slice(&20_000u32.to_le_bytes());
     let inspection = inspect(&bytes);
-    assert_eq!(inspection.kind(), Kind::DicomWaveform);
+    assert_eq!(inspection.kind(), ItemKind::DicomWaveform);
     let problem = inspection.problem.unwrap();
     assert!(
         problem.contains("multiplex group 1: Waveform Data holds 240000 bytes, 480000 needed"),

@@ -124,7 +124,12 @@ fn an_mfer_patient_name_or_id_identifies() {
         ..MferPatient::default()
     };
     let seen = inspect(&mfer(named.clone()));
-    assert_eq!(seen.kind(), kizon_formats::Kind::Mfer, "{:?}", seen.problem);
+    assert_eq!(
+        seen.kind(),
+        kizon_formats::ItemKind::Mfer,
+        "{:?}",
+        seen.problem
+    );
     assert_eq!(
         inspect(&mfer(named)).metadata.identifying_attributes,
         ["MFER patient name/ID (0x81, 0x82)"]

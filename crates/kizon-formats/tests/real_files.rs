@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kizon_formats::{Kind, inspect};
+use kizon_formats::{ItemKind, inspect};
 
 fn data(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,7 +28,7 @@ fn mr_small_in_seven_encodings_is_one_sop_instance() {
     let mut syntaxes = Vec::new();
     for name in encodings {
         let inspection = inspect(&read(&format!("dicom/pydicom/{name}")));
-        assert_eq!(inspection.kind(), Kind::Dicom, "{name}");
+        assert_eq!(inspection.kind(), ItemKind::Dicom, "{name}");
         assert!(
             inspection.problem.is_none(),
             "{name}: {:?}",
@@ -57,7 +57,7 @@ fn mr_small_in_seven_encodings_is_one_sop_instance() {
 fn data_sets_without_file_meta_are_read() {
     for name in ["ExplVR_LitEndNoMeta.dcm", "ExplVR_BigEndNoMeta.dcm"] {
         let inspection = inspect(&read(&format!("dicom/pydicom/{name}")));
-        assert_eq!(inspection.kind(), Kind::Dicom, "{name}");
+        assert_eq!(inspection.kind(), ItemKind::Dicom, "{name}");
         assert_eq!(
             inspection.metadata.sop_instance_uid.as_deref(),
             Some("1.2.333.4444.5.6.7.8"),
@@ -118,7 +118,7 @@ fn identifying_attributes_are_named_never_valued() {
 #[test]
 fn japanese_person_names_file_is_read() {
     let inspection = inspect(&read("dicom/pydicom/charset_files/chrH31.dcm"));
-    assert_eq!(inspection.kind(), Kind::Dicom);
+    assert_eq!(inspection.kind(), ItemKind::Dicom);
     assert!(
         inspection
             .metadata
@@ -131,7 +131,7 @@ fn japanese_person_names_file_is_read() {
 #[test]
 fn ecg_waveform_has_its_multiplex_groups() {
     let inspection = inspect(&read("dicom/pydicom/waveform_ecg.dcm"));
-    assert_eq!(inspection.kind(), Kind::DicomWaveform);
+    assert_eq!(inspection.kind(), ItemKind::DicomWaveform);
     let m = &inspection.metadata;
     assert_eq!(m.multiplex_groups.len(), 2);
     let first = &m.multiplex_groups[0];
@@ -144,7 +144,7 @@ fn ecg_waveform_has_its_multiplex_groups() {
 #[test]
 fn truncated_and_broken_files_are_problems_not_crashes() {
     let truncated = inspect(&read("dicom/pydicom/MR_truncated.dcm"));
-    assert_eq!(truncated.kind(), Kind::Dicom);
+    assert_eq!(truncated.kind(), ItemKind::Dicom);
     assert!(truncated.problem.unwrap().starts_with("truncated"));
     for name in ["rtplan_truncated.dcm", "meta_missing_tsyntax.dcm"] {
         let inspection = inspect(&read(&format!("dicom/pydicom/{name}")));
@@ -162,7 +162,7 @@ fn deflated_transfer_syntax_is_read() {
 #[test]
 fn mp4_videos_give_codec_size_frames_and_duration() {
     let bikes = inspect(&read("video/bikes.mp4"));
-    assert_eq!(bikes.kind(), Kind::Video);
+    assert_eq!(bikes.kind(), ItemKind::Video);
     let m = &bikes.metadata;
     assert_eq!(
         (m.codec.as_deref(), m.width, m.height, m.frames),
@@ -186,14 +186,17 @@ fn biosignal_files_are_recognised_by_content() {
     ] {
         assert_eq!(
             inspect(&read(&format!("waveform/{name}"))).kind(),
-            Kind::Edf,
+            ItemKind::Edf,
             "{name}"
         );
     }
-    assert_eq!(inspect(&read("waveform/wfdb/100.hea")).kind(), Kind::Wfdb);
+    assert_eq!(
+        inspect(&read("waveform/wfdb/100.hea")).kind(),
+        ItemKind::Wfdb
+    );
     assert_eq!(
         inspect(&read("waveform/wfdb/100.dat")).kind(),
-        Kind::Unknown,
+        ItemKind::Unknown,
         "a signal file is known only through its header"
     );
 }

@@ -215,6 +215,15 @@ impl RawProtocol {
         let mut endpoints: Vec<Endpoint> = Vec::with_capacity(self.endpoints.len());
         for (index, raw) in self.endpoints.iter().enumerate() {
             let key = |field: &str| format!("endpoints[{index}].{field}");
+            let metric = *raw.metric.get_ref();
+            if !metric.is_endpoint() {
+                return Err(invalid(
+                    raw.metric.span(),
+                    &key("metric"),
+                    format!("`{metric}` is not an endpoint metric"),
+                    &format!("use one of {}", Metric::endpoint_choices()),
+                ));
+            }
             let level = *raw.level.get_ref();
             if !(level > 0.0 && level < 1.0) {
                 return Err(invalid(

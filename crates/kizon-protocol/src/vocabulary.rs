@@ -5,44 +5,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// Declares a closed vocabulary: kebab-case values in TOML and JSON, `as_str`, `parse`, `ALL`,
-/// `choices`, `Display`. Exported so that other crates spell their fixed words the same way.
-#[macro_export]
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            /// Every value, in the order the protocol template lists them.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The value as written in study.toml.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses the study.toml spelling; `None` for anything else.
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-
-            /// The accepted spellings, for hints: `"a" | "b"`.
-            pub fn choices() -> String {
-                Self::ALL.iter().map(|v| format!("\"{}\"", v.as_str())).collect::<Vec<_>>().join(" | ")
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+pub use kizon_vocab::{Metric, vocabulary};
 
 vocabulary! {
     /// Where the reference standard (正解) comes from (Q4).
@@ -88,33 +51,6 @@ vocabulary! {
         Waveform = "waveform",
         Specimen = "specimen",
         Sequence = "sequence",
-    }
-}
-
-vocabulary! {
-    /// The endpoint metrics the protocol may set acceptance criteria on.
-    Metric {
-        Sensitivity = "sensitivity",
-        Specificity = "specificity",
-        Ppv = "ppv",
-        Npv = "npv",
-        Accuracy = "accuracy",
-        Ppa = "ppa",
-        Npa = "npa",
-        Opa = "opa",
-        Kappa = "kappa",
-        Auc = "auc",
-    }
-}
-
-impl Metric {
-    /// Metrics that presuppose a reference standard: meaningless against a comparator method
-    /// (FDA 2007 statistical guidance; Q4's specimen example reports 一致率).
-    pub fn needs_reference_standard(self) -> bool {
-        matches!(
-            self,
-            Metric::Sensitivity | Metric::Specificity | Metric::Ppv | Metric::Npv | Metric::Auc
-        )
     }
 }
 

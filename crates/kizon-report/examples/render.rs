@@ -33,7 +33,8 @@ fn main() -> ExitCode {
     let run = || -> Result<(), Box<dyn std::error::Error>> {
         let report: Report =
             serde_json::from_slice(&std::fs::read(&model)?).map_err(|e| format!("{model}: {e}"))?;
-        let lang: Lang = lang.parse()?;
+        let lang = Lang::parse(&lang)
+            .ok_or_else(|| format!("unknown language {lang:?}: expected ja or en"))?;
         let start = Instant::now();
         let bytes = match format.as_str() {
             "pdf" => render_pdf(&report, lang)?,

@@ -610,7 +610,7 @@ fn summary(b: &mut Builder) -> Section {
 }
 
 fn fraction(metric: Metric, table: &Option<crate::model::TwoByTwo>) -> Option<String> {
-    let (x, n) = metric.fraction(table.as_ref()?)?;
+    let (x, n) = table.as_ref()?.fraction(metric)?;
     Some(format!("{x}/{n}"))
 }
 

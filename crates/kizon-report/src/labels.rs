@@ -504,6 +504,14 @@ pub(crate) fn metric(lang: Lang, m: Metric) -> &'static str {
             "AUC（ROC曲線下面積）",
             "AUC (area under the ROC curve)",
         ),
+        Metric::Prevalence
+        | Metric::LrPositive
+        | Metric::LrNegative
+        | Metric::Dor
+        | Metric::Youden => {
+            let (en, ja) = m.names();
+            pick(lang, ja, en)
+        }
     }
 }
 

@@ -54,54 +54,17 @@ mod pdf;
 mod svg;
 mod validate;
 
-use std::fmt;
-use std::str::FromStr;
-
 pub use format::{format_interval, format_value};
 pub use model::*;
 /// The embedded Noto Sans JP subsets (SIL OFL 1.1), also served to browsers by the web workspace.
 pub use pdf::{NOTO_BOLD, NOTO_REGULAR};
 
 /// The language of a rendered report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Ja,
-    En,
-}
-
-impl Lang {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Ja => "ja",
-            Lang::En => "en",
-        }
-    }
-}
-
-impl fmt::Display for Lang {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Lang {
-    type Err = ReportError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ja" => Ok(Lang::Ja),
-            "en" => Ok(Lang::En),
-            _ => Err(ReportError::UnknownLang(s.to_owned())),
-        }
-    }
-}
+pub use kizon_vocab::Lang;
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("unknown report language {0:?}: expected \"ja\" or \"en\"")]
-    UnknownLang(String),
     /// The model contradicts itself (counts that do not add up, a label that does not fit the
     /// reference); `field` is a path into the model such as `flow.eligible`.
     #[error("{field}: {message}")]

@@ -405,55 +405,7 @@ pub struct EndpointResult {
     pub table: Option<TwoByTwo>,
 }
 
-/// Endpoint metrics, named as in `kizon-stats` (`snake_case`). Which label is printed also
-/// depends on the reference: against a comparator method only agreement metrics are allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    Sensitivity,
-    Specificity,
-    Ppv,
-    Npv,
-    Accuracy,
-    Ppa,
-    Npa,
-    Opa,
-    Kappa,
-    Auc,
-}
-
-impl Metric {
-    /// Proportions print as percentages; the others (AUC, κ) as decimals.
-    pub fn is_proportion(self) -> bool {
-        !matches!(self, Metric::Kappa | Metric::Auc)
-    }
-
-    /// Metrics that presuppose a reference standard (meaningless against a comparator method).
-    pub fn needs_reference_standard(self) -> bool {
-        matches!(
-            self,
-            Metric::Sensitivity
-                | Metric::Specificity
-                | Metric::Ppv
-                | Metric::Npv
-                | Metric::Accuracy
-                | Metric::Auc
-        )
-    }
-
-    /// Numerator and denominator of this proportion in a 2×2 table.
-    pub fn fraction(self, t: &TwoByTwo) -> Option<(u64, u64)> {
-        let TwoByTwo { tp, fp, fn_, tn } = *t;
-        match self {
-            Metric::Sensitivity | Metric::Ppa => Some((tp, tp + fn_)),
-            Metric::Specificity | Metric::Npa => Some((tn, tn + fp)),
-            Metric::Ppv => Some((tp, tp + fp)),
-            Metric::Npv => Some((tn, tn + fn_)),
-            Metric::Accuracy | Metric::Opa => Some((tp + tn, tp + fp + fn_ + tn)),
-            Metric::Kappa | Metric::Auc => None,
-        }
-    }
-}
+pub use kizon_vocab::Metric;
 
 /// A two-sided confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -502,6 +454,28 @@ pub struct TwoByTwo {
     #[serde(rename = "fn")]
     pub fn_: u64,
     pub tn: u64,
+}
+
+impl TwoByTwo {
+    /// The metric's numerator and denominator in this table; `None` for a metric that is
+    /// not a simple proportion of it (κ, AUC, likelihood ratios).
+    pub fn fraction(&self, metric: Metric) -> Option<(u64, u64)> {
+        let TwoByTwo { tp, fp, fn_, tn } = *self;
+        match metric {
+            Metric::Sensitivity | Metric::Ppa => Some((tp, tp + fn_)),
+            Metric::Specificity | Metric::Npa => Some((tn, tn + fp)),
+            Metric::Ppv => Some((tp, tp + fp)),
+            Metric::Npv => Some((tn, tn + fn_)),
+            Metric::Accuracy | Metric::Opa => Some((tp + tn, tp + fp + fn_ + tn)),
+            Metric::Prevalence => Some((tp + fn_, tp + fp + fn_ + tn)),
+            Metric::LrPositive
+            | Metric::LrNegative
+            | Metric::Dor
+            | Metric::Youden
+            | Metric::Kappa
+            | Metric::Auc => None,
+        }
+    }
 }
 
 /// An empirical ROC curve with its AUC.
@@ -613,24 +587,7 @@ pub struct DecisionRecord {
     pub ledger_seq: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Blocking,
-    Warning,
-}
-
-/// Words as in `kizon check resolve`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Decision {
-    /// The case left the dataset; it appears among the exclusions of the flow diagram.
-    ExcludeCase,
-    /// The data stayed; the reason says why the doubt does not hold.
-    Accept,
-    /// The provider was asked to check the source records (Q7, Q8).
-    QueryProvider,
-}
+pub use kizon_vocab::{Decision, Severity};
 
 /// 計画の変更 (an amendment to the protocol).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

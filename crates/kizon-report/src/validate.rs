@@ -81,7 +81,7 @@ fn one_set_of_counts(r: &Report) -> Result<(), ReportError> {
             ));
         };
         if let Some(t) = &e.table
-            && let Some((_, denominator)) = e.metric.fraction(t)
+            && let Some((_, denominator)) = t.fraction(e.metric)
             && n != denominator
         {
             return Err(bad(
@@ -336,7 +336,7 @@ fn endpoint(i: usize, e: &EndpointResult) -> Result<(), ReportError> {
         ));
     }
     if let Some(t) = &e.table
-        && let Some((x, n)) = e.metric.fraction(t)
+        && let Some((x, n)) = t.fraction(e.metric)
     {
         let expected = if n == 0 {
             f64::NAN

@@ -527,7 +527,7 @@ fn tables_and_figures_that_count_other_cases_than_the_flow_are_refused() {
     // Subgroup rows of the first endpoint by one variable: two levels that add up, then one
     // level dropped.
     let e = &r.endpoints[0];
-    let (x, n) = e.metric.fraction(&t).unwrap();
+    let (x, n) = t.fraction(e.metric).unwrap();
     let row = |level: &str, x: u64, n: u64| kizon_report::SubgroupRow {
         endpoint: Some(e.id.clone()),
         variable: Text::new("年齢区分", "Age band"),

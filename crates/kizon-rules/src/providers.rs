@@ -1,6 +1,6 @@
 //! Data providers and the evidence that explains their consent (Q3, Q6, Q9).
 
-use kizon_protocol::vocabulary;
+use kizon_vocab::vocabulary;
 use serde::Serialize;
 
 vocabulary! {

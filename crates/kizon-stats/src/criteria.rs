@@ -23,92 +23,37 @@ use crate::error::StatsError;
 use crate::estimate::{Estimate, check_level};
 use crate::proportion::ProportionCi;
 
-/// An endpoint metric. Names are snake case (`lr_positive`); kebab case is accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    Sensitivity,
-    Specificity,
-    Ppv,
-    Npv,
-    Accuracy,
-    Prevalence,
-    #[serde(alias = "lr-positive")]
-    LrPositive,
-    #[serde(alias = "lr-negative")]
-    LrNegative,
-    Dor,
-    Youden,
-    Ppa,
-    Npa,
-    Opa,
-    Kappa,
-    Auc,
+pub use kizon_vocab::Metric;
+
+impl BinaryAccuracy {
+    /// One metric of this result; `None` if it is not a binary-accuracy metric or is not
+    /// estimable.
+    pub fn estimate_of(&self, metric: Metric) -> Option<Estimate> {
+        match metric {
+            Metric::Sensitivity => self.sensitivity,
+            Metric::Specificity => self.specificity,
+            Metric::Ppv => self.ppv,
+            Metric::Npv => self.npv,
+            Metric::Accuracy => self.accuracy,
+            Metric::Prevalence => self.prevalence,
+            Metric::LrPositive => self.lr_positive,
+            Metric::LrNegative => self.lr_negative,
+            Metric::Dor => self.dor,
+            Metric::Youden => self.youden,
+            Metric::Ppa | Metric::Npa | Metric::Opa | Metric::Kappa | Metric::Auc => None,
+        }
+    }
 }
 
-impl Metric {
-    fn names(self) -> (&'static str, &'static str) {
-        match self {
-            Metric::Sensitivity => ("Sensitivity", "感度"),
-            Metric::Specificity => ("Specificity", "特異度"),
-            Metric::Ppv => ("Positive predictive value", "陽性的中率"),
-            Metric::Npv => ("Negative predictive value", "陰性的中率"),
-            Metric::Accuracy => ("Accuracy", "正診率"),
-            Metric::Prevalence => ("Prevalence", "有病率"),
-            Metric::LrPositive => ("Positive likelihood ratio", "陽性尤度比"),
-            Metric::LrNegative => ("Negative likelihood ratio", "陰性尤度比"),
-            Metric::Dor => ("Diagnostic odds ratio", "診断オッズ比"),
-            Metric::Youden => ("Youden's J", "Youden指数"),
-            Metric::Ppa => ("Positive percent agreement", "陽性一致率"),
-            Metric::Npa => ("Negative percent agreement", "陰性一致率"),
-            Metric::Opa => ("Overall percent agreement", "全体一致率"),
-            Metric::Kappa => ("Cohen's kappa", "κ係数"),
-            Metric::Auc => ("AUC", "AUC"),
-        }
-    }
-
-    /// Whether the metric is a proportion, whose interval follows the criterion's `ci`.
-    pub fn is_proportion(self) -> bool {
-        matches!(
-            self,
-            Metric::Sensitivity
-                | Metric::Specificity
-                | Metric::Ppv
-                | Metric::Npv
-                | Metric::Accuracy
-                | Metric::Prevalence
-                | Metric::Ppa
-                | Metric::Npa
-                | Metric::Opa
-        )
-    }
-
-    /// This metric in a binary-accuracy result; `None` if it is not one of its fields or
-    /// is not estimable.
-    pub fn from_binary(self, r: &BinaryAccuracy) -> Option<Estimate> {
-        match self {
-            Metric::Sensitivity => r.sensitivity,
-            Metric::Specificity => r.specificity,
-            Metric::Ppv => r.ppv,
-            Metric::Npv => r.npv,
-            Metric::Accuracy => r.accuracy,
-            Metric::Prevalence => r.prevalence,
-            Metric::LrPositive => r.lr_positive,
-            Metric::LrNegative => r.lr_negative,
-            Metric::Dor => r.dor,
-            Metric::Youden => r.youden,
-            _ => None,
-        }
-    }
-
-    /// This metric in an agreement result; `None` if it is not one of its fields or is
-    /// not estimable.
-    pub fn from_agreement(self, r: &Agreement) -> Option<Estimate> {
-        match self {
-            Metric::Ppa => r.ppa,
-            Metric::Npa => r.npa,
-            Metric::Opa => r.opa,
-            Metric::Kappa => r.kappa,
+impl Agreement {
+    /// One metric of this result; `None` if it is not an agreement metric or is not
+    /// estimable.
+    pub fn estimate_of(&self, metric: Metric) -> Option<Estimate> {
+        match metric {
+            Metric::Ppa => self.ppa,
+            Metric::Npa => self.npa,
+            Metric::Opa => self.opa,
+            Metric::Kappa => self.kappa,
             _ => None,
         }
     }

@@ -65,7 +65,7 @@ fn sensitivity_endpoint_passes_and_explains_itself_in_both_languages() {
     let table = TwoByTwo::new(182, 12, 18, 288);
     let c = &endpoints()[0];
     let r = binary_accuracy(&table, c.ci, c.level).unwrap();
-    let v = evaluate(c, c.metric.from_binary(&r)).unwrap();
+    let v = evaluate(c, r.estimate_of(c.metric)).unwrap();
     assert!(v.pass);
     assert_eq!((v.estimate, v.threshold), (Some(0.91), 0.8));
     assert!(v.lower.unwrap() > 0.8);
@@ -84,7 +84,7 @@ fn every_bound_must_hold() {
     let c = &endpoints()[1];
     // Specificity 0.96 but a wide interval: estimate passes, lower bound fails.
     let r = binary_accuracy(&TwoByTwo::new(10, 1, 2, 24), c.ci, c.level).unwrap();
-    let v = evaluate(c, c.metric.from_binary(&r)).unwrap();
+    let v = evaluate(c, r.estimate_of(c.metric)).unwrap();
     assert!(!v.pass);
     assert!(
         v.explanation_en.contains("lower bound")
@@ -143,7 +143,7 @@ fn not_estimable_metric_fails_with_a_reason() {
 fn agreement_metrics_use_their_japanese_names() {
     let c: Criterion = toml::from_str("metric = \"ppa\"\nlower_bound_at_least = 0.9\n").unwrap();
     let a = kizon_stats::agreement(&TwoByTwo::new(40, 5, 4, 171), c.ci, c.level).unwrap();
-    let v = evaluate(&c, c.metric.from_agreement(&a)).unwrap();
+    let v = evaluate(&c, a.estimate_of(c.metric)).unwrap();
     assert!(!v.pass, "PPA 0.909 has lower bound 0.788");
     assert!(v.explanation_ja.starts_with("陽性一致率 0.909"));
 }

@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use kizon_vocab::{Decision, ItemKind, Severity};
+
+use crate::words::{Spelled, optional_word, word};
 use crate::{Store, StoreError, Tx};
 
 /// A case as ingest first records it.
@@ -46,7 +49,7 @@ pub struct NewItem {
     pub size: u64,
     pub modified_ns: i64,
     pub sha256: String,
-    pub kind: String,
+    pub kind: ItemKind,
     /// JSON object.
     pub metadata: String,
     pub problem: Option<String>,
@@ -61,7 +64,7 @@ pub struct Item {
     pub source: String,
     pub size: i64,
     pub sha256: String,
-    pub kind: String,
+    pub kind: ItemKind,
     pub metadata: String,
     pub problem: Option<String>,
     pub ledger_seq: i64,
@@ -169,7 +172,7 @@ impl Tx<'_> {
                     item.size as i64,
                     item.modified_ns,
                     item.sha256,
-                    item.kind,
+                    Spelled(item.kind),
                     item.metadata,
                     item.problem,
                     seq
@@ -231,7 +234,7 @@ impl Store {
             conditions.push(condition.replace('?', &format!("?{}", values.len())));
         };
         if let Some(kind) = &query.kind {
-            bind("kind = ?", kind.clone());
+            bind("kind = ?", kind.as_str().to_owned());
         }
         if let Some(provider) = &query.provider {
             bind(
@@ -460,7 +463,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         source: r.get(4)?,
         size: r.get(5)?,
         sha256: r.get(6)?,
-        kind: r.get(7)?,
+        kind: word(r, "items", 7)?,
         metadata: r.get(8)?,
         problem: r.get(9)?,
         ledger_seq: r.get(10)?,
@@ -483,7 +486,7 @@ pub struct Counts {
 /// Which items a page shows: filters (all optional) and the page's window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemQuery {
-    pub kind: Option<String>,
+    pub kind: Option<ItemKind>,
     pub provider: Option<String>,
     pub case_id: Option<String>,
     /// A substring of the path or the case id.
@@ -498,7 +501,7 @@ pub struct NewFinding {
     pub key: String,
     pub rule: String,
     pub clause: String,
-    pub severity: String,
+    pub severity: Severity,
     /// JSON arrays.
     pub case_ids: String,
     pub item_ids: String,
@@ -513,12 +516,12 @@ pub struct StoredFinding {
     pub key: String,
     pub rule: String,
     pub clause: String,
-    pub severity: String,
+    pub severity: Severity,
     pub case_ids: String,
     pub item_ids: String,
     pub message_ja: String,
     pub message_en: String,
-    pub decision: Option<String>,
+    pub decision: Option<Decision>,
     pub reason: Option<String>,
     /// The reason in English, when the decision gave one besides the text as written.
     pub reason_en: Option<String>,
@@ -551,7 +554,7 @@ impl Tx<'_> {
                     finding.key,
                     finding.rule,
                     finding.clause,
-                    finding.severity,
+                    Spelled(finding.severity),
                     finding.case_ids,
                     finding.item_ids,
                     finding.message_ja,
@@ -568,7 +571,7 @@ impl Tx<'_> {
     pub fn insert_resolution(
         &mut self,
         finding_id: i64,
-        decision: &str,
+        decision: Decision,
         reason: &str,
         reason_en: Option<&str>,
         cases: &[String],
@@ -577,7 +580,7 @@ impl Tx<'_> {
         self.sql()
             .execute(
                 "INSERT INTO resolutions (finding_id, decision, reason, ledger_seq, reason_en) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![finding_id, decision, reason, seq, reason_en],
+                params![finding_id, Spelled(decision), reason, seq, reason_en],
             )
             .map_err(|e| self.err(e))?;
         let resolution = self.sql().last_insert_rowid();
@@ -606,7 +609,7 @@ impl Store {
             |r| {
                 Ok(Resolution {
                     finding_id: r.get(0)?,
-                    decision: r.get(1)?,
+                    decision: word(r, "resolutions of finding", 1)?,
                     reason: r.get(2)?,
                     cases: r
                         .get::<_, Option<String>>(3)?
@@ -639,12 +642,12 @@ impl Store {
                     key: r.get(1)?,
                     rule: r.get(2)?,
                     clause: r.get(3)?,
-                    severity: r.get(4)?,
+                    severity: word(r, "findings", 4)?,
                     case_ids: r.get(5)?,
                     item_ids: r.get(6)?,
                     message_ja: r.get(7)?,
                     message_en: r.get(8)?,
-                    decision: r.get(9)?,
+                    decision: optional_word(r, "findings", 9)?,
                     reason: r.get(10)?,
                     decided_cases: r.get(11)?,
                     reason_en: r.get(12)?,
@@ -703,7 +706,7 @@ impl Store {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Resolution {
     pub finding_id: i64,
-    pub decision: String,
+    pub decision: Decision,
     pub reason: String,
     /// The cases an exclusion names (empty: all the finding's cases).
     pub cases: Vec<String>,

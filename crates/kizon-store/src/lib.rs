@@ -26,6 +26,7 @@ mod reference;
 pub mod schema;
 mod users;
 mod verify;
+mod words;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -253,6 +254,9 @@ impl Store {
 }
 
 pub(crate) fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+    if let Some(unknown) = words::unknown_word(&source) {
+        return StoreError::Tampered(format!("{}: {unknown}", path.display()));
+    }
     StoreError::Sqlite {
         path: path.to_owned(),
         source,

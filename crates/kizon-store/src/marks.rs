@@ -6,13 +6,16 @@
 use rusqlite::{Row, params};
 use serde::Serialize;
 
+use kizon_vocab::ReadRole;
+
+use crate::words::optional_role;
 use crate::{Store, StoreError, Tx};
 
 /// Whose marks: a registered reader in a role, or a device version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MarkOwner {
-    Reader { reader_id: i64, role: String },
+    Reader { reader_id: i64, role: ReadRole },
     Device { version: String },
 }
 
@@ -40,7 +43,7 @@ pub struct StoredMark {
     pub case_id: String,
     pub image: String,
     pub reader: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<ReadRole>,
     pub device_version: Option<String>,
     pub ordinal: i64,
     pub shape: String,
@@ -60,7 +63,7 @@ fn mark_row(r: &Row<'_>) -> rusqlite::Result<StoredMark> {
         case_id: r.get(1)?,
         image: r.get(2)?,
         reader: r.get(3)?,
-        role: r.get(4)?,
+        role: optional_role(r, "marks", 4)?,
         device_version: r.get(5)?,
         ordinal: r.get(6)?,
         shape: r.get(7)?,
@@ -85,7 +88,7 @@ impl Tx<'_> {
                     "{MARKS} WHERE m.case_id = ?1 AND m.reader_id = ?2 AND m.role = ?3 ORDER BY m.ordinal"
                 ),
                 Some(*reader_id),
-                Some(role.as_str()),
+                Some(role.as_stored()),
                 None,
             ),
             MarkOwner::Device { version } => (
@@ -112,7 +115,9 @@ impl Tx<'_> {
     pub fn insert_mark(&mut self, mark: &NewMark) -> Result<(), StoreError> {
         let seq = self.pending_seq();
         let (reader_id, role, version) = match &mark.owner {
-            MarkOwner::Reader { reader_id, role } => (Some(*reader_id), Some(role.as_str()), None),
+            MarkOwner::Reader { reader_id, role } => {
+                (Some(*reader_id), Some(role.as_stored()), None)
+            }
             MarkOwner::Device { version } => (None, None, Some(version.as_str())),
         };
         self.sql()

@@ -2,14 +2,17 @@
 //! records (a confirmed diagnosis with a pointer to its source record, or a comparator
 //! method's result), device results per version, and stored analyses.
 //!
-//! Labels are stored as the application spells them (`positive`, `negative`,
-//! `indeterminate`); marks (lesion locations) as JSON text. Every row is append-only like the
+//! Labels and roles are stored as kizon-vocab spells them (`positive`, `negative`,
+//! `indeterminate`; `panel`, `adjudicator`, `modality:NAME`) and read back exhaustively; marks (lesion locations) as JSON text. Every row is append-only like the
 //! other covered tables: a second read of the same case by the same reader is refused here and
 //! decided by the application (identical: nothing to do; different: refused or a finding).
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use kizon_vocab::{Label, ReadRole};
+
+use crate::words::{Spelled, optional_word, role, word};
 use crate::{Store, StoreError, Tx};
 
 /// A reader of the expert panel, as registered.
@@ -48,8 +51,8 @@ pub struct NewRead {
     pub reader_id: i64,
     pub case_id: String,
     /// `panel` or `adjudicator`.
-    pub role: String,
-    pub label: Option<String>,
+    pub role: ReadRole,
+    pub label: Option<Label>,
     pub score: Option<f64>,
     pub marks: Option<String>,
     pub read_at: Option<String>,
@@ -62,8 +65,8 @@ pub struct Read {
     pub id: i64,
     pub reader: String,
     pub case_id: String,
-    pub role: String,
-    pub label: Option<String>,
+    pub role: ReadRole,
+    pub label: Option<Label>,
     pub score: Option<f64>,
     pub marks: Option<String>,
     pub read_at: Option<String>,
@@ -77,7 +80,7 @@ pub struct NewReferenceRecord {
     pub case_id: String,
     /// `confirmed-diagnosis` or `comparator-method`.
     pub kind: String,
-    pub label: String,
+    pub label: Label,
     pub diagnosis: Option<String>,
     pub diagnosis_date: Option<String>,
     /// Where the source record is, for source data verification (Q7): its type, date and
@@ -95,7 +98,7 @@ pub struct ReferenceRecord {
     pub id: i64,
     pub case_id: String,
     pub kind: String,
-    pub label: String,
+    pub label: Label,
     pub diagnosis: Option<String>,
     pub diagnosis_date: Option<String>,
     pub source_document: Option<String>,
@@ -112,7 +115,7 @@ pub struct ReferenceRecord {
 pub struct NewResult {
     pub case_id: String,
     pub device_version: String,
-    pub label: Option<String>,
+    pub label: Option<Label>,
     pub score: Option<f64>,
     pub marks: Option<String>,
     pub source: String,
@@ -125,7 +128,7 @@ pub struct DeviceResult {
     pub id: i64,
     pub case_id: String,
     pub device_version: String,
-    pub label: Option<String>,
+    pub label: Option<Label>,
     pub score: Option<f64>,
     pub marks: Option<String>,
     pub source: String,
@@ -177,14 +180,14 @@ impl Tx<'_> {
         &self,
         reader_id: i64,
         case_id: &str,
-        role: &str,
+        role: &ReadRole,
     ) -> Result<Option<Read>, StoreError> {
         self.sql()
             .prepare_cached(&format!(
                 "{READS} WHERE r.reader_id = ?1 AND r.case_id = ?2 AND r.role = ?3"
             ))
             .and_then(|mut s| {
-                s.query_row(params![reader_id, case_id, role], read_row)
+                s.query_row(params![reader_id, case_id, role.as_stored()], read_row)
                     .optional()
             })
             .map_err(|e| self.err(e))
@@ -198,7 +201,7 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .and_then(|mut s| {
-                s.execute(params![read.reader_id, read.case_id, read.role, read.label, read.score, read.marks, read.read_at, read.source, seq])
+                s.execute(params![read.reader_id, read.case_id, read.role.as_stored(), read.label.map(Label::as_str), read.score, read.marks, read.read_at, read.source, seq])
             })
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -225,7 +228,7 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .and_then(|mut s| {
-                s.execute(params![record.case_id, record.kind, record.label, record.diagnosis, record.diagnosis_date, record.source_document, record.source_date, record.source_location, record.source, seq, record.source_document_en])
+                s.execute(params![record.case_id, record.kind, Spelled(record.label), record.diagnosis, record.diagnosis_date, record.source_document, record.source_date, record.source_location, record.source, seq, record.source_document_en])
             })
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -255,7 +258,7 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut s| {
-                s.execute(params![result.case_id, result.device_version, result.label, result.score, result.marks, result.source, result.device_file, seq])
+                s.execute(params![result.case_id, result.device_version, result.label.map(Label::as_str), result.score, result.marks, result.source, result.device_file, seq])
             })
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -302,8 +305,8 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<Read> {
         id: r.get(0)?,
         reader: r.get(1)?,
         case_id: r.get(2)?,
-        role: r.get(3)?,
-        label: r.get(4)?,
+        role: role(r, "reads", 3)?,
+        label: optional_word(r, "reads", 4)?,
         score: r.get(5)?,
         marks: r.get(6)?,
         read_at: r.get(7)?,
@@ -317,7 +320,7 @@ fn reference_row(r: &Row<'_>) -> rusqlite::Result<ReferenceRecord> {
         id: r.get(0)?,
         case_id: r.get(1)?,
         kind: r.get(2)?,
-        label: r.get(3)?,
+        label: word(r, "reference_records", 3)?,
         diagnosis: r.get(4)?,
         diagnosis_date: r.get(5)?,
         source_document: r.get(6)?,
@@ -334,7 +337,7 @@ fn result_row(r: &Row<'_>) -> rusqlite::Result<DeviceResult> {
         id: r.get(0)?,
         case_id: r.get(1)?,
         device_version: r.get(2)?,
-        label: r.get(3)?,
+        label: optional_word(r, "results", 3)?,
         score: r.get(4)?,
         marks: r.get(5)?,
         source: r.get(6)?,

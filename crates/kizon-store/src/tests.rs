@@ -1,5 +1,6 @@
 use std::path::Path;
 
+use kizon_vocab::{ItemKind, ReadRole, Severity};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -375,9 +376,9 @@ fn with_items(dir: &Path, n: usize) -> Store {
                     modified_ns: 0,
                     sha256: format!("{i:064}"),
                     kind: if i % 5 == 0 {
-                        "edf".into()
+                        ItemKind::Edf
                     } else {
-                        "dicom".into()
+                        ItemKind::Dicom
                     },
                     metadata: "{}".into(),
                     problem: None,
@@ -409,7 +410,7 @@ fn item_pages_filter_in_sql_and_count_every_match() {
     });
     assert_eq!(last.len(), 20);
     let (waveforms, _) = page(ItemQuery {
-        kind: Some("edf".into()),
+        kind: Some(ItemKind::Edf),
         limit: 1,
         ..Default::default()
     });
@@ -452,7 +453,7 @@ fn item_pages_filter_in_sql_and_count_every_match() {
     });
     assert_eq!(by_case, 20, "C-050…C-059, two items each");
     let (combined, _) = page(ItemQuery {
-        kind: Some("dicom".into()),
+        kind: Some(ItemKind::Dicom),
         text: Some("img01".into()),
         limit: 100,
         ..Default::default()
@@ -531,7 +532,7 @@ fn marks_are_recorded_by_owner_and_covered_by_the_ledger() {
             let doc = tx.put_document_bytes(b"marks file")?;
             let reader = MarkOwner::Reader {
                 reader_id,
-                role: "panel".into(),
+                role: ReadRole::Panel,
             };
             let device = MarkOwner::Device {
                 version: "1.0".into(),
@@ -606,7 +607,7 @@ fn the_search_index_catches_up_with_items_added_after_a_search() {
                 size: 1,
                 modified_ns: 0,
                 sha256: "f".repeat(64),
-                kind: "dicom".into(),
+                kind: ItemKind::Dicom,
                 metadata: "{}".into(),
                 problem: None,
             })?;
@@ -694,4 +695,43 @@ fn a_trailing_null_column_leaves_the_row_digest_as_it_was() {
     conn.execute_batch("UPDATE after SET reason_en = 'reason';")
         .unwrap();
     assert_ne!(digest("before"), digest("after"));
+}
+
+/// A stored word that is none of its vocabulary's (a severity `minor`, an item kind `pdf`) was
+/// written behind kizon's back: reading it is an error that names the column and the value,
+/// never a default.
+#[test]
+fn an_unknown_stored_word_is_tampering_not_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    store
+        .transact("alice", |tx| {
+            tx.insert_finding(&NewFinding {
+                key: "k".into(),
+                rule: "same-file".into(),
+                clause: "Q7".into(),
+                severity: Severity::Blocking,
+                case_ids: "[]".into(),
+                item_ids: "[]".into(),
+                message_ja: "重複".into(),
+                message_en: "duplicate".into(),
+            })?;
+            tx.record("check", "one finding", json!({}))
+        })
+        .unwrap();
+    assert_eq!(store.findings().unwrap()[0].severity, Severity::Blocking);
+    drop(store);
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER findings_append_only_update; UPDATE findings SET severity = 'minor';",
+    )
+    .unwrap();
+    drop(conn);
+    let error = Store::open(dir.path()).unwrap().findings().unwrap_err();
+    assert!(matches!(error, StoreError::Tampered(_)), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("severity") && message.contains("`minor`") && message.contains("blocking"),
+        "{message}"
+    );
 }

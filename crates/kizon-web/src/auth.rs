@@ -12,8 +12,8 @@ use axum::http::request::Parts;
 use kizon_app::access::Account;
 
 use crate::error::WebError;
-use crate::i18n::Lang;
 use crate::state::AppState;
+use kizon_app::Lang;
 
 pub const SESSION_COOKIE: &str = "kizon_session";
 pub const LOGIN_COOKIE: &str = "kizon_login";

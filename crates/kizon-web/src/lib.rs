@@ -16,7 +16,6 @@
 
 pub mod auth;
 pub mod error;
-pub mod i18n;
 pub mod pages;
 pub mod routes;
 pub mod state;

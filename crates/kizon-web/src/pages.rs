@@ -9,10 +9,10 @@ use kizon_app::check::FindingView;
 use kizon_app::workspace::{
     BlindedItem, ChannelPreview, ItemPage, Overview, OwnRead, StepState, WorklistCase,
 };
-use kizon_app::{Evidence, Item, LedgerEntry, Provider, names};
+use kizon_app::{
+    Evidence, FindingStatus, Item, ItemKind, Label, Lang, LedgerEntry, Provider, Severity, names,
+};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-
-use crate::i18n::Lang;
 
 pub const STYLE: &str = include_str!("style.css");
 
@@ -31,30 +31,30 @@ fn nav(ctx: &Ctx<'_>) -> Markup {
     html! {
         nav {
             @if a.may(Permission::ViewStudy) {
-                a href="/" { (l.t("概要", "Overview")) }
-                a href="/providers" { (l.t("提供元・根拠資料", "Providers")) }
-                a href="/items" { (l.t("症例・データ", "Items")) }
-                a href="/findings" { (l.t("疑義", "Findings")) }
+                a href="/" { (l.pick("概要", "Overview")) }
+                a href="/providers" { (l.pick("提供元・根拠資料", "Providers")) }
+                a href="/items" { (l.pick("症例・データ", "Items")) }
+                a href="/findings" { (l.pick("疑義", "Findings")) }
             }
             @if a.may(Permission::Read) {
-                a href="/reading" { (l.t("読影", "Reading")) }
+                a href="/reading" { (l.pick("読影", "Reading")) }
             }
             @if a.may(Permission::ViewResults) {
-                a href="/analysis" { (l.t("解析・報告書", "Analysis")) }
+                a href="/analysis" { (l.pick("解析・報告書", "Analysis")) }
             }
             @if a.may(Permission::ViewAudit) {
-                a href="/audit" { (l.t("監査証跡", "Audit log")) }
+                a href="/audit" { (l.pick("監査証跡", "Audit log")) }
             }
             @if a.may(Permission::ManageUsers) {
-                a href="/users" { (l.t("利用者", "Users")) }
+                a href="/users" { (l.pick("利用者", "Users")) }
             }
-            span.who { (a.name) " (" (l.t(a.role.name_ja(), a.role.as_str())) ")" }
+            span.who { (a.name) " (" (l.pick(a.role.name_ja(), a.role.as_str())) ")" }
             a.lang href={ (ctx.path) (if ctx.path.contains('?') { "&" } else { "?" }) "lang=" (if l == Lang::Ja { "en" } else { "ja" }) } {
-                (l.t("English", "日本語"))
+                (l.pick("English", "日本語"))
             }
             form.inline method="post" action="/logout" {
                 input type="hidden" name="csrf" value=(ctx.csrf);
-                button type="submit" { (l.t("ログアウト", "Sign out")) }
+                button type="submit" { (l.pick("ログアウト", "Sign out")) }
             }
         }
     }
@@ -64,7 +64,7 @@ fn page(lang: Lang, title: &str, nav: Option<Markup>, body: Markup) -> Html<Stri
     Html(
         html! {
             (DOCTYPE)
-            html lang=(lang.code()) {
+            html lang=(lang.as_str()) {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
@@ -106,32 +106,32 @@ pub fn error_page(status: StatusCode, message: &str, hint: &str) -> Html<String>
 pub fn login(lang: Lang, login_token: &str, failed: bool) -> Html<String> {
     page(
         lang,
-        lang.t("ログイン", "Sign in"),
+        lang.pick("ログイン", "Sign in"),
         None,
         html! {
-            @if failed { p.error #login-error { (lang.t("利用者名またはパスワードが違います。", "Wrong user name or password.")) } }
+            @if failed { p.error #login-error { (lang.pick("利用者名またはパスワードが違います。", "Wrong user name or password.")) } }
             form.card method="post" action="/login" {
                 input type="hidden" name="login_token" value=(login_token);
-                label { (lang.t("利用者名", "User name")) input #name type="text" name="name" autocomplete="username" required; }
-                label { (lang.t("パスワード", "Password")) input #password type="password" name="password" autocomplete="current-password" required; }
-                button #sign-in type="submit" { (lang.t("ログイン", "Sign in")) }
+                label { (lang.pick("利用者名", "User name")) input #name type="text" name="name" autocomplete="username" required; }
+                label { (lang.pick("パスワード", "Password")) input #password type="password" name="password" autocomplete="current-password" required; }
+                button #sign-in type="submit" { (lang.pick("ログイン", "Sign in")) }
             }
-            p { a href={ "/login?lang=" (if lang == Lang::Ja { "en" } else { "ja" }) } { (lang.t("English", "日本語")) } }
+            p { a href={ "/login?lang=" (if lang == Lang::Ja { "en" } else { "ja" }) } { (lang.pick("English", "日本語")) } }
         },
     )
 }
 
 /// A vocabulary code's name in the page's language (`names::evidence_kind(..)` and the like).
 fn named<'a>(lang: Lang, (ja, en): (&'a str, &'a str)) -> &'a str {
-    lang.t(ja, en)
+    lang.pick(ja, en)
 }
 
 fn state_label(lang: Lang, state: StepState) -> (&'static str, &'static str) {
     match state {
-        StepState::Done => ("done", lang.t("完了", "done")),
-        StepState::InProgress => ("progress", lang.t("進行中", "in progress")),
-        StepState::NotStarted => ("todo", lang.t("未着手", "not started")),
-        StepState::Blocked => ("blocked", lang.t("前提未了", "blocked")),
+        StepState::Done => ("done", lang.pick("完了", "done")),
+        StepState::InProgress => ("progress", lang.pick("進行中", "in progress")),
+        StepState::NotStarted => ("todo", lang.pick("未着手", "not started")),
+        StepState::Blocked => ("blocked", lang.pick("前提未了", "blocked")),
     }
 }
 
@@ -139,27 +139,27 @@ pub fn overview(ctx: &Ctx<'_>, overview: &Overview) -> Html<String> {
     let l = ctx.lang;
     signed_in(
         ctx,
-        l.t("試験の概要", "Study overview"),
+        l.pick("試験の概要", "Study overview"),
         html! {
             p { strong { (overview.title) } " · " (overview.study_id) " · " (overview.sponsor) }
             @if let Some(plan) = &overview.plan {
                 table #plan {
-                    tr { th { (l.t("試験の区分（Q4・Q5）", "Test type (Q4, Q5)")) } td { (plan.test_type) } }
-                    tr { th { (l.t("申請区分", "Application category")) } td { (plan.application_category.unwrap_or("-")) } }
-                    tr { th { (l.t("計画書の相談（Q10）", "Protocol consultation (Q10)")) } td { (plan.protocol_consultation) } }
-                    tr { th { (l.t("適用するQ&A", "Q&A applied")) } td { (l.t(plan.rules_ja, plan.rules_en)) } }
+                    tr { th { (l.pick("試験の区分（Q4・Q5）", "Test type (Q4, Q5)")) } td { (plan.test_type) } }
+                    tr { th { (l.pick("申請区分", "Application category")) } td { (plan.application_category.unwrap_or("-")) } }
+                    tr { th { (l.pick("計画書の相談（Q10）", "Protocol consultation (Q10)")) } td { (plan.protocol_consultation) } }
+                    tr { th { (l.pick("適用するQ&A", "Q&A applied")) } td { (l.pick(plan.rules_ja, plan.rules_en)) } }
                 }
             }
-            p.muted { (l.t("監査証跡のエントリー数", "Ledger entries")) ": " (overview.ledger_entries) }
+            p.muted { (l.pick("監査証跡のエントリー数", "Ledger entries")) ": " (overview.ledger_entries) }
             table #steps {
-                thead { tr { th { (l.t("段階", "Step")) } th { (l.t("状態", "State")) } th { (l.t("内容", "Detail")) } th { (l.t("次の固定を妨げるもの", "What blocks the next lock")) } } }
+                thead { tr { th { (l.pick("段階", "Step")) } th { (l.pick("状態", "State")) } th { (l.pick("内容", "Detail")) } th { (l.pick("次の固定を妨げるもの", "What blocks the next lock")) } } }
                 tbody {
                     @for step in &overview.steps {
                         @let (class, label) = state_label(l, step.state);
                         tr {
-                            td { (l.t(step.name_ja, step.name_en)) }
+                            td { (l.pick(step.name_ja, step.name_en)) }
                             td { span class={ "state " (class) } { (label) } }
-                            td { (l.t(&step.detail_ja, &step.detail_en)) }
+                            td { (l.pick(&step.detail_ja, &step.detail_en)) }
                             td { @for blocker in &step.blockers { div { (blocker) } } }
                         }
                     }
@@ -179,26 +179,26 @@ pub fn providers(
     let l = ctx.lang;
     signed_in(
         ctx,
-        l.t("データ提供元と根拠資料", "Providers and evidence"),
+        l.pick("データ提供元と根拠資料", "Providers and evidence"),
         html! {
             table {
-                thead { tr { th { (l.t("提供元", "Provider")) } th { (l.t("種別", "Kind")) } th { (l.t("同意の形態", "Consent model")) } th { (l.t("法的根拠", "Legal basis")) } } }
+                thead { tr { th { (l.pick("提供元", "Provider")) } th { (l.pick("種別", "Kind")) } th { (l.pick("同意の形態", "Consent model")) } th { (l.pick("法的根拠", "Legal basis")) } } }
                 tbody { @for p in providers { tr { td { (p.name) } td { (named(l, names::provider_kind(&p.kind))) } td { (named(l, names::consent_model(&p.consent_model))) } td { (p.legal_basis) } } } }
             }
-            h2 { (l.t("根拠資料（Q6・Q9）", "Evidence documents (Q6, Q9)")) }
+            h2 { (l.pick("根拠資料（Q6・Q9）", "Evidence documents (Q6, Q9)")) }
             table #evidence {
-                thead { tr { th { (l.t("提供元", "Provider")) } th { (l.t("種類", "Kind")) } th { (l.t("ファイル", "File")) } th { "SHA-256" } th { (l.t("監査証跡", "Ledger")) } } }
+                thead { tr { th { (l.pick("提供元", "Provider")) } th { (l.pick("種類", "Kind")) } th { (l.pick("ファイル", "File")) } th { "SHA-256" } th { (l.pick("監査証跡", "Ledger")) } } }
                 tbody { @for e in evidence { tr { td { (e.provider) } td { (named(l, names::evidence_kind(&e.kind))) } td { (e.file_name) } td.hash { (&e.document[..16]) "…" } td { "#" (e.ledger_seq) } } } }
             }
             @if can_upload && !providers.is_empty() {
-                h2 { (l.t("根拠資料の登録", "Add an evidence document")) }
+                h2 { (l.pick("根拠資料の登録", "Add an evidence document")) }
                 form.card method="post" action="/evidence" enctype="multipart/form-data" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
-                    label { (l.t("提供元", "Provider")) select name="provider" { @for p in providers { option value=(p.name) { (p.name) } } } }
-                    label { (l.t("種類", "Kind")) select name="kind" { @for k in kinds { option value=(k) { (named(l, names::evidence_kind(k))) } } } }
-                    label { (l.t("備考", "Note")) input type="text" name="note"; }
-                    label { (l.t("ファイル", "File")) input #evidence-file type="file" name="file" required; }
-                    button type="submit" { (l.t("登録", "Add")) }
+                    label { (l.pick("提供元", "Provider")) select name="provider" { @for p in providers { option value=(p.name) { (p.name) } } } }
+                    label { (l.pick("種類", "Kind")) select name="kind" { @for k in kinds { option value=(k) { (named(l, names::evidence_kind(k))) } } } }
+                    label { (l.pick("備考", "Note")) input type="text" name="note"; }
+                    label { (l.pick("ファイル", "File")) input #evidence-file type="file" name="file" required; }
+                    button type="submit" { (l.pick("登録", "Add")) }
                 }
             }
         },
@@ -246,7 +246,7 @@ pub fn encode(value: &str) -> String {
 }
 
 fn metadata_value(item: &Item, key: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(&item.metadata).ok()?;
+    let value = serde_json::to_value(&item.metadata).ok()?;
     match value.get(key)? {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Null => None,
@@ -267,18 +267,18 @@ pub fn items(
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     signed_in(
         ctx,
-        l.t("症例とデータ", "Cases and items"),
+        l.pick("症例とデータ", "Cases and items"),
         html! {
             form.filters method="get" action="/items" {
-                select name="kind" { option value="" { (l.t("すべての種類", "all kinds")) } @for k in kinds { option value=(k) selected[selected(&filters.kind, k)] { (k) } } }
-                select name="provider" { option value="" { (l.t("すべての提供元", "all providers")) } @for p in providers { option value=(p) selected[selected(&filters.provider, p)] { (p) } } }
-                input type="text" name="case" placeholder=(l.t("症例ID", "case id")) value=[filters.case.as_deref()];
-                input type="search" name="q" placeholder=(l.t("パス・症例IDを検索", "search path or case id")) value=[filters.q.as_deref()];
-                button type="submit" { (l.t("絞り込み", "Filter")) }
+                select name="kind" { option value="" { (l.pick("すべての種類", "all kinds")) } @for k in kinds { option value=(k) selected[selected(&filters.kind, k)] { (k) } } }
+                select name="provider" { option value="" { (l.pick("すべての提供元", "all providers")) } @for p in providers { option value=(p) selected[selected(&filters.provider, p)] { (p) } } }
+                input type="text" name="case" placeholder=(l.pick("症例ID", "case id")) value=[filters.case.as_deref()];
+                input type="search" name="q" placeholder=(l.pick("パス・症例IDを検索", "search path or case id")) value=[filters.q.as_deref()];
+                button type="submit" { (l.pick("絞り込み", "Filter")) }
             }
-            p #item-count { (page.total) " " (l.t("件", "items")) " · " (l.t("ページ", "page")) " " (current) " / " (pages) }
+            p #item-count { (page.total) " " (l.pick("件", "items")) " · " (l.pick("ページ", "page")) " " (current) " / " (pages) }
             table #items {
-                thead { tr { th { "#" } th { (l.t("症例", "Case")) } th { (l.t("種類", "Kind")) } th { (l.t("モダリティ", "Modality")) } th { (l.t("提供元", "Provider")) } th { (l.t("パス", "Path")) } } }
+                thead { tr { th { "#" } th { (l.pick("症例", "Case")) } th { (l.pick("種類", "Kind")) } th { (l.pick("モダリティ", "Modality")) } th { (l.pick("提供元", "Provider")) } th { (l.pick("パス", "Path")) } } }
                 tbody {
                     @for item in &page.items {
                         tr {
@@ -293,8 +293,8 @@ pub fn items(
                 }
             }
             p.pager {
-                @if current > 1 { a rel="prev" href={ "/items?" (filters.query(current - 1)) } { "← " (l.t("前", "previous")) } " " }
-                @if current < pages { a rel="next" href={ "/items?" (filters.query(current + 1)) } { (l.t("次", "next")) " →" } }
+                @if current > 1 { a rel="prev" href={ "/items?" (filters.query(current - 1)) } { "← " (l.pick("前", "previous")) } " " }
+                @if current < pages { a rel="next" href={ "/items?" (filters.query(current + 1)) } { (l.pick("次", "next")) " →" } }
             }
         },
     )
@@ -321,14 +321,14 @@ impl ViewerQuery {
 fn viewer(lang: Lang, action: &str, id: i64, frames: u32, query: &ViewerQuery) -> Markup {
     html! {
         div.viewer {
-            img #frame src={ "/items/" (id) "/frame.png?" (query.png_query()) } alt=(lang.t("画像", "image"));
+            img #frame src={ "/items/" (id) "/frame.png?" (query.png_query()) } alt=(lang.pick("画像", "image"));
             form.filters method="get" action=(action) {
                 @if frames > 1 {
-                    label { (lang.t("フレーム", "Frame")) input type="number" name="frame" min="0" max=(frames - 1) value=(query.frame.unwrap_or(0)); }
+                    label { (lang.pick("フレーム", "Frame")) input type="number" name="frame" min="0" max=(frames - 1) value=(query.frame.unwrap_or(0)); }
                 }
-                label { (lang.t("ウィンドウ中心", "Window centre")) input type="number" step="any" name="wc" value=[query.wc]; }
-                label { (lang.t("ウィンドウ幅", "Window width")) input type="number" step="any" name="ww" value=[query.ww]; }
-                button type="submit" { (lang.t("表示", "Show")) }
+                label { (lang.pick("ウィンドウ中心", "Window centre")) input type="number" step="any" name="wc" value=[query.wc]; }
+                label { (lang.pick("ウィンドウ幅", "Window width")) input type="number" step="any" name="ww" value=[query.ww]; }
+                button type="submit" { (lang.pick("表示", "Show")) }
             }
         }
     }
@@ -382,19 +382,22 @@ pub fn item(
     channels: Option<&[ChannelPreview]>,
 ) -> Html<String> {
     let l = ctx.lang;
-    let metadata: serde_json::Value = serde_json::from_str(&item.metadata).unwrap_or_default();
-    let frames = metadata.get("frames").and_then(|f| f.as_u64()).unwrap_or(1) as u32;
+    let metadata = serde_json::to_value(&item.metadata).expect("metadata serialises");
+    let frames = item
+        .metadata
+        .frames
+        .map_or(1, |f| u32::try_from(f).unwrap_or(u32::MAX));
     signed_in(
         ctx,
-        &format!("{} #{}", l.t("データ", "Item"), item.id),
+        &format!("{} #{}", l.pick("データ", "Item"), item.id),
         html! {
-            p { (l.t("症例", "Case")) " " a href={ "/items?case=" (encode(&item.case_id)) } { (item.case_id) } " · " (item.kind) " · " (item.provider) }
+            p { (l.pick("症例", "Case")) " " a href={ "/items?case=" (encode(&item.case_id)) } { (item.case_id) } " · " (item.kind) " · " (item.provider) }
             p.path { (item.path) }
             p.hash { "SHA-256 " (item.sha256) }
             @if let Some(problem) = &item.problem { p.error { (problem) } }
-            @if item.kind == "dicom" { (viewer(l, &format!("/items/{}", item.id), item.id, frames, query)) }
+            @if item.kind == ItemKind::Dicom { (viewer(l, &format!("/items/{}", item.id), item.id, frames, query)) }
             @if let Some(channels) = channels { (waveform_svg(channels)) }
-            h2 { (l.t("メタデータ", "Metadata")) }
+            h2 { (l.pick("メタデータ", "Metadata")) }
             table.metadata {
                 @if let Some(object) = metadata.as_object() {
                     @for (key, value) in object {
@@ -407,22 +410,20 @@ pub fn item(
 }
 
 /// A finding's severity in the page's language.
-fn severity_label(lang: Lang, severity: &str) -> &str {
-    match (lang, severity) {
-        (Lang::Ja, "blocking") => "重大（固定を妨げる）",
-        (Lang::Ja, "warning") => "警告",
-        (_, other) => other,
+fn severity_label(lang: Lang, severity: Severity) -> &'static str {
+    match severity {
+        Severity::Blocking => lang.pick("重大（固定を妨げる）", "blocking"),
+        Severity::Warning => lang.pick("警告", "warning"),
     }
 }
 
 /// A finding's status in the page's language.
-fn status_label(lang: Lang, status: &str) -> &str {
-    match (lang, status) {
-        (Lang::Ja, "open") => "未対応",
-        (Lang::Ja, "queried") => "提供元に照会中",
-        (Lang::Ja, "excluded") => "症例を除外",
-        (Lang::Ja, "accepted") => "受入れ",
-        (_, other) => other,
+fn status_label(lang: Lang, status: FindingStatus) -> &'static str {
+    match status {
+        FindingStatus::Open => lang.pick("未対応", "open"),
+        FindingStatus::Queried => lang.pick("提供元に照会中", "queried"),
+        FindingStatus::Excluded => lang.pick("症例を除外", "excluded"),
+        FindingStatus::Accepted => lang.pick("受入れ", "accepted"),
     }
 }
 
@@ -435,29 +436,29 @@ pub fn findings(
     let l = ctx.lang;
     signed_in(
         ctx,
-        l.t("データの疑義", "Findings"),
+        l.pick("データの疑義", "Findings"),
         html! {
-            p { a href="/findings?show=open" { (l.t("未解決", "open")) } " · " a href="/findings?show=all" { (l.t("すべて", "all")) } }
-            @for f in findings.iter().filter(|f| show == "all" || matches!(f.status, "open" | "queried")) {
+            p { a href="/findings?show=open" { (l.pick("未解決", "open")) } " · " a href="/findings?show=all" { (l.pick("すべて", "all")) } }
+            @for f in findings.iter().filter(|f| show == "all" || f.status.is_unresolved()) {
                 section.finding id={ "finding-" (f.id) } {
-                    h3 { "#" (f.id) " " (f.clause) " · " (f.rule) " · " span class={ "sev " (f.severity) } { (severity_label(l, &f.severity)) } " · " span.status { (status_label(l, f.status)) } }
-                    p { (l.t(&f.message_ja, &f.message_en)) }
-                    p.muted { (l.t("症例", "Cases")) ": " (f.case_ids.join(", ")) }
-                    @if let Some(reason) = &f.reason { p { (l.t("理由", "Reason")) ": " (reason) } }
-                    @if can_resolve && matches!(f.status, "open" | "queried") {
+                    h3 { "#" (f.id) " " (f.clause) " · " (f.rule) " · " span class={ "sev " (f.severity) } { (severity_label(l, f.severity)) } " · " span.status { (status_label(l, f.status)) } }
+                    p { (l.pick(&f.message_ja, &f.message_en)) }
+                    p.muted { (l.pick("症例", "Cases")) ": " (f.case_ids.join(", ")) }
+                    @if let Some(reason) = &f.reason { p { (l.pick("理由", "Reason")) ": " (reason) } }
+                    @if can_resolve && f.status.is_unresolved() {
                         form.resolve method="post" action={ "/findings/" (f.id) "/resolve" } {
                             input type="hidden" name="csrf" value=(ctx.csrf);
                             select name="decision" {
-                                option value="accept" { (l.t("受入れ（疑義は当たらない）", "accept (the doubt does not hold)")) }
-                                option value="exclude-case" { (l.t("症例を除外", "exclude the case")) }
-                                option value="query-provider" { (l.t("提供元に照会", "query the provider")) }
+                                option value="accept" { (l.pick("受入れ（疑義は当たらない）", "accept (the doubt does not hold)")) }
+                                option value="exclude-case" { (l.pick("症例を除外", "exclude the case")) }
+                                option value="query-provider" { (l.pick("提供元に照会", "query the provider")) }
                             }
                             @if f.case_ids.len() > 1 {
-                                input type="text" name="cases" placeholder=(l.t("除外する症例（空欄：すべて）", "cases to exclude (empty: all)"));
+                                input type="text" name="cases" placeholder=(l.pick("除外する症例（空欄：すべて）", "cases to exclude (empty: all)"));
                             }
-                            input type="text" name="reason" required placeholder=(l.t("理由（必須）", "reason (required)"));
-                            input type="text" name="reason_en" placeholder=(l.t("理由の英文（任意：英語の報告書に載る）", "reason in English (optional, for the English report)"));
-                            button type="submit" { (l.t("記録", "Record")) }
+                            input type="text" name="reason" required placeholder=(l.pick("理由（必須）", "reason (required)"));
+                            input type="text" name="reason_en" placeholder=(l.pick("理由の英文（任意：英語の報告書に載る）", "reason in English (optional, for the English report)"));
+                            button type="submit" { (l.pick("記録", "Record")) }
                         }
                     }
                 }
@@ -467,11 +468,10 @@ pub fn findings(
 }
 
 fn read_text(lang: Lang, read: &OwnRead) -> String {
-    let label = read.label.as_deref().map(|label| match (lang, label) {
-        (Lang::Ja, "positive") => "陽性",
-        (Lang::Ja, "negative") => "陰性",
-        (Lang::Ja, "indeterminate") => "判定不能",
-        (_, other) => other,
+    let label = read.label.map(|label| match label {
+        Label::Positive => lang.pick("陽性", "positive"),
+        Label::Negative => lang.pick("陰性", "negative"),
+        Label::Indeterminate => lang.pick("判定不能", "indeterminate"),
     });
     match (label, read.score) {
         (Some(label), Some(score)) => format!("{label} ({score})"),
@@ -486,16 +486,16 @@ pub fn worklist(ctx: &Ctx<'_>, cases: &[WorklistCase]) -> Html<String> {
     let done = cases.iter().filter(|c| c.read.is_some()).count();
     signed_in(
         ctx,
-        l.t("読影ワークリスト", "Reading worklist"),
+        l.pick("読影ワークリスト", "Reading worklist"),
         html! {
-            p #progress { (done) " / " (cases.len()) " " (l.t("症例を読影済み", "cases read")) }
+            p #progress { (done) " / " (cases.len()) " " (l.pick("症例を読影済み", "cases read")) }
             table #worklist {
-                thead { tr { th { (l.t("症例", "Case")) } th { (l.t("あなたの読影", "Your read")) } } }
+                thead { tr { th { (l.pick("症例", "Case")) } th { (l.pick("あなたの読影", "Your read")) } } }
                 tbody {
                     @for case in cases {
                         tr {
                             td { a href={ "/reading/" (encode(&case.case_id)) } { (case.case_id) } }
-                            td { @match &case.read { Some(read) => (read_text(l, read)), None => (l.t("未読影", "not read")) } }
+                            td { @match &case.read { Some(read) => (read_text(l, read)), None => (l.pick("未読影", "not read")) } }
                         }
                     }
                 }
@@ -515,11 +515,11 @@ pub fn reading_case(
     let l = ctx.lang;
     signed_in(
         ctx,
-        &format!("{} {case_id}", l.t("読影", "Reading")),
+        &format!("{} {case_id}", l.pick("読影", "Reading")),
         html! {
-            p.muted { (l.t("盲検化：臨床情報・被験機器の結果・他の読影者の判定は表示されません。", "Blinded: no clinical information, device result or other reader's read is shown.")) }
+            p.muted { (l.pick("盲検化：臨床情報・被験機器の結果・他の読影者の判定は表示されません。", "Blinded: no clinical information, device result or other reader's read is shown.")) }
             @for item in items {
-                @if item.kind == "dicom" {
+                @if item.kind == ItemKind::Dicom {
                     (viewer(l, &format!("/reading/{}", encode(case_id)), item.id, item.frames, query))
                 } @else if let Some((_, channels)) = waveforms.iter().find(|(id, _)| *id == item.id) {
                     (waveform_svg(channels))
@@ -528,20 +528,20 @@ pub fn reading_case(
                 }
             }
             @match read {
-                Some(read) => p #recorded { (l.t("記録済みの読影", "Your recorded read")) ": " (read_text(l, read)) " (" (l.t("監査証跡", "ledger")) " #" (read.ledger_seq) ")" },
+                Some(read) => p #recorded { (l.pick("記録済みの読影", "Your recorded read")) ": " (read_text(l, read)) " (" (l.pick("監査証跡", "ledger")) " #" (read.ledger_seq) ")" },
                 None => form.card #read-form method="post" action={ "/reading/" (encode(case_id)) } {
                     input type="hidden" name="csrf" value=(ctx.csrf);
                     fieldset {
-                        legend { (l.t("判定", "Label")) }
-                        label { input type="radio" name="label" value="positive"; (l.t("陽性", "positive")) }
-                        label { input type="radio" name="label" value="negative"; (l.t("陰性", "negative")) }
-                        label { input type="radio" name="label" value="indeterminate"; (l.t("判定不能", "indeterminate")) }
+                        legend { (l.pick("判定", "Label")) }
+                        label { input type="radio" name="label" value="positive"; (l.pick("陽性", "positive")) }
+                        label { input type="radio" name="label" value="negative"; (l.pick("陰性", "negative")) }
+                        label { input type="radio" name="label" value="indeterminate"; (l.pick("判定不能", "indeterminate")) }
                     }
-                    label { (l.t("確信度スコア（任意）", "Confidence score (optional)")) input type="number" step="any" name="score"; }
-                    button #submit-read type="submit" { (l.t("読影結果を記録（変更不可）", "Record the read (final)")) }
+                    label { (l.pick("確信度スコア（任意）", "Confidence score (optional)")) input type="number" step="any" name="score"; }
+                    button #submit-read type="submit" { (l.pick("読影結果を記録（変更不可）", "Record the read (final)")) }
                 }
             }
-            p { a href="/reading" { "← " (l.t("ワークリスト", "worklist")) } }
+            p { a href="/reading" { "← " (l.pick("ワークリスト", "worklist")) } }
         },
     )
 }
@@ -551,36 +551,36 @@ pub fn analysis(ctx: &Ctx<'_>, analysis: Option<&Analysis>, can_run: bool) -> Ht
     let pct = |x: f64| format!("{:.1}", x * 100.0);
     signed_in(
         ctx,
-        l.t("解析結果と報告書", "Analysis and reports"),
+        l.pick("解析結果と報告書", "Analysis and reports"),
         html! {
             @if can_run {
                 form.inline method="post" action="/analysis/run" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
-                    button #run-analysis type="submit" { (l.t("解析を実行", "Run the analysis")) }
+                    button #run-analysis type="submit" { (l.pick("解析を実行", "Run the analysis")) }
                 }
             }
             @match analysis {
-                None => p { (l.t("解析はまだありません。", "No analysis yet.")) },
+                None => p { (l.pick("解析はまだありません。", "No analysis yet.")) },
                 Some(analysis) => {
-                    p { (l.t("入力のハッシュ", "Inputs hash")) " " code.hash { (analysis.inputs_sha256) } }
+                    p { (l.pick("入力のハッシュ", "Inputs hash")) " " code.hash { (analysis.inputs_sha256) } }
                     table #endpoints {
-                        thead { tr { th { (l.t("評価項目", "Endpoint")) } th { "n" } th { (l.t("推定値 (%)", "Estimate (%)")) } th { "95% CI" } th { (l.t("判定", "Verdict")) } } }
+                        thead { tr { th { (l.pick("評価項目", "Endpoint")) } th { "n" } th { (l.pick("推定値 (%)", "Estimate (%)")) } th { "95% CI" } th { (l.pick("判定", "Verdict")) } } }
                         tbody {
                             @for e in &analysis.endpoints {
                                 tr {
-                                    td { (l.t(&e.name_ja, &e.name_en)) @if e.primary { " *" } }
+                                    td { (l.pick(&e.name_ja, &e.name_en)) @if e.primary { " *" } }
                                     td { (e.n) }
                                     td { @if let Some(est) = &e.estimate { (pct(est.estimate)) } }
                                     td { @if let Some(est) = &e.estimate { (pct(est.lower)) "–" (pct(est.upper)) } }
-                                    td { @match e.pass { Some(true) => span.pass { (l.t("適合", "PASS")) }, Some(false) => span.fail { (l.t("不適合", "FAIL")) }, None => "-" } }
+                                    td { @match e.pass { Some(true) => span.pass { (l.pick("適合", "PASS")) }, Some(false) => span.fail { (l.pick("不適合", "FAIL")) }, None => "-" } }
                                 }
                             }
                         }
                     }
-                    h2 { (l.t("性能評価試験報告書", "Performance evaluation test report")) }
+                    h2 { (l.pick("性能評価試験報告書", "Performance evaluation test report")) }
                     ul #reports {
                         @for (name, ja, en) in [("report-ja.pdf", "日本語 PDF", "Japanese PDF"), ("report-en.pdf", "英語 PDF", "English PDF"), ("report-ja.html", "日本語 HTML", "Japanese HTML"), ("report-en.html", "英語 HTML", "English HTML")] {
-                            li { a href={ "/reports/" (name) } download=(name) { (l.t(ja, en)) } }
+                            li { a href={ "/reports/" (name) } download=(name) { (l.pick(ja, en)) } }
                         }
                     }
                 }
@@ -600,11 +600,11 @@ pub fn audit(
     let pages = total.div_ceil(per_page).max(1);
     signed_in(
         ctx,
-        l.t("監査証跡", "Audit log"),
+        l.pick("監査証跡", "Audit log"),
         html! {
-            p { (total) " " (l.t("件", "entries")) " · " (l.t("新しい順", "newest first")) }
+            p { (total) " " (l.pick("件", "entries")) " · " (l.pick("新しい順", "newest first")) }
             table #audit {
-                thead { tr { th { "#" } th { (l.t("日時 (UTC)", "At (UTC)")) } th { (l.t("操作者", "Actor")) } th { (l.t("操作", "Command")) } th { (l.t("概要", "Summary")) } th { (l.t("ハッシュ", "Hash")) } } }
+                thead { tr { th { "#" } th { (l.pick("日時 (UTC)", "At (UTC)")) } th { (l.pick("操作者", "Actor")) } th { (l.pick("操作", "Command")) } th { (l.pick("概要", "Summary")) } th { (l.pick("ハッシュ", "Hash")) } } }
                 tbody {
                     @for e in entries {
                         tr { td { (e.seq) } td { (e.at) } td { (e.actor) } td { (e.command) } td { (e.summary()) } td.hash { (&e.hash[..16]) "…" } }
@@ -612,8 +612,8 @@ pub fn audit(
                 }
             }
             p.pager {
-                @if page > 1 { a href={ "/audit?page=" (page - 1) } { "← " (l.t("新しい", "newer")) } " " }
-                @if page < pages { a href={ "/audit?page=" (page + 1) } { (l.t("古い", "older")) " →" } }
+                @if page > 1 { a href={ "/audit?page=" (page - 1) } { "← " (l.pick("新しい", "newer")) } " " }
+                @if page < pages { a href={ "/audit?page=" (page + 1) } { (l.pick("古い", "older")) " →" } }
             }
         },
     )
@@ -623,15 +623,15 @@ pub fn users(ctx: &Ctx<'_>, users: &[Account]) -> Html<String> {
     let l = ctx.lang;
     signed_in(
         ctx,
-        l.t("利用者", "Users"),
+        l.pick("利用者", "Users"),
         html! {
             table #users {
-                thead { tr { th { (l.t("利用者名", "Name")) } th { (l.t("役割", "Role")) } th { (l.t("読影者コード", "Reader code")) } } }
-                tbody { @for u in users { tr { td { (u.name) } td { (l.t(u.role.name_ja(), u.role.as_str())) } td { (u.reader_code.as_deref().unwrap_or("")) } } } }
+                thead { tr { th { (l.pick("利用者名", "Name")) } th { (l.pick("役割", "Role")) } th { (l.pick("読影者コード", "Reader code")) } } }
+                tbody { @for u in users { tr { td { (u.name) } td { (l.pick(u.role.name_ja(), u.role.as_str())) } td { (u.reader_code.as_deref().unwrap_or("")) } } } }
             }
-            p.muted { (l.t("利用者の追加：", "Add users with: ")) code { "kizon user add NAME --role admin|data-manager|reader|statistician|auditor" } }
+            p.muted { (l.pick("利用者の追加：", "Add users with: ")) code { "kizon user add NAME --role admin|data-manager|reader|statistician|auditor" } }
             @if users.iter().any(|u| u.role == Role::Reader) {
-                p.muted { (l.t("症例の割付け：", "Assign cases with: ")) code { "kizon readers assign CODE --dataset" } }
+                p.muted { (l.pick("症例の割付け：", "Assign cases with: ")) code { "kizon readers assign CODE --dataset" } }
             }
         },
     )

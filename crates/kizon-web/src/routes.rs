@@ -19,14 +19,13 @@ use kizon_app::access::{Account, Permission};
 use kizon_app::check::Decision;
 use kizon_app::providers::EvidenceKind;
 use kizon_app::reference::Label;
-use kizon_app::report::{Format, Lang as ReportLang};
-use kizon_app::{ItemQuery, Window};
+use kizon_app::report::Format;
+use kizon_app::{ItemKind, ItemQuery, Lang, Window};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{self, Authed, LANG_COOKIE, LOGIN_COOKIE, PageLang, SESSION_COOKIE};
 use crate::error::WebError;
-use crate::i18n::Lang;
 use crate::pages::{self, Ctx, ItemFilters, ViewerQuery};
 use crate::state::AppState;
 
@@ -155,7 +154,7 @@ fn with_lang(authed_lang: Lang, body: Html<String>) -> Response {
     let mut response = body.into_response();
     if let Ok(value) = HeaderValue::from_str(&format!(
         "{LANG_COOKIE}={}; Path=/; SameSite=Strict; Max-Age=31536000",
-        authed_lang.code()
+        authed_lang.as_str()
     )) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -414,7 +413,10 @@ async fn upload_evidence(
 fn item_query(filters: &ItemFilters) -> ItemQuery {
     let some = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
     ItemQuery {
-        kind: some(&filters.kind),
+        kind: filters
+            .kind
+            .as_deref()
+            .and_then(|k| ItemKind::parse(k.trim())),
         provider: some(&filters.provider),
         case_id: some(&filters.case),
         text: some(&filters.q),
@@ -459,12 +461,11 @@ async fn item(
     let (item, channels) = state
         .with_study(move |study| {
             let item = study.item(&account, id)?;
-            let channels = match item.kind.as_str() {
-                "edf" | "wfdb" | "mfer" | "dicom-waveform" => {
-                    study.item_channels(&account, id, 1000).ok()
-                }
-                _ => None,
-            };
+            let channels = item
+                .kind
+                .is_waveform()
+                .then(|| study.item_channels(&account, id, 1000).ok())
+                .flatten();
             Ok((item, channels))
         })
         .await?;
@@ -609,7 +610,7 @@ async fn reading_case(
             let (items, read) = study.blinded_case(&account, &case_id)?;
             let waveforms = items
                 .iter()
-                .filter(|i| i.kind != "dicom" && i.kind != "video")
+                .filter(|i| i.kind.is_waveform())
                 .filter_map(|i| Some((i.id, study.item_channels(&account, i.id, 1000).ok()?)))
                 .collect::<Vec<_>>();
             Ok((items, read, waveforms))
@@ -701,12 +702,12 @@ async fn run_analysis(
 }
 
 /// Reports by name from a fixed list: nothing from the URL reaches the file system.
-fn report_kind(name: &str) -> Option<(ReportLang, Format)> {
+fn report_kind(name: &str) -> Option<(Lang, Format)> {
     Some(match name {
-        "report-ja.pdf" => (ReportLang::Ja, Format::Pdf),
-        "report-en.pdf" => (ReportLang::En, Format::Pdf),
-        "report-ja.html" => (ReportLang::Ja, Format::Html),
-        "report-en.html" => (ReportLang::En, Format::Html),
+        "report-ja.pdf" => (Lang::Ja, Format::Pdf),
+        "report-en.pdf" => (Lang::En, Format::Pdf),
+        "report-ja.html" => (Lang::Ja, Format::Html),
+        "report-en.html" => (Lang::En, Format::Html),
         _ => return None,
     })
 }

@@ -392,7 +392,7 @@ fn a_data_manager_a_reader_and_a_statistician_work_through_the_study_in_chromium
         .iter()
         .find(|r| r.reader == "R1" && r.case_id == "C-001")
         .expect("the read is in the store");
-    assert_eq!(read.label.as_deref(), Some("positive"));
+    assert_eq!(read.label, Some(kizon_app::Label::Positive));
     assert_eq!(read.score, Some(0.83));
 
     // The reference standard is locked, results imported and analysed.

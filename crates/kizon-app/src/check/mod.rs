@@ -22,27 +22,7 @@ pub(crate) fn read_unchanged(path: &str, sha256: &str) -> Option<Vec<u8>> {
     (crate::sha256_hex(&bytes) == sha256).then_some(bytes)
 }
 
-/// A decision on a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Decision {
-    /// The case leaves the dataset; the reason goes to the flow diagram.
-    ExcludeCase,
-    /// The data stays, with the reason why the doubt does not hold.
-    Accept,
-    /// The provider is asked to check the source records (Q7, Q8); the finding stays open.
-    QueryProvider,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::ExcludeCase => "exclude-case",
-            Decision::Accept => "accept",
-            Decision::QueryProvider => "query-provider",
-        }
-    }
-}
+pub use kizon_vocab::{Decision, FindingStatus, Severity};
 
 /// A finding as shown to the user.
 #[derive(Debug, Clone, Serialize)]
@@ -50,9 +30,9 @@ pub struct FindingView {
     pub id: i64,
     pub rule: String,
     pub clause: String,
-    pub severity: String,
-    /// `open`, `queried`, `excluded` or `accepted`.
-    pub status: &'static str,
+    pub severity: Severity,
+    /// Derived from the latest decision.
+    pub status: FindingStatus,
     pub case_ids: Vec<String>,
     pub paths: Vec<String>,
     pub message_ja: String,
@@ -79,7 +59,7 @@ impl Study {
         let mut pending: Vec<String> = self
             .findings()?
             .into_iter()
-            .filter(|f| f.status == "excluded")
+            .filter(|f| f.status == FindingStatus::Excluded)
             .flat_map(|f| f.excluded_cases)
             .filter(|c| locked.contains(c.as_str()))
             .collect();
@@ -93,7 +73,7 @@ impl FindingView {
     /// Blocking and not decided (open, or queried with the provider): keeps its cases out of
     /// a locked dataset.
     pub fn is_unresolved_blocking(&self) -> bool {
-        self.severity == "blocking" && matches!(self.status, "open" | "queried")
+        self.severity == Severity::Blocking && self.status.is_unresolved()
     }
 }
 
@@ -151,7 +131,7 @@ fn protocol_parameters(today: &str, protocol: &kizon_protocol::Protocol) -> Para
 
 impl Study {
     pub fn check(&mut self, actor: &str) -> Result<CheckSummary, AppError> {
-        let stored = self.store.items()?;
+        let stored = self.items()?;
         let (protocol, _) = self.protocol()?;
         let signals: Vec<SignalFacts> = stored.par_iter().filter_map(signals::facts).collect();
         let cache: std::collections::HashMap<String, kizon_store::Decoded> = self
@@ -182,7 +162,7 @@ impl Study {
             .map(|i| {
                 Ok(ItemFacts {
                     id: i.id,
-                    metadata: crate::stored_json(&format!("item {} metadata", i.id), &i.metadata)?,
+                    metadata: i.metadata,
                     case_id: i.case_id,
                     path_identifying: kizon_checks::redact_path(&i.path).1,
                     path: kizon_checks::redact_path(&i.path).0,
@@ -256,7 +236,7 @@ impl Study {
                     key: finding.key.clone(),
                     rule: finding.rule.into(),
                     clause: finding.clause.into(),
-                    severity: finding.severity.as_str().into(),
+                    severity: finding.severity,
                     case_ids: serde_json::to_string(&finding.case_ids).expect("strings serialise"),
                     item_ids: serde_json::to_string(&finding.item_ids).expect("ids serialise"),
                     message_ja: finding.message_ja.clone(),
@@ -303,7 +283,7 @@ impl Study {
             std::collections::BTreeMap::new();
         for r in self.store.resolutions()? {
             let run = excluding.entry(r.finding_id).or_default();
-            if r.decision == "exclude-case" {
+            if r.decision == Decision::ExcludeCase {
                 run.push((
                     (!r.cases.is_empty()).then_some(r.cases),
                     r.reason,
@@ -322,7 +302,7 @@ impl Study {
                     crate::stored_json(&format!("finding {} cases", f.id), &f.case_ids)?;
                 // Each case with the reason of the (latest) decision that excluded it.
                 let mut exclusion_reasons = std::collections::BTreeMap::new();
-                if f.decision.as_deref() == Some("exclude-case") {
+                if f.decision == Some(Decision::ExcludeCase) {
                     for (named, reason, reason_en) in excluding.get(&f.id).into_iter().flatten() {
                         for case in named.clone().unwrap_or_else(|| case_ids.clone()) {
                             exclusion_reasons.insert(case, (reason.clone(), reason_en.clone()));
@@ -334,12 +314,7 @@ impl Study {
                     excluded_cases,
                     exclusion_reasons,
                     id: f.id,
-                    status: match f.decision.as_deref() {
-                        None => "open",
-                        Some("query-provider") => "queried",
-                        Some("exclude-case") => "excluded",
-                        Some(_) => "accepted",
-                    },
+                    status: FindingStatus::of(f.decision),
                     rule: f.rule,
                     clause: f.clause,
                     severity: f.severity,
@@ -414,7 +389,7 @@ impl Study {
             });
         }
         self.store.transact(actor, |tx| {
-            tx.insert_resolution(id, decision.as_str(), reason.text, reason.en, cases)?;
+            tx.insert_resolution(id, decision, reason.text, reason.en, cases)?;
             tx.record(
                 "resolve",
                 &format!("finding {id} ({}): {}", finding.rule, decision.as_str()),

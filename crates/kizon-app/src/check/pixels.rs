@@ -10,8 +10,8 @@ use kizon_store::Decoded;
 use rayon::prelude::*;
 
 /// Whether an item may hold an image: DICOM objects other than waveforms.
-fn is_image(item: &kizon_store::Item) -> bool {
-    item.kind == "dicom"
+fn is_image(item: &crate::Item) -> bool {
+    item.kind == kizon_vocab::ItemKind::Dicom
 }
 
 /// Decodes one file: `None` when the file is gone or changed since ingest (its hash no longer
@@ -54,7 +54,7 @@ pub fn decode_bytes(bytes: &[u8], sha256: &str) -> Option<Decoded> {
 /// The pixel facts of every image item, decoding (in parallel) only files not yet in `cache`.
 /// Returns the facts and the decodes to add to the cache.
 pub fn facts(
-    items: &[kizon_store::Item],
+    items: &[crate::Item],
     cache: &HashMap<String, Decoded>,
 ) -> (Vec<PixelFacts>, Vec<Decoded>) {
     let mut todo: Vec<(&str, &str)> = items

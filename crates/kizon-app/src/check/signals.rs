@@ -9,6 +9,7 @@ use std::path::Path;
 
 use kizon_checks::{ChannelFacts, ClippingFacts, SignalFacts};
 use kizon_formats::dicom::waveform;
+use kizon_vocab::ItemKind;
 use kizon_waveform::{ChannelSamples, edf, mfer, quality, wfdb};
 
 use crate::sha256_hex;
@@ -42,7 +43,7 @@ impl Decoding {
 
 /// The signal facts of one item, if it is a waveform file (EDF, a WFDB header whose files are
 /// readable, MFER, DICOM waveform) whose samples decode.
-pub fn facts(item: &kizon_store::Item) -> Option<SignalFacts> {
+pub fn facts(item: &crate::Item) -> Option<SignalFacts> {
     let decoding = decode(item)?;
     let channels = decoding
         .channels
@@ -180,7 +181,7 @@ fn dicom_channels(bytes: &[u8]) -> Option<Decoding> {
 
 /// The decoded channels of a waveform item (label, sampling rate in Hz, digital samples), for
 /// the web workspace's viewer; `None` when the item is not a decodable waveform.
-pub(crate) fn channels(item: &kizon_store::Item) -> Option<Vec<(String, f64, Vec<i32>)>> {
+pub(crate) fn channels(item: &crate::Item) -> Option<Vec<(String, f64, Vec<i32>)>> {
     Some(
         decode(item)?
             .channels
@@ -191,15 +192,18 @@ pub(crate) fn channels(item: &kizon_store::Item) -> Option<Vec<(String, f64, Vec
 }
 
 /// Decodes a waveform item's channels from its source file (unchanged since ingest).
-fn decode(item: &kizon_store::Item) -> Option<Decoding> {
+fn decode(item: &crate::Item) -> Option<Decoding> {
+    if !item.kind.is_waveform() {
+        return None;
+    }
     let bytes = super::read_unchanged(&item.source, &item.sha256)?;
-    match item.kind.as_str() {
-        "edf" => edf_channels(&bytes),
-        "wfdb" if item.metadata.contains("\"role\":\"header\"") => {
-            wfdb_channels(Path::new(&item.source), &bytes)
-        }
-        "mfer" => mfer_channels(&bytes),
-        "dicom-waveform" => dicom_channels(&bytes),
-        _ => None,
+    match item.kind {
+        ItemKind::Edf => edf_channels(&bytes),
+        // A record's signal files are decoded through its header.
+        ItemKind::Wfdb if item.is_wfdb_header() => wfdb_channels(Path::new(&item.source), &bytes),
+        ItemKind::Wfdb => None,
+        ItemKind::Mfer => mfer_channels(&bytes),
+        ItemKind::DicomWaveform => dicom_channels(&bytes),
+        ItemKind::Dicom | ItemKind::Video | ItemKind::Table | ItemKind::Unknown => None,
     }
 }

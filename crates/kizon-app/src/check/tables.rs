@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use kizon_checks::TableFacts;
 
 /// The facts of a table item, reading only the `ranged` columns' cells.
-pub fn facts(item: &kizon_store::Item, ranged: &BTreeSet<String>) -> Option<TableFacts> {
-    if item.kind != "table" {
+pub fn facts(item: &crate::Item, ranged: &BTreeSet<String>) -> Option<TableFacts> {
+    if item.kind != kizon_vocab::ItemKind::Table {
         return None;
     }
     let bytes = super::read_unchanged(&item.source, &item.sha256)?;

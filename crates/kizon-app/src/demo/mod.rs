@@ -12,6 +12,7 @@ use serde::Serialize;
 
 mod data;
 
+use crate::check::Severity;
 use crate::error::io;
 use crate::ingest::{IngestRequest, Progress};
 use crate::locks::Locked;
@@ -264,7 +265,7 @@ fn decide(
                 "identifying information in the image; the provider will re-export it for a later study (Q1)",
             ),
         )),
-        _ if finding.severity == "blocking" => Some((
+        _ if finding.severity == Severity::Blocking => Some((
             Accept,
             Vec::new(),
             (
@@ -283,7 +284,7 @@ pub fn settle_and_lock_dataset(study: &mut Study, actor: &str) -> Result<Vec<Str
     let findings: Vec<_> = study
         .findings()?
         .into_iter()
-        .filter(|f| matches!(f.status, "open" | "queried"))
+        .filter(|f| f.status.is_unresolved())
         .collect();
     for finding in &findings {
         let Some((decision, cases, (reason, reason_en))) = decide(finding) else {

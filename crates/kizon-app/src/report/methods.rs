@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use kizon_protocol::ReferenceStandard;
 use kizon_report::model::{self as m, Methods, Text};
+use kizon_vocab::ItemKind;
 use serde_json::json;
 
 use super::Inputs;
-use super::words::{ci_method, report_metric, same, written};
+use super::words::{ci_method, same, written};
 use crate::AppError;
 use crate::analyze::Analysis;
 
@@ -39,7 +40,7 @@ fn planned_sample_size(protocol: &kizon_protocol::Protocol) -> Option<m::SampleS
     let positive_class = matches!(endpoint.metric, P::Sensitivity | P::Ppa);
     let mut size = m::SampleSize {
         endpoint_id: endpoint.id.clone(),
-        metric: report_metric(endpoint.metric),
+        metric: endpoint.metric,
         goal: endpoint.lower_bound_at_least.unwrap_or(f64::NAN),
         expected: plan.expected,
         power: plan.power,
@@ -261,17 +262,18 @@ pub(super) fn methods(i: &Inputs<'_>) -> Result<Methods, AppError> {
             })
         })
         .collect();
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    // In the order of their spellings, as reports have always listed them.
+    let mut kinds: BTreeMap<(&str, ItemKind), usize> = BTreeMap::new();
     for case in &dataset.cases {
         for item in &case.items {
-            *kinds.entry(item.kind.clone()).or_default() += 1;
+            *kinds.entry((item.kind.as_str(), item.kind)).or_default() += 1;
         }
     }
     let kinds_text = |en: bool| {
         kinds
             .iter()
-            .map(|(k, n)| {
-                let (ja, english) = crate::names::item_kind(k);
+            .map(|((_, kind), n)| {
+                let (ja, english) = kind.names();
                 format!("{} {n}", if en { english } else { ja })
             })
             .collect::<Vec<_>>()

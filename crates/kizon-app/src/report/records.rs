@@ -8,6 +8,7 @@ use kizon_report::model::{self as m, PlanLine, RegulatoryPlan, Text};
 use super::Inputs;
 use super::words::{rule_name, same, written};
 use crate::AppError;
+use crate::check::FindingStatus;
 
 /// Every finding, open or decided, with every decision on it.
 pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
@@ -16,17 +17,9 @@ pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
     } = i;
     // Every finding, open or decided, with every decision on it (a query to the provider
     // and the later decision both stay), each with its date and actor from the ledger.
-    let decision_of = |d: &str| match d {
-        "exclude-case" => Some(m::Decision::ExcludeCase),
-        "accept" => Some(m::Decision::Accept),
-        "query-provider" => Some(m::Decision::QueryProvider),
-        _ => None,
-    };
     let mut history: BTreeMap<i64, Vec<m::DecisionRecord>> = BTreeMap::new();
     for r in st.store.resolutions()? {
-        let Some(decision) = decision_of(&r.decision) else {
-            continue;
-        };
+        let decision = r.decision;
         let entry = ledger.iter().find(|e| e.seq == r.ledger_seq);
         history
             .entry(r.finding_id)
@@ -46,10 +39,10 @@ pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
         .into_iter()
         .map(|f| {
             let decision = match f.status {
-                "excluded" => Some(m::Decision::ExcludeCase),
-                "accepted" => Some(m::Decision::Accept),
-                "queried" => Some(m::Decision::QueryProvider),
-                _ => None,
+                FindingStatus::Excluded => Some(m::Decision::ExcludeCase),
+                FindingStatus::Accepted => Some(m::Decision::Accept),
+                FindingStatus::Queried => Some(m::Decision::QueryProvider),
+                FindingStatus::Open => None,
             };
             m::FindingRow {
                 id: format!("#{}", f.id),
@@ -57,11 +50,7 @@ pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
                 rule: f.rule,
                 clause: f.clause,
                 case_ids: f.case_ids,
-                severity: if f.severity == "blocking" {
-                    m::Severity::Blocking
-                } else {
-                    m::Severity::Warning
-                },
+                severity: f.severity,
                 description: Text::new(f.message_ja, f.message_en),
                 decision,
                 reason: written(f.reason.as_deref().unwrap_or(""), f.reason_en.as_deref()),

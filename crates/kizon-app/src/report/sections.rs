@@ -7,9 +7,7 @@ use kizon_report::model::{
 };
 
 use super::Inputs;
-use super::words::{
-    ci_method, level_text, report_metric, rule_name, same, subgroup_name, verdict, written,
-};
+use super::words::{ci_method, level_text, rule_name, same, subgroup_name, verdict, written};
 use crate::AppError;
 
 /// Title-page facts: the study, the device version analysed, the hashes that bind the report.
@@ -170,7 +168,7 @@ pub(super) fn endpoints(
             id: e.id.clone(),
             name: Text::new(e.name_ja.clone(), e.name_en.clone()),
             primary: e.primary,
-            metric: report_metric(e.metric),
+            metric: e.metric,
             estimate: estimate.estimate,
             ci: Some(interval(estimate, &e.ci_method)),
             acceptance_criterion: e
@@ -191,11 +189,8 @@ pub(super) fn endpoints(
             // The same strings the report prints (kizon-report's formatting).
             value: format!(
                 "{} ({})",
-                kizon_report::format_value(report_metric(e.metric), estimate.estimate),
-                kizon_report::format_interval(
-                    report_metric(e.metric),
-                    &interval(estimate, &e.ci_method)
-                )
+                kizon_report::format_value(e.metric, estimate.estimate),
+                kizon_report::format_interval(e.metric, &interval(estimate, &e.ci_method))
             ),
             analysis_id: analysis_sha256[..12].to_owned(),
             endpoint_id: Some(e.id.clone()),
@@ -265,14 +260,15 @@ pub(super) fn subgroups(i: &Inputs<'_>) -> Result<Vec<m::SubgroupRow>, AppError>
                 .any(|e| e.id == s.endpoint && e.estimate.is_some())
         })
         .map(|s| {
-            let metric = report_metric(s.metric);
+            let metric = s.metric;
             let fraction = s.table.and_then(|t| {
-                metric.fraction(&m::TwoByTwo {
+                m::TwoByTwo {
                     tp: t.tp,
                     fp: t.fp,
                     fn_: t.fn_,
                     tn: t.tn,
-                })
+                }
+                .fraction(metric)
             });
             m::SubgroupRow {
                 endpoint: Some(s.endpoint.clone()),
@@ -304,7 +300,7 @@ pub(super) fn sensitivity(i: &Inputs<'_>) -> Result<Vec<m::SensitivityRow>, AppE
             endpoint: Some(s.endpoint.clone()),
             analysis: Text::new(s.name_ja.clone(), s.name_en.clone()),
             n: s.n as u64,
-            metric: report_metric(s.metric),
+            metric: s.metric,
             estimate: s.estimate.as_ref().map(|e| e.estimate),
             ci: s
                 .estimate

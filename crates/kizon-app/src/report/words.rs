@@ -52,10 +52,6 @@ pub(super) fn level_text(variable: &str, level: &str) -> Text {
     }
 }
 
-pub(super) fn report_metric(metric: kizon_protocol::Metric) -> m::Metric {
-    serde_json::from_value(json!(metric.as_str())).expect("protocol metrics are report metrics")
-}
-
 pub(super) fn ci_method(name: &str) -> m::CiMethod {
     match name {
         "delong" => m::CiMethod::Delong,

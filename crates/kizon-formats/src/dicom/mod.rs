@@ -23,7 +23,7 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 
 use crate::metadata::MultiplexGroup;
-use crate::{Inspection, Kind, Metadata};
+use crate::{Inspection, ItemKind, Metadata};
 use walk::{EXPLICIT_BIG, EXPLICIT_LITTLE, Element, Encoding, IMPLICIT_LITTLE};
 
 /// How the DICOM content is laid out in the file.
@@ -203,7 +203,7 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
         }
     } else if walked.pixel_data.is_none() && inspection.metadata.rows.is_some() {
         inspection.problem = Some("the image has no pixel data".into());
-    } else if inspection.kind == Some(Kind::DicomWaveform) {
+    } else if inspection.kind == Some(ItemKind::DicomWaveform) {
         inspection.problem = waveform::truncation(&values);
     }
     inspection
@@ -211,7 +211,7 @@ pub fn inspect(bytes: &[u8], layout: Layout) -> Inspection {
 
 fn dicom_problem(problem: String) -> Inspection {
     Inspection {
-        kind: Some(Kind::Dicom),
+        kind: Some(ItemKind::Dicom),
         problem: Some(problem),
         ..Default::default()
     }
@@ -398,7 +398,7 @@ fn from_values(values: &Values<'_>, meta: &Values<'_>, transfer_syntax: String) 
 
     let waveform = waveform_groups(values);
     let kind = if waveform.is_empty() {
-        Kind::Dicom
+        ItemKind::Dicom
     } else {
         let first = &waveform[0];
         metadata.channels = Some(first.channels);
@@ -409,7 +409,7 @@ fn from_values(values: &Values<'_>, meta: &Values<'_>, transfer_syntax: String) 
             .clone()
             .or(metadata.content_date.clone());
         metadata.multiplex_groups = waveform;
-        Kind::DicomWaveform
+        ItemKind::DicomWaveform
     };
     Inspection {
         kind: Some(kind),

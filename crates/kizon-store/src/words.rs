@@ -1,0 +1,130 @@
+//! The shared vocabularies (kizon-vocab) in and out of SQLite.
+//!
+//! A word is written as its one spelling and read back exhaustively: a stored spelling that
+//! is none of the vocabulary's was written behind kizon's back, and reading it fails with
+//! [`StoreError::Tampered`](crate::StoreError::Tampered), naming the column and the value.
+//! Nothing is defaulted.
+
+use std::fmt;
+
+use kizon_vocab::{ReadRole, Word};
+use rusqlite::Row;
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+
+/// A stored spelling that is not a word of its vocabulary.
+#[derive(Debug)]
+pub(crate) struct UnknownWord {
+    /// `results row 20 label`: where the value is.
+    pub column: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl fmt::Display for UnknownWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} `{}` is none of {}: the database was changed outside kizon",
+            self.column,
+            self.value.escape_debug(),
+            self.expected
+        )
+    }
+}
+
+impl std::error::Error for UnknownWord {}
+
+fn unknown(
+    row: &Row<'_>,
+    table: &str,
+    idx: usize,
+    value: &str,
+    expected: String,
+) -> rusqlite::Error {
+    let name = row
+        .as_ref()
+        .column_name(idx)
+        .map_or_else(|_| format!("column {idx}"), str::to_owned);
+    // Every query that reads a word has the row's id first.
+    let column = match row.get::<_, i64>(0) {
+        Ok(id) => format!("{table} row {id}: the stored {name}"),
+        Err(_) => format!("{table}: the stored {name}"),
+    };
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Text,
+        Box::new(UnknownWord {
+            column,
+            value: value.to_owned(),
+            expected,
+        }),
+    )
+}
+
+/// The word in column `idx`.
+pub(crate) fn word<T: Word>(row: &Row<'_>, table: &str, idx: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    T::parse(&text).ok_or_else(|| unknown(row, table, idx, &text, T::choices()))
+}
+
+/// The word in column `idx`, which may be NULL.
+pub(crate) fn optional_word<T: Word>(
+    row: &Row<'_>,
+    table: &str,
+    idx: usize,
+) -> rusqlite::Result<Option<T>> {
+    match row.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(text) => T::parse(&text)
+            .map(Some)
+            .ok_or_else(|| unknown(row, table, idx, &text, T::choices())),
+    }
+}
+
+/// The read role in column `idx`, which may be NULL.
+pub(crate) fn optional_role(
+    row: &Row<'_>,
+    table: &str,
+    idx: usize,
+) -> rusqlite::Result<Option<ReadRole>> {
+    match row.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(text) => ReadRole::parse(&text).map(Some).ok_or_else(|| {
+            unknown(
+                row,
+                table,
+                idx,
+                &text,
+                "panel | adjudicator | modality:NAME".to_owned(),
+            )
+        }),
+    }
+}
+
+/// The read role in column `idx`.
+pub(crate) fn role(row: &Row<'_>, table: &str, idx: usize) -> rusqlite::Result<ReadRole> {
+    optional_role(row, table, idx)?.ok_or(rusqlite::Error::InvalidColumnType(
+        idx,
+        "role".to_owned(),
+        rusqlite::types::Type::Null,
+    ))
+}
+
+/// A word as an SQL parameter: its spelling.
+pub(crate) struct Spelled<T>(pub T);
+
+impl<T: Word> ToSql for Spelled<T> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(
+            self.0.as_str().as_bytes(),
+        )))
+    }
+}
+
+/// The error a read of an unknown word became, if `e` is one.
+pub(crate) fn unknown_word(e: &rusqlite::Error) -> Option<&UnknownWord> {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(_, _, inner) => inner.downcast_ref(),
+        _ => None,
+    }
+}

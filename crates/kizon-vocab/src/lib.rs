@@ -1,0 +1,294 @@
+//! The words kizon's crates share, each defined once.
+//!
+//! A value such as an item's kind or a finding's severity crosses every layer: a parser
+//! recognises it, the store keeps it, the application decides on it, the shells and the
+//! report print it. Each is a closed enum here with one spelling ([`Word::as_str`]): the one
+//! study.toml, the SQLite file, the ledger and `--json` hold. Matches over them are
+//! exhaustive, so a new kind of item is a compile error wherever a decision depends on it.
+//!
+//! Reading a spelling back ([`Word::parse`]) gives `None` for anything else. A caller that
+//! reads a stored value turns that into an error naming where it was (the store's
+//! `Tampered`), never into a default: nothing stored is skipped in silence.
+//!
+//! - [`ItemKind`]: what a file holds, recognised from its content (kizon-formats).
+//! - [`Severity`], [`Decision`], [`FindingStatus`]: a data finding (Q7) and how it was
+//!   resolved.
+//! - [`Label`]: a binary read or result; [`ReadRole`]: who read, in which capacity.
+//! - [`Lang`]: the language of a report or a page; [`Metric`]: an accuracy or agreement
+//!   measure.
+
+#![forbid(unsafe_code)]
+
+mod metric;
+mod read;
+
+pub use metric::Metric;
+pub use read::{Label, ReadRole};
+
+/// A closed vocabulary with one spelling per value.
+pub trait Word: Copy + Sized + 'static {
+    /// Every value, in the order hints list them.
+    const ALL: &'static [Self];
+
+    /// The spelling kizon writes.
+    fn as_str(self) -> &'static str;
+
+    /// The value spelled `text`; `None` for anything else.
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|w| w.as_str() == text)
+    }
+
+    /// The accepted spellings, for hints: `"a" | "b"`.
+    fn choices() -> String {
+        Self::ALL
+            .iter()
+            .map(|v| format!("\"{}\"", v.as_str()))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
+
+/// Declares a closed vocabulary: its values spelled as given in TOML and JSON, `as_str`,
+/// `parse`, `ALL`, `choices` (inherent, so callers need not import [`Word`]) and `Display`.
+#[macro_export]
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order hints list them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The spelling kizon writes.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The value spelled `text`; `None` for anything else.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted spellings, for hints: `"a" | "b"`.
+            pub fn choices() -> String {
+                Self::ALL.iter().map(|v| format!("\"{}\"", v.as_str())).collect::<Vec<_>>().join(" | ")
+            }
+        }
+
+        impl $crate::Word for $name {
+            const ALL: &'static [$name] = $name::ALL;
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// What kind of data a file holds, recognised from its content, never from its name.
+    ItemKind {
+        Dicom = "dicom",
+        DicomWaveform = "dicom-waveform",
+        Edf = "edf",
+        Wfdb = "wfdb",
+        Mfer = "mfer",
+        Video = "video",
+        Table = "table",
+        Unknown = "unknown",
+    }
+}
+
+impl ItemKind {
+    /// A waveform (ECG, EEG): its channels can be decoded, drawn and checked.
+    pub fn is_waveform(self) -> bool {
+        match self {
+            ItemKind::DicomWaveform | ItemKind::Edf | ItemKind::Wfdb | ItemKind::Mfer => true,
+            ItemKind::Dicom | ItemKind::Video | ItemKind::Table | ItemKind::Unknown => false,
+        }
+    }
+
+    /// What a reader looks at when reading the case: images, video and waveforms; not the
+    /// result tables and not what could not be recognised.
+    pub fn is_readable(self) -> bool {
+        match self {
+            ItemKind::Dicom | ItemKind::Video => true,
+            ItemKind::Table | ItemKind::Unknown => false,
+            waveform => waveform.is_waveform(),
+        }
+    }
+
+    /// The names users read, Japanese and English: `dicom-waveform` → DICOM 波形.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ItemKind::Dicom => ("DICOM 画像", "DICOM image"),
+            ItemKind::DicomWaveform => ("DICOM 波形", "DICOM waveform"),
+            ItemKind::Edf => ("EDF 波形", "EDF waveform"),
+            ItemKind::Wfdb => ("WFDB 波形", "WFDB waveform"),
+            ItemKind::Mfer => ("MFER 波形", "MFER waveform"),
+            ItemKind::Video => ("動画", "video"),
+            ItemKind::Table => ("結果表（CSV）", "result table (CSV)"),
+            ItemKind::Unknown => ("不明な形式", "unknown format"),
+        }
+    }
+}
+
+vocabulary! {
+    /// How much a data finding (Q7) weighs: a blocking one stops the dataset lock until it
+    /// is resolved.
+    Severity {
+        Blocking = "blocking",
+        Warning = "warning",
+    }
+}
+
+vocabulary! {
+    /// How a finding was resolved, as `kizon check resolve` words it.
+    Decision {
+        /// The data stayed; the reason says why the doubt does not hold.
+        Accept = "accept",
+        /// The case left the dataset; it appears among the exclusions of the flow diagram.
+        ExcludeCase = "exclude-case",
+        /// The provider was asked to check the source records (Q7, Q8).
+        QueryProvider = "query-provider",
+    }
+}
+
+vocabulary! {
+    /// Where a finding stands: derived from its latest [`Decision`], never stored.
+    FindingStatus {
+        Open = "open",
+        Queried = "queried",
+        Excluded = "excluded",
+        Accepted = "accepted",
+    }
+}
+
+impl FindingStatus {
+    /// The status that the latest decision (none yet: open) gives.
+    pub fn of(decision: Option<Decision>) -> FindingStatus {
+        match decision {
+            None => FindingStatus::Open,
+            Some(Decision::QueryProvider) => FindingStatus::Queried,
+            Some(Decision::ExcludeCase) => FindingStatus::Excluded,
+            Some(Decision::Accept) => FindingStatus::Accepted,
+        }
+    }
+
+    /// Still waiting for a decision that closes it: open, or asked of the provider.
+    pub fn is_unresolved(self) -> bool {
+        match self {
+            FindingStatus::Open | FindingStatus::Queried => true,
+            FindingStatus::Excluded | FindingStatus::Accepted => false,
+        }
+    }
+}
+
+vocabulary! {
+    /// The language of a report, a page or a message.
+    Lang {
+        Ja = "ja",
+        En = "en",
+    }
+}
+
+impl Lang {
+    /// Picks the Japanese or the English text.
+    pub fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<W: Word + PartialEq + std::fmt::Debug + serde::Serialize>() {
+        for &w in W::ALL {
+            assert_eq!(W::parse(w.as_str()), Some(w));
+            assert_eq!(
+                serde_json::to_string(&w).unwrap(),
+                format!("\"{}\"", w.as_str())
+            );
+        }
+        assert_eq!(W::parse(""), None);
+        assert_eq!(W::parse("Positive "), None);
+    }
+
+    #[test]
+    fn every_word_reads_back_as_itself_and_nothing_else_does() {
+        round_trips::<ItemKind>();
+        round_trips::<Severity>();
+        round_trips::<Decision>();
+        round_trips::<FindingStatus>();
+        round_trips::<Label>();
+        round_trips::<Lang>();
+        round_trips::<Metric>();
+    }
+
+    #[test]
+    fn the_stored_spellings_are_those_of_earlier_studies() {
+        // These strings are in SQLite files and ledgers already written: changing one would
+        // make an existing study unreadable.
+        let kinds: Vec<&str> = ItemKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "dicom",
+                "dicom-waveform",
+                "edf",
+                "wfdb",
+                "mfer",
+                "video",
+                "table",
+                "unknown"
+            ]
+        );
+        assert_eq!(Decision::ExcludeCase.as_str(), "exclude-case");
+        assert_eq!(Decision::QueryProvider.as_str(), "query-provider");
+        assert_eq!(Metric::LrPositive.as_str(), "lr_positive");
+    }
+
+    #[test]
+    fn status_follows_the_latest_decision() {
+        assert_eq!(FindingStatus::of(None), FindingStatus::Open);
+        assert!(FindingStatus::of(Some(Decision::QueryProvider)).is_unresolved());
+        assert!(!FindingStatus::of(Some(Decision::Accept)).is_unresolved());
+        assert_eq!(
+            FindingStatus::of(Some(Decision::ExcludeCase)),
+            FindingStatus::Excluded
+        );
+    }
+
+    #[test]
+    fn readers_read_images_video_and_waveforms_only() {
+        let readable: Vec<ItemKind> = ItemKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.is_readable())
+            .collect();
+        assert_eq!(
+            readable,
+            [
+                ItemKind::Dicom,
+                ItemKind::DicomWaveform,
+                ItemKind::Edf,
+                ItemKind::Wfdb,
+                ItemKind::Mfer,
+                ItemKind::Video
+            ]
+        );
+    }
+}
