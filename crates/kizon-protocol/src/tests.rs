@@ -124,6 +124,25 @@ fn comparator_method_with_sensitivity_endpoint_is_rejected() {
         .replace("metric = \"sensitivity\"", "metric = \"ppa\"")
         .replace("metric = \"specificity\"", "metric = \"npa\"");
     Protocol::parse(&agreement).unwrap();
+    // Accuracy against a comparator is overall agreement under another name: refused here
+    // as the report refuses it, not accepted at plan time and refused at the report.
+    let accuracy = agreement.replace("metric = \"ppa\"", "metric = \"accuracy\"");
+    let ProtocolError::Contradiction(c) = Protocol::parse(&accuracy).unwrap_err() else {
+        panic!("expected a contradiction")
+    };
+    assert_eq!(c.code, "comparator-is-not-a-reference");
+}
+
+/// The metrics `kizon stats` computes but a protocol may not set a criterion on (prevalence,
+/// likelihood ratios, DOR, Youden's J) are named with the endpoint metrics in the hint.
+#[test]
+fn a_statistic_that_is_not_an_endpoint_metric_names_its_line() {
+    let text = TEMPLATE.replacen("metric = \"sensitivity\"", "metric = \"youden\"", 1);
+    let error = Protocol::parse(&text).unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.starts_with("79:10: `endpoints[0].metric`"), "{shown}");
+    assert!(shown.contains("`youden` is not an endpoint metric"), "{shown}");
+    assert!(error.hint().contains("\"auc\""), "{}", error.hint());
 }
 
 /// Every combination of the deciding keys: accepted exactly when no rule forbids it, and
