@@ -714,15 +714,17 @@ pub fn verify_package(
         .filter(|p| !listed.contains(p.as_str()))
         .collect();
 
-    let details: Vec<(String, Value)> = entries
-        .iter()
-        .map(|e| {
-            (
-                e.command.clone(),
-                serde_json::from_str(&e.detail).unwrap_or(Value::Null),
-            )
-        })
-        .collect();
+    // A detail that is not JSON is a problem of its own, never read as empty.
+    let mut details: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+    for e in &entries {
+        match serde_json::from_str(&e.detail) {
+            Ok(detail) => details.push((e.command.clone(), detail)),
+            Err(error) => check.problems.push(format!(
+                "{LEDGER_JSON}: entry {} ({}): its detail is not JSON ({error})",
+                e.seq, e.command
+            )),
+        }
+    }
     let last_detail = |commands: &[&str], key: &str| -> Option<String> {
         details
             .iter()

@@ -6,8 +6,6 @@
 //!
 //! [`access`]: crate::access
 
-use std::collections::BTreeSet;
-
 use kizon_pixels::{Image, Window};
 use kizon_store::{ItemQuery, Read};
 use kizon_vocab::{ItemKind, ReadRole};
@@ -580,7 +578,7 @@ impl Study {
     }
 
     /// The provider names, kinds and item kinds present, for the item filters.
-    pub fn item_facets(&self, account: &Account) -> Result<(Vec<String>, Vec<String>), AppError> {
+    pub fn item_facets(&self, account: &Account) -> Result<(Vec<String>, Vec<ItemKind>), AppError> {
         self.require(account, Permission::ViewStudy)?;
         let providers = self
             .store
@@ -588,20 +586,10 @@ impl Study {
             .into_iter()
             .map(|p| p.name)
             .collect();
-        let kinds: BTreeSet<String> = [
-            "dicom",
-            "dicom-waveform",
-            "edf",
-            "wfdb",
-            "mfer",
-            "video",
-            "table",
-            "unknown",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-        Ok((providers, kinds.into_iter().collect()))
+        // Listed by their spellings, as the filter has always shown them.
+        let mut kinds = ItemKind::ALL.to_vec();
+        kinds.sort_by_key(|k| k.as_str());
+        Ok((providers, kinds))
     }
 }
 

@@ -162,6 +162,30 @@ fn a_forged_ledger_entry_breaks_the_chain_even_with_a_matching_index() {
     );
 }
 
+/// A ledger entry whose detail is not JSON was read as an empty detail, and the checks that
+/// compare documents with the ledger's lock entries passed over it in silence.
+#[test]
+fn a_ledger_detail_that_is_not_json_is_named() {
+    let (_tmp, pkg) = packaged();
+    forge(&pkg, "ledger/ledger.json", |text| {
+        let mut ledger: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let entries = ledger.as_array_mut().unwrap();
+        let lock = entries
+            .iter_mut()
+            .find(|e| e["command"] == "lock dataset")
+            .expect("the package's ledger locks the dataset");
+        lock["detail"] = serde_json::Value::String("{not json".into());
+        serde_json::to_string_pretty(&ledger).unwrap()
+    });
+    let run = verify(&pkg).failed();
+    assert!(
+        run.stdout
+            .contains("(lock dataset): its detail is not JSON"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn a_case_removed_from_the_dataset_changes_its_merkle_root() {
     let (_tmp, pkg) = packaged();

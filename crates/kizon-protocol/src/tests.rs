@@ -141,7 +141,10 @@ fn a_statistic_that_is_not_an_endpoint_metric_names_its_line() {
     let error = Protocol::parse(&text).unwrap_err();
     let shown = error.to_string();
     assert!(shown.starts_with("79:10: `endpoints[0].metric`"), "{shown}");
-    assert!(shown.contains("`youden` is not an endpoint metric"), "{shown}");
+    assert!(
+        shown.contains("`youden` is not an endpoint metric"),
+        "{shown}"
+    );
     assert!(error.hint().contains("\"auc\""), "{}", error.hint());
 }
 

@@ -259,7 +259,7 @@ pub fn items(
     page: &ItemPage,
     filters: &ItemFilters,
     providers: &[String],
-    kinds: &[String],
+    kinds: &[ItemKind],
 ) -> Html<String> {
     let l = ctx.lang;
     let current = page.offset / page.limit.max(1) + 1;
@@ -270,7 +270,7 @@ pub fn items(
         l.pick("症例とデータ", "Cases and items"),
         html! {
             form.filters method="get" action="/items" {
-                select name="kind" { option value="" { (l.pick("すべての種類", "all kinds")) } @for k in kinds { option value=(k) selected[selected(&filters.kind, k)] { (k) } } }
+                select name="kind" { option value="" { (l.pick("すべての種類", "all kinds")) } @for k in kinds { option value=(k) selected[selected(&filters.kind, k.as_str())] { (k) } } }
                 select name="provider" { option value="" { (l.pick("すべての提供元", "all providers")) } @for p in providers { option value=(p) selected[selected(&filters.provider, p)] { (p) } } }
                 input type="text" name="case" placeholder=(l.pick("症例ID", "case id")) value=[filters.case.as_deref()];
                 input type="search" name="q" placeholder=(l.pick("パス・症例IDを検索", "search path or case id")) value=[filters.q.as_deref()];
