@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::Path;
 
+pub use kizon_protocol::TEMPLATE as PROTOCOL_TEMPLATE;
 use kizon_store::{DB_FILE, Store};
 use serde::Serialize;
 use serde_json::json;

@@ -26,7 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use kizon_protocol::{DuplicateMarks, LesionCriterion, LesionPlan, LesionUnits};
+use kizon_protocol::LesionPlan;
 use kizon_stats::{Estimate, MatchCriterion, Shape};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -36,6 +36,7 @@ use crate::reference::{REFERENCE, ReadRole};
 use crate::{AppError, Study};
 use kizon_vocab::Severity;
 
+pub use kizon_protocol::{DuplicateMarks, LesionCriterion, LesionUnits};
 pub use kizon_stats::LesionBasis;
 
 /// Where a mark was given, for errors: a CSV line or a JSON path.

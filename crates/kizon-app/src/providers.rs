@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-pub use kizon_rules::EvidenceKind;
-use kizon_rules::{ConsentModel, ProviderKind, RegulatorAccess};
+pub use kizon_rules::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 use kizon_store::{Evidence, NewProvider, Provider};
 use serde_json::json;
 

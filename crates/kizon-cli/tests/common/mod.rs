@@ -109,7 +109,7 @@ pub fn write_design(
     privacy: &str,
     table: &str,
 ) {
-    let template = kizon_protocol::TEMPLATE;
+    let template = kizon_app::init::PROTOCOL_TEMPLATE;
     let start = template.find("[design]").unwrap();
     let text = format!(
         "{}[design]\nlinked_clinical_info = {linked}\nreference_standard = \"{reference}\"\n\

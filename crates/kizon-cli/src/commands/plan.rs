@@ -1,11 +1,42 @@
-//! Text output for people: the plan, lists, the ledger and the verify report.
+//! `kizon plan`: the regulatory plan the protocol gives (test type, application category, consultations, evidence, flags).
 
 use std::fmt::Write;
 
-use kizon_app::plan::PlanView;
-use kizon_app::{Evidence, LedgerEntry, Provider, VerifyReport};
+use clap::Args;
+use kizon_app::plan::{PlanOptions, PlanView};
 
-use crate::cli::Lang;
+use crate::cli::{Lang, parse_date};
+use crate::commands::{Context, Done, print_json};
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Emit JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Apply the Q&A revision in force on this date (YYYY-MM-DD) instead of `planned_on`
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<time::Date>,
+    /// Use study.toml as edited, even if it differs from the locked protocol
+    #[arg(long)]
+    pub draft: bool,
+    /// Language of the text output
+    #[arg(long, value_enum, default_value_t = Lang::Both)]
+    pub lang: Lang,
+}
+
+pub fn run(ctx: &Context, args: PlanArgs) -> Done {
+    let study = ctx.open()?;
+    let view = study.plan(PlanOptions {
+        as_of: args.as_of,
+        draft: args.draft,
+    })?;
+    if args.json {
+        print_json(&view)?;
+    } else {
+        print!("{}", render(&view, args.lang));
+    }
+    Ok(())
+}
 
 /// Writes `ja / en`, `ja` or `en` according to `lang`.
 fn both(lang: Lang, ja: &str, en: &str) -> String {
@@ -16,7 +47,7 @@ fn both(lang: Lang, ja: &str, en: &str) -> String {
     }
 }
 
-pub fn plan(view: &PlanView, lang: Lang) -> String {
+pub fn render(view: &PlanView, lang: Lang) -> String {
     let plan = &view.plan;
     let mut out = String::new();
     let l = |ja: &str, en: &str| both(lang, ja, en);
@@ -206,180 +237,4 @@ fn write_message(out: &mut String, clause: &str, code: &str, ja: &str, en: &str,
     if lang != Lang::Ja {
         let _ = writeln!(out, "      {en}");
     }
-}
-
-pub fn providers(providers: &[Provider]) -> String {
-    if providers.is_empty() {
-        return "no provider registered / データ提供元は未登録です\n".into();
-    }
-    let mut out = String::new();
-    for p in providers {
-        let (kind_ja, kind_en) = kizon_app::names::provider_kind(&p.kind);
-        let (consent_ja, consent_en) = kizon_app::names::consent_model(&p.consent_model);
-        let _ = writeln!(
-            out,
-            "{}\t{kind_ja} / {kind_en}\t{consent_ja} / {consent_en}\t同意文書での規制当局の閲覧 / regulator access in consent: {}\t法的根拠 / legal basis: {}",
-            p.name, p.regulator_access, p.legal_basis
-        );
-    }
-    out
-}
-
-pub fn evidence(evidence: &[Evidence]) -> String {
-    if evidence.is_empty() {
-        return "no evidence document / 根拠資料は未登録です\n".into();
-    }
-    let mut out = String::new();
-    for e in evidence {
-        let _ = writeln!(
-            out,
-            "{}\t{}\t{}\t{} bytes\tsha256 {}{}",
-            e.provider,
-            e.kind,
-            e.file_name,
-            e.size,
-            e.document,
-            e.note
-                .as_ref()
-                .map(|n| format!("\t{n}"))
-                .unwrap_or_default()
-        );
-    }
-    out
-}
-
-pub fn ledger(entries: &[LedgerEntry]) -> String {
-    let mut out = String::new();
-    for e in entries {
-        let _ = writeln!(
-            out,
-            "{:>5}  {}  {:<12}  {:<16}  {}  {}",
-            e.seq,
-            e.at,
-            e.actor,
-            e.command,
-            &e.hash[..12],
-            e.summary()
-        );
-    }
-    if let Some(last) = entries.last() {
-        let _ = writeln!(out, "head: {} {}", last.seq, last.hash);
-    }
-    out
-}
-
-pub fn verify(report: &VerifyReport) -> String {
-    let mut out = String::new();
-    for note in &report.notes {
-        let _ = writeln!(out, "note: {note}");
-    }
-    for p in &report.problems {
-        let _ = writeln!(out, "problem: {}", p.message);
-    }
-    if report.intact() {
-        let head = report
-            .head
-            .as_ref()
-            .map(|(seq, hash)| format!("; head {seq} {hash}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "intact / 改ざんなし: {} ledger entries, {} documents{head}",
-            report.entries, report.documents
-        );
-    }
-    out
-}
-
-pub fn ingest(summary: &kizon_app::ingest::IngestSummary) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "ingested / 取込み: {} files, {} added, {} unchanged and skipped, {} new cases, {} with problems",
-        summary.files,
-        summary.added,
-        summary.skipped_unchanged,
-        summary.cases_added,
-        summary.problems
-    );
-    for (kind, n) in &summary.by_kind {
-        let _ = writeln!(out, "  {kind}: {n}");
-    }
-    if !summary.skipped.is_empty() {
-        let _ = writeln!(
-            out,
-            "left out / 対象外: {} (symbolic links and hidden files in the folders given)",
-            summary.skipped.len()
-        );
-        for skipped in summary.skipped.iter().take(20) {
-            let _ = writeln!(out, "  {}: {}", skipped.path, skipped.reason);
-        }
-        if summary.skipped.len() > 20 {
-            let _ = writeln!(
-                out,
-                "  … and {} more (kizon ingest --json lists them all)",
-                summary.skipped.len() - 20
-            );
-        }
-    }
-    out
-}
-
-/// An item as `kizon items --json` shows it: fixed keys, metadata as an object.
-pub fn item_json(item: &kizon_app::Item) -> serde_json::Value {
-    serde_json::json!({
-        "id": item.id,
-        "path": item.path,
-        "kind": item.kind,
-        "sha256": item.sha256,
-        "size": item.size,
-        "case_id": item.case_id,
-        "provider": item.provider,
-        "problem": item.problem,
-        "metadata": item.metadata,
-    })
-}
-
-pub fn items(items: &[serde_json::Value]) -> String {
-    let mut out = String::new();
-    for item in items {
-        let text = |key: &str| item[key].as_str().unwrap_or("").to_owned();
-        let problem = item["problem"]
-            .as_str()
-            .map(|p| format!("\tproblem: {p}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{}\t{}\t{}\t{}{problem}",
-            text("case_id"),
-            text("kind"),
-            &text("sha256")[..12.min(text("sha256").len())],
-            text("path")
-        );
-    }
-    let _ = writeln!(out, "{} items", items.len());
-    out
-}
-
-pub fn findings(findings: &[kizon_app::check::FindingView]) -> String {
-    let mut out = String::new();
-    for f in findings {
-        let _ = writeln!(
-            out,
-            "#{} [{}] {} {} ({}) cases: {}",
-            f.id,
-            f.clause,
-            f.severity,
-            f.rule,
-            f.status,
-            f.case_ids.join(", ")
-        );
-        let _ = writeln!(out, "    {}", f.message_ja);
-        let _ = writeln!(out, "    {}", f.message_en);
-        if let Some(reason) = &f.reason {
-            let _ = writeln!(out, "    reason / 理由: {reason}");
-        }
-    }
-    let _ = writeln!(out, "{} findings", findings.len());
-    out
 }

@@ -1,16 +1,37 @@
 //! `kizon report`: the 性能評価試験報告書 as PDF or HTML, in Japanese or English.
 
+use std::path::PathBuf;
+
+use clap::Args;
 use kizon_app::Study;
 use kizon_app::report::{Format, Lang};
 
-use crate::Failure;
-use crate::cli::ReportArgs;
+use crate::cli::parse_date;
+use crate::commands::{Context, Done, Failure};
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Language of the report
+    #[arg(long, value_parser = ["ja", "en"])]
+    pub lang: String,
+    /// pdf or html
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "html"])]
+    pub format: String,
+    /// Where to write it
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The report's date, YYYY-MM-DD (default: today, UTC)
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<time::Date>,
+}
 
 fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
 
-pub fn report(mut study: Study, actor: &str, args: ReportArgs) -> Result<(), Failure> {
+pub fn run(ctx: &Context, args: ReportArgs) -> Done {
+    let mut study = ctx.open()?;
+    let actor = ctx.actor();
     let lang = if args.lang == "ja" {
         Lang::Ja
     } else {

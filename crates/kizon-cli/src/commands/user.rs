@@ -1,13 +1,36 @@
-//! `kizon serve` and `kizon user`: the web workspace and its accounts.
+//! `kizon user`: the accounts of the web workspace and their roles.
 
 use std::io::BufRead;
-use std::path::Path;
 
-use kizon_app::Study;
+use clap::{Args, Subcommand};
 use kizon_app::access::Role;
 
-use crate::cli::{ServeArgs, UserCommand};
-use crate::{Failure, print_json};
+use crate::cli::JsonFlag;
+use crate::commands::{Context, Done, Failure, print_json};
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (one line)
+    #[command(
+        after_help = "Examples:\n  kizon user add sato --role data-manager < password.txt\n  kizon user add r1 --role reader --reader R1 < password.txt\n\nRoles: admin, data-manager, reader (blinded; needs --reader CODE), statistician (results after\nthe locks), auditor (read-only, audit log). Passwords are stored as argon2id hashes."
+    )]
+    Add(UserAddArgs),
+    /// List users and their roles
+    List(JsonFlag),
+    /// Replace a user's password (read from standard input) and end their sessions
+    Passwd { name: String },
+}
+
+#[derive(Args, Debug)]
+pub struct UserAddArgs {
+    pub name: String,
+    /// admin | data-manager | reader | statistician | auditor
+    #[arg(long)]
+    pub role: String,
+    /// For a reader: the panel reader code their reads are recorded under
+    #[arg(long, value_name = "CODE")]
+    pub reader: Option<String>,
+}
 
 /// One line from standard input: the password (never an argument, which `ps` would show).
 fn password_from_stdin() -> Result<String, Failure> {
@@ -29,7 +52,9 @@ fn password_from_stdin() -> Result<String, Failure> {
     Ok(password)
 }
 
-pub fn user(mut study: Study, actor: &str, command: UserCommand) -> Result<(), Failure> {
+pub fn run(ctx: &Context, command: UserCommand) -> Done {
+    let mut study = ctx.open()?;
+    let actor = ctx.actor();
     match command {
         UserCommand::Add(args) => {
             let role: Role = args.role.parse()?;
@@ -70,47 +95,5 @@ pub fn user(mut study: Study, actor: &str, command: UserCommand) -> Result<(), F
             println!("password replaced; sessions ended / パスワードを変更しました: {name}");
         }
     }
-    Ok(())
-}
-
-pub fn serve(study_dir: &Path, args: ServeArgs) -> Result<(), Failure> {
-    // The owner's key signs analyses run from the browser. It is unlocked now, at start, when
-    // the study has one and a passphrase is at hand; without it the server still serves, and
-    // refuses only what must be signed.
-    let mut owner_key = None;
-    if let Some(public) = Study::open(study_dir)?.owner_public_key()? {
-        let path = kizon_app::owner_key::key_path(&public);
-        let unlocked = if path.is_file() {
-            kizon_app::owner_key::passphrase("kizon serve", false)
-                .and_then(|p| kizon_app::owner_key::OwnerKey::unlock(&path, &p))
-        } else {
-            Err(kizon_app::AppError::Refused {
-                what: format!("{}: no key file", path.display()),
-                hint: String::new(),
-            })
-        };
-        match unlocked {
-            Ok(key) => owner_key = Some(key),
-            Err(e) => eprintln!(
-                "note: the owner's key is not unlocked ({e}): analyses cannot be run from the browser; set {} to enable them",
-                kizon_app::owner_key::PASSPHRASE_ENV
-            ),
-        }
-    }
-    let options = kizon_web::ServeOptions {
-        owner_key,
-        bind: args.bind,
-        upload_limit: args.upload_limit_mib << 20,
-        secure_cookies: !args.insecure_cookies,
-    };
-    if !args.bind.ip().is_loopback() && !args.insecure_cookies {
-        eprintln!(
-            "note: {} is not loopback; browsers send Secure cookies only over HTTPS there: put a TLS-terminating reverse proxy in front",
-            args.bind
-        );
-    }
-    kizon_web::serve(study_dir, &options, |address| {
-        println!("kizon web workspace / Web作業画面: http://{address}/  (Ctrl-C to stop)");
-    })?;
     Ok(())
 }

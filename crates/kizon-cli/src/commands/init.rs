@@ -1,0 +1,81 @@
+//! `kizon init`: a new study directory, its protocol template and the owner's signing key.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use kizon_app::{init, owner_key};
+
+use crate::commands::{Context, Done};
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Directory to create (or an existing one without a study)
+    #[arg(value_name = "DIR", required_unless_present = "print_template")]
+    pub dir: Option<PathBuf>,
+    /// Print the commented study.toml template and exit
+    #[arg(long)]
+    pub print_template: bool,
+    /// Use this existing owner's key file instead of making a new one
+    #[arg(long, value_name = "FILE")]
+    pub owner_key: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: InitArgs) -> Done {
+    if args.print_template {
+        print!("{}", init::PROTOCOL_TEMPLATE);
+        return Ok(());
+    }
+    let dir = args
+        .dir
+        .expect("clap requires DIR without --print-template");
+    // Before a key is made for it: a study already there is refused with nothing written.
+    init::refuse_existing(&dir)?;
+    let (owner, key_path, made) = match &args.owner_key {
+        Some(path) => {
+            let passphrase = owner_key::passphrase("kizon init", false)?;
+            (
+                owner_key::OwnerKey::unlock(path, &passphrase)?,
+                path.clone(),
+                false,
+            )
+        }
+        None => {
+            let owner = owner_key::OwnerKey::generate()?;
+            let passphrase = owner_key::passphrase("kizon init: a new owner's key", true)?;
+            let path = owner_key::key_ring().join(format!("{}.key", &owner.public_hex()[..16]));
+            owner.save(&path, &passphrase)?;
+            (owner, path, true)
+        }
+    };
+    let done = init::init(&dir, ctx.actor(), "init", &owner)?;
+    println!(
+        "created study in {} / 試験ディレクトリを作成しました",
+        dir.display()
+    );
+    if done.wrote_template {
+        println!(
+            "  study.toml       the protocol: edit it, then `kizon plan` / 計画書を編集してください"
+        );
+    } else {
+        println!(
+            "  study.toml       kept as it was (sha256 {})",
+            done.protocol_sha256
+        );
+    }
+    println!(
+        "  kizon.sqlite     database and audit ledger (head {})",
+        &done.ledger_head[..12]
+    );
+    println!("  documents/       content-addressed document store");
+    println!(
+        "owner's key / 署名鍵: {}{} (keep it and its passphrase outside the study folder)",
+        key_path.display(),
+        if made { ", new" } else { "" }
+    );
+    println!(
+        "  public key       {} (printed on every report's title page)",
+        done.owner_public_key
+    );
+    println!("next: cd {} && kizon plan", dir.display());
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! `kizon serve`: the study team's web workspace.
+
+use clap::Args;
+use kizon_app::Study;
+
+use crate::commands::{Context, Done};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub bind: std::net::SocketAddr,
+    /// Largest upload accepted, in MiB
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub upload_limit_mib: usize,
+    /// Drop the Secure flag of cookies (only for plain HTTP beyond loopback on a closed network)
+    #[arg(long)]
+    pub insecure_cookies: bool,
+}
+
+pub fn run(ctx: &Context, args: ServeArgs) -> Done {
+    let study_dir = ctx.study_dir();
+    // The owner's key signs analyses run from the browser. It is unlocked now, at start, when
+    // the study has one and a passphrase is at hand; without it the server still serves, and
+    // refuses only what must be signed.
+    let mut owner_key = None;
+    if let Some(public) = Study::open(study_dir)?.owner_public_key()? {
+        let path = kizon_app::owner_key::key_path(&public);
+        let unlocked = if path.is_file() {
+            kizon_app::owner_key::passphrase("kizon serve", false)
+                .and_then(|p| kizon_app::owner_key::OwnerKey::unlock(&path, &p))
+        } else {
+            Err(kizon_app::AppError::Refused {
+                what: format!("{}: no key file", path.display()),
+                hint: String::new(),
+            })
+        };
+        match unlocked {
+            Ok(key) => owner_key = Some(key),
+            Err(e) => eprintln!(
+                "note: the owner's key is not unlocked ({e}): analyses cannot be run from the browser; set {} to enable them",
+                kizon_app::owner_key::PASSPHRASE_ENV
+            ),
+        }
+    }
+    let options = kizon_web::ServeOptions {
+        owner_key,
+        bind: args.bind,
+        upload_limit: args.upload_limit_mib << 20,
+        secure_cookies: !args.insecure_cookies,
+    };
+    if !args.bind.ip().is_loopback() && !args.insecure_cookies {
+        eprintln!(
+            "note: {} is not loopback; browsers send Secure cookies only over HTTPS there: put a TLS-terminating reverse proxy in front",
+            args.bind
+        );
+    }
+    kizon_web::serve(study_dir, &options, |address| {
+        println!("kizon web workspace / Web作業画面: http://{address}/  (Ctrl-C to stop)");
+    })?;
+    Ok(())
+}
