@@ -25,7 +25,13 @@ pub struct MarkRecord {
     pub origin: Origin,
 }
 
-pub(super) fn input_error(file: &Path, origin: &Origin, field: &str, problem: String, hint: &str) -> AppError {
+pub(super) fn input_error(
+    file: &Path,
+    origin: &Origin,
+    field: &str,
+    problem: String,
+    hint: &str,
+) -> AppError {
     match origin {
         Origin::Line(line) => AppError::Csv {
             file: file.to_owned(),

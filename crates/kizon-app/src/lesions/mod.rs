@@ -23,17 +23,17 @@
 //! `category_id`, `score`, `categories` naming the lesion types); in a bare COCO result
 //! array an `image_id` that names a case of the study is that case.
 
+mod figures;
 mod files;
+mod froc_files;
 mod import;
 mod reference;
-mod figures;
-mod froc_files;
 
+pub use figures::*;
 pub use files::*;
+pub use froc_files::*;
 pub use import::*;
 pub use reference::*;
-pub use figures::*;
-pub use froc_files::*;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
