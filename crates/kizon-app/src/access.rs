@@ -162,6 +162,12 @@ impl Account {
         permission.granted_to(self.role)
     }
 
+    /// Whether the account only reads (a blinded reader): its workspace is the reading
+    /// worklist, nothing of the study around it.
+    pub fn reads_only(&self) -> bool {
+        self.may(Permission::Read) && !self.may(Permission::ViewStudy)
+    }
+
     /// The name recorded in the ledger for this user's actions.
     pub fn actor(&self) -> String {
         format!("{} (web, {})", self.name, self.role)

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod acting;
 pub mod analyze;
 pub mod check;
 mod csv_table;

@@ -305,6 +305,7 @@ fn demo_builds_a_locked_verified_2_2_study_and_refuses_to_clobber() {
 
 mod access_and_workspace {
     use crate::access::{Account, Assign, Permission, Role};
+    use crate::check::Decision;
     use crate::demo::{self, DemoStop};
     use crate::reference::Label;
     use crate::{AppError, Study};
@@ -406,6 +407,47 @@ mod access_and_workspace {
             [ViewStudy, ViewResults, Analyze]
         );
         assert_eq!(granted(Role::Auditor), [ViewStudy, ViewResults, ViewAudit]);
+    }
+
+    /// The web's one door: each use case checks the acting account's permission itself and
+    /// records the account as the actor.
+    #[test]
+    fn acting_checks_the_permission_of_each_use_case_and_records_the_account() {
+        let (_dir, mut study) = checked_study();
+        let reader = account(&mut study, "r1");
+        let stat = account(&mut study, "stat");
+        assert!(reader.reads_only() && !stat.reads_only());
+        let refused = |e: AppError| matches!(e, AppError::Forbidden { .. });
+        assert!(refused(study.acting(&reader).findings().unwrap_err()));
+        assert!(refused(study.acting(&reader).audit_log().unwrap_err()));
+        assert!(refused(
+            study.acting(&reader).providers_and_evidence().unwrap_err()
+        ));
+        assert!(refused(
+            study.acting(&stat).may_upload_evidence().unwrap_err()
+        ));
+        assert!(refused(study.acting(&stat).users().unwrap_err()));
+        let open = study.acting(&stat).findings().unwrap();
+        let first = open.first().expect("the demo's check found something").id;
+        // Deciding on findings is the data manager's, not the statistician's: nothing recorded.
+        let before = study.audit_log().unwrap().len();
+        assert!(refused(
+            study
+                .acting(&stat)
+                .resolve(first, Decision::Accept, "reviewed", &[])
+                .unwrap_err()
+        ));
+        assert_eq!(study.audit_log().unwrap().len(), before);
+        study
+            .add_user("tester", "dm", Role::DataManager, None, PASSWORD)
+            .unwrap();
+        let manager = account(&mut study, "dm");
+        study
+            .acting(&manager)
+            .resolve(first, Decision::Accept, "reviewed", &[])
+            .unwrap();
+        let last = study.audit_log().unwrap().pop().unwrap();
+        assert_eq!(last.actor, manager.actor());
     }
 
     #[test]

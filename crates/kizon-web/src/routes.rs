@@ -16,6 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kizon_app::access::{Account, Permission};
+use kizon_app::acting::Acting;
 use kizon_app::check::Decision;
 use kizon_app::providers::EvidenceKind;
 use kizon_app::reference::Label;
@@ -244,7 +245,7 @@ async fn login(
         return Ok(response);
     };
     state.login_settled(attempt, true);
-    let landing = if login.account.may(Permission::Read) {
+    let landing = if login.account.reads_only() {
         "/reading"
     } else {
         "/"
@@ -285,15 +286,12 @@ async fn logout(
 // ---- the study ----
 
 async fn overview(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
-    if authed.account.may(Permission::Read) && !authed.account.may(Permission::ViewStudy) {
+    if authed.account.reads_only() {
         return Ok(Redirect::to("/reading").into_response());
     }
+    let account = authed.account.clone();
     let overview = state
-        .guarded(
-            &authed.account,
-            Permission::ViewStudy,
-            move |study, account| study.overview(account),
-        )
+        .with_study(move |study| study.overview(&account))
         .await?;
     Ok(with_lang(
         authed.lang,
@@ -302,10 +300,9 @@ async fn overview(State(state): State<AppState>, authed: Authed) -> Result<Respo
 }
 
 async fn providers(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
+    let account = authed.account.clone();
     let (providers, evidence) = state
-        .guarded(&authed.account, Permission::ViewStudy, move |study, _| {
-            Ok((study.providers()?, study.evidence()?))
-        })
+        .with_study(move |study| study.acting(&account).providers_and_evidence())
         .await?;
     let kinds: Vec<&str> = EvidenceKind::ALL.iter().map(|k| k.as_str()).collect();
     let can_upload = authed.account.may(Permission::UploadEvidence);
@@ -337,8 +334,9 @@ async fn upload_evidence(
         return Err(WebError::TooLarge(limit));
     }
     // Refuse a role that may not upload before reading its upload.
+    let account = authed.account.clone();
     state
-        .guarded(&authed.account, Permission::UploadEvidence, |_, _| Ok(()))
+        .with_study(move |study| study.acting(&account).may_upload_evidence())
         .await?;
     let mut fields = std::collections::HashMap::new();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -391,21 +389,17 @@ async fn upload_evidence(
             ))
         })?;
     let note = fields.get("note").cloned().filter(|n| !n.trim().is_empty());
+    let account = authed.account.clone();
     state
-        .guarded(
-            &authed.account,
-            Permission::UploadEvidence,
-            move |study, account| {
-                study.add_evidence_bytes(
-                    &account.actor(),
-                    &provider,
-                    kind,
-                    &file_name,
-                    &bytes,
-                    note.as_deref(),
-                )
-            },
-        )
+        .with_study(move |study| {
+            study.acting(&account).add_evidence_bytes(
+                &provider,
+                kind,
+                &file_name,
+                &bytes,
+                note.as_deref(),
+            )
+        })
         .await?;
     Ok(Redirect::to("/providers").into_response())
 }
@@ -508,10 +502,9 @@ async fn findings(
     authed: Authed,
     Query(query): Query<FindingsQuery>,
 ) -> Result<Response, WebError> {
+    let account = authed.account.clone();
     let findings = state
-        .guarded(&authed.account, Permission::ViewStudy, move |study, _| {
-            study.findings()
-        })
+        .with_study(move |study| study.acting(&account).findings())
         .await?;
     let show = query.show.as_deref().unwrap_or("open");
     let can_resolve = authed.account.may(Permission::ResolveFindings);
@@ -534,14 +527,12 @@ struct ResolveForm {
 }
 
 fn decision(text: &str) -> Result<Decision, WebError> {
-    match text {
-        "accept" => Ok(Decision::Accept),
-        "exclude-case" => Ok(Decision::ExcludeCase),
-        "query-provider" => Ok(Decision::QueryProvider),
-        other => Err(WebError::BadRequest(format!(
-            "`{other}` is not a decision (accept | exclude-case | query-provider)"
-        ))),
-    }
+    Decision::parse(text).ok_or_else(|| {
+        WebError::BadRequest(format!(
+            "`{text}` is not a decision ({})",
+            Decision::choices()
+        ))
+    })
 }
 
 async fn resolve_finding(
@@ -559,17 +550,13 @@ async fn resolve_finding(
         .map(str::to_owned)
         .collect();
     state
-        .guarded(
-            &account,
-            Permission::ResolveFindings,
-            move |study, account| {
-                let reason = kizon_app::text::Reason::new(
-                    &form.reason,
-                    Some(form.reason_en.as_str()).filter(|e| !e.trim().is_empty()),
-                );
-                study.resolve(&account.actor(), id, decision, reason, &cases)
-            },
-        )
+        .with_study(move |study| {
+            let reason = kizon_app::text::Reason::new(
+                &form.reason,
+                Some(form.reason_en.as_str()).filter(|e| !e.trim().is_empty()),
+            );
+            study.acting(&account).resolve(id, decision, reason, &cases)
+        })
         .await
 }
 
@@ -673,10 +660,9 @@ async fn record_read(
 // ---- results, reports, audit, users ----
 
 async fn analysis(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
+    let account = authed.account.clone();
     let analysis = state
-        .guarded(&authed.account, Permission::ViewResults, move |study, _| {
-            Ok(study.latest_analysis()?.map(|(a, _)| a))
-        })
+        .with_study(move |study| study.acting(&account).latest_analysis())
         .await?;
     let can_run = authed.account.may(Permission::Analyze);
     Ok(with_lang(
@@ -691,12 +677,9 @@ async fn run_analysis(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     authed.check_csrf(&form.csrf)?;
+    let account = authed.account.clone();
     state
-        .guarded(
-            &authed.account,
-            Permission::Analyze,
-            move |study, account| study.analyze(&account.actor(), None),
-        )
+        .with_study(move |study| study.acting(&account).analyze())
         .await?;
     Ok(Redirect::to("/analysis").into_response())
 }
@@ -722,12 +705,9 @@ async fn report_download(
             what: "report".into(),
         }));
     };
+    let account = authed.account.clone();
     let rendered = state
-        .guarded(
-            &authed.account,
-            Permission::ViewResults,
-            move |study, account| study.report_today(&account.actor(), lang, format),
-        )
+        .with_study(move |study| study.acting(&account).report(lang, format))
         .await?;
     let content_type = match format {
         Format::Pdf => "application/pdf",
@@ -760,10 +740,9 @@ async fn audit(
     authed: Authed,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, WebError> {
+    let account = authed.account.clone();
     let entries = state
-        .guarded(&authed.account, Permission::ViewAudit, move |study, _| {
-            study.audit_log()
-        })
+        .with_study(move |study| study.acting(&account).audit_log())
         .await?;
     let page = query.page.unwrap_or(1).max(1);
     let total = entries.len();
@@ -780,10 +759,9 @@ async fn audit(
 }
 
 async fn users(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
+    let account = authed.account.clone();
     let users = state
-        .guarded(&authed.account, Permission::ManageUsers, move |study, _| {
-            study.users()
-        })
+        .with_study(move |study| study.acting(&account).users())
         .await?;
     Ok(with_lang(
         authed.lang,
@@ -862,10 +840,7 @@ async fn api_item(State(state): State<AppState>, Path(id): Path<i64>, request: R
 }
 
 async fn api_findings(State(state): State<AppState>, request: Request) -> Api {
-    api_view(state, request, Permission::ViewStudy, |study| {
-        study.findings()
-    })
-    .await
+    api_view(state, request, |acting| acting.findings()).await
 }
 
 async fn api_resolve(State(state): State<AppState>, Path(id): Path<i64>, request: Request) -> Api {
@@ -901,45 +876,32 @@ async fn api_worklist(State(state): State<AppState>, request: Request) -> Api {
     )
 }
 
-/// A JSON view that one permission guards.
+/// A JSON view of the study as the signed-in account may see it.
 async fn api_view<T: serde::Serialize + Send + 'static>(
     state: AppState,
     request: Request,
-    permission: Permission,
-    view: fn(&kizon_app::Study) -> Result<T, kizon_app::AppError>,
+    view: fn(&Acting<'_>) -> Result<T, kizon_app::AppError>,
 ) -> Api {
     let authed = api_authed!(state, request);
     to_json(
         state
-            .guarded(&authed.account, permission, move |study, _| view(study))
+            .with_study(move |study| view(&study.acting(&authed.account)))
             .await?,
     )
 }
 
 async fn api_reads(State(state): State<AppState>, request: Request) -> Api {
-    api_view(state, request, Permission::ViewResults, |study| {
-        study.reads()
-    })
-    .await
+    api_view(state, request, |acting| acting.reads()).await
 }
 
 async fn api_results(State(state): State<AppState>, request: Request) -> Api {
-    api_view(state, request, Permission::ViewResults, |study| {
-        study.results()
-    })
-    .await
+    api_view(state, request, |acting| acting.results()).await
 }
 
 async fn api_analysis(State(state): State<AppState>, request: Request) -> Api {
-    api_view(state, request, Permission::ViewResults, |study| {
-        Ok(study.latest_analysis()?.map(|(a, _)| a))
-    })
-    .await
+    api_view(state, request, |acting| acting.latest_analysis()).await
 }
 
 async fn api_audit(State(state): State<AppState>, request: Request) -> Api {
-    api_view(state, request, Permission::ViewAudit, |study| {
-        study.audit_log()
-    })
-    .await
+    api_view(state, request, |acting| acting.audit_log()).await
 }

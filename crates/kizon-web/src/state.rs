@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kizon_app::access::{Account, Permission};
 use kizon_app::{AppError, Study};
 
 use crate::error::WebError;
@@ -115,22 +114,6 @@ impl AppState {
         })
         .await
         .map_err(|_| WebError::Internal)?
-    }
-
-    /// Runs a use case for `account` once the application allows it `permission`
-    /// (`Study::require`): the one guard every page and API view goes through.
-    pub async fn guarded<T: Send + 'static>(
-        &self,
-        account: &Account,
-        permission: Permission,
-        work: impl FnOnce(&mut Study, &Account) -> Result<T, AppError> + Send + 'static,
-    ) -> Result<T, WebError> {
-        let account = account.clone();
-        self.with_study(move |study| {
-            study.require(&account, permission)?;
-            work(study, &account)
-        })
-        .await
     }
 
     /// Counts a login attempt of `user` from `address` before its password is checked, in one

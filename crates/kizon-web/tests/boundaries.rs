@@ -35,3 +35,21 @@ fn the_web_server_depends_on_kizon_app_alone() {
         }
     }
 }
+
+/// One door: the web calls use cases that check the acting account themselves
+/// (`Study::acting`, or a use case taking the account); it never checks a permission itself.
+#[test]
+fn the_web_guards_no_use_case_itself() {
+    for source in ["src/routes.rs", "src/state.rs", "src/auth.rs"] {
+        let text =
+            std::fs::read_to_string(format!("{}/{source}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for guard in [
+            ".require(",
+            "guarded(",
+            "Permission::Read)",
+            "Permission::ViewStudy)",
+        ] {
+            assert!(!text.contains(guard), "{source} guards with {guard}");
+        }
+    }
+}

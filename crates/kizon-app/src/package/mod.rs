@@ -40,7 +40,10 @@ mod tests {
     #[test]
     fn safe_names_keep_every_script_and_drop_separators() {
         assert_eq!(super::build::safe_name("既存大学病院"), "既存大学病院");
-        assert_eq!(super::build::safe_name("Hospital A/B: 1"), "Hospital_A_B__1");
+        assert_eq!(
+            super::build::safe_name("Hospital A/B: 1"),
+            "Hospital_A_B__1"
+        );
         assert_eq!(super::build::safe_name("..\\evil"), "_._evil");
         assert_eq!(
             super::build::safe_name("倫理審査（承認）.pdf"),

@@ -1,0 +1,132 @@
+//! A study as one account uses it: the one door of the web workspace.
+//!
+//! Every use case the web reaches on behalf of a signed-in account goes through [`Acting`]
+//! (or takes the account itself, as the reader's worklist does): each method checks the
+//! account's [`Permission`] before it reads or writes, and records the account as the actor.
+//! The shell never picks a permission; a handler that forgot to check one would have nothing
+//! to call.
+//!
+//! The command line acts as the operating-system user on a study folder it can already read
+//! and write (filesystem access is the access control there), so it calls [`Study`]'s use cases
+//! directly.
+
+use kizon_store::{DeviceResult, Read};
+
+use crate::access::{Account, Permission};
+use crate::analyze::{Analysis, AnalyzeOutcome};
+use crate::check::{Decision, FindingView};
+use crate::providers::EvidenceKind;
+use crate::report::{Format, Lang, Rendered};
+use crate::text::Reason;
+use crate::{AppError, Evidence, LedgerEntry, Provider, Study};
+
+/// A study and the account acting on it.
+pub struct Acting<'s> {
+    study: &'s mut Study,
+    account: &'s Account,
+}
+
+impl Study {
+    /// The study as `account` may use it.
+    pub fn acting<'s>(&'s mut self, account: &'s Account) -> Acting<'s> {
+        Acting {
+            study: self,
+            account,
+        }
+    }
+}
+
+impl Acting<'_> {
+    fn require(&self, permission: Permission) -> Result<(), AppError> {
+        self.study.require(self.account, permission)
+    }
+
+    /// The providers and the evidence of their consent (Q3, Q6, Q9).
+    pub fn providers_and_evidence(&self) -> Result<(Vec<Provider>, Vec<Evidence>), AppError> {
+        self.require(Permission::ViewStudy)?;
+        Ok((self.study.providers()?, self.study.evidence()?))
+    }
+
+    /// Refuses an account that may not upload evidence, before its upload is read.
+    pub fn may_upload_evidence(&self) -> Result<(), AppError> {
+        self.require(Permission::UploadEvidence)
+    }
+
+    /// Stores an evidence document uploaded from the browser.
+    pub fn add_evidence_bytes(
+        &mut self,
+        provider: &str,
+        kind: EvidenceKind,
+        file_name: &str,
+        bytes: &[u8],
+        note: Option<&str>,
+    ) -> Result<Evidence, AppError> {
+        self.require(Permission::UploadEvidence)?;
+        let actor = self.account.actor();
+        self.study
+            .add_evidence_bytes(&actor, provider, kind, file_name, bytes, note)
+    }
+
+    /// Every finding and where it stands.
+    pub fn findings(&self) -> Result<Vec<FindingView>, AppError> {
+        self.require(Permission::ViewStudy)?;
+        self.study.findings()
+    }
+
+    /// A decision on a finding, with its reason.
+    pub fn resolve<'r>(
+        &mut self,
+        id: i64,
+        decision: Decision,
+        reason: impl Into<Reason<'r>>,
+        cases: &[String],
+    ) -> Result<FindingView, AppError> {
+        self.require(Permission::ResolveFindings)?;
+        let actor = self.account.actor();
+        self.study.resolve(&actor, id, decision, reason, cases)
+    }
+
+    /// The reads recorded (the panel's and a reader study's).
+    pub fn reads(&self) -> Result<Vec<Read>, AppError> {
+        self.require(Permission::ViewResults)?;
+        self.study.reads()
+    }
+
+    /// The device's results.
+    pub fn results(&self) -> Result<Vec<DeviceResult>, AppError> {
+        self.require(Permission::ViewResults)?;
+        self.study.results()
+    }
+
+    /// The latest stored analysis, if any.
+    pub fn latest_analysis(&self) -> Result<Option<Analysis>, AppError> {
+        self.require(Permission::ViewResults)?;
+        Ok(self.study.latest_analysis()?.map(|(analysis, _)| analysis))
+    }
+
+    /// Runs the analysis of the latest device version.
+    pub fn analyze(&mut self) -> Result<AnalyzeOutcome, AppError> {
+        self.require(Permission::Analyze)?;
+        let actor = self.account.actor();
+        self.study.analyze(&actor, None)
+    }
+
+    /// The report of the latest analysis, dated today.
+    pub fn report(&mut self, lang: Lang, format: Format) -> Result<Rendered, AppError> {
+        self.require(Permission::ViewResults)?;
+        let actor = self.account.actor();
+        self.study.report_today(&actor, lang, format)
+    }
+
+    /// The audit ledger.
+    pub fn audit_log(&self) -> Result<Vec<LedgerEntry>, AppError> {
+        self.require(Permission::ViewAudit)?;
+        self.study.audit_log()
+    }
+
+    /// The accounts of the web workspace.
+    pub fn users(&self) -> Result<Vec<Account>, AppError> {
+        self.require(Permission::ManageUsers)?;
+        self.study.users()
+    }
+}
