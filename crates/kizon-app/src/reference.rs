@@ -30,6 +30,37 @@ pub use kizon_vocab::{Label, ReadRole};
 /// A reader as registered.
 pub use kizon_store::{NewReader, Reader};
 
+/// What the store already holds of a read (the same reader, case and role).
+pub(crate) enum Recorded {
+    Nothing,
+    /// The same label, score and marks.
+    Same(kizon_store::Read),
+    /// Another read: it stays, and the new one is refused (a read is never replaced).
+    Other(kizon_store::Read),
+}
+
+/// The one place that compares a read with what is recorded. Both doors that record reads
+/// (a file import, a reader's read in the browser) refuse [`Recorded::Other`]; a file import
+/// counts [`Recorded::Same`] as unchanged, the browser refuses it as a second read.
+pub(crate) fn recorded(
+    tx: &mut kizon_store::Tx<'_>,
+    read: &kizon_store::NewRead,
+) -> Result<Recorded, kizon_store::StoreError> {
+    Ok(
+        match tx.existing_read(read.reader_id, &read.case_id, &read.role)? {
+            None => Recorded::Nothing,
+            Some(old)
+                if old.label == read.label
+                    && old.score == read.score
+                    && old.marks == read.marks =>
+            {
+                Recorded::Same(old)
+            }
+            Some(old) => Recorded::Other(old),
+        },
+    )
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportSummary {
@@ -471,11 +502,11 @@ impl Study {
             // leaves nothing behind, and a file that adds nothing stores nothing.
             let mut fresh = Vec::new();
             for (row, read) in rows.iter().enumerate() {
-                match tx.existing_read(read.reader_id, &read.case_id, &read.role)? {
-                    Some(old) if old.label == read.label && old.score == read.score && old.marks == read.marks => {
+                match recorded(tx, read)? {
+                    Recorded::Same(_) => {
                         summary.unchanged += 1;
                     }
-                    Some(old) => {
+                    Recorded::Other(old) => {
                         return Err(kizon_store::StoreError::Conflict(format!(
                             "{}:{}: reader {} already read case {} as {} (ledger entry {}); a read is never replaced",
                             file.display(),
@@ -486,7 +517,7 @@ impl Study {
                             old.ledger_seq
                         )));
                     }
-                    None => fresh.push(row),
+                    Recorded::Nothing => fresh.push(row),
                 }
             }
             if fresh.is_empty() {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::access::{Account, Permission, Role};
-use crate::reference::Label;
+use crate::reference::{Label, Recorded, recorded};
 use crate::{AppError, Study};
 
 /// The state of one step of the study.
@@ -543,14 +543,7 @@ impl Study {
         let record = json!({ "reader": code, "case_id": case_id, "label": label.map(Label::as_str), "score": score, "read_at": read_at, "via": "web" });
         let actor = account.actor();
         let seq = self.store.transact(&actor, |tx| {
-            if let Some(old) = tx.existing_read(reader_id, case_id, &ReadRole::Panel)? {
-                return Err(kizon_store::StoreError::Conflict(format!(
-                    "症例 {case_id} は読影済みです（台帳エントリ {}）。読影結果は変更できません / reader {code} already read case {case_id} (ledger entry {}); a read is never replaced",
-                    old.ledger_seq, old.ledger_seq
-                )));
-            }
-            let document = tx.put_document_bytes(record.to_string().as_bytes())?;
-            tx.insert_read(&kizon_store::NewRead {
+            let mut read = kizon_store::NewRead {
                 reader_id,
                 case_id: case_id.to_owned(),
                 role: ReadRole::Panel,
@@ -558,8 +551,19 @@ impl Study {
                 score,
                 marks: None,
                 read_at: Some(read_at.clone()),
-                source: document.sha256,
-            })?;
+                source: String::new(),
+            };
+            match recorded(tx, &read)? {
+                Recorded::Nothing => {}
+                Recorded::Same(old) | Recorded::Other(old) => {
+                    return Err(kizon_store::StoreError::Conflict(format!(
+                        "症例 {case_id} は読影済みです（台帳エントリ {}）。読影結果は変更できません / reader {code} already read case {case_id} (ledger entry {}); a read is never replaced",
+                        old.ledger_seq, old.ledger_seq
+                    )));
+                }
+            }
+            read.source = tx.put_document_bytes(record.to_string().as_bytes())?.sha256;
+            tx.insert_read(&read)?;
             tx.record("read", &format!("reader {code} read case {case_id}"), json!({ "reader": code, "case_id": case_id }))
                 .map(|e| e.seq)
         })
