@@ -49,6 +49,8 @@ pub mod report;
 pub mod results;
 pub mod signing;
 pub mod stats;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 pub mod training;
 pub mod workspace;

@@ -304,54 +304,24 @@ fn demo_builds_a_locked_verified_2_2_study_and_refuses_to_clobber() {
 }
 
 mod access_and_workspace {
-    use crate::access::{Account, Assign, Permission, Role};
+    use crate::access::{Account, Permission, Role};
     use crate::check::Decision;
-    use crate::demo::{self, DemoStop};
+    use crate::demo;
     use crate::reference::Label;
     use crate::{AppError, Study};
 
-    const PASSWORD: &str = "a long enough passphrase";
+    use crate::testing::{PASSWORD, StudyBuilder};
 
-    /// The demo stopped after `check`, with reader R1 and one user per role.
+    /// The demo stopped after `check`, with reader R1 (assigned C-001 and C-002), a reader
+    /// account and a statistician's.
     fn checked_study() -> (tempfile::TempDir, Study) {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("demo");
-        let outcome = demo::demo_in(
-            &root,
-            "tester",
-            false,
-            DemoStop::Checked,
-            &dir.path().join("keys"),
-        )
-        .unwrap();
-        let mut study = Study::open(&root).unwrap();
-        study.set_owner_key(outcome.owner_key.unwrap());
-        study
-            .add_reader(
-                "tester",
-                &kizon_store::NewReader {
-                    code: "R1".into(),
-                    qualification: "radiologist".into(),
-                    qualification_en: None,
-                    specialty: "chest".into(),
-                    years_experience: 10,
-                    independent: true,
-                    declaration: None,
-                },
-            )
-            .unwrap();
-        study
-            .add_user("tester", "r1", Role::Reader, Some("R1"), PASSWORD)
-            .unwrap();
-        study
-            .add_user("tester", "stat", Role::Statistician, None, PASSWORD)
-            .unwrap();
-        study
-            .assign(
-                "tester",
-                "R1",
-                &Assign::Cases(vec!["C-001".into(), "C-002".into()]),
-            )
+        let (_, study) = StudyBuilder::checked()
+            .reader("R1")
+            .user("r1", Role::Reader, Some("R1"))
+            .user("stat", Role::Statistician, None)
+            .assign("R1", &["C-001", "C-002"])
+            .build_in(dir.path())
             .unwrap();
         (dir, study)
     }

@@ -2,9 +2,11 @@
 //! from standard input, clear refusals, and a server that answers on the address it prints.
 
 mod common;
+/// The HTTP client kizon-web's tests speak to a real server with.
+#[path = "../../kizon-web/tests/support/http.rs"]
+mod http;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::Stdio;
 
 use common::*;
@@ -202,27 +204,19 @@ fn serve_prints_its_address_and_answers_there() {
         .and_then(|s| s.split('/').next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
-    let get = |request: &str| {
-        let mut stream = TcpStream::connect(&address).unwrap();
-        stream
-            .write_all(request.replace("{address}", &address).as_bytes())
-            .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        response
-    };
-    let response =
-        get("GET /login?lang=en HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let address: std::net::SocketAddr = address.parse().unwrap();
+    let get = |path: &str| http::request(address, "GET", path, &[], b"");
+    let response = get("/login?lang=en");
     // Requests naming a case, a patient-like search and a user name: none of it may be logged.
-    get(
-        "GET /items?q=YAMADA-TARO&case=C-001 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n",
+    get("/items?q=YAMADA-TARO&case=C-001");
+    get("/reading/C-001");
+    http::request(
+        address,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"name=tanaka.hanako&password=x&login_token=abcde",
     );
-    get("GET /reading/C-001 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    let form = "name=tanaka.hanako&password=x&login_token=abcde";
-    get(&format!(
-        "POST /login HTTP/1.1\r\nHost: {{address}}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        form.len()
-    ));
     child.kill().unwrap();
     let mut log = String::new();
     child
@@ -243,9 +237,9 @@ fn serve_prints_its_address_and_answers_there() {
             "the server log shows `{secret}`: {log}"
         );
     }
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains("Sign in"));
-    assert!(response.contains("set-cookie: kizon_login="));
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert!(response.text().contains("Sign in"));
+    assert!(response.cookie("kizon_login").is_some());
 
     // A directory that is not a study is refused before listening.
     let not_a_study = kizon(root.parent().unwrap(), &["serve", "--bind", "127.0.0.1:0"]).failed();

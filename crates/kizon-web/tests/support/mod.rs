@@ -3,72 +3,19 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+pub mod http;
+
+pub use http::{Response, request};
+
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use kizon_app::NewReader;
 use kizon_app::Study;
-use kizon_app::access::{Assign, Role};
+use kizon_app::access::Role;
 use kizon_app::demo::{self, DemoStop};
+use kizon_app::testing::StudyBuilder;
 
-pub const PASSWORD: &str = "correct horse battery";
-
-/// A response as the client saw it.
-#[derive(Debug)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn headers_named(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    /// The value a `Set-Cookie` header gives `name`.
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.headers_named("set-cookie")
-            .into_iter()
-            .filter_map(|c| c.split(';').next())
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
-    }
-}
-
-/// One HTTP/1.1 request with `Connection: close`.
-pub fn request(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Response {
-    request_from(None, address, method, path, headers, body)
-}
+pub use kizon_app::testing::PASSWORD;
 
 /// A connection to `address`, from the loopback address `source` when given (127.0.0.2 is
 /// another client to the server, on the same machine).
@@ -99,110 +46,14 @@ pub fn request_from(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = connect_from(source, address);
-    stream
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    // A server may refuse before reading a large body; a reset then is its answer, not an error.
-    let _ = stream.write_all(body);
-    parse_response(&read_response(&mut stream))
-}
-
-/// Reads one response: the head, then the body by its length or chunks (a peer such as
-/// ChromeDriver may keep the connection open despite `Connection: close`), else to the end.
-fn read_response(stream: &mut TcpStream) -> Vec<u8> {
-    let mut raw = Vec::new();
-    let mut buffer = [0u8; 65536];
-    let complete = |raw: &[u8]| -> bool {
-        let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-            return false;
-        };
-        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-        let body = &raw[split + 4..];
-        if let Some(length) = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse::<usize>().ok())
-        {
-            return body.len() >= length;
-        }
-        if head.contains("transfer-encoding: chunked") {
-            return body.ends_with(b"0\r\n\r\n");
-        }
-        false
-    };
-    loop {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                raw.extend_from_slice(&buffer[..n]);
-                if complete(&raw) {
-                    break;
-                }
-            }
-        }
-    }
-    raw
-}
-
-fn parse_response(raw: &[u8]) -> Response {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head in {} bytes", raw.len()));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
-    Response {
-        status,
+    http::request_on(
+        connect_from(source, address),
+        address,
+        method,
+        path,
         headers,
         body,
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(
-            String::from_utf8_lossy(&data[..end])
-                .split(';')
-                .next()
-                .unwrap()
-                .trim(),
-            16,
-        )
-        .unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&data[end + 2..end + 2 + size]);
-        data = &data[end + 2 + size + 2..];
-    }
-    out
+    )
 }
 
 /// A signed-in client: its session cookie and CSRF token.
@@ -318,57 +169,27 @@ pub fn sign_in_from(
     })
 }
 
-/// A study built from the demo's generated data, stopped at `stop`, with one user per role
-/// (`admin`, `dm`, `r1` reading as R1, `r2` as R2, `stat`, `audit`, `guest` an auditor) and R1 assigned C-001,
-/// C-002 and C-003, R2 assigned C-003.
+/// The demo's study at `stop`, with readers R1 and R2 (R1 assigned C-001 to C-003, R2 C-003)
+/// and one account per role (`guest` a second auditor), each with [`PASSWORD`].
 pub fn study(root: &Path, stop: DemoStop) -> PathBuf {
-    let dir = root.join("study");
-    demo::demo_in(&dir, "tester", false, DemoStop::Checked, &root.join("keys")).expect("demo");
-    let mut study = Study::open(&dir).unwrap();
-    study.set_owner_key(owner_key(&dir));
-    for code in ["R1", "R2"] {
-        study
-            .add_reader(
-                "tester",
-                &NewReader {
-                    code: code.into(),
-                    qualification: "放射線診断専門医".into(),
-                    qualification_en: None,
-                    specialty: "chest".into(),
-                    years_experience: 12,
-                    independent: true,
-                    declaration: None,
-                },
-            )
-            .unwrap();
-    }
-    for (name, role, reader) in [
-        ("admin", Role::Admin, None),
-        ("dm", Role::DataManager, None),
-        ("r1", Role::Reader, Some("R1")),
-        ("r2", Role::Reader, Some("R2")),
-        ("stat", Role::Statistician, None),
-        ("audit", Role::Auditor, None),
-        ("guest", Role::Auditor, None),
-    ] {
-        study
-            .add_user("tester", name, role, reader, PASSWORD)
-            .unwrap();
-    }
-    study
-        .assign(
-            "tester",
-            "R1",
-            &Assign::Cases(vec!["C-001".into(), "C-002".into(), "C-003".into()]),
-        )
-        .unwrap();
-    study
-        .assign("tester", "R2", &Assign::Cases(vec!["C-003".into()]))
-        .unwrap();
-    if stop == DemoStop::Complete {
-        demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
-        demo::reference_to_analysis(&mut study, "tester").unwrap();
-    }
+    let builder = match stop {
+        DemoStop::Checked => StudyBuilder::checked(),
+        DemoStop::Complete => StudyBuilder::analysed(),
+    };
+    let (dir, _) = builder
+        .reader("R1")
+        .reader("R2")
+        .user("admin", Role::Admin, None)
+        .user("dm", Role::DataManager, None)
+        .user("r1", Role::Reader, Some("R1"))
+        .user("r2", Role::Reader, Some("R2"))
+        .user("stat", Role::Statistician, None)
+        .user("audit", Role::Auditor, None)
+        .user("guest", Role::Auditor, None)
+        .assign("R1", &["C-001", "C-002", "C-003"])
+        .assign("R2", &["C-003"])
+        .build_in(root)
+        .expect("the fixture builds");
     dir
 }
 
