@@ -55,7 +55,7 @@ pub enum AppError {
     #[error("not found: {what}")]
     NotFound { what: String },
     /// A problem in a CSV file given to `kizon stats`: file, line, column when known.
-    #[error("{}", crate::csv_table::csv_location(file, *line, column.as_deref(), problem))]
+    #[error("{}", kizon_tables::csv_location(file, *line, column.as_deref(), problem))]
     Csv {
         file: PathBuf,
         line: Option<u64>,
@@ -137,7 +137,7 @@ impl AppError {
             AppError::Forbidden { hint, .. } => hint.clone(),
             AppError::NotFound { .. } => "check the id; readers see only the cases assigned to them".into(),
             AppError::Csv { hint, .. } | AppError::Json { hint, .. } => hint.clone(),
-            AppError::Stats(error) => crate::stats::hint(error),
+            AppError::Stats(error) => kizon_calc::hint(error),
         }
     }
 }
@@ -145,4 +145,51 @@ impl AppError {
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> AppError {
     let path = path.into();
     move |source| AppError::Io { path, source }
+}
+
+/// An input file refused: the same words as every other refusal of the application.
+impl From<kizon_tables::InputError> for AppError {
+    fn from(error: kizon_tables::InputError) -> AppError {
+        use kizon_tables::InputError as I;
+        match error {
+            I::Io { path, source } => AppError::Io { path, source },
+            I::Csv {
+                file,
+                line,
+                column,
+                problem,
+                hint,
+            } => AppError::Csv {
+                file,
+                line,
+                column,
+                problem,
+                hint,
+            },
+            I::Refused { what, hint } => AppError::Refused { what, hint },
+        }
+    }
+}
+
+impl From<kizon_calc::CalcError> for AppError {
+    fn from(error: kizon_calc::CalcError) -> AppError {
+        match error {
+            kizon_calc::CalcError::Input(e) => e.into(),
+            kizon_calc::CalcError::Stats(e) => AppError::Stats(e),
+            kizon_calc::CalcError::Refused { what, hint } => AppError::Refused { what, hint },
+            kizon_calc::CalcError::Csv {
+                file,
+                line,
+                column,
+                problem,
+                hint,
+            } => AppError::Csv {
+                file,
+                line,
+                column,
+                problem,
+                hint,
+            },
+        }
+    }
 }

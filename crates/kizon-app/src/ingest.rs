@@ -672,14 +672,14 @@ fn modified_ns(meta: &fs::Metadata) -> i64 {
 /// relative to the manifest), and optional columns kept with the case.
 fn read_manifest(
     path: &Path,
-    encoding: Option<crate::encoding::Encoding>,
+    encoding: Option<kizon_tables::encoding::Encoding>,
 ) -> Result<Vec<ManifestRow>, AppError> {
     let invalid = |line: usize, what: String, hint: &str| AppError::Refused {
         what: format!("{}:{line}: {what}", path.display()),
         hint: hint.to_owned(),
     };
     let bytes = fs::read(path).map_err(io(path))?;
-    let (text, _) = crate::encoding::decode_as(path, &bytes, encoding)?;
+    let (text, _) = kizon_tables::encoding::decode_as(path, &bytes, encoding)?;
     let text: &str = &text;
     let base = path.parent().unwrap_or(Path::new("."));
     let today = crate::dates::today();

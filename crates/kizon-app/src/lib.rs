@@ -24,12 +24,10 @@ pub mod access;
 pub mod acting;
 pub mod analyze;
 pub mod check;
-mod csv_table;
 pub mod dataset;
 pub mod dates;
 pub mod demo;
 pub mod deviations;
-pub mod encoding;
 mod error;
 pub mod export;
 pub mod ingest;
@@ -48,7 +46,6 @@ pub mod reference;
 pub mod report;
 pub mod results;
 pub mod signing;
-pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
@@ -65,10 +62,14 @@ use sha2::{Digest, Sha256};
 
 pub use error::{AppError, ErrorKind};
 pub use items::Item;
+/// The study-less statistics of `kizon stats` (kizon-calc), for the shells.
+pub use kizon_calc as stats;
 pub use kizon_pixels::Window;
 pub use kizon_store::{
     Case, Evidence, ItemQuery, LedgerEntry, NewReader, Problem, Provider, VerifyReport,
 };
+/// The text encodings of the CSV files kizon reads (kizon-tables).
+pub use kizon_tables::encoding;
 pub use kizon_vocab::{
     Decision, FindingStatus, ItemKind, Label, Lang, Metric, ReadRole, Severity, Word,
 };

@@ -18,8 +18,8 @@ use kizon_stats::{Estimate, KappaWeights};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::csv_table::read_table;
 use crate::{AppError, Study};
+use kizon_tables::read_table;
 
 /// The lock kind of the reference standard.
 pub const REFERENCE: &str = "reference";
@@ -397,26 +397,30 @@ impl Study {
                     0,
                     format!("unknown reader `{reader}`"),
                     "register readers first: kizon readers add CODE --qualification ... --specialty ... --years N --independent",
-                ));
+                ).into());
             };
             let case_id = &cells[1];
             if !cases.contains(case_id) {
-                return Err(table.error(
-                    row,
-                    1,
-                    format!("no case `{case_id}` in the study"),
-                    "case ids are those of `kizon items`; ingest the case's data first",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        1,
+                        format!("no case `{case_id}` in the study"),
+                        "case ids are those of `kizon items`; ingest the case's data first",
+                    )
+                    .into());
             }
             if let Some(locked) = &locked
                 && !locked.contains(case_id)
             {
-                return Err(table.error(
-                    row,
-                    1,
-                    format!("case `{case_id}` is not in the locked dataset (it was excluded)"),
-                    "read only the dataset's cases: kizon dataset show",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        1,
+                        format!("case `{case_id}` is not in the locked dataset (it was excluded)"),
+                        "read only the dataset's cases: kizon dataset show",
+                    )
+                    .into());
             }
             let (label, score) = label_and_score(&table, row, 2, 3)?;
             let role = match (modality, cells[4].as_str()) {
@@ -427,28 +431,32 @@ impl Study {
                             3,
                             "empty: a reader-study read needs its rating".into(),
                             "give every case a score (a rating such as 1–5 or a probability); the MRMC analysis compares AUCs",
-                        ));
+                        ).into());
                     }
                     ReadRole::Modality(m.to_owned())
                 }
                 (Some(_), other) => {
-                    return Err(table.error(
-                        row,
-                        4,
-                        format!("`{other}`: a reader-study read has no role"),
-                        "leave the role column empty; --modality names the reading condition",
-                    ));
+                    return Err(table
+                        .error(
+                            row,
+                            4,
+                            format!("`{other}`: a reader-study read has no role"),
+                            "leave the role column empty; --modality names the reading condition",
+                        )
+                        .into());
                 }
                 (None, "") => default_role.clone(),
                 (None, "panel") => ReadRole::Panel,
                 (None, "adjudicator") => ReadRole::Adjudicator,
                 (None, other) => {
-                    return Err(table.error(
-                        row,
-                        4,
-                        format!("`{other}` is not a role"),
-                        "use panel or adjudicator",
-                    ));
+                    return Err(table
+                        .error(
+                            row,
+                            4,
+                            format!("`{other}` is not a role"),
+                            "use panel or adjudicator",
+                        )
+                        .into());
                 }
             };
             let marks = marks(&table, row, 5)?;
@@ -486,7 +494,7 @@ impl Study {
                         table.lines[first]
                     ),
                     "give each reader's read of a case once; a re-read by the same reader needs another role",
-                ));
+                ).into());
             }
             first_line.insert((read.reader_id, read.case_id.as_str(), &read.role), row);
         }
@@ -605,20 +613,24 @@ impl Study {
         for (row, cells) in table.cells.iter().enumerate() {
             let case_id = &cells[k("case_id")];
             if !cases.contains(case_id) {
-                return Err(table.error(
-                    row,
-                    k("case_id"),
-                    format!("no case `{case_id}` in the study"),
-                    "case ids are those of `kizon items`",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        k("case_id"),
+                        format!("no case `{case_id}` in the study"),
+                        "case ids are those of `kizon items`",
+                    )
+                    .into());
             }
             if let Some(first) = seen.insert(case_id.clone(), table.lines[row]) {
-                return Err(table.error(
-                    row,
-                    k("case_id"),
-                    format!("case `{case_id}` again (first at line {first})"),
-                    "give one reference per case",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        k("case_id"),
+                        format!("case `{case_id}` again (first at line {first})"),
+                        "give one reference per case",
+                    )
+                    .into());
             }
             let label = Label::from_cell(&cells[k("label")]).ok_or_else(|| {
                 table.error(
@@ -644,7 +656,7 @@ impl Study {
                         k(name),
                         "empty: a confirmed diagnosis needs a pointer to its source record (Q7, source data verification)".into(),
                         hint,
-                    ));
+                    ).into());
                 }
             }
             for name in ["diagnosis_date", "source_date"] {
@@ -652,12 +664,14 @@ impl Study {
                 if !value.is_empty()
                     && let Some(problem) = crate::dates::problem(value, today)
                 {
-                    return Err(table.error(
-                        row,
-                        k(name),
-                        problem,
-                        "write dates as YYYY-MM-DD, on or before today",
-                    ));
+                    return Err(table
+                        .error(
+                            row,
+                            k(name),
+                            problem,
+                            "write dates as YYYY-MM-DD, on or before today",
+                        )
+                        .into());
                 }
             }
             // Dates as ISO (2024/4/1 and 和暦 normalised); the file itself keeps what was written.
@@ -920,7 +934,7 @@ impl Study {
 
 /// Parses the label and score cells of a row (at least one present).
 pub(crate) fn label_and_score(
-    table: &crate::csv_table::Columns,
+    table: &kizon_tables::Columns,
     row: usize,
     label_k: usize,
     score_k: usize,
@@ -942,12 +956,14 @@ pub(crate) fn label_and_score(
         text => match text.parse::<f64>() {
             Ok(x) if x.is_finite() => Some(x),
             _ => {
-                return Err(table.error(
-                    row,
-                    score_k,
-                    format!("`{text}` is not a number"),
-                    "scores are numbers with a decimal point (0.73)",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        score_k,
+                        format!("`{text}` is not a number"),
+                        "scores are numbers with a decimal point (0.73)",
+                    )
+                    .into());
             }
         },
     };
@@ -957,14 +973,14 @@ pub(crate) fn label_and_score(
             label_k,
             "neither a label nor a score".into(),
             "give a label (positive/negative/indeterminate), a score, or both; no row is dropped silently",
-        ));
+        ).into());
     }
     Ok((label, score))
 }
 
 /// Parses an optional marks cell: JSON (e.g. `[{"x":120,"y":88,"r":6}]`).
 pub(crate) fn marks(
-    table: &crate::csv_table::Columns,
+    table: &kizon_tables::Columns,
     row: usize,
     k: usize,
 ) -> Result<Option<String>, AppError> {

@@ -12,9 +12,9 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::csv_table::read_table;
 use crate::reference::{Label, REFERENCE, label_and_score, marks};
 use crate::{AppError, Study};
+use kizon_tables::read_table;
 use kizon_vocab::Severity;
 
 /// What an import of results did.
@@ -88,24 +88,28 @@ impl Study {
         for (row, cells) in table.cells.iter().enumerate() {
             let case_id = &cells[0];
             if !known.contains(case_id) {
-                return Err(table.error(
-                    row,
-                    0,
-                    format!("no case `{case_id}` in the study"),
-                    "results name the study's case ids (`kizon dataset show`)",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        0,
+                        format!("no case `{case_id}` in the study"),
+                        "results name the study's case ids (`kizon dataset show`)",
+                    )
+                    .into());
             }
             if !in_dataset.contains(case_id.as_str()) {
                 outside_dataset.push(case_id.clone());
                 continue;
             }
             if !seen.insert(case_id.clone()) {
-                return Err(table.error(
-                    row,
-                    0,
-                    format!("case `{case_id}` appears twice"),
-                    "give one result per case",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        0,
+                        format!("case `{case_id}` appears twice"),
+                        "give one result per case",
+                    )
+                    .into());
             }
             let (label, score) = label_and_score(&table, row, 1, 2)?;
             results.push(kizon_store::NewResult {

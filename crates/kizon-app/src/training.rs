@@ -22,18 +22,20 @@ pub struct TrainingSummary {
 /// The files and folders a training manifest lists in its `path` column, relative to it; each
 /// must exist (the CSV line is named otherwise).
 pub fn manifest_paths(manifest: &std::path::Path) -> Result<Vec<PathBuf>, AppError> {
-    let table = crate::csv_table::read_columns(manifest, &["path"])?;
+    let table = kizon_tables::read_columns(manifest, &["path"])?;
     let base = manifest.parent().unwrap_or(std::path::Path::new("."));
     let mut out = Vec::with_capacity(table.cells.len());
     for (row, cells) in table.cells.iter().enumerate() {
         let path = base.join(&cells[0]);
         if !path.exists() {
-            return Err(table.error(
-                row,
-                0,
-                format!("`{}` does not exist", cells[0]),
-                "paths are relative to the manifest's folder",
-            ));
+            return Err(table
+                .error(
+                    row,
+                    0,
+                    format!("`{}` does not exist", cells[0]),
+                    "paths are relative to the manifest's folder",
+                )
+                .into());
         }
         out.push(path);
     }

@@ -80,7 +80,7 @@ pub(super) fn check_shape(shape: &Shape) -> Result<(), String> {
 /// Reads a marks (or lesions) file, CSV or JSON, recognised by its first character.
 pub fn read_marks_file(
     file: &Path,
-    encoding: Option<crate::encoding::Encoding>,
+    encoding: Option<kizon_tables::encoding::Encoding>,
 ) -> Result<Vec<MarkRecord>, AppError> {
     let bytes = std::fs::read(file).map_err(crate::error::io(file))?;
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
@@ -113,7 +113,7 @@ pub(super) const CSV_COLUMNS: &[&str] = &[
 
 pub(super) fn read_csv_marks(
     file: &Path,
-    encoding: Option<crate::encoding::Encoding>,
+    encoding: Option<kizon_tables::encoding::Encoding>,
 ) -> Result<Vec<MarkRecord>, AppError> {
     let table = read_table(file, &["case_id"], CSV_COLUMNS, encoding)?;
     let k = |name: &str| 1 + CSV_COLUMNS.iter().position(|c| *c == name).expect("column");
@@ -125,28 +125,34 @@ pub(super) fn read_csv_marks(
                 "" => Ok(None),
                 text => match text.parse::<f64>() {
                     Ok(v) if v.is_finite() => Ok(Some(v)),
-                    _ => Err(table.error(
-                        row,
-                        k(name),
-                        format!("`{text}` is not a number"),
-                        "write numbers with a decimal point (12.5)",
-                    )),
+                    _ => Err(table
+                        .error(
+                            row,
+                            k(name),
+                            format!("`{text}` is not a number"),
+                            "write numbers with a decimal point (12.5)",
+                        )
+                        .into()),
                 },
             }
         };
         if cells[0].is_empty() {
-            return Err(table.error(row, 0, "empty case_id".into(), "every mark names its case"));
+            return Err(table
+                .error(row, 0, "empty case_id".into(), "every mark names its case")
+                .into());
         }
         let json_cell = |name: &str| -> Result<Option<Value>, AppError> {
             match cell(name) {
                 "" => Ok(None),
                 text => serde_json::from_str(text).map(Some).map_err(|e| {
-                    table.error(
-                        row,
-                        k(name),
-                        format!("not JSON: {e}"),
-                        "write it as JSON in a quoted cell, e.g. \"[10, 20, 5, 8]\"",
-                    )
+                    table
+                        .error(
+                            row,
+                            k(name),
+                            format!("not JSON: {e}"),
+                            "write it as JSON in a quoted cell, e.g. \"[10, 20, 5, 8]\"",
+                        )
+                        .into()
                 }),
             }
         };
@@ -167,7 +173,9 @@ pub(super) fn read_csv_marks(
                 (Some(x), Some(y), Some(r)) => (Some(Shape::Circle { x, y, r }), "r"),
                 _ => {
                     let missing = if x.is_none() { "x" } else { "y" };
-                    return Err(table.error(row, k(missing), "empty".into(), SHAPE_HINT));
+                    return Err(table
+                        .error(row, k(missing), "empty".into(), SHAPE_HINT)
+                        .into());
                 }
             },
             [false, true, false, false] => match corners {
@@ -179,12 +187,14 @@ pub(super) fn read_csv_marks(
                         .iter()
                         .position(Option::is_none)
                         .expect("one missing")];
-                    return Err(table.error(
-                        row,
-                        k(missing),
-                        "empty: a box needs all four corners".into(),
-                        SHAPE_HINT,
-                    ));
+                    return Err(table
+                        .error(
+                            row,
+                            k(missing),
+                            "empty: a box needs all four corners".into(),
+                            SHAPE_HINT,
+                        )
+                        .into());
                 }
             },
             [false, false, true, false] => (
@@ -208,7 +218,7 @@ pub(super) fn read_csv_marks(
                     "more than one location (x/y, x0…y1, bbox, polygon) or a radius without x,y"
                         .into(),
                     SHAPE_HINT,
-                ));
+                ).into());
             }
         };
         if let Some(s) = &shape {
@@ -218,31 +228,37 @@ pub(super) fn read_csv_marks(
             (Some(v), None, None) | (None, Some(v), None) | (None, None, Some(v)) => Some(v),
             (None, None, None) => None,
             _ => {
-                return Err(table.error(
-                    row,
-                    k("rating"),
-                    "rating given twice (rating, score, confidence)".into(),
-                    "keep one rating column",
-                ));
+                return Err(table
+                    .error(
+                        row,
+                        k("rating"),
+                        "rating given twice (rating, score, confidence)".into(),
+                        "keep one rating column",
+                    )
+                    .into());
             }
         };
         let size_mm = number("size_mm")?;
         if size_mm.is_some_and(|s| s < 0.0) {
-            return Err(table.error(
-                row,
-                k("size_mm"),
-                "negative size".into(),
-                "sizes are in mm, ≥ 0",
-            ));
+            return Err(table
+                .error(
+                    row,
+                    k("size_mm"),
+                    "negative size".into(),
+                    "sizes are in mm, ≥ 0",
+                )
+                .into());
         }
         let weight = number("weight")?;
         if weight.is_some_and(|w| w <= 0.0) {
-            return Err(table.error(
-                row,
-                k("weight"),
-                "a lesion weight must be > 0".into(),
-                "weights are relative importances within a case, e.g. 1",
-            ));
+            return Err(table
+                .error(
+                    row,
+                    k("weight"),
+                    "a lesion weight must be > 0".into(),
+                    "weights are relative importances within a case, e.g. 1",
+                )
+                .into());
         }
         let text = |name: &str| Some(cell(name).to_owned()).filter(|s| !s.is_empty());
         out.push(MarkRecord {

@@ -43,9 +43,9 @@ use kizon_stats::{Estimate, MatchCriterion, Shape};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::csv_table::read_table;
 use crate::reference::{REFERENCE, ReadRole};
 use crate::{AppError, Study};
+use kizon_tables::read_table;
 use kizon_vocab::Severity;
 
 pub use kizon_protocol::{DuplicateMarks, LesionCriterion, LesionUnits};

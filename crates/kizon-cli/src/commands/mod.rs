@@ -87,6 +87,12 @@ impl From<AppError> for Failure {
     }
 }
 
+impl From<kizon_app::stats::CalcError> for Failure {
+    fn from(error: kizon_app::stats::CalcError) -> Failure {
+        Failure::from(AppError::from(error))
+    }
+}
+
 pub(crate) fn print_json(value: &impl Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Failure {
         what: format!("could not write JSON: {e}"),

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use crate::AppError;
+use crate::InputError;
 
 /// The encoding a text was read as, or is to be read as (`--encoding`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -43,13 +43,13 @@ pub fn decode_as<'b>(
     file: &Path,
     bytes: &'b [u8],
     encoding: Option<Encoding>,
-) -> Result<(Cow<'b, str>, Encoding), AppError> {
+) -> Result<(Cow<'b, str>, Encoding), InputError> {
     let Some(encoding) = encoding else {
         return decode(file, bytes);
     };
     let invalid = |at: usize| {
         let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
-        AppError::Refused {
+        InputError::Refused {
             what: match bytes.get(at) {
                 Some(byte) => format!(
                     "{}:{line}: byte {at} (0x{byte:02X}) is not {} text",
@@ -101,7 +101,7 @@ pub fn decode_as<'b>(
 /// `bytes` of `file` as UTF-8 text: UTF-8 as it is (its byte-order mark dropped), UTF-16 by its
 /// byte-order mark, otherwise CP932. Bytes that are none of these are refused naming the line
 /// and the byte offset of the first that is not UTF-8.
-pub fn decode<'b>(file: &Path, bytes: &'b [u8]) -> Result<(Cow<'b, str>, Encoding), AppError> {
+pub fn decode<'b>(file: &Path, bytes: &'b [u8]) -> Result<(Cow<'b, str>, Encoding), InputError> {
     if let [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] = bytes {
         let (text, _, malformed) = encoding_rs::UTF_16LE.decode(bytes);
         if !malformed {
@@ -120,7 +120,7 @@ pub fn decode<'b>(file: &Path, bytes: &'b [u8]) -> Result<(Cow<'b, str>, Encodin
     }
     let at = utf8_error.valid_up_to();
     let line = 1 + body[..at].iter().filter(|&&b| b == b'\n').count();
-    Err(AppError::Refused {
+    Err(InputError::Refused {
         what: format!(
             "{}:{line}: byte {at} (0x{:02X}) is neither UTF-8 nor CP932 (Shift_JIS) text",
             file.display(),

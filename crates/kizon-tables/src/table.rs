@@ -1,21 +1,16 @@
 //! CSV files given to kizon (statistics inputs, reads, reference standards, device results):
 //! UTF-8 with or without a byte-order mark (UTF-16 and Shift_JIS are refused with a hint),
-//! columns selected by their header name, every problem reported as [`AppError::Csv`] with the
+//! columns selected by their header name, every problem reported as [`InputError::Csv`] with the
 //! file, the CSV line (the header is line 1, blank and quoted line breaks counted) and the
 //! column. No row is dropped silently.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::AppError;
+use crate::InputError;
 
 /// Formats the location of a CSV problem: `file:line: column `c`: problem`.
-pub(crate) fn csv_location(
-    file: &Path,
-    line: Option<u64>,
-    column: Option<&str>,
-    problem: &str,
-) -> String {
+pub fn csv_location(file: &Path, line: Option<u64>, column: Option<&str>, problem: &str) -> String {
     let mut out = file.display().to_string();
     if let Some(line) = line {
         out.push_str(&format!(":{line}"));
@@ -30,23 +25,23 @@ pub(crate) fn csv_location(
 
 /// Selected columns of a CSV file, cells trimmed, with the line of each row.
 #[derive(Debug)]
-pub(crate) struct Columns {
-    pub(crate) file: PathBuf,
-    pub(crate) names: Vec<String>,
+pub struct Columns {
+    pub file: PathBuf,
+    pub names: Vec<String>,
     /// `cells[row][k]`: the value of the k-th selected column.
-    pub(crate) cells: Vec<Vec<String>>,
-    pub(crate) lines: Vec<u64>,
+    pub cells: Vec<Vec<String>>,
+    pub lines: Vec<u64>,
 }
 
 impl Columns {
-    pub(crate) fn error(
+    pub fn error(
         &self,
         row: usize,
         k: usize,
         problem: String,
         hint: impl Into<String>,
-    ) -> AppError {
-        AppError::Csv {
+    ) -> InputError {
+        InputError::Csv {
             file: self.file.clone(),
             line: Some(self.lines[row]),
             column: Some(self.names[k].clone()),
@@ -55,13 +50,8 @@ impl Columns {
         }
     }
 
-    pub(crate) fn column_error(
-        &self,
-        k: usize,
-        problem: String,
-        hint: impl Into<String>,
-    ) -> AppError {
-        AppError::Csv {
+    pub fn column_error(&self, k: usize, problem: String, hint: impl Into<String>) -> InputError {
+        InputError::Csv {
             file: self.file.clone(),
             line: None,
             column: Some(self.names[k].clone()),
@@ -71,7 +61,7 @@ impl Columns {
     }
 
     /// Parses column `k` as finite numbers.
-    pub(crate) fn numbers(&self, k: usize, what: &str) -> Result<Vec<f64>, AppError> {
+    pub fn numbers(&self, k: usize, what: &str) -> Result<Vec<f64>, InputError> {
         let hint = format!(
             "{what}s must be numbers written with a decimal point (0.5, not 0,5); kizon drops no case silently: complete or remove the row"
         );
@@ -100,8 +90,8 @@ impl Columns {
     }
 }
 
-fn csv_error(file: &Path, line: Option<u64>, problem: String, hint: &str) -> AppError {
-    AppError::Csv {
+fn csv_error(file: &Path, line: Option<u64>, problem: String, hint: &str) -> InputError {
+    InputError::Csv {
         file: file.to_owned(),
         line,
         column: None,
@@ -114,20 +104,20 @@ const ENCODING_HINT: &str = "save the file as UTF-8 (in Excel: \"CSV UTF-8\") or
 
 /// Reads the columns `wanted` (by header name) of a comma-separated file with a header
 /// line. A UTF-8 byte-order mark is skipped; line numbers count the header as line 1.
-pub(crate) fn read_columns(file: &Path, wanted: &[&str]) -> Result<Columns, AppError> {
+pub fn read_columns(file: &Path, wanted: &[&str]) -> Result<Columns, InputError> {
     read_table(file, wanted, &[], None)
 }
 
 /// Like [`read_columns`], with `optional` columns after the required ones: an optional
 /// column missing from the header reads as empty cells.
-pub(crate) fn read_table(
+pub fn read_table(
     file: &Path,
     required: &[&str],
     optional: &[&str],
     encoding: Option<crate::encoding::Encoding>,
-) -> Result<Columns, AppError> {
+) -> Result<Columns, InputError> {
     let wanted: Vec<&str> = required.iter().chain(optional).copied().collect();
-    let bytes = fs::read(file).map_err(|source| AppError::Io {
+    let bytes = fs::read(file).map_err(|source| InputError::Io {
         path: file.to_owned(),
         source,
     })?;
@@ -160,7 +150,7 @@ pub(crate) fn read_table(
         counted = (byte.max(from), line);
         line
     };
-    let structure = |e: csv::Error| -> AppError {
+    let structure = |e: csv::Error| -> InputError {
         let line = e.position().map(|p| {
             1 + body[..skip_blank(p.byte())]
                 .iter()
@@ -210,7 +200,7 @@ pub(crate) fn read_table(
                     .map(|h| format!("did you mean `{h}`? "))
                     .unwrap_or_default();
                 let list: Vec<String> = headers.iter().map(|h| format!("`{h}`")).collect();
-                return Err(AppError::Csv {
+                return Err(InputError::Csv {
                     file: file.to_owned(),
                     line: Some(1),
                     column: Some(name.to_owned()),
@@ -222,7 +212,7 @@ pub(crate) fn read_table(
                 });
             }
             _ => {
-                return Err(AppError::Csv {
+                return Err(InputError::Csv {
                     file: file.to_owned(),
                     line: Some(1),
                     column: Some(name.to_owned()),
@@ -252,7 +242,7 @@ pub(crate) fn read_table(
                 continue;
             };
             let cell = std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| {
-                AppError::Csv {
+                InputError::Csv {
                     file: file.to_owned(),
                     line: Some(line),
                     column: Some(wanted[k].to_owned()),

@@ -1,14 +1,17 @@
-//! `kizon stats`: the statistics engine ([`kizon_stats`]) on counts given on the command
-//! line and on CSV files, without a study directory and without writing to any ledger.
+//! The study-less calculations of `kizon stats`: the statistics engine ([`kizon_stats`]) on
+//! counts given on the command line and on CSV files, without a study directory and without
+//! writing to any ledger. Outside the application layer: nothing here knows of a study.
 //!
-//! This module does the I/O the pure engine must not: it reads a CSV file (UTF-8, with or
-//! without a byte-order mark; Shift_JIS is refused with a hint), selects columns by their
+//! This crate does the I/O the pure engine must not: it reads a CSV file (through
+//! kizon-tables: UTF-8, UTF-16 or CP932), selects columns by their
 //! header name, parses truth labels, scores, ratings and cluster ids, and reports every
-//! bad value as [`AppError::Csv`] naming the file, the CSV line and the column. No case is
+//! bad value as [`CalcError::Csv`] naming the file, the CSV line and the column. No case is
 //! dropped silently: an empty or unreadable cell is an error, not a missing value.
 //!
 //! Every result serialises with the JSON keys of issue 4 (deliverable 7); fields the
 //! text rendering needs but the JSON does not carry are `#[serde(skip)]`.
+
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,11 +24,44 @@ pub use kizon_stats::{
     ProportionSampleSize, StatsError, TwoByTwo,
 };
 
-use crate::AppError;
-use crate::csv_table::{Columns, read_columns};
+use kizon_tables::{Columns, InputError, read_columns};
+
+/// Why a calculation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CalcError {
+    /// The file could not be read as a table.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The statistics engine refused the numbers.
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+    /// The input as a whole cannot be used, with what to do.
+    #[error("{what}")]
+    Refused { what: String, hint: String },
+    /// A value at a place in a CSV file.
+    #[error("{}", kizon_tables::csv_location(file, *line, column.as_deref(), problem))]
+    Csv {
+        file: PathBuf,
+        line: Option<u64>,
+        column: Option<String>,
+        problem: String,
+        hint: String,
+    },
+}
+
+impl CalcError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            CalcError::Input(e) => e.hint(),
+            CalcError::Stats(e) => hint(e),
+            CalcError::Refused { hint, .. } | CalcError::Csv { hint, .. } => hint.clone(),
+        }
+    }
+}
 
 /// The hint for an input the statistics engine refused.
-pub(crate) fn hint(error: &StatsError) -> String {
+pub fn hint(error: &StatsError) -> String {
     match error {
         StatsError::InvalidLevel(_) => {
             "give the confidence level as a fraction: --level 0.95 for a 95% interval".into()
@@ -40,7 +76,7 @@ pub(crate) fn hint(error: &StatsError) -> String {
 }
 
 /// Refuses a confidence level outside (0, 1) before any file is read.
-fn check_level(level: f64) -> Result<(), AppError> {
+fn check_level(level: f64) -> Result<(), CalcError> {
     if level > 0.0 && level < 1.0 {
         Ok(())
     } else {
@@ -55,7 +91,7 @@ fn check_level(level: f64) -> Result<(), AppError> {
 /// JSON: `sensitivity`, `specificity`, `ppv`, `npv`, `accuracy`, `prevalence`,
 /// `lr_positive`, `lr_negative`, `dor`, `youden`, each `{"estimate", "lower", "upper"}`
 /// or `null`.
-pub fn binary(table: TwoByTwo, ci: ProportionCi, level: f64) -> Result<BinaryAccuracy, AppError> {
+pub fn binary(table: TwoByTwo, ci: ProportionCi, level: f64) -> Result<BinaryAccuracy, CalcError> {
     check_level(level)?;
     Ok(kizon_stats::binary_accuracy(&table, ci, level)?)
 }
@@ -63,7 +99,7 @@ pub fn binary(table: TwoByTwo, ci: ProportionCi, level: f64) -> Result<BinaryAcc
 /// Agreement of a new test with a non-reference comparator (FDA 2007): `tp` = both
 /// positive, `fp` = new test positive only, `fn_` = comparator positive only, `tn` = both
 /// negative. JSON: `ppa`, `npa`, `opa`, `kappa`.
-pub fn agreement(table: TwoByTwo, ci: ProportionCi, level: f64) -> Result<Agreement, AppError> {
+pub fn agreement(table: TwoByTwo, ci: ProportionCi, level: f64) -> Result<Agreement, CalcError> {
     check_level(level)?;
     Ok(kizon_stats::agreement(&table, ci, level)?)
 }
@@ -82,7 +118,7 @@ pub struct McNemarResult {
 
 /// Two tests read on the same cases: `both` positive, `first_only`, `second_only`,
 /// `neither` (both negative).
-pub fn mcnemar(table: PairedTable, level: f64) -> Result<McNemarResult, AppError> {
+pub fn mcnemar(table: PairedTable, level: f64) -> Result<McNemarResult, CalcError> {
     check_level(level)?;
     Ok(McNemarResult {
         test: kizon_stats::mcnemar(&table),
@@ -140,7 +176,7 @@ pub struct ProportionPlanInput {
 }
 
 /// Cases needed for the lower confidence bound of a proportion to exceed `goal`.
-pub fn sample_size_proportion(input: ProportionPlanInput) -> Result<ProportionPlan, AppError> {
+pub fn sample_size_proportion(input: ProportionPlanInput) -> Result<ProportionPlan, CalcError> {
     check_level(input.level)?;
     let cases = kizon_stats::proportion_sample_size(
         input.goal,
@@ -182,7 +218,7 @@ pub fn sample_size_auc(
     power: f64,
     ratio: f64,
     variance: AucVariance,
-) -> Result<AucSampleSize, AppError> {
+) -> Result<AucSampleSize, CalcError> {
     Ok(kizon_stats::auc_sample_size(
         null_auc, expected, alpha, power, ratio, variance,
     )?)
@@ -261,10 +297,10 @@ impl Ord for Numeric {
 /// Cohen's kappa for two rating columns, Fleiss' kappa for more. Categories that are
 /// all numbers are ordered by value (for the weights); others by their text, and
 /// weights then need numbers.
-pub fn kappa(input: &KappaInput) -> Result<KappaResult, AppError> {
+pub fn kappa(input: &KappaInput) -> Result<KappaResult, CalcError> {
     check_level(input.level)?;
     if input.raters.len() < 2 {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: format!(
                 "kappa needs at least 2 rating columns, got {}",
                 input.raters.len()
@@ -273,7 +309,7 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, AppError> {
         });
     }
     if input.raters.len() > 2 && input.weights != KappaWeights::Unweighted {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: format!(
                 "weighted kappa is defined for 2 raters; {} were given (Fleiss' kappa is unweighted)",
                 input.raters.len()
@@ -285,7 +321,7 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, AppError> {
     let wanted: Vec<&str> = input.raters.iter().map(String::as_str).collect();
     for (i, name) in wanted.iter().enumerate() {
         if wanted[..i].contains(name) {
-            return Err(AppError::Refused {
+            return Err(CalcError::Refused {
                 what: format!("rating column `{name}` is given twice"),
                 hint: "name each rater's column once in --raters".into(),
             });
@@ -295,7 +331,9 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, AppError> {
     let empty_hint = "every case needs a rating from every rater; kizon drops no case silently: complete or remove the row";
     for (row, cells) in columns.cells.iter().enumerate() {
         if let Some(k) = cells.iter().position(String::is_empty) {
-            return Err(columns.error(row, k, "empty rating".into(), empty_hint));
+            return Err(columns
+                .error(row, k, "empty rating".into(), empty_hint)
+                .into());
         }
     }
     let number = |text: &str| text.parse::<f64>().ok().filter(|x| x.is_finite());
@@ -341,7 +379,7 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, AppError> {
                         columns.cells[row][k]
                     ),
                     "code ordinal categories as numbers (e.g. 1 = none, 2 = mild, 3 = severe), or use --weights none",
-                ));
+                ).into());
             }
             let labels: Vec<Vec<&str>> = (0..raters)
                 .map(|k| columns.cells.iter().map(|c| c[k].as_str()).collect())
@@ -464,30 +502,30 @@ pub struct RocInfo {
 }
 
 /// AUC of one score (or two, compared by DeLong's test) against a binary truth column.
-pub fn roc(input: &RocInput) -> Result<RocResult, AppError> {
+pub fn roc(input: &RocInput) -> Result<RocResult, CalcError> {
     check_level(input.level)?;
     let scores_n = input.scores.len();
     if scores_n == 0 || scores_n > 2 {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: format!("ROC analysis takes one or two score columns, got {scores_n}"),
             hint: "give --score COL, or --score COL --score COL2 to compare two scores".into(),
         });
     }
     if scores_n == 2 && input.scores[0] == input.scores[1] {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: format!("score column `{}` is given twice", input.scores[0]),
             hint: "compare two different score columns".into(),
         });
     }
     if input.cluster.is_some() && input.interval != AucInterval::Bootstrap {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: "--cluster needs the bootstrap: DeLong's variance assumes independent cases"
                 .into(),
             hint: "add --ci bootstrap to resample whole patients".into(),
         });
     }
     if input.cluster.is_some() && scores_n == 2 {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: "DeLong's test of two AUCs does not account for several observations per patient"
                 .into(),
             hint: "analyse each score on its own with --cluster, or compare them without --cluster if the cases are independent"
@@ -521,12 +559,14 @@ pub fn roc(input: &RocInput) -> Result<RocResult, AppError> {
         for (row, cells) in columns.cells.iter().enumerate() {
             let id = cells[k].as_str();
             if id.is_empty() {
-                return Err(columns.error(
-                    row,
-                    k,
-                    "empty patient id".into(),
-                    format!("every row needs the patient it belongs to in column `{cluster}`"),
-                ));
+                return Err(columns
+                    .error(
+                        row,
+                        k,
+                        "empty patient id".into(),
+                        format!("every row needs the patient it belongs to in column `{cluster}`"),
+                    )
+                    .into());
             }
             let next = ids.len() as u64;
             cluster_ids.push(*ids.entry(id).or_insert(next));
@@ -608,7 +648,7 @@ fn truth_labels(
     columns: &Columns,
     k: usize,
     positive: &str,
-) -> Result<(Vec<bool>, String), AppError> {
+) -> Result<(Vec<bool>, String), CalcError> {
     let two_values = || {
         format!(
             "the truth column must hold exactly two values: `{positive}` (--positive) and one negative value; recode or remove other rows (kizon drops no case silently)"
@@ -619,7 +659,9 @@ fn truth_labels(
     for (row, cells) in columns.cells.iter().enumerate() {
         let value = cells[k].as_str();
         if value.is_empty() {
-            return Err(columns.error(row, k, "empty truth value".into(), two_values()));
+            return Err(columns
+                .error(row, k, "empty truth value".into(), two_values())
+                .into());
         }
         if !values.iter().any(|(v, _)| *v == value) {
             values.push((value, row));
@@ -649,7 +691,7 @@ fn truth_labels(
                 "{near}give the value that marks a positive case (values are case-sensitive); the column holds {}",
                 quoted(10)
             ),
-        ));
+        ).into());
     }
     let negatives: Vec<(&str, usize)> = values
         .iter()
@@ -661,7 +703,7 @@ fn truth_labels(
             k,
             format!("every row is `{positive}`: there are no negative cases"),
             "ROC analysis needs positive and negative cases",
-        )),
+        ).into()),
         [(negative, _)] => Ok((
             columns.cells.iter().map(|c| c[k] == positive).collect(),
             negative.to_string(),
@@ -673,7 +715,7 @@ fn truth_labels(
                 "`{third}` is a third value (the column already has `{positive}` as positive and `{first}` as negative)"
             ),
             two_values(),
-        )),
+        ).into()),
     }
 }
 
@@ -859,19 +901,21 @@ pub struct MrmcResult {
 }
 
 /// Labels in order of first appearance, and the index of each row's label.
-fn labels(columns: &Columns, k: usize, what: &str) -> Result<(Vec<String>, Vec<usize>), AppError> {
+fn labels(columns: &Columns, k: usize, what: &str) -> Result<(Vec<String>, Vec<usize>), CalcError> {
     let mut names: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut rows = Vec::with_capacity(columns.cells.len());
     for (row, cells) in columns.cells.iter().enumerate() {
         let label = &cells[k];
         if label.is_empty() {
-            return Err(columns.error(
-                row,
-                k,
-                format!("empty {what}"),
-                format!("every row needs its {what}; kizon drops no rating silently"),
-            ));
+            return Err(columns
+                .error(
+                    row,
+                    k,
+                    format!("empty {what}"),
+                    format!("every row needs its {what}; kizon drops no rating silently"),
+                )
+                .into());
         }
         let next = names.len();
         let i = *index.entry(label.clone()).or_insert_with(|| {
@@ -885,7 +929,7 @@ fn labels(columns: &Columns, k: usize, what: &str) -> Result<(Vec<String>, Vec<u
 
 /// The Obuchowski–Rockette MRMC comparison of modalities from a long CSV file (one row
 /// per reader × modality × case; every reader reads every case in every modality).
-pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, AppError> {
+pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, CalcError> {
     check_level(input.level)?;
     let wanted = [
         input.reader.as_str(),
@@ -896,7 +940,7 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, AppError> {
     ];
     for (i, a) in wanted.iter().enumerate() {
         if wanted[..i].contains(a) {
-            return Err(AppError::Refused {
+            return Err(CalcError::Refused {
                 what: format!("column `{a}` is given for two roles"),
                 hint:
                     "--reader, --modality, --case, --truth and --score name five different columns"
@@ -912,7 +956,7 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, AppError> {
     let scores_of_row = columns.numbers(4, "score")?;
     let (t, r, n) = (modalities.len(), readers.len(), cases.len());
     if t < 2 || r < 2 {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: format!(
                 "an MRMC comparison needs at least 2 modalities and 2 readers; the file has {t} modalit{} and {r} reader{}",
                 if t == 1 { "y" } else { "ies" },
@@ -929,32 +973,36 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, AppError> {
         match truth[c] {
             None => truth[c] = Some((truth_of_row[row], row)),
             Some((value, first)) if value != truth_of_row[row] => {
-                return Err(columns.error(
-                    row,
-                    3,
-                    format!(
-                        "case `{}` has a different truth here than on line {}",
-                        cases[c], columns.lines[first]
-                    ),
-                    "a case has one reference standard, whoever reads it in whatever modality",
-                ));
+                return Err(columns
+                    .error(
+                        row,
+                        3,
+                        format!(
+                            "case `{}` has a different truth here than on line {}",
+                            cases[c], columns.lines[first]
+                        ),
+                        "a case has one reference standard, whoever reads it in whatever modality",
+                    )
+                    .into());
             }
             Some(_) => {}
         }
         let slot = (modality_of[row] * r + reader_of[row]) * n + c;
         if seen[slot] != usize::MAX {
-            return Err(columns.error(
-                row,
-                2,
-                format!(
-                    "reader `{}` rated case `{}` in modality `{}` already on line {}",
-                    readers[reader_of[row]],
-                    cases[c],
-                    modalities[modality_of[row]],
-                    columns.lines[seen[slot]]
-                ),
-                "keep one rating per reader, modality and case",
-            ));
+            return Err(columns
+                .error(
+                    row,
+                    2,
+                    format!(
+                        "reader `{}` rated case `{}` in modality `{}` already on line {}",
+                        readers[reader_of[row]],
+                        cases[c],
+                        modalities[modality_of[row]],
+                        columns.lines[seen[slot]]
+                    ),
+                    "keep one rating per reader, modality and case",
+                )
+                .into());
         }
         seen[slot] = row;
         scores[slot] = scores_of_row[row];
@@ -962,7 +1010,7 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, AppError> {
     if let Some(slot) = seen.iter().position(|&s| s == usize::MAX) {
         let missing = seen.iter().filter(|&&s| s == usize::MAX).count();
         let (g, c) = (slot / n, slot % n);
-        return Err(AppError::Csv {
+        return Err(CalcError::Csv {
             file: input.csv.clone(),
             line: None,
             column: None,
@@ -1090,11 +1138,11 @@ pub fn mrmc_sample_size(
     alpha: f64,
     power: f64,
     max_cases: u64,
-) -> Result<MrmcPlan, AppError> {
+) -> Result<MrmcPlan, CalcError> {
     let analysed = mrmc(pilot)?;
     let pilot_difference = analysed.difference.as_ref().map(|d| d.estimate);
     let Some(effect) = effect.or(pilot_difference) else {
-        return Err(AppError::Refused {
+        return Err(CalcError::Refused {
             what: "the pilot gives no difference of modalities to plan for".into(),
             hint: "give the difference of AUCs to detect with --effect (e.g. 0.05)".into(),
         });
