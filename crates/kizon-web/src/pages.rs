@@ -245,15 +245,6 @@ pub fn encode(value: &str) -> String {
         .collect()
 }
 
-fn metadata_value(item: &Item, key: &str) -> Option<String> {
-    let value = serde_json::to_value(&item.metadata).ok()?;
-    match value.get(key)? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
 pub fn items(
     ctx: &Ctx<'_>,
     page: &ItemPage,
@@ -285,7 +276,7 @@ pub fn items(
                             td { a href={ "/items/" (item.id) } { (item.id) } }
                             td { a href={ "/items?case=" (encode(&item.case_id)) } { (item.case_id) } }
                             td { (item.kind) }
-                            td { (metadata_value(item, "modality").unwrap_or_default()) }
+                            td { (item.metadata.modality.as_deref().unwrap_or_default()) }
                             td { (item.provider) }
                             td.path { (item.path) }
                         }
