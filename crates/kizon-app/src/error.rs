@@ -177,19 +177,6 @@ impl From<kizon_calc::CalcError> for AppError {
             kizon_calc::CalcError::Input(e) => e.into(),
             kizon_calc::CalcError::Stats(e) => AppError::Stats(e),
             kizon_calc::CalcError::Refused { what, hint } => AppError::Refused { what, hint },
-            kizon_calc::CalcError::Csv {
-                file,
-                line,
-                column,
-                problem,
-                hint,
-            } => AppError::Csv {
-                file,
-                line,
-                column,
-                problem,
-                hint,
-            },
         }
     }
 }

@@ -5,7 +5,7 @@
 //! This crate does the I/O the pure engine must not: it reads a CSV file (through
 //! kizon-tables: UTF-8, UTF-16 or CP932), selects columns by their
 //! header name, parses truth labels, scores, ratings and cluster ids, and reports every
-//! bad value as [`CalcError::Csv`] naming the file, the CSV line and the column. No case is
+//! bad value as an [`InputError::Csv`] naming the file, the CSV line and the column. No case is
 //! dropped silently: an empty or unreadable cell is an error, not a missing value.
 //!
 //! Every result serialises with the JSON keys of issue 4 (deliverable 7); fields the
@@ -38,15 +38,6 @@ pub enum CalcError {
     /// The input as a whole cannot be used, with what to do.
     #[error("{what}")]
     Refused { what: String, hint: String },
-    /// A value at a place in a CSV file.
-    #[error("{}", kizon_tables::csv_location(file, *line, column.as_deref(), problem))]
-    Csv {
-        file: PathBuf,
-        line: Option<u64>,
-        column: Option<String>,
-        problem: String,
-        hint: String,
-    },
 }
 
 impl CalcError {
@@ -55,7 +46,7 @@ impl CalcError {
         match self {
             CalcError::Input(e) => e.hint(),
             CalcError::Stats(e) => hint(e),
-            CalcError::Refused { hint, .. } | CalcError::Csv { hint, .. } => hint.clone(),
+            CalcError::Refused { hint, .. } => hint.clone(),
         }
     }
 }
@@ -1010,7 +1001,7 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, CalcError> {
     if let Some(slot) = seen.iter().position(|&s| s == usize::MAX) {
         let missing = seen.iter().filter(|&&s| s == usize::MAX).count();
         let (g, c) = (slot / n, slot % n);
-        return Err(CalcError::Csv {
+        return Err(CalcError::Input(InputError::Csv {
             file: input.csv.clone(),
             line: None,
             column: None,
@@ -1021,7 +1012,7 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, CalcError> {
                 modalities[g / r]
             ),
             hint: "the OR analysis needs a fully crossed study: every reader rates every case in every modality".into(),
-        });
+        }));
     }
     let truth: Vec<bool> = truth
         .iter()
