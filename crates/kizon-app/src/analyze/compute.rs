@@ -73,38 +73,7 @@ impl Study {
         };
         let (reference, _) = self.reference_standard()?;
         let all_results = self.store.results()?;
-        let versions: BTreeSet<&str> = all_results
-            .iter()
-            .map(|r| r.device_version.as_str())
-            .collect();
-        let version = match (device_version, versions.len()) {
-            (Some(v), _) if versions.contains(v) => v.to_owned(),
-            (Some(v), _) => {
-                return Err(AppError::Refused {
-                    what: format!("no results of device version `{v}`"),
-                    hint: format!(
-                        "imported versions: {}",
-                        versions.iter().copied().collect::<Vec<_>>().join(", ")
-                    ),
-                });
-            }
-            (None, 0) => {
-                return Err(AppError::Refused {
-                    what: "no device results imported yet".into(),
-                    hint: "kizon results import FILE --device-version V".into(),
-                });
-            }
-            (None, 1) => versions.iter().next().expect("one version").to_string(),
-            (None, _) => {
-                return Err(AppError::Refused {
-                    what: format!(
-                        "results of several device versions: {}",
-                        versions.iter().copied().collect::<Vec<_>>().join(", ")
-                    ),
-                    hint: "choose one: kizon analyze --device-version V".into(),
-                });
-            }
-        };
+        let version = version_to_analyse(&all_results, device_version)?;
         let results: BTreeMap<&str, &kizon_store::DeviceResult> = all_results
             .iter()
             .filter(|r| r.device_version == version)
@@ -149,25 +118,17 @@ impl Study {
             })
             .collect::<Result<_, AppError>>()?;
 
-        let results_sha256 = sha256_hex(
-            serde_json::to_string(
-                &results
-                    .values()
-                    .map(|r| (&r.case_id, &r.label, r.score, &r.marks))
-                    .collect::<Vec<_>>(),
-            )
-            .expect("results serialise")
-            .as_bytes(),
+        let results_sha256 = json_sha256(
+            &results
+                .values()
+                .map(|r| (&r.case_id, &r.label, r.score, &r.marks))
+                .collect::<Vec<_>>(),
         );
-        let findings_sha256 = sha256_hex(
-            serde_json::to_string(
-                &findings
-                    .iter()
-                    .map(|f| (f.id, &f.rule, f.status, &f.case_ids))
-                    .collect::<Vec<_>>(),
-            )
-            .expect("findings serialise")
-            .as_bytes(),
+        let findings_sha256 = json_sha256(
+            &findings
+                .iter()
+                .map(|f| (f.id, &f.rule, f.status, &f.case_ids))
+                .collect::<Vec<_>>(),
         );
         let device_marks: Vec<kizon_store::StoredMark> =
             match (&protocol.lesions, &reference.lesions) {
@@ -185,25 +146,21 @@ impl Study {
                 _ => Vec::new(),
             };
         let marks_sha256 = (!device_marks.is_empty()).then(|| {
-            sha256_hex(
-                serde_json::to_string(
-                    &device_marks
-                        .iter()
-                        .map(|m| {
-                            (
-                                &m.case_id,
-                                &m.image,
-                                m.ordinal,
-                                &m.shape,
-                                &m.lesion_type,
-                                m.size_mm,
-                                m.rating,
-                            )
-                        })
-                        .collect::<Vec<_>>(),
-                )
-                .expect("marks serialise")
-                .as_bytes(),
+            json_sha256(
+                &device_marks
+                    .iter()
+                    .map(|m| {
+                        (
+                            &m.case_id,
+                            &m.image,
+                            m.ordinal,
+                            &m.shape,
+                            &m.lesion_type,
+                            m.size_mm,
+                            m.rating,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
             )
         });
         let lesions = match (
@@ -227,15 +184,11 @@ impl Study {
             .filter(|r| r.role.modality().is_some())
             .collect();
         let reader_study_sha256 = (!study_reads.is_empty()).then(|| {
-            sha256_hex(
-                serde_json::to_string(
-                    &study_reads
-                        .iter()
-                        .map(|r| (&r.reader, &r.case_id, &r.role, r.score))
-                        .collect::<Vec<_>>(),
-                )
-                .expect("reads serialise")
-                .as_bytes(),
+            json_sha256(
+                &study_reads
+                    .iter()
+                    .map(|r| (&r.reader, &r.case_id, &r.role, r.score))
+                    .collect::<Vec<_>>(),
             )
         });
         let reader_study = reader_study(&rows, &study_reads)?;
@@ -251,20 +204,10 @@ impl Study {
             findings_sha256,
             deviations_sha256: {
                 let deviations = self.store.deviations()?;
-                (!deviations.is_empty()).then(|| {
-                    sha256_hex(
-                        serde_json::to_string(&deviations)
-                            .expect("deviations serialise")
-                            .as_bytes(),
-                    )
-                })
+                (!deviations.is_empty()).then(|| json_sha256(&deviations))
             },
         };
-        let inputs_sha256 = sha256_hex(
-            serde_json::to_string(&inputs)
-                .expect("inputs serialise")
-                .as_bytes(),
-        );
+        let inputs_sha256 = json_sha256(&inputs);
 
         let flow = flow(&dataset, &rows, &results);
         let usable = |r: &&Row| is_binary(r.reference) && is_binary(r.device);
@@ -293,119 +236,19 @@ impl Study {
                 result.clustered = clustered(endpoint.metric, &primary_rows, endpoint.level)?;
             }
             endpoints.push(result);
-            for &variable in &protocol.analysis.subgroups {
-                // Cases without the attribute are a level of their own (`unknown`), so that the
-                // levels add up to the endpoint's cases.
-                let level_of = |r: &Row| {
-                    r.attributes
-                        .get(&variable)
-                        .map_or(UNKNOWN, String::as_str)
-                        .to_owned()
-                };
-                let mut levels: Vec<String> = rows
-                    .iter()
-                    .filter(|r| in_analysis(r))
-                    .map(level_of)
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                levels.sort_by(|a, b| compare_levels(a, b));
-                for level in levels {
-                    let in_level = |r: &&&Row| level_of(r) == level;
-                    let sub: Vec<&Row> = primary_rows.iter().filter(in_level).copied().collect();
-                    let sub_scored: Vec<&Row> =
-                        scored_rows.iter().filter(in_level).copied().collect();
-                    let e = evaluate(endpoint, &sub, &sub_scored)?;
-                    subgroups.push(SubgroupResult {
-                        variable: variable.as_str().into(),
-                        level,
-                        endpoint: endpoint.id.clone(),
-                        metric: endpoint.metric,
-                        n: e.n,
-                        table: e.table,
-                        estimate: e.estimate,
-                    });
-                }
-            }
-            if endpoint.metric == Metric::Auc {
-                continue;
-            }
-            let variants: [(&str, &str, &str, RowChange); 3] = [
-                (
-                    "indeterminate-as-positive",
-                    "indeterminate device results counted as positive",
-                    "判定不能の結果を陽性として集計",
-                    Box::new(|r: &Row| recount(r, Label::Positive)),
-                ),
-                (
-                    "indeterminate-as-negative",
-                    "indeterminate device results counted as negative",
-                    "判定不能の結果を陰性として集計",
-                    Box::new(|r: &Row| recount(r, Label::Negative)),
-                ),
-                (
-                    "excluding-accepted-findings",
-                    "cases with accepted findings left out",
-                    "疑義を受容した症例を除外",
-                    Box::new(|r: &Row| (!r.accepted_finding).then(|| r.clone())),
-                ),
-            ];
-            for (analysis, name_en, name_ja, transform) in variants {
-                let changed: Vec<Row> = rows
-                    .iter()
-                    .filter_map(&transform)
-                    .filter(|r| is_binary(r.reference) && is_binary(r.device))
-                    .collect();
-                let changed_refs: Vec<&Row> = changed.iter().collect();
-                let e = evaluate(endpoint, &changed_refs, &[])?;
-                sensitivity.push(SensitivityResult {
-                    analysis: analysis.into(),
-                    name_en: name_en.into(),
-                    name_ja: name_ja.into(),
-                    endpoint: endpoint.id.clone(),
-                    metric: endpoint.metric,
-                    n: e.n,
-                    table: e.table,
-                    estimate: e.estimate,
-                    pass: e.pass,
-                });
+            subgroups.extend(subgroup_results(
+                endpoint,
+                &protocol.analysis.subgroups,
+                &rows,
+                &primary_rows,
+                &scored_rows,
+            )?);
+            if endpoint.metric != Metric::Auc {
+                sensitivity.extend(sensitivity_results(endpoint, &rows)?);
             }
         }
 
-        let roc = if scored_rows
-            .iter()
-            .any(|r| r.reference == Some(Label::Positive))
-            && scored_rows
-                .iter()
-                .any(|r| r.reference == Some(Label::Negative))
-        {
-            let scores: Vec<f64> = scored_rows
-                .iter()
-                .map(|r| r.score.expect("scored"))
-                .collect();
-            let truth: Vec<bool> = scored_rows
-                .iter()
-                .map(|r| r.reference == Some(Label::Positive))
-                .collect();
-            // Descriptive, not an endpoint: what cannot be estimated (DeLong's variance needs two
-            // cases of each class) is left out, never a reason to stop the analysis.
-            match (
-                kizon_stats::roc_curve(&scores, &truth),
-                kizon_stats::auc_delong(&scores, &truth, 0.95),
-            ) {
-                (Ok(curve), Ok(auc)) => Some(Roc {
-                    fpr: curve.fpr,
-                    tpr: curve.tpr,
-                    auc: auc.auc,
-                    se: auc.se,
-                    positives: auc.positives,
-                    negatives: auc.negatives,
-                }),
-                _ => None,
-            }
-        } else {
-            None
-        };
+        let roc = descriptive_roc(&scored_rows);
 
         Ok(Analysis {
             format: FORMAT.into(),
@@ -495,4 +338,182 @@ impl Study {
         }
         Ok(out)
     }
+}
+
+/// The device version the analysis is of: the one asked for, else the only one imported.
+fn version_to_analyse(
+    all_results: &[kizon_store::DeviceResult],
+    device_version: Option<&str>,
+) -> Result<String, AppError> {
+    let versions: BTreeSet<&str> = all_results
+        .iter()
+        .map(|r| r.device_version.as_str())
+        .collect();
+    match (device_version, versions.len()) {
+        (Some(v), _) if versions.contains(v) => Ok(v.to_owned()),
+        (Some(v), _) => Err(AppError::Refused {
+            what: format!("no results of device version `{v}`"),
+            hint: format!(
+                "imported versions: {}",
+                versions.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        }),
+        (None, 0) => Err(AppError::Refused {
+            what: "no device results imported yet".into(),
+            hint: "kizon results import FILE --device-version V".into(),
+        }),
+        (None, 1) => Ok(versions.iter().next().expect("one version").to_string()),
+        (None, _) => Err(AppError::Refused {
+            what: format!(
+                "results of several device versions: {}",
+                versions.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+            hint: "choose one: kizon analyze --device-version V".into(),
+        }),
+    }
+}
+
+/// An endpoint in each level of each subgroup variable; cases without the attribute are a
+/// level of their own (`unknown`), so that the levels add up to the endpoint's cases.
+fn subgroup_results(
+    endpoint: &Endpoint,
+    variables: &[Subgroup],
+    rows: &[Row],
+    primary_rows: &[&Row],
+    scored_rows: &[&Row],
+) -> Result<Vec<SubgroupResult>, AppError> {
+    let mut subgroups = Vec::new();
+    for &variable in variables {
+        // Cases without the attribute are a level of their own (`unknown`), so that the
+        // levels add up to the endpoint's cases.
+        let level_of = |r: &Row| {
+            r.attributes
+                .get(&variable)
+                .map_or(UNKNOWN, String::as_str)
+                .to_owned()
+        };
+        let mut levels: Vec<String> = rows
+            .iter()
+            .filter(|r| in_analysis(r))
+            .map(level_of)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        levels.sort_by(|a, b| compare_levels(a, b));
+        for level in levels {
+            let in_level = |r: &&&Row| level_of(r) == level;
+            let sub: Vec<&Row> = primary_rows.iter().filter(in_level).copied().collect();
+            let sub_scored: Vec<&Row> = scored_rows.iter().filter(in_level).copied().collect();
+            let e = evaluate(endpoint, &sub, &sub_scored)?;
+            subgroups.push(SubgroupResult {
+                variable: variable.as_str().into(),
+                level,
+                endpoint: endpoint.id.clone(),
+                metric: endpoint.metric,
+                n: e.n,
+                table: e.table,
+                estimate: e.estimate,
+            });
+        }
+    }
+    Ok(subgroups)
+}
+
+/// The sensitivity analyses of an endpoint: indeterminate results counted as positive and as
+/// negative, and the cases with accepted findings left out.
+fn sensitivity_results(
+    endpoint: &Endpoint,
+    rows: &[Row],
+) -> Result<Vec<SensitivityResult>, AppError> {
+    let mut sensitivity = Vec::new();
+    let variants: [(&str, &str, &str, RowChange); 3] = [
+        (
+            "indeterminate-as-positive",
+            "indeterminate device results counted as positive",
+            "判定不能の結果を陽性として集計",
+            Box::new(|r: &Row| recount(r, Label::Positive)),
+        ),
+        (
+            "indeterminate-as-negative",
+            "indeterminate device results counted as negative",
+            "判定不能の結果を陰性として集計",
+            Box::new(|r: &Row| recount(r, Label::Negative)),
+        ),
+        (
+            "excluding-accepted-findings",
+            "cases with accepted findings left out",
+            "疑義を受容した症例を除外",
+            Box::new(|r: &Row| (!r.accepted_finding).then(|| r.clone())),
+        ),
+    ];
+    for (analysis, name_en, name_ja, transform) in variants {
+        let changed: Vec<Row> = rows
+            .iter()
+            .filter_map(&transform)
+            .filter(|r| is_binary(r.reference) && is_binary(r.device))
+            .collect();
+        let changed_refs: Vec<&Row> = changed.iter().collect();
+        let e = evaluate(endpoint, &changed_refs, &[])?;
+        sensitivity.push(SensitivityResult {
+            analysis: analysis.into(),
+            name_en: name_en.into(),
+            name_ja: name_ja.into(),
+            endpoint: endpoint.id.clone(),
+            metric: endpoint.metric,
+            n: e.n,
+            table: e.table,
+            estimate: e.estimate,
+            pass: e.pass,
+        });
+    }
+    Ok(sensitivity)
+}
+
+/// The ROC curve and AUC of the analysis set's scored cases. Descriptive, not an endpoint: what
+/// cannot be estimated (DeLong's variance needs two cases of each class) is left out, never a
+/// reason to stop the analysis.
+fn descriptive_roc(scored_rows: &[&Row]) -> Option<Roc> {
+    if scored_rows
+        .iter()
+        .any(|r| r.reference == Some(Label::Positive))
+        && scored_rows
+            .iter()
+            .any(|r| r.reference == Some(Label::Negative))
+    {
+        let scores: Vec<f64> = scored_rows
+            .iter()
+            .map(|r| r.score.expect("scored"))
+            .collect();
+        let truth: Vec<bool> = scored_rows
+            .iter()
+            .map(|r| r.reference == Some(Label::Positive))
+            .collect();
+        // Descriptive, not an endpoint: what cannot be estimated (DeLong's variance needs two
+        // cases of each class) is left out, never a reason to stop the analysis.
+        match (
+            kizon_stats::roc_curve(&scores, &truth),
+            kizon_stats::auc_delong(&scores, &truth, 0.95),
+        ) {
+            (Ok(curve), Ok(auc)) => Some(Roc {
+                fpr: curve.fpr,
+                tpr: curve.tpr,
+                auc: auc.auc,
+                se: auc.se,
+                positives: auc.positives,
+                negatives: auc.negatives,
+            }),
+            _ => None,
+        }
+    } else {
+        None
+    }
+}
+
+/// SHA-256 of a value's JSON: how each input of the analysis is fingerprinted.
+fn json_sha256(value: &impl Serialize) -> String {
+    sha256_hex(
+        serde_json::to_string(value)
+            .expect("analysis inputs serialise")
+            .as_bytes(),
+    )
 }
