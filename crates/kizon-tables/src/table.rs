@@ -116,14 +116,25 @@ pub fn read_table(
     optional: &[&str],
     encoding: Option<crate::encoding::Encoding>,
 ) -> Result<Columns, InputError> {
-    let wanted: Vec<&str> = required.iter().chain(optional).copied().collect();
     let bytes = fs::read(file).map_err(|source| InputError::Io {
         path: file.to_owned(),
         source,
     })?;
+    parse_table(file, &bytes, required, optional, encoding)
+}
+
+/// [`read_table`] of bytes already read; `file` names them in errors.
+pub fn parse_table(
+    file: &Path,
+    bytes: &[u8],
+    required: &[&str],
+    optional: &[&str],
+    encoding: Option<crate::encoding::Encoding>,
+) -> Result<Columns, InputError> {
+    let wanted: Vec<&str> = required.iter().chain(optional).copied().collect();
     // UTF-8, UTF-16 or CP932 (Japanese hospital exports), detected unless `--encoding` names
     // it, read as UTF-8 from here on.
-    let (text, _) = crate::encoding::decode_as(file, &bytes, encoding)?;
+    let (text, _) = crate::encoding::decode_as(file, bytes, encoding)?;
     let body = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)

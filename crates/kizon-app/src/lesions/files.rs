@@ -337,7 +337,9 @@ pub(super) fn id_text(value: &Value) -> Option<String> {
     }
 }
 
-pub(super) fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError> {
+/// Reads marks written as JSON (an array of marks, or a COCO object) from bytes; `file` names
+/// them in errors.
+pub fn read_json_marks(file: &Path, body: &[u8]) -> Result<Vec<MarkRecord>, AppError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| AppError::Json {
         file: file.to_owned(),
         path: format!("line {}, column {}", e.line(), e.column()),
