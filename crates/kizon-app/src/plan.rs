@@ -1,7 +1,7 @@
 //! The regulatory plan of the study's protocol.
 
 use kizon_protocol::Protocol;
-use kizon_rules::{ConsentModel, EvidenceKind, Plan, ProviderFacts, ProviderKind, RegulatorAccess};
+use kizon_rules::{EvidenceKind, Plan, ProviderFacts};
 use serde::Serialize;
 use time::Date;
 
@@ -84,23 +84,15 @@ impl Study {
             .into_iter()
             .map(|p| {
                 Ok(ProviderFacts {
-                    kind: stored(ProviderKind::parse(&p.kind), "provider kind", &p.kind)?,
-                    consent_model: stored(
-                        ConsentModel::parse(&p.consent_model),
-                        "consent model",
-                        &p.consent_model,
-                    )?,
-                    regulator_access_in_consent: stored(
-                        RegulatorAccess::parse(&p.regulator_access),
-                        "regulator access",
-                        &p.regulator_access,
-                    )?,
+                    kind: p.kind,
+                    consent_model: p.consent_model,
+                    regulator_access_in_consent: p.regulator_access,
                     evidence: {
                         let mut kinds: Vec<EvidenceKind> = evidence
                             .iter()
                             .filter(|e| e.provider == p.name)
-                            .map(|e| stored(EvidenceKind::parse(&e.kind), "evidence kind", &e.kind))
-                            .collect::<Result<_, _>>()?;
+                            .map(|e| e.kind)
+                            .collect();
                         if protocol_locked && !kinds.contains(&EvidenceKind::Protocol) {
                             kinds.push(EvidenceKind::Protocol);
                         }
@@ -112,12 +104,4 @@ impl Study {
             })
             .collect()
     }
-}
-
-/// A vocabulary value read back from the database; kizon only ever writes valid ones.
-fn stored<T>(parsed: Option<T>, what: &str, value: &str) -> Result<T, AppError> {
-    parsed.ok_or_else(|| AppError::Refused {
-        what: format!("the database holds an unknown {what} `{value}`"),
-        hint: "run `kizon audit verify`: the database was edited outside kizon".into(),
-    })
 }

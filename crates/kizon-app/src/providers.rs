@@ -43,10 +43,10 @@ impl Study {
         }
         let new = NewProvider {
             name: name.to_owned(),
-            kind: input.kind.as_str().into(),
-            consent_model: input.consent_model.as_str().into(),
+            kind: input.kind,
+            consent_model: input.consent_model,
             legal_basis: input.legal_basis.trim().to_owned(),
-            regulator_access: input.regulator_access.as_str().into(),
+            regulator_access: input.regulator_access,
         };
         self.store.transact(actor, |tx| {
             tx.insert_provider(&new)?;
@@ -152,13 +152,7 @@ impl Study {
         let id = self.store.transact(actor, |tx| {
             let provider_id = tx.provider_id(provider)?.expect("checked above");
             let document = put(tx)?;
-            let id = tx.insert_evidence(
-                provider_id,
-                kind.as_str(),
-                &document.sha256,
-                file_name,
-                note,
-            )?;
+            let id = tx.insert_evidence(provider_id, kind, &document.sha256, file_name, note)?;
             tx.record(
                 "evidence add",
                 &format!("{} for `{provider}`: {file_name}", kind.as_str()),

@@ -829,4 +829,30 @@ fn a_stored_value_that_does_not_parse_stops_the_command() {
         "{}",
         run.stderr
     );
+    // A provider whose kind is not one was left out of the report's provider table in silence.
+    sql(
+        &root,
+        "UPDATE findings SET severity = 'warning' WHERE id = (SELECT min(id) FROM findings);
+         UPDATE providers SET kind = 'clinic' WHERE id = (SELECT min(id) FROM providers);",
+    );
+    let out = root.join("report.html");
+    let run = kizon(
+        &root,
+        &[
+            "report",
+            "--lang",
+            "en",
+            "--format",
+            "html",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .failed();
+    assert!(
+        run.error_line().contains("providers row") && run.error_line().contains("kind `clinic`"),
+        "{}",
+        run.stderr
+    );
+    kizon(&root, &["provider", "list"]).failed();
 }

@@ -248,25 +248,7 @@ pub struct Provider {
     pub dataset_cases: Option<u64>,
 }
 
-/// Where existing data comes from (Q3). Words as in study.toml.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderKind {
-    Hospital,
-    PublicBiobank,
-    PrivateBiobank,
-    Database,
-}
-
-/// How the provider obtained consent, or why none was needed (Q6). Words as in study.toml.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConsentModel {
-    InformedConsent,
-    BroadConsent,
-    OptOut,
-    NotRequired,
-}
+pub use kizon_vocab::{ConsentModel, ProviderKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

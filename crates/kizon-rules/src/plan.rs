@@ -484,7 +484,7 @@ fn evidence_checklist(
                 .iter()
                 .map(|&kind| {
                     let documents = provider.evidence.iter().filter(|&&e| e == kind).count();
-                    let requirement = kind.requirement(provider.consent_model);
+                    let requirement = crate::providers::requirement(kind, provider.consent_model);
                     let status = match (requirement, documents) {
                         (_, n) if n > 0 => "present",
                         (Requirement::Required, _) => "missing",

@@ -3,29 +3,31 @@
 //! Values of the regulatory vocabulary (provider kinds, consent models, evidence kinds) are
 //! stored as their study.toml spelling; the application layer parses them.
 
+use kizon_vocab::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 use rusqlite::params;
 use serde::Serialize;
 
+use crate::words::{Spelled, word};
 use crate::{Store, StoreError, Tx};
 
 /// A data provider as the user registers it (Q3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewProvider {
     pub name: String,
-    pub kind: String,
-    pub consent_model: String,
+    pub kind: ProviderKind,
+    pub consent_model: ConsentModel,
     pub legal_basis: String,
-    pub regulator_access: String,
+    pub regulator_access: RegulatorAccess,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Provider {
     pub id: i64,
     pub name: String,
-    pub kind: String,
-    pub consent_model: String,
+    pub kind: ProviderKind,
+    pub consent_model: ConsentModel,
     pub legal_basis: String,
-    pub regulator_access: String,
+    pub regulator_access: RegulatorAccess,
     pub ledger_seq: i64,
 }
 
@@ -34,7 +36,7 @@ pub struct Provider {
 pub struct Evidence {
     pub id: i64,
     pub provider: String,
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub document: String,
     pub size: i64,
     pub file_name: String,
@@ -91,7 +93,7 @@ impl Tx<'_> {
             .execute(
                 "INSERT INTO providers (name, kind, consent_model, legal_basis, regulator_access, ledger_seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![provider.name, provider.kind, provider.consent_model, provider.legal_basis, provider.regulator_access, seq],
+                params![provider.name, Spelled(provider.kind), Spelled(provider.consent_model), provider.legal_basis, Spelled(provider.regulator_access), seq],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.sql().last_insert_rowid())
@@ -100,7 +102,7 @@ impl Tx<'_> {
     pub fn insert_evidence(
         &mut self,
         provider_id: i64,
-        kind: &str,
+        kind: EvidenceKind,
         document: &str,
         file_name: &str,
         note: Option<&str>,
@@ -109,7 +111,7 @@ impl Tx<'_> {
         self.sql()
             .execute(
                 "INSERT INTO evidence (provider_id, kind, document, file_name, note, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![provider_id, kind, document, file_name, note, seq],
+                params![provider_id, Spelled(kind), document, file_name, note, seq],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.sql().last_insert_rowid())
@@ -220,10 +222,10 @@ impl Store {
                 Ok(Provider {
                     id: r.get(0)?,
                     name: r.get(1)?,
-                    kind: r.get(2)?,
-                    consent_model: r.get(3)?,
+                    kind: word(r, "providers", 2)?,
+                    consent_model: word(r, "providers", 3)?,
                     legal_basis: r.get(4)?,
-                    regulator_access: r.get(5)?,
+                    regulator_access: word(r, "providers", 5)?,
                     ledger_seq: r.get(6)?,
                 })
             })
@@ -245,7 +247,7 @@ impl Store {
                 Ok(Evidence {
                     id: r.get(0)?,
                     provider: r.get(1)?,
-                    kind: r.get(2)?,
+                    kind: word(r, "evidence", 2)?,
                     document: r.get(3)?,
                     size: r.get(4)?,
                     file_name: r.get(5)?,

@@ -9,10 +9,10 @@ use super::*;
 fn provider(name: &str) -> NewProvider {
     NewProvider {
         name: name.into(),
-        kind: "hospital".into(),
-        consent_model: "opt-out".into(),
+        kind: kizon_vocab::ProviderKind::Hospital,
+        consent_model: kizon_vocab::ConsentModel::OptOut,
         legal_basis: "倫理指針".into(),
-        regulator_access: "unknown".into(),
+        regulator_access: kizon_vocab::RegulatorAccess::Unknown,
     }
 }
 
@@ -36,7 +36,13 @@ fn populated(dir: &Path) -> Store {
         .transact("bob", |tx| {
             let doc = tx.put_document_bytes(b"consent form draft v1")?;
             let id = tx.provider_id("Hospital A")?.unwrap();
-            tx.insert_evidence(id, "consent-form-draft", &doc.sha256, "draft.pdf", None)?;
+            tx.insert_evidence(
+                id,
+                kizon_vocab::EvidenceKind::ConsentFormDraft,
+                &doc.sha256,
+                "draft.pdf",
+                None,
+            )?;
             tx.insert_lock("protocol", &"ab".repeat(32), None)?;
             tx.record("evidence add", "evidence and lock", json!({}))
         })
@@ -306,7 +312,7 @@ fn same_document_twice_is_stored_once() {
             let id = tx.provider_id("Biobank B")?.unwrap();
             tx.insert_evidence(
                 id,
-                "consent-form-draft",
+                kizon_vocab::EvidenceKind::ConsentFormDraft,
                 &doc.sha256,
                 "copy.pdf",
                 Some("same file"),

@@ -16,13 +16,17 @@
 //! - [`Label`]: a binary read or result; [`ReadRole`]: who read, in which capacity.
 //! - [`Lang`]: the language of a report or a page; [`Metric`]: an accuracy or agreement
 //!   measure.
+//! - [`ProviderKind`], [`ConsentModel`], [`EvidenceKind`], [`RegulatorAccess`]: a data provider
+//!   and the consent behind its data (Q3, Q6, Q8, Q9).
 
 #![forbid(unsafe_code)]
 
 mod metric;
+mod providers;
 mod read;
 
 pub use metric::Metric;
+pub use providers::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 pub use read::{Label, ReadRole};
 
 /// A closed vocabulary with one spelling per value.
@@ -236,6 +240,10 @@ mod tests {
         round_trips::<Label>();
         round_trips::<Lang>();
         round_trips::<Metric>();
+        round_trips::<ProviderKind>();
+        round_trips::<ConsentModel>();
+        round_trips::<EvidenceKind>();
+        round_trips::<RegulatorAccess>();
     }
 
     #[test]

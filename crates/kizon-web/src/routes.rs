@@ -304,7 +304,7 @@ async fn providers(State(state): State<AppState>, authed: Authed) -> Result<Resp
     let (providers, evidence) = state
         .with_study(move |study| study.acting(&account).providers_and_evidence())
         .await?;
-    let kinds: Vec<&str> = EvidenceKind::ALL.iter().map(|k| k.as_str()).collect();
+    let kinds = EvidenceKind::ALL;
     let can_upload = authed.account.may(Permission::UploadEvidence);
     Ok(with_lang(
         authed.lang,
@@ -313,7 +313,7 @@ async fn providers(State(state): State<AppState>, authed: Authed) -> Result<Resp
             &providers,
             &evidence,
             can_upload,
-            &kinds,
+            kinds,
         ),
     ))
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use kizon_protocol::ReferenceStandard;
 use kizon_report::model::{self as m, Methods, Text};
 use kizon_vocab::ItemKind;
-use serde_json::json;
 
 use super::Inputs;
 use super::words::{ci_method, same, written};
@@ -247,19 +246,17 @@ pub(super) fn methods(i: &Inputs<'_>) -> Result<Methods, AppError> {
     let providers = st
         .providers()?
         .into_iter()
-        .filter_map(|p| {
-            Some(m::Provider {
-                cases: provider_cases.get(&p.name).copied().unwrap_or(0),
-                dataset_cases: Some(
-                    provider_dataset_cases
-                        .get(p.name.as_str())
-                        .copied()
-                        .unwrap_or(0),
-                ),
-                kind: serde_json::from_value(json!(p.kind)).ok()?,
-                consent: serde_json::from_value(json!(p.consent_model)).ok()?,
-                name: same(p.name),
-            })
+        .map(|p| m::Provider {
+            cases: provider_cases.get(&p.name).copied().unwrap_or(0),
+            dataset_cases: Some(
+                provider_dataset_cases
+                    .get(p.name.as_str())
+                    .copied()
+                    .unwrap_or(0),
+            ),
+            kind: p.kind,
+            consent: p.consent_model,
+            name: same(p.name),
         })
         .collect();
     // In the order of their spellings, as reports have always listed them.
