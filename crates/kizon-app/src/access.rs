@@ -106,7 +106,7 @@ pub enum Permission {
     Read,
     /// Device results, analyses and reports (only after both locks; see [`Study::require`]).
     ViewResults,
-    /// Run the analysis and render reports.
+    /// Run the analysis (reports are read with `ViewResults`).
     Analyze,
     /// The audit ledger.
     ViewAudit,

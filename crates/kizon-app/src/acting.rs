@@ -1,10 +1,10 @@
 //! A study as one account uses it: the one door of the web workspace.
 //!
 //! Every use case the web reaches on behalf of a signed-in account goes through [`Acting`]
-//! (or takes the account itself, as the reader's worklist does): each method checks the
-//! account's [`Permission`] before it reads or writes, and records the account as the actor.
-//! The shell never picks a permission; a handler that forgot to check one would have nothing
-//! to call.
+//! (or takes the account itself, as the overview and the reader's worklist do): each method
+//! checks the account's [`Permission`] before it reads or writes, and records the account as
+//! the actor. The shell never picks a permission; kizon-web's `tests/boundaries.rs` fails if it
+//! checks one itself.
 //!
 //! The command line acts as the operating-system user on a study folder it can already read
 //! and write (filesystem access is the access control there), so it calls [`Study`]'s use cases

@@ -173,9 +173,13 @@ impl Study {
             .filter(|r| version.as_deref().is_none_or(|v| v == r.device_version))
             .map(|r| (r.case_id, (r.label, r.score)))
             .collect();
-        let mut kinds: BTreeMap<String, BTreeSet<ItemKind>> = BTreeMap::new();
+        // Each case's kinds in the order of their spellings, as the case list always listed them.
+        let mut kinds: BTreeMap<String, BTreeSet<(&'static str, ItemKind)>> = BTreeMap::new();
         for item in self.store.items()? {
-            kinds.entry(item.case_id).or_default().insert(item.kind);
+            kinds
+                .entry(item.case_id)
+                .or_default()
+                .insert((item.kind.as_str(), item.kind));
         }
         let mut rows = Vec::new();
         for case in self.store.cases()? {
@@ -195,7 +199,7 @@ impl Study {
                 exclusions: excluded.remove(case.id.as_str()).unwrap_or_default(),
                 data_kinds: kinds
                     .get(&case.id)
-                    .map(|k| k.iter().copied().collect())
+                    .map(|k| k.iter().map(|(_, kind)| *kind).collect())
                     .unwrap_or_default(),
                 acquisition_date: case.acquisition_date.clone().unwrap_or_default(),
                 reference: reference_label,

@@ -388,6 +388,7 @@ mod access_and_workspace {
         let stat = account(&mut study, "stat");
         assert!(reader.reads_only() && !stat.reads_only());
         let refused = |e: AppError| matches!(e, AppError::Forbidden { .. });
+        assert!(refused(study.overview(&reader).unwrap_err()));
         assert!(refused(study.acting(&reader).findings().unwrap_err()));
         assert!(refused(study.acting(&reader).audit_log().unwrap_err()));
         assert!(refused(

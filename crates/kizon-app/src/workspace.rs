@@ -123,6 +123,7 @@ fn not_found(what: String) -> AppError {
 impl Study {
     /// Every step's state, what is done and what blocks the next lock.
     pub fn overview(&self, account: &Account) -> Result<Overview, AppError> {
+        self.require(account, Permission::ViewStudy)?;
         let (protocol, _) = self.draft_protocol()?;
         let store = &self.store;
         let locked = |kind: &str| store.lock(kind).map(|l| l.is_some());

@@ -157,16 +157,19 @@ impl Metadata {
     }
 
     /// Reads the stored form back. Anything that is not metadata (a value of the wrong type,
-    /// text that is not JSON, a newer version) is an error, never a default.
+    /// text that is not JSON, a version kizon does not write) is an error, never a default;
+    /// keys this version does not know are passed over, as earlier kizons wrote some.
     pub fn from_stored(text: &str) -> Result<Metadata, StoredMetadataError> {
         let mut value: serde_json::Value = serde_json::from_str(text)?;
         if let Some(version) = value.as_object_mut().and_then(|o| o.remove("v")) {
             match version.as_u64() {
                 Some(Self::STORED_VERSION) => {}
-                Some(newer) => return Err(StoredMetadataError::NewerVersion(newer)),
-                None => {
+                Some(newer) if newer > Self::STORED_VERSION => {
+                    return Err(StoredMetadataError::NewerVersion(newer));
+                }
+                _ => {
                     return Err(StoredMetadataError::Malformed(serde::de::Error::custom(
-                        format!("version `{version}` is not a number"),
+                        format!("version `{version}` is not one kizon writes"),
                     )));
                 }
             }
@@ -241,5 +244,9 @@ mod stored_tests {
         assert!(Metadata::from_stored(r#"{"patient_age_years": "sixty"}"#).is_err());
         assert!(Metadata::from_stored("not json").is_err());
         assert!(Metadata::from_stored(r#"{"v": "1"}"#).is_err());
+        assert!(matches!(
+            Metadata::from_stored(r#"{"v": 0}"#),
+            Err(StoredMetadataError::Malformed(_))
+        ));
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! The mutator is structure-aware in the cheap way that finds parser bugs: besides flipping
 //! bits and cutting files short, it writes boundary values (0, 1, 0x7FFF_FFFF, 0xFFFF_FFFF and
-//! the input's own length ± 1) over 2- and 4-byte fields in both byte orders, which is where
+//! the input's own length and length + 1) over 2- and 4-byte fields in both byte orders, which is where
 //! DICOM, EDF, WFDB, MFER, JPEG and ISO-BMFF keep their lengths and counts; for text formats it
 //! rewrites numbers. Offsets near the start of a file (its header) are drawn more often.
 //!
@@ -15,8 +15,10 @@
 
 #![forbid(unsafe_code)]
 
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 mod targets;
@@ -38,9 +40,14 @@ pub struct Target {
 pub struct Rng(u64);
 
 impl Rng {
+    /// The state is the seed passed through splitmix64 (Steele, Lea & Flood 2014), so that
+    /// nearby seeds start far apart; zero, the one state xorshift never leaves, is replaced.
     pub fn new(seed: u64) -> Rng {
-        // Zero is the one state xorshift never leaves.
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        Rng(if z == 0 { 0x9E37_79B9_7F4A_7C15 } else { z })
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -179,15 +186,57 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-/// Parses `input`, catching a panic as its message.
+thread_local! {
+    /// Whether this thread is inside [`parse_catching`].
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    /// The first panic while it was.
+    static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs, once, the panic hook the harness counts with. Inside [`parse_catching`] a panic is
+/// recorded, even one the parser catches itself (kizon-pixels guards its own decoders with
+/// `catch_unwind` and reports their panics as corrupt data, which a user never sees fail but
+/// which is a defect all the same); everywhere else the default hook prints as usual, so a
+/// failing test still says why.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(Cell::get) {
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".into());
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                PANIC.with(|p| {
+                    p.borrow_mut().get_or_insert(format!("{message}{at}"));
+                });
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Parses `input`; a panic anywhere inside, caught by the parser or not, is an `Err` with its
+/// message and place.
 pub fn parse_catching(target: &Target, input: &[u8]) -> Result<(), String> {
-    catch_unwind(AssertUnwindSafe(|| (target.parse)(input))).map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".into())
-    })
+    install_panic_hook();
+    PANIC.with(|p| p.borrow_mut().take());
+    CATCHING.with(|c| c.set(true));
+    let outcome = catch_unwind(AssertUnwindSafe(|| (target.parse)(input)));
+    CATCHING.with(|c| c.set(false));
+    match (PANIC.with(|p| p.borrow_mut().take()), outcome) {
+        (Some(message), _) => Err(message),
+        (None, Ok(())) => Ok(()),
+        (None, Err(_)) => Err("a panic the hook did not see".into()),
+    }
 }
 
 /// Runs `inputs` mutated inputs through `target`, from `seed`. Each input is one of the
@@ -236,10 +285,4 @@ fn fxhash(name: &str) -> u64 {
 /// The repository's `testdata/`, where the seeds come from.
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
-}
-
-/// Silences the default panic message while a run catches panics (they are counted and kept,
-/// not printed a million times).
-pub fn quiet_panics() {
-    std::panic::set_hook(Box::new(|_| {}));
 }

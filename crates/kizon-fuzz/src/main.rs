@@ -12,29 +12,48 @@ fn main() -> ExitCode {
     let mut only: Option<String> = None;
     let mut crashes_dir = std::path::PathBuf::from("fuzz-crashes");
     let mut args = std::env::args().skip(1);
+    let usage = "kizon-fuzz [--inputs N] [--seed S] [--target NAME] [--crashes DIR]";
+    let fail = |what: String| {
+        eprintln!("error: {what}");
+        eprintln!("hint: {usage}");
+        ExitCode::FAILURE
+    };
     while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_default();
+        let Some(value) = args.next() else {
+            return fail(format!("`{arg}` needs a value"));
+        };
         match arg.as_str() {
-            "--inputs" => inputs = value().parse().unwrap_or(inputs),
-            "--seed" => seed = value().parse().unwrap_or(seed),
-            "--target" => only = Some(value()),
-            "--crashes" => crashes_dir = value().into(),
-            other => {
-                eprintln!("error: unknown argument `{other}`");
-                eprintln!(
-                    "hint: kizon-fuzz [--inputs N] [--seed S] [--target NAME] [--crashes DIR]"
-                );
-                return ExitCode::FAILURE;
+            "--inputs" | "--seed" => {
+                let Ok(number) = value.parse::<u64>() else {
+                    return fail(format!("{arg} `{value}` is not a whole number"));
+                };
+                if arg == "--inputs" {
+                    inputs = number;
+                } else {
+                    seed = number;
+                }
             }
+            "--target" => only = Some(value),
+            "--crashes" => crashes_dir = value.into(),
+            other => return fail(format!("unknown argument `{other}`")),
         }
     }
-    kizon_fuzz::quiet_panics();
+    let targets = kizon_fuzz::targets();
+    if let Some(name) = &only
+        && !targets.iter().any(|t| t.name == name)
+    {
+        let names: Vec<&str> = targets.iter().map(|t| t.name).collect();
+        return fail(format!(
+            "no target `{name}` (targets: {})",
+            names.join(", ")
+        ));
+    }
     println!(
         "{:<18} {:>10} {:>8} {:>12} {:>12}",
         "target", "inputs", "panics", "slowest ms", "inputs/s"
     );
     let mut any = false;
-    for target in kizon_fuzz::targets() {
+    for target in targets {
         if only.as_deref().is_some_and(|o| o != target.name) {
             continue;
         }

@@ -1,5 +1,5 @@
 //! CSV files given to kizon (statistics inputs, reads, reference standards, device results):
-//! UTF-8 with or without a byte-order mark (UTF-16 and Shift_JIS are refused with a hint),
+//! UTF-8 with or without a byte-order mark, UTF-16 with its mark, or CP932 (`encoding`),
 //! columns selected by their header name, every problem reported as [`InputError::Csv`] with the
 //! file, the CSV line (the header is line 1, blank and quoted line breaks counted) and the
 //! column. No row is dropped silently.

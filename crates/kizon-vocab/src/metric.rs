@@ -2,8 +2,8 @@
 //! `kizon stats`, rows of the report.
 
 crate::vocabulary! {
-    /// An accuracy or agreement measure. Spelled in snake case (`lr_positive`); kebab case is
-    /// accepted where it has two words.
+    /// An accuracy or agreement measure. Spelled in snake case (`lr_positive`); in TOML and
+    /// JSON, kebab case is accepted too where it has two words.
     Metric {
         Sensitivity = "sensitivity",
         Specificity = "specificity",

@@ -404,13 +404,21 @@ async fn upload_evidence(
     Ok(Redirect::to("/providers").into_response())
 }
 
-fn item_query(filters: &ItemFilters) -> ItemQuery {
+/// The query a page's filters ask for; a kind that is none refuses the request, as the
+/// command line does (an empty choice means every kind).
+fn item_query(filters: &ItemFilters) -> Result<ItemQuery, WebError> {
     let some = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
-    ItemQuery {
-        kind: filters
-            .kind
-            .as_deref()
-            .and_then(|k| ItemKind::parse(k.trim())),
+    let kind = match some(&filters.kind) {
+        None => None,
+        Some(k) => Some(ItemKind::parse(k.trim()).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "`{k}` is not a kind of item ({})",
+                ItemKind::choices()
+            ))
+        })?),
+    };
+    Ok(ItemQuery {
+        kind,
         provider: some(&filters.provider),
         case_id: some(&filters.case),
         text: some(&filters.q),
@@ -421,7 +429,7 @@ fn item_query(filters: &ItemFilters) -> ItemQuery {
             .saturating_sub(1)
             .saturating_mul(PAGE_SIZE),
         limit: PAGE_SIZE,
-    }
+    })
 }
 
 async fn items(
@@ -430,7 +438,7 @@ async fn items(
     Query(filters): Query<ItemFilters>,
 ) -> Result<Response, WebError> {
     let account = authed.account.clone();
-    let query = item_query(&filters);
+    let query = item_query(&filters)?;
     let (page, (providers, kinds)) = state
         .with_study(move |study| {
             Ok((
@@ -822,7 +830,7 @@ async fn api_items(
     request: Request,
 ) -> Api {
     let authed = api_authed!(state, request);
-    let query = item_query(&filters);
+    let query = item_query(&filters)?;
     to_json(
         state
             .with_study(move |study| study.item_page(&authed.account, &query))

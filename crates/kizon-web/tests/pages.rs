@@ -31,6 +31,10 @@ fn items_filter_page_and_show_images_and_waveforms_in_both_languages() {
     assert_eq!(third.matches("<tr><td><a href=\"/items/").count(), 21);
     let waveforms = dm.get("/items?kind=edf").text();
     assert!(waveforms.contains("1 件"), "one EDF in the demo");
+    // A kind that is none is refused, as on the command line, not read as "every kind".
+    let unknown = dm.get("/items?kind=pdf");
+    assert_eq!(unknown.status, 400, "{}", unknown.text());
+    assert_eq!(dm.get("/items?kind=").status, 200, "empty: every kind");
     let search = dm.get("/items?q=c00").text();
     assert!(search.contains("9 件"), "c001…c009");
     let case = dm.get("/api/items?case=C-121").json();
