@@ -14,7 +14,7 @@ use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 /// A stored spelling that is not a word of its vocabulary.
 #[derive(Debug)]
 pub(crate) struct UnknownWord {
-    /// `results row 20 label`: where the value is.
+    /// Where the value is: `results row 20: the stored label`.
     pub column: String,
     pub value: String,
     pub expected: String,
@@ -45,7 +45,7 @@ fn unknown(
         .as_ref()
         .column_name(idx)
         .map_or_else(|_| format!("column {idx}"), str::to_owned);
-    // Every query that reads a word has the row's id first.
+    // Every query that reads a word has the row's id first (for resolutions, the finding's).
     let column = match row.get::<_, i64>(0) {
         Ok(id) => format!("{table} row {id}: the stored {name}"),
         Err(_) => format!("{table}: the stored {name}"),
