@@ -173,13 +173,9 @@ impl Study {
             .filter(|r| version.as_deref().is_none_or(|v| v == r.device_version))
             .map(|r| (r.case_id, (r.label, r.score)))
             .collect();
-        // Each case's kinds in the order of their spellings, as the case list always listed them.
-        let mut kinds: BTreeMap<String, BTreeSet<(&'static str, ItemKind)>> = BTreeMap::new();
+        let mut kinds: BTreeMap<String, BTreeSet<ItemKind>> = BTreeMap::new();
         for item in self.store.items()? {
-            kinds
-                .entry(item.case_id)
-                .or_default()
-                .insert((item.kind.as_str(), item.kind));
+            kinds.entry(item.case_id).or_default().insert(item.kind);
         }
         let mut rows = Vec::new();
         for case in self.store.cases()? {
@@ -199,7 +195,7 @@ impl Study {
                 exclusions: excluded.remove(case.id.as_str()).unwrap_or_default(),
                 data_kinds: kinds
                     .get(&case.id)
-                    .map(|k| k.iter().map(|(_, kind)| *kind).collect())
+                    .map(|k| k.iter().copied().collect())
                     .unwrap_or_default(),
                 acquisition_date: case.acquisition_date.clone().unwrap_or_default(),
                 reference: reference_label,

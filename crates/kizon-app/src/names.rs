@@ -1,23 +1,6 @@
-//! The Japanese and English names of the vocabulary users read (provider kinds, consent
-//! models, evidence kinds, data-check rules), for the shells: users read `倫理審査に係る資料`,
-//! never `ethics-review`.
-
-use kizon_vocab::{ConsentModel, EvidenceKind, ProviderKind};
-
-/// A provider kind's names (Q3), e.g. `hospital` → 医療機関（日常診療）.
-pub fn provider_kind(kind: ProviderKind) -> (&'static str, &'static str) {
-    kind.names()
-}
-
-/// A consent model's names (Q6), e.g. `opt-out` → オプトアウト.
-pub fn consent_model(consent: ConsentModel) -> (&'static str, &'static str) {
-    consent.names()
-}
-
-/// An evidence kind's names (Q9), e.g. `ethics-review` → 倫理審査に係る資料.
-pub fn evidence_kind(kind: EvidenceKind) -> (&'static str, &'static str) {
-    (kind.name_ja(), kind.name_en())
-}
+//! The Japanese and English names of the data-check rules, for the shells: users read
+//! `同一画素データの重複`, never `same-pixels`. The vocabularies' own words name themselves
+//! (`ProviderKind::names`, `ConsentModel::names`, `EvidenceKind::names`, `ItemKind::names`).
 
 /// A data-check rule's name in both languages (exclusion reasons, finding rows, the case list),
 /// e.g. `same-pixels` → 同一画素データの重複.
@@ -69,22 +52,5 @@ pub fn rule(rule: &str) -> (&str, &str) {
             "data of a kind the protocol does not collect",
         ),
         other => (other, other),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn codes_have_names() {
-        use kizon_vocab::{ConsentModel, EvidenceKind, ProviderKind};
-        assert_eq!(
-            super::evidence_kind(EvidenceKind::EthicsReview).0,
-            "倫理審査に係る資料"
-        );
-        assert_eq!(
-            super::provider_kind(ProviderKind::Hospital).1,
-            "hospital (routine care)"
-        );
-        assert_eq!(super::consent_model(ConsentModel::OptOut).0, "オプトアウト");
     }
 }

@@ -591,10 +591,7 @@ impl Study {
             .into_iter()
             .map(|p| p.name)
             .collect();
-        // Listed by their spellings, as the filter has always shown them.
-        let mut kinds = ItemKind::ALL.to_vec();
-        kinds.sort_by_key(|k| k.as_str());
-        Ok((providers, kinds))
+        Ok((providers, ItemKind::ALL.to_vec()))
     }
 }
 

@@ -100,15 +100,17 @@ macro_rules! vocabulary {
 
 vocabulary! {
     /// What kind of data a file holds, recognised from its content, never from its name.
+    /// Declared in the order of the spellings, so that sorted kinds come out as lists, reports
+    /// and the case list have always shown them.
     ItemKind {
         Dicom = "dicom",
         DicomWaveform = "dicom-waveform",
         Edf = "edf",
-        Wfdb = "wfdb",
         Mfer = "mfer",
-        Video = "video",
         Table = "table",
         Unknown = "unknown",
+        Video = "video",
+        Wfdb = "wfdb",
     }
 }
 
@@ -178,6 +180,17 @@ vocabulary! {
 }
 
 impl FindingStatus {
+    /// The decision that gives this status (none for an open finding): the inverse of
+    /// [`FindingStatus::of`].
+    pub fn decision(self) -> Option<Decision> {
+        match self {
+            FindingStatus::Open => None,
+            FindingStatus::Queried => Some(Decision::QueryProvider),
+            FindingStatus::Excluded => Some(Decision::ExcludeCase),
+            FindingStatus::Accepted => Some(Decision::Accept),
+        }
+    }
+
     /// The status that the latest decision (none yet: open) gives.
     pub fn of(decision: Option<Decision>) -> FindingStatus {
         match decision {
@@ -257,13 +270,16 @@ mod tests {
                 "dicom",
                 "dicom-waveform",
                 "edf",
-                "wfdb",
                 "mfer",
-                "video",
                 "table",
-                "unknown"
+                "unknown",
+                "video",
+                "wfdb"
             ]
         );
+        let mut sorted = kinds.clone();
+        sorted.sort_unstable();
+        assert_eq!(kinds, sorted, "the enum's order is the spellings' order");
         assert_eq!(Decision::ExcludeCase.as_str(), "exclude-case");
         assert_eq!(Decision::QueryProvider.as_str(), "query-provider");
         assert_eq!(Metric::LrPositive.as_str(), "lr_positive");
@@ -272,6 +288,9 @@ mod tests {
     #[test]
     fn status_follows_the_latest_decision() {
         assert_eq!(FindingStatus::of(None), FindingStatus::Open);
+        for &status in FindingStatus::ALL {
+            assert_eq!(FindingStatus::of(status.decision()), status);
+        }
         assert!(FindingStatus::of(Some(Decision::QueryProvider)).is_unresolved());
         assert!(!FindingStatus::of(Some(Decision::Accept)).is_unresolved());
         assert_eq!(
@@ -293,9 +312,9 @@ mod tests {
                 ItemKind::Dicom,
                 ItemKind::DicomWaveform,
                 ItemKind::Edf,
-                ItemKind::Wfdb,
                 ItemKind::Mfer,
-                ItemKind::Video
+                ItemKind::Video,
+                ItemKind::Wfdb
             ]
         );
     }

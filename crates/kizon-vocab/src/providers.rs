@@ -84,6 +84,11 @@ impl ConsentModel {
 }
 
 impl EvidenceKind {
+    /// The kind's name in the Q&A's terms (Q9), Japanese and English.
+    pub fn names(self) -> (&'static str, &'static str) {
+        (self.name_ja(), self.name_en())
+    }
+
     pub fn name_ja(self) -> &'static str {
         match self {
             EvidenceKind::Protocol => "性能評価試験計画書",
@@ -110,5 +115,17 @@ impl EvidenceKind {
             EvidenceKind::OptOutNotice => "opt-out notice",
             EvidenceKind::Other => "other evidence",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_have_names() {
+        assert_eq!(EvidenceKind::EthicsReview.names().0, "倫理審査に係る資料");
+        assert_eq!(ProviderKind::Hospital.names().1, "hospital (routine care)");
+        assert_eq!(ConsentModel::OptOut.names().0, "オプトアウト");
     }
 }

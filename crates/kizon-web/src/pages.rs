@@ -11,7 +11,7 @@ use kizon_app::workspace::{
     BlindedItem, ChannelPreview, ItemPage, Overview, OwnRead, StepState, WorklistCase,
 };
 use kizon_app::{
-    Evidence, FindingStatus, Item, ItemKind, Label, Lang, LedgerEntry, Provider, Severity, names,
+    Evidence, FindingStatus, Item, ItemKind, Label, Lang, LedgerEntry, Provider, Severity,
 };
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -122,7 +122,7 @@ pub fn login(lang: Lang, login_token: &str, failed: bool) -> Html<String> {
     )
 }
 
-/// A vocabulary code's name in the page's language (`names::evidence_kind(..)` and the like).
+/// A vocabulary word's name in the page's language (`EvidenceKind::names` and the like).
 fn named<'a>(lang: Lang, (ja, en): (&'a str, &'a str)) -> &'a str {
     lang.pick(ja, en)
 }
@@ -184,19 +184,19 @@ pub fn providers(
         html! {
             table {
                 thead { tr { th { (l.pick("提供元", "Provider")) } th { (l.pick("種別", "Kind")) } th { (l.pick("同意の形態", "Consent model")) } th { (l.pick("法的根拠", "Legal basis")) } } }
-                tbody { @for p in providers { tr { td { (p.name) } td { (named(l, names::provider_kind(p.kind))) } td { (named(l, names::consent_model(p.consent_model))) } td { (p.legal_basis) } } } }
+                tbody { @for p in providers { tr { td { (p.name) } td { (named(l, p.kind.names())) } td { (named(l, p.consent_model.names())) } td { (p.legal_basis) } } } }
             }
             h2 { (l.pick("根拠資料（Q6・Q9）", "Evidence documents (Q6, Q9)")) }
             table #evidence {
                 thead { tr { th { (l.pick("提供元", "Provider")) } th { (l.pick("種類", "Kind")) } th { (l.pick("ファイル", "File")) } th { "SHA-256" } th { (l.pick("監査証跡", "Ledger")) } } }
-                tbody { @for e in evidence { tr { td { (e.provider) } td { (named(l, names::evidence_kind(e.kind))) } td { (e.file_name) } td.hash { (&e.document[..16]) "…" } td { "#" (e.ledger_seq) } } } }
+                tbody { @for e in evidence { tr { td { (e.provider) } td { (named(l, e.kind.names())) } td { (e.file_name) } td.hash { (&e.document[..16]) "…" } td { "#" (e.ledger_seq) } } } }
             }
             @if can_upload && !providers.is_empty() {
                 h2 { (l.pick("根拠資料の登録", "Add an evidence document")) }
                 form.card method="post" action="/evidence" enctype="multipart/form-data" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
                     label { (l.pick("提供元", "Provider")) select name="provider" { @for p in providers { option value=(p.name) { (p.name) } } } }
-                    label { (l.pick("種類", "Kind")) select name="kind" { @for k in kinds { option value=(k) { (named(l, names::evidence_kind(*k))) } } } }
+                    label { (l.pick("種類", "Kind")) select name="kind" { @for k in kinds { option value=(k) { (named(l, k.names())) } } } }
                     label { (l.pick("備考", "Note")) input type="text" name="note"; }
                     label { (l.pick("ファイル", "File")) input #evidence-file type="file" name="file" required; }
                     button type="submit" { (l.pick("登録", "Add")) }

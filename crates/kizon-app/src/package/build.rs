@@ -126,7 +126,7 @@ impl Study {
         let evidence = self.evidence()?;
         for e in &evidence {
             // The kind's name in both languages (Q9's own terms), not its code.
-            let (kind_ja, kind_en) = crate::names::evidence_kind(e.kind);
+            let (kind_ja, kind_en) = e.kind.names();
             b.add(
                 &format!(
                     "providers/evidence/{}/{}-{}",

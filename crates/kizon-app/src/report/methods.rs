@@ -259,17 +259,16 @@ pub(super) fn methods(i: &Inputs<'_>) -> Result<Methods, AppError> {
             name: same(p.name),
         })
         .collect();
-    // In the order of their spellings, as reports have always listed them.
-    let mut kinds: BTreeMap<(&str, ItemKind), usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<ItemKind, usize> = BTreeMap::new();
     for case in &dataset.cases {
         for item in &case.items {
-            *kinds.entry((item.kind.as_str(), item.kind)).or_default() += 1;
+            *kinds.entry(item.kind).or_default() += 1;
         }
     }
     let kinds_text = |en: bool| {
         kinds
             .iter()
-            .map(|((_, kind), n)| {
+            .map(|(kind, n)| {
                 let (ja, english) = kind.names();
                 format!("{} {n}", if en { english } else { ja })
             })

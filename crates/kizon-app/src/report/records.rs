@@ -8,7 +8,6 @@ use kizon_report::model::{self as m, PlanLine, RegulatoryPlan, Text};
 use super::Inputs;
 use super::words::{rule_name, same, written};
 use crate::AppError;
-use crate::check::FindingStatus;
 
 /// Every finding, open or decided, with every decision on it.
 pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
@@ -38,12 +37,7 @@ pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
         .findings()?
         .into_iter()
         .map(|f| {
-            let decision = match f.status {
-                FindingStatus::Excluded => Some(m::Decision::ExcludeCase),
-                FindingStatus::Accepted => Some(m::Decision::Accept),
-                FindingStatus::Queried => Some(m::Decision::QueryProvider),
-                FindingStatus::Open => None,
-            };
+            let decision = f.status.decision();
             m::FindingRow {
                 id: format!("#{}", f.id),
                 rule_name: Some(rule_name(&f.rule)),

@@ -75,8 +75,8 @@ fn render(providers: &[Provider]) -> String {
     }
     let mut out = String::new();
     for p in providers {
-        let (kind_ja, kind_en) = kizon_app::names::provider_kind(p.kind);
-        let (consent_ja, consent_en) = kizon_app::names::consent_model(p.consent_model);
+        let (kind_ja, kind_en) = p.kind.names();
+        let (consent_ja, consent_en) = p.consent_model.names();
         let _ = writeln!(
             out,
             "{}\t{kind_ja} / {kind_en}\t{consent_ja} / {consent_en}\t同意文書での規制当局の閲覧 / regulator access in consent: {}\t法的根拠 / legal basis: {}",
