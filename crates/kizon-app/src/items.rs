@@ -28,7 +28,12 @@ impl Item {
     /// The item the store holds, its metadata read back: metadata that does not read is an
     /// error naming the item, never an empty default.
     pub(crate) fn from_stored(item: kizon_store::Item) -> Result<Item, AppError> {
-        let metadata = metadata_of(&item)?;
+        let metadata = Metadata::from_stored(&item.metadata).map_err(|e| {
+            AppError::Store(kizon_store::StoreError::Tampered(format!(
+                "item {} ({}): {e}",
+                item.id, item.path
+            )))
+        })?;
         Ok(Item {
             id: item.id,
             provider: item.provider,
@@ -48,14 +53,4 @@ impl Item {
     pub fn is_wfdb_header(&self) -> bool {
         self.kind == ItemKind::Wfdb && self.metadata.role.as_deref() == Some("header")
     }
-}
-
-/// The metadata of a stored item.
-pub(crate) fn metadata_of(item: &kizon_store::Item) -> Result<Metadata, AppError> {
-    Metadata::from_stored(&item.metadata).map_err(|e| {
-        AppError::Store(kizon_store::StoreError::Tampered(format!(
-            "item {} ({}): {e}",
-            item.id, item.path
-        )))
-    })
 }

@@ -2,6 +2,10 @@
 //! name kizon-app and, for `kizon serve`, kizon-web; no source names a lower crate; `main.rs`
 //! parses, dispatches and prints a failure, and each command lives in a module of its own.
 
+/// The `[dependencies]` reader kizon-web's boundary test uses too.
+#[path = "../../kizon-web/tests/support/manifest.rs"]
+mod manifest;
+
 use std::path::Path;
 
 fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -17,18 +21,7 @@ fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn the_command_line_depends_on_kizon_app_and_the_web_shell_alone() {
-    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .expect("kizon-cli's Cargo.toml");
-    let dependencies = manifest
-        .split("[dependencies]")
-        .nth(1)
-        .and_then(|rest| rest.split("\n[").next())
-        .expect("a [dependencies] table");
-    let kizon_crates: Vec<&str> = dependencies
-        .lines()
-        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim()))
-        .filter(|name| name.starts_with("kizon-"))
-        .collect();
+    let kizon_crates = manifest::kizon_dependencies(env!("CARGO_MANIFEST_DIR"));
     assert_eq!(kizon_crates, ["kizon-app", "kizon-web"]);
 
     let mut files = Vec::new();

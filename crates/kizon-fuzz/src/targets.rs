@@ -1,6 +1,7 @@
 //! Every parser and decoder that takes outside bytes, with the real files its inputs grow from.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use kizon_waveform::edf::{self, EdfHeader};
 use kizon_waveform::mfer::{
@@ -145,8 +146,11 @@ fn wfdb_header(bytes: &[u8]) {
 }
 
 fn wfdb_signal(bytes: &[u8]) {
-    let header = WfdbHeader::parse(WFDB_HEADER).expect("the seed header parses");
-    let _ = read_signal_file(&header, "test01_00s.dat", bytes);
+    // Parsed once, not per input: only the signal file is under test here.
+    static HEADER: OnceLock<WfdbHeader> = OnceLock::new();
+    let header =
+        HEADER.get_or_init(|| WfdbHeader::parse(WFDB_HEADER).expect("the seed header parses"));
+    let _ = read_signal_file(header, "test01_00s.dat", bytes);
 }
 
 fn wfdb_annotations(bytes: &[u8]) {

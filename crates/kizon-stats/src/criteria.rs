@@ -54,7 +54,17 @@ impl Agreement {
             Metric::Npa => self.npa,
             Metric::Opa => self.opa,
             Metric::Kappa => self.kappa,
-            _ => None,
+            Metric::Sensitivity
+            | Metric::Specificity
+            | Metric::Ppv
+            | Metric::Npv
+            | Metric::Accuracy
+            | Metric::Prevalence
+            | Metric::LrPositive
+            | Metric::LrNegative
+            | Metric::Dor
+            | Metric::Youden
+            | Metric::Auc => None,
         }
     }
 }

@@ -1,20 +1,12 @@
 //! The web server is a shell over kizon-app: it names no other kizon crate, so the compiler
 //! enforces that it decides nothing the application does not (ARCHITECTURE.md's invariant).
 
+#[path = "support/manifest.rs"]
+mod manifest;
+
 #[test]
 fn the_web_server_depends_on_kizon_app_alone() {
-    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .expect("kizon-web's Cargo.toml");
-    let dependencies = manifest
-        .split("[dependencies]")
-        .nth(1)
-        .and_then(|rest| rest.split("\n[").next())
-        .expect("a [dependencies] table");
-    let kizon_crates: Vec<&str> = dependencies
-        .lines()
-        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim()))
-        .filter(|name| name.starts_with("kizon-") && *name != "kizon-web")
-        .collect();
+    let kizon_crates = manifest::kizon_dependencies(env!("CARGO_MANIFEST_DIR"));
     assert_eq!(
         kizon_crates,
         ["kizon-app"],
