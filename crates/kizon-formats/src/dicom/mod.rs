@@ -11,6 +11,7 @@
 //! Waveform Data holds the samples it declares).
 
 mod pixels;
+pub mod tree;
 mod walk;
 pub mod waveform;
 
@@ -24,7 +25,8 @@ use dicom_dictionary_std::tags;
 
 use crate::metadata::MultiplexGroup;
 use crate::{Inspection, ItemKind, Metadata};
-use walk::{EXPLICIT_BIG, EXPLICIT_LITTLE, Element, Encoding, IMPLICIT_LITTLE};
+pub use walk::Encoding;
+use walk::{EXPLICIT_BIG, EXPLICIT_LITTLE, Element, IMPLICIT_LITTLE};
 
 /// How the DICOM content is laid out in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -46,6 +46,9 @@ pub struct Element {
     /// item's index in it; `None` at the top level. Following it up gives the path of nested
     /// items, e.g. a channel definition inside a multiplex group of a waveform.
     pub parent: Option<(usize, u32)>,
+    /// For a sequence, how many items it holds (an empty item has no element of its own to show
+    /// it); 0 for any other element.
+    pub items: u32,
 }
 
 /// What the walk found.
@@ -60,6 +63,8 @@ pub struct Walk {
     pub overrun: Option<String>,
     /// Offset of the Pixel Data element's header, and its declared length (`None`: encapsulated).
     pub pixel_data: Option<(usize, Option<u32>)>,
+    /// The offset just past the Pixel Data element (its value, or its Sequence Delimitation).
+    pub pixel_data_end: usize,
 }
 
 const PIXEL_DATA: Tag = (0x7FE0, 0x0010);
@@ -90,6 +95,7 @@ struct Walker<'a> {
     encoding: Encoding,
     elements: Vec<Element>,
     pixel_data: Option<(usize, Option<u32>)>,
+    pixel_data_end: usize,
 }
 
 impl Walker<'_> {
@@ -260,11 +266,13 @@ impl Walker<'_> {
         }
         if header.tag == PIXEL_DATA && depth == 0 {
             let length = (header.length != UNDEFINED).then_some(header.length);
-            self.pixel_data = Some((at, length));
-            return match length {
-                Some(_) => self.value_end(header),
-                None => self.fragments(header.value_at),
+            let end = match length {
+                Some(_) => self.value_end(header)?,
+                None => self.fragments(header.value_at)?,
             };
+            self.pixel_data = Some((at, length));
+            self.pixel_data_end = end;
+            return Ok(end);
         }
         if self.is_sequence(header) {
             let index = self.elements.len();
@@ -275,6 +283,7 @@ impl Walker<'_> {
                 depth,
                 within,
                 parent,
+                items: 0,
             });
             // A sequence under VR UN is encoded in implicit VR little endian (PS3.5 6.2.2).
             let outer = self.encoding;
@@ -302,6 +311,7 @@ impl Walker<'_> {
             depth,
             within,
             parent,
+            items: 0,
         });
         Ok(end)
     }
@@ -328,6 +338,7 @@ impl Walker<'_> {
         let mut at = header.value_at;
         let mut item_index = 0u32;
         loop {
+            self.elements[index].items = item_index;
             if end == Some(at) {
                 return Ok(at);
             }
@@ -390,6 +401,7 @@ pub fn walk(bytes: &[u8], start: usize, encoding: Encoding, meta_only: bool) -> 
         encoding,
         elements: Vec::new(),
         pixel_data: None,
+        pixel_data_end: 0,
     };
     let mut at = start;
     let mut previous: Option<Tag> = None;
@@ -416,6 +428,7 @@ pub fn walk(bytes: &[u8], start: usize, encoding: Encoding, meta_only: bool) -> 
         sound_until: at,
         overrun,
         pixel_data: walker.pixel_data,
+        pixel_data_end: walker.pixel_data_end,
     }
 }
 
