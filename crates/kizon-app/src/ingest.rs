@@ -183,6 +183,9 @@ impl Study {
                 hint: "give files or folders, or a manifest: kizon ingest --provider NAME [--manifest FILE.csv] PATH...".into(),
             });
         }
+        // A signed hand-over (`kizon deidentify` at the hospital) is checked whole before
+        // anything is stored: its signature against the provider's keys, every file's hash.
+        let handovers = self.verify_handovers(actor, &provider, &roots)?;
         let mut files = Vec::new();
         let mut skipped = Vec::new();
         for root in &roots {
@@ -190,6 +193,12 @@ impl Study {
         }
         files.sort();
         files.dedup();
+        // Of a hand-over, only the data files its manifest lists (not the manifest itself).
+        let expected = &handovers.expected;
+        files.retain(|file| {
+            expected.contains_key(file)
+                || !handovers.roots.iter().any(|root| file.starts_with(root))
+        });
         // A manifest is never data: the one given, and any CSV whose header is a kizon
         // manifest's (`case_id` and `path`), are left out and said so.
         let given_manifest = request
@@ -303,9 +312,22 @@ impl Study {
                     let inspected = chunk
                         .par_iter()
                         .map(|file| {
-                            let result = inspect_file(file).map(|mut inspected| {
+                            let result = inspect_file(file).and_then(|mut inspected| {
                                 inspected.display = display_path(file, display_roots);
-                                inspected
+                                // Read again here: the file must still be what was signed.
+                                if let Some(signed) = expected.get(file)
+                                    && *signed != inspected.sha256
+                                {
+                                    return Err(AppError::Refused {
+                                        what: format!(
+                                            "{}: changed while it was being ingested (SHA-256 {}, the signed manifest says {signed})",
+                                            file.display(),
+                                            inspected.sha256
+                                        ),
+                                        hint: "do not ingest it: find out who changed the hand-over, and ask the hospital to send it again".into(),
+                                    });
+                                }
+                                Ok(inspected)
                             });
                             progress.advance(1);
                             result
@@ -326,6 +348,86 @@ impl Study {
         })?;
         progress.finish();
         Ok(summary)
+    }
+
+    /// Checks each root that is a signed hand-over and records it (its manifest as a document,
+    /// the key and signature) before any file of it is stored; a provider with a registered key
+    /// sends nothing unsigned.
+    fn verify_handovers(
+        &mut self,
+        actor: &str,
+        provider: &kizon_store::Provider,
+        roots: &[PathBuf],
+    ) -> Result<Handovers, AppError> {
+        let keys: Vec<String> = self
+            .store
+            .provider_keys()?
+            .into_iter()
+            .filter(|k| k.provider == provider.name)
+            .map(|k| k.public_key)
+            .collect();
+        let mut handovers = Handovers::default();
+        let mut verified = Vec::new();
+        for root in roots {
+            if crate::hospital::manifest::is_handover(root) {
+                let checked = crate::hospital::manifest::verify(root, &provider.name, &keys)?;
+                for (file, sha256) in &checked.files {
+                    handovers.expected.insert(file.clone(), sha256.clone());
+                }
+                handovers.roots.push(root.clone());
+                verified.push(checked);
+            } else if !keys.is_empty() {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "{}: not a signed hand-over, and provider `{}` signs its hand-overs (a key is registered)",
+                        root.display(),
+                        provider.name
+                    ),
+                    hint: "ingest the folder `kizon deidentify` made at the hospital (it holds handover.json and handover.sig)".into(),
+                });
+            }
+        }
+        for checked in verified {
+            let manifest = &checked.manifest;
+            self.store.transact(actor, |tx| {
+                let document = tx.put_document_bytes(&checked.manifest_bytes)?;
+                let new = tx.insert_handover(
+                    provider.id,
+                    &document.sha256,
+                    &checked.public_key,
+                    &checked.signature,
+                    manifest.files.len() as i64,
+                    manifest.quarantined as i64,
+                )?;
+                if !new {
+                    tx.abandon();
+                    return Ok(());
+                }
+                tx.record(
+                    "handover",
+                    &format!(
+                        "signed hand-over from `{}` verified: {} files, {} patients, {} kept back in the hospital's quarantine",
+                        provider.name,
+                        manifest.files.len(),
+                        manifest.patients,
+                        manifest.quarantined
+                    ),
+                    json!({
+                        "provider": provider.name,
+                        "manifest": document.sha256,
+                        "public_key": checked.public_key,
+                        "signature": checked.signature,
+                        "files": manifest.files.len(),
+                        "patients": manifest.patients,
+                        "quarantined": manifest.quarantined,
+                        "profile_sha256": manifest.profile.sha256,
+                        "profile_options": manifest.profile.options,
+                    }),
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(handovers)
     }
 
     /// Records one batch of inspected files in one transaction with one ledger entry.
@@ -403,6 +505,13 @@ impl Study {
     pub fn cases(&self) -> Result<Vec<kizon_store::Case>, AppError> {
         Ok(self.store.cases()?)
     }
+}
+
+/// The signed hand-overs among the roots: their folders, and the SHA-256 each data file must have.
+#[derive(Default)]
+struct Handovers {
+    roots: Vec<PathBuf>,
+    expected: HashMap<PathBuf, String>,
 }
 
 /// The WFDB records among the files ingested: each file's record and role, and each
@@ -804,7 +913,7 @@ fn read_manifest(
 
 /// `file` relative to the first of `roots` that holds it; a root that is the file itself (or a
 /// file outside every root) shows as the file's name alone.
-fn display_path(file: &Path, roots: &[PathBuf]) -> String {
+pub(crate) fn display_path(file: &Path, roots: &[PathBuf]) -> String {
     let file = absolute(file);
     roots
         .iter()

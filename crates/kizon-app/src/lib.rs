@@ -30,6 +30,7 @@ pub mod demo;
 pub mod deviations;
 mod error;
 pub mod export;
+pub mod hospital;
 pub mod ingest;
 pub mod init;
 mod items;

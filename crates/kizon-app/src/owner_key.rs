@@ -26,6 +26,41 @@ use crate::error::io;
 
 /// The key file's format tag.
 pub const FORMAT: &str = "kizon-owner-key-v1";
+
+/// Whose key a key file holds: the same file format (Argon2id, XChaCha20-Poly1305, Ed25519)
+/// under its own format tag, so that one key is never taken for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPurpose {
+    /// The study owner's key, signing ledger checkpoints (`kizon init`, `kizon owner-key`).
+    Owner,
+    /// A data provider's key, signing its hand-overs (`kizon provider keygen`, at the hospital).
+    Provider,
+}
+
+impl KeyPurpose {
+    fn format(self) -> &'static str {
+        match self {
+            KeyPurpose::Owner => FORMAT,
+            KeyPurpose::Provider => "kizon-provider-key-v1",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            KeyPurpose::Owner => "the owner's key",
+            KeyPurpose::Provider => "the provider's signing key",
+        }
+    }
+
+    fn made_by(self) -> &'static str {
+        match self {
+            KeyPurpose::Owner => {
+                "give the file written by `kizon init` or `kizon owner-key create`"
+            }
+            KeyPurpose::Provider => "give the PREFIX.key file written by `kizon provider keygen`",
+        }
+    }
+}
 /// The environment variable that holds the passphrase (for scripts and tests).
 pub const PASSPHRASE_ENV: &str = "KIZON_PASSPHRASE";
 /// The environment variable that names a key file outside the key ring.
@@ -94,12 +129,28 @@ impl OwnerKey {
         hex(&self.signing.sign(message.as_bytes()).to_bytes())
     }
 
+    /// Signs `message`: 128 hex digits.
+    pub fn sign_bytes(&self, message: &[u8]) -> String {
+        hex(&self.signing.sign(message).to_bytes())
+    }
+
     /// Writes the key to `path` (a new file, owner-only), encrypted with `passphrase`.
     pub fn save(&self, path: &Path, passphrase: &str) -> Result<(), AppError> {
+        self.save_for(path, passphrase, KeyPurpose::Owner)
+    }
+
+    /// Writes the key to `path` as a key of `purpose`.
+    pub fn save_for(
+        &self,
+        path: &Path,
+        passphrase: &str,
+        purpose: KeyPurpose,
+    ) -> Result<(), AppError> {
         if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
             return Err(AppError::Refused {
                 what: format!(
-                    "the passphrase for the owner's key is shorter than {MIN_PASSPHRASE_CHARS} characters"
+                    "the passphrase for {} is shorter than {MIN_PASSPHRASE_CHARS} characters",
+                    purpose.what()
                 ),
                 hint: format!("choose a longer passphrase (in {PASSPHRASE_ENV} or at the prompt)"),
             });
@@ -121,7 +172,7 @@ impl OwnerKey {
             )
             .expect("encryption of 32 bytes cannot fail");
         let file = KeyFile {
-            format: FORMAT.into(),
+            format: purpose.format().into(),
             public_key: public,
             kdf: "argon2id".into(),
             kdf_memory_kib: KDF_MEMORY_KIB,
@@ -162,18 +213,33 @@ impl OwnerKey {
 
     /// Reads and decrypts the key file at `path`.
     pub fn unlock(path: &Path, passphrase: &str) -> Result<OwnerKey, AppError> {
+        Self::unlock_for(path, passphrase, KeyPurpose::Owner)
+    }
+
+    /// Reads and decrypts the key file of `purpose` at `path`.
+    pub fn unlock_for(
+        path: &Path,
+        passphrase: &str,
+        purpose: KeyPurpose,
+    ) -> Result<OwnerKey, AppError> {
         let bytes = fs::read(path).map_err(|e| AppError::Refused {
-            what: format!("{}: the owner's key cannot be read: {e}", path.display()),
-            hint: format!(
-                "put the key file there, or name it with {KEY_FILE_ENV}=FILE (`kizon owner-key show` prints which key the study expects)"
-            ),
+            what: format!("{}: {} cannot be read: {e}", path.display(), purpose.what()),
+            hint: match purpose {
+                KeyPurpose::Owner => format!(
+                    "put the key file there, or name it with {KEY_FILE_ENV}=FILE (`kizon owner-key show` prints which key the study expects)"
+                ),
+                KeyPurpose::Provider => purpose.made_by().into(),
+            },
         })?;
         let not_a_key = |why: String| AppError::Refused {
-            what: format!("{}: not a kizon owner's key: {why}", path.display()),
-            hint: "give the file written by `kizon init` or `kizon owner-key create`".into(),
+            what: format!("{}: not {}: {why}", path.display(), purpose.what()),
+            hint: purpose.made_by().into(),
         };
         let file: KeyFile = serde_json::from_slice(&bytes).map_err(|e| not_a_key(e.to_string()))?;
-        if file.format != FORMAT || file.kdf != "argon2id" || file.cipher != "xchacha20poly1305" {
+        if file.format != purpose.format()
+            || file.kdf != "argon2id"
+            || file.cipher != "xchacha20poly1305"
+        {
             return Err(not_a_key(format!("format {}", file.format)));
         }
         let salt = unhex(&file.salt).ok_or_else(|| not_a_key("salt".into()))?;
@@ -202,8 +268,9 @@ impl OwnerKey {
             )
             .map_err(|_| AppError::Refused {
                 what: format!(
-                    "{}: the passphrase does not open the owner's key",
-                    path.display()
+                    "{}: the passphrase does not open {}",
+                    path.display(),
+                    purpose.what()
                 ),
                 hint: format!("give the passphrase chosen when the key was made (in {PASSPHRASE_ENV} or at the prompt)"),
             })?;
@@ -223,6 +290,23 @@ impl OwnerKey {
 /// The text an owner signs for ledger entry `seq` of the study with owner key `public_hex`.
 pub fn checkpoint_message(public_hex: &str, seq: i64, hash: &str) -> String {
     format!("kizon-checkpoint-v1\n{public_hex}\n{seq}\n{hash}")
+}
+
+/// Whether `signature_hex` is a valid Ed25519 signature of `message` by `public_hex`
+/// (strict verification: no malleable or small-order forms).
+pub fn verify_bytes(public_hex: &str, message: &[u8], signature_hex: &str) -> bool {
+    let Some(public) = unhex(public_hex).and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
+        return false;
+    };
+    let Some(signature) = unhex(signature_hex).and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
+        return false;
+    };
+    let Ok(verifying) = VerifyingKey::from_bytes(&public) else {
+        return false;
+    };
+    verifying
+        .verify_strict(message, &Signature::from_bytes(&signature))
+        .is_ok()
 }
 
 /// Whether `signature_hex` is the owner's signature of entry `seq` with hash `hash`.
@@ -293,17 +377,39 @@ pub fn key_path(public_hex: &str) -> PathBuf {
 
 /// The passphrase: `KIZON_PASSPHRASE`, or asked on the terminal (twice when `confirm`).
 pub fn passphrase(purpose: &str, confirm: bool) -> Result<String, AppError> {
-    if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
-        return Ok(value);
+    ask_passphrase(
+        purpose,
+        ("the owner's key", "署名鍵"),
+        &[PASSPHRASE_ENV],
+        confirm,
+    )
+}
+
+/// A passphrase for `what` (English, Japanese): the first of `env` that is set, or asked on the
+/// terminal (twice when `confirm`); never taken from the command line.
+pub fn ask_passphrase(
+    command: &str,
+    what: (&str, &str),
+    env: &[&str],
+    confirm: bool,
+) -> Result<String, AppError> {
+    for name in env {
+        if let Ok(value) = std::env::var(name) {
+            return Ok(value);
+        }
     }
+    let (en, ja) = what;
     let no_terminal = || AppError::Refused {
         what: format!(
-            "{purpose} needs the passphrase of the owner's key, and there is no terminal to ask it on"
+            "{command} needs the passphrase of {en}, and there is no terminal to ask it on"
         ),
-        hint: format!("set {PASSPHRASE_ENV} for scripts, or run the command in a terminal"),
+        hint: format!(
+            "set {} for scripts, or run the command in a terminal",
+            env.first().copied().unwrap_or(PASSPHRASE_ENV)
+        ),
     };
     let first = rpassword::prompt_password(format!(
-        "{purpose}: passphrase of the owner's key / 署名鍵のパスフレーズ: "
+        "{command}: passphrase of {en} / {ja}のパスフレーズ: "
     ))
     .map_err(|_| no_terminal())?;
     if confirm {
@@ -319,7 +425,7 @@ pub fn passphrase(purpose: &str, confirm: bool) -> Result<String, AppError> {
     Ok(first)
 }
 
-fn derive(
+pub(crate) fn derive(
     passphrase: &str,
     salt: &[u8],
     memory_kib: u32,
@@ -348,7 +454,7 @@ fn hex(bytes: &[u8]) -> String {
     kizon_store::ledger::hex(bytes)
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }

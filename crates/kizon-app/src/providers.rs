@@ -16,6 +16,8 @@ pub struct ProviderInput {
     pub consent_model: ConsentModel,
     pub legal_basis: String,
     pub regulator_access: RegulatorAccess,
+    /// The provider's signing key (64 hex digits), when it signs its hand-overs.
+    pub public_key: Option<String>,
 }
 
 impl Study {
@@ -48,15 +50,30 @@ impl Study {
             legal_basis: input.legal_basis.trim().to_owned(),
             regulator_access: input.regulator_access,
         };
+        let public_key = input
+            .public_key
+            .as_deref()
+            .map(|key| crate::owner_key::read_public_key(key).map_err(not_a_provider_key(key)))
+            .transpose()?;
         self.store.transact(actor, |tx| {
-            tx.insert_provider(&new)?;
+            let id = tx.insert_provider(&new)?;
+            if let Some(key) = &public_key {
+                tx.insert_provider_key(id, key)?;
+            }
             tx.record(
                 "provider add",
                 &format!(
-                    "provider `{}` added ({}, {})",
-                    new.name, new.kind, new.consent_model
+                    "provider `{}` added ({}, {}){}",
+                    new.name,
+                    new.kind,
+                    new.consent_model,
+                    if public_key.is_some() {
+                        ", with its signing key"
+                    } else {
+                        ""
+                    }
                 ),
-                json!({ "provider": &new }),
+                json!({ "provider": &new, "public_key": public_key }),
             )
         })?;
         Ok(self
@@ -65,6 +82,47 @@ impl Study {
             .into_iter()
             .find(|p| p.name == new.name)
             .expect("provider just added"))
+    }
+
+    /// Registers a signing key of `provider` (its hand-overs are then checked against it, and
+    /// nothing unsigned from it is ingested). `given` is a `.pub` file or the 64 hex digits.
+    pub fn add_provider_key(
+        &mut self,
+        actor: &str,
+        provider: &str,
+        given: &str,
+    ) -> Result<String, AppError> {
+        self.known_provider(provider)?;
+        let key = crate::owner_key::read_public_key(given).map_err(not_a_provider_key(given))?;
+        self.store.transact(actor, |tx| {
+            let id = tx
+                .provider_id(provider)?
+                .expect("a known provider has an id");
+            if tx.insert_provider_key(id, &key)? {
+                tx.record(
+                    "provider key",
+                    &format!(
+                        "signing key {}… registered for provider `{provider}`",
+                        &key[..16]
+                    ),
+                    json!({ "provider": provider, "public_key": key }),
+                )?;
+            } else {
+                tx.abandon();
+            }
+            Ok(())
+        })?;
+        Ok(key)
+    }
+
+    /// Every provider's registered signing keys.
+    pub fn provider_keys(&self) -> Result<Vec<kizon_store::ProviderKey>, AppError> {
+        Ok(self.store.provider_keys()?)
+    }
+
+    /// Every signed hand-over accepted at ingest.
+    pub fn handovers(&self) -> Result<Vec<kizon_store::Handover>, AppError> {
+        Ok(self.store.handovers()?)
     }
 
     pub fn providers(&self) -> Result<Vec<Provider>, AppError> {
@@ -177,5 +235,17 @@ impl Study {
 
     pub fn evidence(&self) -> Result<Vec<Evidence>, AppError> {
         Ok(self.store.evidence()?)
+    }
+}
+
+/// The error for a `--public-key` that is not a provider's public key.
+fn not_a_provider_key(given: &str) -> impl FnOnce(AppError) -> AppError + '_ {
+    move |_| AppError::Refused {
+        what: format!(
+            "{given}: not a provider's public key (a .pub file from `kizon provider keygen`, or 64 hex digits)"
+        ),
+        hint:
+            "give the PREFIX.pub file the hospital made with `kizon provider keygen --out PREFIX`"
+                .into(),
     }
 }

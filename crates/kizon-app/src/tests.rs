@@ -28,6 +28,7 @@ fn hospital() -> ProviderInput {
         consent_model: ConsentModel::OptOut,
         legal_basis: "倫理指針に基づくオプトアウト".into(),
         regulator_access: RegulatorAccess::Unknown,
+        public_key: None,
     }
 }
 

@@ -7,12 +7,13 @@ use kizon_app::{ReadRole, Word};
 
 use crate::commands::{
     amend::AmendArgs, analyze::AnalyzeArgs, audit::AuditCommand, dataset::DatasetCommand,
-    demo::DemoArgs, deviation::DeviationCommand, evidence::EvidenceCommand, export::ExportCommand,
-    findings::FindingsArgs, ingest::IngestArgs, init::InitArgs, items::ItemsArgs,
-    lock::LockCommand, marks::MarksCommand, owner_key::OwnerKeyCommand, package::PackageArgs,
-    plan::PlanArgs, provider::ProviderCommand, readers::ReadersCommand, reads::ReadsCommand,
-    reference::ReferenceCommand, report::ReportArgs, resolve::ResolveArgs, results::ResultsCommand,
-    serve::ServeArgs, training_set::TrainingSetCommand, user::UserCommand,
+    deidentify::DeidentifyArgs, demo::DemoArgs, deviation::DeviationCommand,
+    evidence::EvidenceCommand, export::ExportCommand, findings::FindingsArgs, ingest::IngestArgs,
+    init::InitArgs, items::ItemsArgs, lock::LockCommand, marks::MarksCommand,
+    owner_key::OwnerKeyCommand, package::PackageArgs, plan::PlanArgs, provider::ProviderCommand,
+    readers::ReadersCommand, reads::ReadsCommand, reference::ReferenceCommand, report::ReportArgs,
+    resolve::ResolveArgs, results::ResultsCommand, serve::ServeArgs,
+    training_set::TrainingSetCommand, user::UserCommand,
 };
 
 const ABOUT: &str = "kizon (既存): performance evaluation tests of diagnostic devices on existing medical data, \
@@ -65,6 +66,11 @@ pub enum Command {
     /// Register and list data providers (Q3) / データ提供元
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// At the hospital: de-identify the cases into a signed hand-over; look up a pseudonym; review the quarantine (Q1, Q5) / 仮名加工と提供
+    #[command(
+        after_help = "Examples (at the hospital):\n  kizon provider keygen --out hospital-a\n  kizon deidentify --out handover-2026-12 --signing-key hospital-a.key --key-table keys.kizon /export/cases\n  kizon deidentify lookup CASE-0007 --key-table keys.kizon\n  kizon deidentify review handover-2026-12\n  kizon deidentify --print-profile > profile.toml\n\nAt the sponsor:\n  kizon provider key \"Hospital A\" --public-key hospital-a.pub\n  kizon ingest --provider \"Hospital A\" handover-2026-12\n\nPassphrases come from KIZON_PASSPHRASE (the signing key) and KIZON_KEY_TABLE_PASSPHRASE (the\ncorrespondence table; KIZON_PASSPHRASE when unset), or are asked on the terminal. The\ncorrespondence table and the quarantine (DIR.quarantine) stay at the hospital."
+    )]
+    Deidentify(Box<DeidentifyArgs>),
     /// Add and list evidence documents that explain consent (Q6, Q9) / 根拠資料
     #[command(subcommand)]
     Evidence(EvidenceCommand),

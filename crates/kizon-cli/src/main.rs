@@ -40,6 +40,7 @@ fn dispatch(ctx: &Context, command: Command) -> Done {
         Command::OwnerKey(command) => owner_key::run(ctx, command),
         Command::Plan(args) => plan::run(ctx, args),
         Command::Provider(command) => provider::run(ctx, command),
+        Command::Deidentify(args) => deidentify::run(ctx, *args),
         Command::Evidence(command) => evidence::run(ctx, command),
         Command::Ingest(args) => ingest::run(ctx, args),
         Command::Items(args) => items::run(ctx, args),

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{ProgressBar, ProgressStyle};
 use kizon_app::ingest::{BATCH, Progress};
 
-/// The progress reporter that suits standard error.
-pub fn for_terminal() -> Box<dyn Progress> {
+/// The progress reporter that suits standard error; `command` names the lines it prints.
+pub fn for_terminal(command: &'static str) -> Box<dyn Progress> {
     if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -19,6 +19,7 @@ pub fn for_terminal() -> Box<dyn Progress> {
         Box::new(Bar(bar))
     } else {
         Box::new(Lines {
+            command,
             total: AtomicU64::new(0),
             done: AtomicU64::new(0),
         })
@@ -40,6 +41,7 @@ impl Progress for Bar {
 }
 
 struct Lines {
+    command: &'static str,
     total: AtomicU64,
     done: AtomicU64,
 }
@@ -47,20 +49,22 @@ struct Lines {
 impl Progress for Lines {
     fn start(&self, files: u64) {
         self.total.store(files, Ordering::Relaxed);
-        eprintln!("ingest: {files} files to read");
+        eprintln!("{}: {files} files to read", self.command);
     }
     fn advance(&self, files: u64) {
         let done = self.done.fetch_add(files, Ordering::Relaxed) + files;
         if done.is_multiple_of(BATCH as u64) {
             eprintln!(
-                "ingest: {done}/{} files",
+                "{}: {done}/{} files",
+                self.command,
                 self.total.load(Ordering::Relaxed)
             );
         }
     }
     fn finish(&self) {
         eprintln!(
-            "ingest: {}/{} files done",
+            "{}: {}/{} files done",
+            self.command,
             self.done.load(Ordering::Relaxed),
             self.total.load(Ordering::Relaxed)
         );

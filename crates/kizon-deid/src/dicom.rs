@@ -176,12 +176,15 @@ pub fn deidentify(
 
     // What the profile says was done (PS3.15 E.1.1 and PS3.3 C.7.1.1): written last, over any
     // value the file carried.
+    // The name as a family name component (`CASE-0001^`): a PN of one component without a caret
+    // reads as the retired free-text form to validators.
+    let name = pad_text(format!("{}^", keys.pseudonym).as_bytes());
     let pseudonym = pad_text(keys.pseudonym.as_bytes());
     rewriter.count(Action::PseudonymWritten, "Patient's Name");
     rewriter.count(Action::PseudonymWritten, "Patient ID");
     let shifted = profile.has(DicomOption::RetainModifiedDates);
     let mut inserts = vec![
-        (PATIENT_NAME, *b"PN", pseudonym.clone()),
+        (PATIENT_NAME, *b"PN", name),
         (PATIENT_ID, *b"LO", pseudonym),
         ((0x0012, 0x0062), *b"CS", pad_text(b"YES")),
         (

@@ -42,7 +42,9 @@ pub use items::{
 };
 pub use ledger::LedgerEntry;
 pub use marks::{MarkOwner, NewMark, StoredMark};
-pub use records::{Amendment, Deviation, Evidence, Lock, NewProvider, Provider};
+pub use records::{
+    Amendment, Deviation, Evidence, Handover, Lock, NewProvider, Provider, ProviderKey,
+};
 pub use reference::{
     DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,
     StoredAnalysis,

@@ -31,6 +31,28 @@ pub struct Provider {
     pub ledger_seq: i64,
 }
 
+/// A provider's registered signing key (Ed25519, 64 hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderKey {
+    pub provider: String,
+    pub public_key: String,
+    pub ledger_seq: i64,
+}
+
+/// A signed hand-over accepted at ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Handover {
+    pub id: i64,
+    pub provider: String,
+    /// The SHA-256 of the manifest, a stored document.
+    pub manifest: String,
+    pub public_key: String,
+    pub signature: String,
+    pub files: i64,
+    pub quarantined: i64,
+    pub ledger_seq: i64,
+}
+
 /// An evidence document of a provider (Q9).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
@@ -97,6 +119,69 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err(e))?;
         Ok(self.sql().last_insert_rowid())
+    }
+
+    /// Registers `public_key` as a signing key of the provider; `false` when it already is.
+    pub fn insert_provider_key(
+        &mut self,
+        provider_id: i64,
+        public_key: &str,
+    ) -> Result<bool, StoreError> {
+        use rusqlite::OptionalExtension;
+        let known: Option<i64> = self
+            .sql()
+            .query_row(
+                "SELECT id FROM provider_keys WHERE provider_id = ?1 AND public_key = ?2",
+                params![provider_id, public_key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO provider_keys (provider_id, public_key, ledger_seq) VALUES (?1, ?2, ?3)",
+                params![provider_id, public_key, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    /// Records an accepted hand-over; `false` when its manifest was accepted before (a rerun).
+    pub fn insert_handover(
+        &mut self,
+        provider_id: i64,
+        manifest: &str,
+        public_key: &str,
+        signature: &str,
+        files: i64,
+        quarantined: i64,
+    ) -> Result<bool, StoreError> {
+        use rusqlite::OptionalExtension;
+        let known: Option<i64> = self
+            .sql()
+            .query_row(
+                "SELECT id FROM handovers WHERE manifest = ?1",
+                params![manifest],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO handovers (provider_id, manifest, public_key, signature, files, quarantined, ledger_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![provider_id, manifest, public_key, signature, files, quarantined, seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(true)
     }
 
     pub fn insert_evidence(
@@ -227,6 +312,53 @@ impl Store {
                     legal_basis: r.get(4)?,
                     regulator_access: word(r, "providers", 5)?,
                     ledger_seq: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every provider's registered signing keys, in the order registered.
+    pub fn provider_keys(&self) -> Result<Vec<ProviderKey>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT p.name, k.public_key, k.ledger_seq FROM provider_keys k
+                 JOIN providers p ON p.id = k.provider_id ORDER BY k.id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(ProviderKey {
+                    provider: r.get(0)?,
+                    public_key: r.get(1)?,
+                    ledger_seq: r.get(2)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every accepted hand-over, in the order accepted.
+    pub fn handovers(&self) -> Result<Vec<Handover>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT h.id, p.name, h.manifest, h.public_key, h.signature, h.files, h.quarantined, h.ledger_seq
+                 FROM handovers h JOIN providers p ON p.id = h.provider_id ORDER BY h.id",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([], |r| {
+                Ok(Handover {
+                    id: r.get(0)?,
+                    provider: r.get(1)?,
+                    manifest: r.get(2)?,
+                    public_key: r.get(3)?,
+                    signature: r.get(4)?,
+                    files: r.get(5)?,
+                    quarantined: r.get(6)?,
+                    ledger_seq: r.get(7)?,
                 })
             })
             .and_then(|rows| rows.collect())

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -32,6 +32,8 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("marks", "id"),
     ("decoded", "sha256"),
     ("deviations", "id"),
+    ("provider_keys", "id"),
+    ("handovers", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -385,6 +387,31 @@ CREATE TABLE deviations (
 CREATE INDEX deviations_ledger_seq ON deviations(ledger_seq);
 "#;
 
+/// Version 14: the hospital's side. A provider's Ed25519 public keys (the hospital signs its
+/// hand-overs with the private key, which never leaves it), and each signed hand-over accepted at
+/// ingest: its manifest (a stored document), the key that signed it and the signature.
+const HANDOVERS: &str = r#"
+CREATE TABLE provider_keys (
+    id          INTEGER PRIMARY KEY,
+    provider_id INTEGER NOT NULL REFERENCES providers(id),
+    public_key  TEXT NOT NULL,
+    ledger_seq  INTEGER NOT NULL,
+    UNIQUE (provider_id, public_key)
+) STRICT;
+CREATE INDEX provider_keys_ledger_seq ON provider_keys(ledger_seq);
+CREATE TABLE handovers (
+    id          INTEGER PRIMARY KEY,
+    provider_id INTEGER NOT NULL REFERENCES providers(id),
+    manifest    TEXT NOT NULL UNIQUE REFERENCES documents(sha256),
+    public_key  TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    files       INTEGER NOT NULL,
+    quarantined INTEGER NOT NULL,
+    ledger_seq  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX handovers_ledger_seq ON handovers(ledger_seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -400,6 +427,7 @@ const MIGRATIONS: &[&str] = &[
     SIGNATURES_AND_COVERED_DECODES,
     ENGLISH_TEXT,
     DEVIATIONS,
+    HANDOVERS,
 ];
 
 /// Creates the schema in an empty database.

@@ -454,6 +454,7 @@ pub fn demo_in(
             consent_model: ConsentModel::OptOut,
             legal_basis: "人を対象とする生命科学・医学系研究に関する倫理指針に基づくオプトアウト / opt-out under the ethics guidelines".into(),
             regulator_access: RegulatorAccess::No,
+            public_key: None,
         },
         ProviderInput {
             name: "Kizon Demo Biobank".into(),
@@ -461,6 +462,7 @@ pub fn demo_in(
             consent_model: ConsentModel::BroadConsent,
             legal_basis: "包括同意に基づく第三者提供 / third-party provision under broad consent".into(),
             regulator_access: RegulatorAccess::Yes,
+            public_key: None,
         },
     ];
     for provider in &providers {

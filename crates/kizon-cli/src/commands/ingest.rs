@@ -39,7 +39,11 @@ pub fn run(ctx: &Context, args: IngestArgs) -> Done {
         paths: args.paths,
         for_amendment: args.for_amendment,
     };
-    let summary = study.ingest(ctx.actor(), &request, progress::for_terminal().as_ref())?;
+    let summary = study.ingest(
+        ctx.actor(),
+        &request,
+        progress::for_terminal("ingest").as_ref(),
+    )?;
     if args.json {
         print_json(&summary)?;
     } else {

@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod audit;
 pub mod check;
 pub mod dataset;
+pub mod deidentify;
 pub mod demo;
 pub mod deviation;
 pub mod evidence;

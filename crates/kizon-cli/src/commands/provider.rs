@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use clap::{Args, Subcommand};
 use kizon_app::Provider;
+use kizon_app::owner_key;
 use kizon_app::providers::{ConsentModel, ProviderInput, ProviderKind, RegulatorAccess};
 
 use crate::cli::{JsonFlag, parse_vocabulary};
@@ -18,6 +19,20 @@ pub enum ProviderCommand {
     Add(ProviderAddArgs),
     /// List providers
     List(JsonFlag),
+    /// At the hospital: make its signing key for hand-overs (PREFIX.key, passphrase-encrypted, and PREFIX.pub)
+    Keygen {
+        /// Writes PREFIX.key and PREFIX.pub
+        #[arg(long, value_name = "PREFIX")]
+        out: std::path::PathBuf,
+    },
+    /// At the sponsor: register a provider's public key; its hand-overs are then verified at ingest
+    Key {
+        /// The provider's name
+        name: String,
+        /// The PREFIX.pub the hospital made with `kizon provider keygen`
+        #[arg(long, value_name = "PREFIX.pub")]
+        public_key: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -36,6 +51,9 @@ pub struct ProviderAddArgs {
     /// Do the consent documents mention that regulators may read source records (Q8)? yes | no | unknown
     #[arg(long, default_value = "unknown", value_parser = parse_vocabulary::<RegulatorAccess>)]
     pub regulator_access: RegulatorAccess,
+    /// The provider's public key (PREFIX.pub from `kizon provider keygen`): its hand-overs must be signed with it
+    #[arg(long, value_name = "PREFIX.pub")]
+    pub public_key: Option<String>,
 }
 
 pub fn run(ctx: &Context, command: ProviderCommand) -> Done {
@@ -50,11 +68,34 @@ pub fn run(ctx: &Context, command: ProviderCommand) -> Done {
                     consent_model: args.consent,
                     legal_basis: args.legal_basis,
                     regulator_access: args.regulator_access,
+                    public_key: args.public_key,
                 },
             )?;
             println!(
                 "provider added / データ提供元を登録しました: {} ({}, {})",
                 provider.name, provider.kind, provider.consent_model
+            );
+        }
+        ProviderCommand::Keygen { out } => {
+            let passphrase = owner_key::ask_passphrase(
+                "kizon provider keygen",
+                ("the provider's signing key", "提供元の署名鍵"),
+                &[owner_key::PASSPHRASE_ENV],
+                true,
+            )?;
+            let public = kizon_app::hospital::keygen(&out, &passphrase)?;
+            println!(
+                "signing key made / 署名鍵を作成しました: {}.key (keep it at the hospital), {}.pub (send it to the sponsor)",
+                out.display(),
+                out.display()
+            );
+            println!("  public key {public}");
+        }
+        ProviderCommand::Key { name, public_key } => {
+            let mut study = ctx.open()?;
+            let key = study.add_provider_key(ctx.actor(), &name, &public_key)?;
+            println!(
+                "signing key registered / 署名鍵を登録しました: `{name}` {key}\n  its hand-overs are verified at ingest; nothing unsigned from it is ingested"
             );
         }
         ProviderCommand::List(flag) => {

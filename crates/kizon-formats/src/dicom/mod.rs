@@ -511,7 +511,30 @@ pub const IDENTIFYING_ATTRIBUTES: &[(Tag, &str)] = &[
 
 /// Identifying attributes with a value (in sequences too), the number of private elements,
 /// and the private creators.
+///
+/// A value a de-identifier writes in place of one is not an identifier: an empty value, the
+/// dummies of PS3.15 E.1.1 (`REMOVED`, `ANONYMIZED`, `ANONYMOUS`), and, in a file that says
+/// Patient Identity Removed (0012,0062) = YES, a Patient ID equal to the Patient's Name (the
+/// provider's pseudonym, written in both) and a Device Serial Number or Station Name kept under
+/// the Retain Device Identity Option (113109 in (0012,0064)): they name equipment, not a person. Every other attribute is re-checked from
+/// its value whatever the file or a hand-over claims.
 fn identifiers(values: &Values<'_>) -> (Vec<String>, u32, Vec<String>) {
+    let removed = values
+        .text(key(tags::PATIENT_IDENTITY_REMOVED))
+        .is_some_and(|v| v.trim() == "YES");
+    let pseudonym = removed
+        && values
+            .text(key(tags::PATIENT_ID))
+            .zip(values.text(key(tags::PATIENT_NAME)))
+            .is_some_and(|(id, name)| id.trim() == name.trim_end_matches('^').trim());
+    let device_identity_kept = removed
+        && values.elements.iter().any(|e| {
+            e.tag == key(tags::CODE_VALUE)
+                && e.within.is_some_and(|(sequence, _)| {
+                    sequence == key(tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE)
+                })
+                && values.text_of(e).as_deref() == Some("113109")
+        });
     let mut found = Vec::new();
     let mut private = 0u32;
     let mut creators = Vec::new();
@@ -526,8 +549,15 @@ fn identifiers(values: &Values<'_>) -> (Vec<String>, u32, Vec<String>) {
             .iter()
             .find(|(t, _)| key(*t) == element.tag)
         {
-            let has_value = element.vr == *b"SQ" || values.text_of(element).is_some();
-            if has_value {
+            let value = values.text_of(element);
+            let dummy = value
+                .as_deref()
+                .is_some_and(|v| matches!(v.trim(), "REMOVED" | "ANONYMIZED" | "ANONYMOUS"));
+            let written_by_deidentifier = dummy
+                || (pseudonym && matches!(*name, "PatientID" | "PatientName"))
+                || (device_identity_kept && matches!(*name, "DeviceSerialNumber" | "StationName"));
+            let has_value = element.vr == *b"SQ" || value.is_some();
+            if has_value && !written_by_deidentifier {
                 found.push(format!("{name} ({group:04X},{number:04X})"));
             }
         }
