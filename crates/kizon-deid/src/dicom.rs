@@ -79,6 +79,7 @@ pub enum Action {
     KeptByOption,
     PrivateRemoved,
     PseudonymWritten,
+    AgeDerived,
 }
 
 impl Action {
@@ -93,6 +94,7 @@ impl Action {
             Action::KeptByOption => "kept-by-option",
             Action::PrivateRemoved => "private-removed",
             Action::PseudonymWritten => "pseudonym-written",
+            Action::AgeDerived => "age-derived",
         }
     }
 }
@@ -123,6 +125,69 @@ const STUDY_INSTANCE_UID: (u16, u16) = (0x0020, 0x000D);
 const STUDY_DATE: (u16, u16) = (0x0008, 0x0020);
 const SOP_INSTANCE_UID: (u16, u16) = (0x0008, 0x0018);
 const SOP_CLASS_UID: (u16, u16) = (0x0008, 0x0016);
+const PATIENT_AGE: (u16, u16) = (0x0010, 0x1010);
+const PATIENT_BIRTH_DATE: (u16, u16) = (0x0010, 0x0030);
+
+/// The Patient's Age (AS, PS3.5 6.2) at the examination from the birth date and the first of
+/// Study, Series, Acquisition and Content Date: whole years (`045Y`), or under two years whole
+/// months, under two months whole weeks, under two weeks days (as practice writes ages of
+/// infants). `None` when a date is missing or not a full date, or the birth comes after.
+fn derived_age(parsed: &ParsedFile<'_>) -> Option<String> {
+    let birth = civil(&top_text(parsed, PATIENT_BIRTH_DATE)?)?;
+    let exam = [
+        (0x0008, 0x0020),
+        (0x0008, 0x0021),
+        (0x0008, 0x0022),
+        (0x0008, 0x0023),
+    ]
+    .into_iter()
+    .find_map(|tag| civil(&top_text(parsed, tag)?))?;
+    if exam < birth {
+        return None;
+    }
+    let (by, bm, bd) = birth;
+    let (ey, em, ed) = exam;
+    let mut years = ey - by;
+    if (em, ed) < (bm, bd) {
+        years -= 1;
+    }
+    let mut months = (ey - by) * 12 + (em as i32 - bm as i32);
+    if ed < bd {
+        months -= 1;
+    }
+    let days = i64::from(
+        time::Date::from_calendar_date(ey, time::Month::try_from(em).ok()?, ed)
+            .ok()?
+            .to_julian_day(),
+    ) - i64::from(
+        time::Date::from_calendar_date(by, time::Month::try_from(bm).ok()?, bd)
+            .ok()?
+            .to_julian_day(),
+    );
+    let age = if years >= 2 {
+        format!("{years:03}Y")
+    } else if months >= 2 {
+        format!("{months:03}M")
+    } else if days >= 14 {
+        format!("{:03}W", days / 7)
+    } else {
+        format!("{days:03}D")
+    };
+    (age.len() == 4).then_some(age)
+}
+
+/// A full DA value as (year, month, day).
+fn civil(text: &str) -> Option<(i32, u8, u8)> {
+    let text = text.trim();
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((
+        text[0..4].parse().ok()?,
+        text[4..6].parse().ok()?,
+        text[6..8].parse().ok()?,
+    ))
+}
 
 /// Reads the patient's identifiers from the top level of the data set.
 pub fn identity(parsed: &ParsedFile<'_>) -> Identity {
@@ -202,6 +267,17 @@ pub fn deidentify(
     }
     let codes = rewriter.method_codes(profile);
     put(&mut top, (0x0012, 0x0064), codes);
+    // Retain Patient Characteristics keeps the age; a file that gives only the birth date (which
+    // the Basic Profile removes) gets the age it implies at the examination, so subgroups by age
+    // still work at the sponsor.
+    if profile.has(DicomOption::RetainPatientCharacteristics)
+        && top_text(parsed, PATIENT_AGE).is_none()
+        && let Some(age) = derived_age(parsed)
+    {
+        let bytes = rewriter.element_bytes(PATIENT_AGE, *b"AS", age.as_bytes());
+        put(&mut top, PATIENT_AGE, bytes);
+        rewriter.count(Action::AgeDerived, "Patient's Age");
+    }
 
     let new_sop_instance = top_text(parsed, SOP_INSTANCE_UID).map(|uid| {
         if profile.has(DicomOption::RetainUids) {
@@ -858,4 +934,46 @@ fn meta_group(parsed: &ParsedFile<'_>, sop_instance: Option<&str>) -> Vec<u8> {
     out.extend_from_slice(&(group.len() as u32).to_le_bytes());
     out.extend_from_slice(&group);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with_dates(birth: &str, study: &str) -> Vec<u8> {
+        let element = |tag: (u16, u16), vr: &[u8; 2], value: &[u8]| {
+            let mut out = Vec::new();
+            out.extend_from_slice(&tag.0.to_le_bytes());
+            out.extend_from_slice(&tag.1.to_le_bytes());
+            out.extend_from_slice(vr);
+            out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+            out.extend_from_slice(value);
+            out
+        };
+        [
+            element((0x0008, 0x0020), b"DA", study.as_bytes()),
+            element((0x0010, 0x0020), b"LO", b"P1"),
+            element((0x0010, 0x0030), b"DA", birth.as_bytes()),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn ages_are_derived_in_the_units_practice_writes() {
+        let cases = [
+            ("19830214", "20040101", Some("020Y")),
+            ("19830214", "20040214", Some("021Y")),
+            ("20200101", "20211231", Some("023M")),
+            ("20200101", "20200301", Some("002M")),
+            ("20200101", "20200220", Some("007W")),
+            ("20200101", "20200110", Some("009D")),
+            ("20200301", "20200101", None),
+            ("1983", "20040101", None),
+        ];
+        for (birth, study, expected) in cases {
+            let bytes = file_with_dates(birth, study);
+            let parsed = kizon_formats::dicom::tree::parse(&bytes).unwrap();
+            assert_eq!(derived_age(&parsed).as_deref(), expected, "{birth} {study}");
+        }
+    }
 }

@@ -266,11 +266,13 @@ impl Walker<'_> {
         }
         if header.tag == PIXEL_DATA && depth == 0 {
             let length = (header.length != UNDEFINED).then_some(header.length);
+            // Recorded before its end is checked: a truncated Pixel Data is still located, so
+            // the decoder can say it is truncated.
+            self.pixel_data = Some((at, length));
             let end = match length {
                 Some(_) => self.value_end(header)?,
                 None => self.fragments(header.value_at)?,
             };
-            self.pixel_data = Some((at, length));
             self.pixel_data_end = end;
             return Ok(end);
         }

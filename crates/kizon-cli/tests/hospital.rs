@@ -1,0 +1,876 @@
+//! The hospital's side end to end, on the real binary and real files: `kizon provider keygen`
+//! and `kizon deidentify` at the hospital, the signed hand-over checked by `kizon ingest` at the
+//! sponsor, and what a hospital data manager and an attacker would try. The output is read back
+//! with independent tools: pydicom (`tests/hospital/dicom_facts.py`) and dicom3tools' `dciodvfy`.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+/// The files a hospital hands over in these tests: two patients' MR studies (dicognito's study
+/// tree: one patient with two images of one series, one with two studies a day apart), a CT, an
+/// MR of the first tree's patient ID in three encodings (one SOP Instance UID), a 12-lead ECG,
+/// and what must be kept back: an ultrasound, an image with burned-in text, an enhanced MR
+/// without Patient ID, a text file.
+const CASES: &[(&str, &str)] = &[
+    (
+        "dicom/dicognito/study-tree/p01_s01_s01_i01.dcm",
+        "tree/p01_1.dcm",
+    ),
+    (
+        "dicom/dicognito/study-tree/p01_s01_s01_i02.dcm",
+        "tree/p01_2.dcm",
+    ),
+    (
+        "dicom/dicognito/study-tree/p02_s01_s01_i01.dcm",
+        "tree/p02_1.dcm",
+    ),
+    (
+        "dicom/dicognito/study-tree/p02_s02_s01_i01.dcm",
+        "tree/p02_2.dcm",
+    ),
+    ("dicom/pydicom/CT_small.dcm", "ct/CT_small.dcm"),
+    ("dicom/pydicom/MR_small.dcm", "mr/MR_small.dcm"),
+    (
+        "dicom/pydicom/MR_small_implicit.dcm",
+        "mr/MR_small_implicit.dcm",
+    ),
+    (
+        "dicom/pydicom/MR_small_bigendian.dcm",
+        "mr/MR_small_bigendian.dcm",
+    ),
+    ("dicom/pydicom/waveform_ecg.dcm", "ecg/waveform_ecg.dcm"),
+    ("dicom/pydicom-data/US1_UNCR.dcm", "us/US1_UNCR.dcm"),
+    ("dicom/deid/GREYSCALE_IMAGE.dcm", "us/GREYSCALE_IMAGE.dcm"),
+    ("dicom/pydicom-data/emri_small.dcm", "mr/emri_small.dcm"),
+    ("dicom/pydicom/README.txt", "README.txt"),
+];
+const HANDED_OVER: usize = 9;
+const KEPT_BACK: usize = 4;
+
+/// A hospital's working folder: its signing key (`hosp.key`, `hosp.pub`) and the cases.
+fn hospital() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    kizon(&dir, &["provider", "keygen", "--out", "hosp"]).ok();
+    let cases = dir.join("cases");
+    for (from, to) in CASES {
+        let target = cases.join(to);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(shared(from), target).unwrap();
+    }
+    (tmp, dir)
+}
+
+fn deidentify(dir: &Path, out: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "deidentify",
+        "--out",
+        out,
+        "--signing-key",
+        "hosp.key",
+        "--key-table",
+        "keys.kizon",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    args.push("cases");
+    kizon(dir, &args)
+}
+
+/// Every file of a hand-over's `files/`.
+fn handed_over(handover: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![handover.join("files")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// pydicom's facts about `files`, by path.
+fn facts(files: &[PathBuf]) -> BTreeMap<String, Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hospital/dicom_facts.py");
+    let output = Command::new("/usr/bin/python3")
+        .arg(script)
+        .args(files)
+        .output()
+        .expect("python3 with pydicom runs (tools/test installs python3-pydicom)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice::<BTreeMap<String, Value>>(&output.stdout).unwrap()
+}
+
+fn originals(dir: &Path) -> Vec<PathBuf> {
+    CASES
+        .iter()
+        .filter(|(_, to)| to.ends_with(".dcm"))
+        .map(|(_, to)| dir.join("cases").join(to))
+        .collect()
+}
+
+fn days(date: &str) -> i64 {
+    let (y, m, d) = (
+        date[0..4].parse::<i64>().unwrap(),
+        date[4..6].parse::<i64>().unwrap(),
+        date[6..8].parse::<i64>().unwrap(),
+    );
+    // days from civil (Howard Hinnant's algorithm)
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+#[test]
+fn a_hospital_hands_over_de_identified_dicom_that_independent_readers_accept() {
+    let (_tmp, dir) = hospital();
+    let summary = deidentify(&dir, "handover-1", &[]).ok().json();
+    assert_eq!(summary["files"], HANDED_OVER, "{summary}");
+    assert_eq!(summary["quarantined"], KEPT_BACK, "{summary}");
+    assert_eq!(summary["patients"], 4, "{summary}"); // 4MR1 (tree + MR_small), 4MR2, 1CT1, the ECG's
+    let handover = dir.join("handover-1");
+    for name in [
+        "handover.json",
+        "handover.sig",
+        "deidentification-record.html",
+    ] {
+        assert!(handover.join(name).is_file(), "{name}");
+    }
+    assert!(!handover.join("keys.kizon").exists());
+    assert!(dir.join("handover-1.quarantine/quarantine.json").is_file());
+
+    let output = facts(&handed_over(&handover));
+    let input = facts(&originals(&dir));
+    assert_eq!(output.len(), HANDED_OVER);
+    // Each output's original: the inputs with its fingerprint (the same data in several
+    // encodings, such as MR_small explicit and implicit, share one and agree on what is checked;
+    // the tree's two images of patient 1 differ only in their UIDs).
+    let candidates_of = |file: &Value| -> Vec<&Value> {
+        input
+            .values()
+            .filter(|o| o["fingerprint"] == file["fingerprint"])
+            .collect()
+    };
+    let original_of = |file: &Value| -> &Value {
+        let candidates: Vec<&Value> = input
+            .values()
+            .filter(|o| o["fingerprint"] == file["fingerprint"])
+            .collect();
+        assert!(!candidates.is_empty(), "no original for {file}");
+        for other in &candidates[1..] {
+            for key in ["dates", "StudyInstanceUID", "PatientID"] {
+                assert_eq!(other[key], candidates[0][key], "{key}");
+            }
+        }
+        candidates[0]
+    };
+
+    // Nothing of the originals' identifiers is left, in any element, at any depth.
+    let mut identifiers = BTreeSet::new();
+    for original in input.values() {
+        for key in [
+            "PatientName",
+            "PatientID",
+            "StudyInstanceUID",
+            "SOPInstanceUID",
+        ] {
+            let value = original[key].as_str().unwrap();
+            if value.len() > 3 {
+                identifiers.insert(value.to_owned());
+            }
+        }
+    }
+    let mut shifts: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    let mut sop_of_pseudonym_mr = BTreeSet::new();
+    for (path, file) in &output {
+        assert_eq!(file["PatientIdentityRemoved"], "YES", "{path}");
+        assert_eq!(
+            file["methods"],
+            serde_json::json!(["113100", "113107", "113108", "113109"]),
+            "{path}"
+        );
+        let pseudonym = file["PatientID"].as_str().unwrap();
+        assert!(pseudonym.starts_with("CASE-"), "{path}: {pseudonym}");
+        assert_eq!(file["PatientName"], format!("{pseudonym}^"), "{path}");
+        for text in file["texts"].as_array().unwrap() {
+            let text = text.as_str().unwrap();
+            assert!(
+                !identifiers.iter().any(|id| text.contains(id.as_str())),
+                "{path}: an original identifier survives in {text:?}"
+            );
+        }
+        // Meta and data set agree on the new SOP Instance UID.
+        assert_eq!(file["SOPInstanceUID"], file["MediaStorageSOPInstanceUID"]);
+        assert!(
+            file["SOPInstanceUID"]
+                .as_str()
+                .unwrap()
+                .starts_with("2.25.")
+        );
+        // Pixels bit-identical: the fingerprint includes the Pixel Data's hash.
+        {
+            let original = original_of(file);
+            // Every date moved by the patient's one shift.
+            for (keyword, date) in original["dates"].as_object().unwrap() {
+                if keyword == "PatientBirthDate" {
+                    // Z in the Basic Profile: gone; the age it implied is written instead.
+                    assert!(
+                        file["dates"].get(keyword).is_none(),
+                        "{path}: birth date kept"
+                    );
+                    continue;
+                }
+                let shifted = file["dates"][keyword]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{path}: {keyword} dropped"));
+                shifts
+                    .entry(pseudonym.to_owned())
+                    .or_default()
+                    .insert(days(shifted) - days(date.as_str().unwrap()));
+            }
+            let one_instance = candidates_of(file)
+                .iter()
+                .all(|c| c["SOPInstanceUID"] == original["SOPInstanceUID"]);
+            if one_instance && original["PatientID"] == "4MR1" {
+                sop_of_pseudonym_mr.insert((
+                    original["SOPInstanceUID"].as_str().unwrap().to_owned(),
+                    file["SOPInstanceUID"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+    }
+    for (pseudonym, shift) in &shifts {
+        assert_eq!(shift.len(), 1, "{pseudonym}: dates moved by {shift:?}");
+        let days = *shift.iter().next().unwrap();
+        assert!((-1095..=-365).contains(&days), "{pseudonym}: {days}");
+    }
+    // The same original UID gives the same new one in every file (MR_small in three encodings).
+    let originals_seen: BTreeSet<&String> = sop_of_pseudonym_mr.iter().map(|(o, _)| o).collect();
+    assert_eq!(
+        originals_seen.len(),
+        sop_of_pseudonym_mr.len(),
+        "{sop_of_pseudonym_mr:?}"
+    );
+    assert!(!sop_of_pseudonym_mr.is_empty());
+
+    // Series and studies keep their shape: the tree's first patient has two images of one
+    // series, the second two studies a day apart.
+    let tree: Vec<&Value> = output
+        .values()
+        .filter(|f| {
+            original_of(f)["StudyInstanceUID"]
+                .as_str()
+                .unwrap()
+                .contains("5458")
+        })
+        .collect();
+    assert_eq!(tree.len(), 4);
+    // Their birth dates (1983-02-14/15) are gone; the ages they imply at the study remain.
+    let ages: BTreeSet<&str> = tree
+        .iter()
+        .map(|f| f["PatientAge"].as_str().unwrap())
+        .collect();
+    assert_eq!(ages, BTreeSet::from(["020Y"]));
+    let series: BTreeSet<&str> = tree
+        .iter()
+        .map(|f| f["SeriesInstanceUID"].as_str().unwrap())
+        .collect();
+    let studies: BTreeSet<&str> = tree
+        .iter()
+        .map(|f| f["StudyInstanceUID"].as_str().unwrap())
+        .collect();
+    assert_eq!((series.len(), studies.len()), (3, 3));
+
+    // dcmtk and dicom3tools read every file, and dciodvfy finds no error the original lacked.
+    for path in output.keys() {
+        let dump = Command::new("dcmdump")
+            .arg(path)
+            .output()
+            .expect("dcmdump (dcmtk) runs");
+        assert!(
+            dump.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
+    }
+    for file in handed_over(&handover) {
+        let pixels = output[file.to_str().unwrap()]["pixel_sha256"]
+            .as_str()
+            .map(str::to_owned);
+        let original = input
+            .iter()
+            .find(|(_, o)| o["pixel_sha256"].as_str().map(str::to_owned) == pixels)
+            .map(|(p, _)| PathBuf::from(p))
+            .unwrap();
+        let before = dciodvfy_errors(&original);
+        let after = dciodvfy_errors(&file);
+        let new: Vec<&String> = after.difference(&before).collect();
+        assert!(
+            new.is_empty(),
+            "{}: new dciodvfy errors {new:?}",
+            original.display()
+        );
+    }
+}
+
+/// dciodvfy's error lines, without the values and numbers that differ between two files.
+fn dciodvfy_errors(file: &Path) -> BTreeSet<String> {
+    let output = Command::new("dciodvfy")
+        .arg(file)
+        .output()
+        .expect("dciodvfy (dicom3tools) runs");
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .chain(String::from_utf8_lossy(&output.stdout).lines())
+        .filter(|l| l.starts_with("Error"))
+        .map(|l| {
+            l.split(" - value")
+                .next()
+                .unwrap()
+                .chars()
+                .filter(|c| !c.is_ascii_digit())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_sponsor_ingests_a_signed_hand_over_and_check_finds_no_identifier_in_it() {
+    let (_tmp, dir) = hospital();
+    deidentify(&dir, "handover-1", &[]).ok();
+    let (_study_tmp, root) = new_study();
+    let public = dir.join("hosp.pub");
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "Hospital A",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "opt-out",
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let handover = dir.join("handover-1");
+    let ingest = kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "Hospital A",
+            handover.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(ingest["added"], HANDED_OVER, "{ingest}");
+    kizon(&root, &["check"]).ok();
+    let findings = kizon(&root, &["findings", "--json"]).ok().json();
+    let q1: Vec<&Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("identifying"))
+        .collect();
+    assert!(q1.is_empty(), "{q1:#?}");
+    let log = kizon(&root, &["audit", "log", "--json"]).ok().json();
+    let handover_entry = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["command"] == "handover")
+        .expect("the hand-over is in the ledger");
+    let detail: Value = serde_json::from_str(handover_entry["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (detail["files"].as_u64(), detail["quarantined"].as_u64()),
+        (Some(9), Some(4)),
+        "{detail}"
+    );
+    kizon(&root, &["audit", "verify"]).ok();
+    // A rerun adds nothing and records the hand-over once.
+    let again = kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "Hospital A",
+            handover.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(again["added"], 0);
+    let log = kizon(&root, &["audit", "log", "--json"]).ok().json();
+    let count = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["command"] == "handover")
+        .count();
+    assert_eq!(count, 1);
+}
+
+/// A hospital's folder with a fresh hand-over, and a sponsor's study with Hospital A's key
+/// registered (after the provider, with `kizon provider key`).
+struct Sponsor {
+    _hospital: tempfile::TempDir,
+    _study: tempfile::TempDir,
+    root: PathBuf,
+    handover: PathBuf,
+}
+
+fn sponsor_and_handover() -> Sponsor {
+    let (hospital_tmp, dir) = hospital();
+    deidentify(&dir, "handover-1", &[]).ok();
+    let (study_tmp, root) = new_study();
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "Hospital A",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "opt-out",
+        ],
+    )
+    .ok();
+    let public = dir.join("hosp.pub");
+    kizon(
+        &root,
+        &[
+            "provider",
+            "key",
+            "Hospital A",
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    Sponsor {
+        _hospital: hospital_tmp,
+        _study: study_tmp,
+        root,
+        handover: dir.join("handover-1"),
+    }
+}
+
+fn ingest_refused(root: &Path, handover: &Path) -> String {
+    let head = head_seq(root);
+    let run = kizon(
+        root,
+        &[
+            "ingest",
+            "--provider",
+            "Hospital A",
+            handover.to_str().unwrap(),
+        ],
+    )
+    .failed();
+    assert_eq!(head_seq(root), head, "something was stored: {}", run.stderr);
+    let items = kizon(root, &["items", "--json"]).ok().json();
+    assert_eq!(items.as_array().map_or(0, Vec::len), 0);
+    run.error_line().to_owned()
+}
+
+#[test]
+fn an_altered_missing_or_added_file_or_a_foreign_key_is_refused_with_nothing_stored() {
+    let sponsor = sponsor_and_handover();
+    let (root, handover) = (&sponsor.root, &sponsor.handover);
+    let files = handed_over(handover);
+
+    // One byte of one file's pixels changed.
+    let victim = &files[0];
+    let original = std::fs::read(victim).unwrap();
+    let mut altered = original.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    std::fs::write(victim, &altered).unwrap();
+    let error = ingest_refused(root, handover);
+    assert!(
+        error.contains(victim.file_name().unwrap().to_str().unwrap()) && error.contains("altered"),
+        "{error}"
+    );
+    std::fs::write(victim, &original).unwrap();
+
+    // A file removed.
+    std::fs::rename(victim, handover.join("aside")).unwrap();
+    let error = ingest_refused(root, handover);
+    assert!(
+        error.contains("aside") && error.contains("not list"),
+        "{error}"
+    );
+    std::fs::rename(handover.join("aside"), victim).unwrap();
+    let moved = handover.parent().unwrap().join("aside.dcm");
+    std::fs::rename(victim, &moved).unwrap();
+    let error = ingest_refused(root, handover);
+    assert!(error.contains("missing"), "{error}");
+    std::fs::rename(&moved, victim).unwrap();
+
+    // A file added, even hidden.
+    let extra = victim.parent().unwrap().join(".extra.dcm");
+    std::fs::write(&extra, &original).unwrap();
+    let error = ingest_refused(root, handover);
+    assert!(error.contains(".extra.dcm"), "{error}");
+    std::fs::remove_file(&extra).unwrap();
+
+    // The manifest edited (a file's hash replaced to match an altered file).
+    let manifest_path = handover.join("handover.json");
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    std::fs::write(
+        &manifest_path,
+        manifest.replace("\"patients\": 4", "\"patients\": 5"),
+    )
+    .unwrap();
+    let error = ingest_refused(root, handover);
+    assert!(error.contains("changed after it was signed"), "{error}");
+    std::fs::write(&manifest_path, &manifest).unwrap();
+
+    // Signed again with another hospital's key, manifest and signature both.
+    let other = tempfile::tempdir().unwrap();
+    kizon(other.path(), &["provider", "keygen", "--out", "other"]).ok();
+    let second = other.path().join("cases");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::copy(shared("dicom/pydicom/CT_small.dcm"), second.join("ct.dcm")).unwrap();
+    kizon(
+        other.path(),
+        &[
+            "deidentify",
+            "--out",
+            "forged",
+            "--signing-key",
+            "other.key",
+            "--key-table",
+            "k.kizon",
+            "cases",
+        ],
+    )
+    .ok();
+    let error = ingest_refused(root, &other.path().join("forged"));
+    assert!(error.contains("not a registered key"), "{error}");
+
+    // Unsigned data from a provider that signs.
+    let error = ingest_refused(root, &second);
+    assert!(error.contains("not a signed hand-over"), "{error}");
+
+    // Intact again: accepted.
+    kizon(
+        root,
+        &[
+            "ingest",
+            "--provider",
+            "Hospital A",
+            handover.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    kizon(root, &["audit", "verify"]).ok();
+}
+
+#[test]
+fn the_same_patients_keep_their_pseudonyms_and_uids_in_a_later_hand_over() {
+    let (_tmp, dir) = hospital();
+    let first = deidentify(&dir, "handover-1", &[]).ok().json();
+    let second = deidentify(&dir, "handover-2", &[]).ok().json();
+    assert_eq!(second["new_patients"], 0, "{second}");
+    assert_eq!(first["patients"], second["patients"]);
+    let names = |h: &str| -> Vec<String> {
+        handed_over(&dir.join(h))
+            .iter()
+            .map(|p| p.strip_prefix(dir.join(h)).unwrap().display().to_string())
+            .collect()
+    };
+    // Same content, same names: the files are byte-identical.
+    assert_eq!(names("handover-1"), names("handover-2"));
+    for (a, b) in handed_over(&dir.join("handover-1"))
+        .iter()
+        .zip(handed_over(&dir.join("handover-2")))
+    {
+        assert_eq!(
+            std::fs::read(a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{}",
+            a.display()
+        );
+    }
+}
+
+#[test]
+fn lookup_gives_the_originals_back_and_is_recorded() {
+    let (_tmp, dir) = hospital();
+    deidentify(&dir, "handover-1", &[]).ok();
+    let file = &handed_over(&dir.join("handover-1"))[0];
+    let pseudonym = file
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let found = kizon(
+        &dir,
+        &[
+            "deidentify",
+            "lookup",
+            &pseudonym,
+            "--key-table",
+            "keys.kizon",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let original_ids: BTreeSet<String> = facts(&originals(&dir))
+        .values()
+        .map(|f| f["PatientID"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        original_ids.contains(found["patient_id"].as_str().unwrap()),
+        "{found}"
+    );
+    assert_eq!(found["pseudonym"], pseudonym.as_str());
+    let missing = kizon(
+        &dir,
+        &[
+            "deidentify",
+            "lookup",
+            "CASE-9999",
+            "--key-table",
+            "keys.kizon",
+        ],
+    )
+    .failed();
+    assert!(
+        missing.error_line().contains("CASE-9999"),
+        "{}",
+        missing.stderr
+    );
+    // The table is not plain text.
+    let table = std::fs::read_to_string(dir.join("keys.kizon")).unwrap();
+    assert!(!table.contains(found["patient_id"].as_str().unwrap()));
+}
+
+#[test]
+fn a_wrong_passphrase_leaves_the_correspondence_table_untouched_and_makes_nothing() {
+    let (_tmp, dir) = hospital();
+    deidentify(&dir, "handover-1", &[]).ok();
+    let before = std::fs::read(dir.join("keys.kizon")).unwrap();
+    let run = output(
+        command(
+            &dir,
+            &[
+                "deidentify",
+                "--out",
+                "handover-2",
+                "--signing-key",
+                "hosp.key",
+                "--key-table",
+                "keys.kizon",
+                "cases",
+            ],
+        )
+        .env("KIZON_KEY_TABLE_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap(),
+    )
+    .failed();
+    assert!(run.error_line().contains("does not open"), "{}", run.stderr);
+    assert_eq!(std::fs::read(dir.join("keys.kizon")).unwrap(), before);
+    assert!(!dir.join("handover-2").exists() && !dir.join("handover-2.quarantine").exists());
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_profile_with_an_unknown_option_is_refused_with_its_line_and_column() {
+    let (_tmp, dir) = hospital();
+    let profile = kizon(&dir, &["deidentify", "--print-profile"]).ok().stdout;
+    assert!(profile.contains("retain-longitudinal-modified-dates"));
+    std::fs::write(
+        dir.join("profile.toml"),
+        profile.replace(
+            "\"retain-device-identity\",",
+            "\"retain-device-identity\", \"keep-names\",",
+        ),
+    )
+    .unwrap();
+    let run = deidentify(&dir, "handover-1", &["--profile", "profile.toml"]).failed();
+    let error = run.error_line();
+    assert!(
+        error.contains("profile.toml")
+            && error.contains("keep-names")
+            && error.contains("line 16, column"),
+        "{error}"
+    );
+    assert!(!dir.join("handover-1").exists());
+}
+
+#[test]
+fn the_quarantine_lists_what_was_kept_back_and_records_a_review() {
+    let (_tmp, dir) = hospital();
+    deidentify(&dir, "handover-1", &[]).ok();
+    let list = kizon(&dir, &["deidentify", "review", "handover-1", "--json"])
+        .ok()
+        .json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), KEPT_BACK);
+    let reasons: Vec<&str> = list.iter().map(|f| f["reason"].as_str().unwrap()).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("BurnedInAnnotation is YES")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("modality US")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("without Patient ID")),
+        "{reasons:?}"
+    );
+    // The copies are the originals, at the hospital.
+    let burned = list
+        .iter()
+        .find(|f| f["original"].as_str().unwrap().contains("GREYSCALE"))
+        .unwrap();
+    let copy = dir
+        .join("handover-1.quarantine")
+        .join(burned["stored"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read(copy).unwrap(),
+        std::fs::read(shared("dicom/deid/GREYSCALE_IMAGE.dcm")).unwrap()
+    );
+    // Nothing of the kept-back files is in the hand-over's manifest but counts.
+    let manifest = std::fs::read_to_string(dir.join("handover-1/handover.json")).unwrap();
+    assert!(!manifest.contains("GREYSCALE") && !manifest.contains("US1_UNCR"));
+    let n = burned["number"].as_u64().unwrap().to_string();
+    kizon(
+        &dir,
+        &[
+            "deidentify",
+            "review",
+            "handover-1",
+            "--reviewed",
+            &n,
+            "--note",
+            "name in pixels; left out",
+        ],
+    )
+    .ok();
+    let list = kizon(&dir, &["deidentify", "review", "handover-1", "--json"])
+        .ok()
+        .json();
+    let reviewed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["reviewed"].is_null())
+        .count();
+    assert_eq!(reviewed, 1);
+}
+
+#[test]
+fn a_killed_deidentify_leaves_no_hand_over_or_a_complete_one() {
+    let (_tmp, dir) = hospital();
+    // More work, so that a kill lands in the middle: the whole DICOM testdata.
+    let all = shared("dicom");
+    for delay_ms in [30u64, 120, 400] {
+        let out = format!("killed-{delay_ms}");
+        let mut child = command(
+            &dir,
+            &[
+                "deidentify",
+                "--out",
+                &out,
+                "--signing-key",
+                "hosp.key",
+                "--key-table",
+                "keys.kizon",
+                all.to_str().unwrap(),
+            ],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let handover = dir.join(&out);
+        if handover.exists() {
+            // complete: it verifies at a sponsor
+            assert!(handover.join("handover.sig").is_file(), "{out}");
+        }
+        // The table, when there is one, opens (the old or the new one, never half of either).
+        if dir.join("keys.kizon").exists() {
+            let lookup = kizon(
+                &dir,
+                &[
+                    "deidentify",
+                    "lookup",
+                    "CASE-0001",
+                    "--key-table",
+                    "keys.kizon",
+                ],
+            );
+            assert!(
+                lookup.code == 0 || lookup.stderr.contains("no patient"),
+                "{}",
+                lookup.stderr
+            );
+        }
+        // A rerun completes.
+        let _ = std::fs::remove_dir_all(&handover);
+        let _ = std::fs::remove_dir_all(dir.join(format!("{out}.quarantine")));
+        kizon(
+            &dir,
+            &[
+                "deidentify",
+                "--out",
+                &out,
+                "--signing-key",
+                "hosp.key",
+                "--key-table",
+                "keys.kizon",
+                all.to_str().unwrap(),
+            ],
+        )
+        .ok();
+    }
+}
