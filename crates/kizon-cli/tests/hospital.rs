@@ -13,7 +13,8 @@ use common::*;
 use serde_json::Value;
 
 /// The files a hospital hands over in these tests: two patients' MR studies (dicognito's study
-/// tree: one patient with two images of one series, one with two studies a day apart), a CT, an
+/// tree: one patient with two images of one series, one with two studies a day apart), a CT
+/// twice (the same file under two names: the sponsor's Q7 checks must still see both), an
 /// MR of the first tree's patient ID in three encodings (one SOP Instance UID), a 12-lead ECG,
 /// and what must be kept back: an ultrasound, an image with burned-in text, an enhanced MR
 /// without Patient ID, a text file.
@@ -35,6 +36,7 @@ const CASES: &[(&str, &str)] = &[
         "tree/p02_2.dcm",
     ),
     ("dicom/pydicom/CT_small.dcm", "ct/CT_small.dcm"),
+    ("dicom/pydicom/CT_small.dcm", "ct/copy/CT_small.dcm"),
     ("dicom/pydicom/MR_small.dcm", "mr/MR_small.dcm"),
     (
         "dicom/pydicom/MR_small_implicit.dcm",
@@ -50,7 +52,7 @@ const CASES: &[(&str, &str)] = &[
     ("dicom/pydicom-data/emri_small.dcm", "mr/emri_small.dcm"),
     ("dicom/pydicom/README.txt", "README.txt"),
 ];
-const HANDED_OVER: usize = 9;
+const HANDED_OVER: usize = 10;
 const KEPT_BACK: usize = 4;
 
 /// A hospital's working folder: its signing key (`hosp.key`, `hosp.pub`) and the cases.
@@ -399,6 +401,19 @@ fn the_sponsor_ingests_a_signed_hand_over_and_check_finds_no_identifier_in_it() 
         .filter(|f| f["rule"].as_str().unwrap().starts_with("identifying"))
         .collect();
     assert!(q1.is_empty(), "{q1:#?}");
+    // The CT given twice arrives twice: two items with one content, for the Q7 checks to see.
+    let items = kizon(&root, &["items", "--json"]).ok().json();
+    let mut contents: BTreeMap<String, usize> = BTreeMap::new();
+    for item in items.as_array().unwrap() {
+        *contents
+            .entry(item["sha256"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert_eq!(
+        contents.values().filter(|n| **n == 2).count(),
+        1,
+        "{contents:?}"
+    );
     let log = kizon(&root, &["audit", "log", "--json"]).ok().json();
     let handover_entry = log
         .as_array()
@@ -409,7 +424,7 @@ fn the_sponsor_ingests_a_signed_hand_over_and_check_finds_no_identifier_in_it() 
     let detail: Value = serde_json::from_str(handover_entry["detail"].as_str().unwrap()).unwrap();
     assert_eq!(
         (detail["files"].as_u64(), detail["quarantined"].as_u64()),
-        (Some(9), Some(4)),
+        (Some(10), Some(4)),
         "{detail}"
     );
     kizon(&root, &["audit", "verify"]).ok();

@@ -381,7 +381,6 @@ fn write_handover(
         }
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    entries.dedup_by(|a, b| a.path == b.path);
 
     // The quarantine: copies of the originals, kept at the hospital, with the reasons.
     let mut quarantine_list = Vec::new();
@@ -505,10 +504,17 @@ fn rewrite_dicom(
         Err(refusal) => return Ok(Err(refusal.to_string())),
     };
     let sha256 = crate::sha256_hex(&rewritten.bytes);
+    // Named by a keyed hash of where the file came from: one name per source file (two copies
+    // of one file stay two files, for the sponsor's Q7 duplicate checks), the same name in a
+    // later hand-over, and nothing of the original path readable from it.
+    let name = kizon_deid::uid::hmac_sha256(
+        secret,
+        &[b"kizon-file-name-v1\0", path.as_os_str().as_encoded_bytes()],
+    );
     let relative = format!(
         "{}/{pseudonym}/{}.dcm",
         manifest::FILES,
-        letters(&sha256[..20])
+        letters(&kizon_store::ledger::hex(&name[..10]))
     );
     let target = staging.join(&relative);
     if let Some(dir) = target.parent() {
@@ -535,8 +541,8 @@ fn rewrite_dicom(
     )))
 }
 
-/// Hex digits spelled as the letters a–p: a file name unique by content with no run of digits,
-/// which the Q1 check would take for a patient ID.
+/// Hex digits spelled as the letters a–p: a file name with no run of digits, which the Q1 check
+/// would take for a patient ID.
 fn letters(hex: &str) -> String {
     hex.bytes()
         .map(|b| {
