@@ -517,9 +517,9 @@ struct Handovers {
 /// The WFDB records among the files ingested: each file's record and role, and each
 /// companion's header.
 #[derive(Default)]
-struct Wfdb {
+pub(crate) struct Wfdb {
     records: HashMap<PathBuf, (String, String)>,
-    headers_of: HashMap<PathBuf, PathBuf>,
+    pub(crate) headers_of: HashMap<PathBuf, PathBuf>,
 }
 
 /// The manifest row a file belongs to: its own path, or a folder that holds it.
@@ -665,7 +665,7 @@ const ANNOTATORS: [&str; 22] = [
 /// disk beside it (the signal files its header names; annotation files share its record name
 /// and have an annotator's extension); returns each record file's record and role, and each
 /// companion's header. Each header is read and parsed once.
-fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> Wfdb {
+pub(crate) fn add_wfdb_companions(files: &mut Vec<PathBuf>) -> Wfdb {
     let mut wfdb = Wfdb::default();
     let headers: Vec<PathBuf> = files
         .iter()

@@ -99,3 +99,37 @@ fn main_dispatches_and_each_command_runs_in_its_own_module() {
     }
     assert!(commands >= 28, "{commands} commands found");
 }
+
+/// ARCHITECTURE.md: "Pure crates stay pure". Their sources (tests aside) name no file system,
+/// environment, process, network or clock.
+#[test]
+fn the_pure_crates_do_no_io() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for name in [
+        "kizon-vocab",
+        "kizon-protocol",
+        "kizon-rules",
+        "kizon-stats",
+        "kizon-deid",
+    ] {
+        let mut files = Vec::new();
+        sources(&crates.join(name).join("src"), &mut files);
+        assert!(!files.is_empty(), "{name}");
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            // the unit tests at the end of a file may read fixtures
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for io in [
+                "std::fs",
+                "std::env",
+                "std::process",
+                "std::net",
+                "SystemTime",
+                "now_utc",
+                "Instant::now",
+            ] {
+                assert!(!code.contains(io), "{} uses {io}", file.display());
+            }
+        }
+    }
+}

@@ -889,3 +889,159 @@ fn a_killed_deidentify_leaves_no_hand_over_or_a_complete_one() {
         .ok();
     }
 }
+
+/// `save2gdf -JSON` (Debian's biosig-tools, an independent EDF/MFER reader) on `file`.
+fn biosig(file: &Path) -> Value {
+    let output = Command::new("save2gdf")
+        .arg("-JSON")
+        .arg(file)
+        .output()
+        .expect("save2gdf (biosig-tools) runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let json = &text[text.find('{').expect("JSON from save2gdf")..];
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+#[test]
+fn waveforms_and_video_are_handed_over_clean_and_the_sponsor_finds_no_identifier() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    kizon(dir, &["provider", "keygen", "--out", "hosp"]).ok();
+    // An export laid out by patient: the EEG's own EDF+ patient code names its patient; the
+    // ECG record and the video are named by their folders; one EDF lies outside any folder.
+    copy_as(
+        &dir.join("cases/PT-0001"),
+        &[("waveform/edf/test_generator.edf", "eeg.edf")],
+    );
+    copy_as(
+        &dir.join("cases/PT-0002"),
+        &[
+            ("waveform/wfdb/100.hea", "100.hea"),
+            ("waveform/wfdb/100.dat", "100.dat"),
+            ("waveform/wfdb/100.atr", "100.atr"),
+        ],
+    );
+    copy_as(
+        &dir.join("cases/PT-0003"),
+        &[("video/bikes.mp4", "endoscopy.mp4")],
+    );
+    copy_as(
+        &dir.join("cases"),
+        &[("waveform/edf/test_utf8.edf", "loose.edf")],
+    );
+    let summary = deidentify(dir, "handover", &[]).ok().json();
+    assert_eq!(
+        (
+            summary["files"].as_u64(),
+            summary["patients"].as_u64(),
+            summary["quarantined"].as_u64()
+        ),
+        (Some(5), Some(3), Some(1)),
+        "{summary}"
+    );
+    let files = handed_over(&dir.join("handover"));
+    let find = |extension: &str| {
+        files
+            .iter()
+            .find(|f| f.extension().is_some_and(|e| e == extension))
+            .unwrap()
+            .clone()
+    };
+
+    // EDF+: biosig reads the pseudonym, no birth date (so no age), the shifted start.
+    let eeg = biosig(&find("edf"));
+    assert!(
+        eeg["Patient"]["Id"].as_str().unwrap().starts_with("CASE-"),
+        "{eeg}"
+    );
+    assert!(
+        eeg["Patient"].get("Age").is_none() && eeg["Patient"].get("Birthday").is_none(),
+        "{eeg}"
+    );
+    let original = biosig(&shared("waveform/edf/test_generator.edf"));
+    assert_ne!(eeg["StartOfRecording"], original["StartOfRecording"]);
+    assert_eq!(eeg["NumberOfSamples"], original["NumberOfSamples"]);
+    let edf = std::fs::read(find("edf")).unwrap();
+    assert!(!edf.windows(6).any(|w| w == b"Muller") && !edf.windows(8).any(|w| w == b"abcxyz99"));
+
+    // WFDB: the header's comments gone, the signal and annotation files byte-identical.
+    let header = std::fs::read_to_string(find("hea")).unwrap();
+    assert!(!header.contains('#'), "{header}");
+    assert_eq!(
+        std::fs::read(find("dat")).unwrap(),
+        std::fs::read(shared("waveform/wfdb/100.dat")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(find("atr")).unwrap(),
+        std::fs::read(shared("waveform/wfdb/100.atr")).unwrap()
+    );
+
+    // Video: same size, no metadata box left (the ffmpeg tag of the original is gone).
+    let video = std::fs::read(find("mp4")).unwrap();
+    let source = std::fs::read(shared("video/bikes.mp4")).unwrap();
+    assert_eq!(video.len(), source.len());
+    assert!(source.windows(4).any(|w| w == b"udta") && !video.windows(4).any(|w| w == b"udta"));
+
+    // The loose EDF was kept back, with the reason.
+    let list = kizon(dir, &["deidentify", "review", "handover", "--json"])
+        .ok()
+        .json();
+    assert!(
+        list[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("patient's folder"),
+        "{list}"
+    );
+
+    // The sponsor: everything ingested, recognised as before, and no Q1 finding.
+    let (_study, root) = new_study();
+    let public = dir.join("hosp.pub");
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "Hospital A",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "opt-out",
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let handover = dir.join("handover");
+    let ingest = kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "Hospital A",
+            handover.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        ingest["by_kind"],
+        serde_json::json!({"edf": 1, "video": 1, "wfdb": 3}),
+        "{ingest}"
+    );
+    kizon(&root, &["check"]).ok();
+    let findings = kizon(&root, &["findings", "--json"]).ok().json();
+    let q1: Vec<&Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let rule = f["rule"].as_str().unwrap();
+            rule.starts_with("identifying") || rule == "video-metadata"
+        })
+        .collect();
+    assert!(q1.is_empty(), "{q1:#?}");
+}

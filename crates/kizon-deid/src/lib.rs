@@ -7,6 +7,8 @@
 //!   [`table_types`] its row types and lookup.
 //! - [`dicom`]: a DICOM file rewritten under the profile, with a tally of what was done (counts
 //!   per attribute name, never values).
+//! - [`edf`], [`wfdb`], [`mfer`]: the waveform formats' patient fields, dates and free text;
+//!   [`video`]: ISO-BMFF metadata boxes and times, the media data untouched.
 //! - [`uid`]: deterministic, keyed UID replacement; [`dates`]: date shifting.
 //!
 //! Pure: bytes and the patient's keys in, bytes out. The correspondence table, the signed
@@ -16,10 +18,15 @@
 
 pub mod dates;
 pub mod dicom;
+pub mod edf;
+pub mod mfer;
 pub mod profile;
 #[rustfmt::skip]
 pub mod table;
 pub mod table_types;
+mod text;
 pub mod uid;
+pub mod video;
+pub mod wfdb;
 
 pub use profile::{DicomOption, Profile, ProfileError};

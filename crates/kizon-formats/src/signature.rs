@@ -62,10 +62,16 @@ fn identifying_fields(info: &WaveformInfo, kind: ItemKind) -> Vec<String> {
         .as_deref()
         .filter(|f| !f.trim().is_empty())
     {
+        // A provider's pseudonym with its mark (kizon-deid) is not the hospital's identifier.
+        let marked = info
+            .comments
+            .iter()
+            .any(|c| c.trim() == kizon_waveform::PSEUDONYM_MARK);
         match kind {
+            ItemKind::Mfer if marked && !field.contains(' ') => {}
             ItemKind::Mfer => out.push("MFER patient name/ID (0x81, 0x82)".to_owned()),
-            _ if !edf::is_anonymized(field) => out.push("EDF patient field".to_owned()),
-            _ => {}
+            _ if edf::is_anonymized(field) || edf::is_pseudonymised(field) => {}
+            _ => out.push("EDF patient field".to_owned()),
         }
     }
     if let Some(recording) = info

@@ -44,8 +44,12 @@ fn wfdb_comments_with_a_date_or_a_name_identify_but_record_100s_do_not() {
 }
 
 fn edf(recording: &str) -> Vec<u8> {
+    edf_with(recording, "X X X X")
+}
+
+fn edf_with(recording: &str, patient: &str) -> Vec<u8> {
     write_edf(&EdfRecording {
-        patient: "X X X X".into(),
+        patient: patient.into(),
         recording: recording.into(),
         start_date: "01.05.23".into(),
         start_time: "10.00.00".into(),
@@ -133,5 +137,26 @@ fn an_mfer_patient_name_or_id_identifies() {
     assert_eq!(
         inspect(&mfer(named)).metadata.identifying_attributes,
         ["MFER patient name/ID (0x81, 0x82)"]
+    );
+}
+
+/// A provider's pseudonym with its mark is not the hospital's identifier; the mark does not
+/// excuse a name or a birth date beside it, nor a code without it.
+#[test]
+fn a_marked_pseudonym_in_an_edf_patient_field_does_not_identify_but_a_name_beside_it_does() {
+    let attributes = |patient: &str| {
+        inspect(&edf_with("Startdate 01-MAY-2023 X X X", patient))
+            .metadata
+            .identifying_attributes
+    };
+    assert!(attributes("CASE-0001 M X X PSEUDONYM").is_empty());
+    assert_eq!(attributes("CASE-0001 M X X"), ["EDF patient field"]);
+    assert_eq!(
+        attributes("CASE-0001 M X Hans_Muller PSEUDONYM"),
+        ["EDF patient field"]
+    );
+    assert_eq!(
+        attributes("CASE-0001 M 30-JUN-1969 X PSEUDONYM"),
+        ["EDF patient field"]
     );
 }

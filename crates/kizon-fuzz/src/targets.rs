@@ -181,6 +181,29 @@ fn study_toml(bytes: &[u8]) {
     }
 }
 
+/// The hospital's de-identification of every kind it rewrites (DICOM through kizon-formats'
+/// tree, EDF/BDF, MFER, WFDB headers, ISO-BMFF video): a hostile file must be refused, never
+/// crash the hospital's run.
+fn deidentify(bytes: &[u8]) {
+    static PROFILE: OnceLock<kizon_deid::Profile> = OnceLock::new();
+    let profile = PROFILE.get_or_init(kizon_deid::Profile::default_profile);
+    let keys = kizon_deid::dicom::Keys {
+        secret: b"fuzz secret",
+        pseudonym: "CASE-0001",
+        shift_days: -400,
+    };
+    if let Ok(parsed) = kizon_formats::dicom::tree::parse(bytes) {
+        let _ = kizon_deid::dicom::identity(&parsed);
+        let _ = kizon_deid::dicom::deidentify(&parsed, profile, &keys);
+    }
+    let _ = kizon_deid::edf::patient_code(bytes);
+    let _ = kizon_deid::edf::deidentify(bytes, profile, "CASE-0001", -400);
+    let _ = kizon_deid::mfer::patient_id(bytes);
+    let _ = kizon_deid::mfer::deidentify(bytes, profile, "CASE-0001", -400);
+    let _ = kizon_deid::video::deidentify(bytes, profile, -400);
+    let _ = kizon_deid::wfdb::deidentify(&String::from_utf8_lossy(bytes), profile, -400);
+}
+
 /// Every target, its seeds read from the repository's test data.
 pub fn targets() -> Vec<Target> {
     let texts = |seeds: &[&str]| seeds.iter().map(|s| s.as_bytes().to_vec()).collect();
@@ -249,6 +272,20 @@ pub fn targets() -> Vec<Target> {
             name: "marks-json",
             seeds: texts(MARKS_SEEDS),
             parse: marks,
+        },
+        Target {
+            name: "deidentify",
+            seeds: {
+                let mut seeds = small_dicoms();
+                seeds.push(small_edf("waveform/edf/test_generator.edf"));
+                seeds.push(small_edf("waveform/edf/test_generator.bdf"));
+                seeds.push(small_mfer(false));
+                seeds.push(small_mfer(true));
+                seeds.push(file("waveform/wfdb/100.hea"));
+                seeds.push(file("video/carphone_distorted.mp4"));
+                seeds
+            },
+            parse: deidentify,
         },
         Target {
             name: "study-toml",

@@ -33,5 +33,11 @@ pub mod quality;
 pub mod signal;
 pub mod wfdb;
 
+/// The mark a de-identifier writes beside a pseudonym in a waveform header (an EDF+ patient
+/// field's additional subfield, an MFER comment): the patient code or ID is the data provider's
+/// pseudonym, not the hospital's own identifier, so the Q1 check does not take it for one.
+/// kizon-deid writes it; kizon-formats reads it.
+pub const PSEUDONYM_MARK: &str = "PSEUDONYM";
+
 pub use error::{Error, Result};
 pub use signal::{Channel, ChannelSamples, Format, WaveformInfo};

@@ -1,13 +1,15 @@
 //! `kizon deidentify`: the hospital makes a signed hand-over from the files of its cases.
 //!
-//! Each file is recognised by its content. DICOM (images and waveforms) is de-identified by
-//! kizon-deid under the profile; each patient gets a pseudonym and a date shift from the
-//! correspondence table. What kizon cannot de-identify safely never enters the hand-over: it
-//! goes to the quarantine kept beside it (never inside), with the reason, for a person to review
-//! (`kizon deidentify review`): a file that cannot be parsed, a DICOM file without Patient ID, an
+//! Each file is recognised by its content and de-identified by kizon-deid under the profile
+//! ([`super::sources`] says how each kind is handled and whose each file is): DICOM images and
+//! waveforms, EDF/EDF+/BDF, WFDB records (the header cleaned, its signal and annotation files
+//! beside it), MFER and MP4/MOV video. Each patient gets a pseudonym and a date shift from the
+//! correspondence table. What kizon cannot de-identify safely never enters the hand-over: it goes
+//! to the quarantine kept beside it (never inside), with the reason, for a person to review
+//! (`kizon deidentify review`): a file that cannot be parsed, a file whose patient is unknown, an
 //! image that says or may carry burned-in text (BurnedInAnnotation YES; ultrasound, secondary
-//! capture, external-camera and endoscopy images, with no pixel rule for them yet), and the
-//! kinds kizon does not de-identify yet (EDF, WFDB, MFER, video, tables).
+//! capture, external-camera and endoscopy images, with no pixel rule for them yet), AVI and
+//! Matroska video, and tables.
 //!
 //! Killing it at any moment leaves no hand-over or a complete one: everything is written to a
 //! hidden staging folder beside the output, the correspondence table is saved (atomically)
@@ -18,13 +20,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use kizon_deid::Profile;
-use kizon_deid::dicom::{Keys, Tally};
+use kizon_deid::dicom::Tally;
 use kizon_formats::ItemKind;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::key_table::{HandoverRecord, KeyTable, StudyRecord};
-use super::manifest::{self, FileEntry, Manifest, ProfileRecord, Removal};
+use super::key_table::{HandoverRecord, KeyTable};
+use super::manifest::{self, Manifest, ProfileRecord, Removal};
+use super::sources::{self, Outcome, Rewrite, Source, Target};
 use crate::AppError;
 use crate::error::io;
 use crate::ingest::Progress;
@@ -86,93 +89,6 @@ pub fn load_profile(path: Option<&Path>) -> Result<(Profile, String), AppError> 
     Ok((profile, text))
 }
 
-/// One source file, read and looked at.
-struct Source {
-    path: PathBuf,
-    display: String,
-    outcome: Outcome,
-}
-
-enum Outcome {
-    /// A DICOM file to rewrite, with its patient's identifiers.
-    Dicom {
-        kind: ItemKind,
-        identity: kizon_deid::dicom::Identity,
-    },
-    Quarantine(String),
-}
-
-/// The reason an image goes to the quarantine for burned-in text, if any (Q1).
-fn burned_in_reason(metadata: &kizon_formats::Metadata) -> Option<String> {
-    let said = metadata
-        .burned_in_annotation
-        .as_deref()
-        .map(|v| v.trim().to_ascii_uppercase());
-    if said.as_deref() == Some("YES") {
-        return Some("burned-in annotation: BurnedInAnnotation is YES".into());
-    }
-    let modality = metadata.modality.as_deref().unwrap_or("").trim();
-    let secondary_capture = metadata
-        .sop_class_uid
-        .as_deref()
-        .is_some_and(|c| c.starts_with("1.2.840.10008.5.1.4.1.1.7"));
-    let risky_modality = matches!(modality, "US" | "XC" | "ES" | "SC" | "OT" | "GM" | "SM");
-    if (risky_modality || secondary_capture) && metadata.rows.is_some() {
-        let what = if secondary_capture {
-            "a secondary capture".to_owned()
-        } else {
-            format!("modality {modality}")
-        };
-        return Some(format!(
-            "may carry burned-in text ({what}, BurnedInAnnotation {}); no pixel rule in the profile",
-            said.as_deref().unwrap_or("absent")
-        ));
-    }
-    None
-}
-
-fn look(path: &Path, display: String) -> Source {
-    let outcome = match fs::read(path) {
-        Err(e) => Outcome::Quarantine(format!("cannot be read: {e}")),
-        Ok(bytes) => {
-            let inspection = kizon_formats::inspect(&bytes);
-            match inspection.kind() {
-                kind @ (ItemKind::Dicom | ItemKind::DicomWaveform) => {
-                    match kizon_formats::dicom::tree::parse(&bytes) {
-                        Err(problem) => {
-                            Outcome::Quarantine(format!("DICOM that cannot be parsed: {problem}"))
-                        }
-                        Ok(parsed) => match burned_in_reason(&inspection.metadata) {
-                            Some(reason) if kind == ItemKind::Dicom => Outcome::Quarantine(reason),
-                            _ => Outcome::Dicom {
-                                kind,
-                                identity: kizon_deid::dicom::identity(&parsed),
-                            },
-                        },
-                    }
-                }
-                ItemKind::Unknown => {
-                    Outcome::Quarantine("not a kind of file kizon recognises".into())
-                }
-                other => Outcome::Quarantine(format!(
-                    "{other}: kizon does not de-identify this kind yet"
-                )),
-            }
-        }
-    };
-    Source {
-        path: path.to_owned(),
-        display,
-        outcome,
-    }
-}
-
-/// One file written into the staging folder.
-struct Written {
-    entry: FileEntry,
-    tally: Tally,
-}
-
 /// Makes the signed hand-over of `request` (see the module doc).
 pub fn deidentify(
     request: &DeidentifyRequest,
@@ -213,6 +129,9 @@ pub fn deidentify(
     }
     files.sort();
     files.dedup();
+    // A WFDB record is its header with the signal and annotation files it names.
+    let wfdb = crate::ingest::add_wfdb_companions(&mut files);
+    files.dedup();
     progress.start(files.len() as u64);
 
     // First pass, in parallel: what each file is, and whose.
@@ -220,7 +139,7 @@ pub fn deidentify(
         .par_iter()
         .map(|file| {
             let display = crate::ingest::display_path(file, &roots);
-            look(file, display)
+            sources::look(file, display, wfdb.headers_of.get(file))
         })
         .collect();
 
@@ -231,27 +150,62 @@ pub fn deidentify(
     let mut assigned: Vec<Option<(String, i32)>> = Vec::with_capacity(sources.len());
     let mut reasons: Vec<Option<String>> = Vec::with_capacity(sources.len());
     for source in &sources {
-        match &source.outcome {
+        let (patient, issuer) = match &source.outcome {
             Outcome::Dicom { identity, .. } if identity.patient_id.is_empty() => {
                 assigned.push(None);
                 reasons.push(Some(
                     "DICOM without Patient ID (0010,0020): it cannot be given a pseudonym".into(),
                 ));
+                continue;
             }
-            Outcome::Dicom { identity, .. } => {
-                let patient = table.patient(
-                    &identity.patient_id,
-                    &identity.issuer_of_patient_id,
-                    &prefix,
-                    profile.dates.shift_days,
-                    &now,
-                )?;
-                assigned.push(Some((patient.pseudonym.clone(), patient.shift_days)));
+            Outcome::Dicom { identity, .. } => (
+                identity.patient_id.clone(),
+                identity.issuer_of_patient_id.clone(),
+            ),
+            Outcome::Other {
+                patient: None,
+                kind,
+            } => {
+                assigned.push(None);
+                reasons.push(Some(format!(
+                    "{kind} with no patient ID in it, outside a patient's folder: put each patient's files in a folder named by the patient ID"
+                )));
+                continue;
+            }
+            Outcome::Other {
+                patient: Some(patient),
+                ..
+            } => (patient.clone(), String::new()),
+            // A companion takes its header's patient once the headers are assigned (below).
+            Outcome::Companion { .. } => {
+                assigned.push(None);
                 reasons.push(None);
+                continue;
             }
             Outcome::Quarantine(reason) => {
                 assigned.push(None);
                 reasons.push(Some(reason.clone()));
+                continue;
+            }
+        };
+        let patient = table.patient(&patient, &issuer, &prefix, profile.dates.shift_days, &now)?;
+        assigned.push(Some((patient.pseudonym.clone(), patient.shift_days)));
+        reasons.push(None);
+    }
+    let position: std::collections::HashMap<&Path, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.path.as_path(), i))
+        .collect();
+    for (i, source) in sources.iter().enumerate() {
+        if let Outcome::Companion { header } = &source.outcome {
+            let header_index = position.get(header.as_path()).copied();
+            match header_index.and_then(|h| assigned[h].clone()) {
+                Some(assignment) => assigned[i] = Some(assignment),
+                None => {
+                    reasons[i] =
+                        Some("a WFDB signal or annotation file whose header was kept back".into())
+                }
             }
         }
     }
@@ -331,17 +285,27 @@ fn write_handover(
         .par_iter()
         .zip(assigned.par_iter())
         .map(|(source, assignment)| {
-            let result = match (&source.outcome, assignment) {
-                (Outcome::Dicom { kind, .. }, Some((pseudonym, shift_days))) => rewrite_dicom(
-                    &source.path,
-                    *kind,
-                    profile,
-                    &secret,
-                    pseudonym,
-                    *shift_days,
-                    staging,
-                ),
-                _ => Ok(Err(String::new())),
+            let result = match assignment {
+                Some((pseudonym, shift_days)) => {
+                    let header = match &source.outcome {
+                        Outcome::Companion { header } => Some(header.as_path()),
+                        Outcome::Other {
+                            kind: ItemKind::Wfdb,
+                            ..
+                        } => Some(source.path.as_path()),
+                        _ => None,
+                    };
+                    let record = header.map(|h| sources::record_folder(&secret, h));
+                    let target = Target {
+                        profile,
+                        secret: &secret,
+                        pseudonym,
+                        shift_days: *shift_days,
+                        staging,
+                    };
+                    sources::rewrite(source, &target, record.as_deref())
+                }
+                None => Ok(Err(String::new())),
             };
             progress.advance(1);
             result
@@ -358,18 +322,19 @@ fn write_handover(
         .zip(assigned.iter().zip(reasons))
     {
         match outcome? {
-            Ok((written, study)) => {
+            Ok(written) => {
                 for (k, n) in written.tally {
                     *tally.entry(k).or_default() += n;
                 }
                 if let Some((pseudonym, _)) = assignment {
                     patients.insert(pseudonym.clone());
-                    if let Some(patient) = table
-                        .patients
-                        .iter_mut()
-                        .find(|p| &p.pseudonym == pseudonym)
+                    if let Some(study) = written.study
+                        && let Some(patient) = table
+                            .patients
+                            .iter_mut()
+                            .find(|p| &p.pseudonym == pseudonym)
                     {
-                        patient.add_study(study.0);
+                        patient.add_study(study);
                     }
                 }
                 entries.push(written.entry);
@@ -470,86 +435,6 @@ fn write_handover(
         manifest_sha256,
         public_key: key.public_hex(),
     })
-}
-
-/// The study a rewritten file belongs to, for the correspondence table.
-struct StudyNote(StudyRecord);
-
-/// A file rewritten into the staging folder, or why it goes to the quarantine instead.
-type Rewrite = Result<(Written, StudyNote), String>;
-
-#[allow(clippy::too_many_arguments)]
-fn rewrite_dicom(
-    path: &Path,
-    kind: ItemKind,
-    profile: &Profile,
-    secret: &[u8],
-    pseudonym: &str,
-    shift_days: i32,
-    staging: &Path,
-) -> Result<Rewrite, AppError> {
-    let bytes = fs::read(path).map_err(io(path))?;
-    let parsed = match kizon_formats::dicom::tree::parse(&bytes) {
-        Ok(parsed) => parsed,
-        Err(problem) => return Ok(Err(format!("DICOM that cannot be parsed: {problem}"))),
-    };
-    let identity = kizon_deid::dicom::identity(&parsed);
-    let keys = Keys {
-        secret,
-        pseudonym,
-        shift_days,
-    };
-    let rewritten = match kizon_deid::dicom::deidentify(&parsed, profile, &keys) {
-        Ok(rewritten) => rewritten,
-        Err(refusal) => return Ok(Err(refusal.to_string())),
-    };
-    let sha256 = crate::sha256_hex(&rewritten.bytes);
-    // Named by a keyed hash of where the file came from: one name per source file (two copies
-    // of one file stay two files, for the sponsor's Q7 duplicate checks), the same name in a
-    // later hand-over, and nothing of the original path readable from it.
-    let name = kizon_deid::uid::hmac_sha256(
-        secret,
-        &[b"kizon-file-name-v1\0", path.as_os_str().as_encoded_bytes()],
-    );
-    let relative = format!(
-        "{}/{pseudonym}/{}.dcm",
-        manifest::FILES,
-        letters(&kizon_store::ledger::hex(&name[..10]))
-    );
-    let target = staging.join(&relative);
-    if let Some(dir) = target.parent() {
-        fs::create_dir_all(dir).map_err(io(dir))?;
-    }
-    fs::write(&target, &rewritten.bytes).map_err(io(&target))?;
-    let study = StudyRecord {
-        study_instance_uid: identity.study_instance_uid,
-        new_study_instance_uid: rewritten.study_instance_uid,
-        accession_number: identity.accession_number,
-        study_date: identity.study_date,
-    };
-    Ok(Ok((
-        Written {
-            entry: FileEntry {
-                path: relative,
-                sha256,
-                size: rewritten.bytes.len() as u64,
-                kind: kind.as_str().to_owned(),
-            },
-            tally: rewritten.tally,
-        },
-        StudyNote(study),
-    )))
-}
-
-/// Hex digits spelled as the letters a–p: a file name with no run of digits, which the Q1 check
-/// would take for a patient ID.
-fn letters(hex: &str) -> String {
-    hex.bytes()
-        .map(|b| {
-            let nibble = (b as char).to_digit(16).unwrap_or(0) as u8;
-            (b'a' + nibble) as char
-        })
-        .collect()
 }
 
 /// A reason without its particulars, for counts in the manifest (which never names a file).

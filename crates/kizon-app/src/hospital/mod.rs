@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod record;
 pub mod review;
 mod sealed;
+mod sources;
 
 use std::path::Path;
 

@@ -79,6 +79,18 @@ impl RecordingFields {
     }
 }
 
+/// Whether an EDF patient field carries only a provider's pseudonym: a code, birthdate and name
+/// `X`, and the one additional subfield [`crate::PSEUDONYM_MARK`] (what kizon-deid writes; sex may
+/// be given).
+pub fn is_pseudonymised(patient_field: &str) -> bool {
+    PatientFields::parse(patient_field).is_some_and(|p| {
+        p.code.is_some()
+            && p.birthdate.is_none()
+            && p.name.is_none()
+            && p.additional == [crate::PSEUDONYM_MARK]
+    })
+}
+
 /// Whether an EDF patient field carries no identifying content.
 ///
 /// True when the field is blank, or when it follows EDF+ and the hospital code, birthdate and name

@@ -15,7 +15,7 @@ pub mod ident;
 pub mod tal;
 mod write;
 
-pub use ident::{PatientFields, RecordingFields, is_anonymized};
+pub use ident::{PatientFields, RecordingFields, is_anonymized, is_pseudonymised};
 pub use tal::{EdfAnnotation, EdfAnnotations};
 pub use write::{EdfRecording, EdfSignalData, write_edf};
 
