@@ -1045,3 +1045,126 @@ fn waveforms_and_video_are_handed_over_clean_and_the_sponsor_finds_no_identifier
         .collect();
     assert!(q1.is_empty(), "{q1:#?}");
 }
+
+/// pydicom and numpy on an original and its blanked output (`tests/hospital/blanked.py`).
+fn blanked(original: &Path, output: &Path, rectangles: &[[u32; 4]]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hospital/blanked.py");
+    let mut command = Command::new("/usr/bin/python3");
+    command.arg(script).arg(original).arg(output);
+    for rectangle in rectangles {
+        command.args(rectangle.iter().map(u32::to_string));
+    }
+    let out = command
+        .output()
+        .expect("python3 with pydicom and numpy runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn burned_in_text_is_blanked_by_a_profile_rule_and_every_other_pixel_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    kizon(dir, &["provider", "keygen", "--out", "hosp"]).ok();
+    // deid-data's ultrasounds show a patient's name, ID, birth date and the hospital in their
+    // top band (GREYSCALE_IMAGE says BurnedInAnnotation YES, RGB_IMAGE says nothing).
+    copy_as(
+        &dir.join("cases"),
+        &[
+            ("dicom/deid/GREYSCALE_IMAGE.dcm", "grey.dcm"),
+            ("dicom/deid/RGB_IMAGE.dcm", "rgb.dcm"),
+            ("dicom/pydicom-data/OBXXXX1A_rle.dcm", "rle.dcm"),
+            ("dicom/pydicom-data/US1_UNCR.dcm", "logiq.dcm"),
+        ],
+    );
+    let profile = kizon(dir, &["deidentify", "--print-profile"]).ok().stdout;
+    let rules = r#"
+[[pixels.blank]]
+name = "EPIQ 5G header band"
+modality = "US"
+model = "EPIQ 5G"
+rows = 768
+columns = 1024
+rectangles = [[0, 0, 1024, 40]]
+
+[[pixels.blank]]
+name = "S2000 header"
+modality = "US"
+model = "S2000"
+rectangles = [[0, 0, 1024, 60], [0, 700, 1024, 68]]
+
+[[pixels.blank]]
+name = "CX50 header"
+modality = "US"
+model = "CX50"
+rectangles = [[0, 0, 800, 40]]
+"#;
+    std::fs::write(dir.join("profile.toml"), format!("{profile}{rules}")).unwrap();
+    let summary = deidentify(dir, "handover", &["--profile", "profile.toml"])
+        .ok()
+        .json();
+    assert_eq!(
+        (summary["files"].as_u64(), summary["quarantined"].as_u64()),
+        (Some(2), Some(2)),
+        "{summary}"
+    );
+
+    let files = handed_over(&dir.join("handover"));
+    let facts = facts(&files);
+    for (original, rectangles) in [
+        ("dicom/deid/GREYSCALE_IMAGE.dcm", vec![[0, 0, 1024, 40]]),
+        (
+            "dicom/deid/RGB_IMAGE.dcm",
+            vec![[0, 0, 1024, 60], [0, 700, 1024, 68]],
+        ),
+    ] {
+        let original = shared(original);
+        // Its output: the file whose pixels, outside the rectangles, are the original's.
+        let output = files
+            .iter()
+            .map(|f| (f, blanked(&original, f, &rectangles)))
+            .find(|(_, r)| {
+                r["shape"] == blanked(&original, &original, &rectangles)["shape"]
+                    && r["outside_changed"] == 0
+            })
+            .unwrap_or_else(|| panic!("{}: no output keeps its pixels", original.display()));
+        let (file, result) = output;
+        assert_eq!(result["inside_not_zero"], 0, "{result}");
+        assert!(
+            result["inside_before_not_zero"].as_u64().unwrap() > 100,
+            "the rectangle held text: {result}"
+        );
+        let fact = &facts[file.to_str().unwrap()];
+        assert!(
+            fact["methods"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("113101")),
+            "{fact}"
+        );
+    }
+    let list = kizon(dir, &["deidentify", "review", "handover", "--json"])
+        .ok()
+        .json();
+    let reasons: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("compressed")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("no pixel rule")),
+        "{reasons:?}"
+    );
+    let record =
+        std::fs::read_to_string(dir.join("handover/deidentification-record.html")).unwrap();
+    assert!(record.contains("EPIQ 5G header band") && record.contains("pixel rectangles blanked"));
+}

@@ -80,6 +80,7 @@ pub enum Action {
     PrivateRemoved,
     PseudonymWritten,
     AgeDerived,
+    PixelsBlanked,
 }
 
 impl Action {
@@ -95,6 +96,7 @@ impl Action {
             Action::PrivateRemoved => "private-removed",
             Action::PseudonymWritten => "pseudonym-written",
             Action::AgeDerived => "age-derived",
+            Action::PixelsBlanked => "pixels-blanked",
         }
     }
 }
@@ -265,7 +267,24 @@ pub fn deidentify(
         let bytes = rewriter.element_bytes(tag, vr, &value);
         put(&mut top, tag, bytes);
     }
-    let codes = rewriter.method_codes(profile);
+    // Burned-in text in known places: blanked by the profile's rule (Clean Pixel Data, 113101).
+    let blanked = match crate::pixels::matching_rule(&profile.pixels.blank, parsed) {
+        Some(rule) => {
+            let pixels = crate::pixels::blank(parsed, rule).map_err(Refusal::Unwritable)?;
+            put(&mut top, (0x7FE0, 0x0010), pixels);
+            let no = rewriter.element_bytes((0x0028, 0x0301), *b"CS", b"NO");
+            put(&mut top, (0x0028, 0x0301), no);
+            let name = if rule.name.is_empty() {
+                "pixel rule"
+            } else {
+                &rule.name
+            };
+            rewriter.count(Action::PixelsBlanked, name);
+            true
+        }
+        None => false,
+    };
+    let codes = rewriter.method_codes(profile, blanked);
     put(&mut top, (0x0012, 0x0064), codes);
     // Retain Patient Characteristics keeps the age; a file that gives only the birth date (which
     // the Basic Profile removes) gets the age it implies at the examination, so subgroups by age
@@ -698,8 +717,11 @@ impl Rewriter<'_> {
     }
 
     /// The Deidentification Method Code Sequence (0012,0064): CID 7050 codes of what was applied.
-    fn method_codes(&self, profile: &Profile) -> Vec<u8> {
+    fn method_codes(&self, profile: &Profile, pixels_cleaned: bool) -> Vec<u8> {
         let mut codes = vec![BASIC_PROFILE_CODE];
+        if pixels_cleaned {
+            codes.push(("113101", "Clean Pixel Data Option"));
+        }
         codes.extend(profile.dicom.options.iter().map(|o| o.code()));
         let items: Vec<Encoded> = codes
             .iter()

@@ -9,6 +9,7 @@
 //!   per attribute name, never values).
 //! - [`edf`], [`wfdb`], [`mfer`]: the waveform formats' patient fields, dates and free text;
 //!   [`video`]: ISO-BMFF metadata boxes and times, the media data untouched.
+//! - [`pixels`]: rectangles of burned-in text blanked by rule (Clean Pixel Data).
 //! - [`uid`]: deterministic, keyed UID replacement; [`dates`]: date shifting.
 //!
 //! Pure: bytes and the patient's keys in, bytes out. The correspondence table, the signed
@@ -20,6 +21,7 @@ pub mod dates;
 pub mod dicom;
 pub mod edf;
 pub mod mfer;
+pub mod pixels;
 pub mod profile;
 #[rustfmt::skip]
 pub mod table;

@@ -65,6 +65,16 @@ pub struct Profile {
     pub dicom: DicomProfile,
     pub pseudonyms: Pseudonyms,
     pub dates: Dates,
+    #[serde(default)]
+    pub pixels: Pixels,
+}
+
+/// Pixel regions to blank (see [`crate::pixels`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pixels {
+    #[serde(default)]
+    pub blank: Vec<crate::pixels::PixelRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -156,6 +166,19 @@ prefix = "CASE-"
 [dates]
 # Each patient's shift in days, drawn once from this range (both ends included).
 shift_days = [-1095, -365]
+
+# Burned-in text (Q1): an image that says it carries some (BurnedInAnnotation YES), or of a kind
+# that often does (ultrasound, secondary capture, camera and endoscopy images), goes to the
+# quarantine unless a rule here names its equipment and the rectangles its text sits in; those
+# are blanked (set to 0) in every frame (113101, Clean Pixel Data). Uncompressed images only.
+# [[pixels.blank]]
+# name = "EPIQ 5G header band"
+# modality = "US"
+# manufacturer = "Philips"          # optional, as in (0008,0070)
+# model = "EPIQ 5G"                 # optional, as in (0008,1090)
+# rows = 768                        # optional
+# columns = 1024                    # optional
+# rectangles = [[0, 0, 1024, 40]]   # [x, y, width, height] from the top left
 "#;
 
 impl Profile {
@@ -201,6 +224,9 @@ impl Profile {
         }
         for safe in &profile.dicom.safe_private {
             safe.parsed().map_err(ProfileError::Contradiction)?;
+        }
+        for rule in &profile.pixels.blank {
+            rule.check().map_err(ProfileError::Contradiction)?;
         }
         Ok(profile)
     }

@@ -139,7 +139,7 @@ pub fn deidentify(
         .par_iter()
         .map(|file| {
             let display = crate::ingest::display_path(file, &roots);
-            sources::look(file, display, wfdb.headers_of.get(file))
+            sources::look(file, display, wfdb.headers_of.get(file), &profile)
         })
         .collect();
 

@@ -23,6 +23,11 @@ fn action_words(action: &str) -> (&'static str, &'static str) {
         "kept-by-option" => ("オプションにより保持", "kept by an option"),
         "private-removed" => ("プライベート属性を削除", "private attribute removed"),
         "pseudonym-written" => ("仮名を記入", "pseudonym written"),
+        "age-derived" => ("生年月日から年齢を記入", "age written from the birth date"),
+        "pixels-blanked" => (
+            "画素の矩形を消去（焼き込み文字）",
+            "pixel rectangles blanked (burned-in text)",
+        ),
         _ => ("その他", "other"),
     }
 }

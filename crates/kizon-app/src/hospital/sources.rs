@@ -85,7 +85,12 @@ fn patient_folder(display: &str) -> Option<String> {
 
 /// Reads `path` and decides what it is (see the module doc). `companion_of` names the WFDB
 /// header a signal or annotation file belongs to.
-pub(super) fn look(path: &Path, display: String, companion_of: Option<&PathBuf>) -> Source {
+pub(super) fn look(
+    path: &Path,
+    display: String,
+    companion_of: Option<&PathBuf>,
+    profile: &Profile,
+) -> Source {
     let outcome = match fs::read(path) {
         Err(e) => Outcome::Quarantine(format!("cannot be read: {e}")),
         Ok(bytes) => {
@@ -103,7 +108,17 @@ pub(super) fn look(path: &Path, display: String, companion_of: Option<&PathBuf>)
                             Outcome::Quarantine(format!("DICOM that cannot be parsed: {problem}"))
                         }
                         Ok(parsed) => match burned_in_reason(&inspection.metadata) {
-                            Some(reason) if kind == ItemKind::Dicom => Outcome::Quarantine(reason),
+                            // a rule of the profile blanks where its text is: handed over
+                            Some(reason)
+                                if kind == ItemKind::Dicom
+                                    && kizon_deid::pixels::matching_rule(
+                                        &profile.pixels.blank,
+                                        &parsed,
+                                    )
+                                    .is_none() =>
+                            {
+                                Outcome::Quarantine(reason)
+                            }
                             _ => Outcome::Dicom {
                                 kind,
                                 identity: kizon_deid::dicom::identity(&parsed),
