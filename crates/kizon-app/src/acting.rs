@@ -21,6 +21,17 @@ use crate::text::Reason;
 use crate::{AppError, Evidence, LedgerEntry, Provider, Study};
 
 /// A study and the account acting on it.
+/// What the providers page shows.
+#[derive(Debug, Clone)]
+pub struct ProvidersView {
+    pub providers: Vec<Provider>,
+    pub evidence: Vec<Evidence>,
+    /// Each provider's registered signing keys (its hand-overs are verified against them).
+    pub keys: Vec<kizon_store::ProviderKey>,
+    /// The signed hand-overs accepted at ingest.
+    pub handovers: Vec<kizon_store::Handover>,
+}
+
 pub struct Acting<'s> {
     study: &'s mut Study,
     account: &'s Account,
@@ -42,9 +53,15 @@ impl Acting<'_> {
     }
 
     /// The providers and the evidence of their consent (Q3, Q6, Q9).
-    pub fn providers_and_evidence(&self) -> Result<(Vec<Provider>, Vec<Evidence>), AppError> {
+    /// The providers, their evidence, their signing keys and the signed hand-overs received.
+    pub fn providers_and_evidence(&self) -> Result<ProvidersView, AppError> {
         self.require(Permission::ViewStudy)?;
-        Ok((self.study.providers()?, self.study.evidence()?))
+        Ok(ProvidersView {
+            providers: self.study.providers()?,
+            evidence: self.study.evidence()?,
+            keys: self.study.provider_keys()?,
+            handovers: self.study.handovers()?,
+        })
     }
 
     /// Refuses an account that may not upload evidence, before its upload is read.

@@ -132,6 +132,16 @@ impl Study {
         let reference_locked = locked(crate::reference::REFERENCE)?;
         let counts = store.counts()?;
         let (providers, evidence) = (counts.providers, counts.evidence);
+        // Signed hand-overs (the hospital's side): how many arrived, and how many files the
+        // hospitals kept back in their quarantines (never sent).
+        let handovers = store.handovers()?;
+        let kept_back: i64 = handovers.iter().map(|h| h.quarantined).sum();
+        let signing = store
+            .provider_keys()?
+            .into_iter()
+            .map(|k| k.provider)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
         let (items, cases, reads) = (counts.items, counts.cases, counts.reads);
         let (results, analyses) = (counts.results, counts.analyses);
         let findings = self.findings()?;
@@ -168,8 +178,14 @@ impl Study {
                 name_ja: "データ提供元と根拠資料",
                 name_en: "Providers and evidence",
                 state: state(providers > 0 && evidence > 0, providers > 0),
-                detail_ja: format!("提供元 {providers}、根拠資料 {evidence}"),
-                detail_en: format!("{providers} providers, {evidence} evidence documents"),
+                detail_ja: format!(
+                    "提供元 {providers}（うち署名鍵登録 {signing}）、根拠資料 {evidence}、署名付き提供データ {}（提供元で隔離 {kept_back} ファイル）",
+                    handovers.len()
+                ),
+                detail_en: format!(
+                    "{providers} providers ({signing} with a signing key), {evidence} evidence documents, {} signed hand-overs ({kept_back} files kept back in the providers' quarantines)",
+                    handovers.len()
+                ),
                 blockers: Vec::new(),
             },
             Step {

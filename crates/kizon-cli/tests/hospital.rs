@@ -1168,3 +1168,103 @@ rectangles = [[0, 0, 800, 40]]
         std::fs::read_to_string(dir.join("handover/deidentification-record.html")).unwrap();
     assert!(record.contains("EPIQ 5G header band") && record.contains("pixel rectangles blanked"));
 }
+
+#[test]
+fn a_cp932_specimen_table_is_handed_over_by_column_and_its_patients_match_their_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    kizon(dir, &["provider", "keygen", "--out", "hosp"]).ok();
+    copy_as(
+        &dir.join("cases/ct"),
+        &[("dicom/pydicom/CT_small.dcm", "ct.dcm")],
+    );
+    // A laboratory export in CP932, as Japanese hospital systems write it; patient 1CT1 is also
+    // the CT's patient.
+    let table = "患者ID,氏名,検体ID,採取日,結果\r\n1CT1,山田太郎,S-000123,2024/03/01,12.5\r\nP-777,佐藤花子,S-000124,2024-03-02 09:30,7.1\r\n";
+    let encoded = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sys; sys.stdout.buffer.write(sys.stdin.read().encode('cp932'))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(table.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap()
+        .stdout;
+    assert!(std::str::from_utf8(&encoded).is_err(), "CP932, not UTF-8");
+    std::fs::write(dir.join("cases/specimens.csv"), &encoded).unwrap();
+
+    // Without [tables] in the profile a table is kept back.
+    let summary = deidentify(dir, "plain", &[]).ok().json();
+    assert_eq!(summary["quarantined"], 1, "{summary}");
+
+    let profile = kizon(dir, &["deidentify", "--print-profile"]).ok().stdout;
+    let tables = "\n[tables]\npatient = \"患者ID\"\ndrop = [\"氏名\"]\npseudonymise = [\"検体ID\"]\nshift_dates = [\"採取日\"]\n";
+    std::fs::write(dir.join("profile.toml"), format!("{profile}{tables}")).unwrap();
+    let summary = deidentify(dir, "handover", &["--profile", "profile.toml"])
+        .ok()
+        .json();
+    assert_eq!(
+        (summary["files"].as_u64(), summary["quarantined"].as_u64()),
+        (Some(2), Some(0)),
+        "{summary}"
+    );
+    assert_eq!(summary["patients"], 2, "1CT1 (the CT and a row) and P-777");
+
+    let files = handed_over(&dir.join("handover"));
+    let csv = files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "csv"))
+        .unwrap();
+    let text = std::fs::read_to_string(csv).expect("UTF-8 out");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "患者ID,検体ID,採取日,結果");
+    assert!(
+        !text.contains("山田")
+            && !text.contains("佐藤")
+            && !text.contains("S-000123")
+            && !text.contains("1CT1")
+    );
+    let ct = files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "dcm"))
+        .unwrap();
+    let ct_pseudonym = ct.parent().unwrap().file_name().unwrap().to_str().unwrap();
+    let first: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(
+        first[0], ct_pseudonym,
+        "the same patient, the same pseudonym in the table and the image"
+    );
+    assert!(
+        first[1].starts_with("ID-") && first[3] == "12.5",
+        "{first:?}"
+    );
+    // The row's date moved by its patient's shift, as the look-up gives it.
+    let found = kizon(
+        dir,
+        &[
+            "deidentify",
+            "lookup",
+            ct_pseudonym,
+            "--key-table",
+            "keys.kizon",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let shift = found["shift_days"].as_i64().unwrap();
+    let expected = days("20240301") + shift;
+    let written = first[2].replace('/', "");
+    assert_eq!(days(&written), expected, "{first:?}");
+    let second: Vec<&str> = lines[2].split(',').collect();
+    assert!(
+        second[2].ends_with(" 09:30") && second[2].as_bytes()[4] == b'-',
+        "the form kept: {second:?}"
+    );
+}

@@ -8,7 +8,8 @@
 //! - [`dicom`]: a DICOM file rewritten under the profile, with a tally of what was done (counts
 //!   per attribute name, never values).
 //! - [`edf`], [`wfdb`], [`mfer`]: the waveform formats' patient fields, dates and free text;
-//!   [`video`]: ISO-BMFF metadata boxes and times, the media data untouched.
+//!   [`video`]: ISO-BMFF metadata boxes and times, the media data untouched; [`tables`]: CSV
+//!   columns as the profile's `[tables]` names them.
 //! - [`pixels`]: rectangles of burned-in text blanked by rule (Clean Pixel Data).
 //! - [`uid`]: deterministic, keyed UID replacement; [`dates`]: date shifting.
 //!
@@ -26,6 +27,7 @@ pub mod profile;
 #[rustfmt::skip]
 pub mod table;
 pub mod table_types;
+pub mod tables;
 mod text;
 pub mod uid;
 pub mod video;

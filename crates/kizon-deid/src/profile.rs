@@ -67,6 +67,8 @@ pub struct Profile {
     pub dates: Dates,
     #[serde(default)]
     pub pixels: Pixels,
+    #[serde(default)]
+    pub tables: crate::tables::TableProfile,
 }
 
 /// Pixel regions to blank (see [`crate::pixels`]).
@@ -179,6 +181,14 @@ shift_days = [-1095, -365]
 # rows = 768                        # optional
 # columns = 1024                    # optional
 # rectangles = [[0, 0, 1024, 40]]   # [x, y, width, height] from the top left
+
+# CSV tables (specimen lists, analyser exports; UTF-8 or CP932), by column header. Without
+# `patient`, tables are kept back in the quarantine. Columns not named here are kept as they are.
+# [tables]
+# patient = "患者ID"                          # becomes each row's pseudonym
+# drop = ["氏名", "カナ氏名", "生年月日"]       # removed
+# pseudonymise = ["検体ID", "受付番号"]          # replaced by a keyed token (ID-...)
+# shift_dates = ["採取日", "測定日"]             # moved by the row's patient's shift
 "#;
 
 impl Profile {

@@ -4,7 +4,8 @@
 use crate::{Inspection, ItemKind, Metadata};
 
 pub fn inspect(bytes: &[u8]) -> Option<Inspection> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()?;
+    let text = text_of(bytes)?;
+    let text = text.as_ref();
     if text.contains('\0') {
         return None;
     }
@@ -35,6 +36,23 @@ pub fn inspect(bytes: &[u8]) -> Option<Inspection> {
             .map(|line| format!("line {line}: the number of fields differs from the header's")),
         patient_id: None,
     })
+}
+
+/// The text of a table file: UTF-8 (its byte-order mark dropped), UTF-16 by its byte-order mark,
+/// or CP932 (Shift_JIS), which Japanese hospital and laboratory systems export; `None` for bytes
+/// that are none of these (not a table).
+fn text_of(bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    if let [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] = bytes {
+        let (text, _, malformed) = encoding_rs::UTF_16LE.decode(bytes);
+        return (!malformed).then(|| std::borrow::Cow::Owned(text.into_owned()));
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(body) {
+        Ok(text) => Some(std::borrow::Cow::Borrowed(text)),
+        Err(_) => encoding_rs::SHIFT_JIS
+            .decode_without_bom_handling_and_without_replacement(body)
+            .map(|t| std::borrow::Cow::Owned(t.into_owned())),
+    }
 }
 
 /// Fields of one CSV line (RFC 4180 quoting).

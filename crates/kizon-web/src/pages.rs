@@ -4,15 +4,14 @@
 use axum::http::StatusCode;
 use axum::response::Html;
 use kizon_app::access::{Account, Permission, Role};
+use kizon_app::acting::ProvidersView;
 use kizon_app::analyze::Analysis;
 use kizon_app::check::FindingView;
 use kizon_app::providers::EvidenceKind;
 use kizon_app::workspace::{
     BlindedItem, ChannelPreview, ItemPage, Overview, OwnRead, StepState, WorklistCase,
 };
-use kizon_app::{
-    Evidence, FindingStatus, Item, ItemKind, Label, Lang, LedgerEntry, Provider, Severity,
-};
+use kizon_app::{FindingStatus, Item, ItemKind, Label, Lang, LedgerEntry, Severity};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub const STYLE: &str = include_str!("style.css");
@@ -172,19 +171,47 @@ pub fn overview(ctx: &Ctx<'_>, overview: &Overview) -> Html<String> {
 
 pub fn providers(
     ctx: &Ctx<'_>,
-    providers: &[Provider],
-    evidence: &[Evidence],
+    view: &ProvidersView,
     can_upload: bool,
     kinds: &[EvidenceKind],
 ) -> Html<String> {
     let l = ctx.lang;
+    let (providers, evidence) = (&view.providers, &view.evidence);
+    let keys_of = |name: &str| -> Vec<String> {
+        view.keys
+            .iter()
+            .filter(|k| k.provider == name)
+            .map(|k| format!("{}…", &k.public_key[..16]))
+            .collect()
+    };
+    let handovers_of = |name: &str| -> (usize, i64, i64) {
+        view.handovers
+            .iter()
+            .filter(|h| h.provider == name)
+            .fold((0, 0, 0), |(n, f, q), h| {
+                (n + 1, f + h.files, q + h.quarantined)
+            })
+    };
     signed_in(
         ctx,
         l.pick("データ提供元と根拠資料", "Providers and evidence"),
         html! {
-            table {
-                thead { tr { th { (l.pick("提供元", "Provider")) } th { (l.pick("種別", "Kind")) } th { (l.pick("同意の形態", "Consent model")) } th { (l.pick("法的根拠", "Legal basis")) } } }
-                tbody { @for p in providers { tr { td { (p.name) } td { (named(l, p.kind.names())) } td { (named(l, p.consent_model.names())) } td { (p.legal_basis) } } } }
+            table #providers {
+                thead { tr {
+                    th { (l.pick("提供元", "Provider")) } th { (l.pick("種別", "Kind")) } th { (l.pick("同意の形態", "Consent model")) } th { (l.pick("法的根拠", "Legal basis")) }
+                    th { (l.pick("署名鍵", "Signing key")) } th { (l.pick("署名付き提供データ（仮名加工済み）", "Signed, de-identified hand-overs")) }
+                } }
+                tbody { @for p in providers.iter() {
+                    @let keys = keys_of(&p.name);
+                    @let (received, files, kept_back) = handovers_of(&p.name);
+                    tr {
+                        td { (p.name) } td { (named(l, p.kind.names())) } td { (named(l, p.consent_model.names())) } td { (p.legal_basis) }
+                        td.hash { @if keys.is_empty() { (l.pick("未登録（署名なしで受領）", "none (data arrives unsigned)")) } @else { (keys.join(", ")) } }
+                        td { @if received == 0 { "—" } @else {
+                            (l.pick(&format!("{received} 件、{files} ファイル（提供元で隔離 {kept_back}）"), &format!("{received}, {files} files ({kept_back} kept back in the provider's quarantine)")))
+                        } }
+                    }
+                } }
             }
             h2 { (l.pick("根拠資料（Q6・Q9）", "Evidence documents (Q6, Q9)")) }
             table #evidence {

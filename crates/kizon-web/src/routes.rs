@@ -301,20 +301,14 @@ async fn overview(State(state): State<AppState>, authed: Authed) -> Result<Respo
 
 async fn providers(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
     let account = authed.account.clone();
-    let (providers, evidence) = state
+    let view = state
         .with_study(move |study| study.acting(&account).providers_and_evidence())
         .await?;
     let kinds = EvidenceKind::ALL;
     let can_upload = authed.account.may(Permission::UploadEvidence);
     Ok(with_lang(
         authed.lang,
-        pages::providers(
-            &ctx(&authed, "/providers"),
-            &providers,
-            &evidence,
-            can_upload,
-            kinds,
-        ),
+        pages::providers(&ctx(&authed, "/providers"), &view, can_upload, kinds),
     ))
 }
 

@@ -69,3 +69,92 @@ fn items_filter_page_and_show_images_and_waveforms_in_both_languages() {
         "a frame that does not exist"
     );
 }
+
+struct Quiet;
+impl kizon_app::ingest::Progress for Quiet {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// The hospital's side as the sponsor's team sees it: a provider's signing key, the signed
+/// hand-overs received from it and how many files its quarantine kept back, on the providers
+/// page and in the overview.
+#[test]
+fn the_providers_page_and_the_overview_show_signed_hand_overs_and_what_was_kept_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = support::study(dir.path(), DemoStop::Checked);
+    // At the hospital: a key, and a hand-over of one CT and one ultrasound (kept back).
+    let hospital = dir.path().join("hospital");
+    let cases = hospital.join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dicom");
+    std::fs::copy(testdata.join("pydicom/CT_small.dcm"), cases.join("ct.dcm")).unwrap();
+    std::fs::copy(
+        testdata.join("pydicom-data/US1_UNCR.dcm"),
+        cases.join("us.dcm"),
+    )
+    .unwrap();
+    let public = kizon_app::hospital::keygen(&hospital.join("hosp"), PASSWORD).unwrap();
+    let handover = hospital.join("handover");
+    kizon_app::hospital::deidentify(
+        &kizon_app::hospital::DeidentifyRequest {
+            out: handover.clone(),
+            signing_key: hospital.join("hosp.key"),
+            key_table: hospital.join("keys.kizon"),
+            profile: None,
+            paths: vec![cases],
+        },
+        &kizon_app::hospital::Passphrases {
+            signing_key: PASSWORD.into(),
+            key_table: PASSWORD.into(),
+        },
+        &Quiet,
+    )
+    .unwrap();
+    // At the sponsor: the key registered, the hand-over ingested.
+    let mut opened = kizon_app::Study::open(&study).unwrap();
+    opened
+        .add_provider_key(
+            "dm",
+            "Kizon Demo Biobank",
+            hospital.join("hosp.pub").to_str().unwrap(),
+        )
+        .unwrap();
+    opened
+        .ingest(
+            "dm",
+            &kizon_app::ingest::IngestRequest {
+                provider: "Kizon Demo Biobank".into(),
+                manifest: None,
+                paths: vec![handover],
+                for_amendment: false,
+            },
+            &Quiet,
+        )
+        .unwrap();
+    drop(opened);
+
+    let address = support::serve(&study, 1 << 20);
+    let dm = sign_in(address, "dm", PASSWORD).unwrap();
+    let page = dm.get("/providers").text();
+    assert!(page.contains(&format!("{}…", &public[..16])), "the key");
+    assert!(
+        page.contains("1 件、1 ファイル（提供元で隔離 1）"),
+        "{page}"
+    );
+    assert!(
+        page.contains("未登録（署名なしで受領）"),
+        "the hospital sends unsigned"
+    );
+    let english = dm.get("/providers?lang=en").text();
+    assert!(
+        english.contains("1, 1 files (1 kept back in the provider"),
+        "{english}"
+    );
+    let overview = dm.get("/").text();
+    assert!(
+        overview.contains("署名付き提供データ 1（提供元で隔離 1 ファイル）"),
+        "{overview}"
+    );
+}

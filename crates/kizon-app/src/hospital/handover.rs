@@ -89,6 +89,14 @@ pub fn load_profile(path: Option<&Path>) -> Result<(Profile, String), AppError> 
     Ok((profile, text))
 }
 
+/// Every source's patient (pseudonym and shift), or the reason it is kept back; and the patient
+/// of every table row, by the patient ID the row gives.
+struct Assignments {
+    assigned: Vec<Option<(String, i32)>>,
+    reasons: Vec<Option<String>>,
+    table_patients: std::collections::HashMap<String, (String, i32)>,
+}
+
 /// Makes the signed hand-over of `request` (see the module doc).
 pub fn deidentify(
     request: &DeidentifyRequest,
@@ -148,6 +156,8 @@ pub fn deidentify(
     let prefix = profile.pseudonyms.prefix.clone();
     let patients_before = table.patients.len();
     let mut assigned: Vec<Option<(String, i32)>> = Vec::with_capacity(sources.len());
+    let mut table_patients: std::collections::HashMap<String, (String, i32)> =
+        std::collections::HashMap::new();
     let mut reasons: Vec<Option<String>> = Vec::with_capacity(sources.len());
     for source in &sources {
         let (patient, issuer) = match &source.outcome {
@@ -176,6 +186,17 @@ pub fn deidentify(
                 patient: Some(patient),
                 ..
             } => (patient.clone(), String::new()),
+            // Every row's patient of a table; the table itself belongs to none of them.
+            Outcome::Table { patients } => {
+                for id in patients {
+                    let patient = table.patient(id, "", &prefix, profile.dates.shift_days, &now)?;
+                    let entry = (patient.pseudonym.clone(), patient.shift_days);
+                    table_patients.insert(id.clone(), entry);
+                }
+                assigned.push(Some(("tables".to_owned(), 0)));
+                reasons.push(None);
+                continue;
+            }
             // A companion takes its header's patient once the headers are assigned (below).
             Outcome::Companion { .. } => {
                 assigned.push(None);
@@ -225,6 +246,11 @@ pub fn deidentify(
     let _ = fs::remove_dir_all(&quarantine_staging);
     fs::create_dir_all(staging.join(manifest::FILES)).map_err(io(&staging))?;
     fs::create_dir_all(quarantine_staging.join("files")).map_err(io(&quarantine_staging))?;
+    let assignments = Assignments {
+        assigned,
+        reasons,
+        table_patients,
+    };
     let result = write_handover(
         request,
         &profile,
@@ -232,8 +258,7 @@ pub fn deidentify(
         &key,
         &mut table,
         &sources,
-        &assigned,
-        &reasons,
+        &assignments,
         &staging,
         &quarantine_staging,
         &now,
@@ -272,14 +297,18 @@ fn write_handover(
     key: &OwnerKey,
     table: &mut KeyTable,
     sources: &[Source],
-    assigned: &[Option<(String, i32)>],
-    reasons: &[Option<String>],
+    assignments: &Assignments,
     staging: &Path,
     quarantine_staging: &Path,
     now: &str,
     progress: &dyn Progress,
 ) -> Result<HandoverSummary, AppError> {
     let secret = table.secret_bytes();
+    let Assignments {
+        assigned,
+        reasons,
+        table_patients,
+    } = assignments;
     // Second pass, in parallel: rewrite and write each file; quarantine what cannot be.
     let outcomes: Vec<Result<Rewrite, AppError>> = sources
         .par_iter()
@@ -302,6 +331,7 @@ fn write_handover(
                         pseudonym,
                         shift_days: *shift_days,
                         staging,
+                        table_patients,
                     };
                     sources::rewrite(source, &target, record.as_deref())
                 }
@@ -326,7 +356,13 @@ fn write_handover(
                 for (k, n) in written.tally {
                     *tally.entry(k).or_default() += n;
                 }
-                if let Some((pseudonym, _)) = assignment {
+                if let Outcome::Table { patients: rows } = &source.outcome {
+                    patients.extend(
+                        rows.iter()
+                            .filter_map(|id| table_patients.get(id))
+                            .map(|(p, _)| p.clone()),
+                    );
+                } else if let Some((pseudonym, _)) = assignment {
                     patients.insert(pseudonym.clone());
                     if let Some(study) = written.study
                         && let Some(patient) = table

@@ -42,6 +42,10 @@ pub(super) enum Outcome {
     Companion {
         header: PathBuf,
     },
+    /// A CSV table: a patient per row (the profile's `[tables]` names the column).
+    Table {
+        patients: Vec<String>,
+    },
     Quarantine(String),
 }
 
@@ -153,10 +157,10 @@ pub(super) fn look(
                 ItemKind::Unknown => {
                     Outcome::Quarantine("not a kind of file kizon recognises".into())
                 }
-                ItemKind::Table => Outcome::Quarantine(
-                    "table: kizon does not de-identify tables yet (specimen and analyser CSVs)"
-                        .into(),
-                ),
+                ItemKind::Table => match kizon_deid::tables::patients(&bytes, profile) {
+                    Ok(patients) => Outcome::Table { patients },
+                    Err(problem) => Outcome::Quarantine(format!("table: {problem}")),
+                },
             }
         }
     };
@@ -185,6 +189,8 @@ pub(super) struct Target<'a> {
     pub pseudonym: &'a str,
     pub shift_days: i32,
     pub staging: &'a Path,
+    /// Each table row's patient: pseudonym and shift, by the patient ID the row gives.
+    pub table_patients: &'a std::collections::HashMap<String, (String, i32)>,
 }
 
 /// Hex digits spelled as the letters a–p: a file name with no run of digits, which the Q1 check
@@ -319,6 +325,13 @@ pub(super) fn rewrite(
                 }
             };
             (*kind, relative, cleaned, None)
+        }
+        Outcome::Table { .. } => {
+            let lookup = |id: &str| target.table_patients.get(id).cloned();
+            let relative = format!("{files}/tables/{}.csv", target.name_of(path));
+            let cleaned =
+                kizon_deid::tables::deidentify(&bytes, target.profile, target.secret, &lookup);
+            (ItemKind::Table, relative, cleaned, None)
         }
         Outcome::Companion { .. } => {
             // A WFDB signal or annotation file: copied as it is, beside its header (the header
