@@ -38,6 +38,7 @@ mod large_file;
 pub mod lesions;
 pub mod locks;
 pub mod names;
+pub mod ocr;
 pub mod owner_key;
 pub mod package;
 pub mod plan;

@@ -10,6 +10,7 @@
 //! | `unreadable-item` | Q7 | a file that could not be fully read (truncated, corrupt) |
 //! | `identifying-attributes` | Q1 | DICOM attributes of the PS3.15 basic profile, or an EDF patient field, that carry a value |
 //! | `burned-in-annotation` | Q1 | BurnedInAnnotation YES, or absent on modalities that often burn text in (US, SC, XA, ES, OT) |
+//! | `burned-in-text` | Q1 | text that may identify (IDs, dates, names, their labels) read by OCR in an image's pixels, by region |
 //! | `video-metadata` | Q1 | video title, comment, author, artist, location or description tags |
 //! | `same-file` | Q7 | identical file content in several cases |
 //! | `same-sop-instance` | Q7 | one SOP Instance UID in several cases |
@@ -128,6 +129,9 @@ pub struct PixelFacts {
     pub phash: Option<u64>,
     /// Why the pixels could not be decoded.
     pub error: Option<String>,
+    /// Regions `[x, y, width, height]` of the first frame where OCR read text that may identify
+    /// a person (burned-in text, Q1), and the engine that read them; `None` when OCR did not run.
+    pub burned_in_text: Option<(String, Vec<[u32; 4]>)>,
 }
 
 /// What the rules see of a result table (CSV): its header and the cells of the columns that
@@ -320,6 +324,31 @@ fn pixel_rules(
     out: &mut Vec<Finding>,
 ) {
     let item_of: BTreeMap<i64, &ItemFacts> = items.iter().map(|i| (i.id, i)).collect();
+    // Text that may identify a person, read in the pixels by OCR (Q1): blocking, naming where it
+    // is and never what it says.
+    for facts in pixels {
+        let (Some(item), Some((engine, regions))) =
+            (item_of.get(&facts.item_id), &facts.burned_in_text)
+        else {
+            continue;
+        };
+        if regions.is_empty() {
+            continue;
+        }
+        let places = regions
+            .iter()
+            .map(|[x, y, w, h]| format!("{x},{y} {w}×{h}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        out.push(about_item(
+            item,
+            "burned-in-text",
+            "Q1",
+            Severity::Blocking,
+            format!("{}: 個人を識別し得る文字が画素に焼き込まれている（位置 x,y 幅×高さ: {places}; OCR {engine}）", item.path),
+            format!("{}: text that may identify a person is burned into the pixels (at x,y width×height: {places}; OCR {engine})", item.path),
+        ));
+    }
     for facts in pixels {
         let (Some(item), Some(error)) = (item_of.get(&facts.item_id), &facts.error) else {
             continue;
@@ -1711,7 +1740,7 @@ mod tests {
             item_id: id,
             pixel_sha256: Some(pixel.into()),
             phash: Some(phash),
-            error: None,
+            ..PixelFacts::default()
         };
         let pixels = [
             facts(1, "p1", 0xF0F0_F0F0_0000_FFFF),
@@ -1834,6 +1863,49 @@ mod tests {
                 && f.message_en
                     .contains("content date 2023-05-01 before the study date 2023-05-02")
         }));
+    }
+    #[test]
+    fn burned_in_text_found_by_ocr_is_a_blocking_q1_finding_naming_the_region_not_the_text() {
+        let items = [item(1, "A", "a1"), item(2, "B", "b1")];
+        let cases = ["A", "B"].map(|c| case(c, None, Some("2024-01-01"), None));
+        let pixels = [
+            PixelFacts {
+                item_id: 1,
+                burned_in_text: Some(("tesseract 5.3.0 (eng)".into(), vec![[0, 4, 881, 29]])),
+                ..PixelFacts::default()
+            },
+            PixelFacts {
+                item_id: 2,
+                burned_in_text: Some(("tesseract 5.3.0 (eng)".into(), Vec::new())),
+                ..PixelFacts::default()
+            },
+        ];
+        let found = run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &[],
+                training: &[],
+                tables: &[],
+                pixels: &pixels,
+            },
+            &Parameters::with_today("2026-01-01"),
+        );
+        let text: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.rule == "burned-in-text")
+            .collect();
+        assert_eq!(text.len(), 1);
+        assert_eq!(
+            (text[0].clause, text[0].severity),
+            ("Q1", Severity::Blocking)
+        );
+        assert_eq!(text[0].item_ids, vec![1]);
+        assert!(
+            text[0].message_en.contains("0,4 881×29"),
+            "{}",
+            text[0].message_en
+        );
     }
 }
 

@@ -106,6 +106,24 @@ fn q1_burned_in_text_and_q2_late_acquisition_are_found() {
         missing["severity"], "warning",
         "US without BurnedInAnnotation"
     );
+    // And OCR (Tesseract, installed by tools/test) reads the name, ID and date in its pixels:
+    // a blocking finding that names where they are, never what they say.
+    let text = with_rule(&all, "burned-in-text");
+    assert_eq!(text.len(), 1, "{all:#?}");
+    assert_eq!(
+        (text[0]["clause"].as_str(), text[0]["severity"].as_str()),
+        (Some("Q1"), Some("blocking"))
+    );
+    assert_eq!(text[0]["case_ids"], serde_json::json!(["C2"]));
+    let message = text[0]["message_en"].as_str().unwrap();
+    assert!(
+        message.contains("4,36 131×15") && message.contains("tesseract"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("MARY") && !message.contains("00047431395"),
+        "{message}"
+    );
     let late = with_rule(&all, "acquired-after-collection");
     assert!(
         late.iter().any(|f| f["clause"] == "Q2"

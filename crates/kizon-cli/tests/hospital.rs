@@ -1167,6 +1167,35 @@ rectangles = [[0, 0, 800, 40]]
     let record =
         std::fs::read_to_string(dir.join("handover/deidentification-record.html")).unwrap();
     assert!(record.contains("EPIQ 5G header band") && record.contains("pixel rectangles blanked"));
+
+    // A rule too narrow for the S2000 (its patient ID line at y = 36 stays): OCR reads the
+    // blanked image again and keeps it at the hospital.
+    let narrow = rules.replace(
+        "rectangles = [[0, 0, 1024, 60], [0, 700, 1024, 68]]",
+        "rectangles = [[0, 0, 1024, 30]]",
+    );
+    std::fs::write(dir.join("narrow.toml"), format!("{profile}{narrow}")).unwrap();
+    let summary = deidentify(dir, "narrow", &["--profile", "narrow.toml"])
+        .ok()
+        .json();
+    assert_eq!(
+        (summary["files"].as_u64(), summary["quarantined"].as_u64()),
+        (Some(1), Some(3)),
+        "{summary}"
+    );
+    let list = kizon(dir, &["deidentify", "review", "narrow", "--json"])
+        .ok()
+        .json();
+    let kept = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["original"] == "rgb.dcm")
+        .unwrap();
+    assert!(
+        kept["reason"].as_str().unwrap().contains("widen the rule"),
+        "{kept}"
+    );
 }
 
 #[test]

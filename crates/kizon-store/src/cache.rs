@@ -68,3 +68,72 @@ impl Store {
         })
     }
 }
+
+/// What OCR found in one file's first frame: the engine (`tesseract 5.3.0 (eng+jpn)`) and the
+/// regions `[x, y, width, height]` of text that may identify, or why it could not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OcrResult {
+    pub sha256: String,
+    pub engine: String,
+    pub regions: Vec<[u32; 4]>,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Every cached OCR result.
+    pub fn ocr_results(&self) -> Result<Vec<OcrResult>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare("SELECT sha256, engine, regions, error FROM ocr")
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, String, String, Option<String>)> = statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(sha256, engine, regions, error)| {
+                let regions = serde_json::from_str(&regions).map_err(|_| {
+                    StoreError::Tampered(format!(
+                        "ocr row {sha256}: the stored regions `{regions}` are not a list of [x, y, width, height]"
+                    ))
+                })?;
+                Ok(OcrResult {
+                    sha256,
+                    engine,
+                    regions,
+                    error,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds OCR results under one ledger entry; a file already read keeps its row.
+    pub fn cache_ocr(&mut self, actor: &str, rows: &[OcrResult]) -> Result<usize, StoreError> {
+        self.transact(actor, |tx| {
+            let seq = tx.pending_seq();
+            let mut added = 0usize;
+            {
+                let mut insert = tx
+                    .sql()
+                    .prepare("INSERT OR IGNORE INTO ocr (sha256, engine, regions, error, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5)")
+                    .map_err(|e| tx.err(e))?;
+                for row in rows {
+                    let regions = serde_json::to_string(&row.regions).expect("numbers serialise");
+                    added += insert
+                        .execute(params![row.sha256, row.engine, regions, row.error, seq])
+                        .map_err(|e| tx.err(e))?;
+                }
+            }
+            if added > 0 {
+                tx.record(
+                    "ocr",
+                    &format!("{added} images read by OCR for burned-in text (Q1)"),
+                    serde_json::json!({ "files": added }),
+                )?;
+            } else {
+                tx.abandon();
+            }
+            Ok(added)
+        })
+    }
+}

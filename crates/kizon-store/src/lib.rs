@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
-pub use cache::Decoded;
+pub use cache::{Decoded, OcrResult};
 pub use documents::StoredDocument;
 pub use items::{
     Case, Counts, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, Resolution,

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 14;
+pub const SCHEMA_VERSION: i64 = 15;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -34,6 +34,7 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("deviations", "id"),
     ("provider_keys", "id"),
     ("handovers", "id"),
+    ("ocr", "sha256"),
 ];
 
 const CREATE: &str = r#"
@@ -412,6 +413,20 @@ CREATE TABLE handovers (
 CREATE INDEX handovers_ledger_seq ON handovers(ledger_seq);
 "#;
 
+/// Version 15: what OCR found in a file's pixels (Q1 burned-in text): the engine and the regions
+/// of identifying text (never the text), keyed by the file's SHA-256 like the decode cache, and
+/// covered like it (findings rest on it).
+const OCR: &str = r#"
+CREATE TABLE ocr (
+    sha256     TEXT PRIMARY KEY,
+    engine     TEXT NOT NULL,
+    regions    TEXT NOT NULL,
+    error      TEXT,
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+CREATE INDEX ocr_ledger_seq ON ocr(ledger_seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -428,6 +443,7 @@ const MIGRATIONS: &[&str] = &[
     ENGLISH_TEXT,
     DEVIATIONS,
     HANDOVERS,
+    OCR,
 ];
 
 /// Creates the schema in an empty database.

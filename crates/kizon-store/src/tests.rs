@@ -629,13 +629,14 @@ fn the_search_index_catches_up_with_items_added_after_a_search() {
     );
 }
 
-/// What schemas 12 to 14 added: the English columns, last in their tables, deviations, and the
-/// providers' keys and hand-overs.
+/// What schemas 12 to 15 added: the English columns, last in their tables, deviations, the
+/// providers' keys and hand-overs, and the OCR cache.
 fn drop_english_columns(conn: &Connection) {
     conn.execute_batch(
         "DROP TABLE deviations;
          DROP TABLE provider_keys;
          DROP TABLE handovers;
+         DROP TABLE ocr;
          ALTER TABLE resolutions DROP COLUMN reason_en;
          ALTER TABLE amendments DROP COLUMN reason_en;
          ALTER TABLE readers DROP COLUMN qualification_en;

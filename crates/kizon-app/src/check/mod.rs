@@ -84,6 +84,11 @@ pub struct CheckSummary {
     pub findings: usize,
     pub new_findings: usize,
     pub open_blocking: usize,
+    /// The OCR engine that looked for burned-in text (Q1), or `None` when none is installed:
+    /// then burned-in text was not looked for, and the shells say so.
+    pub ocr: Option<String>,
+    /// Images OCR read (those where text is often burned in).
+    pub ocr_images: usize,
 }
 
 /// The catalogue's defaults with the protocol's `[checks]` overrides.
@@ -140,10 +145,35 @@ impl Study {
             .into_iter()
             .map(|d| (d.sha256.clone(), d))
             .collect();
-        let (pixels, fresh) = pixels::facts(&stored, &cache);
+        let (mut pixels, fresh) = pixels::facts(&stored, &cache);
         if !fresh.is_empty() {
             self.store.cache_decoded(actor, &fresh)?;
         }
+        // Burned-in text (Q1): OCR on the images where text is often burned in, cached by file.
+        let today_for_parameters = time::OffsetDateTime::now_utc().date().to_string();
+        let modalities = protocol_parameters(&today_for_parameters, &protocol).burned_in_modalities;
+        let engine = crate::ocr::engine();
+        let ocr_images = match engine {
+            Some(engine) => {
+                let known: std::collections::HashMap<String, kizon_store::OcrResult> = self
+                    .store
+                    .ocr_results()?
+                    .into_iter()
+                    .map(|r| (r.sha256.clone(), r))
+                    .collect();
+                let (found, fresh) = pixels::ocr_facts(&stored, &known, &modalities, engine);
+                if !fresh.is_empty() {
+                    self.store.cache_ocr(actor, &fresh)?;
+                }
+                for facts in &mut pixels {
+                    if let Some(regions) = found.get(&facts.item_id) {
+                        facts.burned_in_text = Some(regions.clone());
+                    }
+                }
+                found.len()
+            }
+            None => 0,
+        };
         let ranged: std::collections::BTreeSet<String> = protocol
             .tables
             .iter()
@@ -261,6 +291,8 @@ impl Study {
             findings: found.len(),
             new_findings,
             open_blocking: views.iter().filter(|f| f.is_unresolved_blocking()).count(),
+            ocr: engine.map(crate::ocr::Engine::describe),
+            ocr_images,
         })
     }
 

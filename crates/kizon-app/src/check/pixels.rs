@@ -85,10 +85,85 @@ pub fn facts(
                     .as_deref()
                     .and_then(|h| u64::from_str_radix(h, 16).ok()),
                 error: decoded.error.clone(),
+                burned_in_text: None,
             })
         })
         .collect();
     (facts, fresh)
+}
+
+/// The OCR engine and the regions of identifying text it read in an image.
+pub type TextRegions = (String, Vec<[u32; 4]>);
+
+/// Whether an image is one where text is often burned in: BurnedInAnnotation YES, one of the
+/// protocol's `burned_in_modalities` (US, SC, XA, ES, OT by default), or a secondary capture.
+fn text_likely(item: &crate::Item, modalities: &[String]) -> bool {
+    let m = &item.metadata;
+    m.burned_in_annotation
+        .as_deref()
+        .is_some_and(|v| v.trim() == "YES")
+        || m.modality
+            .as_deref()
+            .is_some_and(|x| modalities.iter().any(|b| b == x))
+        || m.sop_class_uid
+            .as_deref()
+            .is_some_and(|c| c.starts_with("1.2.840.10008.5.1.4.1.1.7"))
+}
+
+/// OCR of the images where text is likely, reading only files not yet in `known`: for each
+/// such item the engine and the regions of identifying text, and the results to cache.
+pub fn ocr_facts(
+    items: &[crate::Item],
+    known: &HashMap<String, kizon_store::OcrResult>,
+    modalities: &[String],
+    engine: &crate::ocr::Engine,
+) -> (HashMap<i64, TextRegions>, Vec<kizon_store::OcrResult>) {
+    let likely: Vec<&crate::Item> = items
+        .iter()
+        .filter(|i| is_image(i) && text_likely(i, modalities))
+        .collect();
+    let mut todo: Vec<(&str, &str)> = likely
+        .iter()
+        .filter(|i| !known.contains_key(&i.sha256))
+        .map(|i| (i.source.as_str(), i.sha256.as_str()))
+        .collect();
+    todo.sort_by_key(|(_, sha)| *sha);
+    todo.dedup_by_key(|(_, sha)| *sha);
+    let fresh: Vec<kizon_store::OcrResult> = todo
+        .par_iter()
+        .filter_map(|(path, sha)| {
+            let bytes = super::read_unchanged(path, sha)?;
+            let read = crate::ocr::first_frame(&bytes)
+                .and_then(|frame| crate::ocr::identifying_regions(&frame, engine));
+            Some(match read {
+                Ok(regions) => kizon_store::OcrResult {
+                    sha256: (*sha).to_owned(),
+                    engine: engine.describe(),
+                    regions,
+                    error: None,
+                },
+                Err(error) => kizon_store::OcrResult {
+                    sha256: (*sha).to_owned(),
+                    engine: engine.describe(),
+                    regions: Vec::new(),
+                    error: Some(error),
+                },
+            })
+        })
+        .collect();
+    let by_sha: HashMap<&str, &kizon_store::OcrResult> = known
+        .values()
+        .chain(fresh.iter())
+        .map(|r| (r.sha256.as_str(), r))
+        .collect();
+    let found = likely
+        .iter()
+        .filter_map(|i| {
+            let result = by_sha.get(i.sha256.as_str())?;
+            Some((i.id, (result.engine.clone(), result.regions.clone())))
+        })
+        .collect();
+    (found, fresh)
 }
 
 impl crate::Study {

@@ -434,6 +434,7 @@ fn write_handover(
         quarantined: quarantine_list.len(),
         quarantine_reasons: quarantine_reasons.clone(),
         record_sha256: String::new(),
+        ocr: crate::ocr::engine().map(crate::ocr::Engine::describe),
     };
     let record = super::record::html(&manifest);
     manifest.record_sha256 = crate::sha256_hex(record.as_bytes());

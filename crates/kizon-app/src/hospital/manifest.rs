@@ -55,6 +55,9 @@ pub struct Manifest {
     pub quarantine_reasons: BTreeMap<String, usize>,
     /// The SHA-256 of the de-identification record beside the manifest.
     pub record_sha256: String,
+    /// The OCR engine that read blanked images again (`None`: not installed, not read).
+    #[serde(default)]
+    pub ocr: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

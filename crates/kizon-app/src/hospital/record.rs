@@ -77,6 +77,13 @@ pub fn html(manifest: &Manifest) -> String {
             "隔離したファイル数 / Files kept back in quarantine",
             manifest.quarantined.to_string(),
         ),
+        (
+            "OCR（焼き込み文字の再確認） / OCR (burned-in text read again)",
+            manifest
+                .ocr
+                .as_deref()
+                .map_or("利用不可 / not available".to_owned(), escape),
+        ),
     ];
     for (label, value) in rows {
         out.push_str(&format!("<tr><th>{label}</th><td>{value}</td></tr>\n"));

@@ -258,6 +258,31 @@ pub(super) fn rewrite(
                 Ok(rewritten) => rewritten,
                 Err(refusal) => return Ok(Err(refusal.to_string())),
             };
+            // Pixels blanked by a rule are read again by OCR (when installed): text that may
+            // identify left outside the rule's rectangles keeps the file at the hospital.
+            let blanked = rewritten
+                .tally
+                .keys()
+                .any(|(action, _)| *action == kizon_deid::dicom::Action::PixelsBlanked);
+            if blanked && let Some(engine) = crate::ocr::engine() {
+                let left = crate::ocr::first_frame(&rewritten.bytes)
+                    .and_then(|frame| crate::ocr::identifying_regions(&frame, engine));
+                match left {
+                    Ok(regions) if regions.is_empty() => {}
+                    Ok(regions) => {
+                        return Ok(Err(format!(
+                            "burned-in text: after the profile's pixel rule, OCR still reads text that may identify at x,y width×height {} ({}): widen the rule's rectangles",
+                            crate::ocr::describe_regions(&regions),
+                            engine.describe()
+                        )));
+                    }
+                    Err(problem) => {
+                        return Ok(Err(format!(
+                            "burned-in text: the blanked image could not be read back by OCR ({problem})"
+                        )));
+                    }
+                }
+            }
             let study = StudyRecord {
                 study_instance_uid: identity.study_instance_uid,
                 new_study_instance_uid: rewritten.study_instance_uid,
