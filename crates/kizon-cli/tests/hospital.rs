@@ -428,6 +428,21 @@ fn the_sponsor_ingests_a_signed_hand_over_and_check_finds_no_identifier_in_it() 
         "{detail}"
     );
     kizon(&root, &["audit", "verify"]).ok();
+    // The evidence package carries the manifest as received, verifiable offline with the key.
+    let package = root.join("package");
+    kizon(&root, &["package", "--out", package.to_str().unwrap()]).ok();
+    let packed =
+        std::fs::read(package.join("providers/handovers/Hospital_A/1-handover.json")).unwrap();
+    assert_eq!(
+        packed,
+        std::fs::read(handover.join("handover.json")).unwrap()
+    );
+    let listed: Value =
+        serde_json::from_slice(&std::fs::read(package.join("providers/handovers.json")).unwrap())
+            .unwrap();
+    let signature = std::fs::read_to_string(handover.join("handover.sig")).unwrap();
+    assert!(signature.contains(listed["handovers"][0]["signature"].as_str().unwrap()));
+    kizon(&root, &["package", "verify", package.to_str().unwrap()]).ok();
     // A rerun adds nothing and records the hand-over once.
     let again = kizon(
         &root,

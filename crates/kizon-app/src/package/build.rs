@@ -146,6 +146,36 @@ impl Study {
             "evidence documents (Q6, Q9)",
         );
 
+        // Signed hand-overs from the hospitals' side: each manifest as received, and the keys and
+        // signatures that verified it (the signed text is `kizon-handover-signature-v1`, a
+        // newline and the manifest's SHA-256; Ed25519).
+        let handovers = self.handovers()?;
+        for h in &handovers {
+            b.add(
+                &format!(
+                    "providers/handovers/{}/{}-handover.json",
+                    safe_name(&h.provider),
+                    h.id
+                ),
+                self.read_document(&h.manifest)?,
+                &format!("署名付き提供データの目録（仮名加工の内容）: {}", h.provider),
+                &format!(
+                    "signed hand-over manifest (what was de-identified): {}",
+                    h.provider
+                ),
+            );
+        }
+        b.json(
+            "providers/handovers.json",
+            &serde_json::json!({
+                "signed_text": "kizon-handover-signature-v1\n<SHA-256 of the manifest>",
+                "keys": self.provider_keys()?,
+                "handovers": handovers,
+            }),
+            "署名付き提供データと提供元の署名鍵（Q1, Q5, Q7）",
+            "signed hand-overs and the providers' signing keys (Q1, Q5, Q7)",
+        );
+
         let mut manifest = String::from("case_id,provider,path,sha256,size,kind\n");
         for item in self.store.items()? {
             manifest.push_str(&format!(
