@@ -1312,3 +1312,191 @@ fn a_cp932_specimen_table_is_handed_over_by_column_and_its_patients_match_their_
         "the form kept: {second:?}"
     );
 }
+
+/// A throwaway Orthanc (Debian's `orthanc` with `orthanc-dicomweb`, installed by tools/test) in
+/// a temporary folder on free ports; stopped when dropped.
+struct Orthanc {
+    child: std::process::Child,
+    http: u16,
+}
+
+impl Drop for Orthanc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP request to the test's Orthanc, without a client library: the status and body.
+fn http(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+        .ok()
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let start = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |p| p + 4);
+    (status, raw[start..].to_vec())
+}
+
+fn orthanc(dir: &Path) -> Orthanc {
+    let (http_port, dicom_port) = (free_port(), free_port());
+    let storage = dir.join("orthanc-db");
+    let config = serde_json::json!({
+        "Name": "kizon-test",
+        "StorageDirectory": storage,
+        "IndexDirectory": storage,
+        "HttpPort": http_port,
+        "DicomPort": dicom_port,
+        "RemoteAccessAllowed": false,
+        "AuthenticationEnabled": false,
+        "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+        "DicomWeb": { "Enable": true, "Root": "/dicom-web/" }
+    });
+    let path = dir.join("orthanc.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    // Debian installs it in /usr/sbin, which a user's PATH may lack.
+    let program = if Path::new("/usr/sbin/Orthanc").exists() {
+        "/usr/sbin/Orthanc"
+    } else {
+        "Orthanc"
+    };
+    let child = Command::new(program)
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("Orthanc (Debian's orthanc, installed by tools/test) runs");
+    let server = Orthanc {
+        child,
+        http: http_port,
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", http_port)).is_ok()
+            && http(http_port, "GET", "/system", b"").0 == 200
+        {
+            return server;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("Orthanc did not answer on port {http_port}");
+}
+
+#[test]
+fn cases_are_pulled_from_a_pacs_over_dicomweb_and_no_identifiable_file_stays_on_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let pacs = orthanc(dir);
+    for file in [
+        "dicom/dicognito/study-tree/p01_s01_s01_i01.dcm",
+        "dicom/dicognito/study-tree/p01_s01_s01_i02.dcm",
+        "dicom/dicognito/study-tree/p02_s01_s01_i01.dcm",
+        "dicom/pydicom/CT_small.dcm",
+    ] {
+        let (status, body) = http(
+            pacs.http,
+            "POST",
+            "/instances",
+            &std::fs::read(shared(file)).unwrap(),
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+    kizon(dir, &["provider", "keygen", "--out", "hosp"]).ok();
+    std::fs::write(
+        dir.join("list.txt"),
+        "# the study's cases\npatient:4MR1\npatient:1CT1\nACC-NOT-THERE\n",
+    )
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}/dicom-web", pacs.http);
+    let run = kizon(
+        dir,
+        &[
+            "deidentify",
+            "--out",
+            "handover",
+            "--signing-key",
+            "hosp.key",
+            "--key-table",
+            "keys.kizon",
+            "--from-dicomweb",
+            &url,
+            "--accessions",
+            "list.txt",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(run["pulled"]["studies"], 2, "{run}");
+    assert_eq!(run["pulled"]["files"], 3, "{run}");
+    assert_eq!(run["pulled"]["not_found"], serde_json::json!([3]), "{run}");
+    assert_eq!(
+        (run["files"].as_u64(), run["patients"].as_u64()),
+        (Some(3), Some(2)),
+        "{run}"
+    );
+    // Only the hand-over and its quarantine are left: the pulled files are gone.
+    let mut left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.starts_with("handover"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["handover", "handover.quarantine"]);
+    let output = facts(&handed_over(&dir.join("handover")));
+    for file in output.values() {
+        assert!(
+            file["PatientID"].as_str().unwrap().starts_with("CASE-"),
+            "{file}"
+        );
+        assert!(!file["texts"].to_string().contains("4MR1"));
+    }
+    // An unreachable PACS is a clear error, and nothing is made.
+    let refused = kizon(
+        dir,
+        &[
+            "deidentify",
+            "--out",
+            "second",
+            "--signing-key",
+            "hosp.key",
+            "--key-table",
+            "keys.kizon",
+            "--from-dicomweb",
+            &format!("http://127.0.0.1:{}/dicom-web", free_port()),
+            "--accessions",
+            "list.txt",
+        ],
+    )
+    .failed();
+    assert!(
+        refused.error_line().contains("QIDO-RS"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!dir.join("second").exists());
+}

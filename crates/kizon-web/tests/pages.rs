@@ -104,6 +104,7 @@ fn the_providers_page_and_the_overview_show_signed_hand_overs_and_what_was_kept_
             key_table: hospital.join("keys.kizon"),
             profile: None,
             paths: vec![cases],
+            from_dicomweb: None,
         },
         &kizon_app::hospital::Passphrases {
             signing_key: PASSWORD.into(),

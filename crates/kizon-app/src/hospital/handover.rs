@@ -42,6 +42,9 @@ pub struct DeidentifyRequest {
     /// The profile file; `None` for the default profile.
     pub profile: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
+    /// Pull the cases from a PACS instead: its DICOMweb root and the list of accession numbers
+    /// (or `patient:ID`) to find.
+    pub from_dicomweb: Option<(String, PathBuf)>,
 }
 
 /// The passphrases, asked by the shell.
@@ -63,6 +66,8 @@ pub struct HandoverSummary {
     pub quarantine_reasons: BTreeMap<String, usize>,
     pub manifest_sha256: String,
     pub public_key: String,
+    /// What was pulled from the PACS, when the cases came from there.
+    pub pulled: Option<super::dicomweb::Pulled>,
 }
 
 /// The quarantine folder of a hand-over: beside it, never inside.
@@ -120,7 +125,22 @@ pub fn deidentify(
         KeyPurpose::Provider,
     )?;
     let mut table = KeyTable::open_or_new(&request.key_table, &passphrases.key_table)?;
-    if request.paths.is_empty() {
+    remove_leftovers(out);
+    // Cases from the PACS: pulled into a private folder, removed when this function returns
+    // (a killed run's folder is removed by the next run into the same --out).
+    let mut paths = request.paths.clone();
+    let mut pulled = None;
+    let _pull_folder = match &request.from_dicomweb {
+        Some((url, list)) => {
+            let queries = super::dicomweb::read_list(list)?;
+            let folder = super::dicomweb::PullFolder::beside(out)?;
+            pulled = Some(super::dicomweb::pull(url, &queries, &folder.0)?);
+            paths = vec![folder.0.clone()];
+            Some(folder)
+        }
+        None => None,
+    };
+    if paths.is_empty() {
         return Err(AppError::Refused {
             what: "nothing to de-identify".into(),
             hint: "give the files or folders of the cases: kizon deidentify --out DIR --signing-key PREFIX.key --key-table FILE PATH...".into(),
@@ -130,7 +150,7 @@ pub fn deidentify(
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     let mut roots = Vec::new();
-    for path in &request.paths {
+    for path in &paths {
         let root = fs::canonicalize(path).map_err(io(path))?;
         crate::ingest::collect_files(&root, &mut files, &mut skipped)?;
         roots.push(root);
@@ -285,8 +305,33 @@ pub fn deidentify(
         out: out.display().to_string(),
         quarantine: quarantine.display().to_string(),
         new_patients: table.patients.len() - patients_before,
+        pulled,
         ..summary
     })
+}
+
+/// Removes what a killed run into the same `out` left beside it: its staging folders and the
+/// folder of files pulled from the PACS (identifiable: they must not stay on the disk).
+fn remove_leftovers(out: &Path) {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let leftover = [".staging-", ".quarantine-staging-", ".pulled-"]
+            .iter()
+            .any(|kind| file_name.starts_with(&format!(".{name}{kind}")));
+        if leftover {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -471,6 +516,7 @@ fn write_handover(
         quarantine_reasons,
         manifest_sha256,
         public_key: key.public_hex(),
+        pulled: None,
     })
 }
 

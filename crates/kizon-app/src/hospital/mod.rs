@@ -7,10 +7,12 @@
 //! - [`review`]: the quarantine of files kizon could not de-identify safely;
 //! - [`manifest`]: the hand-over's manifest and signature, and [`manifest::verify`], run by
 //!   ingest at the sponsor before anything is stored;
-//! - [`record`]: the de-identification record for the ethics committee.
+//! - [`record`]: the de-identification record for the ethics committee;
+//! - [`dicomweb`]: the cases pulled from the PACS (QIDO-RS, WADO-RS) into a folder that is removed.
 //!
 //! None of this needs a study folder: the hospital has none.
 
+pub mod dicomweb;
 pub mod handover;
 pub mod key_table;
 pub mod manifest;

@@ -36,6 +36,17 @@ pub struct DeidentifyArgs {
     /// Print the default profile, commented, and stop
     #[arg(long)]
     pub print_profile: bool,
+    /// Pull the cases from the PACS's DICOMweb root (QIDO-RS, WADO-RS; http://) instead of PATHs
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "accessions",
+        conflicts_with = "paths"
+    )]
+    pub from_dicomweb: Option<String>,
+    /// With --from-dicomweb: the accession numbers to pull, one per line (`patient:ID` for a patient's studies)
+    #[arg(long, value_name = "FILE", requires = "from_dicomweb")]
+    pub accessions: Option<PathBuf>,
     /// Files and folders of the cases
     pub paths: Vec<PathBuf>,
     /// Emit the summary as JSON
@@ -192,6 +203,7 @@ pub fn run(ctx: &Context, args: DeidentifyArgs) -> Done {
         key_table,
         profile: args.profile,
         paths: args.paths,
+        from_dicomweb: args.from_dicomweb.zip(args.accessions),
     };
     let summary = hospital::deidentify(
         &request,
@@ -218,6 +230,28 @@ fn render(summary: &hospital::HandoverSummary) -> String {
     );
     for (kind, n) in &summary.counts_by_kind {
         let _ = writeln!(out, "  {kind}: {n}");
+    }
+    if let Some(pulled) = &summary.pulled {
+        let _ = writeln!(
+            out,
+            "  pulled from the PACS / PACS から取得: {} studies, {} files for {} lines of the list{}",
+            pulled.studies,
+            pulled.files,
+            pulled.queries,
+            if pulled.not_found.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; nothing found for lines {}",
+                    pulled
+                        .not_found
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
     }
     let _ = writeln!(out, "  manifest SHA-256 {}", summary.manifest_sha256);
     let _ = writeln!(out, "  signed with key {}", summary.public_key);
