@@ -154,9 +154,29 @@ fn a_hospital_hands_over_de_identified_dicom_that_independent_readers_accept() {
         "handover.json",
         "handover.sig",
         "deidentification-record.html",
+        "deidentification-record.pdf",
     ] {
         assert!(handover.join(name).is_file(), "{name}");
     }
+    // The record as PDF, read back with poppler: Japanese and English, counts, no value.
+    let text = Command::new("pdftotext")
+        .arg(handover.join("deidentification-record.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("仮名加工記録") && text.contains("De-identification record"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Patient's Name") && text.contains("113100"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("4MR1") && !text.contains("CompressedSamples"),
+        "{text}"
+    );
     assert!(!handover.join("keys.kizon").exists());
     assert!(dir.join("handover-1.quarantine/quarantine.json").is_file());
 
@@ -566,6 +586,16 @@ fn an_altered_missing_or_added_file_or_a_foreign_key_is_refused_with_nothing_sto
     let error = ingest_refused(root, handover);
     assert!(error.contains("missing"), "{error}");
     std::fs::rename(&moved, victim).unwrap();
+
+    // The PDF record changed after signing.
+    let record = handover.join("deidentification-record.pdf");
+    let pdf = std::fs::read(&record).unwrap();
+    let mut changed = pdf.clone();
+    changed.extend_from_slice(b"\n%");
+    std::fs::write(&record, &changed).unwrap();
+    let error = ingest_refused(root, handover);
+    assert!(error.contains("deidentification-record.pdf"), "{error}");
+    std::fs::write(&record, &pdf).unwrap();
 
     // A file added, even hidden.
     let extra = victim.parent().unwrap().join(".extra.dcm");

@@ -51,6 +51,7 @@ mod html;
 mod labels;
 pub mod model;
 mod pdf;
+pub mod record;
 mod svg;
 mod validate;
 
@@ -58,6 +59,7 @@ pub use format::{format_interval, format_value};
 pub use model::*;
 /// The embedded Noto Sans JP subsets (SIL OFL 1.1), also served to browsers by the web workspace.
 pub use pdf::{NOTO_BOLD, NOTO_REGULAR};
+pub use record::{Fact, Record, Section, render_record_pdf};
 
 /// The language of a rendered report.
 pub use kizon_vocab::Lang;

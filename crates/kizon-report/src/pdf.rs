@@ -12,7 +12,6 @@ use typst::{Library, LibraryExt, World};
 use typst_layout::PagedDocument;
 
 use crate::doc::Doc;
-use crate::model::Report;
 use crate::{MissingGlyph, ReportError};
 
 /// Noto Sans JP 2.004 (SIL OFL 1.1), subset by `fonts/make_subset.py`.
@@ -105,9 +104,17 @@ fn diagnostics(diags: &[SourceDiagnostic]) -> String {
 
 /// Compiles the document; also returns Typst's warnings (the tests require none).
 pub(crate) fn compile(doc: &Doc) -> Result<(PagedDocument, Vec<String>), ReportError> {
-    let data = serde_json::to_vec(doc).map_err(|e| ReportError::Typeset(e.to_string()))?;
+    compile_template(TEMPLATE, doc)
+}
+
+/// Compiles `template` with `data` as `/data.json`; also returns Typst's warnings.
+pub(crate) fn compile_template(
+    template: &str,
+    data: &impl serde::Serialize,
+) -> Result<(PagedDocument, Vec<String>), ReportError> {
+    let data = serde_json::to_vec(data).map_err(|e| ReportError::Typeset(e.to_string()))?;
     let world = ReportWorld {
-        main: Source::new(file_id("/main.typ"), TEMPLATE.to_owned()),
+        main: Source::new(file_id("/main.typ"), template.to_owned()),
         data_id: file_id("/data.json"),
         data: Bytes::new(data),
     };
@@ -125,8 +132,14 @@ pub(crate) fn compile(doc: &Doc) -> Result<(PagedDocument, Vec<String>), ReportE
 
 pub(crate) fn render(doc: &Doc) -> Result<Vec<u8>, ReportError> {
     let (document, _warnings) = compile(doc)?;
+    export(&document, &doc.ident)
+}
+
+/// Exports a compiled document as PDF with a fixed identifier and no timestamp (the same
+/// input gives the same bytes).
+pub(crate) fn export(document: &PagedDocument, ident: &str) -> Result<Vec<u8>, ReportError> {
     let options = typst_pdf::PdfOptions {
-        ident: Smart::Custom(doc.ident.clone()),
+        ident: Smart::Custom(ident.to_owned()),
         creator: Smart::Custom(Some(format!(
             "kizon-report {} (Typst 0.15)",
             env!("CARGO_PKG_VERSION")
@@ -134,7 +147,7 @@ pub(crate) fn render(doc: &Doc) -> Result<Vec<u8>, ReportError> {
         timestamp: None,
         ..Default::default()
     };
-    typst_pdf::pdf(&document, &options)
+    typst_pdf::pdf(document, &options)
         .map(quiet_for_poppler)
         .map_err(|errors| ReportError::Export(diagnostics(&errors)))
 }
@@ -149,7 +162,7 @@ fn needs_no_glyph(c: char) -> bool {
 
 /// Every string of the model, with its path, must be drawable by an embedded font: a character
 /// outside the subset would otherwise print as a blank box.
-pub(crate) fn check_glyphs(report: &Report) -> Result<(), ReportError> {
+pub(crate) fn check_glyphs(report: &impl serde::Serialize) -> Result<(), ReportError> {
     let value = serde_json::to_value(report).map_err(|e| ReportError::Typeset(e.to_string()))?;
     let mut missing = Vec::new();
     walk(&value, &mut String::new(), &mut missing);
@@ -220,6 +233,7 @@ fn quiet_for_poppler(mut pdf: Vec<u8>) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::Lang;
+    use crate::model::Report;
 
     fn sample() -> Report {
         serde_json::from_str(include_str!("../tests/fixtures/sample_report.json")).unwrap()

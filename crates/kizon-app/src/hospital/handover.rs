@@ -479,16 +479,20 @@ fn write_handover(
         quarantined: quarantine_list.len(),
         quarantine_reasons: quarantine_reasons.clone(),
         record_sha256: String::new(),
+        record_pdf_sha256: String::new(),
         ocr: crate::ocr::engine().map(crate::ocr::Engine::describe),
     };
     let record = super::record::html(&manifest);
+    let record_pdf = super::record::pdf(&manifest)?;
     manifest.record_sha256 = crate::sha256_hex(record.as_bytes());
+    manifest.record_pdf_sha256 = crate::sha256_hex(&record_pdf);
     let mut manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");
     manifest_bytes.push(b'\n');
     let manifest_sha256 = crate::sha256_hex(&manifest_bytes);
     let signature = manifest::signature_file(key, &manifest_sha256);
     for (name, bytes) in [
         (manifest::RECORD, record.as_bytes()),
+        (manifest::RECORD_PDF, &record_pdf[..]),
         (manifest::MANIFEST, &manifest_bytes[..]),
         (manifest::SIGNATURE, &signature[..]),
     ] {

@@ -7,7 +7,8 @@
 //!                                  hash, the kizon version, counts by kind, what was removed per
 //!                                  attribute (names and counts, never values), the quarantine count
 //!   handover.sig                   the hospital's Ed25519 signature of the manifest's SHA-256
-//!   deidentification-record.html   the 匿名加工記録 for the ethics committee (its hash is in the manifest)
+//!   deidentification-record.html   the 仮名加工記録 for the ethics committee, and
+//!   deidentification-record.pdf    the same as PDF (their hashes are in the manifest)
 //!   files/PSEUDONYM/…              the de-identified files
 //! ```
 //! [`verify`] is what `kizon ingest --provider NAME HANDOVER` runs before anything is stored:
@@ -27,6 +28,7 @@ use crate::error::io;
 pub const MANIFEST: &str = "handover.json";
 pub const SIGNATURE: &str = "handover.sig";
 pub const RECORD: &str = "deidentification-record.html";
+pub const RECORD_PDF: &str = "deidentification-record.pdf";
 pub const FILES: &str = "files";
 /// The manifest's format tag.
 pub const FORMAT: &str = "kizon-handover-v1";
@@ -58,6 +60,9 @@ pub struct Manifest {
     /// The OCR engine that read blanked images again (`None`: not installed, not read).
     #[serde(default)]
     pub ocr: Option<String>,
+    /// The SHA-256 of the record as PDF beside the manifest.
+    #[serde(default)]
+    pub record_pdf_sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -241,22 +246,27 @@ pub fn verify(dir: &Path, provider: &str, keys: &[String]) -> Result<Verified, A
         }
         expected.insert(entry.path.clone(), (entry.sha256.clone(), entry.size));
     }
-    let record_path = dir.join(RECORD);
-    let record = fs::read(&record_path).map_err(io(&record_path))?;
-    if crate::sha256_hex(&record) != manifest.record_sha256 {
-        return Err(refused(
-            format!(
-                "{}: altered after the hand-over was signed",
-                record_path.display()
-            ),
-            tampered_hint,
-        ));
+    for (name, expected) in [
+        (RECORD, &manifest.record_sha256),
+        (RECORD_PDF, &manifest.record_pdf_sha256),
+    ] {
+        let record_path = dir.join(name);
+        let record = fs::read(&record_path).map_err(io(&record_path))?;
+        if crate::sha256_hex(&record) != *expected {
+            return Err(refused(
+                format!(
+                    "{}: altered after the hand-over was signed",
+                    record_path.display()
+                ),
+                tampered_hint,
+            ));
+        }
     }
     let mut present = Vec::new();
     list_files(dir, dir, &mut present)?;
     for path in &present {
-        let known =
-            expected.contains_key(path) || [MANIFEST, SIGNATURE, RECORD].contains(&path.as_str());
+        let known = expected.contains_key(path)
+            || [MANIFEST, SIGNATURE, RECORD, RECORD_PDF].contains(&path.as_str());
         if !known {
             return Err(refused(
                 format!(
