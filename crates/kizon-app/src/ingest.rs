@@ -118,11 +118,11 @@ impl IngestSummary {
 
 /// One manifest row: which case a path belongs to, and the case's dates and diagnosis.
 #[derive(Debug, Clone)]
-struct ManifestRow {
+pub(crate) struct ManifestRow {
     line: usize,
-    case_id: String,
+    pub(crate) case_id: String,
     path: PathBuf,
-    fields: BTreeMap<String, String>,
+    pub(crate) fields: BTreeMap<String, String>,
 }
 
 pub(crate) struct Inspected {
@@ -164,7 +164,17 @@ impl Study {
                 hint: "to add cases through a dataset amendment, ingest with --for-amendment, then `kizon check` and `kizon amend --dataset --reason \"...\"`".into(),
             });
         }
-        let manifest = match &request.manifest {
+        // A signed hand-over's case list (`deidentify --case-list`) is its manifest, unless one
+        // is given: its dates were shifted with the files', so Q2 and Q7 still compare like with
+        // like. Its hash is checked with the rest of the hand-over before anything is stored.
+        let handover_case_list = match (&request.manifest, &request.paths[..]) {
+            (None, [only]) if crate::hospital::manifest::is_handover(only) => {
+                Some(only.join(crate::hospital::manifest::CASE_LIST)).filter(|p| p.is_file())
+            }
+            _ => None,
+        };
+        let manifest_path = request.manifest.clone().or(handover_case_list);
+        let manifest = match &manifest_path {
             Some(path) => read_manifest(path, self.csv_encoding)?,
             None => Vec::new(),
         };
@@ -523,7 +533,10 @@ pub(crate) struct Wfdb {
 }
 
 /// The manifest row a file belongs to: its own path, or a folder that holds it.
-fn manifest_row<'m>(manifest: &'m [ManifestRow], file: &Path) -> Option<&'m ManifestRow> {
+pub(crate) fn manifest_row<'m>(
+    manifest: &'m [ManifestRow],
+    file: &Path,
+) -> Option<&'m ManifestRow> {
     let absolute = absolute(file);
     manifest
         .iter()
@@ -779,7 +792,7 @@ fn modified_ns(meta: &fs::Metadata) -> i64 {
 
 /// Reads a manifest: a CSV with a header naming `case_id` and `path` (relative paths are
 /// relative to the manifest), and optional columns kept with the case.
-fn read_manifest(
+pub(crate) fn read_manifest(
     path: &Path,
     encoding: Option<kizon_tables::encoding::Encoding>,
 ) -> Result<Vec<ManifestRow>, AppError> {

@@ -1530,3 +1530,129 @@ fn cases_are_pulled_from_a_pacs_over_dicomweb_and_no_identifiable_file_stays_on_
     );
     assert!(!dir.join("second").exists());
 }
+
+#[test]
+fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    kizon(dir, &["provider", "keygen", "--out", "hosp"]).ok();
+    copy_as(
+        &dir.join("cases/ct"),
+        &[("dicom/pydicom/CT_small.dcm", "ct.dcm")],
+    );
+    copy_as(
+        &dir.join("cases/mr"),
+        &[("dicom/pydicom/MR_small.dcm", "mr.dcm")],
+    );
+    copy_as(
+        &dir.join("cases/extra"),
+        &[("dicom/pydicom/MR_small_implicit.dcm", "mr.dcm")],
+    );
+    // CT_small was acquired 1997-04-30, after its case's collection on 1997-04-01: not existing
+    // data (Q2). Were only the image's dates shifted (back by a year or more), it would seem
+    // acquired before. MR_small (2004-08-26) has a diagnosis a week after it; were its date not
+    // shifted with the image's, it would seem years after (Q7 chronology).
+    std::fs::write(
+        dir.join("cases/cases.csv"),
+        "case_id,path,collection_date,diagnosis_date,diagnosis\nC1,ct,1997/04/01,,nodule\nC2,mr,2024-01-01,2004-09-02,none\n",
+    )
+    .unwrap();
+    let summary = kizon(
+        dir,
+        &[
+            "deidentify",
+            "--out",
+            "handover",
+            "--signing-key",
+            "hosp.key",
+            "--key-table",
+            "keys.kizon",
+            "--case-list",
+            "cases/cases.csv",
+            "--json",
+            "cases/ct",
+            "cases/mr",
+            "cases/extra",
+        ],
+    )
+    .ok()
+    .json();
+    // The file in no row of the case list is kept back.
+    assert_eq!(
+        (summary["files"].as_u64(), summary["quarantined"].as_u64()),
+        (Some(2), Some(1)),
+        "{summary}"
+    );
+    let handed = std::fs::read_to_string(dir.join("handover/cases.csv")).unwrap();
+    assert!(
+        handed.starts_with("case_id,path,collection_date,diagnosis,diagnosis_date\n"),
+        "{handed}"
+    );
+    assert!(
+        !handed.contains("1990") && !handed.contains("2024-01-01") && !handed.contains("_original"),
+        "{handed}"
+    );
+    assert!(
+        handed
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(1).unwrap().starts_with("files/CASE-")),
+        "{handed}"
+    );
+
+    // At the sponsor the case list is the manifest; the shifted dates keep their relations.
+    let (_study, root) = new_study();
+    let public = dir.join("hosp.pub");
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "Hospital A",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "opt-out",
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let handover = dir.join("handover");
+    kizon(
+        &root,
+        &[
+            "ingest",
+            "--provider",
+            "Hospital A",
+            handover.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    kizon(&root, &["check"]).ok();
+    let findings = kizon(&root, &["findings", "--json"]).ok().json();
+    let late: Vec<&Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "acquired-after-collection")
+        .collect();
+    assert_eq!(late.len(), 1, "{late:#?}");
+    assert_eq!(
+        (late[0]["case_ids"].clone(), late[0]["severity"].clone()),
+        (serde_json::json!(["C1"]), Value::from("blocking"))
+    );
+    let c2: Vec<&Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["case_ids"] == serde_json::json!(["C2"])
+                && (f["clause"] == "Q2" || f["rule"] == "chronology")
+        })
+        .collect();
+    assert!(c2.is_empty(), "{c2:#?}");
+    kizon(&root, &["audit", "verify"]).ok();
+}

@@ -105,6 +105,7 @@ fn the_providers_page_and_the_overview_show_signed_hand_overs_and_what_was_kept_
             profile: None,
             paths: vec![cases],
             from_dicomweb: None,
+            case_list: None,
         },
         &kizon_app::hospital::Passphrases {
             signing_key: PASSWORD.into(),

@@ -45,6 +45,10 @@ pub struct DeidentifyRequest {
     /// Pull the cases from a PACS instead: its DICOMweb root and the list of accession numbers
     /// (or `patient:ID`) to find.
     pub from_dicomweb: Option<(String, PathBuf)>,
+    /// The hospital's case list (the ingest manifest's columns: case_id, path, dates,
+    /// diagnosis…): handed over with its paths pointing into the hand-over and its dates shifted
+    /// with each file's patient.
+    pub case_list: Option<PathBuf>,
 }
 
 /// The passphrases, asked by the shell.
@@ -100,6 +104,7 @@ struct Assignments {
     assigned: Vec<Option<(String, i32)>>,
     reasons: Vec<Option<String>>,
     table_patients: std::collections::HashMap<String, (String, i32)>,
+    case_list: Option<Vec<crate::ingest::ManifestRow>>,
 }
 
 /// Makes the signed hand-over of `request` (see the module doc).
@@ -126,6 +131,10 @@ pub fn deidentify(
     )?;
     let mut table = KeyTable::open_or_new(&request.key_table, &passphrases.key_table)?;
     remove_leftovers(out);
+    let case_list = match &request.case_list {
+        Some(path) => Some(crate::ingest::read_manifest(path, None)?),
+        None => None,
+    };
     // Cases from the PACS: pulled into a private folder, removed when this function returns
     // (a killed run's folder is removed by the next run into the same --out).
     let mut paths = request.paths.clone();
@@ -233,6 +242,19 @@ pub fn deidentify(
         assigned.push(Some((patient.pseudonym.clone(), patient.shift_days)));
         reasons.push(None);
     }
+    // With a case list, a file in none of its rows is kept back (ingest would refuse it).
+    if let Some(rows) = &case_list {
+        for (i, source) in sources.iter().enumerate() {
+            let file = match &source.outcome {
+                Outcome::Companion { header } => header.as_path(),
+                _ => source.path.as_path(),
+            };
+            if reasons[i].is_none() && crate::ingest::manifest_row(rows, file).is_none() {
+                assigned[i] = None;
+                reasons[i] = Some("in no row of the case list (--case-list)".into());
+            }
+        }
+    }
     let position: std::collections::HashMap<&Path, usize> = sources
         .iter()
         .enumerate()
@@ -270,6 +292,7 @@ pub fn deidentify(
         assigned,
         reasons,
         table_patients,
+        case_list,
     };
     let result = write_handover(
         request,
@@ -308,6 +331,66 @@ pub fn deidentify(
         pulled,
         ..summary
     })
+}
+
+/// One row of the handed-over case list: the case, the file's path in the hand-over, and the
+/// row's other columns with every date (`*_date`, ISO after the manifest reader) moved by the
+/// file's patient's shift, or left out when it cannot be (no shift: a table of several
+/// patients, or dates not retained).
+fn case_row(
+    row: &crate::ingest::ManifestRow,
+    path: &str,
+    shift: Option<i32>,
+    profile: &Profile,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    out.insert("case_id".to_owned(), row.case_id.clone());
+    out.insert("path".to_owned(), path.to_owned());
+    let shifting = profile.has(kizon_deid::DicomOption::RetainModifiedDates);
+    for (column, value) in &row.fields {
+        if column.ends_with("_original") {
+            continue; // the date as written: it would give the real date back
+        }
+        let cell = if column.ends_with("_date") && !value.is_empty() {
+            let compact = value.replace('-', "");
+            match shift
+                .filter(|_| shifting)
+                .and_then(|s| kizon_deid::dates::shift_da(&compact, s))
+            {
+                Some(d) => format!("{}-{}-{}", &d[0..4], &d[4..6], &d[6..8]),
+                None => String::new(),
+            }
+        } else {
+            value.clone()
+        };
+        out.insert(column.clone(), cell);
+    }
+    out
+}
+
+/// The case list as CSV (UTF-8): case_id, path, then the other columns in name order.
+fn case_list_csv(rows: &mut [BTreeMap<String, String>]) -> Vec<u8> {
+    rows.sort_by(|a, b| (a.get("case_id"), a.get("path")).cmp(&(b.get("case_id"), b.get("path"))));
+    let mut columns: Vec<String> = vec!["case_id".into(), "path".into()];
+    for row in rows.iter() {
+        for key in row.keys() {
+            if !columns.contains(key) {
+                columns.push(key.clone());
+            }
+        }
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&columns).expect("writes to memory");
+    for row in rows.iter() {
+        writer
+            .write_record(
+                columns
+                    .iter()
+                    .map(|c| row.get(c).map_or("", String::as_str)),
+            )
+            .expect("writes to memory");
+    }
+    writer.into_inner().expect("writes to memory")
 }
 
 /// Removes what a killed run into the same `out` left beside it: its staging folders and the
@@ -353,6 +436,7 @@ fn write_handover(
         assigned,
         reasons,
         table_patients,
+        case_list,
     } = assignments;
     // Second pass, in parallel: rewrite and write each file; quarantine what cannot be.
     let outcomes: Vec<Result<Rewrite, AppError>> = sources
@@ -388,6 +472,7 @@ fn write_handover(
         .collect();
 
     let mut entries = Vec::new();
+    let mut case_rows: Vec<BTreeMap<String, String>> = Vec::new();
     let mut tally = Tally::new();
     let mut quarantined = Vec::new();
     let mut patients = BTreeSet::new();
@@ -398,6 +483,19 @@ fn write_handover(
     {
         match outcome? {
             Ok(written) => {
+                if let Some(rows) = case_list {
+                    let file = match &source.outcome {
+                        Outcome::Companion { header } => header.as_path(),
+                        _ => source.path.as_path(),
+                    };
+                    if let Some(row) = crate::ingest::manifest_row(rows, file) {
+                        let shift = match (&source.outcome, assignment) {
+                            (Outcome::Table { .. }, _) | (_, None) => None,
+                            (_, Some((_, shift))) => Some(*shift),
+                        };
+                        case_rows.push(case_row(row, &written.entry.path, shift, profile));
+                    }
+                }
                 for (k, n) in written.tally {
                     *tally.entry(k).or_default() += n;
                 }
@@ -480,8 +578,11 @@ fn write_handover(
         quarantine_reasons: quarantine_reasons.clone(),
         record_sha256: String::new(),
         record_pdf_sha256: String::new(),
+        case_list_sha256: None,
         ocr: crate::ocr::engine().map(crate::ocr::Engine::describe),
     };
+    let case_list_bytes = case_list.as_ref().map(|_| case_list_csv(&mut case_rows));
+    manifest.case_list_sha256 = case_list_bytes.as_deref().map(crate::sha256_hex);
     let record = super::record::html(&manifest);
     let record_pdf = super::record::pdf(&manifest)?;
     manifest.record_sha256 = crate::sha256_hex(record.as_bytes());
@@ -498,6 +599,9 @@ fn write_handover(
     ] {
         let path = staging.join(name);
         write_synced(&path, bytes)?;
+    }
+    if let Some(bytes) = &case_list_bytes {
+        write_synced(&staging.join(manifest::CASE_LIST), bytes)?;
     }
     table.handovers.push(HandoverRecord {
         at: now.to_owned(),

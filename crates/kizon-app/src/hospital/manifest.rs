@@ -29,6 +29,9 @@ pub const MANIFEST: &str = "handover.json";
 pub const SIGNATURE: &str = "handover.sig";
 pub const RECORD: &str = "deidentification-record.html";
 pub const RECORD_PDF: &str = "deidentification-record.pdf";
+/// The hospital's case list, its paths pointing into the hand-over and its dates shifted with
+/// each file's patient (`kizon deidentify --case-list`); ingest takes it as the manifest.
+pub const CASE_LIST: &str = "cases.csv";
 pub const FILES: &str = "files";
 /// The manifest's format tag.
 pub const FORMAT: &str = "kizon-handover-v1";
@@ -63,6 +66,9 @@ pub struct Manifest {
     /// The SHA-256 of the record as PDF beside the manifest.
     #[serde(default)]
     pub record_pdf_sha256: String,
+    /// The SHA-256 of the case list beside the manifest, when the hospital gave one.
+    #[serde(default)]
+    pub case_list_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -246,10 +252,14 @@ pub fn verify(dir: &Path, provider: &str, keys: &[String]) -> Result<Verified, A
         }
         expected.insert(entry.path.clone(), (entry.sha256.clone(), entry.size));
     }
-    for (name, expected) in [
-        (RECORD, &manifest.record_sha256),
-        (RECORD_PDF, &manifest.record_pdf_sha256),
-    ] {
+    let mut beside = vec![
+        (RECORD, manifest.record_sha256.clone()),
+        (RECORD_PDF, manifest.record_pdf_sha256.clone()),
+    ];
+    if let Some(sha256) = &manifest.case_list_sha256 {
+        beside.push((CASE_LIST, sha256.clone()));
+    }
+    for (name, expected) in &beside {
         let record_path = dir.join(name);
         let record = fs::read(&record_path).map_err(io(&record_path))?;
         if crate::sha256_hex(&record) != *expected {
@@ -266,7 +276,8 @@ pub fn verify(dir: &Path, provider: &str, keys: &[String]) -> Result<Verified, A
     list_files(dir, dir, &mut present)?;
     for path in &present {
         let known = expected.contains_key(path)
-            || [MANIFEST, SIGNATURE, RECORD, RECORD_PDF].contains(&path.as_str());
+            || [MANIFEST, SIGNATURE].contains(&path.as_str())
+            || beside.iter().any(|(name, _)| name == path);
         if !known {
             return Err(refused(
                 format!(

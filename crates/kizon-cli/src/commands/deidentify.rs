@@ -47,6 +47,10 @@ pub struct DeidentifyArgs {
     /// With --from-dicomweb: the accession numbers to pull, one per line (`patient:ID` for a patient's studies)
     #[arg(long, value_name = "FILE", requires = "from_dicomweb")]
     pub accessions: Option<PathBuf>,
+    /// The hospital's case list (case_id, path, dates, diagnosis…, as ingest's --manifest):
+    /// handed over with its paths into the hand-over and its dates shifted per patient
+    #[arg(long, value_name = "FILE.csv")]
+    pub case_list: Option<PathBuf>,
     /// Files and folders of the cases
     pub paths: Vec<PathBuf>,
     /// Emit the summary as JSON
@@ -204,6 +208,7 @@ pub fn run(ctx: &Context, args: DeidentifyArgs) -> Done {
         profile: args.profile,
         paths: args.paths,
         from_dicomweb: args.from_dicomweb.zip(args.accessions),
+        case_list: args.case_list,
     };
     let summary = hospital::deidentify(
         &request,
