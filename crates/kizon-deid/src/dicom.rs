@@ -23,6 +23,8 @@
 //!   Overlay Data is not valid.
 //! - Private elements are removed, except, under Retain Safe Private, those on the profile's
 //!   safe list (matched by group, private creator and element byte) and their creators.
+//! - An image a pixel rule of the profile matches has its rectangles blanked ([`crate::pixels`]),
+//!   BurnedInAnnotation NO and the Clean Pixel Data code (113101); its other samples are kept.
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -38,7 +38,10 @@ pub fn read_list(path: &Path) -> Result<Vec<Query>, AppError> {
         let value = match &query {
             Query::Accession(v) | Query::Patient(v) => v,
         };
-        if value.is_empty() || value.len() > 64 || value.contains(['*', '?', '\\', '&', '=', ' ']) {
+        if value.is_empty()
+            || value.len() > 64
+            || value.contains(['*', '?', '\\', '&', '=', ' ', '%', '+', '/'])
+        {
             return Err(AppError::Refused {
                 what: format!(
                     "{}:{}: `{line}` is not an accession number or `patient:ID`",

@@ -1,19 +1,24 @@
-//! `kizon deidentify`: the hospital makes a signed hand-over from the files of its cases.
+//! `kizon deidentify`: the hospital makes a signed hand-over from the files of its cases, given
+//! as folders or pulled from the PACS ([`super::dicomweb`]).
 //!
 //! Each file is recognised by its content and de-identified by kizon-deid under the profile
 //! ([`super::sources`] says how each kind is handled and whose each file is): DICOM images and
 //! waveforms, EDF/EDF+/BDF, WFDB records (the header cleaned, its signal and annotation files
-//! beside it), MFER and MP4/MOV video. Each patient gets a pseudonym and a date shift from the
-//! correspondence table. What kizon cannot de-identify safely never enters the hand-over: it goes
-//! to the quarantine kept beside it (never inside), with the reason, for a person to review
-//! (`kizon deidentify review`): a file that cannot be parsed, a file whose patient is unknown, an
-//! image that says or may carry burned-in text (BurnedInAnnotation YES; ultrasound, secondary
-//! capture, external-camera and endoscopy images, with no pixel rule for them yet), AVI and
-//! Matroska video, and tables.
+//! beside it), MFER, MP4/MOV video and CSV tables (by the profile's columns). Each patient gets a
+//! pseudonym and a date shift from the correspondence table; the hospital's case list, when
+//! given, goes along with its dates shifted alike. What kizon cannot de-identify safely never
+//! enters the hand-over: it goes to the quarantine kept beside it (never inside), with the
+//! reason, for a person to review (`kizon deidentify review`): a file that cannot be parsed, a
+//! file whose patient is unknown or in no row of the case list, an image that says or may carry
+//! burned-in text (BurnedInAnnotation YES; ultrasound, secondary capture, external-camera and
+//! endoscopy images) with no pixel rule of the profile for it, or with identifying text OCR still
+//! reads after the rule, AVI and Matroska video, and tables when the profile names no patient
+//! column.
 //!
 //! Killing it at any moment leaves no hand-over or a complete one: everything is written to a
 //! hidden staging folder beside the output, the correspondence table is saved (atomically)
-//! before the staging folder is renamed into place, and the quarantine before the hand-over.
+//! before the staging folder is renamed into place, and the quarantine before the hand-over; the
+//! next run into the same output removes what a killed one left.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
