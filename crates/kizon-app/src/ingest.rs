@@ -74,7 +74,7 @@ pub const SKIPPED_MANIFEST: &str =
     "a kizon manifest (case_id,path), not data: give it with --manifest";
 
 /// Whether `file` is a CSV whose header names `case_id` and `path`: a kizon manifest.
-fn looks_like_manifest(file: &Path) -> bool {
+pub(crate) fn looks_like_manifest(file: &Path) -> bool {
     use std::io::{BufRead, BufReader, Read};
     let is_csv = file
         .extension()

@@ -171,6 +171,15 @@ pub fn deidentify(
     }
     files.sort();
     files.dedup();
+    // A case list is never data: the one given, and any CSV whose header is a kizon manifest's
+    // (`case_id` and `path`), as at ingest.
+    let given_list = request
+        .case_list
+        .as_deref()
+        .and_then(|l| fs::canonicalize(l).ok());
+    files.retain(|f| {
+        given_list.as_deref() != Some(f.as_path()) && !crate::ingest::looks_like_manifest(f)
+    });
     // A WFDB record is its header with the signal and annotation files it names.
     let wfdb = crate::ingest::add_wfdb_companions(&mut files);
     files.dedup();
@@ -194,6 +203,19 @@ pub fn deidentify(
         std::collections::HashMap::new();
     let mut reasons: Vec<Option<String>> = Vec::with_capacity(sources.len());
     for source in &sources {
+        // With a case list, a file in none of its rows is kept back (ingest would refuse it),
+        // and its patient gets no pseudonym for it.
+        if let Some(rows) = &case_list {
+            let file = match &source.outcome {
+                Outcome::Companion { header } => header.as_path(),
+                _ => source.path.as_path(),
+            };
+            if crate::ingest::manifest_row(rows, file).is_none() {
+                assigned.push(None);
+                reasons.push(Some("in no row of the case list (--case-list)".into()));
+                continue;
+            }
+        }
         let (patient, issuer) = match &source.outcome {
             Outcome::Dicom { identity, .. } if identity.patient_id.is_empty() => {
                 assigned.push(None);
@@ -246,19 +268,6 @@ pub fn deidentify(
         let patient = table.patient(&patient, &issuer, &prefix, profile.dates.shift_days, &now)?;
         assigned.push(Some((patient.pseudonym.clone(), patient.shift_days)));
         reasons.push(None);
-    }
-    // With a case list, a file in none of its rows is kept back (ingest would refuse it).
-    if let Some(rows) = &case_list {
-        for (i, source) in sources.iter().enumerate() {
-            let file = match &source.outcome {
-                Outcome::Companion { header } => header.as_path(),
-                _ => source.path.as_path(),
-            };
-            if reasons[i].is_none() && crate::ingest::manifest_row(rows, file).is_none() {
-                assigned[i] = None;
-                reasons[i] = Some("in no row of the case list (--case-list)".into());
-            }
-        }
     }
     let position: std::collections::HashMap<&Path, usize> = sources
         .iter()
