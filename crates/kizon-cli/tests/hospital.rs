@@ -69,6 +69,29 @@ fn hospital() -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// A sponsor's new study with provider `Hospital A` registered with the hospital's public key.
+fn sponsor_trusting(public: &Path) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = new_study();
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "Hospital A",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "opt-out",
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    (tmp, root)
+}
+
 fn deidentify(dir: &Path, out: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "deidentify",
@@ -379,25 +402,7 @@ fn dciodvfy_errors(file: &Path) -> BTreeSet<String> {
 fn the_sponsor_ingests_a_signed_hand_over_and_check_finds_no_identifier_in_it() {
     let (_tmp, dir) = hospital();
     deidentify(&dir, "handover-1", &[]).ok();
-    let (_study_tmp, root) = new_study();
-    let public = dir.join("hosp.pub");
-    kizon(
-        &root,
-        &[
-            "provider",
-            "add",
-            "Hospital A",
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "opt-out",
-            "--public-key",
-            public.to_str().unwrap(),
-        ],
-    )
-    .ok();
+    let (_study_tmp, root) = sponsor_trusting(&dir.join("hosp.pub"));
     let handover = dir.join("handover-1");
     let ingest = kizon(
         &root,
@@ -1040,25 +1045,7 @@ fn waveforms_and_video_are_handed_over_clean_and_the_sponsor_finds_no_identifier
     );
 
     // The sponsor: everything ingested, recognised as before, and no Q1 finding.
-    let (_study, root) = new_study();
-    let public = dir.join("hosp.pub");
-    kizon(
-        &root,
-        &[
-            "provider",
-            "add",
-            "Hospital A",
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "opt-out",
-            "--public-key",
-            public.to_str().unwrap(),
-        ],
-    )
-    .ok();
+    let (_study, root) = sponsor_trusting(&dir.join("hosp.pub"));
     let handover = dir.join("handover");
     let ingest = kizon(
         &root,
@@ -1600,25 +1587,7 @@ fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dat
     );
 
     // At the sponsor the case list is the manifest; the shifted dates keep their relations.
-    let (_study, root) = new_study();
-    let public = dir.join("hosp.pub");
-    kizon(
-        &root,
-        &[
-            "provider",
-            "add",
-            "Hospital A",
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "opt-out",
-            "--public-key",
-            public.to_str().unwrap(),
-        ],
-    )
-    .ok();
+    let (_study, root) = sponsor_trusting(&dir.join("hosp.pub"));
     let handover = dir.join("handover");
     kizon(
         &root,

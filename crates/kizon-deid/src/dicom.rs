@@ -33,7 +33,7 @@ use dicom_core::Tag;
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_dictionary_std::StandardDataDictionary;
 use kizon_formats::dicom::Encoding;
-use kizon_formats::dicom::tree::{Body, Node, ParsedFile};
+use kizon_formats::dicom::tree::{Body, Node, ParsedFile, long_form, text as text_of};
 
 use crate::dates::{shift_da, shift_dt};
 use crate::profile::{BASIC_PROFILE_CODE, DicomOption, Profile};
@@ -195,17 +195,7 @@ fn civil(text: &str) -> Option<(i32, u8, u8)> {
 
 /// Reads the patient's identifiers from the top level of the data set.
 pub fn identity(parsed: &ParsedFile<'_>) -> Identity {
-    let text = |tag| {
-        parsed
-            .data_set
-            .iter()
-            .find(|n| n.tag == tag)
-            .and_then(|n| match &n.body {
-                Body::Value(range) => Some(text_of(&parsed.data[range.clone()])),
-                _ => None,
-            })
-            .unwrap_or_default()
-    };
+    let text = |tag| parsed.top_text(tag).unwrap_or_default();
     Identity {
         patient_id: text(PATIENT_ID),
         issuer_of_patient_id: text(ISSUER_OF_PATIENT_ID),
@@ -214,13 +204,6 @@ pub fn identity(parsed: &ParsedFile<'_>) -> Identity {
         study_instance_uid: text(STUDY_INSTANCE_UID),
         study_date: text(STUDY_DATE),
     }
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .trim_end_matches(['\0', ' '])
-        .trim_start()
-        .to_owned()
 }
 
 /// De-identifies a parsed DICOM file under `profile` with the patient's `keys`.
@@ -344,16 +327,9 @@ pub fn deidentify(
     })
 }
 
+/// A top-level text value that is not empty.
 fn top_text(parsed: &ParsedFile<'_>, tag: (u16, u16)) -> Option<String> {
-    parsed
-        .data_set
-        .iter()
-        .find(|n| n.tag == tag)
-        .and_then(|n| match &n.body {
-            Body::Value(range) => Some(text_of(&parsed.data[range.clone()])),
-            _ => None,
-        })
-        .filter(|t| !t.is_empty())
+    parsed.top_text(tag).filter(|t| !t.is_empty())
 }
 
 /// The De-identification Method (0012,0063): the profile and options in words.
@@ -832,25 +808,6 @@ fn node_vr(node: &Node, dictionary: [u8; 2]) -> [u8; 2] {
     }
 }
 
-fn long_form(vr: [u8; 2]) -> bool {
-    matches!(
-        &vr,
-        b"OB"
-            | b"OD"
-            | b"OF"
-            | b"OL"
-            | b"OV"
-            | b"OW"
-            | b"SQ"
-            | b"SV"
-            | b"UC"
-            | b"UN"
-            | b"UR"
-            | b"UT"
-            | b"UV"
-    )
-}
-
 /// The dictionary's VR for a standard element (the first of an ambiguous pair).
 fn dictionary_vr(tag: (u16, u16)) -> Option<[u8; 2]> {
     let entry = StandardDataDictionary.by_tag(Tag(tag.0, tag.1))?;
@@ -907,13 +864,8 @@ fn pad_uid(value: &[u8]) -> Vec<u8> {
 fn meta_group(parsed: &ParsedFile<'_>, sop_instance: Option<&str>) -> Vec<u8> {
     let meta_text = |tag| {
         parsed
-            .meta
-            .iter()
-            .find(|n| n.tag == tag)
-            .and_then(|n| match &n.body {
-                Body::Value(range) => Some(text_of(&parsed.file[range.clone()])),
-                _ => None,
-            })
+            .meta_value(tag)
+            .map(text_of)
             .filter(|t| !t.is_empty())
     };
     let sop_class = meta_text((0x0002, 0x0002)).or_else(|| top_text(parsed, SOP_CLASS_UID));

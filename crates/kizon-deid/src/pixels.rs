@@ -52,7 +52,7 @@ impl PixelRule {
     }
 
     fn matches(&self, parsed: &ParsedFile<'_>) -> bool {
-        let text = |tag| top_text(parsed, tag).map(|t| t.to_ascii_uppercase());
+        let text = |tag| parsed.top_text(tag).map(|t| t.to_ascii_uppercase());
         let equal = |wanted: &Option<String>, tag| {
             wanted.as_ref().is_none_or(|w| {
                 text(tag).as_deref() == Some(w.trim().to_ascii_uppercase().as_str())
@@ -75,33 +75,8 @@ pub fn matching_rule<'r>(rules: &'r [PixelRule], parsed: &ParsedFile<'_>) -> Opt
     rules.iter().find(|rule| rule.matches(parsed))
 }
 
-fn top_value<'a>(parsed: &'a ParsedFile<'_>, tag: (u16, u16)) -> Option<&'a [u8]> {
-    parsed
-        .data_set
-        .iter()
-        .find(|n| n.tag == tag)
-        .and_then(|n| match &n.body {
-            Body::Value(range) => Some(&parsed.data[range.clone()]),
-            _ => None,
-        })
-}
-
-fn top_text(parsed: &ParsedFile<'_>, tag: (u16, u16)) -> Option<String> {
-    top_value(parsed, tag).map(|v| {
-        String::from_utf8_lossy(v)
-            .trim_matches(['\0', ' '])
-            .to_owned()
-    })
-}
-
 fn top_u16(parsed: &ParsedFile<'_>, tag: (u16, u16)) -> Option<u32> {
-    let v = top_value(parsed, tag)?;
-    let b: [u8; 2] = v.get(0..2)?.try_into().ok()?;
-    Some(u32::from(if parsed.encoding.big_endian {
-        u16::from_be_bytes(b)
-    } else {
-        u16::from_le_bytes(b)
-    }))
+    parsed.top_u16(tag).map(u32::from)
 }
 
 const NATIVE: &[&str] = &[
@@ -136,7 +111,8 @@ pub fn blank(parsed: &ParsedFile<'_>, rule: &PixelRule) -> Result<Vec<u8>, Strin
     let samples = top_u16(parsed, (0x0028, 0x0002)).unwrap_or(1) as usize;
     let bits = top_u16(parsed, (0x0028, 0x0100)).ok_or_else(|| need("Bits Allocated"))? as usize;
     let planar = top_u16(parsed, (0x0028, 0x0006)).unwrap_or(0);
-    let frames: usize = top_text(parsed, (0x0028, 0x0008))
+    let frames: usize = parsed
+        .top_text((0x0028, 0x0008))
         .and_then(|f| f.trim().parse().ok())
         .unwrap_or(1)
         .max(1);

@@ -7,7 +7,7 @@ use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_dictionary_std::StandardDataDictionary;
 use kizon_deid::dicom::{Keys, deidentify};
 use kizon_deid::profile::{DEFAULT_PROFILE, DicomOption, Profile};
-use kizon_formats::dicom::tree::{Body, Node, parse};
+use kizon_formats::dicom::tree::{Body, Node, long_form, parse};
 use serde_json::Value;
 
 const SECRET: &[u8] = b"a study secret of the hospital";
@@ -65,25 +65,6 @@ fn sample(vr: [u8; 2]) -> Vec<u8> {
         v.push(if vr == *b"UI" { 0 } else { b' ' });
     }
     v
-}
-
-fn long_form(vr: [u8; 2]) -> bool {
-    matches!(
-        &vr,
-        b"OB"
-            | b"OD"
-            | b"OF"
-            | b"OL"
-            | b"OV"
-            | b"OW"
-            | b"SQ"
-            | b"SV"
-            | b"UC"
-            | b"UN"
-            | b"UR"
-            | b"UT"
-            | b"UV"
-    )
 }
 
 fn element(tag: (u16, u16), vr: [u8; 2], value: &[u8]) -> Vec<u8> {

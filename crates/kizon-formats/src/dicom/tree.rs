@@ -50,6 +50,51 @@ pub struct ParsedFile<'a> {
     pub data_set: Vec<Node>,
 }
 
+impl ParsedFile<'_> {
+    /// The value of the top-level element `tag` (not a sequence or the pixel data).
+    pub fn top_value(&self, tag: (u16, u16)) -> Option<&[u8]> {
+        value_of(&self.data_set, &self.data, tag)
+    }
+
+    /// The value of the file meta group's element `tag`.
+    pub fn meta_value(&self, tag: (u16, u16)) -> Option<&[u8]> {
+        value_of(&self.meta, self.file, tag)
+    }
+
+    /// The top-level element `tag` as text, its padding removed ([`text`]).
+    pub fn top_text(&self, tag: (u16, u16)) -> Option<String> {
+        self.top_value(tag).map(text)
+    }
+
+    /// The top-level element `tag` as an unsigned 16-bit number (US) in the data set's byte order.
+    pub fn top_u16(&self, tag: (u16, u16)) -> Option<u16> {
+        let b: [u8; 2] = self.top_value(tag)?.get(0..2)?.try_into().ok()?;
+        Some(if self.encoding.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+}
+
+fn value_of<'b>(nodes: &[Node], bytes: &'b [u8], tag: (u16, u16)) -> Option<&'b [u8]> {
+    nodes
+        .iter()
+        .find(|n| n.tag == tag)
+        .and_then(|n| match &n.body {
+            Body::Value(range) => Some(&bytes[range.clone()]),
+            _ => None,
+        })
+}
+
+/// A text value without its padding: trailing NULs and spaces (PS3.5 6.2) and leading spaces.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .trim_end_matches(['\0', ' '])
+        .trim_start()
+        .to_owned()
+}
+
 /// Parses a whole DICOM file into its tree. The error is one line: not DICOM, a meta group or
 /// data set that is corrupt or truncated (with the offset), or a data set whose encoding
 /// contradicts its transfer syntax.
@@ -129,6 +174,8 @@ fn node(elements: &[Element], children: &[Vec<usize>], index: usize) -> Node {
         body,
     }
 }
+
+pub use super::walk::long_form;
 
 /// The encodings a data set may have, for callers that write one.
 pub const EXPLICIT_LITTLE: Encoding = walk::EXPLICIT_LITTLE;

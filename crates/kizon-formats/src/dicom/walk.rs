@@ -83,6 +83,26 @@ const VRS: &[&[u8; 2]] = &[
     b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
 ];
 
+/// Whether `vr` has the explicit-VR header with a 32-bit length (PS3.5 Table 7.1-1).
+pub fn long_form(vr: [u8; 2]) -> bool {
+    matches!(
+        &vr,
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
+    )
+}
+
 struct Header {
     tag: Tag,
     vr: [u8; 2],
@@ -144,22 +164,7 @@ impl Walker<'_> {
                 tag.0, tag.1
             ));
         }
-        let long = matches!(
-            &vr,
-            b"OB"
-                | b"OD"
-                | b"OF"
-                | b"OL"
-                | b"OV"
-                | b"OW"
-                | b"SQ"
-                | b"SV"
-                | b"UC"
-                | b"UN"
-                | b"UR"
-                | b"UT"
-                | b"UV"
-        );
+        let long = long_form(vr);
         Ok(if long {
             Header {
                 tag,
