@@ -398,46 +398,104 @@ impl Study {
             }
         }
         for checked in verified {
-            let manifest = &checked.manifest;
-            self.store.transact(actor, |tx| {
-                let document = tx.put_document_bytes(&checked.manifest_bytes)?;
-                let new = tx.insert_handover(
-                    provider.id,
-                    &document.sha256,
-                    &checked.public_key,
-                    &checked.signature,
-                    manifest.files.len() as i64,
-                    manifest.quarantined as i64,
-                )?;
-                if !new {
-                    tx.abandon();
-                    return Ok(());
-                }
-                tx.record(
-                    "handover",
-                    &format!(
-                        "signed hand-over from `{}` verified: {} files, {} patients, {} kept back in the hospital's quarantine",
-                        provider.name,
-                        manifest.files.len(),
-                        manifest.patients,
-                        manifest.quarantined
-                    ),
-                    json!({
-                        "provider": provider.name,
-                        "manifest": document.sha256,
-                        "public_key": checked.public_key,
-                        "signature": checked.signature,
-                        "files": manifest.files.len(),
-                        "patients": manifest.patients,
-                        "quarantined": manifest.quarantined,
-                        "profile_sha256": manifest.profile.sha256,
-                        "profile_options": manifest.profile.options,
-                    }),
-                )?;
-                Ok(())
-            })?;
+            self.record_handover(actor, provider, &checked)?;
         }
         Ok(handovers)
+    }
+
+    /// Puts a verified hand-over's manifest into the documents and the ledger (once: a hand-over
+    /// seen again is not recorded twice).
+    pub(crate) fn record_handover(
+        &mut self,
+        actor: &str,
+        provider: &kizon_store::Provider,
+        checked: &crate::hospital::manifest::Verified,
+    ) -> Result<(), AppError> {
+        let manifest = &checked.manifest;
+        self.store.transact(actor, |tx| {
+            let document = tx.put_document_bytes(&checked.manifest_bytes)?;
+            let new = tx.insert_handover(
+                provider.id,
+                &document.sha256,
+                &checked.public_key,
+                &checked.signature,
+                manifest.files.len() as i64,
+                manifest.quarantined as i64,
+            )?;
+            if !new {
+                tx.abandon();
+                return Ok(());
+            }
+            tx.record(
+                "handover",
+                &format!(
+                    "signed hand-over from `{}` verified: {} files, {} patients, {} kept back in the hospital's quarantine",
+                    provider.name,
+                    manifest.files.len(),
+                    manifest.patients,
+                    manifest.quarantined
+                ),
+                json!({
+                    "provider": provider.name,
+                    "manifest": document.sha256,
+                    "public_key": checked.public_key,
+                    "signature": checked.signature,
+                    "files": manifest.files.len(),
+                    "patients": manifest.patients,
+                    "quarantined": manifest.quarantined,
+                    "profile_sha256": manifest.profile.sha256,
+                    "profile_options": manifest.profile.options,
+                }),
+            )?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// When `file` lies in a signed hand-over, checks the hand-over whole (its signature against
+    /// the key of the provider it names, every file's hash) and records it; a table of
+    /// confirmed diagnoses the pathology department handed over is trusted no more than images.
+    /// A file outside any hand-over passes unchanged; one in a hand-over no registered key
+    /// signed is refused.
+    pub(crate) fn verify_enclosing_handover(
+        &mut self,
+        actor: &str,
+        file: &Path,
+    ) -> Result<(), AppError> {
+        let Some(root) = fs::canonicalize(file)
+            .ok()
+            .and_then(|f| crate::hospital::manifest::enclosing(&f))
+        else {
+            return Ok(());
+        };
+        let signer = crate::hospital::manifest::signer(&root).unwrap_or_default();
+        let keys = self.store.provider_keys()?;
+        let Some(owner) = keys.iter().find(|k| k.public_key == signer) else {
+            return Err(AppError::Refused {
+                what: format!(
+                    "{}: lies in a signed hand-over ({}) whose key is no registered provider's",
+                    file.display(),
+                    root.display()
+                ),
+                hint: "register the hospital's public key first: kizon provider key NAME --public-key PREFIX.pub".into(),
+            });
+        };
+        let provider = self
+            .store
+            .providers()?
+            .into_iter()
+            .find(|p| p.name == owner.provider)
+            .ok_or_else(|| AppError::Refused {
+                what: format!("provider `{}` is not registered", owner.provider),
+                hint: "kizon provider list".into(),
+            })?;
+        let provider_keys: Vec<String> = keys
+            .into_iter()
+            .filter(|k| k.provider == provider.name)
+            .map(|k| k.public_key)
+            .collect();
+        let checked = crate::hospital::manifest::verify(&root, &provider.name, &provider_keys)?;
+        self.record_handover(actor, &provider, &checked)
     }
 
     /// Records one batch of inspected files in one transaction with one ledger entry.

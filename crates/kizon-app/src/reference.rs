@@ -577,6 +577,7 @@ impl Study {
             });
         }
         let confirmed = kind == ReferenceStandard::ConfirmedDiagnosis;
+        self.verify_enclosing_handover(actor, file)?;
         let required: &[&str] = if confirmed {
             &["case_id", "label", "source_document", "source_location"]
         } else {

@@ -593,3 +593,58 @@ mod access_and_workspace {
         );
     }
 }
+
+/// A table of confirmed diagnoses handed over signed by the hospital is verified whole before
+/// it is imported as the reference standard: one byte changed in it (a diagnosis turned) is
+/// refused with the file named and nothing imported; as handed over, it is imported and the
+/// hand-over recorded in the ledger.
+#[test]
+fn a_signed_pathology_hand_over_is_verified_before_its_diagnoses_are_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let outcome = demo::demo_in(
+        &root,
+        "tester",
+        false,
+        demo::DemoStop::Checked,
+        &dir.path().join("keys"),
+    )
+    .unwrap();
+    let mut study = Study::open(&root).unwrap();
+    study.set_owner_key(outcome.owner_key.unwrap());
+    demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
+    let handover = root.join("demo-sources/handover-2026-11-pathology");
+    let table = fs::read_dir(handover.join("files/tables"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let original = fs::read(&table).unwrap();
+    let text = String::from_utf8(original.clone()).unwrap();
+    let turned = text.replacen(",negative,benign,", ",positive,benign,", 1);
+    assert_ne!(turned, text);
+    fs::write(&table, turned).unwrap();
+    let handovers = |study: &Study| {
+        study
+            .audit_log()
+            .unwrap()
+            .iter()
+            .filter(|e| e.command == "handover")
+            .count()
+    };
+    let before = handovers(&study);
+    match study.import_reference("tester", &table) {
+        Err(AppError::Refused { what, .. }) => {
+            assert!(what.contains(&table.display().to_string()), "{what}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(study.store.reference_records().unwrap().is_empty());
+    assert_eq!(handovers(&study), before);
+
+    fs::write(&table, original).unwrap();
+    let imported = study.import_reference("tester", &table).unwrap();
+    assert_eq!(imported.new, 119);
+    assert_eq!(handovers(&study), before + 1);
+}

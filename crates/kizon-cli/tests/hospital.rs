@@ -1538,10 +1538,11 @@ fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dat
     // CT_small was acquired 1997-04-30, after its case's collection on 1997-04-01: not existing
     // data (Q2). Were only the image's dates shifted (back by a year or more), it would seem
     // acquired before. MR_small (2004-08-26) has a diagnosis a week after it; were its date not
-    // shifted with the image's, it would seem years after (Q7 chronology).
+    // shifted with the image's, it would seem years after (Q7 chronology). The patient column
+    // holds the hospital's own IDs: they must not leave.
     std::fs::write(
         dir.join("cases/cases.csv"),
-        "case_id,path,collection_date,diagnosis_date,diagnosis\nC1,ct,1997/04/01,,nodule\nC2,mr,2024-01-01,2004-09-02,none\n",
+        "case_id,path,collection_date,diagnosis_date,diagnosis,patient_key\nC1,ct,1997/04/01,,nodule,MRN-0001\nC2,mr,2024-01-01,2004-09-02,none,MRN-0002\n",
     )
     .unwrap();
     let summary = kizon(
@@ -1571,13 +1572,22 @@ fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dat
     );
     let handed = std::fs::read_to_string(dir.join("handover/cases.csv")).unwrap();
     assert!(
-        handed.starts_with("case_id,path,collection_date,diagnosis,diagnosis_date\n"),
+        handed.starts_with("case_id,path,collection_date,diagnosis,diagnosis_date,patient_key\n"),
         "{handed}"
     );
     assert!(
-        !handed.contains("1990") && !handed.contains("2024-01-01") && !handed.contains("_original"),
+        !handed.contains("1990")
+            && !handed.contains("2024-01-01")
+            && !handed.contains("_original")
+            && !handed.contains("MRN-"),
         "{handed}"
     );
+    // Each row's patient is the pseudonym its file was handed over under.
+    for line in handed.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let folder = cells[1].split('/').nth(1).unwrap();
+        assert_eq!(cells[5], folder, "{handed}");
+    }
     assert!(
         handed
             .lines()
@@ -1623,4 +1633,127 @@ fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dat
         .collect();
     assert!(c2.is_empty(), "{c2:#?}");
     kizon(&root, &["audit", "verify"]).ok();
+}
+
+/// The bytes of every file under `dir`.
+fn every_file(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            every_file(&path, out);
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+}
+
+/// `kizon demo` used to ingest its hospital's files as they were; its hospital now hands its
+/// cases and its pathology table over through `kizon deidentify`, signed, the correspondence
+/// table kept in the hospital: no MRN or name of the export is in what the sponsor received,
+/// the one ultrasound with burned-in text is kept back, the sponsor's ledger records both
+/// hand-overs, and the hospital can still find the patient behind a case (Q7 source records).
+#[test]
+fn the_demo_hospital_hands_over_signed_and_no_identifier_leaves_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    kizon(tmp.path(), &["demo", "d"]).ok();
+    let demo = tmp.path().join("d");
+    let sources = demo.join("demo-sources");
+    let handover = sources.join("handover-2026-11-images");
+    for name in [
+        "handover.json",
+        "handover.sig",
+        "cases.csv",
+        "deidentification-record.pdf",
+    ] {
+        assert!(handover.join(name).is_file(), "{name}");
+    }
+
+    // What identified the hospital's patients: every MRN and name in its pathology export (the
+    // same as in its images' headers), and every name as the ECG writes it.
+    let export = std::fs::read_to_string(sources.join("at-hospital/export/pathology.csv")).unwrap();
+    let mut identifiers = BTreeSet::new();
+    for line in export.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        identifiers.insert(cells[0].to_owned());
+        identifiers.insert(cells[1].to_owned());
+        identifiers.insert(cells[1].replace('^', "_"));
+    }
+    assert!(identifiers.len() > 200, "{}", identifiers.len());
+    let mut received = Vec::new();
+    every_file(&handover, &mut received);
+    every_file(&sources.join("handover-2026-11-pathology"), &mut received);
+    assert!(received.len() > 120, "{}", received.len());
+    // An MRN counts where it stands alone: the decimal UIDs the hand-over is full of may hold
+    // any eight digits inside them.
+    let alone = |bytes: &[u8], at: usize, len: usize| {
+        let digit = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
+        !digit(at.checked_sub(1)) && !digit(Some(at + len))
+    };
+    for (path, bytes) in &received {
+        for identifier in &identifiers {
+            let found = bytes
+                .windows(identifier.len())
+                .enumerate()
+                .any(|(at, w)| w == identifier.as_bytes() && alone(bytes, at, w.len()));
+            assert!(!found, "{} holds `{identifier}`", path.display());
+        }
+    }
+    assert!(
+        export.contains("20039595,"),
+        "the MRN of C-005's patient, looked up below"
+    );
+
+    let quarantine = kizon(
+        &sources,
+        &["deidentify", "review", "handover-2026-11-images.quarantine"],
+    )
+    .ok();
+    assert!(
+        quarantine.stdout.contains("1 files kept back")
+            && quarantine.stdout.contains("c045-us.dcm")
+            && quarantine.stdout.contains("BurnedInAnnotation is YES"),
+        "{}",
+        quarantine.stdout
+    );
+
+    // At the sponsor: both hand-overs verified and in the ledger; check found no identifier in
+    // the hospital's cases (the two Q1 findings are the biobank's, sent unsigned).
+    let log = kizon(&demo, &["audit", "log", "--json"]).ok().json();
+    let handovers: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["command"] == "handover")
+        .collect();
+    assert_eq!(handovers.len(), 2, "{handovers:#?}");
+    let findings = kizon(&demo, &["findings", "--json"]).ok().json();
+    let q1: BTreeSet<String> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["clause"] == "Q1")
+        .flat_map(|f| f["case_ids"].as_array().unwrap().clone())
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        q1,
+        ["C-007", "C-008"].map(String::from).into_iter().collect()
+    );
+
+    // The hospital finds C-005's patient again from the pseudonym the sponsor sees.
+    let cases = std::fs::read_to_string(handover.join("cases.csv")).unwrap();
+    let c005 = cases.lines().find(|l| l.starts_with("C-005,")).unwrap();
+    let pseudonym = c005.split(',').nth(1).unwrap().split('/').nth(1).unwrap();
+    let found = kizon(
+        &sources,
+        &[
+            "deidentify",
+            "lookup",
+            pseudonym,
+            "--key-table",
+            "at-hospital/correspondence-table.kizon",
+        ],
+    )
+    .ok();
+    assert!(found.stdout.contains("20039595"), "{}", found.stdout);
 }

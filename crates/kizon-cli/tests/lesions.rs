@@ -334,12 +334,12 @@ fn stats_froc_reads_coco_boxes_and_names_bad_input() {
 fn lesion_study() -> (tempfile::TempDir, PathBuf) {
     let (tmp, root) = study_with_provider();
     kizon(tmp.path(), &["demo", "demo"]).ok();
-    let images = tmp.path().join("demo/demo-sources/images");
+    let images = demo_case_files(&tmp.path().join("demo"));
     let mut manifest = String::from("case_id,path\n");
     for n in 1..=6 {
         manifest.push_str(&format!(
             "C{n:02},{}\n",
-            images.join(format!("c{:03}.dcm", 20 + n)).display()
+            images[&format!("C-{:03}", 20 + n)].display()
         ));
     }
     let manifest_path = tmp.path().join("manifest.csv");

@@ -867,17 +867,17 @@ print(json.dumps({"title": sheet.title, "rows": rows, "freeze": sheet.freeze_pan
 fn an_exclusion_after_the_dataset_lock_waits_for_the_amendment_and_none_after_the_results() {
     let (tmp, root) = study_with_provider();
     kizon(tmp.path(), &["demo", "demo"]).ok();
-    let images = tmp.path().join("demo/demo-sources/images");
+    let images = demo_case_files(&tmp.path().join("demo"));
     let data = tmp.path().join("d");
     std::fs::create_dir_all(&data).unwrap();
     let mut manifest = String::from("case_id,path\n");
     for n in 1..=6 {
         let file = format!("c{:03}.dcm", 20 + n);
-        std::fs::copy(images.join(&file), data.join(&file)).unwrap();
+        std::fs::copy(&images[&format!("C-{:03}", 20 + n)], data.join(&file)).unwrap();
         manifest.push_str(&format!("C{n:02},{file}\n"));
     }
     // C07 is C01's file again: the same data as two cases (Q7).
-    std::fs::copy(images.join("c021.dcm"), data.join("copy.dcm")).unwrap();
+    std::fs::copy(&images["C-021"], data.join("copy.dcm")).unwrap();
     manifest.push_str("C07,copy.dcm\n");
     std::fs::write(data.join("cases.csv"), manifest).unwrap();
     kizon(

@@ -16,16 +16,18 @@ fn panel_study() -> (tempfile::TempDir, PathBuf) {
 
 /// [`panel_study`], with the demo's images changed by `alter` (in the temporary copy) before
 /// they are ingested.
-fn panel_study_with(alter: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
+fn panel_study_with(
+    alter: impl FnOnce(&std::collections::BTreeMap<String, PathBuf>),
+) -> (tempfile::TempDir, PathBuf) {
     let (tmp, root) = study_with_provider();
     kizon(tmp.path(), &["demo", "demo"]).ok();
-    let images = tmp.path().join("demo/demo-sources/images");
+    let images = demo_case_files(&tmp.path().join("demo"));
     alter(&images);
     let mut manifest = String::from("case_id,path\n");
     for n in 1..=20 {
         manifest.push_str(&format!(
             "C{n:02},{}\n",
-            images.join(format!("c{:03}.dcm", 20 + n)).display()
+            images[&format!("C-{:03}", 20 + n)].display()
         ));
     }
     let manifest_path = tmp.path().join("manifest.csv");
@@ -658,8 +660,8 @@ fn blank_age(path: &Path) {
 /// results imported (C04 indeterminate with a score).
 fn analysable_panel_study() -> (tempfile::TempDir, PathBuf) {
     let (tmp, root) = panel_study_with(|images| {
-        blank_age(&images.join("c021.dcm")); // C01, positive
-        blank_age(&images.join("c036.dcm")); // C16, negative
+        blank_age(&images["C-021"]); // C01, positive
+        blank_age(&images["C-036"]); // C16, negative
     });
     let dir = tmp.path();
     kizon(&root, &["lock", "protocol"]).ok();

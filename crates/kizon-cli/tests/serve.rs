@@ -116,12 +116,12 @@ fn users_are_added_with_a_password_from_stdin_and_refused_clearly() {
 fn readers_get_cases_assigned_and_unknown_cases_are_refused() {
     let (tmp, root) = study_with_provider();
     kizon(tmp.path(), &["demo", "demo"]).ok();
-    let images = tmp.path().join("demo/demo-sources/images");
+    let images = demo_case_files(&tmp.path().join("demo"));
     let mut manifest = String::from("case_id,path\n");
     for n in 1..=3 {
         manifest.push_str(&format!(
             "C{n:02},{}\n",
-            images.join(format!("c{:03}.dcm", 20 + n)).display()
+            images[&format!("C-{:03}", 20 + n)].display()
         ));
     }
     std::fs::write(tmp.path().join("manifest.csv"), manifest).unwrap();

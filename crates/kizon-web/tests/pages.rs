@@ -35,8 +35,12 @@ fn items_filter_page_and_show_images_and_waveforms_in_both_languages() {
     let unknown = dm.get("/items?kind=pdf");
     assert_eq!(unknown.status, 400, "{}", unknown.text());
     assert_eq!(dm.get("/items?kind=").status, 200, "empty: every kind");
-    let search = dm.get("/items?q=c00").text();
-    assert!(search.contains("9 件"), "c001…c009");
+    // The hospital's files arrive under their patients' pseudonyms: CASE-0001 … CASE-0009
+    // have twelve files (three of them have two cases each).
+    let search = dm.get("/items?q=CASE-000").text();
+    assert!(search.contains("12 件"), "{search}");
+    let biobank = dm.get("/items?q=c00").text();
+    assert!(biobank.contains("2 件"), "the biobank's c007, c008");
     let case = dm.get("/api/items?case=C-121").json();
     let ecg = case["items"][0]["id"].as_i64().unwrap();
     let ecg_page = dm.get(&format!("/items/{ecg}")).text();
@@ -70,88 +74,35 @@ fn items_filter_page_and_show_images_and_waveforms_in_both_languages() {
     );
 }
 
-struct Quiet;
-impl kizon_app::ingest::Progress for Quiet {
-    fn start(&self, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
-}
-
 /// The hospital's side as the sponsor's team sees it: a provider's signing key, the signed
 /// hand-overs received from it and how many files its quarantine kept back, on the providers
 /// page and in the overview.
 #[test]
 fn the_providers_page_and_the_overview_show_signed_hand_overs_and_what_was_kept_back() {
     let dir = tempfile::tempdir().unwrap();
+    // The demo's hospital de-identified its cases and signed the hand-over, one ultrasound kept
+    // back in its quarantine; its biobank sent its delivery unsigned.
     let study = support::study(dir.path(), DemoStop::Checked);
-    // At the hospital: a key, and a hand-over of one CT and one ultrasound (kept back).
-    let hospital = dir.path().join("hospital");
-    let cases = hospital.join("cases");
-    std::fs::create_dir_all(&cases).unwrap();
-    let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dicom");
-    std::fs::copy(testdata.join("pydicom/CT_small.dcm"), cases.join("ct.dcm")).unwrap();
-    std::fs::copy(
-        testdata.join("pydicom-data/US1_UNCR.dcm"),
-        cases.join("us.dcm"),
-    )
-    .unwrap();
-    let public = kizon_app::hospital::keygen(&hospital.join("hosp"), PASSWORD).unwrap();
-    let handover = hospital.join("handover");
-    kizon_app::hospital::deidentify(
-        &kizon_app::hospital::DeidentifyRequest {
-            out: handover.clone(),
-            signing_key: hospital.join("hosp.key"),
-            key_table: hospital.join("keys.kizon"),
-            profile: None,
-            paths: vec![cases],
-            from_dicomweb: None,
-            case_list: None,
-        },
-        &kizon_app::hospital::Passphrases {
-            signing_key: PASSWORD.into(),
-            key_table: PASSWORD.into(),
-        },
-        &Quiet,
-    )
-    .unwrap();
-    // At the sponsor: the key registered, the hand-over ingested.
-    let mut opened = kizon_app::Study::open(&study).unwrap();
-    opened
-        .add_provider_key(
-            "dm",
-            "Kizon Demo Biobank",
-            hospital.join("hosp.pub").to_str().unwrap(),
-        )
-        .unwrap();
-    opened
-        .ingest(
-            "dm",
-            &kizon_app::ingest::IngestRequest {
-                provider: "Kizon Demo Biobank".into(),
-                manifest: None,
-                paths: vec![handover],
-                for_amendment: false,
-            },
-            &Quiet,
-        )
-        .unwrap();
-    drop(opened);
-
+    let public = std::fs::read_to_string(study.join("demo-sources/at-hospital/hospital.pub"))
+        .unwrap()
+        .trim()
+        .trim_start_matches("ed25519:")
+        .to_owned();
     let address = support::serve(&study, 1 << 20);
     let dm = sign_in(address, "dm", PASSWORD).unwrap();
     let page = dm.get("/providers").text();
     assert!(page.contains(&format!("{}…", &public[..16])), "the key");
     assert!(
-        page.contains("1 件、1 ファイル（提供元で隔離 1）"),
+        page.contains("1 件、119 ファイル（提供元で隔離 1）"),
         "{page}"
     );
     assert!(
         page.contains("未登録（署名なしで受領）"),
-        "the hospital sends unsigned"
+        "the biobank sends unsigned"
     );
     let english = dm.get("/providers?lang=en").text();
     assert!(
-        english.contains("1, 1 files (1 kept back in the provider"),
+        english.contains("1, 119 files (1 kept back in the provider"),
         "{english}"
     );
     let overview = dm.get("/").text();

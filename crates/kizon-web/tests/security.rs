@@ -520,7 +520,7 @@ fn a_doctored_search_index_is_rebuilt_at_start() {
     let conn = rusqlite::Connection::open(dir.join("kizon.sqlite")).unwrap();
     let (id, path, case): (i64, String, String) = conn
         .query_row(
-            "SELECT id, path, case_id FROM items WHERE path LIKE '%c005.dcm'",
+            "SELECT id, path, case_id FROM items WHERE path LIKE '%c008.dcm'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -533,8 +533,8 @@ fn a_doctored_search_index_is_rebuilt_at_start() {
     drop(conn);
     let address = serve_within(&dir, 1 << 20, kizon_web::Limits::default());
     let admin = user(address, "admin");
-    let found = admin.get("/api/items?q=c005.dcm");
-    assert!(found.text().contains("c005.dcm"), "{}", found.text());
+    let found = admin.get("/api/items?q=c008.dcm");
+    assert!(found.text().contains("c008.dcm"), "{}", found.text());
 }
 
 /// A page number far beyond the last used to overflow into a 500 naming the database's path.

@@ -8,17 +8,29 @@ use std::path::Path;
 use crate::AppError;
 use crate::error::io;
 
-/// One generated image.
+/// One generated image and whose it is, as the file says.
 struct Image<'a> {
     file: &'a str,
     study_date: &'a str,
     modality: &'a str,
-    patient_name: Option<&'a str>,
+    patient: Patient<'a>,
     burned_in: Option<&'a str>,
     seed: u16,
 }
 
-/// A case of the manifest: collection date, diagnosis and its date.
+/// The patient attributes a file carries: at the hospital all of them (its PACS export is
+/// identifiable); at the biobank none (its codes are in its manifest), but for the one name its
+/// export missed.
+#[derive(Clone, Copy)]
+struct Patient<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    birth_date: Option<&'a str>,
+    accession: Option<&'a str>,
+    institution: Option<&'a str>,
+}
+
+/// A case of a case list: collection date, diagnosis and its date.
 struct Row<'a> {
     case: &'a str,
     file: &'a str,
@@ -27,158 +39,360 @@ struct Row<'a> {
     diagnosed: &'a str,
 }
 
-/// Writes the images and `manifest.csv` into `dir`; returns the problems planted, for the demo
-/// to show that `check` finds each.
-pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
-    fs::create_dir_all(dir).map_err(io(dir))?;
-    let images = [
-        Image {
-            file: "c001.dcm",
-            study_date: "20230412",
-            modality: "CT",
-            patient_name: None,
-            burned_in: Some("NO"),
-            seed: 1,
-        },
-        Image {
-            file: "c002.dcm",
-            study_date: "20230520",
-            modality: "CT",
-            patient_name: None,
-            burned_in: Some("NO"),
-            seed: 2,
-        },
-        Image {
-            file: "c003.dcm",
-            study_date: "20230602",
-            modality: "CT",
-            patient_name: None,
-            burned_in: Some("NO"),
-            seed: 3,
-        },
-        Image {
-            file: "c005.dcm",
-            study_date: "20240801",
-            modality: "CT",
-            patient_name: None,
-            burned_in: Some("NO"),
-            seed: 5,
-        },
-        Image {
-            file: "c006.dcm",
-            study_date: "20220110",
-            modality: "CT",
-            patient_name: None,
-            burned_in: Some("NO"),
-            seed: 6,
-        },
-        Image {
-            file: "c007.dcm",
-            study_date: "20230715",
-            modality: "US",
-            patient_name: None,
-            burned_in: Some("YES"),
-            seed: 7,
-        },
-        Image {
-            file: "c008.dcm",
-            study_date: "20230901",
-            modality: "CT",
-            patient_name: Some("YAMADA^TARO"),
-            burned_in: Some("NO"),
-            seed: 8,
-        },
-    ];
-    for (index, image) in images.iter().enumerate() {
-        let path = dir.join(image.file);
-        fs::write(&path, dicom(image, index)).map_err(io(&path))?;
-    }
-    // C-004 is C-001's image again, under another name: the same data as two cases (Q7).
-    // C-004 is C-001's image again, re-encoded as implicit VR under a new SOP Instance UID:
-    // neither the file nor its UIDs match, only the decoded pixels (Q7).
-    let copy = Image {
-        file: "c004.dcm",
-        ..images[0]
-    };
-    let path = dir.join("c004.dcm");
-    fs::write(&path, encode(&copy, 3, true)).map_err(io(&path))?;
+/// Where the demo's data starts, and what was planted in it.
+pub struct Written {
+    /// The hospital's export from its PACS, ECG system and pathology system: identifiable, it
+    /// never leaves the hospital (`kizon deidentify` hands it over).
+    pub hospital_export: std::path::PathBuf,
+    /// The hospital's case list and its pathology table, in `hospital_export`.
+    pub hospital_cases: std::path::PathBuf,
+    pub hospital_pathology: std::path::PathBuf,
+    /// The manifest of the biobank's delivery (de-identified by the biobank's own process,
+    /// unsigned) and its diagnoses.
+    pub biobank_manifest: std::path::PathBuf,
+    pub biobank_diagnoses: std::path::PathBuf,
+    /// The device's results, made at the sponsor.
+    pub device_results: std::path::PathBuf,
+    /// The problems planted, for the demo to show that `deidentify` and `check` find each.
+    pub planted: Vec<&'static str>,
+}
 
-    let rows = [
-        Row {
-            case: "C-001",
-            file: "c001.dcm",
-            collected: "2024-07-01",
-            diagnosis: "adenocarcinoma",
-            diagnosed: "2023-04-28",
-        },
-        Row {
-            case: "C-002",
-            file: "c002.dcm",
-            collected: "2024-07-01",
-            diagnosis: "benign",
-            diagnosed: "2023-06-02",
-        },
-        Row {
-            case: "C-003",
-            file: "c003.dcm",
-            collected: "2024-07-01",
-            diagnosis: "adenocarcinoma",
-            diagnosed: "2023-06-20",
-        },
-        Row {
-            case: "C-004",
-            file: "c004.dcm",
-            collected: "2024-07-01",
-            diagnosis: "benign",
-            diagnosed: "2023-05-01",
-        },
+const HOSPITAL: &str = "Kizon Demo University Hospital";
+
+/// A fictitious patient of the hospital: MRN, name and birth date, from a number.
+fn hospital_patient(n: u16) -> (String, String, String) {
+    const FAMILY: [&str; 10] = [
+        "SATO",
+        "SUZUKI",
+        "TAKAHASHI",
+        "TANAKA",
+        "ITO",
+        "WATANABE",
+        "YAMAMOTO",
+        "NAKAMURA",
+        "KOBAYASHI",
+        "KATO",
+    ];
+    const GIVEN: [&str; 8] = [
+        "HANAKO", "ICHIRO", "YUKI", "KENJI", "AKIRA", "MIKI", "HIROSHI", "SACHIKO",
+    ];
+    let n = usize::from(n);
+    (
+        format!("{:08}", 20_000_000 + n * 7_919),
+        format!("{}^{}", FAMILY[n % 10], GIVEN[(n / 10 + n) % 8]),
+        format!("19{:02}{:02}{:02}", 40 + n % 45, 1 + n % 12, 1 + n % 28),
+    )
+}
+
+/// Writes the hospital's export, the biobank's delivery and the device's results under `dir`.
+pub fn write(dir: &Path) -> Result<Written, AppError> {
+    let hospital = dir.join("at-hospital").join("export");
+    let biobank = dir.join("biobank");
+    for folder in [&hospital, &biobank] {
+        fs::create_dir_all(folder).map_err(io(folder))?;
+    }
+    let put = |path: std::path::PathBuf, bytes: &[u8]| -> Result<(), AppError> {
+        fs::write(&path, bytes).map_err(io(&path))
+    };
+
+    // The hospital's planted cases. C-004 is C-001's image filed again under a second patient
+    // record, re-encoded as implicit VR under a new SOP Instance UID: neither the file nor its
+    // UIDs match, only the decoded pixels (Q7 the same data as several cases).
+    let planted_cases: [(&str, &str, u16, Row<'_>); 5] = [
+        (
+            "c001.dcm",
+            "20230412",
+            1,
+            Row {
+                case: "C-001",
+                file: "c001.dcm",
+                collected: "2024-07-01",
+                diagnosis: "adenocarcinoma",
+                diagnosed: "2023-04-28",
+            },
+        ),
+        (
+            "c002.dcm",
+            "20230520",
+            2,
+            Row {
+                case: "C-002",
+                file: "c002.dcm",
+                collected: "2024-07-01",
+                diagnosis: "benign",
+                diagnosed: "2023-06-02",
+            },
+        ),
+        (
+            "c003.dcm",
+            "20230602",
+            3,
+            Row {
+                case: "C-003",
+                file: "c003.dcm",
+                collected: "2024-07-01",
+                diagnosis: "adenocarcinoma",
+                diagnosed: "2023-06-20",
+            },
+        ),
         // Imaged after the case was collected: not existing data (Q2).
-        Row {
-            case: "C-005",
-            file: "c005.dcm",
-            collected: "2024-07-15",
-            diagnosis: "benign",
-            diagnosed: "2024-08-20",
-        },
+        (
+            "c005.dcm",
+            "20240801",
+            5,
+            Row {
+                case: "C-005",
+                file: "c005.dcm",
+                collected: "2024-07-15",
+                diagnosis: "benign",
+                diagnosed: "2024-08-20",
+            },
+        ),
         // Diagnosed two years after the image: a chronological contradiction (Q7).
-        Row {
-            case: "C-006",
-            file: "c006.dcm",
+        (
+            "c006.dcm",
+            "20220110",
+            6,
+            Row {
+                case: "C-006",
+                file: "c006.dcm",
+                collected: "2024-07-01",
+                diagnosis: "adenocarcinoma",
+                diagnosed: "2024-01-15",
+            },
+        ),
+    ];
+    let mut cases = String::from("case_id,path,collection_date,diagnosis,diagnosis_date\n");
+    let mut pathology = String::from(
+        "patient_id,patient_name,case_id,label,diagnosis,diagnosis_date,source_document,source_document_en,source_date,source_location\n",
+    );
+    let pathology_row = |out: &mut String, patient: &(String, String, String), row: &Row<'_>| {
+        let malignant = row.diagnosis != "benign";
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{HOSPITAL} 病理部門システム / pathology archive",
+            patient.0,
+            patient.1,
+            row.case,
+            if malignant { "positive" } else { "negative" },
+            row.diagnosis,
+            row.diagnosed,
+            if malignant {
+                "病理診断報告書,pathology report"
+            } else {
+                "2年経過観察記録,2-year follow-up record"
+            },
+            row.diagnosed,
+        );
+    };
+    let mut results = String::from("case_id,label,score\n");
+    for (index, (file, study_date, seed, row)) in planted_cases.iter().enumerate() {
+        let patient = hospital_patient(*seed);
+        let accession = format!("A{:07}", 4_100_000 + u32::from(*seed));
+        let image = Image {
+            file,
+            study_date,
+            modality: "CT",
+            patient: Patient {
+                id: &patient.0,
+                name: Some(&patient.1),
+                birth_date: Some(&patient.2),
+                accession: Some(&accession),
+                institution: Some(HOSPITAL),
+            },
+            burned_in: Some("NO"),
+            seed: *seed,
+        };
+        put(hospital.join(file), &dicom(&image, index))?;
+        if *seed == 1 {
+            let second = hospital_patient(4);
+            let copy = Image {
+                file: "c004.dcm",
+                patient: Patient {
+                    id: &second.0,
+                    name: Some(&second.1),
+                    birth_date: Some(&second.2),
+                    ..image.patient
+                },
+                ..image
+            };
+            put(hospital.join("c004.dcm"), &encode(&copy, 3, true))?;
+        }
+        let _ = writeln!(
+            cases,
+            "{},{},{},{},{}",
+            row.case, row.file, row.collected, row.diagnosis, row.diagnosed
+        );
+        pathology_row(&mut pathology, &patient, row);
+        let score = if row.diagnosis == "benign" {
+            0.22
+        } else {
+            0.81
+        };
+        let _ = writeln!(results, "{},,{score}", row.case);
+        if *seed == 1 {
+            let c004 = Row {
+                case: "C-004",
+                file: "c004.dcm",
+                collected: "2024-07-01",
+                diagnosis: "benign",
+                diagnosed: "2023-05-01",
+            };
+            let _ = writeln!(
+                cases,
+                "{},{},{},{},{}",
+                c004.case, c004.file, c004.collected, c004.diagnosis, c004.diagnosed
+            );
+            pathology_row(&mut pathology, &hospital_patient(4), &c004);
+            let _ = writeln!(results, "C-004,,0.22");
+        }
+    }
+
+    for case in ordinary_cases() {
+        let patient = hospital_patient(case.patient);
+        let accession = format!("A{:07}", 4_100_000 + u32::from(case.seed));
+        let image = Image {
+            file: &case.file,
+            study_date: &case.study_date,
+            modality: "CT",
+            patient: Patient {
+                id: &patient.0,
+                name: Some(&patient.1),
+                birth_date: Some(&patient.2),
+                accession: Some(&accession),
+                institution: Some(HOSPITAL),
+            },
+            burned_in: Some("NO"),
+            seed: case.seed,
+        };
+        put(
+            hospital.join(&case.file),
+            &dicom(&image, usize::from(case.seed)),
+        )?;
+        let diagnosis = if case.malignant {
+            "adenocarcinoma"
+        } else {
+            "benign"
+        };
+        let row = Row {
+            case: &case.id,
+            file: &case.file,
             collected: "2024-07-01",
-            diagnosis: "adenocarcinoma",
-            diagnosed: "2024-01-15",
-        },
-        Row {
-            case: "C-007",
-            file: "c007.dcm",
-            collected: "2024-07-01",
-            diagnosis: "benign",
-            diagnosed: "2023-07-30",
-        },
-        Row {
-            case: "C-008",
-            file: "c008.dcm",
-            collected: "2024-07-01",
-            diagnosis: "adenocarcinoma",
-            diagnosed: "2023-09-10",
-        },
+            diagnosis,
+            diagnosed: &case.diagnosed,
+        };
+        let _ = writeln!(
+            cases,
+            "{},{},{},{},{}",
+            row.case, row.file, row.collected, row.diagnosis, row.diagnosed
+        );
+        pathology_row(&mut pathology, &patient, &row);
+        let label = if case.indeterminate {
+            "indeterminate"
+        } else if case.score >= 0.5 {
+            "positive"
+        } else {
+            "negative"
+        };
+        let _ = writeln!(results, "{},{label},{:.3}", case.id, case.score);
+        // C-045's abdominal ultrasound of the same day says it carries burned-in text, and the
+        // hospital's profile has no pixel rule for it: `deidentify` keeps it back (Q1).
+        if case.seed == 45 {
+            let us = Image {
+                file: "c045-us.dcm",
+                modality: "US",
+                burned_in: Some("YES"),
+                seed: 1045,
+                ..image
+            };
+            put(hospital.join("c045-us.dcm"), &dicom(&us, 1045))?;
+            let _ = writeln!(
+                cases,
+                "{},c045-us.dcm,2024-07-01,{diagnosis},{}",
+                case.id, case.diagnosed
+            );
+        }
+    }
+    // C-121: a resting ECG whose lead II is off for 12 s: medically implausible data (Q7).
+    let ecg_patient = hospital_patient(121);
+    put(hospital.join("c121-ecg.edf"), &flat_lead_ecg(&ecg_patient))?;
+    let _ = writeln!(cases, "C-121,c121-ecg.edf,2024-07-01,benign,2023-05-02");
+    let c121 = Row {
+        case: "C-121",
+        file: "c121-ecg.edf",
+        collected: "2024-07-01",
+        diagnosis: "benign",
+        diagnosed: "2023-05-02",
+    };
+    pathology_row(&mut pathology, &ecg_patient, &c121);
+    let _ = writeln!(results, "C-121,,0.22");
+
+    // The biobank's delivery: its own codes, and two problems its de-identification let
+    // through (Q1).
+    let biobank_cases = [
+        (
+            Image {
+                file: "c007.dcm",
+                study_date: "20230715",
+                modality: "US",
+                patient: Patient {
+                    id: "",
+                    name: None,
+                    birth_date: None,
+                    accession: None,
+                    institution: None,
+                },
+                burned_in: Some("YES"),
+                seed: 7,
+            },
+            Row {
+                case: "C-007",
+                file: "c007.dcm",
+                collected: "2024-07-01",
+                diagnosis: "benign",
+                diagnosed: "2023-07-30",
+            },
+        ),
+        (
+            Image {
+                file: "c008.dcm",
+                study_date: "20230901",
+                modality: "CT",
+                patient: Patient {
+                    id: "",
+                    name: Some("YAMADA^TARO"),
+                    birth_date: None,
+                    accession: None,
+                    institution: None,
+                },
+                burned_in: Some("NO"),
+                seed: 8,
+            },
+            Row {
+                case: "C-008",
+                file: "c008.dcm",
+                collected: "2024-07-01",
+                diagnosis: "adenocarcinoma",
+                diagnosed: "2023-09-10",
+            },
+        ),
     ];
     let mut manifest =
         String::from("case_id,path,collection_date,diagnosis,diagnosis_date,patient_key\n");
-    let mut pathology = String::from(
+    let mut diagnoses = String::from(
         "case_id,label,diagnosis,diagnosis_date,source_document,source_document_en,source_date,source_location\n",
     );
-    let mut results = String::from("case_id,label,score\n");
-    for row in rows {
+    for (index, (image, row)) in biobank_cases.iter().enumerate() {
+        put(biobank.join(image.file), &dicom(image, 5 + index))?;
         let _ = writeln!(
             manifest,
-            "{},{},{},{},{},",
-            row.case, row.file, row.collected, row.diagnosis, row.diagnosed
+            "{},{},{},{},{},BB-{:04}",
+            row.case, row.file, row.collected, row.diagnosis, row.diagnosed, image.seed
         );
         let malignant = row.diagnosis != "benign";
         let _ = writeln!(
-            pathology,
-            "{},{},{},{},病理診断報告書,pathology report,{},Kizon Demo University Hospital 病理部門システム / pathology archive",
+            diagnoses,
+            "{},{},{},{},病理診断報告書,pathology report,{},Kizon Demo Biobank 臨床情報データベース / clinical database",
             row.case,
             if malignant { "positive" } else { "negative" },
             row.diagnosis,
@@ -188,81 +402,48 @@ pub fn write(dir: &Path) -> Result<Vec<&'static str>, AppError> {
         let score = if malignant { 0.81 } else { 0.22 };
         let _ = writeln!(results, "{},,{score}", row.case);
     }
-    for case in ordinary_cases() {
-        let path = dir.join(&case.file);
-        let image = Image {
-            file: &case.file,
-            study_date: &case.study_date,
-            modality: "CT",
-            patient_name: None,
-            burned_in: Some("NO"),
-            seed: case.seed,
-        };
-        fs::write(&path, dicom(&image, usize::from(case.seed))).map_err(io(&path))?;
-        let diagnosis = if case.malignant {
-            "adenocarcinoma"
-        } else {
-            "benign"
-        };
-        let _ = writeln!(
-            manifest,
-            "{},{},2024-07-01,{diagnosis},{},{}",
-            case.id, case.file, case.diagnosed, case.patient
-        );
-        let _ = writeln!(
-            pathology,
-            "{},{},{diagnosis},{},{},{},Kizon Demo University Hospital 病理部門システム / pathology archive",
-            case.id,
-            if case.malignant {
-                "positive"
-            } else {
-                "negative"
-            },
-            case.diagnosed,
-            if case.malignant {
-                "病理診断報告書,pathology report"
-            } else {
-                "2年経過観察記録,2-year follow-up record"
-            },
-            case.diagnosed
-        );
-        let label = if case.indeterminate {
-            "indeterminate"
-        } else if case.score >= 0.5 {
-            "positive"
-        } else {
-            "negative"
-        };
-        let _ = writeln!(results, "{},{label},{:.3}", case.id, case.score);
-    }
-    // C-121: a resting ECG whose lead II is off for 12 s: medically implausible data (Q7).
-    let ecg = dir.join("c121-ecg.edf");
-    fs::write(&ecg, flat_lead_ecg()).map_err(io(&ecg))?;
-    let _ = writeln!(
-        manifest,
-        "C-121,c121-ecg.edf,2024-07-01,benign,2023-05-02,P-121"
-    );
-    for (name, text) in [
-        ("manifest.csv", &manifest),
-        ("pathology.csv", &pathology),
-        ("device-results.csv", &results),
-    ] {
-        let path = dir.join(name);
-        fs::write(&path, text).map_err(io(&path))?;
-    }
-    Ok(vec![
-        "C-004 is C-001's image re-encoded (implicit VR) under a new SOP Instance UID (Q7 same data as several cases)",
-        "C-005 was imaged after its collection date (Q2 existing data)",
-        "C-006 was diagnosed two years after imaging (Q7 chronology)",
-        "C-007 has text burned into its pixels (Q1)",
-        "C-008 carries the patient's name in its header (Q1)",
-        "C-121's ECG has lead II flat for 12 s (Q7 medically implausible data)",
-    ])
+
+    let written = Written {
+        hospital_cases: hospital.join("cases.csv"),
+        hospital_pathology: hospital.join("pathology.csv"),
+        biobank_manifest: biobank.join("manifest.csv"),
+        biobank_diagnoses: biobank.join("diagnoses.csv"),
+        device_results: dir.join("device-results.csv"),
+        hospital_export: hospital,
+        planted: vec![
+            "C-045's ultrasound says it carries burned-in text: the hospital's deidentify keeps it back (Q1)",
+            "C-004 is C-001's image filed under a second patient and re-encoded (implicit VR) under a new SOP Instance UID (Q7 same data as several cases)",
+            "C-005 was imaged after its collection date (Q2 existing data)",
+            "C-006 was diagnosed two years after imaging (Q7 chronology)",
+            "C-007 (biobank) has text burned into its pixels (Q1)",
+            "C-008 (biobank) carries the patient's name in its header (Q1)",
+            "C-121's ECG has lead II flat for 12 s (Q7 medically implausible data)",
+        ],
+    };
+    put(written.hospital_cases.clone(), cases.as_bytes())?;
+    put(written.hospital_pathology.clone(), pathology.as_bytes())?;
+    put(written.biobank_manifest.clone(), manifest.as_bytes())?;
+    put(written.biobank_diagnoses.clone(), diagnoses.as_bytes())?;
+    put(written.device_results.clone(), results.as_bytes())?;
+    Ok(written)
 }
 
-/// A 30 s, two-lead resting ECG at 250 Hz (EDF, anonymised header): Gaussian P, QRS and T
-/// waves at 72 beats per minute, lead II disconnected from 10 s to 22 s.
-fn flat_lead_ecg() -> Vec<u8> {
+/// A 30 s, two-lead resting ECG at 250 Hz (EDF+, the patient's MRN, sex, birth date and name
+/// in its header, as the ECG system exports it): Gaussian P, QRS and T waves at 72 beats per
+/// minute, lead II disconnected from 10 s to 22 s.
+fn flat_lead_ecg(patient: &(String, String, String)) -> Vec<u8> {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let (id, name, birth) = patient;
+    let month: usize = birth[4..6].parse().unwrap_or(1);
+    let edf_patient = format!(
+        "{id} F {}-{}-{} {}",
+        &birth[6..8],
+        MONTHS[month.clamp(1, 12) - 1],
+        &birth[0..4],
+        name.replace('^', "_")
+    );
     use kizon_waveform::edf::{EdfRecording, EdfSignal, EdfSignalData, write_edf};
     const RATE: usize = 250;
     let beat = |t: f64| -> f64 {
@@ -300,8 +481,8 @@ fn flat_lead_ecg() -> Vec<u8> {
         samples,
     };
     write_edf(&EdfRecording {
-        patient: "X X X X".into(),
-        recording: "Startdate 01-MAY-2023 X X X".into(),
+        patient: edf_patient,
+        recording: "Startdate 01-MAY-2023 ECG-0457 Cardiology_Lab MAC5500".into(),
         start_date: "01.05.23".into(),
         start_time: "10.00.00".into(),
         record_duration_s: 1.0,
@@ -309,7 +490,7 @@ fn flat_lead_ecg() -> Vec<u8> {
             signal("ECG I", lead(6.0, None)),
             signal("ECG II", lead(9.0, Some((10.0, 22.0)))),
         ],
-        annotations: None,
+        annotations: Some(Vec::new()),
     })
     .expect("a well-formed EDF recording")
 }
@@ -320,7 +501,8 @@ struct Ordinary {
     file: String,
     study_date: String,
     diagnosed: String,
-    patient: String,
+    /// The hospital patient's number: six patients have two cases each.
+    patient: u16,
     seed: u16,
     malignant: bool,
     score: f64,
@@ -350,9 +532,9 @@ fn ordinary_cases() -> Vec<Ordinary> {
             let month = 1 + (n % 12);
             let day = 1 + (n % 27);
             let patient = if (9..21).contains(&n) {
-                format!("P-{:03}", 9 + (n - 9) / 2)
+                9 + (n - 9) / 2
             } else {
-                format!("P-{n:03}")
+                n
             };
             Ordinary {
                 id: format!("C-{n:03}"),
@@ -474,10 +656,28 @@ fn encode(image: &Image<'_>, index: usize, implicit: bool) -> Vec<u8> {
         b"DA",
         image.study_date.as_bytes(),
     );
+    if let Some(accession) = image.patient.accession {
+        put(&mut data, 0x0008, 0x0050, b"SH", accession.as_bytes());
+    }
     put(&mut data, 0x0008, 0x0060, b"CS", image.modality.as_bytes());
     put(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
-    if let Some(name) = image.patient_name {
+    if let Some(institution) = image.patient.institution {
+        put(&mut data, 0x0008, 0x0080, b"LO", institution.as_bytes());
+    }
+    if let Some(name) = image.patient.name {
         put(&mut data, 0x0010, 0x0010, b"PN", name.as_bytes());
+    }
+    if !image.patient.id.is_empty() {
+        put(
+            &mut data,
+            0x0010,
+            0x0020,
+            b"LO",
+            image.patient.id.as_bytes(),
+        );
+    }
+    if let Some(birth) = image.patient.birth_date {
+        put(&mut data, 0x0010, 0x0030, b"DA", birth.as_bytes());
     }
     put(
         &mut data,

@@ -350,13 +350,15 @@ pub fn deidentify(
 /// One row of the handed-over case list: the case, the file's path in the hand-over, and the
 /// row's other columns with every date (`*_date`, ISO after the manifest reader) moved by the
 /// file's patient's shift, or left out when it cannot be (no shift: a table of several
-/// patients, or dates not retained).
+/// patients, or dates not retained). A patient column (`patient_key`, `patient_id`) is the
+/// hospital's own ID: it leaves as the file's pseudonym, or empty (Q1).
 fn case_row(
     row: &crate::ingest::ManifestRow,
     path: &str,
-    shift: Option<i32>,
+    patient: Option<(&str, i32)>,
     profile: &Profile,
 ) -> BTreeMap<String, String> {
+    let shift = patient.map(|(_, shift)| shift);
     let mut out = BTreeMap::new();
     out.insert("case_id".to_owned(), row.case_id.clone());
     out.insert("path".to_owned(), path.to_owned());
@@ -365,7 +367,9 @@ fn case_row(
         if column.ends_with("_original") {
             continue; // the date as written: it would give the real date back
         }
-        let cell = if column.ends_with("_date") && !value.is_empty() {
+        let cell = if matches!(column.as_str(), "patient_key" | "patient_id") {
+            patient.map_or(String::new(), |(pseudonym, _)| pseudonym.to_owned())
+        } else if column.ends_with("_date") && !value.is_empty() {
             let compact = value.replace('-', "");
             match shift
                 .filter(|_| shifting)
@@ -503,11 +507,11 @@ fn write_handover(
                         _ => source.path.as_path(),
                     };
                     if let Some(row) = crate::ingest::manifest_row(rows, file) {
-                        let shift = match (&source.outcome, assignment) {
+                        let patient = match (&source.outcome, assignment) {
                             (Outcome::Table { .. }, _) | (_, None) => None,
-                            (_, Some((_, shift))) => Some(*shift),
+                            (_, Some((pseudonym, shift))) => Some((pseudonym.as_str(), *shift)),
                         };
-                        case_rows.push(case_row(row, &written.entry.path, shift, profile));
+                        case_rows.push(case_row(row, &written.entry.path, patient, profile));
                     }
                 }
                 for (k, n) in written.tally {

@@ -126,6 +126,33 @@ pub fn signature_file(key: &crate::owner_key::OwnerKey, manifest_sha256: &str) -
     bytes
 }
 
+/// The manifest of the hand-over in `dir`, as written: not verified (see [`verify`]).
+pub fn read(dir: &Path) -> Result<Manifest, AppError> {
+    let path = dir.join(MANIFEST);
+    let bytes = fs::read(&path).map_err(io(&path))?;
+    serde_json::from_slice(&bytes).map_err(|e| AppError::Refused {
+        what: format!("{}: not a kizon hand-over manifest: {e}", path.display()),
+        hint: "give the folder `kizon deidentify` wrote".into(),
+    })
+}
+
+/// The public key the hand-over in `dir` says signed it (to find its provider; [`verify`]
+/// checks it).
+pub fn signer(dir: &Path) -> Option<String> {
+    let bytes = fs::read(dir.join(SIGNATURE)).ok()?;
+    serde_json::from_slice::<SignatureFile>(&bytes)
+        .ok()
+        .map(|s| s.public_key)
+}
+
+/// The hand-over `file` lies in: the nearest folder above it that holds a manifest.
+pub fn enclosing(file: &Path) -> Option<PathBuf> {
+    file.ancestors()
+        .skip(1)
+        .find(|dir| is_handover(dir))
+        .map(Path::to_path_buf)
+}
+
 /// Whether `dir` is a hand-over (it holds a manifest).
 pub fn is_handover(dir: &Path) -> bool {
     dir.is_dir() && dir.join(MANIFEST).is_file()

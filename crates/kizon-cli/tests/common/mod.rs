@@ -162,6 +162,21 @@ pub fn demo_study() -> (tempfile::TempDir, PathBuf) {
     (tmp, root)
 }
 
+/// The de-identified file of each case the demo in `demo` handed over from its hospital, by
+/// case ID (from the hand-over's case list).
+pub fn demo_case_files(demo: &Path) -> std::collections::BTreeMap<String, PathBuf> {
+    let handover = demo.join("demo-sources/handover-2026-11-images");
+    let list = std::fs::read_to_string(handover.join("cases.csv")).unwrap();
+    list.lines()
+        .skip(1)
+        .map(|line| {
+            let mut cells = line.split(',');
+            let case = cells.next().unwrap().to_owned();
+            (case, handover.join(cells.next().unwrap()))
+        })
+        .collect()
+}
+
 /// Files of testdata copied into `dir` (created) under the names given.
 pub fn copy_as(dir: &Path, files: &[(&str, &str)]) {
     std::fs::create_dir_all(dir).unwrap();
