@@ -49,11 +49,25 @@ bytes=$(du -sb "$work/corpus" | cut -f1)
 cat $(find "$work/corpus" -type f) > /dev/null   # warm the page cache
 
 seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; echo "$(date +%s.%N) - $s" | bc -l; }
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
-floor=$(seconds bash -c "cp -r '$work/corpus' '$work/floor' && find '$work/floor' -type f -print0 | xargs -0 -P$(nproc) -n 256 openssl dgst -sha256")
-peer=$(seconds bash -c "ls -d '$work/corpus'/copy-* | xargs -P$(nproc) -I{} sh -c '\"$venv/bin/python\" -m dicognito --quiet -o \"$work/peer/\$(basename {})\" {}'")
+# ROUNDS rounds (default 3), the three tools in turn in each, every output in a new folder; the
+# median of each is reported. Creating thousands of files on ext4 costs more when many were
+# deleted shortly before (the inode allocator skips recently freed inodes), so a single run
+# can be off by 2x either way; interleaving gives each tool the same file-system weather.
+rounds="${ROUNDS:-3}"
 (cd "$work" && "$kizon" provider keygen --out hosp >/dev/null)
-ours=$(seconds bash -c "cd '$work' && '$kizon' deidentify --out handover --signing-key hosp.key --key-table keys.kizon corpus")
+floors=(); peers_t=(); ours_t=()
+for r in $(seq 1 "$rounds"); do
+  floors+=("$(seconds bash -c "cp -r '$work/corpus' '$work/floor-$r' && find '$work/floor-$r' -type f -print0 | xargs -0 -P$(nproc) -n 256 openssl dgst -sha256")")
+  peers_t+=("$(seconds bash -c "ls -d '$work/corpus'/copy-* | xargs -P$(nproc) -I{} sh -c '\"$venv/bin/python\" -m dicognito --quiet -o \"$work/peer-$r/\$(basename {})\" {}'")")
+  ours_t+=("$(seconds bash -c "cd '$work' && '$kizon' deidentify --out handover-$r --signing-key hosp.key --key-table keys-$r.kizon corpus")")
+  echo "round $r: floor ${floors[-1]} s, dicognito ${peers_t[-1]} s, kizon ${ours_t[-1]} s" >&2
+  [ "$r" = "$rounds" ] || rm -rf "$work/floor-$r" "$work/peer-$r"
+done
+floor=$(median "${floors[@]}"); peer=$(median "${peers_t[@]}"); ours=$(median "${ours_t[@]}")
+mv "$work/handover-$rounds" "$work/handover"; mv "$work/handover-$rounds.quarantine" "$work/handover.quarantine"
+mv "$work/peer-$rounds" "$work/peer"
 handed=$(find "$work/handover/files" -type f | wc -l)
 kept=$(find "$work/handover.quarantine/files" -type f | wc -l)
 peer_out=$(find "$work/peer" -type f 2>/dev/null | wc -l)
@@ -61,7 +75,7 @@ dicognito=$("$venv/bin/python" -c 'import dicognito; print(dicognito.__version__
 
 printf 'corpus: %d files, %.1f MB (%s copies of the readable DICOM of testdata/dicom); kizon: %d handed over, %d quarantined; dicognito %s wrote %d\n' \
   "$files" "$(echo "$bytes/1000000" | bc -l)" "$copies" "$handed" "$kept" "$dicognito" "$peer_out"
-printf '%-32s %10s %12s\n' tool seconds files/s
+printf '%-32s %10s %12s   (median of %s rounds)\n' tool seconds files/s "$rounds"
 rate() { echo "$files / $1" | bc -l; }
 printf '%-32s %10.3f %12.0f\n' "copy + sha256 (floor)" "$floor" "$(rate "$floor")"
 printf '%-32s %10.3f %12.0f\n' "dicognito (peer)" "$peer" "$(rate "$peer")"

@@ -129,12 +129,19 @@ pub fn deidentify(
         }
     }
     let (profile, profile_text) = load_profile(request.profile.as_deref())?;
-    let key = OwnerKey::unlock_for(
-        &request.signing_key,
-        &passphrases.signing_key,
-        KeyPurpose::Provider,
-    )?;
-    let mut table = KeyTable::open_or_new(&request.key_table, &passphrases.key_table)?;
+    // Both derive a key from a passphrase (Argon2id, a tenth of a second each): side by side.
+    let (key, table) = rayon::join(
+        || {
+            OwnerKey::unlock_for(
+                &request.signing_key,
+                &passphrases.signing_key,
+                KeyPurpose::Provider,
+            )
+        },
+        || KeyTable::open_or_new(&request.key_table, &passphrases.key_table),
+    );
+    let key = key?;
+    let mut table = table?;
     remove_leftovers(out);
     let case_list = match &request.case_list {
         Some(path) => Some(crate::ingest::read_manifest(path, None)?),
@@ -456,11 +463,15 @@ fn write_handover(
         table_patients,
         case_list,
     } = assignments;
-    // Second pass, in parallel: rewrite and write each file; quarantine what cannot be.
+    // Second pass, in parallel: rewrite and write each file; what cannot be is copied into the
+    // quarantine here too (named by its place in the file order), so that copying overlaps the
+    // rewriting instead of following it.
+    let quarantine_name = |index: usize| format!("files/{:06}", index + 1);
     let outcomes: Vec<Result<Rewrite, AppError>> = sources
         .par_iter()
         .zip(assigned.par_iter())
-        .map(|(source, assignment)| {
+        .enumerate()
+        .map(|(index, (source, assignment))| {
             let result = match assignment {
                 Some((pseudonym, shift_days)) => {
                     let header = match &source.outcome {
@@ -484,6 +495,15 @@ fn write_handover(
                 }
                 None => Ok(Err(String::new())),
             };
+            let result = match result {
+                Ok(Err(problem)) => fs::copy(
+                    &source.path,
+                    quarantine_staging.join(quarantine_name(index)),
+                )
+                .map(|_| Err(problem))
+                .map_err(io(&source.path)),
+                other => other,
+            };
             progress.advance(1);
             result
         })
@@ -494,10 +514,11 @@ fn write_handover(
     let mut tally = Tally::new();
     let mut quarantined = Vec::new();
     let mut patients = BTreeSet::new();
-    for ((source, outcome), (assignment, reason)) in sources
+    for (index, ((source, outcome), (assignment, reason))) in sources
         .iter()
         .zip(outcomes)
         .zip(assigned.iter().zip(reasons))
+        .enumerate()
     {
         match outcome? {
             Ok(written) => {
@@ -538,24 +559,23 @@ fn write_handover(
             }
             Err(rewrite_problem) => {
                 let reason = reason.clone().unwrap_or(rewrite_problem);
-                quarantined.push((source, reason));
+                quarantined.push((source, reason, quarantine_name(index)));
             }
         }
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
 
-    // The quarantine: copies of the originals, kept at the hospital, with the reasons.
+    // The quarantine: copies of the originals (made above), kept at the hospital, with the
+    // reasons.
     let mut quarantine_list = Vec::new();
     let mut quarantine_reasons: BTreeMap<String, usize> = BTreeMap::new();
-    for (n, (source, reason)) in quarantined.iter().enumerate() {
-        let stored = format!("files/{:05}", n + 1);
-        fs::copy(&source.path, quarantine_staging.join(&stored)).map_err(io(&source.path))?;
-        *quarantine_reasons.entry(reason_class(reason)).or_default() += 1;
+    for (n, (source, reason, stored)) in quarantined.into_iter().enumerate() {
+        *quarantine_reasons.entry(reason_class(&reason)).or_default() += 1;
         quarantine_list.push(super::review::QuarantinedFile {
             number: n + 1,
             original: source.display.clone(),
             stored,
-            reason: reason.clone(),
+            reason,
             reviewed: None,
         });
     }

@@ -29,6 +29,10 @@ pub struct KeyTable {
     pub handovers: Vec<HandoverRecord>,
     #[serde(default)]
     pub lookups: Vec<Lookup>,
+    /// The key the table was opened (or first made) with, to seal it again without deriving it
+    /// anew; never part of the contents.
+    #[serde(skip)]
+    sealing: Option<super::sealed::SealingKey>,
 }
 
 /// One patient of the hospital and what stands for them in hand-overs.
@@ -92,16 +96,20 @@ impl KeyTable {
             patients: Vec::new(),
             handovers: Vec::new(),
             lookups: Vec::new(),
+            sealing: None,
         })
     }
 
     /// Opens the table at `path`; a wrong passphrase is refused and the file left as it was.
     pub fn open(path: &Path, passphrase: &str) -> Result<KeyTable, AppError> {
-        let plain = super::sealed::read(path, FORMAT, passphrase, "a kizon correspondence table")?;
-        serde_json::from_slice(&plain).map_err(|e| AppError::Refused {
+        let (plain, key) =
+            super::sealed::read(path, FORMAT, passphrase, "a kizon correspondence table")?;
+        let mut table: KeyTable = serde_json::from_slice(&plain).map_err(|e| AppError::Refused {
             what: format!("{}: the correspondence table's contents cannot be read: {e}", path.display()),
             hint: "the file opened with its passphrase but holds what this kizon does not know; use the kizon that wrote it".into(),
-        })
+        })?;
+        table.sealing = Some(key);
+        Ok(table)
     }
 
     /// Opens the table at `path`, or starts a new one when there is no file yet.
@@ -117,13 +125,19 @@ impl KeyTable {
                 hint: format!("choose a longer passphrase (in {PASSPHRASE_ENV} or at the prompt)"),
             });
         }
-        KeyTable::new()
+        let mut table = KeyTable::new()?;
+        table.sealing = Some(super::sealed::SealingKey::new(passphrase)?);
+        Ok(table)
     }
 
-    /// Seals the table to `path` (atomically).
+    /// Seals the table to `path` (atomically), with the key it was opened with under
+    /// `passphrase` (the same command opens and saves it), or a new one.
     pub fn save(&self, path: &Path, passphrase: &str) -> Result<(), AppError> {
         let plain = serde_json::to_vec(self).expect("the table serialises");
-        super::sealed::write(path, FORMAT, passphrase, &plain)
+        match &self.sealing {
+            Some(key) => super::sealed::write_with(path, FORMAT, key, &plain),
+            None => super::sealed::write(path, FORMAT, passphrase, &plain),
+        }
     }
 
     pub fn secret_bytes(&self) -> Vec<u8> {
@@ -246,5 +260,31 @@ mod tests {
         let error = KeyTable::open(&path, "the wrong passphrase").unwrap_err();
         assert!(error.to_string().contains("does not open"), "{error}");
         assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    /// An opened table is sealed again with the key that opened it (no second derivation):
+    /// the same salt, a new nonce, and it opens with the passphrase, and only with it.
+    #[test]
+    fn a_table_saved_again_keeps_its_salt_takes_a_new_nonce_and_still_opens() {
+        let envelope = |path: &Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.kizon");
+        let mut table = KeyTable::open_or_new(&path, "a long passphrase").unwrap();
+        table.patient("P1", "", "H-", [-5, -5], "t").unwrap();
+        table.save(&path, "a long passphrase").unwrap();
+        let first = envelope(&path);
+        let mut opened = KeyTable::open(&path, "a long passphrase").unwrap();
+        opened.patient("P2", "", "H-", [-5, -5], "t").unwrap();
+        opened.save(&path, "a long passphrase").unwrap();
+        let second = envelope(&path);
+        assert_eq!(first["salt"], second["salt"]);
+        assert_ne!(first["nonce"], second["nonce"]);
+        assert_eq!(
+            KeyTable::open(&path, "a long passphrase").unwrap().patients,
+            opened.patients
+        );
+        assert!(KeyTable::open(&path, "another long passphrase").is_err());
     }
 }
