@@ -1147,3 +1147,67 @@ pub fn mrmc_sample_size(
         plan,
     })
 }
+
+// ---------------------------------------------------------------------------------------
+// Method comparison (CLSI EP09c)
+
+pub use kizon_stats::method_comparison::{BlandAltman, Regression};
+
+/// How `kizon stats method-comparison` compares the device with the comparator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComparisonMethod {
+    PassingBablok,
+    Deming,
+    WeightedDeming,
+    Ols,
+    BlandAltman,
+}
+
+/// A CSV of paired measurements: the comparator's column `x`, the device's column `y`.
+#[derive(Debug, Clone)]
+pub struct MethodComparisonInput {
+    pub csv: PathBuf,
+    pub x: String,
+    pub y: String,
+    pub method: ComparisonMethod,
+    /// The comparator's error variance over the device's (Deming, weighted Deming).
+    pub error_ratio: f64,
+    pub level: f64,
+}
+
+/// A regression, or a Bland–Altman analysis; JSON as the result's own keys.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum MethodComparison {
+    Regression(Regression),
+    BlandAltman(BlandAltman),
+}
+
+/// Compares the device's measurements with the comparator's, row by row of the CSV.
+pub fn method_comparison(input: &MethodComparisonInput) -> Result<MethodComparison, CalcError> {
+    use kizon_stats::method_comparison as mc;
+    check_level(input.level)?;
+    if input.x == input.y {
+        return Err(CalcError::Refused {
+            what: format!("column `{}` is both --x and --y", input.x),
+            hint: "--x is the comparator's column, --y the device's".into(),
+        });
+    }
+    let columns = read_columns(&input.csv, &[&input.x, &input.y])?;
+    let x = columns.numbers(0, "comparator value")?;
+    let y = columns.numbers(1, "device value")?;
+    let (level, ratio) = (input.level, input.error_ratio);
+    Ok(match input.method {
+        ComparisonMethod::PassingBablok => {
+            MethodComparison::Regression(mc::passing_bablok(&x, &y, level)?)
+        }
+        ComparisonMethod::Deming => MethodComparison::Regression(mc::deming(&x, &y, ratio, level)?),
+        ComparisonMethod::WeightedDeming => {
+            MethodComparison::Regression(mc::weighted_deming(&x, &y, ratio, level)?)
+        }
+        ComparisonMethod::Ols => MethodComparison::Regression(mc::ols(&x, &y, level)?),
+        ComparisonMethod::BlandAltman => {
+            MethodComparison::BlandAltman(mc::bland_altman(&x, &y, level)?)
+        }
+    })
+}

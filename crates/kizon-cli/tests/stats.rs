@@ -1156,3 +1156,105 @@ fn mrmc_sample_size_from_the_van_dyke_pilot_matches_rjafroc() {
     let bad = stats(&[&base[..], &["--power", "1.5"]].concat()).failed();
     assert!(bad.error_line().contains("power"), "{}", bad.stderr);
 }
+
+/// `kizon stats method-comparison` on a CSV of specimens gives mcr's Passing–Bablok, Deming
+/// (error ratio 2) and weighted Deming, and the Bland–Altman formulas, under the documented
+/// JSON keys; a non-number names its line and column and the run fails.
+#[test]
+fn method_comparison_matches_mcr_under_the_documented_keys() {
+    let case = &cases("method_comparison_mcr.json")[0];
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("specimens.csv");
+    let mut text = String::from("specimen,comparator,device\n");
+    for (i, (x, y)) in case["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(case["y"].as_array().unwrap())
+        .enumerate()
+    {
+        text.push_str(&format!("S{i},{x},{y}\n"));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let run = |method: &str, extra: &[&str]| {
+        let mut args = vec![
+            "stats",
+            "method-comparison",
+            csv.to_str().unwrap(),
+            "--x",
+            "comparator",
+            "--y",
+            "device",
+            "--method",
+            method,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        stats(&args).ok().json()
+    };
+    for (method, extra, expected) in [
+        ("passing-bablok", &[][..], &case["passing_bablok"]),
+        (
+            "deming",
+            &["--error-ratio", "2"][..],
+            &case["deming_ratio_2"],
+        ),
+        ("weighted-deming", &[][..], &case["weighted_deming"]),
+        ("ols", &[][..], &case["ols"]),
+    ] {
+        let got = run(method, extra);
+        assert_eq!(got["method"], method);
+        assert_eq!(got["n"], 60);
+        for key in ["slope", "intercept"] {
+            close(
+                f(&got[key]),
+                f(&expected[key]),
+                1e-9,
+                &format!("{method} {key}"),
+            );
+        }
+        for key in ["slope_ci", "intercept_ci"] {
+            for side in 0..2 {
+                close(
+                    f(&got[key][side]),
+                    f(&expected[key][side]),
+                    1e-9,
+                    &format!("{method} {key}[{side}]"),
+                );
+            }
+        }
+    }
+    let ba = run("bland-altman", &[]);
+    let expected = &case["bland_altman"];
+    for key in ["bias", "sd"] {
+        close(f(&ba[key]), f(&expected[key]), 1e-9, key);
+    }
+    for key in ["bias_ci", "loa", "loa_lower_ci", "loa_upper_ci"] {
+        for side in 0..2 {
+            close(f(&ba[key][side]), f(&expected[key][side]), 1e-9, key);
+        }
+    }
+
+    // Line 5 (specimen S3): a comparator result below its reporting limit, as laboratory
+    // systems write it.
+    let lines: Vec<&str> = text.lines().collect();
+    let device = lines[4].rsplit(',').next().unwrap();
+    std::fs::write(&csv, text.replace(lines[4], &format!("S3,<0.5,{device}"))).unwrap();
+    let failed = stats(&[
+        "stats",
+        "method-comparison",
+        csv.to_str().unwrap(),
+        "--x",
+        "comparator",
+        "--y",
+        "device",
+        "--method",
+        "deming",
+    ])
+    .failed();
+    let line = failed.error_line();
+    assert!(
+        line.contains("specimens.csv:5") && line.contains("comparator"),
+        "{line}"
+    );
+}

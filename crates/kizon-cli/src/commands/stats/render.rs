@@ -421,3 +421,114 @@ pub(super) fn display_width(text: &str) -> usize {
         })
         .sum()
 }
+
+/// A bound pair as text, or "not estimable".
+fn bounds(pair: Option<[f64; 2]>) -> String {
+    match pair {
+        Some([lower, upper]) => format!("{lower:.4} to {upper:.4}"),
+        None => "—（推定不能 / not estimable）".into(),
+    }
+}
+
+/// `kizon stats method-comparison` as text.
+pub(super) fn render_method_comparison(
+    result: &kizon_app::stats::MethodComparison,
+    x: &str,
+    y: &str,
+) -> String {
+    use kizon_app::stats::MethodComparison;
+    let mut out = String::new();
+    match result {
+        MethodComparison::Regression(r) => {
+            let name = match r.method {
+                "passing-bablok" => "Passing–Bablok 回帰 / regression",
+                "deming" => "Deming 回帰 / regression",
+                "weighted-deming" => "重み付き Deming 回帰 / weighted Deming regression",
+                _ => "最小二乗法 / ordinary least squares",
+            };
+            let _ = writeln!(
+                out,
+                "{name}: {y} (device / 被験) on {x} (comparator / 対照), n = {}",
+                r.n
+            );
+            let level = level_label(r.level);
+            row(&mut out, "傾き / slope", &format!("{:.4}", r.slope));
+            row(
+                &mut out,
+                &format!("傾き {level} CI / slope CI"),
+                &bounds(r.slope_ci),
+            );
+            row(&mut out, "切片 / intercept", &format!("{:.4}", r.intercept));
+            row(
+                &mut out,
+                &format!("切片 {level} CI / intercept CI"),
+                &bounds(r.intercept_ci),
+            );
+            if let Some(ratio) = r.error_ratio {
+                row(&mut out, "誤差比 / error ratio", &format!("{ratio}"));
+            }
+            if let Some(c) = &r.cusum {
+                row(
+                    &mut out,
+                    "直線性 Cusum / linearity",
+                    &format!(
+                        "max {:.3} vs {:.3}: {}",
+                        c.max_cusum,
+                        c.critical,
+                        if c.linear {
+                            "直線性の逸脱なし / no deviation from linearity"
+                        } else {
+                            "直線でない / not linear"
+                        }
+                    ),
+                );
+            }
+            row(&mut out, "区間の方法 / interval", r.ci_method);
+        }
+        MethodComparison::BlandAltman(b) => {
+            let _ = writeln!(
+                out,
+                "Bland–Altman: {y} (device / 被験) − {x} (comparator / 対照), n = {}",
+                b.n
+            );
+            let level = level_label(b.level);
+            let a = &b.absolute;
+            row(&mut out, "平均差 / bias", &format!("{:.4}", a.bias));
+            row(
+                &mut out,
+                &format!("平均差 {level} CI / bias CI"),
+                &bounds(Some(a.bias_ci)),
+            );
+            row(&mut out, "差の標準偏差 / SD", &format!("{:.4}", a.sd));
+            row(
+                &mut out,
+                "一致限界 / limits of agreement",
+                &bounds(Some(a.loa)),
+            );
+            row(
+                &mut out,
+                "下限の CI / lower limit CI",
+                &bounds(Some(a.loa_lower_ci)),
+            );
+            row(
+                &mut out,
+                "上限の CI / upper limit CI",
+                &bounds(Some(a.loa_upper_ci)),
+            );
+            if let Some(r) = &b.relative {
+                row(
+                    &mut out,
+                    "相対平均差 / relative bias (%)",
+                    &format!("{:.3}", r.bias),
+                );
+                row(
+                    &mut out,
+                    "相対一致限界 / relative limits (%)",
+                    &bounds(Some(r.loa)),
+                );
+            }
+            row(&mut out, "限界の CI / limits' CI", b.loa_ci_method);
+        }
+    }
+    out
+}

@@ -1,0 +1,177 @@
+//! Method comparison against R's mcr 1.3.3.1 (Passing–Bablok, Deming, weighted Deming, OLS)
+//! and the published Bland–Altman formulas in R: `tests/fixtures/method_comparison_mcr.json`,
+//! made by `tools/oracle/method_comparison.R`.
+
+mod common;
+
+use common::*;
+use kizon_stats::method_comparison::{
+    Regression, bland_altman, deming, ols, passing_bablok, weighted_deming,
+};
+use serde_json::Value;
+
+const REL: f64 = 1e-9;
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(f).collect()
+}
+
+#[track_caller]
+fn assert_pair(actual: Option<[f64; 2]>, expected: &Value, what: &str) {
+    match (actual, expected) {
+        (None, Value::Null) => {}
+        (Some([a, b]), Value::Array(e)) => {
+            assert_close(a, f(&e[0]), REL, &format!("{what} lower"));
+            assert_close(b, f(&e[1]), REL, &format!("{what} upper"));
+        }
+        _ => panic!("{what}: got {actual:?}, expected {expected}"),
+    }
+}
+
+#[track_caller]
+fn assert_regression(actual: &Regression, expected: &Value, what: &str) {
+    assert_close(
+        actual.slope,
+        f(&expected["slope"]),
+        REL,
+        &format!("{what} slope"),
+    );
+    assert_close(
+        actual.intercept,
+        f(&expected["intercept"]),
+        REL,
+        &format!("{what} intercept"),
+    );
+    assert_pair(
+        actual.slope_ci,
+        &expected["slope_ci"],
+        &format!("{what} slope CI"),
+    );
+    assert_pair(
+        actual.intercept_ci,
+        &expected["intercept_ci"],
+        &format!("{what} intercept CI"),
+    );
+    if let Some(se) = expected["slope_se"].as_f64() {
+        assert_close(
+            actual.slope_se.unwrap(),
+            se,
+            REL,
+            &format!("{what} slope SE"),
+        );
+        let intercept_se = f(&expected["intercept_se"]);
+        assert_close(
+            actual.intercept_se.unwrap(),
+            intercept_se,
+            REL,
+            &format!("{what} intercept SE"),
+        );
+    }
+}
+
+#[test]
+fn regressions_agree_with_mcr() {
+    let cases = cases("method_comparison_mcr.json");
+    assert_eq!(cases.len(), 10);
+    for case in &cases {
+        let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
+        let level = f(&case["level"]);
+        let name = format!("{} at {level}", case["name"].as_str().unwrap());
+        let pb = passing_bablok(&x, &y, level).unwrap();
+        assert_regression(
+            &pb,
+            &case["passing_bablok"],
+            &format!("{name} Passing–Bablok"),
+        );
+        let cusum = pb.cusum.as_ref().unwrap();
+        let expected = &case["passing_bablok"]["cusum"];
+        assert_eq!(
+            (cusum.above as u64, cusum.below as u64),
+            (u(&expected["above"]), u(&expected["below"])),
+            "{name}"
+        );
+        assert_close(
+            cusum.max_cusum,
+            f(&expected["max_cusum"]),
+            REL,
+            &format!("{name} cusum"),
+        );
+        assert_regression(
+            &ols(&x, &y, level).unwrap(),
+            &case["ols"],
+            &format!("{name} OLS"),
+        );
+        assert_regression(
+            &deming(&x, &y, 1.0, level).unwrap(),
+            &case["deming"],
+            &format!("{name} Deming"),
+        );
+        assert_regression(
+            &deming(&x, &y, 2.0, level).unwrap(),
+            &case["deming_ratio_2"],
+            &format!("{name} Deming, error ratio 2"),
+        );
+        if !case["weighted_deming"].is_null() {
+            assert_regression(
+                &weighted_deming(&x, &y, 1.0, level).unwrap(),
+                &case["weighted_deming"],
+                &format!("{name} weighted Deming"),
+            );
+        }
+    }
+}
+
+#[test]
+fn bland_altman_agrees_with_the_published_formulas() {
+    for case in cases("method_comparison_mcr.json") {
+        let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
+        let level = f(&case["level"]);
+        let name = case["name"].as_str().unwrap().to_owned();
+        let ba = bland_altman(&x, &y, level).unwrap();
+        let expected = &case["bland_altman"];
+        let check = |actual: &kizon_stats::method_comparison::Agreement, e: &Value, what: &str| {
+            assert_close(
+                actual.bias,
+                f(&e["bias"]),
+                REL,
+                &format!("{name} {what} bias"),
+            );
+            assert_close(actual.sd, f(&e["sd"]), REL, &format!("{name} {what} sd"));
+            for (key, pair) in [
+                ("bias_ci", actual.bias_ci),
+                ("loa", actual.loa),
+                ("loa_lower_ci", actual.loa_lower_ci),
+                ("loa_upper_ci", actual.loa_upper_ci),
+            ] {
+                assert_pair(Some(pair), &e[key], &format!("{name} {what} {key}"));
+            }
+        };
+        check(&ba.absolute, expected, "absolute");
+        match (&ba.relative, expected.get("relative")) {
+            (Some(actual), Some(e)) => check(actual, e, "relative"),
+            (None, None) => {}
+            other => panic!("{name}: relative differences {other:?}"),
+        }
+    }
+}
+
+/// The limits of agreement use the exact normal quantile, not 1.96.
+#[test]
+fn limits_of_agreement_use_the_exact_normal_quantile() {
+    let x = [10.0, 12.0, 14.0, 16.0, 18.0];
+    let y = [11.0, 12.5, 13.0, 17.0, 18.5];
+    let ba = bland_altman(&x, &y, 0.95).unwrap();
+    let z = (ba.absolute.loa[1] - ba.absolute.bias) / ba.absolute.sd;
+    assert!((z - 1.959_963_984_540_054).abs() < 1e-12, "{z}");
+}
+
+#[test]
+fn bad_input_is_refused() {
+    assert!(deming(&[1.0, 2.0], &[1.0, 2.0], 1.0, 0.95).is_err());
+    assert!(deming(&[1.0, 2.0, 3.0], &[1.0, 2.0], 1.0, 0.95).is_err());
+    assert!(deming(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.5], 0.0, 0.95).is_err());
+    assert!(deming(&[1.0, 2.0, f64::NAN], &[1.0, 2.0, 3.5], 1.0, 0.95).is_err());
+    assert!(weighted_deming(&[1.0, -2.0, 3.0], &[1.0, 2.0, 3.5], 1.0, 0.95).is_err());
+    assert!(passing_bablok(&[1.0, 1.0, 1.0], &[2.0, 2.0, 2.0], 0.95).is_err());
+    assert!(ols(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.5], 95.0).is_err());
+}
