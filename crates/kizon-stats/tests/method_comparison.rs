@@ -175,3 +175,58 @@ fn bad_input_is_refused() {
     assert!(passing_bablok(&[1.0, 1.0, 1.0], &[2.0, 2.0, 2.0], 0.95).is_err());
     assert!(ols(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.5], 95.0).is_err());
 }
+
+/// Data for the two slope algorithms: `n` points, rounded to `digits` (few digits: many equal
+/// slopes, vertical pairs and identical points), rising or falling.
+fn generated(n: usize, digits: i32, seed: u64, falling: bool) -> (Vec<f64>, Vec<f64>) {
+    let mut state = seed;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let scale = 10f64.powi(digits);
+    let round = |v: f64| (v * scale).round() / scale;
+    let mut x = Vec::with_capacity(n);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        let truth = 1.0 + 99.0 * uniform();
+        let noise = |u: f64| (u - 0.5) * 0.2 * truth;
+        x.push(round(truth + noise(uniform())));
+        let level = if falling {
+            120.0 - truth
+        } else {
+            0.5 + 1.05 * truth
+        };
+        y.push(round(level + noise(uniform())));
+    }
+    (x, y)
+}
+
+/// Selecting ranks by counting inversions gives exactly what listing every slope gives.
+#[test]
+fn slope_selection_equals_listing_every_slope() {
+    use kizon_stats::method_comparison::{SlopeAlgorithm, passing_bablok_with};
+    let mut sets = Vec::new();
+    for (n, digits, falling) in [
+        (40, 0, false),
+        (157, 1, false),
+        (300, 0, false),
+        (501, 2, true),
+        (900, 0, true),
+        (1200, 3, false),
+    ] {
+        sets.push(generated(n, digits, 0x5EED ^ n as u64, falling));
+    }
+    for case in cases("method_comparison_mcr.json") {
+        sets.push((numbers(&case["x"]), numbers(&case["y"])));
+    }
+    for (x, y) in &sets {
+        for level in [0.95, 0.9] {
+            let listed = passing_bablok_with(x, y, level, SlopeAlgorithm::ListAll).unwrap();
+            let selected = passing_bablok_with(x, y, level, SlopeAlgorithm::Select).unwrap();
+            assert_eq!(listed, selected, "n = {}", x.len());
+        }
+    }
+}

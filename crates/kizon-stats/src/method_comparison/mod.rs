@@ -20,10 +20,11 @@
 mod bland_altman;
 mod deming;
 mod passing_bablok;
+mod slope_selection;
 
 pub use bland_altman::{Agreement, BlandAltman, bland_altman};
 pub use deming::{deming, ols, weighted_deming};
-pub use passing_bablok::{Cusum, passing_bablok, passing_bablok_with};
+pub use passing_bablok::{Cusum, SlopeAlgorithm, passing_bablok, passing_bablok_with};
 
 use serde::Serialize;
 

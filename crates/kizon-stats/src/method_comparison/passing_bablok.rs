@@ -78,38 +78,100 @@ fn angles(x: &[f64], y: &[f64], positive: bool) -> Angles {
     out
 }
 
-/// Whether Kendall's tau is not negative: concordant pairs at least as many as discordant
-/// ones (the sign of tau-b is that of their difference).
-fn kendall_not_negative(x: &[f64], y: &[f64]) -> bool {
-    let mut score: i64 = 0;
-    for j in 0..x.len() {
-        for k in j + 1..x.len() {
-            let sign = |d: f64| (d > 0.0) as i64 - (d < 0.0) as i64;
-            score += sign(x[k] - x[j]) * sign(y[k] - y[j]);
+/// Up to this many points, every pairwise angle is listed (at most two million, 16 MB); beyond,
+/// ranks are selected without listing ([`super::slope_selection`]).
+const LIST_ALL_UP_TO: usize = 2_000;
+
+/// How Passing–Bablok finds order statistics of the pairwise slopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlopeAlgorithm {
+    /// Lists every pair's slope up to 2,000 points, selects without listing beyond.
+    Auto,
+    /// Lists every pair's slope (O(n²) time and memory).
+    ListAll,
+    /// Counts slopes below a value by inversions (O(n log n) per count).
+    Select,
+}
+
+/// The pairwise angles, by rank, with the counts the shift needs.
+enum Source<'a> {
+    Listed(Angles),
+    Selected {
+        selector: super::slope_selection::Selector<'a>,
+        vertical: u64,
+        positive: bool,
+        counts: [usize; 4],
+    },
+}
+
+impl Source<'_> {
+    fn count(&self) -> usize {
+        match self {
+            Source::Listed(all) => all.angles.len(),
+            Source::Selected {
+                selector, vertical, ..
+            } => (selector.total + vertical) as usize,
         }
     }
-    score >= 0
-}
 
-/// The angle of rank `rank` (1-based) in ascending order, or `None` outside the list.
-fn nth_angle(angles: &mut [f64], rank: i64) -> Option<f64> {
-    if rank < 1 || rank as usize > angles.len() {
-        return None;
+    /// Angles `≤ −π/4`, `< −π/4`, `≥ π/4`, `> π/4`.
+    fn counts(&self) -> [usize; 4] {
+        match self {
+            Source::Listed(all) => [
+                all.at_most_minus_one,
+                all.below_minus_one,
+                all.at_least_one,
+                all.above_one,
+            ],
+            Source::Selected { counts, .. } => *counts,
+        }
     }
-    let (_, value, _) = angles.select_nth_unstable_by(rank as usize - 1, f64::total_cmp);
-    Some(*value)
-}
 
-/// `mcr`'s order statistic for a shifted count `index`: the angle at `(index + 1) / 2`, or the
-/// mean of it and the next when `index` is even, as a slope.
-fn shifted_median(angles: &mut [f64], index: i64) -> Option<f64> {
-    let half = (index + 1) / 2; // C integer division
-    if index % 2 == 0 {
-        let low = nth_angle(angles, half)?;
-        let high = nth_angle(angles, half + 1)?;
-        Some(((low + high) / 2.0).tan())
-    } else {
-        nth_angle(angles, half).map(f64::tan)
+    /// The angle of rank `rank` (1-based) in ascending order, or `None` outside the list.
+    fn nth(&mut self, rank: i64) -> Option<f64> {
+        if rank < 1 || rank as usize > self.count() {
+            return None;
+        }
+        match self {
+            Source::Listed(all) => {
+                let (_, value, _) = all
+                    .angles
+                    .select_nth_unstable_by(rank as usize - 1, f64::total_cmp);
+                Some(*value)
+            }
+            Source::Selected {
+                selector,
+                vertical,
+                positive,
+                ..
+            } => {
+                let rank = rank as u64;
+                Some(if *positive {
+                    if rank > selector.total {
+                        FRAC_PI_2
+                    } else {
+                        selector.nth(rank)
+                    }
+                } else if rank <= *vertical {
+                    -FRAC_PI_2
+                } else {
+                    selector.nth(rank - *vertical)
+                })
+            }
+        }
+    }
+
+    /// `mcr`'s order statistic for a shifted count `index`: the angle at `(index + 1) / 2`, or
+    /// the mean of it and the next when `index` is even, as a slope.
+    fn shifted_median(&mut self, index: i64) -> Option<f64> {
+        let half = (index + 1) / 2; // C integer division
+        if index % 2 == 0 {
+            let low = self.nth(half)?;
+            let high = self.nth(half + 1)?;
+            Some(((low + high) / 2.0).tan())
+        } else {
+            self.nth(half).map(f64::tan)
+        }
     }
 }
 
@@ -163,28 +225,76 @@ fn cusum(x: &[f64], y: &[f64], slope: f64, intercept: f64) -> Cusum {
 /// Passing–Bablok regression of `y` (device) on `x` (comparator) with its analytical intervals
 /// at `level`, and the Cusum linearity test.
 pub fn passing_bablok(x: &[f64], y: &[f64], level: f64) -> Result<Regression, StatsError> {
-    passing_bablok_with(x, y, level)
+    passing_bablok_with(x, y, level, SlopeAlgorithm::Auto)
 }
 
-/// [`passing_bablok`] (kept as the entry point the benchmark names).
-pub fn passing_bablok_with(x: &[f64], y: &[f64], level: f64) -> Result<Regression, StatsError> {
+/// [`passing_bablok`] with the algorithm for the slopes' order statistics chosen (both give
+/// the same result; the tests and the benchmark compare them).
+pub fn passing_bablok_with(
+    x: &[f64],
+    y: &[f64],
+    level: f64,
+    algorithm: SlopeAlgorithm,
+) -> Result<Regression, StatsError> {
     check_pairs(x, y, 3)?;
     crate::estimate::check_level(level)?;
     let n = x.len();
-    let positive = kendall_not_negative(x, y);
-    let mut all = angles(x, y, positive);
-    let count = all.angles.len() as i64;
+    let list_all = match algorithm {
+        SlopeAlgorithm::Auto => n <= LIST_ALL_UP_TO,
+        SlopeAlgorithm::ListAll => true,
+        SlopeAlgorithm::Select => false,
+    };
+    let positive = super::slope_selection::kendall_not_negative(x, y);
+    let sorted;
+    let mut all = if list_all {
+        Source::Listed(angles(x, y, positive))
+    } else {
+        sorted = super::slope_selection::Sorted::new(x, y);
+        let selector = super::slope_selection::Selector::new(&sorted);
+        let vertical = sorted.vertical();
+        let finite = selector.total as usize;
+        let (below_minus_one, at_most_minus_one) = sorted.count_around(-1.0);
+        let (below_one, at_most_one) = sorted.count_around(1.0);
+        let [below_minus_one, at_most_minus_one] =
+            [below_minus_one, at_most_minus_one].map(|c| c as usize);
+        let (at_least_one, above_one) =
+            (finite - below_one as usize, finite - at_most_one as usize);
+        let v = vertical as usize;
+        let counts = if positive {
+            [
+                at_most_minus_one,
+                below_minus_one,
+                at_least_one + v,
+                above_one + v,
+            ]
+        } else {
+            [
+                at_most_minus_one + v,
+                below_minus_one + v,
+                at_least_one,
+                above_one,
+            ]
+        };
+        Source::Selected {
+            selector,
+            vertical,
+            positive,
+            counts,
+        }
+    };
+    let [at_most_minus_one, below_minus_one, at_least_one, above_one] = all.counts();
+    let count = all.count() as i64;
     if count == 0 {
         return Err(StatsError::InvalidArgument(
             "every pair of points is identical: no slope to take a median of".into(),
         ));
     }
     let offset = if positive {
-        (all.at_most_minus_one + all.below_minus_one) as i64
+        (at_most_minus_one + below_minus_one) as i64
     } else {
-        -((all.at_least_one + all.above_one) as i64)
+        -((at_least_one + above_one) as i64)
     };
-    let slope = shifted_median(&mut all.angles, count + offset).ok_or_else(|| {
+    let slope = all.shifted_median(count + offset).ok_or_else(|| {
         StatsError::InvalidArgument("too few distinct slopes for a Passing–Bablok median".into())
     })?;
 
@@ -192,17 +302,17 @@ pub fn passing_bablok_with(x: &[f64], y: &[f64], level: f64) -> Result<Regressio
     let n_f = n as f64;
     let c = (z * (n_f * (n_f - 1.0) * (2.0 * n_f + 5.0) / 18.0).sqrt()).round() as i64;
     let lowest = if positive {
-        2 * (all.at_most_minus_one - all.below_minus_one) as i64 + 1
+        2 * (at_most_minus_one - below_minus_one) as i64 + 1
     } else {
-        2 * (all.at_least_one - all.above_one) as i64 + 1
+        2 * (at_least_one - above_one) as i64 + 1
     };
     let lower_index = count - c + offset;
     let lower = ((lower_index + 1) / 2 >= lowest)
-        .then(|| shifted_median(&mut all.angles, lower_index))
+        .then(|| all.shifted_median(lower_index))
         .flatten();
     let upper_index = count + c + offset;
     let upper = ((upper_index + 1) / 2 <= count)
-        .then(|| shifted_median(&mut all.angles, upper_index))
+        .then(|| all.shifted_median(upper_index))
         .flatten();
     let slope_ci = lower.zip(upper).map(|(l, u)| [l, u]);
 
