@@ -1151,7 +1151,7 @@ pub fn mrmc_sample_size(
 // ---------------------------------------------------------------------------------------
 // Method comparison (CLSI EP09c)
 
-pub use kizon_stats::method_comparison::{BlandAltman, Regression};
+pub use kizon_stats::method_comparison::{BlandAltman, Correlation, DecisionPointBias, Regression};
 
 /// How `kizon stats method-comparison` compares the device with the comparator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1173,14 +1173,27 @@ pub struct MethodComparisonInput {
     /// The comparator's error variance over the device's (Deming, weighted Deming).
     pub error_ratio: f64,
     pub level: f64,
+    /// Medical decision points for the bias (regressions only).
+    pub decision_points: Vec<f64>,
 }
 
 /// A regression, or a Bland–Altman analysis; JSON as the result's own keys.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
-pub enum MethodComparison {
+pub enum Comparison {
     Regression(Regression),
     BlandAltman(BlandAltman),
+}
+
+/// JSON: the comparison's keys (`n`, `method`, `slope`, `slope_ci`, … or `bias`, `loa`, …),
+/// `correlation` (`pearson`, `spearman`, `ccc`) and, with decision points, `bias_at`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodComparison {
+    #[serde(flatten)]
+    pub comparison: Comparison,
+    pub correlation: Correlation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bias_at: Vec<DecisionPointBias>,
 }
 
 /// Compares the device's measurements with the comparator's, row by row of the CSV.
@@ -1197,17 +1210,30 @@ pub fn method_comparison(input: &MethodComparisonInput) -> Result<MethodComparis
     let x = columns.numbers(0, "comparator value")?;
     let y = columns.numbers(1, "device value")?;
     let (level, ratio) = (input.level, input.error_ratio);
-    Ok(match input.method {
+    let comparison = match input.method {
         ComparisonMethod::PassingBablok => {
-            MethodComparison::Regression(mc::passing_bablok(&x, &y, level)?)
+            Comparison::Regression(mc::passing_bablok(&x, &y, level)?)
         }
-        ComparisonMethod::Deming => MethodComparison::Regression(mc::deming(&x, &y, ratio, level)?),
+        ComparisonMethod::Deming => Comparison::Regression(mc::deming(&x, &y, ratio, level)?),
         ComparisonMethod::WeightedDeming => {
-            MethodComparison::Regression(mc::weighted_deming(&x, &y, ratio, level)?)
+            Comparison::Regression(mc::weighted_deming(&x, &y, ratio, level)?)
         }
-        ComparisonMethod::Ols => MethodComparison::Regression(mc::ols(&x, &y, level)?),
-        ComparisonMethod::BlandAltman => {
-            MethodComparison::BlandAltman(mc::bland_altman(&x, &y, level)?)
+        ComparisonMethod::Ols => Comparison::Regression(mc::ols(&x, &y, level)?),
+        ComparisonMethod::BlandAltman => Comparison::BlandAltman(mc::bland_altman(&x, &y, level)?),
+    };
+    let bias_at = match (&comparison, input.decision_points.is_empty()) {
+        (_, true) => Vec::new(),
+        (Comparison::Regression(fit), false) => fit.bias_at(&input.decision_points)?,
+        (Comparison::BlandAltman(_), false) => {
+            return Err(CalcError::Refused {
+                what: "--decision-points needs a regression: Bland–Altman's bias is one number for every level".into(),
+                hint: "give --method passing-bablok, deming, weighted-deming or ols".into(),
+            });
         }
+    };
+    Ok(MethodComparison {
+        comparison,
+        correlation: mc::correlation(&x, &y, level),
+        bias_at,
     })
 }

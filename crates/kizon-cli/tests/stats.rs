@@ -1224,6 +1224,40 @@ fn method_comparison_matches_mcr_under_the_documented_keys() {
             }
         }
     }
+    // The bias at decision points (mcr's calcBias) and the correlations (cor.test, epi.ccc).
+    let deming = run("deming", &["--decision-points", "10,50,90"]);
+    for (got, expected) in deming["bias_at"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(case["deming"]["bias_at"].as_array().unwrap())
+    {
+        close(
+            f(&got["bias"]),
+            f(&expected["bias"]),
+            1e-9,
+            "bias at a decision point",
+        );
+        for side in 0..2 {
+            close(
+                f(&got["bias_ci"][side]),
+                f(&expected["bias_ci"][side]),
+                1e-9,
+                "bias CI at a decision point",
+            );
+        }
+    }
+    for key in ["pearson", "ccc"] {
+        for bound in ["estimate", "lower", "upper"] {
+            close(
+                f(&deming["correlation"][key][bound]),
+                f(&case["correlation"][key][bound]),
+                1e-9,
+                key,
+            );
+        }
+    }
+
     let ba = run("bland-altman", &[]);
     let expected = &case["bland_altman"];
     for key in ["bias", "sd"] {

@@ -230,3 +230,71 @@ fn slope_selection_equals_listing_every_slope() {
         }
     }
 }
+
+/// The bias at decision points as mcr's `calcBias`: Linnet's jackknife for (weighted) Deming,
+/// the analytical interval for OLS, none for analytical Passing–Bablok.
+#[test]
+fn bias_at_decision_points_agrees_with_mcr() {
+    for case in cases("method_comparison_mcr.json") {
+        let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
+        let level = f(&case["level"]);
+        let name = format!("{} at {level}", case["name"].as_str().unwrap());
+        let mut fits = vec![
+            ("passing_bablok", passing_bablok(&x, &y, level).unwrap()),
+            ("ols", ols(&x, &y, level).unwrap()),
+            ("deming", deming(&x, &y, 1.0, level).unwrap()),
+        ];
+        if !case["weighted_deming"].is_null() {
+            fits.push((
+                "weighted_deming",
+                weighted_deming(&x, &y, 1.0, level).unwrap(),
+            ));
+        }
+        for (key, fit) in fits {
+            let expected = case[key]["bias_at"].as_array().unwrap();
+            let levels: Vec<f64> = expected.iter().map(|b| f(&b["level"])).collect();
+            let got = fit.bias_at(&levels).unwrap();
+            for (g, e) in got.iter().zip(expected) {
+                let what = format!("{name} {key} at {}", g.level);
+                assert_close(g.bias, f(&e["bias"]), REL, &what);
+                let expected_ci = match &e["bias_ci"] {
+                    Value::Array(_) => e["bias_ci"].clone(),
+                    _ => Value::Null,
+                };
+                assert_pair(g.bias_ci, &expected_ci, &what);
+            }
+        }
+    }
+}
+
+/// Pearson's r and its Fisher interval as `cor.test`, Spearman's rho as `cor`, Lin's CCC and
+/// its z-transformed interval as epiR's `epi.ccc`.
+#[test]
+fn correlations_agree_with_r_and_epir() {
+    use kizon_stats::method_comparison::correlation;
+    for case in cases("method_comparison_mcr.json") {
+        let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
+        let level = f(&case["level"]);
+        let name = case["name"].as_str().unwrap().to_owned();
+        let got = correlation(&x, &y, level);
+        let expected = &case["correlation"];
+        assert_estimate(
+            &got.pearson.unwrap(),
+            &expected["pearson"],
+            REL,
+            &format!("{name} Pearson"),
+        );
+        assert_close(
+            got.spearman.unwrap(),
+            f(&expected["spearman"]),
+            REL,
+            &format!("{name} Spearman"),
+        );
+        assert_estimate(
+            &got.ccc.unwrap(),
+            &expected["ccc"],
+            REL,
+            &format!("{name} CCC"),
+        );
+    }
+}

@@ -118,6 +118,8 @@ fn with_jackknife(
         iterations: (method == "weighted-deming").then_some(iterations),
         cusum: None,
         level,
+        jackknife: Some(intercepts.into_iter().zip(slopes).collect()),
+        x_mean: None,
     })
 }
 
@@ -201,5 +203,7 @@ pub fn ols(x: &[f64], y: &[f64], level: f64) -> Result<Regression, StatsError> {
         iterations: None,
         cusum: None,
         level,
+        jackknife: None,
+        x_mean: Some(sx / n),
     })
 }

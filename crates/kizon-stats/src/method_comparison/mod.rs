@@ -7,6 +7,8 @@
 //!   Linnet's (1990, 1993) weighted Deming for a constant coefficient of variation, with
 //!   Linnet's jackknife confidence intervals.
 //! - [`ols`]: ordinary least squares with t-based intervals.
+//! - [`correlation`]: Pearson's r, Spearman's rho and Lin's concordance correlation.
+//! - [`Regression::bias_at`]: the bias at medical decision points, with its interval (EP09c).
 //! - [`bland_altman`]: the mean difference with its Student-t interval and the limits of
 //!   agreement with their confidence intervals (Bland & Altman 1986, 1999).
 //!
@@ -18,11 +20,13 @@
 //! 1e-12 of each other (relative) as equal.
 
 mod bland_altman;
+mod correlation;
 mod deming;
 mod passing_bablok;
 mod slope_selection;
 
 pub use bland_altman::{Agreement, BlandAltman, bland_altman};
+pub use correlation::{Correlation, correlation};
 pub use deming::{deming, ols, weighted_deming};
 pub use passing_bablok::{Cusum, SlopeAlgorithm, passing_bablok, passing_bablok_with};
 
@@ -54,6 +58,76 @@ pub struct Regression {
     /// Passing–Bablok's test for linearity.
     pub cusum: Option<Cusum>,
     pub level: f64,
+    /// The leave-one-out intercepts and slopes (jackknife methods), for the bias at decision
+    /// points.
+    #[serde(skip)]
+    pub(crate) jackknife: Option<Vec<(f64, f64)>>,
+    /// The mean of `x` (OLS), for the analytical standard error of a predicted value.
+    #[serde(skip)]
+    pub(crate) x_mean: Option<f64>,
+}
+
+/// The bias of the device at a medical decision point `x_c`: `b₀ + (b₁ − 1)·x_c`, absolute and
+/// in per cent of `x_c`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisionPointBias {
+    pub level: f64,
+    pub bias: f64,
+    /// `None` for Passing–Bablok (its analytical method gives none; `mcr` bootstraps).
+    pub bias_ci: Option<[f64; 2]>,
+    pub se: Option<f64>,
+    /// `100·bias/x_c`, and its interval; `None` at `x_c = 0`.
+    pub percent: Option<f64>,
+    pub percent_ci: Option<[f64; 2]>,
+}
+
+impl Regression {
+    /// The bias at each decision point, with the interval of the predicted value as `mcr`'s
+    /// `calcBias` gives it: Linnet's jackknife on `b₀(−i) + b₁(−i)·x_c` for (weighted) Deming,
+    /// `√(se₀² + se₁²·x_c·(x_c − 2x̄))` with `t(n − 2)` for OLS.
+    pub fn bias_at(&self, levels: &[f64]) -> Result<Vec<DecisionPointBias>, StatsError> {
+        let t = t_critical(self.level, self.n as f64 - 2.0)?;
+        Ok(levels
+            .iter()
+            .map(|&x_c| {
+                let predicted = self.intercept + self.slope * x_c;
+                let se = match (&self.jackknife, self.x_mean) {
+                    (Some(leave_one_out), _) => {
+                        let n = leave_one_out.len() as f64;
+                        let pseudo: Vec<f64> = leave_one_out
+                            .iter()
+                            .map(|(b0, b1)| n * predicted - (n - 1.0) * (b0 + b1 * x_c))
+                            .collect();
+                        let mean = pseudo.iter().sum::<f64>() / n;
+                        let variance =
+                            pseudo.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0);
+                        Some((variance / n).sqrt())
+                    }
+                    (None, Some(x_mean)) => self
+                        .intercept_se
+                        .zip(self.slope_se)
+                        .map(|(s0, s1)| (s0 * s0 + s1 * s1 * x_c * (x_c - 2.0 * x_mean)).sqrt()),
+                    (None, None) => None,
+                }
+                .filter(|se| *se > 0.0 && se.is_finite());
+                let bias = predicted - x_c;
+                let bias_ci = se.map(|se| [bias - t * se, bias + t * se]);
+                let percent = (x_c != 0.0).then(|| 100.0 * bias / x_c);
+                let percent_ci = bias_ci.filter(|_| x_c != 0.0).map(|[l, u]| {
+                    let (a, b) = (100.0 * l / x_c, 100.0 * u / x_c);
+                    [a.min(b), a.max(b)]
+                });
+                DecisionPointBias {
+                    level: x_c,
+                    bias,
+                    bias_ci,
+                    se,
+                    percent,
+                    percent_ci,
+                }
+            })
+            .collect())
+    }
 }
 
 /// Checks paired measurements: the same length, at least `min` pairs, every value finite.

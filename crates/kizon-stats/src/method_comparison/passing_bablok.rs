@@ -332,5 +332,7 @@ pub fn passing_bablok_with(
         iterations: None,
         cusum: Some(cusum(x, y, slope, intercept)),
         level,
+        jackknife: None,
+        x_mean: None,
     })
 }

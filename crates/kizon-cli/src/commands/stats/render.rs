@@ -436,10 +436,10 @@ pub(super) fn render_method_comparison(
     x: &str,
     y: &str,
 ) -> String {
-    use kizon_app::stats::MethodComparison;
+    use kizon_app::stats::Comparison;
     let mut out = String::new();
-    match result {
-        MethodComparison::Regression(r) => {
+    match &result.comparison {
+        Comparison::Regression(r) => {
             let name = match r.method {
                 "passing-bablok" => "Passing–Bablok 回帰 / regression",
                 "deming" => "Deming 回帰 / regression",
@@ -485,7 +485,7 @@ pub(super) fn render_method_comparison(
             }
             row(&mut out, "区間の方法 / interval", r.ci_method);
         }
-        MethodComparison::BlandAltman(b) => {
+        Comparison::BlandAltman(b) => {
             let _ = writeln!(
                 out,
                 "Bland–Altman: {y} (device / 被験) − {x} (comparator / 対照), n = {}",
@@ -529,6 +529,29 @@ pub(super) fn render_method_comparison(
             }
             row(&mut out, "限界の CI / limits' CI", b.loa_ci_method);
         }
+    }
+    let c = &result.correlation;
+    let estimate = |e: &Option<Estimate>| match e {
+        Some(e) => format!("{:.4} ({:.4} to {:.4})", e.estimate, e.lower, e.upper),
+        None => "—（推定不能 / not estimable）".into(),
+    };
+    row(&mut out, "Pearson r", &estimate(&c.pearson));
+    row(
+        &mut out,
+        "Spearman ρ",
+        &c.spearman
+            .map_or("—（推定不能 / not estimable）".into(), |r| {
+                format!("{r:.4}")
+            }),
+    );
+    row(&mut out, "一致相関係数 / Lin's CCC", &estimate(&c.ccc));
+    for b in &result.bias_at {
+        let percent = b.percent.map_or(String::new(), |p| format!(" ({p:.2}%)"));
+        row(
+            &mut out,
+            &format!("x = {} の偏り / bias", b.level),
+            &format!("{:.4}{percent}, CI {}", b.bias, bounds(b.bias_ci)),
+        );
     }
     out
 }
