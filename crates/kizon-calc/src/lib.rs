@@ -1151,7 +1151,9 @@ pub fn mrmc_sample_size(
 // ---------------------------------------------------------------------------------------
 // Method comparison (CLSI EP09c)
 
-pub use kizon_stats::method_comparison::{BlandAltman, Correlation, DecisionPointBias, Regression};
+pub use kizon_stats::method_comparison::{
+    BlandAltman, Correlation, DecisionPointBias, Qualitative, Regression,
+};
 
 /// How `kizon stats method-comparison` compares the device with the comparator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1175,6 +1177,29 @@ pub struct MethodComparisonInput {
     pub level: f64,
     /// Medical decision points for the bias (regressions only).
     pub decision_points: Vec<f64>,
+    /// The analyser's cut-off for the qualitative agreement (EP12), and how near to it a result
+    /// is listed (a fraction of the cut-off).
+    pub cutoff: Option<f64>,
+    pub near: f64,
+    /// The column naming each specimen in the list near the cut-off.
+    pub id: Option<String>,
+}
+
+/// A specimen near the cut-off: its CSV line, its id when a column names it, both results.
+#[derive(Debug, Clone, Serialize)]
+pub struct NearCutoff {
+    pub line: u64,
+    pub id: Option<String>,
+    pub comparator: f64,
+    pub device: f64,
+}
+
+/// The qualitative agreement at the cut-off with the specimens near it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AtCutoff {
+    #[serde(flatten)]
+    pub agreement: Qualitative,
+    pub near_cutoff: Vec<NearCutoff>,
 }
 
 /// A regression, or a Bland–Altman analysis; JSON as the result's own keys.
@@ -1194,6 +1219,18 @@ pub struct MethodComparison {
     pub correlation: Correlation,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bias_at: Vec<DecisionPointBias>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualitative: Option<AtCutoff>,
+}
+
+impl MethodComparison {
+    /// The confidence level of every interval in it.
+    pub fn level(&self) -> f64 {
+        match &self.comparison {
+            Comparison::Regression(r) => r.level,
+            Comparison::BlandAltman(b) => b.level,
+        }
+    }
 }
 
 /// Compares the device's measurements with the comparator's, row by row of the CSV.
@@ -1206,7 +1243,11 @@ pub fn method_comparison(input: &MethodComparisonInput) -> Result<MethodComparis
             hint: "--x is the comparator's column, --y the device's".into(),
         });
     }
-    let columns = read_columns(&input.csv, &[&input.x, &input.y])?;
+    let mut wanted = vec![input.x.as_str(), input.y.as_str()];
+    if let Some(id) = &input.id {
+        wanted.push(id);
+    }
+    let columns = read_columns(&input.csv, &wanted)?;
     let x = columns.numbers(0, "comparator value")?;
     let y = columns.numbers(1, "device value")?;
     let (level, ratio) = (input.level, input.error_ratio);
@@ -1231,9 +1272,30 @@ pub fn method_comparison(input: &MethodComparisonInput) -> Result<MethodComparis
             });
         }
     };
+    let qualitative = match input.cutoff {
+        None => None,
+        Some(cutoff) => {
+            let agreement = mc::qualitative(&x, &y, cutoff, input.near, level)?;
+            let near_cutoff = agreement
+                .near
+                .iter()
+                .map(|&i| NearCutoff {
+                    line: columns.lines[i],
+                    id: input.id.as_ref().map(|_| columns.cells[i][2].clone()),
+                    comparator: x[i],
+                    device: y[i],
+                })
+                .collect();
+            Some(AtCutoff {
+                agreement,
+                near_cutoff,
+            })
+        }
+    };
     Ok(MethodComparison {
         comparison,
         correlation: mc::correlation(&x, &y, level),
         bias_at,
+        qualitative,
     })
 }

@@ -1292,3 +1292,60 @@ fn method_comparison_matches_mcr_under_the_documented_keys() {
         "{line}"
     );
 }
+
+/// At the analyser's cut-off (CLSI EP12) both methods' results become judgements: the 2×2
+/// against the comparator (counted by hand here), PPA, NPA, OPA with Wilson intervals, and the
+/// specimens within 10 % of the cut-off listed with their lines and ids.
+#[test]
+fn method_comparison_at_a_cutoff_gives_the_ep12_table_and_the_results_near_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("psa.csv");
+    std::fs::write(
+        &csv,
+        "specimen,ref,dev\nA,1.0,1.2\nB,3.9,4.1\nC,5.0,5.5\nD,2.0,1.8\nE,4.2,3.7\nF,8.0,7.6\nG,0.5,0.4\nH,6.0,6.3\n",
+    )
+    .unwrap();
+    let json = stats(&[
+        "stats",
+        "method-comparison",
+        csv.to_str().unwrap(),
+        "--x",
+        "ref",
+        "--y",
+        "dev",
+        "--method",
+        "passing-bablok",
+        "--cutoff",
+        "4",
+        "--id",
+        "specimen",
+        "--json",
+    ])
+    .ok()
+    .json();
+    let q = &json["qualitative"];
+    assert_eq!(
+        [
+            &q["both_positive"],
+            &q["device_only"],
+            &q["comparator_only"],
+            &q["both_negative"]
+        ],
+        [3, 1, 1, 3]
+    );
+    // Wilson's interval for 3 of 4 (statsmodels 0.15 proportion_confint: 0.300641842582, 0.954412739190).
+    close_estimate(
+        &q["ppa"],
+        [0.75, 0.300_641_842_582, 0.954_412_739_190],
+        1e-9,
+        "PPA",
+    );
+    close(f(&q["opa"]["estimate"]), 0.75, 1e-12, "OPA");
+    let near: Vec<(u64, &str)> = q["near_cutoff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["line"].as_u64().unwrap(), s["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(near, [(3, "B"), (6, "E")]);
+}

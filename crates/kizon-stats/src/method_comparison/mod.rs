@@ -9,6 +9,7 @@
 //! - [`ols`]: ordinary least squares with t-based intervals.
 //! - [`correlation`]: Pearson's r, Spearman's rho and Lin's concordance correlation.
 //! - [`Regression::bias_at`]: the bias at medical decision points, with its interval (EP09c).
+//! - [`qualitative`]: agreement at the analyser's cut-off (CLSI EP12), and the specimens near it.
 //! - [`bland_altman`]: the mean difference with its Student-t interval and the limits of
 //!   agreement with their confidence intervals (Bland & Altman 1986, 1999).
 //!
@@ -23,12 +24,14 @@ mod bland_altman;
 mod correlation;
 mod deming;
 mod passing_bablok;
+mod qualitative;
 mod slope_selection;
 
 pub use bland_altman::{Agreement, BlandAltman, bland_altman};
 pub use correlation::{Correlation, correlation};
 pub use deming::{deming, ols, weighted_deming};
 pub use passing_bablok::{Cusum, SlopeAlgorithm, passing_bablok, passing_bablok_with};
+pub use qualitative::{Qualitative, qualitative};
 
 use serde::Serialize;
 

@@ -91,7 +91,7 @@ Examples:
     Mcnemar(McNemarArgs),
     /// A quantitative device against its comparator on the same specimens (CLSI EP09c): Passing–Bablok, Deming, weighted Deming, OLS, Bland–Altman / 相関性試験（方法比較）
     #[command(
-        after_help = "One row per specimen; --x is the comparator's column, --y the device's.\n\nPassing–Bablok (Passing & Bablok 1983) and OLS have analytical intervals; Deming and weighted Deming\n(Linnet 1990, 1993) have Linnet's jackknife intervals; --error-ratio is the comparator's error variance\nover the device's (mcr's error.ratio). Bland–Altman gives the bias with its t interval and the limits of\nagreement bias ± z·sd (z = 1.959964… at 95 %) with Bland & Altman's 1999 intervals. Validated against R's mcr.\n\nExamples:\n  kizon stats method-comparison specimens.csv --x comparator --y device --method passing-bablok\n  kizon stats method-comparison specimens.csv --x comparator --y device --method deming --error-ratio 1.5 --json\n  kizon stats method-comparison hba1c.csv --x reference --y device --method passing-bablok --decision-points 6.5,7,8\n  kizon stats method-comparison specimens.csv --x comparator --y device --method bland-altman"
+        after_help = "One row per specimen; --x is the comparator's column, --y the device's.\n\nPassing–Bablok (Passing & Bablok 1983) and OLS have analytical intervals; Deming and weighted Deming\n(Linnet 1990, 1993) have Linnet's jackknife intervals; --error-ratio is the comparator's error variance\nover the device's (mcr's error.ratio). Bland–Altman gives the bias with its t interval and the limits of\nagreement bias ± z·sd (z = 1.959964… at 95 %) with Bland & Altman's 1999 intervals. Validated against R's mcr.\n\nExamples:\n  kizon stats method-comparison specimens.csv --x comparator --y device --method passing-bablok\n  kizon stats method-comparison specimens.csv --x comparator --y device --method deming --error-ratio 1.5 --json\n  kizon stats method-comparison hba1c.csv --x reference --y device --method passing-bablok --decision-points 6.5,7,8\n  kizon stats method-comparison psa.csv --x reference --y device --method bland-altman --cutoff 4 --id specimen\n  kizon stats method-comparison specimens.csv --x comparator --y device --method bland-altman"
     )]
     MethodComparison(MethodComparisonArgs),
 }
@@ -124,6 +124,15 @@ pub struct MethodComparisonArgs {
     /// Medical decision points: the bias there, with its interval (comma-separated, e.g. 6.5,7,8)
     #[arg(long, value_name = "X,…", value_delimiter = ',')]
     pub decision_points: Vec<f64>,
+    /// The analyser's cut-off: agreement of the judgements (positive at ≥ cut-off; CLSI EP12)
+    #[arg(long, value_name = "VALUE")]
+    pub cutoff: Option<f64>,
+    /// With --cutoff: list the specimens within this fraction of the cut-off
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.1)]
+    pub near: f64,
+    /// The column naming each specimen (for the list near the cut-off)
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
     /// Two-sided confidence level, as a fraction
     #[arg(long, default_value_t = 0.95)]
     pub level: f64,
@@ -913,6 +922,9 @@ pub fn run(command: StatsCommand) -> Result<(), Failure> {
                 error_ratio: a.error_ratio,
                 level: a.level,
                 decision_points: a.decision_points.clone(),
+                cutoff: a.cutoff,
+                near: a.near,
+                id: a.id.clone(),
             })?;
             if a.json {
                 return print_json(&result);

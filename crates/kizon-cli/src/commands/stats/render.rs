@@ -545,6 +545,46 @@ pub(super) fn render_method_comparison(
             }),
     );
     row(&mut out, "一致相関係数 / Lin's CCC", &estimate(&c.ccc));
+    if let Some(q) = &result.qualitative {
+        let a = &q.agreement;
+        let _ = writeln!(
+            out,
+            "判定の一致（カットオフ {}）/ agreement at the cut-off {} (CLSI EP12): both + {}, device only {}, comparator only {}, both − {}",
+            a.cutoff, a.cutoff, a.both_positive, a.device_only, a.comparator_only, a.both_negative
+        );
+        let level = result.level();
+        row(
+            &mut out,
+            "陽性一致率 / PPA",
+            &interval(&a.agreement.ppa, level, "Wilson", Digits::Fraction),
+        );
+        row(
+            &mut out,
+            "陰性一致率 / NPA",
+            &interval(&a.agreement.npa, level, "Wilson", Digits::Fraction),
+        );
+        row(
+            &mut out,
+            "全体一致率 / OPA",
+            &interval(&a.agreement.opa, level, "Wilson", Digits::Fraction),
+        );
+        let _ = writeln!(
+            out,
+            "  カットオフ付近（±{:.0}%）/ near the cut-off: {}",
+            a.near_fraction * 100.0,
+            q.near_cutoff.len()
+        );
+        for specimen in &q.near_cutoff {
+            let _ = writeln!(
+                out,
+                "    line {} {}: comparator {}, device {}",
+                specimen.line,
+                specimen.id.as_deref().unwrap_or(""),
+                specimen.comparator,
+                specimen.device
+            );
+        }
+    }
     for b in &result.bias_at {
         let percent = b.percent.map_or(String::new(), |p| format!(" ({p:.2}%)"));
         row(
