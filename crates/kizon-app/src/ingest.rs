@@ -457,16 +457,19 @@ impl Study {
     /// confirmed diagnoses the pathology department handed over is trusted no more than images.
     /// A file outside any hand-over passes unchanged; one in a hand-over no registered key
     /// signed is refused.
+    ///
+    /// Returns the SHA-256 the signed manifest gives `file`, for the caller to check the bytes
+    /// it reads against (the file could be swapped after this check).
     pub(crate) fn verify_enclosing_handover(
         &mut self,
         actor: &str,
         file: &Path,
-    ) -> Result<(), AppError> {
-        let Some(root) = fs::canonicalize(file)
-            .ok()
-            .and_then(|f| crate::hospital::manifest::enclosing(&f))
-        else {
-            return Ok(());
+    ) -> Result<Option<String>, AppError> {
+        let Some(canonical) = fs::canonicalize(file).ok() else {
+            return Ok(None);
+        };
+        let Some(root) = crate::hospital::manifest::enclosing(&canonical) else {
+            return Ok(None);
         };
         let signer = crate::hospital::manifest::signer(&root).unwrap_or_default();
         let keys = self.store.provider_keys()?;
@@ -495,7 +498,21 @@ impl Study {
             .map(|k| k.public_key)
             .collect();
         let checked = crate::hospital::manifest::verify(&root, &provider.name, &provider_keys)?;
-        self.record_handover(actor, &provider, &checked)
+        let expected = checked
+            .files
+            .iter()
+            .find(|(path, _)| fs::canonicalize(path).is_ok_and(|p| p == canonical))
+            .map(|(_, sha256)| sha256.clone())
+            .ok_or_else(|| AppError::Refused {
+                what: format!(
+                    "{}: lies in the signed hand-over {} but is not one of its data files",
+                    file.display(),
+                    root.display()
+                ),
+                hint: "import the table under files/ that the hand-over's manifest lists".into(),
+            })?;
+        self.record_handover(actor, &provider, &checked)?;
+        Ok(Some(expected))
     }
 
     /// Records one batch of inspected files in one transaction with one ledger entry.

@@ -577,7 +577,7 @@ impl Study {
             });
         }
         let confirmed = kind == ReferenceStandard::ConfirmedDiagnosis;
-        self.verify_enclosing_handover(actor, file)?;
+        let handed_over = self.verify_enclosing_handover(actor, file)?;
         let required: &[&str] = if confirmed {
             &["case_id", "label", "source_document", "source_location"]
         } else {
@@ -600,7 +600,20 @@ impl Study {
                 "source_location",
             ]
         };
-        let table = read_table(file, required, optional, self.csv_encoding)?;
+        // The bytes read once: those of a signed hand-over are the ones its manifest names.
+        let bytes = std::fs::read(file).map_err(crate::error::io(file))?;
+        if let Some(expected) = handed_over
+            && crate::sha256_hex(&bytes) != expected
+        {
+            return Err(AppError::Refused {
+                what: format!(
+                    "{}: changed since its signed hand-over was verified",
+                    file.display()
+                ),
+                hint: "import it again; if it keeps changing, find out what writes to it".into(),
+            });
+        }
+        let table = kizon_tables::parse_table(file, &bytes, required, optional, self.csv_encoding)?;
         let k = |name: &str| {
             required
                 .iter()
