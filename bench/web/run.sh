@@ -33,7 +33,7 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
 "$kizon" demo "$work/demo" >/dev/null
 mkdir "$work/files"
-mapfile -t sources < <(find "$work/demo/demo-sources/handover-2026-11-images" -name '*.dcm' | sort)
+mapfile -t sources < <(find "$work/demo/demo-sources/received/handover-2026-11-images" -name '*.dcm' | sort)
 python3 - "$work/files" "$items" "${sources[@]}" <<'PY'
 import os, sys
 out, n, sources = sys.argv[1], int(sys.argv[2]), sys.argv[3:]

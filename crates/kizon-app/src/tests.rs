@@ -595,9 +595,9 @@ mod access_and_workspace {
 }
 
 /// A table of confirmed diagnoses handed over signed by the hospital is verified whole before
-/// it is imported as the reference standard: one byte changed in it (a diagnosis turned) is
-/// refused with the file named and nothing imported; as handed over, it is imported and the
-/// hand-over recorded in the ledger.
+/// it is imported as the reference standard: one byte changed in it (a diagnosis turned), or
+/// the manifest removed, is refused with nothing imported; as handed over, it is imported and
+/// the hand-over recorded in the ledger.
 #[test]
 fn a_signed_pathology_hand_over_is_verified_before_its_diagnoses_are_imported() {
     let dir = tempfile::tempdir().unwrap();
@@ -613,7 +613,7 @@ fn a_signed_pathology_hand_over_is_verified_before_its_diagnoses_are_imported() 
     let mut study = Study::open(&root).unwrap();
     study.set_owner_key(outcome.owner_key.unwrap());
     demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
-    let handover = root.join("demo-sources/handover-2026-11-pathology");
+    let handover = root.join("demo-sources/received/handover-2026-11-pathology");
     let table = fs::read_dir(handover.join("files/tables"))
         .unwrap()
         .next()
@@ -644,6 +644,13 @@ fn a_signed_pathology_hand_over_is_verified_before_its_diagnoses_are_imported() 
     assert_eq!(handovers(&study), before);
 
     fs::write(&table, original).unwrap();
+    // Removing the manifest does not turn the hand-over into unsigned files.
+    let manifest = handover.join("handover.json");
+    let kept = fs::read(&manifest).unwrap();
+    fs::remove_file(&manifest).unwrap();
+    assert!(study.import_reference("tester", &table).is_err());
+    assert!(study.store.reference_records().unwrap().is_empty());
+    fs::write(&manifest, kept).unwrap();
     let imported = study.import_reference("tester", &table).unwrap();
     assert_eq!(imported.new, 119);
     assert_eq!(handovers(&study), before + 1);

@@ -1540,9 +1540,19 @@ fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dat
     // acquired before. MR_small (2004-08-26) has a diagnosis a week after it; were its date not
     // shifted with the image's, it would seem years after (Q7 chronology). The patient column
     // holds the hospital's own IDs: they must not leave.
+    // Its other columns follow the profile's table rules: the name dropped, the accession
+    // number replaced by a keyed token, the profile's patient column by the pseudonym.
     std::fs::write(
         dir.join("cases/cases.csv"),
-        "case_id,path,collection_date,diagnosis_date,diagnosis,patient_key\nC1,ct,1997/04/01,,nodule,MRN-0001\nC2,mr,2024-01-01,2004-09-02,none,MRN-0002\n",
+        "case_id,path,collection_date,diagnosis_date,diagnosis,patient_key,name,accession,mrn\nC1,ct,1997/04/01,,nodule,MRN-0001,SATO^HANAKO,A0412,77001\nC2,mr,2024-01-01,2004-09-02,none,MRN-0002,KATO^KENJI,A0413,77002\n",
+    )
+    .unwrap();
+    let default_profile = kizon(dir, &["deidentify", "--print-profile"]).ok().stdout;
+    std::fs::write(
+        dir.join("profile.toml"),
+        format!(
+            "{default_profile}\n[tables]\npatient = \"mrn\"\ndrop = [\"name\"]\npseudonymise = [\"accession\"]\n"
+        ),
     )
     .unwrap();
     let summary = kizon(
@@ -1555,6 +1565,8 @@ fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dat
             "hosp.key",
             "--key-table",
             "keys.kizon",
+            "--profile",
+            "profile.toml",
             "--case-list",
             "cases/cases.csv",
             "--json",
@@ -1572,21 +1584,28 @@ fn a_case_list_handed_over_with_the_files_keeps_q2_and_q7_working_on_shifted_dat
     );
     let handed = std::fs::read_to_string(dir.join("handover/cases.csv")).unwrap();
     assert!(
-        handed.starts_with("case_id,path,collection_date,diagnosis,diagnosis_date,patient_key\n"),
+        handed.starts_with(
+            "case_id,path,accession,collection_date,diagnosis,diagnosis_date,mrn,patient_key\n"
+        ),
         "{handed}"
     );
     assert!(
         !handed.contains("1990")
             && !handed.contains("2024-01-01")
             && !handed.contains("_original")
-            && !handed.contains("MRN-"),
+            && !handed.contains("MRN-")
+            && !handed.contains("7700")
+            && !handed.contains("A041")
+            && !handed.contains('^'),
         "{handed}"
     );
-    // Each row's patient is the pseudonym its file was handed over under.
+    // Each row's patient is the pseudonym its file was handed over under; the accession number
+    // a keyed token.
     for line in handed.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         let folder = cells[1].split('/').nth(1).unwrap();
-        assert_eq!(cells[5], folder, "{handed}");
+        assert_eq!((cells[6], cells[7]), (folder, folder), "{handed}");
+        assert!(cells[2].starts_with("ID-"), "{handed}");
     }
     assert!(
         handed
@@ -1649,7 +1668,8 @@ fn every_file(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
 
 /// `kizon demo` used to ingest its hospital's files as they were; its hospital now hands its
 /// cases and its pathology table over through `kizon deidentify`, signed, the correspondence
-/// table kept in the hospital: no MRN or name of the export is in what the sponsor received,
+/// table kept in the hospital: no MRN, name, birth date or accession number of the export is in
+/// what the sponsor received (the quarantine with the original it kept back stays at the hospital),
 /// the one ultrasound with burned-in text is kept back, the sponsor's ledger records both
 /// hand-overs, and the hospital can still find the patient behind a case (Q7 source records).
 #[test]
@@ -1658,7 +1678,10 @@ fn the_demo_hospital_hands_over_signed_and_no_identifier_leaves_it() {
     kizon(tmp.path(), &["demo", "d"]).ok();
     let demo = tmp.path().join("d");
     let sources = demo.join("demo-sources");
-    let handover = sources.join("handover-2026-11-images");
+    // What the sponsor received; the quarantine stayed at the hospital.
+    let received = sources.join("received");
+    let handover = received.join("handover-2026-11-images");
+    assert!(!received.join("handover-2026-11-images.quarantine").exists());
     for name in [
         "handover.json",
         "handover.sig",
@@ -1668,28 +1691,42 @@ fn the_demo_hospital_hands_over_signed_and_no_identifier_leaves_it() {
         assert!(handover.join(name).is_file(), "{name}");
     }
 
-    // What identified the hospital's patients: every MRN and name in its pathology export (the
-    // same as in its images' headers), and every name as the ECG writes it.
+    // What identified the hospital's patients: every MRN, name, birth date and accession number
+    // in its pathology export (the same as in its images' headers), and every name and birth
+    // date as the ECG writes them.
     let export = std::fs::read_to_string(sources.join("at-hospital/export/pathology.csv")).unwrap();
     let mut identifiers = BTreeSet::new();
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
     for line in export.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
-        identifiers.insert(cells[0].to_owned());
-        identifiers.insert(cells[1].to_owned());
-        identifiers.insert(cells[1].replace('^', "_"));
+        let (mrn, name, birth, accession) = (cells[0], cells[1], cells[2], cells[3]);
+        identifiers.insert(mrn.to_owned());
+        identifiers.insert(name.to_owned());
+        identifiers.insert(name.replace('^', "_"));
+        identifiers.insert(birth.to_owned());
+        let month: usize = birth[4..6].parse().unwrap();
+        identifiers.insert(format!(
+            "{}-{}-{}",
+            &birth[6..8],
+            MONTHS[month - 1],
+            &birth[0..4]
+        ));
+        identifiers.insert(accession.to_owned());
     }
-    assert!(identifiers.len() > 200, "{}", identifiers.len());
-    let mut received = Vec::new();
-    every_file(&handover, &mut received);
-    every_file(&sources.join("handover-2026-11-pathology"), &mut received);
-    assert!(received.len() > 120, "{}", received.len());
+    assert!(identifiers.len() > 500, "{}", identifiers.len());
+    let mut files = Vec::new();
+    every_file(&handover, &mut files);
+    every_file(&received.join("handover-2026-11-pathology"), &mut files);
+    assert!(files.len() > 120, "{}", files.len());
     // An MRN counts where it stands alone: the decimal UIDs the hand-over is full of may hold
     // any eight digits inside them.
     let alone = |bytes: &[u8], at: usize, len: usize| {
         let digit = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
         !digit(at.checked_sub(1)) && !digit(Some(at + len))
     };
-    for (path, bytes) in &received {
+    for (path, bytes) in &files {
         for identifier in &identifiers {
             let found = bytes
                 .windows(identifier.len())
@@ -1705,7 +1742,11 @@ fn the_demo_hospital_hands_over_signed_and_no_identifier_leaves_it() {
 
     let quarantine = kizon(
         &sources,
-        &["deidentify", "review", "handover-2026-11-images.quarantine"],
+        &[
+            "deidentify",
+            "review",
+            "at-hospital/handover-2026-11-images.quarantine",
+        ],
     )
     .ok();
     assert!(

@@ -149,7 +149,7 @@ pub fn deidentify(
 }
 
 /// A keyed token for a value: `ID-` and 12 letters of HMAC-SHA256(secret, value).
-fn token(secret: &[u8], value: &str) -> String {
+pub fn token(secret: &[u8], value: &str) -> String {
     let mac = crate::uid::hmac_sha256(secret, &[b"kizon-table-token-v1\0", value.as_bytes()]);
     let letters: String = mac[..6]
         .iter()

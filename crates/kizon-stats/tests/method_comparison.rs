@@ -174,6 +174,61 @@ fn bad_input_is_refused() {
     assert!(weighted_deming(&[1.0, -2.0, 3.0], &[1.0, 2.0, 3.5], 1.0, 0.95).is_err());
     assert!(passing_bablok(&[1.0, 1.0, 1.0], &[2.0, 2.0, 2.0], 0.95).is_err());
     assert!(ols(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.5], 95.0).is_err());
+    // No variation, or none once a specimen is left out: an error, never NaN or infinity.
+    let constant = [5.0, 5.0, 5.0, 5.0];
+    let varied = [1.0, 2.0, 3.0, 4.5];
+    assert!(ols(&constant, &varied, 0.95).is_err());
+    assert!(deming(&constant, &varied, 1.0, 0.95).is_err());
+    assert!(deming(&[1.0, 2.0, 3.0], &[1.0, 2.0, 2.0], 1.0, 0.95).is_err());
+    assert!(passing_bablok(&constant, &varied, 0.95).is_err());
+    let fit = ols(&[1.0, 2.0, 3.0, 4.0], &[1.1, 2.0, 3.2, 3.9], 0.95).unwrap();
+    assert!(fit.bias_at(&[f64::NAN]).is_err());
+}
+
+/// Large values keep their precision (centred sums), three pairs give no correlation
+/// interval, and −0 is the same value as +0 for Kendall's sign.
+#[test]
+fn edge_cases_give_numbers_or_none_never_nan() {
+    use kizon_stats::method_comparison::correlation;
+    let x = [1e8, 1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0];
+    let y = [1e8 + 0.1, 1e8 + 1.0, 1e8 + 2.2, 1e8 + 2.9];
+    let fit = ols(&x, &y, 0.95).unwrap();
+    // Σ(x − x̄)(y − ȳ)/Σ(x − x̄)² = 4.8/5 on the offsets.
+    assert!((fit.slope - 0.96).abs() < 1e-6, "{}", fit.slope);
+    assert!(fit.slope_se.unwrap().is_finite());
+    let three = correlation(&[1.0, 2.0, 3.0], &[1.0, 2.5, 2.9], 0.95);
+    assert_eq!((three.pearson, three.ccc), (None, None));
+    let perfect = correlation(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, 3.0, 4.0], 0.95);
+    assert_eq!(perfect.ccc.unwrap().lower, 1.0);
+    let zero = correlation(&[1.0, 2.0, 3.0, 4.0], &[2.0, 1.0, 1.0, 2.0], 0.95);
+    assert!(zero.ccc.is_none() || zero.ccc.unwrap().lower.is_finite());
+    // −0 and +0: a tie, not a discordant pair, so the fit is the same either way.
+    let with_negative_zero = passing_bablok(&[-0.0, 0.0, 1.0, 2.0], &[5.0, 1.0, 2.0, 3.0], 0.95);
+    let with_zeros = passing_bablok(&[0.0, 0.0, 1.0, 2.0], &[5.0, 1.0, 2.0, 3.0], 0.95);
+    assert_eq!(
+        with_negative_zero.ok().map(|f| f.slope),
+        with_zeros.ok().map(|f| f.slope)
+    );
+}
+
+/// Integer results give hundreds of thousands of pairs with a slope of exactly 1: the
+/// selection answers them without listing them, and still as listing every slope does.
+#[test]
+fn many_exactly_equal_slopes_are_selected_without_listing_them() {
+    use kizon_stats::method_comparison::{SlopeAlgorithm, passing_bablok_with};
+    let mut state = 0x0DDB_1A5E_5BADu64;
+    let mut next = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below) as f64
+    };
+    let x: Vec<f64> = (0..3000).map(|_| 50.0 + next(350)).collect();
+    let y: Vec<f64> = x.iter().map(|v| v + next(5) - 2.0).collect();
+    let listed = passing_bablok_with(&x, &y, 0.95, SlopeAlgorithm::ListAll).unwrap();
+    let selected = passing_bablok_with(&x, &y, 0.95, SlopeAlgorithm::Select).unwrap();
+    assert_eq!(listed, selected);
+    assert_eq!(listed.slope, 1f64.atan().tan()); // mcr's slope of 1: tan(atan(1))
 }
 
 /// Data for the two slope algorithms: `n` points, rounded to `digits` (few digits: many equal

@@ -164,15 +164,18 @@ pub fn write(dir: &Path) -> Result<Written, AppError> {
     ];
     let mut cases = String::from("case_id,path,collection_date,diagnosis,diagnosis_date\n");
     let mut pathology = String::from(
-        "patient_id,patient_name,case_id,label,diagnosis,diagnosis_date,source_document,source_document_en,source_date,source_location\n",
+        "patient_id,patient_name,birth_date,accession,case_id,label,diagnosis,diagnosis_date,source_document,source_document_en,source_date,source_location\n",
     );
     let pathology_row = |out: &mut String, patient: &(String, String, String), row: &Row<'_>| {
         let malignant = row.diagnosis != "benign";
+        let case_number: u32 = row.case.trim_start_matches("C-").parse().unwrap_or(0);
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{HOSPITAL} 病理部門システム / pathology archive",
+            "{},{},{},A{:07},{},{},{},{},{},{},{HOSPITAL} 病理部門システム / pathology archive",
             patient.0,
             patient.1,
+            patient.2,
+            4_100_000 + case_number,
             row.case,
             if malignant { "positive" } else { "negative" },
             row.diagnosis,

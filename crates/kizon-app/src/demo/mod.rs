@@ -47,33 +47,48 @@ pub struct DemoOutcome {
 const HOSPITAL: &str = "Kizon Demo University Hospital";
 const BIOBANK: &str = "Kizon Demo Biobank";
 
-/// The hospital's hand-overs, under `demo-sources/`: the images with their case list, and the
-/// pathology department's confirmed diagnoses.
+/// The hospital's hand-overs: the images with their case list, and the pathology department's
+/// confirmed diagnoses. Made in `demo-sources/at-hospital/` (their quarantine beside them, with
+/// the original of what was kept back), sent to `demo-sources/received/`.
 const IMAGES_HANDOVER: &str = "handover-2026-11-images";
 const PATHOLOGY_HANDOVER: &str = "handover-2026-11-pathology";
+const RECEIVED: &str = "received";
 
 /// The hospital's de-identification profile: the default one, and its pathology table's
-/// columns (the MRN becomes the pseudonym, the name goes, the dates move with the images').
+/// columns (the MRN becomes the pseudonym, the name and birth date go, the accession number
+/// becomes a keyed token, the dates move with the images').
 fn hospital_profile() -> String {
     format!(
-        "{}\n[tables]\npatient = \"patient_id\"\ndrop = [\"patient_name\"]\nshift_dates = [\"diagnosis_date\", \"source_date\"]\n",
+        "{}\n[tables]\npatient = \"patient_id\"\ndrop = [\"patient_name\", \"birth_date\"]\npseudonymise = [\"accession\"]\nshift_dates = [\"diagnosis_date\", \"source_date\"]\n",
         crate::hospital::DEFAULT_PROFILE
     )
 }
 
+/// Copies the folder `from` (files and folders) to `to`: the demo's transfer of a hand-over.
+fn copy_folder(from: &Path, to: &Path) -> Result<(), AppError> {
+    fs::create_dir_all(to).map_err(io(to))?;
+    for entry in fs::read_dir(from).map_err(io(from))? {
+        let path = entry.map_err(io(from))?.path();
+        let target = to.join(path.file_name().expect("a directory entry has a name"));
+        if path.is_dir() {
+            copy_folder(&path, &target)?;
+        } else {
+            fs::copy(&path, &target).map_err(io(&path))?;
+        }
+    }
+    Ok(())
+}
+
 /// What the hospital's data manager does before anything leaves the hospital: de-identifies
-/// the export under the profile, the correspondence table kept in `at_hospital`, and signs two
-/// hand-overs (Q1, Q5). Returns the steps taken.
+/// the export under the profile, the correspondence table kept in `at_hospital`, signs two
+/// hand-overs (Q1, Q5) and sends them (copied into `received`, their quarantine staying at the
+/// hospital). Returns the steps taken.
 fn hand_over_at_hospital(
     written: &data::Written,
     at_hospital: &Path,
+    received: &Path,
     passphrase: &str,
 ) -> Result<Vec<String>, AppError> {
-    let sources = written
-        .hospital_export
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(at_hospital);
     let profile = at_hospital.join("deid-profile.toml");
     fs::write(&profile, hospital_profile()).map_err(io(&profile))?;
     let passphrases = crate::hospital::Passphrases {
@@ -82,7 +97,7 @@ fn hand_over_at_hospital(
     };
     let request = |out: &str, paths: Vec<PathBuf>, case_list: Option<PathBuf>| {
         crate::hospital::DeidentifyRequest {
-            out: sources.join(out),
+            out: at_hospital.join(out),
             signing_key: at_hospital.join("hospital.key"),
             key_table: at_hospital.join("correspondence-table.kizon"),
             profile: Some(profile.clone()),
@@ -131,6 +146,13 @@ fn hand_over_at_hospital(
     steps.push(format!(
         "the hospital handed over its pathology table the same way: the same pseudonyms, the dates shifted with the images' (manifest sha256 {})",
         &summary.manifest_sha256[..12]
+    ));
+    for handover in [IMAGES_HANDOVER, PATHOLOGY_HANDOVER] {
+        copy_folder(&at_hospital.join(handover), &received.join(handover))?;
+    }
+    steps.push(format!(
+        "the hospital sent both hand-overs to the sponsor ({}); the correspondence table and the quarantine stayed at the hospital",
+        received.display()
     ));
     Ok(steps)
 }
@@ -408,7 +430,7 @@ pub fn settle_and_lock_dataset(study: &mut Study, actor: &str) -> Result<Vec<Str
 pub fn reference_to_analysis(study: &mut Study, actor: &str) -> Result<Vec<String>, AppError> {
     let mut steps = Vec::new();
     let sources = study.root().join("demo-sources");
-    let pathology = handed_over_table(&sources.join(PATHOLOGY_HANDOVER))?;
+    let pathology = handed_over_table(&sources.join(RECEIVED).join(PATHOLOGY_HANDOVER))?;
     let reference = study.import_reference(actor, &pathology)?;
     steps.push(format!(
         "verified the hospital's signed pathology hand-over and imported its {} confirmed diagnoses with pointers to their source records",
@@ -632,13 +654,18 @@ pub fn demo_in(
     ));
 
     let written = data::write(&sources)?;
-    steps.extend(hand_over_at_hospital(&written, &at_hospital, &passphrase)?);
+    steps.extend(hand_over_at_hospital(
+        &written,
+        &at_hospital,
+        &sources.join(RECEIVED),
+        &passphrase,
+    )?);
     let ingested = study.ingest(
         actor,
         &IngestRequest {
             provider: HOSPITAL.into(),
             manifest: None,
-            paths: vec![sources.join(IMAGES_HANDOVER)],
+            paths: vec![sources.join(RECEIVED).join(IMAGES_HANDOVER)],
             for_amendment: false,
         },
         &Quiet,

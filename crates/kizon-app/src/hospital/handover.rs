@@ -355,28 +355,39 @@ pub fn deidentify(
 }
 
 /// One row of the handed-over case list: the case, the file's path in the hand-over, and the
-/// row's other columns with every date (`*_date`, ISO after the manifest reader) moved by the
-/// file's patient's shift, or left out when it cannot be (no shift: a table of several
-/// patients, or dates not retained). A patient column (`patient_key`, `patient_id`) is the
-/// hospital's own ID: it leaves as the file's pseudonym, or empty (Q1).
+/// row's other columns under the profile's table rules, as a table of the hospital would be:
+/// the `drop` columns removed, the `pseudonymise` ones replaced by their keyed token, the patient
+/// column (the profile's `patient`, `patient_key`, `patient_id`) by the file's pseudonym or
+/// emptied (Q1), and every date (`*_date` and `shift_dates`, ISO after the manifest reader) moved
+/// by the file's patient's shift, or left out when it cannot be (no shift: a table of several
+/// patients, or dates not retained).
 fn case_row(
     row: &crate::ingest::ManifestRow,
     path: &str,
     patient: Option<(&str, i32)>,
     profile: &Profile,
+    secret: &[u8],
 ) -> BTreeMap<String, String> {
     let shift = patient.map(|(_, shift)| shift);
+    let rules = &profile.tables;
+    let named = |list: &[String], column: &str| list.iter().any(|c| c == column);
     let mut out = BTreeMap::new();
     out.insert("case_id".to_owned(), row.case_id.clone());
     out.insert("path".to_owned(), path.to_owned());
     let shifting = profile.has(kizon_deid::DicomOption::RetainModifiedDates);
     for (column, value) in &row.fields {
-        if column.ends_with("_original") {
-            continue; // the date as written: it would give the real date back
+        if column.ends_with("_original") || named(&rules.drop, column) {
+            continue; // the date as written would give the real date back; dropped by the profile
         }
-        let cell = if matches!(column.as_str(), "patient_key" | "patient_id") {
+        let is_patient = matches!(column.as_str(), "patient_key" | "patient_id")
+            || rules.patient.as_deref() == Some(column.as_str());
+        let cell = if is_patient {
             patient.map_or(String::new(), |(pseudonym, _)| pseudonym.to_owned())
-        } else if column.ends_with("_date") && !value.is_empty() {
+        } else if named(&rules.pseudonymise, column) && !value.is_empty() {
+            kizon_deid::tables::token(secret, value)
+        } else if (column.ends_with("_date") || named(&rules.shift_dates, column))
+            && !value.is_empty()
+        {
             let compact = value.replace('-', "");
             match shift
                 .filter(|_| shifting)
@@ -532,7 +543,13 @@ fn write_handover(
                             (Outcome::Table { .. }, _) | (_, None) => None,
                             (_, Some((pseudonym, shift))) => Some((pseudonym.as_str(), *shift)),
                         };
-                        case_rows.push(case_row(row, &written.entry.path, patient, profile));
+                        case_rows.push(case_row(
+                            row,
+                            &written.entry.path,
+                            patient,
+                            profile,
+                            &secret,
+                        ));
                     }
                 }
                 for (k, n) in written.tally {

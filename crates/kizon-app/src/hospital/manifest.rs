@@ -153,9 +153,10 @@ pub fn enclosing(file: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// Whether `dir` is a hand-over (it holds a manifest).
+/// Whether `dir` is a hand-over: it holds a manifest or a signature (one without the other is a
+/// hand-over with a part removed, and fails [`verify`], never passes as unsigned files).
 pub fn is_handover(dir: &Path) -> bool {
-    dir.is_dir() && dir.join(MANIFEST).is_file()
+    dir.is_dir() && (dir.join(MANIFEST).is_file() || dir.join(SIGNATURE).is_file())
 }
 
 /// A hand-over that passed every check.

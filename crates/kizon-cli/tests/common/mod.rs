@@ -165,7 +165,7 @@ pub fn demo_study() -> (tempfile::TempDir, PathBuf) {
 /// The de-identified file of each case the demo in `demo` handed over from its hospital, by
 /// case ID (from the hand-over's case list).
 pub fn demo_case_files(demo: &Path) -> std::collections::BTreeMap<String, PathBuf> {
-    let handover = demo.join("demo-sources/handover-2026-11-images");
+    let handover = demo.join("demo-sources/received/handover-2026-11-images");
     let list = std::fs::read_to_string(handover.join("cases.csv")).unwrap();
     list.lines()
         .skip(1)

@@ -29,7 +29,20 @@ fn pearson_r(x: &[f64], y: &[f64]) -> Option<f64> {
         sxx += (a - mx).powi(2);
         syy += (b - my).powi(2);
     }
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+    (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
+}
+
+/// An estimate with its interval, or `None` when a bound is not a number (too few pairs, or a
+/// standard error the data cannot give).
+fn bounded(estimate: f64, lower: f64, upper: f64) -> Option<Estimate> {
+    [estimate, lower, upper]
+        .iter()
+        .all(|v| v.is_finite())
+        .then_some(Estimate {
+            estimate,
+            lower,
+            upper,
+        })
 }
 
 /// Mid-ranks (ties share the mean of their ranks).
@@ -52,22 +65,22 @@ fn ranks(v: &[f64]) -> Vec<f64> {
     out
 }
 
-/// The correlations of `x` and `y` at `level` (at least four pairs for the intervals).
+/// The correlations of `x` and `y` at `level`; Pearson's and Lin's need at least four pairs and
+/// an interval the data can give (not with `r = 0` for Lin's), else they are `None`.
 pub fn correlation(x: &[f64], y: &[f64], level: f64) -> Correlation {
     let n = x.len() as f64;
     let z = normal_quantile(0.5 + 0.5 * level);
     let from_z = |t: f64| t.tanh();
-    let pearson = pearson_r(x, y).map(|r| {
+    let pearson = pearson_r(x, y).filter(|_| n >= 4.0).and_then(|r| {
+        if r.abs() == 1.0 {
+            return bounded(r, r, r);
+        }
         let t = r.atanh();
         let se = 1.0 / (n - 3.0).sqrt();
-        Estimate {
-            estimate: r,
-            lower: from_z(t - z * se),
-            upper: from_z(t + z * se),
-        }
+        bounded(r, from_z(t - z * se), from_z(t + z * se))
     });
     let spearman = pearson_r(&ranks(x), &ranks(y));
-    let ccc = pearson_r(x, y).map(|r| {
+    let ccc = pearson_r(x, y).filter(|_| n >= 4.0).and_then(|r| {
         let (mx, my) = (mean(x), mean(y));
         let sx2 = x.iter().map(|v| (v - mx).powi(2)).sum::<f64>() / n;
         let sy2 = y.iter().map(|v| (v - my).powi(2)).sum::<f64>() / n;
@@ -79,13 +92,12 @@ pub fn correlation(x: &[f64], y: &[f64], level: f64) -> Correlation {
             - 0.5 * p.powi(4) * u.powi(4) / (r * r))
             / (n - 2.0))
             .sqrt();
+        if p.abs() >= 1.0 {
+            return bounded(p, p, p);
+        }
         let t = p.atanh();
         let se_t = se / (1.0 - p * p);
-        Estimate {
-            estimate: p,
-            lower: from_z(t - z * se_t),
-            upper: from_z(t + z * se_t),
-        }
+        bounded(p, from_z(t - z * se_t), from_z(t + z * se_t))
     });
     Correlation {
         pearson,

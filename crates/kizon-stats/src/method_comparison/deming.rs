@@ -87,7 +87,15 @@ fn with_jackknife(
 ) -> Result<Regression, StatsError> {
     let n = x.len();
     let t = t_critical(level, n as f64 - 2.0)?;
+    let degenerate = || {
+        StatsError::InvalidArgument(format!(
+            "{method}: the values vary too little (a method's results all equal, or no covariance once a specimen is left out) for a regression and its jackknife"
+        ))
+    };
     let (slope, intercept, iterations) = fit(x, y);
+    if !(slope.is_finite() && intercept.is_finite()) {
+        return Err(degenerate());
+    }
     let mut slopes = Vec::with_capacity(n);
     let mut intercepts = Vec::with_capacity(n);
     let (mut xs, mut ys) = (Vec::with_capacity(n - 1), Vec::with_capacity(n - 1));
@@ -99,6 +107,9 @@ fn with_jackknife(
             ys.push(y[i]);
         }
         let (s, b, _) = fit(&xs, &ys);
+        if !(s.is_finite() && b.is_finite()) {
+            return Err(degenerate());
+        }
         slopes.push(s);
         intercepts.push(b);
     }
@@ -175,12 +186,22 @@ pub fn ols(x: &[f64], y: &[f64], level: f64) -> Result<Regression, StatsError> {
     let n = x.len() as f64;
     let t = t_critical(level, n - 2.0)?;
     let (sx, sy) = (x.iter().sum::<f64>(), y.iter().sum::<f64>());
-    let sxx = x.iter().map(|v| v * v).sum::<f64>();
-    let sxy = x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>();
-    let centred_xx = sxx - sx * sx / n;
-    let centred_xy = sxy - sx * sy / n;
+    let (mean_x, mean_y) = (sx / n, sy / n);
+    // Centred sums in two passes: `Σx² − (Σx)²/n` cancels to nothing at large values.
+    let centred_xx = x.iter().map(|v| (v - mean_x).powi(2)).sum::<f64>();
+    let centred_xy = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a - mean_x) * (b - mean_y))
+        .sum::<f64>();
+    if centred_xx <= 0.0 {
+        return Err(StatsError::InvalidArgument(
+            "ols: the comparator's values are all equal: no regression line".into(),
+        ));
+    }
+    let sxx = centred_xx + n * mean_x * mean_x;
     let slope = centred_xy / centred_xx;
-    let intercept = sy / n - slope * sx / n;
+    let intercept = mean_y - slope * mean_x;
     let residual = x
         .iter()
         .zip(y)

@@ -89,6 +89,13 @@ impl Regression {
     /// `calcBias` gives it: Linnet's jackknife on `b₀(−i) + b₁(−i)·x_c` for (weighted) Deming,
     /// `√(se₀² + se₁²·x_c·(x_c − 2x̄))` with `t(n − 2)` for OLS.
     pub fn bias_at(&self, levels: &[f64]) -> Result<Vec<DecisionPointBias>, StatsError> {
+        if let Some(bad) = levels.iter().position(|v| !v.is_finite()) {
+            return Err(StatsError::NonFinite {
+                what: "decision point",
+                index: bad,
+                value: levels[bad],
+            });
+        }
         let t = t_critical(self.level, self.n as f64 - 2.0)?;
         Ok(levels
             .iter()

@@ -101,6 +101,8 @@ enum Source<'a> {
         vertical: u64,
         positive: bool,
         counts: [usize; 4],
+        /// A rank could not be selected exactly.
+        failed: bool,
     },
 }
 
@@ -143,20 +145,23 @@ impl Source<'_> {
                 selector,
                 vertical,
                 positive,
+                failed,
                 ..
             } => {
                 let rank = rank as u64;
-                Some(if *positive {
+                let angle = if *positive {
                     if rank > selector.total {
-                        FRAC_PI_2
+                        Some(FRAC_PI_2)
                     } else {
                         selector.nth(rank)
                     }
                 } else if rank <= *vertical {
-                    -FRAC_PI_2
+                    Some(-FRAC_PI_2)
                 } else {
                     selector.nth(rank - *vertical)
-                })
+                };
+                *failed |= angle.is_none();
+                angle
             }
         }
     }
@@ -280,6 +285,7 @@ pub fn passing_bablok_with(
             vertical,
             positive,
             counts,
+            failed: false,
         }
     };
     let [at_most_minus_one, below_minus_one, at_least_one, above_one] = all.counts();
@@ -315,6 +321,16 @@ pub fn passing_bablok_with(
         .then(|| all.shifted_median(upper_index))
         .flatten();
     let slope_ci = lower.zip(upper).map(|(l, u)| [l, u]);
+    if let Source::Selected { failed: true, .. } = all {
+        return Err(StatsError::InvalidArgument(
+            "Passing–Bablok: a slope's rank could not be selected exactly (rounding at the bracket's ends); report this data set as a defect of kizon".into(),
+        ));
+    }
+    if !slope.is_finite() || slope.abs() > 1e15 {
+        return Err(StatsError::InvalidArgument(
+            "Passing–Bablok: the median slope is vertical (the comparator's values hardly vary): no regression line".into(),
+        ));
+    }
 
     let intercept = intercept_for(x, y, slope);
     let intercept_ci = slope_ci.map(|[l, u]| [intercept_for(x, y, u), intercept_for(x, y, l)]);

@@ -57,6 +57,21 @@ impl Sorted {
         self.x.iter().zip(&self.y).map(|(x, y)| y - t * x).collect()
     }
 
+    /// Pairs of distinct `x` whose slope is below `t`.
+    fn count_below(&self, t: f64) -> u64 {
+        // Pairs (i < j) with r[j] < r[i], each group of equal `x` ascending (none of its pairs
+        // counts): the pairs minus those with r[j] ≥ r[i], counted as non-increasing pairs of
+        // −r.
+        let mut r: Vec<f64> = self.residuals(t).into_iter().map(|v| -v).collect();
+        for w in self.groups.windows(2) {
+            r[w[0]..w[1]].sort_by(|a, b| b.total_cmp(a));
+        }
+        let mut buffer = vec![0.0; r.len()];
+        let n = r.len() as u64;
+        let at_least = count_non_increasing_pairs(&mut r, &mut buffer) - self.inside;
+        n * n.saturating_sub(1) / 2 - self.inside - at_least
+    }
+
     /// Pairs of distinct `x` whose slope is at most `t`.
     pub(super) fn count_at_most(&self, t: f64) -> u64 {
         let mut r = self.residuals(t);
@@ -69,12 +84,11 @@ impl Sorted {
         count_non_increasing_pairs(&mut r, &mut buffer) - self.inside
     }
 
-    /// The angles of the pairs whose slope lies in `(low, high]`.
-    fn angles_between(&self, low: f64, high: f64) -> Vec<f64> {
+    /// The ranks, at `low`, of the points in their order at `high`, and the points in their
+    /// order at `low`: a pair out of order between the two has its slope in `(low, high]`.
+    fn orders(&self, low: f64, high: f64) -> (Vec<usize>, Vec<usize>) {
         let r_low = self.residuals(low);
         let r_high = self.residuals(high);
-        // Points in the order of `r` at `low` (ties: later in x order first, as a pair of
-        // equal `r` counts as at most `low`), then their ranks in the order at `high`.
         let rank_order = |r: &[f64]| {
             let mut order: Vec<usize> = (0..r.len()).collect();
             order.sort_by(|a, b| r[*a].total_cmp(&r[*b]).then(b.cmp(a)));
@@ -86,8 +100,27 @@ impl Sorted {
         for (rank, point) in at_low.iter().enumerate() {
             position[*point] = rank;
         }
-        // Pairs ordered one way at `low` and the other at `high`: their slope is in between.
-        let mut sequence: Vec<usize> = at_high.iter().map(|p| position[*p]).collect();
+        (at_high.iter().map(|p| position[*p]).collect(), at_low)
+    }
+
+    /// The angle of one pair whose slope lies in `(low, high]`: an adjacent pair out of order
+    /// (one exists whenever any pair is).
+    fn one_angle_between(&self, low: f64, high: f64) -> Option<f64> {
+        let (sequence, at_low) = self.orders(low, high);
+        sequence.windows(2).find_map(|w| {
+            if w[0] < w[1] {
+                return None;
+            }
+            let (a, b) = (at_low[w[0]], at_low[w[1]]);
+            let (i, j) = if a < b { (a, b) } else { (b, a) };
+            let dx = difference(self.x[j], self.x[i]);
+            (dx != 0.0).then(|| (difference(self.y[j], self.y[i]) / dx).atan())
+        })
+    }
+
+    /// The angles of the pairs whose slope lies in `(low, high]`.
+    fn angles_between(&self, low: f64, high: f64) -> Vec<f64> {
+        let (mut sequence, at_low) = self.orders(low, high);
         let mut pairs = Vec::new();
         let mut buffer = vec![0usize; sequence.len()];
         inversions(&mut sequence, &mut buffer, &mut |a, b| {
@@ -113,6 +146,12 @@ impl Sorted {
     pub(super) fn count_around(&self, t: f64) -> (u64, u64) {
         let band = 1e-9 * t.abs().max(1.0);
         let below = self.count_at_most(t - band);
+        let in_band = self.count_at_most(t + band) - below;
+        if in_band > 4 * self.x.len() as u64 + 16 {
+            // Too many to list (integer results give millions of slopes of exactly ±1):
+            // decided on y − t·x at `t` itself, exact for such data.
+            return (self.count_below(t), self.count_at_most(t));
+        }
         let angle = t.atan();
         let near = self.angles_between(t - band, t + band);
         let less = near.iter().filter(|a| **a < angle).count() as u64;
@@ -247,8 +286,9 @@ impl<'a> Selector<'a> {
         self.sorted.count_at_most(angle.tan())
     }
 
-    /// The angle of rank `rank` (1-based) among the finite slopes.
-    pub(super) fn nth(&self, rank: u64) -> f64 {
+    /// The angle of rank `rank` (1-based) among the finite slopes; `None` when rounding at the
+    /// bracket's ends keeps it from being exact.
+    pub(super) fn nth(&self, rank: u64) -> Option<f64> {
         use std::f64::consts::FRAC_PI_2;
         let n = self.sorted.x.len() as u64;
         // A bracket from the sample: the rank's quantile ± four binomial standard errors.
@@ -290,15 +330,21 @@ impl<'a> Selector<'a> {
             }
             halvings += 1;
         }
+        if at_high - below > 4 * n + 16 && next_down(high) <= low {
+            // The ends are neighbouring floats: the pairs between them share one slope (many
+            // pairs with exactly one slope, as integer results give). Its angle is that of any
+            // one of them, found without listing them all.
+            return self.sorted.one_angle_between(low.tan(), high.tan());
+        }
         let mut angles = self.sorted.angles_between(low.tan(), high.tan());
-        // At the ends of the angle range, tan gives ±huge numbers; the list is what counts.
         let wanted = (rank - below) as usize;
         if wanted == 0 || wanted > angles.len() {
-            // Rounding put a slope on the wrong side of an end: fall back to the bracket's top.
-            return high;
+            // Rounding in y − t·x put a pair on the other side of an end than its own angle:
+            // no exact answer from this bracket (the caller refuses rather than guess).
+            return None;
         }
         let (_, value, _) = angles.select_nth_unstable_by(wanted - 1, f64::total_cmp);
-        *value
+        Some(*value)
     }
 }
 
@@ -340,6 +386,11 @@ impl Sorted {
 /// Whether Kendall's tau of `x` and `y` is not negative, in O(n log n) (Knight 1966):
 /// `S = n₀ − n₁ − n₂ + n₃ − 2·(discordant pairs)`, with exact ties as R counts them.
 pub(super) fn kendall_not_negative(x: &[f64], y: &[f64]) -> bool {
+    // −0 and +0 are one value (a tie), for the sort as for the tie counts.
+    let zero = |v: &f64| if *v == 0.0 { 0.0 } else { *v };
+    let x: Vec<f64> = x.iter().map(zero).collect();
+    let y: Vec<f64> = y.iter().map(zero).collect();
+    let (x, y) = (&x[..], &y[..]);
     let n = x.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|a, b| x[*a].total_cmp(&x[*b]).then(y[*a].total_cmp(&y[*b])));
@@ -438,6 +489,10 @@ mod tests {
             let brute = all.iter().filter(|a| a.tan() <= t + 1e-12).count() as u64;
             assert_eq!(sorted.count_at_most(t), brute, "t = {t}");
         }
+        for t in [-1.0, 0.0, 1.0, 2.0] {
+            let brute = all.iter().filter(|a| a.tan() < t - 1e-12).count() as u64;
+            assert_eq!(sorted.count_below(t), brute, "below t = {t}");
+        }
         let selector = Selector::new(&sorted);
         assert_eq!(selector.total, all.len() as u64);
         for rank in [
@@ -450,7 +505,11 @@ mod tests {
             all.len() as u64 / 2,
             all.len() as u64,
         ] {
-            assert_eq!(selector.nth(rank), all[rank as usize - 1], "rank {rank}");
+            assert_eq!(
+                selector.nth(rank),
+                Some(all[rank as usize - 1]),
+                "rank {rank}"
+            );
         }
     }
 
@@ -465,7 +524,7 @@ mod tests {
             for rank in 1..=all.len() as u64 {
                 assert_eq!(
                     selector.nth(rank),
-                    all[rank as usize - 1],
+                    Some(all[rank as usize - 1]),
                     "n {n} rank {rank}"
                 );
             }
