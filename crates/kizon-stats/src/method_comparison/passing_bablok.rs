@@ -262,8 +262,10 @@ pub fn passing_bablok_with(
         let (below_one, at_most_one) = sorted.count_around(1.0);
         let [below_minus_one, at_most_minus_one] =
             [below_minus_one, at_most_minus_one].map(|c| c as usize);
-        let (at_least_one, above_one) =
-            (finite - below_one as usize, finite - at_most_one as usize);
+        let (at_least_one, above_one) = (
+            finite.saturating_sub(below_one as usize),
+            finite.saturating_sub(at_most_one as usize),
+        );
         let v = vertical as usize;
         let counts = if positive {
             [
