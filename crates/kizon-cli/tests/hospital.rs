@@ -196,6 +196,24 @@ fn a_hospital_hands_over_de_identified_dicom_that_independent_readers_accept() {
         text.contains("Patient's Name") && text.contains("113100"),
         "{text}"
     );
+    // The signing key and the profile's hash wrap inside their cells (in groups of 16): no word
+    // runs past the right margin of the A4 page (595 pt wide).
+    let boxes = Command::new("pdftotext")
+        .args(["-bbox"])
+        .arg(handover.join("deidentification-record.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let boxes = String::from_utf8_lossy(&boxes.stdout);
+    let widest = boxes
+        .split("xMax=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    assert!(
+        widest > 300.0 && widest < 575.0,
+        "a word ends at {widest} pt"
+    );
     assert!(
         !text.contains("4MR1") && !text.contains("CompressedSamples"),
         "{text}"
