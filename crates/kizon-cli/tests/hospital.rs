@@ -1799,6 +1799,17 @@ fn the_demo_hospital_hands_over_signed_and_no_identifier_leaves_it() {
         ["C-007", "C-008"].map(String::from).into_iter().collect()
     );
 
+    // The report says how the hospital's data arrived (Q1, Q5, Q7), in both languages.
+    let report = std::fs::read_to_string(demo.join("report-en.html")).unwrap();
+    assert!(
+        report.contains(
+            "Kizon Demo University Hospital sent its data as 2 signed hand-over(s) of 120 files"
+        ) && report.contains("1 file(s) were kept back in the provider"),
+        "{report}"
+    );
+    let report = std::fs::read_to_string(demo.join("report.html")).unwrap();
+    assert!(report.contains("署名付き提供データ 2 件（ファイル 120 件）"));
+
     // The hospital finds C-005's patient again from the pseudonym the sponsor sees.
     let cases = std::fs::read_to_string(handover.join("cases.csv")).unwrap();
     let c005 = cases.lines().find(|l| l.starts_with("C-005,")).unwrap();

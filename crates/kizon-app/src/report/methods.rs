@@ -222,6 +222,44 @@ pub(super) fn reading_statements(
     out
 }
 
+/// How each provider that signs its hand-overs sent its data, as recorded up to the analysis
+/// (Q1, Q5: de-identified at the provider, the correspondence table kept there; Q7: data
+/// management from collection on): hand-overs, files, what stayed in the provider's quarantine.
+fn handovers_text(
+    study: &crate::Study,
+    analyze_seq: i64,
+    english: bool,
+) -> Result<String, AppError> {
+    let mut by_provider: BTreeMap<String, (usize, i64, i64, String)> = BTreeMap::new();
+    for h in study.store.handovers()? {
+        if h.ledger_seq > analyze_seq {
+            continue;
+        }
+        let entry =
+            by_provider
+                .entry(h.provider.clone())
+                .or_insert((0, 0, 0, h.public_key.clone()));
+        entry.0 += 1;
+        entry.1 += h.files;
+        entry.2 += h.quarantined;
+    }
+    Ok(by_provider
+        .iter()
+        .map(|(provider, (count, files, kept, key))| {
+            let key = &key[..key.len().min(16)];
+            if english {
+                format!(
+                    ". {provider} sent its data as {count} signed hand-over(s) of {files} files, de-identified at the provider by kizon deidentify (PS3.15 Annex E), its correspondence table kept there; the signature (Ed25519 key {key}…) and every file's SHA-256 were verified on arrival, and {kept} file(s) were kept back in the provider's quarantine."
+                )
+            } else {
+                format!(
+                    "。{provider} のデータは、提供元で kizon deidentify により仮名加工（PS3.15 Annex E）された署名付き提供データ {count} 件（ファイル {files} 件）として受領し、対応表は提供元が保管する。署名（Ed25519 鍵 {key}…）と全ファイルの SHA-256 を受領時に検証した。提供元で隔離されたファイルは {kept} 件。"
+                )
+            }
+        })
+        .collect())
+}
+
 /// The methods as fixed in the protocol: providers, eligibility, reference standard, blinding, reading, sample size, statistics.
 pub(super) fn methods(i: &Inputs<'_>) -> Result<Methods, AppError> {
     let Inputs {
@@ -429,16 +467,18 @@ pub(super) fn methods(i: &Inputs<'_>) -> Result<Methods, AppError> {
         ),
         data_description: Text::new(
             format!(
-                "固定データセット {} 例、ファイル {} 件（{}）",
+                "固定データセット {} 例、ファイル {} 件（{}）{}",
                 dataset.cases.len(),
                 dataset.items(),
-                kinds_text(false)
+                kinds_text(false),
+                handovers_text(st, i.analyze_seq, false)?
             ),
             format!(
-                "locked dataset of {} cases, {} files ({})",
+                "locked dataset of {} cases, {} files ({}){}",
                 dataset.cases.len(),
                 dataset.items(),
-                kinds_text(true)
+                kinds_text(true),
+                handovers_text(st, i.analyze_seq, true)?
             ),
         ),
         providers,
