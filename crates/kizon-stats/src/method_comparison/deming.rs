@@ -65,14 +65,7 @@ fn weighted_deming_fit(x: &[f64], y: &[f64], lambda: f64) -> (f64, f64, usize) {
 /// Linnet's jackknife: pseudo-values `n·θ̂ − (n−1)·θ̂₋ᵢ`, their standard error, and the interval
 /// `θ̂ ± t(1 − α/2, n − 2)·se` around the full-data estimate (as `mcr` does).
 fn linnet_interval(full: f64, leave_one_out: &[f64], t: f64) -> (f64, [f64; 2]) {
-    let n = leave_one_out.len() as f64;
-    let pseudo: Vec<f64> = leave_one_out
-        .iter()
-        .map(|theta| n * full - (n - 1.0) * theta)
-        .collect();
-    let mean = pseudo.iter().sum::<f64>() / n;
-    let variance = pseudo.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let se = (variance / n).sqrt();
+    let se = super::linnet_se(full, leave_one_out.iter().copied());
     (se, [full - t * se, full + t * se])
 }
 

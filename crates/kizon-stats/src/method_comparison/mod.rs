@@ -102,17 +102,10 @@ impl Regression {
             .map(|&x_c| {
                 let predicted = self.intercept + self.slope * x_c;
                 let se = match (&self.jackknife, self.x_mean) {
-                    (Some(leave_one_out), _) => {
-                        let n = leave_one_out.len() as f64;
-                        let pseudo: Vec<f64> = leave_one_out
-                            .iter()
-                            .map(|(b0, b1)| n * predicted - (n - 1.0) * (b0 + b1 * x_c))
-                            .collect();
-                        let mean = pseudo.iter().sum::<f64>() / n;
-                        let variance =
-                            pseudo.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0);
-                        Some((variance / n).sqrt())
-                    }
+                    (Some(leave_one_out), _) => Some(linnet_se(
+                        predicted,
+                        leave_one_out.iter().map(|(b0, b1)| b0 + b1 * x_c),
+                    )),
                     (None, Some(x_mean)) => self
                         .intercept_se
                         .zip(self.slope_se)
@@ -177,6 +170,19 @@ pub(crate) fn difference(a: f64, b: f64) -> f64 {
     } else {
         d
     }
+}
+
+/// Linnet's jackknife standard error of an estimate `full` from its leave-one-out values:
+/// that of the pseudo-values `n·θ̂ − (n−1)·θ̂₋ᵢ` (Linnet 1990), as `mcr` computes it for the
+/// coefficients and for predicted values alike.
+pub(crate) fn linnet_se(full: f64, leave_one_out: impl ExactSizeIterator<Item = f64>) -> f64 {
+    let n = leave_one_out.len() as f64;
+    let pseudo: Vec<f64> = leave_one_out
+        .map(|theta| n * full - (n - 1.0) * theta)
+        .collect();
+    let mean = pseudo.iter().sum::<f64>() / n;
+    let variance = pseudo.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (variance / n).sqrt()
 }
 
 /// The median of `values` (reordered), the mean of the middle two for an even count.

@@ -302,9 +302,9 @@ impl<'a> Selector<'a> {
                 self.sample[(position.max(0.0) as usize).min(self.sample.len() - 1)]
             };
             let (try_low, try_high) = (at(q * m - spread), at(q * m + spread));
-            let count_low = self.count_at_most_angle(next_down(try_low));
+            let count_low = self.count_at_most_angle(try_low.next_down());
             if count_low < rank {
-                low = next_down(try_low);
+                low = try_low.next_down();
                 below = count_low;
             }
             let count_high = self.count_at_most_angle(try_high);
@@ -330,7 +330,7 @@ impl<'a> Selector<'a> {
             }
             halvings += 1;
         }
-        if at_high - below > 4 * n + 16 && next_down(high) <= low {
+        if at_high - below > 4 * n + 16 && high.next_down() <= low {
             // The ends are neighbouring floats: the pairs between them share one slope (many
             // pairs with exactly one slope, as integer results give). Its angle is that of any
             // one of them, found without listing them all.
@@ -346,18 +346,6 @@ impl<'a> Selector<'a> {
         let (_, value, _) = angles.select_nth_unstable_by(wanted - 1, f64::total_cmp);
         Some(*value)
     }
-}
-
-/// The largest float below `x`.
-fn next_down(x: f64) -> f64 {
-    if x.is_nan() || x == f64::NEG_INFINITY {
-        return x;
-    }
-    if x == 0.0 {
-        return -f64::from_bits(1);
-    }
-    let bits = x.to_bits();
-    f64::from_bits(if x > 0.0 { bits - 1 } else { bits + 1 })
 }
 
 impl Sorted {
