@@ -111,11 +111,16 @@ impl Sorted {
             if w[0] < w[1] {
                 return None;
             }
-            let (a, b) = (at_low[w[0]], at_low[w[1]]);
-            let (i, j) = if a < b { (a, b) } else { (b, a) };
-            let dx = difference(self.x[j], self.x[i]);
-            (dx != 0.0).then(|| (difference(self.y[j], self.y[i]) / dx).atan())
+            self.angle(at_low[w[0]], at_low[w[1]])
         })
+    }
+
+    /// The angle of the slope between points `a` and `b`, as the list of all slopes has it
+    /// (`atan(dy/dx)` of `mcr`'s differences), or `None` for equal `x`.
+    fn angle(&self, a: usize, b: usize) -> Option<f64> {
+        let (i, j) = if a < b { (a, b) } else { (b, a) };
+        let dx = difference(self.x[j], self.x[i]);
+        (dx != 0.0).then(|| (difference(self.y[j], self.y[i]) / dx).atan())
     }
 
     /// The angles of the pairs whose slope lies in `(low, high]`.
@@ -128,12 +133,7 @@ impl Sorted {
         });
         pairs
             .into_iter()
-            .filter_map(|(a, b)| {
-                let (i, j) = if a < b { (a, b) } else { (b, a) };
-                let dx = difference(self.x[j], self.x[i]);
-                let dy = difference(self.y[j], self.y[i]);
-                (dx != 0.0).then(|| (dy / dx).atan())
-            })
+            .filter_map(|(a, b)| self.angle(a, b))
             .collect()
     }
 }
@@ -262,10 +262,8 @@ impl<'a> Selector<'a> {
         let mut sample = Vec::with_capacity(8 * n);
         for _ in 0..8 * n {
             let (i, j) = (random.below(n), random.below(n));
-            let (i, j) = if i < j { (i, j) } else { (j, i) };
-            let dx = difference(sorted.x[j], sorted.x[i]);
-            if i != j && dx != 0.0 {
-                sample.push((difference(sorted.y[j], sorted.y[i]) / dx).atan());
+            if let Some(angle) = sorted.angle(i, j) {
+                sample.push(angle);
             }
         }
         sample.sort_by(f64::total_cmp);
