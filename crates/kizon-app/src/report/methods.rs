@@ -231,7 +231,7 @@ fn handovers_text(
     english: bool,
 ) -> Result<String, AppError> {
     let mut by_provider: BTreeMap<String, (usize, i64, i64, String)> = BTreeMap::new();
-    for h in study.store.handovers()? {
+    for h in study.handovers()? {
         if h.ledger_seq > analyze_seq {
             continue;
         }
