@@ -69,6 +69,34 @@ pub fn normalize(value: &str) -> Option<(String, bool)> {
     Some((iso, changed))
 }
 
+/// A date with an optional time of day, as laboratory systems write it (`2024/4/1 8:05`,
+/// `2024-04-01T08:05:00`, `R6.4.1 08:05`), as `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ss`; `None`
+/// when the date is none of [`parse`]'s or the time is not a time of day.
+pub fn normalize_date_time(value: &str) -> Option<String> {
+    let value = value.trim();
+    // Past the first character: 大正's letter is a `T` too (`T10.4.1`).
+    let separator = value
+        .char_indices()
+        .skip(1)
+        .find(|&(_, c)| c == 'T' || c == ' ');
+    let (date, time) = match separator {
+        Some((at, _)) => (&value[..at], Some(value[at + 1..].trim())),
+        None => (value, None),
+    };
+    let date = parse(date)?;
+    let Some(time) = time else {
+        return Some(date.to_string());
+    };
+    let parts = split_numbers(time, &[':'])?;
+    let (hour, minute, second) = match parts[..] {
+        [h, m] => (h, m, 0),
+        [h, m, s] => (h, m, s),
+        _ => return None,
+    };
+    ((0..24).contains(&hour) && (0..60).contains(&minute) && (0..60).contains(&second))
+        .then(|| format!("{date}T{hour:02}:{minute:02}:{second:02}"))
+}
+
 fn split_numbers(value: &str, separators: &[char]) -> Option<Vec<i32>> {
     let parts: Vec<&str> = value
         .split(|c: char| separators.contains(&c))
@@ -171,5 +199,27 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod date_time_tests {
+    use super::normalize_date_time;
+
+    #[test]
+    fn laboratory_date_times_read_as_iso() {
+        let n = |s| normalize_date_time(s);
+        assert_eq!(n("2024/4/1 8:05").as_deref(), Some("2024-04-01T08:05:00"));
+        assert_eq!(
+            n("2024-04-01T08:05:30").as_deref(),
+            Some("2024-04-01T08:05:30")
+        );
+        assert_eq!(n("R6.4.1 23:59").as_deref(), Some("2024-04-01T23:59:00"));
+        assert_eq!(n("2024-04-01").as_deref(), Some("2024-04-01"));
+        assert_eq!(n("2024-04-01 24:00"), None);
+        assert_eq!(n("2024-04-01 8"), None);
+        assert_eq!(n("2024-02-30 08:00"), None);
+        assert_eq!(n("yesterday"), None);
+        assert_eq!(n("T10.4.1 08:00").as_deref(), Some("1921-04-01T08:00:00"));
     }
 }

@@ -48,6 +48,7 @@ pub mod reference;
 pub mod report;
 pub mod results;
 pub mod signing;
+pub mod specimens;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;

@@ -51,6 +51,27 @@ pub fn rule(rule: &str) -> (&str, &str) {
             "計画書にない種類のデータ",
             "data of a kind the protocol does not collect",
         ),
+        "specimen-existing" => (
+            "研究開始後の検体採取（既存の検体でない）",
+            "a specimen collected after the study began (not existing)",
+        ),
+        "same-specimen" => ("同一検体の重複", "the same specimen in several cases"),
+        "identical-results" => (
+            "すべて同一の測定結果",
+            "identical results for different specimens",
+        ),
+        "specimen-implausible" => (
+            "測定範囲外・生理的にあり得ない値、単位の相違",
+            "a value outside the measuring interval or physiological limits, or another unit",
+        ),
+        "specimen-chronology" => (
+            "検体の日時の矛盾・安定性の超過",
+            "contradictory specimen times, or analysis beyond stability",
+        ),
+        "specimen-interference" => (
+            "溶血・黄疸・乳びによる干渉",
+            "haemolysis, icterus or lipaemia interference",
+        ),
         other => (other, other),
     }
 }

@@ -28,9 +28,14 @@
 //! | `same-patient` | Q7 | one pseudonymous patient key in several cases (a warning), or from several providers (blocking) |
 //! | `same-pixels` | Q7 | the same decoded image (pixel-content hash) in several cases, under any encoding |
 //! | `near-duplicate` | Q7 | perceptual hashes within `near_duplicate_bits` in different cases: a recompressed, resized or slightly edited copy |
+//!
+//! The rules of residual specimens (`specimen-existing`, `same-specimen`, `identical-results`,
+//! `specimen-implausible`, `specimen-chronology`, `specimen-interference`) are in [`specimens`].
 //! | `undecodable-pixels` | Q7 | image pixel data kizon cannot decode, so the same-image checks could not run on it |
 
 #![forbid(unsafe_code)]
+
+pub mod specimens;
 
 use std::collections::BTreeMap;
 
@@ -188,6 +193,8 @@ pub struct Parameters {
     /// The kinds of data the protocol collects (`image`, `video`, `waveform`, `specimen`,
     /// `sequence`); `None`: not checked.
     pub data_kinds: Option<Vec<String>>,
+    /// The protocol's `[specimens]`; `None`: specimens are checked without its limits.
+    pub specimens: Option<specimens::SpecimenRules>,
 }
 
 impl Parameters {
@@ -207,6 +214,7 @@ impl Parameters {
             tables: Vec::new(),
             near_duplicate_bits: 8,
             data_kinds: None,
+            specimens: None,
         }
     }
 }
@@ -251,8 +259,18 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
     }
     listed_dates(items, cases, &mut findings);
     same_patient(cases, &mut findings);
-    let with_items: std::collections::BTreeSet<&str> =
-        items.iter().map(|i| i.case_id.as_str()).collect();
+    specimens::specimen_rules(
+        items,
+        parameters.specimens.as_ref(),
+        &parameters.today,
+        &mut findings,
+    );
+    // A specimen's case is dated by its own record (`specimen-existing`), not by a case list.
+    let with_items: std::collections::BTreeSet<&str> = items
+        .iter()
+        .filter(|i| i.kind != ItemKind::Specimen)
+        .map(|i| i.case_id.as_str())
+        .collect();
     for case in cases {
         if case.collection_date.is_none() && with_items.contains(case.id.as_str()) {
             findings.push(finding(
@@ -671,7 +689,7 @@ fn data_kind(item: &ItemFacts) -> Option<&'static str> {
             Some("waveform")
         }
         ItemKind::Video => Some("video"),
-        ItemKind::Table => Some("specimen"),
+        ItemKind::Specimen | ItemKind::Table => Some("specimen"),
         ItemKind::Unknown => None,
     }
 }

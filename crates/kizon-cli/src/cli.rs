@@ -12,7 +12,7 @@ use crate::commands::{
     init::InitArgs, items::ItemsArgs, lock::LockCommand, marks::MarksCommand,
     owner_key::OwnerKeyCommand, package::PackageArgs, plan::PlanArgs, provider::ProviderCommand,
     readers::ReadersCommand, reads::ReadsCommand, reference::ReferenceCommand, report::ReportArgs,
-    resolve::ResolveArgs, results::ResultsCommand, serve::ServeArgs,
+    resolve::ResolveArgs, results::ResultsCommand, serve::ServeArgs, specimens::SpecimensCommand,
     training_set::TrainingSetCommand, user::UserCommand,
 };
 
@@ -81,6 +81,9 @@ pub enum Command {
     Ingest(IngestArgs),
     /// List ingested items / 取込み済みデータの一覧
     Items(ItemsArgs),
+    /// Import and list residual specimens, each its own case (Q4) / 残余検体
+    #[command(subcommand)]
+    Specimens(SpecimensCommand),
     /// Look for the data doubts PMDA looks for (Q1, Q2, Q7) and record them as findings / データの疑義の確認
     #[command(
         after_help = "Examples:\n  kizon check\n  kizon findings --open\n  kizon resolve 3 --exclude-case --reason \"same image as case C-012\""

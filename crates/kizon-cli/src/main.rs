@@ -44,6 +44,7 @@ fn dispatch(ctx: &Context, command: Command) -> Done {
         Command::Evidence(command) => evidence::run(ctx, command),
         Command::Ingest(args) => ingest::run(ctx, args),
         Command::Items(args) => items::run(ctx, args),
+        Command::Specimens(command) => specimens::run(ctx, command),
         Command::Check(flag) => check::run(ctx, flag),
         Command::Findings(args) => findings::run(ctx, args),
         Command::Resolve(args) => resolve::run(ctx, args),

@@ -12,6 +12,7 @@
 //! - [`video`]: ISO-BMFF (MP4, QuickTime MOV, M4V, 3GP) box parsing; AVI and Matroska/WebM are
 //!   recognised by signature with no metadata.
 //! - [`table`]: CSV tables of specimen or analyser results.
+//! - [`specimen`]: a residual specimen's record (pre-analytical facts and results), typed.
 //! - [`signature`]: EDF/BDF, WFDB headers and MFER, recognised here and parsed by kizon-waveform.
 //!
 //! Identifying values (names, IDs) never enter [`Metadata`]: it records *which* identifying
@@ -24,6 +25,7 @@
 pub mod dicom;
 mod metadata;
 pub mod signature;
+pub mod specimen;
 pub mod table;
 pub mod video;
 

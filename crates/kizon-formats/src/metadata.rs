@@ -128,6 +128,10 @@ pub struct Metadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table_rows: Option<u64>,
 
+    // A residual specimen (`kizon specimens import`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specimen: Option<crate::specimen::SpecimenRecord>,
+
     // Records split over several files (WFDB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,

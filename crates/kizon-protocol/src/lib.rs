@@ -16,11 +16,13 @@
 mod consistency;
 pub mod lint;
 mod raw;
+mod specimens;
 pub mod vocabulary;
 
 use serde::Serialize;
 
 pub use consistency::Contradiction;
+pub use specimens::{HilLimits, SpecimenPlan};
 pub use vocabulary::{
     CaseOrder, CiMethod, Consensus, CorrespondenceTable, DataKind, DuplicateMarks, LesionCriterion,
     LesionUnits, Metric, Novelty, Privacy, ReferenceStandard, Subgroup,
@@ -53,6 +55,10 @@ pub struct Protocol {
     pub sample_size: Option<SampleSizePlan>,
     /// How the panel reads (`[reading]`): conditions and the order cases are shown in.
     pub reading: ReadingPlan,
+    /// Residual specimens (`[specimens]`): collection start, measuring interval, units and
+    /// pre-analytical limits; absent when the study collects none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specimens: Option<SpecimenPlan>,
 }
 
 /// `[sample_size]`: the assumptions behind the number of cases. kizon recomputes the cases the

@@ -32,6 +32,7 @@ pub(crate) struct RawProtocol {
     sample_size: Option<RawSampleSize>,
     #[serde(default)]
     reading: RawReading,
+    specimens: Option<crate::specimens::RawSpecimens>,
 }
 
 #[derive(Deserialize)]
@@ -362,6 +363,10 @@ impl RawProtocol {
                 })
             }
         };
+        let specimens = match self.specimens {
+            None => None,
+            Some(raw) => Some(raw.into_plan(&invalid)?),
+        };
         let reading = crate::ReadingPlan {
             conditions: self.reading.conditions.map(Into::into),
             case_order: self.reading.case_order,
@@ -416,6 +421,7 @@ impl RawProtocol {
             lesions,
             sample_size,
             reading,
+            specimens,
         })
     }
 }
@@ -626,7 +632,7 @@ impl RawAnalysis {
 }
 
 /// A TOML local date (no time, no offset) as a calendar date.
-fn to_date(value: &toml::value::Datetime) -> Option<time::Date> {
+pub(crate) fn to_date(value: &toml::value::Datetime) -> Option<time::Date> {
     if value.time.is_some() || value.offset.is_some() {
         return None;
     }

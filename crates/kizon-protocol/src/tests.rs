@@ -391,3 +391,71 @@ fn lesion_criterion_needs_its_parameter_and_only_it() {
     let error = Protocol::parse(&with_lesions("criterion = \"near\"")).unwrap_err();
     assert!(error.to_string().contains("near"), "{error}");
 }
+
+#[test]
+fn specimens_fix_their_limits_in_the_protocol() {
+    let text = format!(
+        "{TEMPLATE}\n[specimens]\ncollection_start = 2026-04-01\nunit = \"mmol/mol\"\n\
+         measuring_interval = [20, 195]\nmax_freeze_thaw = 1\nmax_hours_between_methods = 24\n\
+         [specimens.hil]\nhaemolysis = 100\n\
+         [specimens.stability.whole-blood]\nroom = \"8h\"\nrefrigerated = \"7d\"\n\
+         [specimens.stability.serum]\ndeep-frozen = \"365d\"\n"
+    );
+    let plan = Protocol::parse(&text).unwrap().specimens.unwrap();
+    assert_eq!(plan.collection_start.unwrap().to_string(), "2026-04-01");
+    assert_eq!(plan.measuring_interval, Some([20.0, 195.0]));
+    assert_eq!(plan.hil.haemolysis, Some(100.0));
+    use kizon_vocab::{SpecimenType, StorageTemperature};
+    assert_eq!(
+        plan.stability[&SpecimenType::WholeBlood][&StorageTemperature::Refrigerated],
+        168.0
+    );
+    assert_eq!(
+        plan.stability[&SpecimenType::Serum][&StorageTemperature::DeepFrozen],
+        365.0 * 24.0
+    );
+    // The template's commented section parses when uncommented.
+    let uncommented: String = TEMPLATE[TEMPLATE.find("# [specimens]").unwrap()..]
+        .lines()
+        .filter(|l| l.starts_with("# [") || l.starts_with("# ") && l.contains(" = "))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    let plan = Protocol::parse(&format!("{TEMPLATE}\n{uncommented}"))
+        .unwrap()
+        .specimens
+        .unwrap();
+    assert_eq!(plan.stability[&SpecimenType::WholeBlood].len(), 3);
+}
+
+#[test]
+fn a_bad_specimen_limit_names_its_key_and_line() {
+    for (section, key) in [
+        (
+            "[specimens.stability.serum]\nroom = \"a week\"\n",
+            "specimens.stability.serum.room",
+        ),
+        (
+            "[specimens]\nmeasuring_interval = [5, 1]\n",
+            "specimens.measuring_interval",
+        ),
+        (
+            "[specimens]\ncollection_start = 2026-04-01T08:00:00\n",
+            "specimens.collection_start",
+        ),
+    ] {
+        let text = format!("{TEMPLATE}\n{section}");
+        let error = Protocol::parse(&text).unwrap_err();
+        let line = TEMPLATE.lines().count() + 3;
+        assert!(error.to_string().contains(key), "{error}");
+        assert!(
+            error.to_string().starts_with(&format!("{line}:")),
+            "{error}"
+        );
+    }
+    // A storage word that is not one of the bands is refused with the line.
+    let error = Protocol::parse(&format!(
+        "{TEMPLATE}\n[specimens.stability.serum]\ncold = \"8h\"\n"
+    ))
+    .unwrap_err();
+    assert!(error.to_string().contains("cold"), "{error}");
+}

@@ -18,16 +18,19 @@
 //!   measure.
 //! - [`ProviderKind`], [`ConsentModel`], [`EvidenceKind`], [`RegulatorAccess`]: a data provider
 //!   and the consent behind its data (Q3, Q6, Q8, Q9).
+//! - [`SpecimenType`], [`StorageTemperature`]: a residual specimen and how it was kept (Q4, Q7).
 
 #![forbid(unsafe_code)]
 
 mod metric;
 mod providers;
 mod read;
+mod specimens;
 
 pub use metric::Metric;
 pub use providers::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 pub use read::{Label, ReadRole};
+pub use specimens::{SpecimenType, StorageTemperature};
 
 /// A closed vocabulary with one spelling per value.
 pub trait Word: Copy + Sized + 'static {
@@ -107,6 +110,9 @@ vocabulary! {
         DicomWaveform = "dicom-waveform",
         Edf = "edf",
         Mfer = "mfer",
+        /// One residual specimen's record (`kizon specimens import`): its pre-analytical facts
+        /// and its results, a row of a laboratory export.
+        Specimen = "specimen",
         Table = "table",
         Unknown = "unknown",
         Video = "video",
@@ -119,7 +125,11 @@ impl ItemKind {
     pub fn is_waveform(self) -> bool {
         match self {
             ItemKind::DicomWaveform | ItemKind::Edf | ItemKind::Wfdb | ItemKind::Mfer => true,
-            ItemKind::Dicom | ItemKind::Video | ItemKind::Table | ItemKind::Unknown => false,
+            ItemKind::Dicom
+            | ItemKind::Video
+            | ItemKind::Specimen
+            | ItemKind::Table
+            | ItemKind::Unknown => false,
         }
     }
 
@@ -128,7 +138,7 @@ impl ItemKind {
     pub fn is_readable(self) -> bool {
         match self {
             ItemKind::Dicom | ItemKind::Video => true,
-            ItemKind::Table | ItemKind::Unknown => false,
+            ItemKind::Specimen | ItemKind::Table | ItemKind::Unknown => false,
             waveform => waveform.is_waveform(),
         }
     }
@@ -142,6 +152,7 @@ impl ItemKind {
             ItemKind::Wfdb => ("WFDB 波形", "WFDB waveform"),
             ItemKind::Mfer => ("MFER 波形", "MFER waveform"),
             ItemKind::Video => ("動画", "video"),
+            ItemKind::Specimen => ("検体", "specimen"),
             ItemKind::Table => ("結果表（CSV）", "result table (CSV)"),
             ItemKind::Unknown => ("不明な形式", "unknown format"),
         }

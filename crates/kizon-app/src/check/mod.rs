@@ -131,7 +131,25 @@ fn protocol_parameters(today: &str, protocol: &kizon_protocol::Protocol) -> Para
             .map(|k| k.as_str().to_owned())
             .collect(),
     );
+    p.specimens = protocol.specimens.as_ref().map(specimen_rules);
     p
+}
+
+/// The protocol's `[specimens]` as the specimen rules take it.
+fn specimen_rules(plan: &kizon_protocol::SpecimenPlan) -> kizon_checks::specimens::SpecimenRules {
+    let pair = |v: [f64; 2]| (v[0], v[1]);
+    kizon_checks::specimens::SpecimenRules {
+        collection_start: plan.collection_start.map(|d| d.to_string()),
+        unit: plan.unit.clone(),
+        measuring_interval: plan.measuring_interval.map(pair),
+        physiological_limits: plan.physiological_limits.map(pair),
+        max_freeze_thaw: plan.max_freeze_thaw,
+        max_hours_between_methods: plan.max_hours_between_methods,
+        haemolysis_max: plan.hil.haemolysis,
+        icterus_max: plan.hil.icterus,
+        lipaemia_max: plan.hil.lipaemia,
+        stability: plan.stability.clone(),
+    }
 }
 
 impl Study {

@@ -204,6 +204,10 @@ fn decode(item: &crate::Item) -> Option<Decoding> {
         ItemKind::Wfdb => None,
         ItemKind::Mfer => mfer_channels(&bytes),
         ItemKind::DicomWaveform => dicom_channels(&bytes),
-        ItemKind::Dicom | ItemKind::Video | ItemKind::Table | ItemKind::Unknown => None,
+        ItemKind::Dicom
+        | ItemKind::Video
+        | ItemKind::Specimen
+        | ItemKind::Table
+        | ItemKind::Unknown => None,
     }
 }

@@ -154,7 +154,8 @@ pub(super) fn look(
                 ItemKind::Video => Outcome::Quarantine(
                     "video in a container kizon cannot clean (AVI, Matroska): convert it to MP4 at the hospital".into(),
                 ),
-                ItemKind::Unknown => {
+                // A specimen is a row `kizon specimens import` reads, never a file's content.
+                ItemKind::Unknown | ItemKind::Specimen => {
                     Outcome::Quarantine("not a kind of file kizon recognises".into())
                 }
                 ItemKind::Table => match kizon_deid::tables::patients(&bytes, profile) {

@@ -28,6 +28,7 @@ pub mod report;
 pub mod resolve;
 pub mod results;
 pub mod serve;
+pub mod specimens;
 pub mod stats;
 pub mod training_set;
 pub mod user;

@@ -1,0 +1,406 @@
+//! Residual specimens on the real binary: each specimen its own case (`kizon specimens
+//! import`), the specimen doubts of `kizon check` (Q2, Q7) against the protocol's
+//! `[specimens]`, and bad files refused whole with the line and column.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+const PLAN: &str = "
+[specimens]
+collection_start = 2026-04-01
+unit = \"%\"
+measuring_interval = [4.0, 18.5]
+physiological_limits = [2.0, 25.0]
+max_freeze_thaw = 1
+max_hours_between_methods = 24
+[specimens.hil]
+haemolysis = 100
+icterus = 20
+lipaemia = 100
+[specimens.stability.whole-blood]
+room = \"8h\"
+refrigerated = \"7d\"
+";
+
+const HEADER: &str = "specimen_id,specimen_type,barcode,collected_at,storage_temperature,freeze_thaw_cycles,haemolysis_index,icterus_index,lipaemia_index,comparator_analysed_at,comparator_value,comparator_unit,device_analysed_at,device_value,device_unit";
+
+/// A 2(1) study of an HbA1c analyser against a comparator, with one provider `Lab`.
+fn specimen_study() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = new_study();
+    write_design(
+        &root,
+        "new",
+        false,
+        "comparator-method",
+        "non-identifiable",
+        "none",
+    );
+    let protocol = std::fs::read_to_string(root.join("study.toml"))
+        .unwrap()
+        .replace("data_kinds = [\"image\"]", "data_kinds = [\"specimen\"]")
+        + PLAN;
+    std::fs::write(root.join("study.toml"), protocol).unwrap();
+    add_provider(&root, "Lab").ok();
+    (tmp, root)
+}
+
+fn write(dir: &Path, name: &str, rows: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+    path
+}
+
+fn import(root: &Path, file: &Path) -> Run {
+    kizon(
+        root,
+        &[
+            "specimens",
+            "import",
+            file.to_str().unwrap(),
+            "--provider",
+            "Lab",
+        ],
+    )
+}
+
+fn findings(root: &Path) -> Vec<serde_json::Value> {
+    kizon(root, &["findings", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Each finding as `rule case` (one line per case it names), sorted, once each.
+fn doubts(root: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = findings(root)
+        .iter()
+        .flat_map(|f| {
+            let rule = f["rule"].as_str().unwrap().to_owned();
+            f["case_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |c| format!("{rule} {}", c.as_str().unwrap()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+const GOOD: &str =
+    "whole-blood,,2025-10-01 08:00,4,0,10,2,15,2025-10-02 09:00,6.5,%,2025-10-02 10:00,6.6,%";
+
+/// Before: a CSV of four specimens was one item of one case, so the one value outside the
+/// measuring interval excluded all four. Now each specimen is a case of its own, the finding
+/// names only its case, and the dataset keeps the other three.
+#[test]
+fn one_value_outside_the_measuring_interval_excludes_only_its_specimen() {
+    let (tmp, root) = specimen_study();
+    let file = write(
+        tmp.path(),
+        "hba1c.csv",
+        &[
+            &format!("S-001,{GOOD}"),
+            "S-002,whole-blood,,2025-10-01 08:00,4,0,10,2,15,2025-10-02 09:00,6.9,%,2025-10-02 10:00,19.2,%",
+            "S-003,whole-blood,,2025-10-01 09:00,4,0,12,2,15,2025-10-02 09:00,7.4,%,2025-10-02 10:00,7.5,%",
+            "S-004,whole-blood,,2025-10-01 10:00,4,0,11,3,16,2025-10-02 09:00,8.1,%,2025-10-02 10:00,8.0,%",
+        ],
+    );
+    let run = import(&root, &file).ok();
+    assert!(run.stdout.contains("4 new cases"), "{}", run.stdout);
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let blocking: Vec<&serde_json::Value> =
+        all.iter().filter(|f| f["severity"] == "blocking").collect();
+    assert_eq!(blocking.len(), 1, "{all:#?}");
+    assert_eq!(blocking[0]["rule"], "specimen-implausible");
+    assert_eq!(blocking[0]["clause"], "Q7");
+    assert_eq!(blocking[0]["case_ids"], serde_json::json!(["S-002"]));
+    assert!(
+        blocking[0]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("the device's value 19.2 is outside the measuring interval [4, 18.5]"),
+        "{}",
+        blocking[0]
+    );
+    let id = blocking[0]["id"].to_string();
+    kizon(
+        &root,
+        &[
+            "resolve",
+            &id,
+            "--exclude-case",
+            "--reason",
+            "測定範囲外",
+            "--reason-en",
+            "beyond the measuring interval",
+        ],
+    )
+    .ok();
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["lock", "dataset"]).ok();
+    let shown = kizon(&root, &["dataset", "show", "--json"]).ok().json();
+    assert_eq!(shown["locked"], true);
+    let dataset = &shown["dataset"];
+    let cases: Vec<&str> = dataset["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cases, ["S-001", "S-003", "S-004"], "{dataset}");
+    assert_eq!(dataset["excluded"][0]["case_id"], "S-002");
+    // Each specimen case holds its one record, hashed into the Merkle root.
+    assert_eq!(dataset["cases"][0]["items"][0]["kind"], "specimen");
+    // After the lock, more specimens are refused with the way forward.
+    let more = write(tmp.path(), "more.csv", &[&format!("S-005,{GOOD}")]);
+    let run = import(&root, &more).failed();
+    assert!(
+        run.error_line().contains("the dataset is locked"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Every specimen doubt the issue lists, planted once each in one laboratory export, is found
+/// on its specimen and no other, naming its Q&A item.
+#[test]
+fn every_planted_specimen_doubt_is_found_on_its_specimen() {
+    let (tmp, root) = specimen_study();
+    let file = write(
+        tmp.path(),
+        "export.csv",
+        &[
+            // A clean specimen, and one sharing its barcode.
+            "S-01,whole-blood,BC-1,2025-10-01 08:00,4,0,10,2,15,2025-10-02 09:00,6.5,%,2025-10-02 10:00,6.6,%",
+            "S-02,whole-blood,BC-1,2025-10-01 08:10,4,0,10,2,15,2025-10-02 09:00,6.1,%,2025-10-02 10:00,6.2,%",
+            // Collected after the study's collection start (Q2), and with no date at all.
+            "S-03,whole-blood,,2026-05-01 08:00,4,0,10,2,15,2026-05-02 09:00,6.5,%,2026-05-02 10:00,6.7,%",
+            "S-04,whole-blood,,,4,0,10,2,15,2025-10-02 09:00,6.3,%,2025-10-02 10:00,6.4,%",
+            // Haemolysed; icteric.
+            "S-05,whole-blood,,2025-10-01 08:00,4,0,250,2,15,2025-10-02 09:00,5.9,%,2025-10-02 10:00,6.0,%",
+            "S-06,whole-blood,,2025-10-01 08:00,4,0,10,40,15,2025-10-02 09:00,5.8,%,2025-10-02 10:00,5.7,%",
+            // Twelve hours at room temperature, beyond the 8 h of whole blood.
+            "S-07,whole-blood,,2025-10-01 08:00,室温,0,10,2,15,2025-10-01 20:00,7.2,%,2025-10-01 20:30,7.1,%",
+            // Analysed before it was collected.
+            "S-08,whole-blood,,2025-10-03 08:00,4,0,10,2,15,2025-10-02 09:00,7.0,%,2025-10-03 10:00,7.1,%",
+            // Three freeze–thaw cycles; the methods run three days apart.
+            "S-09,whole-blood,,2025-10-01 08:00,4,3,10,2,15,2025-10-02 09:00,8.2,%,2025-10-02 10:00,8.3,%",
+            "S-10,whole-blood,,2025-10-01 08:00,4,0,10,2,15,2025-10-02 09:00,8.4,%,2025-10-05 09:00,8.5,%",
+            // Another unit; a censored value above the measuring interval; a value no patient has.
+            "S-11,whole-blood,,2025-10-01 08:00,4,0,10,2,15,2025-10-02 09:00,6.8,%,2025-10-02 10:00,51,mmol/mol",
+            "S-12,whole-blood,,2025-10-01 08:00,4,0,10,2,15,2025-10-02 09:00,>18.5,%,2025-10-02 10:00,18.4,%",
+            "S-13,whole-blood,,2025-10-01 08:00,4,0,10,2,15,2025-10-02 09:00,1.2,%,2025-10-02 10:00,6.0,%",
+            // Two specimens whose every result is the same to the last digit.
+            "S-14,whole-blood,,2025-10-01 08:00,4,0,13,3,17,2025-10-02 09:00,7.13,%,2025-10-02 10:00,7.21,%",
+            "S-15,whole-blood,,2025-10-01 09:00,4,0,13,3,17,2025-10-02 09:00,7.13,%,2025-10-02 10:00,7.21,%",
+            // Serum kept deep-frozen: the protocol states no stability for it.
+            "S-16,serum,,2025-10-01 08:00,-80,0,10,2,15,2025-10-20 09:00,6.6,%,2025-10-20 10:00,6.5,%",
+        ],
+    );
+    import(&root, &file).ok();
+    kizon(&root, &["check"]).ok();
+    assert_eq!(
+        doubts(&root),
+        [
+            "identical-results S-14",
+            "identical-results S-15",
+            "same-specimen S-01",
+            "same-specimen S-02",
+            "specimen-chronology S-07",
+            "specimen-chronology S-08",
+            "specimen-chronology S-09",
+            "specimen-chronology S-10",
+            "specimen-chronology S-16",
+            "specimen-existing S-03",
+            "specimen-existing S-04",
+            "specimen-implausible S-11",
+            "specimen-implausible S-12",
+            "specimen-implausible S-13",
+            "specimen-interference S-05",
+            "specimen-interference S-06",
+        ]
+    );
+    let all = findings(&root);
+    let of = |case: &str| -> Vec<&serde_json::Value> {
+        all.iter()
+            .filter(|f| f["case_ids"].as_array().unwrap().iter().any(|c| c == case))
+            .collect()
+    };
+    let message = |case: &str| {
+        of(case)
+            .iter()
+            .map(|f| f["message_en"].as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    assert_eq!(of("S-03")[0]["clause"], "Q2");
+    assert!(message("S-03").contains("on or after the study's collection start 2026-04-01"));
+    assert!(message("S-04").contains("no collection date"));
+    assert!(message("S-07").contains("12 h after collection, beyond the stability of whole blood stored room temperature (8 h)"), "{}", message("S-07"));
+    assert!(message("S-08").contains("before the collection"));
+    assert!(message("S-09").contains("3 freeze–thaw cycles, more than the 1 allowed"));
+    assert!(
+        message("S-10").contains("run 3 d apart"),
+        "{}",
+        message("S-10")
+    );
+    assert!(message("S-11").contains("unit `mmol/mol` is not the protocol's `%`"));
+    assert!(message("S-12").contains(">18.5 is outside the measuring interval"));
+    assert!(message("S-13").contains("outside the physiological limits [2, 25]"));
+    assert!(message("S-05").contains("haemolysis index 250 is above the limit 100"));
+    assert_eq!(of("S-16")[0]["severity"], "warning");
+    assert_eq!(of("S-14")[0]["severity"], "warning");
+    assert_eq!(of("S-01")[0]["severity"], "blocking");
+    assert!(message("S-01").contains("BC-1"));
+    // The findings read in Japanese too, in the Q&A's terms.
+    assert!(
+        of("S-03")[0]["message_ja"]
+            .as_str()
+            .unwrap()
+            .contains("既存の検体ではない")
+    );
+    // A second check finds nothing new.
+    let again = kizon(&root, &["check", "--json"]).ok().json();
+    assert_eq!(again["new_findings"], 0, "{again}");
+}
+
+/// A CP932 export with Japanese words (血清, 冷蔵, 陽性) and 和暦 dates reads as the same
+/// records; importing it again adds nothing; a changed record is refused, nothing replaced.
+#[test]
+fn a_cp932_export_imports_and_evidence_is_never_replaced() {
+    let (tmp, root) = specimen_study();
+    let text = "specimen_id,case_id,specimen_type,collected_at,storage_temperature,comparator_value,comparator_unit,comparator_result,device_value,device_unit,device_result\n\
+                検体-1,C-1,血清,R7.10.1 8:30,冷蔵,6.5,%,陽性,6.6,%,陽性\n\
+                検体-2,C-2,全血,2025/10/01 09:00,−20℃,5.1,%,陰性,5.0,%,陰性\n";
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+    let file = tmp.path().join("検体一覧.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    import(&root, &file).ok();
+    let listed = kizon(&root, &["specimens", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["case_id"], "C-1");
+    let record = &listed[0]["record"];
+    assert_eq!(record["specimen_id"], "検体-1");
+    assert_eq!(record["specimen_type"], "serum");
+    assert_eq!(record["collected_at"], "2025-10-01T08:30:00");
+    assert_eq!(record["storage"], "refrigerated");
+    assert_eq!(record["comparator"]["judgement"], "positive");
+    assert_eq!(listed[1]["record"]["storage"], "frozen");
+    assert_eq!(listed[1]["record"]["storage_celsius"], -20.0);
+    assert_eq!(listed[0]["path"], "検体一覧.csv:2");
+
+    let before = head_seq(&root);
+    let run = import(&root, &file).ok();
+    assert!(
+        run.stdout.contains("0 new cases, 2 already recorded"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(head_seq(&root), before);
+
+    let changed = text.replace("6.6,%,陽性", "6.9,%,陽性");
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&changed);
+    std::fs::write(&file, &bytes).unwrap();
+    let run = import(&root, &file).failed();
+    assert!(
+        run.error_line().contains("検体一覧.csv:2")
+            && run
+                .error_line()
+                .contains("imported earlier with another record"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), before);
+}
+
+/// Every malformed file is refused with its line and column, and nothing is stored: not the
+/// good rows before the bad one, not the file.
+#[test]
+fn a_malformed_specimen_file_names_line_and_column_and_stores_nothing() {
+    let (tmp, root) = specimen_study();
+    let before = head_seq(&root);
+    let good = format!("S-001,{GOOD}");
+    let cases: [(&str, String, &str); 7] = [
+        (
+            "type",
+            "S-002,blood,,2025-10-01 08:00,4,0,10,2,15,,,,,,".into(),
+            "bad.csv:3: column `specimen_type`",
+        ),
+        (
+            "value",
+            "S-002,serum,,2025-10-01 08:00,4,0,10,2,15,,6.5%,%,,,".into(),
+            "bad.csv:3: column `comparator_value`",
+        ),
+        (
+            "date",
+            "S-002,serum,,2025-10-32 08:00,4,0,10,2,15,,,,,,".into(),
+            "bad.csv:3: column `collected_at`",
+        ),
+        (
+            "future",
+            "S-002,serum,,2099-01-01 08:00,4,0,10,2,15,,,,,,".into(),
+            "bad.csv:3: column `collected_at`",
+        ),
+        (
+            "temperature",
+            "S-002,serum,,2025-10-01 08:00,cold,0,10,2,15,,,,,,".into(),
+            "bad.csv:3: column `storage_temperature`",
+        ),
+        (
+            "cycles",
+            "S-002,serum,,2025-10-01 08:00,4,-1,10,2,15,,,,,,".into(),
+            "bad.csv:3: column `freeze_thaw_cycles`",
+        ),
+        (
+            "twice",
+            format!("S-001,{GOOD}"),
+            "bad.csv:3: column `case_id`",
+        ),
+    ];
+    for (what, bad, expected) in cases {
+        let file = write(tmp.path(), "bad.csv", &[&good, &bad]);
+        let run = import(&root, &file).failed();
+        assert!(
+            run.error_line().contains(expected),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("hint:"), "{what}: {}", run.stderr);
+        assert_eq!(head_seq(&root), before, "{what}: something was stored");
+    }
+    // A missing required column names the column and the header line.
+    let file = tmp.path().join("no-type.csv");
+    std::fs::write(&file, "specimen_id,collected_at\nS-1,2025-10-01\n").unwrap();
+    let run = import(&root, &file).failed();
+    assert!(
+        run.error_line()
+            .contains("no-type.csv:1: column `specimen_type`"),
+        "{}",
+        run.stderr
+    );
+    // An unknown provider is named with the known ones.
+    let file = write(tmp.path(), "ok.csv", &[&good]);
+    let run = kizon(
+        &root,
+        &[
+            "specimens",
+            "import",
+            file.to_str().unwrap(),
+            "--provider",
+            "Nobody",
+        ],
+    )
+    .failed();
+    assert!(run.stderr.contains("Nobody"), "{}", run.stderr);
+    assert_eq!(head_seq(&root), before);
+    let listed = kizon(&root, &["specimens", "list", "--json"]).ok().json();
+    assert_eq!(listed, serde_json::json!([]));
+}
