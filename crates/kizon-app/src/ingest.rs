@@ -458,13 +458,14 @@ impl Study {
     /// A file outside any hand-over passes unchanged; one in a hand-over no registered key
     /// signed is refused.
     ///
-    /// Returns the SHA-256 the signed manifest gives `file`, for the caller to check the bytes
-    /// it reads against (the file could be swapped after this check).
+    /// Returns the provider whose key signed it and the SHA-256 the signed manifest gives
+    /// `file`, for the caller to check the bytes it reads against (the file could be swapped
+    /// after this check).
     pub(crate) fn verify_enclosing_handover(
         &mut self,
         actor: &str,
         file: &Path,
-    ) -> Result<Option<String>, AppError> {
+    ) -> Result<Option<(String, String)>, AppError> {
         let Some(canonical) = fs::canonicalize(file).ok() else {
             return Ok(None);
         };
@@ -512,7 +513,7 @@ impl Study {
                 hint: "import the table under files/ that the hand-over's manifest lists".into(),
             })?;
         self.record_handover(actor, &provider, &checked)?;
-        Ok(Some(expected))
+        Ok(Some((provider.name, expected)))
     }
 
     /// Records one batch of inspected files in one transaction with one ledger entry.

@@ -577,7 +577,9 @@ impl Study {
             });
         }
         let confirmed = kind == ReferenceStandard::ConfirmedDiagnosis;
-        let handed_over = self.verify_enclosing_handover(actor, file)?;
+        let handed_over = self
+            .verify_enclosing_handover(actor, file)?
+            .map(|(_, sha256)| sha256);
         let required: &[&str] = if confirmed {
             &["case_id", "label", "source_document", "source_location"]
         } else {

@@ -68,6 +68,8 @@ pub struct SpecimenImport {
 
 /// One row read: its case, patient and record.
 struct Row {
+    /// The row's index in the table (for errors: the table knows its line).
+    index: usize,
     line: u64,
     case_id: String,
     patient_key: Option<String>,
@@ -101,7 +103,37 @@ impl Study {
                 hint: "specimens belong before `kizon lock dataset`; to add cases after it, amend the dataset (`kizon amend --dataset`)".into(),
             });
         }
-        let handed_over = self.verify_enclosing_handover(actor, file)?;
+        // A signed hand-over is its signer's: imported as another provider's, or a provider that
+        // signs sending unsigned, is refused as ingest refuses it.
+        let handed_over = match self.verify_enclosing_handover(actor, file)? {
+            Some((signer, _)) if signer != provider.name => {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "{}: lies in a hand-over signed by `{signer}`, not by `{}`",
+                        file.display(),
+                        provider.name
+                    ),
+                    hint: format!("import it with --provider \"{signer}\""),
+                });
+            }
+            Some((_, sha256)) => Some(sha256),
+            None if self
+                .store
+                .provider_keys()?
+                .iter()
+                .any(|k| k.provider == provider.name) =>
+            {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "{}: not in a signed hand-over, and provider `{}` signs its hand-overs (a key is registered)",
+                        file.display(),
+                        provider.name
+                    ),
+                    hint: "import the specimen file from the hand-over `kizon deidentify` made at the hospital".into(),
+                });
+            }
+            None => None,
+        };
         // The bytes read once: those of a signed hand-over are the ones its manifest names.
         let bytes = std::fs::read(file).map_err(crate::error::io(file))?;
         if let Some(expected) = handed_over
@@ -123,24 +155,48 @@ impl Study {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
 
-        let recorded: HashMap<String, String> = self
-            .store
+        // Each recorded specimen by its source: its hash and its specimen id.
+        let recorded: HashMap<String, (String, String)> = self
             .items()?
             .into_iter()
-            .filter(|i| i.kind == ItemKind::Specimen)
-            .map(|i| (i.source, i.sha256))
+            .filter_map(|i| {
+                let id = i.metadata.specimen?.specimen_id;
+                Some((i.source, (i.sha256, id)))
+            })
             .collect();
+        let cases: std::collections::HashSet<String> =
+            self.store.cases()?.into_iter().map(|c| c.id).collect();
         let mut new = Vec::new();
         let mut unchanged = 0;
         for row in &rows {
             let item = new_item(&provider, row, &name);
             match recorded.get(&item.source) {
+                Some((_, id)) if *id != row.record.specimen_id => {
+                    return Err(table
+                        .error(
+                            row.index,
+                            k_case_id(),
+                            format!("case `{}` holds specimen `{id}` already", row.case_id),
+                            "each specimen is its own case: give this row a case_id no other case has",
+                        )
+                        .into());
+                }
+                None if cases.contains(&row.case_id) => {
+                    return Err(table
+                        .error(
+                            row.index,
+                            k_case_id(),
+                            format!("case `{}` exists already (another specimen's, or ingested files')", row.case_id),
+                            "each specimen is its own case: give this row a case_id no other case has",
+                        )
+                        .into());
+                }
                 None => new.push((row, item)),
-                Some(sha256) if *sha256 == item.sha256 => unchanged += 1,
+                Some((sha256, _)) if *sha256 == item.sha256 => unchanged += 1,
                 Some(_) => {
                     return Err(table
                         .error(
-                            (row.line - 2) as usize,
+                            row.index,
                             0,
                             format!(
                                 "specimen `{}` of case `{}` was imported earlier with another record",
@@ -179,7 +235,7 @@ impl Study {
                     counts
                 });
             let entry = tx.record(
-                "specimens",
+                "specimens import",
                 &format!(
                     "imported {added} specimens from `{}` ({name}), each a case of its own",
                     provider.name
@@ -207,6 +263,15 @@ impl Study {
     }
 }
 
+/// The column of the case id, for errors.
+fn k_case_id() -> usize {
+    REQUIRED.len()
+        + OPTIONAL
+            .iter()
+            .position(|c| *c == "case_id")
+            .expect("a column")
+}
+
 /// The item of a specimen: one per case, so its source names the provider and the case.
 fn new_item(provider: &kizon_store::Provider, row: &Row, file_name: &str) -> NewItem {
     let bytes = row.record.canonical_bytes();
@@ -218,7 +283,8 @@ fn new_item(provider: &kizon_store::Provider, row: &Row, file_name: &str) -> New
         provider_id: provider.id,
         case_id: row.case_id.clone(),
         path: format!("{file_name}:{}", row.line),
-        source: format!("specimen:{}:{}", provider.name, row.case_id),
+        // The provider's number, then the case: unambiguous whatever the case id holds.
+        source: format!("specimen:{}:{}", provider.id, row.case_id),
         size: bytes.len() as u64,
         modified_ns: 0,
         sha256: crate::sha256_hex(&bytes),
@@ -254,6 +320,28 @@ fn read_rows(table: &Columns, today: time::Date) -> Result<Vec<Row>, AppError> {
                 "every specimen needs its laboratory id",
             )
         })?;
+        // Ids are compared for the same specimen in several cases (Q7): no control or
+        // invisible characters that would make one id two.
+        for (column, value) in [
+            ("specimen_id", Some(&specimen_id)),
+            ("barcode", cell("barcode").as_ref()),
+        ] {
+            if let Some(value) = value
+                && (crate::text::identifier(column, value).is_err()
+                    || value
+                        .chars()
+                        .any(|c| matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}')))
+            {
+                return Err(fail(
+                    column,
+                    format!(
+                        "`{}` holds control or invisible characters",
+                        value.escape_debug()
+                    ),
+                    "write the id as the laboratory prints it",
+                ));
+            }
+        }
         let specimen_type = {
             let value = cells[k("specimen_type")].trim();
             SpecimenType::from_cell(value).ok_or_else(|| {
@@ -388,6 +476,7 @@ fn read_rows(table: &Columns, today: time::Date) -> Result<Vec<Row>, AppError> {
             device: method("device")?,
         };
         rows.push(Row {
+            index: row,
             line: table.lines[row],
             case_id,
             patient_key: cell("patient_key"),

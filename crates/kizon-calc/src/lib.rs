@@ -1155,15 +1155,9 @@ pub use kizon_stats::method_comparison::{
     BlandAltman, Correlation, DecisionPointBias, Qualitative, Regression,
 };
 
-/// How `kizon stats method-comparison` compares the device with the comparator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ComparisonMethod {
-    PassingBablok,
-    Deming,
-    WeightedDeming,
-    Ols,
-    BlandAltman,
-}
+/// How `kizon stats method-comparison` compares the device with the comparator: the shared
+/// word, as a protocol's `[[method_comparison]]` names it too.
+pub use kizon_vocab::ComparisonMethod;
 
 /// A CSV of paired measurements: the comparator's column `x`, the device's column `y`.
 #[derive(Debug, Clone)]
@@ -1183,6 +1177,41 @@ pub struct MethodComparisonInput {
     pub near: f64,
     /// The column naming each specimen in the list near the cut-off.
     pub id: Option<String>,
+}
+
+/// The comparison of paired values (`x` the comparator's, `y` the device's) by `method`, and
+/// the bias at the decision points (regressions only): what `kizon stats method-comparison`
+/// computes from a CSV and `kizon analyze` from a locked dataset's specimens.
+pub fn compare_pairs(
+    x: &[f64],
+    y: &[f64],
+    method: ComparisonMethod,
+    error_ratio: f64,
+    level: f64,
+    decision_points: &[f64],
+) -> Result<(Comparison, Vec<DecisionPointBias>), CalcError> {
+    use kizon_stats::method_comparison as mc;
+    check_level(level)?;
+    let comparison = match method {
+        ComparisonMethod::PassingBablok => Comparison::Regression(mc::passing_bablok(x, y, level)?),
+        ComparisonMethod::Deming => Comparison::Regression(mc::deming(x, y, error_ratio, level)?),
+        ComparisonMethod::WeightedDeming => {
+            Comparison::Regression(mc::weighted_deming(x, y, error_ratio, level)?)
+        }
+        ComparisonMethod::Ols => Comparison::Regression(mc::ols(x, y, level)?),
+        ComparisonMethod::BlandAltman => Comparison::BlandAltman(mc::bland_altman(x, y, level)?),
+    };
+    let bias_at = match (&comparison, decision_points.is_empty()) {
+        (_, true) => Vec::new(),
+        (Comparison::Regression(fit), false) => fit.bias_at(decision_points)?,
+        (Comparison::BlandAltman(_), false) => {
+            return Err(CalcError::Refused {
+                what: "decision points need a regression: Bland–Altman's bias is one number for every level".into(),
+                hint: "give --method passing-bablok, deming, weighted-deming or ols".into(),
+            });
+        }
+    };
+    Ok((comparison, bias_at))
 }
 
 /// A specimen near the cut-off: its CSV line, its id when a column names it, both results.
@@ -1250,28 +1279,15 @@ pub fn method_comparison(input: &MethodComparisonInput) -> Result<MethodComparis
     let columns = read_columns(&input.csv, &wanted)?;
     let x = columns.numbers(0, "comparator value")?;
     let y = columns.numbers(1, "device value")?;
-    let (level, ratio) = (input.level, input.error_ratio);
-    let comparison = match input.method {
-        ComparisonMethod::PassingBablok => {
-            Comparison::Regression(mc::passing_bablok(&x, &y, level)?)
-        }
-        ComparisonMethod::Deming => Comparison::Regression(mc::deming(&x, &y, ratio, level)?),
-        ComparisonMethod::WeightedDeming => {
-            Comparison::Regression(mc::weighted_deming(&x, &y, ratio, level)?)
-        }
-        ComparisonMethod::Ols => Comparison::Regression(mc::ols(&x, &y, level)?),
-        ComparisonMethod::BlandAltman => Comparison::BlandAltman(mc::bland_altman(&x, &y, level)?),
-    };
-    let bias_at = match (&comparison, input.decision_points.is_empty()) {
-        (_, true) => Vec::new(),
-        (Comparison::Regression(fit), false) => fit.bias_at(&input.decision_points)?,
-        (Comparison::BlandAltman(_), false) => {
-            return Err(CalcError::Refused {
-                what: "--decision-points needs a regression: Bland–Altman's bias is one number for every level".into(),
-                hint: "give --method passing-bablok, deming, weighted-deming or ols".into(),
-            });
-        }
-    };
+    let (comparison, bias_at) = compare_pairs(
+        &x,
+        &y,
+        input.method,
+        input.error_ratio,
+        input.level,
+        &input.decision_points,
+    )?;
+    let level = input.level;
     let qualitative = match input.cutoff {
         None => None,
         Some(cutoff) => {

@@ -261,6 +261,7 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
     same_patient(cases, &mut findings);
     specimens::specimen_rules(
         items,
+        cases,
         parameters.specimens.as_ref(),
         &parameters.today,
         &mut findings,

@@ -72,6 +72,7 @@ impl Specimen<'_> {
 /// Runs the specimen rules; `rules` is `None` when the protocol has no `[specimens]`.
 pub(crate) fn specimen_rules(
     items: &[ItemFacts],
+    cases: &[crate::CaseFacts],
     rules: Option<&SpecimenRules>,
     today: &str,
     out: &mut Vec<Finding>,
@@ -89,8 +90,13 @@ pub(crate) fn specimen_rules(
     let default = SpecimenRules::default();
     let rules = rules.unwrap_or(&default);
     existing(&specimens, rules, out);
+    let provider_of: BTreeMap<&str, &str> = cases
+        .iter()
+        .map(|c| (c.id.as_str(), c.provider.as_str()))
+        .collect();
     same_specimen(
         &specimens,
+        &provider_of,
         "id",
         "検体 ID",
         "specimen id",
@@ -99,6 +105,7 @@ pub(crate) fn specimen_rules(
     );
     same_specimen(
         &specimens,
+        &provider_of,
         "barcode",
         "検体バーコード",
         "barcode",
@@ -154,10 +161,12 @@ fn existing(specimens: &[Specimen<'_>], rules: &SpecimenRules, out: &mut Vec<Fin
     }
 }
 
-/// Q7 the same data as several cases: one specimen id, or one barcode, in several cases (of
-/// one provider or of several).
+/// Q7 the same data as several cases: one specimen id, or one barcode, in several cases.
+/// Within one provider it is blocking; across providers a warning, since two laboratories'
+/// running numbers may meet by chance (a shared barcode is a doubt all the same).
 fn same_specimen(
     specimens: &[Specimen<'_>],
+    provider_of: &BTreeMap<&str, &str>,
     what: &str,
     what_ja: &str,
     what_en: &str,
@@ -177,11 +186,21 @@ fn same_specimen(
         let mut cases: Vec<String> = group.iter().map(|s| s.item.case_id.clone()).collect();
         cases.sort();
         let places: Vec<&str> = group.iter().map(|s| s.item.path.as_str()).collect();
+        let provider = |s: &&Specimen<'_>| provider_of.get(s.item.case_id.as_str()).copied();
+        let one_provider = group.iter().all(|s| provider(s) == provider(&group[0]));
+        let same_provider_twice = group
+            .iter()
+            .enumerate()
+            .any(|(i, a)| group[i + 1..].iter().any(|b| provider(a) == provider(b)));
         out.push(finding(
             format!("same-specimen:{what}:{value}"),
             "same-specimen",
             "Q7",
-            Severity::Blocking,
+            if one_provider || same_provider_twice || what == "barcode" {
+                Severity::Blocking
+            } else {
+                Severity::Warning
+            },
             cases.clone(),
             group.iter().map(|s| s.item.id).collect(),
             format!(
@@ -199,8 +218,9 @@ fn same_specimen(
 }
 
 /// Q7: two specimens whose results are the same to the last digit written are more likely one
-/// specimen entered twice than two specimens. Only records with at least two values are
-/// compared: a single value can repeat by chance.
+/// specimen entered twice than two specimens. Only records with both methods' values are
+/// compared, and with their indices and volume too: two values alone repeat by chance in a
+/// study of hundreds written to one decimal.
 fn identical_results(specimens: &[Specimen<'_>], out: &mut Vec<Finding>) {
     let mut groups: BTreeMap<Vec<String>, Vec<&Specimen<'_>>> = BTreeMap::new();
     for specimen in specimens {
@@ -220,7 +240,7 @@ fn identical_results(specimens: &[Specimen<'_>], out: &mut Vec<Finding>) {
                     .map(|n| n.map(|n| n.to_string()).unwrap_or_default()),
             )
             .collect();
-        if values.iter().filter(|v| !v.is_empty()).count() >= 2 {
+        if r.comparator.value.is_some() && r.device.value.is_some() {
             groups.entry(values).or_default().push(specimen);
         }
     }
@@ -265,7 +285,7 @@ fn identical_results(specimens: &[Specimen<'_>], out: &mut Vec<Finding>) {
 fn implausible(specimen: &Specimen<'_>, rules: &SpecimenRules, out: &mut Vec<Finding>) {
     for (method, method_ja, result) in specimen.methods() {
         if let (Some(unit), Some(given)) = (&rules.unit, &result.unit)
-            && given.trim() != unit
+            && !same_unit(given, unit)
         {
             out.push(specimen.doubt(
                 "specimen-implausible",
@@ -294,9 +314,15 @@ fn implausible(specimen: &Specimen<'_>, rules: &SpecimenRules, out: &mut Vec<Fin
                 ));
             }
         }
-        if let (Some((low, high)), Some(v)) = (rules.physiological_limits, value.number())
-            && (v < low || v > high)
-        {
+        let beyond_limits = rules
+            .physiological_limits
+            .filter(|&(low, high)| match value {
+                Value::Number(v) => v < low || v > high,
+                // A censored value is beyond the limits when its bound already is.
+                Value::Below(bound) => bound <= low,
+                Value::Above(bound) => bound >= high,
+            });
+        if let Some((low, high)) = beyond_limits {
             out.push(specimen.doubt(
                 "specimen-implausible",
                 "Q7",
@@ -308,10 +334,23 @@ fn implausible(specimen: &Specimen<'_>, rules: &SpecimenRules, out: &mut Vec<Fin
     }
 }
 
-/// Q7 chronological contradictions, and the pre-analytical limits that are times.
+/// The earliest and latest minute a date-time may be: a date without a time is any minute of
+/// that day, so an interval between two stamps is certain only at its bounds (a date-only
+/// collection on the day of a timed analysis is neither before nor after it).
+fn bounds(date_time: &str) -> Option<(i64, i64)> {
+    let minute = minute_number(date_time)?;
+    Some(if date_time.len() <= 10 {
+        (minute, minute + 24 * 60 - 1)
+    } else {
+        (minute, minute)
+    })
+}
+
+/// Q7 chronological contradictions, and the pre-analytical limits that are times. Each is
+/// raised only when it holds whatever the time of a date given without one.
 fn chronology(specimen: &Specimen<'_>, rules: &SpecimenRules, today: &str, out: &mut Vec<Finding>) {
     let r = specimen.record;
-    let collected = r.collected_at.as_deref().and_then(minute_number);
+    let collected = r.collected_at.as_deref().and_then(bounds);
     for (method, method_ja, result) in specimen.methods() {
         let Some(at) = &result.analysed_at else {
             continue;
@@ -325,11 +364,11 @@ fn chronology(specimen: &Specimen<'_>, rules: &SpecimenRules, today: &str, out: 
                 format!("the {method}'s analysis at {at} is in the future"),
             ));
         }
-        let (Some(collected), Some(analysed)) = (collected, minute_number(at)) else {
+        let (Some(collected), Some(analysed)) = (collected, bounds(at)) else {
             continue;
         };
         let collected_at = r.collected_at.as_deref().unwrap_or("");
-        if analysed < collected {
+        if analysed.1 < collected.0 {
             out.push(specimen.doubt(
                 "specimen-chronology",
                 "Q7",
@@ -345,7 +384,7 @@ fn chronology(specimen: &Specimen<'_>, rules: &SpecimenRules, today: &str, out: 
             .storage
             .and_then(|storage| rules.stability.get(&r.specimen_type)?.get(&storage));
         if let (Some(storage), Some(&hours)) = (r.storage, limit) {
-            let elapsed = (analysed - collected) as f64 / 60.0;
+            let elapsed = (analysed.0 - collected.1) as f64 / 60.0;
             if elapsed > hours {
                 let (storage_ja, storage_en) = storage.names();
                 let (type_ja, type_en) = r.specimen_type.names();
@@ -391,13 +430,13 @@ fn chronology(specimen: &Specimen<'_>, rules: &SpecimenRules, today: &str, out: 
             format!("{cycles} freeze–thaw cycles, more than the {max} allowed"),
         ));
     }
-    let analysed = |m: &MethodResult| m.analysed_at.as_deref().and_then(minute_number);
+    let analysed = |m: &MethodResult| m.analysed_at.as_deref().and_then(bounds);
     if let (Some(max), Some(a), Some(b)) = (
         rules.max_hours_between_methods,
         analysed(&r.comparator),
         analysed(&r.device),
     ) {
-        let apart = (a - b).abs() as f64 / 60.0;
+        let apart = (a.0 - b.1).max(b.0 - a.1).max(0) as f64 / 60.0;
         if apart > max {
             out.push(specimen.doubt(
                 "specimen-chronology",
@@ -446,6 +485,22 @@ fn interference(specimen: &Specimen<'_>, rules: &SpecimenRules, out: &mut Vec<Fi
             ));
         }
     }
+}
+
+/// Units as laboratory systems write them: `mg/dL` and `mg/dl`, `％` and `%` are one unit.
+fn same_unit(a: &str, b: &str) -> bool {
+    let fold = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .map(|c| match c {
+                '％' => '%',
+                'μ' => 'µ',
+                c => c,
+            })
+            .collect::<String>()
+            .to_lowercase()
+    };
+    fold(a) == fold(b)
 }
 
 /// `30 h`, `9.5 d`: hours below two days, days above.
@@ -530,7 +585,18 @@ mod tests {
 
     fn run(items: &[ItemFacts], rules: Option<&SpecimenRules>) -> Vec<Finding> {
         let mut out = Vec::new();
-        specimen_rules(items, rules, "2026-12-01", &mut out);
+        let cases: Vec<crate::CaseFacts> = items
+            .iter()
+            .map(|i| crate::CaseFacts {
+                id: i.case_id.clone(),
+                provider: i.case_id[..1].to_owned(),
+                patient_key: None,
+                acquisition_date: None,
+                collection_date: None,
+                diagnosis_date: None,
+            })
+            .collect();
+        specimen_rules(items, &cases, rules, "2026-12-01", &mut out);
         out
     }
 
@@ -617,8 +683,19 @@ mod tests {
         ];
         let found = run(&items, Some(&rules()));
         let keys: Vec<&str> = found.iter().map(|f| f.key.as_str()).collect();
-        assert!(keys.contains(&"same-specimen:id:S1"), "{keys:?}");
-        assert!(keys.contains(&"same-specimen:barcode:B-9"), "{keys:?}");
+        let severity = |key: &str| found.iter().find(|f| f.key == key).unwrap().severity;
+        // S1 at providers A and B: two laboratories' numbers may meet; a warning.
+        assert_eq!(
+            severity("same-specimen:id:S1"),
+            Severity::Warning,
+            "{keys:?}"
+        );
+        // One barcode on two tubes of provider A: blocking.
+        assert_eq!(
+            severity("same-specimen:barcode:B-9"),
+            Severity::Blocking,
+            "{keys:?}"
+        );
         // All three carry the same values: one identical-results finding for the three.
         let identical: Vec<&Finding> = found
             .iter()
@@ -641,6 +718,52 @@ mod tests {
             found.iter().all(|f| f.rule != "identical-results"),
             "{found:#?}"
         );
+    }
+
+    /// A date without a time is any minute of its day: a doubt is raised only when it holds at
+    /// every such minute.
+    #[test]
+    fn a_date_without_a_time_raises_only_certain_doubts() {
+        let mut r = record("S1");
+        r.comparator.analysed_at = Some("2025-10-01".into());
+        r.device.analysed_at = Some("2025-10-01".into());
+        assert!(run(&[item(1, "C1", r.clone())], Some(&rules())).is_empty());
+        // The day before the timed collection is before it, whatever the time.
+        r.device.analysed_at = Some("2025-09-30".into());
+        let found = run(&[item(1, "C1", r.clone())], Some(&rules()));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].message_en.contains("before the collection"));
+        // Two days later at room temperature is past 8 h whatever the times.
+        r.collected_at = Some("2025-10-01".into());
+        r.comparator.analysed_at = Some("2025-10-03".into());
+        r.device.analysed_at = Some("2025-10-03".into());
+        let found = run(&[item(1, "C1", r)], Some(&rules()));
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found
+                .iter()
+                .all(|f| f.message_en.contains("beyond the stability"))
+        );
+    }
+
+    #[test]
+    fn a_censored_value_beyond_the_physiological_limits_is_implausible() {
+        let mut rules = rules();
+        rules.measuring_interval = None;
+        for (value, expected) in [(">25", 1), (">300", 1), (">20", 0), ("<2", 1), ("<3", 0)] {
+            let mut r = record("S1");
+            r.device.value = Some(value.into());
+            let found = run(&[item(1, "C1", r)], Some(&rules));
+            assert_eq!(found.len(), expected, "{value}: {found:#?}");
+        }
+    }
+
+    #[test]
+    fn units_compare_as_laboratories_write_them() {
+        assert!(same_unit("mg/dL", "mg/dl"));
+        assert!(same_unit("％", "%"));
+        assert!(same_unit(" μmol/L", "µmol/L"));
+        assert!(!same_unit("mmol/mol", "%"));
     }
 
     #[test]

@@ -114,7 +114,7 @@ fn one_value_outside_the_measuring_interval_excludes_only_its_specimen() {
         ],
     );
     let run = import(&root, &file).ok();
-    assert!(run.stdout.contains("4 new cases"), "{}", run.stdout);
+    assert!(run.stdout.contains("4 new specimens"), "{}", run.stdout);
     kizon(&root, &["check"]).ok();
     let all = findings(&root);
     let blocking: Vec<&serde_json::Value> =
@@ -280,6 +280,7 @@ fn a_cp932_export_imports_and_evidence_is_never_replaced() {
     let (tmp, root) = specimen_study();
     let text = "specimen_id,case_id,specimen_type,collected_at,storage_temperature,comparator_value,comparator_unit,comparator_result,device_value,device_unit,device_result\n\
                 検体-1,C-1,血清,R7.10.1 8:30,冷蔵,6.5,%,陽性,6.6,%,陽性\n\
+                \n\
                 検体-2,C-2,全血,2025/10/01 09:00,−20℃,5.1,%,陰性,5.0,%,陰性\n";
     let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(text);
     let file = tmp.path().join("検体一覧.csv");
@@ -300,21 +301,39 @@ fn a_cp932_export_imports_and_evidence_is_never_replaced() {
     let before = head_seq(&root);
     let run = import(&root, &file).ok();
     assert!(
-        run.stdout.contains("0 new cases, 2 already recorded"),
+        run.stdout
+            .contains("0 new specimens (each its own case), 2 already recorded"),
         "{}",
         run.stdout
     );
     assert_eq!(head_seq(&root), before);
 
-    let changed = text.replace("6.6,%,陽性", "6.9,%,陽性");
+    // The second specimen, after a blank line, changed: refused naming its own line.
+    let changed = text.replace("5.0,%,陰性", "5.2,%,陰性");
     let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&changed);
     std::fs::write(&file, &bytes).unwrap();
     let run = import(&root, &file).failed();
     assert!(
-        run.error_line().contains("検体一覧.csv:2")
+        run.error_line().contains("検体一覧.csv:4")
             && run
                 .error_line()
                 .contains("imported earlier with another record"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), before);
+
+    // Another specimen under a case id that exists already is refused: a specimen is a case.
+    let other = tmp.path().join("other.csv");
+    std::fs::write(
+        &other,
+        "specimen_id,case_id,specimen_type\n検体-9,C-1,serum\n",
+    )
+    .unwrap();
+    let run = import(&root, &other).failed();
+    assert!(
+        run.error_line().contains("other.csv:2: column `case_id`")
+            && run.error_line().contains("holds specimen `検体-1` already"),
         "{}",
         run.stderr
     );
@@ -399,8 +418,196 @@ fn a_malformed_specimen_file_names_line_and_column_and_stores_nothing() {
         ],
     )
     .failed();
-    assert!(run.stderr.contains("Nobody"), "{}", run.stderr);
+    assert!(run.error_line().contains("Nobody"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Lab"),
+        "the known providers are named: {}",
+        run.stderr
+    );
     assert_eq!(head_seq(&root), before);
     let listed = kizon(&root, &["specimens", "list", "--json"]).ok().json();
     assert_eq!(listed, serde_json::json!([]));
+}
+
+/// The correlation study end to end: 60 specimens of mcr's fixture `proportional-60` imported,
+/// checked, locked; the comparator's and device's judgements at 50 as the reference standard
+/// and the results; `kizon analyze` gives each pre-specified `[[method_comparison]]` with
+/// R mcr's estimates and intervals (tools/oracle/method_comparison.R), a censored specimen
+/// listed as not analysed, and the acceptance criteria judged on the intervals.
+#[test]
+fn analyze_gives_the_pre_specified_method_comparisons_as_mcr_does() {
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../kizon-stats/tests/fixtures/method_comparison_mcr.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let case = fixture["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "proportional-60" && c["level"] == 0.95)
+        .unwrap();
+    let values = |k: &str| -> Vec<f64> {
+        case[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let (x, y) = (values("x"), values("y"));
+
+    let (tmp, root) = new_study();
+    write_design(
+        &root,
+        "new",
+        false,
+        "comparator-method",
+        "non-identifiable",
+        "none",
+    );
+    let protocol = std::fs::read_to_string(root.join("study.toml"))
+        .unwrap()
+        .replace("data_kinds = [\"image\"]", "data_kinds = [\"specimen\"]")
+        + "\n[[endpoints]]\nid = \"ppa\"\nprimary = true\nmetric = \"ppa\"\nci = \"wilson\"\n\
+           \n[specimens]\ncollection_start = 2026-04-01\n\
+           \n[[method_comparison]]\nid = \"deming\"\nmethod = \"deming\"\n\
+           decision_points = [10, 50, 90]\nslope_ci_within = [0.9, 1.1]\nbias_within = [-10, 10]\n\
+           \n[[method_comparison]]\nid = \"pb\"\nmethod = \"passing-bablok\"\n\
+           slope_ci_within = [0.95, 1.05]\n\
+           \n[[method_comparison]]\nid = \"ba\"\nmethod = \"bland-altman\"\n";
+    std::fs::write(root.join("study.toml"), protocol).unwrap();
+    add_provider(&root, "Lab").ok();
+    let label = |v: f64| if v >= 50.0 { "positive" } else { "negative" };
+    let mut specimens = String::from(
+        "specimen_id,specimen_type,collected_at,comparator_value,comparator_result,device_value,device_result\n",
+    );
+    let mut comparator = String::from("case_id,label\n");
+    let mut device = String::from("case_id,label,score\n");
+    for (i, (x, y)) in x.iter().zip(&y).enumerate() {
+        let id = format!("S{i:03}");
+        specimens.push_str(&format!(
+            "{id},serum,2025-10-01 08:00,{x},{},{y},{}\n",
+            label(*x),
+            label(*y)
+        ));
+        comparator.push_str(&format!("{id},{}\n", label(*x)));
+        device.push_str(&format!("{id},{},{y}\n", label(*y)));
+    }
+    // A specimen whose device result is above what the analyser reports: not analysed.
+    specimens.push_str("S999,serum,2025-10-01 08:00,120,positive,>100,positive\n");
+    comparator.push_str("S999,positive\n");
+    device.push_str("S999,positive,\n");
+    let dir = tmp.path();
+    std::fs::write(dir.join("specimens.csv"), specimens).unwrap();
+    std::fs::write(dir.join("comparator.csv"), comparator).unwrap();
+    std::fs::write(dir.join("device.csv"), device).unwrap();
+    import(&root, &dir.join("specimens.csv")).ok();
+    kizon(&root, &["check"]).ok();
+    kizon(&root, &["lock", "protocol"]).ok();
+    kizon(&root, &["lock", "dataset"]).ok();
+    kizon(
+        &root,
+        &[
+            "reference",
+            "import",
+            dir.join("comparator.csv").to_str().unwrap(),
+        ],
+    )
+    .ok();
+    kizon(&root, &["lock", "reference"]).ok();
+    kizon(
+        &root,
+        &[
+            "results",
+            "import",
+            dir.join("device.csv").to_str().unwrap(),
+            "--device-version",
+            "1",
+        ],
+    )
+    .ok();
+    let run = kizon(&root, &["analyze"]).ok();
+    assert!(
+        run.stdout
+            .contains("method comparison / 相関性試験 deming (deming, n = 60, 1 not analysed)"),
+        "{}",
+        run.stdout
+    );
+    let analysis = kizon(&root, &["analyze", "--json"]).ok().json();
+    let comparisons = analysis["method_comparisons"].as_array().unwrap();
+    let close = |ours: &serde_json::Value, theirs: &serde_json::Value, what: &str| {
+        let (a, b) = (ours.as_f64().unwrap(), theirs.as_f64().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{what}: kizon {a}, mcr {b}"
+        );
+    };
+    let by_id = |id: &str| comparisons.iter().find(|c| c["id"] == id).unwrap();
+    for (id, oracle) in [("deming", "deming"), ("pb", "passing_bablok")] {
+        let ours = &by_id(id)["statistics"];
+        let theirs = &case[oracle];
+        for key in ["slope", "intercept"] {
+            close(&ours[key], &theirs[key], &format!("{id} {key}"));
+        }
+        for key in ["slope_ci", "intercept_ci"] {
+            for k in 0..2 {
+                close(&ours[key][k], &theirs[key][k], &format!("{id} {key}[{k}]"));
+            }
+        }
+    }
+    let deming = by_id("deming");
+    for (k, point) in case["deming"]["bias_at"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        close(
+            &deming["statistics"]["bias_at"][k]["bias"],
+            &point["bias"],
+            "deming bias",
+        );
+        close(
+            &deming["statistics"]["bias_at"][k]["bias_ci"][1],
+            &point["bias_ci"][1],
+            "deming bias CI",
+        );
+    }
+    let ba = &by_id("ba")["statistics"];
+    close(
+        &ba["bias"],
+        &case["bland_altman"]["bias"],
+        "Bland–Altman bias",
+    );
+    close(
+        &ba["loa"][0],
+        &case["bland_altman"]["loa"][0],
+        "Bland–Altman lower LoA",
+    );
+    // mcr's Deming slope CI [1.032, 1.140] reaches past 1.1: the criterion fails.
+    assert_eq!(deming["pass"], false);
+    let slope = &deming["criteria"][0];
+    assert_eq!(
+        (slope["quantity"].as_str(), slope["pass"].as_bool()),
+        (Some("slope"), Some(false))
+    );
+    assert_eq!(
+        deming["criteria"].as_array().unwrap().len(),
+        4,
+        "the slope and the bias at 3 points"
+    );
+    assert_eq!(
+        by_id("ba")["pass"],
+        serde_json::Value::Null,
+        "no criterion, no verdict"
+    );
+    assert_eq!(
+        deming["not_analysed"],
+        serde_json::json!([{ "case_id": "S999", "reason": "device value >100 is censored" }])
+    );
+    assert_eq!(deming["pairs"].as_array().unwrap().len(), 60);
 }

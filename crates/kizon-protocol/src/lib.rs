@@ -15,6 +15,7 @@
 
 mod consistency;
 pub mod lint;
+mod method_comparison;
 mod raw;
 mod specimens;
 pub mod vocabulary;
@@ -22,6 +23,8 @@ pub mod vocabulary;
 use serde::Serialize;
 
 pub use consistency::Contradiction;
+pub use kizon_vocab::ComparisonMethod;
+pub use method_comparison::MethodComparisonPlan;
 pub use specimens::{HilLimits, SpecimenPlan};
 pub use vocabulary::{
     CaseOrder, CiMethod, Consensus, CorrespondenceTable, DataKind, DuplicateMarks, LesionCriterion,
@@ -59,6 +62,9 @@ pub struct Protocol {
     /// pre-analytical limits; absent when the study collects none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub specimens: Option<SpecimenPlan>,
+    /// The quantitative comparisons with the comparator (`[[method_comparison]]`, 相関性試験).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub method_comparisons: Vec<MethodComparisonPlan>,
 }
 
 /// `[sample_size]`: the assumptions behind the number of cases. kizon recomputes the cases the

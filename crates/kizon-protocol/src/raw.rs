@@ -33,6 +33,8 @@ pub(crate) struct RawProtocol {
     #[serde(default)]
     reading: RawReading,
     specimens: Option<crate::specimens::RawSpecimens>,
+    #[serde(default)]
+    method_comparison: Vec<Spanned<crate::method_comparison::RawMethodComparison>>,
 }
 
 #[derive(Deserialize)]
@@ -372,6 +374,14 @@ impl RawProtocol {
             case_order: self.reading.case_order,
         };
 
+        let method_comparisons = crate::method_comparison::plans(
+            self.method_comparison,
+            self.design
+                .data_kinds
+                .get_ref()
+                .contains(&crate::DataKind::Specimen),
+            &invalid,
+        )?;
         let mut data_kinds = self.design.data_kinds.into_inner();
         data_kinds.sort();
         data_kinds.dedup();
@@ -422,6 +432,7 @@ impl RawProtocol {
             sample_size,
             reading,
             specimens,
+            method_comparisons,
         })
     }
 }

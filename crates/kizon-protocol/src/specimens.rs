@@ -54,8 +54,7 @@ pub(crate) struct RawSpecimens {
     physiological_limits: Option<Spanned<[f64; 2]>>,
     max_freeze_thaw: Option<u32>,
     max_hours_between_methods: Option<Spanned<f64>>,
-    #[serde(default)]
-    hil: HilLimits,
+    hil: Option<Spanned<HilLimits>>,
     #[serde(default)]
     stability: BTreeMap<SpecimenType, BTreeMap<StorageTemperature, Spanned<String>>>,
 }
@@ -101,6 +100,24 @@ impl RawSpecimens {
                 "write the hours as a number ≥ 0, e.g. max_hours_between_methods = 24",
             ));
         }
+        let hil_span = self.hil.as_ref().map_or(0..0, |h| h.span());
+        let hil = self.hil.map(Spanned::into_inner).unwrap_or_default();
+        for (name, limit) in [
+            ("haemolysis", hil.haemolysis),
+            ("icterus", hil.icterus),
+            ("lipaemia", hil.lipaemia),
+        ] {
+            if let Some(limit) = limit
+                && !(limit.is_finite() && limit >= 0.0)
+            {
+                return Err(invalid(
+                    hil_span.clone(),
+                    &format!("specimens.hil.{name}"),
+                    format!("{limit} is not an index limit"),
+                    "write the largest index an analysable specimen may have, a number ≥ 0",
+                ));
+            }
+        }
         let mut stability = BTreeMap::new();
         for (specimen_type, limits) in self.stability {
             let mut hours_at = BTreeMap::new();
@@ -124,7 +141,7 @@ impl RawSpecimens {
             physiological_limits: self.physiological_limits.map(Spanned::into_inner),
             max_freeze_thaw: self.max_freeze_thaw,
             max_hours_between_methods: self.max_hours_between_methods.map(Spanned::into_inner),
-            hil: self.hil,
+            hil,
             stability,
         })
     }

@@ -415,7 +415,9 @@ fn specimens_fix_their_limits_in_the_protocol() {
         365.0 * 24.0
     );
     // The template's commented section parses when uncommented.
-    let uncommented: String = TEMPLATE[TEMPLATE.find("# [specimens]").unwrap()..]
+    let section =
+        &TEMPLATE[TEMPLATE.find("# [specimens]").unwrap()..TEMPLATE.find("# 相関性試験").unwrap()];
+    let uncommented: String = section
         .lines()
         .filter(|l| l.starts_with("# [") || l.starts_with("# ") && l.contains(" = "))
         .map(|l| format!("{}\n", &l[2..]))
@@ -439,16 +441,22 @@ fn a_bad_specimen_limit_names_its_key_and_line() {
             "specimens.measuring_interval",
         ),
         (
+            "[specimens.hil]\nhaemolysis = nan\n",
+            "specimens.hil.haemolysis",
+        ),
+        (
             "[specimens]\ncollection_start = 2026-04-01T08:00:00\n",
             "specimens.collection_start",
         ),
     ] {
         let text = format!("{TEMPLATE}\n{section}");
         let error = Protocol::parse(&text).unwrap_err();
+        // The key's line, or its table's header line for a table of limits.
         let line = TEMPLATE.lines().count() + 3;
         assert!(error.to_string().contains(key), "{error}");
         assert!(
-            error.to_string().starts_with(&format!("{line}:")),
+            error.to_string().starts_with(&format!("{line}:"))
+                || error.to_string().starts_with(&format!("{}:", line - 1)),
             "{error}"
         );
     }
@@ -458,4 +466,60 @@ fn a_bad_specimen_limit_names_its_key_and_line() {
     ))
     .unwrap_err();
     assert!(error.to_string().contains("cold"), "{error}");
+}
+
+#[test]
+fn method_comparisons_are_fixed_with_their_criteria() {
+    let specimen_design =
+        TEMPLATE.replace("data_kinds = [\"image\"]", "data_kinds = [\"specimen\"]");
+    let text = format!(
+        "{specimen_design}\n[[method_comparison]]\nid = \"pb\"\nmethod = \"passing-bablok\"\n\
+         decision_points = [6.5, 8]\nslope_ci_within = [0.9, 1.1]\nbias_within = [-0.3, 0.3]\n\
+         [[method_comparison]]\nid = \"ba\"\nmethod = \"bland-altman\"\nlevel = 0.9\n"
+    );
+    let protocol = Protocol::parse(&text).unwrap();
+    let [pb, ba] = &protocol.method_comparisons[..] else {
+        panic!("two plans: {:?}", protocol.method_comparisons)
+    };
+    assert_eq!(pb.method, ComparisonMethod::PassingBablok);
+    assert_eq!(pb.decision_points, [6.5, 8.0]);
+    assert_eq!(pb.slope_ci_within, Some([0.9, 1.1]));
+    assert_eq!((pb.level, pb.error_ratio), (0.95, 1.0));
+    assert_eq!(ba.level, 0.9);
+
+    // The template's commented example parses when uncommented.
+    let example: String = TEMPLATE[TEMPLATE.find("# [[method_comparison]]").unwrap()..]
+        .lines()
+        .filter(|l| l.starts_with("# [[") || l.starts_with("# ") && l.contains(" = "))
+        .filter(|l| !l.contains("\"passing-bablok\" |"))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    let plan = &Protocol::parse(&format!("{specimen_design}\n{example}"))
+        .unwrap()
+        .method_comparisons[0];
+    assert_eq!(plan.bias_within, Some([-2.0, 2.0]));
+
+    for (bad, key) in [
+        (
+            "method = \"bland-altman\"\nslope_ci_within = [0.9, 1.1]",
+            "slope_ci_within",
+        ),
+        ("method = \"deming\"\nbias_within = [-1, 1]", "bias_within"),
+        ("method = \"deming\"\nerror_ratio = 0", "error_ratio"),
+        ("method = \"ols\"\nlevel = 95", "level"),
+        (
+            "method = \"ols\"\nintercept_ci_within = [1, -1]",
+            "intercept_ci_within",
+        ),
+    ] {
+        let text = format!("{specimen_design}\n[[method_comparison]]\nid = \"m\"\n{bad}\n");
+        let error = Protocol::parse(&text).unwrap_err();
+        assert!(error.to_string().contains(key), "{bad}: {error}");
+    }
+    // Without specimens there is nothing to compare (Q4).
+    let error = Protocol::parse(&format!(
+        "{TEMPLATE}\n[[method_comparison]]\nid = \"m\"\nmethod = \"ols\"\n"
+    ))
+    .unwrap_err();
+    assert!(error.to_string().contains("specimen"), "{error}");
 }

@@ -30,7 +30,7 @@ mod specimens;
 pub use metric::Metric;
 pub use providers::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 pub use read::{Label, ReadRole};
-pub use specimens::{SpecimenType, StorageTemperature};
+pub use specimens::{ComparisonMethod, SpecimenType, StorageTemperature};
 
 /// A closed vocabulary with one spelling per value.
 pub trait Word: Copy + Sized + 'static {
@@ -268,6 +268,9 @@ mod tests {
         round_trips::<ConsentModel>();
         round_trips::<EvidenceKind>();
         round_trips::<RegulatorAccess>();
+        round_trips::<SpecimenType>();
+        round_trips::<StorageTemperature>();
+        round_trips::<ComparisonMethod>();
     }
 
     #[test]
@@ -282,6 +285,7 @@ mod tests {
                 "dicom-waveform",
                 "edf",
                 "mfer",
+                "specimen",
                 "table",
                 "unknown",
                 "video",

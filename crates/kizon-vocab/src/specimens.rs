@@ -150,6 +150,23 @@ impl StorageTemperature {
     }
 }
 
+vocabulary! {
+    /// How a quantitative device is compared with its comparator (CLSI EP09c): the protocol's
+    /// `[[method_comparison]]` and `kizon stats method-comparison --method`.
+    ComparisonMethod {
+        /// Passing & Bablok (1983), with its analytical intervals.
+        PassingBablok = "passing-bablok",
+        /// Deming regression with a given error ratio; Linnet's jackknife intervals.
+        Deming = "deming",
+        /// Weighted Deming (Linnet 1990, 1993) for a constant coefficient of variation.
+        WeightedDeming = "weighted-deming",
+        /// Ordinary least squares (the comparator taken as free of error).
+        Ols = "ols",
+        /// Bland & Altman (1986, 1999): the mean difference and the limits of agreement.
+        BlandAltman = "bland-altman",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,7 @@ impl Study {
         }
 
         let roc = descriptive_roc(&scored_rows);
+        let method_comparisons = self.method_comparisons(&protocol.method_comparisons, &dataset)?;
 
         Ok(Analysis {
             format: FORMAT.into(),
@@ -264,6 +265,7 @@ impl Study {
             reader_agreement: reference.agreement,
             lesions,
             reader_study,
+            method_comparisons,
         })
     }
 

@@ -17,12 +17,15 @@
 //! - when a patient contributes several cases, a clustered interval (Obuchowski 1998) beside
 //!   the protocol's;
 //! - subgroups (`[analysis] subgroups`) and sensitivity analyses: indeterminate device results
-//!   counted as positive, and as negative; cases with accepted findings left out.
+//!   counted as positive, and as negative; cases with accepted findings left out;
+//! - for a study of specimens, each `[[method_comparison]]` (CLSI EP09c) on the dataset's
+//!   specimen records, with its acceptance criteria (`method_comparison.rs`).
 
 mod compute;
 mod counts;
 mod endpoints;
 mod lesion_analysis;
+mod method_comparison;
 mod model;
 mod reader_study;
 
@@ -30,6 +33,7 @@ pub use counts::*;
 pub(crate) use endpoints::proportion_ci;
 use endpoints::*;
 use lesion_analysis::*;
+pub use method_comparison::{CriterionResult, MethodComparisonResult, NotAnalysed};
 pub use model::*;
 use reader_study::*;
 

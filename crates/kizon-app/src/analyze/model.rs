@@ -27,6 +27,10 @@ pub struct Analysis {
     /// modalities (`kizon reads import FILE --modality M`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader_study: Option<ReaderStudy>,
+    /// The correlation study of a study of specimens (`[[method_comparison]]`); absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub method_comparisons: Vec<super::MethodComparisonResult>,
 }
 
 /// The MRMC reader study: each reader's empirical AUC per modality and the

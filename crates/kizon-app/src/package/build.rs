@@ -261,6 +261,11 @@ impl Study {
                     "取り込んだ病変マークのファイル",
                     "marks file as imported",
                 ),
+                "specimens import" => (
+                    "specimens",
+                    "取り込んだ検体記録のファイル",
+                    "specimen file as imported",
+                ),
                 _ => continue,
             };
             let detail: serde_json::Value =
@@ -277,6 +282,17 @@ impl Study {
                 self.read_document(document)?,
                 &format!("{ja}（台帳 {}）", entry.seq),
                 &format!("{en} (ledger entry {})", entry.seq),
+            );
+        }
+        // Each specimen's record: its stored form is what the item's SHA-256 (and the dataset's
+        // Merkle root) hashes, so a reviewer can recompute them.
+        let specimens = self.specimens()?;
+        if !specimens.is_empty() {
+            b.json(
+                "dataset/specimens.json",
+                &specimens,
+                "検体ごとの記録（SHA-256 はその記録の保存形式のハッシュ）",
+                "every specimen's record (its SHA-256 hashes the record's stored form)",
             );
         }
         let marks = self.store.marks()?;

@@ -120,6 +120,47 @@ pub fn run(ctx: &Context, args: AnalyzeArgs) -> Done {
             s.f.map(|f| format!("; F = {f:.3}{p}")).unwrap_or_default()
         );
     }
+    for m in &a.method_comparisons {
+        let number = |key: &str| m.statistics[key].as_f64();
+        let interval =
+            |key: &str| match (m.statistics[key][0].as_f64(), m.statistics[key][1].as_f64()) {
+                (Some(lo), Some(hi)) => format!(" [{lo:.4}, {hi:.4}]"),
+                _ => String::new(),
+            };
+        let figures = match (number("slope"), number("intercept"), number("bias")) {
+            (Some(slope), Some(intercept), _) => format!(
+                "slope {slope:.4}{}, intercept {intercept:.4}{}",
+                interval("slope_ci"),
+                interval("intercept_ci")
+            ),
+            (_, _, Some(bias)) => format!("bias {bias:.4}{}", interval("bias_ci")),
+            _ => String::new(),
+        };
+        let verdict = match m.pass {
+            Some(true) => " PASS / 適合",
+            Some(false) => " FAIL / 不適合",
+            None => "",
+        };
+        println!(
+            "  method comparison / 相関性試験 {} ({}, n = {}, {} not analysed): {figures}{verdict}",
+            m.id,
+            m.method,
+            m.n,
+            m.not_analysed.len()
+        );
+        for c in &m.criteria {
+            println!(
+                "      {} {:.4}–{:.4} within [{}, {}] ({}): {}",
+                c.quantity,
+                c.judged[0],
+                c.judged[1],
+                c.within[0],
+                c.within[1],
+                c.judged_on,
+                if c.pass { "pass" } else { "fail" }
+            );
+        }
+    }
     println!("next: kizon report --lang ja --format pdf --out report.pdf");
     Ok(())
 }

@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, command: SpecimensCommand) -> Done {
                 return print_json(&summary);
             }
             println!(
-                "specimens imported / 検体を取り込みました: {} rows from `{}`, {} new cases, {} already recorded{}",
+                "specimens imported / 検体を取り込みました: {} rows from `{}`, {} new specimens (each its own case), {} already recorded{}",
                 summary.rows,
                 summary.provider,
                 summary.added,
