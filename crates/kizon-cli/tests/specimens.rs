@@ -610,4 +610,49 @@ fn analyze_gives_the_pre_specified_method_comparisons_as_mcr_does() {
         serde_json::json!([{ "case_id": "S999", "reason": "device value >100 is censored" }])
     );
     assert_eq!(deming["pairs"].as_array().unwrap().len(), 60);
+    // The device's values came as scores too; against a comparator they make no ROC curve
+    // (which the report used to refuse to render: "Auc needs a reference standard").
+    assert_eq!(analysis["roc"], serde_json::Value::Null);
+
+    // The report's correlation study, in both languages: the estimates as analysed, the
+    // criteria with their verdicts, the two figures with one point per specimen analysed.
+    let en = report_html(&root, "en");
+    let section = &en[en
+        .find("Method comparison with the comparator")
+        .expect("the section")..];
+    let slope = deming["statistics"]["slope"].as_f64().unwrap();
+    assert!(
+        section.contains(&format!("{slope:.4}")),
+        "the Deming slope {slope:.4}"
+    );
+    assert!(section.contains("Deming regression (jackknife intervals, Linnet 1990)"));
+    assert!(section.contains("S999: device value &gt;100 is censored"));
+    assert!(section.contains("Scatter plot") && section.contains("Bland–Altman plot"));
+    let first_svg = &section[section.find("<svg").unwrap()..];
+    let first_svg = &first_svg[..first_svg.find("</svg>").unwrap()];
+    assert_eq!(
+        first_svg.matches("<circle").count(),
+        60,
+        "one point per specimen analysed"
+    );
+    let ja = report_html(&root, "ja");
+    assert!(ja.contains("相関性試験（対照法との比較）"));
+    assert!(ja.contains("判断値 50 での偏り"));
+    assert!(ja.contains("不適合"), "the Deming criteria fail");
+    // And the PDF renders with the figures.
+    let pdf = root.join("report.pdf");
+    kizon(
+        &root,
+        &[
+            "report",
+            "--lang",
+            "ja",
+            "--format",
+            "pdf",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
 }

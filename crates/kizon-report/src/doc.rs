@@ -3,6 +3,8 @@
 //! structure, so the PDF and the HTML say the same thing with the same numbers; the PDF renderer
 //! hands it to the Typst template as JSON.
 
+mod method_comparison;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -406,6 +408,7 @@ pub(crate) fn build(r: &Report, lang: Lang) -> Doc {
     ];
     sections.extend(lesions(&mut b));
     sections.extend(reader_study(&mut b));
+    sections.extend(method_comparison::method_comparisons(&mut b));
     sections.extend([
         subgroups(&mut b),
         sensitivity(&mut b),

@@ -49,6 +49,7 @@ mod doc;
 mod format;
 mod html;
 mod labels;
+mod method_svg;
 pub mod model;
 mod pdf;
 pub mod record;

@@ -54,6 +54,9 @@ pub struct Report {
     /// The multi-reader multi-case reader study, when there is one; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader_study: Option<ReaderStudyResults>,
+    /// The correlation study (相関性試験) of a study of specimens; absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub method_comparisons: Vec<MethodComparisonResults>,
     #[serde(default)]
     pub subgroups: Vec<SubgroupRow>,
     #[serde(default)]
@@ -729,4 +732,42 @@ pub struct ReaderStudyResults {
     pub difference: Option<LesionEstimate>,
     #[serde(default)]
     pub warnings: Vec<Text>,
+}
+
+/// One pre-specified method comparison of the correlation study (相関性試験, CLSI EP09c): the
+/// device against its comparator on the same specimens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodComparisonResults {
+    pub id: String,
+    /// The method as printed (`Passing–Bablok`, `Deming`, …) and how its intervals were made.
+    pub method: Text,
+    pub level: f64,
+    /// `[comparator, device]` of every specimen analysed.
+    pub pairs: Vec<[f64; 2]>,
+    /// Specimens of the dataset not analysed, with why.
+    pub not_analysed: Vec<Text>,
+    pub slope: Option<LesionEstimate>,
+    pub intercept: Option<LesionEstimate>,
+    /// Bland–Altman's mean difference and limits of agreement.
+    pub bias: Option<LesionEstimate>,
+    pub loa: Option<[f64; 2]>,
+    pub pearson: Option<LesionEstimate>,
+    pub ccc: Option<LesionEstimate>,
+    /// The bias at each medical decision point: `(level, estimate)`.
+    pub bias_at: Vec<(f64, LesionEstimate)>,
+    pub criteria: Vec<MethodCriterion>,
+    pub verdict: Option<Verdict>,
+}
+
+/// One acceptance criterion of a method comparison, judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodCriterion {
+    pub quantity: Text,
+    pub within: [f64; 2],
+    pub judged: [f64; 2],
+    /// Judged on the estimate (the method gives no interval), not on an interval.
+    pub on_estimate: bool,
+    pub pass: bool,
 }

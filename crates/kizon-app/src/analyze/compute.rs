@@ -248,7 +248,15 @@ impl Study {
             }
         }
 
-        let roc = descriptive_roc(&scored_rows);
+        // Against a comparator method there is no truth for an ROC curve: its AUC would read as
+        // accuracy (FDA 2007 statistical guidance), and the report refuses it. Device scores
+        // in such a study (an analyser's values) are the correlation study's business.
+        let roc = match reference.kind {
+            ReferenceStandard::ComparatorMethod => None,
+            ReferenceStandard::ExpertPanel | ReferenceStandard::ConfirmedDiagnosis => {
+                descriptive_roc(&scored_rows)
+            }
+        };
         let method_comparisons = self.method_comparisons(&protocol.method_comparisons, &dataset)?;
 
         Ok(Analysis {

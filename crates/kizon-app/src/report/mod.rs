@@ -12,6 +12,7 @@ use crate::analyze::Analysis;
 use crate::{AppError, Study, sha256_hex};
 
 mod deviations;
+mod method_comparison;
 mod methods;
 mod records;
 mod sections;
@@ -239,6 +240,9 @@ impl Study {
             roc: sections::roc(&i)?,
             lesions: sections::lesions(&i)?,
             reader_study: sections::reader_study(&i)?,
+            method_comparisons: method_comparison::method_comparisons(
+                &i.analysis.method_comparisons,
+            ),
             subgroups: sections::subgroups(&i)?,
             sensitivity_analyses: sections::sensitivity(&i)?,
             findings: records::findings(&i)?,
