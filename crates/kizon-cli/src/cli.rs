@@ -158,7 +158,9 @@ pub enum Command {
     #[command(subcommand)]
     User(UserCommand),
     /// Build a complete example study from generated data / デモ用の試験を作成
-    #[command(after_help = "Examples:\n  kizon demo\n  kizon demo /tmp/demo --force")]
+    #[command(
+        after_help = "Examples:\n  kizon demo                              chest CT from a hospital and a biobank\n  kizon demo /tmp/demo --force\n  kizon demo --kind specimen hba1c-demo   residual specimens, an HbA1c analyser against its comparator"
+    )]
     Demo(DemoArgs),
     /// Diagnostic accuracy, agreement, kappa, ROC and sample sizes; no study needed / 統計解析
     #[command(subcommand, after_help = crate::commands::stats::EXAMPLES)]

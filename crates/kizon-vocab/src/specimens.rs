@@ -142,7 +142,7 @@ impl StorageTemperature {
     /// The names users read, Japanese and English.
     pub fn names(self) -> (&'static str, &'static str) {
         match self {
-            StorageTemperature::Room => ("室温", "room temperature"),
+            StorageTemperature::Room => ("室温", "at room temperature"),
             StorageTemperature::Refrigerated => ("冷蔵", "refrigerated"),
             StorageTemperature::Frozen => ("冷凍", "frozen"),
             StorageTemperature::DeepFrozen => ("超低温冷凍", "deep-frozen"),

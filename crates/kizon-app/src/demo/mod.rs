@@ -11,6 +11,9 @@ use kizon_rules::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 use serde::Serialize;
 
 mod data;
+mod specimens;
+
+pub use specimens::specimen_demo;
 
 use crate::check::Severity;
 use crate::error::io;
@@ -490,6 +493,173 @@ fn handed_over_table(handover: &Path) -> Result<PathBuf, AppError> {
         })
 }
 
+/// The start of every demo: refuses a directory that holds anything but a demo (replaced with
+/// `force`), makes the owner's key in `key_ring`, writes `protocol` and creates the study.
+/// Returns the study, the steps so far and the passphrase the keys take.
+fn prepare(
+    dir: &Path,
+    actor: &str,
+    force: bool,
+    key_ring: &Path,
+    protocol: &str,
+) -> Result<(Study, Vec<String>, String), AppError> {
+    if dir.exists() && fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
+        let is_demo = Study::open(dir)
+            .and_then(|s| s.audit_log())
+            .is_ok_and(|log| log.first().is_some_and(|e| e.command == CREATED_BY));
+        match (is_demo, force) {
+            (true, true) => fs::remove_dir_all(dir).map_err(io(dir))?,
+            (true, false) => {
+                return Err(AppError::Refused {
+                    what: format!("{}: a demo study already exists", dir.display()),
+                    hint: "pass --force to rebuild it, or give another directory: kizon demo DIR"
+                        .into(),
+                });
+            }
+            (false, _) => {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "{}: the directory is not empty and holds no demo study",
+                        dir.display()
+                    ),
+                    hint: "give a new or empty directory: kizon demo DIR".into(),
+                });
+            }
+        }
+    }
+    let mut steps = Vec::new();
+
+    // The key first: a passphrase it refuses leaves nothing behind (a study.toml written
+    // before it made the folder one the next `kizon demo` would not take).
+    let owner = crate::owner_key::OwnerKey::generate()?;
+    let passphrase = std::env::var(crate::owner_key::PASSPHRASE_ENV)
+        .unwrap_or_else(|_| DEMO_PASSPHRASE.to_owned());
+    let key_path = key_ring.join(format!("{}.key", &owner.public_hex()[..16]));
+    owner.save(&key_path, &passphrase)?;
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let protocol_path = dir.join(PROTOCOL_FILE);
+    fs::write(&protocol_path, protocol).map_err(io(&protocol_path))?;
+    let created = init::init(dir, actor, CREATED_BY, &owner)?;
+    steps.push(format!(
+        "created the study in {} (protocol sha256 {})",
+        dir.display(),
+        &created.protocol_sha256[..12]
+    ));
+    steps.push(format!(
+        "the owner's signing key / 署名鍵: {} (public key {}; passphrase {})",
+        key_path.display(),
+        owner.public_hex(),
+        if std::env::var(crate::owner_key::PASSPHRASE_ENV).is_ok() {
+            format!("from {}", crate::owner_key::PASSPHRASE_ENV)
+        } else {
+            format!("`{DEMO_PASSPHRASE}`")
+        }
+    ));
+
+    let mut study = Study::open(dir)?;
+    study.set_owner_key(owner);
+    Ok((study, steps, passphrase))
+}
+
+/// [`prepare`], then the plan and the protocol lock: what a demo without a hospital does first.
+fn start(
+    dir: &Path,
+    actor: &str,
+    force: bool,
+    key_ring: &Path,
+    protocol: &str,
+) -> Result<(Study, Vec<String>, Locked), AppError> {
+    let (mut study, mut steps, _) = prepare(dir, actor, force, key_ring, protocol)?;
+    let draft = study.plan(PlanOptions::default())?;
+    steps.push(format!(
+        "planned: test type {}, {}, {} (rules {})",
+        draft.plan.test_type.as_str(),
+        draft.plan.application_category.unwrap_or("-"),
+        draft.plan.protocol_consultation,
+        draft.plan.rules_version.id
+    ));
+    let lock = study.lock_protocol(actor)?;
+    steps.push(format!(
+        "locked the protocol at ledger entry {} (sha256 {})",
+        lock.ledger_seq,
+        &lock.sha256[..12]
+    ));
+    Ok((study, steps, lock))
+}
+
+/// The end of every demo: the reports in both languages and formats, the evidence package
+/// verified offline, the ledger verified. Returns the reports, the package, whether the ledger
+/// is intact and its entries.
+fn finish(
+    study: &mut Study,
+    dir: &Path,
+    actor: &str,
+    steps: &mut Vec<String>,
+) -> Result<(Vec<PathBuf>, PathBuf, bool, usize), AppError> {
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let mut reports = Vec::new();
+    for (file, lang, format) in [
+        (
+            "report.pdf",
+            crate::report::Lang::Ja,
+            crate::report::Format::Pdf,
+        ),
+        (
+            "report.html",
+            crate::report::Lang::Ja,
+            crate::report::Format::Html,
+        ),
+        (
+            "report-en.pdf",
+            crate::report::Lang::En,
+            crate::report::Format::Pdf,
+        ),
+        (
+            "report-en.html",
+            crate::report::Lang::En,
+            crate::report::Format::Html,
+        ),
+    ] {
+        let rendered = study.report(actor, lang, format, &today)?;
+        let path = dir.join(file);
+        fs::write(&path, &rendered.bytes).map_err(io(&path))?;
+        reports.push(path);
+    }
+    steps.push(format!(
+        "rendered the 性能評価試験報告書 in Japanese and English, PDF and HTML ({})",
+        reports
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let package_dir = dir.join("package");
+    let files = study.report_files(actor, &today)?;
+    let package = study.package(actor, &package_dir, files)?;
+    let checked = crate::package::verify_package(&package_dir, None, None)?;
+    steps.push(format!(
+        "wrote the evidence package ({} files) and verified it offline: {}",
+        package.files,
+        if checked.intact() {
+            "intact"
+        } else {
+            "PROBLEMS FOUND"
+        }
+    ));
+    let report = study.verify(None)?;
+    steps.push(format!(
+        "verified the audit ledger: {} entries, {} documents, {}",
+        report.entries,
+        report.documents,
+        if report.intact() {
+            "intact"
+        } else {
+            "PROBLEMS FOUND"
+        }
+    ));
+    Ok((reports, package_dir, report.intact(), report.entries))
+}
+
 /// Where the demo stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoStop {
@@ -527,61 +697,7 @@ pub fn demo_in(
     stop: DemoStop,
     key_ring: &Path,
 ) -> Result<DemoOutcome, AppError> {
-    if dir.exists() && fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
-        let is_demo = Study::open(dir)
-            .and_then(|s| s.audit_log())
-            .is_ok_and(|log| log.first().is_some_and(|e| e.command == CREATED_BY));
-        match (is_demo, force) {
-            (true, true) => fs::remove_dir_all(dir).map_err(io(dir))?,
-            (true, false) => {
-                return Err(AppError::Refused {
-                    what: format!("{}: a demo study already exists", dir.display()),
-                    hint: "pass --force to rebuild it, or give another directory: kizon demo DIR"
-                        .into(),
-                });
-            }
-            (false, _) => {
-                return Err(AppError::Refused {
-                    what: format!(
-                        "{}: the directory is not empty and holds no demo study",
-                        dir.display()
-                    ),
-                    hint: "give a new or empty directory: kizon demo DIR".into(),
-                });
-            }
-        }
-    }
-    let mut steps = Vec::new();
-
-    // The key first: a passphrase it refuses leaves nothing behind (a study.toml written
-    // before it made the folder one the next `kizon demo` would not take).
-    let owner = crate::owner_key::OwnerKey::generate()?;
-    let passphrase = std::env::var(crate::owner_key::PASSPHRASE_ENV)
-        .unwrap_or_else(|_| DEMO_PASSPHRASE.to_owned());
-    let key_path = key_ring.join(format!("{}.key", &owner.public_hex()[..16]));
-    owner.save(&key_path, &passphrase)?;
-    fs::create_dir_all(dir).map_err(io(dir))?;
-    let protocol_path = dir.join(PROTOCOL_FILE);
-    fs::write(&protocol_path, PROTOCOL).map_err(io(&protocol_path))?;
-    let created = init::init(dir, actor, CREATED_BY, &owner)?;
-    steps.push(format!(
-        "created the study in {} (protocol sha256 {})",
-        dir.display(),
-        &created.protocol_sha256[..12]
-    ));
-    steps.push(format!(
-        "the owner's signing key / 署名鍵: {} (public key {}; passphrase {})",
-        key_path.display(),
-        owner.public_hex(),
-        if std::env::var(crate::owner_key::PASSPHRASE_ENV).is_ok() {
-            format!("from {}", crate::owner_key::PASSPHRASE_ENV)
-        } else {
-            format!("`{DEMO_PASSPHRASE}`")
-        }
-    ));
-
-    let mut study = Study::open(dir)?;
-    study.set_owner_key(owner);
+    let (mut study, mut steps, passphrase) = prepare(dir, actor, force, key_ring, PROTOCOL)?;
     // The hospital makes its signing key and gives the sponsor the public half.
     let sources = dir.join("demo-sources");
     let at_hospital = sources.join("at-hospital");
@@ -713,75 +829,15 @@ pub fn demo_in(
     steps.extend(settle_and_lock_dataset(&mut study, actor)?);
     let findings = study.findings()?;
     steps.extend(reference_to_analysis(&mut study, actor)?);
-    let today = time::OffsetDateTime::now_utc().date().to_string();
-    let mut reports = Vec::new();
-    for (file, lang, format) in [
-        (
-            "report.pdf",
-            crate::report::Lang::Ja,
-            crate::report::Format::Pdf,
-        ),
-        (
-            "report.html",
-            crate::report::Lang::Ja,
-            crate::report::Format::Html,
-        ),
-        (
-            "report-en.pdf",
-            crate::report::Lang::En,
-            crate::report::Format::Pdf,
-        ),
-        (
-            "report-en.html",
-            crate::report::Lang::En,
-            crate::report::Format::Html,
-        ),
-    ] {
-        let rendered = study.report(actor, lang, format, &today)?;
-        let path = dir.join(file);
-        fs::write(&path, &rendered.bytes).map_err(io(&path))?;
-        reports.push(path);
-    }
-    steps.push(format!(
-        "rendered the 性能評価試験報告書 in Japanese and English, PDF and HTML ({})",
-        reports
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    let package_dir = dir.join("package");
-    let files = study.report_files(actor, &today)?;
-    let package = study.package(actor, &package_dir, files)?;
-    let checked = crate::package::verify_package(&package_dir, None, None)?;
-    steps.push(format!(
-        "wrote the evidence package ({} files) and verified it offline: {}",
-        package.files,
-        if checked.intact() {
-            "intact"
-        } else {
-            "PROBLEMS FOUND"
-        }
-    ));
+    let (reports, package_dir, verified, entries) = finish(&mut study, dir, actor, &mut steps)?;
     let plan = study.plan(PlanOptions::default())?;
-    let report = study.verify(None)?;
-    steps.push(format!(
-        "verified the audit ledger: {} entries, {} documents, {}",
-        report.entries,
-        report.documents,
-        if report.intact() {
-            "intact"
-        } else {
-            "PROBLEMS FOUND"
-        }
-    ));
     Ok(DemoOutcome {
         dir: dir.to_owned(),
         steps,
         plan,
         lock,
-        ledger_entries: report.entries,
-        verified: report.intact(),
+        ledger_entries: entries,
+        verified,
         planted: written.planted,
         findings,
         reports,

@@ -16,13 +16,32 @@ pub struct DemoArgs {
     /// Replace a demo study already there (never anything else)
     #[arg(long)]
     pub force: bool,
+    /// Which study: chest CT images from a hospital and a biobank (default), or residual
+    /// specimens measured by an HbA1c analyser and its comparator
+    #[arg(long, value_enum, default_value = "image")]
+    pub kind: DemoKind,
     /// Emit JSON
     #[arg(long)]
     pub json: bool,
 }
 
+/// The demo studies.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoKind {
+    Image,
+    Specimen,
+}
+
 pub fn run(ctx: &Context, args: DemoArgs) -> Done {
-    let outcome = demo::demo(&args.dir, ctx.actor(), args.force)?;
+    let outcome = match args.kind {
+        DemoKind::Image => demo::demo(&args.dir, ctx.actor(), args.force)?,
+        DemoKind::Specimen => demo::specimen_demo(
+            &args.dir,
+            ctx.actor(),
+            args.force,
+            &kizon_app::owner_key::key_ring(),
+        )?,
+    };
     if args.json {
         print_json(&outcome)?;
     } else {
