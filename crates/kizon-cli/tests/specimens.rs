@@ -610,6 +610,18 @@ fn analyze_gives_the_pre_specified_method_comparisons_as_mcr_does() {
         serde_json::json!([{ "case_id": "S999", "reason": "device value >100 is censored" }])
     );
     assert_eq!(deming["pairs"].as_array().unwrap().len(), 60);
+    // The fitted line's band: at the decision point 50 it is mcr's interval of the predicted
+    // value (50 + the bias interval); Passing–Bablok has none.
+    let band = deming["band"].as_array().unwrap();
+    assert!(band.len() > 40, "a grid and the decision points");
+    let at_50 = band.iter().find(|p| p[0] == 50.0).expect("the band at 50");
+    let mcr_50 = &case["deming"]["bias_at"][1];
+    assert_eq!(mcr_50["level"], 50);
+    for k in 0..2 {
+        let expected = serde_json::json!(50.0 + mcr_50["bias_ci"][k].as_f64().unwrap());
+        close(&at_50[k + 1], &expected, "the band at 50");
+    }
+    assert!(by_id("pb").get("band").is_none());
     // The device's values came as scores too; against a comparator they make no ROC curve
     // (which the report used to refuse to render: "Auc needs a reference standard").
     assert_eq!(analysis["roc"], serde_json::Value::Null);

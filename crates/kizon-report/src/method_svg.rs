@@ -144,10 +144,12 @@ fn points(s: &mut String, xa: &Axis, ya: &Axis, points: &[(f64, f64)]) {
 }
 
 /// Device (`y`) against comparator (`x`), both axes over the same range, with the identity
-/// line (dashed) and the fitted line `intercept + slope·x` (solid) when there is one.
+/// line (dashed), the fitted line `intercept + slope·x` (solid) when there is one, and its
+/// confidence band (`[x, lower, upper]`, shaded) when the method gives one.
 pub(crate) fn scatter(
     pairs: &[[f64; 2]],
     fit: Option<(f64, f64)>,
+    band: &[[f64; 3]],
     x_title: &str,
     y_title: &str,
 ) -> String {
@@ -159,6 +161,26 @@ pub(crate) fn scatter(
     let same = axis;
     let mut s = String::new();
     frame(&mut s, &axis, &same, x_title, y_title);
+    if band.len() >= 2 {
+        // The upper edge left to right, the lower right to left; vertices kept inside the box.
+        let vertex = |x: f64, y: f64| {
+            format!(
+                "{},{}",
+                fixed(LEFT + axis.at(x), 2),
+                fixed(TOP + SIZE - same.at(y).clamp(0.0, SIZE), 2)
+            )
+        };
+        let outline: Vec<String> = band
+            .iter()
+            .map(|p| vertex(p[0], p[2]))
+            .chain(band.iter().rev().map(|p| vertex(p[0], p[1])))
+            .collect();
+        let _ = write!(
+            s,
+            r##"<polygon points="{}" fill="#c0392b" fill-opacity="0.15" stroke="none"/>"##,
+            outline.join(" ")
+        );
+    }
     line(
         &mut s,
         &axis,
@@ -275,13 +297,20 @@ mod tests {
     #[test]
     fn both_figures_are_well_formed_and_escaped() {
         let pairs = [[1.0, 1.2], [2.0, 2.1], [3.0, 3.3]];
+        let band = [[1.0, 1.0, 1.4], [3.0, 3.1, 3.5]];
         let svg = scatter(
             &pairs,
             Some((0.1, 1.05)),
+            &band,
             "comparator <mmol/mol>",
             "device & co",
         );
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // The band: its upper edge out, its lower edge back.
+        assert_eq!(svg.matches("<polygon").count(), 1);
+        let outline = &svg[svg.find("points=\"").unwrap() + 8..];
+        let outline = &outline[..outline.find('"').unwrap()];
+        assert_eq!(outline.split(' ').count(), 4);
         assert_eq!(svg.matches("<circle").count(), 3);
         assert!(svg.contains("comparator &lt;mmol/mol&gt;") && svg.contains("device &amp; co"));
         let svg = bland_altman(&pairs, 0.2, [-0.1, 0.5], "mean", "difference");

@@ -758,6 +758,10 @@ pub struct MethodComparisonResults {
     pub bias_at: Vec<(f64, LesionEstimate)>,
     pub criteria: Vec<MethodCriterion>,
     pub verdict: Option<Verdict>,
+    /// The fitted line's confidence band, `[x, lower, upper]`; empty where the method gives
+    /// none (Passing–Bablok, Bland–Altman).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub band: Vec<[f64; 3]>,
 }
 
 /// One acceptance criterion of a method comparison, judged.

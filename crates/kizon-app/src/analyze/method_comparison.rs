@@ -33,6 +33,42 @@ pub struct MethodComparisonResult {
     pub criteria: Vec<CriterionResult>,
     /// `None` when the protocol sets no criterion.
     pub pass: Option<bool>,
+    /// The confidence band of the fitted line, `[x, lower, upper]` on a grid over the
+    /// comparator's range and at the decision points: the interval of the predicted value
+    /// `b₀ + b₁·x` as mcr's `calcBias` gives it (Deming and weighted Deming by Linnet's
+    /// jackknife, OLS analytically). Empty for Passing–Bablok (no analytical band; mcr
+    /// bootstraps one) and Bland–Altman.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub band: Vec<[f64; 3]>,
+}
+
+/// Points of the band: this many steps over the comparator's range.
+const BAND_STEPS: usize = 40;
+
+/// The band of `fit` over `[low, high]` and at `extra` levels; empty where the method gives no
+/// interval of the bias.
+fn band(
+    fit: &kizon_stats::method_comparison::Regression,
+    low: f64,
+    high: f64,
+    extra: &[f64],
+) -> Vec<[f64; 3]> {
+    let mut levels: Vec<f64> = (0..=BAND_STEPS)
+        .map(|i| low + (high - low) * i as f64 / BAND_STEPS as f64)
+        .chain(extra.iter().copied().filter(|v| (low..=high).contains(v)))
+        .collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    let Ok(points) = fit.bias_at(&levels) else {
+        return Vec::new();
+    };
+    points
+        .iter()
+        .map_while(|p| {
+            let [lo, hi] = p.bias_ci?;
+            Some([p.level, p.level + lo, p.level + hi])
+        })
+        .collect()
 }
 
 /// A specimen not in a comparison.
@@ -167,6 +203,15 @@ impl Study {
                     hint: e.hint(),
                 })?;
                 let mut criteria = Vec::new();
+                let (low, high) = x
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                        (lo.min(*v), hi.max(*v))
+                    });
+                let band = match &comparison {
+                    Comparison::Regression(fit) => band(fit, low, high, &plan.decision_points),
+                    Comparison::BlandAltman(_) => Vec::new(),
+                };
                 match &comparison {
                     Comparison::Regression(fit) => {
                         if let Some(within) = plan.slope_ci_within {
@@ -225,6 +270,7 @@ impl Study {
                     statistics,
                     criteria,
                     pass,
+                    band,
                 })
             })
             .collect()

@@ -120,6 +120,7 @@ pub(super) fn method_comparisons(
                         m::Verdict::Fail
                     }
                 }),
+                band: c.band.clone(),
             }
         })
         .collect()

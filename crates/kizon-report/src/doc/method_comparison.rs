@@ -143,14 +143,14 @@ pub(super) fn method_comparisons(b: &mut Builder) -> Option<Section> {
             .slope
             .zip(m.intercept)
             .map(|(s, i)| (i.estimate, s.estimate));
-        let title = if fit.is_some() {
-            l.scatter
-        } else {
-            l.scatter_identity
+        let title = match (fit.is_some(), m.band.is_empty()) {
+            (true, false) => l.scatter_band,
+            (true, true) => l.scatter,
+            (false, _) => l.scatter_identity,
         };
         let caption = b.figure_caption(&format!("{title}{}", b.paren(&m.id)));
         blocks.push(Block::Figure {
-            svg: method_svg::scatter(&m.pairs, fit, l.comparator, l.device),
+            svg: method_svg::scatter(&m.pairs, fit, &m.band, l.comparator, l.device),
             alt: title.to_owned(),
             caption,
         });
