@@ -217,7 +217,7 @@ impl Study {
                 return Ok(document.sha256);
             }
             for (row, item) in &new {
-                tx.insert_case(&NewCase {
+                let case_is_new = tx.insert_case(&NewCase {
                     id: row.case_id.clone(),
                     provider_id: provider.id,
                     patient_key: row.patient_key.clone(),
@@ -227,7 +227,14 @@ impl Study {
                     diagnosis_date: None,
                     attributes: json!({ "specimen_type": row.record.specimen_type }).to_string(),
                 })?;
-                tx.insert_item(item)?;
+                // Found new before the transaction: a case there now was written meanwhile by
+                // another command, and the specimen does not join it.
+                if !case_is_new || !tx.insert_item(item)? {
+                    return Err(kizon_store::StoreError::Conflict(format!(
+                        "case `{}` was recorded by another command during this import",
+                        row.case_id
+                    )));
+                }
             }
             let by_type: BTreeMap<&str, usize> =
                 new.iter().fold(BTreeMap::new(), |mut counts, (row, _)| {
