@@ -452,6 +452,27 @@ impl Study {
         Ok(())
     }
 
+    /// Reads `file` once; when it came in a signed hand-over (`expected`, from
+    /// [`Study::verify_enclosing_handover`]), its bytes must be the ones the manifest names.
+    pub(crate) fn read_handed_over(
+        file: &Path,
+        expected: Option<&str>,
+    ) -> Result<Vec<u8>, AppError> {
+        let bytes = fs::read(file).map_err(io(file))?;
+        if let Some(expected) = expected
+            && crate::sha256_hex(&bytes) != expected
+        {
+            return Err(AppError::Refused {
+                what: format!(
+                    "{}: changed since its signed hand-over was verified",
+                    file.display()
+                ),
+                hint: "import it again; if it keeps changing, find out what writes to it".into(),
+            });
+        }
+        Ok(bytes)
+    }
+
     /// When `file` lies in a signed hand-over, checks the hand-over whole (its signature against
     /// the key of the provider it names, every file's hash) and records it; a table of
     /// confirmed diagnoses the pathology department handed over is trusted no more than images.

@@ -603,18 +603,7 @@ impl Study {
             ]
         };
         // The bytes read once: those of a signed hand-over are the ones its manifest names.
-        let bytes = std::fs::read(file).map_err(crate::error::io(file))?;
-        if let Some(expected) = handed_over
-            && crate::sha256_hex(&bytes) != expected
-        {
-            return Err(AppError::Refused {
-                what: format!(
-                    "{}: changed since its signed hand-over was verified",
-                    file.display()
-                ),
-                hint: "import it again; if it keeps changing, find out what writes to it".into(),
-            });
-        }
+        let bytes = Study::read_handed_over(file, handed_over.as_deref())?;
         let table = kizon_tables::parse_table(file, &bytes, required, optional, self.csv_encoding)?;
         let k = |name: &str| {
             required

@@ -570,6 +570,16 @@ fn start(
     protocol: &str,
 ) -> Result<(Study, Vec<String>, Locked), AppError> {
     let (mut study, mut steps, _) = prepare(dir, actor, force, key_ring, protocol)?;
+    let lock = plan_and_lock(&mut study, actor, &mut steps)?;
+    Ok((study, steps, lock))
+}
+
+/// The plan as drafted, then the protocol lock, each a step.
+fn plan_and_lock(
+    study: &mut Study,
+    actor: &str,
+    steps: &mut Vec<String>,
+) -> Result<Locked, AppError> {
     let draft = study.plan(PlanOptions::default())?;
     steps.push(format!(
         "planned: test type {}, {}, {} (rules {})",
@@ -584,7 +594,7 @@ fn start(
         lock.ledger_seq,
         &lock.sha256[..12]
     ));
-    Ok((study, steps, lock))
+    Ok(lock)
 }
 
 /// The end of every demo: the reports in both languages and formats, the evidence package
@@ -754,20 +764,7 @@ pub fn demo_in(
         ));
     }
 
-    let draft = study.plan(PlanOptions::default())?;
-    steps.push(format!(
-        "planned: test type {}, {}, {} (rules {})",
-        draft.plan.test_type.as_str(),
-        draft.plan.application_category.unwrap_or("-"),
-        draft.plan.protocol_consultation,
-        draft.plan.rules_version.id
-    ));
-    let lock = study.lock_protocol(actor)?;
-    steps.push(format!(
-        "locked the protocol at ledger entry {} (sha256 {})",
-        lock.ledger_seq,
-        &lock.sha256[..12]
-    ));
+    let lock = plan_and_lock(&mut study, actor, &mut steps)?;
 
     let written = data::write(&sources)?;
     steps.extend(hand_over_at_hospital(
