@@ -333,6 +333,11 @@ impl Study {
         {
             return Ok(None);
         }
+        // A deactivated account signs in no more (checked after the password, so that the
+        // answer does not tell a guesser that the name exists).
+        if !self.store.user_active(name)? {
+            return Ok(None);
+        }
         let account = account(user)?;
         let token = random_hex(32)?;
         let csrf = random_hex(32)?;
@@ -369,6 +374,9 @@ impl Study {
         let Some(user) = self.store.user(&session.user_name)? else {
             return Ok(None);
         };
+        if !self.store.user_active(&user.name)? {
+            return Ok(None);
+        }
         Ok(Some((account(user)?, session.csrf)))
     }
 
@@ -386,6 +394,61 @@ impl Study {
             )
         })?;
         Ok(())
+    }
+
+    /// Deactivates a user (`active` false: no sign-in, their sessions end) or activates them
+    /// again; recorded in the ledger. Nothing of what they did is touched.
+    pub fn set_user_active(
+        &mut self,
+        actor: &str,
+        name: &str,
+        active: bool,
+    ) -> Result<(), AppError> {
+        if self.store.user(name)?.is_none() {
+            return Err(AppError::Refused {
+                what: format!("no user `{name}`"),
+                hint: "list users with `kizon user list`".into(),
+            });
+        }
+        if self.store.user_active(name)? == active {
+            return Ok(());
+        }
+        let command = if active {
+            "user activate"
+        } else {
+            "user deactivate"
+        };
+        self.store.transact(actor, |tx| {
+            tx.insert_user_status(name, active)?;
+            tx.record(
+                command,
+                &format!(
+                    "user {name} {}",
+                    if active {
+                        "activated again"
+                    } else {
+                        "deactivated"
+                    }
+                ),
+                json!({ "name": name, "active": active }),
+            )
+        })?;
+        if !active {
+            self.store.delete_sessions_of(name)?;
+        }
+        Ok(())
+    }
+
+    /// Every user with whether they are active.
+    pub fn users_with_status(&self) -> Result<Vec<(Account, bool)>, AppError> {
+        self.store
+            .users()?
+            .into_iter()
+            .map(|u| {
+                let active = self.store.user_active(&u.name)?;
+                Ok((account(u)?, active))
+            })
+            .collect()
     }
 
     /// Replaces a user's password and ends their sessions.

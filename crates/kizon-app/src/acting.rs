@@ -141,9 +141,61 @@ impl Acting<'_> {
         self.study.audit_log()
     }
 
-    /// The accounts of the web workspace.
-    pub fn users(&self) -> Result<Vec<Account>, AppError> {
+    /// The accounts of the web workspace, each with whether it is active.
+    pub fn users(&self) -> Result<Vec<(Account, bool)>, AppError> {
         self.require(Permission::ManageUsers)?;
-        self.study.users()
+        self.study.users_with_status()
+    }
+
+    /// The panel readers' codes, for the forms that link an account or assign cases.
+    pub fn reader_codes(&self) -> Result<Vec<String>, AppError> {
+        self.require(Permission::ManageUsers)?;
+        Ok(self.study.readers()?.into_iter().map(|r| r.code).collect())
+    }
+
+    /// Adds an account (the admin's, in the ledger under the admin's name).
+    pub fn add_user(
+        &mut self,
+        name: &str,
+        role: crate::access::Role,
+        reader_code: Option<&str>,
+        password: &str,
+    ) -> Result<Account, AppError> {
+        self.require(Permission::ManageUsers)?;
+        let actor = self.account.actor();
+        self.study
+            .add_user(&actor, name, role, reader_code, password)
+    }
+
+    /// Replaces a user's password (their sessions end).
+    pub fn reset_password(&mut self, name: &str, password: &str) -> Result<(), AppError> {
+        self.require(Permission::ManageUsers)?;
+        let actor = self.account.actor();
+        self.study.set_password(&actor, name, password)
+    }
+
+    /// Deactivates or reactivates an account; an admin cannot deactivate themself (the study
+    /// would be left without anyone to undo it from the web).
+    pub fn set_user_active(&mut self, name: &str, active: bool) -> Result<(), AppError> {
+        self.require(Permission::ManageUsers)?;
+        if !active && name == self.account.name {
+            return Err(AppError::Refused {
+                what: "you cannot deactivate your own account".into(),
+                hint: "ask another admin, or use `kizon user` on the study's machine".into(),
+            });
+        }
+        let actor = self.account.actor();
+        self.study.set_user_active(&actor, name, active)
+    }
+
+    /// Assigns a panel reader cases (every case of the dataset, or those named).
+    pub fn assign(
+        &mut self,
+        reader_code: &str,
+        which: &crate::access::Assign,
+    ) -> Result<usize, AppError> {
+        self.require(Permission::ManageUsers)?;
+        let actor = self.account.actor();
+        self.study.assign(&actor, reader_code, which)
     }
 }

@@ -24,6 +24,7 @@ pub mod access;
 pub mod acting;
 pub mod analyze;
 pub mod check;
+pub mod clock;
 pub mod dataset;
 pub mod dates;
 pub mod demo;
@@ -44,6 +45,7 @@ pub mod package;
 pub mod plan;
 pub mod protocol_diff;
 pub mod providers;
+pub mod reading;
 pub mod reference;
 pub mod report;
 pub mod results;
@@ -92,6 +94,8 @@ pub struct Study {
     session_key: Option<[u8; 32]>,
     /// The encoding of the CSV files this session imports (`--encoding`); `None`: detected.
     csv_encoding: Option<encoding::Encoding>,
+    /// Where "now" comes from for the use cases that decide on time (reading sessions).
+    clock: clock::Clock,
 }
 
 /// The protocol text as it is on disk, with its hash.
@@ -120,6 +124,11 @@ impl Study {
         self.csv_encoding = encoding;
     }
 
+    /// Reads "now" from `clock` (tests move a set clock; commands use the system's).
+    pub fn set_clock(&mut self, clock: clock::Clock) {
+        self.clock = clock;
+    }
+
     /// Opens the study in `dir`.
     pub fn open(dir: &Path) -> Result<Study, AppError> {
         let protocol = dir.join(PROTOCOL_FILE);
@@ -133,6 +142,7 @@ impl Study {
             may_ask_passphrase: true,
             session_key: None,
             csv_encoding: None,
+            clock: clock::Clock::System,
         })
     }
 

@@ -477,14 +477,90 @@ mod access_and_workspace {
         study.require(&stat, Permission::ViewResults).unwrap();
     }
 
+    /// The reference panel marks lesions in its session (the one a protocol without sessions
+    /// has): the marks in hand go with the submitted read, in the role `panel`, exactly as a
+    /// marks file would store them; marking closes with the reference lock.
+    #[test]
+    fn panel_marks_go_with_the_read_and_close_with_the_reference_lock() {
+        use crate::reading::MarkInput;
+        let (_dir, mut study) = checked_study();
+        let path = study.root().join(crate::PROTOCOL_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            format!("{text}\n[lesions]\ncriterion = \"distance\"\nradius = 5\nunits = \"pixels\"\ntypes = [\"nodule\"]\n"),
+        )
+        .unwrap();
+        study.amend("tester", "the panel marks lesions").unwrap();
+        let reader = account(&mut study, "r1");
+        let item_of =
+            |study: &Study, case: &str| study.blinded_case(&reader, case).unwrap().0[0].id;
+        let (first, second) = (item_of(&study, "C-001"), item_of(&study, "C-002"));
+        let mark = |item: i64, lesion: &str| MarkInput {
+            item,
+            frame: 0,
+            shape: "circle".into(),
+            points: vec![[10.0, 12.0], [13.0, 16.0]],
+            lesion_type: Some(lesion.into()),
+            rating: None,
+        };
+        let wrong = study
+            .add_mark(&reader, "C-001", mark(first, "mass"))
+            .unwrap_err();
+        assert!(
+            wrong.to_string().contains("not one of the protocol's"),
+            "{wrong}"
+        );
+        study
+            .add_mark(&reader, "C-001", mark(first, "nodule"))
+            .unwrap();
+        study
+            .record_read(&reader, "C-001", Some(Label::Positive), None)
+            .unwrap();
+        let marks = study.marks().unwrap();
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0].role, Some(kizon_vocab::ReadRole::Panel));
+        assert_eq!(marks[0].reader.as_deref(), Some("R1"));
+        assert_eq!(
+            marks[0].shape,
+            r#"{"shape":"circle","x":10.0,"y":12.0,"r":5.0}"#
+        );
+        assert_eq!(marks[0].lesion_type.as_deref(), Some("nodule"));
+        study
+            .add_mark(&reader, "C-002", mark(second, "nodule"))
+            .unwrap();
+
+        demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
+        let _ = demo::reference_to_analysis(&mut study, "tester");
+        assert!(
+            study
+                .store
+                .lock(crate::reference::REFERENCE)
+                .unwrap()
+                .is_some()
+        );
+        let late = study
+            .add_mark(&reader, "C-002", mark(second, "nodule"))
+            .unwrap_err();
+        assert!(
+            late.to_string().contains("reference standard is locked"),
+            "{late}"
+        );
+        assert!(study.verify(None).unwrap().intact());
+    }
+
     #[test]
     fn a_reader_reads_only_assigned_cases_once_and_sees_no_metadata() {
         let (_dir, mut study) = checked_study();
         let reader = account(&mut study, "r1");
         let worklist = study.worklist(&reader).unwrap();
-        // The assigned cases, in the reader's own random order ([reading] case_order's default).
+        // The assigned cases, in the reader's own random order ([reading] case_order's default),
+        // derived from the seed the start of the session recorded.
+        let order = study.derive_order("R1", "panel").unwrap();
+        assert!(order.matches_recorded);
+        assert_eq!(order.seed.len(), 32);
         let mut expected = vec!["C-001", "C-002"];
-        expected.sort_by_key(|c| crate::workspace::reading_order_key("R1", c));
+        expected.sort_by_key(|c| crate::reading::session_order_key(&order.seed, "R1", "panel", c));
         assert_eq!(
             worklist
                 .iter()
@@ -502,8 +578,13 @@ mod access_and_workspace {
         let shown = serde_json::to_string(&items).unwrap();
         assert_eq!(
             shown,
-            format!(r#"[{{"id":{},"kind":"dicom","frames":1}}]"#, items[0].id),
-            "ids and kinds only"
+            format!(
+                r#"[{{"id":{},"kind":"dicom","frames":1,"width":{},"height":{}}}]"#,
+                items[0].id,
+                items[0].width.unwrap(),
+                items[0].height.unwrap()
+            ),
+            "ids, kinds and frame sizes only"
         );
         let (png, _) = study.item_png(&reader, items[0].id, 0, None).unwrap();
         assert!(png.starts_with(b"\x89PNG"));

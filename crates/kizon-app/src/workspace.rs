@@ -8,14 +8,13 @@
 
 use kizon_pixels::{Image, Window};
 use kizon_store::{ItemQuery, Read};
-use kizon_vocab::{ItemKind, ReadRole};
+use kizon_vocab::ItemKind;
 
 use crate::Item;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::access::{Account, Permission, Role};
-use crate::reference::{Label, Recorded, recorded};
+use crate::reference::Label;
 use crate::{AppError, Study};
 
 /// The state of one step of the study.
@@ -91,6 +90,9 @@ pub struct BlindedItem {
     pub id: i64,
     pub kind: ItemKind,
     pub frames: u32,
+    /// The frame's size in pixels, when known (marks are placed within it).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
 }
 
 /// A case on a reader's worklist, with the reader's own read if made.
@@ -108,13 +110,16 @@ pub struct OwnRead {
     pub ledger_seq: i64,
 }
 
-fn own(read: &Read) -> OwnRead {
+pub(crate) fn own(read: &Read) -> OwnRead {
     OwnRead {
         label: read.label,
         score: read.score,
         ledger_seq: read.ledger_seq,
     }
 }
+
+/// The largest video a page plays, read whole (1 GiB).
+pub const MAX_VIDEO_BYTES: u64 = 1 << 30;
 
 fn not_found(what: String) -> AppError {
     AppError::NotFound { what }
@@ -413,6 +418,46 @@ impl Study {
         Ok((kizon_pixels::encode_png(&shown), shown.range))
     }
 
+    /// A video item as a page plays it: its metadata boxes blanked and its times zeroed by the
+    /// hand-over's own cleaner (kizon-deid), the media data bit-identical; readers only their
+    /// assigned cases' videos. Larger videos than [`MAX_VIDEO_BYTES`] are not served whole.
+    pub fn item_video(&self, account: &Account, id: i64) -> Result<Vec<u8>, AppError> {
+        let item = self.viewable_item(account, id)?;
+        if item.kind != ItemKind::Video {
+            return Err(not_found(format!("video {id}")));
+        }
+        let size = std::fs::metadata(&item.source)
+            .map(|m| m.len())
+            .unwrap_or(0);
+        if size > MAX_VIDEO_BYTES {
+            return Err(AppError::Refused {
+                what: format!(
+                    "{}: {size} bytes is more than a page plays ({MAX_VIDEO_BYTES})",
+                    item.path
+                ),
+                hint:
+                    "read long videos in the provider's own viewer; the study keeps their SHA-256"
+                        .into(),
+            });
+        }
+        let bytes = crate::check::read_unchanged(&item.source, &item.sha256).ok_or_else(|| {
+            AppError::Refused {
+                what: format!("{}: moved or changed since ingest", item.path),
+                hint: "the source files must stay where ingest found them, unchanged".into(),
+            }
+        })?;
+        let (clean, _) = kizon_deid::video::deidentify(
+            &bytes,
+            &kizon_deid::profile::Profile::default_profile(),
+            0,
+        )
+        .map_err(|e| AppError::Refused {
+            what: format!("{}: the video cannot be shown: {e}", item.path),
+            hint: "see the item's findings".into(),
+        })?;
+        Ok(clean)
+    }
+
     /// A waveform item's channels reduced to `columns` min/max buckets each, for plotting.
     pub fn item_channels(
         &self,
@@ -446,85 +491,34 @@ impl Study {
             .collect())
     }
 
-    fn reader_code<'a>(&self, account: &'a Account) -> Result<&'a str, AppError> {
-        self.require(account, Permission::Read)?;
-        account
-            .reader_code
-            .as_deref()
-            .ok_or_else(|| AppError::Forbidden {
-                what: "読影者コードがありません / this reader account has no reader code".into(),
-                hint: "試験の管理者に読影者コードとの紐付けを依頼してください / ask the study's admin to link the account to a panel reader (kizon user add NAME --role reader --reader CODE)".into(),
-            })
-    }
-
-    /// A reader's worklist: their assigned cases and their own reads, nothing else. The cases
-    /// come in the protocol's `[reading] case_order`: by default a random order of the reader's
-    /// own (the SHA-256 of reader code and case id), so that readers do not all meet the cases
-    /// in the same sequence and the order can be shown again for the reliability investigation.
-    pub fn worklist(&self, account: &Account) -> Result<Vec<WorklistCase>, AppError> {
-        let code = self.reader_code(account)?;
-        let reads: Vec<Read> = self
-            .store
-            .reads()?
-            .into_iter()
-            .filter(|r| r.reader == code && r.role == ReadRole::Panel)
-            .collect();
-        let mut cases = self.store.assignments(code)?;
-        if self.protocol()?.0.reading.case_order == kizon_protocol::CaseOrder::RandomPerReader {
-            cases.sort_by_cached_key(|case_id| reading_order_key(code, case_id));
-        }
-        Ok(cases
+    /// A reader's worklist: their assigned cases in their order of the current reading session
+    /// (see [`crate::reading`]), with their own read of each in that session, nothing else.
+    /// Entering the worklist starts an open session that has not started (its seed drawn).
+    pub fn worklist(&mut self, account: &Account) -> Result<Vec<WorklistCase>, AppError> {
+        let current = self.enter_session(account)?;
+        Ok(self
+            .session_order(&current)?
             .into_iter()
             .map(|case_id| WorklistCase {
-                read: reads.iter().find(|r| r.case_id == case_id).map(own),
+                read: current.read_of(&case_id).map(own),
                 case_id,
             })
             .collect())
     }
 
-    /// What a reader sees of one assigned case: its images and waveforms, blinded.
+    /// What a reader sees of one assigned case: its images and waveforms, blinded, and their
+    /// own read of it in the current session.
     pub fn blinded_case(
         &self,
         account: &Account,
         case_id: &str,
     ) -> Result<(Vec<BlindedItem>, Option<OwnRead>), AppError> {
-        let code = self.reader_code(account)?;
-        if !self.store.is_assigned(code, case_id)? {
-            return Err(not_found(format!("case {case_id}")));
-        }
-        let (_, items) = self.store.items_page(&ItemQuery {
-            case_id: Some(case_id.to_owned()),
-            limit: 1000,
-            ..ItemQuery::default()
-        })?;
-        let mut blinded = Vec::new();
-        for item in items {
-            let item = Item::from_stored(item)?;
-            // A WFDB record is opened through its header; its signal files are not items of
-            // their own to a reader.
-            if !item.kind.is_readable() || (item.kind == ItemKind::Wfdb && !item.is_wfdb_header()) {
-                continue;
-            }
-            blinded.push(BlindedItem {
-                id: item.id,
-                kind: item.kind,
-                frames: item
-                    .metadata
-                    .frames
-                    .map_or(1, |f| u32::try_from(f).unwrap_or(u32::MAX)),
-            });
-        }
-        let read = self
-            .store
-            .reads()?
-            .iter()
-            .find(|r| r.reader == code && r.case_id == case_id && r.role == ReadRole::Panel)
-            .map(own);
-        Ok((blinded, read))
+        let case = self.reading_case(account, case_id)?;
+        Ok((case.items, case.read))
     }
 
-    /// Records a reader's own read of an assigned case. A read is never replaced; reads close
-    /// with the reference lock.
+    /// Records a reader's read of an assigned case from the page's form: the submit of the
+    /// current session ([`Study::submit_read`]), with the marks in hand.
     pub fn record_read(
         &mut self,
         account: &Account,
@@ -532,70 +526,11 @@ impl Study {
         label: Option<Label>,
         score: Option<f64>,
     ) -> Result<OwnRead, AppError> {
-        let code = self.reader_code(account)?.to_owned();
-        if !self.store.is_assigned(&code, case_id)? {
-            return Err(not_found(format!("case {case_id}")));
-        }
-        if label.is_none() && score.is_none() {
-            return Err(AppError::Refused {
-                what: "a read needs a label or a score".into(),
-                hint: "choose positive, negative or indeterminate, or give a score".into(),
-            });
-        }
-        if let Some(score) = score.filter(|s| !s.is_finite()) {
-            return Err(AppError::Refused {
-                what: format!("`{score}` is not a score"),
-                hint: "give a number".into(),
-            });
-        }
-        self.refuse_after_reference_lock("a new read")?;
-        let reader_id = self
-            .store
-            .readers()?
-            .into_iter()
-            .find(|r| r.code == code)
-            .map(|r| r.id)
-            .ok_or_else(|| not_found(format!("reader {code}")))?;
-        let read_at = kizon_store::now_utc();
-        let record = json!({ "reader": code, "case_id": case_id, "label": label.map(Label::as_str), "score": score, "read_at": read_at, "via": "web" });
-        let actor = account.actor();
-        let seq = self.store.transact(&actor, |tx| {
-            let mut read = kizon_store::NewRead {
-                reader_id,
-                case_id: case_id.to_owned(),
-                role: ReadRole::Panel,
-                label,
-                score,
-                marks: None,
-                read_at: Some(read_at.clone()),
-                source: String::new(),
-            };
-            match recorded(tx, &read)? {
-                Recorded::Nothing => {}
-                Recorded::Same(old) | Recorded::Other(old) => {
-                    return Err(kizon_store::StoreError::Conflict(format!(
-                        "症例 {case_id} は読影済みです（台帳エントリ {}）。読影結果は変更できません / reader {code} already read case {case_id} (ledger entry {}); a read is never replaced",
-                        old.ledger_seq, old.ledger_seq
-                    )));
-                }
-            }
-            read.source = tx.put_document_bytes(record.to_string().as_bytes())?.sha256;
-            tx.insert_read(&read)?;
-            tx.record("read", &format!("reader {code} read case {case_id}"), json!({ "reader": code, "case_id": case_id }))
-                .map(|e| e.seq)
-        })
-        .map_err(|e| match e {
-            kizon_store::StoreError::Conflict(what) => AppError::Refused {
-                what,
-                hint: "読影は一度だけ記録され、上書きされません。誤りがあれば試験の管理者に連絡してください / a read is recorded once and never replaced: tell the study's admin if it was wrong".into(),
-            },
-            other => other.into(),
-        })?;
-        Ok(OwnRead {
-            label,
-            score,
-            ledger_seq: seq,
-        })
+        self.submit_read(
+            account,
+            case_id,
+            crate::reading::Submission { label, score },
+        )
     }
 
     /// The provider names, kinds and item kinds present, for the item filters.
@@ -608,33 +543,5 @@ impl Study {
             .map(|p| p.name)
             .collect();
         Ok((providers, ItemKind::ALL.to_vec()))
-    }
-}
-
-/// The key of a case in a reader's random reading order: SHA-256 of the reader's code and the
-/// case id. Reproducible (the order can be shown again), different for each reader.
-pub fn reading_order_key(reader: &str, case_id: &str) -> String {
-    crate::sha256_hex(format!("{reader}\n{case_id}").as_bytes())
-}
-
-#[cfg(test)]
-mod reading_order_tests {
-    use super::reading_order_key;
-
-    /// Each reader meets the cases in an order of their own, the same every time it is shown.
-    #[test]
-    fn each_reader_has_an_own_reproducible_order() {
-        let cases: Vec<String> = (1..=20).map(|n| format!("C-{n:03}")).collect();
-        let order = |reader: &str| {
-            let mut v = cases.clone();
-            v.sort_by_cached_key(|c| reading_order_key(reader, c));
-            v
-        };
-        assert_eq!(order("R1"), order("R1"));
-        assert_ne!(order("R1"), order("R2"));
-        assert_ne!(order("R1"), cases, "not the assignment order");
-        let mut sorted = order("R2");
-        sorted.sort();
-        assert_eq!(sorted, cases);
     }
 }

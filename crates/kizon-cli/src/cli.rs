@@ -11,9 +11,10 @@ use crate::commands::{
     evidence::EvidenceCommand, export::ExportCommand, findings::FindingsArgs, ingest::IngestArgs,
     init::InitArgs, items::ItemsArgs, lock::LockCommand, marks::MarksCommand,
     owner_key::OwnerKeyCommand, package::PackageArgs, plan::PlanArgs, provider::ProviderCommand,
-    readers::ReadersCommand, reads::ReadsCommand, reference::ReferenceCommand, report::ReportArgs,
-    resolve::ResolveArgs, results::ResultsCommand, serve::ServeArgs, specimens::SpecimensCommand,
-    training_set::TrainingSetCommand, user::UserCommand,
+    readers::ReadersCommand, reading::ReadingCommand, reads::ReadsCommand,
+    reference::ReferenceCommand, report::ReportArgs, resolve::ResolveArgs, results::ResultsCommand,
+    serve::ServeArgs, specimens::SpecimensCommand, training_set::TrainingSetCommand,
+    user::UserCommand,
 };
 
 const ABOUT: &str = "kizon (既存): performance evaluation tests of diagnostic devices on existing medical data, \
@@ -117,6 +118,9 @@ pub enum Command {
     /// Import and list lesion marks of readers (the lesion reference) or of the device / 病変のマーク
     #[command(subcommand)]
     Marks(MarksCommand),
+    /// Reading sessions as recorded: a reader's case order derived again, reading times / 読影セッション
+    #[command(subcommand)]
+    Reading(ReadingCommand),
     /// Evaluate every endpoint: 2×2 tables, CIs, acceptance criteria, subgroups, sensitivity analyses / 解析
     #[command(
         after_help = "Examples:\n  kizon analyze\n  kizon analyze --device-version 1.0.0 --json > analysis.json\n\nThe analysis is stored with the hash of its inputs; a rerun gives byte-identical output."

@@ -55,6 +55,7 @@ fn dispatch(ctx: &Context, command: Command) -> Done {
         Command::Reference(command) => reference::run(ctx, command),
         Command::Results(command) => results::run(ctx, command),
         Command::Marks(command) => marks::run(ctx, command),
+        Command::Reading(command) => reading::run(ctx, command),
         Command::Analyze(args) => analyze::run(ctx, args),
         Command::Report(args) => report::run(ctx, args),
         Command::Package(args) => package::run(ctx, args),

@@ -17,6 +17,7 @@ mod consistency;
 pub mod lint;
 mod method_comparison;
 mod raw;
+mod reading;
 mod specimens;
 pub mod vocabulary;
 
@@ -25,6 +26,9 @@ use serde::Serialize;
 pub use consistency::Contradiction;
 pub use kizon_vocab::ComparisonMethod;
 pub use method_comparison::MethodComparisonPlan;
+pub use reading::{
+    CaseRead, NAMED_WINDOWS, RatingScale, ReadingPlan, ReadingSession, WindowPreset,
+};
 pub use specimens::{HilLimits, SpecimenPlan};
 pub use vocabulary::{
     CaseOrder, CiMethod, Consensus, CorrespondenceTable, DataKind, DuplicateMarks, LesionCriterion,
@@ -85,14 +89,6 @@ pub struct SampleSizePlan {
     pub rationale: Option<BilingualText>,
 }
 
-/// `[reading]`: the conditions of the panel's reads, printed in the report's methods.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct ReadingPlan {
-    /// Display, environment, time limits, what readers were told.
-    pub conditions: Option<BilingualText>,
-    pub case_order: CaseOrder,
-}
-
 /// `[lesions]`: how marks are located on lesions (Q4's lesion detection: a device that flags
 /// the right image at the wrong place has not detected the lesion). One criterion serves both
 /// the panel's consensus (marks of different readers on one lesion) and the matching of device
@@ -113,6 +109,9 @@ pub struct LesionPlan {
     /// Device marks rated at or above it count at the operating point (lesion-level
     /// sensitivity, false positives per image, per-case calls); absent: every mark.
     pub rating_threshold: Option<f64>,
+    /// The lesion types a reader chooses from when marking (`types`); empty: free.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
 }
 
 /// `[[tables]]`: a CSV table of specimen or analyser results the study collects. `kizon check`

@@ -31,7 +31,7 @@ pub(crate) struct RawProtocol {
     lesions: Option<Spanned<RawLesions>>,
     sample_size: Option<RawSampleSize>,
     #[serde(default)]
-    reading: RawReading,
+    reading: crate::reading::RawReading,
     specimens: Option<crate::specimens::RawSpecimens>,
     #[serde(default)]
     method_comparison: Vec<Spanned<crate::method_comparison::RawMethodComparison>>,
@@ -52,14 +52,6 @@ fn default_power() -> Spanned<f64> {
     Spanned::new(0..0, 0.8)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawReading {
-    conditions: Option<RawText>,
-    #[serde(default)]
-    case_order: crate::CaseOrder,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLesions {
@@ -71,6 +63,8 @@ struct RawLesions {
     adjudication: Option<bool>,
     duplicates: Option<crate::DuplicateMarks>,
     rating_threshold: Option<Spanned<f64>>,
+    #[serde(default)]
+    types: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -138,14 +132,14 @@ struct RawEligibility {
     untagged,
     expecting = "a string, or a table { ja = \"…\", en = \"…\" }"
 )]
-enum RawText {
+pub(crate) enum RawText {
     Written(String),
     Bilingual(RawBilingual),
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawBilingual {
+pub(crate) struct RawBilingual {
     ja: String,
     en: String,
 }
@@ -369,10 +363,7 @@ impl RawProtocol {
             None => None,
             Some(raw) => Some(raw.into_plan(&invalid)?),
         };
-        let reading = crate::ReadingPlan {
-            conditions: self.reading.conditions.map(Into::into),
-            case_order: self.reading.case_order,
-        };
+        let reading = self.reading.into_plan(&invalid)?;
 
         let method_comparisons = crate::method_comparison::plans(
             self.method_comparison,
@@ -587,7 +578,21 @@ impl RawLesions {
                 "give the rating at or above which a mark counts, e.g. rating_threshold = 0.5",
             ));
         }
+        let mut types: Vec<String> = Vec::new();
+        for t in &raw.types {
+            let name = t.get_ref().trim();
+            if name.is_empty() || types.iter().any(|x| x == name) {
+                return Err(invalid(
+                    t.span(),
+                    "lesions.types",
+                    format!("lesion type `{name}` is empty or named twice"),
+                    "list each lesion type once, e.g. types = [\"nodule\", \"mass\"]",
+                ));
+            }
+            types.push(name.to_owned());
+        }
         Ok(crate::LesionPlan {
+            types,
             criterion: raw.criterion,
             radius,
             threshold,

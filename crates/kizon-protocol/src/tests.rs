@@ -523,3 +523,135 @@ fn method_comparisons_are_fixed_with_their_criteria() {
     .unwrap_err();
     assert!(error.to_string().contains("specimen"), "{error}");
 }
+
+/// The template with its `[reading]` table replaced by `reading`.
+fn with_reading(reading: &str) -> String {
+    let start = TEMPLATE.find("[reading]").unwrap();
+    let end = start + TEMPLATE[start..].find("\n\n# 検体").unwrap();
+    format!("{}{}{}", &TEMPLATE[..start], reading, &TEMPLATE[end..])
+}
+
+fn invalid_key(text: &str) -> (String, String) {
+    match Protocol::parse(text).unwrap_err() {
+        ProtocolError::Invalid { key, message, .. } => (key, message),
+        other => panic!("expected an invalid key, got {other:?}"),
+    }
+}
+
+/// Sessions, the rating scale, window presets and lesion types are read as written; a
+/// protocol without sessions has the one reference-panel session it always had.
+#[test]
+fn reading_sessions_scale_presets_and_lesion_types_are_read() {
+    let plan = Protocol::parse(TEMPLATE).unwrap().reading;
+    let sessions = plan.sessions();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(
+        (sessions[0].id.as_str(), sessions[0].modality.as_deref()),
+        ("panel", None)
+    );
+    let text = with_reading(
+        "[reading]\nrating_scale = [1, 5]\nwindow_presets = [\"lung\", { name = \"liver\", center = 60, width = 160 }]\n\
+         [[reading.sessions]]\nid = \"S1\"\nmodality = \"unaided\"\n\
+         [[reading.sessions]]\nid = \"S2\"\nmodality = \"aided\"\nwashout_days = 28\ncase_read = \"label-and-score\"",
+    );
+    let plan = Protocol::parse(&text).unwrap().reading;
+    let scale = plan.rating_scale.unwrap();
+    assert!(scale.integer && scale.admits(1.0) && scale.admits(5.0));
+    assert!(!scale.admits(0.0) && !scale.admits(2.5) && !scale.admits(f64::NAN));
+    assert_eq!(plan.window_presets[0].center, -600.0);
+    assert_eq!(plan.window_presets[1].width, 160.0);
+    let sessions = plan.sessions();
+    assert_eq!(
+        sessions[0].case_read,
+        CaseRead::Score,
+        "a reader-study session asks for a score"
+    );
+    assert_eq!(sessions[1].washout_days, 28);
+    assert_eq!(sessions[1].case_read, CaseRead::LabelAndScore);
+    let real = Protocol::parse(&with_reading("[reading]\nrating_scale = [0.0, 1.0]"))
+        .unwrap()
+        .reading
+        .rating_scale
+        .unwrap();
+    assert!(!real.integer && real.admits(0.25));
+    let text = TEMPLATE
+        .replace("# [lesions]", "[lesions]")
+        .replace("# criterion", "criterion")
+        .replace("# radius", "radius")
+        .replace("# types", "types");
+    let lesions = Protocol::parse(&text).unwrap().lesions.unwrap();
+    assert_eq!(lesions.types, ["solid", "part-solid", "ground-glass"]);
+    let twice = text.replace("\"part-solid\"", "\"solid\"");
+    assert_eq!(invalid_key(&twice).0, "lesions.types");
+}
+
+/// Every contradiction in `[reading]` names its key.
+#[test]
+fn reading_mistakes_name_their_key() {
+    let session = |body: &str| {
+        with_reading(&format!(
+            "[reading]\n[[reading.sessions]]\nid = \"S1\"\nmodality = \"unaided\"\n[[reading.sessions]]\n{body}"
+        ))
+    };
+    for (text, key, says) in [
+        (
+            with_reading("[reading]\nrating_scale = [5, 1]"),
+            "reading.rating_scale",
+            "low < high",
+        ),
+        (
+            with_reading("[reading]\nrating_scale = [\"a\", 1]"),
+            "reading.rating_scale",
+            "low < high",
+        ),
+        (
+            with_reading("[reading]\nwindow_presets = [\"lungs\"]"),
+            "reading.window_presets",
+            "not a window",
+        ),
+        (
+            with_reading("[reading]\nwindow_presets = [\"lung\", \"lung\"]"),
+            "reading.window_presets",
+            "named twice",
+        ),
+        (
+            with_reading("[reading]\nwindow_presets = [{ name = \"x\", center = 1, width = 0 }]"),
+            "reading.window_presets",
+            "width of at least 1",
+        ),
+        (
+            session("id = \"S1\"\nmodality = \"aided\""),
+            "reading.sessions[1].id",
+            "declared twice",
+        ),
+        (
+            session("id = \"S2\"\nmodality = \"unaided\""),
+            "reading.sessions[1].modality",
+            "two sessions read in condition `unaided`",
+        ),
+        (
+            session("id = \"S 2\""),
+            "reading.sessions[1].id",
+            "not a session id",
+        ),
+        (
+            session("id = \"S2\"\nmodality = \"with ai\""),
+            "reading.sessions[1].modality",
+            "not a reading condition",
+        ),
+        (
+            session("id = \"S2\"\nmodality = \"aided\"\ncase_read = \"label\""),
+            "reading.sessions[1].case_read",
+            "needs a score",
+        ),
+        (
+            with_reading("[reading]\n[[reading.sessions]]\nid = \"S1\"\nwashout_days = 7"),
+            "reading.sessions[0].washout_days",
+            "first session",
+        ),
+    ] {
+        let (got, message) = invalid_key(&text);
+        assert_eq!(got, key, "{message}");
+        assert!(message.contains(says), "{key}: {message}");
+    }
+}

@@ -21,6 +21,7 @@ pub mod documents;
 mod items;
 pub mod ledger;
 mod marks;
+mod reading;
 mod records;
 mod reference;
 pub mod schema;
@@ -42,6 +43,7 @@ pub use items::{
 };
 pub use ledger::LedgerEntry;
 pub use marks::{MarkOwner, NewMark, StoredMark};
+pub use reading::{NewReadingEvent, ReadingEvent};
 pub use records::{
     Amendment, Deviation, Evidence, Handover, Lock, NewProvider, Provider, ProviderKey,
 };

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -35,6 +35,8 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("provider_keys", "id"),
     ("handovers", "id"),
     ("ocr", "sha256"),
+    ("reading_events", "id"),
+    ("user_status", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -427,6 +429,35 @@ CREATE TABLE ocr (
 CREATE INDEX ocr_ledger_seq ON ocr(ledger_seq);
 "#;
 
+/// Version 16: reading sessions as they happen (the reader's server-side events: a session
+/// started with its seed, cases opened, marks placed and withdrawn, pauses, submissions), from
+/// which the marks in hand and the reading time per case are computed; and users deactivated
+/// and reactivated (the latest row decides).
+const READING_EVENTS: &str = r#"
+CREATE TABLE reading_events (
+    id         INTEGER PRIMARY KEY,
+    reader_id  INTEGER NOT NULL REFERENCES readers(id),
+    session    TEXT NOT NULL,
+    case_id    TEXT REFERENCES cases(id),
+    event      TEXT NOT NULL,
+    mark       TEXT,
+    target     INTEGER REFERENCES reading_events(id),
+    detail     TEXT,
+    at         TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+CREATE INDEX reading_events_ledger_seq ON reading_events(ledger_seq);
+CREATE INDEX reading_events_reader ON reading_events(reader_id, session);
+CREATE TABLE user_status (
+    id         INTEGER PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users(name),
+    active     INTEGER NOT NULL CHECK (active IN (0, 1)),
+    ledger_seq INTEGER NOT NULL
+) STRICT;
+CREATE INDEX user_status_ledger_seq ON user_status(ledger_seq);
+CREATE INDEX user_status_user ON user_status(user_name);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -444,6 +475,7 @@ const MIGRATIONS: &[&str] = &[
     DEVIATIONS,
     HANDOVERS,
     OCR,
+    READING_EVENTS,
 ];
 
 /// Creates the schema in an empty database.

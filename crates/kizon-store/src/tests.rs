@@ -629,14 +629,16 @@ fn the_search_index_catches_up_with_items_added_after_a_search() {
     );
 }
 
-/// What schemas 12 to 15 added: the English columns, last in their tables, deviations, the
-/// providers' keys and hand-overs, and the OCR cache.
+/// What schemas 12 to 16 added: the English columns, last in their tables, deviations, the
+/// providers' keys and hand-overs, the OCR cache, the reading events and user status.
 fn drop_english_columns(conn: &Connection) {
     conn.execute_batch(
         "DROP TABLE deviations;
          DROP TABLE provider_keys;
          DROP TABLE handovers;
          DROP TABLE ocr;
+         DROP TABLE reading_events;
+         DROP TABLE user_status;
          ALTER TABLE resolutions DROP COLUMN reason_en;
          ALTER TABLE amendments DROP COLUMN reason_en;
          ALTER TABLE readers DROP COLUMN qualification_en;

@@ -66,6 +66,19 @@ impl Tx<'_> {
         Ok(id)
     }
 
+    /// Records that a user is active again (`true`) or deactivated (`false`): the latest row
+    /// decides; a user without one is active.
+    pub fn insert_user_status(&mut self, name: &str, active: bool) -> Result<(), StoreError> {
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO user_status (user_name, active, ledger_seq) VALUES (?1, ?2, ?3)",
+                params![name, i64::from(active), seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// Sets (or replaces) a user's password hash. Outside the ledger's rows: see the module doc.
     pub fn set_password_hash(&mut self, name: &str, password_hash: &str) -> Result<(), StoreError> {
         self.sql()
@@ -117,6 +130,18 @@ impl Store {
             .query_map([], user_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
+    }
+
+    /// Whether a user is active: the latest status recorded, active without one.
+    pub fn user_active(&self, name: &str) -> Result<bool, StoreError> {
+        let active: Option<i64> = self
+            .conn()
+            .prepare_cached(
+                "SELECT active FROM user_status WHERE user_name = ?1 ORDER BY id DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![name], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))?;
+        Ok(active.is_none_or(|a| a != 0))
     }
 
     /// One user by name.

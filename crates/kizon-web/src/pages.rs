@@ -8,6 +8,7 @@ use kizon_app::acting::ProvidersView;
 use kizon_app::analyze::Analysis;
 use kizon_app::check::FindingView;
 use kizon_app::providers::EvidenceKind;
+use kizon_app::reading::{HeldMark, ReadingCase, SessionState, SessionStatus};
 use kizon_app::workspace::{
     BlindedItem, ChannelPreview, ItemPage, Overview, OwnRead, StepState, WorklistCase,
 };
@@ -15,6 +16,8 @@ use kizon_app::{FindingStatus, Item, ItemKind, Label, Lang, LedgerEntry, Severit
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub const STYLE: &str = include_str!("style.css");
+/// The reading page's script (no build chain: plain JavaScript served from the binary).
+pub const READING_SCRIPT: &str = include_str!("reading.js");
 
 /// What every page of a signed-in user needs.
 pub struct Ctx<'a> {
@@ -500,19 +503,41 @@ fn read_text(lang: Lang, read: &OwnRead) -> String {
     }
 }
 
-pub fn worklist(ctx: &Ctx<'_>, cases: &[WorklistCase]) -> Html<String> {
+/// The reader's session, its progress and whether it is open, in one line.
+fn session_line(l: Lang, status: &SessionStatus) -> Markup {
+    html! {
+        p #session {
+            (l.pick("セッション", "Session")) " " (status.index) "/" (status.sessions) " "
+            strong { (status.session) }
+            @if let Some(m) = &status.modality { " (" (m) ")" }
+            " · " span #progress { (status.done) " / " (status.total) " " (l.pick("症例を読影済み", "cases read")) }
+        }
+        @match &status.state {
+            SessionState::Open => {}
+            SessionState::Washout { until, previous_end } => p.error #washout {
+                (l.pick("ウォッシュアウト期間中です。前セッションの最終読影 ", "Washout: your last read of the previous session was at "))
+                (previous_end) (l.pick("。読影できるのは ", "; this session opens at ")) (until) (l.pick(" からです。", "."))
+            },
+            SessionState::Closed { why_ja, why_en } => p.error #closed { (l.pick(why_ja, why_en)) },
+            SessionState::Finished => p #finished { (l.pick("すべてのセッションの読影が終わりました。", "Every session is read.")) },
+            SessionState::NothingAssigned => p.muted { (l.pick("割り当てられた症例はありません。", "No case is assigned to you.")) },
+        }
+    }
+}
+
+pub fn worklist(ctx: &Ctx<'_>, cases: &[WorklistCase], status: &SessionStatus) -> Html<String> {
     let l = ctx.lang;
-    let done = cases.iter().filter(|c| c.read.is_some()).count();
     signed_in(
         ctx,
         l.pick("読影ワークリスト", "Reading worklist"),
         html! {
-            p #progress { (done) " / " (cases.len()) " " (l.pick("症例を読影済み", "cases read")) }
+            (session_line(l, status))
             table #worklist {
-                thead { tr { th { (l.pick("症例", "Case")) } th { (l.pick("あなたの読影", "Your read")) } } }
+                thead { tr { th { "#" } th { (l.pick("症例", "Case")) } th { (l.pick("あなたの読影", "Your read")) } } }
                 tbody {
-                    @for case in cases {
+                    @for (n, case) in cases.iter().enumerate() {
                         tr {
+                            td { (n + 1) }
                             td { a href={ "/reading/" (encode(&case.case_id)) } { (case.case_id) } }
                             td { @match &case.read { Some(read) => (read_text(l, read)), None => (l.pick("未読影", "not read")) } }
                         }
@@ -523,46 +548,171 @@ pub fn worklist(ctx: &Ctx<'_>, cases: &[WorklistCase]) -> Html<String> {
     )
 }
 
+/// The marks as JSON inside a `<script type="application/json">` (data, never run): `</` is
+/// written `<\/` so that nothing in it can close the element.
+fn marks_json(marks: &[HeldMark]) -> String {
+    serde_json::to_string(marks)
+        .unwrap_or_else(|_| "[]".into())
+        .replace("</", "<\\/")
+}
+
+/// A mark as an SVG shape in the frame's pixel coordinates.
+fn mark_svg(mark: &HeldMark) -> Markup {
+    let p = &mark.mark.points;
+    let id = mark.id;
+    html! {
+        @match (mark.mark.shape.as_str(), p.len()) {
+            ("point", 1) => circle.mark data-mark=(id) cx=(p[0][0]) cy=(p[0][1]) r="3" {},
+            ("circle", 2) => circle.mark data-mark=(id) cx=(p[0][0]) cy=(p[0][1]) r=((p[1][0] - p[0][0]).hypot(p[1][1] - p[0][1])) {},
+            ("box", 2) => rect.mark data-mark=(id) x=(p[0][0].min(p[1][0])) y=(p[0][1].min(p[1][1])) width=((p[1][0] - p[0][0]).abs()) height=((p[1][1] - p[0][1]).abs()) {},
+            _ => polygon.mark data-mark=(id) points=(p.iter().map(|v| format!("{},{}", v[0], v[1])).collect::<Vec<_>>().join(" ")) {},
+        }
+    }
+}
+
+fn shape_name(l: Lang, shape: &str) -> &'static str {
+    match shape {
+        "point" => l.pick("点", "point"),
+        "circle" => l.pick("円", "circle"),
+        "box" => l.pick("矩形", "box"),
+        _ => l.pick("多角形", "polygon"),
+    }
+}
+
 pub fn reading_case(
     ctx: &Ctx<'_>,
-    case_id: &str,
-    items: &[BlindedItem],
+    reading: &ReadingCase,
     waveforms: &[(i64, Vec<ChannelPreview>)],
-    read: Option<&OwnRead>,
     query: &ViewerQuery,
 ) -> Html<String> {
     let l = ctx.lang;
+    let case_id = reading.case.as_str();
+    let open = reading.read.is_none() && reading.session.state == SessionState::Open;
+    let asks = reading.case_read;
+    let plain = reading.session.sessions == 1 && reading.session.session == "panel";
     signed_in(
         ctx,
         &format!("{} {case_id}", l.pick("読影", "Reading")),
         html! {
-            p.muted { (l.pick("盲検化：臨床情報・被験機器の結果・他の読影者の判定は表示されません。", "Blinded: no clinical information, device result or other reader's read is shown.")) }
-            @for item in items {
-                @if item.kind == ItemKind::Dicom {
-                    (viewer(l, &format!("/reading/{}", encode(case_id)), item.id, item.frames, query))
-                } @else if let Some((_, channels)) = waveforms.iter().find(|(id, _)| *id == item.id) {
-                    (waveform_svg(channels))
-                } @else {
-                    p { (item.kind) " #" (item.id) }
+            (session_line(l, &reading.session))
+            p.muted #position { (l.pick("症例", "Case")) " " (reading.position) " / " (reading.of) " · " (l.pick("盲検化：臨床情報・被験機器の結果・他の読影者の判定は表示されません。", "Blinded: no clinical information, device result or other reader's read is shown.")) }
+            div #reading data-case=(case_id) data-marking=(reading.marking && open) data-scale=[reading.rating_scale.map(|s| format!("{} {} {}", s.low, s.high, s.integer))] data-next=[reading.next.as_deref()] {
+                @if reading.marking && open {
+                    div.tools #tools {
+                        @for (tool, key, ja, en) in [("point", "P", "点", "point"), ("circle", "C", "円", "circle"), ("box", "B", "矩形", "box"), ("polygon", "G", "多角形", "polygon"), ("pan", "H", "移動", "pan")] {
+                            button type="button" data-tool=(tool) title={ (l.pick(ja, en)) " (" (key) ")" } { (l.pick(ja, en)) " " kbd { (key) } }
+                        }
+                        @if !reading.lesion_types.is_empty() {
+                            label { (l.pick("病変の種類", "Lesion type")) " "
+                                select #lesion-type { @for t in &reading.lesion_types { option value=(t) { (t) } } }
+                            }
+                        }
+                        @if let Some(scale) = reading.rating_scale {
+                            label { (l.pick("確信度", "Rating")) " (" (scale.describe()) ") "
+                                input #mark-rating type="number" min=(scale.low) max=(scale.high) step=(if scale.integer { "1" } else { "any" }) value=(scale.high);
+                            }
+                        }
+                    }
+                }
+                @for item in &reading.items {
+                    @if item.kind == ItemKind::Video {
+                        video.video controls preload="metadata" src={ "/items/" (item.id) "/video.mp4" } {}
+                    } @else if item.kind == ItemKind::Dicom {
+                        (marking_viewer(l, &format!("/reading/{}", encode(case_id)), item, query, &reading.marks, &reading.window_presets))
+                    } @else if let Some((_, channels)) = waveforms.iter().find(|(id, _)| *id == item.id) {
+                        (waveform_svg(channels))
+                    } @else {
+                        p { (item.kind) " #" (item.id) }
+                    }
+                }
+                @if reading.marking {
+                    h2 { (l.pick("あなたのマーク", "Your marks")) }
+                    ul #marks {
+                        @for m in &reading.marks {
+                            li data-mark=(m.id) {
+                                (shape_name(l, &m.mark.shape))
+                                @if let Some(t) = &m.mark.lesion_type { " · " (t) }
+                                @if let Some(r) = m.mark.rating { " · " (l.pick("確信度", "rating")) " " (r) }
+                                " · " (l.pick("フレーム", "frame")) " " (m.mark.frame)
+                            }
+                        }
+                    }
                 }
             }
-            @match read {
+            @match &reading.read {
                 Some(read) => p #recorded { (l.pick("記録済みの読影", "Your recorded read")) ": " (read_text(l, read)) " (" (l.pick("監査証跡", "ledger")) " #" (read.ledger_seq) ")" },
-                None => form.card #read-form method="post" action={ "/reading/" (encode(case_id)) } {
+                None if open => form.card #read-form method="post" action={ "/reading/" (encode(case_id)) } {
                     input type="hidden" name="csrf" value=(ctx.csrf);
-                    fieldset {
-                        legend { (l.pick("判定", "Label")) }
-                        label { input type="radio" name="label" value="positive"; (l.pick("陽性", "positive")) }
-                        label { input type="radio" name="label" value="negative"; (l.pick("陰性", "negative")) }
-                        label { input type="radio" name="label" value="indeterminate"; (l.pick("判定不能", "indeterminate")) }
+                    @if plain || asks.asks_label() {
+                        fieldset {
+                            legend { (l.pick("判定", "Label")) }
+                            label { input type="radio" name="label" value="positive"; (l.pick("陽性", "positive")) " " kbd { "1" } }
+                            label { input type="radio" name="label" value="negative"; (l.pick("陰性", "negative")) " " kbd { "2" } }
+                            label { input type="radio" name="label" value="indeterminate"; (l.pick("判定不能", "indeterminate")) " " kbd { "3" } }
+                        }
                     }
-                    label { (l.pick("確信度スコア（任意）", "Confidence score (optional)")) input type="number" step="any" name="score"; }
+                    @if plain || asks.asks_score() {
+                        label {
+                            @if plain { (l.pick("確信度スコア（任意）", "Confidence score (optional)")) } @else { (l.pick("症例の確信度スコア", "Case score")) }
+                            @match reading.rating_scale {
+                                Some(scale) => input type="number" name="score" min=(scale.low) max=(scale.high) step=(if scale.integer { "1" } else { "any" }) required[!plain];,
+                                None => input type="number" step="any" name="score" required[!plain];,
+                            }
+                        }
+                    }
                     button #submit-read type="submit" { (l.pick("読影結果を記録（変更不可）", "Record the read (final)")) }
                 }
+                None => {},
             }
-            p { a href="/reading" { "← " (l.pick("ワークリスト", "worklist")) } }
+            p {
+                a href="/reading" { "← " (l.pick("ワークリスト", "worklist")) }
+                @if open { " · " a #pause href="/reading" { (l.pick("中断する", "pause")) } }
+                @if let Some(next) = &reading.next { " · " a #next href={ "/reading/" (encode(next)) } { (l.pick("次の症例", "next case")) " →" } }
+            }
+            script type="application/json" #marks-data { (PreEscaped(marks_json(&reading.marks))) }
+            script src="/static/reading.js" {}
         },
     )
+}
+
+/// An image with its marks over it, window presets and frame controls. The form works without
+/// the script; the script adds marking, scrolling, zoom and pan.
+fn marking_viewer(
+    l: Lang,
+    action: &str,
+    item: &BlindedItem,
+    query: &ViewerQuery,
+    marks: &[HeldMark],
+    presets: &[kizon_app::reading::WindowPreset],
+) -> Markup {
+    let frame = query.frame.unwrap_or(0);
+    let (w, h) = (item.width.unwrap_or(512), item.height.unwrap_or(512));
+    html! {
+        div.viewer data-item=(item.id) data-frames=(item.frames) data-frame=(frame) data-width=(w) data-height=(h) {
+            div.stage {
+                img.frame src={ "/items/" (item.id) "/frame.png?" (query.png_query()) } alt=(l.pick("画像", "image")) width=(w) height=(h);
+                svg.overlay viewBox={ "0 0 " (w) " " (h) } xmlns="http://www.w3.org/2000/svg" {
+                    @for m in marks.iter().filter(|m| m.mark.item == item.id && m.mark.frame == frame) { (mark_svg(m)) }
+                }
+            }
+            form.filters method="get" action=(action) {
+                @if item.frames > 1 {
+                    label { (l.pick("フレーム", "Frame")) input type="number" name="frame" min="0" max=(item.frames - 1) value=(frame); " / " (item.frames) }
+                }
+                @if !presets.is_empty() {
+                    label { (l.pick("ウィンドウ", "Window"))
+                        select.presets {
+                            option value="" { (l.pick("画像の既定", "image default")) }
+                            @for p in presets { option value={ (p.center) " " (p.width) } { (p.name) " (" (p.center) "/" (p.width) ")" } }
+                        }
+                    }
+                }
+                label { (l.pick("ウィンドウ中心", "Window centre")) input type="number" step="any" name="wc" value=[query.wc]; }
+                label { (l.pick("ウィンドウ幅", "Window width")) input type="number" step="any" name="ww" value=[query.ww]; }
+                button type="submit" { (l.pick("表示", "Show")) }
+            }
+        }
+    }
 }
 
 pub fn analysis(ctx: &Ctx<'_>, analysis: Option<&Analysis>, can_run: bool) -> Html<String> {
@@ -638,20 +788,75 @@ pub fn audit(
     )
 }
 
-pub fn users(ctx: &Ctx<'_>, users: &[Account]) -> Html<String> {
+pub fn users(ctx: &Ctx<'_>, users: &[(Account, bool)], readers: &[String]) -> Html<String> {
     let l = ctx.lang;
+    let roles = [
+        Role::Admin,
+        Role::DataManager,
+        Role::Reader,
+        Role::Statistician,
+        Role::Auditor,
+    ];
     signed_in(
         ctx,
         l.pick("利用者", "Users"),
         html! {
             table #users {
-                thead { tr { th { (l.pick("利用者名", "Name")) } th { (l.pick("役割", "Role")) } th { (l.pick("読影者コード", "Reader code")) } } }
-                tbody { @for u in users { tr { td { (u.name) } td { (l.pick(u.role.name_ja(), u.role.as_str())) } td { (u.reader_code.as_deref().unwrap_or("")) } } } }
+                thead { tr { th { (l.pick("利用者名", "Name")) } th { (l.pick("役割", "Role")) } th { (l.pick("読影者コード", "Reader code")) } th { (l.pick("状態", "Status")) } th { (l.pick("パスワードの再設定", "Reset password")) } th {} } }
+                tbody {
+                    @for (u, active) in users {
+                        tr data-user=(u.name) {
+                            td { (u.name) }
+                            td { (l.pick(u.role.name_ja(), u.role.as_str())) }
+                            td { (u.reader_code.as_deref().unwrap_or("")) }
+                            td { @if *active { span.state.done { (l.pick("有効", "active")) } } @else { span.state.blocked { (l.pick("無効", "deactivated")) } } }
+                            td {
+                                form.inline.reset method="post" action="/users/password" {
+                                    input type="hidden" name="csrf" value=(ctx.csrf);
+                                    input type="hidden" name="name" value=(u.name);
+                                    input type="password" name="password" autocomplete="new-password" minlength=(kizon_app::access::MIN_PASSWORD_CHARS) required placeholder=(l.pick("新しいパスワード", "new password"));
+                                    button type="submit" { (l.pick("再設定", "Reset")) }
+                                }
+                            }
+                            td {
+                                @if u.name != ctx.account.name {
+                                    form.inline.active method="post" action="/users/active" {
+                                        input type="hidden" name="csrf" value=(ctx.csrf);
+                                        input type="hidden" name="name" value=(u.name);
+                                        input type="hidden" name="active" value=(!active);
+                                        button type="submit" { @if *active { (l.pick("無効にする", "Deactivate")) } @else { (l.pick("有効にする", "Activate")) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            p.muted { (l.pick("利用者の追加：", "Add users with: ")) code { "kizon user add NAME --role admin|data-manager|reader|statistician|auditor" } }
-            @if users.iter().any(|u| u.role == Role::Reader) {
-                p.muted { (l.pick("症例の割付け：", "Assign cases with: ")) code { "kizon readers assign CODE --dataset" } }
+            h2 { (l.pick("利用者の追加", "Add a user")) }
+            form.card #add-user method="post" action="/users/add" {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                label { (l.pick("利用者名", "Name")) input type="text" name="name" required maxlength="64"; }
+                label { (l.pick("役割", "Role"))
+                    select name="role" { @for r in roles { option value=(r.as_str()) { (l.pick(r.name_ja(), r.as_str())) } } }
+                }
+                label { (l.pick("読影者コード（読影者のみ）", "Reader code (readers only)"))
+                    select name="reader" { option value="" { "—" } @for code in readers { option value=(code) { (code) } } }
+                }
+                label { (l.pick("初期パスワード", "Initial password")) " (" (kizon_app::access::MIN_PASSWORD_CHARS) "+)" input type="password" name="password" autocomplete="new-password" minlength=(kizon_app::access::MIN_PASSWORD_CHARS) required; }
+                button #add-user-submit type="submit" { (l.pick("追加", "Add")) }
             }
+            @if !readers.is_empty() {
+                h2 { (l.pick("症例の割付け", "Assign cases")) }
+                form.card #assign method="post" action="/users/assign" {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    label { (l.pick("読影者", "Reader"))
+                        select name="reader" { @for code in readers { option value=(code) { (code) } } }
+                    }
+                    label { (l.pick("症例 ID（空欄：解析対象データセットの全症例）", "Case ids (empty: every case of the dataset)")) input type="text" name="cases"; }
+                    button #assign-submit type="submit" { (l.pick("割り付ける", "Assign")) }
+                }
+            }
+            p.muted { (l.pick("すべての操作は監査証跡に記録されます。コマンドでも同じことができます：", "Every action is recorded in the ledger. The same from the command line: ")) code { "kizon user add NAME --role …, kizon readers assign CODE --dataset" } }
         },
     )
 }

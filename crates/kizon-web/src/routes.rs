@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/items", get(items))
         .route("/items/{id}", get(item))
         .route("/items/{id}/frame.png", get(frame_png))
+        .route("/items/{id}/video.mp4", get(video))
         .route("/findings", get(findings))
         .route("/findings/{id}/resolve", post(resolve))
         .route("/reading", get(worklist))
@@ -55,11 +56,24 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{name}", get(report_download))
         .route("/audit", get(audit))
         .route("/users", get(users))
+        .route("/users/add", post(user_add))
+        .route("/users/password", post(user_password))
+        .route("/users/active", post(user_active))
+        .route("/users/assign", post(user_assign))
         .route("/api/items", get(api_items))
         .route("/api/items/{id}", get(api_item))
         .route("/api/findings", get(api_findings))
         .route("/api/findings/{id}/resolve", post(api_resolve))
         .route("/api/worklist", get(api_worklist))
+        .route("/api/session", get(api_session))
+        .route("/api/reading/pause", post(api_pause))
+        .route("/api/reading/{case}", get(api_reading_case))
+        .route("/api/reading/{case}/marks", post(api_add_mark))
+        .route(
+            "/api/reading/{case}/marks/{mark}",
+            axum::routing::delete(api_delete_mark),
+        )
+        .route("/api/reading/{case}/submit", post(api_submit))
         .route("/api/reads", get(api_reads))
         .route("/api/results", get(api_results))
         .route("/api/analysis", get(api_analysis))
@@ -67,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(log_request));
     routes
         .route("/static/style.css", get(style))
+        .route("/static/reading.js", get(reading_script))
         .route("/static/NotoSansJP-Regular.ttf", get(font_regular))
         .route("/static/NotoSansJP-Bold.ttf", get(font_bold))
         .layer(DefaultBodyLimit::max(limit))
@@ -99,7 +114,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     for (name, value) in [
         (
             "content-security-policy",
-            "default-src 'none'; img-src 'self'; style-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; media-src 'self'; style-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
@@ -111,6 +126,15 @@ async fn security_headers(request: Request, next: Next) -> Response {
             .or_insert(HeaderValue::from_static(value));
     }
     response
+}
+
+/// The reading page's script: marking, frames, windows, zoom and pan. Served from the binary;
+/// the page works without it for label-and-score reads.
+async fn reading_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        pages::READING_SCRIPT,
+    )
 }
 
 async fn style() -> impl IntoResponse {
@@ -494,6 +518,18 @@ async fn frame_png(
     Ok(response)
 }
 
+async fn video(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let account = authed.account.clone();
+    let bytes = state
+        .with_study(move |study| study.item_video(&account, id))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "video/mp4")], bytes).into_response())
+}
+
 #[derive(Deserialize)]
 struct FindingsQuery {
     show: Option<String>,
@@ -577,12 +613,12 @@ async fn resolve(
 
 async fn worklist(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
     let account = authed.account.clone();
-    let cases = state
-        .with_study(move |study| study.worklist(&account))
+    let (cases, status) = state
+        .with_study(move |study| Ok((study.worklist(&account)?, study.session_status(&account)?)))
         .await?;
     Ok(with_lang(
         authed.lang,
-        pages::worklist(&ctx(&authed, "/reading"), &cases),
+        pages::worklist(&ctx(&authed, "/reading"), &cases, &status),
     ))
 }
 
@@ -594,28 +630,22 @@ async fn reading_case(
 ) -> Result<Response, WebError> {
     let account = authed.account.clone();
     let case_id = case.clone();
-    let (items, read, waveforms) = state
+    let (reading, waveforms) = state
         .with_study(move |study| {
-            let (items, read) = study.blinded_case(&account, &case_id)?;
-            let waveforms = items
+            let reading = study.open_case(&account, &case_id)?;
+            let waveforms = reading
+                .items
                 .iter()
                 .filter(|i| i.kind.is_waveform())
                 .filter_map(|i| Some((i.id, study.item_channels(&account, i.id, 1000).ok()?)))
                 .collect::<Vec<_>>();
-            Ok((items, read, waveforms))
+            Ok((reading, waveforms))
         })
         .await?;
     let path = format!("/reading/{}", pages::encode(&case));
     Ok(with_lang(
         authed.lang,
-        pages::reading_case(
-            &ctx(&authed, &path),
-            &case,
-            &items,
-            &waveforms,
-            read.as_ref(),
-            &query,
-        ),
+        pages::reading_case(&ctx(&authed, &path), &reading, &waveforms, &query),
     ))
 }
 
@@ -762,13 +792,133 @@ async fn audit(
 
 async fn users(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
     let account = authed.account.clone();
-    let users = state
-        .with_study(move |study| study.acting(&account).users())
+    let (users, readers) = state
+        .with_study(move |study| {
+            let acting = study.acting(&account);
+            Ok((acting.users()?, acting.reader_codes()?))
+        })
         .await?;
     Ok(with_lang(
         authed.lang,
-        pages::users(&ctx(&authed, "/users"), &users),
+        pages::users(&ctx(&authed, "/users"), &users, &readers),
     ))
+}
+
+#[derive(Deserialize)]
+struct UserAddForm {
+    csrf: String,
+    name: String,
+    role: String,
+    #[serde(default)]
+    reader: String,
+    password: String,
+}
+
+async fn user_add(
+    State(state): State<AppState>,
+    authed: Authed,
+    Form(form): Form<UserAddForm>,
+) -> Result<Response, WebError> {
+    authed.check_csrf(&form.csrf)?;
+    let role: kizon_app::access::Role = form.role.parse().map_err(|_| {
+        WebError::BadRequest(format!(
+            "`{}` is not a role (admin, data-manager, reader, statistician, auditor)",
+            form.role
+        ))
+    })?;
+    let account = authed.account.clone();
+    state
+        .with_study(move |study| {
+            let reader = Some(form.reader.trim()).filter(|r| !r.is_empty());
+            study
+                .acting(&account)
+                .add_user(&form.name, role, reader, &form.password)
+        })
+        .await?;
+    Ok(Redirect::to("/users").into_response())
+}
+
+#[derive(Deserialize)]
+struct UserPasswordForm {
+    csrf: String,
+    name: String,
+    password: String,
+}
+
+async fn user_password(
+    State(state): State<AppState>,
+    authed: Authed,
+    Form(form): Form<UserPasswordForm>,
+) -> Result<Response, WebError> {
+    authed.check_csrf(&form.csrf)?;
+    let account = authed.account.clone();
+    state
+        .with_study(move |study| {
+            study
+                .acting(&account)
+                .reset_password(&form.name, &form.password)
+        })
+        .await?;
+    Ok(Redirect::to("/users").into_response())
+}
+
+#[derive(Deserialize)]
+struct UserActiveForm {
+    csrf: String,
+    name: String,
+    /// `true` to activate, `false` to deactivate.
+    active: bool,
+}
+
+async fn user_active(
+    State(state): State<AppState>,
+    authed: Authed,
+    Form(form): Form<UserActiveForm>,
+) -> Result<Response, WebError> {
+    authed.check_csrf(&form.csrf)?;
+    let account = authed.account.clone();
+    state
+        .with_study(move |study| {
+            study
+                .acting(&account)
+                .set_user_active(&form.name, form.active)
+        })
+        .await?;
+    Ok(Redirect::to("/users").into_response())
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    csrf: String,
+    reader: String,
+    /// Case ids separated by commas or spaces; empty: every case of the dataset.
+    #[serde(default)]
+    cases: String,
+}
+
+async fn user_assign(
+    State(state): State<AppState>,
+    authed: Authed,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, WebError> {
+    authed.check_csrf(&form.csrf)?;
+    let cases: Vec<String> = form
+        .cases
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let which = if cases.is_empty() {
+        kizon_app::access::Assign::Dataset
+    } else {
+        kizon_app::access::Assign::Cases(cases)
+    };
+    let account = authed.account.clone();
+    state
+        .with_study(move |study| study.acting(&account).assign(&form.reader, &which))
+        .await?;
+    Ok(Redirect::to("/users").into_response())
 }
 
 // ---- the JSON API: the same use cases, for scripts ----
@@ -845,9 +995,13 @@ async fn api_findings(State(state): State<AppState>, request: Request) -> Api {
     api_view(state, request, |acting| acting.findings()).await
 }
 
-async fn api_resolve(State(state): State<AppState>, Path(id): Path<i64>, request: Request) -> Api {
+/// A state-changing API request: the session, the `X-CSRF-Token` header and the JSON body.
+async fn api_write<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    request: Request,
+) -> Result<(Authed, T), ApiError> {
     let (mut parts, body) = request.into_parts();
-    let authed = api_auth(&state, &mut parts).await?;
+    let authed = api_auth(state, &mut parts).await?;
     let sent = parts
         .headers
         .get("x-csrf-token")
@@ -858,14 +1012,36 @@ async fn api_resolve(State(state): State<AppState>, Path(id): Path<i64>, request
     let bytes = axum::body::to_bytes(body, 1 << 16)
         .await
         .map_err(|_| ApiError(WebError::TooLarge(1 << 16)))?;
-    let form: ResolveForm = serde_json::from_slice(
-        &[
-            b"{\"csrf\":\"\",".as_slice(),
-            bytes.get(1..).unwrap_or_default(),
-        ]
-        .concat(),
-    )
-    .map_err(|e| ApiError(WebError::BadRequest(format!("the JSON body: {e}"))))?;
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        axum::body::Bytes::from_static(b"{}")
+    } else {
+        bytes
+    };
+    let value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError(WebError::BadRequest(format!("the JSON body: {e}"))))?;
+    Ok((authed, value))
+}
+
+/// The resolution as the API takes it: the form's fields without its CSRF field.
+#[derive(Deserialize)]
+struct ApiResolve {
+    decision: String,
+    reason: String,
+    #[serde(default)]
+    reason_en: String,
+    #[serde(default)]
+    cases: String,
+}
+
+async fn api_resolve(State(state): State<AppState>, Path(id): Path<i64>, request: Request) -> Api {
+    let (authed, body): (Authed, ApiResolve) = api_write(&state, request).await?;
+    let form = ResolveForm {
+        csrf: String::new(),
+        decision: body.decision,
+        reason: body.reason,
+        reason_en: body.reason_en,
+        cases: body.cases,
+    };
     to_json(resolve_finding(&state, authed.account, id, form).await?)
 }
 
@@ -906,4 +1082,74 @@ async fn api_analysis(State(state): State<AppState>, request: Request) -> Api {
 
 async fn api_audit(State(state): State<AppState>, request: Request) -> Api {
     api_view(state, request, |acting| acting.audit_log()).await
+}
+
+async fn api_session(State(state): State<AppState>, request: Request) -> Api {
+    let authed = api_authed!(state, request);
+    to_json(
+        state
+            .with_study(move |study| study.session_status(&authed.account))
+            .await?,
+    )
+}
+
+async fn api_reading_case(
+    State(state): State<AppState>,
+    Path(case): Path<String>,
+    request: Request,
+) -> Api {
+    let authed = api_authed!(state, request);
+    to_json(
+        state
+            .with_study(move |study| study.open_case(&authed.account, &case))
+            .await?,
+    )
+}
+
+async fn api_add_mark(
+    State(state): State<AppState>,
+    Path(case): Path<String>,
+    request: Request,
+) -> Api {
+    let (authed, mark): (Authed, kizon_app::reading::MarkInput) =
+        api_write(&state, request).await?;
+    to_json(
+        state
+            .with_study(move |study| study.add_mark(&authed.account, &case, mark))
+            .await?,
+    )
+}
+
+async fn api_delete_mark(
+    State(state): State<AppState>,
+    Path((case, mark)): Path<(String, i64)>,
+    request: Request,
+) -> Api {
+    let (authed, _): (Authed, serde_json::Value) = api_write(&state, request).await?;
+    state
+        .with_study(move |study| study.delete_mark(&authed.account, &case, mark))
+        .await?;
+    to_json(json!({ "deleted": mark }))
+}
+
+async fn api_submit(
+    State(state): State<AppState>,
+    Path(case): Path<String>,
+    request: Request,
+) -> Api {
+    let (authed, submission): (Authed, kizon_app::reading::Submission) =
+        api_write(&state, request).await?;
+    to_json(
+        state
+            .with_study(move |study| study.submit_read(&authed.account, &case, submission))
+            .await?,
+    )
+}
+
+async fn api_pause(State(state): State<AppState>, request: Request) -> Api {
+    let (authed, _): (Authed, serde_json::Value) = api_write(&state, request).await?;
+    state
+        .with_study(move |study| study.pause_reading(&authed.account))
+        .await?;
+    to_json(json!({ "paused": true }))
 }

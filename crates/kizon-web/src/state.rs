@@ -43,6 +43,8 @@ struct Inner {
     owner_key: Option<kizon_app::owner_key::OwnerKey>,
     /// Drawn at start and kept in memory only: session digests are keyed with it.
     session_key: [u8; 32],
+    /// Where the use cases read "now" (a set clock in tests: a washout passes without sleeping).
+    clock: kizon_app::clock::Clock,
 }
 
 impl AppState {
@@ -70,8 +72,23 @@ impl AppState {
                 upload_limit,
                 owner_key,
                 session_key,
+                clock: kizon_app::clock::Clock::System,
             }),
         })
+    }
+
+    /// The same state reading "now" from `clock`. Called before serving: a state already shared
+    /// keeps its clock.
+    pub fn with_clock(mut self, clock: kizon_app::clock::Clock) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.clock = clock.clone();
+            if let Ok(pool) = inner.pool.get_mut() {
+                for study in pool.iter_mut() {
+                    study.set_clock(clock.clone());
+                }
+            }
+        }
+        self
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -101,6 +118,7 @@ impl AppState {
                 None => {
                     let mut study = Study::open(&inner.dir)?;
                     prepare_signing(&mut study, inner.owner_key.as_ref(), inner.session_key);
+                    study.set_clock(inner.clock.clone());
                     study
                 }
             };

@@ -358,7 +358,7 @@ fn a_data_manager_a_reader_and_a_statistician_work_through_the_study_in_chromium
     assert_eq!(browser.count("#worklist tbody tr"), 3);
     browser.go(&format!("{base}/reading/C-001?lang=ja"));
     let image_ok = browser.script(
-        "const i = document.querySelector('#frame'); return i && i.complete && i.naturalWidth > 0;",
+        "const i = document.querySelector('img.frame'); return i && i.complete && i.naturalWidth > 0;",
     );
     assert_eq!(
         image_ok,
@@ -437,4 +437,319 @@ fn sign_out_and_check(browser: &mut Driver) {
         browser.source().contains("id=\"sign-in\""),
         "back on the login page"
     );
+}
+
+impl Driver {
+    /// Scrolls `css` to the middle of the window (pointer actions need it in view).
+    fn scroll_to(&self, css: &str) {
+        self.script(&format!(
+            "document.querySelector('{css}').scrollIntoView({{block: 'center', inline: 'center'}});"
+        ));
+    }
+
+    /// Replaces the value of an input.
+    fn set_value(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.command("POST", &format!("/element/{id}/clear"), json!({}));
+        self.command(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    /// Pointer actions on `css`: each step a press (true) or a move to an offset from the
+    /// element's centre, in CSS pixels.
+    fn pointer(&self, css: &str, steps: &[(i64, i64, bool)]) {
+        self.scroll_to(css);
+        let id = self.find(css);
+        let origin = json!({ ELEMENT: id });
+        let mut actions = Vec::new();
+        for &(x, y, press) in steps {
+            actions.push(
+                json!({ "type": "pointerMove", "duration": 50, "origin": origin, "x": x, "y": y }),
+            );
+            if press {
+                actions.push(json!({ "type": "pointerDown", "button": 0 }));
+                actions.push(json!({ "type": "pointerUp", "button": 0 }));
+            }
+        }
+        self.command(
+            "POST",
+            "/actions",
+            json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": actions }] }),
+        );
+    }
+
+    /// A drag on `css` from one offset to another.
+    fn drag(&self, css: &str, from: (i64, i64), to: (i64, i64)) {
+        self.scroll_to(css);
+        let id = self.find(css);
+        let origin = json!({ ELEMENT: id });
+        self.command(
+            "POST",
+            "/actions",
+            json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": [
+                { "type": "pointerMove", "duration": 50, "origin": origin, "x": from.0, "y": from.1 },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerMove", "duration": 150, "origin": origin, "x": to.0, "y": to.1 },
+                { "type": "pointerUp", "button": 0 },
+            ] }] }),
+        );
+    }
+
+    fn key(&self, key: &str) {
+        self.command(
+            "POST",
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+                { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key },
+            ] }] }),
+        );
+    }
+
+    /// Waits (up to 15 s) until `css` matches `n` elements.
+    fn wait_count(&self, css: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.count(css) != n {
+            assert!(
+                Instant::now() < deadline,
+                "{css} never counted {n} (now {}); the page is:\n{}",
+                self.count(css),
+                self.source()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+struct Silent;
+
+impl kizon_app::ingest::Progress for Silent {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// The reader-study demo with a real CT image (pydicom's `CT_small.dcm`, 128×128) delivered by
+/// the biobank as case X-001, its findings decided as a data manager would, then finished.
+fn reader_study_with_a_real_image(root: &Path) -> PathBuf {
+    let dir = root.join("study");
+    let mut start = demo::reader_study_start(&dir, "tester", false, &root.join("keys"))
+        .expect("the demo starts");
+    let delivery = root.join("real");
+    std::fs::create_dir_all(&delivery).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dicom/pydicom/CT_small.dcm"),
+        delivery.join("ct_small.dcm"),
+    )
+    .unwrap();
+    let manifest = delivery.join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        "case_id,path,collection_date\nX-001,ct_small.dcm,2024-07-01\n",
+    )
+    .unwrap();
+    start
+        .study
+        .ingest(
+            "tester",
+            &kizon_app::ingest::IngestRequest {
+                provider: "Kizon Demo Biobank".into(),
+                manifest: Some(manifest),
+                paths: Vec::new(),
+                for_amendment: false,
+            },
+            &Silent,
+        )
+        .unwrap();
+    start.study.check("tester").unwrap();
+    for finding in start.study.findings().unwrap() {
+        if finding.status.is_unresolved() {
+            start
+                .study
+                .resolve(
+                    "tester",
+                    finding.id,
+                    kizon_app::check::Decision::Accept,
+                    kizon_app::text::Reason::new(
+                        "試験用の公開画像（識別子は試験ファイル固有の架空のもの）",
+                        Some("a public test image: its identifiers are the test file's own, fictitious"),
+                    ),
+                    &[],
+                )
+                .unwrap();
+        }
+    }
+    demo::reader_study_finish(start, &dir, "tester").expect("the demo finishes");
+    Study::open(&dir)
+        .unwrap()
+        .add_user(
+            "tester",
+            "r1",
+            kizon_app::access::Role::Reader,
+            Some("R1"),
+            PASSWORD,
+        )
+        .unwrap();
+    dir
+}
+
+#[test]
+fn a_reader_marks_a_real_ct_image_in_chromium_and_meets_the_washout() {
+    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+        if std::env::var_os("KIZON_SKIP_BROWSER").is_some() {
+            eprintln!("skipped: no {CHROMIUM} / {CHROMEDRIVER} and KIZON_SKIP_BROWSER is set");
+            return;
+        }
+        panic!(
+            "the browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver), or KIZON_SKIP_BROWSER=1"
+        );
+    }
+    let work = tempfile::tempdir().unwrap();
+    let dir = reader_study_with_a_real_image(work.path());
+    let clock = kizon_app::clock::Clock::set_at(time::OffsetDateTime::now_utc());
+    let address = support::serve_with_clock(&dir, clock.clone());
+    let base = format!("http://{address}");
+    let downloads = work.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kizon-web-reading");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut browser = Driver::start(&downloads, shots.clone());
+
+    browser.sign_in(&base, "r1");
+    assert!(
+        browser.text("#session").contains("unaided"),
+        "{}",
+        browser.text("#session")
+    );
+    assert_eq!(browser.count("#worklist tbody tr"), 25);
+    browser.screenshot("worklist");
+    browser.go(&format!("{base}/reading/X-001?lang=en"));
+    browser.wait_for("svg.overlay");
+    let loaded = browser.script(
+        "const i = document.querySelector('img.frame'); return i && i.complete && i.naturalWidth;",
+    );
+    assert_eq!(loaded, json!(128), "the real CT frame renders");
+
+    // A box: drawn with the box tool, typed "part-solid", rated 70.
+    browser.click("#tools [data-tool=box]");
+    browser.set_value("#mark-rating", "70");
+    let select = browser.find("#lesion-type");
+    browser.command(
+        "POST",
+        &format!("/element/{select}/value"),
+        json!({ "text": "part" }),
+    );
+    browser.drag("svg.overlay", (-120, -100), (-40, -20));
+    browser.wait_count("#marks li", 1);
+    // A polygon: three clicks, closed with Enter.
+    browser.click("#tools [data-tool=polygon]");
+    browser.set_value("#mark-rating", "40");
+    browser.script("document.activeElement.blur();");
+    browser.pointer(
+        "svg.overlay",
+        &[(40, 40, true), (120, 50, true), (80, 130, true)],
+    );
+    browser.key("\u{E007}");
+    browser.wait_count("#marks li", 2);
+    browser.wait_count("svg.overlay .mark", 2);
+    browser.screenshot("marked-box-and-polygon");
+    // The script ran under the page's CSP (script-src 'self'): the browser logged no violation.
+    let log = browser.command("POST", "/se/log", json!({ "type": "browser" }));
+    assert!(
+        !log.to_string().contains("Content Security Policy"),
+        "{log}"
+    );
+    // A stray point, withdrawn with its × before the submit.
+    browser.click("#tools [data-tool=point]");
+    browser.pointer("svg.overlay", &[(150, 150, true)]);
+    browser.wait_count("#marks li", 3);
+    browser.click("#marks li:last-child .delete-mark");
+    browser.wait_count("#marks li", 2);
+
+    browser.click("input[name=label][value=positive]");
+    browser.set_value("input[name=score]", "65");
+    browser.screenshot("before-submit");
+    browser.click("#submit-read");
+    browser.wait_for("#recorded");
+    browser.screenshot("submitted");
+
+    let study = Study::open(&dir).unwrap();
+    let marks: Vec<_> = study
+        .marks()
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.reader.as_deref() == Some("R1"))
+        .collect();
+    assert_eq!(marks.len(), 2, "{marks:?}");
+    assert!(
+        marks[0].shape.starts_with(r#"{"shape":"box""#),
+        "{}",
+        marks[0].shape
+    );
+    assert!(
+        marks[1].shape.starts_with(r#"{"shape":"polygon""#),
+        "{}",
+        marks[1].shape
+    );
+    assert_eq!(marks[0].lesion_type.as_deref(), Some("part-solid"));
+    assert_eq!((marks[0].rating, marks[1].rating), (Some(70.0), Some(40.0)));
+    assert_eq!(
+        marks[0].image,
+        "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322"
+    );
+    // The box lies where it was drawn: the image is shown 4× (512 px for 128) with its centre
+    // at pixel (64, 64), the drag from 120, 100 px to 40, 20 px left of and above the centre,
+    // so from about (34, 39) to (54, 59).
+    let shape: Value = serde_json::from_str(&marks[0].shape).unwrap();
+    for (key, expected) in [("x0", 34.0), ("y0", 39.0), ("x1", 54.0), ("y1", 59.0)] {
+        let got = shape[key].as_f64().unwrap();
+        assert!(
+            (got - expected).abs() <= 3.0,
+            "{key} = {got}, expected about {expected}"
+        );
+    }
+
+    // The rest of the unaided session through the API, then the washout.
+    let client = support::sign_in(address, "r1", PASSWORD).unwrap();
+    for case in client.get("/api/worklist").json().as_array().unwrap() {
+        if case["read"].is_null() {
+            let id = case["case_id"].as_str().unwrap();
+            let read = client.api(
+                "POST",
+                &format!("/api/reading/{id}/submit"),
+                &json!({ "label": "negative", "score": 10 }),
+            );
+            assert_eq!(read.status, 200, "{}", read.text());
+        }
+    }
+    browser.go(&format!("{base}/reading"));
+    browser.wait_for("#washout");
+    browser.screenshot("washout");
+    browser.go(&format!("{base}/reading/X-001"));
+    assert!(
+        browser.source().contains("washout"),
+        "the case page refuses the session"
+    );
+    clock.advance(time::Duration::days(28));
+    browser.go(&format!("{base}/reading"));
+    assert!(browser.text("#session").contains("aided"));
+    assert_eq!(browser.count("#washout"), 0);
+    browser.screenshot("aided-open");
+
+    // The FROC analysis of the reader study counts R1's marks: two on a case without lesions.
+    let mut study = Study::open(&dir).unwrap();
+    study.set_owner_key(support::owner_key(&dir));
+    let analysis = study.analyze("tester", None).unwrap().analysis;
+    let unaided = analysis
+        .reader_lesions
+        .iter()
+        .find(|r| r.reader == "R1" && r.modality == "unaided")
+        .expect("R1's unaided marks are analysed");
+    assert_eq!(unaided.cases, 25);
+    let figures = &unaided.analysis.as_ref().expect("figures").figures;
+    assert_eq!((figures.marks, figures.nl_marks), (2, 2));
+    assert!(std::fs::read_dir(&shots).unwrap().count() >= 6);
 }

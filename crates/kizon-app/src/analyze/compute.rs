@@ -192,6 +192,53 @@ impl Study {
             )
         });
         let reader_study = reader_study(&rows, &study_reads)?;
+        let reader_marks: Vec<kizon_store::StoredMark> =
+            match (&protocol.lesions, &reference.lesions) {
+                (Some(_), Some(_)) => {
+                    let in_dataset = dataset.case_ids();
+                    self.store
+                        .marks()?
+                        .into_iter()
+                        .filter(|m| {
+                            m.role.as_ref().is_some_and(|r| r.modality().is_some())
+                                && in_dataset.contains(m.case_id.as_str())
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+        let reader_marks_sha256 = (!reader_marks.is_empty()).then(|| {
+            json_sha256(
+                &reader_marks
+                    .iter()
+                    .map(|m| {
+                        (
+                            &m.reader,
+                            &m.role,
+                            &m.case_id,
+                            &m.image,
+                            m.ordinal,
+                            &m.shape,
+                            &m.lesion_type,
+                            m.rating,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let reader_lesions = match (&protocol.lesions, &reference.lesions) {
+            (Some(plan), Some(reference_lesions)) if !reader_marks.is_empty() => {
+                reader_lesion_analyses(
+                    plan,
+                    reference_lesions,
+                    &reader_marks,
+                    &study_reads,
+                    &dataset,
+                    &protocol.analysis,
+                )?
+            }
+            _ => Vec::new(),
+        };
         let inputs = Inputs {
             kizon_version: env!("CARGO_PKG_VERSION").into(),
             protocol_sha256: protocol_text.sha256,
@@ -201,6 +248,7 @@ impl Study {
             results_sha256,
             reader_study_sha256,
             marks_sha256,
+            reader_marks_sha256,
             findings_sha256,
             deviations_sha256: {
                 let deviations = self.store.deviations()?;
@@ -273,6 +321,7 @@ impl Study {
             reader_agreement: reference.agreement,
             lesions,
             reader_study,
+            reader_lesions,
             method_comparisons,
         })
     }

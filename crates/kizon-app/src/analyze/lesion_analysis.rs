@@ -80,3 +80,62 @@ pub(super) fn lesion_analysis(
         figures,
     })
 }
+
+/// The reader study at the lesion level: for each reader and reading condition with reads,
+/// that reader's marks in that condition against the locked lesions, over the cases the reader
+/// read in it (a case read without a mark counts, an unread case does not), with the figures
+/// the device gets ([`lesion_analysis`]).
+pub(super) fn reader_lesion_analyses(
+    plan: &kizon_protocol::LesionPlan,
+    reference: &crate::lesions::LesionReference,
+    marks: &[kizon_store::StoredMark],
+    reads: &[kizon_store::Read],
+    dataset: &Dataset,
+    options: &kizon_protocol::AnalysisPlan,
+) -> Result<Vec<ReaderLesions>, AppError> {
+    let mut read: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for r in reads {
+        if let Some(m) = r.role.modality() {
+            read.entry((r.reader.as_str(), m))
+                .or_default()
+                .insert(r.case_id.as_str());
+        }
+    }
+    let mut out = Vec::new();
+    for ((reader, modality), cases) in read {
+        let theirs: Vec<kizon_store::StoredMark> = marks
+            .iter()
+            .filter(|m| {
+                m.reader.as_deref() == Some(reader)
+                    && m.role.as_ref().and_then(|r| r.modality()) == Some(modality)
+                    && cases.contains(m.case_id.as_str())
+            })
+            .cloned()
+            .collect();
+        let read_cases = Dataset {
+            cases: dataset
+                .cases
+                .iter()
+                .filter(|c| cases.contains(c.id.as_str()))
+                .cloned()
+                .collect(),
+            ..dataset.clone()
+        };
+        // A reader part-way through a session may have read no normal case yet: the figures
+        // wait, the rest of the analysis does not.
+        let (analysis, not_estimable) =
+            match lesion_analysis(plan, reference, &theirs, &read_cases, options) {
+                Ok(analysis) => (Some(analysis), None),
+                Err(AppError::Stats(e)) => (None, Some(e.to_string())),
+                Err(other) => return Err(other),
+            };
+        out.push(ReaderLesions {
+            reader: reader.to_owned(),
+            modality: modality.to_owned(),
+            cases: read_cases.cases.len(),
+            analysis,
+            not_estimable,
+        });
+    }
+    Ok(out)
+}

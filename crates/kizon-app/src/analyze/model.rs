@@ -27,6 +27,11 @@ pub struct Analysis {
     /// modalities (`kizon reads import FILE --modality M`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader_study: Option<ReaderStudy>,
+    /// The reader study at the lesion level: each reader's marks in each reading condition
+    /// against the locked lesions, over the cases the reader read in it; absent without
+    /// reader-study marks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reader_lesions: Vec<ReaderLesions>,
     /// The correlation study of a study of specimens (`[[method_comparison]]`); absent
     /// otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -84,6 +89,21 @@ pub struct ReaderStudyWarning {
     pub message_ja: String,
 }
 
+/// One reader's marks in one reading condition against the locked lesions (the same figures as
+/// the device's: JAFROC figures of merit, lesion sensitivity, non-lesion marks per image).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderLesions {
+    pub reader: String,
+    pub modality: String,
+    /// The cases the reader read in this condition.
+    pub cases: usize,
+    /// `None` when the cases read give no figures (say, no normal case read yet).
+    pub analysis: Option<LesionAnalysis>,
+    /// Why there are no figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_estimable: Option<String>,
+}
+
 /// The lesion-level section of an analysis: the device's marks against the locked lesions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LesionAnalysis {
@@ -108,6 +128,9 @@ pub struct Inputs {
     /// SHA-256 of the device's marks of this version (absent without marks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marks_sha256: Option<String>,
+    /// SHA-256 of the reader-study readers' marks (absent without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_marks_sha256: Option<String>,
     pub findings_sha256: String,
     /// SHA-256 of the protocol deviations recorded (absent without any): the report lists them,
     /// so a deviation recorded later makes a new analysis that its report is bound to.

@@ -11,8 +11,12 @@ use kizon_rules::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
 use serde::Serialize;
 
 mod data;
+mod reader_study;
 mod specimens;
 
+pub use reader_study::{
+    ReaderStudyStart, reader_study_demo, reader_study_finish, reader_study_start,
+};
 pub use specimens::specimen_demo;
 
 use crate::check::Severity;

@@ -35,6 +35,7 @@ pub fn froc(input: &FrocFiles) -> Result<LesionFigures, AppError> {
         adjudication: false,
         duplicates: input.duplicates,
         rating_threshold: input.rating_threshold,
+        types: Vec::new(),
     };
     match (input.criterion, input.radius, input.threshold) {
         (LesionCriterion::Distance, None, _) => {

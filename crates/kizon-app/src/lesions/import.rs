@@ -51,6 +51,68 @@ pub fn shape_json(shape: &Shape) -> String {
     serde_json::to_string(shape).expect("a shape serialises")
 }
 
+/// What became of one set of marks given for a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetOutcome {
+    New,
+    /// The same marks again: nothing added.
+    Unchanged,
+    /// A device's different marks: not stored, raised as a blocking finding.
+    Changed,
+}
+
+/// Stores one reader's or device version's marks on one case: the one way marks are recorded,
+/// by `marks import` and by a reader's read submitted in the browser. A first set is stored; the
+/// same set again adds nothing; a different set is refused for a reader (every individual mark
+/// is evidence, never replaced) and, for a device, kept out and raised as a blocking finding
+/// (`device-marks-changed`, Q7). `source` names where the set came from in messages.
+pub(crate) fn store_mark_set(
+    tx: &mut kizon_store::Tx<'_>,
+    case_id: &str,
+    owner: &kizon_store::MarkOwner,
+    marks: &[kizon_store::NewMark],
+    document: &str,
+    source: &str,
+) -> Result<SetOutcome, kizon_store::StoreError> {
+    let old = tx.marks_of(case_id, owner)?;
+    if old.is_empty() {
+        for m in marks {
+            tx.insert_mark(m)?;
+        }
+        return Ok(SetOutcome::New);
+    }
+    if same_marks(&old, marks) {
+        return Ok(SetOutcome::Unchanged);
+    }
+    let kizon_store::MarkOwner::Device { version } = owner else {
+        return Err(kizon_store::StoreError::Conflict(format!(
+            "{source}: reader {} already marked case {case_id} ({} marks, ledger entry {}); marks are never replaced",
+            old[0].reader.as_deref().unwrap_or("?"),
+            old.len(),
+            old[0].ledger_seq
+        )));
+    };
+    tx.insert_finding(&kizon_store::NewFinding {
+        key: format!("device-marks-changed:{version}:{case_id}:{document}"),
+        rule: "device-marks-changed".into(),
+        clause: "Q7".into(),
+        severity: Severity::Blocking,
+        case_ids: serde_json::to_string(&[case_id]).expect("strings serialise"),
+        item_ids: "[]".into(),
+        message_ja: format!(
+            "機器の病変マークが再取込みで変化しました（版 {version}、症例 {case_id}：{} 個 → {} 個）。取込み済みのマークは変更されません。",
+            old.len(),
+            marks.len()
+        ),
+        message_en: format!(
+            "a re-import changes the device's lesion marks (version {version}, case {case_id}: {} → {} marks); the imported marks stay as they were",
+            old.len(),
+            marks.len()
+        ),
+    })?;
+    Ok(SetOutcome::Changed)
+}
+
 impl Study {
     /// Imports lesion marks of a reader or of a device version (see the module documentation).
     pub fn import_marks(
@@ -218,42 +280,17 @@ impl Study {
                 for m in marks.iter_mut() {
                     m.source = document.sha256.clone();
                 }
-                let old = tx.marks_of(case_id, owner)?;
-                if old.is_empty() {
-                    for m in marks.iter() {
-                        tx.insert_mark(m)?;
-                    }
-                    summary.new += 1;
-                } else if same_marks(&old, marks) {
-                    summary.unchanged += 1;
-                } else if let kizon_store::MarkOwner::Device { version } = owner {
-                    summary.changed += 1;
-                    tx.insert_finding(&kizon_store::NewFinding {
-                        key: format!("device-marks-changed:{version}:{case_id}:{}", document.sha256),
-                        rule: "device-marks-changed".into(),
-                        clause: "Q7".into(),
-                        severity: Severity::Blocking,
-                        case_ids: serde_json::to_string(&[case_id]).expect("strings serialise"),
-                        item_ids: "[]".into(),
-                        message_ja: format!(
-                            "機器の病変マークが再取込みで変化しました（版 {version}、症例 {case_id}：{} 個 → {} 個）。取込み済みのマークは変更されません。",
-                            old.len(),
-                            marks.len()
-                        ),
-                        message_en: format!(
-                            "a re-import changes the device's lesion marks (version {version}, case {case_id}: {} → {} marks); the imported marks stay as they were",
-                            old.len(),
-                            marks.len()
-                        ),
-                    })?;
-                } else {
-                    return Err(kizon_store::StoreError::Conflict(format!(
-                        "{}: reader {} already marked case {case_id} ({} marks, ledger entry {}); marks are never replaced",
-                        file.display(),
-                        old[0].reader.as_deref().unwrap_or("?"),
-                        old.len(),
-                        old[0].ledger_seq
-                    )));
+                match store_mark_set(
+                    tx,
+                    case_id,
+                    owner,
+                    marks,
+                    &document.sha256,
+                    &file.display().to_string(),
+                )? {
+                    SetOutcome::New => summary.new += 1,
+                    SetOutcome::Unchanged => summary.unchanged += 1,
+                    SetOutcome::Changed => summary.changed += 1,
                 }
             }
             if summary.new == 0 && summary.changed == 0 {

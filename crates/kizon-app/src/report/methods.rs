@@ -200,14 +200,50 @@ pub(super) fn reading_statements(
         ));
         out.push(match protocol.reading.case_order {
             kizon_protocol::CaseOrder::RandomPerReader => Text::new(
-                "症例の提示順：読影者ごとに無作為（読影者コードと症例 ID の SHA-256 の順。再現可能）。",
-                "Case order: random for each reader (by the SHA-256 of reader code and case id; reproducible).",
+                "症例の提示順：読影者・セッションごとに無作為（各読影者のセッション開始時に引いて監査証跡に記録した乱数シード、読影者、セッション及び症例 ID の SHA-256 の順。kizon reading order で再現できる）。",
+                "Case order: random for each reader and session (by the SHA-256 of a seed drawn at the reader's start of the session and recorded in the ledger, the reader, the session and the case id; `kizon reading order` derives it again).",
             ),
             kizon_protocol::CaseOrder::AsAssigned => Text::new(
                 "症例の提示順：全読影者に同一（割り当ての順）。",
                 "Case order: the same for every reader (the order of assignment).",
             ),
         });
+    }
+    let sessions = &protocol.reading.declared_sessions;
+    if !sessions.is_empty() {
+        let list = |ja: bool| {
+            sessions
+                .iter()
+                .map(|s| {
+                    let condition = s.modality.as_deref().map_or_else(
+                        || {
+                            if ja {
+                                "参照標準のパネル読影".to_owned()
+                            } else {
+                                "the reference panel's read".to_owned()
+                            }
+                        },
+                        str::to_owned,
+                    );
+                    match (s.washout_days, ja) {
+                        (0, _) => format!("{}（{condition}）", s.id),
+                        (d, true) => format!(
+                            "{}（{condition}、前セッションから {d} 日以上のウォッシュアウト）",
+                            s.id
+                        ),
+                        (d, false) => format!(
+                            "{} ({condition}, at least {d} days of washout after the one before)",
+                            s.id
+                        ),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        out.push(Text::new(
+            format!("読影セッション：{}。ウォッシュアウト期間は kizon が読影者ごとに強制し、各症例は条件ごとに一度だけ読影された。", list(true)),
+            format!("Reading sessions: {}. kizon enforced the washout for each reader, and each case was read once per condition.", list(false)),
+        ));
     }
     if files > 0 {
         out.push(Text::new(

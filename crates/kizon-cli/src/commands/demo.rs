@@ -30,11 +30,19 @@ pub struct DemoArgs {
 pub enum DemoKind {
     Image,
     Specimen,
+    /// a reader study ready for reading in the browser: two sessions (unaided, aided) with a washout
+    ReaderStudy,
 }
 
 pub fn run(ctx: &Context, args: DemoArgs) -> Done {
     let outcome = match args.kind {
         DemoKind::Image => demo::demo(&args.dir, ctx.actor(), args.force)?,
+        DemoKind::ReaderStudy => demo::reader_study_demo(
+            &args.dir,
+            ctx.actor(),
+            args.force,
+            &kizon_app::owner_key::key_ring(),
+        )?,
         DemoKind::Specimen => demo::specimen_demo(
             &args.dir,
             ctx.actor(),
@@ -49,10 +57,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Done {
         for (i, step) in outcome.steps.iter().enumerate() {
             println!("  {}. {step}", i + 1);
         }
-        println!();
-        println!(
-            "problems planted in the generated data, and what `kizon check` found / 仕込んだ疑義と検出結果:"
-        );
+        if !outcome.planted.is_empty() || !outcome.findings.is_empty() {
+            println!();
+            println!(
+                "problems planted in the generated data, and what `kizon check` found / 仕込んだ疑義と検出結果:"
+            );
+        }
         for planted in &outcome.planted {
             println!("  - planted: {planted}");
         }
@@ -69,19 +79,28 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Done {
         for report in &outcome.reports {
             println!("report: {} / 報告書", report.display());
         }
-        println!(
-            "package: {} / 信頼性調査用資料 (kizon package verify {})",
-            outcome.package.display(),
-            outcome.package.display()
-        );
+        if !outcome.package.as_os_str().is_empty() {
+            println!(
+                "package: {} / 信頼性調査用資料 (kizon package verify {})",
+                outcome.package.display(),
+                outcome.package.display()
+            );
+        }
         println!(
             "next: kizon --study {} plan | audit log | audit verify",
             outcome.dir.display()
         );
-        println!(
-            "web / Web作業画面: kizon --study {0} user add admin --role admin < password.txt && kizon --study {0} serve",
-            outcome.dir.display()
-        );
+        if args.kind == DemoKind::ReaderStudy {
+            println!(
+                "reading / 読影: kizon --study {0} user add reader1 --role reader --reader R1 < password.txt && kizon --study {0} serve",
+                outcome.dir.display()
+            );
+        } else {
+            println!(
+                "web / Web作業画面: kizon --study {0} user add admin --role admin < password.txt && kizon --study {0} serve",
+                outcome.dir.display()
+            );
+        }
     }
     Ok(())
 }

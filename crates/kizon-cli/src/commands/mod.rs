@@ -22,6 +22,7 @@ pub mod package;
 pub mod plan;
 pub mod provider;
 pub mod readers;
+pub mod reading;
 pub mod reads;
 pub mod reference;
 pub mod report;

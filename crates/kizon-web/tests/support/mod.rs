@@ -65,6 +65,21 @@ pub struct Client {
 }
 
 impl Client {
+    /// A JSON request of the API, with the session and the CSRF header.
+    pub fn api(&self, method: &str, path: &str, body: &serde_json::Value) -> Response {
+        request(
+            self.address,
+            method,
+            path,
+            &[
+                ("Cookie", &self.cookie()),
+                ("Content-Type", "application/json"),
+                ("X-CSRF-Token", &self.csrf),
+            ],
+            body.to_string().as_bytes(),
+        )
+    }
+
     pub fn cookie(&self) -> String {
         format!("kizon_session={}", self.session)
     }
@@ -215,8 +230,23 @@ pub fn serve(dir: &Path, upload_limit: usize) -> SocketAddr {
 
 /// [`serve`] within the given connection limits.
 pub fn serve_within(dir: &Path, upload_limit: usize, limits: kizon_web::Limits) -> SocketAddr {
+    serve_state(dir, upload_limit, limits, kizon_app::clock::Clock::System)
+}
+
+/// [`serve`] with the use cases reading "now" from `clock` (a test moves it).
+pub fn serve_with_clock(dir: &Path, clock: kizon_app::clock::Clock) -> SocketAddr {
+    serve_state(dir, 1 << 20, kizon_web::Limits::default(), clock)
+}
+
+fn serve_state(
+    dir: &Path,
+    upload_limit: usize,
+    limits: kizon_web::Limits,
+    clock: kizon_app::clock::Clock,
+) -> SocketAddr {
     let state = kizon_web::AppState::new(dir.to_owned(), true, upload_limit, Some(owner_key(dir)))
-        .expect("state");
+        .expect("state")
+        .with_clock(clock);
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()

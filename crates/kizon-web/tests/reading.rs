@@ -1,0 +1,428 @@
+//! Reading sessions over HTTP on the reader-study demo (`kizon demo --kind reader-study`): a
+//! reader marks lesions through the JSON API, withdraws one, submits; the unaided session
+//! closes into a washout that a set clock moves past (no sleeping); the aided session then
+//! opens; blinding, CSRF, assignment and "never replaced" hold at every step; the marks are
+//! stored as `kizon marks import` stores them, and the order derives again from its seed.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use kizon_app::Study;
+use kizon_app::access::Role;
+use kizon_app::clock::Clock;
+use serde_json::{Value, json};
+use support::{Client, PASSWORD, sign_in};
+
+fn reader_study(root: &Path) -> PathBuf {
+    let dir = root.join("study");
+    kizon_app::demo::reader_study_demo(&dir, "tester", false, &root.join("keys"))
+        .expect("the reader-study demo builds");
+    let mut study = Study::open(&dir).unwrap();
+    for (name, role, reader) in [
+        ("admin", Role::Admin, None),
+        ("r1", Role::Reader, Some("R1")),
+        ("r2", Role::Reader, Some("R2")),
+    ] {
+        study
+            .add_user("tester", name, role, reader, PASSWORD)
+            .unwrap();
+    }
+    dir
+}
+
+fn case_json(client: &Client, case: &str) -> Value {
+    let response = client.get(&format!("/api/reading/{case}"));
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()
+}
+
+#[test]
+fn a_reader_marks_submits_waits_out_the_washout_and_reads_again_aided() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = reader_study(root.path());
+    let clock = Clock::set_at(time::OffsetDateTime::now_utc());
+    let address = support::serve_with_clock(&dir, clock.clone());
+    let r1 = sign_in(address, "r1", PASSWORD).expect("r1 signs in");
+    let r2 = sign_in(address, "r2", PASSWORD).expect("r2 signs in");
+
+    // The first session, open, nothing read; the worklist in R1's order from the start's seed.
+    let session = r1.get("/api/session").json();
+    assert_eq!(session["session"], "unaided");
+    assert_eq!(session["state"], "open");
+    assert_eq!(
+        (session["done"].as_u64(), session["total"].as_u64()),
+        (Some(0), Some(24))
+    );
+    let worklist: Vec<String> = r1
+        .get("/api/worklist")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(worklist.len(), 24);
+    let derived = Study::open(&dir)
+        .unwrap()
+        .derive_order("R1", "unaided")
+        .unwrap();
+    assert!(derived.matches_recorded);
+    assert_eq!(
+        derived.cases, worklist,
+        "the order derives again from the recorded seed"
+    );
+    let mut sorted = worklist.clone();
+    sorted.sort();
+    assert_ne!(sorted, worklist, "a random order of R1's own");
+    let r2_order: Vec<String> = r2
+        .get("/api/worklist")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_ne!(r2_order, worklist, "each reader has an order of their own");
+
+    // The reference lesions (for the test to mark one): the first case in R1's order that has
+    // one, its centre and frame.
+    let reference = serde_json::to_value(
+        Study::open(&dir)
+            .unwrap()
+            .reference_standard()
+            .unwrap()
+            .0
+            .lesions
+            .unwrap(),
+    )
+    .unwrap();
+    let lesions = reference["lesions"].as_array().unwrap();
+    let (case, lesion) = worklist
+        .iter()
+        .find_map(|c| {
+            lesions
+                .iter()
+                .find(|l| l["case_id"] == c.as_str())
+                .map(|l| (c.clone(), l.clone()))
+        })
+        .expect("a case with a lesion");
+    let (lx, ly) = (
+        lesion["shape"]["x"].as_f64().unwrap(),
+        lesion["shape"]["y"].as_f64().unwrap(),
+    );
+    let frame: u32 = lesion["image"]
+        .as_str()
+        .unwrap()
+        .rsplit('#')
+        .next()
+        .unwrap()
+        .parse::<u32>()
+        .unwrap()
+        - 1;
+    let others: Vec<String> = worklist.iter().filter(|c| **c != case).cloned().collect();
+
+    // The case as R1 opens it: blinded items, the protocol's lesion types and scale.
+    let opened = case_json(&r1, &case);
+    assert_eq!(
+        opened["lesion_types"],
+        json!(["solid", "part-solid", "ground-glass"])
+    );
+    assert_eq!(opened["rating_scale"]["low"], 0.0);
+    assert_eq!(opened["rating_scale"]["high"], 100.0);
+    assert_eq!(opened["marks"], json!([]));
+    let items = opened["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["frames"].as_u64(), items[0]["width"].as_u64()),
+        (Some(5), Some(256))
+    );
+    let item = items[0]["id"].as_i64().unwrap();
+    let text = serde_json::to_string(&opened).unwrap();
+    for hidden in ["2.25.", "ct0", "\"T1\"", "diagnosis", "Biobank"] {
+        assert!(
+            !text.contains(hidden),
+            "the reading case shows `{hidden}`: {text}"
+        );
+    }
+
+    let marks_path = format!("/api/reading/{case}/marks");
+    // A box around the lesion (a hit), a polygon outside the body (a non-lesion mark).
+    let boxed = json!({"item": item, "frame": frame, "shape": "box", "points": [[lx - 6.0, ly - 5.0], [lx + 6.0, ly + 5.0]], "lesion_type": "solid", "rating": 80});
+    let polygon = json!({"item": item, "frame": frame, "shape": "polygon", "points": [[4, 4], [20, 4], [20, 18], [6, 20]], "lesion_type": "part-solid", "rating": 35});
+    // Without the CSRF header the mark is refused.
+    let forged = support::request(
+        address,
+        "POST",
+        &marks_path,
+        &[
+            ("Cookie", &r1.cookie()),
+            ("Content-Type", "application/json"),
+        ],
+        boxed.to_string().as_bytes(),
+    );
+    assert_eq!(forged.status, 403, "{}", forged.text());
+    // Marks the protocol does not allow are refused with the reason.
+    for (bad, says) in [
+        (
+            json!({"item": item, "frame": 2, "shape": "box", "points": [[60, 90], [80, 112]], "lesion_type": "calcified", "rating": 80}),
+            "not one of the protocol's",
+        ),
+        (
+            json!({"item": item, "frame": 2, "shape": "box", "points": [[60, 90], [80, 112]], "lesion_type": "solid", "rating": 101}),
+            "not on the protocol's scale",
+        ),
+        (
+            json!({"item": item, "frame": 2, "shape": "box", "points": [[60, 90], [80, 112]], "lesion_type": "solid"}),
+            "rating is missing",
+        ),
+        (
+            json!({"item": item, "frame": 5, "shape": "box", "points": [[60, 90], [80, 112]], "lesion_type": "solid", "rating": 5}),
+            "past the item's 5 frames",
+        ),
+        (
+            json!({"item": item, "frame": 0, "shape": "box", "points": [[60, 90], [300, 112]], "lesion_type": "solid", "rating": 5}),
+            "outside the 256×256 image",
+        ),
+        (
+            json!({"item": item, "frame": 0, "shape": "polygon", "points": [[1, 1], [2, 2]], "lesion_type": "solid", "rating": 5}),
+            "3 to 1000 vertices",
+        ),
+        (
+            json!({"item": item + 1000, "frame": 0, "shape": "point", "points": [[1, 1]], "lesion_type": "solid", "rating": 5}),
+            "not found",
+        ),
+    ] {
+        let response = r1.api("POST", &marks_path, &bad);
+        assert!(response.status >= 400, "{bad}: {}", response.text());
+        assert!(response.text().contains(says), "{bad}: {}", response.text());
+    }
+    let held_box = r1.api("POST", &marks_path, &boxed);
+    assert_eq!(held_box.status, 200, "{}", held_box.text());
+    let held_polygon = r1.api("POST", &marks_path, &polygon);
+    assert_eq!(held_polygon.status, 200, "{}", held_polygon.text());
+    let point = r1.api("POST", &marks_path, &json!({"item": item, "frame": 1, "shape": "point", "points": [[10, 10]], "lesion_type": "ground-glass", "rating": 5}));
+    let point_id = point.json()["id"].as_i64().unwrap();
+    assert_eq!(case_json(&r1, &case)["marks"].as_array().unwrap().len(), 3);
+
+    // R2 (assigned the same case) sees none of R1's marks and cannot withdraw them.
+    assert_eq!(case_json(&r2, &case)["marks"], json!([]));
+    let theirs = r2.api("DELETE", &format!("{marks_path}/{point_id}"), &json!({}));
+    assert_eq!(theirs.status, 404, "{}", theirs.text());
+    // R1 withdraws the point.
+    let withdrawn = r1.api("DELETE", &format!("{marks_path}/{point_id}"), &json!({}));
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.text());
+    let marks = case_json(&r1, &case)["marks"].clone();
+    assert_eq!(marks.as_array().unwrap().len(), 2);
+
+    // The session asks for a label and a score.
+    let submit = format!("/api/reading/{case}/submit");
+    let missing = r1.api("POST", &submit, &json!({"label": "positive"}));
+    assert!(
+        missing.text().contains("asks for a score"),
+        "{}",
+        missing.text()
+    );
+    let read = r1.api("POST", &submit, &json!({"label": "positive", "score": 78}));
+    assert_eq!(read.status, 200, "{}", read.text());
+    let again = r1.api("POST", &submit, &json!({"label": "negative", "score": 10}));
+    assert!(
+        again.status >= 400 && again.text().contains("never replaced"),
+        "{}",
+        again.text()
+    );
+    let late_mark = r1.api("POST", &marks_path, &boxed);
+    assert!(
+        late_mark.status >= 400 && late_mark.text().contains("already read"),
+        "{}",
+        late_mark.text()
+    );
+    let shown = case_json(&r1, &case);
+    assert_eq!(
+        shown["marks"], marks,
+        "the submitted marks are shown as placed"
+    );
+    assert_eq!(shown["read"]["score"], 78.0);
+
+    // A case not assigned is not found (R1 is assigned all 24: a case id that is none).
+    assert_eq!(r1.get("/api/reading/R-999").status, 404);
+
+    // The rest of the unaided session, then the washout.
+    for (n, other) in others.iter().enumerate() {
+        clock.advance(time::Duration::seconds(40));
+        let _ = case_json(&r1, other);
+        clock.advance(time::Duration::seconds(21 + n as i64));
+        let response = r1.api(
+            "POST",
+            &format!("/api/reading/{other}/submit"),
+            &json!({"label": "negative", "score": 20}),
+        );
+        assert_eq!(response.status, 200, "{other}: {}", response.text());
+    }
+    let session = r1.get("/api/session").json();
+    assert_eq!(session["session"], "aided");
+    assert_eq!(session["state"], "washout", "{session}");
+    let refused = r1.get(&format!("/api/reading/{case}"));
+    assert!(refused.status >= 400, "{}", refused.text());
+    assert!(refused.text().contains("washout"), "{}", refused.text());
+    // The worklist page says when the session opens.
+    let page = r1.get("/reading").text();
+    assert!(page.contains("id=\"washout\""), "{page}");
+
+    // 28 days later the aided session opens; the case is read again in the other condition.
+    clock.advance(time::Duration::days(28));
+    let session = r1.get("/api/session").json();
+    assert_eq!(session["state"], "open", "{session}");
+    let aided = case_json(&r1, &case);
+    assert_eq!(
+        aided["marks"],
+        json!([]),
+        "a new session starts without marks"
+    );
+    assert_eq!(aided["session"]["session"], "aided");
+    let mark = r1.api("POST", &marks_path, &boxed);
+    assert_eq!(mark.status, 200, "{}", mark.text());
+    let read = r1.api("POST", &submit, &json!({"label": "positive", "score": 91}));
+    assert_eq!(read.status, 200, "{}", read.text());
+    let twice = r1.api("POST", &submit, &json!({"label": "positive", "score": 91}));
+    assert!(twice.text().contains("never replaced"), "{}", twice.text());
+
+    // Stored as marks import stores them: R1's marks in each condition, named by SOP Instance
+    // UID and frame; the reads in the roles modality:unaided and modality:aided; reading times
+    // from the events; the ledger intact.
+    let study = Study::open(&dir).unwrap();
+    let mine: Vec<_> = study
+        .marks()
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.reader.as_deref() == Some("R1"))
+        .collect();
+    assert_eq!(mine.len(), 3, "{mine:?}");
+    assert_eq!(
+        mine[0].role.as_ref().map(|r| r.as_stored().into_owned()),
+        Some("modality:unaided".to_owned())
+    );
+    assert_eq!(
+        mine[2].role.as_ref().map(|r| r.as_stored().into_owned()),
+        Some("modality:aided".to_owned())
+    );
+    assert_eq!(
+        mine[0].image,
+        lesion["image"].as_str().unwrap(),
+        "named as the panel named it"
+    );
+    assert_eq!(
+        mine[0].shape,
+        format!(
+            r#"{{"shape":"box","x0":{:?},"y0":{:?},"x1":{:?},"y1":{:?}}}"#,
+            lx - 6.0,
+            ly - 5.0,
+            lx + 6.0,
+            ly + 5.0
+        )
+    );
+    assert_eq!(mine[0].lesion_type.as_deref(), Some("solid"));
+    assert_eq!(mine[1].rating, Some(35.0));
+    let reads: Vec<_> = study
+        .reads()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.reader == "R1")
+        .collect();
+    assert_eq!(reads.len(), 25);
+    let times = study.reading_times().unwrap();
+    let first = times
+        .iter()
+        .find(|t| t.reader == "R1" && t.session == "unaided" && t.case_id == others[0])
+        .expect("a reading time");
+    assert!(first.submitted);
+    assert!((first.seconds - 21.0).abs() < 1e-6, "{first:?}");
+    assert!(study.verify(None).unwrap().intact());
+
+    // The analysis matches each reader's marks per condition to the locked lesions, over the
+    // cases read in it: R1 unaided read 24 cases with one hit and one non-lesion mark.
+    let mut study = Study::open(&dir).unwrap();
+    study.set_owner_key(support::owner_key(&dir));
+    let analysis = study.analyze("tester", None).unwrap().analysis;
+    let by = |modality: &str| {
+        analysis
+            .reader_lesions
+            .iter()
+            .find(|r| r.reader == "R1" && r.modality == modality)
+            .unwrap_or_else(|| panic!("R1 {modality} in {:?}", analysis.reader_lesions))
+    };
+    let unaided = &by("unaided").analysis.as_ref().unwrap().figures;
+    assert_eq!(by("unaided").cases, 24);
+    assert_eq!((unaided.marks, unaided.hits, unaided.nl_marks), (2, 1, 1));
+    // One case read aided, abnormal: no FROC figures without a normal case, and said why.
+    assert_eq!(by("aided").cases, 1);
+    assert!(by("aided").analysis.is_none());
+    assert!(by("aided").not_estimable.is_some());
+    assert!(analysis.inputs.reader_marks_sha256.is_some());
+}
+
+/// The reading API to those it is not for: no session (401), a role that does not read (403),
+/// a reader with no case assigned (nothing to read, the case not found), a forged request.
+#[test]
+fn the_reading_api_refuses_other_roles_unassigned_readers_and_forged_requests() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = reader_study(root.path());
+    Study::open(&dir)
+        .unwrap()
+        .add_user("tester", "t1", Role::Reader, Some("T1"), PASSWORD)
+        .unwrap();
+    let address = support::serve(&dir, 1 << 20);
+    let mark = json!({"item": 1, "frame": 0, "shape": "point", "points": [[10, 10]], "lesion_type": "solid", "rating": 50});
+
+    let anonymous = support::request(
+        address,
+        "POST",
+        "/api/reading/R-001/marks",
+        &[("Content-Type", "application/json")],
+        mark.to_string().as_bytes(),
+    );
+    assert_eq!(anonymous.status, 401, "{}", anonymous.text());
+
+    let admin = sign_in(address, "admin", PASSWORD).unwrap();
+    let submission = json!({"label": "positive", "score": 50});
+    for (method, path, body) in [
+        ("GET", "/api/session", &mark),
+        ("GET", "/api/reading/R-001", &mark),
+        ("POST", "/api/reading/R-001/marks", &mark),
+        ("POST", "/api/reading/R-001/submit", &submission),
+    ] {
+        let response = admin.api(method, path, body);
+        assert_eq!(response.status, 403, "{method} {path}: {}", response.text());
+    }
+
+    // T1 read for the reference standard and is assigned nothing in the reader study.
+    let t1 = sign_in(address, "t1", PASSWORD).unwrap();
+    assert_eq!(t1.get("/api/session").json()["state"], "nothing-assigned");
+    let response = t1.api("POST", "/api/reading/R-001/marks", &mark);
+    assert_eq!(response.status, 404, "{}", response.text());
+    assert_eq!(t1.get("/api/reading/R-001").status, 404);
+
+    // A reader's own request with another session's CSRF token is refused.
+    let r1 = sign_in(address, "r1", PASSWORD).unwrap();
+    let forged = support::request(
+        address,
+        "POST",
+        "/api/reading/R-001/submit",
+        &[
+            ("Cookie", &r1.cookie()),
+            ("Content-Type", "application/json"),
+            ("X-CSRF-Token", &admin.csrf),
+        ],
+        br#"{"label": "positive", "score": 50}"#,
+    );
+    assert_eq!(forged.status, 403, "{}", forged.text());
+    assert!(
+        Study::open(&dir)
+            .unwrap()
+            .reads()
+            .unwrap()
+            .iter()
+            .all(|r| r.reader != "R1"),
+        "nothing was read"
+    );
+}
