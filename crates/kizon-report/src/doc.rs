@@ -1500,6 +1500,94 @@ fn reader_study(b: &mut Builder) -> Option<Section> {
     if !test.is_empty() {
         blocks.push(Block::Fields { rows: test });
     }
+    if !r.reading_times.is_empty() {
+        let seconds = |x: f64| crate::format::fixed(x, 1);
+        let caption = b.table_caption(rl.times);
+        blocks.push(Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col(rl.condition, "left", 1),
+                col(rl.reader, "left", 1),
+                col(rl.reads, "right", 1),
+                col(rl.mean_time, "right", 1),
+                col(rl.median_time, "right", 1),
+            ],
+            rows: r
+                .reading_times
+                .iter()
+                .map(|t| {
+                    let strong = |c: Cell| {
+                        if t.reader.is_none() {
+                            c.style(Style::Strong)
+                        } else {
+                            c
+                        }
+                    };
+                    vec![
+                        strong(Cell::new(&t.modality)),
+                        strong(Cell::new(t.reader.as_deref().unwrap_or(rl.all_readers))),
+                        strong(Cell::new(t.reads.to_string())),
+                        strong(Cell::new(seconds(t.mean_seconds))),
+                        strong(Cell::new(seconds(t.median_seconds))),
+                    ]
+                })
+                .collect(),
+            small: false,
+            group: 1,
+            keep: false,
+        }));
+    }
+    if !r.reader_lesions.is_empty() {
+        let caption = b.table_caption(rl.lesions);
+        let fixed = |x: Option<f64>, digits: usize| {
+            x.map_or_else(
+                || rl.not_estimable.to_owned(),
+                |v| crate::format::fixed(v, digits),
+            )
+        };
+        blocks.push(Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col(rl.reader, "left", 1),
+                col(rl.condition, "left", 1),
+                col(rl.cases, "right", 1),
+                col(rl.wafroc, "right", 1),
+                col(rl.lesion_sensitivity, "right", 1),
+                col(rl.nl_per_image, "right", 1),
+            ],
+            rows: r
+                .reader_lesions
+                .iter()
+                .map(|x| {
+                    let fom = match &x.wafroc {
+                        None => Cell::new(rl.not_estimable),
+                        Some(e) => {
+                            let cell = Cell::new(crate::format::fixed(e.estimate, 3));
+                            match (e.lower, e.upper) {
+                                (Some(lo), Some(hi)) => cell.sub(format!(
+                                    "{}–{}",
+                                    crate::format::fixed(lo, 3),
+                                    crate::format::fixed(hi, 3)
+                                )),
+                                _ => cell,
+                            }
+                        }
+                    };
+                    vec![
+                        Cell::new(&x.reader),
+                        Cell::new(&x.modality),
+                        Cell::new(x.cases.to_string()),
+                        fom,
+                        Cell::new(fixed(x.lesion_sensitivity, 3)),
+                        Cell::new(fixed(x.nl_per_image, 3)),
+                    ]
+                })
+                .collect(),
+            small: false,
+            group: 1,
+            keep: false,
+        }));
+    }
     if !r.warnings.is_empty() {
         blocks.push(Block::Subheading {
             text: rl.warnings.to_owned(),

@@ -787,6 +787,17 @@ pub(crate) struct ReaderStudyLabels {
     pub test: &'static str,
     pub difference: &'static str,
     pub warnings: &'static str,
+    pub times: &'static str,
+    pub condition: &'static str,
+    pub reads: &'static str,
+    pub mean_time: &'static str,
+    pub median_time: &'static str,
+    pub all_readers: &'static str,
+    pub lesions: &'static str,
+    pub wafroc: &'static str,
+    pub lesion_sensitivity: &'static str,
+    pub nl_per_image: &'static str,
+    pub not_estimable: &'static str,
 }
 
 pub(crate) fn reader_study_labels(lang: Lang) -> &'static ReaderStudyLabels {
@@ -809,6 +820,17 @@ static READER_STUDY_JA: ReaderStudyLabels = ReaderStudyLabels {
     test: "条件間の F 検定",
     difference: "AUC の差",
     warnings: "注意",
+    times: "読影時間（Web 作業画面の読影、サーバ側の記録から）",
+    condition: "条件",
+    reads: "読影数",
+    mean_time: "平均（秒）",
+    median_time: "中央値（秒）",
+    all_readers: "全読影者",
+    lesions: "病変単位の評価（読影者別、参照標準の病変との照合）",
+    wafroc: "wAFROC FOM",
+    lesion_sensitivity: "病変単位の感度",
+    nl_per_image: "画像あたり非病変マーク",
+    not_estimable: "推定不能",
 };
 
 static READER_STUDY_EN: ReaderStudyLabels = ReaderStudyLabels {
@@ -824,6 +846,17 @@ static READER_STUDY_EN: ReaderStudyLabels = ReaderStudyLabels {
     test: "F test of modalities",
     difference: "Difference of AUCs",
     warnings: "Warnings",
+    times: "Reading time (reads in the web workspace, from the server's records)",
+    condition: "Condition",
+    reads: "Reads",
+    mean_time: "Mean (s)",
+    median_time: "Median (s)",
+    all_readers: "All readers",
+    lesions: "Lesion level by reader (marks matched to the reference lesions)",
+    wafroc: "wAFROC FOM",
+    lesion_sensitivity: "Lesion sensitivity",
+    nl_per_image: "Non-lesion marks per image",
+    not_estimable: "not estimable",
 };
 
 pub(crate) struct MethodLabels {

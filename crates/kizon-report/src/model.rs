@@ -732,6 +732,34 @@ pub struct ReaderStudyResults {
     pub difference: Option<LesionEstimate>,
     #[serde(default)]
     pub warnings: Vec<Text>,
+    /// Reading time per reader and condition, then per condition (reads in the browser).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reading_times: Vec<ReadingTimeRow>,
+    /// Each reader's marks per condition against the reference lesions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reader_lesions: Vec<ReaderLesionRow>,
+}
+
+/// Reading time of one reader (`None`: every reader) in one condition, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadingTimeRow {
+    pub modality: String,
+    pub reader: Option<String>,
+    pub reads: u64,
+    pub mean_seconds: f64,
+    pub median_seconds: f64,
+}
+
+/// One reader's lesion-level figures in one condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderLesionRow {
+    pub reader: String,
+    pub modality: String,
+    pub cases: u64,
+    /// The weighted AFROC figure of merit with its interval (absent: not estimable).
+    pub wafroc: Option<LesionEstimate>,
+    pub lesion_sensitivity: Option<f64>,
+    pub nl_per_image: Option<f64>,
 }
 
 /// One pre-specified method comparison of the correlation study (相関性試験, CLSI EP09c): the

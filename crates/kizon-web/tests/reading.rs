@@ -359,6 +359,65 @@ fn a_reader_marks_submits_waits_out_the_washout_and_reads_again_aided() {
     assert!(by("aided").analysis.is_none());
     assert!(by("aided").not_estimable.is_some());
     assert!(analysis.inputs.reader_marks_sha256.is_some());
+    // Reading time per reader and condition, from the events: 24 unaided reads of R1, each of
+    // the 23 read by the loop took 21 s or more.
+    let time = analysis
+        .reading_times
+        .iter()
+        .find(|t| t.modality == "unaided" && t.reader.as_deref() == Some("R1"))
+        .expect("R1's unaided reading time");
+    assert_eq!(time.reads, 24);
+    assert!(time.median_seconds >= 21.0, "{time:?}");
+    assert!(analysis.inputs.reading_times_sha256.is_some());
+
+    // R1 finishes the aided session; R2 reads both, 28 days apart. The report's MRMC section
+    // then gives each reader's reading time (45 s from opening to submitting each case) and
+    // lesion-level figures per condition.
+    let read_all = |client: &Client| {
+        for case in client.get("/api/worklist").json().as_array().unwrap() {
+            if case["read"].is_null() {
+                let id = case["case_id"].as_str().unwrap();
+                clock.advance(time::Duration::seconds(30));
+                assert_eq!(case_json(client, id)["case"], id);
+                clock.advance(time::Duration::seconds(45));
+                let response = client.api(
+                    "POST",
+                    &format!("/api/reading/{id}/submit"),
+                    &json!({"label": "negative", "score": (id.len() * 7 % 90) as f64}),
+                );
+                assert_eq!(response.status, 200, "{id}: {}", response.text());
+            }
+        }
+    };
+    read_all(&r1);
+    read_all(&r2);
+    assert_eq!(r2.get("/api/session").json()["state"], "washout");
+    clock.advance(time::Duration::days(28));
+    read_all(&r2);
+    assert_eq!(r2.get("/api/session").json()["state"], "finished");
+    let analysis = study.analyze("tester", None).unwrap().analysis;
+    assert!(
+        analysis.reader_study.is_some(),
+        "two readers, two conditions"
+    );
+    let report = study
+        .report(
+            "tester",
+            kizon_app::Lang::En,
+            kizon_app::report::Format::Html,
+            "2026-12-02",
+        )
+        .unwrap();
+    let html = String::from_utf8(report.bytes).unwrap();
+    for expected in [
+        "Reading time (reads in the web workspace",
+        "Lesion level by reader",
+        "wAFROC FOM",
+        "All readers",
+        "45.0",
+    ] {
+        assert!(html.contains(expected), "the report lacks `{expected}`");
+    }
 }
 
 /// The reading API to those it is not for: no session (401), a role that does not read (403),

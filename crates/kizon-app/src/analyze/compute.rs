@@ -226,6 +226,17 @@ impl Study {
                     .collect::<Vec<_>>(),
             )
         });
+        let times: Vec<crate::reading::ReadingTime> = {
+            let in_dataset = dataset.case_ids();
+            self.reading_times()?
+                .into_iter()
+                .filter(|t| {
+                    t.submitted && t.modality.is_some() && in_dataset.contains(t.case_id.as_str())
+                })
+                .collect()
+        };
+        let reading_times_sha256 = (!times.is_empty()).then(|| json_sha256(&times));
+        let reading_times = reading_time_summaries(&times);
         let reader_lesions = match (&protocol.lesions, &reference.lesions) {
             (Some(plan), Some(reference_lesions)) if !reader_marks.is_empty() => {
                 reader_lesion_analyses(
@@ -249,6 +260,7 @@ impl Study {
             reader_study_sha256,
             marks_sha256,
             reader_marks_sha256,
+            reading_times_sha256,
             findings_sha256,
             deviations_sha256: {
                 let deviations = self.store.deviations()?;
@@ -322,6 +334,7 @@ impl Study {
             lesions,
             reader_study,
             reader_lesions,
+            reading_times,
             method_comparisons,
         })
     }

@@ -32,6 +32,10 @@ pub struct Analysis {
     /// reader-study marks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reader_lesions: Vec<ReaderLesions>,
+    /// Reading time of the reader study (reads submitted in the browser), per reader and
+    /// condition and per condition; absent without such reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reading_times: Vec<ReadingTimeSummary>,
     /// The correlation study of a study of specimens (`[[method_comparison]]`); absent
     /// otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -89,6 +93,18 @@ pub struct ReaderStudyWarning {
     pub message_ja: String,
 }
 
+/// Reading time in seconds of the reads of one reader (or, with `reader` absent, of every
+/// reader) in one condition: from the server-side reading events (`kizon reading times`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadingTimeSummary {
+    pub modality: String,
+    pub reader: Option<String>,
+    pub reads: usize,
+    pub mean_seconds: f64,
+    pub median_seconds: f64,
+    pub total_seconds: f64,
+}
+
 /// One reader's marks in one reading condition against the locked lesions (the same figures as
 /// the device's: JAFROC figures of merit, lesion sensitivity, non-lesion marks per image).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +147,9 @@ pub struct Inputs {
     /// SHA-256 of the reader-study readers' marks (absent without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader_marks_sha256: Option<String>,
+    /// SHA-256 of the reader study's reading times (absent without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading_times_sha256: Option<String>,
     pub findings_sha256: String,
     /// SHA-256 of the protocol deviations recorded (absent without any): the report lists them,
     /// so a deviation recorded later makes a new analysis that its report is bound to.

@@ -136,3 +136,110 @@ pub(super) fn reader_study(
             .collect(),
     }))
 }
+
+/// Reading time per reader and condition, then per condition over every reader: the count,
+/// mean, median and total of the submitted reads' times, in the order conditions and readers
+/// first appear.
+pub(super) fn reading_time_summaries(
+    times: &[crate::reading::ReadingTime],
+) -> Vec<ReadingTimeSummary> {
+    let summary = |modality: &str, reader: Option<&str>, values: &[f64]| {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        let total: f64 = sorted.iter().sum();
+        ReadingTimeSummary {
+            modality: modality.to_owned(),
+            reader: reader.map(str::to_owned),
+            reads: n,
+            mean_seconds: total / n as f64,
+            median_seconds: median,
+            total_seconds: total,
+        }
+    };
+    let mut modalities: Vec<&str> = Vec::new();
+    let mut readers: Vec<&str> = Vec::new();
+    for t in times {
+        let m = t.modality.as_deref().unwrap_or_default();
+        if !modalities.contains(&m) {
+            modalities.push(m);
+        }
+        if !readers.contains(&t.reader.as_str()) {
+            readers.push(&t.reader);
+        }
+    }
+    let mut out = Vec::new();
+    for m in &modalities {
+        let of = |reader: Option<&str>| -> Vec<f64> {
+            times
+                .iter()
+                .filter(|t| t.modality.as_deref() == Some(*m))
+                .filter(|t| reader.is_none_or(|r| t.reader == r))
+                .map(|t| t.seconds)
+                .collect()
+        };
+        for r in &readers {
+            let values = of(Some(r));
+            if !values.is_empty() {
+                out.push(summary(m, Some(r), &values));
+            }
+        }
+        out.push(summary(m, None, &of(None)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod reading_time_tests {
+    use super::reading_time_summaries;
+    use crate::reading::ReadingTime;
+
+    fn time(reader: &str, modality: &str, seconds: f64) -> ReadingTime {
+        ReadingTime {
+            reader: reader.into(),
+            session: modality.into(),
+            modality: Some(modality.into()),
+            case_id: "C".into(),
+            seconds,
+            submitted: true,
+        }
+    }
+
+    #[test]
+    fn reading_time_is_summarised_per_reader_and_condition() {
+        let times = [
+            time("R1", "unaided", 30.0),
+            time("R1", "unaided", 50.0),
+            time("R2", "unaided", 10.0),
+            time("R1", "aided", 20.0),
+        ];
+        let s = reading_time_summaries(&times);
+        let got: Vec<(&str, Option<&str>, usize, f64, f64)> = s
+            .iter()
+            .map(|x| {
+                (
+                    x.modality.as_str(),
+                    x.reader.as_deref(),
+                    x.reads,
+                    x.mean_seconds,
+                    x.median_seconds,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("unaided", Some("R1"), 2, 40.0, 40.0),
+                ("unaided", Some("R2"), 1, 10.0, 10.0),
+                ("unaided", None, 3, 30.0, 30.0),
+                ("aided", Some("R1"), 1, 20.0, 20.0),
+                ("aided", None, 1, 20.0, 20.0),
+            ]
+        );
+    }
+}

@@ -470,6 +470,40 @@ pub(super) fn reader_study(i: &Inputs<'_>) -> Result<Option<m::ReaderStudyResult
                 .iter()
                 .map(|w| Text::new(w.message_ja.clone(), w.message_en.clone()))
                 .collect(),
+            reading_times: analysis
+                .reading_times
+                .iter()
+                .map(|t| m::ReadingTimeRow {
+                    modality: t.modality.clone(),
+                    reader: t.reader.clone(),
+                    reads: t.reads as u64,
+                    mean_seconds: t.mean_seconds,
+                    median_seconds: t.median_seconds,
+                })
+                .collect(),
+            reader_lesions: analysis
+                .reader_lesions
+                .iter()
+                .map(|r| {
+                    let figures = r.analysis.as_ref().map(|a| &a.figures);
+                    m::ReaderLesionRow {
+                        reader: r.reader.clone(),
+                        modality: r.modality.clone(),
+                        cases: r.cases as u64,
+                        wafroc: figures.map(|f| m::LesionEstimate {
+                            estimate: f.wafroc.estimate,
+                            lower: f.wafroc.lower,
+                            upper: f.wafroc.upper,
+                        }),
+                        lesion_sensitivity: figures
+                            .and_then(|f| f.lesion_sensitivity.as_ref())
+                            .map(|e| e.estimate),
+                        nl_per_image: figures
+                            .and_then(|f| f.fp_per_image.as_ref())
+                            .map(|e| e.estimate),
+                    }
+                })
+                .collect(),
         }
     });
     Ok(reader_study)
