@@ -280,7 +280,17 @@ impl Study {
                 hint: "give whole years, e.g. --years 12".into(),
             });
         }
-        self.refuse_after_reference_lock("registering a reader")?;
+        // The readers of a reader study (a session with a modality in `[reading]`) may join after
+        // the reference lock: their reads are study data in their conditions, never reference
+        // (panel reads close with the lock).
+        let reader_study = self
+            .reading_plan()?
+            .declared_sessions
+            .iter()
+            .any(|s| s.modality.is_some());
+        if !reader_study {
+            self.refuse_after_reference_lock("registering a reader")?;
+        }
         self.store.transact(actor, |tx| {
             tx.insert_reader(reader)?;
             tx.record(

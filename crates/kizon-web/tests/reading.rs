@@ -426,10 +426,27 @@ fn a_reader_marks_submits_waits_out_the_washout_and_reads_again_aided() {
 fn the_reading_api_refuses_other_roles_unassigned_readers_and_forged_requests() {
     let root = tempfile::tempdir().unwrap();
     let dir = reader_study(root.path());
-    Study::open(&dir)
-        .unwrap()
+    let mut study = Study::open(&dir).unwrap();
+    study
         .add_user("tester", "t1", Role::Reader, Some("T1"), PASSWORD)
         .unwrap();
+    // A reader study's readers may join after the reference lock (their reads are never
+    // reference); the new reader reads nothing until assigned.
+    study
+        .add_reader(
+            "tester",
+            &kizon_app::NewReader {
+                code: "R9".into(),
+                qualification: "放射線科専攻医".into(),
+                qualification_en: None,
+                specialty: "chest".into(),
+                years_experience: 3,
+                independent: true,
+                declaration: None,
+            },
+        )
+        .expect("a reader-study reader joins after the reference lock");
+    drop(study);
     let address = support::serve(&dir, 1 << 20);
     let mark = json!({"item": 1, "frame": 0, "shape": "point", "points": [[10, 10]], "lesion_type": "solid", "rating": 50});
 
