@@ -42,6 +42,7 @@ pub mod names;
 pub mod ocr;
 pub mod owner_key;
 pub mod package;
+pub mod paper;
 pub mod plan;
 pub mod protocol_diff;
 pub mod providers;

@@ -378,7 +378,7 @@ impl Study {
 
     /// The item as an account may view its pixels or samples: readers only their assigned
     /// cases' items (a reader asking for another item learns only that it is not found).
-    fn viewable_item(&self, account: &Account, id: i64) -> Result<Item, AppError> {
+    pub(crate) fn viewable_item(&self, account: &Account, id: i64) -> Result<Item, AppError> {
         let item = self
             .store
             .item(id)?

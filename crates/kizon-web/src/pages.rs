@@ -326,6 +326,8 @@ pub fn items(
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct ViewerQuery {
     pub frame: Option<u32>,
+    /// The page of a waveform on paper (from 0).
+    pub page: Option<u32>,
     pub wc: Option<f64>,
     pub ww: Option<f64>,
 }
@@ -351,6 +353,110 @@ fn viewer(lang: Lang, action: &str, id: i64, frames: u32, query: &ViewerQuery) -
                 label { (lang.pick("ウィンドウ中心", "Window centre")) input type="number" step="any" name="wc" value=[query.wc]; }
                 label { (lang.pick("ウィンドウ幅", "Window width")) input type="number" step="any" name="ww" value=[query.ww]; }
                 button type="submit" { (lang.pick("表示", "Show")) }
+            }
+        }
+    }
+}
+
+/// A page of a waveform on its paper (kizon-app `paper`): millimetre grid (1 mm and 5 mm lines
+/// for ECG paper, 1 s lines for EEG), one band per channel, drawn at the paper's speed and gain;
+/// sizes in millimetres, so the page prints at true scale. Presentation attributes only (the
+/// CSP allows no inline style).
+pub fn paper_svg(lang: Lang, page: &kizon_app::paper::PaperPage, link: &str) -> Markup {
+    use kizon_app::paper::Paper;
+    use std::fmt::Write;
+    let paper = page.paper;
+    let width = page.seconds * paper.mm_per_second();
+    let band = paper.band_mm();
+    let height = band * page.channels.len().max(1) as f64;
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="paper" viewBox="0 0 {width} {height}" width="100%" role="img"><rect width="{width}" height="{height}" fill="#fffdfb"/>"##
+    );
+    let line = |svg: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, colour: &str, w: f64| {
+        let _ = write!(
+            svg,
+            r#"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" stroke="{colour}" stroke-width="{w}"/>"#
+        );
+    };
+    match paper {
+        Paper::Ecg | Paper::Other => {
+            for mm in 0..=(width as usize) {
+                let (colour, w) = if mm % 5 == 0 {
+                    ("#e8a0a0", 0.2)
+                } else {
+                    ("#f6d5d5", 0.08)
+                };
+                line(&mut svg, mm as f64, 0.0, mm as f64, height, colour, w);
+            }
+            for mm in 0..=(height as usize) {
+                let (colour, w) = if mm % 5 == 0 {
+                    ("#e8a0a0", 0.2)
+                } else {
+                    ("#f6d5d5", 0.08)
+                };
+                line(&mut svg, 0.0, mm as f64, width, mm as f64, colour, w);
+            }
+        }
+        Paper::Eeg => {
+            let per_s = paper.mm_per_second();
+            let mut t = 0.0;
+            while t <= page.seconds + 1e-9 {
+                let whole = (t - t.round()).abs() < 1e-9;
+                let (colour, w) = if whole {
+                    ("#9fb3c8", 0.25)
+                } else {
+                    ("#dde6ef", 0.1)
+                };
+                line(&mut svg, t * per_s, 0.0, t * per_s, height, colour, w);
+                t += 0.2;
+            }
+            for k in 0..=page.channels.len() {
+                line(
+                    &mut svg,
+                    0.0,
+                    k as f64 * band,
+                    width,
+                    k as f64 * band,
+                    "#dde6ef",
+                    0.1,
+                );
+            }
+        }
+    }
+    for (k, channel) in page.channels.iter().enumerate() {
+        let middle = k as f64 * band + band / 2.0;
+        let mut points = String::new();
+        for &(t, mm) in &channel.points {
+            let y = (middle - mm).clamp(k as f64 * band, (k + 1) as f64 * band);
+            let _ = write!(points, "{:.2},{:.2} ", t * paper.mm_per_second(), y);
+        }
+        let mut label = String::new();
+        let _ = write!(
+            maud::Escaper::new(&mut label),
+            "{}{}",
+            channel.label,
+            if channel.calibrated { "" } else { " (auto)" }
+        );
+        let _ = write!(
+            svg,
+            r##"<polyline points="{points}" fill="none" stroke="#111" stroke-width="0.25" stroke-linejoin="round"/><text x="1" y="{:.1}" font-size="3">{label}</text>"##,
+            k as f64 * band + 3.5
+        );
+    }
+    svg.push_str("</svg>");
+    let scale = match paper {
+        Paper::Ecg => "25 mm/s · 10 mm/mV",
+        Paper::Eeg => "30 mm/s · 7 µV/mm",
+        Paper::Other => "25 mm/s",
+    };
+    html! {
+        div.paper-page {
+            (PreEscaped(svg))
+            p.muted.paper-nav {
+                (scale) " · " (lang.pick("ページ", "page")) " " (page.page + 1) " / " (page.pages)
+                " (" (format!("{:.0}–{:.0} s", page.start_s, page.start_s + page.seconds)) ")"
+                @if page.page > 0 { " · " a.prev href={ (link) "?page=" (page.page - 1) } { "← " (lang.pick("前", "previous")) } }
+                @if page.page + 1 < page.pages { " · " a.next href={ (link) "?page=" (page.page + 1) } { (lang.pick("次", "next")) " →" } }
             }
         }
     }
@@ -582,7 +688,7 @@ fn shape_name(l: Lang, shape: &str) -> &'static str {
 pub fn reading_case(
     ctx: &Ctx<'_>,
     reading: &ReadingCase,
-    waveforms: &[(i64, Vec<ChannelPreview>)],
+    waveforms: &[(i64, kizon_app::paper::PaperPage)],
     query: &ViewerQuery,
 ) -> Html<String> {
     let l = ctx.lang;
@@ -619,8 +725,8 @@ pub fn reading_case(
                         video.video controls preload="metadata" src={ "/items/" (item.id) "/video.mp4" } {}
                     } @else if item.kind == ItemKind::Dicom {
                         (marking_viewer(l, &format!("/reading/{}", encode(case_id)), item, query, &reading.marks, &reading.window_presets))
-                    } @else if let Some((_, channels)) = waveforms.iter().find(|(id, _)| *id == item.id) {
-                        (waveform_svg(channels))
+                    } @else if let Some((_, page)) = waveforms.iter().find(|(id, _)| *id == item.id) {
+                        (paper_svg(l, page, &format!("/reading/{}", encode(case_id))))
                     } @else {
                         p { (item.kind) " #" (item.id) }
                     }

@@ -630,6 +630,7 @@ async fn reading_case(
 ) -> Result<Response, WebError> {
     let account = authed.account.clone();
     let case_id = case.clone();
+    let page = query.page.unwrap_or(0);
     let (reading, waveforms) = state
         .with_study(move |study| {
             let reading = study.open_case(&account, &case_id)?;
@@ -637,7 +638,7 @@ async fn reading_case(
                 .items
                 .iter()
                 .filter(|i| i.kind.is_waveform())
-                .filter_map(|i| Some((i.id, study.item_channels(&account, i.id, 1000).ok()?)))
+                .filter_map(|i| Some((i.id, study.item_paper(&account, i.id, page).ok()?)))
                 .collect::<Vec<_>>();
             Ok((reading, waveforms))
         })

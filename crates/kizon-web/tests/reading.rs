@@ -502,3 +502,45 @@ fn the_reading_api_refuses_other_roles_unassigned_readers_and_forged_requests() 
         "nothing was read"
     );
 }
+
+/// An ECG on the reading page is drawn on standard paper, 25 mm/s and 10 mm/mV, 10 s a page
+/// with the pages to turn; the SVG's units are millimetres (the demo's 30 s two-lead EDF ECG).
+#[test]
+fn an_ecg_is_read_on_standard_paper_in_pages() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = support::study(root.path(), kizon_app::demo::DemoStop::Checked);
+    let mut study = Study::open(&dir).unwrap();
+    study
+        .assign(
+            "tester",
+            "R1",
+            &kizon_app::access::Assign::Cases(vec!["C-121".into()]),
+        )
+        .unwrap();
+    drop(study);
+    let address = support::serve(&dir, 1 << 20);
+    let r1 = sign_in(address, "r1", PASSWORD).unwrap();
+    let page = r1.get("/reading/C-121?lang=en");
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    assert!(
+        html.contains(r#"class="paper" viewBox="0 0 250 60""#),
+        "two 30 mm bands of 250 mm: {html}"
+    );
+    assert!(
+        html.contains("25 mm/s · 10 mm/mV · page 1 / 3 (0–10 s)"),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/reading/C-121?page=1""#));
+    let last = r1.get("/reading/C-121?page=2&lang=en").text();
+    assert!(last.contains("page 3 / 3 (20–30 s)"), "{last}");
+    std::fs::write(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ecg-paper.svg"),
+        html.split("<svg")
+            .nth(1)
+            .and_then(|s| s.split("</svg>").next())
+            .map(|s| format!("<svg{s}</svg>"))
+            .unwrap(),
+    )
+    .unwrap();
+}

@@ -21,6 +21,44 @@ struct Decoded {
     samples: Vec<i32>,
     /// The digital range the format states (`digital_min`, `digital_max`): the rails.
     rails: Option<(i64, i64)>,
+    /// How digital samples become physical values, when the format says.
+    calibration: Option<Calibration>,
+}
+
+/// `physical = digital × step + offset`, in `unit` (as the file writes it: `uV`, `mV`, `V`…).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Calibration {
+    pub step: f64,
+    pub offset: f64,
+    pub unit: String,
+}
+
+impl Calibration {
+    fn new(step: f64, offset: f64, unit: &str) -> Option<Calibration> {
+        (step.is_finite() && step != 0.0 && offset.is_finite()).then(|| Calibration {
+            step,
+            offset,
+            unit: unit.trim().to_owned(),
+        })
+    }
+
+    /// Millivolts per unit of `unit`, when it is a voltage.
+    pub fn millivolts_per_unit(&self) -> Option<f64> {
+        match self.unit.as_str() {
+            "uV" | "µV" | "μV" | "microvolt" => Some(1e-3),
+            "mV" | "millivolt" => Some(1.0),
+            "V" | "volt" => Some(1e3),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded channel with its calibration, for the viewer's paper.
+pub(crate) struct CalibratedChannel {
+    pub label: String,
+    pub sampling_rate_hz: f64,
+    pub samples: Vec<i32>,
+    pub calibration: Option<Calibration>,
 }
 
 /// The channels of an item and which of them were sampled together as one signal: the whole
@@ -101,11 +139,18 @@ fn edf_channels(bytes: &[u8]) -> Option<Decoding> {
         if signal.label.trim().ends_with("Annotations") {
             continue;
         }
+        let step = (signal.physical_max - signal.physical_min)
+            / (signal.digital_max - signal.digital_min) as f64;
         channels.push(Decoded {
             label: signal.label.trim().to_owned(),
             sampling_rate_hz: header.sampling_rate_hz(index)?,
             samples: edf::read_samples(&header, bytes, index).ok()?,
             rails: Some((signal.digital_min, signal.digital_max)),
+            calibration: Calibration::new(
+                step,
+                signal.physical_min - signal.digital_min as f64 * step,
+                &signal.physical_dimension,
+            ),
         });
     }
     Some(Decoding::one_signal(channels))
@@ -131,6 +176,13 @@ fn wfdb_channels(header_path: &Path, bytes: &[u8]) -> Option<Decoding> {
                     * f64::from(signal.samples_per_frame.max(1)),
                 samples,
                 rails: common.digital_min.zip(common.digital_max),
+                calibration: common.gain.and_then(|gain| {
+                    Calibration::new(
+                        1.0 / gain,
+                        -common.baseline.unwrap_or(0.0) / gain,
+                        common.physical_dimension.as_deref().unwrap_or(""),
+                    )
+                }),
             });
         }
     }
@@ -141,15 +193,28 @@ fn mfer_channels(bytes: &[u8]) -> Option<Decoding> {
     let recording = mfer::read_mfer(bytes).ok()?.recording;
     let rails = recording.data_type.range();
     let rate = recording.sampling_rate_hz;
+    let (overall, offset) = (recording.sensitivity, recording.offset.unwrap_or(0));
     Some(Decoding::one_signal(
         recording
             .channels
             .into_iter()
-            .map(|c| Decoded {
-                label: c.label,
-                sampling_rate_hz: rate,
-                samples: c.samples,
-                rails: Some(rails),
+            .map(|c| {
+                // physical = (digital + offset) × sensitivity; unit code 0 is the volt.
+                let calibration = c.sensitivity.or(overall).and_then(|s| {
+                    let step = s.value();
+                    Calibration::new(
+                        step,
+                        offset as f64 * step,
+                        if s.unit == 0 { "V" } else { "" },
+                    )
+                });
+                Decoded {
+                    label: c.label,
+                    sampling_rate_hz: rate,
+                    samples: c.samples,
+                    rails: Some(rails),
+                    calibration,
+                }
             })
             .collect(),
     ))
@@ -171,8 +236,15 @@ fn dicom_channels(bytes: &[u8]) -> Option<Decoding> {
                     None => c.label,
                 },
                 sampling_rate_hz: group.sampling_rate_hz,
-                samples: c.samples,
                 rails: Some((c.digital_min, c.digital_max)),
+                calibration: c.sensitivity.and_then(|s| {
+                    Calibration::new(
+                        s * c.correction_factor.unwrap_or(1.0),
+                        c.baseline.unwrap_or(0.0),
+                        c.sensitivity_units.as_deref().unwrap_or(""),
+                    )
+                }),
+                samples: c.samples,
             }));
         decoding.signals.push(start..decoding.channels.len());
     }
@@ -187,6 +259,22 @@ pub(crate) fn channels(item: &crate::Item) -> Option<Vec<(String, f64, Vec<i32>)
             .channels
             .into_iter()
             .map(|c| (c.label, c.sampling_rate_hz, c.samples))
+            .collect(),
+    )
+}
+
+/// The decoded channels of a waveform item with their calibration, for the viewer's paper.
+pub(crate) fn calibrated_channels(item: &crate::Item) -> Option<Vec<CalibratedChannel>> {
+    Some(
+        decode(item)?
+            .channels
+            .into_iter()
+            .map(|c| CalibratedChannel {
+                label: c.label,
+                sampling_rate_hz: c.sampling_rate_hz,
+                samples: c.samples,
+                calibration: c.calibration,
+            })
             .collect(),
     )
 }
