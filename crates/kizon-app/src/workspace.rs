@@ -93,6 +93,10 @@ pub struct BlindedItem {
     /// The frame's size in pixels, when known (marks are placed within it).
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// Single-frame images of one series share a stack, scrolled through as one series
+    /// (numbered from 0 within the case; absent for an image alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<u32>,
 }
 
 /// A case on a reader's worklist, with the reader's own read if made.

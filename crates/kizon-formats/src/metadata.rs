@@ -66,6 +66,13 @@ pub struct Metadata {
     pub columns: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames: Option<u64>,
+    /// Instance Number (0020,0013): the image's place in its series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_number: Option<u64>,
+    /// The third value of Image Position (Patient) (0020,0032), in mm: where a slice lies
+    /// along the patient's axis, which orders the slices of a series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice_position_mm: Option<f64>,
     /// Row and column spacing in mm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pixel_spacing_mm: Option<[f64; 2]>,

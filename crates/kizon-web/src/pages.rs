@@ -724,7 +724,15 @@ pub fn reading_case(
                     @if item.kind == ItemKind::Video {
                         video.video controls preload="metadata" src={ "/items/" (item.id) "/video.mp4" } {}
                     } @else if item.kind == ItemKind::Dicom {
-                        (marking_viewer(l, &format!("/reading/{}", encode(case_id)), item, query, &reading.marks, &reading.window_presets))
+                        @match item.stack {
+                            None => (marking_viewer(l, &format!("/reading/{}", encode(case_id)), item, &[], query, &reading.marks, &reading.window_presets)),
+                            Some(stack) => {
+                                @let members: Vec<i64> = reading.items.iter().filter(|i| i.stack == Some(stack)).map(|i| i.id).collect();
+                                @if members.first() == Some(&item.id) {
+                                    (marking_viewer(l, &format!("/reading/{}", encode(case_id)), item, &members, query, &reading.marks, &reading.window_presets))
+                                }
+                            }
+                        }
                     } @else if let Some((_, page)) = waveforms.iter().find(|(id, _)| *id == item.id) {
                         (paper_svg(l, page, &format!("/reading/{}", encode(case_id))))
                     } @else {
@@ -781,29 +789,52 @@ pub fn reading_case(
     )
 }
 
-/// An image with its marks over it, window presets and frame controls. The form works without
-/// the script; the script adds marking, scrolling, zoom and pan.
+/// An image with its marks over it, window presets and frame controls; with `stack`, the
+/// single-frame images of one series in slice order, scrolled through as its frames. The form
+/// works without the script; the script adds marking, scrolling, zoom and pan.
 fn marking_viewer(
     l: Lang,
     action: &str,
     item: &BlindedItem,
+    stack: &[i64],
     query: &ViewerQuery,
     marks: &[HeldMark],
     presets: &[kizon_app::reading::WindowPreset],
 ) -> Markup {
-    let frame = query.frame.unwrap_or(0);
+    let frames = if stack.is_empty() {
+        item.frames
+    } else {
+        stack.len() as u32
+    };
+    let position = query.frame.unwrap_or(0).min(frames.saturating_sub(1));
+    // What is shown: the item's frame, or the stack's image at that position.
+    let (shown, frame) = match stack.get(position as usize) {
+        Some(&id) => (id, 0),
+        None => (item.id, position),
+    };
+    let png = ViewerQuery {
+        frame: Some(frame),
+        page: None,
+        wc: query.wc,
+        ww: query.ww,
+    };
     let (w, h) = (item.width.unwrap_or(512), item.height.unwrap_or(512));
+    let stack_ids = stack
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
     html! {
-        div.viewer data-item=(item.id) data-frames=(item.frames) data-frame=(frame) data-width=(w) data-height=(h) {
+        div.viewer data-item=(item.id) data-frames=(frames) data-frame=(position) data-width=(w) data-height=(h) data-stack=[(!stack.is_empty()).then_some(stack_ids.as_str())] {
             div.stage {
-                img.frame src={ "/items/" (item.id) "/frame.png?" (query.png_query()) } alt=(l.pick("画像", "image")) width=(w) height=(h);
+                img.frame src={ "/items/" (shown) "/frame.png?" (png.png_query()) } alt=(l.pick("画像", "image")) width=(w) height=(h);
                 svg.overlay viewBox={ "0 0 " (w) " " (h) } xmlns="http://www.w3.org/2000/svg" {
-                    @for m in marks.iter().filter(|m| m.mark.item == item.id && m.mark.frame == frame) { (mark_svg(m)) }
+                    @for m in marks.iter().filter(|m| m.mark.item == shown && m.mark.frame == frame) { (mark_svg(m)) }
                 }
             }
             form.filters method="get" action=(action) {
-                @if item.frames > 1 {
-                    label { (l.pick("フレーム", "Frame")) input type="number" name="frame" min="0" max=(item.frames - 1) value=(frame); " / " (item.frames) }
+                @if frames > 1 {
+                    label { @if stack.is_empty() { (l.pick("フレーム", "Frame")) } @else { (l.pick("スライス", "Slice")) } input type="number" name="frame" min="0" max=(frames - 1) value=(position); " / " (frames) }
                 }
                 @if !presets.is_empty() {
                     label { (l.pick("ウィンドウ", "Window"))

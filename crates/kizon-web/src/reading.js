@@ -103,8 +103,9 @@
   };
 
   const addMark = async (viewer, shape, points) => {
+    const at = viewer.current();
     const mark = Object.assign(
-      { item: viewer.item, frame: viewer.frame, shape, points: points.map(p => [round(p[0]), round(p[1])]) },
+      { item: at.item, frame: at.frame, shape, points: points.map(p => [round(p[0]), round(p[1])]) },
       currentAttributes(),
     );
     try {
@@ -134,12 +135,12 @@
   const replace = async (id) => {
     const old = marks.get(id);
     if (!old) return;
-    const viewer = viewers.find(v => v.item === old.item);
+    const viewer = viewers.find(v => v.holds(old.item));
     if (!viewer) return;
-    const frame = viewer.frame;
-    viewer.frame = old.frame;
+    const position = viewer.frame;
+    viewer.frame = viewer.stack ? viewer.stack.indexOf(old.item) : old.frame;
     await addMark(viewer, old.shape, old.points);
-    viewer.frame = frame;
+    viewer.frame = position;
     await removeMark(id);
   };
   const round = (v) => Math.round(v * 10) / 10;
@@ -160,14 +161,20 @@
       stage: node.querySelector('.stage'),
       form: node.querySelector('form'),
       drawing: null,
+      // The single-frame images of a series, scrolled through as its frames.
+      stack: node.dataset.stack ? node.dataset.stack.split(' ').map(Number) : null,
     };
+    // What is shown: an item and its frame.
+    v.current = () => v.stack ? { item: v.stack[v.frame], frame: 0 } : { item: v.item, frame: v.frame };
+    v.holds = (item) => v.stack ? v.stack.includes(item) : v.item === item;
     const input = (name) => v.form.querySelector('input[name=' + name + ']');
     const frameInput = input('frame');
     const wc = input('wc');
     const ww = input('ww');
     const presets = v.form.querySelector('select.presets');
-    const url = (frame) => {
-      let u = '/items/' + v.item + '/frame.png?frame=' + frame;
+    const url = (position) => {
+      const item = v.stack ? v.stack[position] : v.item;
+      let u = '/items/' + item + '/frame.png?frame=' + (v.stack ? 0 : position);
       if (wc.value !== '' && ww.value !== '') u += '&wc=' + encodeURIComponent(wc.value) + '&ww=' + encodeURIComponent(ww.value);
       return u;
     };
@@ -266,8 +273,9 @@
     };
     v.drawMarks = () => {
       v.svg.textContent = '';
+      const at = v.current();
       for (const m of marks.values()) {
-        if (m.item !== v.item || m.frame !== v.frame) continue;
+        if (m.item !== at.item || m.frame !== at.frame) continue;
         const e = shapeElement(m.shape, m.points);
         e.classList.add('mark');
         if (m.id === selected) e.classList.add('selected');

@@ -544,3 +544,182 @@ fn an_ecg_is_read_on_standard_paper_in_pages() {
     )
     .unwrap();
 }
+
+/// After the reference lock the reference panel's session is closed: a reader's mark and read
+/// are refused with the reason, and nothing is recorded.
+#[test]
+fn marks_and_reads_are_refused_after_the_reference_lock() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = support::study(root.path(), kizon_app::demo::DemoStop::Complete);
+    let before = Study::open(&dir).unwrap().audit_log().unwrap().len();
+    let address = support::serve(&dir, 1 << 20);
+    let r1 = sign_in(address, "r1", PASSWORD).unwrap();
+    let session = r1.get("/api/session").json();
+    assert_eq!(session["state"], "closed", "{session}");
+    let mark = r1.api(
+        "POST",
+        "/api/reading/C-001/marks",
+        &json!({"item": 1, "frame": 0, "shape": "point", "points": [[4, 4]], "rating": 1}),
+    );
+    assert_eq!(mark.status, 409, "{}", mark.text());
+    assert!(
+        mark.text().contains("reference standard is locked"),
+        "{}",
+        mark.text()
+    );
+    let read = r1.api(
+        "POST",
+        "/api/reading/C-001/submit",
+        &json!({"label": "positive"}),
+    );
+    assert!(
+        read.text().contains("reference standard is locked"),
+        "{}",
+        read.text()
+    );
+    let log = Study::open(&dir).unwrap().audit_log().unwrap();
+    assert!(
+        log[before..].iter().all(|e| e.command == "login"),
+        "only the logins were recorded: {:?}",
+        log[before..].iter().map(|e| &e.command).collect::<Vec<_>>()
+    );
+}
+
+struct Silent;
+
+impl kizon_app::ingest::Progress for Silent {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// A series stored as one file per slice is read as one stack, in slice order (the position
+/// along the patient, not the file names): three copies of pydicom's real `CT_small.dcm` given
+/// their own SOP Instance UIDs, instance numbers and positions with dcmtk's `dcmodify`, named so
+/// that the names' order is not the slices'.
+#[test]
+fn a_series_of_single_frame_slices_is_scrolled_as_one_stack_in_slice_order() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("study");
+    let mut start =
+        kizon_app::demo::reader_study_start(&dir, "tester", false, &root.path().join("keys"))
+            .unwrap();
+    let delivery = root.path().join("series");
+    std::fs::create_dir_all(&delivery).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/dicom/pydicom/CT_small.dcm");
+    // (file, instance number, z in mm)
+    let slices = [("a.dcm", 3, 20.0), ("b.dcm", 1, -10.0), ("c.dcm", 2, 5.0)];
+    let mut manifest = String::from("case_id,path,collection_date\n");
+    for (n, (file, instance, z)) in slices.iter().enumerate() {
+        let path = delivery.join(file);
+        std::fs::copy(&source, &path).unwrap();
+        let status = std::process::Command::new("dcmodify")
+            .args([
+                "-nb",
+                "-m",
+                &format!("(0008,0018)=1.2.826.0.1.3680043.10.1.{}", n + 1),
+                "-m",
+                &format!("(0020,0013)={instance}"),
+                "-m",
+                &format!("(0020,0032)=0\\0\\{z}"),
+            ])
+            .arg(&path)
+            .status()
+            .expect("dcmtk's dcmodify (tools/test installs dcmtk)");
+        assert!(status.success());
+        manifest.push_str(&format!("X-002,{file},2024-07-01\n"));
+    }
+    std::fs::write(delivery.join("manifest.csv"), manifest).unwrap();
+    start
+        .study
+        .ingest(
+            "tester",
+            &kizon_app::ingest::IngestRequest {
+                provider: "Kizon Demo Biobank".into(),
+                manifest: Some(delivery.join("manifest.csv")),
+                paths: Vec::new(),
+                for_amendment: false,
+            },
+            &Silent,
+        )
+        .unwrap();
+    start.study.check("tester").unwrap();
+    for finding in start.study.findings().unwrap() {
+        if finding.status.is_unresolved() {
+            start
+                .study
+                .resolve(
+                    "tester",
+                    finding.id,
+                    kizon_app::check::Decision::Accept,
+                    kizon_app::text::Reason::new(
+                        "試験用に複製した公開画像",
+                        Some("a public test image copied for the test"),
+                    ),
+                    &[],
+                )
+                .unwrap();
+        }
+    }
+    kizon_app::demo::reader_study_finish(start, &dir, "tester").unwrap();
+    let mut study = Study::open(&dir).unwrap();
+    study
+        .add_user("tester", "r1", Role::Reader, Some("R1"), PASSWORD)
+        .unwrap();
+    // The items' ids by file name, as a data manager sees them.
+    let data_manager = kizon_app::access::Account {
+        name: "tester".into(),
+        role: Role::DataManager,
+        reader_code: None,
+    };
+    let by_path: std::collections::BTreeMap<String, i64> = study
+        .item_page(
+            &data_manager,
+            &kizon_app::ItemQuery {
+                case_id: Some("X-002".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| (i.path.rsplit('/').next().unwrap().to_owned(), i.id))
+        .collect();
+    drop(study);
+    let address = support::serve(&dir, 1 << 20);
+    let r1 = sign_in(address, "r1", PASSWORD).unwrap();
+    let case = case_json(&r1, "X-002");
+    let items: Vec<(i64, Option<u64>)> = case["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_i64().unwrap(), i["stack"].as_u64()))
+        .collect();
+    let order = [by_path["b.dcm"], by_path["c.dcm"], by_path["a.dcm"]];
+    assert_eq!(
+        items,
+        order.iter().map(|id| (*id, Some(0))).collect::<Vec<_>>(),
+        "one stack, ordered by position along the patient"
+    );
+    let page = r1.get("/reading/X-002?frame=2&lang=en").text();
+    let stack = format!("data-stack=\"{} {} {}\"", order[0], order[1], order[2]);
+    assert!(page.contains(&stack), "{page}");
+    assert!(
+        page.contains(&format!("/items/{}/frame.png?frame=0", order[2])),
+        "the third slice shown"
+    );
+    assert!(page.contains("Slice"), "{page}");
+    assert_eq!(
+        page.matches("class=\"viewer\"").count(),
+        1,
+        "one viewer for the series"
+    );
+    let mark = r1.api(
+        "POST",
+        "/api/reading/X-002/marks",
+        &json!({"item": order[2], "frame": 0, "shape": "point", "points": [[64, 64]], "lesion_type": "solid", "rating": 50}),
+    );
+    assert_eq!(mark.status, 200, "{}", mark.text());
+}

@@ -195,9 +195,49 @@ impl Study {
                     frames: m.frames.map_or(1, |f| u32::try_from(f).unwrap_or(u32::MAX)),
                     width: m.columns.or(m.width),
                     height: m.rows.or(m.height),
+                    stack: None,
                 },
                 item,
             ));
+        }
+        // The single-frame images of a series, in slice order (position along the patient,
+        // then instance number, then path), become one stack the viewer scrolls through.
+        let series = |item: &Item| {
+            (item.kind == kizon_vocab::ItemKind::Dicom && item.metadata.frames.unwrap_or(1) == 1)
+                .then(|| item.metadata.series_instance_uid.clone())
+                .flatten()
+        };
+        blinded.sort_by(|(_, a), (_, b)| {
+            series(a)
+                .cmp(&series(b))
+                .then(
+                    a.metadata
+                        .slice_position_mm
+                        .unwrap_or(0.0)
+                        .total_cmp(&b.metadata.slice_position_mm.unwrap_or(0.0)),
+                )
+                .then(a.metadata.instance_number.cmp(&b.metadata.instance_number))
+                .then(a.path.cmp(&b.path))
+        });
+        let mut stacks: Vec<String> = Vec::new();
+        for k in 0..blinded.len() {
+            let Some(uid) = series(&blinded[k].1) else {
+                continue;
+            };
+            let members = blinded
+                .iter()
+                .filter(|(_, i)| series(i).as_deref() == Some(uid.as_str()))
+                .count();
+            if members > 1 {
+                let index = match stacks.iter().position(|s| *s == uid) {
+                    Some(i) => i,
+                    None => {
+                        stacks.push(uid.clone());
+                        stacks.len() - 1
+                    }
+                };
+                blinded[k].0.stack = Some(index as u32);
+            }
         }
         Ok(blinded)
     }
@@ -343,6 +383,9 @@ impl Study {
                 what: format!("point {p:?} is outside the {w}×{h} image"),
                 hint: "points are pixel coordinates (column, row) within the frame".into(),
             });
+        }
+        if let Some(t) = &mark.lesion_type {
+            crate::text::name("the lesion type", t)?;
         }
         if !lesions.types.is_empty() {
             match &mark.lesion_type {

@@ -100,6 +100,15 @@ impl Study {
         let at = format_utc(self.clock.now());
         let actor = account.actor();
         let seq = self.store.transact(&actor, |tx| {
+            // A reference lock that landed since the session was found open closes a panel read.
+            if role == kizon_vocab::ReadRole::Panel
+                && let Some(lock) = tx.lock(crate::reference::REFERENCE)?
+            {
+                return Err(kizon_store::StoreError::Conflict(format!(
+                    "the reference standard is locked (ledger entry {}): a panel read would change it",
+                    lock.ledger_seq
+                )));
+            }
             // The marks in hand as they stand inside the transaction.
             let events = tx.reading_events_of(reader_id, &session)?;
             let held: Vec<HeldMark> = held_marks(&events, case_id)

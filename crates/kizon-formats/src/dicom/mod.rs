@@ -356,6 +356,12 @@ fn from_values(values: &Values<'_>, meta: &Values<'_>, transfer_syntax: String) 
         pixel_spacing_mm: spacing(tags::PIXEL_SPACING)
             .or_else(|| spacing(tags::IMAGER_PIXEL_SPACING)),
         slice_thickness_mm: values.decimals(key(tags::SLICE_THICKNESS)).first().copied(),
+        instance_number: values.integer_string(key(tags::INSTANCE_NUMBER)),
+        slice_position_mm: values
+            .decimals(key(tags::IMAGE_POSITION_PATIENT))
+            .get(2)
+            .copied()
+            .filter(|z| z.is_finite()),
         photometric_interpretation: text(tags::PHOTOMETRIC_INTERPRETATION),
         bits_allocated: values
             .binary(key(tags::BITS_ALLOCATED))
