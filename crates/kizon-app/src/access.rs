@@ -522,6 +522,7 @@ impl Study {
                     .collect(),
             },
             Assign::Cases(cases) => {
+                self.refuse_going_back(reader_code, cases)?;
                 let known: std::collections::BTreeSet<String> =
                     self.store.cases()?.into_iter().map(|c| c.id).collect();
                 if let Some(unknown) = cases.iter().find(|c| !known.contains(*c)) {
@@ -533,6 +534,7 @@ impl Study {
                 cases.clone()
             }
         };
+        self.refuse_going_back(reader_code, &cases)?;
         self.store
             .transact(actor, |tx| {
                 let mut new = 0;
@@ -551,6 +553,47 @@ impl Study {
                 Ok(new)
             })
             .map_err(Into::into)
+    }
+
+    /// Refuses new cases for a reader who has started a reading session after the first: they
+    /// would read the new cases in the first condition after having seen the later one (in an
+    /// unaided-then-aided design, unaided after aided), and the washout would start again.
+    fn refuse_going_back(&self, reader_code: &str, cases: &[String]) -> Result<(), AppError> {
+        let sessions = self.reading_plan()?.declared_sessions;
+        let Some(reader_id) = self
+            .store
+            .readers()?
+            .into_iter()
+            .find(|r| r.code == reader_code)
+            .map(|r| r.id)
+        else {
+            return Ok(());
+        };
+        let mut started_later = None;
+        for session in sessions.iter().skip(1) {
+            if self
+                .store
+                .reading_events_of(reader_id, &session.id)?
+                .iter()
+                .any(|e| e.event == "start")
+            {
+                started_later = Some(session.id.clone());
+            }
+        }
+        let Some(session) = started_later else {
+            return Ok(());
+        };
+        let assigned: std::collections::BTreeSet<String> =
+            self.store.assignments(reader_code)?.into_iter().collect();
+        if let Some(new) = cases.iter().find(|c| !assigned.contains(*c)) {
+            return Err(AppError::Refused {
+                what: format!(
+                    "読影者 {reader_code} はセッション {session} を開始済みのため、症例 {new} を追加できません / reader {reader_code} has started session {session}: case {new} would be read in an earlier condition after the later one"
+                ),
+                hint: "assign new cases to readers who have not yet started a later session, or record the change as a protocol deviation and assign another reader".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Refuses a reader code the panel does not have.

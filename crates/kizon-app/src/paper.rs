@@ -62,7 +62,9 @@ impl Paper {
 
 /// One channel of a page: its samples in the page's window as (seconds from the page's start,
 /// millimetres above the band's middle line), reduced to the minimum and maximum of each 0.2 mm
-/// of paper so that nothing a reader would see is lost.
+/// of paper (no peak is lost at the paper's resolution). The middle line is the window's median,
+/// so that a DC offset or drift does not push the trace off its band; amplitudes are kept
+/// whole (a deflection larger than the band runs into the next one, as on paper).
 #[derive(Debug, Clone, Serialize)]
 pub struct PaperChannel {
     pub label: String,
@@ -163,13 +165,19 @@ pub(crate) fn lay_out(channels: &[CalibratedChannel], paper: Paper, page: u32) -
                 .as_ref()
                 .and_then(|cal| cal.millivolts_per_unit().map(|mv| (cal, mv)));
             let gain = paper.mm_per_millivolt();
-            // The height of a sample on paper, in mm above the band's middle line.
+            let median = {
+                let mut sorted = window.to_vec();
+                sorted.sort_unstable();
+                sorted.get(sorted.len() / 2).copied().unwrap_or(0)
+            };
+            // The height of a sample on paper, in mm above the band's middle line (the
+            // window's median: the calibration's offset cancels).
             let (calibrated, scale): (bool, Box<dyn Fn(i32) -> f64>) = match (millivolts, gain) {
                 (Some((cal, mv)), Some(mm)) => {
-                    let (step, offset) = (cal.step, cal.offset);
+                    let step = cal.step;
                     (
                         true,
-                        Box::new(move |d| (f64::from(d) * step + offset) * mv * mm),
+                        Box::new(move |d| (f64::from(d) - f64::from(median)) * step * mv * mm),
                     )
                 }
                 _ => {
@@ -260,12 +268,13 @@ mod tests {
     }
 
     /// One millivolt is 10 mm on ECG paper, and one second 25 mm (the page's window is cut
-    /// from the right samples).
+    /// from the right samples); an electrode offset does not move the trace.
     #[test]
     fn a_millivolt_is_ten_millimetres_on_ecg_paper() {
-        // 500 Hz, 25 s: a 1 mV step at 12 s, in µV steps of 5 µV (digital 200 = 1 mV).
+        // 500 Hz, 25 s: a 1 mV pulse from 12 s to 13 s, in steps of 5 µV (digital 200 = 1 mV),
+        // on a 40 mV electrode offset (digital 8000), which the page's median removes.
         let samples: Vec<i32> = (0..12_500)
-            .map(|i| if i >= 6_000 { 200 } else { 0 })
+            .map(|i| 8000 + if (6_000..6_500).contains(&i) { 200 } else { 0 })
             .collect();
         let channel = CalibratedChannel {
             label: "II".into(),
@@ -282,9 +291,10 @@ mod tests {
         let points = &page.channels[0].points;
         assert!(page.channels[0].calibrated);
         let before = points.iter().find(|p| p.0 < 1.9).unwrap();
-        let after = points.iter().rev().find(|p| p.0 > 2.1).unwrap();
-        assert_eq!(before.1, 0.0);
-        assert!((after.1 - 10.0).abs() < 1e-9, "{after:?}");
+        let during = points.iter().find(|p| p.0 > 2.1 && p.0 < 2.9).unwrap();
+        let after = points.iter().rev().find(|p| p.0 > 3.1).unwrap();
+        assert_eq!((before.1, after.1), (0.0, 0.0));
+        assert!((during.1 - 10.0).abs() < 1e-9, "{during:?}");
         // 0.2 mm columns: 250 mm of paper, two points each.
         assert!(points.len() <= 2 * 1250, "{}", points.len());
         assert_eq!(

@@ -380,21 +380,33 @@ impl Study {
         Item::from_stored(item)
     }
 
-    /// The item as an account may view its pixels or samples: readers only their assigned
-    /// cases' items (a reader asking for another item learns only that it is not found).
+    /// The item as an account may view its pixels or samples. A reader: only their assigned
+    /// cases' items (asking for another, they learn only that it is not found), and not during
+    /// a washout unless they read the case in the session ahead (a washout is not passed by
+    /// asking for the images directly); the item is named to them by its id, never its path.
     pub(crate) fn viewable_item(&self, account: &Account, id: i64) -> Result<Item, AppError> {
         let item = self
             .store
             .item(id)?
             .ok_or_else(|| not_found(format!("item {id}")))?;
         if account.role == Role::Reader {
-            let code = account.reader_code.as_deref().unwrap_or_default();
-            if !self.store.is_assigned(code, &item.case_id)? {
+            let current = self.current_session(account)?;
+            if !current.assigned.contains(&item.case_id) {
                 return Err(not_found(format!("item {id}")));
             }
-        } else {
-            self.require(account, Permission::ViewStudy)?;
+            if current.read_of(&item.case_id).is_none()
+                && matches!(
+                    current.status.state,
+                    crate::reading::SessionState::Washout { .. }
+                )
+            {
+                current.require_open()?;
+            }
+            let mut item = Item::from_stored(item)?;
+            item.path = format!("item {id}");
+            return Ok(item);
         }
+        self.require(account, Permission::ViewStudy)?;
         Item::from_stored(item)
     }
 

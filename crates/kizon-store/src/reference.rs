@@ -384,6 +384,19 @@ impl Store {
         self.all(&format!("{READS} ORDER BY r.id"), read_row)
     }
 
+    /// One reader's reads, in the order recorded (the reading session's checks, on every
+    /// request a reader makes, ask for these alone).
+    pub fn reads_of(&self, reader_code: &str) -> Result<Vec<Read>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare_cached(&format!("{READS} WHERE d.code = ?1 ORDER BY r.id"))
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map(rusqlite::params![reader_code], read_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
     pub fn reference_records(&self) -> Result<Vec<ReferenceRecord>, StoreError> {
         self.all(&format!("{REFERENCE_RECORDS} ORDER BY id"), reference_row)
     }

@@ -370,7 +370,7 @@ pub fn paper_svg(lang: Lang, page: &kizon_app::paper::PaperPage, link: &str) -> 
     let band = paper.band_mm();
     let height = band * page.channels.len().max(1) as f64;
     let mut svg = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="paper" viewBox="0 0 {width} {height}" width="100%" role="img"><rect width="{width}" height="{height}" fill="#fffdfb"/>"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="paper" viewBox="0 0 {width} {height}" width="{width}mm" height="{height}mm" role="img"><rect width="{width}" height="{height}" fill="#fffdfb"/>"##
     );
     let line = |svg: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, colour: &str, w: f64| {
         let _ = write!(
@@ -427,7 +427,9 @@ pub fn paper_svg(lang: Lang, page: &kizon_app::paper::PaperPage, link: &str) -> 
         let middle = k as f64 * band + band / 2.0;
         let mut points = String::new();
         for &(t, mm) in &channel.points {
-            let y = (middle - mm).clamp(k as f64 * band, (k + 1) as f64 * band);
+            // A large deflection runs into the neighbouring band, as on paper; only the sheet's
+            // edge stops it.
+            let y = (middle - mm).clamp(0.0, height);
             let _ = write!(points, "{:.2},{:.2} ", t * paper.mm_per_second(), y);
         }
         let mut label = String::new();
@@ -654,12 +656,15 @@ pub fn worklist(ctx: &Ctx<'_>, cases: &[WorklistCase], status: &SessionStatus) -
     )
 }
 
-/// The marks as JSON inside a `<script type="application/json">` (data, never run): `</` is
-/// written `<\/` so that nothing in it can close the element.
+/// The marks as JSON inside a `<script type="application/json">` (data, never run): `<`, `>`
+/// and `&` are written as JSON escapes, so that nothing in it can close the element or open a
+/// comment.
 fn marks_json(marks: &[HeldMark]) -> String {
     serde_json::to_string(marks)
         .unwrap_or_else(|_| "[]".into())
-        .replace("</", "<\\/")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 /// A mark as an SVG shape in the frame's pixel coordinates.

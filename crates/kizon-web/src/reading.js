@@ -108,16 +108,19 @@
       { item: at.item, frame: at.frame, shape, points: points.map(p => [round(p[0]), round(p[1])]) },
       currentAttributes(),
     );
+    let saved = false;
     try {
       const held = await api('POST', base + '/marks', mark);
       marks.set(held.id, held);
       selected = held.id;
+      saved = true;
       say('');
     } catch (e) {
       say(e.message);
     }
     renderList();
     viewers.forEach(v => v.drawMarks());
+    return saved;
   };
   const removeMark = async (id) => {
     try {
@@ -139,9 +142,10 @@
     if (!viewer) return;
     const position = viewer.frame;
     viewer.frame = viewer.stack ? viewer.stack.indexOf(old.item) : old.frame;
-    await addMark(viewer, old.shape, old.points);
+    const saved = await addMark(viewer, old.shape, old.points);
     viewer.frame = position;
-    await removeMark(id);
+    // The old mark goes only once its replacement is saved: a refused change loses nothing.
+    if (saved) await removeMark(id);
   };
   const round = (v) => Math.round(v * 10) / 10;
 

@@ -265,6 +265,14 @@ fn a_reader_marks_submits_waits_out_the_washout_and_reads_again_aided() {
     let refused = r1.get(&format!("/api/reading/{case}"));
     assert!(refused.status >= 400, "{}", refused.text());
     assert!(refused.text().contains("washout"), "{}", refused.text());
+    // Nor can the images be had directly in the washout (the item ids are known from before).
+    let frame = r1.get(&format!("/items/{item}/frame.png?frame=0"));
+    assert!(
+        frame.status >= 400,
+        "a frame in the washout: {}",
+        frame.status
+    );
+    assert!(frame.text().contains("washout"), "{}", frame.text());
     // The worklist page says when the session opens.
     let page = r1.get("/reading").text();
     assert!(page.contains("id=\"washout\""), "{page}");
@@ -280,6 +288,23 @@ fn a_reader_marks_submits_waits_out_the_washout_and_reads_again_aided() {
         "a new session starts without marks"
     );
     assert_eq!(aided["session"]["session"], "aided");
+    // R1 has started the aided session: a new case would send them back to the unaided one.
+    let refused = Study::open(&dir)
+        .unwrap()
+        .assign(
+            "tester",
+            "R1",
+            &kizon_app::access::Assign::Cases(vec!["R-999".into()]),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("has started session aided"), "{refused}");
+    // R3 started nothing: assigning the dataset again adds nothing and is allowed.
+    let again = Study::open(&dir)
+        .unwrap()
+        .assign("tester", "R3", &kizon_app::access::Assign::Dataset)
+        .unwrap();
+    assert_eq!(again, 0);
     let mark = r1.api("POST", &marks_path, &boxed);
     assert_eq!(mark.status, 200, "{}", mark.text());
     let read = r1.api("POST", &submit, &json!({"label": "positive", "score": 91}));
@@ -524,7 +549,7 @@ fn an_ecg_is_read_on_standard_paper_in_pages() {
     assert_eq!(page.status, 200, "{}", page.text());
     let html = page.text();
     assert!(
-        html.contains(r#"class="paper" viewBox="0 0 250 60""#),
+        html.contains(r#"class="paper" viewBox="0 0 250 60" width="250mm" height="60mm""#),
         "two 30 mm bands of 250 mm: {html}"
     );
     assert!(

@@ -9,7 +9,7 @@ use kizon_store::{ItemQuery, NewReadingEvent, ReadingEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Current, SessionStatus, event};
+use super::{Current, SessionState, SessionStatus, event};
 use crate::access::Account;
 use crate::clock::format_utc;
 use crate::workspace::{BlindedItem, OwnRead};
@@ -253,12 +253,21 @@ impl Study {
     /// Opens an assigned case for reading: recorded as an event of the session when the case is
     /// still to be read (the start of its reading time), shown as read otherwise.
     pub fn open_case(&mut self, account: &Account, case_id: &str) -> Result<ReadingCase, AppError> {
+        // A case not assigned starts nothing.
+        self.assigned_case(&self.current_session(account)?, case_id)?;
         let current = self.enter_session(account)?;
-        self.assigned_case(&current, case_id)?;
-        let unread = current.read_of(case_id).is_none();
-        if unread {
-            current.require_open()?;
-            self.record_event(account, &current, Some(case_id), event::OPEN, None, None)?;
+        if current.read_of(case_id).is_none() {
+            match current.status.state {
+                // The start of the case's reading time.
+                SessionState::Open => {
+                    self.record_event(account, &current, Some(case_id), event::OPEN, None, None)?;
+                }
+                // After the last session, or once a lock closed it: shown, never read.
+                SessionState::Closed { .. } | SessionState::Finished => {}
+                SessionState::Washout { .. } | SessionState::NothingAssigned => {
+                    current.require_open()?;
+                }
+            }
         }
         self.reading_case(account, case_id)
     }

@@ -158,12 +158,7 @@ impl Study {
         let plan = self.reading_plan()?;
         let sessions = plan.sessions();
         let assigned = self.store.assignments(&reader.code)?;
-        let reads: Vec<Read> = self
-            .store
-            .reads()?
-            .into_iter()
-            .filter(|r| r.reader == reader.code)
-            .collect();
+        let reads: Vec<Read> = self.store.reads_of(&reader.code)?;
         let assigned_set: BTreeSet<&str> = assigned.iter().map(String::as_str).collect();
         let done_in = |session: &ReadingSession| -> Vec<&Read> {
             let role = session_role(session);
@@ -247,13 +242,24 @@ impl Study {
         let role = session_role(previous);
         let reads: Vec<Read> = self
             .store
-            .reads()?
+            .reads_of(&reader.code)?
             .into_iter()
-            .filter(|r| r.reader == reader.code && r.role == role)
+            .filter(|r| r.role == role)
             .collect();
         let events = self.store.reading_events_of(reader.id, &previous.id)?;
         let Some(end) = session_end(&events, &reads.iter().collect::<Vec<_>>()) else {
-            return Ok(SessionState::Open);
+            // Reads imported without a time: the washout cannot be measured, so it is not
+            // assumed to have passed.
+            return Ok(SessionState::Closed {
+                why_ja: format!(
+                    "前セッション {} の最終読影の日時が記録されていないため、ウォッシュアウト期間を確認できません",
+                    previous.id
+                ),
+                why_en: format!(
+                    "the time of your last read in session {} is not recorded, so the washout cannot be checked",
+                    previous.id
+                ),
+            });
         };
         let until = end + time::Duration::days(i64::from(session.washout_days));
         Ok(if self.clock.now() < until {

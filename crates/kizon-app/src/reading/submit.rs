@@ -82,6 +82,21 @@ impl Study {
                     hint: "give the case's rating".into(),
                 });
             }
+            // What the protocol does not ask for is not recorded either.
+            if (!asks.asks_label() && label.is_some()) || (!asks.asks_score() && score.is_some()) {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "session {} asks for {} only",
+                        current.session.id,
+                        if asks.asks_label() {
+                            "a label"
+                        } else {
+                            "a score"
+                        }
+                    ),
+                    hint: "send only what the session asks for (the protocol's case_read)".into(),
+                });
+            }
         }
         if let Some(s) = score {
             super::check_rating(plan.rating_scale, Some(s), "the case's score")?;
