@@ -122,6 +122,58 @@ pub(crate) fn own(read: &Read) -> OwnRead {
     }
 }
 
+/// The modality LUT of a DICOM image (PS3.3 C.11.1): `modality = stored × slope + intercept`,
+/// and the image's own window in those units.
+struct ModalityLut {
+    slope: f64,
+    intercept: f64,
+    window: Option<Window>,
+}
+
+impl ModalityLut {
+    fn of(bytes: &[u8]) -> ModalityLut {
+        let parsed = kizon_formats::dicom::tree::parse(bytes).ok();
+        let number = |tag: (u16, u16)| {
+            parsed
+                .as_ref()
+                .and_then(|p| p.top_text(tag))
+                .and_then(|t| {
+                    t.split('\\')
+                        .next()
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                })
+                .filter(|v| v.is_finite())
+        };
+        let slope = number((0x0028, 0x1053))
+            .filter(|s| *s != 0.0)
+            .unwrap_or(1.0);
+        let intercept = number((0x0028, 0x1052)).unwrap_or(0.0);
+        let window = number((0x0028, 0x1050))
+            .zip(number((0x0028, 0x1051)).filter(|w| *w >= 1.0))
+            .map(|(center, width)| Window { center, width });
+        ModalityLut {
+            slope,
+            intercept,
+            window,
+        }
+    }
+
+    /// A window in the modality's units as the stored values see it.
+    fn to_stored(&self, w: Window) -> Window {
+        Window {
+            center: (w.center - self.intercept) / self.slope,
+            width: (w.width / self.slope.abs()).max(1.0),
+        }
+    }
+
+    /// The stored values' range in the modality's units.
+    fn range(&self, (lo, hi): (i64, i64)) -> (i64, i64) {
+        let at = |v: i64| (v as f64 * self.slope + self.intercept).round() as i64;
+        let (a, b) = (at(lo), at(hi));
+        (a.min(b), a.max(b))
+    }
+}
+
 /// The largest video a page plays, read whole (1 GiB).
 pub const MAX_VIDEO_BYTES: u64 = 1 << 30;
 
@@ -410,7 +462,11 @@ impl Study {
         Item::from_stored(item)
     }
 
-    /// One frame of a DICOM item through a window, as PNG, with the frame's value range.
+    /// One frame of a DICOM item through a window, as PNG, with the frame's value range. The
+    /// window and the range are in the modality's units (PS3.3 C.11.1, the modality LUT:
+    /// Rescale Slope and Intercept, Hounsfield units for CT), as the protocol's window presets
+    /// and the image's own Window Center and Width (0028,1050/1051) are; without a window asked
+    /// for, the image's own window, else the frame's range.
     pub fn item_png(
         &self,
         account: &Account,
@@ -430,8 +486,13 @@ impl Study {
             hint: "see the item's findings (undecodable pixel data)".into(),
         };
         let image = Image::open(&bytes).map_err(undecodable)?;
+        let modality = ModalityLut::of(&bytes);
+        let window = window.or(modality.window).map(|w| modality.to_stored(w));
         let shown = kizon_pixels::display_frame(&image, frame, window).map_err(undecodable)?;
-        Ok((kizon_pixels::encode_png(&shown), shown.range))
+        Ok((
+            kizon_pixels::encode_png(&shown),
+            modality.range(shown.range),
+        ))
     }
 
     /// A video item as a page plays it: its metadata boxes blanked and its times zeroed by the

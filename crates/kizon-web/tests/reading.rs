@@ -138,6 +138,25 @@ fn a_reader_marks_submits_waits_out_the_washout_and_reads_again_aided() {
         (Some(5), Some(256))
     );
     let item = items[0]["id"].as_i64().unwrap();
+    // The window is in Hounsfield units, as the protocol's presets are: the image's own window
+    // (lung, -600/1500) and the preset asked for by name give the same picture, and the frame's
+    // range is in HU (air near -1000), not in stored values.
+    let own = r1.get(&format!("/items/{item}/frame.png?frame=0"));
+    let lung = r1.get(&format!("/items/{item}/frame.png?frame=0&wc=-600&ww=1500"));
+    let bone = r1.get(&format!("/items/{item}/frame.png?frame=0&wc=400&ww=1800"));
+    assert_eq!(own.status, 200);
+    assert_eq!(
+        own.body, lung.body,
+        "the image's own window is the lung preset"
+    );
+    assert_ne!(own.body, bone.body);
+    let range: Vec<i64> = own
+        .header("x-kizon-value-range")
+        .unwrap()
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(range[0] < -900 && range[1] > 500, "{range:?}");
     let text = serde_json::to_string(&opened).unwrap();
     for hidden in ["2.25.", "ct0", "\"T1\"", "diagnosis", "Biobank"] {
         assert!(
