@@ -560,13 +560,7 @@ impl Study {
     /// unaided-then-aided design, unaided after aided), and the washout would start again.
     fn refuse_going_back(&self, reader_code: &str, cases: &[String]) -> Result<(), AppError> {
         let sessions = self.reading_plan()?.declared_sessions;
-        let Some(reader_id) = self
-            .store
-            .readers()?
-            .into_iter()
-            .find(|r| r.code == reader_code)
-            .map(|r| r.id)
-        else {
+        let Some(reader_id) = self.store.reader_id(reader_code)? else {
             return Ok(());
         };
         let mut started_later = None;

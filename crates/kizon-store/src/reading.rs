@@ -61,6 +61,20 @@ fn event_row(r: &Row<'_>) -> rusqlite::Result<ReadingEvent> {
     })
 }
 
+/// A reader's events in one session, in the order recorded: the one query behind the
+/// transaction's and the store's `reading_events_of`.
+fn query_events_of(
+    conn: &rusqlite::Connection,
+    reader_id: i64,
+    session: &str,
+) -> rusqlite::Result<Vec<ReadingEvent>> {
+    conn.prepare_cached(&format!(
+        "{EVENTS} WHERE e.reader_id = ?1 AND e.session = ?2 ORDER BY e.id"
+    ))?
+    .query_map(params![reader_id, session], event_row)?
+    .collect()
+}
+
 impl Tx<'_> {
     /// Records one event; its row id names it (a mark's id in the reader's hands).
     pub fn insert_reading_event(&mut self, event: &NewReadingEvent) -> Result<i64, StoreError> {
@@ -94,16 +108,7 @@ impl Tx<'_> {
         reader_id: i64,
         session: &str,
     ) -> Result<Vec<ReadingEvent>, StoreError> {
-        let mut statement = self
-            .sql()
-            .prepare_cached(&format!(
-                "{EVENTS} WHERE e.reader_id = ?1 AND e.session = ?2 ORDER BY e.id"
-            ))
-            .map_err(|e| self.err(e))?;
-        statement
-            .query_map(params![reader_id, session], event_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        query_events_of(self.sql(), reader_id, session).map_err(|e| self.err(e))
     }
 }
 
@@ -114,16 +119,7 @@ impl Store {
         reader_id: i64,
         session: &str,
     ) -> Result<Vec<ReadingEvent>, StoreError> {
-        let mut statement = self
-            .conn()
-            .prepare_cached(&format!(
-                "{EVENTS} WHERE e.reader_id = ?1 AND e.session = ?2 ORDER BY e.id"
-            ))
-            .map_err(|e| self.err(e))?;
-        statement
-            .query_map(params![reader_id, session], event_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        query_events_of(self.conn(), reader_id, session).map_err(|e| self.err(e))
     }
 
     /// Every reading event, in the order recorded.

@@ -165,14 +165,7 @@ impl Tx<'_> {
     }
 
     pub fn reader_id(&self, code: &str) -> Result<Option<i64>, StoreError> {
-        self.sql()
-            .query_row(
-                "SELECT id FROM readers WHERE code = ?1",
-                params![code],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        query_reader_id(self.sql(), code).map_err(|e| self.err(e))
     }
 
     /// The read already recorded for this reader, case and role.
@@ -300,6 +293,15 @@ const REFERENCE_RECORDS: &str = "SELECT id, case_id, kind, label, diagnosis, dia
                                  FROM reference_records";
 const RESULTS: &str = "SELECT id, case_id, device_version, label, score, marks, source, device_file, ledger_seq FROM results";
 
+fn query_reader_id(conn: &rusqlite::Connection, code: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM readers WHERE code = ?1",
+        params![code],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 fn read_row(r: &Row<'_>) -> rusqlite::Result<Read> {
     Ok(Read {
         id: r.get(0)?,
@@ -377,6 +379,11 @@ impl Store {
                 })
             },
         )
+    }
+
+    /// The id of the reader registered under `code`.
+    pub fn reader_id(&self, code: &str) -> Result<Option<i64>, StoreError> {
+        query_reader_id(self.conn(), code).map_err(|e| self.err(e))
     }
 
     /// Every read, in the order recorded.

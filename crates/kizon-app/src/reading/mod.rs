@@ -78,10 +78,7 @@ impl Study {
             })?;
         let id = self
             .store
-            .readers()?
-            .into_iter()
-            .find(|r| r.code == code)
-            .map(|r| r.id)
+            .reader_id(&code)?
             .ok_or_else(|| AppError::NotFound {
                 what: format!("reader {code}"),
             })?;

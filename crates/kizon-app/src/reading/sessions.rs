@@ -351,10 +351,7 @@ impl Study {
     pub fn derive_order(&self, reader: &str, session: &str) -> Result<DerivedOrder, AppError> {
         let id = self
             .store
-            .readers()?
-            .into_iter()
-            .find(|r| r.code == reader)
-            .map(|r| r.id)
+            .reader_id(reader)?
             .ok_or_else(|| AppError::NotFound {
                 what: format!("reader {reader}"),
             })?;
