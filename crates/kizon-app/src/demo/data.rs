@@ -627,32 +627,16 @@ fn encode(image: &Image<'_>, index: usize, implicit: bool) -> Vec<u8> {
     let instance = format!("2.25.1959{index:03}{}", image.seed);
     let study = format!("2.25.2959{index:03}{}", image.seed);
     let mut data = Vec::new();
-    let put = |out: &mut Vec<u8>, group: u16, element: u16, vr: &[u8; 2], value: &[u8]| {
-        let mut value = value.to_vec();
-        if value.len() % 2 == 1 {
-            value.push(if vr == b"UI" { 0 } else { b' ' });
-        }
-        out.extend_from_slice(&group.to_le_bytes());
-        out.extend_from_slice(&element.to_le_bytes());
-        out.extend_from_slice(vr);
-        if matches!(vr, b"OB" | b"OW") {
-            out.extend_from_slice(&[0, 0]);
-            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&(value.len() as u16).to_le_bytes());
-        }
-        out.extend_from_slice(&value);
-    };
-    put(&mut data, 0x0008, 0x0016, b"UI", class.as_bytes());
-    put(&mut data, 0x0008, 0x0018, b"UI", instance.as_bytes());
-    put(
+    element(&mut data, 0x0008, 0x0016, b"UI", class.as_bytes());
+    element(&mut data, 0x0008, 0x0018, b"UI", instance.as_bytes());
+    element(
         &mut data,
         0x0008,
         0x0020,
         b"DA",
         image.study_date.as_bytes(),
     );
-    put(
+    element(
         &mut data,
         0x0008,
         0x0022,
@@ -660,18 +644,18 @@ fn encode(image: &Image<'_>, index: usize, implicit: bool) -> Vec<u8> {
         image.study_date.as_bytes(),
     );
     if let Some(accession) = image.patient.accession {
-        put(&mut data, 0x0008, 0x0050, b"SH", accession.as_bytes());
+        element(&mut data, 0x0008, 0x0050, b"SH", accession.as_bytes());
     }
-    put(&mut data, 0x0008, 0x0060, b"CS", image.modality.as_bytes());
-    put(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
+    element(&mut data, 0x0008, 0x0060, b"CS", image.modality.as_bytes());
+    element(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
     if let Some(institution) = image.patient.institution {
-        put(&mut data, 0x0008, 0x0080, b"LO", institution.as_bytes());
+        element(&mut data, 0x0008, 0x0080, b"LO", institution.as_bytes());
     }
     if let Some(name) = image.patient.name {
-        put(&mut data, 0x0010, 0x0010, b"PN", name.as_bytes());
+        element(&mut data, 0x0010, 0x0010, b"PN", name.as_bytes());
     }
     if !image.patient.id.is_empty() {
-        put(
+        element(
             &mut data,
             0x0010,
             0x0020,
@@ -680,23 +664,23 @@ fn encode(image: &Image<'_>, index: usize, implicit: bool) -> Vec<u8> {
         );
     }
     if let Some(birth) = image.patient.birth_date {
-        put(&mut data, 0x0010, 0x0030, b"DA", birth.as_bytes());
+        element(&mut data, 0x0010, 0x0030, b"DA", birth.as_bytes());
     }
-    put(
+    element(
         &mut data,
         0x0010,
         0x0040,
         b"CS",
         if index.is_multiple_of(2) { b"M" } else { b"F" },
     );
-    put(
+    element(
         &mut data,
         0x0010,
         0x1010,
         b"AS",
         format!("{:03}Y", 35 + (index * 7) % 50).as_bytes(),
     );
-    put(
+    element(
         &mut data,
         0x0018,
         0x0015,
@@ -707,43 +691,68 @@ fn encode(image: &Image<'_>, index: usize, implicit: bool) -> Vec<u8> {
             b"CHEST"
         },
     );
-    put(&mut data, 0x0018, 0x0050, b"DS", b"1.25");
-    put(&mut data, 0x0020, 0x000D, b"UI", study.as_bytes());
-    put(
+    element(&mut data, 0x0018, 0x0050, b"DS", b"1.25");
+    element(&mut data, 0x0020, 0x000D, b"UI", study.as_bytes());
+    element(
         &mut data,
         0x0020,
         0x000E,
         b"UI",
         format!("{study}.1").as_bytes(),
     );
-    put(&mut data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
-    put(&mut data, 0x0028, 0x0010, b"US", &32u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0011, b"US", &32u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0030, b"DS", b"0.7\\0.7");
-    put(&mut data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
+    element(&mut data, 0x0028, 0x0010, b"US", &32u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0011, b"US", &32u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0030, b"DS", b"0.7\\0.7");
+    element(&mut data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
     if let Some(burned) = image.burned_in {
-        put(&mut data, 0x0028, 0x0301, b"CS", burned.as_bytes());
+        element(&mut data, 0x0028, 0x0301, b"CS", burned.as_bytes());
     }
-    put(&mut data, 0x7FE0, 0x0010, b"OW", &phantom(image.seed));
+    element(&mut data, 0x7FE0, 0x0010, b"OW", &phantom(image.seed));
 
-    let mut meta = Vec::new();
-    put(&mut meta, 0x0002, 0x0001, b"OB", &[0, 1]);
-    put(&mut meta, 0x0002, 0x0002, b"UI", class.as_bytes());
-    put(&mut meta, 0x0002, 0x0003, b"UI", instance.as_bytes());
     let data = if implicit { to_implicit(&data) } else { data };
-    let syntax: &[u8] = if implicit {
-        b"1.2.840.10008.1.2"
+    let syntax = if implicit {
+        "1.2.840.10008.1.2"
     } else {
-        b"1.2.840.10008.1.2.1"
+        "1.2.840.10008.1.2.1"
     };
-    put(&mut meta, 0x0002, 0x0010, b"UI", syntax);
+    part10(class, &instance, syntax, &data)
+}
+
+/// One element, explicit VR little endian, its value padded to even length (PS3.5 7.1.2).
+pub(super) fn element(out: &mut Vec<u8>, group: u16, element: u16, vr: &[u8; 2], value: &[u8]) {
+    let pad = value.len() % 2;
+    let length = value.len() + pad;
+    out.extend_from_slice(&group.to_le_bytes());
+    out.extend_from_slice(&element.to_le_bytes());
+    out.extend_from_slice(vr);
+    if matches!(vr, b"OB" | b"OW") {
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&(length as u32).to_le_bytes());
+    } else {
+        out.extend_from_slice(&(length as u16).to_le_bytes());
+    }
+    out.extend_from_slice(value);
+    if pad == 1 {
+        out.push(if vr == b"UI" { 0 } else { b' ' });
+    }
+}
+
+/// A Part 10 file (PS3.10 7.1): preamble, `DICM`, the file meta group for `class`, `instance`
+/// and `syntax`, then the data set as encoded.
+pub(super) fn part10(class: &str, instance: &str, syntax: &str, data: &[u8]) -> Vec<u8> {
+    let mut meta = Vec::new();
+    element(&mut meta, 0x0002, 0x0001, b"OB", &[0, 1]);
+    element(&mut meta, 0x0002, 0x0002, b"UI", class.as_bytes());
+    element(&mut meta, 0x0002, 0x0003, b"UI", instance.as_bytes());
+    element(&mut meta, 0x0002, 0x0010, b"UI", syntax.as_bytes());
     let mut file = vec![0u8; 128];
     file.extend_from_slice(b"DICM");
-    put(
+    element(
         &mut file,
         0x0002,
         0x0000,
@@ -751,6 +760,6 @@ fn encode(image: &Image<'_>, index: usize, implicit: bool) -> Vec<u8> {
         &(meta.len() as u32).to_le_bytes(),
     );
     file.extend_from_slice(&meta);
-    file.extend_from_slice(&data);
+    file.extend_from_slice(data);
     file
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use kizon_vocab::{ConsentModel, ProviderKind, ReadRole, RegulatorAccess};
 
+use super::data::{element, part10};
 use super::{BIOBANK, DemoOutcome, Quiet};
 use crate::AppError;
 use crate::access::Assign;
@@ -272,109 +273,77 @@ fn dicom(case: usize) -> Vec<u8> {
     const CT_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
     let instance = sop_uid(case);
     let study = format!("2.25.4959{case:03}");
-    let put = |out: &mut Vec<u8>, group: u16, element: u16, vr: &[u8; 2], value: &[u8]| {
-        let mut value = value.to_vec();
-        if value.len() % 2 == 1 {
-            value.push(if vr == b"UI" { 0 } else { b' ' });
-        }
-        out.extend_from_slice(&group.to_le_bytes());
-        out.extend_from_slice(&element.to_le_bytes());
-        out.extend_from_slice(vr);
-        if matches!(vr, b"OB" | b"OW") {
-            out.extend_from_slice(&[0, 0]);
-            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&(value.len() as u16).to_le_bytes());
-        }
-        out.extend_from_slice(&value);
-    };
     let mut data = Vec::new();
-    put(&mut data, 0x0008, 0x0016, b"UI", CT_IMAGE.as_bytes());
-    put(&mut data, 0x0008, 0x0018, b"UI", instance.as_bytes());
+    element(&mut data, 0x0008, 0x0016, b"UI", CT_IMAGE.as_bytes());
+    element(&mut data, 0x0008, 0x0018, b"UI", instance.as_bytes());
     let date = format!("2023{:02}{:02}", 1 + case % 12, 1 + case % 27);
-    put(&mut data, 0x0008, 0x0020, b"DA", date.as_bytes());
-    put(&mut data, 0x0008, 0x0022, b"DA", date.as_bytes());
-    put(&mut data, 0x0008, 0x0060, b"CS", b"CT");
-    put(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
-    put(
+    element(&mut data, 0x0008, 0x0020, b"DA", date.as_bytes());
+    element(&mut data, 0x0008, 0x0022, b"DA", date.as_bytes());
+    element(&mut data, 0x0008, 0x0060, b"CS", b"CT");
+    element(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
+    element(
         &mut data,
         0x0010,
         0x0040,
         b"CS",
         if case.is_multiple_of(2) { b"M" } else { b"F" },
     );
-    put(
+    element(
         &mut data,
         0x0010,
         0x1010,
         b"AS",
         format!("{:03}Y", 45 + (case * 7) % 35).as_bytes(),
     );
-    put(&mut data, 0x0012, 0x0062, b"CS", b"YES");
-    put(&mut data, 0x0018, 0x0015, b"CS", b"CHEST");
-    put(&mut data, 0x0018, 0x0050, b"DS", b"2.0");
-    put(&mut data, 0x0020, 0x000D, b"UI", study.as_bytes());
-    put(
+    element(&mut data, 0x0012, 0x0062, b"CS", b"YES");
+    element(&mut data, 0x0018, 0x0015, b"CS", b"CHEST");
+    element(&mut data, 0x0018, 0x0050, b"DS", b"2.0");
+    element(&mut data, 0x0020, 0x000D, b"UI", study.as_bytes());
+    element(
         &mut data,
         0x0020,
         0x000E,
         b"UI",
         format!("{study}.1").as_bytes(),
     );
-    put(&mut data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
-    put(
+    element(&mut data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
+    element(
         &mut data,
         0x0028,
         0x0008,
         b"IS",
         FRAMES.to_string().as_bytes(),
     );
-    put(
+    element(
         &mut data,
         0x0028,
         0x0010,
         b"US",
         &(SIZE as u16).to_le_bytes(),
     );
-    put(
+    element(
         &mut data,
         0x0028,
         0x0011,
         b"US",
         &(SIZE as u16).to_le_bytes(),
     );
-    put(&mut data, 0x0028, 0x0030, b"DS", b"1.4\\1.4");
-    put(&mut data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
-    put(&mut data, 0x0028, 0x0301, b"CS", b"NO");
-    put(&mut data, 0x0028, 0x1050, b"DS", b"-600");
-    put(&mut data, 0x0028, 0x1051, b"DS", b"1500");
-    put(&mut data, 0x0028, 0x1052, b"DS", b"-1024");
-    put(&mut data, 0x0028, 0x1053, b"DS", b"1");
+    element(&mut data, 0x0028, 0x0030, b"DS", b"1.4\\1.4");
+    element(&mut data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
+    element(&mut data, 0x0028, 0x0301, b"CS", b"NO");
+    element(&mut data, 0x0028, 0x1050, b"DS", b"-600");
+    element(&mut data, 0x0028, 0x1051, b"DS", b"1500");
+    element(&mut data, 0x0028, 0x1052, b"DS", b"-1024");
+    element(&mut data, 0x0028, 0x1053, b"DS", b"1");
     let found = nodules(case);
     let pixels: Vec<u8> = (0..FRAMES).flat_map(|f| slice(case, f, &found)).collect();
-    put(&mut data, 0x7FE0, 0x0010, b"OW", &pixels);
+    element(&mut data, 0x7FE0, 0x0010, b"OW", &pixels);
 
-    let mut meta = Vec::new();
-    put(&mut meta, 0x0002, 0x0001, b"OB", &[0, 1]);
-    put(&mut meta, 0x0002, 0x0002, b"UI", CT_IMAGE.as_bytes());
-    put(&mut meta, 0x0002, 0x0003, b"UI", instance.as_bytes());
-    put(&mut meta, 0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2.1");
-    let mut file = vec![0u8; 128];
-    file.extend_from_slice(b"DICM");
-    put(
-        &mut file,
-        0x0002,
-        0x0000,
-        b"UL",
-        &(meta.len() as u32).to_le_bytes(),
-    );
-    file.extend_from_slice(&meta);
-    file.extend_from_slice(&data);
-    file
+    part10(CT_IMAGE, &instance, "1.2.840.10008.1.2.1", &data)
 }
 
 /// The biobank's delivery and the truth panel's reads and marks, written under `dir`.
