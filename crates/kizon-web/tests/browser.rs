@@ -523,20 +523,9 @@ impl Driver {
     }
 }
 
-struct Silent;
-
-impl kizon_app::ingest::Progress for Silent {
-    fn start(&self, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
-}
-
 /// The reader-study demo with a real CT image (pydicom's `CT_small.dcm`, 128×128) delivered by
 /// the biobank as case X-001, its findings decided as a data manager would, then finished.
 fn reader_study_with_a_real_image(root: &Path) -> PathBuf {
-    let dir = root.join("study");
-    let mut start = demo::reader_study_start(&dir, "tester", false, &root.join("keys"))
-        .expect("the demo starts");
     let delivery = root.join("real");
     std::fs::create_dir_all(&delivery).unwrap();
     std::fs::copy(
@@ -550,49 +539,14 @@ fn reader_study_with_a_real_image(root: &Path) -> PathBuf {
         "case_id,path,collection_date\nX-001,ct_small.dcm,2024-07-01\n",
     )
     .unwrap();
-    start
-        .study
-        .ingest(
-            "tester",
-            &kizon_app::ingest::IngestRequest {
-                provider: "Kizon Demo Biobank".into(),
-                manifest: Some(manifest),
-                paths: Vec::new(),
-                for_amendment: false,
-            },
-            &Silent,
-        )
-        .unwrap();
-    start.study.check("tester").unwrap();
-    for finding in start.study.findings().unwrap() {
-        if finding.status.is_unresolved() {
-            start
-                .study
-                .resolve(
-                    "tester",
-                    finding.id,
-                    kizon_app::check::Decision::Accept,
-                    kizon_app::text::Reason::new(
-                        "試験用の公開画像（識別子は試験ファイル固有の架空のもの）",
-                        Some("a public test image: its identifiers are the test file's own, fictitious"),
-                    ),
-                    &[],
-                )
-                .unwrap();
-        }
-    }
-    demo::reader_study_finish(start, &dir, "tester").expect("the demo finishes");
-    Study::open(&dir)
-        .unwrap()
-        .add_user(
-            "tester",
-            "r1",
-            kizon_app::access::Role::Reader,
-            Some("R1"),
-            PASSWORD,
-        )
-        .unwrap();
-    dir
+    support::reader_study_with_delivery(
+        root,
+        &manifest,
+        (
+            "試験用の公開画像（識別子は試験ファイル固有の架空のもの）",
+            "a public test image: its identifiers are the test file's own, fictitious",
+        ),
+    )
 }
 
 #[test]

@@ -629,14 +629,6 @@ fn marks_and_reads_are_refused_after_the_reference_lock() {
     );
 }
 
-struct Silent;
-
-impl kizon_app::ingest::Progress for Silent {
-    fn start(&self, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
-}
-
 /// A series stored as one file per slice is read as one stack, in slice order (the position
 /// along the patient, not the file names): three copies of pydicom's real `CT_small.dcm` given
 /// their own SOP Instance UIDs, instance numbers and positions with dcmtk's `dcmodify`, named so
@@ -644,10 +636,6 @@ impl kizon_app::ingest::Progress for Silent {
 #[test]
 fn a_series_of_single_frame_slices_is_scrolled_as_one_stack_in_slice_order() {
     let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("study");
-    let mut start =
-        kizon_app::demo::reader_study_start(&dir, "tester", false, &root.path().join("keys"))
-            .unwrap();
     let delivery = root.path().join("series");
     std::fs::create_dir_all(&delivery).unwrap();
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -675,42 +663,15 @@ fn a_series_of_single_frame_slices_is_scrolled_as_one_stack_in_slice_order() {
         manifest.push_str(&format!("X-002,{file},2024-07-01\n"));
     }
     std::fs::write(delivery.join("manifest.csv"), manifest).unwrap();
-    start
-        .study
-        .ingest(
-            "tester",
-            &kizon_app::ingest::IngestRequest {
-                provider: "Kizon Demo Biobank".into(),
-                manifest: Some(delivery.join("manifest.csv")),
-                paths: Vec::new(),
-                for_amendment: false,
-            },
-            &Silent,
-        )
-        .unwrap();
-    start.study.check("tester").unwrap();
-    for finding in start.study.findings().unwrap() {
-        if finding.status.is_unresolved() {
-            start
-                .study
-                .resolve(
-                    "tester",
-                    finding.id,
-                    kizon_app::check::Decision::Accept,
-                    kizon_app::text::Reason::new(
-                        "試験用に複製した公開画像",
-                        Some("a public test image copied for the test"),
-                    ),
-                    &[],
-                )
-                .unwrap();
-        }
-    }
-    kizon_app::demo::reader_study_finish(start, &dir, "tester").unwrap();
-    let mut study = Study::open(&dir).unwrap();
-    study
-        .add_user("tester", "r1", Role::Reader, Some("R1"), PASSWORD)
-        .unwrap();
+    let dir = support::reader_study_with_delivery(
+        root.path(),
+        &delivery.join("manifest.csv"),
+        (
+            "試験用に複製した公開画像",
+            "a public test image copied for the test",
+        ),
+    );
+    let study = Study::open(&dir).unwrap();
     // The items' ids by file name, as a data manager sees them.
     let data_manager = kizon_app::access::Account {
         name: "tester".into(),

@@ -274,3 +274,55 @@ pub fn item_ids(admin: &Client, case: &str) -> Vec<i64> {
         .map(|i| i["id"].as_i64().unwrap())
         .collect()
 }
+
+struct Silent;
+
+impl kizon_app::ingest::Progress for Silent {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// The reader-study demo in `root/study` with a delivery of the biobank's added before its
+/// dataset lock (`manifest` names the files and their cases), every finding on it accepted
+/// with `why` (Japanese, English) as a data manager would, then finished; reader account `r1`
+/// (R1) added with [`PASSWORD`].
+pub fn reader_study_with_delivery(root: &Path, manifest: &Path, why: (&str, &str)) -> PathBuf {
+    let dir = root.join("study");
+    let mut start = demo::reader_study_start(&dir, "tester", false, &root.join("keys"))
+        .expect("the demo starts");
+    start
+        .study
+        .ingest(
+            "tester",
+            &kizon_app::ingest::IngestRequest {
+                provider: "Kizon Demo Biobank".into(),
+                manifest: Some(manifest.to_owned()),
+                paths: Vec::new(),
+                for_amendment: false,
+            },
+            &Silent,
+        )
+        .unwrap();
+    start.study.check("tester").unwrap();
+    for finding in start.study.findings().unwrap() {
+        if finding.status.is_unresolved() {
+            start
+                .study
+                .resolve(
+                    "tester",
+                    finding.id,
+                    kizon_app::check::Decision::Accept,
+                    kizon_app::text::Reason::new(why.0, Some(why.1)),
+                    &[],
+                )
+                .unwrap();
+        }
+    }
+    demo::reader_study_finish(start, &dir, "tester").expect("the demo finishes");
+    Study::open(&dir)
+        .unwrap()
+        .add_user("tester", "r1", Role::Reader, Some("R1"), PASSWORD)
+        .unwrap();
+    dir
+}
