@@ -179,7 +179,7 @@ impl Study {
         } else if finished {
             SessionState::Finished
         } else {
-            self.session_state(&reader, &sessions, index)?
+            self.session_state(&reader, &reads, &sessions, index)?
         };
         let status = SessionStatus {
             reader: reader.code.clone(),
@@ -207,10 +207,11 @@ impl Study {
     }
 
     /// Whether session `index` is open to the reader now: the locks its role needs, and the
-    /// washout since their previous session.
+    /// washout since their previous session (`reads`: the reader's reads, every role).
     fn session_state(
         &self,
         reader: &ReaderRef,
+        reads: &[Read],
         sessions: &[ReadingSession],
         index: usize,
     ) -> Result<SessionState, AppError> {
@@ -240,14 +241,9 @@ impl Study {
         }
         let previous = &sessions[index - 1];
         let role = session_role(previous);
-        let reads: Vec<Read> = self
-            .store
-            .reads_of(&reader.code)?
-            .into_iter()
-            .filter(|r| r.role == role)
-            .collect();
+        let previous_reads: Vec<&Read> = reads.iter().filter(|r| r.role == role).collect();
         let events = self.store.reading_events_of(reader.id, &previous.id)?;
-        let Some(end) = session_end(&events, &reads.iter().collect::<Vec<_>>()) else {
+        let Some(end) = session_end(&events, &previous_reads) else {
             // Reads imported without a time: the washout cannot be measured, so it is not
             // assumed to have passed.
             return Ok(SessionState::Closed {
