@@ -31,6 +31,7 @@ pub mod demo;
 pub mod deviations;
 mod error;
 pub mod export;
+pub mod frame_cache;
 pub mod hospital;
 pub mod ingest;
 pub mod init;
@@ -97,6 +98,8 @@ pub struct Study {
     csv_encoding: Option<encoding::Encoding>,
     /// Where "now" comes from for the use cases that decide on time (reading sessions).
     clock: clock::Clock,
+    /// Decoded frames the viewer showed lately (shared by a server's pooled studies).
+    frame_cache: frame_cache::FrameCache,
 }
 
 /// The protocol text as it is on disk, with its hash.
@@ -130,6 +133,11 @@ impl Study {
         self.clock = clock;
     }
 
+    /// Shares `cache` as this study's decode cache (a server lends one to every pooled study).
+    pub fn set_frame_cache(&mut self, cache: frame_cache::FrameCache) {
+        self.frame_cache = cache;
+    }
+
     /// Opens the study in `dir`.
     pub fn open(dir: &Path) -> Result<Study, AppError> {
         let protocol = dir.join(PROTOCOL_FILE);
@@ -144,6 +152,7 @@ impl Study {
             session_key: None,
             csv_encoding: None,
             clock: clock::Clock::System,
+            frame_cache: frame_cache::FrameCache::default(),
         })
     }
 

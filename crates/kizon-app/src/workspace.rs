@@ -11,6 +11,7 @@ use kizon_store::{ItemQuery, Read};
 use kizon_vocab::ItemKind;
 
 use crate::Item;
+use crate::frame_cache::{Frame, ModalityLut, Source};
 use serde::Serialize;
 
 use crate::access::{Account, Permission, Role};
@@ -122,14 +123,6 @@ pub(crate) fn own(read: &Read) -> OwnRead {
     }
 }
 
-/// The modality LUT of a DICOM image (PS3.3 C.11.1): `modality = stored × slope + intercept`,
-/// and the image's own window in those units.
-struct ModalityLut {
-    slope: f64,
-    intercept: f64,
-    window: Option<Window>,
-}
-
 impl ModalityLut {
     fn of(bytes: &[u8]) -> ModalityLut {
         let parsed = kizon_formats::dicom::tree::parse(bytes).ok();
@@ -159,7 +152,7 @@ impl ModalityLut {
     }
 
     /// A window in the modality's units as the stored values see it.
-    fn to_stored(&self, w: Window) -> Window {
+    fn to_stored(self, w: Window) -> Window {
         Window {
             center: (w.center - self.intercept) / self.slope,
             width: (w.width / self.slope.abs()).max(1.0),
@@ -475,20 +468,32 @@ impl Study {
         window: Option<Window>,
     ) -> Result<(Vec<u8>, (i64, i64)), AppError> {
         let item = self.viewable_item(account, id)?;
-        let bytes = crate::check::read_unchanged(&item.source, &item.sha256).ok_or_else(|| {
-            AppError::Refused {
-                what: format!("{}: moved or changed since ingest", item.path),
-                hint: "the source files must stay where ingest found them, unchanged".into(),
-            }
+        let source = self.frame_cache.source(&item.sha256, || {
+            let bytes =
+                crate::check::read_unchanged(&item.source, &item.sha256).ok_or_else(|| {
+                    AppError::Refused {
+                        what: format!("{}: moved or changed since ingest", item.path),
+                        hint: "the source files must stay where ingest found them, unchanged"
+                            .into(),
+                    }
+                })?;
+            let lut = ModalityLut::of(&bytes);
+            Ok::<_, AppError>(Source { bytes, lut })
         })?;
         let undecodable = |e: kizon_pixels::PixelError| AppError::Refused {
             what: format!("{}: pixel data cannot be shown: {e}", item.path),
             hint: "see the item's findings (undecodable pixel data)".into(),
         };
-        let image = Image::open(&bytes).map_err(undecodable)?;
-        let modality = ModalityLut::of(&bytes);
+        let decoded = self.frame_cache.frame(&item.sha256, frame, || {
+            let image = Image::open(&source.bytes).map_err(undecodable)?;
+            Ok::<_, AppError>(Frame {
+                values: image.frame(frame).map_err(undecodable)?,
+                info: image.info().clone(),
+            })
+        })?;
+        let modality = source.lut;
         let window = window.or(modality.window).map(|w| modality.to_stored(w));
-        let shown = kizon_pixels::display_frame(&image, frame, window).map_err(undecodable)?;
+        let shown = kizon_pixels::display_values(&decoded.info, &decoded.values, window);
         Ok((
             kizon_pixels::encode_png(&shown),
             modality.range(shown.range),

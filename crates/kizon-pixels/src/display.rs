@@ -38,10 +38,13 @@ pub fn display_frame(
 ) -> Result<DisplayFrame, PixelError> {
     let info = image.info();
     let values = image.frame(index)?;
-    Ok(map_values(info, &values, window))
+    Ok(display_values(info, &values, window))
 }
 
-fn map_values(info: &ImageInfo, values: &[i64], window: Option<Window>) -> DisplayFrame {
+/// Maps one frame's decoded values (as [`Image::frame`] gives them, of an image described by
+/// `info`) to 8-bit samples through `window`: what [`display_frame`] does after decoding, for
+/// a caller that keeps decoded frames (the viewer's decode cache).
+pub fn display_values(info: &ImageInfo, values: &[i64], window: Option<Window>) -> DisplayFrame {
     let (width, height) = (info.columns, info.rows);
     let pixels = width as usize * height as usize;
     let spp = info.samples_per_pixel.max(1) as usize;
@@ -156,7 +159,7 @@ mod tests {
     #[test]
     fn the_linear_window_of_ps3_3_maps_ends_to_black_and_white() {
         // c = 100, w = 11: x ≤ 94.5 black, x > 104.5 white, 100 → ((100-99.5)/10 + 0.5)·255.
-        let frame = map_values(
+        let frame = display_values(
             &grey_info("MONOCHROME2"),
             &[94, 100, 104, 105],
             Some(Window {
@@ -170,17 +173,17 @@ mod tests {
 
     #[test]
     fn without_a_window_the_frame_range_spans_black_to_white_and_monochrome1_inverts() {
-        let frame = map_values(&grey_info("MONOCHROME2"), &[0, 1000, 2000, 4095], None);
+        let frame = display_values(&grey_info("MONOCHROME2"), &[0, 1000, 2000, 4095], None);
         assert_eq!(frame.samples[0], 0);
         assert_eq!(frame.samples[3], 255);
-        let inverted = map_values(&grey_info("MONOCHROME1"), &[0, 1000, 2000, 4095], None);
+        let inverted = display_values(&grey_info("MONOCHROME1"), &[0, 1000, 2000, 4095], None);
         assert_eq!(inverted.samples[0], 255);
         assert_eq!(inverted.samples[3], 0);
     }
 
     #[test]
     fn a_png_decodes_back_to_the_same_samples() {
-        let frame = map_values(&grey_info("MONOCHROME2"), &[0, 1000, 2000, 4095], None);
+        let frame = display_values(&grey_info("MONOCHROME2"), &[0, 1000, 2000, 4095], None);
         let bytes = encode_png(&frame);
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
         let decoder = png::Decoder::new(std::io::Cursor::new(bytes));

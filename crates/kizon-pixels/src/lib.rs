@@ -61,7 +61,7 @@ mod search;
 use kizon_formats::dicom::{PixelData, pixel_data};
 
 pub use content::{CANONICAL_PREFIX, pixel_content_hash};
-pub use display::{DisplayFrame, Window, display_frame, encode_png};
+pub use display::{DisplayFrame, Window, display_frame, display_values, encode_png};
 pub use phash::{grey_first_frame, perceptual_hash, perceptual_hash_fast, phash_of_grey};
 pub use search::{
     DEFAULT_MAX_DISTANCE, brute_force_pairs, hamming_distance, indexed_pairs, near_duplicate_pairs,

@@ -35,6 +35,8 @@ pub struct ServeOptions {
     pub secure_cookies: bool,
     /// The owner's key, unlocked, for analyses run from the browser (signed like the CLI's).
     pub owner_key: Option<kizon_app::owner_key::OwnerKey>,
+    /// The viewer's decode cache, in bytes (see [`kizon_app::frame_cache`]).
+    pub frame_cache_bytes: u64,
 }
 
 /// Serves the study in `dir` until interrupted (Ctrl-C / SIGTERM). Blocks.
@@ -48,7 +50,8 @@ pub fn serve(
         options.secure_cookies,
         options.upload_limit,
         options.owner_key.clone(),
-    )?;
+    )?
+    .with_frame_cache(options.frame_cache_bytes);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -45,6 +45,8 @@ struct Inner {
     session_key: [u8; 32],
     /// Where the use cases read "now" (a set clock in tests: a washout passes without sleeping).
     clock: kizon_app::clock::Clock,
+    /// The viewer's decode cache, one for every pooled study.
+    frame_cache: kizon_app::frame_cache::FrameCache,
 }
 
 impl AppState {
@@ -60,6 +62,9 @@ impl AppState {
         kizon_app::access::fill_random(&mut session_key)?;
         prepare_signing(&mut study, owner_key.as_ref(), session_key);
         study.prepare_search()?;
+        let frame_cache =
+            kizon_app::frame_cache::FrameCache::new(kizon_app::frame_cache::DEFAULT_BUDGET_BYTES);
+        study.set_frame_cache(frame_cache.clone());
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         Ok(AppState {
             inner: Arc::new(Inner {
@@ -73,6 +78,7 @@ impl AppState {
                 owner_key,
                 session_key,
                 clock: kizon_app::clock::Clock::System,
+                frame_cache,
             }),
         })
     }
@@ -89,6 +95,25 @@ impl AppState {
             }
         }
         self
+    }
+
+    /// The same state with a decode cache of `budget_bytes` (`serve --frame-cache-mb`). Called
+    /// before serving, like [`AppState::with_clock`].
+    pub fn with_frame_cache(mut self, budget_bytes: u64) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.frame_cache = kizon_app::frame_cache::FrameCache::new(budget_bytes);
+            if let Ok(pool) = inner.pool.get_mut() {
+                for study in pool.iter_mut() {
+                    study.set_frame_cache(inner.frame_cache.clone());
+                }
+            }
+        }
+        self
+    }
+
+    /// What the decode cache holds and how often it served.
+    pub fn frame_cache_stats(&self) -> kizon_app::frame_cache::CacheStats {
+        self.inner.frame_cache.stats()
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -119,6 +144,7 @@ impl AppState {
                     let mut study = Study::open(&inner.dir)?;
                     prepare_signing(&mut study, inner.owner_key.as_ref(), inner.session_key);
                     study.set_clock(inner.clock.clone());
+                    study.set_frame_cache(inner.frame_cache.clone());
                     study
                 }
             };

@@ -728,3 +728,59 @@ fn a_series_of_single_frame_slices_is_scrolled_as_one_stack_in_slice_order() {
     );
     assert_eq!(mark.status, 200, "{}", mark.text());
 }
+
+/// The decode cache: frames a reader was shown come from memory, keyed by the content ingest
+/// verified. A source changed on disk after it was verified is not what the cache serves (the
+/// cached frames are the verified content's), and once the cache is gone (a new server) the
+/// changed file is refused as before.
+#[test]
+fn frames_come_from_the_decode_cache_of_the_verified_content() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = reader_study(root.path());
+    let address = support::serve(&dir, 1 << 20);
+    let r1 = sign_in(address, "r1", PASSWORD).expect("r1 signs in");
+    let case = r1.get("/api/worklist").json()[0]["case_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let item = case_json(&r1, &case)["items"][0]["id"].as_i64().unwrap();
+    let frames: Vec<Vec<u8>> = (0..5)
+        .map(|f| {
+            let shown = r1.get(&format!("/items/{item}/frame.png?frame={f}&wc=40&ww=400"));
+            assert_eq!(shown.status, 200, "{}", shown.text());
+            shown.body
+        })
+        .collect();
+
+    // Every file of the delivery is changed behind kizon's back: one pixel of the last frame.
+    for file in std::fs::read_dir(dir.join("demo-sources").join("biobank")).unwrap() {
+        let path = file.unwrap().path();
+        if path.extension().is_some_and(|e| e == "dcm") {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.len() - 2;
+            bytes[last] ^= 0x7f;
+            std::fs::write(&path, &bytes).unwrap();
+        }
+    }
+
+    for (f, before) in frames.iter().enumerate() {
+        let again = r1.get(&format!("/items/{item}/frame.png?frame={f}&wc=40&ww=400"));
+        assert_eq!(again.status, 200);
+        assert_eq!(
+            &again.body, before,
+            "frame {f}: the verified content, from memory"
+        );
+    }
+    let other_window = r1.get(&format!("/items/{item}/frame.png?frame=4&wc=-600&ww=1500"));
+    assert_eq!(other_window.status, 200, "a new window of a cached frame");
+
+    let fresh = support::serve(&dir, 1 << 20);
+    let r1 = sign_in(fresh, "r1", PASSWORD).expect("r1 signs in");
+    let refused = r1.get(&format!("/items/{item}/frame.png?frame=4&wc=40&ww=400"));
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert!(
+        refused.text().contains("changed since ingest"),
+        "{}",
+        refused.text()
+    );
+}

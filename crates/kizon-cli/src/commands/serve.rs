@@ -13,6 +13,9 @@ pub struct ServeArgs {
     /// Largest upload accepted, in MiB
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     pub upload_limit_mib: usize,
+    /// Memory kept for decoded frames the viewer showed (scrolling back costs no decoding), in MiB
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    pub frame_cache_mib: u64,
     /// Drop the Secure flag of cookies (only for plain HTTP beyond loopback on a closed network)
     #[arg(long)]
     pub insecure_cookies: bool,
@@ -48,6 +51,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Done {
         bind: args.bind,
         upload_limit: args.upload_limit_mib << 20,
         secure_cookies: !args.insecure_cookies,
+        frame_cache_bytes: args.frame_cache_mib << 20,
     };
     if !args.bind.ip().is_loopback() && !args.insecure_cookies {
         eprintln!(
