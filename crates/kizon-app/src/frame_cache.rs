@@ -50,11 +50,14 @@ pub(crate) struct Frame {
 enum Key {
     Source(String),
     Frame(String, u32),
+    /// A video as pages play it (its metadata cleaned), by the SHA-256 of its source.
+    Video(String),
 }
 
 enum Entry {
     Source(Arc<Source>),
     Frame(Arc<Frame>),
+    Bytes(Arc<Vec<u8>>),
 }
 
 impl Entry {
@@ -63,6 +66,7 @@ impl Entry {
         match self {
             Entry::Source(s) => s.bytes.len() as u64 + 64,
             Entry::Frame(f) => (f.values.len() * std::mem::size_of::<i64>()) as u64 + 128,
+            Entry::Bytes(b) => b.len() as u64 + 64,
         }
     }
 }
@@ -134,6 +138,7 @@ impl FrameCache {
         let found = match entry {
             Entry::Source(s) => Entry::Source(s.clone()),
             Entry::Frame(f) => Entry::Frame(f.clone()),
+            Entry::Bytes(b) => Entry::Bytes(b.clone()),
         };
         lru.order.remove(&old);
         lru.order.insert(tick, key.clone());
@@ -195,6 +200,24 @@ impl FrameCache {
         let decoded = Arc::new(decode()?);
         self.put(key, Entry::Frame(decoded.clone()));
         Ok(decoded)
+    }
+}
+
+impl FrameCache {
+    /// The video whose source's SHA-256 is `sha256` as pages play it, from the cache or by
+    /// `load` (which verifies and cleans it): a player asks for it in ranges, many times.
+    pub(crate) fn video<E>(
+        &self,
+        sha256: &str,
+        load: impl FnOnce() -> Result<Vec<u8>, E>,
+    ) -> Result<Arc<Vec<u8>>, E> {
+        let key = Key::Video(sha256.to_owned());
+        if let Some(Entry::Bytes(found)) = self.get(&key) {
+            return Ok(found);
+        }
+        let loaded = Arc::new(load()?);
+        self.put(key, Entry::Bytes(loaded.clone()));
+        Ok(loaded)
     }
 }
 

@@ -98,6 +98,10 @@ pub struct BlindedItem {
     /// (numbered from 0 within the case; absent for an image alone).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<u32>,
+    /// A video's frames per second (its frame count over its duration): frame `n` is shown
+    /// from `n / fps` seconds, so a mark placed on a paused video names its frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames_per_second: Option<f64>,
 }
 
 /// A case on a reader's worklist, with the reader's own read if made.
@@ -503,41 +507,17 @@ impl Study {
     /// A video item as a page plays it: its metadata boxes blanked and its times zeroed by the
     /// hand-over's own cleaner (kizon-deid), the media data bit-identical; readers only their
     /// assigned cases' videos. Larger videos than [`MAX_VIDEO_BYTES`] are not served whole.
-    pub fn item_video(&self, account: &Account, id: i64) -> Result<Vec<u8>, AppError> {
+    /// Kept in the decode cache: a player asks for a video in ranges, again and again.
+    pub fn item_video(
+        &self,
+        account: &Account,
+        id: i64,
+    ) -> Result<std::sync::Arc<Vec<u8>>, AppError> {
         let item = self.viewable_item(account, id)?;
         if item.kind != ItemKind::Video {
             return Err(not_found(format!("video {id}")));
         }
-        let size = std::fs::metadata(&item.source)
-            .map(|m| m.len())
-            .unwrap_or(0);
-        if size > MAX_VIDEO_BYTES {
-            return Err(AppError::Refused {
-                what: format!(
-                    "{}: {size} bytes is more than a page plays ({MAX_VIDEO_BYTES})",
-                    item.path
-                ),
-                hint:
-                    "read long videos in the provider's own viewer; the study keeps their SHA-256"
-                        .into(),
-            });
-        }
-        let bytes = crate::check::read_unchanged(&item.source, &item.sha256).ok_or_else(|| {
-            AppError::Refused {
-                what: format!("{}: moved or changed since ingest", item.path),
-                hint: "the source files must stay where ingest found them, unchanged".into(),
-            }
-        })?;
-        let (clean, _) = kizon_deid::video::deidentify(
-            &bytes,
-            &kizon_deid::profile::Profile::default_profile(),
-            0,
-        )
-        .map_err(|e| AppError::Refused {
-            what: format!("{}: the video cannot be shown: {e}", item.path),
-            hint: "see the item's findings".into(),
-        })?;
-        Ok(clean)
+        self.frame_cache.video(&item.sha256, || clean_video(&item))
     }
 
     /// A waveform item's channels reduced to `columns` min/max buckets each, for plotting.
@@ -626,4 +606,34 @@ impl Study {
             .collect();
         Ok((providers, ItemKind::ALL.to_vec()))
     }
+}
+
+/// A video as pages play it: verified against its ingest hash, its metadata cleaned.
+fn clean_video(item: &Item) -> Result<Vec<u8>, AppError> {
+    let size = std::fs::metadata(&item.source)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if size > MAX_VIDEO_BYTES {
+        return Err(AppError::Refused {
+            what: format!(
+                "{}: {size} bytes is more than a page plays ({MAX_VIDEO_BYTES})",
+                item.path
+            ),
+            hint: "read long videos in the provider's own viewer; the study keeps their SHA-256"
+                .into(),
+        });
+    }
+    let bytes = crate::check::read_unchanged(&item.source, &item.sha256).ok_or_else(|| {
+        AppError::Refused {
+            what: format!("{}: moved or changed since ingest", item.path),
+            hint: "the source files must stay where ingest found them, unchanged".into(),
+        }
+    })?;
+    let (clean, _) =
+        kizon_deid::video::deidentify(&bytes, &kizon_deid::profile::Profile::default_profile(), 0)
+            .map_err(|e| AppError::Refused {
+                what: format!("{}: the video cannot be shown: {e}", item.path),
+                hint: "see the item's findings".into(),
+            })?;
+    Ok(clean)
 }

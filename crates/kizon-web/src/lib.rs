@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod error;
 pub mod pages;
+mod range;
 pub mod routes;
 pub mod state;
 

@@ -727,7 +727,7 @@ pub fn reading_case(
                 }
                 @for item in &reading.items {
                     @if item.kind == ItemKind::Video {
-                        video.video controls preload="metadata" src={ "/items/" (item.id) "/video.mp4" } {}
+                        (video_viewer(l, &format!("/reading/{}", encode(case_id)), item, query, &reading.marks))
                     } @else if item.kind == ItemKind::Dicom {
                         @match item.stack {
                             None => (marking_viewer(l, &format!("/reading/{}", encode(case_id)), item, &[], query, &reading.marks, &reading.window_presets)),
@@ -851,6 +851,41 @@ fn marking_viewer(
                 }
                 label { (l.pick("ウィンドウ中心", "Window centre")) input type="number" step="any" name="wc" value=[query.wc]; }
                 label { (l.pick("ウィンドウ幅", "Window width")) input type="number" step="any" name="ww" value=[query.ww]; }
+                button type="submit" { (l.pick("表示", "Show")) }
+            }
+        }
+    }
+}
+
+/// A video with the marks of the frame shown over it. Without the script it plays with the
+/// browser's controls and opens at the frame asked for (a media fragment, `#t=`); the script
+/// steps frame by frame and places marks on the paused frame.
+fn video_viewer(
+    l: Lang,
+    action: &str,
+    item: &BlindedItem,
+    query: &ViewerQuery,
+    marks: &[HeldMark],
+) -> Markup {
+    let frames = item.frames.max(1);
+    let position = query.frame.unwrap_or(0).min(frames - 1);
+    let (w, h) = (item.width.unwrap_or(640), item.height.unwrap_or(480));
+    // The middle of the frame's display time, so that rounding never lands on its neighbour.
+    let start = item
+        .frames_per_second
+        .filter(|_| position > 0)
+        .map(|fps| format!("#t={:.4}", (f64::from(position) + 0.5) / fps))
+        .unwrap_or_default();
+    html! {
+        div.viewer.video-viewer data-item=(item.id) data-frames=(frames) data-frame=(position) data-width=(w) data-height=(h) data-fps=[item.frames_per_second] {
+            div.stage {
+                video.frame controls preload="auto" muted src={ "/items/" (item.id) "/video.mp4" (start) } width=(w) height=(h) {}
+                svg.overlay viewBox={ "0 0 " (w) " " (h) } xmlns="http://www.w3.org/2000/svg" {
+                    @for m in marks.iter().filter(|m| m.mark.item == item.id && m.mark.frame == position) { (mark_svg(m)) }
+                }
+            }
+            form.filters method="get" action=(action) {
+                label { (l.pick("フレーム", "Frame")) input type="number" name="frame" min="0" max=(frames - 1) value=(position); " / " (frames) }
                 button type="submit" { (l.pick("表示", "Show")) }
             }
         }

@@ -161,6 +161,8 @@
       height: Number(node.dataset.height),
       zoom: 1, panX: 0, panY: 0,
       img: node.querySelector('img.frame'),
+      video: node.querySelector('video.frame'),
+      fps: Number(node.dataset.fps) || 0,
       svg: node.querySelector('svg.overlay'),
       stage: node.querySelector('.stage'),
       form: node.querySelector('form'),
@@ -176,6 +178,50 @@
     const wc = input('wc');
     const ww = input('ww');
     const presets = v.form.querySelector('select.presets');
+    // A video: the frame shown is the one at the paused time; marks go on a paused frame.
+    if (v.video) {
+      const video = v.video;
+      node.classList.add('scripted');
+      video.controls = false;
+      const fps = () => v.fps || (video.duration > 0 ? v.frames / video.duration : 0);
+      const button = (text, title, action) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = text;
+        b.title = title;
+        b.addEventListener('click', action);
+        v.form.prepend(b);
+        return b;
+      };
+      const ja = document.documentElement.lang === 'ja';
+      button('▶︎ / ❚❚', ja ? '再生・一時停止 (Space)' : 'play / pause (Space)', () => v.toggle()).className = 'play';
+      v.toggle = () => {
+        if (video.paused) video.play().catch(() => {});
+        else video.pause();
+      };
+      const follow = () => {
+        const rate = fps();
+        const at = rate ? Math.floor(video.currentTime * rate + 1e-6) : 0;
+        const frame = Math.min(v.frames - 1, Math.max(0, at));
+        if (frame !== v.frame) {
+          v.frame = frame;
+          if (frameInput) frameInput.value = frame;
+        }
+        v.drawMarks();
+      };
+      video.addEventListener('timeupdate', follow);
+      video.addEventListener('seeked', follow);
+      video.addEventListener('pause', follow);
+      v.show = () => {
+        video.pause();
+        const rate = fps();
+        // The middle of the frame's display time, so that rounding never lands on a neighbour.
+        if (rate) video.currentTime = (v.frame + 0.5) / rate;
+        if (frameInput) frameInput.value = v.frame;
+        v.drawMarks();
+      };
+      v.playing = () => !video.paused;
+    }
     const url = (position) => {
       const item = v.stack ? v.stack[position] : v.item;
       let u = '/items/' + item + '/frame.png?frame=' + (v.stack ? 0 : position);
@@ -185,6 +231,7 @@
     // Frames around the current one are fetched ahead, so that scrolling does not wait.
     const cache = new Map();
     const prefetch = () => {
+      if (v.video) return;
       for (let d = 1; d <= 3; d++) {
         for (const f of [v.frame + d, v.frame - d]) {
           if (f < 0 || f >= v.frames) continue;
@@ -198,12 +245,15 @@
       }
       if (cache.size > 64) cache.clear();
     };
-    v.show = () => {
-      v.img.src = url(v.frame);
-      if (frameInput) frameInput.value = v.frame;
-      v.drawMarks();
-      prefetch();
-    };
+    if (!v.video) {
+      v.show = () => {
+        v.img.src = url(v.frame);
+        if (frameInput) frameInput.value = v.frame;
+        v.drawMarks();
+        prefetch();
+      };
+      v.playing = () => false;
+    }
     v.step = (by) => {
       const next = Math.min(v.frames - 1, Math.max(0, v.frame + by));
       if (next !== v.frame) {
@@ -212,7 +262,7 @@
       }
     };
     // The first frame's value range fills the window fields when they are empty.
-    if (wc.value === '' && ww.value === '') {
+    if (v.img && wc && ww && wc.value === '' && ww.value === '') {
       fetch(url(v.frame), { credentials: 'same-origin' }).then(r => {
         const range = (r.headers.get('x-kizon-value-range') || '').split(' ').map(Number);
         if (range.length === 2 && range.every(Number.isFinite)) {
@@ -233,6 +283,10 @@
     v.form.addEventListener('submit', (event) => {
       event.preventDefault();
       if (frameInput) v.frame = Math.min(v.frames - 1, Math.max(0, Number(frameInput.value) || 0));
+      if (v.video) {
+        v.show();
+        return;
+      }
       cache.clear();
       v.show();
     });
@@ -305,6 +359,12 @@
     };
     let panning = null;
     v.svg.addEventListener('pointerdown', (event) => {
+      activeViewer = v;
+      // A playing video is paused by a press; its frame is marked once it stands still.
+      if (v.playing()) {
+        v.toggle();
+        return;
+      }
       const hit = event.target.dataset && event.target.dataset.mark;
       if (hit && !v.drawing) {
         select(Number(hit));
@@ -363,13 +423,16 @@
         v.finishPolygon();
       }
     });
+    node.addEventListener('pointerenter', () => { activeViewer = v; });
     v.drawMarks();
     prefetch();
     return v;
   });
 
   // ---- keys ----
-  const active = () => viewers[0];
+  // The viewer the pointer was last over takes the keys (the first one until then).
+  let activeViewer = null;
+  const active = () => activeViewer || viewers[0];
   document.addEventListener('keydown', (event) => {
     const target = event.target;
     if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA')) return;
@@ -383,6 +446,9 @@
     else if (v && key === '-') v.zoomBy(0.8);
     else if (v && key === '0') v.reset();
     else if (v && key === 'Enter') v.finishPolygon();
+    else if (v && v.video && key === ' ') v.toggle();
+    else if (v && v.video && key === 'ArrowRight') v.step(1);
+    else if (v && v.video && key === 'ArrowLeft') v.step(-1);
     else if (key === 'Escape') viewers.forEach(x => x.cancel());
     else if ((key === 'Delete' || key === 'Backspace') && marking && selected !== null) removeMark(selected);
     else if (['1', '2', '3'].includes(key)) {

@@ -522,12 +522,41 @@ async fn video(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let account = authed.account.clone();
-    let bytes = state
+    let video = state
         .with_study(move |study| study.item_video(&account, id))
         .await?;
-    Ok(([(header::CONTENT_TYPE, "video/mp4")], bytes).into_response())
+    // Players seek by asking for ranges; the whole video is what is verified and cached.
+    let asked = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let len = video.len();
+    let (status, body, range) = match crate::range::part(asked, len) {
+        crate::range::Part::Whole => (StatusCode::OK, video.to_vec(), None),
+        crate::range::Part::Bytes { start, end } => (
+            StatusCode::PARTIAL_CONTENT,
+            video[start..=end].to_vec(),
+            Some(format!("bytes {start}-{end}/{len}")),
+        ),
+        crate::range::Part::Unsatisfiable => (
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            Vec::new(),
+            Some(format!("bytes */{len}")),
+        ),
+    };
+    let mut response = (
+        status,
+        [
+            (header::CONTENT_TYPE, "video/mp4"),
+            (header::ACCEPT_RANGES, "bytes"),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(range) = range.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        response.headers_mut().insert(header::CONTENT_RANGE, range);
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

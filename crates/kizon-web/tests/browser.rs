@@ -280,14 +280,8 @@ fn wait_for_file(dir: &Path, name: &str) -> PathBuf {
 
 #[test]
 fn a_data_manager_a_reader_and_a_statistician_work_through_the_study_in_chromium() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        if std::env::var_os("KIZON_SKIP_BROWSER").is_some() {
-            eprintln!("skipped: no {CHROMIUM} / {CHROMEDRIVER} and KIZON_SKIP_BROWSER is set");
-            return;
-        }
-        panic!(
-            "the browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver), or KIZON_SKIP_BROWSER=1"
-        );
+    if !browser_present() {
+        return;
     }
     let work = tempfile::tempdir().unwrap();
     let study_dir = support::study(work.path(), DemoStop::Checked);
@@ -551,14 +545,8 @@ fn reader_study_with_a_real_image(root: &Path) -> PathBuf {
 
 #[test]
 fn a_reader_marks_a_real_ct_image_in_chromium_and_meets_the_washout() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        if std::env::var_os("KIZON_SKIP_BROWSER").is_some() {
-            eprintln!("skipped: no {CHROMIUM} / {CHROMEDRIVER} and KIZON_SKIP_BROWSER is set");
-            return;
-        }
-        panic!(
-            "the browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver), or KIZON_SKIP_BROWSER=1"
-        );
+    if !browser_present() {
+        return;
     }
     let work = tempfile::tempdir().unwrap();
     let dir = reader_study_with_a_real_image(work.path());
@@ -706,4 +694,134 @@ fn a_reader_marks_a_real_ct_image_in_chromium_and_meets_the_washout() {
     let figures = &unaided.analysis.as_ref().expect("figures").figures;
     assert_eq!((figures.marks, figures.nl_marks), (2, 2));
     assert!(std::fs::read_dir(&shots).unwrap().count() >= 6);
+}
+
+/// Whether the browser test can run: Debian's chromium and chromium-driver installed, or the
+/// run says it may do without them (`KIZON_SKIP_BROWSER`); otherwise the test fails, so that
+/// a machine without a browser never passes it silently.
+fn browser_present() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    if std::env::var_os("KIZON_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: no {CHROMIUM} / {CHROMEDRIVER} and KIZON_SKIP_BROWSER is set");
+        return false;
+    }
+    panic!(
+        "the browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver), or KIZON_SKIP_BROWSER=1"
+    );
+}
+
+impl Driver {
+    /// Waits (up to 15 s) until `script` returns `expected`.
+    fn wait_until(&self, script: &str, expected: Value) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = self.script(script);
+            if got == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{script}` gave {got}, never {expected}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn a_reader_steps_a_real_video_to_a_frame_and_marks_it_in_chromium() {
+    if !browser_present() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let delivery = work.path().join("video");
+    std::fs::create_dir_all(&delivery).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/video/bikes.mp4"),
+        delivery.join("bikes.mp4"),
+    )
+    .unwrap();
+    let manifest = delivery.join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        "case_id,path,collection_date\nV-001,bikes.mp4,2024-07-01\n",
+    )
+    .unwrap();
+    let dir = support::reader_study_with_delivery(
+        work.path(),
+        &manifest,
+        (
+            "公開の試験用動画（人物の識別情報を含まない）",
+            "a public test video without personal identifiers",
+        ),
+    );
+    let address = support::serve(&dir, 1 << 20);
+    let base = format!("http://{address}");
+    let downloads = work.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kizon-web-video");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut browser = Driver::start(&downloads, shots.clone());
+    browser.sign_in(&base, "r1");
+    browser.go(&format!("{base}/reading/V-001?lang=en"));
+    browser.wait_for(".video-viewer.scripted");
+    // The browser decodes the real H.264 video (its first frame is there to be shown).
+    browser.wait_until(
+        "return document.querySelector('video.frame').readyState >= 2;",
+        json!(true),
+    );
+    // To frame 37 through the frame field, then two frames on with the arrow key: 39.
+    browser.set_value(".video-viewer input[name=frame]", "37");
+    browser.click(".video-viewer form button[type=submit]");
+    browser.wait_until(
+        "return document.querySelector('.video-viewer input[name=frame]').value;",
+        json!("37"),
+    );
+    browser.pointer(".video-viewer svg.overlay", &[(0, 0, false)]);
+    browser.key("\u{E014}");
+    browser.key("\u{E014}");
+    browser.wait_until(
+        "const v = document.querySelector('video.frame'); return !v.seeking && v.paused && document.querySelector('.video-viewer input[name=frame]').value;",
+        json!("39"),
+    );
+    let time = browser.script("return document.querySelector('video.frame').currentTime;");
+    let seconds = time.as_f64().unwrap();
+    assert!(
+        (seconds * 25.0 - 39.5).abs() < 0.6,
+        "shown at {seconds} s, frame 39's middle is 1.58 s"
+    );
+
+    browser.click("#tools [data-tool=box]");
+    browser.set_value("#mark-rating", "55");
+    browser.script("document.activeElement.blur();");
+    browser.drag(".video-viewer svg.overlay", (-60, -30), (20, 30));
+    browser.wait_count("#marks li", 1);
+    browser.wait_count(".video-viewer svg.overlay .mark", 1);
+    browser.screenshot("video-marked");
+    // The mark is on the frame shown, and shown on that frame only.
+    browser.key("\u{E014}");
+    browser.wait_count(".video-viewer svg.overlay .mark", 0);
+    browser.key("\u{E012}");
+    browser.wait_count(".video-viewer svg.overlay .mark", 1);
+
+    let client = support::sign_in(address, "r1", PASSWORD).unwrap();
+    let marks = client.get("/api/reading/V-001").json()["marks"].clone();
+    assert_eq!(marks.as_array().map(Vec::len), Some(1), "{marks}");
+    assert_eq!(marks[0]["frame"], 39, "{marks}");
+    assert_eq!(marks[0]["shape"], "box");
+    // The box lies where it was dragged: the 640×272 video shown 512 px wide (0.8 px per
+    // pixel), the drag from 60, 30 px left of and above its centre (320, 136) to 20, 30 px
+    // right of and below: about (245, 98.5) to (345, 173.5).
+    let points = &marks[0]["points"];
+    for (k, expected) in [(0, 245.0), (1, 98.5)] {
+        let got = points[0][k].as_f64().unwrap();
+        assert!((got - expected).abs() <= 4.0, "{points}");
+    }
+    for (k, expected) in [(0, 345.0), (1, 173.5)] {
+        let got = points[1][k].as_f64().unwrap();
+        assert!((got - expected).abs() <= 4.0, "{points}");
+    }
 }

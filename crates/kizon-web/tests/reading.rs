@@ -784,3 +784,122 @@ fn frames_come_from_the_decode_cache_of_the_verified_content() {
         refused.text()
     );
 }
+
+/// A video is read like a multi-frame image: the reader's page plays it, a mark names the
+/// frame it was placed on (frames counted from 0, within the video's frame count and size),
+/// and the marks are stored as `kizon marks import` stores them, `path#frame` counted from 1.
+/// The player seeks by byte ranges, answered from the cleaned video.
+#[test]
+fn a_reader_marks_a_frame_of_a_real_video_and_the_player_seeks_by_ranges() {
+    let root = tempfile::tempdir().unwrap();
+    let delivery = root.path().join("video");
+    std::fs::create_dir_all(&delivery).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/video/bikes.mp4"),
+        delivery.join("bikes.mp4"),
+    )
+    .unwrap();
+    let manifest = delivery.join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        "case_id,path,collection_date\nV-001,bikes.mp4,2024-07-01\n",
+    )
+    .unwrap();
+    let dir = support::reader_study_with_delivery(
+        root.path(),
+        &manifest,
+        (
+            "公開の試験用動画（人物の識別情報を含まない）",
+            "a public test video without personal identifiers",
+        ),
+    );
+    let address = support::serve(&dir, 1 << 20);
+    let r1 = sign_in(address, "r1", PASSWORD).expect("r1 signs in");
+
+    let opened = case_json(&r1, "V-001");
+    let video = &opened["items"][0];
+    assert_eq!(video["kind"], "video");
+    assert_eq!(
+        (
+            video["frames"].as_u64(),
+            video["width"].as_u64(),
+            video["height"].as_u64()
+        ),
+        (Some(250), Some(640), Some(272))
+    );
+    let fps = video["frames_per_second"].as_f64().unwrap();
+    assert!((fps - 25.0).abs() < 0.5, "{fps}");
+    let id = video["id"].as_i64().unwrap();
+
+    let page = r1.get("/reading/V-001?frame=37").text();
+    assert!(page.contains("class=\"viewer video-viewer\""), "{page}");
+    assert!(
+        page.contains(&format!("/items/{id}/video.mp4#t=1.5")),
+        "without the script the page opens at the frame asked for: {page}"
+    );
+
+    let mark = |frame: u64, points: Value| {
+        r1.api(
+            "POST",
+            "/api/reading/V-001/marks",
+            &json!({ "item": id, "frame": frame, "shape": "box", "points": points,
+                     "lesion_type": "solid", "rating": 60 }),
+        )
+    };
+    let placed = mark(37, json!([[100, 50], [180, 120]]));
+    assert_eq!(placed.status, 200, "{}", placed.text());
+    let past_the_end = mark(250, json!([[100, 50], [180, 120]]));
+    assert_eq!(past_the_end.status, 409, "{}", past_the_end.text());
+    assert!(past_the_end.text().contains("250 frames"));
+    let outside = mark(3, json!([[100, 50], [180, 300]]));
+    assert_eq!(outside.status, 409, "{}", outside.text());
+    assert!(outside.text().contains("640×272"), "{}", outside.text());
+    let read = r1.api(
+        "POST",
+        "/api/reading/V-001/submit",
+        &json!({ "label": "positive", "score": 70 }),
+    );
+    assert_eq!(read.status, 200, "{}", read.text());
+    let marks: Vec<_> = Study::open(&dir)
+        .unwrap()
+        .marks()
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.reader.as_deref() == Some("R1"))
+        .collect();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!(marks[0].image, "bikes.mp4#38");
+
+    // The player's ranges, from the cleaned video (its metadata blanked, its media the same).
+    let whole = r1.get(&format!("/items/{id}/video.mp4"));
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    let original = std::fs::read(delivery.join("bikes.mp4")).unwrap();
+    assert_eq!(whole.body.len(), original.len());
+    let ranged = |range: &str| {
+        support::http::request(
+            address,
+            "GET",
+            &format!("/items/{id}/video.mp4"),
+            &[("Cookie", &r1.cookie()), ("Range", range)],
+            b"",
+        )
+    };
+    let part = ranged("bytes=1000-1999");
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, whole.body[1000..2000]);
+    assert_eq!(
+        part.header("content-range").map(str::to_owned),
+        Some(format!("bytes 1000-1999/{}", whole.body.len()))
+    );
+    let tail = ranged("bytes=-100");
+    assert_eq!(tail.body, whole.body[whole.body.len() - 100..]);
+    let past = ranged(&format!("bytes={}-", whole.body.len()));
+    assert_eq!(past.status, 416);
+    // An item not assigned to the reader stays out of reach.
+    assert_eq!(
+        r1.get("/items/999999/video.mp4").status,
+        404,
+        "an item that is not the reader's"
+    );
+}

@@ -196,6 +196,11 @@ impl Study {
                     width: m.columns.or(m.width),
                     height: m.rows.or(m.height),
                     stack: None,
+                    frames_per_second: (item.kind == kizon_vocab::ItemKind::Video)
+                        .then(|| m.frames.zip(m.duration_s))
+                        .flatten()
+                        .map(|(frames, seconds)| frames as f64 / seconds)
+                        .filter(|fps| fps.is_finite() && *fps > 0.0),
                 },
                 item,
             ));
