@@ -559,7 +559,7 @@ impl Study {
     /// would read the new cases in the first condition after having seen the later one (in an
     /// unaided-then-aided design, unaided after aided), and the washout would start again.
     fn refuse_going_back(&self, reader_code: &str, cases: &[String]) -> Result<(), AppError> {
-        let sessions = self.reading_plan()?.declared_sessions;
+        let sessions = self.reader_sessions(reader_code)?;
         let Some(reader_id) = self.store.reader_id(reader_code)? else {
             return Ok(());
         };
@@ -599,6 +599,126 @@ impl Study {
             what: format!("no panel reader `{code}`"),
             hint: "register the reader first: kizon readers add CODE --qualification ... --specialty ... --years N --independent".into(),
         })
+    }
+
+    /// Sets the reading sessions a reader takes part in (by the protocol's session ids): a
+    /// reference panel reads in the panel's session, the readers of an MRMC study in theirs.
+    /// A reader never assigned takes part in every session the protocol declares. A session
+    /// the reader has opened a case or read in is never taken away (their reads stay where
+    /// they were made); each change is a row and one ledger entry. Returns how many sessions
+    /// changed.
+    pub fn assign_sessions(
+        &mut self,
+        actor: &str,
+        reader_code: &str,
+        sessions: &[String],
+    ) -> Result<usize, AppError> {
+        self.require_panel_reader(reader_code)?;
+        let declared = self.reading_plan()?.sessions();
+        let ids = || {
+            declared
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if sessions.is_empty() {
+            return Err(AppError::Refused {
+                what: format!("no session named for reader {reader_code}"),
+                hint: format!("name one or more of the protocol's sessions: {}", ids()),
+            });
+        }
+        if let Some(unknown) = sessions
+            .iter()
+            .find(|s| !declared.iter().any(|d| d.id == **s))
+        {
+            return Err(AppError::Refused {
+                what: format!("no reading session `{unknown}` in the protocol"),
+                hint: format!(
+                    "the protocol's sessions ([[reading.sessions]] id): {}",
+                    ids()
+                ),
+            });
+        }
+        let before: Vec<String> = match self.store.session_assignments(reader_code)? {
+            Some(theirs) => theirs,
+            None => declared.iter().map(|s| s.id.clone()).collect(),
+        };
+        let reads = self.store.reads_of(reader_code)?;
+        let reader_id = self.store.reader_id(reader_code)?;
+        for session in declared
+            .iter()
+            .filter(|s| before.contains(&s.id) && !sessions.contains(&s.id))
+        {
+            let role = crate::reading::session_role(session);
+            // Only the start (the worklist shown, its seed drawn) leaves nothing to keep; a
+            // case opened is a case seen in that condition.
+            let opened = match reader_id {
+                Some(id) => self
+                    .store
+                    .reading_events_of(id, &session.id)?
+                    .iter()
+                    .any(|e| e.event != crate::reading::event::START),
+                None => false,
+            };
+            if opened || reads.iter().any(|r| r.role == role) {
+                return Err(AppError::Refused {
+                    what: format!(
+                        "読影者 {reader_code} はセッション {0} で読影済みです / reader {reader_code} has read in session {0}: it stays theirs",
+                        session.id
+                    ),
+                    hint: format!(
+                        "keep it among the sessions: {},{}",
+                        sessions.join(","),
+                        session.id
+                    ),
+                });
+            }
+        }
+        let explicit = self.store.session_assignments(reader_code)?.is_some();
+        let changes: Vec<(&str, bool)> = declared
+            .iter()
+            .filter_map(|s| {
+                let wanted = sessions.contains(&s.id);
+                // The first assignment records every session, so that the rows alone tell the
+                // reader's sessions.
+                (!explicit || wanted != before.contains(&s.id)).then_some((s.id.as_str(), wanted))
+            })
+            .collect();
+        if explicit && changes.is_empty() {
+            return Ok(0);
+        }
+        self.store
+            .transact(actor, |tx| {
+                for (session, assigned) in &changes {
+                    tx.insert_session_assignment(reader_code, session, *assigned)?;
+                }
+                let now: Vec<&str> = declared
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .filter(|id| sessions.iter().any(|s| s == id))
+                    .collect();
+                tx.record(
+                    "readers assign",
+                    &format!(
+                        "reader {reader_code} assigned reading sessions {}",
+                        now.join(", ")
+                    ),
+                    json!({ "reader": reader_code, "sessions": now }),
+                )?;
+                Ok(changes.len())
+            })
+            .map_err(Into::into)
+    }
+
+    /// The reading sessions a reader takes part in, by id, in the protocol's order.
+    pub fn reader_session_ids(&self, reader_code: &str) -> Result<Vec<String>, AppError> {
+        self.require_panel_reader(reader_code)?;
+        Ok(self
+            .reader_sessions(reader_code)?
+            .into_iter()
+            .map(|s| s.id)
+            .collect())
     }
 
     /// The cases assigned to a reader.

@@ -153,6 +153,24 @@ impl Acting<'_> {
         Ok(self.study.readers()?.into_iter().map(|r| r.code).collect())
     }
 
+    /// The protocol's reading sessions and each registered reader's, for the users page.
+    pub fn reader_sessions(&self) -> Result<ReaderSessions, AppError> {
+        self.require(Permission::ManageUsers)?;
+        let declared = self
+            .study
+            .reading_plan()?
+            .sessions()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let mut readers = Vec::new();
+        for reader in self.study.readers()? {
+            let theirs = self.study.reader_session_ids(&reader.code)?;
+            readers.push((reader.code, theirs));
+        }
+        Ok(ReaderSessions { declared, readers })
+    }
+
     /// Adds an account (the admin's, in the ledger under the admin's name).
     pub fn add_user(
         &mut self,
@@ -188,6 +206,17 @@ impl Acting<'_> {
         self.study.set_user_active(&actor, name, active)
     }
 
+    /// Assigns a reader the reading sessions they take part in.
+    pub fn assign_sessions(
+        &mut self,
+        reader_code: &str,
+        sessions: &[String],
+    ) -> Result<usize, AppError> {
+        self.require(Permission::ManageUsers)?;
+        let actor = self.account.actor();
+        self.study.assign_sessions(&actor, reader_code, sessions)
+    }
+
     /// Assigns a panel reader cases (every case of the dataset, or those named).
     pub fn assign(
         &mut self,
@@ -198,4 +227,12 @@ impl Acting<'_> {
         let actor = self.account.actor();
         self.study.assign(&actor, reader_code, which)
     }
+}
+
+/// The protocol's reading sessions, and the sessions each registered reader takes part in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReaderSessions {
+    pub declared: Vec<String>,
+    /// Reader code → the reader's sessions, in the protocol's order.
+    pub readers: Vec<(String, Vec<String>)>,
 }

@@ -882,3 +882,79 @@ fn panel_marks_become_locked_lesions_and_device_marks_a_froc_analysis_and_report
     assert_eq!(raised[0]["case_ids"], serde_json::json!(["C02"]));
     kizon(&root, &["audit", "verify"]).ok();
 }
+
+/// `kizon readers assign --sessions` on the reader-study demo: the demo's readers take part in
+/// its two sessions; a reader is given sessions of the protocol only, with the protocol's ids in
+/// the hint; `kizon reading order` before a reader's start says why there is no order yet.
+#[test]
+fn readers_are_assigned_reading_sessions_on_the_command_line() {
+    let root = tempfile::tempdir().unwrap();
+    let study = root.path().join("study");
+    let dir = study.to_str().unwrap();
+    kizon(root.path(), &["demo", dir, "--kind", "reader-study"]).ok();
+    let unknown = kizon(
+        root.path(),
+        &[
+            "--study",
+            dir,
+            "readers",
+            "assign",
+            "R1",
+            "--sessions",
+            "second-look",
+        ],
+    )
+    .failed();
+    assert!(
+        unknown.stderr.contains("`second-look`") && unknown.stderr.contains("unaided, aided"),
+        "{}",
+        unknown.stderr
+    );
+    let aided = kizon(
+        root.path(),
+        &[
+            "--study",
+            dir,
+            "readers",
+            "assign",
+            "T1",
+            "--dataset",
+            "--sessions",
+            "aided",
+        ],
+    )
+    .ok();
+    assert!(
+        aided.stdout.contains("reader T1 reads in sessions aided"),
+        "{}",
+        aided.stdout
+    );
+    assert!(aided.stdout.contains("24 cases newly assigned"));
+    let before = kizon(
+        root.path(),
+        &[
+            "--study",
+            dir,
+            "reading",
+            "order",
+            "--reader",
+            "R1",
+            "--session",
+            "unaided",
+        ],
+    )
+    .failed();
+    assert!(
+        before.stderr.contains("has not started session unaided")
+            && before.stderr.contains("opens the worklist"),
+        "{}",
+        before.stderr
+    );
+    let log = kizon(root.path(), &["--study", dir, "audit", "log"]).ok();
+    assert!(
+        log.stdout
+            .contains("reader T1 assigned reading sessions aided"),
+        "{}",
+        log.stdout
+    );
+}

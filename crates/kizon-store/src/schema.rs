@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 17;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -37,6 +37,7 @@ pub const COVERED_TABLES: &[(&str, &str)] = &[
     ("ocr", "sha256"),
     ("reading_events", "id"),
     ("user_status", "id"),
+    ("session_assignments", "id"),
 ];
 
 const CREATE: &str = r#"
@@ -458,6 +459,21 @@ CREATE INDEX user_status_ledger_seq ON user_status(ledger_seq);
 CREATE INDEX user_status_user ON user_status(user_name);
 "#;
 
+/// Version 17: readers assigned to reading sessions and withdrawn from them (the latest row of
+/// a reader and session decides; a reader without any row takes part in every session the
+/// protocol declares).
+const SESSION_ASSIGNMENTS: &str = r#"
+CREATE TABLE session_assignments (
+    id          INTEGER PRIMARY KEY,
+    reader_code TEXT NOT NULL REFERENCES readers(code),
+    session     TEXT NOT NULL,
+    assigned    INTEGER NOT NULL CHECK (assigned IN (0, 1)),
+    ledger_seq  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX session_assignments_ledger_seq ON session_assignments(ledger_seq);
+CREATE INDEX session_assignments_reader ON session_assignments(reader_code, session);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -476,6 +492,7 @@ const MIGRATIONS: &[&str] = &[
     HANDOVERS,
     OCR,
     READING_EVENTS,
+    SESSION_ASSIGNMENTS,
 ];
 
 /// Creates the schema in an empty database.

@@ -629,8 +629,9 @@ fn the_search_index_catches_up_with_items_added_after_a_search() {
     );
 }
 
-/// What schemas 12 to 16 added: the English columns, last in their tables, deviations, the
-/// providers' keys and hand-overs, the OCR cache, the reading events and user status.
+/// What schemas 12 to 17 added: the English columns, last in their tables, deviations, the
+/// providers' keys and hand-overs, the OCR cache, the reading events and user status, the
+/// session assignments.
 fn drop_english_columns(conn: &Connection) {
     conn.execute_batch(
         "DROP TABLE deviations;
@@ -639,6 +640,7 @@ fn drop_english_columns(conn: &Connection) {
          DROP TABLE ocr;
          DROP TABLE reading_events;
          DROP TABLE user_status;
+         DROP TABLE session_assignments;
          ALTER TABLE resolutions DROP COLUMN reason_en;
          ALTER TABLE amendments DROP COLUMN reason_en;
          ALTER TABLE readers DROP COLUMN qualification_en;

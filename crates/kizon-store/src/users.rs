@@ -91,6 +91,24 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Records a reader assigned to a reading session (`true`) or withdrawn from it.
+    pub fn insert_session_assignment(
+        &mut self,
+        reader_code: &str,
+        session: &str,
+        assigned: bool,
+    ) -> Result<(), StoreError> {
+        let seq = self.pending_seq();
+        self.sql()
+            .execute(
+                "INSERT INTO session_assignments (reader_code, session, assigned, ledger_seq)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![reader_code, session, i64::from(assigned), seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// Assigns a case to a reader; returns false when it was assigned already.
     pub fn insert_assignment(
         &mut self,
@@ -174,6 +192,35 @@ impl Store {
             .query_map(params![reader_code], |r| r.get(0))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
+    }
+
+    /// The reading sessions a reader is assigned to now (the latest row of each session
+    /// decides), or `None` when none was ever recorded: every session the protocol declares.
+    pub fn session_assignments(
+        &self,
+        reader_code: &str,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare_cached(
+                "SELECT session, assigned FROM session_assignments WHERE reader_code = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, i64)> = statement
+            .query_map(params![reader_code], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut now: Vec<String> = Vec::new();
+        for (session, assigned) in rows {
+            now.retain(|s| *s != session);
+            if assigned != 0 {
+                now.push(session);
+            }
+        }
+        Ok(Some(now))
     }
 
     /// Whether a case is assigned to a reader.

@@ -965,8 +965,13 @@ pub fn audit(
     )
 }
 
-pub fn users(ctx: &Ctx<'_>, users: &[(Account, bool)], readers: &[String]) -> Html<String> {
+pub fn users(
+    ctx: &Ctx<'_>,
+    users: &[(Account, bool)],
+    sessions: &kizon_app::acting::ReaderSessions,
+) -> Html<String> {
     let l = ctx.lang;
+    let readers: Vec<&String> = sessions.readers.iter().map(|(code, _)| code).collect();
     let roles = [
         Role::Admin,
         Role::DataManager,
@@ -1017,7 +1022,7 @@ pub fn users(ctx: &Ctx<'_>, users: &[(Account, bool)], readers: &[String]) -> Ht
                     select name="role" { @for r in roles { option value=(r.as_str()) { (l.pick(r.name_ja(), r.as_str())) } } }
                 }
                 label { (l.pick("読影者コード（読影者のみ）", "Reader code (readers only)"))
-                    select name="reader" { option value="" { "—" } @for code in readers { option value=(code) { (code) } } }
+                    select name="reader" { option value="" { "—" } @for code in &readers { option value=(code) { (code) } } }
                 }
                 label { (l.pick("初期パスワード", "Initial password")) " (" (kizon_app::access::MIN_PASSWORD_CHARS) "+)" input type="password" name="password" autocomplete="new-password" minlength=(kizon_app::access::MIN_PASSWORD_CHARS) required; }
                 button #add-user-submit type="submit" { (l.pick("追加", "Add")) }
@@ -1027,13 +1032,37 @@ pub fn users(ctx: &Ctx<'_>, users: &[(Account, bool)], readers: &[String]) -> Ht
                 form.card #assign method="post" action="/users/assign" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
                     label { (l.pick("読影者", "Reader"))
-                        select name="reader" { @for code in readers { option value=(code) { (code) } } }
+                        select name="reader" { @for code in &readers { option value=(code) { (code) } } }
                     }
                     label { (l.pick("症例 ID（空欄：解析対象データセットの全症例）", "Case ids (empty: every case of the dataset)")) input type="text" name="cases"; }
                     button #assign-submit type="submit" { (l.pick("割り付ける", "Assign")) }
                 }
             }
-            p.muted { (l.pick("すべての操作は監査証跡に記録されます。コマンドでも同じことができます：", "Every action is recorded in the ledger. The same from the command line: ")) code { "kizon user add NAME --role …, kizon readers assign CODE --dataset" } }
+            @if !readers.is_empty() {
+                h2 { (l.pick("読影セッションの割当て", "Reading sessions")) }
+                table #reader-sessions {
+                    thead { tr { th { (l.pick("読影者", "Reader")) } th { (l.pick("読影するセッション", "Sessions read")) } } }
+                    tbody {
+                        @for (code, theirs) in &sessions.readers {
+                            tr data-reader=(code) { td { (code) } td { (theirs.join(", ")) } }
+                        }
+                    }
+                }
+                form.card #assign-sessions method="post" action="/users/sessions" {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    label { (l.pick("読影者", "Reader"))
+                        select name="reader" { @for code in &readers { option value=(code) { (code) } } }
+                    }
+                    fieldset {
+                        legend { (l.pick("セッション（割当てのない読影者は全セッションを読影します）", "Sessions (a reader without any reads in every session)")) }
+                        @for id in &sessions.declared {
+                            label { input type="checkbox" name="session" value=(id); " " (id) }
+                        }
+                    }
+                    button #assign-sessions-submit type="submit" { (l.pick("割り当てる", "Assign")) }
+                }
+            }
+            p.muted { (l.pick("すべての操作は監査証跡に記録されます。コマンドでも同じことができます：", "Every action is recorded in the ledger. The same from the command line: ")) code { "kizon user add NAME --role …, kizon readers assign CODE --dataset --sessions ID,…" } }
         },
     )
 }

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/password", post(user_password))
         .route("/users/active", post(user_active))
         .route("/users/assign", post(user_assign))
+        .route("/users/sessions", post(user_sessions))
         .route("/api/items", get(api_items))
         .route("/api/items/{id}", get(api_item))
         .route("/api/findings", get(api_findings))
@@ -825,7 +826,7 @@ async fn users(State(state): State<AppState>, authed: Authed) -> Result<Response
     let (users, readers) = state
         .with_study(move |study| {
             let acting = study.acting(&account);
-            Ok((acting.users()?, acting.reader_codes()?))
+            Ok((acting.users()?, acting.reader_sessions()?))
         })
         .await?;
     Ok(with_lang(
@@ -947,6 +948,33 @@ async fn user_assign(
     let account = authed.account.clone();
     state
         .with_study(move |study| study.acting(&account).assign(&form.reader, &which))
+        .await?;
+    Ok(Redirect::to("/users").into_response())
+}
+
+/// The sessions form: `csrf`, `reader` and one `session` per ticked box (repeated keys).
+async fn user_sessions(
+    State(state): State<AppState>,
+    authed: Authed,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    authed.check_csrf(&field("csrf"))?;
+    let reader = field("reader");
+    let sessions: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "session")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let account = authed.account.clone();
+    state
+        .with_study(move |study| study.acting(&account).assign_sessions(&reader, &sessions))
         .await?;
     Ok(Redirect::to("/users").into_response())
 }

@@ -593,10 +593,12 @@ pub fn reader_study_finish(
         "imported {} results of NoduleFinder 2.0.0 (device-results.csv), for the analysis after the reading",
         results.new
     ));
+    let sessions = ["unaided".to_owned(), "aided".to_owned()];
     for code in ["R1", "R2", "R3"] {
+        study.assign_sessions(actor, code, &sessions)?;
         let cases = study.assign(actor, code, &Assign::Dataset)?;
         steps.push(format!(
-            "assigned reader {code} every case of the dataset ({cases} cases)"
+            "assigned reader {code} the sessions unaided and aided and every case of the dataset ({cases} cases)"
         ));
     }
     steps.push(

@@ -155,8 +155,7 @@ impl Study {
     /// The reader's current session and whether it is open now.
     pub(crate) fn current_session(&self, account: &Account) -> Result<Current, AppError> {
         let reader = self.reader_ref(account)?;
-        let plan = self.reading_plan()?;
-        let sessions = plan.sessions();
+        let sessions = self.reader_sessions(&reader.code)?;
         let assigned = self.store.assignments(&reader.code)?;
         let reads: Vec<Read> = self.store.reads_of(&reader.code)?;
         let assigned_set: BTreeSet<&str> = assigned.iter().map(String::as_str).collect();
@@ -220,9 +219,9 @@ impl Study {
         match &session.modality {
             None if reference_locked => {
                 return Ok(SessionState::Closed {
-                    why_ja: "参照標準が固定されました（参照標準のための読影は固定前に行います）"
+                    why_ja: "参照標準が固定されました（参照標準のための読影は固定前に行います）。パネルの読影者でなければ、管理者が読影するセッションを割り当てます"
                         .into(),
-                    why_en: "the reference standard is locked (the panel reads before its lock)"
+                    why_en: "the reference standard is locked (the panel reads before its lock); a reader who is not on the panel is assigned their sessions by the admin"
                         .into(),
                 });
             }
@@ -266,6 +265,36 @@ impl Study {
         } else {
             SessionState::Open
         })
+    }
+
+    /// The sessions a reader takes part in, in the protocol's order: those assigned to them
+    /// (`kizon readers assign R --sessions ...`), or every session the protocol declares when
+    /// none is (a reference panel reads in its session only, a reader of the study in theirs).
+    pub(crate) fn reader_sessions(
+        &self,
+        reader_code: &str,
+    ) -> Result<Vec<ReadingSession>, AppError> {
+        let sessions = self.reading_plan()?.sessions();
+        let Some(assigned) = self.store.session_assignments(reader_code)? else {
+            return Ok(sessions);
+        };
+        let theirs: Vec<ReadingSession> = sessions
+            .into_iter()
+            .filter(|s| assigned.contains(&s.id))
+            .collect();
+        if theirs.is_empty() {
+            // Assigned sessions the protocol no longer declares (an amendment removed them).
+            return Err(AppError::Refused {
+                what: format!(
+                    "読影者 {reader_code} に割り当てられたセッション（{}）が計画書にありません / reader {reader_code}'s sessions ({}) are not in the protocol",
+                    assigned.join(", "),
+                    assigned.join(", ")
+                ),
+                hint: "assign the reader sessions of the protocol: kizon readers assign CODE --sessions ID,..."
+                    .into(),
+            });
+        }
+        Ok(theirs)
     }
 
     /// The reader's session as it stands (no event recorded).
@@ -356,8 +385,13 @@ impl Study {
             .reading_events_of(id, session)?
             .into_iter()
             .find(|e| e.event == event::START)
-            .ok_or_else(|| AppError::NotFound {
-                what: format!("a start of session {session} by reader {reader}"),
+            .ok_or_else(|| AppError::Refused {
+                what: format!(
+                    "読影者 {reader} はセッション {session} を開始していません / reader {reader} has not started session {session}: its order is drawn at the start"
+                ),
+                hint: format!(
+                    "the order exists once {reader} opens the worklist of session {session}; the sessions are those of [[reading.sessions]] in study.toml"
+                ),
             })?;
         let detail: serde_json::Value =
             crate::stored_json("a reading start", start.detail.as_deref().unwrap_or(""))?;

@@ -17,13 +17,13 @@ pub enum ReadersCommand {
     List(JsonFlag),
     /// Assign cases to a reader for blinded reading in the web workspace / 読影症例の割付け
     #[command(
-        after_help = "Examples:\n  kizon readers assign R1 --dataset\n  kizon readers assign R2 --case C-001 --case C-002"
+        after_help = "Examples:\n  kizon readers assign R1 --dataset\n  kizon readers assign R2 --case C-001 --case C-002\n  kizon readers assign R1 --sessions unaided,aided\n  kizon readers assign T1 --dataset --sessions panel"
     )]
     Assign(AssignArgs),
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["dataset", "case"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).multiple(true).args(["dataset", "case", "sessions"])))]
 pub struct AssignArgs {
     /// The reader's code
     pub code: String,
@@ -31,8 +31,12 @@ pub struct AssignArgs {
     #[arg(long)]
     pub dataset: bool,
     /// One case (repeatable)
-    #[arg(long, value_name = "CASE_ID")]
+    #[arg(long, value_name = "CASE_ID", conflicts_with = "dataset")]
     pub case: Vec<String>,
+    /// The reading sessions the reader takes part in, by the protocol's ids (without: every
+    /// session the protocol declares)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub sessions: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -88,17 +92,30 @@ pub fn run(ctx: &Context, command: ReadersCommand) -> Done {
             );
         }
         ReadersCommand::Assign(args) => {
+            // Sessions first: the case assignment's checks then see the reader's sessions.
+            if !args.sessions.is_empty() {
+                study.assign_sessions(actor, &args.code, &args.sessions)?;
+                println!(
+                    "reader {} reads in sessions {} / 読影セッションを割り当てました",
+                    args.code,
+                    study.reader_session_ids(&args.code)?.join(", ")
+                );
+            }
             let which = if args.dataset {
-                kizon_app::access::Assign::Dataset
+                Some(kizon_app::access::Assign::Dataset)
+            } else if !args.case.is_empty() {
+                Some(kizon_app::access::Assign::Cases(args.case))
             } else {
-                kizon_app::access::Assign::Cases(args.case)
+                None
             };
-            let new = study.assign(actor, &args.code, &which)?;
-            let total = study.assignments(&args.code)?.len();
-            println!(
-                "{new} cases newly assigned to reader {} ({total} in all) / 読影症例を割り付けました",
-                args.code
-            );
+            if let Some(which) = which {
+                let new = study.assign(actor, &args.code, &which)?;
+                let total = study.assignments(&args.code)?.len();
+                println!(
+                    "{new} cases newly assigned to reader {} ({total} in all) / 読影症例を割り付けました",
+                    args.code
+                );
+            }
         }
         ReadersCommand::List(flag) => {
             let readers = study.readers()?;
