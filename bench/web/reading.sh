@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Load test of reading in the browser (issue 17): READERS readers (default 50) reading at once
-# in the reader-study demo (`kizon demo --kind reader-study`: 24 cases, 5 frames of 256×256
-# each), each with their own account, reader code and session, for SECONDS (default 60), with
-# wrk (Debian's `wrk`): 40 % case pages (each records that the case is open, a ledger entry),
-# 30 % marks saved through the JSON API (a ledger entry each), 30 % frames as PNG. Run twice:
-# as readers read (THINK ms between requests on average; default 1000) and at saturation.
-# Prints throughput and latency percentiles per run; any response other than 200 is an error.
+# for SECONDS per run (default 60), each with their own account, reader code and session, with
+# wrk (Debian's `wrk`) and bench/web/reading.lua.
 #
-# Usage: bench/web/reading.sh [READERS] [SECONDS] [THINK]   (env: CARGO_TARGET_DIR)
+# The study is the reader-study demo: by default its 24 cases of 5 frames of 256×256; with
+# CASES and SLICES set (e.g. CASES=400 SLICES=250: 100,000 items), every case a CT series of
+# SLICES single-frame 512×512 slices (`kizon demo --kind reader-study --cases N --slices M`).
+#
+# Runs: readers reading (THINK ms between requests on average, default 1000: case pages, marks
+# and frames as a reader scrolls), then each kind alone at the same pace (p99 per kind), then
+# frames from the decode cache only, then the mix at saturation (no think time). Any response
+# other than 200 is an error. Prints throughput and latency percentiles per run, the size of
+# the study and the decode cache's hits.
+#
+# Usage: [CASES=N SLICES=M] bench/web/reading.sh [READERS] [SECONDS] [THINK]
+#        (env: CARGO_TARGET_DIR, KIZON_BENCH_DIR to keep the built study between runs)
 set -euo pipefail
 export KIZON_HOME="${KIZON_HOME:-$(mktemp -d)}"
 export KIZON_PASSPHRASE="${KIZON_PASSPHRASE:-kizon-bench-passphrase}"
@@ -25,14 +32,24 @@ work=$(mktemp -d)
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
-study="$work/study"
-"$kizon" demo --kind reader-study "$study" >/dev/null
+shape=()
+if [ -n "${CASES:-}" ] && [ -n "${SLICES:-}" ]; then shape=(--cases "$CASES" --slices "$SLICES"); fi
+study="${KIZON_BENCH_DIR:-$work/study}"
+if [ ! -f "$study/kizon.sqlite" ]; then
+  start=$(date +%s.%N)
+  "$kizon" demo --kind reader-study "${shape[@]}" "$study" >/dev/null
+  printf 'built the study in %.0f s\n' "$(echo "$(date +%s.%N) - $start" | bc -l)"
+fi
+items=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM items')
+case_count=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM cases')
 password="load-test-password"
 for i in $(seq 1 "$readers"); do
   code=$(printf 'B%02d' "$i")
-  "$kizon" --study "$study" readers add "$code" --qualification "放射線診断専門医" --specialty chest --years 10 --independent >/dev/null
-  "$kizon" --study "$study" readers assign "$code" --dataset >/dev/null
-  echo "$password" | "$kizon" --study "$study" user add "reader$i" --role reader --reader "$code" >/dev/null
+  if ! sqlite3 "$study/kizon.sqlite" "SELECT 1 FROM readers WHERE code = '$code'" | grep -q 1; then
+    "$kizon" --study "$study" readers add "$code" --qualification "放射線診断専門医" --specialty chest --years 10 --independent >/dev/null
+    "$kizon" --study "$study" readers assign "$code" --dataset --sessions unaided >/dev/null
+    echo "$password" | "$kizon" --study "$study" user add "reader$i" --role reader --reader "$code" >/dev/null
+  fi
 done
 
 port=$((20000 + RANDOM % 20000))
@@ -51,13 +68,36 @@ for i in $(seq 1 "$readers"); do
 done
 [ "$(wc -l < "$work/sessions")" -eq "$readers" ] || { echo "login failed" >&2; exit 1; }
 
-entries_before=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo '?')
-printf 'reader-study demo: 24 cases; %s readers; %s s per run; machine: %s cores\n' "$readers" "$duration" "$(nproc)"
-echo "== readers reading (think time ${think} ms on average)"
-wrk -t2 -c"$readers" -d"${duration}s" --timeout 10s -s "$root/bench/web/reading.lua" "http://127.0.0.1:$port" -- "$work/sessions" 24 5 "$think" | sed -n '/^requests/,$p'
-echo "== saturation (no think time)"
-wrk -t2 -c"$readers" -d"${duration}s" --timeout 10s -s "$root/bench/web/reading.lua" "http://127.0.0.1:$port" -- "$work/sessions" 24 5 0 | sed -n '/^requests/,$p'
-entries_after=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo '?')
+# Each case's items in slice order, as the reader's page lists them (the JSON API).
+first=$(head -1 "$work/sessions" | cut -d' ' -f1)
+curl -s -b "kizon_session=$first" "http://127.0.0.1:$port/api/worklist" \
+  | python3 -c 'import json,sys; [print(c["case_id"]) for c in json.load(sys.stdin)]' > "$work/case-ids"
+while read -r case; do
+  curl -s -b "kizon_session=$first" "http://127.0.0.1:$port/api/reading/$case" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+items = c["items"]
+print(c["case"], items[0].get("width") or 512, items[0]["frames"], " ".join(str(i["id"]) for i in items))'
+done < "$work/case-ids" > "$work/cases"
+
+entries_before=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM ledger')
+printf 'reader-study demo: %s cases, %s items; %s readers; %s s per run; machine: %s cores\n' \
+  "$case_count" "$items" "$readers" "$duration" "$(nproc)"
+run() {
+  wrk -t2 -c"$readers" -d"${duration}s" --timeout 10s -s "$root/bench/web/reading.lua" \
+    "http://127.0.0.1:$port" -- "$work/sessions" "$work/cases" "$1" "$2" | sed -n '/^requests/,$p'
+}
+echo "== readers reading (think time ${think} ms on average): case pages, marks and frames"
+run "$think" reading
+for kind in pages marks frames; do
+  echo "== $kind alone, same pace"
+  run "$think" "$kind"
+done
+echo "== frames from the decode cache (512×512 when SLICES is set), same pace"
+run "$think" cached
+echo "== saturation (no think time): the mix"
+run 0 reading
+entries_after=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM ledger')
 echo "ledger entries: $entries_before before, $entries_after after"
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
 "$kizon" --study "$study" audit verify | tail -1

@@ -958,3 +958,54 @@ fn readers_are_assigned_reading_sessions_on_the_command_line() {
         log.stdout
     );
 }
+
+/// The reader-study demo at another size: `--cases 3 --slices 4` is three CT series of four
+/// 512×512 RLE slices, ingested, checked, locked and ready for reading; the options are the
+/// reader study's only.
+#[test]
+fn the_reader_study_demo_is_built_at_the_size_asked_for() {
+    let root = tempfile::tempdir().unwrap();
+    let study = root.path().join("study");
+    let dir = study.to_str().unwrap();
+    let built = kizon(
+        root.path(),
+        &[
+            "demo",
+            dir,
+            "--kind",
+            "reader-study",
+            "--cases",
+            "3",
+            "--slices",
+            "4",
+            "--json",
+        ],
+    )
+    .ok();
+    assert_eq!(built.json()["verified"], true, "{}", built.stdout);
+    let items = kizon(root.path(), &["--study", dir, "items", "--json"])
+        .ok()
+        .json();
+    let items = items.as_array().expect("an array of items");
+    assert_eq!(items.len(), 12);
+    assert!(
+        items.iter().all(|i| i["metadata"]["rows"] == 512
+            && i["metadata"]["transfer_syntax"] == "1.2.840.10008.1.2.5"),
+        "{items:?}"
+    );
+    let refused = kizon(
+        root.path(),
+        &[
+            "demo",
+            root.path().join("other").to_str().unwrap(),
+            "--cases",
+            "3",
+        ],
+    )
+    .failed();
+    assert!(
+        refused.stderr.contains("reader-study demo only"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -12,10 +12,12 @@ use serde::Serialize;
 
 mod data;
 mod reader_study;
+mod series;
 mod specimens;
 
 pub use reader_study::{
-    ReaderStudyStart, reader_study_demo, reader_study_finish, reader_study_start,
+    ReaderStudyShape, ReaderStudyStart, reader_study_demo, reader_study_demo_shaped,
+    reader_study_finish, reader_study_start,
 };
 pub use specimens::specimen_demo;
 

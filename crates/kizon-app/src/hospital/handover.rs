@@ -209,15 +209,16 @@ pub fn deidentify(
     let mut table_patients: std::collections::HashMap<String, (String, i32)> =
         std::collections::HashMap::new();
     let mut reasons: Vec<Option<String>> = Vec::with_capacity(sources.len());
+    let case_index = case_list.as_deref().map(crate::ingest::ManifestIndex::new);
     for source in &sources {
         // With a case list, a file in none of its rows is kept back (ingest would refuse it),
         // and its patient gets no pseudonym for it.
-        if let Some(rows) = &case_list {
+        if case_list.is_some() {
             let file = match &source.outcome {
                 Outcome::Companion { header } => header.as_path(),
                 _ => source.path.as_path(),
             };
-            if crate::ingest::manifest_row(rows, file).is_none() {
+            if case_index.as_ref().and_then(|i| i.row(file)).is_none() {
                 assigned.push(None);
                 reasons.push(Some("in no row of the case list (--case-list)".into()));
                 continue;
@@ -525,6 +526,7 @@ fn write_handover(
     let mut tally = Tally::new();
     let mut quarantined = Vec::new();
     let mut patients = BTreeSet::new();
+    let case_index = case_list.as_deref().map(crate::ingest::ManifestIndex::new);
     for (index, ((source, outcome), (assignment, reason))) in sources
         .iter()
         .zip(outcomes)
@@ -533,12 +535,12 @@ fn write_handover(
     {
         match outcome? {
             Ok(written) => {
-                if let Some(rows) = case_list {
+                if case_index.is_some() {
                     let file = match &source.outcome {
                         Outcome::Companion { header } => header.as_path(),
                         _ => source.path.as_path(),
                     };
-                    if let Some(row) = crate::ingest::manifest_row(rows, file) {
+                    if let Some(row) = case_index.as_ref().and_then(|i| i.row(file)) {
                         let patient = match (&source.outcome, assignment) {
                             (Outcome::Table { .. }, _) | (_, None) => None,
                             (_, Some((pseudonym, shift))) => Some((pseudonym.as_str(), *shift)),

@@ -23,6 +23,13 @@ pub struct DemoArgs {
     /// Emit JSON
     #[arg(long)]
     pub json: bool,
+    /// Reader study only: the number of cases (default 24)
+    #[arg(long, value_name = "N")]
+    pub cases: Option<usize>,
+    /// Reader study only: every case a CT series of M single-frame 512×512 slices (RLE) instead
+    /// of one multi-frame image (--cases 400 --slices 250: a 100,000-item study for benchmarks)
+    #[arg(long, value_name = "M")]
+    pub slices: Option<usize>,
 }
 
 /// The demo studies.
@@ -35,13 +42,26 @@ pub enum DemoKind {
 }
 
 pub fn run(ctx: &Context, args: DemoArgs) -> Done {
+    if args.kind != DemoKind::ReaderStudy && (args.cases.is_some() || args.slices.is_some()) {
+        return Err(kizon_app::AppError::Refused {
+            what: "--cases and --slices size the reader-study demo only".into(),
+            hint: "kizon demo DIR --kind reader-study --cases 400 --slices 250".into(),
+        }
+        .into());
+    }
     let outcome = match args.kind {
         DemoKind::Image => demo::demo(&args.dir, ctx.actor(), args.force)?,
-        DemoKind::ReaderStudy => demo::reader_study_demo(
+        DemoKind::ReaderStudy => demo::reader_study_demo_shaped(
             &args.dir,
             ctx.actor(),
             args.force,
             &kizon_app::owner_key::key_ring(),
+            demo::ReaderStudyShape {
+                cases: args
+                    .cases
+                    .unwrap_or(demo::ReaderStudyShape::default().cases),
+                slices: args.slices,
+            },
         )?,
         DemoKind::Specimen => demo::specimen_demo(
             &args.dir,
