@@ -162,15 +162,32 @@ pub(crate) enum AheadError {
 /// was inserted outside kizon; appending the next entry would seal it into the chain.
 pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), AheadError> {
     for (table, _) in COVERED_TABLES {
-        let found: Option<(i64, Option<i64>)> = conn
-            .prepare_cached(&format!(
-                "SELECT rowid, ledger_seq FROM {table} WHERE ledger_seq IS NULL OR ledger_seq >= ?1 LIMIT 1"
-            ))
-            .and_then(|mut s| {
-                s.query_row(params![next_seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        // Two lookups in the table's `ledger_seq` index, each stopping at its first row: a
+        // row at or past the next entry, and the lowest row (NULL sorts first). One query with
+        // `IS NULL OR >=` scanned the whole index instead, on every write: 100,000 items and
+        // their decodes made each transaction of a reader's click cost milliseconds.
+        let row = |sql: &str, bind: &[&dyn rusqlite::ToSql]| {
+            conn.prepare_cached(sql)
+                .and_then(|mut s| {
+                    s.query_row(bind, |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+                    })
                     .optional()
-            })
-            .map_err(AheadError::Sqlite)?;
+                })
+                .map_err(AheadError::Sqlite)
+        };
+        let ahead = row(
+            &format!("SELECT rowid, ledger_seq FROM {table} WHERE ledger_seq >= ?1 LIMIT 1"),
+            &[&next_seq],
+        )?;
+        let found = match ahead {
+            Some(found) => Some(found),
+            None => row(
+                &format!("SELECT rowid, ledger_seq FROM {table} ORDER BY ledger_seq LIMIT 1"),
+                &[],
+            )?
+            .filter(|(_, seq)| seq.is_none()),
+        };
         if let Some((rowid, seq)) = found {
             let carries = match seq {
                 Some(seq) => format!("ledger entry {seq}"),

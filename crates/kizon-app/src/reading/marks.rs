@@ -167,6 +167,48 @@ fn not_found(what: String) -> AppError {
     AppError::NotFound { what }
 }
 
+/// An item as a reader sees it, when it is of a kind a reader reads (a WFDB record through its
+/// header): no metadata beyond the frame count and size (and a video's frame rate).
+fn blind(item: &Item) -> Option<BlindedItem> {
+    if !item.kind.is_readable()
+        || (item.kind == kizon_vocab::ItemKind::Wfdb && !item.is_wfdb_header())
+    {
+        return None;
+    }
+    let m = &item.metadata;
+    Some(BlindedItem {
+        id: item.id,
+        kind: item.kind,
+        frames: m.frames.map_or(1, |f| u32::try_from(f).unwrap_or(u32::MAX)),
+        width: m.columns.or(m.width),
+        height: m.rows.or(m.height),
+        stack: None,
+        frames_per_second: (item.kind == kizon_vocab::ItemKind::Video)
+            .then(|| m.frames.zip(m.duration_s))
+            .flatten()
+            .map(|(frames, seconds)| frames as f64 / seconds)
+            .filter(|fps| fps.is_finite() && *fps > 0.0),
+    })
+}
+
+/// A slice position ordered totally (`f64::total_cmp`), for sorting a series.
+#[derive(PartialEq)]
+struct SlicePosition(f64);
+
+impl Eq for SlicePosition {}
+
+impl PartialOrd for SlicePosition {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SlicePosition {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
 impl Study {
     /// The case's items as a reader sees them: readable kinds only (a WFDB record through its
     /// header), no metadata beyond the frame count and size.
@@ -179,31 +221,12 @@ impl Study {
             limit: 1000,
             ..ItemQuery::default()
         })?;
-        let mut blinded = Vec::new();
+        let mut blinded: Vec<(BlindedItem, Item)> = Vec::new();
         for item in items {
             let item = Item::from_stored(item)?;
-            if !item.kind.is_readable()
-                || (item.kind == kizon_vocab::ItemKind::Wfdb && !item.is_wfdb_header())
-            {
-                continue;
+            if let Some(b) = blind(&item) {
+                blinded.push((b, item));
             }
-            let m = &item.metadata;
-            blinded.push((
-                BlindedItem {
-                    id: item.id,
-                    kind: item.kind,
-                    frames: m.frames.map_or(1, |f| u32::try_from(f).unwrap_or(u32::MAX)),
-                    width: m.columns.or(m.width),
-                    height: m.rows.or(m.height),
-                    stack: None,
-                    frames_per_second: (item.kind == kizon_vocab::ItemKind::Video)
-                        .then(|| m.frames.zip(m.duration_s))
-                        .flatten()
-                        .map(|(frames, seconds)| frames as f64 / seconds)
-                        .filter(|fps| fps.is_finite() && *fps > 0.0),
-                },
-                item,
-            ));
         }
         // The single-frame images of a series, in slice order (position along the patient,
         // then instance number, then path), become one stack the viewer scrolls through.
@@ -212,32 +235,30 @@ impl Study {
                 .then(|| item.metadata.series_instance_uid.clone())
                 .flatten()
         };
-        blinded.sort_by(|(_, a), (_, b)| {
-            series(a)
-                .cmp(&series(b))
-                .then(
-                    a.metadata
-                        .slice_position_mm
-                        .unwrap_or(0.0)
-                        .total_cmp(&b.metadata.slice_position_mm.unwrap_or(0.0)),
-                )
-                .then(a.metadata.instance_number.cmp(&b.metadata.instance_number))
-                .then(a.path.cmp(&b.path))
+        blinded.sort_by_cached_key(|(_, item)| {
+            (
+                series(item),
+                SlicePosition(item.metadata.slice_position_mm.unwrap_or(0.0)),
+                item.metadata.instance_number,
+                item.path.clone(),
+            )
         });
-        let mut stacks: Vec<String> = Vec::new();
-        for k in 0..blinded.len() {
-            let Some(uid) = series(&blinded[k].1) else {
+        // Each series' members counted once (a case of 250 slices: not 250 × 250 comparisons).
+        let uids: Vec<Option<String>> = blinded.iter().map(|(_, item)| series(item)).collect();
+        let mut members: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for uid in uids.iter().flatten() {
+            *members.entry(uid.as_str()).or_default() += 1;
+        }
+        let mut stacks: Vec<&str> = Vec::new();
+        for (k, uid) in uids.iter().enumerate() {
+            let Some(uid) = uid.as_deref() else {
                 continue;
             };
-            let members = blinded
-                .iter()
-                .filter(|(_, i)| series(i).as_deref() == Some(uid.as_str()))
-                .count();
-            if members > 1 {
+            if members[uid] > 1 {
                 let index = match stacks.iter().position(|s| *s == uid) {
                     Some(i) => i,
                     None => {
-                        stacks.push(uid.clone());
+                        stacks.push(uid);
                         stacks.len() - 1
                     }
                 };
@@ -258,9 +279,12 @@ impl Study {
     /// Opens an assigned case for reading: recorded as an event of the session when the case is
     /// still to be read (the start of its reading time), shown as read otherwise.
     pub fn open_case(&mut self, account: &Account, case_id: &str) -> Result<ReadingCase, AppError> {
+        let mut current = self.current_session(account)?;
         // A case not assigned starts nothing.
-        self.assigned_case(&self.current_session(account)?, case_id)?;
-        let current = self.enter_session(account)?;
+        self.assigned_case(&current, case_id)?;
+        if current.status.state == SessionState::Open && current.status.started_at.is_none() {
+            current = self.enter_session(account)?;
+        }
         if current.read_of(case_id).is_none() {
             match current.status.state {
                 // The start of the case's reading time.
@@ -274,13 +298,19 @@ impl Study {
                 }
             }
         }
-        self.reading_case(account, case_id)
+        // The session as decided above: the event just recorded changes neither the marks in
+        // hand nor the order, so the case is shown without deciding the session again.
+        self.case_in_session(current, case_id)
     }
 
     /// The case as [`Study::open_case`] shows it, without recording anything.
     pub fn reading_case(&self, account: &Account, case_id: &str) -> Result<ReadingCase, AppError> {
         let current = self.current_session(account)?;
         self.assigned_case(&current, case_id)?;
+        self.case_in_session(current, case_id)
+    }
+
+    fn case_in_session(&self, current: Current, case_id: &str) -> Result<ReadingCase, AppError> {
         let (protocol, _) = self.protocol()?;
         let order = self.session_order(&current)?;
         let read = current.read_of(case_id).map(crate::workspace::own);
@@ -372,12 +402,16 @@ impl Study {
             });
         };
         mark.shape()?;
-        let (item, stored) = self
-            .blinded_items(case_id)?
-            .into_iter()
-            .find(|(b, _)| b.id == mark.item)
+        // The one item marked, not the whole case (a series has hundreds).
+        let item = self
+            .store
+            .item(mark.item)?
+            .filter(|i| i.case_id == case_id)
+            .map(Item::from_stored)
+            .transpose()?
+            .as_ref()
+            .and_then(blind)
             .ok_or_else(|| not_found(format!("item {} in case {case_id}", mark.item)))?;
-        let _ = stored;
         if mark.frame >= item.frames {
             return Err(AppError::Refused {
                 what: format!(
