@@ -268,77 +268,68 @@ fn slice(case: usize, frame: usize, nodules: &[Nodule]) -> Vec<u8> {
     out
 }
 
+pub(super) const CT_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
+
+/// The attributes of a demo case's CT image up to its series (in tag order): SOP class and
+/// instance, dates, modality, the patient's sex and age, body part, slice thickness, study
+/// and series; the multi-frame image and the series slices both begin so.
+pub(super) fn ct_header(data: &mut Vec<u8>, case: usize, instance: &str, thickness: &[u8]) {
+    let study = format!("2.25.4959{case:03}");
+    let date = format!("2023{:02}{:02}", 1 + case % 12, 1 + case % 27);
+    let sex: &[u8] = if case.is_multiple_of(2) { b"M" } else { b"F" };
+    let age = format!("{:03}Y", 45 + (case * 7) % 35);
+    element(data, 0x0008, 0x0016, b"UI", CT_IMAGE.as_bytes());
+    element(data, 0x0008, 0x0018, b"UI", instance.as_bytes());
+    element(data, 0x0008, 0x0020, b"DA", date.as_bytes());
+    element(data, 0x0008, 0x0022, b"DA", date.as_bytes());
+    element(data, 0x0008, 0x0060, b"CS", b"CT");
+    element(data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
+    element(data, 0x0010, 0x0040, b"CS", sex);
+    element(data, 0x0010, 0x1010, b"AS", age.as_bytes());
+    element(data, 0x0012, 0x0062, b"CS", b"YES");
+    element(data, 0x0018, 0x0015, b"CS", b"CHEST");
+    element(data, 0x0018, 0x0050, b"DS", thickness);
+    element(data, 0x0020, 0x000D, b"UI", study.as_bytes());
+    element(data, 0x0020, 0x000E, b"UI", format!("{study}.1").as_bytes());
+}
+
+/// The image pixel and CT attributes of a demo image of `size`² 12-bit values in 16 bits, with
+/// `frames` when it is multi-frame, Burned In Annotation NO when `declares_no_text`, the lung
+/// window and the rescale to Hounsfield units.
+pub(super) fn ct_pixels(
+    data: &mut Vec<u8>,
+    size: usize,
+    frames: Option<usize>,
+    spacing: &[u8],
+    declares_no_text: bool,
+) {
+    element(data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
+    element(data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
+    if let Some(frames) = frames {
+        element(data, 0x0028, 0x0008, b"IS", frames.to_string().as_bytes());
+    }
+    element(data, 0x0028, 0x0010, b"US", &(size as u16).to_le_bytes());
+    element(data, 0x0028, 0x0011, b"US", &(size as u16).to_le_bytes());
+    element(data, 0x0028, 0x0030, b"DS", spacing);
+    element(data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
+    element(data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
+    element(data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
+    element(data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
+    if declares_no_text {
+        element(data, 0x0028, 0x0301, b"CS", b"NO");
+    }
+    element(data, 0x0028, 0x1050, b"DS", b"-600");
+    element(data, 0x0028, 0x1051, b"DS", b"1500");
+    element(data, 0x0028, 0x1052, b"DS", b"-1024");
+    element(data, 0x0028, 0x1053, b"DS", b"1");
+}
+
 /// A multi-frame CT image, explicit VR little endian, with rescale to Hounsfield units.
 fn dicom(case: usize) -> Vec<u8> {
-    const CT_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
     let instance = sop_uid(case);
-    let study = format!("2.25.4959{case:03}");
     let mut data = Vec::new();
-    element(&mut data, 0x0008, 0x0016, b"UI", CT_IMAGE.as_bytes());
-    element(&mut data, 0x0008, 0x0018, b"UI", instance.as_bytes());
-    let date = format!("2023{:02}{:02}", 1 + case % 12, 1 + case % 27);
-    element(&mut data, 0x0008, 0x0020, b"DA", date.as_bytes());
-    element(&mut data, 0x0008, 0x0022, b"DA", date.as_bytes());
-    element(&mut data, 0x0008, 0x0060, b"CS", b"CT");
-    element(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
-    element(
-        &mut data,
-        0x0010,
-        0x0040,
-        b"CS",
-        if case.is_multiple_of(2) { b"M" } else { b"F" },
-    );
-    element(
-        &mut data,
-        0x0010,
-        0x1010,
-        b"AS",
-        format!("{:03}Y", 45 + (case * 7) % 35).as_bytes(),
-    );
-    element(&mut data, 0x0012, 0x0062, b"CS", b"YES");
-    element(&mut data, 0x0018, 0x0015, b"CS", b"CHEST");
-    element(&mut data, 0x0018, 0x0050, b"DS", b"2.0");
-    element(&mut data, 0x0020, 0x000D, b"UI", study.as_bytes());
-    element(
-        &mut data,
-        0x0020,
-        0x000E,
-        b"UI",
-        format!("{study}.1").as_bytes(),
-    );
-    element(&mut data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
-    element(
-        &mut data,
-        0x0028,
-        0x0008,
-        b"IS",
-        FRAMES.to_string().as_bytes(),
-    );
-    element(
-        &mut data,
-        0x0028,
-        0x0010,
-        b"US",
-        &(SIZE as u16).to_le_bytes(),
-    );
-    element(
-        &mut data,
-        0x0028,
-        0x0011,
-        b"US",
-        &(SIZE as u16).to_le_bytes(),
-    );
-    element(&mut data, 0x0028, 0x0030, b"DS", b"1.4\\1.4");
-    element(&mut data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0301, b"CS", b"NO");
-    element(&mut data, 0x0028, 0x1050, b"DS", b"-600");
-    element(&mut data, 0x0028, 0x1051, b"DS", b"1500");
-    element(&mut data, 0x0028, 0x1052, b"DS", b"-1024");
-    element(&mut data, 0x0028, 0x1053, b"DS", b"1");
+    ct_header(&mut data, case, &instance, b"2.0");
+    ct_pixels(&mut data, SIZE, Some(FRAMES), b"1.4\\1.4", true);
     let found = nodules(case);
     let pixels: Vec<u8> = (0..FRAMES).flat_map(|f| slice(case, f, &found)).collect();
     element(&mut data, 0x7FE0, 0x0010, b"OW", &pixels);

@@ -13,14 +13,15 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::data::{element, part10};
-use super::reader_study::{FRAMES, Nodule, Written, anatomy, case_id, nodules};
+use super::reader_study::{
+    CT_IMAGE, FRAMES, Nodule, Written, anatomy, case_id, ct_header, ct_pixels, nodules,
+};
 use crate::AppError;
 use crate::error::io;
 
 /// Rows and columns of a series slice.
 pub(super) const SLICE_SIZE: usize = 512;
 const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
-const CT_IMAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
 
 fn slice_uid(case: usize, slice: usize) -> String {
     format!("2.25.3959{case:03}.{}", slice + 1)
@@ -172,67 +173,16 @@ fn rle(values: &[u16]) -> Vec<u8> {
 
 fn dicom(case: usize, index: usize, slices: usize, values: &[u16]) -> Vec<u8> {
     let instance = slice_uid(case, index);
-    let study = format!("2.25.4959{case:03}");
-    let date = format!("2023{:02}{:02}", 1 + case % 12, 1 + case % 27);
     let mut data = Vec::new();
-    element(&mut data, 0x0008, 0x0016, b"UI", CT_IMAGE.as_bytes());
-    element(&mut data, 0x0008, 0x0018, b"UI", instance.as_bytes());
-    element(&mut data, 0x0008, 0x0020, b"DA", date.as_bytes());
-    element(&mut data, 0x0008, 0x0022, b"DA", date.as_bytes());
-    element(&mut data, 0x0008, 0x0060, b"CS", b"CT");
-    element(&mut data, 0x0008, 0x0070, b"LO", b"Kizon Demo Imaging");
-    let sex: &[u8] = if case.is_multiple_of(2) { b"M" } else { b"F" };
-    element(&mut data, 0x0010, 0x0040, b"CS", sex);
-    let age = format!("{:03}Y", 45 + (case * 7) % 35);
-    element(&mut data, 0x0010, 0x1010, b"AS", age.as_bytes());
-    element(&mut data, 0x0012, 0x0062, b"CS", b"YES");
-    element(&mut data, 0x0018, 0x0015, b"CS", b"CHEST");
-    element(&mut data, 0x0018, 0x0050, b"DS", b"1.0");
-    element(&mut data, 0x0020, 0x000D, b"UI", study.as_bytes());
-    element(
-        &mut data,
-        0x0020,
-        0x000E,
-        b"UI",
-        format!("{study}.1").as_bytes(),
-    );
-    element(
-        &mut data,
-        0x0020,
-        0x0013,
-        b"IS",
-        (index + 1).to_string().as_bytes(),
-    );
+    ct_header(&mut data, case, &instance, b"1.0");
+    let number = (index + 1).to_string();
+    element(&mut data, 0x0020, 0x0013, b"IS", number.as_bytes());
     let z = format!("{:.1}", -(index as f64) - 0.5 * slices as f64);
     let position = format!("-179.2\\-179.2\\{z}");
     element(&mut data, 0x0020, 0x0032, b"DS", position.as_bytes());
     element(&mut data, 0x0020, 0x0037, b"DS", b"1\\0\\0\\0\\1\\0");
     element(&mut data, 0x0020, 0x1041, b"DS", z.as_bytes());
-    element(&mut data, 0x0028, 0x0002, b"US", &1u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0004, b"CS", b"MONOCHROME2");
-    element(
-        &mut data,
-        0x0028,
-        0x0010,
-        b"US",
-        &(SLICE_SIZE as u16).to_le_bytes(),
-    );
-    element(
-        &mut data,
-        0x0028,
-        0x0011,
-        b"US",
-        &(SLICE_SIZE as u16).to_le_bytes(),
-    );
-    element(&mut data, 0x0028, 0x0030, b"DS", b"0.7\\0.7");
-    element(&mut data, 0x0028, 0x0100, b"US", &16u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0101, b"US", &12u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0102, b"US", &11u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x0103, b"US", &0u16.to_le_bytes());
-    element(&mut data, 0x0028, 0x1050, b"DS", b"-600");
-    element(&mut data, 0x0028, 0x1051, b"DS", b"1500");
-    element(&mut data, 0x0028, 0x1052, b"DS", b"-1024");
-    element(&mut data, 0x0028, 0x1053, b"DS", b"1");
+    ct_pixels(&mut data, SLICE_SIZE, None, b"0.7\\0.7", false);
     // Encapsulated pixel data (PS3.5 A.4): an empty offset table, one fragment per frame.
     let fragment = rle(values);
     data.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00]);
