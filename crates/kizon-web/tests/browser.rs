@@ -520,22 +520,11 @@ impl Driver {
 /// The reader-study demo with a real CT image (pydicom's `CT_small.dcm`, 128×128) delivered by
 /// the biobank as case X-001, its findings decided as a data manager would, then finished.
 fn reader_study_with_a_real_image(root: &Path) -> PathBuf {
-    let delivery = root.join("real");
-    std::fs::create_dir_all(&delivery).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dicom/pydicom/CT_small.dcm"),
-        delivery.join("ct_small.dcm"),
-    )
-    .unwrap();
-    let manifest = delivery.join("manifest.csv");
-    std::fs::write(
-        &manifest,
-        "case_id,path,collection_date\nX-001,ct_small.dcm,2024-07-01\n",
-    )
-    .unwrap();
-    support::reader_study_with_delivery(
+    support::reader_study_with_one_file(
         root,
-        &manifest,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dicom/pydicom/CT_small.dcm"),
+        "ct_small.dcm",
+        "X-001",
         (
             "試験用の公開画像（識別子は試験ファイル固有の架空のもの）",
             "a public test image: its identifiers are the test file's own, fictitious",
@@ -736,27 +725,7 @@ fn a_reader_steps_a_real_video_to_a_frame_and_marks_it_in_chromium() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    let delivery = work.path().join("video");
-    std::fs::create_dir_all(&delivery).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/video/bikes.mp4"),
-        delivery.join("bikes.mp4"),
-    )
-    .unwrap();
-    let manifest = delivery.join("manifest.csv");
-    std::fs::write(
-        &manifest,
-        "case_id,path,collection_date\nV-001,bikes.mp4,2024-07-01\n",
-    )
-    .unwrap();
-    let dir = support::reader_study_with_delivery(
-        work.path(),
-        &manifest,
-        (
-            "公開の試験用動画（人物の識別情報を含まない）",
-            "a public test video without personal identifiers",
-        ),
-    );
+    let dir = support::reader_study_with_a_real_video(work.path());
     let address = support::serve(&dir, 1 << 20);
     let base = format!("http://{address}");
     let downloads = work.path().join("downloads");

@@ -792,27 +792,7 @@ fn frames_come_from_the_decode_cache_of_the_verified_content() {
 #[test]
 fn a_reader_marks_a_frame_of_a_real_video_and_the_player_seeks_by_ranges() {
     let root = tempfile::tempdir().unwrap();
-    let delivery = root.path().join("video");
-    std::fs::create_dir_all(&delivery).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/video/bikes.mp4"),
-        delivery.join("bikes.mp4"),
-    )
-    .unwrap();
-    let manifest = delivery.join("manifest.csv");
-    std::fs::write(
-        &manifest,
-        "case_id,path,collection_date\nV-001,bikes.mp4,2024-07-01\n",
-    )
-    .unwrap();
-    let dir = support::reader_study_with_delivery(
-        root.path(),
-        &manifest,
-        (
-            "公開の試験用動画（人物の識別情報を含まない）",
-            "a public test video without personal identifiers",
-        ),
-    );
+    let dir = support::reader_study_with_a_real_video(root.path());
     let address = support::serve(&dir, 1 << 20);
     let r1 = sign_in(address, "r1", PASSWORD).expect("r1 signs in");
 
@@ -874,7 +854,7 @@ fn a_reader_marks_a_frame_of_a_real_video_and_the_player_seeks_by_ranges() {
     let whole = r1.get(&format!("/items/{id}/video.mp4"));
     assert_eq!(whole.status, 200);
     assert_eq!(whole.header("accept-ranges"), Some("bytes"));
-    let original = std::fs::read(delivery.join("bikes.mp4")).unwrap();
+    let original = std::fs::read(support::bikes_mp4()).unwrap();
     assert_eq!(whole.body.len(), original.len());
     let ranged = |range: &str| {
         support::http::request(

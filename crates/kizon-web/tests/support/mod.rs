@@ -326,3 +326,44 @@ pub fn reader_study_with_delivery(root: &Path, manifest: &Path, why: (&str, &str
         .unwrap();
     dir
 }
+
+/// [`reader_study_with_delivery`] of one file: `source` (a test file, kept unaltered) copied as
+/// `name` into a delivery of its own, the case `case` its only row, its findings decided with
+/// `why`.
+pub fn reader_study_with_one_file(
+    root: &Path,
+    source: &Path,
+    name: &str,
+    case: &str,
+    why: (&str, &str),
+) -> PathBuf {
+    let delivery = root.join("delivery");
+    std::fs::create_dir_all(&delivery).unwrap();
+    std::fs::copy(source, delivery.join(name)).unwrap();
+    let manifest = delivery.join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        format!("case_id,path,collection_date\n{case},{name},2024-07-01\n"),
+    )
+    .unwrap();
+    reader_study_with_delivery(root, &manifest, why)
+}
+
+/// The real video the reading tests read (`testdata/video/bikes.mp4`: 640×272, 250 frames).
+pub fn bikes_mp4() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/video/bikes.mp4")
+}
+
+/// The reader-study demo with `bikes.mp4` delivered as case V-001, reader account `r1`.
+pub fn reader_study_with_a_real_video(root: &Path) -> PathBuf {
+    reader_study_with_one_file(
+        root,
+        &bikes_mp4(),
+        "bikes.mp4",
+        "V-001",
+        (
+            "公開の試験用動画（人物の識別情報を含まない）",
+            "a public test video without personal identifiers",
+        ),
+    )
+}
