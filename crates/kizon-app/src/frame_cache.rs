@@ -54,6 +54,7 @@ enum Key {
     Video(String),
 }
 
+#[derive(Clone)]
 enum Entry {
     Source(Arc<Source>),
     Frame(Arc<Frame>),
@@ -135,11 +136,7 @@ impl FrameCache {
             return None;
         };
         let old = std::mem::replace(used, tick);
-        let found = match entry {
-            Entry::Source(s) => Entry::Source(s.clone()),
-            Entry::Frame(f) => Entry::Frame(f.clone()),
-            Entry::Bytes(b) => Entry::Bytes(b.clone()),
-        };
+        let found = entry.clone();
         lru.order.remove(&old);
         lru.order.insert(tick, key.clone());
         lru.hits += 1;
@@ -171,19 +168,38 @@ impl FrameCache {
         lru.entries.insert(key, (entry, tick));
     }
 
+    /// The entry under `key`, from the cache (as `unwrap` finds it there) or by `load`,
+    /// kept as `wrap` makes it; a failed load is not kept.
+    fn cached<T, E>(
+        &self,
+        key: Key,
+        load: impl FnOnce() -> Result<T, E>,
+        wrap: fn(Arc<T>) -> Entry,
+        unwrap: fn(Entry) -> Option<Arc<T>>,
+    ) -> Result<Arc<T>, E> {
+        if let Some(found) = self.get(&key).and_then(unwrap) {
+            return Ok(found);
+        }
+        let loaded = Arc::new(load()?);
+        self.put(key, wrap(loaded.clone()));
+        Ok(loaded)
+    }
+
     /// The source whose SHA-256 is `sha256`, from the cache or by `load` (which verifies it).
     pub(crate) fn source<E>(
         &self,
         sha256: &str,
         load: impl FnOnce() -> Result<Source, E>,
     ) -> Result<Arc<Source>, E> {
-        let key = Key::Source(sha256.to_owned());
-        if let Some(Entry::Source(found)) = self.get(&key) {
-            return Ok(found);
-        }
-        let loaded = Arc::new(load()?);
-        self.put(key, Entry::Source(loaded.clone()));
-        Ok(loaded)
+        self.cached(
+            Key::Source(sha256.to_owned()),
+            load,
+            Entry::Source,
+            |e| match e {
+                Entry::Source(found) => Some(found),
+                _ => None,
+            },
+        )
     }
 
     /// Frame `index` of the source whose SHA-256 is `sha256`, from the cache or by `decode`.
@@ -193,17 +209,17 @@ impl FrameCache {
         index: u32,
         decode: impl FnOnce() -> Result<Frame, E>,
     ) -> Result<Arc<Frame>, E> {
-        let key = Key::Frame(sha256.to_owned(), index);
-        if let Some(Entry::Frame(found)) = self.get(&key) {
-            return Ok(found);
-        }
-        let decoded = Arc::new(decode()?);
-        self.put(key, Entry::Frame(decoded.clone()));
-        Ok(decoded)
+        self.cached(
+            Key::Frame(sha256.to_owned(), index),
+            decode,
+            Entry::Frame,
+            |e| match e {
+                Entry::Frame(found) => Some(found),
+                _ => None,
+            },
+        )
     }
-}
 
-impl FrameCache {
     /// The video whose source's SHA-256 is `sha256` as pages play it, from the cache or by
     /// `load` (which verifies and cleans it): a player asks for it in ranges, many times.
     pub(crate) fn video<E>(
@@ -211,13 +227,15 @@ impl FrameCache {
         sha256: &str,
         load: impl FnOnce() -> Result<Vec<u8>, E>,
     ) -> Result<Arc<Vec<u8>>, E> {
-        let key = Key::Video(sha256.to_owned());
-        if let Some(Entry::Bytes(found)) = self.get(&key) {
-            return Ok(found);
-        }
-        let loaded = Arc::new(load()?);
-        self.put(key, Entry::Bytes(loaded.clone()));
-        Ok(loaded)
+        self.cached(
+            Key::Video(sha256.to_owned()),
+            load,
+            Entry::Bytes,
+            |e| match e {
+                Entry::Bytes(found) => Some(found),
+                _ => None,
+            },
+        )
     }
 }
 
