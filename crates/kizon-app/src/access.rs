@@ -640,7 +640,9 @@ impl Study {
                 ),
             });
         }
-        let before: Vec<String> = match self.store.session_assignments(reader_code)? {
+        let recorded = self.store.session_assignments(reader_code)?;
+        let explicit = recorded.is_some();
+        let before: Vec<String> = match recorded {
             Some(theirs) => theirs,
             None => declared.iter().map(|s| s.id.clone()).collect(),
         };
@@ -675,7 +677,6 @@ impl Study {
                 });
             }
         }
-        let explicit = self.store.session_assignments(reader_code)?.is_some();
         let changes: Vec<(&str, bool)> = declared
             .iter()
             .filter_map(|s| {

@@ -147,12 +147,6 @@ impl Acting<'_> {
         self.study.users_with_status()
     }
 
-    /// The panel readers' codes, for the forms that link an account or assign cases.
-    pub fn reader_codes(&self) -> Result<Vec<String>, AppError> {
-        self.require(Permission::ManageUsers)?;
-        Ok(self.study.readers()?.into_iter().map(|r| r.code).collect())
-    }
-
     /// The protocol's reading sessions and each registered reader's, for the users page.
     pub fn reader_sessions(&self) -> Result<ReaderSessions, AppError> {
         self.require(Permission::ManageUsers)?;
