@@ -367,10 +367,7 @@ impl Study {
             while failure.is_none()
                 && let Ok(first) = receiver.recv()
             {
-                let mut group = match first {
-                    Ok(group) => group,
-                    Err(error) => return Err(error),
-                };
+                let mut group = first?;
                 while group.len() < GROUP_FILES {
                     match receiver.try_recv() {
                         Ok(Ok(next)) => group.extend(next),
