@@ -26,6 +26,8 @@ if [ ! -x "$venv/bin/python" ] || ! Rscript -e 'library(pROC)' >/dev/null 2>&1; 
   PEERS_VENV="$venv" bash "$peers/setup.sh"
 fi
 CARGO_TARGET_DIR="$target" cargo build --release --quiet -p kizon-stats --example bench_roc
+CARGO_TARGET_DIR="$target" cargo build --release --quiet -p kizon-tables --example bench_csv
+CARGO_TARGET_DIR="$target" cargo build --release --quiet -p kizon
 kizon="$target/release/examples/bench_roc"
 
 work=$(mktemp -d)
@@ -60,6 +62,20 @@ for n in 1000000 10000000; do
   run "$task" "R pROC 1.18 (roc+ci.auc)" seconds Rscript "$peers/roc_proc.R" "$n"
   run "$task" "sklearn roc_auc_score (no CI)" auc_seconds "$venv/bin/python" "$peers/stats_peer.py" roc "$n" --reps 2
 done
+# `kizon stats roc` on a 2,000,000-row CSV, the whole process (reading, checking, DeLong),
+# against pROC's compute alone on the same file (read.csv excluded); the CSV reader's own
+# throughput and the peak memory against the file's size.
+csv="$work/roc.csv"
+python3 "$root/bench/stats/make_csv.py" 2000000 "$csv"
+csv_mb=$(python3 -c 'import os, sys; print(f"{os.path.getsize(sys.argv[1]) / 1e6:.1f}")' "$csv")
+task="roc CSV 2e6 rows (${csv_mb} MB)"
+run "$task" "kizon stats roc (whole process)" wall_seconds bash -c '
+  s=$(date +%s.%N); "$0" stats roc --csv "$1" --truth truth --positive 1 --score score --json >/dev/null
+  echo "{\"wall_seconds\": $(echo "$(date +%s.%N) - $s" | bc -l)}"' "$target/release/kizon" "$csv"
+run "$task" "R pROC 1.18 (compute only)" seconds Rscript "$peers/roc_proc.R" "$csv" truth score 1
+run "CSV reader (kizon-tables)" "kizon-tables read + parse" seconds "$target/release/examples/bench_csv" "$csv" truth score
+csv_reader=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["mb_per_s"])' "$work/out")
+
 task="bootstrap 2000 reps n=100000"
 run "$task" "kizon-stats (percentile+BCa)" seconds "$kizon" bootstrap 100000 2000
 run "$task" "NumPy/sklearn (percentile)" bootstrap_seconds "$venv/bin/python" "$peers/stats_peer.py" roc 100000
@@ -82,3 +98,4 @@ print("\nraw output (last line of each tool):")
 for task, tool, *_, raw in rows:
     print(f"  {tool}: {raw}")
 EOF
+printf '\nCSV reader: %s MB/s (goal >= 200); the whole-process roc peak MB above against the file (goal <= 3x %s MB)\n' "$csv_reader" "$csv_mb"

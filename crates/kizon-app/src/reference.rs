@@ -398,8 +398,8 @@ impl Study {
         let locked: Option<BTreeSet<String>> = self
             .dataset_document()?
             .map(|(d, _)| d.cases.into_iter().map(|c| c.id).collect());
-        let mut rows = Vec::with_capacity(table.cells.len());
-        for (row, cells) in table.cells.iter().enumerate() {
+        let mut rows = Vec::with_capacity(table.len());
+        for (row, cells) in table.rows().enumerate() {
             let reader = &cells[0];
             let Some(&reader_id) = readers.get(reader) else {
                 return Err(table.error(
@@ -409,7 +409,7 @@ impl Study {
                     "register readers first: kizon readers add CODE --qualification ... --specialty ... --years N --independent",
                 ).into());
             };
-            let case_id = &cells[1];
+            let case_id = cells.get(1);
             if !cases.contains(case_id) {
                 return Err(table
                     .error(
@@ -433,7 +433,7 @@ impl Study {
                     .into());
             }
             let (label, score) = label_and_score(&table, row, 2, 3)?;
-            let role = match (modality, cells[4].as_str()) {
+            let role = match (modality, cells.get(4)) {
                 (Some(m), "") => {
                     if score.is_none() {
                         return Err(table.error(
@@ -472,12 +472,12 @@ impl Study {
             let marks = marks(&table, row, 5)?;
             rows.push(kizon_store::NewRead {
                 reader_id,
-                case_id: case_id.clone(),
+                case_id: case_id.to_owned(),
                 role,
                 label,
                 score,
                 marks,
-                read_at: Some(cells[6].clone()).filter(|s| !s.is_empty()),
+                read_at: Some(cells.get(6).to_owned()).filter(|s| !s.is_empty()),
                 source: String::new(),
             });
         }
@@ -496,12 +496,12 @@ impl Study {
                     1,
                     format!(
                         "reader {} and case {} ({}) again: line {} {} line {}",
-                        &table.cells[row][0],
+                        table.cell(row, 0),
                         read.case_id,
                         read.role,
-                        table.lines[row],
+                        table.line(row),
                         if same { "repeats" } else { "contradicts" },
-                        table.lines[first]
+                        table.line(first)
                     ),
                     "give each reader's read of a case once; a re-read by the same reader needs another role",
                 ).into());
@@ -528,7 +528,7 @@ impl Study {
                         return Err(kizon_store::StoreError::Conflict(format!(
                             "{}:{}: reader {} already read case {} as {} (ledger entry {}); a read is never replaced",
                             file.display(),
-                            table.lines[row],
+                            table.line(row),
                             old.reader,
                             old.case_id,
                             old.label.map(Label::as_str).or(old.score.map(|_| "a score")).unwrap_or("-"),
@@ -625,8 +625,8 @@ impl Study {
         let cases: BTreeSet<String> = self.store.cases()?.into_iter().map(|c| c.id).collect();
         let mut records = Vec::new();
         let mut seen: BTreeMap<String, u64> = BTreeMap::new();
-        for (row, cells) in table.cells.iter().enumerate() {
-            let case_id = &cells[k("case_id")];
+        for (row, cells) in table.rows().enumerate() {
+            let case_id = cells.get(k("case_id"));
             if !cases.contains(case_id) {
                 return Err(table
                     .error(
@@ -637,7 +637,7 @@ impl Study {
                     )
                     .into());
             }
-            if let Some(first) = seen.insert(case_id.clone(), table.lines[row]) {
+            if let Some(first) = seen.insert(case_id.to_owned(), table.line(row)) {
                 return Err(table
                     .error(
                         row,
@@ -651,7 +651,7 @@ impl Study {
                 table.error(
                     row,
                     k("label"),
-                    format!("`{}` is not a label", cells[k("label")]),
+                    format!("`{}` is not a label", &cells[k("label")]),
                     Label::CHOICES,
                 )
             })?;
@@ -691,7 +691,7 @@ impl Study {
             }
             // Dates as ISO (2024/4/1 and 和暦 normalised); the file itself keeps what was written.
             let text = |name: &str| {
-                let cell = cells[k(name)].clone();
+                let cell = cells.get(k(name)).to_owned();
                 let cell = if name.ends_with("_date") {
                     crate::dates::normalize(&cell).map_or(cell, |(iso, _)| iso)
                 } else {
@@ -700,7 +700,7 @@ impl Study {
                 Some(cell).filter(|s| !s.is_empty())
             };
             records.push(kizon_store::NewReferenceRecord {
-                case_id: case_id.clone(),
+                case_id: case_id.to_owned(),
                 kind: kind.as_str().to_owned(),
                 label,
                 diagnosis: text("diagnosis"),
@@ -954,8 +954,8 @@ pub(crate) fn label_and_score(
     label_k: usize,
     score_k: usize,
 ) -> Result<(Option<Label>, Option<f64>), AppError> {
-    let cells = &table.cells[row];
-    let label = match cells[label_k].as_str() {
+    let cells = table.row(row);
+    let label = match cells.get(label_k) {
         "" => None,
         text => Some(Label::from_cell(text).ok_or_else(|| {
             table.error(
@@ -966,7 +966,7 @@ pub(crate) fn label_and_score(
             )
         })?),
     };
-    let score = match cells[score_k].as_str() {
+    let score = match cells.get(score_k) {
         "" => None,
         text => match text.parse::<f64>() {
             Ok(x) if x.is_finite() => Some(x),
@@ -999,7 +999,7 @@ pub(crate) fn marks(
     row: usize,
     k: usize,
 ) -> Result<Option<String>, AppError> {
-    let text = &table.cells[row][k];
+    let text = table.cell(row, k);
     if text.is_empty() {
         return Ok(None);
     }

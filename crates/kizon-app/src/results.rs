@@ -83,10 +83,10 @@ impl Study {
         let in_dataset: BTreeSet<&str> = dataset.case_ids();
         let mut seen = BTreeSet::new();
         let known: BTreeSet<String> = self.store.cases()?.into_iter().map(|c| c.id).collect();
-        let mut results = Vec::with_capacity(table.cells.len());
+        let mut results = Vec::with_capacity(table.len());
         let mut outside_dataset = Vec::new();
-        for (row, cells) in table.cells.iter().enumerate() {
-            let case_id = &cells[0];
+        for (row, cells) in table.rows().enumerate() {
+            let case_id = cells.get(0);
             if !known.contains(case_id) {
                 return Err(table
                     .error(
@@ -97,11 +97,11 @@ impl Study {
                     )
                     .into());
             }
-            if !in_dataset.contains(case_id.as_str()) {
-                outside_dataset.push(case_id.clone());
+            if !in_dataset.contains(case_id) {
+                outside_dataset.push(case_id.to_owned());
                 continue;
             }
-            if !seen.insert(case_id.clone()) {
+            if !seen.insert(case_id.to_owned()) {
                 return Err(table
                     .error(
                         row,
@@ -113,7 +113,7 @@ impl Study {
             }
             let (label, score) = label_and_score(&table, row, 1, 2)?;
             results.push(kizon_store::NewResult {
-                case_id: case_id.clone(),
+                case_id: case_id.to_owned(),
                 device_version: device_version.to_owned(),
                 label,
                 score,

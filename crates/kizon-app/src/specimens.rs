@@ -299,9 +299,9 @@ fn read_rows(table: &Columns, today: time::Date) -> Result<Vec<Row>, AppError> {
             .position(|n| *n == name)
             .expect("known column")
     };
-    let mut rows = Vec::with_capacity(table.cells.len());
+    let mut rows = Vec::with_capacity(table.len());
     let mut case_lines: HashMap<String, u64> = HashMap::new();
-    for (row, cells) in table.cells.iter().enumerate() {
+    for (row, cells) in table.rows().enumerate() {
         let cell = |name: &str| -> Option<String> {
             let value = cells[k(name)].trim();
             (!value.is_empty()).then(|| value.to_owned())
@@ -361,7 +361,7 @@ fn read_rows(table: &Columns, today: time::Date) -> Result<Vec<Row>, AppError> {
                 )
             })?
             .to_owned();
-        if let Some(first) = case_lines.insert(case_id.clone(), table.lines[row]) {
+        if let Some(first) = case_lines.insert(case_id.clone(), table.line(row)) {
             return Err(fail(
                 "case_id",
                 format!("case `{case_id}` again (first at line {first})"),
@@ -473,7 +473,7 @@ fn read_rows(table: &Columns, today: time::Date) -> Result<Vec<Row>, AppError> {
         };
         rows.push(Row {
             index: row,
-            line: table.lines[row],
+            line: table.line(row),
             case_id,
             patient_key: cell("patient_key"),
             record,

@@ -24,15 +24,15 @@ pub struct TrainingSummary {
 pub fn manifest_paths(manifest: &std::path::Path) -> Result<Vec<PathBuf>, AppError> {
     let table = kizon_tables::read_columns(manifest, &["path"])?;
     let base = manifest.parent().unwrap_or(std::path::Path::new("."));
-    let mut out = Vec::with_capacity(table.cells.len());
-    for (row, cells) in table.cells.iter().enumerate() {
+    let mut out = Vec::with_capacity(table.len());
+    for (row, cells) in table.rows().enumerate() {
         let path = base.join(&cells[0]);
         if !path.exists() {
             return Err(table
                 .error(
                     row,
                     0,
-                    format!("`{}` does not exist", cells[0]),
+                    format!("`{}` does not exist", &cells[0]),
                     "paths are relative to the manifest's folder",
                 )
                 .into());

@@ -320,15 +320,15 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, CalcError> {
     }
     let columns = read_columns(&input.csv, &wanted)?;
     let empty_hint = "every case needs a rating from every rater; kizon drops no case silently: complete or remove the row";
-    for (row, cells) in columns.cells.iter().enumerate() {
-        if let Some(k) = cells.iter().position(String::is_empty) {
+    for (row, cells) in columns.rows().enumerate() {
+        if let Some(k) = cells.iter().position(str::is_empty) {
             return Err(columns
                 .error(row, k, "empty rating".into(), empty_hint)
                 .into());
         }
     }
     let number = |text: &str| text.parse::<f64>().ok().filter(|x| x.is_finite());
-    let first_text = columns.cells.iter().enumerate().find_map(|(row, cells)| {
+    let first_text = columns.rows().enumerate().find_map(|(row, cells)| {
         cells
             .iter()
             .position(|c| number(c).is_none())
@@ -336,7 +336,7 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, CalcError> {
     });
     let info = |categories: Vec<String>| KappaInfo {
         raters: input.raters.clone(),
-        cases: columns.cells.len(),
+        cases: columns.len(),
         categories,
     };
     let raters = input.raters.len();
@@ -345,8 +345,7 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, CalcError> {
             let labels: Vec<Vec<Numeric>> = (0..raters)
                 .map(|k| {
                     columns
-                        .cells
-                        .iter()
+                        .rows()
                         .map(|c| Numeric(number(&c[k]).expect("checked numeric") + 0.0))
                         .collect()
                 })
@@ -367,13 +366,13 @@ pub fn kappa(input: &KappaInput) -> Result<KappaResult, CalcError> {
                     k,
                     format!(
                         "`{}` is not a number, and weighted kappa needs ordered categories",
-                        columns.cells[row][k]
+                        columns.cell(row, k)
                     ),
                     "code ordinal categories as numbers (e.g. 1 = none, 2 = mild, 3 = severe), or use --weights none",
                 ).into());
             }
             let labels: Vec<Vec<&str>> = (0..raters)
-                .map(|k| columns.cells.iter().map(|c| c[k].as_str()).collect())
+                .map(|k| columns.rows().map(|c| c.get(k)).collect())
                 .collect();
             let mut categories: Vec<&str> = labels.iter().flatten().copied().collect();
             categories.sort();
@@ -547,8 +546,8 @@ pub fn roc(input: &RocInput) -> Result<RocResult, CalcError> {
         let k = wanted.len() - 1;
         let mut ids: HashMap<&str, u64> = HashMap::new();
         let mut cluster_ids = Vec::with_capacity(truth.len());
-        for (row, cells) in columns.cells.iter().enumerate() {
-            let id = cells[k].as_str();
+        for (row, cells) in columns.rows().enumerate() {
+            let id = cells.get(k);
             if id.is_empty() {
                 return Err(columns
                     .error(
@@ -563,6 +562,8 @@ pub fn roc(input: &RocInput) -> Result<RocResult, CalcError> {
             cluster_ids.push(*ids.entry(id).or_insert(next));
         }
         info.clusters = Some(ids.len());
+        drop(ids);
+        drop(columns); // the text is not needed past here: the resampling keeps its memory
         let boot = kizon_stats::bootstrap_auc(
             &scores[0],
             &truth,
@@ -583,6 +584,8 @@ pub fn roc(input: &RocInput) -> Result<RocResult, CalcError> {
             info,
         });
     }
+    // The cells are read: DeLong's placements, not the file's text, take the memory from here.
+    drop(columns);
     let delong: Vec<kizon_stats::AucDelong> = scores
         .iter()
         .map(|s| kizon_stats::auc_delong(s, &truth, level))
@@ -647,8 +650,8 @@ fn truth_labels(
     };
     // The distinct values in order of appearance, with the row each first appears on.
     let mut values: Vec<(&str, usize)> = Vec::new();
-    for (row, cells) in columns.cells.iter().enumerate() {
-        let value = cells[k].as_str();
+    for (row, cells) in columns.rows().enumerate() {
+        let value = cells.get(k);
         if value.is_empty() {
             return Err(columns
                 .error(row, k, "empty truth value".into(), two_values())
@@ -696,7 +699,7 @@ fn truth_labels(
             "ROC analysis needs positive and negative cases",
         ).into()),
         [(negative, _)] => Ok((
-            columns.cells.iter().map(|c| c[k] == positive).collect(),
+            columns.rows().map(|c| &c[k] == positive).collect(),
             negative.to_string(),
         )),
         [(first, _), (third, row), ..] => Err(columns.error(
@@ -726,8 +729,8 @@ mod tests {
     fn a_byte_order_mark_is_skipped_and_lines_count_from_the_header() {
         let file = csv_file(b"\xEF\xBB\xBFid,score\n1,0.5\n\n2, abc\n");
         let columns = read_columns(file.path(), &["id", "score"]).unwrap();
-        assert_eq!(columns.lines, [2, 4]);
-        assert_eq!(columns.cells[1], ["2", "abc"]);
+        assert_eq!(columns.lines(), [2, 4]);
+        assert_eq!(columns.row(1).iter().collect::<Vec<_>>(), ["2", "abc"]);
         let error = columns.numbers(1, "score").unwrap_err().to_string();
         assert!(
             error.ends_with(":4: column `score`: `abc` is not a number"),
@@ -739,8 +742,11 @@ mod tests {
     fn lines_count_blank_lines_crlf_and_quoted_line_breaks() {
         let text = b"id,note\r\n\r\n1,a\r\n\"2\r\n\",\"two\nlines\"\r\n\r\n\r\n3,c\r\n";
         let columns = read_columns(csv_file(text).path(), &["id", "note"]).unwrap();
-        assert_eq!(columns.lines, [3, 4, 9]);
-        assert_eq!(columns.cells[1], ["2", "two\nlines"]);
+        assert_eq!(columns.lines(), [3, 4, 9]);
+        assert_eq!(
+            columns.row(1).iter().collect::<Vec<_>>(),
+            ["2", "two\nlines"]
+        );
         let short = [&text[..], b"4\r\n"].concat();
         let error = read_columns(csv_file(&short).path(), &["id"]).unwrap_err();
         assert!(
@@ -756,7 +762,7 @@ mod tests {
         // 陽性 in Shift_JIS (CP932), as Japanese laboratory systems export it.
         let file = csv_file(b"truth,score\n\x97\x7A\x90\xAB,1\n");
         let columns = read_columns(file.path(), &["truth"]).unwrap();
-        assert_eq!(columns.cells[0][0], "陽性");
+        assert_eq!(columns.cell(0, 0), "陽性");
         // Neither UTF-8 nor CP932.
         let file = csv_file(b"truth,score\n\x82\xFF,1\n");
         let error = read_columns(file.path(), &["truth"]).unwrap_err();
@@ -895,8 +901,8 @@ pub struct MrmcResult {
 fn labels(columns: &Columns, k: usize, what: &str) -> Result<(Vec<String>, Vec<usize>), CalcError> {
     let mut names: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut rows = Vec::with_capacity(columns.cells.len());
-    for (row, cells) in columns.cells.iter().enumerate() {
+    let mut rows = Vec::with_capacity(columns.len());
+    for (row, cells) in columns.rows().enumerate() {
         let label = &cells[k];
         if label.is_empty() {
             return Err(columns
@@ -908,11 +914,15 @@ fn labels(columns: &Columns, k: usize, what: &str) -> Result<(Vec<String>, Vec<u
                 )
                 .into());
         }
-        let next = names.len();
-        let i = *index.entry(label.clone()).or_insert_with(|| {
-            names.push(label.clone());
-            next
-        });
+        // A label is copied once, when first seen: not once per row.
+        let i = match index.get(label) {
+            Some(&i) => i,
+            None => {
+                index.insert(label.to_owned(), names.len());
+                names.push(label.to_owned());
+                names.len() - 1
+            }
+        };
         rows.push(i);
     }
     Ok((names, rows))
@@ -959,7 +969,7 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, CalcError> {
     let mut truth: Vec<Option<(bool, usize)>> = vec![None; n];
     let mut scores = vec![f64::NAN; t * r * n];
     let mut seen = vec![usize::MAX; t * r * n];
-    for row in 0..columns.cells.len() {
+    for row in 0..columns.len() {
         let c = case_of[row];
         match truth[c] {
             None => truth[c] = Some((truth_of_row[row], row)),
@@ -970,7 +980,8 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, CalcError> {
                         3,
                         format!(
                             "case `{}` has a different truth here than on line {}",
-                            cases[c], columns.lines[first]
+                            cases[c],
+                            columns.line(first)
                         ),
                         "a case has one reference standard, whoever reads it in whatever modality",
                     )
@@ -989,7 +1000,7 @@ pub fn mrmc(input: &MrmcInput) -> Result<MrmcResult, CalcError> {
                         readers[reader_of[row]],
                         cases[c],
                         modalities[modality_of[row]],
-                        columns.lines[seen[slot]]
+                        columns.line(seen[slot])
                     ),
                     "keep one rating per reader, modality and case",
                 )
@@ -1296,8 +1307,8 @@ pub fn method_comparison(input: &MethodComparisonInput) -> Result<MethodComparis
                 .near
                 .iter()
                 .map(|&i| NearCutoff {
-                    line: columns.lines[i],
-                    id: input.id.as_ref().map(|_| columns.cells[i][2].clone()),
+                    line: columns.line(i),
+                    id: input.id.as_ref().map(|_| columns.cell(i, 2).to_owned()),
                     comparator: x[i],
                     device: y[i],
                 })

@@ -18,7 +18,7 @@ pub mod encoding;
 pub mod table;
 
 pub use encoding::{Encoding, decode, decode_as};
-pub use table::{Columns, csv_location, parse_table, read_columns, read_table};
+pub use table::{Columns, Row, csv_location, parse_number, parse_table, read_columns, read_table};
 
 /// Why a file given as input was refused.
 #[derive(Debug, thiserror::Error)]

@@ -117,9 +117,9 @@ pub(super) fn read_csv_marks(
 ) -> Result<Vec<MarkRecord>, AppError> {
     let table = read_table(file, &["case_id"], CSV_COLUMNS, encoding)?;
     let k = |name: &str| 1 + CSV_COLUMNS.iter().position(|c| *c == name).expect("column");
-    let mut out = Vec::with_capacity(table.cells.len());
-    for (row, cells) in table.cells.iter().enumerate() {
-        let cell = |name: &str| cells[k(name)].as_str();
+    let mut out = Vec::with_capacity(table.len());
+    for (row, cells) in table.rows().enumerate() {
+        let cell = |name: &str| cells.get(k(name));
         let number = |name: &str| -> Result<Option<f64>, AppError> {
             match cell(name) {
                 "" => Ok(None),
@@ -262,7 +262,7 @@ pub(super) fn read_csv_marks(
         }
         let text = |name: &str| Some(cell(name).to_owned()).filter(|s| !s.is_empty());
         out.push(MarkRecord {
-            case_id: cells[0].clone(),
+            case_id: cells.get(0).to_owned(),
             image: cell("image").to_owned(),
             shape,
             lesion_type: text("lesion_type"),
@@ -271,7 +271,7 @@ pub(super) fn read_csv_marks(
             weight,
             reader: text("reader"),
             role: text("role"),
-            origin: Origin::Line(table.lines[row]),
+            origin: Origin::Line(table.line(row)),
         });
     }
     Ok(out)
