@@ -625,15 +625,7 @@ impl Store {
     pub fn findings(&self) -> Result<Vec<StoredFinding>, StoreError> {
         let mut statement = self
             .conn()
-            .prepare(
-                "SELECT f.id, f.key, f.rule, f.clause, f.severity, f.case_ids, f.item_ids, f.message_ja, f.message_en,
-                        (SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
-                        (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
-                        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id =
-                            (SELECT r.id FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)),
-                        (SELECT reason_en FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)
-                 FROM findings f ORDER BY f.id",
-            )
+            .prepare(FINDINGS_WITH_DECISIONS)
             .map_err(|e| self.err(e))?;
         statement
             .query_map([], |r| {
@@ -714,3 +706,13 @@ pub struct Resolution {
     /// The reason in English, when given besides the text as written.
     pub reason_en: Option<String>,
 }
+
+/// Every finding with its latest decision (decision, reason, excluded cases, English reason);
+/// each lookup goes through `resolutions_finding` and `resolution_cases_resolution`.
+pub(crate) const FINDINGS_WITH_DECISIONS: &str = "SELECT f.id, f.key, f.rule, f.clause, f.severity, f.case_ids, f.item_ids, f.message_ja, f.message_en,
+        (SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
+        (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
+        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id =
+            (SELECT r.id FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)),
+        (SELECT reason_en FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)
+ FROM findings f ORDER BY f.id";

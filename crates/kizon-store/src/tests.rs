@@ -343,6 +343,40 @@ fn entry_digests_read_only_their_rows_through_an_index() {
     }
 }
 
+/// The findings list finds each finding's decisions by an index: no scan of the decisions or
+/// their cases per finding, which made `resolve` cost seconds at 12,000 findings.
+#[test]
+fn the_findings_list_looks_decisions_up_by_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let mut statement = conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            crate::items::FINDINGS_WITH_DECISIONS
+        ))
+        .unwrap();
+    let plan: Vec<String> = statement
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let scans: Vec<&String> = plan
+        .iter()
+        .filter(|step| step.contains("resolution") && !step.contains("INDEX"))
+        .collect();
+    assert!(scans.is_empty(), "{plan:#?}");
+    assert!(
+        plan.iter().any(|step| step.contains("resolutions_finding")),
+        "{plan:#?}"
+    );
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("resolution_cases_resolution")),
+        "{plan:#?}"
+    );
+}
+
 /// A store with `n` items in cases of two items each, under two providers; every fifth item a
 /// waveform; paths `dir/img_NNN.dcm` (one with a `%` and one with an `_` in its name).
 fn with_items(dir: &Path, n: usize) -> Store {
@@ -641,6 +675,8 @@ fn drop_english_columns(conn: &Connection) {
          DROP TABLE reading_events;
          DROP TABLE user_status;
          DROP TABLE session_assignments;
+         DROP INDEX resolutions_finding;
+         DROP INDEX resolution_cases_resolution;
          ALTER TABLE resolutions DROP COLUMN reason_en;
          ALTER TABLE amendments DROP COLUMN reason_en;
          ALTER TABLE readers DROP COLUMN qualification_en;
