@@ -289,14 +289,14 @@ impl Study {
             .into_iter()
             .filter(|file| {
                 // Stat only the files already ingested (a first ingest stats none here).
-                let unchanged = !known.is_empty()
-                    && known
-                        .get(&absolute(file).display().to_string())
-                        .zip(fs::metadata(file).ok())
-                        .is_some_and(|(known, meta)| {
+                let unchanged = known
+                    .get(&absolute(file).display().to_string())
+                    .is_some_and(|known| {
+                        fs::metadata(file).is_ok_and(|meta| {
                             meta.len() as i64 == known.size
                                 && modified_ns(&meta) == known.modified_ns
-                        });
+                        })
+                    });
                 if unchanged {
                     summary.skipped_unchanged += 1;
                 }

@@ -57,15 +57,15 @@ impl<'c> Row<'c> {
 
     /// The row's cells, in the order of the selected columns.
     pub fn iter(&self) -> impl Iterator<Item = &'c str> + use<'c> {
-        let (columns, row) = (self.columns, self.row);
-        (0..columns.names.len()).map(move |k| columns.cell(row, k))
+        let row = *self;
+        (0..self.columns.names.len()).map(move |k| row.get(k))
     }
 }
 
 impl std::ops::Index<usize> for Row<'_> {
     type Output = str;
     fn index(&self, k: usize) -> &str {
-        self.columns.cell(self.row, k)
+        self.get(k)
     }
 }
 
