@@ -52,7 +52,9 @@ copies=$(( (items + per_copy - 1) / per_copy ))
 mkdir "$work/corpus"
 for i in $(seq -w 1 "$copies"); do cp -al "$work/source" "$work/corpus/copy-$i"; done
 # One case per file: a copy holds several patients, and a case is one patient's.
-(cd "$work" && find corpus -type f | sort | awk 'BEGIN { print "case_id,path" } { printf "C-%07d,%s\n", NR, $0 }') >"$work/manifest.csv"
+# Every case is collected today, so that every acquisition is before its collection (Q2): a
+# manifest without the date gets an `acquired-after-collection` warning per case by design.
+(cd "$work" && find corpus -type f | sort | awk -v day="$(date +%F)" 'BEGIN { print "case_id,collection_date,path" } { printf "C-%07d,%s,%s\n", NR, day, $0 }') >"$work/manifest.csv"
 files=$(( $(wc -l <"$work/manifest.csv") - 1 ))
 cases=$files
 find "$work/corpus" -type f -print0 | xargs -0 cat >/dev/null   # warm the page cache

@@ -103,6 +103,27 @@ impl Acting<'_> {
         self.study.resolve(&actor, id, decision, reason, cases)
     }
 
+    /// A page of findings, with every rule's tally.
+    pub fn findings_page(
+        &self,
+        filter: &crate::check::FindingFilter,
+    ) -> Result<crate::check::FindingPage, AppError> {
+        self.require(Permission::ViewStudy)?;
+        self.study.findings_page(filter)
+    }
+
+    /// One decision, with one reason, on every unresolved finding of a rule.
+    pub fn resolve_rule<'r>(
+        &mut self,
+        rule: &str,
+        decision: Decision,
+        reason: impl Into<Reason<'r>>,
+    ) -> Result<crate::check::RuleDecision, AppError> {
+        self.require(Permission::ResolveFindings)?;
+        let actor = self.account.actor();
+        self.study.resolve_rule(&actor, rule, decision, reason)
+    }
+
     /// The reads recorded (the panel's and a reader study's).
     pub fn reads(&self) -> Result<Vec<Read>, AppError> {
         self.require(Permission::ViewResults)?;

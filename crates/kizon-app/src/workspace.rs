@@ -174,6 +174,9 @@ impl ModalityLut {
 /// The largest video a page plays, read whole (1 GiB).
 pub const MAX_VIDEO_BYTES: u64 = 1 << 30;
 
+/// How many unresolved blocking findings the overview names before it counts the rest.
+const BLOCKERS_NAMED: u64 = 20;
+
 fn not_found(what: String) -> AppError {
     AppError::NotFound { what }
 }
@@ -202,11 +205,12 @@ impl Study {
             .len();
         let (items, cases, reads) = (counts.items, counts.cases, counts.reads);
         let (results, analyses) = (counts.results, counts.analyses);
-        let findings = self.findings()?;
-        let unresolved: Vec<_> = findings
-            .iter()
-            .filter(|f| f.is_unresolved_blocking())
-            .collect();
+        // Counted by rule, and the first few blockers named: the overview of a study with
+        // 100,000 findings reads neither them all nor lists them all.
+        let tallies = self.finding_rules()?;
+        let finding_count: u64 = tallies.iter().map(|t| t.findings).sum();
+        let unresolved_count: u64 = tallies.iter().map(|t| t.unresolved_blocking).sum();
+        let unresolved = self.unresolved_blocking(BLOCKERS_NAMED)?;
         let results_visible = self.require(account, Permission::ViewResults).is_ok();
         let state = |done: bool, started: bool| match (done, started) {
             (true, _) => StepState::Done,
@@ -259,20 +263,14 @@ impl Study {
                 key: "check",
                 name_ja: "データの疑義の確認",
                 name_en: "Data doubts",
-                state: if findings.is_empty() && items == 0 {
+                state: if finding_count == 0 && items == 0 {
                     StepState::NotStarted
                 } else {
-                    state(unresolved.is_empty(), true)
+                    state(unresolved_count == 0, true)
                 },
-                detail_ja: format!(
-                    "疑義 {}、未解決（重大）{}",
-                    findings.len(),
-                    unresolved.len()
-                ),
+                detail_ja: format!("疑義 {finding_count}、未解決（重大）{unresolved_count}"),
                 detail_en: format!(
-                    "{} findings, {} blocking unresolved",
-                    findings.len(),
-                    unresolved.len()
+                    "{finding_count} findings, {unresolved_count} blocking unresolved"
                 ),
                 blockers: Vec::new(),
             },
@@ -286,6 +284,12 @@ impl Study {
                 )
             })
             .collect();
+        if unresolved_count > unresolved.len() as u64 {
+            let more = unresolved_count - unresolved.len() as u64;
+            dataset_blockers.push(format!(
+                "ほか {more} 件の未解決の疑義 / {more} more unresolved findings"
+            ));
+        }
         if !protocol_locked {
             dataset_blockers.insert(0, "試験計画書が未固定 / the protocol is not locked".into());
         }

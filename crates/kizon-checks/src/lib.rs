@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+mod near;
 pub mod specimens;
 
 use std::collections::BTreeMap;
@@ -416,29 +417,17 @@ fn pixel_rules(
                 ))
             })
             .collect();
-        let values: Vec<u64> = hashed.iter().map(|h| h.1).collect();
-        let mut parent: Vec<usize> = (0..hashed.len()).collect();
-        fn root(parent: &mut [usize], mut i: usize) -> usize {
-            while parent[i] != i {
-                parent[i] = parent[parent[i]];
-                i = parent[i];
-            }
-            i
-        }
-        for (a, b) in kizon_pixels::near_duplicate_pairs(&values, p.near_duplicate_bits) {
-            let (x, y) = (hashed[a], hashed[b]);
-            let same_content = x.2.is_some() && x.2 == y.2;
-            if x.0.case_id != y.0.case_id && !same_content && x.0.sha256 != y.0.sha256 {
-                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-                parent[ra.max(rb)] = ra.min(rb);
-            }
-        }
-        let mut groups: BTreeMap<usize, Vec<&ItemFacts>> = BTreeMap::new();
-        for (i, entry) in hashed.iter().enumerate() {
-            let r = root(&mut parent, i);
-            groups.entry(r).or_default().push(entry.0);
-        }
-        for group in groups.values().filter(|g| g.len() > 1) {
+        let searched: Vec<near::Hashed<'_>> = hashed
+            .iter()
+            .map(|(item, phash, pixels)| near::Hashed {
+                case: &item.case_id,
+                file: &item.sha256,
+                pixels: *pixels,
+                phash: *phash,
+            })
+            .collect();
+        for members in near::near_duplicate_groups(&searched, p.near_duplicate_bits) {
+            let group: Vec<&ItemFacts> = members.iter().map(|&i| hashed[i].0).collect();
             let mut shas: Vec<&str> = group.iter().map(|i| i.sha256.as_str()).collect();
             shas.sort();
             shas.dedup();
@@ -446,7 +435,7 @@ fn pixel_rules(
             out.push(group_finding(
                 format!("near-duplicate:{key}"),
                 "near-duplicate",
-                group,
+                &group,
                 &format!("ほぼ同一の画像（知覚ハッシュの差 {} ビット以内：再圧縮・縮小・軽微な編集の疑い）", p.near_duplicate_bits),
                 &format!("nearly the same image (perceptual hashes within {} bits: a recompressed, resized or slightly edited copy)", p.near_duplicate_bits),
             ));
@@ -473,16 +462,35 @@ fn pixel_rules(
             .iter()
             .filter_map(|(i, f)| Some((i.id, f.phash?)))
             .collect();
-        let all: Vec<u64> = tested
+        // The search runs over distinct hashes (copies of one image would otherwise pair up
+        // quadratically); each tested hash keeps the first training file within reach.
+        let mut first_training: BTreeMap<u64, usize> = BTreeMap::new();
+        for (k, (value, _)) in training_phash.iter().enumerate() {
+            first_training.entry(*value).or_insert(k);
+        }
+        let distinct_tested: Vec<u64> = tested
             .iter()
             .map(|t| t.1)
-            .chain(training_phash.iter().map(|t| t.0))
+            .collect::<std::collections::BTreeSet<u64>>()
+            .into_iter()
             .collect();
+        let distinct_training: Vec<u64> = first_training.keys().copied().collect();
+        let all: Vec<u64> = distinct_tested
+            .iter()
+            .chain(&distinct_training)
+            .copied()
+            .collect();
+        let mut nearest: BTreeMap<u64, usize> = BTreeMap::new();
         for (a, b) in kizon_pixels::near_duplicate_pairs(&all, p.near_duplicate_bits) {
-            if a < tested.len() && b >= tested.len() {
-                near_training
-                    .entry(tested[a].0)
-                    .or_insert(training_phash[b - tested.len()].1);
+            if a < distinct_tested.len() && b >= distinct_tested.len() {
+                let k = first_training[&distinct_training[b - distinct_tested.len()]];
+                let best = nearest.entry(distinct_tested[a]).or_insert(k);
+                *best = (*best).min(k);
+            }
+        }
+        for (id, value) in &tested {
+            if let Some(&k) = nearest.get(value) {
+                near_training.entry(*id).or_insert(training_phash[k].1);
             }
         }
     }

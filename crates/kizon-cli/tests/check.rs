@@ -188,6 +188,167 @@ fn decisions_are_recorded_and_kept_when_check_runs_again() {
     kizon(&root, &["resolve", "999", "--accept", "--reason", "x"]).failed();
 }
 
+/// One decision for every unresolved finding of a rule: each gets the decision and the reason,
+/// one ledger entry names them all, a finding already decided keeps its decision, and a rule
+/// with nothing left to decide or no finding at all is refused with the rules that have some.
+#[test]
+fn a_rule_s_unresolved_findings_are_decided_at_once() {
+    let (_tmp, root) = ingested(
+        &[
+            ("dicom/pydicom/CT_small.dcm", "a.dcm"),
+            ("dicom/pydicom/CT_small.dcm", "b.dcm"),
+            ("dicom/deid/ctbrain1.dcm", "c.dcm"),
+            ("dicom/deid/ctbrain1.dcm", "d.dcm"),
+            ("dicom/pydicom/MR_small.dcm", "e.dcm"),
+            ("dicom/pydicom/MR_small.dcm", "f.dcm"),
+        ],
+        "case_id,path,collection_date\nC1,a.dcm,2024-01-01\nC2,b.dcm,2024-01-01\nC3,c.dcm,2024-01-01\nC4,d.dcm,2024-01-01\nC5,e.dcm,2024-01-01\nC6,f.dcm,2024-01-01\n",
+    );
+    kizon(&root, &["check"]).ok();
+    let before = findings(&root);
+    let same_file: Vec<String> = with_rule(&before, "same-file")
+        .iter()
+        .map(|f| f["id"].as_i64().unwrap().to_string())
+        .collect();
+    assert_eq!(same_file.len(), 3, "{before:#?}");
+    // One of them is decided on its own first: it keeps that decision.
+    kizon(
+        &root,
+        &[
+            "resolve",
+            &same_file[0],
+            "--exclude-case",
+            "--case",
+            "C2",
+            "--reason",
+            "C2 is a copy",
+        ],
+    )
+    .ok();
+    let entries_before = kizon(&root, &["audit", "log", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    let out = kizon(
+        &root,
+        &[
+            "resolve",
+            "--rule",
+            "same-file",
+            "--accept",
+            "--reason",
+            "同一施設の再送（提供元に確認済み）",
+            "--reason-en",
+            "resent by the same hospital (confirmed)",
+        ],
+    )
+    .ok();
+    assert!(
+        out.stdout.contains("2 findings of rule same-file"),
+        "{}",
+        out.stdout
+    );
+    let after = findings(&root);
+    for f in with_rule(&after, "same-file") {
+        let id = f["id"].as_i64().unwrap().to_string();
+        if id == same_file[0] {
+            assert_eq!(f["status"], "excluded", "{f:#?}");
+        } else {
+            assert_eq!(f["status"], "accepted", "{f:#?}");
+            assert_eq!(f["reason"], "同一施設の再送（提供元に確認済み）");
+            assert_eq!(f["reason_en"], "resent by the same hospital (confirmed)");
+        }
+    }
+    // Every other rule's findings are untouched.
+    let untouched = |all: &[serde_json::Value]| -> Vec<String> {
+        all.iter()
+            .filter(|f| f["rule"] != "same-file")
+            .map(|f| format!("{} {}", f["id"], f["status"]))
+            .collect()
+    };
+    assert_eq!(untouched(&after), untouched(&before));
+    let log = kizon(&root, &["audit", "log", "--json"]).ok().json();
+    let log = log.as_array().unwrap();
+    assert_eq!(
+        log.len(),
+        entries_before + 1,
+        "one ledger entry for the rule"
+    );
+    let entry = log.last().unwrap();
+    assert_eq!(entry["command"], "resolve");
+    let detail: serde_json::Value =
+        serde_json::from_str(entry["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (detail["rule"].as_str(), detail["findings"].as_u64()),
+        (Some("same-file"), Some(2)),
+        "{detail:#?}"
+    );
+    assert_eq!(detail["decision"], "accept");
+    kizon(&root, &["audit", "verify"]).ok();
+    // Nothing left to decide, a rule without findings, a rule with a single finding's options.
+    let done = kizon(
+        &root,
+        &[
+            "resolve",
+            "--rule",
+            "same-file",
+            "--accept",
+            "--reason",
+            "again",
+        ],
+    )
+    .failed();
+    assert!(done.stderr.contains("decided already"), "{}", done.stderr);
+    let unknown = kizon(
+        &root,
+        &[
+            "resolve",
+            "--rule",
+            "same-fiel",
+            "--accept",
+            "--reason",
+            "x",
+        ],
+    )
+    .failed();
+    assert!(
+        unknown.stderr.contains("no finding of rule `same-fiel`")
+            && unknown.stderr.contains("same-file"),
+        "{}",
+        unknown.stderr
+    );
+    // --case names cases of one finding: clap refuses it beside --rule (a usage error, 2).
+    let mixed = kizon(
+        &root,
+        &[
+            "resolve",
+            "--rule",
+            "same-sop-instance",
+            "--exclude-case",
+            "--case",
+            "C3",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(mixed.code, 2, "{}", mixed.stderr);
+    let tally = kizon(&root, &["findings", "--by-rule", "--json"])
+        .ok()
+        .json();
+    let same = tally
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["rule"] == "same-file")
+        .unwrap();
+    assert_eq!(
+        (same["findings"].as_u64(), same["unresolved"].as_u64()),
+        (Some(3), Some(0))
+    );
+}
+
 /// An EDF file of the given channels (digital samples, one-second records).
 fn edf(channels: &[(&str, f64, Vec<i32>)]) -> Vec<u8> {
     use kizon_waveform::edf::{EdfRecording, EdfSignal, EdfSignalData, write_edf};

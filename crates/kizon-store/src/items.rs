@@ -601,34 +601,29 @@ impl Store {
     /// Every decision on every finding, oldest first: (finding id, decision, reason, the cases
     /// it names, ledger entry). A decision is never replaced; a later one follows it.
     pub fn resolutions(&self) -> Result<Vec<Resolution>, StoreError> {
-        self.all(
-            "SELECT r.finding_id, r.decision, r.reason,
-                    (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
-                    r.ledger_seq, r.reason_en
-             FROM resolutions r ORDER BY r.id",
-            |r| {
-                Ok(Resolution {
-                    finding_id: r.get(0)?,
-                    decision: word(r, "resolutions of finding", 1)?,
-                    reason: r.get(2)?,
-                    cases: r
-                        .get::<_, Option<String>>(3)?
-                        .map(|c| c.split(' ').map(str::to_owned).collect())
-                        .unwrap_or_default(),
-                    ledger_seq: r.get(4)?,
-                    reason_en: r.get(5)?,
-                })
-            },
-        )
+        self.all(&format!("{RESOLUTIONS} ORDER BY r.id"), resolution_row)
     }
 
+    /// Every finding with its latest decision, in id order.
     pub fn findings(&self) -> Result<Vec<StoredFinding>, StoreError> {
-        let mut statement = self
-            .conn()
-            .prepare(FINDINGS_WITH_DECISIONS)
-            .map_err(|e| self.err(e))?;
+        self.findings_where(&FindingQuery::default())
+    }
+
+    /// The findings `query` selects, with their latest decisions, in id order: one finding by
+    /// id, one rule's, the unresolved ones, a page. The conditions are written into the SQL
+    /// only when asked for, so that an id is looked up by its key and a page reads its rows
+    /// only.
+    pub fn findings_where(&self, query: &FindingQuery) -> Result<Vec<StoredFinding>, StoreError> {
+        let (conditions, mut values) = query.conditions();
+        let mut sql = format!("{FINDINGS_WITH_DECISIONS_FROM}{conditions} ORDER BY f.id");
+        if let Some(limit) = query.limit {
+            sql.push_str(" LIMIT ? OFFSET ?");
+            values.push(rusqlite::types::Value::Integer(limit as i64));
+            values.push(rusqlite::types::Value::Integer(query.offset as i64));
+        }
+        let mut statement = self.conn().prepare_cached(&sql).map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(rusqlite::params_from_iter(values), |r| {
                 Ok(StoredFinding {
                     id: r.get(0)?,
                     key: r.get(1)?,
@@ -648,7 +643,105 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
+
+    /// How many findings `query` selects, its page aside.
+    pub fn count_findings(&self, query: &FindingQuery) -> Result<u64, StoreError> {
+        let (conditions, values) = query.conditions();
+        self.conn()
+            .prepare_cached(&format!("SELECT COUNT(*) FROM findings f{conditions}"))
+            .and_then(|mut s| {
+                s.query_row(rusqlite::params_from_iter(values), |r| r.get::<_, i64>(0))
+            })
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The rules that have findings, each with its count of findings and of unresolved ones
+    /// (open or queried with the provider), by rule name.
+    pub fn finding_rules(&self) -> Result<Vec<RuleTally>, StoreError> {
+        self.all(
+            &format!(
+                "SELECT f.rule, COUNT(*), SUM({UNRESOLVED}), SUM(f.severity = 'blocking' AND {UNRESOLVED})
+                 FROM findings f GROUP BY f.rule ORDER BY f.rule"
+            ),
+            |r| {
+                Ok(RuleTally {
+                    rule: r.get(0)?,
+                    findings: r.get::<_, i64>(1)? as u64,
+                    unresolved: r.get::<_, i64>(2)? as u64,
+                    unresolved_blocking: r.get::<_, i64>(3)? as u64,
+                })
+            },
+        )
+    }
+
+    /// The decisions on `finding_id`, oldest first.
+    pub fn resolutions_of(&self, finding_id: i64) -> Result<Vec<Resolution>, StoreError> {
+        let mut statement = self
+            .conn()
+            .prepare_cached(&format!(
+                "{RESOLUTIONS} WHERE r.finding_id = ?1 ORDER BY r.id"
+            ))
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map(params![finding_id], resolution_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
 }
+
+/// Which findings to read: all of them by default.
+#[derive(Debug, Clone, Default)]
+pub struct FindingQuery {
+    pub id: Option<i64>,
+    pub rule: Option<String>,
+    /// Only those without a final decision (open, or queried with the provider).
+    pub unresolved: bool,
+    /// Only blocking findings.
+    pub blocking: bool,
+    pub offset: u64,
+    /// At most this many (a page); `None`: all.
+    pub limit: Option<u64>,
+}
+
+impl FindingQuery {
+    /// The WHERE clause (empty when nothing is asked) and its values.
+    fn conditions(&self) -> (String, Vec<rusqlite::types::Value>) {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut values = Vec::new();
+        if let Some(id) = self.id {
+            clauses.push("f.id = ?".into());
+            values.push(rusqlite::types::Value::Integer(id));
+        }
+        if let Some(rule) = &self.rule {
+            clauses.push("f.rule = ?".into());
+            values.push(rusqlite::types::Value::Text(rule.clone()));
+        }
+        if self.blocking {
+            clauses.push("f.severity = 'blocking'".into());
+        }
+        if self.unresolved {
+            clauses.push(UNRESOLVED.into());
+        }
+        if clauses.is_empty() {
+            (String::new(), values)
+        } else {
+            (format!(" WHERE {}", clauses.join(" AND ")), values)
+        }
+    }
+}
+
+/// One rule's findings, counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleTally {
+    pub rule: String,
+    pub findings: u64,
+    pub unresolved: u64,
+    pub unresolved_blocking: u64,
+}
+
+/// Whether finding `f` has no final decision: none at all, or the latest queries the provider.
+const UNRESOLVED: &str = "COALESCE((SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1), 'open') IN ('open', 'query-provider')";
 
 impl Tx<'_> {
     /// Records a fingerprint of training data (`sha256`, `sop_instance_uid`, `patient_key`…);
@@ -709,10 +802,30 @@ pub struct Resolution {
 
 /// Every finding with its latest decision (decision, reason, excluded cases, English reason);
 /// each lookup goes through `resolutions_finding` and `resolution_cases_resolution`.
-pub(crate) const FINDINGS_WITH_DECISIONS: &str = "SELECT f.id, f.key, f.rule, f.clause, f.severity, f.case_ids, f.item_ids, f.message_ja, f.message_en,
+pub(crate) const FINDINGS_WITH_DECISIONS_FROM: &str = "SELECT f.id, f.key, f.rule, f.clause, f.severity, f.case_ids, f.item_ids, f.message_ja, f.message_en,
         (SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
         (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
         (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id =
             (SELECT r.id FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)),
         (SELECT reason_en FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)
- FROM findings f ORDER BY f.id";
+ FROM findings f";
+
+/// The decisions with the cases each names; a WHERE and ORDER BY follow.
+const RESOLUTIONS: &str = "SELECT r.finding_id, r.decision, r.reason,
+        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
+        r.ledger_seq, r.reason_en
+ FROM resolutions r";
+
+fn resolution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resolution> {
+    Ok(Resolution {
+        finding_id: r.get(0)?,
+        decision: word(r, "resolutions of finding", 1)?,
+        reason: r.get(2)?,
+        cases: r
+            .get::<_, Option<String>>(3)?
+            .map(|c| c.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        ledger_seq: r.get(4)?,
+        reason_en: r.get(5)?,
+    })
+}

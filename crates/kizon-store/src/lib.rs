@@ -38,8 +38,8 @@ use serde_json::{Map, Value};
 pub use cache::{Decoded, OcrResult};
 pub use documents::StoredDocument;
 pub use items::{
-    Case, Counts, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem, Resolution,
-    StoredFinding,
+    Case, Counts, FindingQuery, Item, ItemQuery, KnownSource, NewCase, NewFinding, NewItem,
+    Resolution, RuleTally, StoredFinding,
 };
 pub use ledger::LedgerEntry;
 pub use marks::{MarkOwner, NewMark, StoredMark};

@@ -352,8 +352,8 @@ fn the_findings_list_looks_decisions_up_by_finding() {
     let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
     let mut statement = conn
         .prepare(&format!(
-            "EXPLAIN QUERY PLAN {}",
-            crate::items::FINDINGS_WITH_DECISIONS
+            "EXPLAIN QUERY PLAN {} ORDER BY f.id",
+            crate::items::FINDINGS_WITH_DECISIONS_FROM
         ))
         .unwrap();
     let plan: Vec<String> = statement

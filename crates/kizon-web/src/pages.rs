@@ -6,7 +6,7 @@ use axum::response::Html;
 use kizon_app::access::{Account, Permission, Role};
 use kizon_app::acting::ProvidersView;
 use kizon_app::analyze::Analysis;
-use kizon_app::check::FindingView;
+use kizon_app::check::{FindingFilter, FindingPage};
 use kizon_app::providers::EvidenceKind;
 use kizon_app::reading::{HeldMark, ReadingCase, SessionState, SessionStatus};
 use kizon_app::workspace::{
@@ -557,19 +557,84 @@ fn status_label(lang: Lang, status: FindingStatus) -> &'static str {
     }
 }
 
+/// The findings list's address for `filter` at `page`.
+fn findings_link(filter: &FindingFilter, page: u64) -> String {
+    let mut link = format!("/findings?show={}", if filter.all { "all" } else { "open" });
+    if let Some(rule) = &filter.rule {
+        link.push_str(&format!("&rule={}", encode(rule)));
+    }
+    if page > 0 {
+        link.push_str(&format!("&page={page}"));
+    }
+    link
+}
+
+/// The findings, a page at a time (a study of 100,000 items may hold as many findings), with
+/// each rule's counts and, for those who may decide, one decision for a whole rule.
 pub fn findings(
     ctx: &Ctx<'_>,
-    findings: &[FindingView],
+    page: &FindingPage,
+    filter: &FindingFilter,
     can_resolve: bool,
-    show: &str,
 ) -> Html<String> {
     let l = ctx.lang;
+    let pages = page.total.div_ceil(page.limit.max(1)).max(1);
+    let current = page.offset / page.limit.max(1);
+    let unfiltered = FindingFilter {
+        rule: None,
+        ..filter.clone()
+    };
     signed_in(
         ctx,
         l.pick("データの疑義", "Findings"),
         html! {
-            p { a href="/findings?show=open" { (l.pick("未解決", "open")) } " · " a href="/findings?show=all" { (l.pick("すべて", "all")) } }
-            @for f in findings.iter().filter(|f| show == "all" || f.status.is_unresolved()) {
+            p {
+                a href=(findings_link(&FindingFilter { all: false, ..filter.clone() }, 0)) { (l.pick("未解決", "open")) } " · "
+                a href=(findings_link(&FindingFilter { all: true, ..filter.clone() }, 0)) { (l.pick("すべて", "all")) }
+                @if filter.rule.is_some() { " · " a href=(findings_link(&unfiltered, 0)) { (l.pick("全規則", "every rule")) } }
+            }
+            table #rules {
+                thead { tr {
+                    th { (l.pick("規則", "Rule")) } th { (l.pick("疑義", "Findings")) } th { (l.pick("未解決", "Unresolved")) }
+                    th { (l.pick("未解決（重大）", "Blocking unresolved")) }
+                    @if can_resolve { th { (l.pick("規則の未解決すべてに同じ対応を記録", "One decision for every unresolved finding of the rule")) } }
+                } }
+                tbody {
+                    @for t in &page.rules {
+                        tr {
+                            td { a href=(findings_link(&FindingFilter { rule: Some(t.rule.clone()), page: 0, ..filter.clone() }, 0)) { (t.rule) } }
+                            td { (t.findings) } td { (t.unresolved) } td { (t.unresolved_blocking) }
+                            @if can_resolve {
+                                td {
+                                    @if t.unresolved > 0 {
+                                        form.resolve-rule method="post" action="/findings/resolve-rule" {
+                                            input type="hidden" name="csrf" value=(ctx.csrf);
+                                            input type="hidden" name="rule" value=(t.rule);
+                                            select name="decision" {
+                                                option value="accept" { (l.pick("受入れ（疑義は当たらない）", "accept (the doubt does not hold)")) }
+                                                option value="exclude-case" { (l.pick("症例を除外", "exclude the cases")) }
+                                                option value="query-provider" { (l.pick("提供元に照会", "query the provider")) }
+                                            }
+                                            input type="text" name="reason" required placeholder=(l.pick("理由（必須）", "reason (required)"));
+                                            input type="text" name="reason_en" placeholder=(l.pick("理由の英文（任意）", "reason in English (optional)"));
+                                            button type="submit" { (l.pick("未解決 ", "Record for ")) (t.unresolved) (l.pick(" 件に記録", " findings")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p.muted #findings-range {
+                @if page.total == 0 { (l.pick("該当する疑義はありません。", "No finding matches.")) }
+                @else {
+                    (page.offset + 1) "–" (page.offset + page.findings.len() as u64) " / " (page.total)
+                    @if current > 0 { " · " a.prev href=(findings_link(filter, current - 1)) { "← " (l.pick("前", "previous")) } }
+                    @if current + 1 < pages { " · " a.next href=(findings_link(filter, current + 1)) { (l.pick("次", "next")) " →" } }
+                }
+            }
+            @for f in &page.findings {
                 section.finding id={ "finding-" (f.id) } {
                     h3 { "#" (f.id) " " (f.clause) " · " (f.rule) " · " span class={ "sev " (f.severity) } { (severity_label(l, f.severity)) } " · " span.status { (status_label(l, f.status)) } }
                     p { (l.pick(&f.message_ja, &f.message_en)) }

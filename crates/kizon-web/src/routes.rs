@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{id}/video.mp4", get(video))
         .route("/findings", get(findings))
         .route("/findings/{id}/resolve", post(resolve))
+        .route("/findings/resolve-rule", post(resolve_rule))
         .route("/reading", get(worklist))
         .route("/reading/{case}", get(reading_case).post(record_read))
         .route("/analysis", get(analysis))
@@ -563,6 +564,8 @@ async fn video(
 #[derive(Deserialize)]
 struct FindingsQuery {
     show: Option<String>,
+    rule: Option<String>,
+    page: Option<u64>,
 }
 
 async fn findings(
@@ -571,15 +574,56 @@ async fn findings(
     Query(query): Query<FindingsQuery>,
 ) -> Result<Response, WebError> {
     let account = authed.account.clone();
-    let findings = state
-        .with_study(move |study| study.acting(&account).findings())
-        .await?;
-    let show = query.show.as_deref().unwrap_or("open");
+    let filter = kizon_app::check::FindingFilter {
+        rule: query.rule.clone().filter(|r| !r.is_empty()),
+        all: query.show.as_deref() == Some("all"),
+        page: query.page.unwrap_or(0),
+    };
+    let page = {
+        let filter = filter.clone();
+        state
+            .with_study(move |study| study.acting(&account).findings_page(&filter))
+            .await?
+    };
     let can_resolve = authed.account.may(Permission::ResolveFindings);
     Ok(with_lang(
         authed.lang,
-        pages::findings(&ctx(&authed, "/findings"), &findings, can_resolve, show),
+        pages::findings(&ctx(&authed, "/findings"), &page, &filter, can_resolve),
     ))
+}
+
+#[derive(Deserialize)]
+struct ResolveRuleForm {
+    csrf: String,
+    rule: String,
+    decision: String,
+    reason: String,
+    #[serde(default)]
+    reason_en: String,
+}
+
+/// One decision on every unresolved finding of a rule (the findings page's form per rule).
+async fn resolve_rule(
+    State(state): State<AppState>,
+    authed: Authed,
+    Form(form): Form<ResolveRuleForm>,
+) -> Result<Response, WebError> {
+    authed.check_csrf(&form.csrf)?;
+    let decision = decision(&form.decision)?;
+    let account = authed.account.clone();
+    let rule = form.rule.clone();
+    state
+        .with_study(move |study| {
+            let reason = kizon_app::text::Reason::new(
+                &form.reason,
+                Some(form.reason_en.as_str()).filter(|e| !e.trim().is_empty()),
+            );
+            study
+                .acting(&account)
+                .resolve_rule(&form.rule, decision, reason)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/findings?show=all&rule={}", pages::encode(&rule))).into_response())
 }
 
 #[derive(Deserialize)]

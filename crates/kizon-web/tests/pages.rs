@@ -111,3 +111,95 @@ fn the_providers_page_and_the_overview_show_signed_hand_overs_and_what_was_kept_
         "{overview}"
     );
 }
+
+/// The findings page at scale: a page of 100 at a time with a range and links, every rule
+/// counted, a filter by rule, and one decision for a rule's unresolved findings (with the CSRF
+/// token), recorded in one ledger entry; the auditor may not make it.
+#[test]
+fn findings_are_paged_counted_by_rule_and_decided_by_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = support::study(dir.path(), DemoStop::Checked);
+    let address = support::serve(&study, 1 << 20);
+    let dm = sign_in(address, "dm", PASSWORD).unwrap();
+    let all = dm.get("/api/findings").json();
+    let all = all.as_array().unwrap();
+    let open = all.iter().filter(|f| f["status"] == "open").count();
+    assert!(open > 1, "the demo's check leaves findings open");
+
+    let page = dm.get("/findings?lang=en").text();
+    assert!(page.contains("id=\"rules\""), "the rules are counted");
+    assert_eq!(
+        page.matches("<section class=\"finding\"").count(),
+        open.min(100)
+    );
+    assert!(
+        page.contains(&format!("1–{} / {open}", open.min(100))),
+        "the range of the page"
+    );
+    // One rule: its findings only, and its row counts them.
+    let rule = all[0]["rule"].as_str().unwrap();
+    let of_rule = all.iter().filter(|f| f["rule"] == rule).count();
+    let filtered = dm
+        .get(&format!("/findings?show=all&rule={rule}&lang=en"))
+        .text();
+    assert_eq!(
+        filtered.matches("<section class=\"finding\"").count(),
+        of_rule.min(100)
+    );
+    assert!(filtered.contains(&format!("/ {of_rule}")), "{filtered}");
+    // A page past the end is empty, not an error.
+    let beyond = dm.get("/findings?show=all&page=50&lang=en");
+    assert_eq!(beyond.status, 200);
+    assert_eq!(
+        beyond.text().matches("<section class=\"finding\"").count(),
+        0
+    );
+
+    // One decision for every unresolved finding of the rule.
+    let unresolved_of_rule = all
+        .iter()
+        .filter(|f| f["rule"] == rule && f["status"] == "open")
+        .count();
+    assert!(unresolved_of_rule > 0);
+    let auditor = sign_in(address, "audit", PASSWORD).unwrap();
+    let entries = || auditor.get("/api/audit").json().as_array().unwrap().len();
+    let before = entries();
+    let refused = auditor.post_form(
+        "/findings/resolve-rule",
+        &format!(
+            "csrf={}&rule={rule}&decision=accept&reason=no",
+            auditor.csrf
+        ),
+    );
+    assert_eq!(refused.status, 403, "the auditor decides nothing");
+    let forged = dm.post_form(
+        "/findings/resolve-rule",
+        &format!(
+            "csrf={}&rule={rule}&decision=accept&reason=x",
+            "0".repeat(64)
+        ),
+    );
+    assert_eq!(forged.status, 403, "without the session's token");
+    let done = dm.post_form(
+        "/findings/resolve-rule",
+        &format!(
+            "csrf={}&rule={rule}&decision=accept&reason=checked+against+the+records",
+            dm.csrf
+        ),
+    );
+    assert_eq!(done.status, 303, "{}", done.text());
+    assert_eq!(entries(), before + 1, "one ledger entry for the rule");
+    let after = dm.get("/api/findings").json();
+    let after = after.as_array().unwrap();
+    assert!(
+        after
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .all(|f| f["status"] != "open"),
+        "every finding of the rule is decided"
+    );
+    assert_eq!(
+        after.iter().filter(|f| f["status"] == "open").count(),
+        open - unresolved_of_rule
+    );
+}

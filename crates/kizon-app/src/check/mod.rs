@@ -22,60 +22,11 @@ pub(crate) fn read_unchanged(path: &str, sha256: &str) -> Option<Vec<u8>> {
     (crate::sha256_hex(&bytes) == sha256).then_some(bytes)
 }
 
+mod findings;
+
+pub use findings::{FINDINGS_PER_PAGE, FindingFilter, FindingPage, FindingView, RuleDecision};
+pub use kizon_store::RuleTally;
 pub use kizon_vocab::{Decision, FindingStatus, Severity};
-
-/// A finding as shown to the user.
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingView {
-    pub id: i64,
-    pub rule: String,
-    pub clause: String,
-    pub severity: Severity,
-    /// Derived from the latest decision.
-    pub status: FindingStatus,
-    pub case_ids: Vec<String>,
-    pub paths: Vec<String>,
-    pub message_ja: String,
-    pub message_en: String,
-    pub reason: Option<String>,
-    /// The latest decision's reason in English, when one was given besides it.
-    pub reason_en: Option<String>,
-    /// For `excluded`: the cases the decision takes out of the dataset (all of the finding's
-    /// cases unless the decision named some).
-    pub excluded_cases: Vec<String>,
-    /// For each excluded case, the reason of the decision that excluded it (and its English).
-    #[serde(skip)]
-    pub exclusion_reasons: std::collections::BTreeMap<String, (String, Option<String>)>,
-}
-
-impl Study {
-    /// Cases a decision excludes that the locked dataset still holds: they leave it only with
-    /// `kizon amend --dataset`. Empty before the dataset lock.
-    pub fn exclusions_pending_amendment(&self) -> Result<Vec<String>, AppError> {
-        let Some((dataset, _)) = self.dataset_document()? else {
-            return Ok(Vec::new());
-        };
-        let locked = dataset.case_ids();
-        let mut pending: Vec<String> = self
-            .findings()?
-            .into_iter()
-            .filter(|f| f.status == FindingStatus::Excluded)
-            .flat_map(|f| f.excluded_cases)
-            .filter(|c| locked.contains(c.as_str()))
-            .collect();
-        pending.sort();
-        pending.dedup();
-        Ok(pending)
-    }
-}
-
-impl FindingView {
-    /// Blocking and not decided (open, or queried with the provider): keeps its cases out of
-    /// a locked dataset.
-    pub fn is_unresolved_blocking(&self) -> bool {
-        self.severity == Severity::Blocking && self.status.is_unresolved()
-    }
-}
 
 /// What `check` did.
 #[derive(Debug, Clone, Serialize)]
@@ -303,154 +254,20 @@ impl Study {
             }
             Ok(())
         })?;
-        let views = self.findings()?;
+        let open_blocking: u64 = self
+            .store
+            .finding_rules()?
+            .iter()
+            .map(|t| t.unresolved_blocking)
+            .sum();
         Ok(CheckSummary {
             items: items.len(),
             findings: found.len(),
             new_findings,
-            open_blocking: views.iter().filter(|f| f.is_unresolved_blocking()).count(),
+            open_blocking: open_blocking as usize,
             ocr: engine.map(crate::ocr::Engine::describe),
             ocr_images,
         })
-    }
-
-    pub fn findings(&self) -> Result<Vec<FindingView>, AppError> {
-        let findings = self.store.findings()?;
-        // Only the items findings name, not every item of a study that may hold 100,000.
-        let mut named: Vec<i64> = Vec::new();
-        for f in &findings {
-            let ids: Vec<i64> =
-                crate::stored_json(&format!("finding {} items", f.id), &f.item_ids)?;
-            named.extend(ids);
-        }
-        let paths = self.store.item_paths(&named)?;
-        // The cases a finding excludes: those of every exclusion since its last other decision.
-        // Excluding C07, then C01 of the same pair, excludes both (the latest decision alone
-        // would bring C07 back at the next dataset amendment); an `accept` in between undoes
-        // what came before it.
-        type Exclusions = Vec<(Option<Vec<String>>, String, Option<String>)>;
-        let mut excluding: std::collections::BTreeMap<i64, Exclusions> =
-            std::collections::BTreeMap::new();
-        for r in self.store.resolutions()? {
-            let run = excluding.entry(r.finding_id).or_default();
-            if r.decision == Decision::ExcludeCase {
-                run.push((
-                    (!r.cases.is_empty()).then_some(r.cases),
-                    r.reason,
-                    r.reason_en,
-                ));
-            } else {
-                run.clear();
-            }
-        }
-        findings
-            .into_iter()
-            .map(|f| {
-                let item_ids: Vec<i64> =
-                    crate::stored_json(&format!("finding {} items", f.id), &f.item_ids)?;
-                let case_ids: Vec<String> =
-                    crate::stored_json(&format!("finding {} cases", f.id), &f.case_ids)?;
-                // Each case with the reason of the (latest) decision that excluded it.
-                let mut exclusion_reasons = std::collections::BTreeMap::new();
-                if f.decision == Some(Decision::ExcludeCase) {
-                    for (named, reason, reason_en) in excluding.get(&f.id).into_iter().flatten() {
-                        for case in named.clone().unwrap_or_else(|| case_ids.clone()) {
-                            exclusion_reasons.insert(case, (reason.clone(), reason_en.clone()));
-                        }
-                    }
-                }
-                let excluded_cases: Vec<String> = exclusion_reasons.keys().cloned().collect();
-                Ok(FindingView {
-                    excluded_cases,
-                    exclusion_reasons,
-                    id: f.id,
-                    status: FindingStatus::of(f.decision),
-                    rule: f.rule,
-                    clause: f.clause,
-                    severity: f.severity,
-                    case_ids,
-                    paths: item_ids
-                        .iter()
-                        .filter_map(|id| paths.get(id).cloned())
-                        .collect(),
-                    message_ja: f.message_ja,
-                    message_en: f.message_en,
-                    reason: f.reason,
-                    reason_en: f.reason_en,
-                })
-            })
-            .collect()
-    }
-
-    /// Records a decision on finding `id`. `cases` names which of the finding's cases an
-    /// exclusion takes out (say, one of two duplicates); empty: all of them.
-    pub fn resolve<'r>(
-        &mut self,
-        actor: &str,
-        id: i64,
-        decision: Decision,
-        reason: impl Into<crate::text::Reason<'r>>,
-        cases: &[String],
-    ) -> Result<FindingView, AppError> {
-        let reason = reason.into().checked(
-            &format!("finding {id}: the decision"),
-            "say why: kizon resolve ID --accept --reason \"...\" [--reason-en \"...\"]",
-        )?;
-        let Some(finding) = self.findings()?.into_iter().find(|f| f.id == id) else {
-            return Err(AppError::Refused {
-                what: format!("no finding {id}"),
-                hint: "list them with `kizon findings`".into(),
-            });
-        };
-        if !cases.is_empty() && decision != Decision::ExcludeCase {
-            return Err(AppError::Refused {
-                what: format!(
-                    "finding {id}: --case names cases to exclude, with --exclude-case only"
-                ),
-                hint: "kizon resolve ID --exclude-case --case C-004 --reason \"...\"".into(),
-            });
-        }
-        if decision == Decision::ExcludeCase {
-            if finding.case_ids.is_empty() {
-                return Err(AppError::Refused {
-                    what: format!("finding {id} concerns no case: there is no case to exclude"),
-                    hint: "accept it with a reason, or record what it means: kizon deviation add --description \"...\"".into(),
-                });
-            }
-            // Which cases are analysed is pre-specified: once the results are in, no case
-            // leaves the analysis set.
-            self.refuse_after_unblinding(vec![format!(
-                "excluding {} from the analysis set",
-                if cases.is_empty() {
-                    finding.case_ids.join(", ")
-                } else {
-                    cases.join(", ")
-                }
-            )])?;
-        }
-        if let Some(stranger) = cases.iter().find(|c| !finding.case_ids.contains(c)) {
-            return Err(AppError::Refused {
-                what: format!(
-                    "finding {id} does not concern case `{stranger}` (it concerns {})",
-                    finding.case_ids.join(", ")
-                ),
-                hint: "name one of the finding's cases, or leave --case out to exclude them all"
-                    .into(),
-            });
-        }
-        self.store.transact(actor, |tx| {
-            tx.insert_resolution(id, decision, reason.text, reason.en, cases)?;
-            tx.record(
-                "resolve",
-                &format!("finding {id} ({}): {}", finding.rule, decision.as_str()),
-                json!({ "finding": id, "rule": finding.rule, "cases": finding.case_ids, "decision": decision.as_str(), "decided_cases": cases, "reason": reason.text, "reason_en": reason.en }),
-            )
-        })?;
-        Ok(self
-            .findings()?
-            .into_iter()
-            .find(|f| f.id == id)
-            .expect("finding just resolved"))
     }
 }
 

@@ -14,14 +14,38 @@ pub struct FindingsArgs {
     /// Only findings without a final decision
     #[arg(long)]
     pub open: bool,
+    /// Only the findings of this rule (e.g. same-file)
+    #[arg(long, value_name = "RULE")]
+    pub rule: Option<String>,
+    /// Instead of the findings: each rule with its count of findings and of unresolved ones
+    #[arg(long, conflicts_with_all = ["open", "rule"])]
+    pub by_rule: bool,
 }
 
 pub fn run(ctx: &Context, args: FindingsArgs) -> Done {
-    let findings: Vec<_> = ctx
-        .open()?
+    let study = ctx.open()?;
+    if args.by_rule {
+        let rules = study.finding_rules()?;
+        if args.json {
+            print_json(&rules)?;
+        } else {
+            println!(
+                "rule / 規則\tfindings / 疑義\tunresolved / 未解決\tblocking unresolved / 重大な未解決"
+            );
+            for t in &rules {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.rule, t.findings, t.unresolved, t.unresolved_blocking
+                );
+            }
+        }
+        return Ok(());
+    }
+    let findings: Vec<_> = study
         .findings()?
         .into_iter()
         .filter(|f| !args.open || f.status.is_unresolved())
+        .filter(|f| args.rule.as_ref().is_none_or(|r| &f.rule == r))
         .collect();
     if args.json {
         print_json(&findings)?;

@@ -6,9 +6,14 @@ use crate::commands::{Context, Done};
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("decision").required(true).args(["exclude_case", "accept", "query_provider"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["id", "rule"])))]
 pub struct ResolveArgs {
     /// The finding's id (see `kizon findings`)
-    pub id: i64,
+    pub id: Option<i64>,
+    /// Instead of one finding: every unresolved finding of this rule (e.g. same-file), one
+    /// decision and one reason for all, recorded as one ledger entry
+    #[arg(long, value_name = "RULE", conflicts_with = "cases")]
+    pub rule: Option<String>,
     /// Exclude the case(s) from the dataset
     #[arg(long)]
     pub exclude_case: bool,
@@ -40,7 +45,22 @@ pub fn run(ctx: &Context, args: ResolveArgs) -> Done {
     };
     let reason = kizon_app::text::Reason::new(&args.reason, args.reason_en.as_deref());
     let mut study = ctx.open()?;
-    let finding = study.resolve(ctx.actor(), args.id, decision, reason, &args.cases)?;
+    let id = match (args.id, &args.rule) {
+        (Some(id), _) => id,
+        (None, Some(rule)) => {
+            let decided = study.resolve_rule(ctx.actor(), rule, decision, reason)?;
+            println!(
+                "{} findings of rule {rule}: {} / 規則 {rule} の疑義 {} 件に対応を記録しました: {}",
+                decided.findings.len(),
+                decision.as_str(),
+                decided.findings.len(),
+                args.reason
+            );
+            return pending_note(&study);
+        }
+        (None, None) => unreachable!("clap requires an id or --rule"),
+    };
+    let finding = study.resolve(ctx.actor(), id, decision, reason, &args.cases)?;
     match finding.status {
         kizon_app::FindingStatus::Excluded => println!(
             "finding {}: case {} excluded / 症例を除外しました: {}",
@@ -53,6 +73,11 @@ pub fn run(ctx: &Context, args: ResolveArgs) -> Done {
             finding.id, args.reason
         ),
     }
+    pending_note(&study)
+}
+
+/// Cases a decision excluded that the locked dataset still holds, and how they leave it.
+fn pending_note(study: &kizon_app::Study) -> Done {
     let pending = study.exclusions_pending_amendment()?;
     if !pending.is_empty() {
         println!(
