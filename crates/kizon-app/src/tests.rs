@@ -736,3 +736,65 @@ fn a_signed_pathology_hand_over_is_verified_before_its_diagnoses_are_imported() 
     assert_eq!(imported.new, 119);
     assert_eq!(handovers(&study), before + 1);
 }
+
+/// A decision for a whole rule is one row of the report's findings section, naming how many
+/// findings and cases it decided, its reason, date and ledger entry; the findings it decided
+/// are not listed one by one, and every other finding still is.
+#[test]
+fn the_report_shows_a_decision_for_a_whole_rule_as_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let outcome = demo::demo_in(
+        &root,
+        "tester",
+        false,
+        demo::DemoStop::Checked,
+        &dir.path().join("keys"),
+    )
+    .unwrap();
+    let mut study = Study::open(&root).unwrap();
+    study.set_owner_key(outcome.owner_key.unwrap());
+    let tallies = study.finding_rules().unwrap();
+    let rule = tallies
+        .iter()
+        .filter(|t| t.unresolved >= 2)
+        .max_by_key(|t| t.unresolved)
+        .expect("a rule with several open findings")
+        .rule
+        .clone();
+    let decided = study
+        .resolve_rule(
+            "tester",
+            &rule,
+            crate::check::Decision::Accept,
+            crate::text::Reason::new("一括で確認済み", Some("checked together")),
+        )
+        .unwrap();
+    assert!(decided.findings.len() >= 2);
+    demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
+    demo::reference_to_analysis(&mut study, "tester").unwrap();
+    let (report, _) = study.report_model("2026-12-03").unwrap();
+    assert_eq!(
+        report.rule_decisions.len(),
+        1,
+        "{:#?}",
+        report.rule_decisions
+    );
+    let row = &report.rule_decisions[0];
+    assert_eq!(row.rule, rule);
+    assert_eq!(row.findings, decided.findings.len() as u64);
+    assert!(row.cases >= 1);
+    assert_eq!(row.reason.en, "checked together");
+    assert_eq!(row.actor, "tester");
+    let listed: Vec<String> = report.findings.iter().map(|f| f.id.clone()).collect();
+    for id in &decided.findings {
+        assert!(
+            !listed.contains(&format!("#{id}")),
+            "#{id} is in the rule's row"
+        );
+    }
+    let all = study.findings().unwrap();
+    assert_eq!(listed.len() + decided.findings.len(), all.len());
+    let html = kizon_report::render_html(&report, kizon_report::Lang::En).unwrap();
+    assert!(html.contains("Decisions for a whole rule") && html.contains("checked together"));
+}

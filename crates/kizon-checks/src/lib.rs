@@ -555,24 +555,45 @@ fn group_finding(
     let mut ids: Vec<i64> = group.iter().map(|i| i.id).collect();
     ids.sort();
     let paths: Vec<&str> = group.iter().map(|i| i.path.as_str()).collect();
+    let message = |what: &str, ja: bool| {
+        let (cases, paths) = (first_named(&cases, ja), first_named(&paths, ja));
+        if ja {
+            format!("{what}が複数の症例（{cases}）に使われている: {paths}")
+        } else {
+            format!("{what} is used as several cases ({cases}): {paths}")
+        }
+    };
+    let (message_ja, message_en) = (message(what_ja, true), message(what_en, false));
     finding(
         key,
         rule,
         "Q7",
         Severity::Blocking,
-        cases.clone(),
+        cases,
         ids,
-        format!(
-            "{what_ja}が複数の症例（{}）に使われている: {}",
-            cases.join(", "),
-            paths.join(", ")
-        ),
-        format!(
-            "{what_en} is used as several cases ({}): {}",
-            cases.join(", "),
-            paths.join(", ")
-        ),
+        message_ja,
+        message_en,
     )
+}
+
+/// How many cases and paths a group finding's message names; the finding's case and item
+/// lists hold them all. A copy made 4,000 times would otherwise make a message of 4,000 paths,
+/// in the report and on every page that shows it.
+const NAMED_IN_MESSAGE: usize = 20;
+
+/// The first [`NAMED_IN_MESSAGE`] of `names`, and how many more there are.
+pub(crate) fn first_named<S: AsRef<str>>(names: &[S], ja: bool) -> String {
+    let shown: Vec<&str> = names
+        .iter()
+        .take(NAMED_IN_MESSAGE)
+        .map(AsRef::as_ref)
+        .collect();
+    let more = names.len().saturating_sub(NAMED_IN_MESSAGE);
+    match (more, ja) {
+        (0, _) => shown.join(", "),
+        (n, true) => format!("{} ほか {n} 件", shown.join(", ")),
+        (n, false) => format!("{} and {n} more", shown.join(", ")),
+    }
 }
 
 /// Result tables against the protocol's declarations (Q7): the declared table whose columns
@@ -888,13 +909,13 @@ fn same_patient(cases: &[CaseFacts], out: &mut Vec<Finding>) {
                 format!(
                     "同一患者（仮名キー {}…）の症例が複数の提供元から収集されている: {}（{}）",
                     &key[..key.len().min(8)],
-                    ids.join(", "),
+                    first_named(&ids, true),
                     providers.into_iter().collect::<Vec<_>>().join(", ")
                 ),
                 format!(
                     "the same patient (pseudonymous key {}…) reached the study from several providers as cases {}",
                     &key[..key.len().min(8)],
-                    ids.join(", ")
+                    first_named(&ids, false)
                 ),
             )
         } else {
@@ -903,12 +924,12 @@ fn same_patient(cases: &[CaseFacts], out: &mut Vec<Finding>) {
                 format!(
                     "同一患者（仮名キー {}…）が複数の症例になっている: {}。計画どおりか確認（解析は患者単位のクラスターを考慮）",
                     &key[..key.len().min(8)],
-                    ids.join(", ")
+                    first_named(&ids, true)
                 ),
                 format!(
                     "the same patient (pseudonymous key {}…) is several cases: {}; confirm this is by design (the analysis clusters by patient)",
                     &key[..key.len().min(8)],
-                    ids.join(", ")
+                    first_named(&ids, false)
                 ),
             )
         };
@@ -1275,13 +1296,13 @@ fn duplicates(
             group.iter().map(|i| i.id).collect(),
             format!(
                 "{what_ja}が異なる複数の症例（{}）として利用されている: {}",
-                cases.join(", "),
-                paths.join(", ")
+                first_named(&cases, true),
+                first_named(&paths, true)
             ),
             format!(
                 "{what_en} is used as several cases ({}): {}",
-                cases.join(", "),
-                paths.join(", ")
+                first_named(&cases, false),
+                first_named(&paths, false)
             ),
         ));
     }
@@ -1751,6 +1772,55 @@ mod tests {
         assert_eq!(columns.len(), 1);
         assert_eq!(columns[0].case_ids, ["B"]);
         assert!(columns[0].message_en.contains("specimen_id"));
+    }
+
+    /// A group finding over many copies names the first 20 cases and paths and counts the
+    /// rest; its case and item lists hold every one.
+    #[test]
+    fn a_group_message_names_the_first_twenty_and_counts_the_rest() {
+        let p = Parameters::with_today("2026-11-25");
+        let names: Vec<String> = (0..30).map(|i| format!("C{i:02}")).collect();
+        let items: Vec<ItemFacts> = names
+            .iter()
+            .enumerate()
+            .map(|(k, c)| ItemFacts {
+                path: format!("{c}.dcm"),
+                ..item(k as i64, c, "same")
+            })
+            .collect();
+        let cases: Vec<CaseFacts> = names
+            .iter()
+            .map(|c| case(c, None, Some("2024-01-01"), None))
+            .collect();
+        let found = run(
+            Data {
+                items: &items,
+                cases: &cases,
+                signals: &[],
+                training: &[],
+                tables: &[],
+                pixels: &[],
+            },
+            &p,
+        );
+        let same = found.iter().find(|f| f.rule == "same-file").unwrap();
+        assert_eq!(same.case_ids.len(), 30);
+        assert_eq!(same.item_ids.len(), 30);
+        assert!(
+            same.message_en.contains("C19") && !same.message_en.contains("C20,"),
+            "{}",
+            same.message_en
+        );
+        assert!(
+            same.message_en.ends_with("C19.dcm and 10 more"),
+            "{}",
+            same.message_en
+        );
+        assert!(
+            same.message_ja.contains("C19 ほか 10 件"),
+            "{}",
+            same.message_ja
+        );
     }
 
     #[test]

@@ -205,13 +205,13 @@ fn same_specimen(
             group.iter().map(|s| s.item.id).collect(),
             format!(
                 "同一の{what_ja} {value} が異なる複数の症例（{}）として利用されている: {}",
-                cases.join(", "),
-                places.join(", ")
+                crate::first_named(&cases, true),
+                crate::first_named(&places, true)
             ),
             format!(
                 "the same {what_en} {value} is used as several cases ({}): {}",
-                cases.join(", "),
-                places.join(", ")
+                crate::first_named(&cases, false),
+                crate::first_named(&places, false)
             ),
         ));
     }
@@ -268,12 +268,12 @@ fn identical_results(specimens: &[Specimen<'_>], out: &mut Vec<Finding>) {
             group.iter().map(|s| s.item.id).collect(),
             format!(
                 "異なる検体（{}）の結果がすべて同一（{}）: 同じ検体を複数の症例として利用していないか",
-                ids.join(", "),
+                crate::first_named(&ids, true),
                 shown.join(", ")
             ),
             format!(
                 "different specimens ({}) have identical results ({}): the same specimen used as several cases?",
-                ids.join(", "),
+                crate::first_named(&ids, false),
                 shown.join(", ")
             ),
         ));

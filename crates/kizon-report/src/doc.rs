@@ -1726,13 +1726,52 @@ fn sensitivity(b: &mut Builder) -> Section {
     )
 }
 
+/// How many of a finding's cases its row names (the evidence package lists them all).
+const CASES_NAMED: usize = 20;
+
 fn findings(b: &mut Builder) -> Section {
     let (r, l, lang) = (b.r, b.l, b.lang);
     let mut blocks = vec![Block::Para {
         text: l.findings_intro.into(),
     }];
+    if !r.rule_decisions.is_empty() {
+        blocks.push(Block::Para {
+            text: l.rule_decisions_intro.into(),
+        });
+        let rows = r
+            .rule_decisions
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::new(d.rule_name.as_ref().map_or(d.rule.as_str(), |n| b.t(n)))
+                        .sub(format!("{} · {}", d.rule, d.clause)),
+                    Cell::new(format!("{} ({})", d.findings, d.cases)),
+                    Cell::new(labels::decision(lang, d.decision)).style(Style::Strong),
+                    Cell::new(b.t(&d.reason)),
+                    Cell::new(format!("{} ({})", d.at, d.actor)).sub(format!("#{}", d.ledger_seq)),
+                ]
+            })
+            .collect();
+        let caption = b.table_caption(l.rule_decisions);
+        blocks.push(Block::Table(Table {
+            caption: Some(caption),
+            columns: vec![
+                col(l.finding, "left", 3),
+                col(l.findings_count, "right", 2),
+                col(l.decision, "left", 2),
+                col(l.reason, "left", 5),
+                col(l.decided_at, "left", 3),
+            ],
+            rows,
+            small: true,
+            group: 1,
+            keep: false,
+        }));
+    }
     if r.findings.is_empty() {
-        blocks.push(empty_note(b));
+        if r.rule_decisions.is_empty() {
+            blocks.push(empty_note(b));
+        }
         return section(l.findings, blocks);
     }
     let rows = r
@@ -1745,7 +1784,17 @@ fn findings(b: &mut Builder) -> Section {
                     f.rule_name.as_ref().map_or(f.rule.as_str(), |n| b.t(n)),
                     f.clause
                 )),
-                Cell::new(f.case_ids.join(", ")),
+                Cell::new(match f.case_ids.len().saturating_sub(CASES_NAMED) {
+                    0 => f.case_ids.join(", "),
+                    more => match lang {
+                        Lang::Ja => {
+                            format!("{} ほか {more} 件", f.case_ids[..CASES_NAMED].join(", "))
+                        }
+                        Lang::En => {
+                            format!("{} and {more} more", f.case_ids[..CASES_NAMED].join(", "))
+                        }
+                    },
+                }),
                 Cell::new(b.t(&f.description)).sub(format!(
                     "{}: {}",
                     l.severity,

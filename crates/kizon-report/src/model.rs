@@ -63,6 +63,10 @@ pub struct Report {
     pub sensitivity_analyses: Vec<SensitivityRow>,
     #[serde(default)]
     pub findings: Vec<FindingRow>,
+    /// Decisions taken for every unresolved finding of a rule at once (`kizon resolve --rule`),
+    /// one row each; the findings they decided are not listed one by one in `findings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_decisions: Vec<RuleDecisionRow>,
     #[serde(default)]
     pub amendments: Vec<Amendment>,
     /// 計画からの逸脱: those the study team recorded and those kizon found.
@@ -558,6 +562,25 @@ pub struct FindingRow {
     /// each with its date, actor and reason. Absent in reports made before it was kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<DecisionRecord>,
+}
+
+/// One decision taken for every unresolved finding of a rule, as the ledger recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDecisionRow {
+    pub rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_name: Option<Text>,
+    pub clause: String,
+    /// How many findings the decision decided, and how many cases they concern.
+    pub findings: u64,
+    pub cases: u64,
+    pub decision: Decision,
+    pub reason: Text,
+    /// `YYYY-MM-DD hh:mm` UTC.
+    pub at: String,
+    pub actor: String,
+    pub ledger_seq: u64,
 }
 
 /// One decision on a finding, as the ledger recorded it.

@@ -230,6 +230,7 @@ impl Study {
             &amendments,
             i.analyze_seq,
         )?;
+        let (findings, rule_decisions) = records::findings(&i)?;
         let report = Report {
             study: sections::study_info(&i)?,
             summary: sections::summary(&i)?,
@@ -245,7 +246,8 @@ impl Study {
             ),
             subgroups: sections::subgroups(&i)?,
             sensitivity_analyses: sections::sensitivity(&i)?,
-            findings: records::findings(&i)?,
+            findings,
+            rule_decisions,
             amendments,
             deviations,
             regulatory_plan: records::regulatory_plan(&i)?,

@@ -9,50 +9,115 @@ use super::Inputs;
 use super::words::{rule_name, same, written};
 use crate::AppError;
 
-/// Every finding, open or decided, with every decision on it.
-pub(super) fn findings(i: &Inputs<'_>) -> Result<Vec<m::FindingRow>, AppError> {
+/// Every finding, open or decided, with every decision on it; and the decisions taken for a
+/// whole rule at once (`kizon resolve --rule`), one row each, whose findings are not listed
+/// one by one (100,000 copies decided by one reason make one row, not 100,000).
+pub(super) fn findings(
+    i: &Inputs<'_>,
+) -> Result<(Vec<m::FindingRow>, Vec<m::RuleDecisionRow>), AppError> {
     let Inputs {
         study: st, ledger, ..
     } = i;
+    let entries: BTreeMap<i64, &kizon_store::LedgerEntry> =
+        ledger.iter().map(|e| (e.seq, e)).collect();
+    let when = |seq: i64| {
+        entries
+            .get(&seq)
+            .map_or((String::new(), String::new()), |e| {
+                (
+                    format!("{} {}", &e.at[..10], &e.at[11..16]),
+                    e.actor.clone(),
+                )
+            })
+    };
+    // A decision for a whole rule: its ledger entry names the rule and no single finding.
+    let for_rule = |seq: i64| -> Option<String> {
+        let detail: serde_json::Value = serde_json::from_str(&entries.get(&seq)?.detail).ok()?;
+        (detail.get("finding").is_none())
+            .then(|| detail.get("rule")?.as_str().map(str::to_owned))
+            .flatten()
+    };
     // Every finding, open or decided, with every decision on it (a query to the provider
     // and the later decision both stay), each with its date and actor from the ledger.
     let mut history: BTreeMap<i64, Vec<m::DecisionRecord>> = BTreeMap::new();
+    let mut by_rule_entry: BTreeMap<i64, (String, Vec<i64>, kizon_store::Resolution)> =
+        BTreeMap::new();
+    let mut individually: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
     for r in st.store.resolutions()? {
-        let decision = r.decision;
-        let entry = ledger.iter().find(|e| e.seq == r.ledger_seq);
+        match for_rule(r.ledger_seq) {
+            Some(rule) => {
+                by_rule_entry
+                    .entry(r.ledger_seq)
+                    .or_insert_with(|| (rule, Vec::new(), r.clone()))
+                    .1
+                    .push(r.finding_id);
+            }
+            None => {
+                individually.insert(r.finding_id);
+            }
+        }
+        let (at, actor) = when(r.ledger_seq);
         history
             .entry(r.finding_id)
             .or_default()
             .push(m::DecisionRecord {
-                at: entry.map_or(String::new(), |e| {
-                    format!("{} {}", &e.at[..10], &e.at[11..16])
-                }),
-                actor: entry.map_or(String::new(), |e| e.actor.clone()),
-                decision,
+                at,
+                actor,
+                decision: r.decision,
                 reason: written(&r.reason, r.reason_en.as_deref()),
                 ledger_seq: r.ledger_seq as u64,
             });
     }
-    let findings = st
-        .findings()?
+    let mut cases_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    let mut clause_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut rows = Vec::new();
+    for f in st.findings()? {
+        clause_of
+            .entry(f.rule.clone())
+            .or_insert_with(|| f.clause.clone());
+        // Decided only by decisions for its whole rule: that decision's row stands for it.
+        if f.status.decision().is_some() && !individually.contains(&f.id) {
+            cases_of.insert(f.id, f.case_ids);
+            continue;
+        }
+        let decision = f.status.decision();
+        rows.push(m::FindingRow {
+            id: format!("#{}", f.id),
+            rule_name: Some(rule_name(&f.rule)),
+            rule: f.rule,
+            clause: f.clause,
+            case_ids: f.case_ids,
+            severity: f.severity,
+            description: Text::new(f.message_ja, f.message_en),
+            decision,
+            reason: written(f.reason.as_deref().unwrap_or(""), f.reason_en.as_deref()),
+            history: history.remove(&f.id).unwrap_or_default(),
+        });
+    }
+    let rule_decisions = by_rule_entry
         .into_iter()
-        .map(|f| {
-            let decision = f.status.decision();
-            m::FindingRow {
-                id: format!("#{}", f.id),
-                rule_name: Some(rule_name(&f.rule)),
-                rule: f.rule,
-                clause: f.clause,
-                case_ids: f.case_ids,
-                severity: f.severity,
-                description: Text::new(f.message_ja, f.message_en),
-                decision,
-                reason: written(f.reason.as_deref().unwrap_or(""), f.reason_en.as_deref()),
-                history: history.remove(&f.id).unwrap_or_default(),
+        .map(|(seq, (rule, ids, r))| {
+            let cases: std::collections::BTreeSet<&String> = ids
+                .iter()
+                .filter_map(|id| cases_of.get(id))
+                .flatten()
+                .collect();
+            let (at, actor) = when(seq);
+            m::RuleDecisionRow {
+                rule_name: Some(rule_name(&rule)),
+                clause: clause_of.get(&rule).cloned().unwrap_or_default(),
+                rule,
+                findings: ids.len() as u64,
+                cases: cases.len() as u64,
+                decision: r.decision,
+                reason: written(&r.reason, r.reason_en.as_deref()),
+                at,
+                actor,
+                ledger_seq: seq as u64,
             }
         })
         .collect();
-    Ok(findings)
+    Ok((rows, rule_decisions))
 }
 
 /// Every amendment, key by key.

@@ -216,15 +216,16 @@ pub(super) fn roc(i: &Inputs<'_>) -> Result<Vec<m::RocCurve>, AppError> {
                 format!("{}のROC曲線", protocol.device.name),
                 format!("ROC curve of {}", protocol.device.name),
             ),
-            points: r
-                .fpr
-                .iter()
-                .zip(&r.tpr)
-                .map(|(fpr, tpr)| m::RocPoint {
-                    fpr: *fpr,
-                    tpr: *tpr,
-                })
-                .collect(),
+            points: plotted(
+                r.fpr
+                    .iter()
+                    .zip(&r.tpr)
+                    .map(|(fpr, tpr)| m::RocPoint {
+                        fpr: *fpr,
+                        tpr: *tpr,
+                    })
+                    .collect(),
+            ),
             auc: r.auc.estimate,
             ci: Some(Interval {
                 low: r.auc.lower,
@@ -243,6 +244,33 @@ pub(super) fn roc(i: &Inputs<'_>) -> Result<Vec<m::RocCurve>, AppError> {
         .collect();
     Ok(roc)
 }
+
+/// The vertices of an ROC curve that a figure can show: a vertex is kept when it lies at least
+/// [`PLOT_STEP`] of an axis from the last kept one (the first and last always), so that a
+/// curve of 10^6 distinct scores is drawn from at most a few thousand vertices, none of them
+/// off the true curve by more than the step. The analysis keeps every point; the AUC and its
+/// interval are computed from all of them.
+fn plotted(points: Vec<m::RocPoint>) -> Vec<m::RocPoint> {
+    if points.len() <= 2 * PLOT_VERTICES {
+        return points;
+    }
+    let last = points.len() - 1;
+    let mut kept: Vec<m::RocPoint> = Vec::with_capacity(2 * PLOT_VERTICES);
+    for (k, p) in points.iter().enumerate() {
+        let far = kept.last().is_none_or(|q: &m::RocPoint| {
+            (p.fpr - q.fpr).abs() >= PLOT_STEP || (p.tpr - q.tpr).abs() >= PLOT_STEP
+        });
+        if k == 0 || k == last || far {
+            kept.push(*p);
+        }
+    }
+    kept
+}
+
+/// Vertices per axis of a plotted ROC curve: a 2,000th of the axis is below a printed line's
+/// width at any figure size the report uses.
+const PLOT_VERTICES: usize = 2000;
+const PLOT_STEP: f64 = 1.0 / PLOT_VERTICES as f64;
 
 /// Every subgroup level of every endpoint.
 pub(super) fn subgroups(i: &Inputs<'_>) -> Result<Vec<m::SubgroupRow>, AppError> {
@@ -530,4 +558,42 @@ fn endpoint_interval(
         .find(|x| x.id == endpoint)
         .map_or("wilson", |x| x.ci_method.as_str());
     interval(e, method)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A curve of 100,001 vertices is drawn from a few thousand; every dropped vertex lies
+    /// within one step of the kept polyline's vertices, and the ends are kept.
+    #[test]
+    fn a_long_roc_curve_is_thinned_for_the_figure_only_within_a_step() {
+        let n = 100_000;
+        let points: Vec<m::RocPoint> = (0..=n)
+            .map(|k| {
+                let x = k as f64 / n as f64;
+                m::RocPoint {
+                    fpr: x,
+                    tpr: x.sqrt(),
+                }
+            })
+            .collect();
+        let kept = plotted(points.clone());
+        assert!(kept.len() <= 2 * PLOT_VERTICES + 2, "{}", kept.len());
+        assert_eq!(kept.first(), points.first());
+        assert_eq!(kept.last(), points.last());
+        let mut j = 0;
+        for p in &points {
+            while j + 1 < kept.len() && kept[j + 1].fpr <= p.fpr {
+                j += 1;
+            }
+            let q = kept[j];
+            assert!(
+                (p.fpr - q.fpr).abs() < PLOT_STEP + 1e-12 && (p.tpr - q.tpr).abs() < PLOT_STEP + 1e-12,
+                "{p:?} is off the drawn curve"
+            );
+        }
+        let short: Vec<m::RocPoint> = points.iter().step_by(1000).copied().collect();
+        assert_eq!(plotted(short.clone()), short, "a short curve is drawn whole");
+    }
 }
