@@ -589,11 +589,16 @@ mod tests {
             }
             let q = kept[j];
             assert!(
-                (p.fpr - q.fpr).abs() < PLOT_STEP + 1e-12 && (p.tpr - q.tpr).abs() < PLOT_STEP + 1e-12,
+                (p.fpr - q.fpr).abs() < PLOT_STEP + 1e-12
+                    && (p.tpr - q.tpr).abs() < PLOT_STEP + 1e-12,
                 "{p:?} is off the drawn curve"
             );
         }
         let short: Vec<m::RocPoint> = points.iter().step_by(1000).copied().collect();
-        assert_eq!(plotted(short.clone()), short, "a short curve is drawn whole");
+        assert_eq!(
+            plotted(short.clone()),
+            short,
+            "a short curve is drawn whole"
+        );
     }
 }
