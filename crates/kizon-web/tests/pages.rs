@@ -154,6 +154,11 @@ fn findings_are_paged_counted_by_rule_and_decided_by_rule() {
         beyond.text().matches("<section class=\"finding\"").count(),
         0
     );
+    let absurd = dm.get(&format!("/findings?show=all&page={}", u64::MAX));
+    assert_eq!(
+        absurd.status, 200,
+        "a page number past any study is an empty page"
+    );
 
     // One decision for every unresolved finding of the rule.
     let unresolved_of_rule = all

@@ -123,7 +123,12 @@ impl Study {
             ..FindingQuery::default()
         };
         let total = self.store.count_findings(&query)?;
-        query.offset = filter.page * FINDINGS_PER_PAGE;
+        // A page number from a URL may be anything: past the end is an empty page, never an
+        // overflow (SQLite takes offsets as i64).
+        query.offset = filter
+            .page
+            .saturating_mul(FINDINGS_PER_PAGE)
+            .min(i64::MAX as u64);
         query.limit = Some(FINDINGS_PER_PAGE);
         Ok(FindingPage {
             total,
