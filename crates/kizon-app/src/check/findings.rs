@@ -14,6 +14,11 @@ use crate::{AppError, Study};
 /// Findings per page of a list.
 pub const FINDINGS_PER_PAGE: u64 = 100;
 
+/// The paths a finding of a page (or a list of blockers) carries: its first 20 items'. A copy
+/// made 4,000 times names 4,000 items, and a page of 100 such findings would look 400,000
+/// paths up; `kizon findings --json` and the evidence package carry them all.
+const PATHS_PER_PAGED_FINDING: usize = 20;
+
 /// Which findings a list shows: by default the unresolved ones of every rule, first page.
 #[derive(Debug, Clone, Default)]
 pub struct FindingFilter {
@@ -31,6 +36,7 @@ pub struct FindingPage {
     pub total: u64,
     pub offset: u64,
     pub limit: u64,
+    /// Each with the paths of its first 20 items.
     pub findings: Vec<FindingView>,
     /// Every rule with findings, counted (whatever the filter).
     pub rules: Vec<RuleTally>,
@@ -101,16 +107,19 @@ impl FindingView {
 impl Study {
     /// Every finding and where it stands, in id order.
     pub fn findings(&self) -> Result<Vec<FindingView>, AppError> {
-        self.finding_views(&FindingQuery::default())
+        self.finding_views(&FindingQuery::default(), usize::MAX)
     }
 
     /// Finding `id`, if there is one.
     pub fn finding(&self, id: i64) -> Result<Option<FindingView>, AppError> {
         Ok(self
-            .finding_views(&FindingQuery {
-                id: Some(id),
-                ..FindingQuery::default()
-            })?
+            .finding_views(
+                &FindingQuery {
+                    id: Some(id),
+                    ..FindingQuery::default()
+                },
+                usize::MAX,
+            )?
             .pop())
     }
 
@@ -134,7 +143,7 @@ impl Study {
             total,
             offset: query.offset,
             limit: FINDINGS_PER_PAGE,
-            findings: self.finding_views(&query)?,
+            findings: self.finding_views(&query, PATHS_PER_PAGED_FINDING)?,
             rules: self.store.finding_rules()?,
         })
     }
@@ -146,22 +155,31 @@ impl Study {
 
     /// The first `limit` unresolved blocking findings (what keeps the dataset from its lock).
     pub fn unresolved_blocking(&self, limit: u64) -> Result<Vec<FindingView>, AppError> {
-        self.finding_views(&FindingQuery {
-            unresolved: true,
-            blocking: true,
-            limit: Some(limit),
-            ..FindingQuery::default()
-        })
+        self.finding_views(
+            &FindingQuery {
+                unresolved: true,
+                blocking: true,
+                limit: Some(limit),
+                ..FindingQuery::default()
+            },
+            PATHS_PER_PAGED_FINDING,
+        )
     }
 
-    fn finding_views(&self, query: &FindingQuery) -> Result<Vec<FindingView>, AppError> {
+    /// The findings `query` selects as shown, each with the paths of its first
+    /// `paths_per_finding` items.
+    fn finding_views(
+        &self,
+        query: &FindingQuery,
+        paths_per_finding: usize,
+    ) -> Result<Vec<FindingView>, AppError> {
         let findings = self.store.findings_where(query)?;
         // Only the items findings name, not every item of a study that may hold 100,000.
         let mut named: Vec<i64> = Vec::new();
         for f in &findings {
             let ids: Vec<i64> =
                 crate::stored_json(&format!("finding {} items", f.id), &f.item_ids)?;
-            named.extend(ids);
+            named.extend(ids.into_iter().take(paths_per_finding));
         }
         let paths = self.store.item_paths(&named)?;
         // The cases a finding excludes: those of every exclusion since its last other decision.
@@ -226,6 +244,7 @@ impl Study {
                     case_ids,
                     paths: item_ids
                         .iter()
+                        .take(paths_per_finding)
                         .filter_map(|id| paths.get(id).cloned())
                         .collect(),
                     message_ja: f.message_ja,
@@ -333,11 +352,14 @@ impl Study {
                 ),
             });
         }
-        let findings = self.finding_views(&FindingQuery {
-            rule: Some(rule.to_owned()),
-            unresolved: true,
-            ..FindingQuery::default()
-        })?;
+        let findings = self.finding_views(
+            &FindingQuery {
+                rule: Some(rule.to_owned()),
+                unresolved: true,
+                ..FindingQuery::default()
+            },
+            0, // the decision needs the ids and cases, not the paths
+        )?;
         if findings.is_empty() {
             return Err(AppError::Refused {
                 what: format!("every finding of rule `{rule}` is decided already"),
