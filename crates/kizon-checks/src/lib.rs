@@ -55,7 +55,9 @@ pub struct ItemFacts {
     pub path_identifying: bool,
     pub sha256: String,
     pub kind: ItemKind,
-    pub metadata: Metadata,
+    /// Boxed: a study may hold a million items, and a `Metadata` inline is over a kilobyte,
+    /// most of it empty fields; boxed, moving an item moves a pointer.
+    pub metadata: Box<Metadata>,
     pub problem: Option<String>,
 }
 
@@ -1334,7 +1336,7 @@ mod tests {
             path: format!("f{id}.dcm"),
             sha256: sha.into(),
             kind: ItemKind::Dicom,
-            metadata: Metadata::default(),
+            metadata: Box::default(),
             problem: None,
         }
     }

@@ -557,10 +557,10 @@ mod tests {
             path_identifying: false,
             sha256: format!("{id:064}"),
             kind: ItemKind::Specimen,
-            metadata: Metadata {
+            metadata: Box::new(Metadata {
                 specimen: Some(record),
                 ..Metadata::default()
-            },
+            }),
             problem: None,
         }
     }
@@ -782,7 +782,7 @@ mod tests {
         // And nothing about items that are not specimens.
         let mut image = item(3, "C3", record("S3"));
         image.kind = ItemKind::Dicom;
-        image.metadata = Metadata::default();
+        image.metadata = Box::default();
         assert!(run(&[image], None).is_empty());
     }
 }
