@@ -648,14 +648,27 @@ fn truth_labels(
             "the truth column must hold exactly two values: `{positive}` (--positive) and one negative value; recode or remove other rows (kizon drops no case silently)"
         )
     };
-    // The distinct values in order of appearance, with the row each first appears on.
+    // One pass: each row's truth, and the distinct values in order of appearance with the row
+    // each first appears on (for the errors). A row is compared with the positive value and
+    // the first other one, which are all but a wrong file's rows.
     let mut values: Vec<(&str, usize)> = Vec::new();
+    let mut truth: Vec<bool> = Vec::with_capacity(columns.len());
+    let (mut seen_positive, mut first_other) = (false, None::<&str>);
     for (row, cells) in columns.rows().enumerate() {
         let value = cells.get(k);
         if value.is_empty() {
             return Err(columns
                 .error(row, k, "empty truth value".into(), two_values())
                 .into());
+        }
+        let is_positive = value == positive;
+        truth.push(is_positive);
+        if (is_positive && seen_positive) || first_other == Some(value) {
+            continue;
+        }
+        seen_positive |= is_positive;
+        if !is_positive && first_other.is_none() {
+            first_other = Some(value);
         }
         if !values.iter().any(|(v, _)| *v == value) {
             values.push((value, row));
@@ -698,10 +711,7 @@ fn truth_labels(
             format!("every row is `{positive}`: there are no negative cases"),
             "ROC analysis needs positive and negative cases",
         ).into()),
-        [(negative, _)] => Ok((
-            columns.rows().map(|c| &c[k] == positive).collect(),
-            negative.to_string(),
-        )),
+        [(negative, _)] => Ok((truth, negative.to_string())),
         [(first, _), (third, row), ..] => Err(columns.error(
             *row,
             k,
