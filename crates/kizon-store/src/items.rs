@@ -597,7 +597,6 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Every finding with its latest decision.
     /// Every decision on every finding, oldest first: (finding id, decision, reason, the cases
     /// it names, ledger entry). A decision is never replaced; a later one follows it.
     pub fn resolutions(&self) -> Result<Vec<Resolution>, StoreError> {
@@ -706,7 +705,7 @@ pub struct FindingQuery {
 
 impl FindingQuery {
     /// The WHERE clause (empty when nothing is asked) and its values.
-    fn conditions(&self) -> (String, Vec<rusqlite::types::Value>) {
+    pub(crate) fn conditions(&self) -> (String, Vec<rusqlite::types::Value>) {
         let mut clauses: Vec<String> = Vec::new();
         let mut values = Vec::new();
         if let Some(id) = self.id {
