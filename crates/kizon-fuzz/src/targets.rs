@@ -204,6 +204,70 @@ fn deidentify(bytes: &[u8]) {
     let _ = kizon_deid::wfdb::deidentify(&String::from_utf8_lossy(bytes), profile, -400);
 }
 
+/// The harness's own hospital key, made once per run: inputs are signed with it, so that a
+/// hostile manifest gets past the signature to the manifest's parser and path checks.
+fn handover_key() -> &'static kizon_app::owner_key::OwnerKey {
+    static KEY: OnceLock<kizon_app::owner_key::OwnerKey> = OnceLock::new();
+    KEY.get_or_init(|| kizon_app::owner_key::OwnerKey::generate().expect("a key is generated"))
+}
+
+/// A manifest as `kizon deidentify` writes one: the seed of the `handover` target.
+fn handover_manifest() -> Vec<u8> {
+    use kizon_app::hospital::manifest::{FileEntry, Manifest, ProfileRecord, Removal};
+    let manifest = Manifest {
+        format: kizon_app::hospital::manifest::FORMAT.into(),
+        created_at: "2026-11-20T09:00:00Z".into(),
+        kizon_version: "0.1.0".into(),
+        public_key: handover_key().public_hex(),
+        profile: ProfileRecord {
+            sha256: "0".repeat(64),
+            options: vec!["retain-longitudinal-temporal-information-modified-dates".into()],
+            text: "[dicom]\noptions = []\n".into(),
+        },
+        files: vec![
+            FileEntry {
+                path: "files/CASE-0001/ct/1.dcm".into(),
+                sha256: "1".repeat(64),
+                size: 1024,
+                kind: "dicom".into(),
+            },
+            FileEntry {
+                path: "files/CASE-0002/ecg.edf".into(),
+                sha256: "2".repeat(64),
+                size: 2048,
+                kind: "edf".into(),
+            },
+        ],
+        counts_by_kind: [("dicom".to_owned(), 1), ("edf".to_owned(), 1)].into(),
+        patients: 2,
+        removed: vec![Removal {
+            action: "remove".into(),
+            attribute: "(0010,0010) PatientName".into(),
+            count: 1,
+        }],
+        quarantined: 0,
+        quarantine_reasons: Default::default(),
+        record_sha256: "3".repeat(64),
+        ocr: None,
+        record_pdf_sha256: "4".repeat(64),
+        case_list_sha256: None,
+    };
+    serde_json::to_vec_pretty(&manifest).expect("serialises")
+}
+
+/// The signed hand-over (Q5): the input as a manifest, signed here so that the manifest's
+/// parser and its path checks (nothing outside `files/`) see it; and the input as the
+/// signature file of a real manifest (its JSON, hex key and signature).
+fn handover(bytes: &[u8]) {
+    use kizon_app::hospital::manifest::{check_signed_bytes, signature_file};
+    static SEED: OnceLock<Vec<u8>> = OnceLock::new();
+    let key = handover_key();
+    let keys = [key.public_hex()];
+    let signature = signature_file(key, &kizon_app::sha256_hex(bytes));
+    let _ = check_signed_bytes(bytes, &signature, &keys);
+    let _ = check_signed_bytes(SEED.get_or_init(handover_manifest), bytes, &keys);
+}
+
 /// Every target, its seeds read from the repository's test data.
 pub fn targets() -> Vec<Target> {
     let texts = |seeds: &[&str]| seeds.iter().map(|s| s.as_bytes().to_vec()).collect();
@@ -286,6 +350,18 @@ pub fn targets() -> Vec<Target> {
                 seeds
             },
             parse: deidentify,
+        },
+        Target {
+            name: "handover",
+            seeds: {
+                let manifest = handover_manifest();
+                let signature = kizon_app::hospital::manifest::signature_file(
+                    handover_key(),
+                    &kizon_app::sha256_hex(&manifest),
+                );
+                vec![manifest, signature]
+            },
+            parse: handover,
         },
         Target {
             name: "study-toml",

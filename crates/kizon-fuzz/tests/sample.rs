@@ -140,3 +140,37 @@ fn a_panic_the_parser_catches_itself_is_still_counted() {
     assert!(kizon_fuzz::parse_catching(&target, &[9, 1]).is_err());
     assert!(kizon_fuzz::parse_catching(&target, &[1, 1]).is_ok());
 }
+
+/// The `handover` target's seed is a manifest the checks `kizon ingest` runs accept once it is
+/// signed, and the same manifest naming a file outside `files/` is refused by the path check
+/// (not by the signature): mutated manifests, signed by the target, meet those checks.
+#[test]
+fn the_handover_target_reaches_the_manifest_checks() {
+    use kizon_app::hospital::manifest::{check_signed_bytes, signature_file};
+    let targets = kizon_fuzz::targets();
+    let target = targets.iter().find(|t| t.name == "handover").unwrap();
+    let key = kizon_app::owner_key::OwnerKey::generate().unwrap();
+    let keys = [key.public_hex()];
+    let mut manifest: serde_json::Value = serde_json::from_slice(&target.seeds[0]).unwrap();
+    manifest["public_key"] = key.public_hex().into();
+    let signed = |m: &serde_json::Value| {
+        let bytes = serde_json::to_vec(m).unwrap();
+        let signature = signature_file(&key, &kizon_app::sha256_hex(&bytes));
+        (bytes, signature)
+    };
+    let (bytes, signature) = signed(&manifest);
+    assert_eq!(
+        check_signed_bytes(&bytes, &signature, &keys)
+            .unwrap()
+            .files
+            .len(),
+        2
+    );
+    manifest["files"][1]["path"] = "files/../../etc/passwd".into();
+    let (bytes, signature) = signed(&manifest);
+    let refused = check_signed_bytes(&bytes, &signature, &keys)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("outside its folder"), "{refused}");
+    kizon_fuzz::parse_catching(target, &bytes).unwrap();
+}

@@ -199,87 +199,13 @@ pub fn verify(dir: &Path, provider: &str, keys: &[String]) -> Result<Verified, A
             "ask the hospital for the complete hand-over folder, as `kizon deidentify` wrote it",
         )
     })?;
-    let signature: SignatureFile = serde_json::from_slice(&signature_bytes).map_err(|e| {
-        refused(
-            format!(
-                "{}: not a kizon hand-over signature: {e}",
-                signature_path.display()
-            ),
-            "ask the hospital for the complete hand-over folder, as `kizon deidentify` wrote it",
-        )
-    })?;
-    let manifest_sha256 = crate::sha256_hex(&manifest_bytes);
-    let tampered_hint = "do not ingest it: ask the hospital to send the hand-over again, and find out who changed it";
-    if signature.format != SIGNATURE_FORMAT || signature.manifest_sha256 != manifest_sha256 {
-        return Err(refused(
-            format!(
-                "{}: the manifest was changed after it was signed (its SHA-256 is {manifest_sha256})",
-                manifest_path.display()
-            ),
-            tampered_hint,
-        ));
-    }
-    if !keys.contains(&signature.public_key) {
-        return Err(refused(
-            format!(
-                "{}: signed with key {}…, which is not a registered key of provider `{provider}`",
-                signature_path.display(),
-                &signature
-                    .public_key
-                    .get(..16)
-                    .unwrap_or(&signature.public_key)
-            ),
-            "check that the hand-over comes from this provider; a new key of the hospital is registered with `kizon provider key NAME --public-key FILE`",
-        ));
-    }
-    if !crate::owner_key::verify_bytes(
-        &signature.public_key,
-        signed_message(&manifest_sha256).as_bytes(),
-        &signature.signature,
-    ) {
-        return Err(refused(
-            format!(
-                "{}: the signature does not verify",
-                signature_path.display()
-            ),
-            tampered_hint,
-        ));
-    }
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
-        refused(
-            format!(
-                "{}: not a kizon hand-over manifest: {e}",
-                manifest_path.display()
-            ),
-            "the manifest is signed but this kizon cannot read it: use the kizon version it names",
-        )
-    })?;
-    if manifest.format != FORMAT || manifest.public_key != signature.public_key {
-        return Err(refused(
-            format!(
-                "{}: format `{}` or its key does not match its signature",
-                manifest_path.display(),
-                manifest.format
-            ),
-            tampered_hint,
-        ));
-    }
-
-    // Every file named, and nothing else.
-    let mut expected: BTreeMap<String, (String, u64)> = BTreeMap::new();
-    for entry in &manifest.files {
-        if !safe_relative(&entry.path) || !entry.path.starts_with("files/") {
-            return Err(refused(
-                format!(
-                    "{}: names a file outside its folder: {}",
-                    manifest_path.display(),
-                    entry.path
-                ),
-                tampered_hint,
-            ));
-        }
-        expected.insert(entry.path.clone(), (entry.sha256.clone(), entry.size));
-    }
+    let (manifest, signature, expected) = signed_manifest(
+        (&manifest_path, &manifest_bytes),
+        (&signature_path, &signature_bytes),
+        provider,
+        keys,
+    )?;
+    let tampered_hint = TAMPERED_HINT;
     let mut beside = vec![
         (RECORD, manifest.record_sha256.clone()),
         (RECORD_PDF, manifest.record_pdf_sha256.clone()),
@@ -353,6 +279,127 @@ pub fn verify(dir: &Path, provider: &str, keys: &[String]) -> Result<Verified, A
         signature: signature.signature,
         files,
     })
+}
+
+const TAMPERED_HINT: &str =
+    "do not ingest it: ask the hospital to send the hand-over again, and find out who changed it";
+
+/// What the manifest lists: each file's path with its SHA-256 and size.
+type Listed = BTreeMap<String, (String, u64)>;
+
+/// The checks of a hand-over that need its two small files only, before any data file is
+/// looked at: the signature file read, made for this manifest, by a registered key, and
+/// verifying; then the manifest read, of this format and key, naming only files under
+/// `files/`. Pure (bytes in), so that hostile manifests and signatures are fuzzed
+/// (kizon-fuzz `handover`) without a folder.
+fn signed_manifest(
+    (manifest_path, manifest_bytes): (&Path, &[u8]),
+    (signature_path, signature_bytes): (&Path, &[u8]),
+    provider: &str,
+    keys: &[String],
+) -> Result<(Manifest, SignatureFile, Listed), AppError> {
+    let refused = |what: String, hint: &str| AppError::Refused {
+        what,
+        hint: hint.into(),
+    };
+    let signature: SignatureFile = serde_json::from_slice(signature_bytes).map_err(|e| {
+        refused(
+            format!(
+                "{}: not a kizon hand-over signature: {e}",
+                signature_path.display()
+            ),
+            "ask the hospital for the complete hand-over folder, as `kizon deidentify` wrote it",
+        )
+    })?;
+    let manifest_sha256 = crate::sha256_hex(manifest_bytes);
+    let tampered_hint = TAMPERED_HINT;
+    if signature.format != SIGNATURE_FORMAT || signature.manifest_sha256 != manifest_sha256 {
+        return Err(refused(
+            format!(
+                "{}: the manifest was changed after it was signed (its SHA-256 is {manifest_sha256})",
+                manifest_path.display()
+            ),
+            tampered_hint,
+        ));
+    }
+    if !keys.contains(&signature.public_key) {
+        return Err(refused(
+            format!(
+                "{}: signed with key {}…, which is not a registered key of provider `{provider}`",
+                signature_path.display(),
+                &signature
+                    .public_key
+                    .get(..16)
+                    .unwrap_or(&signature.public_key)
+            ),
+            "check that the hand-over comes from this provider; a new key of the hospital is registered with `kizon provider key NAME --public-key FILE`",
+        ));
+    }
+    if !crate::owner_key::verify_bytes(
+        &signature.public_key,
+        signed_message(&manifest_sha256).as_bytes(),
+        &signature.signature,
+    ) {
+        return Err(refused(
+            format!(
+                "{}: the signature does not verify",
+                signature_path.display()
+            ),
+            tampered_hint,
+        ));
+    }
+    let manifest: Manifest = serde_json::from_slice(manifest_bytes).map_err(|e| {
+        refused(
+            format!(
+                "{}: not a kizon hand-over manifest: {e}",
+                manifest_path.display()
+            ),
+            "the manifest is signed but this kizon cannot read it: use the kizon version it names",
+        )
+    })?;
+    if manifest.format != FORMAT || manifest.public_key != signature.public_key {
+        return Err(refused(
+            format!(
+                "{}: format `{}` or its key does not match its signature",
+                manifest_path.display(),
+                manifest.format
+            ),
+            tampered_hint,
+        ));
+    }
+
+    // Every file named, and nothing else.
+    let mut expected: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for entry in &manifest.files {
+        if !safe_relative(&entry.path) || !entry.path.starts_with("files/") {
+            return Err(refused(
+                format!(
+                    "{}: names a file outside its folder: {}",
+                    manifest_path.display(),
+                    entry.path
+                ),
+                tampered_hint,
+            ));
+        }
+        expected.insert(entry.path.clone(), (entry.sha256.clone(), entry.size));
+    }
+    Ok((manifest, signature, expected))
+}
+
+/// [`verify`]'s checks of the manifest and signature bytes alone (see `signed_manifest`), for
+/// the fuzzing harness: the manifest as it would be ingested, or why not.
+pub fn check_signed_bytes(
+    manifest_bytes: &[u8],
+    signature_bytes: &[u8],
+    keys: &[String],
+) -> Result<Manifest, AppError> {
+    signed_manifest(
+        (Path::new(MANIFEST), manifest_bytes),
+        (Path::new(SIGNATURE), signature_bytes),
+        "fuzz",
+        keys,
+    )
+    .map(|(manifest, _, _)| manifest)
 }
 
 /// A relative `/`-separated path with no `..`, no absolute part and no empty component.
