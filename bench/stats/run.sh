@@ -71,7 +71,7 @@ csv_mb=$(python3 -c 'import os, sys; print(f"{os.path.getsize(sys.argv[1]) / 1e6
 task="roc CSV 2e6 rows (${csv_mb} MB)"
 run "$task" "kizon stats roc (whole process)" wall_seconds bash -c '
   s=$(date +%s.%N); "$0" stats roc --csv "$1" --truth truth --positive 1 --score score --json >/dev/null
-  echo "{\"wall_seconds\": $(echo "$(date +%s.%N) - $s" | bc -l)}"' "$target/release/kizon" "$csv"
+  printf "{\"wall_seconds\": %.4f}\n" "$(echo "$(date +%s.%N) - $s" | bc -l)"' "$target/release/kizon" "$csv"
 run "$task" "R pROC 1.18 (compute only)" seconds Rscript "$peers/roc_proc.R" "$csv" truth score 1
 run "CSV reader (kizon-tables)" "kizon-tables read + parse" seconds "$target/release/examples/bench_csv" "$csv" truth score
 csv_reader=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["mb_per_s"])' "$work/out")
