@@ -180,13 +180,15 @@ impl Study {
         excluded.sort_by(|a, b| a.case_id.cmp(&b.case_id));
         let cases = self.store.cases()?;
         let mut items: BTreeMap<String, Vec<DatasetItem>> = BTreeMap::new();
-        for item in self.store.items()? {
+        // Streamed: each row's metadata is dropped as it is read.
+        self.store.each_item(|item| {
             items.entry(item.case_id).or_default().push(DatasetItem {
                 sha256: item.sha256,
                 path: item.path,
                 kind: item.kind,
             });
-        }
+            Ok::<(), AppError>(())
+        })?;
         let collected_cases = cases.len();
         let mut included: Vec<DatasetCase> = cases
             .into_iter()

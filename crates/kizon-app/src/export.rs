@@ -174,9 +174,10 @@ impl Study {
             .map(|r| (r.case_id, (r.label, r.score)))
             .collect();
         let mut kinds: BTreeMap<String, BTreeSet<ItemKind>> = BTreeMap::new();
-        for item in self.store.items()? {
+        self.store.each_item(|item| {
             kinds.entry(item.case_id).or_default().insert(item.kind);
-        }
+            Ok::<(), AppError>(())
+        })?;
         let mut rows = Vec::new();
         for case in self.store.cases()? {
             let reference_label = references

@@ -630,11 +630,14 @@ impl Study {
 
     /// Every ingested item, its metadata read back.
     pub fn items(&self) -> Result<Vec<crate::Item>, AppError> {
-        self.store
-            .items()?
-            .into_iter()
-            .map(crate::Item::from_stored)
-            .collect()
+        // Each row parsed as it is read: the rows' metadata JSON is never all held at once
+        // beside its parsed form (at a million items, gigabytes).
+        let mut items = Vec::new();
+        self.store.each_item(|stored| {
+            items.push(crate::Item::from_stored(stored)?);
+            Ok::<(), AppError>(())
+        })?;
+        Ok(items)
     }
 
     pub fn cases(&self) -> Result<Vec<kizon_store::Case>, AppError> {

@@ -211,6 +211,21 @@ impl Store {
     }
 
     pub fn items(&self) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        self.each_item(|item| {
+            items.push(item);
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(items)
+    }
+
+    /// Every item in id order, handed to `each` as it is read: a caller that turns each row
+    /// into something smaller (its metadata parsed, say) never holds a million rows' metadata
+    /// JSON at once.
+    pub fn each_item<E: From<StoreError>>(
+        &self,
+        mut each: impl FnMut(Item) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut statement = self
             .conn()
             .prepare(
@@ -218,10 +233,11 @@ impl Store {
                  FROM items i JOIN providers p ON p.id = i.provider_id ORDER BY i.id",
             )
             .map_err(|e| self.err(e))?;
-        statement
-            .query_map([], item_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        let mut rows = statement.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            each(item_row(row).map_err(|e| self.err(e))?)?;
+        }
+        Ok(())
     }
 
     /// One page of items matching `query`, and how many match in all. Built for 100,000 items

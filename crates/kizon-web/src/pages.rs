@@ -642,6 +642,10 @@ pub fn findings(
             }
             p.muted #findings-range {
                 @if page.total == 0 { (l.pick("該当する疑義はありません。", "No finding matches.")) }
+                @else if page.findings.is_empty() {
+                    (l.pick("このページに疑義はありません（全 ", "No finding on this page (of ")) (page.total) (l.pick(" 件）。", ")."))
+                    " " a href=(findings_link(filter, 0)) { (l.pick("最初のページ", "first page")) }
+                }
                 @else {
                     (page.offset + 1) "–" (page.offset + page.findings.len() as u64) " / " (page.total)
                     @if current > 0 { " · " a.prev href=(findings_link(filter, current - 1)) { "← " (l.pick("前", "previous")) } }

@@ -154,6 +154,10 @@ fn findings_are_paged_counted_by_rule_and_decided_by_rule() {
         beyond.text().matches("<section class=\"finding\"").count(),
         0
     );
+    assert!(
+        beyond.text().contains("No finding on this page"),
+        "a page past the end says so"
+    );
     let absurd = dm.get(&format!("/findings?show=all&page={}", u64::MAX));
     assert_eq!(
         absurd.status, 200,

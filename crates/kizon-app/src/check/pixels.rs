@@ -177,9 +177,10 @@ impl crate::Study {
     ) -> Result<(), crate::AppError> {
         let cached = self.store.decoded()?;
         let mut sources: HashMap<String, String> = HashMap::new();
-        for item in self.store.items()? {
+        self.store.each_item(|item| {
             sources.entry(item.sha256).or_insert(item.source);
-        }
+            Ok::<(), crate::AppError>(())
+        })?;
         let outcomes: Vec<(Decoded, Option<Decoded>)> = cached
             .into_par_iter()
             .map(|row| {

@@ -177,7 +177,7 @@ impl Study {
         );
 
         let mut manifest = String::from("case_id,provider,path,sha256,size,kind\n");
-        for item in self.store.items()? {
+        self.store.each_item(|item| {
             manifest.push_str(&format!(
                 "{},{},{},{},{},{}\n",
                 csv_cell(&item.case_id),
@@ -189,7 +189,8 @@ impl Study {
                 item.size,
                 item.kind
             ));
-        }
+            Ok::<(), crate::AppError>(())
+        })?;
         b.add(
             "dataset/ingest-manifest.csv",
             manifest.into_bytes(),

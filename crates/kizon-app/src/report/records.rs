@@ -43,8 +43,14 @@ pub(super) fn findings(
     let mut by_rule_entry: BTreeMap<i64, (String, Vec<i64>, kizon_store::Resolution)> =
         BTreeMap::new();
     let mut individually: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+    // Read once per ledger entry: a decision for a rule is one entry over many findings.
+    let mut rule_of_entry: BTreeMap<i64, Option<String>> = BTreeMap::new();
     for r in st.store.resolutions()? {
-        match for_rule(r.ledger_seq) {
+        let rule = rule_of_entry
+            .entry(r.ledger_seq)
+            .or_insert_with(|| for_rule(r.ledger_seq))
+            .clone();
+        match rule {
             Some(rule) => {
                 by_rule_entry
                     .entry(r.ledger_seq)
