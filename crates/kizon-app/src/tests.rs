@@ -682,17 +682,7 @@ mod access_and_workspace {
 #[test]
 fn a_signed_pathology_hand_over_is_verified_before_its_diagnoses_are_imported() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("demo");
-    let outcome = demo::demo_in(
-        &root,
-        "tester",
-        false,
-        demo::DemoStop::Checked,
-        &dir.path().join("keys"),
-    )
-    .unwrap();
-    let mut study = Study::open(&root).unwrap();
-    study.set_owner_key(outcome.owner_key.unwrap());
+    let (root, mut study) = checked_demo(dir.path());
     demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
     let handover = root.join("demo-sources/received/handover-2026-11-pathology");
     let table = fs::read_dir(handover.join("files/tables"))
@@ -737,23 +727,30 @@ fn a_signed_pathology_hand_over_is_verified_before_its_diagnoses_are_imported() 
     assert_eq!(handovers(&study), before + 1);
 }
 
+/// The demo stopped after `check` in `dir/demo` (findings open, nothing decided), opened
+/// with its owner's key.
+fn checked_demo(dir: &std::path::Path) -> (std::path::PathBuf, Study) {
+    let root = dir.join("demo");
+    let outcome = demo::demo_in(
+        &root,
+        "tester",
+        false,
+        demo::DemoStop::Checked,
+        &dir.join("keys"),
+    )
+    .unwrap();
+    let mut study = Study::open(&root).unwrap();
+    study.set_owner_key(outcome.owner_key.unwrap());
+    (root, study)
+}
+
 /// A decision for a whole rule is one row of the report's findings section, naming how many
 /// findings and cases it decided, its reason, date and ledger entry; the findings it decided
 /// are not listed one by one, and every other finding still is.
 #[test]
 fn the_report_shows_a_decision_for_a_whole_rule_as_one_row() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("demo");
-    let outcome = demo::demo_in(
-        &root,
-        "tester",
-        false,
-        demo::DemoStop::Checked,
-        &dir.path().join("keys"),
-    )
-    .unwrap();
-    let mut study = Study::open(&root).unwrap();
-    study.set_owner_key(outcome.owner_key.unwrap());
+    let (_, mut study) = checked_demo(dir.path());
     let tallies = study.finding_rules().unwrap();
     let rule = tallies
         .iter()

@@ -585,17 +585,12 @@ const NAMED_IN_MESSAGE: usize = 20;
 
 /// The first [`NAMED_IN_MESSAGE`] of `names`, and how many more there are.
 pub(crate) fn first_named<S: AsRef<str>>(names: &[S], ja: bool) -> String {
-    let shown: Vec<&str> = names
-        .iter()
-        .take(NAMED_IN_MESSAGE)
-        .map(AsRef::as_ref)
-        .collect();
-    let more = names.len().saturating_sub(NAMED_IN_MESSAGE);
-    match (more, ja) {
-        (0, _) => shown.join(", "),
-        (n, true) => format!("{} ほか {n} 件", shown.join(", ")),
-        (n, false) => format!("{} and {n} more", shown.join(", ")),
-    }
+    let lang = if ja {
+        kizon_vocab::Lang::Ja
+    } else {
+        kizon_vocab::Lang::En
+    };
+    lang.first_named(names, NAMED_IN_MESSAGE)
 }
 
 /// Result tables against the protocol's declarations (Q7): the declared table whose columns

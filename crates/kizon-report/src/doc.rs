@@ -1784,17 +1784,7 @@ fn findings(b: &mut Builder) -> Section {
                     f.rule_name.as_ref().map_or(f.rule.as_str(), |n| b.t(n)),
                     f.clause
                 )),
-                Cell::new(match f.case_ids.len().saturating_sub(CASES_NAMED) {
-                    0 => f.case_ids.join(", "),
-                    more => match lang {
-                        Lang::Ja => {
-                            format!("{} ほか {more} 件", f.case_ids[..CASES_NAMED].join(", "))
-                        }
-                        Lang::En => {
-                            format!("{} and {more} more", f.case_ids[..CASES_NAMED].join(", "))
-                        }
-                    },
-                }),
+                Cell::new(lang.first_named(&f.case_ids, CASES_NAMED)),
                 Cell::new(b.t(&f.description)).sub(format!(
                     "{}: {}",
                     l.severity,

@@ -237,6 +237,41 @@ impl Lang {
             Lang::En => en,
         }
     }
+
+    /// The first `limit` of `names`, comma-separated, and how many more there are ("ほか N 件",
+    /// "and N more"): what a message, a report row or a page names of a finding's thousands
+    /// of cases or paths (the finding itself keeps them all).
+    pub fn first_named<S: AsRef<str>>(self, names: &[S], limit: usize) -> String {
+        let shown: Vec<&str> = names.iter().take(limit).map(AsRef::as_ref).collect();
+        match names.len().saturating_sub(limit) {
+            0 => shown.join(", "),
+            more => match self {
+                Lang::Ja => format!("{} ほか {more} 件", shown.join(", ")),
+                Lang::En => format!("{} and {more} more", shown.join(", ")),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod first_named_tests {
+    use super::Lang;
+
+    #[test]
+    fn names_the_first_ones_and_counts_the_rest() {
+        let cases: Vec<String> = (0..25).map(|i| format!("C{i:02}")).collect();
+        assert_eq!(
+            Lang::En.first_named(&cases[..3], 20),
+            "C00, C01, C02",
+            "all of a few"
+        );
+        let en = Lang::En.first_named(&cases, 20);
+        assert!(
+            en.starts_with("C00, ") && en.ends_with("C19 and 5 more"),
+            "{en}"
+        );
+        assert!(Lang::Ja.first_named(&cases, 20).ends_with("C19 ほか 5 件"));
+    }
 }
 
 #[cfg(test)]

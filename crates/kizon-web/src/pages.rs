@@ -557,19 +557,9 @@ fn status_label(lang: Lang, status: FindingStatus) -> &'static str {
     }
 }
 
-/// A finding's first 20 cases and how many more (a copy made 4,000 times concerns 4,000
+/// How many of a finding's cases the page names (a copy made 4,000 times concerns 4,000
 /// cases; `kizon findings --json` and the evidence package list them all).
-fn first_cases(l: Lang, cases: &[String]) -> String {
-    const NAMED: usize = 20;
-    match cases.len().saturating_sub(NAMED) {
-        0 => cases.join(", "),
-        more => format!(
-            "{} {}",
-            cases[..NAMED].join(", "),
-            l.pick(&format!("ほか {more} 件"), &format!("and {more} more"))
-        ),
-    }
-}
+const CASES_NAMED: usize = 20;
 
 /// The findings list's address for `filter` at `page`.
 fn findings_link(filter: &FindingFilter, page: u64) -> String {
@@ -656,7 +646,7 @@ pub fn findings(
                 section.finding id={ "finding-" (f.id) } {
                     h3 { "#" (f.id) " " (f.clause) " · " (f.rule) " · " span class={ "sev " (f.severity) } { (severity_label(l, f.severity)) } " · " span.status { (status_label(l, f.status)) } }
                     p { (l.pick(&f.message_ja, &f.message_en)) }
-                    p.muted { (l.pick("症例", "Cases")) ": " (first_cases(l, &f.case_ids)) }
+                    p.muted { (l.pick("症例", "Cases")) ": " (l.first_named(&f.case_ids, CASES_NAMED)) }
                     @if let Some(reason) = &f.reason { p { (l.pick("理由", "Reason")) ": " (reason) } }
                     @if can_resolve && f.status.is_unresolved() {
                         form.resolve method="post" action={ "/findings/" (f.id) "/resolve" } {
@@ -1148,25 +1138,4 @@ pub fn users(
             p.muted { (l.pick("すべての操作は監査証跡に記録されます。コマンドでも同じことができます：", "Every action is recorded in the ledger. The same from the command line: ")) code { "kizon user add NAME --role …, kizon readers assign CODE --dataset --sessions ID,…" } }
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_finding_names_twenty_cases_and_counts_the_rest() {
-        let cases: Vec<String> = (0..25).map(|i| format!("C{i:02}")).collect();
-        assert_eq!(
-            first_cases(Lang::En, &cases[..3]),
-            "C00, C01, C02",
-            "all of a few"
-        );
-        let en = first_cases(Lang::En, &cases);
-        assert!(
-            en.starts_with("C00, ") && en.ends_with("C19 and 5 more"),
-            "{en}"
-        );
-        assert!(first_cases(Lang::Ja, &cases).ends_with("C19 ほか 5 件"));
-    }
 }

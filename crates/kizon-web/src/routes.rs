@@ -614,10 +614,8 @@ async fn resolve_rule(
     let rule = form.rule.clone();
     state
         .with_study(move |study| {
-            let reason = kizon_app::text::Reason::new(
-                &form.reason,
-                Some(form.reason_en.as_str()).filter(|e| !e.trim().is_empty()),
-            );
+            // An empty English text is absent (`Reason::checked`).
+            let reason = kizon_app::text::Reason::new(&form.reason, Some(&form.reason_en));
             study
                 .acting(&account)
                 .resolve_rule(&form.rule, decision, reason)
@@ -663,10 +661,8 @@ async fn resolve_finding(
         .collect();
     state
         .with_study(move |study| {
-            let reason = kizon_app::text::Reason::new(
-                &form.reason,
-                Some(form.reason_en.as_str()).filter(|e| !e.trim().is_empty()),
-            );
+            // An empty English text is absent (`Reason::checked`).
+            let reason = kizon_app::text::Reason::new(&form.reason, Some(&form.reason_en));
             study.acting(&account).resolve(id, decision, reason, &cases)
         })
         .await
