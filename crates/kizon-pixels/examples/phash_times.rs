@@ -1,14 +1,18 @@
 //! Profiling helper: the time of `perceptual_hash` (or `perceptual_hash_fast` with FAST=1 in
-//! the environment) per file, slowest first: `phash_times FILE...`
+//! the environment, or both hashes of `check`, `pixel_hashes`, with BOTH=1) per file, slowest
+//! first: `phash_times FILE...`
 fn main() {
     let fast = std::env::var_os("FAST").is_some();
+    let both = std::env::var_os("BOTH").is_some();
     let mut rows = Vec::new();
     for path in std::env::args().skip(1) {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
         let t = std::time::Instant::now();
-        let ok = if fast {
+        let ok = if both {
+            kizon_pixels::pixel_hashes(&bytes).is_ok()
+        } else if fast {
             kizon_pixels::perceptual_hash_fast(&bytes).is_ok()
         } else {
             kizon_pixels::perceptual_hash(&bytes).is_ok()

@@ -13,7 +13,8 @@
 //!   lossless, JPEG-LS lossless, JPEG 2000 reversible) has the same hash.
 //! - [`perceptual_hash`]: a 64-bit pHash of the first frame following ImageHash's `phash`
 //!   (Zauner 2010), for near duplicates (lossy re-encodings, resized copies, small edits);
-//!   [`perceptual_hash_fast`] decodes JPEG 2000 at a reduced resolution level for speed.
+//!   [`perceptual_hash_fast`] decodes JPEG 2000 at a reduced resolution level for speed;
+//!   [`pixel_hashes`] gives both hashes from one decoding.
 //! - [`display_frame`] and [`encode_png`]: one frame through a VOI window to an 8-bit PNG,
 //!   for the web workspace's viewer.
 //! - [`near_duplicate_pairs`]: every pair of 64-bit hashes within a Hamming distance, by
@@ -60,7 +61,7 @@ mod search;
 
 use kizon_formats::dicom::{PixelData, pixel_data};
 
-pub use content::{CANONICAL_PREFIX, pixel_content_hash};
+pub use content::{CANONICAL_PREFIX, pixel_content_hash, pixel_hashes};
 pub use display::{DisplayFrame, Window, display_frame, display_values, encode_png};
 pub use phash::{grey_first_frame, perceptual_hash, perceptual_hash_fast, phash_of_grey};
 pub use search::{

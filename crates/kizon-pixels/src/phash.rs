@@ -27,17 +27,23 @@ use crate::{Image, PixelError};
 pub fn perceptual_hash(bytes: &[u8]) -> Result<u64, PixelError> {
     let image = Image::open(bytes)?;
     let info = image.info();
-    let (width, height) = (info.columns as usize, info.rows as usize);
     // One decoding buffer per thread: hashing many files then costs no fresh allocation (and
     // page faults) per image.
     SCRATCH.with_borrow_mut(|values| {
         image.frame_into(0, values)?;
-        let grey = grey_from_values(info, width, height, values);
+        let hash = phash_of_values(info, values);
         if values.capacity() > MAX_KEPT {
             *values = Vec::new();
         }
-        Ok(phash_of_grey(width, height, &grey))
+        Ok(hash)
     })
+}
+
+/// The perceptual hash of one decoded frame (steps 1–5 of the module doc).
+pub(crate) fn phash_of_values(info: &crate::ImageInfo, values: &[i64]) -> u64 {
+    let (width, height) = (info.columns as usize, info.rows as usize);
+    let grey = grey_from_values(info, width, height, values);
+    phash_of_grey(width, height, &grey)
 }
 
 thread_local! {

@@ -200,3 +200,43 @@ fn broken_files_are_typed_errors() {
         Err(PixelError::NotAnImage(_))
     ));
 }
+
+fn every_file(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("testdata/dicom must be present") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            every_file(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn both_hashes_from_one_decoding_are_the_two_functions_results_on_every_file() {
+    // `check` takes both hashes from one decoding (pixel_hashes); on every real file they must
+    // be what the two functions give one after the other, errors included.
+    let mut paths = Vec::new();
+    every_file(&data(""), &mut paths);
+    let (mut hashed, mut failed) = (0, 0);
+    for path in &paths {
+        let bytes = std::fs::read(path).expect("readable");
+        let separate = pixel_content_hash(&bytes).and_then(|c| Ok((c, perceptual_hash(&bytes)?)));
+        let together = kizon_pixels::pixel_hashes(&bytes);
+        match (&separate, &together) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b, "{}", path.display());
+                hashed += 1;
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "{}", path.display());
+                failed += 1;
+            }
+            _ => panic!("{}: {separate:?} against {together:?}", path.display()),
+        }
+    }
+    assert!(
+        hashed > 120 && failed > 50,
+        "{hashed} hashed, {failed} failed"
+    );
+}

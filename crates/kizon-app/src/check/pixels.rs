@@ -20,27 +20,17 @@ pub fn decode(path: &str, sha256: &str) -> Option<Decoded> {
     decode_bytes(&super::read_unchanged(path, sha256)?, sha256)
 }
 
-/// Decodes bytes already read (and hashed) by the caller.
+/// Decodes bytes already read (and hashed) by the caller: once, for both hashes.
 pub fn decode_bytes(bytes: &[u8], sha256: &str) -> Option<Decoded> {
-    let content = kizon_pixels::pixel_content_hash(bytes);
-    if let Err(kizon_pixels::PixelError::NotAnImage(reason)) = &content
-        && reason.contains("no Pixel Data")
-    {
-        return None;
-    }
-    let (pixel_sha256, phash, error) = match content {
-        Ok(hash) => match kizon_pixels::perceptual_hash(bytes) {
-            Ok(phash) => (
-                Some(kizon_store::ledger::hex(&hash)),
-                Some(format!("{phash:016x}")),
-                None,
-            ),
-            Err(e) => (
-                Some(kizon_store::ledger::hex(&hash)),
-                None,
-                Some(e.to_string()),
-            ),
-        },
+    let (pixel_sha256, phash, error) = match kizon_pixels::pixel_hashes(bytes) {
+        Err(kizon_pixels::PixelError::NotAnImage(reason)) if reason.contains("no Pixel Data") => {
+            return None;
+        }
+        Ok((content, phash)) => (
+            Some(kizon_store::ledger::hex(&content)),
+            Some(format!("{phash:016x}")),
+            None,
+        ),
         Err(e) => (None, None, Some(e.to_string())),
     };
     Some(Decoded {
