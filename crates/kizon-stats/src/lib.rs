@@ -1,7 +1,8 @@
 //! Statistics for proving the performance of a diagnostic device on existing data.
 //!
-//! Plain functions over counts and slices; no I/O, printing, files, environment or
-//! threads. Each function cites the method it implements in its module doc. Invalid
+//! Plain functions over counts and slices; no I/O, printing, files or environment. The one
+//! use of threads is the sort of a long score list (over 10^5), on rayon's pool; results do
+//! not depend on it. Each function cites the method it implements in its module doc. Invalid
 //! input is a [`StatsError`]; a quantity the data cannot estimate is `None` (JSON
 //! `null`), never NaN and never a panic. Every result type serialises with `serde` so
 //! the CLI can emit it as JSON; the common currency is [`Estimate`]

@@ -99,10 +99,8 @@ impl SortedScores {
     /// Splits by truth, checks the input, and sorts each class.
     pub fn new(scores: &[f64], truth: &[bool]) -> Result<Self, StatsError> {
         let (pos, neg) = split_by_truth(scores, truth, |_, s| s)?;
-        Ok(SortedScores {
-            pos: sorted(pos),
-            neg: sorted(neg),
-        })
+        let (pos, neg) = rayon::join(|| sorted(pos), || sorted(neg));
+        Ok(SortedScores { pos, neg })
     }
 
     /// The tie groups in ascending score order (a merge of the two sorted lists).
@@ -135,14 +133,20 @@ impl SortedScores {
 
 /// Sorts finite scores ascending. The IEEE bits are mapped in place to integers of the
 /// same order (negative values have their magnitude bits flipped), because a primitive
-/// integer sort is about 12% faster than `f64::total_cmp` at 10⁷ scores.
+/// integer sort is about 12% faster than `f64::total_cmp` at 10⁷ scores. A long list is
+/// sorted on every core (rayon's parallel quicksort); the order is the same either way.
 pub(crate) fn sorted(scores: Vec<f64>) -> Vec<f64> {
     let flip = |b: i64| b ^ ((((b >> 63) as u64) >> 1) as i64);
     let mut keys: Vec<i64> = scores
         .into_iter()
         .map(|x| flip(x.to_bits() as i64))
         .collect();
-    keys.sort_unstable();
+    if keys.len() > 100_000 {
+        use rayon::slice::ParallelSliceMut;
+        keys.par_sort_unstable();
+    } else {
+        keys.sort_unstable();
+    }
     keys.into_iter()
         .map(|k| f64::from_bits(flip(k) as u64))
         .collect()
