@@ -174,6 +174,23 @@ impl Account {
     }
 }
 
+/// Login attempts allowed per user name from one address within [`LOGIN_WINDOW_SECONDS`].
+pub const LOGIN_ATTEMPTS: u32 = 5;
+/// Login attempts allowed from one address, whatever the names, within the window.
+pub const LOGIN_ATTEMPTS_PER_ADDRESS: u32 = 30;
+/// Login attempts allowed per user name from all addresses together within the window: a
+/// slower, global limit, so that guessing from many addresses is bounded while one attacker's
+/// address cannot lock the real user out.
+pub const LOGIN_ATTEMPTS_PER_USER: u32 = 100;
+/// The limiter's window: 15 minutes.
+pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// A login attempt counted before its password was checked.
+#[must_use]
+pub struct LoginAttempt {
+    limits: Vec<kizon_store::LoginLimit>,
+}
+
 /// A new session: the token goes to the browser (once), the CSRF token into every form.
 #[derive(Debug, Clone)]
 pub struct Login {
@@ -205,6 +222,62 @@ pub fn fill_random(buffer: &mut [u8]) -> Result<(), AppError> {
         what: format!("the operating system's random source failed: {e}"),
         hint: "check /dev/urandom".into(),
     })
+}
+
+/// The session key that several servers on one study share (`kizon serve --session-key-file`):
+/// 32 random bytes, as 64 hexadecimal digits, in a file only its owner may read. The file is
+/// made (mode 0600) when it does not exist yet; each server then reads the same key, so a
+/// session opened on one is valid on the others. The key is never in the study's database: a
+/// session row written there by someone with the database still opens nothing.
+pub fn session_key_file(path: &std::path::Path) -> Result<[u8; 32], AppError> {
+    let io = |source: std::io::Error| AppError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let refused = |what: String| {
+        AppError::Refused {
+        what: format!("{}: {what}", path.display()),
+        hint: "give a file that kizon made (a new path makes one), readable by its owner only (chmod 600)".into(),
+    }
+    };
+    if !path.exists() {
+        let mut key = [0u8; 32];
+        fill_random(&mut key)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(io)?;
+        std::io::Write::write_all(
+            &mut file,
+            format!("{}\n", kizon_store::ledger::hex(&key)).as_bytes(),
+        )
+        .map_err(io)?;
+        file.sync_all().map_err(io)?;
+        return Ok(key);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(refused(format!(
+                "the session key file may be read by others (mode {:o})",
+                mode & 0o777
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let text = text.trim();
+    let mut key = [0u8; 32];
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(refused("not a session key (64 hexadecimal digits)".into()));
+    }
+    for (byte, pair) in key.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).unwrap_or("00");
+        *byte = u8::from_str_radix(pair, 16).unwrap_or(0);
+    }
+    Ok(key)
 }
 
 /// The argon2id PHC string of a password long enough to accept (argon2's default parameters:
@@ -309,6 +382,49 @@ impl Study {
             Some(key) => kizon_store::ledger::hex(&hmac_sha256(key, token.as_bytes())),
             None => sha256_hex(token.as_bytes()),
         }
+    }
+
+    /// Counts a login attempt of `user` from `address` before its password is checked (see
+    /// [`LOGIN_ATTEMPTS`] and the limits beside it). The count is in the study's database, so
+    /// every server on the study shares it. Returns the attempt, to be settled with
+    /// [`Study::login_settled`], or the seconds to wait.
+    pub fn login_attempt(
+        &mut self,
+        user: &str,
+        address: &str,
+    ) -> Result<Result<LoginAttempt, u64>, AppError> {
+        let limits = vec![
+            kizon_store::LoginLimit {
+                key: format!("pair:{address}|{user}"),
+                attempts: LOGIN_ATTEMPTS,
+            },
+            kizon_store::LoginLimit {
+                key: format!("addr:{address}"),
+                attempts: LOGIN_ATTEMPTS_PER_ADDRESS,
+            },
+            kizon_store::LoginLimit {
+                key: format!("user:{user}"),
+                attempts: LOGIN_ATTEMPTS_PER_USER,
+            },
+        ];
+        let now = self.clock.now().unix_timestamp();
+        Ok(self
+            .store
+            .count_login_attempt(&limits, LOGIN_WINDOW_SECONDS, now)?
+            .map(|()| LoginAttempt { limits }))
+    }
+
+    /// Settles a counted attempt: a success takes it back (and clears the name's count from
+    /// that address); a failure leaves it counted.
+    pub fn login_settled(
+        &mut self,
+        attempt: LoginAttempt,
+        succeeded: bool,
+    ) -> Result<(), AppError> {
+        if succeeded {
+            self.store.login_succeeded(&attempt.limits)?;
+        }
+        Ok(())
     }
 
     /// Every registered user.

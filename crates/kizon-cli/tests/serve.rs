@@ -249,3 +249,228 @@ fn serve_prints_its_address_and_answers_there() {
         not_a_study.stderr
     );
 }
+
+/// A `kizon serve` process on `root`, with the arguments `extra`: the process and the address
+/// it printed.
+fn start_server(
+    root: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Child, std::net::SocketAddr) {
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut child = command(root, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    (child, address)
+}
+
+/// Signs in through the login form of the server at `address`: the session cookie, or the
+/// response that refused it.
+fn sign_in(
+    address: std::net::SocketAddr,
+    name: &str,
+    password: &str,
+) -> Result<String, http::Response> {
+    let page = http::request(address, "GET", "/login", &[], b"");
+    let cookie = page.cookie("kizon_login").expect("login cookie");
+    let text = page.text();
+    let token = text
+        .split("name=\"login_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("login token");
+    let response = http::request(
+        address,
+        "POST",
+        "/login",
+        &[
+            ("Cookie", &format!("kizon_login={cookie}")),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        format!(
+            "name={name}&password={}&login_token={token}",
+            password.replace(' ', "+")
+        )
+        .as_bytes(),
+    );
+    response
+        .cookie("kizon_session")
+        .filter(|s| !s.is_empty())
+        .ok_or(response)
+}
+
+fn csrf_of(page: &http::Response) -> String {
+    page.text()
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no CSRF token in {}", page.text()))
+        .to_owned()
+}
+
+/// Issue 18: two servers on one study behind a load balancer. With one session key file, a
+/// login on one server is a session on the other; a CSRF token from a page of one is accepted
+/// by a form sent to the other; the login limit counts attempts on both; a logout on one ends
+/// the session on both. A server with a key of its own does not take the others' sessions.
+#[test]
+fn two_servers_on_one_study_share_sessions_csrf_tokens_and_the_login_limit() {
+    let (tmp, root) = new_study();
+    let password = "a long enough passphrase";
+    with_stdin(
+        &root,
+        &["user", "add", "admin", "--role", "admin"],
+        &format!("{password}\n"),
+    )
+    .ok();
+    let key_file = tmp.path().join("session.key");
+    let key_arg = key_file.to_str().unwrap();
+    let (mut first, a) = start_server(&root, &["--session-key-file", key_arg]);
+    let (mut second, b) = start_server(&root, &["--session-key-file", key_arg]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is its owner's alone");
+    }
+    let get = |address, path: &str, session: &str| {
+        http::request(
+            address,
+            "GET",
+            path,
+            &[("Cookie", &format!("kizon_session={session}"))],
+            b"",
+        )
+    };
+    let post = |address, path: &str, session: &str, form: &str| {
+        http::request(
+            address,
+            "POST",
+            path,
+            &[
+                ("Cookie", &format!("kizon_session={session}")),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            form.as_bytes(),
+        )
+    };
+
+    // Signed in on the first, the user goes on on the second.
+    let session = sign_in(a, "admin", password).unwrap_or_else(|r| panic!("{}", r.text()));
+    let users_on_b = get(b, "/users?lang=en", &session);
+    assert_eq!(users_on_b.status, 200, "{}", users_on_b.text());
+    // The CSRF token of a page the first served is accepted by the second, and the change is
+    // in the study (and its ledger) whichever server made it.
+    let csrf = csrf_of(&get(a, "/users?lang=en", &session));
+    let added = post(
+        b,
+        "/users/add",
+        &session,
+        &format!("csrf={csrf}&name=sato&role=auditor&password=another+long+passphrase"),
+    );
+    assert_eq!(added.status, 303, "{}", added.text());
+    let forged = post(
+        b,
+        "/users/add",
+        &session,
+        "csrf=0000&name=kato&role=auditor&password=another+long+passphrase",
+    );
+    assert_eq!(
+        forged.status, 403,
+        "a wrong token is refused on every server"
+    );
+    let users = kizon(&root, &["user", "list"]).ok().stdout;
+    assert!(users.contains("sato") && !users.contains("kato"), "{users}");
+
+    // Five wrong passwords for a name, spread over both servers, use up its limit on both.
+    for n in 0..5 {
+        let server = if n % 2 == 0 { a } else { b };
+        let refused = sign_in(server, "sato", "not the passphrase").unwrap_err();
+        assert_eq!(refused.status, 401, "attempt {n}: {}", refused.text());
+    }
+    for server in [a, b] {
+        let limited = sign_in(server, "sato", "another long passphrase").unwrap_err();
+        assert_eq!(limited.status, 429, "{}", limited.text());
+    }
+
+    // A server with a key of its own does not take the shared key's sessions.
+    let (mut alone, c) = start_server(&root, &[]);
+    let on_c = get(c, "/users?lang=en", &session);
+    assert_eq!(
+        on_c.status,
+        303,
+        "a session keyed otherwise opens nothing: {}",
+        on_c.text()
+    );
+
+    // Signed out on the second, the session has ended on the first too.
+    let out = post(b, "/logout", &session, &format!("csrf={csrf}"));
+    assert_eq!(out.status, 303, "{}", out.text());
+    let after = get(a, "/users?lang=en", &session);
+    assert_eq!(after.status, 303, "{}", after.text());
+    assert!(
+        after
+            .header("location")
+            .unwrap_or_default()
+            .starts_with("/login")
+    );
+
+    for child in [&mut first, &mut second, &mut alone] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    kizon(&root, &["audit", "verify"]).ok();
+
+    // A key file others may read, or one that holds no key, is refused before listening.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let open = kizon(
+            &root,
+            &[
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--session-key-file",
+                key_arg,
+            ],
+        )
+        .failed();
+        assert!(
+            open.error_line().contains("may be read by others"),
+            "{}",
+            open.stderr
+        );
+        std::fs::write(&key_file, "not a key\n").unwrap();
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let garbage = kizon(
+            &root,
+            &[
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--session-key-file",
+                key_arg,
+            ],
+        )
+        .failed();
+        assert!(
+            garbage.error_line().contains("not a session key"),
+            "{}",
+            garbage.stderr
+        );
+    }
+}

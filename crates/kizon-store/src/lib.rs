@@ -51,7 +51,7 @@ pub use reference::{
     DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,
     StoredAnalysis,
 };
-pub use users::{Session, User, now_unix};
+pub use users::{LoginLimit, Session, User, now_unix};
 pub use verify::{Problem, VerifyReport};
 
 pub const DB_FILE: &str = "kizon.sqlite";

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 18;
+pub const SCHEMA_VERSION: i64 = 19;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -482,6 +482,19 @@ CREATE INDEX resolutions_finding ON resolutions(finding_id, id);
 CREATE INDEX resolution_cases_resolution ON resolution_cases(resolution_id);
 "#;
 
+/// Version 19: login attempts counted in the database, not in one server's memory, so that
+/// several `kizon serve` processes on one study share the limit (outside the ledger, like
+/// `sessions`: a count that expires is no evidence). One row per limiter key: the attempts in
+/// the window that began at `since` (Unix seconds).
+const LOGIN_ATTEMPTS: &str = r#"
+CREATE TABLE login_attempts (
+    key   TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    since INTEGER NOT NULL
+) STRICT;
+CREATE INDEX login_attempts_since ON login_attempts(since);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -502,6 +515,7 @@ const MIGRATIONS: &[&str] = &[
     READING_EVENTS,
     SESSION_ASSIGNMENTS,
     RESOLUTIONS_BY_FINDING,
+    LOGIN_ATTEMPTS,
 ];
 
 /// Creates the schema in an empty database.

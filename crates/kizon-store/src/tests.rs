@@ -707,6 +707,7 @@ fn drop_english_columns(conn: &Connection) {
          DROP TABLE session_assignments;
          DROP INDEX resolutions_finding;
          DROP INDEX resolution_cases_resolution;
+         DROP TABLE login_attempts;
          ALTER TABLE resolutions DROP COLUMN reason_en;
          ALTER TABLE amendments DROP COLUMN reason_en;
          ALTER TABLE readers DROP COLUMN qualification_en;
@@ -814,4 +815,86 @@ fn an_unknown_stored_word_is_tampering_not_a_default() {
         message.contains("severity") && message.contains("`minor`") && message.contains("blocking"),
         "{message}"
     );
+}
+
+/// The login limiter lives in the database: two handles on one study (two servers) count into
+/// the same limit; a refused attempt counts nothing and says how long to wait; a window that
+/// ended is forgotten; a success clears the address-and-name key and takes the attempt back
+/// from the others. Nothing of it enters the ledger.
+#[test]
+fn login_attempts_are_counted_in_the_database_for_every_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = populated(dir.path());
+    let mut second = Store::open(dir.path()).unwrap();
+    let limits = |address: &str| {
+        vec![
+            LoginLimit {
+                key: format!("pair:{address}|sato"),
+                attempts: 3,
+            },
+            LoginLimit {
+                key: "user:sato".into(),
+                attempts: 5,
+            },
+        ]
+    };
+    let head = first.ledger().unwrap().len();
+    let (window, now) = (900, 1_000_000);
+    for n in 0..3 {
+        let store = if n % 2 == 0 { &mut first } else { &mut second };
+        assert_eq!(
+            store
+                .count_login_attempt(&limits("a"), window, now + n)
+                .unwrap(),
+            Ok(())
+        );
+    }
+    // The fourth from the same address waits for the window that began at `now` to end.
+    assert_eq!(
+        second
+            .count_login_attempt(&limits("a"), window, now + 100)
+            .unwrap(),
+        Err(801)
+    );
+    // Another address has its own pair key, and shares the name's: two more attempts pass.
+    assert_eq!(
+        first
+            .count_login_attempt(&limits("b"), window, now + 100)
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        first
+            .count_login_attempt(&limits("b"), window, now + 101)
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        second
+            .count_login_attempt(&limits("c"), window, now + 102)
+            .unwrap(),
+        Err(799),
+        "five attempts on the name from all addresses"
+    );
+    // A success from b clears its pair and gives one back to the name.
+    second.login_succeeded(&limits("b")).unwrap();
+    assert_eq!(
+        first
+            .count_login_attempt(&limits("c"), window, now + 103)
+            .unwrap(),
+        Ok(())
+    );
+    // After the window, address a may try again.
+    assert_eq!(
+        first
+            .count_login_attempt(&limits("a"), window, now + window + 1)
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        first.ledger().unwrap().len(),
+        head,
+        "the limiter writes no ledger entry"
+    );
+    assert!(first.verify(None).unwrap().intact());
 }

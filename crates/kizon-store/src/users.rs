@@ -6,10 +6,10 @@
 //! login state. Both are replaced in place; every change to them is still an action recorded in
 //! the ledger by the application layer (login, logout, password change), without the secret.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::{Store, StoreError, Tx};
+use crate::{Store, StoreError, Tx, sqlite};
 
 /// A user as registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -293,6 +293,99 @@ impl Store {
                 params![user_name],
             )
             .map_err(|e| self.err(e))
+    }
+}
+
+/// One limit of the login limiter: a key (an address and name, an address, a name) and the
+/// attempts it allows in a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginLimit {
+    pub key: String,
+    pub attempts: u32,
+}
+
+impl Store {
+    /// Counts a login attempt under every key of `limits` before its password is checked, in
+    /// one immediate transaction, so that concurrent attempts (from any server on the study)
+    /// cannot all pass the check first. `Err(seconds)`, with nothing counted, when a key has
+    /// used its attempts within `window` seconds of `now`: the seconds until it may try again.
+    /// Windows that ended are forgotten.
+    pub fn count_login_attempt(
+        &mut self,
+        limits: &[LoginLimit],
+        window: i64,
+        now: i64,
+    ) -> Result<Result<(), u64>, StoreError> {
+        let db = self.db_path();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&db, e))?;
+        let counted = (|| {
+            tx.execute(
+                "DELETE FROM login_attempts WHERE since <= ?1",
+                params![now - window],
+            )?;
+            let mut wait = None::<u64>;
+            for limit in limits {
+                let found: Option<(i64, i64)> = tx
+                    .query_row(
+                        "SELECT count, since FROM login_attempts WHERE key = ?1",
+                        params![limit.key],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                if let Some((count, since)) = found
+                    && count >= i64::from(limit.attempts)
+                {
+                    let left = (since + window - now).max(0) as u64 + 1;
+                    wait = Some(wait.map_or(left, |w| w.max(left)));
+                }
+            }
+            if let Some(wait) = wait {
+                return Ok(Err(wait));
+            }
+            for limit in limits {
+                tx.execute(
+                    "INSERT INTO login_attempts (key, count, since) VALUES (?1, 1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET count = count + 1",
+                    params![limit.key, now],
+                )?;
+            }
+            Ok(Ok(()))
+        })();
+        let counted: Result<(), u64> = match counted {
+            Ok(outcome) => outcome,
+            Err(e) => return Err(sqlite(&db, e)),
+        };
+        tx.commit().map_err(|e| sqlite(&db, e))?;
+        Ok(counted)
+    }
+
+    /// Settles a counted attempt that succeeded: the first key (the address and name) is
+    /// cleared, and the attempt is taken back from the others. A failed attempt stays counted.
+    pub fn login_succeeded(&mut self, limits: &[LoginLimit]) -> Result<(), StoreError> {
+        let Some((first, others)) = limits.split_first() else {
+            return Ok(());
+        };
+        let db = self.db_path();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&db, e))?;
+        tx.execute(
+            "DELETE FROM login_attempts WHERE key = ?1",
+            params![first.key],
+        )
+        .map_err(|e| sqlite(&db, e))?;
+        for limit in others {
+            tx.execute(
+                "UPDATE login_attempts SET count = max(count - 1, 0) WHERE key = ?1",
+                params![limit.key],
+            )
+            .map_err(|e| sqlite(&db, e))?;
+        }
+        tx.commit().map_err(|e| sqlite(&db, e))
     }
 }
 

@@ -38,6 +38,9 @@ pub struct ServeOptions {
     pub owner_key: Option<kizon_app::owner_key::OwnerKey>,
     /// The viewer's decode cache, in bytes (see [`kizon_app::frame_cache`]).
     pub frame_cache_bytes: u64,
+    /// The session key shared by every server on the study; `None`: one of this server's own,
+    /// and its sessions end when it stops.
+    pub session_key: Option<[u8; 32]>,
 }
 
 /// Serves the study in `dir` until interrupted (Ctrl-C / SIGTERM). Blocks.
@@ -53,6 +56,10 @@ pub fn serve(
         options.owner_key.clone(),
     )?
     .with_frame_cache(options.frame_cache_bytes);
+    let state = match options.session_key {
+        Some(key) => state.with_session_key(key),
+        None => state,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

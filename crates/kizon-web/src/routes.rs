@@ -243,23 +243,23 @@ async fn login(
             "利用者名が長すぎます / the user name is too long".into(),
         ));
     }
-    // Counted before the password is checked: forty concurrent guesses meet the limit of five.
-    let attempt = state
-        .login_attempt(&form.name, &peer.ip().to_string())
-        .map_err(WebError::TooManyLogins)?;
-    let (name, password) = (form.name.clone(), form.password);
+    // Counted before the password is checked, in the study's database: forty concurrent
+    // guesses, through any of the servers on the study, meet the limit of five.
+    let (name, password, address) = (form.name.clone(), form.password, peer.ip().to_string());
     let login = state
-        .with_study(move |study| study.login(&name, &password))
-        .await;
-    let login = match login {
-        Ok(login) => login,
-        Err(e) => {
-            state.login_settled(attempt, false);
-            return Err(e);
-        }
-    };
+        .with_study(move |study| {
+            let attempt = match study.login_attempt(&name, &address)? {
+                Ok(attempt) => attempt,
+                Err(wait) => return Ok(Err(wait)),
+            };
+            let login = study.login(&name, &password);
+            let succeeded = matches!(login, Ok(Some(_)));
+            study.login_settled(attempt, succeeded)?;
+            login.map(Ok)
+        })
+        .await?
+        .map_err(WebError::TooManyLogins)?;
     let Some(login) = login else {
-        state.login_settled(attempt, false);
         let mut response = (
             StatusCode::UNAUTHORIZED,
             pages::login(lang, &form.login_token, true),
@@ -270,7 +270,6 @@ async fn login(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     };
-    state.login_settled(attempt, true);
     let landing = if login.account.reads_only() {
         "/reading"
     } else {

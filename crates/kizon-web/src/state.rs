@@ -1,24 +1,13 @@
 //! The server's shared state: where the study is, a pool of open studies (one SQLite
-//! connection each), and the login rate limiter.
+//! connection each), and the session key. Nothing that another server on the study must
+//! see is kept here: sessions, CSRF tokens and the login limiter are in the study's database.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use kizon_app::{AppError, Study};
 
 use crate::error::WebError;
-
-/// Login attempts allowed per user name from one address within [`LOGIN_WINDOW`].
-pub const LOGIN_ATTEMPTS: u32 = 5;
-/// Login attempts allowed from one address, whatever the names, within [`LOGIN_WINDOW`].
-pub const LOGIN_ATTEMPTS_PER_ADDRESS: u32 = 30;
-/// Login attempts allowed per user name from all addresses together within [`LOGIN_WINDOW`]: a
-/// slower, global limit, so that guessing from many addresses is bounded while one attacker's
-/// address cannot lock the real user out.
-pub const LOGIN_ATTEMPTS_PER_USER: u32 = 100;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -33,7 +22,6 @@ struct Inner {
     /// search is running (measured: see bench/web).
     permits: tokio::sync::Semaphore,
     workers: usize,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
     /// Whether cookies carry `Secure` (true unless the operator serves plain HTTP beyond
     /// loopback behind nothing, which `serve` refuses to do silently).
     pub secure_cookies: bool,
@@ -41,7 +29,8 @@ struct Inner {
     /// The owner's key, unlocked at start, for the use cases that sign (an analysis run);
     /// without it they are refused, never asked for a passphrase on the server's terminal.
     owner_key: Option<kizon_app::owner_key::OwnerKey>,
-    /// Drawn at start and kept in memory only: session digests are keyed with it.
+    /// Drawn at start, or read from the key file the servers of a study share; kept out of
+    /// the database: session digests are keyed with it.
     session_key: [u8; 32],
     /// Where the use cases read "now" (a set clock in tests: a washout passes without sleeping).
     clock: kizon_app::clock::Clock,
@@ -72,7 +61,6 @@ impl AppState {
                 pool: Mutex::new(vec![study]),
                 permits: tokio::sync::Semaphore::new(workers),
                 workers,
-                failures: Mutex::new(HashMap::new()),
                 secure_cookies,
                 upload_limit,
                 owner_key,
@@ -91,6 +79,21 @@ impl AppState {
             if let Ok(pool) = inner.pool.get_mut() {
                 for study in pool.iter_mut() {
                     study.set_clock(clock.clone());
+                }
+            }
+        }
+        self
+    }
+
+    /// The same state keying session digests with `key`, shared with the other servers on the
+    /// study (see [`kizon_app::access::session_key_file`]) instead of a key of its own. Called
+    /// before serving, like [`AppState::with_clock`].
+    pub fn with_session_key(mut self, key: [u8; 32]) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.session_key = key;
+            if let Ok(pool) = inner.pool.get_mut() {
+                for study in pool.iter_mut() {
+                    study.set_session_key(key);
                 }
             }
         }
@@ -159,66 +162,6 @@ impl AppState {
         .await
         .map_err(|_| WebError::Internal)?
     }
-
-    /// Counts a login attempt of `user` from `address` before its password is checked, in one
-    /// step under the lock, so that concurrent attempts cannot all pass the check first. Returns
-    /// the attempt (to be settled with [`AppState::login_settled`]) or the seconds to wait.
-    pub fn login_attempt(&self, user: &str, address: &str) -> Result<LoginAttempt, u64> {
-        let keys = [
-            (format!("pair:{address}|{user}"), LOGIN_ATTEMPTS),
-            (format!("addr:{address}"), LOGIN_ATTEMPTS_PER_ADDRESS),
-            (format!("user:{user}"), LOGIN_ATTEMPTS_PER_USER),
-        ];
-        let Ok(mut attempts) = self.inner.failures.lock() else {
-            return Err(LOGIN_WINDOW.as_secs());
-        };
-        if attempts.len() > 100_000 {
-            attempts.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
-        }
-        let wait = keys
-            .iter()
-            .filter_map(|(key, limit)| {
-                let (count, since) = attempts.get(key)?;
-                (*count >= *limit && since.elapsed() < LOGIN_WINDOW)
-                    .then(|| (LOGIN_WINDOW - since.elapsed()).as_secs() + 1)
-            })
-            .max();
-        if let Some(wait) = wait {
-            return Err(wait);
-        }
-        for (key, _) in &keys {
-            let entry = attempts.entry(key.clone()).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= LOGIN_WINDOW {
-                *entry = (0, Instant::now());
-            }
-            entry.0 += 1;
-        }
-        Ok(LoginAttempt {
-            keys: keys.map(|(key, _)| key),
-        })
-    }
-
-    /// Settles a counted attempt: a success takes it back (and clears the name's count from that
-    /// address); a failure leaves it counted.
-    pub fn login_settled(&self, attempt: LoginAttempt, succeeded: bool) {
-        if !succeeded {
-            return;
-        }
-        if let Ok(mut attempts) = self.inner.failures.lock() {
-            attempts.remove(&attempt.keys[0]);
-            for key in &attempt.keys[1..] {
-                if let Some(entry) = attempts.get_mut(key) {
-                    entry.0 = entry.0.saturating_sub(1);
-                }
-            }
-        }
-    }
-}
-
-/// A login attempt counted before its password was checked.
-#[must_use]
-pub struct LoginAttempt {
-    keys: [String; 3],
 }
 
 fn prepare_signing(

@@ -19,6 +19,11 @@ pub struct ServeArgs {
     /// Drop the Secure flag of cookies (only for plain HTTP beyond loopback on a closed network)
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// The session key file shared by several servers on this study (behind one load balancer):
+    /// made, readable by its owner only, when it does not exist. Without it the server keys
+    /// sessions with a key of its own, and they end when it stops
+    #[arg(long, env = "KIZON_SESSION_KEY_FILE", value_name = "FILE")]
+    pub session_key_file: Option<std::path::PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> Done {
@@ -46,7 +51,13 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Done {
             ),
         }
     }
+    let session_key = args
+        .session_key_file
+        .as_deref()
+        .map(kizon_app::access::session_key_file)
+        .transpose()?;
     let options = kizon_web::ServeOptions {
+        session_key,
         owner_key,
         bind: args.bind,
         upload_limit: args.upload_limit_mib << 20,
