@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod cache;
+pub mod db;
 pub mod documents;
 mod items;
 pub mod ledger;
@@ -25,6 +26,8 @@ mod reading;
 mod records;
 mod reference;
 pub mod schema;
+#[doc(hidden)]
+pub mod throwaway;
 mod users;
 mod verify;
 mod words;

@@ -1,0 +1,168 @@
+//! A throwaway PostgreSQL server for tests and benchmarks: a new cluster in a temporary folder
+//! (`initdb`), started on a free loopback port (`pg_ctl`), stopped and deleted when dropped.
+//! Never a system service. The binaries come from `KIZON_PG_BIN`, else Debian's
+//! `/usr/lib/postgresql/<version>/bin` (the newest), else the `PATH`. PostgreSQL refuses to run
+//! as root, so as root the cluster belongs to, and runs as, the `postgres` user that Debian's
+//! package creates (through `runuser`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A running throwaway server.
+pub struct ThrowawayPostgres {
+    folder: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    as_postgres: bool,
+    databases: std::sync::atomic::AtomicU32,
+}
+
+/// The database user of a throwaway cluster.
+pub const USER: &str = "kizon";
+
+impl ThrowawayPostgres {
+    /// Makes and starts a cluster; the error says what is missing or what failed.
+    pub fn start() -> Result<ThrowawayPostgres, String> {
+        let bin = binaries().ok_or(
+            "PostgreSQL's server binaries (initdb, pg_ctl) were not found: install Debian's `postgresql` or set KIZON_PG_BIN",
+        )?;
+        let as_postgres = is_root();
+        let folder = std::env::temp_dir().join(format!(
+            "kizon-pg-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let data = folder.join("data");
+        std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+        if as_postgres {
+            // The folder must be reachable, and the cluster owned, by the server's user.
+            run(Command::new("chmod").arg("755").arg(&folder))?;
+            run(Command::new("chown").arg("postgres").arg(&data))?;
+        }
+        let server = ThrowawayPostgres {
+            folder,
+            bin,
+            port: free_port()?,
+            as_postgres,
+            databases: std::sync::atomic::AtomicU32::new(0),
+        };
+        run(server.tool("initdb").arg("-D").arg(&data).args([
+            "-U",
+            USER,
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ]))?;
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            server.port,
+            data.display()
+        );
+        run(server
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &options, "-w", "-l"])
+            .arg(data.join("server.log"))
+            .arg("start"))?;
+        Ok(server)
+    }
+
+    /// A new, empty database on the server: its URL.
+    pub fn new_database(&self) -> Result<String, String> {
+        let n = self
+            .databases
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("study{n}");
+        let mut client = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
+            .map_err(|e| format!("connecting to the throwaway server: {e}"))?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .map_err(|e| format!("CREATE DATABASE {name}: {e}"))?;
+        Ok(self.url(&name))
+    }
+
+    /// The URL of database `name` on the server.
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://{USER}@127.0.0.1:{}/{name}", self.port)
+    }
+
+    fn tool(&self, name: &str) -> Command {
+        let path = self.bin.join(name);
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+}
+
+impl Drop for ThrowawayPostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.folder.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn run(command: &mut Command) -> Result<(), String> {
+    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{command:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        ))
+    }
+}
+
+fn binaries() -> Option<PathBuf> {
+    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os("KIZON_PG_BIN").map(PathBuf::from) {
+        return has_tools(&dir).then_some(dir);
+    }
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            has_tools(&bin).then_some((version, bin))
+        })
+        .collect();
+    debian.sort();
+    if let Some((_, bin)) = debian.pop() {
+        return Some(bin);
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .find(|dir| has_tools(dir))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|e| format!("finding a free port: {e}"))
+}
