@@ -100,7 +100,7 @@ impl AppError {
             | AppError::InvalidValue { .. }
             | AppError::UnknownProvider { .. }
             | AppError::Store(S::Conflict(_)) => ErrorKind::Conflict,
-            AppError::Store(S::Sqlite { .. }) => ErrorKind::Database,
+            AppError::Store(S::Database { .. }) => ErrorKind::Database,
             AppError::Store(S::Io { .. }) | AppError::Io { .. } => ErrorKind::File,
             AppError::Store(S::Tampered(_)) => ErrorKind::Tampered,
             _ => ErrorKind::Internal,

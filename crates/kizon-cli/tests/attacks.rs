@@ -157,7 +157,8 @@ fn reseal(root: &Path) {
 }
 
 fn reseal_rows(root: &Path) {
-    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let conn =
+        kizon_store::db::Db::Sqlite(rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap());
     let entries = kizon_store::ledger::read_all(&conn).unwrap();
     let mut prev = kizon_store::ledger::GENESIS_PREV_HASH.to_owned();
     for entry in entries {
@@ -173,11 +174,13 @@ fn reseal_rows(root: &Path) {
             &detail,
             &prev,
         );
-        conn.execute(
-            "UPDATE ledger SET detail = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
-            rusqlite::params![detail, prev, hash, entry.seq],
-        )
-        .unwrap();
+        conn.sqlite()
+            .unwrap()
+            .execute(
+                "UPDATE ledger SET detail = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+                rusqlite::params![detail, prev, hash, entry.seq],
+            )
+            .unwrap();
         std::fs::write(root.join("ledger.head"), format!("{} {hash}\n", entry.seq)).unwrap();
         prev = hash;
     }

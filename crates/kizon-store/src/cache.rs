@@ -4,7 +4,7 @@
 //! each row is written once under a `decode` ledger entry, and `audit verify --deep` decodes the
 //! files again and compares.
 
-use rusqlite::params;
+use crate::db::params;
 use serde::Serialize;
 
 use crate::{Store, StoreError};
@@ -27,7 +27,7 @@ impl Store {
             .prepare("SELECT sha256, pixel_sha256, phash, error FROM decoded")
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(Decoded {
                     sha256: r.get(0)?,
                     pixel_sha256: r.get(1)?,
@@ -47,7 +47,7 @@ impl Store {
             {
                 let mut insert = tx
                     .sql()
-                    .prepare("INSERT OR IGNORE INTO decoded (sha256, pixel_sha256, phash, error, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5)")
+                    .prepare("INSERT INTO decoded (sha256, pixel_sha256, phash, error, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
                     .map_err(|e| tx.err(e))?;
                 for row in rows {
                     added += insert
@@ -87,7 +87,9 @@ impl Store {
             .prepare("SELECT sha256, engine, regions, error FROM ocr")
             .map_err(|e| self.err(e))?;
         let rows: Vec<(String, String, String, Option<String>)> = statement
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map(params![], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))?;
         rows.into_iter()
@@ -115,7 +117,7 @@ impl Store {
             {
                 let mut insert = tx
                     .sql()
-                    .prepare("INSERT OR IGNORE INTO ocr (sha256, engine, regions, error, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5)")
+                    .prepare("INSERT INTO ocr (sha256, engine, regions, error, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
                     .map_err(|e| tx.err(e))?;
                 for row in rows {
                     let regions = serde_json::to_string(&row.regions).expect("numbers serialise");

@@ -106,6 +106,12 @@ impl ToParam for String {
     }
 }
 
+impl ToParam for std::borrow::Cow<'_, str> {
+    fn to_param(&self) -> ValueRef<'_> {
+        ValueRef::Text(self)
+    }
+}
+
 impl ToParam for [u8] {
     fn to_param(&self) -> ValueRef<'_> {
         ValueRef::Blob(self)
@@ -137,6 +143,33 @@ impl ToParam for ValueRef<'_> {
     fn to_param(&self) -> ValueRef<'_> {
         *self
     }
+}
+
+/// An owned value, for parameters gathered at run time (a filter's conditions).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl ToParam for Value {
+    fn to_param(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(v) => ValueRef::Integer(*v),
+            Value::Real(v) => ValueRef::Real(*v),
+            Value::Text(v) => ValueRef::Text(v),
+            Value::Blob(v) => ValueRef::Blob(v),
+        }
+    }
+}
+
+/// Parameters gathered at run time, as a statement takes them.
+pub fn param_refs<T: ToParam>(values: &[T]) -> Vec<&dyn ToParam> {
+    values.iter().map(|v| v as &dyn ToParam).collect()
 }
 
 /// The parameters of a statement: `params![a, b, c]`.
@@ -475,6 +508,12 @@ impl Db {
         }
     }
 
+    /// Runs an `INSERT` into a table keyed by `id` and returns the new row's key (`RETURNING`,
+    /// which both backends have, rather than SQLite's `last_insert_rowid`).
+    pub fn insert_returning_id(&self, sql: &str, params: &[&dyn ToParam]) -> Result<i64> {
+        self.query_row(&format!("{sql} RETURNING id"), params, |r| r.get(0))
+    }
+
     /// Runs several statements without parameters (DDL).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
@@ -573,6 +612,53 @@ impl Db {
             db: self,
             finished: false,
         })
+    }
+}
+
+/// A statement about to run: what `prepare` gives, so that the store's queries read as
+/// rusqlite's (`db.prepare(sql)?.query_map(params, map)`). The statement is prepared, and
+/// cached, when it runs.
+pub struct Prepared<'a> {
+    db: &'a Db,
+    sql: String,
+}
+
+impl Db {
+    pub fn prepare(&self, sql: &str) -> Result<Prepared<'_>> {
+        Ok(Prepared {
+            db: self,
+            sql: sql.to_owned(),
+        })
+    }
+
+    pub fn prepare_cached(&self, sql: &str) -> Result<Prepared<'_>> {
+        self.prepare(sql)
+    }
+}
+
+impl Prepared<'_> {
+    /// Every row mapped by `map`, as results to collect (the first error ends them).
+    pub fn query_map<T>(
+        &mut self,
+        params: &[&dyn ToParam],
+        map: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<std::vec::IntoIter<Result<T>>> {
+        Ok(match self.db.query_map(&self.sql, params, map) {
+            Ok(rows) => rows.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
+            Err(e) => vec![Err(e)].into_iter(),
+        })
+    }
+
+    pub fn query_row<T>(
+        &mut self,
+        params: &[&dyn ToParam],
+        map: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.db.query_row(&self.sql, params, map)
+    }
+
+    pub fn execute(&mut self, params: &[&dyn ToParam]) -> Result<usize> {
+        self.db.execute(&self.sql, params)
     }
 }
 

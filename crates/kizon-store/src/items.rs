@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 use serde::Serialize;
 
 use kizon_vocab::{Decision, ItemKind, Severity};
@@ -198,7 +198,7 @@ impl Store {
         let rows = statement
             .query_map(params![provider_id], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.get::<String>(0)?,
                     KnownSource {
                         size: r.get(1)?,
                         modified_ns: r.get(2)?,
@@ -226,17 +226,23 @@ impl Store {
         &self,
         mut each: impl FnMut(Item) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut statement = self
-            .conn()
-            .prepare(
-                "SELECT i.id, p.name, i.case_id, i.path, i.source, i.size, i.sha256, i.kind, i.metadata, i.problem, i.ledger_seq
-                 FROM items i JOIN providers p ON p.id = i.provider_id ORDER BY i.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = statement.query([]).map_err(|e| self.err(e))?;
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            each(item_row(row).map_err(|e| self.err(e))?)?;
+        // The caller's error stops the rows; it is kept here and given back as it was.
+        let mut stopped: Option<E> = None;
+        let read = self.conn().for_each_row(
+            "SELECT i.id, p.name, i.case_id, i.path, i.source, i.size, i.sha256, i.kind, i.metadata, i.problem, i.ledger_seq
+             FROM items i JOIN providers p ON p.id = i.provider_id ORDER BY i.id",
+            params![],
+            |row| {
+                each(item_row(row)?).map_err(|e| {
+                    stopped = Some(e);
+                    crate::db::Error::NoRows
+                })
+            },
+        );
+        if let Some(e) = stopped {
+            return Err(e);
         }
+        read.map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -302,7 +308,7 @@ impl Store {
         let total: i64 = self
             .conn()
             .prepare_cached(&format!("SELECT COUNT(*) FROM items {filter}"))
-            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0)))
+            .and_then(|mut s| s.query_row(&crate::db::param_refs(&values), |r| r.get(0)))
             .map_err(|e| self.err(e))?;
         let mut statement = self
             .conn()
@@ -316,7 +322,7 @@ impl Store {
             ))
             .map_err(|e| self.err(e))?;
         let items = statement
-            .query_map(rusqlite::params_from_iter(values.iter()), item_row)
+            .query_map(&crate::db::param_refs(&values), item_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))?;
         Ok((total as u64, items))
@@ -334,7 +340,7 @@ impl Store {
         let sound = conn
             .execute(
                 "INSERT INTO item_search (item_search, rank) VALUES ('integrity-check', 1)",
-                [],
+                params![],
             )
             .is_ok();
         if sound {
@@ -357,7 +363,7 @@ impl Store {
         let conn = self.conn();
         let scalar = |sql: &str| -> Result<i64, StoreError> {
             conn.prepare_cached(sql)
-                .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                .and_then(|mut s| s.query_row(params![], |r| r.get(0)))
                 .map_err(|e| self.err(e))
         };
         let newest = "SELECT COALESCE(MAX(id), 0) FROM items";
@@ -401,7 +407,7 @@ impl Store {
         let mut paths = HashMap::new();
         for &id in ids {
             if let Some(path) = statement
-                .query_row(params![id], |r| r.get::<_, String>(0))
+                .query_row(params![id], |r| r.get::<String>(0))
                 .optional()
                 .map_err(|e| self.err(e))?
             {
@@ -416,7 +422,7 @@ impl Store {
         let count = |table: &str| -> Result<u64, StoreError> {
             self.conn()
                 .prepare_cached(&format!("SELECT COUNT(*) FROM {table}"))
-                .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
+                .and_then(|mut s| s.query_row(params![], |r| r.get::<i64>(0)))
                 .map(|n| n as u64)
                 .map_err(|e| self.err(e))
         };
@@ -452,7 +458,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(Case {
                     id: r.get(0)?,
                     provider: r.get(1)?,
@@ -470,7 +476,7 @@ impl Store {
     }
 }
 
-fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+fn item_row(r: &crate::db::Row<'_>) -> crate::db::Result<Item> {
     Ok(Item {
         id: r.get(0)?,
         provider: r.get(1)?,
@@ -593,13 +599,13 @@ impl Tx<'_> {
         cases: &[String],
     ) -> Result<(), StoreError> {
         let seq = self.pending_seq();
-        self.sql()
-            .execute(
+        let resolution = self
+            .sql()
+            .insert_returning_id(
                 "INSERT INTO resolutions (finding_id, decision, reason, ledger_seq, reason_en) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![finding_id, Spelled(decision), reason, seq, reason_en],
             )
             .map_err(|e| self.err(e))?;
-        let resolution = self.sql().last_insert_rowid();
         for case in cases {
             self.sql()
                 .execute(
@@ -633,12 +639,12 @@ impl Store {
         let mut sql = format!("{FINDINGS_WITH_DECISIONS_FROM}{conditions} ORDER BY f.id");
         if let Some(limit) = query.limit {
             sql.push_str(" LIMIT ? OFFSET ?");
-            values.push(rusqlite::types::Value::Integer(limit as i64));
-            values.push(rusqlite::types::Value::Integer(query.offset as i64));
+            values.push(crate::db::Value::Integer(limit as i64));
+            values.push(crate::db::Value::Integer(query.offset as i64));
         }
         let mut statement = self.conn().prepare_cached(&sql).map_err(|e| self.err(e))?;
         statement
-            .query_map(rusqlite::params_from_iter(values), |r| {
+            .query_map(&crate::db::param_refs(&values), |r| {
                 Ok(StoredFinding {
                     id: r.get(0)?,
                     key: r.get(1)?,
@@ -664,9 +670,7 @@ impl Store {
         let (conditions, values) = query.conditions();
         self.conn()
             .prepare_cached(&format!("SELECT COUNT(*) FROM findings f{conditions}"))
-            .and_then(|mut s| {
-                s.query_row(rusqlite::params_from_iter(values), |r| r.get::<_, i64>(0))
-            })
+            .and_then(|mut s| s.query_row(&crate::db::param_refs(&values), |r| r.get::<i64>(0)))
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
@@ -682,9 +686,9 @@ impl Store {
             |r| {
                 Ok(RuleTally {
                     rule: r.get(0)?,
-                    findings: r.get::<_, i64>(1)? as u64,
-                    unresolved: r.get::<_, i64>(2)? as u64,
-                    unresolved_blocking: r.get::<_, i64>(3)? as u64,
+                    findings: r.get::<i64>(1)? as u64,
+                    unresolved: r.get::<i64>(2)? as u64,
+                    unresolved_blocking: r.get::<i64>(3)? as u64,
                 })
             },
         )
@@ -721,16 +725,16 @@ pub struct FindingQuery {
 
 impl FindingQuery {
     /// The WHERE clause (empty when nothing is asked) and its values.
-    pub(crate) fn conditions(&self) -> (String, Vec<rusqlite::types::Value>) {
+    pub(crate) fn conditions(&self) -> (String, Vec<crate::db::Value>) {
         let mut clauses: Vec<String> = Vec::new();
         let mut values = Vec::new();
         if let Some(id) = self.id {
             clauses.push("f.id = ?".into());
-            values.push(rusqlite::types::Value::Integer(id));
+            values.push(crate::db::Value::Integer(id));
         }
         if let Some(rule) = &self.rule {
             clauses.push("f.rule = ?".into());
-            values.push(rusqlite::types::Value::Text(rule.clone()));
+            values.push(crate::db::Value::Text(rule.clone()));
         }
         if self.blocking {
             clauses.push("f.severity = 'blocking'".into());
@@ -796,7 +800,7 @@ impl Store {
             .prepare("SELECT fingerprint, value, path FROM training ORDER BY id")
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
@@ -831,13 +835,13 @@ const RESOLUTIONS: &str = "SELECT r.finding_id, r.decision, r.reason,
         r.ledger_seq, r.reason_en
  FROM resolutions r";
 
-fn resolution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resolution> {
+fn resolution_row(r: &crate::db::Row<'_>) -> crate::db::Result<Resolution> {
     Ok(Resolution {
         finding_id: r.get(0)?,
         decision: word(r, "resolutions of finding", 1)?,
         reason: r.get(2)?,
         cases: r
-            .get::<_, Option<String>>(3)?
+            .get::<Option<String>>(3)?
             .map(|c| c.split(' ').map(str::to_owned).collect())
             .unwrap_or_default(),
         ledger_seq: r.get(4)?,

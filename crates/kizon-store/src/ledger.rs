@@ -17,8 +17,7 @@
 //! object holds, per covered table, the count and SHA-256 of the rows the entry created (see
 //! [`rows_digest`]), binding the tables to the chain.
 
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Db, OptionalExtension, ValueRef, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -101,49 +100,54 @@ pub fn hex(bytes: &[u8]) -> String {
 /// migration adds is last and NULL in the rows written before it, so their digests stay those
 /// the ledger recorded (every covered table's own last column, `ledger_seq`, is NOT NULL).
 pub fn rows_digest(
-    conn: &Connection,
+    conn: &Db,
     table: &str,
     order_by: &str,
     seq: i64,
-) -> rusqlite::Result<(i64, String)> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT * FROM {table} WHERE ledger_seq = ?1 ORDER BY {order_by}"
-    ))?;
-    let columns = statement.column_count();
-    let mut rows = statement.query(params![seq])?;
+) -> crate::db::Result<(i64, String)> {
     let mut hasher = Sha256::new();
     let mut count = 0i64;
-    while let Some(row) = rows.next()? {
-        count += 1;
-        let mut width = columns;
-        while width > 0 && matches!(row.get_ref(width - 1)?, ValueRef::Null) {
-            width -= 1;
-        }
-        hasher.update((width as u32).to_be_bytes());
-        for i in 0..width {
-            match row.get_ref(i)? {
-                ValueRef::Null => hasher.update([0u8]),
-                ValueRef::Integer(v) => {
-                    hasher.update([1u8]);
-                    hasher.update(v.to_be_bytes());
-                }
-                ValueRef::Real(v) => {
-                    hasher.update([2u8]);
-                    hasher.update(v.to_bits().to_be_bytes());
-                }
-                ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
-                    hasher.update([3u8]);
-                    hasher.update((bytes.len() as u64).to_be_bytes());
-                    hasher.update(bytes);
+    conn.for_each_row(
+        &format!("SELECT * FROM {table} WHERE ledger_seq = ?1 ORDER BY {order_by}"),
+        params![seq],
+        |row| {
+            count += 1;
+            let mut width = row.column_count();
+            while width > 0 && matches!(row.get_ref(width - 1)?, ValueRef::Null) {
+                width -= 1;
+            }
+            hasher.update((width as u32).to_be_bytes());
+            for i in 0..width {
+                match row.get_ref(i)? {
+                    ValueRef::Null => hasher.update([0u8]),
+                    ValueRef::Integer(v) => {
+                        hasher.update([1u8]);
+                        hasher.update(v.to_be_bytes());
+                    }
+                    ValueRef::Real(v) => {
+                        hasher.update([2u8]);
+                        hasher.update(v.to_bits().to_be_bytes());
+                    }
+                    ValueRef::Text(text) => {
+                        hasher.update([3u8]);
+                        hasher.update((text.len() as u64).to_be_bytes());
+                        hasher.update(text.as_bytes());
+                    }
+                    ValueRef::Blob(bytes) => {
+                        hasher.update([3u8]);
+                        hasher.update((bytes.len() as u64).to_be_bytes());
+                        hasher.update(bytes);
+                    }
                 }
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok((count, hex(&hasher.finalize())))
 }
 
 /// The `rows` object of an entry: every covered table with rows created by `seq`.
-pub fn rows_record(conn: &Connection, seq: i64) -> rusqlite::Result<Map<String, Value>> {
+pub fn rows_record(conn: &Db, seq: i64) -> crate::db::Result<Map<String, Value>> {
     let mut record = Map::new();
     for (table, order_by) in COVERED_TABLES {
         let (count, sha256) = rows_digest(conn, table, order_by, seq)?;
@@ -159,48 +163,48 @@ pub fn rows_record(conn: &Connection, seq: i64) -> rusqlite::Result<Map<String, 
 
 /// Why [`refuse_rows_ahead`] refused.
 pub(crate) enum AheadError {
-    Sqlite(rusqlite::Error),
+    Database(crate::db::Error),
     Ahead(String),
 }
 
 /// Refuses a covered table that holds a row the ledger cannot have written: one carrying the
 /// sequence number of the entry about to be appended, or a later one, or none at all. Such a row
 /// was inserted outside kizon; appending the next entry would seal it into the chain.
-pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), AheadError> {
-    for (table, _) in COVERED_TABLES {
+pub(crate) fn refuse_rows_ahead(conn: &Db, next_seq: i64) -> Result<(), AheadError> {
+    for (table, key) in COVERED_TABLES {
         // Two lookups in the table's `ledger_seq` index, each stopping at its first row: a
-        // row at or past the next entry, and the lowest row (NULL sorts first). One query with
-        // `IS NULL OR >=` scanned the whole index instead, on every write: 100,000 items and
-        // their decodes made each transaction of a reader's click cost milliseconds.
-        let row = |sql: &str, bind: &[&dyn rusqlite::ToSql]| {
-            conn.prepare_cached(sql)
-                .and_then(|mut s| {
-                    s.query_row(bind, |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-                    })
-                    .optional()
-                })
-                .map_err(AheadError::Sqlite)
+        // row at or past the next entry, and a row without one. One query with `IS NULL OR >=`
+        // scanned the whole index instead, on every write: 100,000 items and their decodes
+        // made each transaction of a reader's click cost milliseconds.
+        let row = |sql: &str, bind: &[&dyn crate::db::ToParam]| {
+            conn.query_row(sql, bind, |r| {
+                Ok((r.get::<String>(0)?, r.get::<Option<i64>>(1)?))
+            })
+            .optional()
+            .map_err(AheadError::Database)
         };
         let ahead = row(
-            &format!("SELECT rowid, ledger_seq FROM {table} WHERE ledger_seq >= ?1 LIMIT 1"),
-            &[&next_seq],
+            &format!(
+                "SELECT CAST({key} AS TEXT), ledger_seq FROM {table} WHERE ledger_seq >= ?1 LIMIT 1"
+            ),
+            params![next_seq],
         )?;
         let found = match ahead {
             Some(found) => Some(found),
             None => row(
-                &format!("SELECT rowid, ledger_seq FROM {table} ORDER BY ledger_seq LIMIT 1"),
-                &[],
-            )?
-            .filter(|(_, seq)| seq.is_none()),
+                &format!(
+                    "SELECT CAST({key} AS TEXT), ledger_seq FROM {table} WHERE ledger_seq IS NULL LIMIT 1"
+                ),
+                params![],
+            )?,
         };
-        if let Some((rowid, seq)) = found {
+        if let Some((row, seq)) = found {
             let carries = match seq {
                 Some(seq) => format!("ledger entry {seq}"),
                 None => "no ledger entry (NULL)".to_owned(),
             };
             return Err(AheadError::Ahead(format!(
-                "`{table}` row {rowid} carries {carries}, but the ledger ends at entry {}: the row was inserted outside kizon, and no command runs until it is gone",
+                "`{table}` row {row} carries {carries}, but the ledger ends at entry {}: the row was inserted outside kizon, and no command runs until it is gone",
                 next_seq - 1
             )));
         }
@@ -212,7 +216,7 @@ pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), 
             |r| r.get(0),
         )
         .optional()
-        .map_err(AheadError::Sqlite)?;
+        .map_err(AheadError::Database)?;
     if let Some(seq) = signature_ahead {
         return Err(AheadError::Ahead(format!(
             "`signatures` holds a signature of entry {seq}, but the ledger ends at entry {}: it was put there outside kizon",
@@ -223,12 +227,12 @@ pub(crate) fn refuse_rows_ahead(conn: &Connection, next_seq: i64) -> Result<(), 
 }
 
 /// Reads the whole ledger in sequence order.
-pub fn read_all(conn: &Connection) -> rusqlite::Result<Vec<LedgerEntry>> {
+pub fn read_all(conn: &Db) -> crate::db::Result<Vec<LedgerEntry>> {
     let mut statement = conn.prepare(
         "SELECT seq, at, actor, command, detail, prev_hash, hash FROM ledger ORDER BY seq",
     )?;
     statement
-        .query_map([], |row| {
+        .query_map(params![], |row| {
             Ok(LedgerEntry {
                 seq: row.get(0)?,
                 at: row.get(1)?,
@@ -243,12 +247,11 @@ pub fn read_all(conn: &Connection) -> rusqlite::Result<Vec<LedgerEntry>> {
 }
 
 /// The last entry's sequence number and hash, if any.
-pub fn head(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
-    let mut statement =
-        conn.prepare_cached("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")?;
-    let mut rows = statement.query([])?;
-    Ok(match rows.next()? {
-        Some(row) => Some((row.get(0)?, row.get(1)?)),
-        None => None,
-    })
+pub fn head(conn: &Db) -> crate::db::Result<Option<(i64, String)>> {
+    conn.query_row(
+        "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+        params![],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
 }

@@ -35,7 +35,8 @@ mod words;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use crate::db::{Db, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
 
 pub use cache::{Decoded, OcrResult};
@@ -69,10 +70,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error("{path}: database error: {source}")]
-    Sqlite {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Database { path: PathBuf, source: db::Error },
     #[error("{0}: not a kizon study (no {DB_FILE})")]
     NotAStudy(PathBuf),
     #[error(
@@ -101,7 +99,7 @@ impl StoreError {
 /// An open study store.
 pub struct Store {
     root: PathBuf,
-    conn: Connection,
+    conn: Db,
 }
 
 impl Store {
@@ -116,12 +114,12 @@ impl Store {
         }
         fs::create_dir_all(root.join(documents::DOCUMENTS_DIR).join("sha256"))
             .map_err(|e| StoreError::io(root, e))?;
-        let conn = Connection::open(&db).map_err(|e| sqlite(&db, e))?;
-        configure(&conn).map_err(|e| sqlite(&db, e))?;
-        schema::create(&conn).map_err(|e| sqlite(&db, e))?;
+        let conn = Connection::open(&db).map_err(|e| sqlite(&db, e.into()))?;
+        configure(&conn).map_err(|e| sqlite(&db, e.into()))?;
+        schema::create(&conn).map_err(|e| sqlite(&db, e.into()))?;
         Ok(Store {
             root: root.to_owned(),
-            conn,
+            conn: Db::Sqlite(conn),
         })
     }
 
@@ -132,11 +130,11 @@ impl Store {
             return Err(StoreError::NotAStudy(root.to_owned()));
         }
         let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| sqlite(&db, e))?;
-        configure(&conn).map_err(|e| sqlite(&db, e))?;
+            .map_err(|e| sqlite(&db, e.into()))?;
+        configure(&conn).map_err(|e| sqlite(&db, e.into()))?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|e| sqlite(&db, e))?;
+            .map_err(|e| sqlite(&db, e.into()))?;
         if version > schema::SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
                 path: db,
@@ -146,11 +144,11 @@ impl Store {
         }
         // A study made by an older kizon gains the newer tables, in one transaction.
         if version < schema::SCHEMA_VERSION {
-            schema::migrate(&conn, version).map_err(|e| sqlite(&db, e))?;
+            schema::migrate(&conn, version).map_err(|e| sqlite(&db, e.into()))?;
         }
         Ok(Store {
             root: root.to_owned(),
-            conn,
+            conn: Db::Sqlite(conn),
         })
     }
 
@@ -162,7 +160,7 @@ impl Store {
         self.root.join(DB_FILE)
     }
 
-    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, e: db::Error) -> StoreError {
         sqlite(&self.db_path(), e)
     }
 
@@ -176,26 +174,23 @@ impl Store {
     ) -> Result<T, StoreError> {
         let db = self.db_path();
         let root = self.root.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sqlite(&db, e))?;
+        let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
         let head = ledger::head(&tx).map_err(|e| sqlite(&db, e))?;
         let next_seq = head.as_ref().map_or(1, |(seq, _)| seq + 1);
         // The entry this transaction appends digests every row carrying its sequence number;
         // a row put there beforehand, behind kizon's back, would be sealed into it as if the
         // command had written it. Refuse to start instead, naming the row.
         ledger::refuse_rows_ahead(&tx, next_seq).map_err(|e| match e {
-            ledger::AheadError::Sqlite(e) => sqlite(&db, e),
+            ledger::AheadError::Database(e) => sqlite(&db, e),
             ledger::AheadError::Ahead(message) => StoreError::Tampered(message),
         })?;
         // A trigger or table added behind kizon's back could write rows into this very entry
         // (a trigger on `documents` sealing a forged decision): no command runs on such a schema.
-        if let Some(difference) = schema::differences(&tx)
-            .map_err(|e| sqlite(&db, e))?
-            .into_iter()
-            .next()
-        {
+        let differences = match tx.sqlite() {
+            Some(sqlite) => schema::differences(sqlite).map_err(|e| sqlite_error(&db, e))?,
+            None => Vec::new(),
+        };
+        if let Some(difference) = differences.into_iter().next() {
             return Err(StoreError::Tampered(difference));
         }
         let mut context = Tx {
@@ -255,16 +250,20 @@ impl Store {
         )
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
+    pub(crate) fn conn(&self) -> &Db {
         &self.conn
     }
 }
 
-pub(crate) fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+pub(crate) fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    sqlite(path, source.into())
+}
+
+pub(crate) fn sqlite(path: &Path, source: db::Error) -> StoreError {
     if let Some(unknown) = words::unknown_word(&source) {
         return StoreError::Tampered(format!("{}: {unknown}", path.display()));
     }
-    StoreError::Sqlite {
+    StoreError::Database {
         path: path.to_owned(),
         source,
     }
@@ -350,7 +349,7 @@ pub fn read_head(root: &Path) -> Result<Option<(i64, String)>, StoreError> {
 
 /// A transaction in progress: rows go in, then [`Tx::record`] appends the entry covering them.
 pub struct Tx<'a> {
-    tx: rusqlite::Transaction<'a>,
+    tx: db::Transaction<'a>,
     root: PathBuf,
     db: PathBuf,
     actor: String,
@@ -365,7 +364,7 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, e: db::Error) -> StoreError {
         sqlite(&self.db, e)
     }
 
@@ -403,7 +402,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub(crate) fn sql(&self) -> &rusqlite::Transaction<'_> {
+    pub(crate) fn sql(&self) -> &Db {
         &self.tx
     }
 

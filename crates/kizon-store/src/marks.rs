@@ -3,7 +3,7 @@
 //! application writes it (`{"shape": "box", "x0": …}`). Rows are append-only like every
 //! covered table; whether a re-import is the same set is the application's decision.
 
-use rusqlite::{Row, params};
+use crate::db::{Row, params};
 use serde::Serialize;
 
 use kizon_vocab::ReadRole;
@@ -57,7 +57,7 @@ pub struct StoredMark {
 const MARKS: &str = "SELECT m.id, m.case_id, m.image, d.code, m.role, m.device_version, m.ordinal, m.shape, m.lesion_type, m.size_mm, m.rating, m.source, m.ledger_seq
                      FROM marks m LEFT JOIN readers d ON d.id = m.reader_id";
 
-fn mark_row(r: &Row<'_>) -> rusqlite::Result<StoredMark> {
+fn mark_row(r: &Row<'_>) -> crate::db::Result<StoredMark> {
     Ok(StoredMark {
         id: r.get(0)?,
         case_id: r.get(1)?,
@@ -101,7 +101,7 @@ impl Tx<'_> {
             ),
         };
         let mut statement = self.sql().prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let params: Vec<&dyn rusqlite::ToSql> = if version.is_some() {
+        let params: Vec<&dyn crate::db::ToParam> = if version.is_some() {
             vec![&case_id, &reader, &role, &version]
         } else {
             vec![&case_id, &reader, &role]
@@ -154,7 +154,7 @@ impl Store {
             .prepare(&format!("{MARKS} ORDER BY m.id"))
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], mark_row)
+            .query_map(params![], mark_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }

@@ -5,7 +5,7 @@
 //! is computed from the events' times, so both can be shown again at the reliability
 //! investigation.
 
-use rusqlite::{Row, params};
+use crate::db::{Row, params};
 use serde::Serialize;
 
 use crate::{Store, StoreError, Tx};
@@ -46,7 +46,7 @@ pub struct ReadingEvent {
 const EVENTS: &str = "SELECT e.id, r.code, e.session, e.case_id, e.event, e.mark, e.target, e.detail, e.at, e.ledger_seq
                       FROM reading_events e JOIN readers r ON r.id = e.reader_id";
 
-fn event_row(r: &Row<'_>) -> rusqlite::Result<ReadingEvent> {
+fn event_row(r: &Row<'_>) -> crate::db::Result<ReadingEvent> {
     Ok(ReadingEvent {
         id: r.get(0)?,
         reader: r.get(1)?,
@@ -64,10 +64,10 @@ fn event_row(r: &Row<'_>) -> rusqlite::Result<ReadingEvent> {
 /// A reader's events in one session, in the order recorded: the one query behind the
 /// transaction's and the store's `reading_events_of`.
 fn query_events_of(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Db,
     reader_id: i64,
     session: &str,
-) -> rusqlite::Result<Vec<ReadingEvent>> {
+) -> crate::db::Result<Vec<ReadingEvent>> {
     conn.prepare_cached(&format!(
         "{EVENTS} WHERE e.reader_id = ?1 AND e.session = ?2 ORDER BY e.id"
     ))?
@@ -80,12 +80,10 @@ impl Tx<'_> {
     pub fn insert_reading_event(&mut self, event: &NewReadingEvent) -> Result<i64, StoreError> {
         let seq = self.pending_seq();
         self.sql()
-            .prepare_cached(
+            .insert_returning_id(
                 "INSERT INTO reading_events (reader_id, session, case_id, event, mark, target, detail, at, ledger_seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                params![
                     event.reader_id,
                     event.session,
                     event.case_id,
@@ -95,10 +93,9 @@ impl Tx<'_> {
                     event.detail,
                     event.at,
                     seq
-                ])
-            })
-            .map_err(|e| self.err(e))?;
-        Ok(self.sql().last_insert_rowid())
+                ],
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// A reader's events in one session, in the order recorded (inside the transaction, so
@@ -129,7 +126,7 @@ impl Store {
             .prepare(&format!("{EVENTS} ORDER BY e.id"))
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], event_row)
+            .query_map(params![], event_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }

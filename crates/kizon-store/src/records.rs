@@ -3,8 +3,8 @@
 //! Values of the regulatory vocabulary (provider kinds, consent models, evidence kinds) are
 //! stored as their study.toml spelling; the application layer parses them.
 
+use crate::db::params;
 use kizon_vocab::{ConsentModel, EvidenceKind, ProviderKind, RegulatorAccess};
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::words::{Spelled, word};
@@ -92,7 +92,7 @@ pub struct Amendment {
 
 impl Tx<'_> {
     pub fn provider_id(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        use rusqlite::OptionalExtension;
+        use crate::db::OptionalExtension;
         self.sql()
             .query_row(
                 "SELECT id FROM providers WHERE name = ?1",
@@ -112,13 +112,12 @@ impl Tx<'_> {
         }
         let seq = self.pending_seq();
         self.sql()
-            .execute(
+            .insert_returning_id(
                 "INSERT INTO providers (name, kind, consent_model, legal_basis, regulator_access, ledger_seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![provider.name, Spelled(provider.kind), Spelled(provider.consent_model), provider.legal_basis, Spelled(provider.regulator_access), seq],
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.sql().last_insert_rowid())
+            .map_err(|e| self.err(e))
     }
 
     /// Registers `public_key` as a signing key of the provider; `false` when it already is.
@@ -127,7 +126,7 @@ impl Tx<'_> {
         provider_id: i64,
         public_key: &str,
     ) -> Result<bool, StoreError> {
-        use rusqlite::OptionalExtension;
+        use crate::db::OptionalExtension;
         let known: Option<i64> = self
             .sql()
             .query_row(
@@ -160,7 +159,7 @@ impl Tx<'_> {
         files: i64,
         quarantined: i64,
     ) -> Result<bool, StoreError> {
-        use rusqlite::OptionalExtension;
+        use crate::db::OptionalExtension;
         let known: Option<i64> = self
             .sql()
             .query_row(
@@ -194,12 +193,11 @@ impl Tx<'_> {
     ) -> Result<i64, StoreError> {
         let seq = self.pending_seq();
         self.sql()
-            .execute(
+            .insert_returning_id(
                 "INSERT INTO evidence (provider_id, kind, document, file_name, note, ledger_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![provider_id, Spelled(kind), document, file_name, note, seq],
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.sql().last_insert_rowid())
+            .map_err(|e| self.err(e))
     }
 
     pub fn insert_lock(
@@ -210,12 +208,11 @@ impl Tx<'_> {
     ) -> Result<i64, StoreError> {
         let seq = self.pending_seq();
         self.sql()
-            .execute(
+            .insert_returning_id(
                 "INSERT INTO locks (kind, sha256, document, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
                 params![kind, sha256, document, seq],
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.sql().last_insert_rowid())
+            .map_err(|e| self.err(e))
     }
 
     /// Records a protocol deviation; `case_ids` space-separated (empty: the study as a whole).
@@ -227,12 +224,11 @@ impl Tx<'_> {
     ) -> Result<i64, StoreError> {
         let seq = self.pending_seq();
         self.sql()
-            .execute(
+            .insert_returning_id(
                 "INSERT INTO deviations (description, description_en, case_ids, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
                 params![description, description_en, case_ids.join(" "), seq],
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.sql().last_insert_rowid())
+            .map_err(|e| self.err(e))
     }
 
     pub fn insert_amendment(
@@ -246,12 +242,11 @@ impl Tx<'_> {
     ) -> Result<i64, StoreError> {
         let seq = self.pending_seq();
         self.sql()
-            .execute(
+            .insert_returning_id(
                 "INSERT INTO amendments (lock_kind, old_sha256, new_sha256, reason, document, ledger_seq, reason_en) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![lock_kind, old_sha256, new_sha256, reason, document, seq, reason_en],
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.sql().last_insert_rowid())
+            .map_err(|e| self.err(e))
     }
 
     /// The lock of `kind`, read inside the transaction (so two commands cannot both lock).
@@ -286,7 +281,7 @@ impl Store {
                     description: r.get(1)?,
                     description_en: r.get(2)?,
                     case_ids: r
-                        .get::<_, String>(3)?
+                        .get::<String>(3)?
                         .split(' ')
                         .filter(|c| !c.is_empty())
                         .map(str::to_owned)
@@ -303,7 +298,7 @@ impl Store {
             .prepare("SELECT id, name, kind, consent_model, legal_basis, regulator_access, ledger_seq FROM providers ORDER BY id")
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(Provider {
                     id: r.get(0)?,
                     name: r.get(1)?,
@@ -328,7 +323,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(ProviderKey {
                     provider: r.get(0)?,
                     public_key: r.get(1)?,
@@ -349,7 +344,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(Handover {
                     id: r.get(0)?,
                     provider: r.get(1)?,
@@ -375,7 +370,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(Evidence {
                     id: r.get(0)?,
                     provider: r.get(1)?,
@@ -405,7 +400,7 @@ impl Store {
             .prepare("SELECT id, lock_kind, old_sha256, new_sha256, reason, document, ledger_seq, reason_en FROM amendments ORDER BY id")
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(Amendment {
                     id: r.get(0)?,
                     lock_kind: r.get(1)?,
@@ -422,8 +417,8 @@ impl Store {
     }
 }
 
-fn query_lock(conn: &rusqlite::Connection, kind: &str) -> rusqlite::Result<Option<Lock>> {
-    use rusqlite::OptionalExtension;
+fn query_lock(conn: &crate::db::Db, kind: &str) -> crate::db::Result<Option<Lock>> {
+    use crate::db::OptionalExtension;
     conn.query_row(
         "SELECT id, kind, sha256, document, ledger_seq FROM locks WHERE kind = ?1 ORDER BY id LIMIT 1",
         params![kind],
@@ -440,8 +435,8 @@ fn query_lock(conn: &rusqlite::Connection, kind: &str) -> rusqlite::Result<Optio
     .optional()
 }
 
-fn query_locked_hash(conn: &rusqlite::Connection, kind: &str) -> rusqlite::Result<Option<String>> {
-    use rusqlite::OptionalExtension;
+fn query_locked_hash(conn: &crate::db::Db, kind: &str) -> crate::db::Result<Option<String>> {
+    use crate::db::OptionalExtension;
     let amended: Option<String> = conn
         .query_row(
             "SELECT new_sha256 FROM amendments WHERE lock_kind = ?1 ORDER BY id DESC LIMIT 1",

@@ -7,7 +7,7 @@
 //! other covered tables: a second read of the same case by the same reader is refused here and
 //! decided by the application (identical: nothing to do; different: refused or a finding).
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::db::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use kizon_vocab::{Label, ReadRole};
@@ -155,13 +155,12 @@ impl Tx<'_> {
         }
         let seq = self.pending_seq();
         self.sql()
-            .execute(
+            .insert_returning_id(
                 "INSERT INTO readers (code, qualification, specialty, years_experience, independent, declaration, ledger_seq, qualification_en)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![reader.code, reader.qualification, reader.specialty, reader.years_experience, reader.independent, reader.declaration, seq, reader.qualification_en],
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.sql().last_insert_rowid())
+            .map_err(|e| self.err(e))
     }
 
     pub fn reader_id(&self, code: &str) -> Result<Option<i64>, StoreError> {
@@ -293,7 +292,7 @@ const REFERENCE_RECORDS: &str = "SELECT id, case_id, kind, label, diagnosis, dia
                                  FROM reference_records";
 const RESULTS: &str = "SELECT id, case_id, device_version, label, score, marks, source, device_file, ledger_seq FROM results";
 
-fn query_reader_id(conn: &rusqlite::Connection, code: &str) -> rusqlite::Result<Option<i64>> {
+fn query_reader_id(conn: &crate::db::Db, code: &str) -> crate::db::Result<Option<i64>> {
     conn.query_row(
         "SELECT id FROM readers WHERE code = ?1",
         params![code],
@@ -302,7 +301,7 @@ fn query_reader_id(conn: &rusqlite::Connection, code: &str) -> rusqlite::Result<
     .optional()
 }
 
-fn read_row(r: &Row<'_>) -> rusqlite::Result<Read> {
+fn read_row(r: &Row<'_>) -> crate::db::Result<Read> {
     Ok(Read {
         id: r.get(0)?,
         reader: r.get(1)?,
@@ -317,7 +316,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<Read> {
     })
 }
 
-fn reference_row(r: &Row<'_>) -> rusqlite::Result<ReferenceRecord> {
+fn reference_row(r: &Row<'_>) -> crate::db::Result<ReferenceRecord> {
     Ok(ReferenceRecord {
         id: r.get(0)?,
         case_id: r.get(1)?,
@@ -334,7 +333,7 @@ fn reference_row(r: &Row<'_>) -> rusqlite::Result<ReferenceRecord> {
     })
 }
 
-fn result_row(r: &Row<'_>) -> rusqlite::Result<DeviceResult> {
+fn result_row(r: &Row<'_>) -> crate::db::Result<DeviceResult> {
     Ok(DeviceResult {
         id: r.get(0)?,
         case_id: r.get(1)?,
@@ -353,11 +352,11 @@ impl Store {
     pub(crate) fn all<T>(
         &self,
         sql: &str,
-        row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        row: impl FnMut(&Row<'_>) -> crate::db::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
         let mut statement = self.conn().prepare(sql).map_err(|e| self.err(e))?;
         statement
-            .query_map([], row)
+            .query_map(params![], row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
@@ -399,7 +398,7 @@ impl Store {
             .prepare_cached(&format!("{READS} WHERE d.code = ?1 ORDER BY r.id"))
             .map_err(|e| self.err(e))?;
         statement
-            .query_map(rusqlite::params![reader_code], read_row)
+            .query_map(params![reader_code], read_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }

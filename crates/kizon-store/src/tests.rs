@@ -383,7 +383,7 @@ fn the_findings_list_looks_decisions_up_by_finding() {
 fn a_finding_is_read_by_its_key() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path());
-    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let conn = db::Db::Sqlite(Connection::open(dir.path().join(DB_FILE)).unwrap());
     let query = crate::FindingQuery {
         id: Some(1),
         ..Default::default()
@@ -393,11 +393,8 @@ fn a_finding_is_read_by_its_key() {
         "EXPLAIN QUERY PLAN {}{conditions} ORDER BY f.id",
         crate::items::FINDINGS_WITH_DECISIONS_FROM
     );
-    let mut statement = conn.prepare(&sql).unwrap();
-    let plan: Vec<String> = statement
-        .query_map(rusqlite::params_from_iter(values), |r| r.get(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
+    let plan: Vec<String> = conn
+        .query_map(&sql, &crate::db::param_refs(&values), |r| r.get(3))
         .unwrap();
     assert!(
         plan.iter()
@@ -553,6 +550,8 @@ fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
     let mut store = Store::open(dir.path()).unwrap();
     let version: i64 = store
         .conn()
+        .sqlite()
+        .unwrap()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, schema::SCHEMA_VERSION);
@@ -751,7 +750,7 @@ fn a_column_added_by_a_migration_keeps_every_recorded_digest() {
         .conn()
         .query_row(
             "SELECT count(*) FROM amendments WHERE reason_en IS NULL",
-            [],
+            db::params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -763,7 +762,7 @@ fn a_column_added_by_a_migration_keeps_every_recorded_digest() {
 /// without the column; a value in that column gives another digest.
 #[test]
 fn a_trailing_null_column_leaves_the_row_digest_as_it_was() {
-    let conn = Connection::open_in_memory().unwrap();
+    let conn = db::Db::Sqlite(Connection::open_in_memory().unwrap());
     conn.execute_batch(
         "CREATE TABLE before (id INTEGER PRIMARY KEY, reason TEXT, ledger_seq INTEGER NOT NULL);
          CREATE TABLE after (id INTEGER PRIMARY KEY, reason TEXT, ledger_seq INTEGER NOT NULL, reason_en TEXT);

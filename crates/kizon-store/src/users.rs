@@ -6,7 +6,7 @@
 //! login state. Both are replaced in place; every change to them is still an action recorded in
 //! the ledger by the application layer (login, logout, password change), without the secret.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use crate::db::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::{Store, StoreError, Tx, sqlite};
@@ -55,13 +55,13 @@ impl Tx<'_> {
             )));
         }
         let seq = self.pending_seq();
-        self.sql()
-            .execute(
+        let id = self
+            .sql()
+            .insert_returning_id(
                 "INSERT INTO users (name, role, reader_code, ledger_seq) VALUES (?1, ?2, ?3, ?4)",
                 params![name, role, reader_code, seq],
             )
             .map_err(|e| self.err(e))?;
-        let id = self.sql().last_insert_rowid();
         self.set_password_hash(name, password_hash)?;
         Ok(id)
     }
@@ -145,7 +145,7 @@ impl Store {
             .prepare("SELECT id, name, role, reader_code, ledger_seq FROM users ORDER BY id")
             .map_err(|e| self.err(e))?;
         statement
-            .query_map([], user_row)
+            .query_map(params![], user_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
@@ -228,7 +228,7 @@ impl Store {
         self.conn()
             .prepare_cached("SELECT 1 FROM assignments WHERE reader_code = ?1 AND case_id = ?2")
             .and_then(|mut s| {
-                s.query_row(params![reader_code, case_id], |r| r.get::<_, i64>(0))
+                s.query_row(params![reader_code, case_id], |r| r.get::<i64>(0))
                     .optional()
             })
             .map(|found| found.is_some())
@@ -317,10 +317,7 @@ impl Store {
         now: i64,
     ) -> Result<Result<(), u64>, StoreError> {
         let db = self.db_path();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sqlite(&db, e))?;
+        let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
         let counted = (|| {
             tx.execute(
                 "DELETE FROM login_attempts WHERE since <= ?1",
@@ -369,10 +366,7 @@ impl Store {
             return Ok(());
         };
         let db = self.db_path();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sqlite(&db, e))?;
+        let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
         tx.execute(
             "DELETE FROM login_attempts WHERE key = ?1",
             params![first.key],
@@ -380,7 +374,7 @@ impl Store {
         .map_err(|e| sqlite(&db, e))?;
         for limit in others {
             tx.execute(
-                "UPDATE login_attempts SET count = max(count - 1, 0) WHERE key = ?1",
+                "UPDATE login_attempts SET count = CASE WHEN count > 0 THEN count - 1 ELSE 0 END WHERE key = ?1",
                 params![limit.key],
             )
             .map_err(|e| sqlite(&db, e))?;
@@ -389,7 +383,7 @@ impl Store {
     }
 }
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+fn user_row(r: &crate::db::Row<'_>) -> crate::db::Result<User> {
     Ok(User {
         id: r.get(0)?,
         name: r.get(1)?,

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::db::params;
 use crate::ledger::{self, GENESIS_PREV_HASH};
 use crate::schema::COVERED_TABLES;
 use crate::{Store, StoreError, documents, read_head};
@@ -44,30 +45,34 @@ impl Store {
         let mut notes = Vec::new();
         let problem = |seq: Option<i64>, message: String| Problem { seq, message };
 
-        // The full integrity check, not `quick_check`: the digests below find rows through the
-        // `ledger_seq` indexes, and an index rebuilt to mis-key a row would hide it from them;
-        // `integrity_check` compares every index with its table. Foreign keys too: a row may
-        // not name a document or a case that is not there.
-        let integrity: Vec<String> = conn
-            .prepare("PRAGMA integrity_check(20)")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .map_err(|e| self.err(e))?;
-        if integrity != ["ok"] {
-            problems.push(problem(
-                None,
-                format!(
-                    "database damaged or an index altered: {}",
-                    integrity.join("; ")
-                ),
-            ));
+        // SQLite: the full integrity check, not `quick_check`: the digests below find rows
+        // through the `ledger_seq` indexes, and an index rebuilt to mis-key a row would hide it
+        // from them; `integrity_check` compares every index with its table. Foreign keys too:
+        // a row may not name a document or a case that is not there. (PostgreSQL enforces its
+        // foreign keys and checks its pages itself.)
+        let mut dangling: Vec<(String, Option<i64>, String)> = Vec::new();
+        if let Some(sqlite) = conn.sqlite() {
+            let integrity: Vec<String> = sqlite
+                .prepare("PRAGMA integrity_check(20)")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .map_err(|e| self.err(e.into()))?;
+            if integrity != ["ok"] {
+                problems.push(problem(
+                    None,
+                    format!(
+                        "database damaged or an index altered: {}",
+                        integrity.join("; ")
+                    ),
+                ));
+            }
+            dangling = sqlite
+                .prepare("PRAGMA foreign_key_check")
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .collect()
+                })
+                .map_err(|e| self.err(e.into()))?;
         }
-        let dangling: Vec<(String, Option<i64>, String)> = conn
-            .prepare("PRAGMA foreign_key_check")
-            .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect()
-            })
-            .map_err(|e| self.err(e))?;
         for (table, rowid, parent) in dangling.iter().take(20) {
             problems.push(problem(
                 None,
@@ -141,7 +146,7 @@ impl Store {
             let strays: i64 = conn
                 .query_row(
                     &format!("SELECT count(*) FROM {table} WHERE ledger_seq IS NULL OR ledger_seq NOT IN (SELECT seq FROM ledger)"),
-                    [],
+                    params![],
                     |r| r.get(0),
                 )
                 .map_err(|e| self.err(e))?;
@@ -150,8 +155,10 @@ impl Store {
             }
         }
 
-        for message in crate::schema::differences(conn).map_err(|e| self.err(e))? {
-            problems.push(problem(None, message));
+        if let Some(sqlite) = conn.sqlite() {
+            for message in crate::schema::differences(sqlite).map_err(|e| self.err(e.into()))? {
+                problems.push(problem(None, message));
+            }
         }
 
         let mut registered = HashSet::new();
@@ -160,7 +167,7 @@ impl Store {
                 .prepare("SELECT sha256, ledger_seq FROM documents ORDER BY ledger_seq, sha256")
                 .map_err(|e| self.err(e))?;
             let rows: Vec<(String, i64)> = statement
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))
                 .and_then(|rows| rows.collect())
                 .map_err(|e| self.err(e))?;
             for (sha256, seq) in rows {

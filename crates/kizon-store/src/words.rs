@@ -8,8 +8,8 @@
 use std::fmt;
 
 use kizon_vocab::{ReadRole, Word};
-use rusqlite::Row;
-use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+
+use crate::db::{Error, Row, ToParam, ValueRef};
 
 /// A stored spelling that is not a word of its vocabulary.
 #[derive(Debug)]
@@ -34,35 +34,24 @@ impl fmt::Display for UnknownWord {
 
 impl std::error::Error for UnknownWord {}
 
-fn unknown(
-    row: &Row<'_>,
-    table: &str,
-    idx: usize,
-    value: &str,
-    expected: String,
-) -> rusqlite::Error {
+fn unknown(row: &Row<'_>, table: &str, idx: usize, value: &str, expected: String) -> Error {
     let name = row
-        .as_ref()
         .column_name(idx)
-        .map_or_else(|_| format!("column {idx}"), str::to_owned);
+        .map_or_else(|| format!("column {idx}"), str::to_owned);
     // Every query that reads a word has the row's id first (for resolutions, the finding's).
-    let column = match row.get::<_, i64>(0) {
+    let column = match row.get::<i64>(0) {
         Ok(id) => format!("{table} row {id}: the stored {name}"),
         Err(_) => format!("{table}: the stored {name}"),
     };
-    rusqlite::Error::FromSqlConversionFailure(
-        idx,
-        rusqlite::types::Type::Text,
-        Box::new(UnknownWord {
-            column,
-            value: value.to_owned(),
-            expected,
-        }),
-    )
+    Error::Refused(Box::new(UnknownWord {
+        column,
+        value: value.to_owned(),
+        expected,
+    }))
 }
 
 /// The word in column `idx`.
-pub(crate) fn word<T: Word>(row: &Row<'_>, table: &str, idx: usize) -> rusqlite::Result<T> {
+pub(crate) fn word<T: Word>(row: &Row<'_>, table: &str, idx: usize) -> crate::db::Result<T> {
     let text: String = row.get(idx)?;
     T::parse(&text).ok_or_else(|| unknown(row, table, idx, &text, T::choices()))
 }
@@ -72,8 +61,8 @@ pub(crate) fn optional_word<T: Word>(
     row: &Row<'_>,
     table: &str,
     idx: usize,
-) -> rusqlite::Result<Option<T>> {
-    match row.get::<_, Option<String>>(idx)? {
+) -> crate::db::Result<Option<T>> {
+    match row.get::<Option<String>>(idx)? {
         None => Ok(None),
         Some(text) => T::parse(&text)
             .map(Some)
@@ -86,8 +75,8 @@ pub(crate) fn optional_role(
     row: &Row<'_>,
     table: &str,
     idx: usize,
-) -> rusqlite::Result<Option<ReadRole>> {
-    match row.get::<_, Option<String>>(idx)? {
+) -> crate::db::Result<Option<ReadRole>> {
+    match row.get::<Option<String>>(idx)? {
         None => Ok(None),
         Some(text) => ReadRole::parse(&text).map(Some).ok_or_else(|| {
             unknown(
@@ -102,29 +91,26 @@ pub(crate) fn optional_role(
 }
 
 /// The read role in column `idx`.
-pub(crate) fn role(row: &Row<'_>, table: &str, idx: usize) -> rusqlite::Result<ReadRole> {
-    optional_role(row, table, idx)?.ok_or(rusqlite::Error::InvalidColumnType(
-        idx,
-        "role".to_owned(),
-        rusqlite::types::Type::Null,
-    ))
+pub(crate) fn role(row: &Row<'_>, table: &str, idx: usize) -> crate::db::Result<ReadRole> {
+    optional_role(row, table, idx)?.ok_or(Error::Conversion {
+        column: idx,
+        message: "NULL is not a read role".to_owned(),
+    })
 }
 
 /// A word as an SQL parameter: its spelling.
 pub(crate) struct Spelled<T>(pub T);
 
-impl<T: Word> ToSql for Spelled<T> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(ValueRef::Text(
-            self.0.as_str().as_bytes(),
-        )))
+impl<T: Word> ToParam for Spelled<T> {
+    fn to_param(&self) -> ValueRef<'_> {
+        ValueRef::Text(self.0.as_str())
     }
 }
 
 /// The error a read of an unknown word became, if `e` is one.
-pub(crate) fn unknown_word(e: &rusqlite::Error) -> Option<&UnknownWord> {
+pub(crate) fn unknown_word(e: &Error) -> Option<&UnknownWord> {
     match e {
-        rusqlite::Error::FromSqlConversionFailure(_, _, inner) => inner.downcast_ref(),
+        Error::Refused(inner) => inner.downcast_ref(),
         _ => None,
     }
 }
