@@ -25,7 +25,7 @@ pub enum Backend {
 pub enum Error {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error(transparent)]
+    #[error("{}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
     /// A query for one row found none.
     #[error("no row found")]
@@ -39,6 +39,27 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// A PostgreSQL error as one line: the server's message, detail and hint where it sent them
+/// (the client's own `Display` says only "db error").
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut message = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                message.push_str(&format!(" ({detail})"));
+            }
+            if let Some(hint) = db.hint() {
+                message.push_str(&format!("; hint: {hint}"));
+            }
+            message
+        }
+        None => match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
+    }
+}
 
 /// `.optional()` on a one-row query: no row is `None`, not an error.
 pub trait OptionalExtension<T> {

@@ -267,8 +267,9 @@ impl Store {
         if let Some(case_id) = &query.case_id {
             bind("case_id = ?", case_id.clone());
         }
+        let sqlite = self.conn().backend() == crate::db::Backend::Sqlite;
         if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
-            if text.chars().count() >= 3 {
+            if sqlite && text.chars().count() >= 3 {
                 // The trigram index: a phrase query matches the text as a substring of the
                 // path or the case id, as LIKE '%text%' does, without reading every row.
                 self.refresh_item_search()?;
@@ -278,7 +279,8 @@ impl Store {
                     "id IN (SELECT rowid FROM item_search WHERE item_search MATCH ?{n})"
                 ));
             } else {
-                // Shorter than a trigram: a scan.
+                // Shorter than a trigram, or on PostgreSQL (no FTS5): a scan, ignoring case
+                // as the trigram index does (SQLite's LIKE ignores ASCII case; ILIKE all).
                 let pattern = format!(
                     "%{}%",
                     text.replace('\\', "\\\\")
@@ -287,8 +289,9 @@ impl Store {
                 );
                 values.push(pattern);
                 let n = values.len();
+                let like = if sqlite { "LIKE" } else { "ILIKE" };
                 conditions.push(format!(
-                    "(path LIKE ?{n} ESCAPE '\\' OR case_id LIKE ?{n} ESCAPE '\\')"
+                    "(path {like} ?{n} ESCAPE '\\' OR case_id {like} ?{n} ESCAPE '\\')"
                 ));
             }
         }
@@ -300,7 +303,7 @@ impl Store {
         // The count and the page's ids come from indexes or the rows' keys (`items_kind` keeps
         // each kind in id order); only the page's rows are read whole and joined. Measured on
         // 100,000 items: any page in under 10 ms.
-        let order = if conditions.is_empty() {
+        let order = if sqlite && conditions.is_empty() {
             "INDEXED BY items_order"
         } else {
             ""
@@ -335,6 +338,9 @@ impl Store {
     /// table) and rebuilds it when they differ: an entry deleted from the index behind kizon's
     /// back would hide an item from every search. Returns whether it was rebuilt.
     pub fn repair_item_search(&self) -> Result<bool, StoreError> {
+        if self.conn().backend() != crate::db::Backend::Sqlite {
+            return Ok(false);
+        }
         self.refresh_item_search()?;
         let conn = self.conn();
         let sound = conn
@@ -360,6 +366,10 @@ impl Store {
     }
 
     pub fn refresh_item_search(&self) -> Result<(), StoreError> {
+        // PostgreSQL has no such index: its search reads `items` (see `items_page`).
+        if self.conn().backend() != crate::db::Backend::Sqlite {
+            return Ok(());
+        }
         let conn = self.conn();
         let scalar = |sql: &str| -> Result<i64, StoreError> {
             conn.prepare_cached(sql)
@@ -680,7 +690,7 @@ impl Store {
     pub fn finding_rules(&self) -> Result<Vec<RuleTally>, StoreError> {
         self.all(
             &format!(
-                "SELECT f.rule, COUNT(*), SUM({UNRESOLVED}), SUM(f.severity = 'blocking' AND {UNRESOLVED})
+                "SELECT f.rule, COUNT(*), COUNT(*) FILTER (WHERE {UNRESOLVED}), COUNT(*) FILTER (WHERE f.severity = 'blocking' AND {UNRESOLVED})
                  FROM findings f GROUP BY f.rule ORDER BY f.rule"
             ),
             |r| {
@@ -824,14 +834,14 @@ pub struct Resolution {
 pub(crate) const FINDINGS_WITH_DECISIONS_FROM: &str = "SELECT f.id, f.key, f.rule, f.clause, f.severity, f.case_ids, f.item_ids, f.message_ja, f.message_en,
         (SELECT decision FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
         (SELECT reason FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
-        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id =
+        (SELECT string_agg(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id =
             (SELECT r.id FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)),
         (SELECT reason_en FROM resolutions r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1)
  FROM findings f";
 
 /// The decisions with the cases each names; a WHERE and ORDER BY follow.
 const RESOLUTIONS: &str = "SELECT r.finding_id, r.decision, r.reason,
-        (SELECT group_concat(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
+        (SELECT string_agg(rc.case_id, ' ') FROM resolution_cases rc WHERE rc.resolution_id = r.id),
         r.ledger_seq, r.reason_en
  FROM resolutions r";
 

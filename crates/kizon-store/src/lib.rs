@@ -59,6 +59,27 @@ pub use users::{LoginLimit, Session, User, now_unix};
 pub use verify::{Problem, VerifyReport};
 
 pub const DB_FILE: &str = "kizon.sqlite";
+/// In the folder of a study kept in PostgreSQL: the database's URL, one line.
+pub const DATABASE_URL_FILE: &str = "database.url";
+
+/// A database URL with its password, if any, replaced by `***`, for messages.
+pub fn redacted_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
 pub const HEAD_FILE: &str = "ledger.head";
 
 /// Why a store operation failed.
@@ -123,9 +144,65 @@ impl Store {
         })
     }
 
+    /// Creates a study whose database is the PostgreSQL database at `url` (which must hold no
+    /// kizon study yet), with its document store in `root`. `root` records the URL in
+    /// [`DATABASE_URL_FILE`] (readable by its owner only: the URL may carry a password), so
+    /// that every later command on the folder opens the same database.
+    pub fn create_postgres(root: &Path, url: &str) -> Result<Store, StoreError> {
+        let marker = root.join(DATABASE_URL_FILE);
+        if root.join(DB_FILE).exists() || marker.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{}: the folder already holds a study",
+                root.display()
+            )));
+        }
+        let conn = Db::connect_postgres(url).map_err(|e| sqlite(&marker, e))?;
+        if schema::postgres_version(&conn)
+            .map_err(|e| sqlite(&marker, e))?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(format!(
+                "{}: the database already holds a kizon study",
+                redacted_url(url)
+            )));
+        }
+        fs::create_dir_all(root.join(documents::DOCUMENTS_DIR).join("sha256"))
+            .map_err(|e| StoreError::io(root, e))?;
+        schema::create_postgres(&conn).map_err(|e| sqlite(&marker, e))?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::io::Write::write_all(
+            &mut options
+                .open(&marker)
+                .map_err(|e| StoreError::io(&marker, e))?,
+            format!("{url}\n").as_bytes(),
+        )
+        .map_err(|e| StoreError::io(&marker, e))?;
+        Ok(Store {
+            root: root.to_owned(),
+            conn,
+        })
+    }
+
+    /// Which database the study in `root` keeps: its SQLite file, or the PostgreSQL URL.
+    pub fn backend_of(root: &Path) -> Option<db::Backend> {
+        if root.join(DB_FILE).is_file() {
+            Some(db::Backend::Sqlite)
+        } else if root.join(DATABASE_URL_FILE).is_file() {
+            Some(db::Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
     /// Opens the study store in `root`.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
         let db = root.join(DB_FILE);
+        if !db.is_file() && root.join(DATABASE_URL_FILE).is_file() {
+            return Store::open_postgres(root);
+        }
         if !db.is_file() {
             return Err(StoreError::NotAStudy(root.to_owned()));
         }
@@ -152,12 +229,51 @@ impl Store {
         })
     }
 
+    fn open_postgres(root: &Path) -> Result<Store, StoreError> {
+        let marker = root.join(DATABASE_URL_FILE);
+        let url = fs::read_to_string(&marker).map_err(|e| StoreError::io(&marker, e))?;
+        let url = url.trim();
+        let conn = Db::connect_postgres(url).map_err(|e| sqlite(&marker, e))?;
+        let version = schema::postgres_version(&conn)
+            .map_err(|e| sqlite(&marker, e))?
+            .ok_or_else(|| {
+                StoreError::Conflict(format!(
+                    "{}: the database {} holds no kizon study",
+                    marker.display(),
+                    redacted_url(url)
+                ))
+            })?;
+        if version > schema::SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: marker,
+                found: version,
+                supported: schema::SCHEMA_VERSION,
+            });
+        }
+        if version < schema::SCHEMA_VERSION {
+            schema::migrate_postgres(&conn, version).map_err(|e| sqlite(&marker, e))?;
+        }
+        Ok(Store {
+            root: root.to_owned(),
+            conn,
+        })
+    }
+
+    /// Which database this store talks to.
+    pub fn backend(&self) -> db::Backend {
+        self.conn.backend()
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// What names the database in messages: the SQLite file, or the file with the URL.
     fn db_path(&self) -> PathBuf {
-        self.root.join(DB_FILE)
+        match self.conn.backend() {
+            db::Backend::Sqlite => self.root.join(DB_FILE),
+            db::Backend::Postgres => self.root.join(DATABASE_URL_FILE),
+        }
     }
 
     pub(crate) fn err(&self, e: db::Error) -> StoreError {

@@ -93,7 +93,7 @@ impl Tx<'_> {
             ),
             MarkOwner::Device { version } => (
                 format!(
-                    "{MARKS} WHERE m.case_id = ?1 AND m.device_version = ?4 AND ?2 IS NULL AND ?3 IS NULL ORDER BY m.ordinal"
+                    "{MARKS} WHERE m.case_id = ?1 AND m.device_version = ?2 ORDER BY m.ordinal"
                 ),
                 None,
                 None,
@@ -102,7 +102,7 @@ impl Tx<'_> {
         };
         let mut statement = self.sql().prepare_cached(&sql).map_err(|e| self.err(e))?;
         let params: Vec<&dyn crate::db::ToParam> = if version.is_some() {
-            vec![&case_id, &reader, &role, &version]
+            vec![&case_id, &version]
         } else {
             vec![&case_id, &reader, &role]
         };

@@ -16,9 +16,50 @@ fn provider(name: &str) -> NewProvider {
     }
 }
 
+thread_local! {
+    /// The throwaway PostgreSQL server the tests of this thread keep their stores in; `None`:
+    /// SQLite files. [`the_store_tests_pass_on_postgresql`] sets it and runs them again.
+    static POSTGRES: std::cell::RefCell<Option<std::rc::Rc<crate::throwaway::ThrowawayPostgres>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A new store in `dir`, on the backend of this thread's tests.
+fn create_store(dir: &Path) -> Store {
+    POSTGRES.with_borrow(|server| match server {
+        Some(server) => Store::create_postgres(dir, &server.new_database().unwrap()).unwrap(),
+        None => Store::create(dir).unwrap(),
+    })
+}
+
+/// The study's database itself, as someone with the file or the server's password sees it.
+fn raw(dir: &Path) -> db::Db {
+    match Store::backend_of(dir) {
+        Some(db::Backend::Postgres) => {
+            let url = std::fs::read_to_string(dir.join(DATABASE_URL_FILE)).unwrap();
+            db::Db::connect_postgres(url.trim()).unwrap()
+        }
+        _ => db::Db::Sqlite(Connection::open(dir.join(DB_FILE)).unwrap()),
+    }
+}
+
+/// Takes away the append-only triggers of `tables`, as someone with the database would.
+fn drop_append_only(conn: &db::Db, tables: &[&str]) {
+    for table in tables {
+        let sql = match conn.backend() {
+            db::Backend::Sqlite => format!(
+                "DROP TRIGGER IF EXISTS {table}_append_only_update; DROP TRIGGER IF EXISTS {table}_append_only_delete;"
+            ),
+            db::Backend::Postgres => {
+                format!("DROP TRIGGER IF EXISTS {table}_append_only ON {table};")
+            }
+        };
+        conn.execute_batch(&sql).unwrap();
+    }
+}
+
 /// A store with four entries: two providers, one evidence document, one lock.
 fn populated(dir: &Path) -> Store {
-    let mut store = Store::create(dir).unwrap();
+    let mut store = create_store(dir);
     store
         .transact("alice", |tx| {
             tx.record("init", "study created", json!({ "study_id": "T-1" }))
@@ -52,20 +93,18 @@ fn populated(dir: &Path) -> Store {
 
 /// Edits the database behind kizon's back, as someone with the sqlite3 shell would.
 fn tamper(dir: &Path, sql: &str) {
-    let conn = Connection::open(dir.join(DB_FILE)).unwrap();
-    for table in [
-        "ledger",
-        "documents",
-        "providers",
-        "evidence",
-        "locks",
-        "amendments",
-    ] {
-        conn.execute_batch(&format!(
-            "DROP TRIGGER IF EXISTS {table}_append_only_update; DROP TRIGGER IF EXISTS {table}_append_only_delete;"
-        ))
-        .unwrap();
-    }
+    let conn = raw(dir);
+    drop_append_only(
+        &conn,
+        &[
+            "ledger",
+            "documents",
+            "providers",
+            "evidence",
+            "locks",
+            "amendments",
+        ],
+    );
     conn.execute_batch(sql).unwrap();
 }
 
@@ -108,7 +147,7 @@ fn chain_hash_is_recomputable_from_the_documented_preimage() {
 fn triggers_refuse_updates_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path());
-    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let conn = raw(dir.path());
     for sql in [
         "UPDATE ledger SET actor = 'mallory' WHERE seq = 2",
         "DELETE FROM ledger WHERE seq = 4",
@@ -407,7 +446,7 @@ fn a_finding_is_read_by_its_key() {
 /// A store with `n` items in cases of two items each, under two providers; every fifth item a
 /// waveform; paths `dir/img_NNN.dcm` (one with a `%` and one with an `_` in its name).
 fn with_items(dir: &Path, n: usize) -> Store {
-    let mut store = Store::create(dir).unwrap();
+    let mut store = create_store(dir);
     store
         .transact("alice", |tx| {
             for name in ["Hospital A", "Biobank B"] {
@@ -635,16 +674,15 @@ fn marks_are_recorded_by_owner_and_covered_by_the_ledger() {
     assert_eq!(marks.len(), 3);
     assert_eq!(marks[0].reader.as_deref(), Some("R1"));
     assert!(store.verify(None).unwrap().intact());
-    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let conn = raw(dir.path());
     let err = conn
-        .execute("UPDATE marks SET rating = 0.1", [])
+        .execute("UPDATE marks SET rating = 0.1", db::params![])
         .unwrap_err()
         .to_string();
     assert!(err.contains("append-only"), "{err}");
-    conn.execute_batch(
-        "DROP TRIGGER marks_append_only_update; UPDATE marks SET shape = '{}' WHERE id = 1",
-    )
-    .unwrap();
+    drop_append_only(&conn, &["marks"]);
+    conn.execute_batch("UPDATE marks SET shape = '{}' WHERE id = 1")
+        .unwrap();
     let p = first_problem(dir.path());
     assert!(p.message.contains("`marks`"), "{}", p.message);
 }
@@ -801,11 +839,10 @@ fn an_unknown_stored_word_is_tampering_not_a_default() {
         .unwrap();
     assert_eq!(store.findings().unwrap()[0].severity, Severity::Blocking);
     drop(store);
-    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    conn.execute_batch(
-        "DROP TRIGGER findings_append_only_update; UPDATE findings SET severity = 'minor';",
-    )
-    .unwrap();
+    let conn = raw(dir.path());
+    drop_append_only(&conn, &["findings"]);
+    conn.execute_batch("UPDATE findings SET severity = 'minor';")
+        .unwrap();
     drop(conn);
     let error = Store::open(dir.path()).unwrap().findings().unwrap_err();
     assert!(matches!(error, StoreError::Tampered(_)), "{error:?}");
@@ -896,4 +933,128 @@ fn login_attempts_are_counted_in_the_database_for_every_server() {
         "the limiter writes no ledger entry"
     );
     assert!(first.verify(None).unwrap().intact());
+}
+
+/// The schema on PostgreSQL: every migration's tables, in PostgreSQL's types, with the
+/// append-only triggers; the version recorded.
+#[test]
+fn the_schema_is_made_on_postgresql_with_append_only_triggers() {
+    let server = crate::throwaway::ThrowawayPostgres::start().unwrap();
+    let db = db::Db::connect_postgres(&server.new_database().unwrap()).unwrap();
+    assert_eq!(schema::postgres_version(&db).unwrap(), None);
+    schema::create_postgres(&db).unwrap();
+    assert_eq!(
+        schema::postgres_version(&db).unwrap(),
+        Some(schema::SCHEMA_VERSION)
+    );
+    for (table, _) in schema::COVERED_TABLES {
+        let count: i64 = db
+            .query_row(
+                &format!("SELECT count(*) FROM {table}"),
+                db::params![],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(count, 0, "{table}");
+    }
+    db.execute(
+        "INSERT INTO ledger (seq, at, actor, command, detail, prev_hash, hash) VALUES (1, 'now', 'a', 'init', '{}', 'x', 'y')",
+        db::params![],
+    )
+    .unwrap();
+    let refused = db
+        .execute("UPDATE ledger SET actor = 'b'", db::params![])
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("ledger is append-only"), "{refused}");
+    let refused = db
+        .execute("DELETE FROM ledger", db::params![])
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("ledger is append-only"), "{refused}");
+}
+
+/// Issue 18: the store's tests again, on a throwaway PostgreSQL server: the same ledger, row
+/// digests, tamper evidence, append-only triggers, pages, marks, vocabulary and login limiter.
+/// Left out, with their reason: the tests that read SQLite's query plans (`EXPLAIN QUERY
+/// PLAN`), migrate a study written by an older SQLite schema, or search SQLite's trigram index.
+#[test]
+fn the_store_tests_pass_on_postgresql() {
+    let server = std::rc::Rc::new(crate::throwaway::ThrowawayPostgres::start().unwrap());
+    POSTGRES.set(Some(server));
+    let tests: &[(&str, fn())] = &[
+        ("intact_store_verifies", intact_store_verifies),
+        (
+            "chain_hash_is_recomputable",
+            chain_hash_is_recomputable_from_the_documented_preimage,
+        ),
+        (
+            "triggers_refuse_updates_and_deletes",
+            triggers_refuse_updates_and_deletes,
+        ),
+        ("edited_entry_is_caught", edited_entry_is_caught),
+        (
+            "deleted_middle_entry_is_caught",
+            deleted_middle_entry_is_caught,
+        ),
+        (
+            "deleted_last_entry_is_caught",
+            deleted_last_entry_is_caught_by_the_head_anchor,
+        ),
+        ("reordered_entries_are_caught", reordered_entries_are_caught),
+        ("inserted_entry_is_caught", inserted_entry_is_caught),
+        (
+            "edited_provider_row_is_caught",
+            edited_provider_row_is_caught,
+        ),
+        (
+            "row_inserted_outside_the_ledger",
+            row_inserted_outside_the_ledger_is_caught,
+        ),
+        (
+            "altered_and_missing_documents",
+            altered_and_missing_documents_are_caught,
+        ),
+        (
+            "failed_command_writes_nothing",
+            failed_command_writes_nothing,
+        ),
+        (
+            "rows_without_an_entry_are_refused",
+            rows_without_an_entry_are_refused,
+        ),
+        (
+            "lagging_head_anchor_is_a_note",
+            lagging_head_anchor_is_a_note_not_a_problem,
+        ),
+        (
+            "expected_head_must_be_in_the_chain",
+            expected_head_must_be_in_the_chain,
+        ),
+        (
+            "same_document_twice_is_stored_once",
+            same_document_twice_is_stored_once,
+        ),
+        (
+            "item_pages_filter_in_sql",
+            item_pages_filter_in_sql_and_count_every_match,
+        ),
+        (
+            "marks_are_recorded_by_owner",
+            marks_are_recorded_by_owner_and_covered_by_the_ledger,
+        ),
+        (
+            "an_unknown_stored_word_is_tampering",
+            an_unknown_stored_word_is_tampering_not_a_default,
+        ),
+        (
+            "login_attempts_are_counted",
+            login_attempts_are_counted_in_the_database_for_every_server,
+        ),
+    ];
+    for (name, test) in tests {
+        eprintln!("on PostgreSQL: {name}");
+        test();
+    }
+    POSTGRES.set(None);
 }

@@ -345,7 +345,7 @@ impl Store {
             for limit in limits {
                 tx.execute(
                     "INSERT INTO login_attempts (key, count, since) VALUES (?1, 1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET count = count + 1",
+                     ON CONFLICT (key) DO UPDATE SET count = login_attempts.count + 1",
                     params![limit.key, now],
                 )?;
             }
