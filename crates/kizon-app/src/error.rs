@@ -15,7 +15,7 @@ pub enum AppError {
     },
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("{}: not a kizon study (no study.toml and kizon.sqlite)", .0.display())]
+    #[error("{}: not a kizon study (no study.toml and kizon.sqlite or database.url)", .0.display())]
     NotAStudy(PathBuf),
     #[error("{}: already a kizon study", .0.display())]
     AlreadyAStudy(PathBuf),

@@ -29,7 +29,7 @@ pub struct Initialized {
 
 /// Refuses a directory that already holds a study.
 pub fn refuse_existing(dir: &Path) -> Result<(), AppError> {
-    if dir.join(DB_FILE).exists() {
+    if Store::backend_of(dir).is_some() {
         return Err(AppError::AlreadyAStudy(dir.to_owned()));
     }
     Ok(())
@@ -43,8 +43,27 @@ pub fn init(
     created_by: &str,
     owner: &crate::owner_key::OwnerKey,
 ) -> Result<Initialized, AppError> {
-    if dir.join(DB_FILE).exists() {
-        return Err(AppError::AlreadyAStudy(dir.to_owned()));
+    init_with_database(dir, actor, created_by, owner, None)
+}
+
+/// [`init`] with the study's database in PostgreSQL at `database` (a `postgres://` URL, whose
+/// database must hold no study yet) instead of a SQLite file in `dir`. The folder then keeps
+/// study.toml, the documents and `database.url`, which appears last: the commit point.
+pub fn init_with_database(
+    dir: &Path,
+    actor: &str,
+    created_by: &str,
+    owner: &crate::owner_key::OwnerKey,
+    database: Option<&str>,
+) -> Result<Initialized, AppError> {
+    refuse_existing(dir)?;
+    if let Some(url) = database
+        && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        return Err(AppError::Refused {
+            what: format!("--database {}: not a PostgreSQL URL", kizon_store::redacted_url(url)),
+            hint: "give postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or leave --database out for a SQLite file in the study folder".into(),
+        });
     }
     fs::create_dir_all(dir).map_err(io(dir))?;
 
@@ -64,7 +83,10 @@ pub fn init(
     }
     fs::create_dir_all(&staging).map_err(io(&staging))?;
     let head = {
-        let mut store = Store::create(&staging)?;
+        let mut store = match database {
+            Some(url) => Store::create_postgres(&staging, url)?,
+            None => Store::create(&staging)?,
+        };
         let entry = store.transact(actor, |tx| {
             crate::signing::record_signed(
                 tx,
@@ -103,8 +125,13 @@ pub fn init(
             fs::rename(&side, &target).map_err(io(&target))?;
         }
     }
-    // The commit point: the database appears under its name.
-    fs::rename(staging.join(DB_FILE), dir.join(DB_FILE)).map_err(io(dir.join(DB_FILE)))?;
+    // The commit point: the database (or the URL of the one in PostgreSQL) appears under its
+    // name.
+    let marker = match database {
+        Some(_) => kizon_store::DATABASE_URL_FILE,
+        None => DB_FILE,
+    };
+    fs::rename(staging.join(marker), dir.join(marker)).map_err(io(dir.join(marker)))?;
     fs::remove_dir_all(&staging).map_err(io(&staging))?;
 
     Ok(Initialized {

@@ -74,6 +74,7 @@ pub use kizon_calc as stats;
 pub use kizon_pixels::Window;
 pub use kizon_store::{
     Case, Evidence, ItemQuery, LedgerEntry, NewReader, Problem, Provider, VerifyReport,
+    redacted_url,
 };
 /// The text encodings of the CSV files kizon reads (kizon-tables).
 pub use kizon_tables::encoding;
@@ -141,7 +142,7 @@ impl Study {
     /// Opens the study in `dir`.
     pub fn open(dir: &Path) -> Result<Study, AppError> {
         let protocol = dir.join(PROTOCOL_FILE);
-        if !protocol.is_file() || !dir.join(kizon_store::DB_FILE).is_file() {
+        if !protocol.is_file() || Store::backend_of(dir).is_none() {
             return Err(AppError::NotAStudy(dir.to_owned()));
         }
         Ok(Study {

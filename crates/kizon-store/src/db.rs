@@ -27,6 +27,12 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("{}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
+    /// PostgreSQL refused a statement as written (a dialect difference): the statement named.
+    #[error("{}, in: {sql}", postgres_message(.source))]
+    Statement {
+        sql: String,
+        source: postgres::Error,
+    },
     /// A query for one row found none.
     #[error("no row found")]
     NoRows,
@@ -406,11 +412,14 @@ impl postgres::types::ToSql for PgParam<'_> {
     postgres::types::to_sql_checked!();
 }
 
-/// `?N` placeholders as PostgreSQL's `$N`, outside quoted strings and identifiers.
+/// SQLite's placeholders as PostgreSQL's, outside quoted strings and identifiers: `?N` is `$N`,
+/// and a bare `?` takes the number after the largest one so far, as SQLite numbers it.
 pub fn postgres_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut quote: Option<char> = None;
-    for c in sql.chars() {
+    let mut last = 0u32;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
         match quote {
             Some(q) => {
                 if c == q {
@@ -423,7 +432,15 @@ pub fn postgres_sql(sql: &str) -> String {
                     quote = Some(c);
                     out.push(c);
                 }
-                '?' => out.push('$'),
+                '?' => {
+                    let mut digits = String::new();
+                    while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                        digits.push(d);
+                    }
+                    let number = digits.parse().unwrap_or(last + 1);
+                    last = last.max(number);
+                    out.push_str(&format!("${number}"));
+                }
                 _ => out.push(c),
             },
         }
@@ -448,7 +465,14 @@ impl Postgres {
         if let Some(statement) = self.prepared.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(&postgres_sql(sql))?;
+        let translated = postgres_sql(sql);
+        let statement = self
+            .client
+            .prepare(&translated)
+            .map_err(|source| Error::Statement {
+                sql: translated.split_whitespace().collect::<Vec<_>>().join(" "),
+                source,
+            })?;
         if self.prepared.len() > 256 {
             self.prepared.clear();
         }
@@ -840,6 +864,10 @@ mod tests {
         assert_eq!(
             postgres_sql("x = 'it''s ?1' OR y = ?2"),
             "x = 'it''s ?1' OR y = $2"
+        );
+        assert_eq!(
+            postgres_sql("a = ? AND b = ? AND c = ?5 AND d = ?"),
+            "a = $1 AND b = $2 AND c = $5 AND d = $6"
         );
     }
 }

@@ -508,6 +508,7 @@ fn prepare(
     force: bool,
     key_ring: &Path,
     protocol: &str,
+    database: Option<&str>,
 ) -> Result<(Study, Vec<String>, String), AppError> {
     if dir.exists() && fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
         let is_demo = Study::open(dir)
@@ -545,7 +546,7 @@ fn prepare(
     fs::create_dir_all(dir).map_err(io(dir))?;
     let protocol_path = dir.join(PROTOCOL_FILE);
     fs::write(&protocol_path, protocol).map_err(io(&protocol_path))?;
-    let created = init::init(dir, actor, CREATED_BY, &owner)?;
+    let created = init::init_with_database(dir, actor, CREATED_BY, &owner, database)?;
     steps.push(format!(
         "created the study in {} (protocol sha256 {})",
         dir.display(),
@@ -575,7 +576,7 @@ fn start(
     key_ring: &Path,
     protocol: &str,
 ) -> Result<(Study, Vec<String>, Locked), AppError> {
-    let (mut study, mut steps, _) = prepare(dir, actor, force, key_ring, protocol)?;
+    let (mut study, mut steps, _) = prepare(dir, actor, force, key_ring, protocol, None)?;
     let lock = plan_and_lock(&mut study, actor, &mut steps)?;
     Ok((study, steps, lock))
 }
@@ -713,7 +714,21 @@ pub fn demo_in(
     stop: DemoStop,
     key_ring: &Path,
 ) -> Result<DemoOutcome, AppError> {
-    let (mut study, mut steps, passphrase) = prepare(dir, actor, force, key_ring, PROTOCOL)?;
+    demo_on(dir, actor, force, stop, key_ring, None)
+}
+
+/// [`demo_in`] with the study's database in PostgreSQL at `database` (an empty database), not
+/// in a SQLite file: `kizon demo --database URL`.
+pub fn demo_on(
+    dir: &Path,
+    actor: &str,
+    force: bool,
+    stop: DemoStop,
+    key_ring: &Path,
+    database: Option<&str>,
+) -> Result<DemoOutcome, AppError> {
+    let (mut study, mut steps, passphrase) =
+        prepare(dir, actor, force, key_ring, PROTOCOL, database)?;
     // The hospital makes its signing key and gives the sponsor the public half.
     let sources = dir.join("demo-sources");
     let at_hospital = sources.join("at-hospital");

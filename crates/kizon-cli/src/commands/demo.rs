@@ -30,6 +30,10 @@ pub struct DemoArgs {
     /// of one multi-frame image (--cases 400 --slices 250: a 100,000-item study for benchmarks)
     #[arg(long, value_name = "M")]
     pub slices: Option<usize>,
+    /// Keep the demo study's database in PostgreSQL (an empty database: postgres://USER@HOST/DB)
+    /// instead of a SQLite file (the image demo)
+    #[arg(long, env = "KIZON_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
 }
 
 /// The demo studies.
@@ -42,6 +46,13 @@ pub enum DemoKind {
 }
 
 pub fn run(ctx: &Context, args: DemoArgs) -> Done {
+    if args.kind != DemoKind::Image && args.database.is_some() {
+        return Err(kizon_app::AppError::Refused {
+            what: "--database makes the image demo (the default kind) on PostgreSQL".into(),
+            hint: "kizon demo DIR --database postgres://USER@HOST/DATABASE".into(),
+        }
+        .into());
+    }
     if args.kind != DemoKind::ReaderStudy && (args.cases.is_some() || args.slices.is_some()) {
         return Err(kizon_app::AppError::Refused {
             what: "--cases and --slices size the reader-study demo only".into(),
@@ -50,7 +61,14 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Done {
         .into());
     }
     let outcome = match args.kind {
-        DemoKind::Image => demo::demo(&args.dir, ctx.actor(), args.force)?,
+        DemoKind::Image => demo::demo_on(
+            &args.dir,
+            ctx.actor(),
+            args.force,
+            demo::DemoStop::Complete,
+            &kizon_app::owner_key::key_ring(),
+            args.database.as_deref(),
+        )?,
         DemoKind::ReaderStudy => demo::reader_study_demo_shaped(
             &args.dir,
             ctx.actor(),

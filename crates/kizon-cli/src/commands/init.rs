@@ -18,6 +18,10 @@ pub struct InitArgs {
     /// Use this existing owner's key file instead of making a new one
     #[arg(long, value_name = "FILE")]
     pub owner_key: Option<PathBuf>,
+    /// Keep the study's database in PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE,
+    /// an empty database) instead of a SQLite file in DIR, for several machines and servers
+    #[arg(long, env = "KIZON_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Done {
@@ -47,7 +51,8 @@ pub fn run(ctx: &Context, args: InitArgs) -> Done {
             (owner, path, true)
         }
     };
-    let done = init::init(&dir, ctx.actor(), "init", &owner)?;
+    let done =
+        init::init_with_database(&dir, ctx.actor(), "init", &owner, args.database.as_deref())?;
     println!(
         "created study in {} / 試験ディレクトリを作成しました",
         dir.display()
@@ -62,10 +67,17 @@ pub fn run(ctx: &Context, args: InitArgs) -> Done {
             done.protocol_sha256
         );
     }
-    println!(
-        "  kizon.sqlite     database and audit ledger (head {})",
-        &done.ledger_head[..12]
-    );
+    match &args.database {
+        Some(url) => println!(
+            "  database.url     database and audit ledger in PostgreSQL, {} (head {})",
+            kizon_app::redacted_url(url),
+            &done.ledger_head[..12]
+        ),
+        None => println!(
+            "  kizon.sqlite     database and audit ledger (head {})",
+            &done.ledger_head[..12]
+        ),
+    }
     println!("  documents/       content-addressed document store");
     println!(
         "owner's key / 署名鍵: {}{} (keep it and its passphrase outside the study folder)",
