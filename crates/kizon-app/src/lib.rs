@@ -39,6 +39,7 @@ mod items;
 mod large_file;
 pub mod lesions;
 pub mod locks;
+pub mod migrate_store;
 pub mod names;
 pub mod ocr;
 pub mod owner_key;

@@ -10,11 +10,11 @@ use crate::commands::{
     deidentify::DeidentifyArgs, demo::DemoArgs, deviation::DeviationCommand,
     evidence::EvidenceCommand, export::ExportCommand, findings::FindingsArgs, ingest::IngestArgs,
     init::InitArgs, items::ItemsArgs, lock::LockCommand, marks::MarksCommand,
-    owner_key::OwnerKeyCommand, package::PackageArgs, plan::PlanArgs, provider::ProviderCommand,
-    readers::ReadersCommand, reading::ReadingCommand, reads::ReadsCommand,
-    reference::ReferenceCommand, report::ReportArgs, resolve::ResolveArgs, results::ResultsCommand,
-    serve::ServeArgs, specimens::SpecimensCommand, training_set::TrainingSetCommand,
-    user::UserCommand,
+    migrate_store::MigrateStoreArgs, owner_key::OwnerKeyCommand, package::PackageArgs,
+    plan::PlanArgs, provider::ProviderCommand, readers::ReadersCommand, reading::ReadingCommand,
+    reads::ReadsCommand, reference::ReferenceCommand, report::ReportArgs, resolve::ResolveArgs,
+    results::ResultsCommand, serve::ServeArgs, specimens::SpecimensCommand,
+    training_set::TrainingSetCommand, user::UserCommand,
 };
 
 const ABOUT: &str = "kizon (既存): performance evaluation tests of diagnostic devices on existing medical data, \
@@ -158,6 +158,11 @@ pub enum Command {
         after_help = "Examples:\n  kizon user add admin --role admin < admin-password.txt\n  kizon serve                          http://127.0.0.1:8080\n  kizon serve --bind 127.0.0.1:9000\n\nServe on loopback, or behind a TLS-terminating reverse proxy: session cookies are Secure, which\nbrowsers accept over plain HTTP only from 127.0.0.1 and localhost."
     )]
     Serve(ServeArgs),
+    /// Move the study's database to PostgreSQL or back to a SQLite file, ledger unchanged / データベースの移行
+    #[command(
+        after_help = "Examples:\n  kizon migrate-store --to postgres://kizon@db.example/study1   an empty database\n  kizon migrate-store --to sqlite\n\nThe ledger, its row digests and its head hash are copied as they are; `kizon audit verify`\nshows the same head on the new database. The old database is kept beside it."
+    )]
+    MigrateStore(MigrateStoreArgs),
     /// Users of the web workspace and their roles / 利用者と役割
     #[command(subcommand)]
     User(UserCommand),

@@ -65,6 +65,7 @@ fn dispatch(ctx: &Context, command: Command) -> Done {
         Command::Deviation(command) => deviation::run(ctx, command),
         Command::Audit(command) => audit::run(ctx, command),
         Command::Serve(args) => serve::run(ctx, args),
+        Command::MigrateStore(args) => migrate_store::run(ctx, args),
         Command::User(command) => user::run(ctx, command),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Stats(command) => stats::run(command),

@@ -124,3 +124,63 @@ fn concurrent_writers_on_postgresql_never_fork_the_ledger() {
     let verified = kizon(&root, &["audit", "verify"]).ok();
     assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
 }
+
+/// `kizon migrate-store`: the demo study (SQLite) moved into PostgreSQL and back; each time
+/// `audit verify` finds the chain intact with the head hash it had before the move, and the
+/// study goes on working where it now is.
+#[test]
+fn migrate_store_moves_a_study_to_postgresql_and_back_with_the_same_head() {
+    let server = ThrowawayPostgres::start().unwrap();
+    let (_tmp, root) = demo_study();
+    let head = |root: &Path| {
+        let log = kizon(root, &["audit", "log", "--json"]).ok().json();
+        let last = log.as_array().unwrap().last().unwrap().clone();
+        last["hash"].as_str().unwrap().to_owned()
+    };
+    let before = head(&root);
+    let url = server.new_database().unwrap();
+    let moved = kizon(&root, &["migrate-store", "--to", &url]).ok();
+    assert!(moved.stdout.contains(&before), "{}", moved.stdout);
+    assert!(root.join("database.url").is_file());
+    assert!(root.join("kizon.sqlite.before-migration").is_file());
+    let verified = kizon(&root, &["audit", "verify", "--head", &before]).ok();
+    assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
+    assert_eq!(head(&root), before);
+
+    // Work goes on in PostgreSQL: a deviation recorded is a new entry there.
+    kizon(
+        &root,
+        &[
+            "deviation",
+            "add",
+            "--description",
+            "読影順の逸脱",
+            "--description-en",
+            "reading order deviation",
+        ],
+    )
+    .ok();
+    let after = head(&root);
+    assert_ne!(after, before);
+
+    // A second move into a database that already holds a study is refused, nothing changed.
+    let refused = kizon(&root, &["migrate-store", "--to", &url]).failed();
+    assert!(
+        refused.error_line().contains("already kept in PostgreSQL"),
+        "{}",
+        refused.stderr
+    );
+
+    let back = kizon(&root, &["migrate-store", "--to", "sqlite"]).ok();
+    assert!(back.stdout.contains(&after), "{}", back.stdout);
+    assert!(root.join("kizon.sqlite").is_file());
+    let verified = kizon(&root, &["audit", "verify", "--head", &after]).ok();
+    assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
+    let bad = kizon(&root, &["migrate-store", "--to", "mysql://x"]).failed();
+    assert!(
+        bad.error_line()
+            .contains("neither `sqlite` nor a PostgreSQL URL"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -14,7 +14,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Which database a store talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Backend {
     Sqlite,
     Postgres,

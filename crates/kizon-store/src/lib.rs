@@ -22,6 +22,7 @@ pub mod documents;
 mod items;
 pub mod ledger;
 mod marks;
+pub mod migrate;
 mod reading;
 mod records;
 mod reference;
@@ -156,9 +157,22 @@ impl Store {
                 root.display()
             )));
         }
-        let conn = Db::connect_postgres(url).map_err(|e| sqlite(&marker, e))?;
+        fs::create_dir_all(root.join(documents::DOCUMENTS_DIR).join("sha256"))
+            .map_err(|e| StoreError::io(root, e))?;
+        let conn = Store::new_postgres_database(url, &marker)?;
+        migrate::write_private(&marker, &format!("{url}\n"))?;
+        Ok(Store {
+            root: root.to_owned(),
+            conn,
+        })
+    }
+
+    /// Connects to the PostgreSQL database at `url`, which must hold no kizon study, and makes
+    /// the schema in it; `marker` names it in errors.
+    fn new_postgres_database(url: &str, marker: &Path) -> Result<Db, StoreError> {
+        let conn = Db::connect_postgres(url).map_err(|e| sqlite(marker, e))?;
         if schema::postgres_version(&conn)
-            .map_err(|e| sqlite(&marker, e))?
+            .map_err(|e| sqlite(marker, e))?
             .is_some()
         {
             return Err(StoreError::Conflict(format!(
@@ -166,24 +180,8 @@ impl Store {
                 redacted_url(url)
             )));
         }
-        fs::create_dir_all(root.join(documents::DOCUMENTS_DIR).join("sha256"))
-            .map_err(|e| StoreError::io(root, e))?;
-        schema::create_postgres(&conn).map_err(|e| sqlite(&marker, e))?;
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        std::io::Write::write_all(
-            &mut options
-                .open(&marker)
-                .map_err(|e| StoreError::io(&marker, e))?,
-            format!("{url}\n").as_bytes(),
-        )
-        .map_err(|e| StoreError::io(&marker, e))?;
-        Ok(Store {
-            root: root.to_owned(),
-            conn,
-        })
+        schema::create_postgres(&conn).map_err(|e| sqlite(marker, e))?;
+        Ok(conn)
     }
 
     /// Which database the study in `root` keeps: its SQLite file, or the PostgreSQL URL.
@@ -385,7 +383,7 @@ pub(crate) fn sqlite(path: &Path, source: db::Error) -> StoreError {
     }
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Every transaction digests each covered table with its own statement (27 of them, see
     // `ledger::COVERED_TABLES`): rusqlite's default cache of 16 would prepare them anew each time.

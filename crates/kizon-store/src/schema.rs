@@ -518,6 +518,11 @@ const MIGRATIONS: &[&str] = &[
     LOGIN_ATTEMPTS,
 ];
 
+/// Every migration's DDL, in order (for copying a study table by table).
+pub fn migrations() -> &'static [&'static str] {
+    MIGRATIONS
+}
+
 /// Creates the schema in an empty database.
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {
     migrate(conn, 0)

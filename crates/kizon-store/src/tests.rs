@@ -1058,3 +1058,61 @@ fn the_store_tests_pass_on_postgresql() {
     }
     POSTGRES.set(None);
 }
+
+/// `migrate-store`: a SQLite study copied into PostgreSQL and back keeps its ledger, its row
+/// digests and its head hash; the folder follows the new database, the old one is kept; new
+/// rows after the move take the next keys.
+#[test]
+fn a_study_moves_to_postgresql_and_back_with_the_same_head() {
+    let server = crate::throwaway::ThrowawayPostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    store
+        .transact("alice", |tx| {
+            tx.insert_user(
+                "sato",
+                "auditor",
+                None,
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            )?;
+            tx.record("user add", "user sato", json!({}))
+        })
+        .unwrap();
+    let head = store.head().unwrap().unwrap();
+    let moved = store
+        .migrate_to_postgres(&server.new_database().unwrap())
+        .unwrap();
+    assert_eq!(moved.head.as_ref(), Some(&head));
+    assert!(moved.kept.ends_with("kizon.sqlite.before-migration"));
+    assert!(
+        moved.tables.iter().any(|(t, n)| t == "ledger" && *n == 5),
+        "{:?}",
+        moved.tables
+    );
+    assert_eq!(Store::backend_of(dir.path()), Some(db::Backend::Postgres));
+
+    let mut on_postgres = Store::open(dir.path()).unwrap();
+    let report = on_postgres.verify(Some(&head.1)).unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(on_postgres.head().unwrap(), Some(head.clone()));
+    assert_eq!(on_postgres.users().unwrap()[0].name, "sato");
+    // The identity keys go on from the copied rows.
+    let id = on_postgres
+        .transact("alice", |tx| {
+            let id = tx.insert_provider(&provider("Hospital C"))?;
+            tx.record("provider add", "provider Hospital C", json!({}))?;
+            Ok(id)
+        })
+        .unwrap();
+    assert_eq!(id, 3);
+    let head = on_postgres.head().unwrap().unwrap();
+
+    let back = on_postgres.migrate_to_sqlite().unwrap();
+    assert_eq!(back.head.as_ref(), Some(&head));
+    assert_eq!(Store::backend_of(dir.path()), Some(db::Backend::Sqlite));
+    assert!(dir.path().join("database.url.before-migration").is_file());
+    let on_sqlite = Store::open(dir.path()).unwrap();
+    let report = on_sqlite.verify(Some(&head.1)).unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(on_sqlite.providers().unwrap().len(), 3);
+}

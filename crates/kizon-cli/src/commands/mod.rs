@@ -17,6 +17,7 @@ pub mod init;
 pub mod items;
 pub mod lock;
 pub mod marks;
+pub mod migrate_store;
 pub mod owner_key;
 pub mod package;
 pub mod plan;
