@@ -327,7 +327,24 @@ fn csrf_of(page: &http::Response) -> String {
 /// the session on both. A server with a key of its own does not take the others' sessions.
 #[test]
 fn two_servers_on_one_study_share_sessions_csrf_tokens_and_the_login_limit() {
-    let (tmp, root) = new_study();
+    two_servers_share_what_matters(None);
+}
+
+/// The same with the study kept in PostgreSQL, as a multi-site deployment keeps it.
+#[test]
+fn two_servers_on_one_postgresql_study_share_sessions_csrf_tokens_and_the_login_limit() {
+    let server = kizon_store::throwaway::ThrowawayPostgres::start().unwrap();
+    two_servers_share_what_matters(Some(&server.new_database().unwrap()));
+}
+
+fn two_servers_share_what_matters(database: Option<&str>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut init = vec!["init", "s"];
+    if let Some(url) = database {
+        init.extend(["--database", url]);
+    }
+    kizon(tmp.path(), &init).ok();
+    let root = tmp.path().join("s");
     let password = "a long enough passphrase";
     with_stdin(
         &root,
