@@ -79,7 +79,7 @@ pub struct KnownSource {
 
 /// A stored case's provider id, patient key and dates and diagnosis, compared with a case
 /// ingested again.
-type StoredCaseFacts = (
+pub(crate) type StoredCaseFacts = (
     i64,
     Option<String>,
     Option<String>,
@@ -92,6 +92,25 @@ impl Tx<'_> {
     /// Records a case unless it exists; an existing case with other attributes is a conflict.
     /// Returns whether it was new.
     pub fn insert_case(&mut self, case: &NewCase) -> Result<bool, StoreError> {
+        let wanted: StoredCaseFacts = (
+            case.provider_id,
+            case.patient_key.clone(),
+            case.acquisition_date.clone(),
+            case.collection_date.clone(),
+            case.diagnosis.clone(),
+            case.diagnosis_date.clone(),
+        );
+        // A case already met in this transaction is answered from memory: an ingest meets each
+        // case once per file, and a remote database would be asked each time.
+        if let Some(seen) = self.cases_seen.get(&case.id) {
+            if *seen != wanted {
+                return Err(StoreError::Conflict(format!(
+                    "case `{}` was recorded earlier with other provider, patient, dates or diagnosis",
+                    case.id
+                )));
+            }
+            return Ok(false);
+        }
         let existing: Option<StoredCaseFacts> = self
             .sql()
             .prepare_cached(
@@ -104,23 +123,17 @@ impl Tx<'_> {
             })
             .map_err(|e| self.err(e))?;
         if let Some(existing) = existing {
-            let wanted = (
-                case.provider_id,
-                case.patient_key.clone(),
-                case.acquisition_date.clone(),
-                case.collection_date.clone(),
-                case.diagnosis.clone(),
-                case.diagnosis_date.clone(),
-            );
             if existing != wanted {
                 return Err(StoreError::Conflict(format!(
                     "case `{}` was recorded earlier with other provider, patient, dates or diagnosis",
                     case.id
                 )));
             }
+            self.cases_seen.insert(case.id.clone(), wanted);
             return Ok(false);
         }
         let seq = self.pending_seq();
+        self.cases_seen.insert(case.id.clone(), wanted);
         self.sql()
             .prepare_cached(
                 "INSERT INTO cases (id, provider_id, patient_key, acquisition_date, collection_date, diagnosis, diagnosis_date, attributes, ledger_seq)
@@ -144,27 +157,17 @@ impl Tx<'_> {
     }
 
     /// Records an item; the same source with the same content again adds nothing (`false`).
+    /// One statement either way (the unique key decides), so a remote database is asked once
+    /// per item, not twice.
     pub fn insert_item(&mut self, item: &NewItem) -> Result<bool, StoreError> {
-        let known: Option<i64> = self
+        let seq = self.next_seq;
+        let inserted: Option<i64> = self
             .sql()
-            .prepare_cached("SELECT id FROM items WHERE source = ?1 AND sha256 = ?2")
-            .and_then(|mut statement| {
-                statement
-                    .query_row(params![item.source, item.sha256], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(|e| self.err(e))?;
-        if known.is_some() {
-            return Ok(false);
-        }
-        let seq = self.pending_seq();
-        self.sql()
-            .prepare_cached(
+            .query_row(
                 "INSERT INTO items (provider_id, case_id, path, source, size, modified_ns, sha256, kind, metadata, problem, ledger_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (source, sha256) DO NOTHING RETURNING id",
+                params![
                     item.provider_id,
                     item.case_id,
                     item.path,
@@ -176,10 +179,15 @@ impl Tx<'_> {
                     item.metadata,
                     item.problem,
                     seq
-                ])
-            })
+                ],
+                |r| r.get(0),
+            )
+            .optional()
             .map_err(|e| self.err(e))?;
-        Ok(true)
+        if inserted.is_some() {
+            self.pending_seq();
+        }
+        Ok(inserted.is_some())
     }
 }
 

@@ -318,6 +318,7 @@ impl Store {
             appended: None,
             abandoned: false,
             new_documents: Vec::new(),
+            cases_seen: std::collections::HashMap::new(),
         };
         let value = change(&mut context)?;
         if context.abandoned {
@@ -475,6 +476,8 @@ pub struct Tx<'a> {
     abandoned: bool,
     /// Documents first registered by this transaction.
     new_documents: Vec<String>,
+    /// Cases inserted or found in this transaction, with their facts (see `insert_case`).
+    cases_seen: std::collections::HashMap<String, items::StoredCaseFacts>,
 }
 
 impl Tx<'_> {
