@@ -181,6 +181,7 @@ impl Store {
             )));
         }
         schema::create_postgres(&conn).map_err(|e| sqlite(marker, e))?;
+        schema::prepare_postgres_differences(&conn).map_err(|e| sqlite(marker, e))?;
         Ok(conn)
     }
 
@@ -251,6 +252,7 @@ impl Store {
         if version < schema::SCHEMA_VERSION {
             schema::migrate_postgres(&conn, version).map_err(|e| sqlite(&marker, e))?;
         }
+        schema::prepare_postgres_differences(&conn).map_err(|e| sqlite(&marker, e))?;
         Ok(Store {
             root: root.to_owned(),
             conn,
@@ -302,7 +304,7 @@ impl Store {
         // (a trigger on `documents` sealing a forged decision): no command runs on such a schema.
         let differences = match tx.sqlite() {
             Some(sqlite) => schema::differences(sqlite).map_err(|e| sqlite_error(&db, e))?,
-            None => Vec::new(),
+            None => schema::postgres_differences(&tx).map_err(|e| sqlite(&db, e))?,
         };
         if let Some(difference) = differences.into_iter().next() {
             return Err(StoreError::Tampered(difference));

@@ -698,9 +698,14 @@ pub fn postgres_version(db: &crate::db::Db) -> crate::db::Result<Option<i64>> {
 /// append-only triggers on the ledger and every covered table (one function refuses the
 /// change, as SQLite's `RAISE(ABORT)` does).
 pub fn migrate_postgres(db: &crate::db::Db, from: i64) -> crate::db::Result<()> {
+    db.execute_batch(&format!("BEGIN; {} COMMIT;", postgres_migration(from)))
+}
+
+/// The statements that bring a PostgreSQL study from version `from` to this one, with the
+/// append-only triggers, without a transaction of their own.
+fn postgres_migration(from: i64) -> String {
     let mut sql = String::from(
-        "BEGIN;
-         CREATE OR REPLACE FUNCTION kizon_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        "CREATE OR REPLACE FUNCTION kizon_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;",
     );
     for ddl in &MIGRATIONS[from as usize..] {
@@ -713,7 +718,133 @@ pub fn migrate_postgres(db: &crate::db::Db, from: i64) -> crate::db::Result<()> 
         ));
     }
     sql.push_str(&format!(
-        "UPDATE {POSTGRES_VERSION_TABLE} SET version = {SCHEMA_VERSION}; COMMIT;"
+        "UPDATE {POSTGRES_VERSION_TABLE} SET version = {SCHEMA_VERSION};"
     ));
-    db.execute_batch(&sql)
+    sql
+}
+
+/// [`differences`] for a PostgreSQL study: its schema's tables (columns, types, NOT NULL,
+/// identity, defaults), constraints, indexes, triggers, functions, rules and views, compared
+/// with those of the schema made afresh (once per process, in a schema of its own inside a
+/// transaction that is rolled back). A trigger added behind kizon's back, one removed, a
+/// constraint dropped or a rule that rewrites rows is one line each.
+pub fn postgres_differences(db: &crate::db::Db) -> crate::db::Result<Vec<String>> {
+    let Some(expected) = EXPECTED_POSTGRES.get() else {
+        return Err(crate::db::Error::Conversion {
+            column: 0,
+            message:
+                "internal: the expected PostgreSQL schema was not made when the study was opened"
+                    .into(),
+        });
+    };
+    let found = postgres_objects(db)?;
+    let mut differences = Vec::new();
+    for (key, sql) in expected {
+        match found.get(key) {
+            None => differences.push(format!(
+                "the database's schema lacks the {} `{}` (removed outside kizon)",
+                key.0, key.1
+            )),
+            Some(actual) if actual != sql => differences.push(format!(
+                "the {} `{}` is defined otherwise than kizon defines it (altered outside kizon): {}",
+                key.0,
+                key.1,
+                actual.as_deref().unwrap_or("-")
+            )),
+            Some(_) => {}
+        }
+    }
+    for key in found.keys().filter(|key| !expected.contains_key(*key)) {
+        differences.push(format!(
+            "the database holds a {} `{}` that kizon does not create (added outside kizon)",
+            key.0, key.1
+        ));
+    }
+    Ok(differences)
+}
+
+static EXPECTED_POSTGRES: std::sync::OnceLock<SchemaObjects> = std::sync::OnceLock::new();
+
+/// Makes, once per process, the objects [`postgres_differences`] compares with; called when a
+/// PostgreSQL study is opened, outside any transaction (it uses one of its own).
+pub fn prepare_postgres_differences(db: &crate::db::Db) -> crate::db::Result<()> {
+    if EXPECTED_POSTGRES.get().is_none() {
+        let objects = expected_postgres_objects(db)?;
+        let _ = EXPECTED_POSTGRES.set(objects);
+    }
+    Ok(())
+}
+
+/// The objects of the schema as kizon makes it: made in a fresh schema inside a transaction
+/// that is rolled back, so nothing of it stays.
+fn expected_postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObjects> {
+    const SCRATCH: &str = "kizon_expected_schema";
+    db.execute_batch(&format!(
+        "BEGIN; CREATE SCHEMA {SCRATCH}; SET LOCAL search_path TO {SCRATCH};
+         CREATE TABLE {POSTGRES_VERSION_TABLE} (version BIGINT NOT NULL);
+         INSERT INTO {POSTGRES_VERSION_TABLE} (version) VALUES (0);
+         {}",
+        postgres_migration(0)
+    ))?;
+    let objects = postgres_objects(db);
+    db.execute_batch("ROLLBACK")?;
+    objects
+}
+
+/// Every object of the current schema that decides what a write does, by (kind, name), with
+/// its definition, the schema's name taken out so that two schemas compare.
+fn postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObjects> {
+    use crate::db::params;
+    let schema: String = db.query_row("SELECT current_schema()::TEXT", params![], |r| r.get(0))?;
+    let mut objects = SchemaObjects::new();
+    let plain = |text: String| text.replace(&format!("{schema}."), "");
+    let queries: [(&str, &str); 6] = [
+        (
+            "table",
+            "SELECT c.relname::TEXT, string_agg(a.attname::TEXT || ' ' || format_type(a.atttypid, a.atttypmod)
+                 || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+                 || CASE WHEN a.attidentity <> '' THEN ' IDENTITY ' || a.attidentity::TEXT ELSE '' END
+                 || COALESCE(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+             GROUP BY c.relname",
+        ),
+        (
+            "constraint",
+            "SELECT cl.relname::TEXT || '.' || co.conname::TEXT, pg_get_constraintdef(co.oid)
+             FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid
+             JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = current_schema()",
+        ),
+        (
+            "index",
+            "SELECT indexname::TEXT, indexdef FROM pg_indexes WHERE schemaname = current_schema()",
+        ),
+        (
+            "trigger",
+            "SELECT cl.relname::TEXT || '.' || t.tgname::TEXT, pg_get_triggerdef(t.oid)
+             FROM pg_trigger t JOIN pg_class cl ON cl.oid = t.tgrelid
+             JOIN pg_namespace n ON n.oid = cl.relnamespace
+             WHERE n.nspname = current_schema() AND NOT t.tgisinternal",
+        ),
+        (
+            "function",
+            "SELECT p.proname::TEXT, pg_get_functiondef(p.oid)
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = current_schema()",
+        ),
+        (
+            "rule",
+            "SELECT tablename::TEXT || '.' || rulename::TEXT, definition FROM pg_rules WHERE schemaname = current_schema()",
+        ),
+    ];
+    for (kind, sql) in queries {
+        for (name, definition) in db.query_map(sql, params![], |r| {
+            Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?))
+        })? {
+            objects.insert((kind.to_owned(), name), definition.map(plain));
+        }
+    }
+    Ok(objects)
 }

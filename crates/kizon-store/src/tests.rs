@@ -1116,3 +1116,44 @@ fn a_study_moves_to_postgresql_and_back_with_the_same_head() {
     assert!(report.intact(), "{report:?}");
     assert_eq!(on_sqlite.providers().unwrap().len(), 3);
 }
+
+/// On PostgreSQL as on SQLite, a schema changed behind kizon's back stops every command and
+/// is a problem of `verify`: a trigger added that could rewrite rows as they are sealed, an
+/// append-only trigger taken away, a NOT NULL dropped.
+#[test]
+fn a_postgresql_schema_changed_outside_kizon_stops_commands() {
+    let server = crate::throwaway::ThrowawayPostgres::start().unwrap();
+    POSTGRES.set(Some(std::rc::Rc::new(server)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    assert!(store.verify(None).unwrap().intact());
+    let conn = raw(dir.path());
+    for (change, expected) in [
+        (
+            "CREATE FUNCTION forge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.legal_basis := 'forged'; RETURN NEW; END $$;
+             CREATE TRIGGER forge BEFORE INSERT ON providers FOR EACH ROW EXECUTE FUNCTION forge();",
+            "trigger `providers.forge`",
+        ),
+        ("DROP TRIGGER locks_append_only ON locks;", "lacks the trigger `locks.locks_append_only`"),
+        ("ALTER TABLE evidence ALTER COLUMN file_name DROP NOT NULL;", "the table `evidence` is defined otherwise"),
+    ] {
+        conn.execute_batch(&format!("BEGIN; {change}")).unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+        let refused = store
+            .transact("alice", |tx| {
+                tx.insert_provider(&provider("Hospital Z"))?;
+                tx.record("provider add", "provider Hospital Z", json!({}))
+            })
+            .unwrap_err();
+        assert!(
+            matches!(&refused, StoreError::Tampered(m) if m.contains("outside kizon")),
+            "{change}: {refused}"
+        );
+        let report = store.verify(None).unwrap();
+        assert!(
+            report.problems.iter().any(|p| p.message.contains(expected)),
+            "{change}: {report:?}"
+        );
+    }
+    POSTGRES.set(None);
+}

@@ -155,10 +155,12 @@ impl Store {
             }
         }
 
-        if let Some(sqlite) = conn.sqlite() {
-            for message in crate::schema::differences(sqlite).map_err(|e| self.err(e.into()))? {
-                problems.push(problem(None, message));
-            }
+        let differences = match conn.sqlite() {
+            Some(sqlite) => crate::schema::differences(sqlite).map_err(|e| self.err(e.into()))?,
+            None => crate::schema::postgres_differences(conn).map_err(|e| self.err(e))?,
+        };
+        for message in differences {
+            problems.push(problem(None, message));
         }
 
         let mut registered = HashSet::new();
