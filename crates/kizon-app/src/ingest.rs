@@ -584,6 +584,7 @@ impl Study {
             ..IngestSummary::default()
         };
         self.store.transact(actor, |tx| {
+            let mut rows: Vec<NewItem> = Vec::with_capacity(inspected.len());
             for mut item in inspected {
                 if let Some((record, role)) = wfdb_records.get(&item.file) {
                     if item.inspection.kind() == ItemKind::Unknown {
@@ -610,9 +611,12 @@ impl Study {
                     metadata: item.inspection.metadata.to_stored(),
                     problem: item.inspection.problem.clone(),
                 };
-                if tx.insert_item(&new)? {
+                rows.push(new);
+            }
+            for (new, added) in rows.iter().zip(tx.insert_items(&rows)?) {
+                if added {
                     batch.added += 1;
-                    *batch.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
+                    *batch.by_kind.entry(new.kind.as_str().to_owned()).or_default() += 1;
                     batch.problems += usize::from(new.problem.is_some());
                 }
             }

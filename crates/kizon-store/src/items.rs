@@ -191,6 +191,69 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Records items, in order: for each, whether it was new (the same source with the same
+    /// content, earlier or earlier in `items`, adds nothing). Many rows a statement, so that a
+    /// remote database is asked once per 64 items, not once per item; the rows and their keys
+    /// are those [`Tx::insert_item`] one by one would give.
+    pub fn insert_items(&mut self, items: &[NewItem]) -> Result<Vec<bool>, StoreError> {
+        const ROWS: usize = 64;
+        let seq = self.next_seq;
+        let mut added = Vec::with_capacity(items.len());
+        for chunk in items.chunks(ROWS) {
+            let mut sql = String::from(
+                "INSERT INTO items (provider_id, case_id, path, source, size, modified_ns, sha256, kind, metadata, problem, ledger_seq) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                let first = row * 11 + 1;
+                let placeholders: Vec<String> =
+                    (first..first + 11).map(|n| format!("?{n}")).collect();
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                sql.push_str(&placeholders.join(", "));
+                sql.push(')');
+            }
+            sql.push_str(" ON CONFLICT (source, sha256) DO NOTHING RETURNING source, sha256");
+            let kinds: Vec<Spelled<kizon_vocab::ItemKind>> =
+                chunk.iter().map(|i| Spelled(i.kind)).collect();
+            let sizes: Vec<i64> = chunk.iter().map(|i| i.size as i64).collect();
+            let mut values: Vec<&dyn crate::db::ToParam> = Vec::with_capacity(chunk.len() * 11);
+            for (n, item) in chunk.iter().enumerate() {
+                values.extend([
+                    &item.provider_id as &dyn crate::db::ToParam,
+                    &item.case_id,
+                    &item.path,
+                    &item.source,
+                    &sizes[n],
+                    &item.modified_ns,
+                    &item.sha256,
+                    &kinds[n],
+                    &item.metadata,
+                    &item.problem,
+                    &seq,
+                ]);
+            }
+            let inserted: std::collections::HashSet<(String, String)> = self
+                .sql()
+                .query_map(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.err(e))?
+                .into_iter()
+                .collect();
+            let mut claimed = std::collections::HashSet::new();
+            for item in chunk {
+                let key = (item.source.clone(), item.sha256.clone());
+                added.push(inserted.contains(&key) && claimed.insert(key));
+            }
+        }
+        if added.iter().any(|&a| a) {
+            self.pending_seq();
+        }
+        Ok(added)
+    }
+}
+
 impl Store {
     /// Sources already ingested for a provider, newest record per source.
     pub fn known_sources(

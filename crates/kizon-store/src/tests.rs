@@ -1051,6 +1051,10 @@ fn the_store_tests_pass_on_postgresql() {
             "login_attempts_are_counted",
             login_attempts_are_counted_in_the_database_for_every_server,
         ),
+        (
+            "items_inserted_together",
+            items_inserted_together_are_those_inserted_one_by_one,
+        ),
     ];
     for (name, test) in tests {
         eprintln!("on PostgreSQL: {name}");
@@ -1156,4 +1160,80 @@ fn a_postgresql_schema_changed_outside_kizon_stops_commands() {
         );
     }
     POSTGRES.set(None);
+}
+
+/// Items inserted many rows a statement are the rows, keys and answers of one insert each: the
+/// same source and content again (earlier, or twice in one call) adds nothing, and nothing at
+/// all writes no ledger rows.
+#[test]
+fn items_inserted_together_are_those_inserted_one_by_one() {
+    let new_item = |i: usize, provider: i64| NewItem {
+        provider_id: provider,
+        case_id: "C-1".into(),
+        path: format!("d/{}.dcm", i % 150),
+        source: format!("/abs/d/{}.dcm", i % 150),
+        size: i as u64,
+        modified_ns: 7,
+        sha256: format!("{:064}", i % 150),
+        kind: if i.is_multiple_of(3) {
+            ItemKind::Edf
+        } else {
+            ItemKind::Dicom
+        },
+        metadata: format!("{{\"n\":{i}}}"),
+        problem: i.is_multiple_of(7).then(|| "odd".to_owned()),
+    };
+    let run = |together: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = create_store(dir.path());
+        let mut answers = Vec::new();
+        for round in 0..2 {
+            store
+                .transact("alice", |tx| {
+                    if round == 0 {
+                        tx.insert_provider(&provider("Hospital A"))?;
+                        tx.insert_case(&NewCase {
+                            id: "C-1".into(),
+                            provider_id: 1,
+                            patient_key: None,
+                            acquisition_date: None,
+                            collection_date: None,
+                            diagnosis: None,
+                            diagnosis_date: None,
+                            attributes: "{}".into(),
+                        })?;
+                    }
+                    // 200 items of which 50 repeat earlier ones: more than three statements.
+                    let items: Vec<NewItem> = (0..200).map(|i| new_item(i, 1)).collect();
+                    let added = if together {
+                        tx.insert_items(&items)?
+                    } else {
+                        items
+                            .iter()
+                            .map(|i| tx.insert_item(i))
+                            .collect::<Result<_, _>>()?
+                    };
+                    answers.push(added.clone());
+                    if added.iter().any(|&a| a) || round == 0 {
+                        tx.record("ingest", "items", json!({}))?;
+                    } else {
+                        tx.abandon();
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let items: Vec<(i64, String, String, String)> = store
+            .items()
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.id, i.source, i.sha256, i.metadata))
+            .collect();
+        assert!(store.verify(None).unwrap().intact());
+        (answers, items)
+    };
+    let (one_by_one, rows) = run(false);
+    assert_eq!(one_by_one[0].iter().filter(|&&a| a).count(), 150);
+    assert!(one_by_one[1].iter().all(|&a| !a));
+    assert_eq!(run(true), (one_by_one, rows));
 }
