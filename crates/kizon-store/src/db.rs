@@ -400,8 +400,10 @@ impl postgres::types::ToSql for PgParam<'_> {
             (ValueRef::Real(v), &Type::FLOAT8) => v.to_sql(ty, out),
             (ValueRef::Real(v), &Type::FLOAT4) => (v as f32).to_sql(ty, out),
             (ValueRef::Text(v), &Type::BYTEA) => v.as_bytes().to_sql(ty, out),
-            (ValueRef::Text(v), _) => v.to_sql(ty, out),
-            (ValueRef::Blob(v), _) => v.to_sql(ty, out),
+            (ValueRef::Text(v), &Type::TEXT | &Type::VARCHAR | &Type::NAME | &Type::BPCHAR) => {
+                v.to_sql(ty, out)
+            }
+            (ValueRef::Blob(v), &Type::BYTEA) => v.to_sql(ty, out),
             (value, ty) => Err(format!("{value:?} cannot be bound to a {ty} parameter").into()),
         }
     }
@@ -648,11 +650,25 @@ impl Db {
     /// lock taken, so that writers append one after another and never fork the chain. Rolled
     /// back when dropped uncommitted.
     pub fn begin(&mut self) -> Result<Transaction<'_>> {
+        self.begin_locked(LEDGER_LOCK)
+    }
+
+    /// [`Db::begin`] serialised, on PostgreSQL, by the advisory lock `lock` instead of the
+    /// ledger's (writes that never touch the ledger, such as the login limiter's, need not wait
+    /// for a long ingest). A failure after `BEGIN` rolls back at once, so the connection is
+    /// never left in an aborted transaction.
+    pub fn begin_locked(&mut self, lock: i64) -> Result<Transaction<'_>> {
         match self {
             Db::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE")?,
-            Db::Postgres(pg) => pg.get_mut().client.batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({LEDGER_LOCK})"
-            ))?,
+            Db::Postgres(pg) => {
+                let client = &mut pg.get_mut().client;
+                if let Err(e) =
+                    client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({lock})"))
+                {
+                    let _ = client.batch_execute("ROLLBACK");
+                    return Err(e.into());
+                }
+            }
         }
         Ok(Transaction {
             db: self,
@@ -712,6 +728,9 @@ impl Prepared<'_> {
 /// constant: "kizon" in ASCII).
 pub const LEDGER_LOCK: i64 = 0x6b_697a_6f6e;
 
+/// The advisory lock of the login limiter's transactions.
+pub const LOGIN_LOCK: i64 = LEDGER_LOCK + 1;
+
 /// A transaction in progress; every query of [`Db`] runs in it.
 pub struct Transaction<'a> {
     db: &'a mut Db,
@@ -726,9 +745,14 @@ impl std::ops::Deref for Transaction<'_> {
 }
 
 impl Transaction<'_> {
+    /// Commits; a commit that fails is rolled back, so the connection can begin again.
     pub fn commit(mut self) -> Result<()> {
         self.finished = true;
-        self.db.execute_batch("COMMIT")
+        let committed = self.db.execute_batch("COMMIT");
+        if committed.is_err() {
+            let _ = self.db.execute_batch("ROLLBACK");
+        }
+        committed
     }
 }
 

@@ -133,24 +133,30 @@ impl Store {
                 root.display()
             )));
         }
-        let head = self.head()?;
         let mut target = Store::new_postgres_database(url, &marker)?;
-        let tables = copy_rows(&self.conn, &mut target).map_err(|e| sqlite(&marker, e))?;
-        drop(self);
-        // The folder switches last: the URL appears under its name once the SQLite file is
-        // out of the way (a folder with both would be ambiguous).
+        let db_path = root.join(DB_FILE);
+        let mut store = self;
+        // The source's write lock is held from before the head is read until the folder has
+        // switched: no command (a server, an ingest) writes to the old database meanwhile, so
+        // the copy is one consistent state and nothing is written after it.
+        let source = store.conn.begin().map_err(|e| sqlite(&db_path, e))?;
+        let head = crate::ledger::head(&source).map_err(|e| sqlite(&db_path, e))?;
+        let tables = copy_rows(&source, &mut target).map_err(|e| sqlite(&marker, e))?;
+        // The URL appears first, then the SQLite file moves away: `open` takes the SQLite file
+        // while both are there, so a crash between the two leaves the old study as it was.
         let tmp = root.join(format!("{DATABASE_URL_FILE}.tmp"));
         write_private(&tmp, &format!("{url}\n"))?;
-        let db_file = root.join(DB_FILE);
-        let kept = kept_name(&db_file);
-        fs::rename(&db_file, &kept).map_err(|e| StoreError::io(&db_file, e))?;
+        fs::rename(&tmp, &marker).map_err(|e| StoreError::io(&marker, e))?;
+        let kept = kept_name(&db_path);
+        fs::rename(&db_path, &kept).map_err(|e| StoreError::io(&db_path, e))?;
         for suffix in ["-wal", "-shm"] {
             let side = root.join(format!("{DB_FILE}{suffix}"));
             if side.exists() {
                 let _ = fs::rename(&side, format!("{}{suffix}", kept.display()));
             }
         }
-        fs::rename(&tmp, &marker).map_err(|e| StoreError::io(&marker, e))?;
+        drop(source);
+        drop(store);
         Ok(Migrated {
             from: Backend::Sqlite,
             to: Backend::Postgres,
@@ -171,7 +177,11 @@ impl Store {
                 root.display()
             )));
         }
-        let head = self.head()?;
+        let marker = root.join(DATABASE_URL_FILE);
+        let mut store = self;
+        // The source's write lock is held until the folder has switched (see above).
+        let source = store.conn.begin().map_err(|e| sqlite(&marker, e))?;
+        let head = crate::ledger::head(&source).map_err(|e| sqlite(&marker, e))?;
         let staging = root.join(".kizon-migrate");
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
@@ -184,21 +194,17 @@ impl Store {
             crate::configure(&conn).map_err(|e| sqlite(&staged, e.into()))?;
             schema::create(&conn).map_err(|e| sqlite(&staged, e.into()))?;
             let mut target = Db::Sqlite(conn);
-            copy_rows(&self.conn, &mut target).map_err(|e| sqlite(&staged, e))?
+            copy_rows(&source, &mut target).map_err(|e| sqlite(&staged, e))?
         };
-        drop(self);
-        let marker = root.join(DATABASE_URL_FILE);
-        let kept = kept_name(&marker);
-        fs::rename(&marker, &kept).map_err(|e| StoreError::io(&marker, e))?;
-        for suffix in ["-wal", "-shm"] {
-            let side = staging.join(format!("{DB_FILE}{suffix}"));
-            if side.exists() {
-                let _ = fs::rename(&side, root.join(format!("{DB_FILE}{suffix}")));
-            }
-        }
+        // The SQLite file appears first (a clean close left no WAL beside it), then the URL
+        // moves away: `open` takes the SQLite file while both are there.
         let db_file = root.join(DB_FILE);
         fs::rename(&staged, &db_file).map_err(|e| StoreError::io(&db_file, e))?;
+        let kept = kept_name(&marker);
+        fs::rename(&marker, &kept).map_err(|e| StoreError::io(&marker, e))?;
         let _ = fs::remove_dir_all(&staging);
+        drop(source);
+        drop(store);
         Ok(Migrated {
             from: Backend::Postgres,
             to: Backend::Sqlite,

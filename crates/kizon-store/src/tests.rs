@@ -1139,6 +1139,14 @@ fn a_postgresql_schema_changed_outside_kizon_stops_commands() {
             "trigger `providers.forge`",
         ),
         ("DROP TRIGGER locks_append_only ON locks;", "lacks the trigger `locks.locks_append_only`"),
+        (
+            "ALTER TABLE ledger DISABLE TRIGGER ledger_append_only;",
+            "the trigger `ledger.ledger_append_only` is defined otherwise",
+        ),
+        (
+            "ALTER TABLE findings ENABLE ROW LEVEL SECURITY;",
+            "the row security of table `findings` is defined otherwise",
+        ),
         ("ALTER TABLE evidence ALTER COLUMN file_name DROP NOT NULL;", "the table `evidence` is defined otherwise"),
     ] {
         conn.execute_batch(&format!("BEGIN; {change}")).unwrap();

@@ -317,7 +317,10 @@ impl Store {
         now: i64,
     ) -> Result<Result<(), u64>, StoreError> {
         let db = self.db_path();
-        let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
+        let tx = self
+            .conn
+            .begin_locked(crate::db::LOGIN_LOCK)
+            .map_err(|e| sqlite(&db, e))?;
         let counted = (|| {
             tx.execute(
                 "DELETE FROM login_attempts WHERE since <= ?1",
@@ -366,7 +369,10 @@ impl Store {
             return Ok(());
         };
         let db = self.db_path();
-        let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
+        let tx = self
+            .conn
+            .begin_locked(crate::db::LOGIN_LOCK)
+            .map_err(|e| sqlite(&db, e))?;
         tx.execute(
             "DELETE FROM login_attempts WHERE key = ?1",
             params![first.key],
