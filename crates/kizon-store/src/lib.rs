@@ -181,7 +181,6 @@ impl Store {
             )));
         }
         schema::create_postgres(&conn).map_err(|e| sqlite(marker, e))?;
-        schema::prepare_postgres_differences(&conn).map_err(|e| sqlite(marker, e))?;
         Ok(conn)
     }
 
@@ -252,7 +251,6 @@ impl Store {
         if version < schema::SCHEMA_VERSION {
             schema::migrate_postgres(&conn, version).map_err(|e| sqlite(&marker, e))?;
         }
-        schema::prepare_postgres_differences(&conn).map_err(|e| sqlite(&marker, e))?;
         Ok(Store {
             root: root.to_owned(),
             conn,
@@ -290,6 +288,11 @@ impl Store {
     ) -> Result<T, StoreError> {
         let db = self.db_path();
         let root = self.root.clone();
+        // PostgreSQL: the schema to compare with is made once per process, before the first
+        // write (it needs a transaction of its own); commands that only read never pay for it.
+        if self.conn.backend() == db::Backend::Postgres {
+            schema::prepare_postgres_differences(&self.conn).map_err(|e| sqlite(&db, e))?;
+        }
         let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
         let head = ledger::head(&tx).map_err(|e| sqlite(&db, e))?;
         let next_seq = head.as_ref().map_or(1, |(seq, _)| seq + 1);

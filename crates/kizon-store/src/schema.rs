@@ -785,8 +785,9 @@ pub fn postgres_differences(db: &crate::db::Db) -> crate::db::Result<Vec<String>
 
 static EXPECTED_POSTGRES: std::sync::OnceLock<SchemaObjects> = std::sync::OnceLock::new();
 
-/// Makes, once per process, the objects [`postgres_differences`] compares with; called when a
-/// PostgreSQL study is opened, outside any transaction (it uses one of its own).
+/// Makes, once per process, the objects [`postgres_differences`] compares with; called before
+/// a PostgreSQL study's first write and by `verify`, outside any transaction (it uses one of
+/// its own).
 pub fn prepare_postgres_differences(db: &crate::db::Db) -> crate::db::Result<()> {
     if EXPECTED_POSTGRES.get().is_none() {
         let objects = expected_postgres_objects(db)?;

@@ -41,6 +41,9 @@ impl Store {
     /// report, say) that must be an entry of the chain.
     pub fn verify(&self, expected_head: Option<&str>) -> Result<VerifyReport, StoreError> {
         let conn = self.conn();
+        if conn.backend() == crate::db::Backend::Postgres {
+            crate::schema::prepare_postgres_differences(conn).map_err(|e| self.err(e))?;
+        }
         let mut problems = Vec::new();
         let mut notes = Vec::new();
         let problem = |seq: Option<i64>, message: String| Problem { seq, message };
