@@ -240,34 +240,63 @@ pub fn session_key_file(path: &std::path::Path) -> Result<[u8; 32], AppError> {
         hint: "give a file that kizon made (a new path makes one), readable by its owner only (chmod 600)".into(),
     }
     };
-    if !path.exists() {
+    if std::fs::symlink_metadata(path).is_err() {
         let mut key = [0u8; 32];
         fill_random(&mut key)?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(io)?;
-        std::io::Write::write_all(
-            &mut file,
-            format!("{}\n", kizon_store::ledger::hex(&key)).as_bytes(),
-        )
-        .map_err(io)?;
-        file.sync_all().map_err(io)?;
-        return Ok(key);
+        match options.open(path) {
+            Ok(mut file) => {
+                std::io::Write::write_all(
+                    &mut file,
+                    format!("{}\n", kizon_store::ledger::hex(&key)).as_bytes(),
+                )
+                .map_err(io)?;
+                file.sync_all().map_err(io)?;
+                return Ok(key);
+            }
+            // Another server made it at the same moment: read theirs (below).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    let metadata = std::fs::symlink_metadata(path).map_err(io)?;
+    if metadata.file_type().is_symlink() || !metadata.is_file() {
+        return Err(refused(
+            "not a plain file (a symbolic link is not followed)".into(),
+        ));
     }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let mode = metadata.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(refused(format!(
                 "the session key file may be read by others (mode {:o})",
                 mode & 0o777
             )));
         }
+        // Whoever owns the file knows the key: it must be this server's own user.
+        if let Ok(me) = std::fs::metadata("/proc/self")
+            && metadata.uid() != me.uid()
+        {
+            return Err(refused(format!(
+                "the session key file belongs to another user (uid {})",
+                metadata.uid()
+            )));
+        }
     }
-    let text = std::fs::read_to_string(path).map_err(io)?;
+    // A file another server is writing this moment may still be empty.
+    let mut text = std::fs::read_to_string(path).map_err(io)?;
+    for _ in 0..50 {
+        if !text.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        text = std::fs::read_to_string(path).map_err(io)?;
+    }
     let text = text.trim();
     let mut key = [0u8; 32];
     if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -489,5 +489,42 @@ fn two_servers_share_what_matters(database: Option<&str>) {
             "{}",
             garbage.stderr
         );
+        // A symbolic link is not followed (to a file someone else may read or own).
+        let link = tmp.path().join("link.key");
+        std::os::unix::fs::symlink(&key_file, &link).unwrap();
+        let serve_with = |file: &std::path::Path| {
+            kizon(
+                &root,
+                &[
+                    "serve",
+                    "--bind",
+                    "127.0.0.1:0",
+                    "--session-key-file",
+                    file.to_str().unwrap(),
+                ],
+            )
+            .failed()
+        };
+        let linked = serve_with(&link);
+        assert!(
+            linked.error_line().contains("not a plain file"),
+            "{}",
+            linked.stderr
+        );
+        // A key file of another user's (whoever owns it knows the key), where the test may
+        // make one: as root.
+        use std::os::unix::fs::MetadataExt;
+        if std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+            let theirs = tmp.path().join("theirs.key");
+            std::fs::write(&theirs, format!("{}\n", "ab".repeat(32))).unwrap();
+            std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), None).unwrap();
+            let foreign = serve_with(&theirs);
+            assert!(
+                foreign.error_line().contains("belongs to another user"),
+                "{}",
+                foreign.stderr
+            );
+        }
     }
 }
