@@ -298,15 +298,12 @@ pub fn session_key_file(path: &std::path::Path) -> Result<[u8; 32], AppError> {
         text = std::fs::read_to_string(path).map_err(io)?;
     }
     let text = text.trim();
-    let mut key = [0u8; 32];
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(refused("not a session key (64 hexadecimal digits)".into()));
-    }
-    for (byte, pair) in key.iter_mut().zip(text.as_bytes().chunks(2)) {
-        let pair = std::str::from_utf8(pair).unwrap_or("00");
-        *byte = u8::from_str_radix(pair, 16).unwrap_or(0);
-    }
-    Ok(key)
+    text.bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then(|| crate::owner_key::unhex(text))
+        .flatten()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| refused("not a session key (64 hexadecimal digits)".into()))
 }
 
 /// The argon2id PHC string of a password long enough to accept (argon2's default parameters:

@@ -83,24 +83,11 @@ fn concurrent_writers_on_postgresql_never_fork_the_ledger() {
     let root = tmp.path().join("s");
     let writers: Vec<std::process::Child> = (0..8)
         .map(|n| {
-            command(
-                &root,
-                &[
-                    "provider",
-                    "add",
-                    &format!("Hospital {n}"),
-                    "--kind",
-                    "hospital",
-                    "--consent",
-                    "opt-out",
-                    "--legal-basis",
-                    "x",
-                ],
-            )
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
+            add_provider_command(&root, &format!("Hospital {n}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
     for writer in writers {

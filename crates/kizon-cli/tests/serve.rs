@@ -284,14 +284,7 @@ fn sign_in(
     name: &str,
     password: &str,
 ) -> Result<String, http::Response> {
-    let page = http::request(address, "GET", "/login", &[], b"");
-    let cookie = page.cookie("kizon_login").expect("login cookie");
-    let text = page.text();
-    let token = text
-        .split("name=\"login_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("login token");
+    let (cookie, token) = http::login_token(address);
     let response = http::request(
         address,
         "POST",
@@ -454,44 +447,6 @@ fn two_servers_share_what_matters(database: Option<&str>) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let open = kizon(
-            &root,
-            &[
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--session-key-file",
-                key_arg,
-            ],
-        )
-        .failed();
-        assert!(
-            open.error_line().contains("may be read by others"),
-            "{}",
-            open.stderr
-        );
-        std::fs::write(&key_file, "not a key\n").unwrap();
-        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let garbage = kizon(
-            &root,
-            &[
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--session-key-file",
-                key_arg,
-            ],
-        )
-        .failed();
-        assert!(
-            garbage.error_line().contains("not a session key"),
-            "{}",
-            garbage.stderr
-        );
-        // A symbolic link is not followed (to a file someone else may read or own).
-        let link = tmp.path().join("link.key");
-        std::os::unix::fs::symlink(&key_file, &link).unwrap();
         let serve_with = |file: &std::path::Path| {
             kizon(
                 &root,
@@ -505,6 +460,24 @@ fn two_servers_share_what_matters(database: Option<&str>) {
             )
             .failed()
         };
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let open = serve_with(&key_file);
+        assert!(
+            open.error_line().contains("may be read by others"),
+            "{}",
+            open.stderr
+        );
+        std::fs::write(&key_file, "not a key\n").unwrap();
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let garbage = serve_with(&key_file);
+        assert!(
+            garbage.error_line().contains("not a session key"),
+            "{}",
+            garbage.stderr
+        );
+        // A symbolic link is not followed (to a file someone else may read or own).
+        let link = tmp.path().join("link.key");
+        std::os::unix::fs::symlink(&key_file, &link).unwrap();
         let linked = serve_with(&link);
         assert!(
             linked.error_line().contains("not a plain file"),

@@ -484,23 +484,35 @@ impl Postgres {
     }
 
     fn query(&mut self, sql: &str, params: &[&dyn ToParam]) -> Result<Vec<postgres::Row>> {
-        let statement = self.statement(sql)?;
-        let bound: Vec<PgParam<'_>> = params.iter().map(|p| PgParam(p.to_param())).collect();
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        Ok(self.client.query(&statement, &refs)?)
+        self.run(sql, params, |client, statement, refs| {
+            client.query(statement, refs)
+        })
     }
 
     fn execute(&mut self, sql: &str, params: &[&dyn ToParam]) -> Result<u64> {
+        self.run(sql, params, |client, statement, refs| {
+            client.execute(statement, refs)
+        })
+    }
+
+    /// Runs `sql`, prepared once, with `params` bound as PostgreSQL takes them.
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToParam],
+        call: impl FnOnce(
+            &mut postgres::Client,
+            &postgres::Statement,
+            &[&(dyn postgres::types::ToSql + Sync)],
+        ) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
         let statement = self.statement(sql)?;
         let bound: Vec<PgParam<'_>> = params.iter().map(|p| PgParam(p.to_param())).collect();
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound
             .iter()
             .map(|p| p as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client.execute(&statement, &refs)?)
+        Ok(call(&mut self.client, &statement, &refs)?)
     }
 }
 

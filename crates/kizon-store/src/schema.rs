@@ -565,7 +565,12 @@ pub fn differences(conn: &Connection) -> rusqlite::Result<Vec<String>> {
             EXPECTED.get_or_init(|| objects)
         }
     };
-    let found = schema_objects(conn)?;
+    Ok(compare_objects(expected, &schema_objects(conn)?))
+}
+
+/// Each object that `found` lacks, defines otherwise or adds against `expected`, one line each
+/// (both backends' schema checks).
+fn compare_objects(expected: &SchemaObjects, found: &SchemaObjects) -> Vec<String> {
     let mut differences = Vec::new();
     for (key, sql) in expected {
         match found.get(key) {
@@ -588,7 +593,7 @@ pub fn differences(conn: &Connection) -> rusqlite::Result<Vec<String>> {
             key.0, key.1
         ));
     }
-    Ok(differences)
+    differences
 }
 
 /// The tables FTS5 makes for `item_search` (its content is `items`, so it has no `_content`).
@@ -757,30 +762,7 @@ pub fn postgres_differences(db: &crate::db::Db) -> crate::db::Result<Vec<String>
                     .into(),
         });
     };
-    let found = postgres_objects(db)?;
-    let mut differences = Vec::new();
-    for (key, sql) in expected {
-        match found.get(key) {
-            None => differences.push(format!(
-                "the database's schema lacks the {} `{}` (removed outside kizon)",
-                key.0, key.1
-            )),
-            Some(actual) if actual != sql => differences.push(format!(
-                "the {} `{}` is defined otherwise than kizon defines it (altered outside kizon): {}",
-                key.0,
-                key.1,
-                actual.as_deref().unwrap_or("-")
-            )),
-            Some(_) => {}
-        }
-    }
-    for key in found.keys().filter(|key| !expected.contains_key(*key)) {
-        differences.push(format!(
-            "the database holds a {} `{}` that kizon does not create (added outside kizon)",
-            key.0, key.1
-        ));
-    }
-    Ok(differences)
+    Ok(compare_objects(expected, &postgres_objects(db)?))
 }
 
 static EXPECTED_POSTGRES: std::sync::OnceLock<SchemaObjects> = std::sync::OnceLock::new();

@@ -57,6 +57,21 @@ fn drop_append_only(conn: &db::Db, tables: &[&str]) {
     }
 }
 
+/// Adds the auditor `sato` as `actor`, in an entry of its own.
+fn add_auditor_sato(store: &mut Store, actor: &str) {
+    store
+        .transact(actor, |tx| {
+            tx.insert_user(
+                "sato",
+                "auditor",
+                None,
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            )?;
+            tx.record("user add", "user sato", json!({}))
+        })
+        .unwrap();
+}
+
 /// A store with four entries: two providers, one evidence document, one lock.
 fn populated(dir: &Path) -> Store {
     let mut store = create_store(dir);
@@ -594,17 +609,7 @@ fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, schema::SCHEMA_VERSION);
-    store
-        .transact("admin", |tx| {
-            tx.insert_user(
-                "sato",
-                "auditor",
-                None,
-                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
-            )?;
-            tx.record("user add", "user sato", json!({}))
-        })
-        .unwrap();
+    add_auditor_sato(&mut store, "admin");
     assert_eq!(store.users().unwrap()[0].name, "sato");
     assert!(store.verify(None).unwrap().intact());
 }
@@ -1071,17 +1076,7 @@ fn a_study_moves_to_postgresql_and_back_with_the_same_head() {
     let server = crate::throwaway::ThrowawayPostgres::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut store = populated(dir.path());
-    store
-        .transact("alice", |tx| {
-            tx.insert_user(
-                "sato",
-                "auditor",
-                None,
-                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
-            )?;
-            tx.record("user add", "user sato", json!({}))
-        })
-        .unwrap();
+    add_auditor_sato(&mut store, "alice");
     let head = store.head().unwrap().unwrap();
     let moved = store
         .migrate_to_postgres(&server.new_database().unwrap())

@@ -131,7 +131,16 @@ pub fn shared(relative: &str) -> PathBuf {
 
 /// `kizon provider add NAME` for a hospital with an opt-out consent model.
 pub fn add_provider(root: &Path, name: &str) -> Run {
-    kizon(
+    output(
+        add_provider_command(root, name)
+            .output()
+            .expect("kizon runs"),
+    )
+}
+
+/// [`add_provider`] as a command not yet run (to run several at once).
+pub fn add_provider_command(root: &Path, name: &str) -> Command {
+    command(
         root,
         &[
             "provider",

@@ -177,3 +177,17 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// The login form's token and the cookie it is bound to.
+pub fn login_token(address: SocketAddr) -> (String, String) {
+    let page = request(address, "GET", "/login", &[], b"");
+    let cookie = page.cookie("kizon_login").expect("login cookie");
+    let text = page.text();
+    let token = text
+        .split("name=\"login_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("login token")
+        .to_owned();
+    (cookie, token)
+}

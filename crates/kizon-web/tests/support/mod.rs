@@ -5,7 +5,7 @@
 
 pub mod http;
 
-pub use http::{Response, request};
+pub use http::{Response, login_token, request};
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -106,20 +106,6 @@ impl Client {
             form.as_bytes(),
         )
     }
-}
-
-/// The login form's token and the cookie it is bound to.
-pub fn login_token(address: SocketAddr) -> (String, String) {
-    let page = request(address, "GET", "/login", &[], b"");
-    let cookie = page.cookie("kizon_login").expect("login cookie");
-    let text = page.text();
-    let token = text
-        .split("name=\"login_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("login token")
-        .to_owned();
-    (cookie, token)
 }
 
 /// Signs in through the login form, as a browser would.
