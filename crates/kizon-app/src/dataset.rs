@@ -257,17 +257,9 @@ impl Study {
         })
     }
 
-    /// Reads a stored document, checking its hash.
+    /// Reads a stored document, checking its hash (wherever the study keeps its documents).
     pub fn read_document(&self, sha256: &str) -> Result<Vec<u8>, AppError> {
-        let path = kizon_store::documents::path_of(self.root(), sha256);
-        let bytes = std::fs::read(&path).map_err(crate::error::io(&path))?;
-        if crate::sha256_hex(&bytes) != sha256 {
-            return Err(AppError::Refused {
-                what: format!("{}: content does not match its name", path.display()),
-                hint: "run `kizon audit verify`".into(),
-            });
-        }
-        Ok(bytes)
+        Ok(self.store.document(sha256)?)
     }
 
     /// Reads a stored JSON document (a locked dataset, reference standard or analysis).

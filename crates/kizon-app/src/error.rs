@@ -101,6 +101,7 @@ impl AppError {
             | AppError::UnknownProvider { .. }
             | AppError::Store(S::Conflict(_)) => ErrorKind::Conflict,
             AppError::Store(S::Database { .. }) => ErrorKind::Database,
+            AppError::Store(S::Objects(_)) => ErrorKind::File,
             AppError::Store(S::Io { .. }) | AppError::Io { .. } => ErrorKind::File,
             AppError::Store(S::Tampered(_)) => ErrorKind::Tampered,
             _ => ErrorKind::Internal,
@@ -118,6 +119,7 @@ impl AppError {
             AppError::Store(StoreError::NotAStudy(_)) | AppError::NotAStudy(_) => {
                 "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
             }
+            AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names: check that it runs, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
             AppError::Store(_) => "check the study directory's files and permissions".into(),
             AppError::AlreadyAStudy(_) => "choose another directory, or work in this study with `--study DIR`".into(),
             AppError::ProtocolChanged { .. } => {

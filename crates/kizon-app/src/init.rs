@@ -43,28 +43,51 @@ pub fn init(
     created_by: &str,
     owner: &crate::owner_key::OwnerKey,
 ) -> Result<Initialized, AppError> {
-    init_with_database(dir, actor, created_by, owner, None)
+    init_placed(dir, actor, created_by, owner, &Placement::default())
 }
 
-/// [`init`] with the study's database in PostgreSQL at `database` (a `postgres://` URL, whose
-/// database must hold no study yet) instead of a SQLite file in `dir`. The folder then keeps
-/// study.toml, the documents and `database.url`, which appears last: the commit point.
-pub fn init_with_database(
+/// Where a new study keeps its state: by default a SQLite file and `documents/` in its folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// A `postgres://` URL: the study's database (an empty one) in PostgreSQL.
+    pub database: Option<String>,
+    /// An `s3://BUCKET/PREFIX?endpoint=…&region=…` URL: the study's documents in an
+    /// S3-compatible object store (a prefix holding no document yet).
+    pub objects: Option<String>,
+}
+
+impl Placement {
+    /// Refuses, before anything is written, a database URL that is not PostgreSQL's and an
+    /// object store that cannot be reached or already holds documents.
+    pub fn check(&self) -> Result<(), AppError> {
+        if let Some(url) = &self.database
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(AppError::Refused {
+                what: format!("--database {}: not a PostgreSQL URL", kizon_store::redacted_url(url)),
+                hint: "give postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or leave --database out for a SQLite file in the study folder".into(),
+            });
+        }
+        if let Some(url) = &self.objects {
+            kizon_store::documents::check_object_store(url)?;
+        }
+        Ok(())
+    }
+}
+
+/// [`init`] with the study's state where `placement` says: its database in PostgreSQL (the
+/// folder keeps `database.url`, which appears last: the commit point) and its documents in an
+/// object store (the folder keeps `objects.url`).
+pub fn init_placed(
     dir: &Path,
     actor: &str,
     created_by: &str,
     owner: &crate::owner_key::OwnerKey,
-    database: Option<&str>,
+    placement: &Placement,
 ) -> Result<Initialized, AppError> {
+    let database = placement.database.as_deref();
     refuse_existing(dir)?;
-    if let Some(url) = database
-        && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
-    {
-        return Err(AppError::Refused {
-            what: format!("--database {}: not a PostgreSQL URL", kizon_store::redacted_url(url)),
-            hint: "give postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or leave --database out for a SQLite file in the study folder".into(),
-        });
-    }
+    placement.check()?;
     fs::create_dir_all(dir).map_err(io(dir))?;
 
     let protocol_path = dir.join(PROTOCOL_FILE);
@@ -82,6 +105,9 @@ pub fn init_with_database(
         fs::remove_dir_all(&staging).map_err(io(&staging))?;
     }
     fs::create_dir_all(&staging).map_err(io(&staging))?;
+    if let Some(url) = &placement.objects {
+        kizon_store::documents::use_object_store(&staging, url)?;
+    }
     let head = {
         let mut store = match database {
             Some(url) => Store::create_postgres(&staging, url)?,
@@ -105,7 +131,11 @@ pub fn init_with_database(
     for name in [
         kizon_store::HEAD_FILE,
         kizon_store::documents::DOCUMENTS_DIR,
+        kizon_store::documents::OBJECTS_URL_FILE,
     ] {
+        if !staging.join(name).exists() {
+            continue;
+        }
         let target = dir.join(name);
         if target.exists() {
             let removed = if target.is_dir() {

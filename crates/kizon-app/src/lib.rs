@@ -73,6 +73,7 @@ pub use items::Item;
 /// The study-less statistics of `kizon stats` (kizon-calc), for the shells.
 pub use kizon_calc as stats;
 pub use kizon_pixels::Window;
+pub use kizon_store::documents::OBJECTS_URL_FILE;
 pub use kizon_store::{
     Case, Evidence, ItemQuery, LedgerEntry, NewReader, Problem, Provider, VerifyReport,
     redacted_url,

@@ -99,9 +99,7 @@ impl Study {
                 sha256: previous,
             });
         }
-        let previous_path = kizon_store::documents::path_of(self.root(), &previous);
-        let previous_text =
-            std::fs::read_to_string(&previous_path).map_err(crate::error::io(&previous_path))?;
+        let previous_text = String::from_utf8_lossy(&self.read_document(&previous)?).into_owned();
         let key_changes = crate::protocol_diff::changes(&previous_text, &text.text);
         self.refuse_after_unblinding(
             key_changes
@@ -193,9 +191,12 @@ impl Study {
 
     /// The plan of the protocol text stored under `sha256`, if that text is in the store.
     fn locked_plan(&self, sha256: &str) -> Result<Option<kizon_rules::Plan>, AppError> {
-        let path = kizon_store::documents::path_of(self.root(), sha256);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(None);
+        // A text missing from the store or altered has no plan to compare with (`audit verify`
+        // reports it); an object store that cannot be reached is an error.
+        let text = match self.store.objects().get(sha256) {
+            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(None) | Err(kizon_store::documents::ObjectsError::Tampered(_)) => return Ok(None),
+            Err(e) => return Err(kizon_store::StoreError::from(e).into()),
         };
         let Ok(protocol) = kizon_protocol::Protocol::parse(&text) else {
             return Ok(None);

@@ -111,7 +111,11 @@ fn evidence_is_stored_by_hash_and_fills_the_checklist() {
         )
         .unwrap();
     assert_eq!(evidence.document, sha256_hex(b"%PDF-1.4 ethics approval"));
-    let stored = kizon_store::documents::path_of(study.root(), &evidence.document);
+    let stored = study
+        .root()
+        .join("documents/sha256")
+        .join(&evidence.document[..2])
+        .join(&evidence.document);
     assert_eq!(fs::read(stored).unwrap(), b"%PDF-1.4 ethics approval");
     let plan = study.plan(PlanOptions::default()).unwrap();
     let item = plan.plan.evidence_checklist[0]

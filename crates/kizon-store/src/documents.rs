@@ -1,169 +1,73 @@
-//! The content-addressed document store: `documents/sha256/ab/abcdef…`, read-only files.
+//! Where a study's documents are kept: `documents/` in the study folder (the default), or the
+//! S3-compatible bucket and prefix that the folder's `objects.url` names (issue 18), so that
+//! several machines serving one PostgreSQL study share one document store. The storing itself
+//! is kizon-objects'; this module chooses the place and turns its errors into the store's.
 //!
-//! A file is written to a temporary name, synced, made read-only and renamed into place, so a
-//! killed command leaves either the whole file or an orphan temporary that nothing refers to.
-//! The database row that refers to a document is written afterwards, in the command's
-//! transaction: a document without a row is an orphan (harmless, reported by `verify`).
+//! `objects.url` holds no secret: the credentials come from the environment
+//! (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`).
 
-use std::fs::{self, File};
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
+pub use kizon_objects::{
+    DOCUMENTS_DIR, Objects, ObjectsError, Presence, StoredObject as StoredDocument,
+};
+use kizon_objects::{S3Location, S3Store};
 
 use crate::StoreError;
-use crate::ledger::hex;
 
-pub const DOCUMENTS_DIR: &str = "documents";
+/// In a study folder whose documents are in an object store: its `s3://` URL, one line.
+pub const OBJECTS_URL_FILE: &str = "objects.url";
 
-/// A stored document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredDocument {
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// Where the document with this hash lives under the study root.
-pub fn path_of(root: &Path, sha256: &str) -> PathBuf {
-    root.join(DOCUMENTS_DIR)
-        .join("sha256")
-        .join(&sha256[..2.min(sha256.len())])
-        .join(sha256)
-}
-
-/// Copies `source` into the store, hashing as it goes.
-pub fn put_file(root: &Path, source: &Path) -> Result<StoredDocument, StoreError> {
-    let file = File::open(source).map_err(|e| StoreError::io(source, e))?;
-    put_reader(root, file, source)
-}
-
-/// Stores `bytes`.
-pub fn put_bytes(root: &Path, bytes: &[u8]) -> Result<StoredDocument, StoreError> {
-    put_reader(root, bytes, Path::new("<memory>"))
-}
-
-fn put_reader(
-    root: &Path,
-    mut reader: impl Read,
-    source: &Path,
-) -> Result<StoredDocument, StoreError> {
-    let tmp_dir = root.join(DOCUMENTS_DIR).join("tmp");
-    fs::create_dir_all(&tmp_dir).map_err(|e| StoreError::io(&tmp_dir, e))?;
-    let tmp_path = tmp_dir.join(format!(
-        "{}-{}",
-        std::process::id(),
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-    ));
-    let mut tmp = File::create(&tmp_path).map_err(|e| StoreError::io(&tmp_path, e))?;
-    let mut hasher = Sha256::new();
-    let copied = for_each_chunk(&mut reader, source, |chunk| {
-        hasher.update(chunk);
-        tmp.write_all(chunk)
-            .map_err(|e| StoreError::io(&tmp_path, e))
-    });
-    let size = match copied {
-        Ok(size) => size,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp_path);
-            return Err(e);
-        }
-    };
-    tmp.sync_all().map_err(|e| StoreError::io(&tmp_path, e))?;
-    drop(tmp);
-    let sha256 = hex(&hasher.finalize());
-    let target = path_of(root, &sha256);
-    if target.exists() {
-        // Same content already stored: keep the existing file, after checking it is intact.
-        let _ = fs::remove_file(&tmp_path);
-        if hash_file(&target)? != sha256 {
-            return Err(StoreError::Tampered(format!(
-                "stored document {} does not match its name",
-                target.display()
-            )));
-        }
-    } else {
-        let parent = target.parent().expect("document path has a parent");
-        fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
-        set_read_only(&tmp_path)?;
-        fs::rename(&tmp_path, &target).map_err(|e| StoreError::io(&target, e))?;
-    }
-    Ok(StoredDocument { sha256, size })
-}
-
-/// SHA-256 of a file's content.
-pub fn hash_file(path: &Path) -> Result<String, StoreError> {
-    let mut file = File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let mut hasher = Sha256::new();
-    for_each_chunk(&mut file, path, |chunk| {
-        hasher.update(chunk);
-        Ok(())
-    })?;
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Reads `reader` to its end in 64 KiB chunks, handing each to `each`; read errors name
-/// `source`. Returns the number of bytes read.
-fn for_each_chunk(
-    reader: &mut impl Read,
-    source: &Path,
-    mut each: impl FnMut(&[u8]) -> Result<(), StoreError>,
-) -> Result<u64, StoreError> {
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut total = 0u64;
-    loop {
-        match reader.read(&mut buffer) {
-            Ok(0) => return Ok(total),
-            Ok(n) => {
-                each(&buffer[..n])?;
-                total += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(StoreError::io(source, e)),
+impl From<ObjectsError> for StoreError {
+    fn from(error: ObjectsError) -> StoreError {
+        match error {
+            ObjectsError::Io { path, source } => StoreError::Io { path, source },
+            ObjectsError::Tampered(message) => StoreError::Tampered(message),
+            ObjectsError::Remote(message) => StoreError::Objects(message),
+            ObjectsError::Config(message) => StoreError::Objects(message),
         }
     }
 }
 
-fn set_read_only(path: &Path) -> Result<(), StoreError> {
-    let mut permissions = fs::metadata(path)
-        .map_err(|e| StoreError::io(path, e))?
-        .permissions();
-    permissions.set_readonly(true);
-    fs::set_permissions(path, permissions).map_err(|e| StoreError::io(path, e))
-}
-
-/// Every file in the store that is named by a hash, as (hash, path).
-pub fn list(root: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
-    let base = root.join(DOCUMENTS_DIR).join("sha256");
-    let mut found = Vec::new();
-    let Ok(shards) = fs::read_dir(&base) else {
-        return Ok(found);
-    };
-    for shard in shards {
-        let shard = shard.map_err(|e| StoreError::io(&base, e))?.path();
-        let entries = fs::read_dir(&shard).map_err(|e| StoreError::io(&shard, e))?;
-        for entry in entries {
-            let path = entry.map_err(|e| StoreError::io(&shard, e))?.path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_owned();
-            found.push((name, path));
+/// The document store of the study in `root`.
+pub(crate) fn objects_of(root: &Path) -> Result<Objects, StoreError> {
+    let marker = root.join(OBJECTS_URL_FILE);
+    match fs::read_to_string(&marker) {
+        Ok(url) => {
+            let location = S3Location::parse(url.trim())
+                .map_err(|e| StoreError::Objects(format!("{}: {e}", marker.display())))?;
+            Ok(Objects::S3(Arc::new(S3Store::connect(location)?)))
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Objects::local(root)),
+        Err(e) => Err(StoreError::io(&marker, e)),
     }
-    found.sort();
-    Ok(found)
 }
 
-/// Removes the stored file of a document no row refers to (a rolled-back transaction's); a
-/// failure leaves an orphan, which `verify` notes and which is harmless.
-pub(crate) fn remove_unreferenced(root: &Path, sha256: &str) {
-    let path = path_of(root, sha256);
-    if let Ok(meta) = fs::metadata(&path) {
-        let mut permissions = meta.permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        let _ = fs::set_permissions(&path, permissions);
-        let _ = fs::remove_file(&path);
+/// Checks, writing nothing, that a new study can keep its documents at the `s3://` URL `url`:
+/// the bucket is reachable with the environment's credentials and holds no document under the
+/// prefix. Returns the URL written out (endpoint and region).
+pub fn check_object_store(url: &str) -> Result<String, StoreError> {
+    let location = S3Location::parse(url)?;
+    let written = location.to_url();
+    let store = S3Store::connect(location)?;
+    if !store.probe_empty()? {
+        return Err(StoreError::Conflict(format!(
+            "{}: already holds documents (another study's?); give each study a prefix of its own, e.g. s3://BUCKET/STUDY-ID",
+            store.location()
+        )));
     }
+    Ok(written)
+}
+
+/// Makes `root` (a study being created) keep its documents at the `s3://` URL `url`: the
+/// bucket must be reachable with the environment's credentials and hold no document under the
+/// prefix (a prefix is one study's). Records the URL, endpoint and region written out, in
+/// [`OBJECTS_URL_FILE`]; returns it.
+pub fn use_object_store(root: &Path, url: &str) -> Result<String, StoreError> {
+    let written = check_object_store(url)?;
+    let marker = root.join(OBJECTS_URL_FILE);
+    fs::write(&marker, format!("{written}\n")).map_err(|e| StoreError::io(&marker, e))?;
+    Ok(written)
 }

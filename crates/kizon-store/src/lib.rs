@@ -1,4 +1,4 @@
-//! The study's persistent state, and the only crate that touches SQLite.
+//! The study's persistent state, and the only crate that touches its database.
 //!
 //! A study directory holds:
 //!
@@ -7,6 +7,8 @@
 //! | `study.toml` | the protocol (written by the application layer, not here) |
 //! | `kizon.sqlite` | the database: WAL, foreign keys on, synchronous FULL |
 //! | `documents/sha256/ab/ab…` | the content-addressed document store, read-only files |
+//! | `objects.url` | instead of `documents/`: the S3-compatible bucket that keeps them ([`documents`]) |
+//! | `database.url` | instead of `kizon.sqlite`: the PostgreSQL database that keeps the study |
 //! | `ledger.head` | the last ledger entry's sequence number and hash, an anchor outside the database |
 //!
 //! Every state change goes through [`Store::transact`]: one SQLite transaction in which the
@@ -107,6 +109,9 @@ pub enum StoreError {
     Tampered(String),
     #[error("{0}")]
     Conflict(String),
+    /// The study's object store could not be reached or refused a request.
+    #[error("{0}")]
+    Objects(String),
 }
 
 impl StoreError {
@@ -122,6 +127,7 @@ impl StoreError {
 pub struct Store {
     root: PathBuf,
     conn: Db,
+    objects: documents::Objects,
 }
 
 impl Store {
@@ -134,14 +140,15 @@ impl Store {
                 db.display()
             )));
         }
-        fs::create_dir_all(root.join(documents::DOCUMENTS_DIR).join("sha256"))
-            .map_err(|e| StoreError::io(root, e))?;
+        let objects = documents::objects_of(root)?;
+        make_local_documents(root, &objects)?;
         let conn = Connection::open(&db).map_err(|e| sqlite(&db, e.into()))?;
         configure(&conn).map_err(|e| sqlite(&db, e.into()))?;
         schema::create(&conn).map_err(|e| sqlite(&db, e.into()))?;
         Ok(Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
+            objects,
         })
     }
 
@@ -157,13 +164,14 @@ impl Store {
                 root.display()
             )));
         }
-        fs::create_dir_all(root.join(documents::DOCUMENTS_DIR).join("sha256"))
-            .map_err(|e| StoreError::io(root, e))?;
+        let objects = documents::objects_of(root)?;
+        make_local_documents(root, &objects)?;
         let conn = Store::new_postgres_database(url, &marker)?;
         migrate::write_private(&marker, &format!("{url}\n"))?;
         Ok(Store {
             root: root.to_owned(),
             conn,
+            objects,
         })
     }
 
@@ -224,6 +232,7 @@ impl Store {
         Ok(Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
+            objects: documents::objects_of(root)?,
         })
     }
 
@@ -254,6 +263,7 @@ impl Store {
         Ok(Store {
             root: root.to_owned(),
             conn,
+            objects: documents::objects_of(root)?,
         })
     }
 
@@ -264,6 +274,22 @@ impl Store {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Where this study's documents are kept.
+    pub fn objects(&self) -> &documents::Objects {
+        &self.objects
+    }
+
+    /// The document named `sha256`, checked against its name: a missing or altered document
+    /// is an error ([`StoreError::Tampered`]) naming where it should be.
+    pub fn document(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
+        self.objects.get(sha256)?.ok_or_else(|| {
+            StoreError::Tampered(format!(
+                "document {sha256} is missing from the store ({})",
+                self.objects.location_of(sha256)
+            ))
+        })
     }
 
     /// What names the database in messages: the SQLite file, or the file with the URL.
@@ -287,7 +313,7 @@ impl Store {
         change: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let db = self.db_path();
-        let root = self.root.clone();
+        let objects = self.objects.clone();
         // PostgreSQL: the schema to compare with is made once per process, before the first
         // write (it needs a transaction of its own); commands that only read never pay for it.
         if self.conn.backend() == db::Backend::Postgres {
@@ -314,7 +340,7 @@ impl Store {
         }
         let mut context = Tx {
             tx,
-            root,
+            objects,
             db: db.clone(),
             actor: actor.to_owned(),
             next_seq,
@@ -331,7 +357,7 @@ impl Store {
             // while it still holds the write lock (no other command can register them
             // meanwhile), then roll back.
             for sha256 in std::mem::take(&mut context.new_documents) {
-                documents::remove_unreferenced(&self.root, &sha256);
+                self.objects.remove_unreferenced(&sha256);
             }
             drop(context);
             return Ok(value);
@@ -387,6 +413,15 @@ pub(crate) fn sqlite(path: &Path, source: db::Error) -> StoreError {
         path: path.to_owned(),
         source,
     }
+}
+
+/// Makes the folder `documents/` of a study whose documents are kept there.
+fn make_local_documents(root: &Path, objects: &documents::Objects) -> Result<(), StoreError> {
+    if let documents::Objects::Local(_) = objects {
+        let dir = root.join(documents::DOCUMENTS_DIR).join("sha256");
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+    }
+    Ok(())
 }
 
 pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -470,7 +505,7 @@ pub fn read_head(root: &Path) -> Result<Option<(i64, String)>, StoreError> {
 /// A transaction in progress: rows go in, then [`Tx::record`] appends the entry covering them.
 pub struct Tx<'a> {
     tx: db::Transaction<'a>,
-    root: PathBuf,
+    objects: documents::Objects,
     db: PathBuf,
     actor: String,
     next_seq: i64,
@@ -530,14 +565,14 @@ impl Tx<'_> {
 
     /// Stores a file in the document store and registers it (once per content).
     pub fn put_document_file(&mut self, source: &Path) -> Result<StoredDocument, StoreError> {
-        let stored = documents::put_file(&self.root, source)?;
+        let stored = self.objects.put_file(source)?;
         self.register_document(&stored)?;
         Ok(stored)
     }
 
     /// Stores bytes in the document store and registers them (once per content).
     pub fn put_document_bytes(&mut self, bytes: &[u8]) -> Result<StoredDocument, StoreError> {
-        let stored = documents::put_bytes(&self.root, bytes)?;
+        let stored = self.objects.put_bytes(bytes)?;
         self.register_document(&stored)?;
         Ok(stored)
     }

@@ -288,7 +288,12 @@ fn altered_and_missing_documents_are_caught() {
     let store = populated(dir.path());
     let sha = store.evidence().unwrap()[0].document.clone();
     drop(store);
-    let path = documents::path_of(dir.path(), &sha);
+    let path = dir
+        .path()
+        .join(documents::DOCUMENTS_DIR)
+        .join("sha256")
+        .join(&sha[..2])
+        .join(&sha);
     let mut permissions = std::fs::metadata(&path).unwrap().permissions();
     assert!(permissions.readonly(), "stored documents are read-only");
     #[allow(clippy::permissions_set_readonly_false)]

@@ -176,31 +176,28 @@ impl Store {
                 .and_then(|rows| rows.collect())
                 .map_err(|e| self.err(e))?;
             for (sha256, seq) in rows {
-                let path = documents::path_of(self.root(), &sha256);
-                if !path.is_file() {
-                    problems.push(problem(
+                let presence = self.objects().check(&sha256)?;
+                let location = self.objects().location_of(&sha256);
+                match presence {
+                    documents::Presence::Intact => {}
+                    documents::Presence::Missing => problems.push(problem(
+                        Some(seq),
+                        format!("document {sha256} is missing from the store ({location})"),
+                    )),
+                    documents::Presence::Altered => problems.push(problem(
                         Some(seq),
                         format!(
-                            "document {sha256} is missing from the store ({})",
-                            path.display()
+                            "document {sha256} was altered: its content no longer matches its hash ({location})"
                         ),
-                    ));
-                } else if documents::hash_file(&path)? != sha256 {
-                    problems.push(problem(
-                        Some(seq),
-                        format!(
-                            "document {sha256} was altered: its content no longer matches its hash"
-                        ),
-                    ));
+                    )),
                 }
                 registered.insert(sha256);
             }
         }
-        for (name, path) in documents::list(self.root())? {
+        for (name, location) in self.objects().list()? {
             if !registered.contains(&name) {
                 notes.push(format!(
-                    "{}: stored but not referenced by any entry (left by an interrupted command; not part of the study)",
-                    path.display()
+                    "{location}: stored but not referenced by any entry (left by an interrupted command; not part of the study)"
                 ));
             }
         }

@@ -508,8 +508,11 @@ fn prepare(
     force: bool,
     key_ring: &Path,
     protocol: &str,
-    database: Option<&str>,
+    placement: &init::Placement,
 ) -> Result<(Study, Vec<String>, String), AppError> {
+    // A database or object store that cannot take the study is refused before anything is
+    // written or replaced.
+    placement.check()?;
     if dir.exists() && fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
         let is_demo = Study::open(dir)
             .and_then(|s| s.audit_log())
@@ -546,7 +549,7 @@ fn prepare(
     fs::create_dir_all(dir).map_err(io(dir))?;
     let protocol_path = dir.join(PROTOCOL_FILE);
     fs::write(&protocol_path, protocol).map_err(io(&protocol_path))?;
-    let created = init::init_with_database(dir, actor, CREATED_BY, &owner, database)?;
+    let created = init::init_placed(dir, actor, CREATED_BY, &owner, placement)?;
     steps.push(format!(
         "created the study in {} (protocol sha256 {})",
         dir.display(),
@@ -575,8 +578,9 @@ fn start(
     force: bool,
     key_ring: &Path,
     protocol: &str,
+    placement: &init::Placement,
 ) -> Result<(Study, Vec<String>, Locked), AppError> {
-    let (mut study, mut steps, _) = prepare(dir, actor, force, key_ring, protocol, None)?;
+    let (mut study, mut steps, _) = prepare(dir, actor, force, key_ring, protocol, placement)?;
     let lock = plan_and_lock(&mut study, actor, &mut steps)?;
     Ok((study, steps, lock))
 }
@@ -714,21 +718,28 @@ pub fn demo_in(
     stop: DemoStop,
     key_ring: &Path,
 ) -> Result<DemoOutcome, AppError> {
-    demo_on(dir, actor, force, stop, key_ring, None)
+    demo_on(
+        dir,
+        actor,
+        force,
+        stop,
+        key_ring,
+        &init::Placement::default(),
+    )
 }
 
-/// [`demo_in`] with the study's database in PostgreSQL at `database` (an empty database), not
-/// in a SQLite file: `kizon demo --database URL`.
+/// [`demo_in`] with the study's state where `placement` says (`kizon demo --database URL
+/// --objects URL`): its database in PostgreSQL, its documents in an object store.
 pub fn demo_on(
     dir: &Path,
     actor: &str,
     force: bool,
     stop: DemoStop,
     key_ring: &Path,
-    database: Option<&str>,
+    placement: &init::Placement,
 ) -> Result<DemoOutcome, AppError> {
     let (mut study, mut steps, passphrase) =
-        prepare(dir, actor, force, key_ring, PROTOCOL, database)?;
+        prepare(dir, actor, force, key_ring, PROTOCOL, placement)?;
     // The hospital makes its signing key and gives the sponsor the public half.
     let sources = dir.join("demo-sources");
     let at_hospital = sources.join("at-hospital");

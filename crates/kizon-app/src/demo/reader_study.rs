@@ -480,7 +480,14 @@ pub fn reader_study_demo(
     force: bool,
     key_ring: &Path,
 ) -> Result<DemoOutcome, AppError> {
-    reader_study_demo_shaped(dir, actor, force, key_ring, ReaderStudyShape::default())
+    reader_study_demo_shaped(
+        dir,
+        actor,
+        force,
+        key_ring,
+        ReaderStudyShape::default(),
+        &crate::init::Placement::default(),
+    )
 }
 
 /// [`reader_study_demo`] of another size (`kizon demo --kind reader-study --cases N --slices M`).
@@ -490,8 +497,9 @@ pub fn reader_study_demo_shaped(
     force: bool,
     key_ring: &Path,
     shape: ReaderStudyShape,
+    placement: &crate::init::Placement,
 ) -> Result<DemoOutcome, AppError> {
-    let start = reader_study_start_shaped(dir, actor, force, key_ring, shape)?;
+    let start = reader_study_start_shaped(dir, actor, force, key_ring, shape, placement)?;
     reader_study_finish(start, dir, actor)
 }
 
@@ -502,7 +510,14 @@ pub fn reader_study_start(
     force: bool,
     key_ring: &Path,
 ) -> Result<ReaderStudyStart, AppError> {
-    reader_study_start_shaped(dir, actor, force, key_ring, ReaderStudyShape::default())
+    reader_study_start_shaped(
+        dir,
+        actor,
+        force,
+        key_ring,
+        ReaderStudyShape::default(),
+        &crate::init::Placement::default(),
+    )
 }
 
 fn reader_study_start_shaped(
@@ -511,6 +526,7 @@ fn reader_study_start_shaped(
     force: bool,
     key_ring: &Path,
     shape: ReaderStudyShape,
+    placement: &crate::init::Placement,
 ) -> Result<ReaderStudyStart, AppError> {
     if shape.cases == 0 || shape.slices == Some(0) {
         return Err(AppError::Refused {
@@ -518,7 +534,8 @@ fn reader_study_start_shaped(
             hint: "--cases and --slices count from 1".into(),
         });
     }
-    let (mut study, mut steps, lock) = super::start(dir, actor, force, key_ring, PROTOCOL)?;
+    let (mut study, mut steps, lock) =
+        super::start(dir, actor, force, key_ring, PROTOCOL, placement)?;
     let sources = dir.join("demo-sources");
     fs::create_dir_all(&sources).map_err(io(&sources))?;
     study.add_provider(

@@ -336,8 +336,10 @@ pub fn specimen_demo(
     actor: &str,
     force: bool,
     key_ring: &Path,
+    placement: &crate::init::Placement,
 ) -> Result<super::DemoOutcome, AppError> {
-    let (mut study, mut steps, lock) = super::start(dir, actor, force, key_ring, PROTOCOL)?;
+    let (mut study, mut steps, lock) =
+        super::start(dir, actor, force, key_ring, PROTOCOL, placement)?;
     let sources = dir.join("demo-sources");
     fs::create_dir_all(&sources).map_err(io(&sources))?;
     steps.extend(register_laboratory(&mut study, actor, &sources)?);

@@ -156,7 +156,9 @@ pub(super) fn amendments(i: &Inputs<'_>) -> Result<Vec<m::Amendment>, AppError> 
                 Vec::new()
             } else {
                 let text = |sha: &str| {
-                    std::fs::read_to_string(kizon_store::documents::path_of(st.root(), sha))
+                    st.store
+                        .document(sha)
+                        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                         .unwrap_or_default()
                 };
                 crate::protocol_diff::changes(&text(&a.old_sha256), &text(&a.new_sha256))

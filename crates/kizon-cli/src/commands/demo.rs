@@ -31,9 +31,14 @@ pub struct DemoArgs {
     #[arg(long, value_name = "M")]
     pub slices: Option<usize>,
     /// Keep the demo study's database in PostgreSQL (an empty database: postgres://USER@HOST/DB)
-    /// instead of a SQLite file (the image demo)
+    /// instead of a SQLite file
     #[arg(long, env = "KIZON_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
+    /// Keep the demo study's documents in an S3-compatible bucket
+    /// (s3://BUCKET/PREFIX?endpoint=URL&region=R; credentials from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY) instead of DIR/documents
+    #[arg(long, env = "KIZON_OBJECTS_URL", value_name = "URL")]
+    pub objects: Option<String>,
 }
 
 /// The demo studies.
@@ -46,13 +51,6 @@ pub enum DemoKind {
 }
 
 pub fn run(ctx: &Context, args: DemoArgs) -> Done {
-    if args.kind != DemoKind::Image && args.database.is_some() {
-        return Err(kizon_app::AppError::Refused {
-            what: "--database makes the image demo (the default kind) on PostgreSQL".into(),
-            hint: "kizon demo DIR --database postgres://USER@HOST/DATABASE".into(),
-        }
-        .into());
-    }
     if args.kind != DemoKind::ReaderStudy && (args.cases.is_some() || args.slices.is_some()) {
         return Err(kizon_app::AppError::Refused {
             what: "--cases and --slices size the reader-study demo only".into(),
@@ -60,6 +58,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Done {
         }
         .into());
     }
+    let placement = kizon_app::init::Placement {
+        database: args.database.clone(),
+        objects: args.objects.clone(),
+    };
     let outcome = match args.kind {
         DemoKind::Image => demo::demo_on(
             &args.dir,
@@ -67,7 +69,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Done {
             args.force,
             demo::DemoStop::Complete,
             &kizon_app::owner_key::key_ring(),
-            args.database.as_deref(),
+            &placement,
         )?,
         DemoKind::ReaderStudy => demo::reader_study_demo_shaped(
             &args.dir,
@@ -80,12 +82,14 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Done {
                     .unwrap_or(demo::ReaderStudyShape::default().cases),
                 slices: args.slices,
             },
+            &placement,
         )?,
         DemoKind::Specimen => demo::specimen_demo(
             &args.dir,
             ctx.actor(),
             args.force,
             &kizon_app::owner_key::key_ring(),
+            &placement,
         )?,
     };
     if args.json {

@@ -22,6 +22,11 @@ pub struct InitArgs {
     /// an empty database) instead of a SQLite file in DIR, for several machines and servers
     #[arg(long, env = "KIZON_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
+    /// Keep the study's documents in an S3-compatible bucket (s3://BUCKET/PREFIX?endpoint=URL&region=R,
+    /// a prefix of its own; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) instead
+    /// of DIR/documents, so that several machines share them
+    #[arg(long, env = "KIZON_OBJECTS_URL", value_name = "URL")]
+    pub objects: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Done {
@@ -34,6 +39,11 @@ pub fn run(ctx: &Context, args: InitArgs) -> Done {
         .expect("clap requires DIR without --print-template");
     // Before a key is made for it: a study already there is refused with nothing written.
     init::refuse_existing(&dir)?;
+    let placement = init::Placement {
+        database: args.database.clone(),
+        objects: args.objects.clone(),
+    };
+    placement.check()?;
     let (owner, key_path, made) = match &args.owner_key {
         Some(path) => {
             let passphrase = owner_key::passphrase("kizon init", false)?;
@@ -51,8 +61,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Done {
             (owner, path, true)
         }
     };
-    let done =
-        init::init_with_database(&dir, ctx.actor(), "init", &owner, args.database.as_deref())?;
+    let done = init::init_placed(&dir, ctx.actor(), "init", &owner, &placement)?;
     println!(
         "created study in {} / 試験ディレクトリを作成しました",
         dir.display()
@@ -78,7 +87,15 @@ pub fn run(ctx: &Context, args: InitArgs) -> Done {
             &done.ledger_head[..12]
         ),
     }
-    println!("  documents/       content-addressed document store");
+    match &args.objects {
+        Some(_) => println!(
+            "  objects.url      documents in the object store {} (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)",
+            std::fs::read_to_string(dir.join(kizon_app::OBJECTS_URL_FILE))
+                .unwrap_or_default()
+                .trim()
+        ),
+        None => println!("  documents/       content-addressed document store"),
+    }
     println!(
         "owner's key / 署名鍵: {}{} (keep it and its passphrase outside the study folder)",
         key_path.display(),

@@ -88,7 +88,21 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .env("KIZON_HOME", key_home())
         .env("KIZON_PASSPHRASE", PASSPHRASE)
         .env_remove("KIZON_OWNER_KEY")
-        .env_remove("KIZON_STUDY");
+        .env_remove("KIZON_STUDY")
+        .env_remove("KIZON_DATABASE_URL")
+        .env_remove("KIZON_OBJECTS_URL");
+    // An object store is reached only with what a test gives.
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_CA_BUNDLE",
+    ] {
+        command.env_remove(name);
+    }
     command
 }
 
