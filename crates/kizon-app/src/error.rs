@@ -120,6 +120,11 @@ impl AppError {
                 "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
             }
             AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names: check that it runs, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
+            AppError::Store(StoreError::Database { path, .. })
+                if path.ends_with(kizon_store::DATABASE_URL_FILE) =>
+            {
+                "試験のデータベースは database.url の PostgreSQL です / the study's database is the PostgreSQL server its folder's database.url names: check that it runs and lets this machine in (the URL, PGPASSWORD, and PGSSLROOTCERT for TLS)".into()
+            }
             AppError::Store(_) => "check the study directory's files and permissions".into(),
             AppError::AlreadyAStudy(_) => "choose another directory, or work in this study with `--study DIR`".into(),
             AppError::ProtocolChanged { .. } => {

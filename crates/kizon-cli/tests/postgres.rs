@@ -171,3 +171,75 @@ fn migrate_store_moves_a_study_to_postgresql_and_back_with_the_same_head() {
         bad.stderr
     );
 }
+
+/// A server across a network is reached over TLS, its certificate verified: against the
+/// authority PGSSLROOTCERT names, never blindly. The throwaway server refuses any connection
+/// without TLS (`hostnossl … reject`), so a study that works there worked over TLS.
+#[test]
+fn postgresql_over_tls_verifies_the_servers_certificate() {
+    let server = ThrowawayPostgres::start_with_tls().unwrap();
+    let url = format!("{}?sslmode=require", server.new_database().unwrap());
+    let tmp = tempfile::tempdir().unwrap();
+    let with_ca = |dir: &Path, args: &[&str]| {
+        let mut command = command(dir, args);
+        command.env("PGSSLROOTCERT", server.ca_file());
+        output(command.output().unwrap())
+    };
+
+    // An authority the server's certificate does not come from: refused, nothing made.
+    let untrusted = kizon(tmp.path(), &["init", "s", "--database", &url]).failed();
+    assert!(
+        untrusted
+            .error_line()
+            .contains("TLS to the PostgreSQL server failed"),
+        "{}",
+        untrusted.stderr
+    );
+    assert!(
+        untrusted.stderr.contains("PGSSLROOTCERT"),
+        "{}",
+        untrusted.stderr
+    );
+    assert!(
+        untrusted
+            .stderr
+            .contains("hint: 試験のデータベースは database.url"),
+        "{}",
+        untrusted.stderr
+    );
+    assert!(!tmp.path().join("s").join("database.url").exists());
+
+    // With the authority, the whole path works over TLS.
+    with_ca(tmp.path(), &["init", "s", "--database", &url]).ok();
+    let root = tmp.path().join("s");
+    let mut add = add_provider_command(&root, "Hospital A");
+    add.env("PGSSLROOTCERT", server.ca_file());
+    output(add.output().unwrap()).ok();
+    let verified = with_ca(&root, &["audit", "verify"]).ok();
+    assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
+    // The default (prefer) takes TLS when the server offers it.
+    let prefer = url.replace("?sslmode=require", "");
+    std::fs::write(root.join("database.url"), format!("{prefer}\n")).unwrap();
+    with_ca(&root, &["audit", "verify"]).ok();
+
+    // Without TLS the server turns kizon away, and kizon says so in one line.
+    let plain = url.replace("sslmode=require", "sslmode=disable");
+    std::fs::write(root.join("database.url"), format!("{plain}\n")).unwrap();
+    let refused = with_ca(&root, &["audit", "verify"]).failed();
+    assert!(
+        refused.error_line().contains("no encryption"),
+        "{}",
+        refused.stderr
+    );
+
+    // A file that holds no certificate is named.
+    std::fs::write(root.join("database.url"), format!("{url}\n")).unwrap();
+    let mut command = command(&root, &["audit", "verify"]);
+    command.env("PGSSLROOTCERT", root.join("study.toml"));
+    let empty = output(command.output().unwrap()).failed();
+    assert!(
+        empty.error_line().contains("no certificate in it"),
+        "{}",
+        empty.stderr
+    );
+}

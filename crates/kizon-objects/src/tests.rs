@@ -1,14 +1,15 @@
 //! The contract of both stores, run on a folder and on a real S3-compatible server (a
 //! throwaway `moto_server`), and the parsing of `s3://` URLs.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::throwaway::ThrowawayS3;
 use crate::{Objects, ObjectsError, Presence, S3Location, sha256_hex};
 
-fn server() -> &'static ThrowawayS3 {
-    static SERVER: OnceLock<ThrowawayS3> = OnceLock::new();
-    SERVER.get_or_init(|| ThrowawayS3::start().expect("a throwaway S3 server starts"))
+/// A server of the test's own: a static one would outlive the test binary (statics are never
+/// dropped), leaving a moto_server behind after every run.
+fn server() -> ThrowawayS3 {
+    ThrowawayS3::start().expect("a throwaway S3 server starts")
 }
 
 /// A fresh store of each kind, with a way to reach an object's bytes behind its back.
@@ -22,20 +23,16 @@ fn each_store(test: impl Fn(&Objects, &dyn Fn(&str, Option<&[u8]>))) {
             std::fs::write(&path, bytes).unwrap();
         }
     });
-    let prefix = format!("contract-{}", std::process::id());
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let prefix = format!("{prefix}-{n}");
-    let s3 = Objects::S3(Arc::new(server().store(&prefix)));
+    let server = server();
+    let s3 = Objects::S3(Arc::new(server.store("contract")));
     test(&s3, &|sha: &str, bytes: Option<&[u8]>| {
-        let key = format!("{prefix}/sha256/{}/{sha}", &sha[..2]);
+        let key = format!("contract/sha256/{}/{sha}", &sha[..2]);
         match bytes {
-            Some(bytes) => server().overwrite(&key, bytes).unwrap(),
-            None => server().remove(&key).unwrap(),
+            Some(bytes) => server.overwrite(&key, bytes).unwrap(),
+            None => server.remove(&key).unwrap(),
         }
     });
 }
-
-static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 #[test]
 fn an_object_is_named_by_its_content_and_read_back_checked() {
@@ -110,7 +107,8 @@ fn a_name_that_is_not_a_hash_never_becomes_a_path_or_key() {
 #[test]
 fn listing_pages_through_the_bucket() {
     // LIST_PAGE is 3 in tests: 8 objects take three pages.
-    let store = Objects::S3(Arc::new(server().store("paging")));
+    let server = server();
+    let store = Objects::S3(Arc::new(server.store("paging")));
     let mut expected: Vec<String> = (0..8)
         .map(|i| {
             store
@@ -126,14 +124,15 @@ fn listing_pages_through_the_bucket() {
         unreachable!()
     };
     assert!(!s3.probe_empty().unwrap());
-    assert!(server().store("nothing-here").probe_empty().unwrap());
+    assert!(server.store("nothing-here").probe_empty().unwrap());
 }
 
 #[test]
 fn a_missing_bucket_or_unreachable_store_is_named_in_one_line() {
+    let server = server();
     let location = S3Location::parse(&format!(
         "s3://no-such-bucket/x?endpoint={}",
-        server().endpoint()
+        server.endpoint()
     ))
     .unwrap();
     let store = crate::S3Store::connect_with(

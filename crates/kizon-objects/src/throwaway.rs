@@ -26,15 +26,28 @@ pub struct ThrowawayS3 {
 
 impl ThrowawayS3 {
     /// Starts `moto_server` and creates the bucket; the error says what is missing or failed.
+    /// A port taken by another process between choosing and binding it (tests start servers
+    /// side by side) makes the server exit: it is started again on another port.
     pub fn start() -> Result<ThrowawayS3, String> {
         let program = program().ok_or(
             "moto_server was not found: run tools/test (it installs PyPI's moto[server] into target/test-tools/moto) or set KIZON_MOTO_SERVER",
         )?;
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            match ThrowawayS3::start_on_free_port(&program) {
+                Ok(server) => return Ok(server),
+                Err(e) => last_error = e,
+            }
+        }
+        Err(last_error)
+    }
+
+    fn start_on_free_port(program: &std::path::Path) -> Result<ThrowawayS3, String> {
         let port = {
             let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
             listener.local_addr().map_err(|e| e.to_string())?.port()
         };
-        let child = Command::new(&program)
+        let child = Command::new(program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -46,13 +59,23 @@ impl ThrowawayS3 {
             port,
             prefixes: std::sync::atomic::AtomicU32::new(0),
         };
-        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        // Ready when it answers as an S3 store (the bucket is made), not merely when the port
+        // takes connections: another process could hold the port.
         let started = Instant::now();
-        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        loop {
             if let Ok(Some(status)) = server.child.try_wait() {
                 return Err(format!("{} exited at start: {status}", program.display()));
             }
-            if started.elapsed() > Duration::from_secs(60) {
+            let address = SocketAddr::from(([127, 0, 0, 1], port));
+            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                match server.store("").create_bucket() {
+                    Ok(()) => return Ok(server),
+                    Err(e) if started.elapsed() > Duration::from_secs(60) => {
+                        return Err(format!("{} on port {port}: {e}", program.display()));
+                    }
+                    Err(_) => {}
+                }
+            } else if started.elapsed() > Duration::from_secs(60) {
                 return Err(format!(
                     "{} did not listen on port {port} within 60 s",
                     program.display()
@@ -60,11 +83,6 @@ impl ThrowawayS3 {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
-            .store("")
-            .create_bucket()
-            .map_err(|e| e.to_string())?;
-        Ok(server)
     }
 
     /// The endpoint, `http://127.0.0.1:PORT`.

@@ -534,7 +534,7 @@ fn bind_sqlite(statement: &mut rusqlite::Statement<'_>, params: &[&dyn ToParam])
 impl Db {
     /// Connects to a PostgreSQL database by URL (`postgres://user@host:port/database`).
     pub fn connect_postgres(url: &str) -> Result<Db> {
-        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        let client = crate::postgres_tls::connect(url)?;
         Ok(Db::Postgres(Box::new(RefCell::new(Postgres {
             client,
             prepared: HashMap::new(),

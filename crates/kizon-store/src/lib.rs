@@ -25,6 +25,7 @@ mod items;
 pub mod ledger;
 mod marks;
 pub mod migrate;
+mod postgres_tls;
 mod reading;
 mod records;
 mod reference;

@@ -23,6 +23,22 @@ pub const USER: &str = "kizon";
 impl ThrowawayPostgres {
     /// Makes and starts a cluster; the error says what is missing or what failed.
     pub fn start() -> Result<ThrowawayPostgres, String> {
+        ThrowawayPostgres::launch(false)
+    }
+
+    /// A cluster that takes connections over TLS only (`hostnossl … reject`), with a
+    /// certificate for 127.0.0.1 signed by a certificate authority of its own, made with the
+    /// `openssl` tool: [`ThrowawayPostgres::ca_file`] names that authority's certificate.
+    pub fn start_with_tls() -> Result<ThrowawayPostgres, String> {
+        ThrowawayPostgres::launch(true)
+    }
+
+    /// The PEM file of the certificate authority that signed a TLS cluster's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.folder.join("ca.crt")
+    }
+
+    fn launch(tls: bool) -> Result<ThrowawayPostgres, String> {
         let bin = binaries().ok_or(
             "PostgreSQL's server binaries (initdb, pg_ctl) were not found: install Debian's `postgresql` or set KIZON_PG_BIN",
         )?;
@@ -55,11 +71,21 @@ impl ThrowawayPostgres {
             "UTF8",
             "--locale=C",
         ]))?;
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
             server.port,
             data.display()
         );
+        if tls {
+            server.make_certificates(&data)?;
+            // Over TCP, TLS or nothing; the socket (for `new_database`) stays open.
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+            )
+            .map_err(|e| format!("pg_hba.conf: {e}"))?;
+            options.push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+        }
         run(server
             .tool("pg_ctl")
             .arg("-D")
@@ -76,7 +102,13 @@ impl ThrowawayPostgres {
             .databases
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("study{n}");
-        let mut client = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
+        // Through the cluster's socket, which every cluster lets its user in by.
+        let mut client = postgres::Config::new()
+            .host_path(self.folder.join("data"))
+            .port(self.port)
+            .user(USER)
+            .dbname("postgres")
+            .connect(postgres::NoTls)
             .map_err(|e| format!("connecting to the throwaway server: {e}"))?;
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -87,6 +119,80 @@ impl ThrowawayPostgres {
     /// The URL of database `name` on the server.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://{USER}@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// A certificate authority (`ca.crt` in the folder) and, signed by it, the server's
+    /// certificate for 127.0.0.1 and key in the data folder, owned by the server's user.
+    fn make_certificates(&self, data: &Path) -> Result<(), String> {
+        let folder = &self.folder;
+        let openssl = |args: &[&str]| {
+            run(Command::new("openssl").current_dir(folder).args(args)).map_err(|e| {
+                format!("making the throwaway server's certificate (is `openssl` installed?): {e}")
+            })
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=kizon throwaway CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ])?;
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ])?;
+        std::fs::write(
+            folder.join("san.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        )
+        .map_err(|e| format!("san.ext: {e}"))?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.crt",
+        ])?;
+        for name in ["server.crt", "server.key"] {
+            std::fs::rename(folder.join(name), data.join(name))
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
+        run(Command::new("chmod")
+            .arg("600")
+            .arg(data.join("server.key")))?;
+        if self.as_postgres {
+            run(Command::new("chown")
+                .arg("postgres")
+                .arg(data.join("server.crt"))
+                .arg(data.join("server.key")))?;
+        }
+        Ok(())
     }
 
     fn tool(&self, name: &str) -> Command {
