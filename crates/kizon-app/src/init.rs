@@ -43,7 +43,7 @@ pub fn init(
     created_by: &str,
     owner: &crate::owner_key::OwnerKey,
 ) -> Result<Initialized, AppError> {
-    init_placed(dir, actor, created_by, owner, &Placement::default())
+    init_placed(dir, actor, created_by, owner, &Placement::standard())
 }
 
 /// Where a new study keeps its state: by default a SQLite file and `documents/` in its folder.
@@ -56,7 +56,33 @@ pub struct Placement {
     pub objects: Option<String>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// In this crate's tests: where studies made without a placement go (the suite run again
+    /// on PostgreSQL sets it).
+    static TEST_PLACEMENT: std::cell::RefCell<Option<Box<dyn Fn() -> Placement>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// In this crate's tests: makes every study this thread creates without a placement take the
+/// one `make` gives (`None`: the folder's own files again).
+#[cfg(test)]
+pub(crate) fn place_test_studies(make: Option<Box<dyn Fn() -> Placement>>) {
+    TEST_PLACEMENT.with(|placement| *placement.borrow_mut() = make);
+}
+
 impl Placement {
+    /// Where a study made without a placement keeps its state: its folder's own files.
+    pub(crate) fn standard() -> Placement {
+        #[cfg(test)]
+        if let Some(placement) =
+            TEST_PLACEMENT.with(|make| make.borrow().as_ref().map(|make| make()))
+        {
+            return placement;
+        }
+        Placement::default()
+    }
+
     /// Refuses, before anything is written, a database URL that is not PostgreSQL's and an
     /// object store that cannot be reached or already holds documents.
     pub fn check(&self) -> Result<(), AppError> {

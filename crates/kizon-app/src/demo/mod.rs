@@ -724,7 +724,7 @@ pub fn demo_in(
         force,
         stop,
         key_ring,
-        &init::Placement::default(),
+        &init::Placement::standard(),
     )
 }
 

@@ -486,7 +486,7 @@ pub fn reader_study_demo(
         force,
         key_ring,
         ReaderStudyShape::default(),
-        &crate::init::Placement::default(),
+        &crate::init::Placement::standard(),
     )
 }
 
@@ -516,7 +516,7 @@ pub fn reader_study_start(
         force,
         key_ring,
         ReaderStudyShape::default(),
-        &crate::init::Placement::default(),
+        &crate::init::Placement::standard(),
     )
 }
 
