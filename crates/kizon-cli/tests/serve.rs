@@ -437,9 +437,16 @@ fn two_servers_share_what_matters(database: Option<&str>) {
             .starts_with("/login")
     );
 
+    // Stopped as a service manager stops them: each closes its study and exits cleanly (on
+    // PostgreSQL, closing the client inside the server's runtime once aborted the process).
     for child in [&mut first, &mut second, &mut alone] {
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let stopped = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(stopped.success());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "kizon serve stopped with {status}");
     }
     kizon(&root, &["audit", "verify"]).ok();
 

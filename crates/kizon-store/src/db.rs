@@ -459,18 +459,37 @@ pub enum Db {
 
 /// A PostgreSQL client and the statements it has prepared, by their SQL.
 pub struct Postgres {
-    client: postgres::Client,
+    /// Always `Some` until dropped (see the `Drop` below).
+    client: Option<postgres::Client>,
     prepared: HashMap<String, postgres::Statement>,
 }
 
+/// The synchronous client closes its connection by blocking on a runtime of its own, which
+/// tokio refuses inside another runtime: a study dropped in `kizon serve` (its pool when the
+/// server stops) aborted the process. The client is therefore closed on a thread of its own.
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.prepared.clear();
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 impl Postgres {
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client
+            .as_mut()
+            .expect("a client is open until it is dropped")
+    }
+
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
         if let Some(statement) = self.prepared.get(sql) {
             return Ok(statement.clone());
         }
         let translated = postgres_sql(sql);
         let statement = self
-            .client
+            .client()
             .prepare(&translated)
             .map_err(|source| Error::Statement {
                 sql: translated.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -512,7 +531,7 @@ impl Postgres {
             .iter()
             .map(|p| p as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(call(&mut self.client, &statement, &refs)?)
+        Ok(call(self.client(), &statement, &refs)?)
     }
 }
 
@@ -536,7 +555,7 @@ impl Db {
     pub fn connect_postgres(url: &str) -> Result<Db> {
         let client = crate::postgres_tls::connect(url)?;
         Ok(Db::Postgres(Box::new(RefCell::new(Postgres {
-            client,
+            client: Some(client),
             prepared: HashMap::new(),
         }))))
     }
@@ -578,7 +597,7 @@ impl Db {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Db::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            Db::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+            Db::Postgres(pg) => Ok(pg.borrow_mut().client().batch_execute(sql)?),
         }
     }
 
@@ -648,7 +667,7 @@ impl Db {
                 let statement = pg.statement(sql)?;
                 let bound: Vec<PgParam<'_>> =
                     params.iter().map(|p| PgParam(p.to_param())).collect();
-                let mut rows = pg.client.query_raw(&statement, bound.iter())?;
+                let mut rows = pg.client().query_raw(&statement, bound.iter())?;
                 while let Some(row) = rows.next()? {
                     each(&Row::Postgres(&row))?;
                 }
@@ -673,7 +692,7 @@ impl Db {
         match self {
             Db::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE")?,
             Db::Postgres(pg) => {
-                let client = &mut pg.get_mut().client;
+                let client = pg.get_mut().client();
                 if let Err(e) =
                     client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({lock})"))
                 {
