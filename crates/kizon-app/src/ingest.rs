@@ -21,6 +21,10 @@ use sha2::{Digest, Sha256};
 use crate::error::io;
 use crate::{AppError, Study};
 
+/// Items added by one ingest past which the database's statistics are brought up to date
+/// (PostgreSQL; see `Store::refresh_statistics`).
+const BULK_LOAD_ITEMS: usize = 10_000;
+
 /// Files per transaction: large enough to amortise the commit, small enough that a kill loses
 /// little work.
 pub const BATCH: usize = 256;
@@ -385,6 +389,9 @@ impl Study {
             failure.map_or(Ok(()), Err)
         })?;
         progress.finish();
+        if summary.added >= BULK_LOAD_ITEMS {
+            self.store.refresh_statistics()?;
+        }
         Ok(summary)
     }
 

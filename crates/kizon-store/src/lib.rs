@@ -268,6 +268,18 @@ impl Store {
         })
     }
 
+    /// After a bulk load (a large ingest): PostgreSQL's statistics and visibility map for the
+    /// item tables, without which its planner misjudges them and every count reads the whole
+    /// heap until autovacuum comes by. SQLite needs nothing (its counts read the b-tree).
+    pub fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if self.backend() == db::Backend::Postgres {
+            self.conn
+                .execute_batch("VACUUM (ANALYZE) items, cases")
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
     /// Which database this store talks to.
     pub fn backend(&self) -> db::Backend {
         self.conn.backend()

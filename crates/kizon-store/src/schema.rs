@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 19;
+pub const SCHEMA_VERSION: i64 = 20;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -495,6 +495,16 @@ CREATE TABLE login_attempts (
 CREATE INDEX login_attempts_since ON login_attempts(since);
 "#;
 
+/// Version 20: on PostgreSQL, trigram indexes for the item search (pg_trgm, a trusted extension
+/// the database's owner may create), which SQLite has had since version 10 in FTS5: a search of
+/// 100,000 items took 60–100 ms reading every row. Nothing on SQLite: the lines are comments
+/// there, and [`postgres_ddl`] makes them statements.
+const POSTGRES_ITEM_SEARCH: &str = r#"
+-- postgres: CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- postgres: CREATE INDEX items_search_path ON items USING gin (path gin_trgm_ops);
+-- postgres: CREATE INDEX items_search_case ON items USING gin (case_id gin_trgm_ops);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -516,6 +526,7 @@ const MIGRATIONS: &[&str] = &[
     SESSION_ASSIGNMENTS,
     RESOLUTIONS_BY_FINDING,
     LOGIN_ATTEMPTS,
+    POSTGRES_ITEM_SEARCH,
 ];
 
 /// Every migration's DDL, in order (for copying a study table by table).
@@ -643,11 +654,16 @@ const POSTGRES_VERSION_TABLE: &str = "kizon_schema";
 /// PRECISION`, `BLOB` → `BYTEA`; an `id INTEGER PRIMARY KEY` numbered by an identity column as
 /// SQLite numbers its rowid), without `STRICT` (PostgreSQL's columns always are). SQLite's
 /// full-text index (`item_search`, FTS5) has no counterpart: on PostgreSQL the item search
-/// reads `items` itself.
+/// has trigram indexes of its own, from lines `-- postgres: …` (comments to SQLite).
 pub fn postgres_ddl(sqlite: &str) -> String {
     let mut out = String::with_capacity(sqlite.len() + 256);
     for line in sqlite.lines() {
         if line.starts_with("CREATE VIRTUAL TABLE") {
+            continue;
+        }
+        if let Some(statement) = line.strip_prefix("-- postgres: ") {
+            out.push_str(statement);
+            out.push('\n');
             continue;
         }
         let line = line.replace(") STRICT;", ");");
@@ -783,8 +799,15 @@ pub fn prepare_postgres_differences(db: &crate::db::Db) -> crate::db::Result<()>
 fn expected_postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObjects> {
     // A name no one else uses; the schema never outlives the transaction.
     let scratch = format!("kizon_expected_{}", std::process::id());
+    // The scratch schema first, so the tables go there; then the session's own path, where
+    // the extensions the schema uses (pg_trgm's operator classes) are found.
+    let path: String = db.query_row(
+        "SELECT current_setting('search_path')",
+        crate::db::params![],
+        |r| r.get(0),
+    )?;
     let made = db.execute_batch(&format!(
-        "BEGIN; CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch};
+        "BEGIN; CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}, {path};
          CREATE TABLE {POSTGRES_VERSION_TABLE} (version BIGINT NOT NULL);
          INSERT INTO {POSTGRES_VERSION_TABLE} (version) VALUES (0);
          {}",
@@ -847,7 +870,9 @@ fn postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObjects> {
             "function",
             "SELECT p.proname::TEXT, pg_get_functiondef(p.oid)
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-             WHERE n.nspname = current_schema()",
+             WHERE n.nspname = current_schema()
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                               AND d.objid = p.oid AND d.deptype = 'e')",
         ),
         (
             "rule",
