@@ -129,6 +129,15 @@ pub struct Store {
     root: PathBuf,
     conn: Db,
     objects: documents::Objects,
+    /// Counts of covered rows as of a ledger head (see `Store::count_covered`).
+    counts: std::cell::RefCell<CountMemo>,
+}
+
+/// Row counts remembered for one ledger head: covered tables change only with the ledger.
+#[derive(Default)]
+struct CountMemo {
+    head: i64,
+    counts: std::collections::HashMap<(String, Vec<String>), i64>,
 }
 
 impl Store {
@@ -150,6 +159,7 @@ impl Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
             objects,
+            counts: Default::default(),
         })
     }
 
@@ -173,6 +183,7 @@ impl Store {
             root: root.to_owned(),
             conn,
             objects,
+            counts: Default::default(),
         })
     }
 
@@ -234,6 +245,7 @@ impl Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
             objects: documents::objects_of(root)?,
+            counts: Default::default(),
         })
     }
 
@@ -265,6 +277,7 @@ impl Store {
             root: root.to_owned(),
             conn,
             objects: documents::objects_of(root)?,
+            counts: Default::default(),
         })
     }
 

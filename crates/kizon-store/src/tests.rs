@@ -516,6 +516,63 @@ fn with_items(dir: &Path, n: usize) -> Store {
     store
 }
 
+/// Counts are remembered per ledger head (`count_covered`): a write through the same store
+/// moves the head, and the counts with it.
+#[test]
+fn counts_follow_every_ledger_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = with_items(dir.path(), 12);
+    let dicom = ItemQuery {
+        kind: Some(ItemKind::Dicom),
+        limit: 1,
+        ..Default::default()
+    };
+    assert_eq!(store.counts().unwrap().items, 12);
+    assert_eq!(store.items_page(&dicom).unwrap().0, 9);
+    store
+        .transact("alice", |tx| {
+            let provider = tx.provider_id("Hospital A")?.unwrap();
+            tx.insert_item(&NewItem {
+                provider_id: provider,
+                case_id: "C-000".into(),
+                path: "dir/late.dcm".into(),
+                source: "/abs/dir/late.dcm".into(),
+                size: 10,
+                modified_ns: 0,
+                sha256: format!("{:064}", 999),
+                kind: ItemKind::Dicom,
+                metadata: "{}".into(),
+                problem: None,
+            })?;
+            tx.record("ingest", "one more item", json!({}))
+        })
+        .unwrap();
+    assert_eq!(store.counts().unwrap().items, 13);
+    assert_eq!(store.items_page(&dicom).unwrap().0, 10);
+    // Another process's write moves the head too.
+    let mut other = Store::open(dir.path()).unwrap();
+    other
+        .transact("bob", |tx| {
+            let provider = tx.provider_id("Hospital A")?.unwrap();
+            tx.insert_item(&NewItem {
+                provider_id: provider,
+                case_id: "C-000".into(),
+                path: "dir/later.dcm".into(),
+                source: "/abs/dir/later.dcm".into(),
+                size: 10,
+                modified_ns: 0,
+                sha256: format!("{:064}", 998),
+                kind: ItemKind::Dicom,
+                metadata: "{}".into(),
+                problem: None,
+            })?;
+            tx.record("ingest", "and another", json!({}))
+        })
+        .unwrap();
+    assert_eq!(store.counts().unwrap().items, 14);
+    assert_eq!(store.items_page(&dicom).unwrap().0, 11);
+}
+
 #[test]
 fn item_pages_filter_in_sql_and_count_every_match() {
     let dir = tempfile::tempdir().unwrap();
@@ -1048,6 +1105,10 @@ fn the_store_tests_pass_on_postgresql() {
         (
             "item_pages_filter_in_sql",
             item_pages_filter_in_sql_and_count_every_match,
+        ),
+        (
+            "counts_follow_every_ledger_entry",
+            counts_follow_every_ledger_entry,
         ),
         (
             "marks_are_recorded_by_owner",
