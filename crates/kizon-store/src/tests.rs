@@ -516,6 +516,40 @@ fn with_items(dir: &Path, n: usize) -> Store {
     store
 }
 
+/// A row put into a covered table ahead of the next entry, behind kizon's back, is refused and
+/// named (table and key) before anything is written: one statement asks every table.
+#[test]
+fn a_row_ahead_of_the_ledger_is_named_and_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = populated(dir.path());
+    let next = store.head().unwrap().unwrap().0 + 1;
+    raw(dir.path())
+        .execute(
+            "INSERT INTO providers (name, kind, consent_model, legal_basis, regulator_access, ledger_seq)
+             VALUES ('Slipped In', 'hospital', 'opt-out', 'none', 'unknown', ?1)",
+            params![next + 5],
+        )
+        .unwrap();
+    let refused = store
+        .transact("alice", |tx| {
+            tx.insert_provider(&provider("Hospital Z"))?;
+            tx.record("provider add", "provider Hospital Z", json!({}))
+        })
+        .unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        message.contains("`providers` row")
+            && message.contains(&format!("carries ledger entry {}", next + 5))
+            && message.contains(&format!("the ledger ends at entry {}", next - 1)),
+        "{message}"
+    );
+    assert_eq!(
+        store.head().unwrap().unwrap().0,
+        next - 1,
+        "nothing appended"
+    );
+}
+
 /// Counts are remembered per ledger head (`count_covered`): a write through the same store
 /// moves the head, and the counts with it.
 #[test]
@@ -1109,6 +1143,10 @@ fn the_store_tests_pass_on_postgresql() {
         (
             "counts_follow_every_ledger_entry",
             counts_follow_every_ledger_entry,
+        ),
+        (
+            "a_row_ahead_of_the_ledger_is_named_and_refused",
+            a_row_ahead_of_the_ledger_is_named_and_refused,
         ),
         (
             "marks_are_recorded_by_owner",
