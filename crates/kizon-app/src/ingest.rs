@@ -389,8 +389,10 @@ impl Study {
             failure.map_or(Ok(()), Err)
         })?;
         progress.finish();
+        // The items are committed: statistics not refreshed only make later pages slower
+        // until autovacuum comes by, so a failure here does not fail the ingest.
         if summary.added >= BULK_LOAD_ITEMS {
-            self.store.refresh_statistics()?;
+            let _ = self.store.refresh_statistics();
         }
         Ok(summary)
     }

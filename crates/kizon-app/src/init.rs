@@ -84,7 +84,7 @@ impl Placement {
     }
 
     /// Refuses, before anything is written, a database URL that is not PostgreSQL's and an
-    /// object store that cannot be reached or already holds documents.
+    /// object store that cannot be reached or already holds objects.
     pub fn check(&self) -> Result<(), AppError> {
         if let Some(url) = &self.database
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
@@ -159,9 +159,9 @@ pub fn init_placed(
         kizon_store::documents::DOCUMENTS_DIR,
         kizon_store::documents::OBJECTS_URL_FILE,
     ] {
-        if !staging.join(name).exists() {
-            continue;
-        }
+        // Whatever a killed init or a copied folder left under these names goes: an
+        // `objects.url` the placement did not ask for would send the new study's documents
+        // into another study's bucket.
         let target = dir.join(name);
         if target.exists() {
             let removed = if target.is_dir() {
@@ -171,7 +171,9 @@ pub fn init_placed(
             };
             removed.map_err(io(&target))?;
         }
-        fs::rename(staging.join(name), &target).map_err(io(&target))?;
+        if staging.join(name).exists() {
+            fs::rename(staging.join(name), &target).map_err(io(&target))?;
+        }
     }
     // A clean close removes the WAL; should one remain, it must travel with the database.
     for suffix in ["-wal", "-shm"] {

@@ -94,11 +94,30 @@ fn the_demo_keeps_its_documents_in_the_object_store_and_verifies() {
     // A second study may not share the prefix.
     let again = with_store(&server, tmp.path(), &["init", "e", "--objects", &url]).failed();
     assert!(
-        again.error_line().contains("already holds documents"),
+        again.error_line().contains("already holds objects"),
         "{}",
         again.stderr
     );
     assert!(!tmp.path().join("e").join("kizon.sqlite").exists());
+
+    // A prefix is claimed when its study is made, before any document is stored in it.
+    let fresh = server.url("fresh");
+    with_store(&server, tmp.path(), &["init", "f", "--objects", &fresh]).ok();
+    let second = with_store(&server, tmp.path(), &["init", "g", "--objects", &fresh]).failed();
+    assert!(
+        second.error_line().contains("already holds objects"),
+        "{}",
+        second.stderr
+    );
+
+    // An objects.url left in a folder (a copy, a killed init) does not travel into a new
+    // study made without one: its documents stay in its own folder.
+    let copied = tmp.path().join("h");
+    std::fs::create_dir(&copied).unwrap();
+    std::fs::copy(root.join("objects.url"), copied.join("objects.url")).unwrap();
+    kizon(tmp.path(), &["init", "h"]).ok();
+    assert!(!copied.join("objects.url").exists());
+    assert!(copied.join("documents").is_dir());
 }
 
 /// The point of both: two machines (two study folders) on one PostgreSQL database and one

@@ -18,7 +18,7 @@ pub const DOCUMENTS_DIR: &str = "documents";
 pub(crate) fn path_of(root: &Path, sha256: &str) -> PathBuf {
     root.join(DOCUMENTS_DIR)
         .join("sha256")
-        .join(&sha256[..2.min(sha256.len())])
+        .join(sha256.get(..2).unwrap_or_default())
         .join(sha256)
 }
 

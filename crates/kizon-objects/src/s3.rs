@@ -26,6 +26,8 @@ const SIGNED_FOR: Duration = Duration::from_secs(300);
 /// The largest object read back (a document, not an image series).
 const LARGEST_OBJECT: u64 = 8 << 30;
 const DEFAULT_REGION: &str = "us-east-1";
+/// The object that marks a prefix as one study's.
+const CLAIM: &str = "kizon-study";
 /// Keys per listing request (S3's largest; small in this crate's tests, to page).
 const LIST_PAGE: usize = if cfg!(test) { 3 } else { 1000 };
 
@@ -98,6 +100,11 @@ impl S3Location {
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                     return Err(bad(&format!("endpoint `{text}` is not an http(s) URL")));
                 }
+                if !parsed.username().is_empty() || parsed.password().is_some() {
+                    return Err(bad(
+                        "credentials do not belong in the endpoint (it is kept in the study folder); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead",
+                    ));
+                }
                 Some(parsed)
             }
         };
@@ -105,6 +112,13 @@ impl S3Location {
             .or_else(|| from_env("AWS_REGION"))
             .or_else(|| from_env("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        if region.is_empty()
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad(&format!("region `{region}` is not a region's name")));
+        }
         Ok(S3Location {
             bucket,
             prefix,
@@ -236,7 +250,7 @@ impl S3Store {
         format!(
             "{}sha256/{}/{sha256}",
             self.location.prefix,
-            &sha256[..2.min(sha256.len())]
+            sha256.get(..2).unwrap_or_default()
         )
     }
 
@@ -292,11 +306,13 @@ impl S3Store {
             .get(url.as_str())
             .call()
             .map_err(|e| self.unreachable("GET", sha256, &e))?;
-        if response.status().as_u16() == 404 {
-            return Ok(None);
-        }
         if !response.status().is_success() {
-            return Err(self.refused("GET", sha256, &mut response));
+            let refused = self.refused("GET", sha256, &mut response);
+            // A missing key is a missing document; a missing bucket is a wrong objects.url.
+            if response.status().as_u16() == 404 && !refused.to_string().contains("NoSuchBucket") {
+                return Ok(None);
+            }
+            return Err(refused);
         }
         response
             .body_mut()
@@ -321,15 +337,14 @@ impl S3Store {
         self.expect_success("DELETE", sha256, response)
     }
 
-    /// Every object under the prefix named like a document, as (name, `s3://` URL), sorted;
-    /// `limit` stops early (a probe asks for one).
-    fn list_upto(&self, limit: usize) -> Result<Vec<(String, String)>, ObjectsError> {
-        let prefix = format!("{}sha256/", self.location.prefix);
+    /// Every object whose key starts with `prefix`, as (last part of the key, `s3://` URL),
+    /// sorted; `limit` stops early (a probe asks for one).
+    fn list_keys(&self, prefix: &str, limit: usize) -> Result<Vec<(String, String)>, ObjectsError> {
         let mut found = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let mut action = self.bucket.list_objects_v2(Some(&self.credentials));
-            action.with_prefix(prefix.as_str());
+            action.with_prefix(prefix);
             action.with_max_keys(limit.min(LIST_PAGE));
             if let Some(token) = &token {
                 action.with_continuation_token(token.clone());
@@ -367,13 +382,29 @@ impl S3Store {
     }
 
     pub fn list(&self) -> Result<Vec<(String, String)>, ObjectsError> {
-        self.list_upto(usize::MAX)
+        self.list_keys(&format!("{}sha256/", self.location.prefix), usize::MAX)
     }
 
-    /// Whether the bucket is reachable with these credentials and holds no document under the
-    /// prefix yet (a new study must not share its prefix with another).
+    /// Whether the bucket is reachable with these credentials and holds nothing under the
+    /// prefix yet, not even another study's claim (a new study must not share its prefix).
     pub fn probe_empty(&self) -> Result<bool, ObjectsError> {
-        Ok(self.list_upto(1)?.is_empty())
+        Ok(self.list_keys(&self.location.prefix, 1)?.is_empty())
+    }
+
+    /// Marks the prefix as one study's (`PREFIX/kizon-study`, holding `text`), so that a second
+    /// `init` on it is refused even before the first has stored a document.
+    pub fn claim(&self, text: &str) -> Result<(), ObjectsError> {
+        let key = format!("{}{CLAIM}", self.location.prefix);
+        let url = self
+            .bucket
+            .put_object(Some(&self.credentials), &key)
+            .sign(SIGNED_FOR);
+        let response = self
+            .agent
+            .put(url.as_str())
+            .send(text.as_bytes())
+            .map_err(|e| self.unreachable("PUT", "", &e))?;
+        self.expect_success("PUT", "", response)
     }
 
     /// Creates the bucket (for a local test store or a first set-up; AWS S3 buckets are

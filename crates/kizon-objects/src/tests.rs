@@ -140,6 +140,9 @@ fn a_missing_bucket_or_unreachable_store_is_named_in_one_line() {
         crate::Credentials::new(crate::throwaway::ACCESS_KEY, crate::throwaway::SECRET_KEY),
     )
     .unwrap();
+    // A document read from a bucket that is not there is an error, not a missing document.
+    let error = store.get(&sha256_hex(b"x")).unwrap_err().to_string();
+    assert!(error.contains("404 NoSuchBucket"), "{error}");
     let error = store.probe_empty().unwrap_err().to_string();
     assert!(error.contains("s3://no-such-bucket/x/"), "{error}");
     assert!(error.contains("404 NoSuchBucket"), "{error}");
@@ -192,6 +195,14 @@ fn an_s3_url_names_bucket_prefix_endpoint_and_region() {
         ("s3://evidence/p?style=virtual", "unknown parameter `style`"),
         ("s3://evidence/a/../b", "not allowed in the prefix"),
         ("s3://evidence/p?endpoint=ftp://h", "is not an http(s) URL"),
+        (
+            "s3://evidence/p?endpoint=https://key:secret@minio.local",
+            "credentials do not belong in the endpoint",
+        ),
+        (
+            "s3://evidence/p?region=x%26endpoint%3Dhttp://evil",
+            "is not a region's name",
+        ),
     ] {
         let error = S3Location::parse(url).unwrap_err().to_string();
         assert!(error.contains(says), "{url}: {error}");

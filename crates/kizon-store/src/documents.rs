@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use kizon_objects::{
-    DOCUMENTS_DIR, Objects, ObjectsError, Presence, StoredObject as StoredDocument,
+    DOCUMENTS_DIR, Objects, ObjectsError, Presence, StoredObject as StoredDocument, is_object_name,
 };
 use kizon_objects::{S3Location, S3Store};
 
@@ -54,7 +54,7 @@ pub fn check_object_store(url: &str) -> Result<String, StoreError> {
     let store = S3Store::connect(location)?;
     if !store.probe_empty()? {
         return Err(StoreError::Conflict(format!(
-            "{}: already holds documents (another study's?); give each study a prefix of its own, e.g. s3://BUCKET/STUDY-ID",
+            "{}: already holds objects (another study's?); give each study a prefix of its own, e.g. s3://BUCKET/STUDY-ID",
             store.location()
         )));
     }
@@ -67,6 +67,12 @@ pub fn check_object_store(url: &str) -> Result<String, StoreError> {
 /// [`OBJECTS_URL_FILE`]; returns it.
 pub fn use_object_store(root: &Path, url: &str) -> Result<String, StoreError> {
     let written = check_object_store(url)?;
+    let store = S3Store::connect(S3Location::parse(&written)?)?;
+    store.claim(&format!(
+        "kizon study, created {} in {}\n",
+        crate::now_utc(),
+        root.parent().unwrap_or(root).display()
+    ))?;
     let marker = root.join(OBJECTS_URL_FILE);
     fs::write(&marker, format!("{written}\n")).map_err(|e| StoreError::io(&marker, e))?;
     Ok(written)

@@ -143,10 +143,9 @@ impl Store {
         let head = crate::ledger::head(&source).map_err(|e| sqlite(&db_path, e))?;
         let tables = copy_rows(&source, &mut target).map_err(|e| sqlite(&marker, e))?;
         // A bulk load leaves PostgreSQL without statistics or a visibility map: every count
-        // would read the whole heap (25 ms for 100,000 items) until autovacuum came by.
-        target
-            .execute_batch("VACUUM ANALYZE")
-            .map_err(|e| sqlite(&marker, e))?;
+        // would read the whole heap (25 ms for 100,000 items) until autovacuum came by. The
+        // copy stands without them, so a failure is not the move's.
+        let _ = target.execute_batch("VACUUM ANALYZE");
         // The URL appears first, then the SQLite file moves away: `open` takes the SQLite file
         // while both are there, so a crash between the two leaves the old study as it was.
         let tmp = root.join(format!("{DATABASE_URL_FILE}.tmp"));

@@ -1,13 +1,16 @@
 //! How the store reaches a PostgreSQL server: the URL's `sslmode` as libpq names it, with TLS
 //! through rustls whenever it is not `disable`.
 //!
+//! - No `sslmode` in the URL: no TLS to a server on this machine (a socket, `localhost`, a
+//!   loopback address: Debian's clusters offer TLS with a self-signed certificate nothing can
+//!   verify), and `require` to any other host.
 //! - `sslmode=disable`: no TLS (a server on the same machine or a trusted network only).
-//! - `prefer` (the default, as in libpq) and `require`: TLS, the server's certificate always
-//!   verified against the authorities in the PEM file `PGSSLROOTCERT` names (a hospital's own
-//!   authority) or, without it, the public ones (webpki-roots). Stricter than libpq, whose
-//!   `require` does not verify: a study's evidence never crosses a network to a server that
-//!   cannot prove who it is. `prefer` still talks plainly to a server that offers no TLS at
-//!   all, as libpq does; write `require` to refuse that.
+//! - `require`: TLS, the server's certificate always verified against the authorities in the
+//!   PEM file `PGSSLROOTCERT` names (a hospital's own authority) or, without it, the public
+//!   ones (webpki-roots). Stricter than libpq, whose `require` does not verify: a study's
+//!   evidence never crosses a network to a server that cannot prove who it is.
+//! - `prefer`, written out: TLS as `require` when the server offers it, and plain text when it
+//!   does not, as libpq does; someone between the two can make it plain, so prefer `require`.
 //! - The password may come from `PGPASSWORD` when the URL has none (libpq's variable); it is
 //!   then never written into `database.url`. `.pgpass` is not read.
 
@@ -26,6 +29,22 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, Error> {
         && let Some(password) = std::env::var_os("PGPASSWORD").filter(|p| !p.is_empty())
     {
         config.password(password.as_encoded_bytes());
+    }
+    if !url.contains("sslmode=") {
+        let on_this_machine = config.get_hosts().iter().all(|host| match host {
+            postgres::config::Host::Tcp(name) => {
+                name == "localhost"
+                    || name
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            _ => true,
+        });
+        config.ssl_mode(if on_this_machine {
+            SslMode::Disable
+        } else {
+            SslMode::Require
+        });
     }
     if config.get_ssl_mode() == SslMode::Disable {
         return Ok(config.connect(postgres::NoTls)?);

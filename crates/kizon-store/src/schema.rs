@@ -871,8 +871,9 @@ fn postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObjects> {
             "SELECT p.proname::TEXT, pg_get_functiondef(p.oid)
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
              WHERE n.nspname = current_schema()
-               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                               AND d.objid = p.oid AND d.deptype = 'e')",
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                               WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                                 AND d.deptype = 'e' AND e.extname = 'pg_trgm')",
         ),
         (
             "rule",

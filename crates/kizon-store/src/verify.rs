@@ -176,6 +176,13 @@ impl Store {
                 .and_then(|rows| rows.collect())
                 .map_err(|e| self.err(e))?;
             for (sha256, seq) in rows {
+                if !documents::is_object_name(&sha256) {
+                    problems.push(problem(
+                        Some(seq),
+                        format!("a document row names `{sha256}`, which is not a SHA-256: the row was written outside kizon"),
+                    ));
+                    continue;
+                }
                 let presence = self.objects().check(&sha256)?;
                 let location = self.objects().location_of(&sha256);
                 match presence {

@@ -155,13 +155,12 @@ pub(super) fn amendments(i: &Inputs<'_>) -> Result<Vec<m::Amendment>, AppError> 
             let keys = if a.lock_kind == crate::dataset::DATASET {
                 Vec::new()
             } else {
-                let text = |sha: &str| {
-                    st.store
-                        .document(sha)
-                        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                        .unwrap_or_default()
+                // A version missing or altered in the store fails the report: a diff shown
+                // from an empty text would misstate the amendment.
+                let text = |sha: &str| -> Result<String, AppError> {
+                    Ok(String::from_utf8_lossy(&st.store.document(sha)?).into_owned())
                 };
-                crate::protocol_diff::changes(&text(&a.old_sha256), &text(&a.new_sha256))
+                crate::protocol_diff::changes(&text(&a.old_sha256)?, &text(&a.new_sha256)?)
             };
             let listed = |absent: &str| {
                 if keys.is_empty() {
@@ -176,7 +175,7 @@ pub(super) fn amendments(i: &Inputs<'_>) -> Result<Vec<m::Amendment>, AppError> 
                     )
                 }
             };
-            m::Amendment {
+            Ok(m::Amendment {
                 seq: i as u32 + 1,
                 date,
                 change: Text::new(
@@ -198,9 +197,9 @@ pub(super) fn amendments(i: &Inputs<'_>) -> Result<Vec<m::Amendment>, AppError> 
                 reason: written(&a.reason, a.reason_en.as_deref()),
                 before_unblinding: first_result_seq.is_none_or(|r| a.ledger_seq < r),
                 ledger_seq: a.ledger_seq as u64,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, AppError>>()?;
     Ok(amendments)
 }
 
