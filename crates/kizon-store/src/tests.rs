@@ -282,6 +282,29 @@ fn row_inserted_outside_the_ledger_is_caught() {
     );
 }
 
+/// A document row whose name is not a SHA-256 (written behind kizon's back) is reported, and
+/// never becomes a path: `verify` used to slice the name and panicked on a short one.
+#[test]
+fn a_document_row_that_is_not_a_hash_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let seq = store.head().unwrap().unwrap().0;
+    drop(store);
+    let conn = raw(dir.path());
+    conn.execute(
+        "INSERT INTO documents (sha256, size, ledger_seq) VALUES (?1, 1, ?2)",
+        params!["aé", seq],
+    )
+    .unwrap();
+    let report = Store::open(dir.path()).unwrap().verify(None).unwrap();
+    assert!(
+        report.problems.iter().any(|p| p
+            .message
+            .contains("a document row names `aé`, which is not a SHA-256")),
+        "{report:?}"
+    );
+}
+
 #[test]
 fn altered_and_missing_documents_are_caught() {
     let dir = tempfile::tempdir().unwrap();
