@@ -120,6 +120,12 @@ impl AppError {
                 "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
             }
             AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names: check that it runs, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
+            AppError::Store(StoreError::Database { path, source })
+                if path.ends_with(kizon_store::DATABASE_URL_FILE)
+                    && source.to_string().contains("permission denied") =>
+            {
+                "データベースへの CREATE 権限が必要です / kizon's role needs CREATE on the study's database (the pg_trgm extension of the item search, and a scratch schema the schema check makes and rolls back): ask its administrator for `GRANT CREATE ON DATABASE <name> TO <role>;`, then run the command again".into()
+            }
             AppError::Store(StoreError::Database { path, .. })
                 if path.ends_with(kizon_store::DATABASE_URL_FILE) =>
             {

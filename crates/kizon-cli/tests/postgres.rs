@@ -253,3 +253,36 @@ fn postgresql_over_tls_verifies_the_servers_certificate() {
         empty.stderr
     );
 }
+
+/// A role without CREATE on the database (which pg_trgm and the schema check's scratch schema
+/// need) is told what to ask its administrator for, and nothing is left behind: with the
+/// privilege granted, the same `init` then makes the study.
+#[test]
+fn a_role_without_create_on_the_database_is_told_what_to_ask_for() {
+    let server = ThrowawayPostgres::start().unwrap();
+    let url = server.new_database().unwrap();
+    let database = url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE limited LOGIN; GRANT CONNECT ON DATABASE {database} TO limited;
+             GRANT USAGE, CREATE ON SCHEMA public TO limited;"
+        ))
+        .unwrap();
+    let limited = url.replacen("kizon@", "limited@", 1);
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = kizon(tmp.path(), &["init", "s", "--database", &limited]).failed();
+    assert!(
+        refused.stderr.contains("GRANT CREATE ON DATABASE"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!tmp.path().join("s").join("database.url").exists());
+
+    admin
+        .batch_execute(&format!("GRANT CREATE ON DATABASE {database} TO limited"))
+        .unwrap();
+    kizon(tmp.path(), &["init", "s", "--database", &limited]).ok();
+    let verified = kizon(&tmp.path().join("s"), &["audit", "verify"]).ok();
+    assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
+}

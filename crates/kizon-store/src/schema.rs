@@ -496,11 +496,12 @@ CREATE INDEX login_attempts_since ON login_attempts(since);
 "#;
 
 /// Version 20: on PostgreSQL, trigram indexes for the item search (pg_trgm, a trusted extension
-/// the database's owner may create), which SQLite has had since version 10 in FTS5: a search of
+/// the database's owner may create; made only when missing, since even `IF NOT EXISTS` needs
+/// the privilege to create it), which SQLite has had since version 10 in FTS5: a search of
 /// 100,000 items took 60–100 ms reading every row. Nothing on SQLite: the lines are comments
 /// there, and [`postgres_ddl`] makes them statements.
 const POSTGRES_ITEM_SEARCH: &str = r#"
--- postgres: CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- postgres: DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN CREATE EXTENSION pg_trgm; END IF; END $$;
 -- postgres: CREATE INDEX items_search_path ON items USING gin (path gin_trgm_ops);
 -- postgres: CREATE INDEX items_search_case ON items USING gin (case_id gin_trgm_ops);
 "#;
@@ -690,12 +691,21 @@ pub fn postgres_ddl(sqlite: &str) -> String {
 }
 
 /// Creates the schema in an empty PostgreSQL database.
+/// One transaction: a schema that cannot be made whole (a role that may not create pg_trgm, a
+/// process killed) leaves the database as empty as it was, and `init` can be run again.
 pub fn create_postgres(db: &crate::db::Db) -> crate::db::Result<()> {
-    db.execute_batch(&format!(
-        "CREATE TABLE {POSTGRES_VERSION_TABLE} (version BIGINT NOT NULL);
-         INSERT INTO {POSTGRES_VERSION_TABLE} (version) VALUES (0);"
-    ))?;
-    migrate_postgres(db, 0)
+    let made = db.execute_batch(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({lock});
+         CREATE TABLE {POSTGRES_VERSION_TABLE} (version BIGINT NOT NULL);
+         INSERT INTO {POSTGRES_VERSION_TABLE} (version) VALUES (0);
+         {} COMMIT;",
+        postgres_migration(0),
+        lock = crate::db::LEDGER_LOCK,
+    ));
+    if made.is_err() {
+        let _ = db.execute_batch("ROLLBACK");
+    }
+    made
 }
 
 /// The schema version of a PostgreSQL study; `None`: the database holds no kizon study.
