@@ -154,6 +154,7 @@ pub fn init_placed(
         })?;
         entry.hash
     };
+    kizon_store::documents::claim_object_store(&staging)?;
     for name in [
         kizon_store::HEAD_FILE,
         kizon_store::documents::DOCUMENTS_DIR,

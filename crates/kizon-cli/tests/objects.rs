@@ -129,6 +129,26 @@ fn two_machines_share_a_study_through_postgresql_and_the_object_store() {
     let database = postgres.new_database().unwrap();
     let objects = s3.new_study_url();
     let tmp = tempfile::tempdir().unwrap();
+    // An init that fails after the object store was checked (here: no database server there)
+    // leaves the prefix free for the next try.
+    let unreachable = with_store(
+        &s3,
+        tmp.path(),
+        &[
+            "init",
+            "x",
+            "--database",
+            "postgres://kizon@127.0.0.1:9/none",
+            "--objects",
+            &objects,
+        ],
+    )
+    .failed();
+    assert!(
+        !unreachable.stderr.contains("panicked"),
+        "{}",
+        unreachable.stderr
+    );
     let first = tmp.path().join("first");
     with_store(
         &s3,

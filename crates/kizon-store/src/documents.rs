@@ -61,18 +61,22 @@ pub fn check_object_store(url: &str) -> Result<String, StoreError> {
     Ok(written)
 }
 
+/// Claims the prefix of the study being created in `root` (`PREFIX/kizon-study`), so that no
+/// other study is made on it. Called once the study's first entry is committed: an `init` that
+/// fails before leaves the prefix free for the next try.
+pub fn claim_object_store(root: &Path) -> Result<(), StoreError> {
+    if let Objects::S3(store) = objects_of(root)? {
+        store.claim(&format!("kizon study, created {}\n", crate::now_utc()))?;
+    }
+    Ok(())
+}
+
 /// Makes `root` (a study being created) keep its documents at the `s3://` URL `url`: the
 /// bucket must be reachable with the environment's credentials and hold no document under the
 /// prefix (a prefix is one study's). Records the URL, endpoint and region written out, in
 /// [`OBJECTS_URL_FILE`]; returns it.
 pub fn use_object_store(root: &Path, url: &str) -> Result<String, StoreError> {
     let written = check_object_store(url)?;
-    let store = S3Store::connect(S3Location::parse(&written)?)?;
-    store.claim(&format!(
-        "kizon study, created {} in {}\n",
-        crate::now_utc(),
-        root.parent().unwrap_or(root).display()
-    ))?;
     let marker = root.join(OBJECTS_URL_FILE);
     fs::write(&marker, format!("{written}\n")).map_err(|e| StoreError::io(&marker, e))?;
     Ok(written)
