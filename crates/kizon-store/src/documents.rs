@@ -71,12 +71,11 @@ pub fn claim_object_store(root: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Makes `root` (a study being created) keep its documents at the `s3://` URL `url`: the
-/// bucket must be reachable with the environment's credentials and hold no document under the
-/// prefix (a prefix is one study's). Records the URL, endpoint and region written out, in
+/// Makes `root` (a study being created) keep its documents at the `s3://` URL `url`, which
+/// [`check_object_store`] has passed. Records the URL, endpoint and region written out, in
 /// [`OBJECTS_URL_FILE`]; returns it.
 pub fn use_object_store(root: &Path, url: &str) -> Result<String, StoreError> {
-    let written = check_object_store(url)?;
+    let written = S3Location::parse(url)?.to_url();
     let marker = root.join(OBJECTS_URL_FILE);
     fs::write(&marker, format!("{written}\n")).map_err(|e| StoreError::io(&marker, e))?;
     Ok(written)

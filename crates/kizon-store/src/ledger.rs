@@ -82,15 +82,7 @@ pub fn entry_hash(
     hex(&Sha256::digest(preimage.as_bytes()))
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
-}
+pub use kizon_objects::hex;
 
 /// Count and SHA-256 of the rows of `table` created by entry `seq`, in the table's order.
 ///
