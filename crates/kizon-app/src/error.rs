@@ -124,7 +124,7 @@ impl AppError {
                 if path.ends_with(kizon_store::DATABASE_URL_FILE)
                     && source.to_string().contains("permission denied") =>
             {
-                "データベースへの CREATE 権限が必要です / kizon's role needs CREATE on the study's database (the pg_trgm extension of the item search, and a scratch schema the schema check makes and rolls back): ask its administrator for `GRANT CREATE ON DATABASE <name> TO <role>;`, then run the command again".into()
+                "データベースの権限が不足しています / kizon's role needs CREATE on the schema the study is made in, and the item search's pg_trgm extension: ask the database's administrator to run `CREATE EXTENSION pg_trgm;` in it (or `GRANT CREATE ON DATABASE <name> TO <role>;` to let kizon make it), then run the command again".into()
             }
             AppError::Store(StoreError::Database { path, .. })
                 if path.ends_with(kizon_store::DATABASE_URL_FILE) =>

@@ -254,9 +254,10 @@ fn postgresql_over_tls_verifies_the_servers_certificate() {
     );
 }
 
-/// A role without CREATE on the database (which pg_trgm and the schema check's scratch schema
-/// need) is told what to ask its administrator for, and nothing is left behind: with the
-/// privilege granted, the same `init` then makes the study.
+/// A role without CREATE on the database (which making pg_trgm needs) is told what to ask its
+/// administrator for, and nothing is left behind; once the administrator has made pg_trgm, the
+/// same `init` makes the study without the privilege, and commands write and verify (the
+/// schema check's reference is made in the session's temporary schema, which needs none).
 #[test]
 fn a_role_without_create_on_the_database_is_told_what_to_ask_for() {
     let server = ThrowawayPostgres::start().unwrap();
@@ -279,10 +280,95 @@ fn a_role_without_create_on_the_database_is_told_what_to_ask_for() {
     );
     assert!(!tmp.path().join("s").join("database.url").exists());
 
-    admin
-        .batch_execute(&format!("GRANT CREATE ON DATABASE {database} TO limited"))
-        .unwrap();
+    admin.batch_execute("CREATE EXTENSION pg_trgm").unwrap();
     kizon(tmp.path(), &["init", "s", "--database", &limited]).ok();
-    let verified = kizon(&tmp.path().join("s"), &["audit", "verify"]).ok();
+    let root = tmp.path().join("s");
+    kizon(
+        &root,
+        &[
+            "provider",
+            "add",
+            "H",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "opt-out notice",
+        ],
+    )
+    .ok();
+    let verified = kizon(&root, &["audit", "verify"]).ok();
     assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
+}
+
+/// A write command compares the study's schema with kizon's own, made afresh once and then
+/// remembered in the study folder (database.schema.json): a damaged file is made again, a
+/// schema altered behind kizon's back is refused with the file there, and one altered along
+/// with the file (what the file gives away, to whoever can write the study folder) passes the
+/// check before writes but not `audit verify`, which always makes the reference afresh.
+#[test]
+fn the_remembered_reference_schema_never_hides_an_altered_one_from_verify() {
+    let server = ThrowawayPostgres::start().unwrap();
+    let url = server.new_database().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    kizon(tmp.path(), &["init", "s", "--database", &url]).ok();
+    let root = tmp.path().join("s");
+    let add = |name: &str| {
+        kizon(
+            &root,
+            &[
+                "provider",
+                "add",
+                name,
+                "--kind",
+                "hospital",
+                "--consent",
+                "opt-out",
+                "--legal-basis",
+                "opt-out notice",
+            ],
+        )
+    };
+    let remembered = root.join("database.schema.json");
+    add("H1").ok();
+    let objects = |file: &Path| -> Vec<serde_json::Value> {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        json["objects"].as_array().unwrap().clone()
+    };
+    let trigger = serde_json::json!("providers.providers_append_only");
+    assert!(objects(&remembered).iter().any(|o| o[1] == trigger));
+
+    std::fs::write(&remembered, "{ damaged").unwrap();
+    add("H2").ok();
+    assert!(objects(&remembered).iter().any(|o| o[1] == trigger));
+
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute("DROP TRIGGER providers_append_only ON providers")
+        .unwrap();
+    let refused = add("H3").failed();
+    assert!(
+        refused.error_line().contains("providers_append_only"),
+        "{}",
+        refused.stderr
+    );
+
+    let without: Vec<serde_json::Value> = objects(&remembered)
+        .into_iter()
+        .filter(|o| o[1] != trigger)
+        .collect();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&remembered).unwrap()).unwrap();
+    json["objects"] = serde_json::Value::Array(without);
+    std::fs::write(&remembered, serde_json::to_vec(&json).unwrap()).unwrap();
+    add("H4").ok();
+    let caught = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        caught.stdout.contains("providers_append_only"),
+        "{}{}",
+        caught.stdout,
+        caught.stderr
+    );
 }

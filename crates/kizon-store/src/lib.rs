@@ -29,6 +29,7 @@ mod postgres_tls;
 mod reading;
 mod records;
 mod reference;
+mod remembered_schema;
 pub mod schema;
 #[doc(hidden)]
 pub mod throwaway;
@@ -340,10 +341,16 @@ impl Store {
     ) -> Result<T, StoreError> {
         let db = self.db_path();
         let objects = self.objects.clone();
-        // PostgreSQL: the schema to compare with is made once per process, before the first
-        // write (it needs a transaction of its own); commands that only read never pay for it.
+        // PostgreSQL: the schema to compare with is found once per process, before the first
+        // write (making it needs a transaction of its own); commands that only read never pay
+        // for it.
         if self.conn.backend() == db::Backend::Postgres {
-            schema::prepare_postgres_differences(&self.conn).map_err(|e| sqlite(&db, e))?;
+            let remembered = self.root.join(remembered_schema::FILE);
+            schema::prepare_postgres_differences(
+                &self.conn,
+                schema::Reference::Remembered(&remembered),
+            )
+            .map_err(|e| sqlite(&db, e))?;
         }
         let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
         let head = ledger::head(&tx).map_err(|e| sqlite(&db, e))?;

@@ -616,7 +616,7 @@ const FTS5_SHADOW_TABLES: &[&str] = &[
     "item_search_config",
 ];
 
-type SchemaObjects = std::collections::BTreeMap<(String, String), Option<String>>;
+pub(crate) type SchemaObjects = std::collections::BTreeMap<(String, String), Option<String>>;
 
 /// Every table, index, trigger and view, by (type, name), with its SQL text; SQLite's own
 /// statistics tables left out (`ANALYZE` may add them legitimately).
@@ -699,7 +699,7 @@ pub fn create_postgres(db: &crate::db::Db) -> crate::db::Result<()> {
          CREATE TABLE {POSTGRES_VERSION_TABLE} (version BIGINT NOT NULL);
          INSERT INTO {POSTGRES_VERSION_TABLE} (version) VALUES (0);
          {} COMMIT;",
-        postgres_migration(0),
+        postgres_migration(0, FunctionHome::StudySchema),
         lock = crate::db::LEDGER_LOCK,
     ));
     if made.is_err() {
@@ -739,7 +739,7 @@ pub fn migrate_postgres(db: &crate::db::Db, from: i64) -> crate::db::Result<()> 
          DO $$ BEGIN IF (SELECT version FROM {POSTGRES_VERSION_TABLE}) <> {from} THEN
            RAISE EXCEPTION 'kizon: the schema moved on meanwhile'; END IF; END $$;
          {} COMMIT;",
-        postgres_migration(from),
+        postgres_migration(from, FunctionHome::StudySchema),
         lock = crate::db::LEDGER_LOCK,
     ));
     if migrated.is_err() {
@@ -752,11 +752,26 @@ pub fn migrate_postgres(db: &crate::db::Db, from: i64) -> crate::db::Result<()> 
     migrated
 }
 
+/// Where [`postgres_migration`] puts the append-only trigger function.
+#[derive(Clone, Copy)]
+enum FunctionHome {
+    /// The study's schema, the first of the search path: a study as it is made.
+    StudySchema,
+    /// The session's temporary schema, for the reference schema [`postgres_differences`]
+    /// compares with. PostgreSQL never creates an unqualified function there, nor looks one up
+    /// there, so both the function and the triggers name it `pg_temp.` explicitly.
+    SessionTemporary,
+}
+
 /// The statements that bring a PostgreSQL study from version `from` to this one, with the
 /// append-only triggers, without a transaction of their own.
-fn postgres_migration(from: i64) -> String {
-    let mut sql = String::from(
-        "CREATE OR REPLACE FUNCTION kizon_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+fn postgres_migration(from: i64, home: FunctionHome) -> String {
+    let function = match home {
+        FunctionHome::StudySchema => "kizon_append_only",
+        FunctionHome::SessionTemporary => "pg_temp.kizon_append_only",
+    };
+    let mut sql = format!(
+        "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;",
     );
     for ddl in &MIGRATIONS[from as usize..] {
@@ -765,7 +780,7 @@ fn postgres_migration(from: i64) -> String {
     for table in std::iter::once("ledger").chain(COVERED_TABLES.iter().map(|(t, _)| *t)) {
         sql.push_str(&format!(
             "CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
-               FOR EACH ROW EXECUTE FUNCTION kizon_append_only();"
+               FOR EACH ROW EXECUTE FUNCTION {function}();"
         ));
     }
     sql.push_str(&format!(
@@ -780,7 +795,12 @@ fn postgres_migration(from: i64) -> String {
 /// transaction that is rolled back). A trigger added behind kizon's back, one removed, a
 /// constraint dropped or a rule that rewrites rows is one line each.
 pub fn postgres_differences(db: &crate::db::Db) -> crate::db::Result<Vec<String>> {
-    let Some(expected) = EXPECTED_POSTGRES.get() else {
+    let expected = EXPECTED_POSTGRES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_ref()
+        .map(|(objects, _)| objects.clone());
+    let Some(expected) = expected else {
         return Err(crate::db::Error::Conversion {
             column: 0,
             message:
@@ -788,28 +808,81 @@ pub fn postgres_differences(db: &crate::db::Db) -> crate::db::Result<Vec<String>
                     .into(),
         });
     };
-    Ok(compare_objects(expected, &postgres_objects(db)?))
+    Ok(compare_objects(&expected, &postgres_objects(db)?))
 }
 
-static EXPECTED_POSTGRES: std::sync::OnceLock<SchemaObjects> = std::sync::OnceLock::new();
+/// The reference [`postgres_differences`] compares with, made at most once per process
+/// afresh (see [`prepare_postgres_differences`]), and whether it was made afresh.
+static EXPECTED_POSTGRES: std::sync::Mutex<Option<(std::sync::Arc<SchemaObjects>, bool)>> =
+    std::sync::Mutex::new(None);
 
-/// Makes, once per process, the objects [`postgres_differences`] compares with; called before
-/// a PostgreSQL study's first write and by `verify`, outside any transaction (it uses one of
-/// its own).
-pub fn prepare_postgres_differences(db: &crate::db::Db) -> crate::db::Result<()> {
-    if EXPECTED_POSTGRES.get().is_none() {
-        let objects = expected_postgres_objects(db)?;
-        let _ = EXPECTED_POSTGRES.set(objects);
+/// How [`prepare_postgres_differences`] may come by the reference schema.
+pub enum Reference<'a> {
+    /// Made afresh in this process, whatever was remembered: `audit verify`.
+    Fresh,
+    /// Taken from the file an earlier command wrote when it made the reference afresh, if that
+    /// was for this kizon, this server and this search path, and if the study's schema is
+    /// exactly the one remembered; otherwise made afresh and remembered there. Making it costs
+    /// some 250 ms of DDL on the server, which every write command paid (issue 18's ingest
+    /// benchmark); reading it, a few ms.
+    ///
+    /// What this gives away: someone who could alter both the study's schema and this file
+    /// in the study folder, consistently, would pass the check before writes; `audit verify`
+    /// (always [`Reference::Fresh`]) still names the alteration.
+    Remembered(&'a std::path::Path),
+}
+
+/// Makes or finds the objects [`postgres_differences`] compares with; called before a
+/// PostgreSQL study's first write and by `verify`, outside any transaction (making them uses
+/// one of its own).
+pub fn prepare_postgres_differences(
+    db: &crate::db::Db,
+    reference: Reference<'_>,
+) -> crate::db::Result<()> {
+    let held = EXPECTED_POSTGRES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_ref()
+        .map(|(_, fresh)| *fresh);
+    let file = match (reference, held) {
+        (_, Some(true)) | (Reference::Remembered(_), Some(false)) => return Ok(()),
+        (Reference::Fresh, _) => None,
+        (Reference::Remembered(file), None) => Some(file),
+    };
+    let ddl = postgres_migration(0, FunctionHome::SessionTemporary);
+    let key = crate::remembered_schema::key(db, &ddl)?;
+    if let Some(file) = file
+        && let Some(remembered) = crate::remembered_schema::read(file, &key)
+        && compare_objects(&remembered, &postgres_objects(db)?).is_empty()
+    {
+        set_expected_postgres(remembered, false);
+        return Ok(());
     }
+    let objects = expected_postgres_objects(db, &ddl)?;
+    if let Some(file) = file {
+        // Best effort: a study folder that cannot be written makes the next command slower,
+        // nothing else.
+        let _ = crate::remembered_schema::write(file, &key, &objects);
+    }
+    set_expected_postgres(objects, true);
     Ok(())
 }
 
-/// The objects of the schema as kizon makes it: made in a fresh schema inside a transaction
-/// that is rolled back, so nothing of it stays.
-fn expected_postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObjects> {
-    // A name no one else uses; the schema never outlives the transaction.
-    let scratch = format!("kizon_expected_{}", std::process::id());
-    // The scratch schema first, so the tables go there; then the session's own path, where
+fn set_expected_postgres(objects: SchemaObjects, fresh: bool) {
+    *EXPECTED_POSTGRES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+        Some((std::sync::Arc::new(objects), fresh));
+}
+
+/// The objects of the schema as kizon makes it: made in the session's temporary schema inside
+/// a transaction that is rolled back, so nothing of it stays.
+///
+/// Temporary, not a schema of its own: temporary tables write no WAL and need no CREATE on the
+/// database (only TEMPORARY, which every role has by default), so opening a study for a write
+/// costs about a third of what a scratch schema did (issue 18's ingest benchmark).
+fn expected_postgres_objects(db: &crate::db::Db, ddl: &str) -> crate::db::Result<SchemaObjects> {
+    // The temporary schema first, so the tables go there; then the session's own path, where
     // the extensions the schema uses (pg_trgm's operator classes) are found.
     let path: String = db.query_row(
         "SELECT current_setting('search_path')",
@@ -817,11 +890,10 @@ fn expected_postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObje
         |r| r.get(0),
     )?;
     let made = db.execute_batch(&format!(
-        "BEGIN; CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}, {path};
+        "BEGIN; SET LOCAL search_path TO pg_temp, {path};
          CREATE TABLE {POSTGRES_VERSION_TABLE} (version BIGINT NOT NULL);
          INSERT INTO {POSTGRES_VERSION_TABLE} (version) VALUES (0);
-         {}",
-        postgres_migration(0)
+         {ddl}"
     ));
     let objects = made.and_then(|()| postgres_objects(db));
     db.execute_batch("ROLLBACK")?;
@@ -834,7 +906,15 @@ fn postgres_objects(db: &crate::db::Db) -> crate::db::Result<SchemaObjects> {
     use crate::db::params;
     let schema: String = db.query_row("SELECT current_schema()::TEXT", params![], |r| r.get(0))?;
     let mut objects = SchemaObjects::new();
-    let plain = |text: String| text.replace(&format!("{schema}."), "");
+    // PostgreSQL names the session's temporary schema (`pg_temp_3`) `pg_temp` in definitions.
+    let alias = schema.starts_with("pg_temp_").then_some("pg_temp.");
+    let plain = |text: String| {
+        let text = text.replace(&format!("{schema}."), "");
+        match alias {
+            Some(alias) => text.replace(alias, ""),
+            None => text,
+        }
+    };
     let queries: [(&str, &str); 8] = [
         (
             "row security of table",

@@ -42,7 +42,9 @@ impl Store {
     pub fn verify(&self, expected_head: Option<&str>) -> Result<VerifyReport, StoreError> {
         let conn = self.conn();
         if conn.backend() == crate::db::Backend::Postgres {
-            crate::schema::prepare_postgres_differences(conn).map_err(|e| self.err(e))?;
+            // Always made afresh: nothing remembered in the study folder is taken on trust here.
+            crate::schema::prepare_postgres_differences(conn, crate::schema::Reference::Fresh)
+                .map_err(|e| self.err(e))?;
         }
         let mut problems = Vec::new();
         let mut notes = Vec::new();
