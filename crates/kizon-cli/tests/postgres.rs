@@ -149,6 +149,7 @@ fn migrate_store_moves_a_study_to_postgresql_and_back_with_the_same_head() {
     .ok();
     let after = head(&root);
     assert_ne!(after, before);
+    assert!(root.join("database.schema.json").is_file());
 
     // A second move into a database that already holds a study is refused, nothing changed.
     let refused = kizon(&root, &["migrate-store", "--to", &url]).failed();
@@ -161,6 +162,7 @@ fn migrate_store_moves_a_study_to_postgresql_and_back_with_the_same_head() {
     let back = kizon(&root, &["migrate-store", "--to", "sqlite"]).ok();
     assert!(back.stdout.contains(&after), "{}", back.stdout);
     assert!(root.join("kizon.sqlite").is_file());
+    assert!(!root.join("database.schema.json").exists());
     let verified = kizon(&root, &["audit", "verify", "--head", &after]).ok();
     assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
     let bad = kizon(&root, &["migrate-store", "--to", "mysql://x"]).failed();

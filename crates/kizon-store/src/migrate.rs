@@ -206,6 +206,8 @@ impl Store {
         fs::rename(&staged, &db_file).map_err(|e| StoreError::io(&db_file, e))?;
         let kept = kept_name(&marker);
         fs::rename(&marker, &kept).map_err(|e| StoreError::io(&marker, e))?;
+        // PostgreSQL's remembered reference schema means nothing to a SQLite study.
+        let _ = fs::remove_file(root.join(crate::remembered_schema::FILE));
         let _ = fs::remove_dir_all(&staging);
         drop(source);
         drop(store);
