@@ -4,11 +4,7 @@
 # (default 60) over loopback with wrk (Debian's `wrk`), twice: as people browse (a page, then
 # THINK ms on average reading it; default 1000) and at saturation (no pause: each user asks
 # for the next page as soon as the last arrives). Prints throughput and the latency
-# percentiles; any response other than 200 is an error.
-#
-# The study is real: `kizon init`, a provider, and `kizon ingest` of ITEMS real DICOM files
-# (hard links to the demo's generated images under distinct names, so ingest reads, hashes
-# and parses every one), and one data-manager account per connection.
+# percentiles; any response other than 200 is an error. The study is bench/web/study.sh's.
 #
 # Usage: bench/web/run.sh [ITEMS] [SECONDS] [CONNECTIONS] [THINK]   (env: CARGO_TARGET_DIR)
 set -euo pipefail
@@ -31,45 +27,17 @@ work=$(mktemp -d)
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
-"$kizon" demo "$work/demo" >/dev/null
-mkdir "$work/files"
-mapfile -t sources < <(find "$work/demo/demo-sources/received/handover-2026-11-images" -name '*.dcm' | sort)
-python3 - "$work/files" "$items" "${sources[@]}" <<'PY'
-import os, sys
-out, n, sources = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-for i in range(n):
-    folder = os.path.join(out, f"{i // 1000:03d}")
-    if i % 1000 == 0:
-        os.makedirs(folder)
-    os.link(sources[i % len(sources)], os.path.join(folder, f"img{i:06d}.dcm"))
-PY
-
+source "$root/bench/web/study.sh"
 study="$work/study"
-"$kizon" init "$study" >/dev/null
-"$kizon" --study "$study" provider add H --kind hospital --consent opt-out --legal-basis bench >/dev/null
-start=$(date +%s.%N)
-"$kizon" --study "$study" ingest --provider H "$work/files" >/dev/null 2>&1
-ingest_s=$(echo "$(date +%s.%N) - $start" | bc -l)
+make_study "$study"
 count=$(sqlite3 "$study/kizon.sqlite" 'SELECT COUNT(*) FROM items' 2>/dev/null || echo "$items")
-
-password="load-test-password"
-for i in $(seq 1 "$connections"); do
-  echo "$password" | "$kizon" --study "$study" user add "dm$i" --role data-manager >/dev/null
-done
 
 port=$((20000 + RANDOM % 20000))
 KIZON_WEB_QUIET=1 "$kizon" --study "$study" serve --bind "127.0.0.1:$port" >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/login" && break; sleep 0.1; done
 
-: > "$work/cookies"
-for i in $(seq 1 "$connections"); do
-  jar="$work/jar$i"
-  token=$(curl -s -c "$jar" "http://127.0.0.1:$port/login" | grep -o 'name="login_token" value="[0-9a-f]*"' | sed 's/.*value="//;s/"//')
-  curl -s -o /dev/null -b "$jar" -c "$jar" -d "name=dm$i&password=$password&login_token=$token" "http://127.0.0.1:$port/login"
-  awk '$6 == "kizon_session" { print $7 }' "$jar" >> "$work/cookies"
-done
-[ "$(wc -l < "$work/cookies")" -eq "$connections" ] || { echo "login failed" >&2; exit 1; }
+sign_in "$port" "$work/cookies"
 
 printf 'study: %s items ingested in %.1f s; %s users; %s s; machine: %s cores\n' "$count" "$ingest_s" "$connections" "$duration" "$(nproc)"
 echo "== users browsing (think time ${think} ms on average)"

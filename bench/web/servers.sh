@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Several web servers on one PostgreSQL study against one server on SQLite (issue 18), side by
-# side in one run: the same ITEMS-item study (default 100,000), the same CONNECTIONS users
-# (default 50) and the same page mix as bench/web/run.sh (browse.lua), for SECONDS (default 60)
-# each, as people browse (THINK ms between pages, default 1000) and at saturation (none).
+# Several web servers on one PostgreSQL study against one server on SQLite and one on the same
+# PostgreSQL study (issue 18), side by side in one run: the same ITEMS-item study (default
+# 100,000), the same CONNECTIONS users (default 50) and the same page mix as bench/web/run.sh
+# (browse.lua), for SECONDS (default 60) each, as people browse (THINK ms between pages,
+# default 1000) and at saturation (none). Each row also gives how busy the machine's cores
+# were (from /proc/stat): at 100% the servers, PostgreSQL and wrk share the cores and a second
+# server can only take its share of them.
 #
-# The study is built once on SQLite (`kizon init`, a provider, `kizon ingest` of ITEMS real DICOM
-# files, one data-manager account per user), then copied and moved into PostgreSQL with
-# `kizon migrate-store`, so both runs serve the very same rows. PostgreSQL is a throwaway cluster
+# The study is built once on SQLite (bench/web/study.sh), then copied and moved into
+# PostgreSQL with `kizon migrate-store`, so every run serves the very same rows. PostgreSQL is a throwaway cluster
 # on loopback made here (initdb/pg_ctl in a temporary folder), never a service. The two servers
 # share `--session-key-file`: every user signs in on the first, and half of them browse the
 # second with that session (two wrk processes, one per server, at once: the load balancer's
 # part; one wrk thread each, two for the single server). Throughput is the two servers' sum;
 # p99 is the worse of the two.
 #
-# Goals: two servers on PostgreSQL give >= 1.6x the requests per second of one on SQLite,
-# p99 < 200 ms, no error.
+# Goals: two servers on PostgreSQL give >= 1.6x the requests per second of one, p99 < 200 ms,
+# no error. Both ratios are printed: against one server on SQLite and against one on
+# PostgreSQL.
 #
 # Usage: bench/web/servers.sh [ITEMS] [SECONDS] [CONNECTIONS] [THINK]   (env: CARGO_TARGET_DIR,
 #        PG_OPTIONS adds server settings)
@@ -46,27 +49,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The study, on SQLite.
-"$kizon" demo "$work/demo" >/dev/null
-mkdir "$work/files"
-mapfile -t sources < <(find "$work/demo/demo-sources/received/handover-2026-11-images" -name '*.dcm' | sort)
-python3 - "$work/files" "$items" "${sources[@]}" <<'PY'
-import os, sys
-out, n, sources = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-for i in range(n):
-    folder = os.path.join(out, f"{i // 1000:03d}")
-    if i % 1000 == 0:
-        os.makedirs(folder)
-    os.link(sources[i % len(sources)], os.path.join(folder, f"img{i:06d}.dcm"))
-PY
+# The study, on SQLite (bench/web/study.sh).
+source "$root/bench/web/study.sh"
 sqlite_study="$work/study-sqlite"
-"$kizon" init "$sqlite_study" >/dev/null
-"$kizon" --study "$sqlite_study" provider add H --kind hospital --consent opt-out --legal-basis bench >/dev/null
-"$kizon" --study "$sqlite_study" ingest --provider H "$work/files" >/dev/null 2>&1
-password="load-test-password"
-for i in $(seq 1 "$connections"); do
-  echo "$password" | "$kizon" --study "$sqlite_study" user add "dm$i" --role data-manager >/dev/null
-done
+make_study "$sqlite_study"
 
 # The same study, moved into PostgreSQL.
 mkdir "$work/pg"
@@ -87,20 +73,15 @@ serve() {  # STUDY PORT: a server in the background, its pid in servers
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$2/login" && return; sleep 0.1; done
   echo "bench/web: the server on port $2 did not start" >&2; exit 1
 }
-sign_in() {  # PORT COOKIES: every user signs in on PORT; their session cookies into COOKIES
-  : > "$2"
-  for i in $(seq 1 "$connections"); do
-    local jar="$work/jar$i" token
-    token=$(curl -s -c "$jar" "http://127.0.0.1:$1/login" | grep -o 'name="login_token" value="[0-9a-f]*"' | sed 's/.*value="//;s/"//')
-    curl -s -o /dev/null -b "$jar" -c "$jar" -d "name=dm$i&password=$password&login_token=$token" "http://127.0.0.1:$1/login"
-    awk '$6 == "kizon_session" { print $7 }' "$jar" >> "$2"
-  done
-  [ "$(wc -l < "$2")" -eq "$connections" ] || { echo "bench/web: sign-in failed on port $1" >&2; exit 1; }
-}
 load() {  # PORT COOKIES CONNECTIONS THINK OUT THREADS: wrk against one server
   wrk -t"$6" -c"$3" -d"${duration}s" --timeout 10s -s "$root/bench/web/browse.lua" "http://127.0.0.1:$1" -- "$2" "$items" "$4" | sed -n '/^requests/,$p' > "$5"
 }
 field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 + $6 }' /proc/stat; }
+busy_since() {  # TICKS: the share of all cores' time busy since TICKS ("total idle"), in %
+  local now; now=$(cpu_ticks)
+  awk -v a="$1" -v b="$now" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; printf "%.0f", 100 * (t - (y[2] - x[2])) / t }'
+}
 errors() { awk '$1 == "requests" { gsub(",", ""); print $4 + $7 }' "$1"; }
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -115,18 +96,29 @@ tail -n +"$((half + 1))" "$work/cookies-pg" > "$work/cookies-b"
 
 printf 'study: %s items, %s users, %s s per run; migrate-store to PostgreSQL %.1f s; PostgreSQL %s on loopback; %s cores\n' \
   "$items" "$connections" "$duration" "$migrate_s" "$("$bin/postgres" --version | awk '{print $3}')" "$(nproc)"
-printf '%-34s %12s %10s %10s %8s\n' "" "requests/s" "p50 ms" "p99 ms" errors
+printf '%-34s %12s %10s %10s %8s %8s\n' "" "requests/s" "p50 ms" "p99 ms" errors "cpu %"
 for mode in browsing saturation; do
   pause=$think; [ "$mode" = saturation ] && pause=0
+  ticks=$(cpu_ticks)
   load "$one" "$work/cookies-sqlite" "$connections" "$pause" "$work/sqlite.out" 2
+  s_cpu=$(busy_since "$ticks")
+  ticks=$(cpu_ticks)
+  load "$a" "$work/cookies-pg" "$connections" "$pause" "$work/pg1.out" 2
+  p1_cpu=$(busy_since "$ticks")
+  ticks=$(cpu_ticks)
   load "$a" "$work/cookies-a" "$half" "$pause" "$work/a.out" 1 &
   first=$!
   load "$b" "$work/cookies-b" "$((connections - half))" "$pause" "$work/b.out" 1
   wait "$first"
+  p2_cpu=$(busy_since "$ticks")
   s_rps=$(field throughput "$work/sqlite.out")
+  p1_rps=$(field throughput "$work/pg1.out")
   p_rps=$(echo "$(field throughput "$work/a.out") + $(field throughput "$work/b.out")" | bc -l)
   worst() { printf '%s\n%s\n' "$(field "$1" "$work/a.out")" "$(field "$1" "$work/b.out")" | sort -g | tail -1; }
-  printf '%-34s %12.0f %10s %10s %8s\n' "$mode: 1 server, SQLite" "$s_rps" "$(field p50 "$work/sqlite.out")" "$(field p99 "$work/sqlite.out")" "$(errors "$work/sqlite.out")"
-  printf '%-34s %12.0f %10s %10s %8s\n' "$mode: 2 servers, PostgreSQL" "$p_rps" "$(worst p50)" "$(worst p99)" "$(( $(errors "$work/a.out") + $(errors "$work/b.out") ))"
-  printf '%-34s %12.2fx\n' "$mode: ratio" "$(echo "$p_rps / $s_rps" | bc -l)"
+  row() { printf '%-34s %12.0f %10s %10s %8s %8s\n' "$@"; }
+  row "$mode: 1 server, SQLite" "$s_rps" "$(field p50 "$work/sqlite.out")" "$(field p99 "$work/sqlite.out")" "$(errors "$work/sqlite.out")" "$s_cpu"
+  row "$mode: 1 server, PostgreSQL" "$p1_rps" "$(field p50 "$work/pg1.out")" "$(field p99 "$work/pg1.out")" "$(errors "$work/pg1.out")" "$p1_cpu"
+  row "$mode: 2 servers, PostgreSQL" "$p_rps" "$(worst p50)" "$(worst p99)" "$(( $(errors "$work/a.out") + $(errors "$work/b.out") ))" "$p2_cpu"
+  printf '%-34s %12.2fx of 1 on SQLite, %.2fx of 1 on PostgreSQL\n' "$mode: 2 servers on PostgreSQL" \
+    "$(echo "$p_rps / $s_rps" | bc -l)" "$(echo "$p_rps / $p1_rps" | bc -l)"
 done

@@ -131,15 +131,23 @@ pub struct Store {
     conn: Db,
     objects: documents::Objects,
     /// Counts of covered rows as of a ledger head (see `Store::count_covered`).
-    counts: std::cell::RefCell<CountMemo>,
+    memo: std::cell::RefCell<HeadMemo>,
 }
 
-/// Row counts remembered for one ledger head: covered tables change only with the ledger.
+/// What was read of covered tables for one ledger head, which those tables cannot change
+/// without moving: row counts, the item list's page anchors and a search's matches when
+/// few, by (SQL, values).
 #[derive(Default)]
-struct CountMemo {
+struct HeadMemo {
     head: i64,
-    counts: std::collections::HashMap<(String, Vec<String>), i64>,
+    counts: std::collections::HashMap<MemoKey, i64>,
+    anchors: std::collections::HashMap<MemoKey, std::sync::Arc<Vec<i64>>>,
+    /// A search's matches, if few (`None`: too many to keep).
+    matches: std::collections::HashMap<MemoKey, Option<std::sync::Arc<Vec<i64>>>>,
 }
+
+/// A statement and the values bound to it.
+type MemoKey = (String, Vec<String>);
 
 impl Store {
     /// Creates the database and document store in `root` (which must exist and hold no database).
@@ -160,7 +168,7 @@ impl Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
             objects,
-            counts: Default::default(),
+            memo: Default::default(),
         })
     }
 
@@ -184,7 +192,7 @@ impl Store {
             root: root.to_owned(),
             conn,
             objects,
-            counts: Default::default(),
+            memo: Default::default(),
         })
     }
 
@@ -246,7 +254,7 @@ impl Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
             objects: documents::objects_of(root)?,
-            counts: Default::default(),
+            memo: Default::default(),
         })
     }
 
@@ -278,7 +286,7 @@ impl Store {
             root: root.to_owned(),
             conn,
             objects: documents::objects_of(root)?,
-            counts: Default::default(),
+            memo: Default::default(),
         })
     }
 

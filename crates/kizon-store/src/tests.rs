@@ -706,6 +706,92 @@ fn item_pages_filter_in_sql_and_count_every_match() {
     assert!(store.item(121).unwrap().is_none());
 }
 
+/// A deep page of the item list is read from its nearest page anchor (every 250th item of
+/// the query, remembered per ledger head), and a search with few matches on PostgreSQL finds
+/// them before its page: every page, filtered or not, at and around the anchors, holds the
+/// very items counting off from the first gives; after the ledger moves, the anchors are those
+/// of the new items.
+#[test]
+fn deep_item_pages_from_anchors_are_the_pages_counted_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = with_items(dir.path(), 2_600);
+    let check = |store: &Store| {
+        let mut all = Vec::new();
+        store
+            .each_item(|item| {
+                all.push(item);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        type Keeps = fn(&Item) -> bool;
+        let queries: [(ItemQuery, Keeps); 4] = [
+            (ItemQuery::default(), |_| true),
+            (
+                ItemQuery {
+                    kind: Some(ItemKind::Dicom),
+                    ..Default::default()
+                },
+                |item| item.kind == ItemKind::Dicom,
+            ),
+            (
+                ItemQuery {
+                    text: Some("img1".into()),
+                    ..Default::default()
+                },
+                |item| item.path.contains("img1"),
+            ),
+            (
+                ItemQuery {
+                    text: Some("IMG259".into()),
+                    ..Default::default()
+                },
+                |item| item.path.contains("img259"),
+            ),
+        ];
+        for (query, keeps) in queries {
+            let expected: Vec<i64> = all.iter().filter(|i| keeps(i)).map(|i| i.id).collect();
+            for offset in [
+                0, 249, 250, 251, 999, 1_000, 1_001, 1_975, 2_000, 2_050, 2_599, 2_600, 3_000,
+            ] {
+                let (total, page) = store
+                    .items_page(&ItemQuery {
+                        offset,
+                        limit: 50,
+                        ..query.clone()
+                    })
+                    .unwrap();
+                let ids: Vec<i64> = page.iter().map(|i| i.id).collect();
+                let from = (offset as usize).min(expected.len());
+                let to = (from + 50).min(expected.len());
+                assert_eq!(total as usize, expected.len(), "{query:?}");
+                assert_eq!(ids, expected[from..to], "{query:?} at offset {offset}");
+            }
+        }
+    };
+    check(&store);
+    store
+        .transact("alice", |tx| {
+            let provider = tx.provider_id("Biobank B")?.unwrap();
+            for i in 0..1_200 {
+                tx.insert_item(&NewItem {
+                    provider_id: provider,
+                    case_id: "C-000".into(),
+                    path: format!("more/img1{i:04}.dcm"),
+                    source: format!("/abs/more/img1{i:04}.dcm"),
+                    size: 10,
+                    modified_ns: 0,
+                    sha256: format!("{:064}", 10_000 + i),
+                    kind: ItemKind::Dicom,
+                    metadata: "{}".into(),
+                    problem: None,
+                })?;
+            }
+            tx.record("ingest", "more items", json!({}))
+        })
+        .unwrap();
+    check(&store);
+}
+
 #[test]
 fn a_study_of_an_older_schema_gains_the_new_tables_on_open() {
     let dir = tempfile::tempdir().unwrap();
@@ -1166,6 +1252,10 @@ fn the_store_tests_pass_on_postgresql() {
         (
             "counts_follow_every_ledger_entry",
             counts_follow_every_ledger_entry,
+        ),
+        (
+            "deep_item_pages_from_anchors",
+            deep_item_pages_from_anchors_are_the_pages_counted_off,
         ),
         (
             "a_row_ahead_of_the_ledger_is_named_and_refused",
