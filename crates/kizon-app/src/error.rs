@@ -119,6 +119,7 @@ impl AppError {
             AppError::Store(StoreError::NotAStudy(_)) | AppError::NotAStudy(_) => {
                 "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
             }
+            AppError::Store(StoreError::Occupied(_)) => "既存の試験の保存先です / kizon never empties or replaces a database or prefix that holds a study, not even `kizon demo --force` (which rebuilds the folder only): give an empty database (`CREATE DATABASE NAME;`) or a prefix of the study's own (s3://BUCKET/STUDY-ID), or work in the study it holds with `--study DIR`".into(),
             AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names: check that it runs, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
             AppError::Store(StoreError::Database { path, source })
                 if path.ends_with(kizon_store::DATABASE_URL_FILE)

@@ -83,9 +83,11 @@ impl Placement {
         Placement::default()
     }
 
-    /// Refuses, before anything is written, a database URL that is not PostgreSQL's and an
-    /// object store that cannot be reached or already holds objects.
-    pub fn check(&self) -> Result<(), AppError> {
+    /// Refuses, before anything is written, a database URL that is not PostgreSQL's, a
+    /// database that cannot be reached or already holds a study, and an object store that
+    /// cannot be reached or already holds objects. `dir`: the study folder to be, which names
+    /// the database in errors.
+    pub fn check(&self, dir: &Path) -> Result<(), AppError> {
         if let Some(url) = &self.database
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
@@ -93,6 +95,12 @@ impl Placement {
                 what: format!("--database {}: not a PostgreSQL URL", kizon_store::redacted_url(url)),
                 hint: "give postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or leave --database out for a SQLite file in the study folder".into(),
             });
+        }
+        if let Some(url) = &self.database {
+            kizon_store::Store::check_new_postgres_database(
+                url,
+                &dir.join(kizon_store::DATABASE_URL_FILE),
+            )?;
         }
         if let Some(url) = &self.objects {
             kizon_store::documents::check_object_store(url)?;
@@ -113,7 +121,7 @@ pub fn init_placed(
 ) -> Result<Initialized, AppError> {
     let database = placement.database.as_deref();
     refuse_existing(dir)?;
-    placement.check()?;
+    placement.check(dir)?;
     fs::create_dir_all(dir).map_err(io(dir))?;
 
     let protocol_path = dir.join(PROTOCOL_FILE);

@@ -58,6 +58,24 @@ fn the_demo_keeps_its_documents_in_the_object_store_and_verifies() {
         verified["problems"].as_array().unwrap().is_empty(),
         "{verified}"
     );
+
+    // `--force` rebuilds a demo's folder, never its bucket: on the same prefix it is refused
+    // before the folder is touched, and says what to give instead.
+    let forced = with_store(
+        &server,
+        tmp.path(),
+        &["demo", "d", "--objects", &url, "--force"],
+    )
+    .failed();
+    assert!(
+        forced.error_line().contains("already holds objects"),
+        "{}",
+        forced.stderr
+    );
+    assert!(forced.stderr.contains("STUDY-ID"), "{}", forced.stderr);
+    assert!(root.join("objects.url").is_file());
+    assert_eq!(listed(&server, "demo-study").len() as u64, documents);
+
     let package = kizon(tmp.path(), &["package", "verify", "d/package"]).ok();
     assert!(package.stdout.contains("intact"), "{}", package.stdout);
 

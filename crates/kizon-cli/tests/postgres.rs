@@ -26,6 +26,23 @@ fn the_demo_runs_on_postgresql_and_its_ledger_and_package_verify() {
 
     let verified = kizon(&root, &["audit", "verify"]).ok();
     assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
+
+    // `--force` rebuilds a demo's folder, never its database: on the same database it is
+    // refused before the folder is touched, and says what to give instead.
+    let forced = kizon(tmp.path(), &["demo", "d", "--database", &url, "--force"]).failed();
+    assert!(
+        forced.error_line().contains("already holds a kizon study"),
+        "{}",
+        forced.stderr
+    );
+    assert!(
+        forced.stderr.contains("CREATE DATABASE"),
+        "{}",
+        forced.stderr
+    );
+    let still = kizon(&root, &["audit", "verify"]).ok();
+    assert!(still.stdout.contains("intact"), "{}", still.stdout);
+
     let package = kizon(tmp.path(), &["package", "verify", "d/package"]).ok();
     assert!(package.stdout.contains("intact"), "{}", package.stdout);
 

@@ -53,8 +53,8 @@ pub fn check_object_store(url: &str) -> Result<String, StoreError> {
     let written = location.to_url();
     let store = S3Store::connect(location)?;
     if !store.probe_empty()? {
-        return Err(StoreError::Conflict(format!(
-            "{}: already holds objects (another study's?); give each study a prefix of its own, e.g. s3://BUCKET/STUDY-ID",
+        return Err(StoreError::Occupied(format!(
+            "{}: the prefix already holds objects (another study's?)",
             store.location()
         )));
     }

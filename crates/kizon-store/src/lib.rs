@@ -111,6 +111,10 @@ pub enum StoreError {
     Tampered(String),
     #[error("{0}")]
     Conflict(String),
+    /// A new study's database or object-store prefix already holds a study (or objects):
+    /// kizon never empties one.
+    #[error("{0}")]
+    Occupied(String),
     /// The study's object store could not be reached or refused a request.
     #[error("{0}")]
     Objects(String),
@@ -196,19 +200,30 @@ impl Store {
         })
     }
 
-    /// Connects to the PostgreSQL database at `url`, which must hold no kizon study, and makes
-    /// the schema in it; `marker` names it in errors.
-    fn new_postgres_database(url: &str, marker: &Path) -> Result<Db, StoreError> {
+    /// Checks, writing nothing, that the PostgreSQL database at `url` can take a new study:
+    /// it can be reached and holds no kizon study. `marker` names it in errors.
+    pub fn check_new_postgres_database(url: &str, marker: &Path) -> Result<(), StoreError> {
+        Store::connect_new_postgres_database(url, marker).map(drop)
+    }
+
+    fn connect_new_postgres_database(url: &str, marker: &Path) -> Result<Db, StoreError> {
         let conn = Db::connect_postgres(url).map_err(|e| sqlite(marker, e))?;
         if schema::postgres_version(&conn)
             .map_err(|e| sqlite(marker, e))?
             .is_some()
         {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::Occupied(format!(
                 "{}: the database already holds a kizon study",
                 redacted_url(url)
             )));
         }
+        Ok(conn)
+    }
+
+    /// Connects to the PostgreSQL database at `url`, which must hold no kizon study, and makes
+    /// the schema in it; `marker` names it in errors.
+    fn new_postgres_database(url: &str, marker: &Path) -> Result<Db, StoreError> {
+        let conn = Store::connect_new_postgres_database(url, marker)?;
         schema::create_postgres(&conn).map_err(|e| sqlite(marker, e))?;
         Ok(conn)
     }

@@ -511,8 +511,9 @@ fn prepare(
     placement: &init::Placement,
 ) -> Result<(Study, Vec<String>, String), AppError> {
     // A database or object store that cannot take the study is refused before anything is
-    // written or replaced.
-    placement.check()?;
+    // written or replaced: `--force` must never take away the folder of a demo whose
+    // database refuses the new one.
+    placement.check(dir)?;
     if dir.exists() && fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
         let is_demo = Study::open(dir)
             .and_then(|s| s.audit_log())

@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Done {
         database: args.database.clone(),
         objects: args.objects.clone(),
     };
-    placement.check()?;
+    placement.check(&dir)?;
     let (owner, key_path, made) = match &args.owner_key {
         Some(path) => {
             let passphrase = owner_key::passphrase("kizon init", false)?;
