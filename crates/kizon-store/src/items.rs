@@ -470,7 +470,9 @@ impl Store {
             && let Some(matches) = self.few_matches(&filter, &values)?
         {
             let from = (query.offset.min(matches.len() as u64)) as usize;
-            let to = (from as u64 + query.limit).min(matches.len() as u64) as usize;
+            let to = (from as u64)
+                .saturating_add(query.limit)
+                .min(matches.len() as u64) as usize;
             let items = self.items_by_id(&matches[from..to])?;
             return Ok((matches.len() as u64, items));
         }
@@ -524,7 +526,7 @@ impl Store {
     }
 
     /// The ids of the items `filter` keeps (with `values` bound), in id order, if there are
-    /// fewer than [`FEW_MATCHES`]; remembered until the ledger moves
+    /// at most [`FEW_MATCHES`]; remembered until the ledger moves
     /// ([`Store::memo_for_head`]), at most 64 lists per head. The matches are found without
     /// an order (the trigram indexes' bitmaps), then sorted.
     fn few_matches(
