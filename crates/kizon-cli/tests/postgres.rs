@@ -302,21 +302,7 @@ fn a_role_without_create_on_the_database_is_told_what_to_ask_for() {
     admin.batch_execute("CREATE EXTENSION pg_trgm").unwrap();
     kizon(tmp.path(), &["init", "s", "--database", &limited]).ok();
     let root = tmp.path().join("s");
-    kizon(
-        &root,
-        &[
-            "provider",
-            "add",
-            "H",
-            "--kind",
-            "hospital",
-            "--consent",
-            "opt-out",
-            "--legal-basis",
-            "opt-out notice",
-        ],
-    )
-    .ok();
+    add_provider(&root, "H").ok();
     let verified = kizon(&root, &["audit", "verify"]).ok();
     assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
 }
@@ -333,22 +319,7 @@ fn the_remembered_reference_schema_never_hides_an_altered_one_from_verify() {
     let tmp = tempfile::tempdir().unwrap();
     kizon(tmp.path(), &["init", "s", "--database", &url]).ok();
     let root = tmp.path().join("s");
-    let add = |name: &str| {
-        kizon(
-            &root,
-            &[
-                "provider",
-                "add",
-                name,
-                "--kind",
-                "hospital",
-                "--consent",
-                "opt-out",
-                "--legal-basis",
-                "opt-out notice",
-            ],
-        )
-    };
+    let add = |name: &str| add_provider(&root, name);
     let remembered = root.join("database.schema.json");
     add("H1").ok();
     let objects = |file: &Path| -> Vec<serde_json::Value> {

@@ -354,11 +354,7 @@ impl Store {
             .prepare_cached(sql)
             .and_then(|mut s| s.query_row(&crate::db::param_refs(values), |r| r.get(0)))
             .map_err(|e| self.err(e))?;
-        let mut memo = self.memo.borrow_mut();
-        if memo.counts.len() >= 256 {
-            memo.counts.clear();
-        }
-        memo.counts.insert(key, count);
+        remember(&mut self.memo.borrow_mut().counts, 256, key, count);
         Ok(count)
     }
 
@@ -381,20 +377,13 @@ impl Store {
         if let Some(anchors) = self.memo_for_head()?.anchors.get(&key) {
             return Ok(anchors.clone());
         }
-        let anchors: Vec<i64> = self
-            .conn()
-            .prepare_cached(&key.0)
-            .and_then(|mut s| {
-                s.query_map(&crate::db::param_refs(values), |r| r.get(0))?
-                    .collect()
-            })
-            .map_err(|e| self.err(e))?;
-        let anchors = std::sync::Arc::new(anchors);
-        let mut memo = self.memo.borrow_mut();
-        if memo.anchors.len() >= 64 {
-            memo.anchors.clear();
-        }
-        memo.anchors.insert(key, anchors.clone());
+        let anchors = std::sync::Arc::new(self.ids_of(&key.0, values)?);
+        remember(
+            &mut self.memo.borrow_mut().anchors,
+            64,
+            key,
+            anchors.clone(),
+        );
         Ok(anchors)
     }
 
@@ -543,21 +532,26 @@ impl Store {
         if let Some(matches) = self.memo_for_head()?.matches.get(&key) {
             return Ok(matches.clone());
         }
-        let ids: Vec<i64> = self
-            .conn()
-            .prepare_cached(&key.0)
+        let ids = self.ids_of(&key.0, values)?;
+        let matches = (ids.len() as u64 <= FEW_MATCHES).then(|| std::sync::Arc::new(ids));
+        remember(
+            &mut self.memo.borrow_mut().matches,
+            64,
+            key,
+            matches.clone(),
+        );
+        Ok(matches)
+    }
+
+    /// The ids `sql` selects, with `values` bound.
+    fn ids_of(&self, sql: &str, values: &[String]) -> Result<Vec<i64>, StoreError> {
+        self.conn()
+            .prepare_cached(sql)
             .and_then(|mut s| {
                 s.query_map(&crate::db::param_refs(values), |r| r.get(0))?
                     .collect()
             })
-            .map_err(|e| self.err(e))?;
-        let matches = (ids.len() as u64 <= FEW_MATCHES).then(|| std::sync::Arc::new(ids));
-        let mut memo = self.memo.borrow_mut();
-        if memo.matches.len() >= 64 {
-            memo.matches.clear();
-        }
-        memo.matches.insert(key, matches.clone());
-        Ok(matches)
+            .map_err(|e| self.err(e))
     }
 
     /// The items of `ids` (ascending), in that order.
@@ -1014,6 +1008,15 @@ pub struct RuleTally {
 }
 
 /// Whether finding `f` has no final decision: none at all, or the latest queries the provider.
+/// Keeps `value` under `key` in one of [`crate::HeadMemo`]'s maps, which is emptied first
+/// once it holds `most`: a memo never grows without bound.
+fn remember<V>(map: &mut HashMap<crate::MemoKey, V>, most: usize, key: crate::MemoKey, value: V) {
+    if map.len() >= most {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
 /// How many items lie between two of the item list's page anchors ([`Store::page_anchors`]).
 const PAGE_ANCHOR_EVERY: u64 = 250;
 
