@@ -879,8 +879,9 @@ fn set_expected_postgres(objects: SchemaObjects, fresh: bool) {
 /// a transaction that is rolled back, so nothing of it stays.
 ///
 /// Temporary, not a schema of its own: temporary tables write no WAL and need no CREATE on the
-/// database (only TEMPORARY, which every role has by default), so opening a study for a write
-/// costs about a third of what a scratch schema did (issue 18's ingest benchmark).
+/// database (only TEMPORARY, which every role has by default). Still some 230 ms of DDL on the
+/// server (a scratch schema took some 300), which is why the result is remembered
+/// ([`Reference::Remembered`]).
 fn expected_postgres_objects(db: &crate::db::Db, ddl: &str) -> crate::db::Result<SchemaObjects> {
     // The temporary schema first, so the tables go there; then the session's own path, where
     // the extensions the schema uses (pg_trgm's operator classes) are found.
