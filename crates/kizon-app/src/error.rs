@@ -99,7 +99,7 @@ impl AppError {
             AppError::Refused { .. }
             | AppError::InvalidValue { .. }
             | AppError::UnknownProvider { .. }
-            | AppError::Store(S::Conflict(_)) => ErrorKind::Conflict,
+            | AppError::Store(S::Conflict(_) | S::Moved(_)) => ErrorKind::Conflict,
             AppError::Store(S::Database { .. }) => ErrorKind::Database,
             AppError::Store(S::Objects(_)) => ErrorKind::File,
             AppError::Store(S::Io { .. }) | AppError::Io { .. } => ErrorKind::File,
@@ -120,6 +120,7 @@ impl AppError {
                 "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
             }
             AppError::Store(StoreError::Occupied(_)) => "既存の試験の保存先です / kizon never empties or replaces a database or prefix that holds a study, not even `kizon demo --force` (which rebuilds the folder only): give an empty database (`CREATE DATABASE NAME;`) or a prefix of the study's own (s3://BUCKET/STUDY-ID), or work in the study it holds with `--study DIR`".into(),
+            AppError::Store(StoreError::Moved(_)) => "試験の保存先が移行されました / the study was moved by `kizon migrate-store` while this process had it open: run the command again (restart `kizon serve`), and it opens the study where it is now".into(),
             AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names: check that it runs, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
             AppError::Store(StoreError::Database { path, source })
                 if path.ends_with(kizon_store::DATABASE_URL_FILE)
@@ -130,7 +131,7 @@ impl AppError {
             AppError::Store(StoreError::Database { path, .. })
                 if path.ends_with(kizon_store::DATABASE_URL_FILE) =>
             {
-                "試験のデータベースは database.url の PostgreSQL です / the study's database is the PostgreSQL server its folder's database.url names: check that it runs and lets this machine in (the URL, PGPASSWORD, and PGSSLROOTCERT for TLS)".into()
+                "試験のデータベースは database.url の PostgreSQL です / the study's database is the PostgreSQL server its folder's database.url names: check that it runs and lets this machine in (the URL, PGPASSWORD or the password file ~/.pgpass / PGPASSFILE, and PGSSLROOTCERT for TLS)".into()
             }
             AppError::Store(_) => "check the study directory's files and permissions".into(),
             AppError::AlreadyAStudy(_) => "choose another directory, or work in this study with `--study DIR`".into(),

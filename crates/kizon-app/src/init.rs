@@ -162,7 +162,7 @@ pub fn init_placed(
         })?;
         entry.hash
     };
-    kizon_store::documents::claim_object_store(&staging)?;
+    kizon_store::documents::claim_object_store(&staging, &head)?;
     for name in [
         kizon_store::HEAD_FILE,
         kizon_store::documents::DOCUMENTS_DIR,

@@ -1,10 +1,13 @@
 //! `kizon migrate-store`: the study's database moved between a SQLite file in the study folder
 //! and a PostgreSQL database (issue 18), with the ledger, its row digests and its head hash as
-//! they were (see kizon-store's `migrate`).
+//! they were (see kizon-store's `migrate`); and its documents moved between the folder's
+//! `documents/` and an S3-compatible bucket, each read back intact at the new place (see
+//! kizon-store's `migrate_documents`).
 
 use crate::{AppError, Study};
 
 pub use kizon_store::migrate::Migrated;
+pub use kizon_store::migrate_documents::{DocumentsTarget, MovedDocuments};
 
 /// Where `migrate-store --to` moves the database.
 pub enum Target<'a> {
@@ -33,7 +36,30 @@ impl<'a> Target<'a> {
     }
 }
 
+/// `--objects`: `local` (the folder's `documents/`) or an `s3://` URL.
+pub fn parse_documents_target(text: &str) -> Result<DocumentsTarget<'_>, AppError> {
+    if text == "local" {
+        Ok(DocumentsTarget::Folder)
+    } else if text.starts_with("s3://") {
+        Ok(DocumentsTarget::Bucket(text))
+    } else {
+        Err(AppError::Refused {
+            what: format!("--objects {text}: neither `local` nor an s3:// URL"),
+            hint: "kizon migrate-store --objects 's3://BUCKET/STUDY-ID?endpoint=URL&region=R' (a prefix of the study's own), or --objects local".into(),
+        })
+    }
+}
+
 impl Study {
+    /// Moves the study's documents to `target`, each read back intact there before the folder
+    /// switches. The study is closed by the move; open it again.
+    pub fn migrate_documents(
+        self,
+        target: DocumentsTarget<'_>,
+    ) -> Result<MovedDocuments, AppError> {
+        Ok(self.store.migrate_documents(target)?)
+    }
+
     /// Moves the study's database to `target`. The study is closed by the move; open it again.
     pub fn migrate_store(self, target: Target<'_>) -> Result<Migrated, AppError> {
         let store = self.store;

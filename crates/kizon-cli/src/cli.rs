@@ -158,9 +158,9 @@ pub enum Command {
         after_help = "Examples:\n  kizon user add admin --role admin < admin-password.txt\n  kizon serve                          http://127.0.0.1:8080\n  kizon serve --bind 127.0.0.1:9000\n\nServe on loopback, or behind a TLS-terminating reverse proxy: session cookies are Secure, which\nbrowsers accept over plain HTTP only from 127.0.0.1 and localhost."
     )]
     Serve(ServeArgs),
-    /// Move the study's database to PostgreSQL or back to a SQLite file, ledger unchanged / データベースの移行
+    /// Move the study's database (PostgreSQL, SQLite) or documents (a bucket, the folder), ledger unchanged / 保存先の移行
     #[command(
-        after_help = "Examples:\n  kizon migrate-store --to postgres://kizon@db.example/study1   an empty database\n  kizon migrate-store --to sqlite\n\nThe ledger, its row digests and its head hash are copied as they are; `kizon audit verify`\nshows the same head on the new database. The old database is kept beside it."
+        after_help = "Examples:\n  kizon migrate-store --to postgres://kizon@db.example/study1   an empty database\n  kizon migrate-store --to sqlite\n  kizon migrate-store --objects 's3://kizon-studies/study1?endpoint=https://minio.example:9000&region=ap-northeast-1'\n  kizon migrate-store --objects local                          back to the folder's documents/\n\nThe ledger, its row digests and its head hash are copied as they are; `kizon audit verify`\nshows the same head on the new database. Every document is read back intact at its new place\nbefore the folder switches. The old database or documents are kept beside it, never deleted.\nStop `kizon serve` first: a server left running refuses to write and asks to be restarted."
     )]
     MigrateStore(MigrateStoreArgs),
     /// Users of the web workspace and their roles / 利用者と役割

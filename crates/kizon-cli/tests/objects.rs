@@ -227,3 +227,112 @@ fn two_machines_share_a_study_through_postgresql_and_the_object_store() {
     assert_eq!(from_second["head"], verified["head"]);
     assert_eq!(from_second["documents"], verified["documents"]);
 }
+
+/// Issue 18, moving a study: a study begun with its documents in its folder moves them into a
+/// bucket (`migrate-store --objects URL`) and back (`--objects local`). Every document is in
+/// the new place and `audit verify` passes there; what is stored afterwards goes there; the
+/// old place is kept. A move that stops half-way (here: one document missing from the folder)
+/// switches nothing, and once the document is back the same command finishes it on the prefix
+/// it had claimed; another study's prefix is refused.
+#[test]
+fn a_studys_documents_move_into_a_bucket_and_back() {
+    let s3 = ThrowawayS3::start().unwrap();
+    let (_tmp, root) = study_with_provider();
+    let document = |name: &str, text: &str| {
+        let path = root.join(name);
+        std::fs::write(&path, text).unwrap();
+        kizon(&root, &["evidence", "add", "H", "ethics-review", name]).ok();
+        kizon_objects::sha256_hex(text.as_bytes())
+    };
+    document("irb.pdf", "%PDF-1.4 the ethics committee's approval");
+    let last = document("optout.pdf", "%PDF-1.4 the opt-out notice");
+    let before = kizon(&root, &["audit", "verify", "--json"]).ok().json();
+    let documents = before["documents"].as_u64().unwrap();
+    assert_eq!(documents, 2, "{before}");
+
+    // Half-way: the last document is missing from the folder. Nothing switches, and the
+    // message names the document and where it should be.
+    let local_copy = root.join("documents/sha256").join(&last[..2]).join(&last);
+    let saved = std::fs::read(&local_copy).unwrap();
+    let mut permissions = std::fs::metadata(&local_copy).unwrap().permissions();
+    std::fs::remove_file(&local_copy).unwrap();
+    let url = s3.url("moved");
+    let stopped = with_store(&s3, &root, &["migrate-store", "--objects", &url]).failed();
+    assert!(
+        stopped.error_line().contains(&last) && stopped.error_line().contains("nothing was moved"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(!root.join("objects.url").exists());
+    let copied_before = listed(&s3, "moved").len() as u64;
+    assert_eq!(
+        copied_before,
+        documents - 1,
+        "all but the missing one copied"
+    );
+
+    // Put back, the same command finishes the move on the prefix it claimed.
+    std::fs::write(&local_copy, &saved).unwrap();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&local_copy, permissions).unwrap();
+    let moved = with_store(&s3, &root, &["migrate-store", "--objects", &url]).ok();
+    assert!(
+        moved.stdout.contains(&format!("{documents} documents")),
+        "{}",
+        moved.stdout
+    );
+    assert!(root.join("objects.url").is_file());
+    assert!(!root.join("documents").exists());
+    assert!(root.join("documents.before-migration/sha256").is_dir());
+    assert_eq!(listed(&s3, "moved").len() as u64, documents);
+    let there = with_store(&s3, &root, &["audit", "verify", "--json"])
+        .ok()
+        .json();
+    assert_eq!(there["documents"].as_u64(), Some(documents));
+    assert!(there["problems"].as_array().unwrap().is_empty(), "{there}");
+    assert_eq!(there["head"], before["head"], "the ledger is as it was");
+
+    // What is stored from now on goes to the bucket.
+    let path = root.join("consent.pdf");
+    std::fs::write(&path, "%PDF-1.4 a consent form").unwrap();
+    with_store(
+        &s3,
+        &root,
+        &["evidence", "add", "H", "blank-consent-form", "consent.pdf"],
+    )
+    .ok();
+    assert_eq!(listed(&s3, "moved").len() as u64, documents + 1);
+
+    // Another study may not move its documents onto this prefix.
+    let (_other_tmp, other) = study_with_provider();
+    let refused = with_store(&s3, &other, &["migrate-store", "--objects", &url]).failed();
+    assert!(
+        refused.error_line().contains("claimed by another study"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!other.join("objects.url").exists());
+
+    // And back to the folder: verified without the bucket's credentials.
+    let back = with_store(&s3, &root, &["migrate-store", "--objects", "local"]).ok();
+    assert!(
+        back.stdout.contains("objects.url.before-migration"),
+        "{}",
+        back.stdout
+    );
+    assert!(!root.join("objects.url").exists());
+    assert!(root.join("objects.url.before-migration").is_file());
+    let home = kizon(&root, &["audit", "verify", "--json"]).ok().json();
+    assert_eq!(home["documents"].as_u64(), Some(documents + 1));
+    assert!(home["problems"].as_array().unwrap().is_empty(), "{home}");
+
+    // A wrong place is refused before anything moves.
+    let wrong = kizon(&root, &["migrate-store", "--objects", "/srv/documents"]).failed();
+    assert!(
+        wrong
+            .error_line()
+            .contains("neither `local` nor an s3:// URL"),
+        "{}",
+        wrong.stderr
+    );
+}

@@ -362,3 +362,83 @@ fn the_remembered_reference_schema_never_hides_an_altered_one_from_verify() {
         caught.stderr
     );
 }
+
+/// A role that must give a password, as an operations team sets one up: without a password the
+/// error says where one may come from; the password file (`PGPASSFILE`, else `~/.pgpass`, as
+/// libpq reads them) gives it, and it is never written into `database.url`; a password file
+/// others may read is refused by name; `PGPASSWORD` works as well.
+#[test]
+fn a_password_comes_from_the_password_file_or_pgpassword_never_from_database_url() {
+    let server = ThrowawayPostgres::start().unwrap();
+    let database = server.new_database().unwrap();
+    let name = database.rsplit('/').next().unwrap().to_owned();
+    let url = server
+        .add_role_with_password("clerk", "s3cret:pass", &name)
+        .unwrap();
+    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+
+    let missing = kizon(tmp.path(), &["init", "s", "--database", &url]).failed();
+    assert!(missing.stderr.contains(".pgpass"), "{}", missing.stderr);
+    assert!(!tmp.path().join("s").join("database.url").exists());
+
+    // In the home folder, readable by others: refused by name.
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let file = home.join(".pgpass");
+    std::fs::write(
+        &file,
+        format!("# kizon's studies\n127.0.0.1:{port}:*:clerk:s3cret\\:pass\n"),
+    )
+    .unwrap();
+    let with_home = |dir: &Path, args: &[&str]| {
+        let mut command = command(dir, args);
+        command.env_remove("PGPASSFILE").env("HOME", &home);
+        output(command.output().unwrap())
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let open = with_home(tmp.path(), &["init", "s", "--database", &url]).failed();
+        assert!(
+            open.error_line().contains(file.to_str().unwrap())
+                && open.error_line().contains("chmod 600"),
+            "{}",
+            open.stderr
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    with_home(tmp.path(), &["init", "s", "--database", &url]).ok();
+    let root = tmp.path().join("s");
+    let recorded = std::fs::read_to_string(root.join("database.url")).unwrap();
+    assert_eq!(recorded.trim(), url, "no password in the folder");
+    with_home(
+        &root,
+        &[
+            "provider",
+            "add",
+            "H",
+            "--kind",
+            "hospital",
+            "--consent",
+            "opt-out",
+            "--legal-basis",
+            "x",
+        ],
+    )
+    .ok();
+
+    // PGPASSFILE names another file; PGPASSWORD needs none.
+    let elsewhere = tmp.path().join("pgpass");
+    std::fs::copy(&file, &elsewhere).unwrap();
+    let mut by_variable = command(&root, &["audit", "verify"]);
+    by_variable.env("PGPASSFILE", &elsewhere);
+    let verified = output(by_variable.output().unwrap()).ok();
+    assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
+    let mut by_password = command(&root, &["provider", "list"]);
+    by_password.env("PGPASSWORD", "s3cret:pass");
+    let listed = output(by_password.output().unwrap()).ok();
+    assert!(listed.stdout.contains('H'), "{}", listed.stdout);
+    kizon(&root, &["provider", "list"]).failed();
+}

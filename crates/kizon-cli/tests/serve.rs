@@ -508,3 +508,101 @@ fn two_servers_share_what_matters(database: Option<&str>) {
         }
     }
 }
+
+/// Issue 18, found as a user: `kizon migrate-store` run while `kizon serve` had the study open.
+/// The server kept its connection to the old database, and a user added through it afterwards
+/// landed in `kizon.sqlite.before-migration` while the page said it was done: lost to the study.
+/// Now the server refuses the write (409, naming migrate-store), nothing is written anywhere,
+/// and a server started again writes to the study where it is now. Both ways: SQLite to
+/// PostgreSQL and back.
+#[test]
+fn a_server_left_running_across_migrate_store_refuses_to_write_to_the_old_database() {
+    let server = kizon_store::throwaway::ThrowawayPostgres::start().unwrap();
+    let url = server.new_database().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    kizon(tmp.path(), &["init", "s"]).ok();
+    let root = tmp.path().join("s");
+    let password = "a long enough passphrase";
+    with_stdin(
+        &root,
+        &["user", "add", "admin", "--role", "admin"],
+        &format!("{password}\n"),
+    )
+    .ok();
+    // A signed-in user's form for adding a user: (session, CSRF token).
+    let users_form = |address| {
+        let session =
+            sign_in(address, "admin", password).unwrap_or_else(|r| panic!("{}", r.text()));
+        let page = http::request(
+            address,
+            "GET",
+            "/users?lang=en",
+            &[("Cookie", &format!("kizon_session={session}"))],
+            b"",
+        );
+        (session, csrf_of(&page))
+    };
+    let add_user = |address, (session, csrf): &(String, String), name: &str| {
+        http::request(
+            address,
+            "POST",
+            "/users/add",
+            &[
+                ("Cookie", &format!("kizon_session={session}")),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            format!("csrf={csrf}&name={name}&role=auditor&password=another+long+passphrase")
+                .as_bytes(),
+        )
+    };
+    let stop = |mut child: std::process::Child| {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    };
+
+    for (to, stale) in [(url.as_str(), "sato"), ("sqlite", "kato")] {
+        let (running, address) = start_server(&root, &[]);
+        let form = users_form(address);
+        kizon(&root, &["migrate-store", "--to", to]).ok();
+        let refused = add_user(address, &form, stale);
+        assert_eq!(refused.status, 409, "{}", refused.text());
+        assert!(
+            refused.text().contains("migrate-store"),
+            "the page says why: {}",
+            refused.text()
+        );
+        // A sign-in writes too (the session, the login limit): refused the same way.
+        let signing_in = sign_in(address, "admin", password).unwrap_err();
+        assert_eq!(signing_in.status, 409, "{}", signing_in.text());
+        stop(running);
+        let users = kizon(&root, &["user", "list"]).ok().stdout;
+        assert!(!users.contains(stale), "{users}");
+
+        let (again, address) = start_server(&root, &[]);
+        let added = add_user(address, &users_form(address), &format!("{stale}2"));
+        assert_eq!(added.status, 303, "{}", added.text());
+        stop(again);
+        let users = kizon(&root, &["user", "list"]).ok().stdout;
+        assert!(users.contains(&format!("{stale}2")), "{users}");
+    }
+    // Nothing of the refused writes reached the SQLite file kept from the first move.
+    let kept = rusqlite::Connection::open(root.join("kizon.sqlite.before-migration")).unwrap();
+    let names: Vec<String> = kept
+        .prepare("SELECT name FROM users ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(names, ["admin"]);
+    // Nor the PostgreSQL database the second move left behind.
+    let mut left = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let names: Vec<String> = left
+        .query("SELECT name FROM users ORDER BY name", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(names, ["admin", "sato2"]);
+    kizon(&root, &["audit", "verify"]).ok();
+}

@@ -297,9 +297,15 @@ impl S3Store {
     /// The object named `sha256`, or `None` when the bucket has no such key. Not checked here
     /// ([`crate::Objects::get`] checks).
     pub fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>, ObjectsError> {
+        self.get_key(&self.key_of(sha256), sha256)
+    }
+
+    /// The object at `key`, or `None` when the bucket has no such key; `sha256` names it in
+    /// messages (empty for the claim).
+    fn get_key(&self, key: &str, sha256: &str) -> Result<Option<Vec<u8>>, ObjectsError> {
         let url = self
             .bucket
-            .get_object(Some(&self.credentials), &self.key_of(sha256))
+            .get_object(Some(&self.credentials), key)
             .sign(SIGNED_FOR);
         let mut response = self
             .agent
@@ -405,6 +411,14 @@ impl S3Store {
             .send(text.as_bytes())
             .map_err(|e| self.unreachable("PUT", "", &e))?;
         self.expect_success("PUT", "", response)
+    }
+
+    /// What the prefix's claim says (see [`S3Store::claim`]), or `None` when nothing claims it.
+    pub fn read_claim(&self) -> Result<Option<String>, ObjectsError> {
+        let key = format!("{}{CLAIM}", self.location.prefix);
+        Ok(self
+            .get_key(&key, "")?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// Creates the bucket (for a local test store or a first set-up; AWS S3 buckets are

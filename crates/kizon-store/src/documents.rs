@@ -62,13 +62,23 @@ pub fn check_object_store(url: &str) -> Result<String, StoreError> {
 }
 
 /// Claims the prefix of the study being created in `root` (`PREFIX/kizon-study`), so that no
-/// other study is made on it. Called once the study's first entry is committed: an `init` that
-/// fails before leaves the prefix free for the next try.
-pub fn claim_object_store(root: &Path) -> Result<(), StoreError> {
+/// other study is made on it, naming the study by `genesis`, the hash of its first ledger entry
+/// (which lets the study's documents come back to the prefix later). Called once that entry is
+/// committed: an `init` that fails before leaves the prefix free for the next try.
+pub fn claim_object_store(root: &Path, genesis: &str) -> Result<(), StoreError> {
     if let Objects::S3(store) = objects_of(root)? {
-        store.claim(&format!("kizon study, created {}\n", crate::now_utc()))?;
+        store.claim(&format!(
+            "kizon study, {}, created {}\n",
+            claim_mark(genesis),
+            crate::now_utc()
+        ))?;
     }
     Ok(())
+}
+
+/// What a prefix's claim says of the study whose first ledger entry hashes to `genesis`.
+pub(crate) fn claim_mark(genesis: &str) -> String {
+    format!("ledger entry 1 {genesis}")
 }
 
 /// Makes `root` (a study being created) keep its documents at the `s3://` URL `url`, which

@@ -25,6 +25,9 @@ mod items;
 pub mod ledger;
 mod marks;
 pub mod migrate;
+pub mod migrate_documents;
+mod pgpass;
+mod placement;
 mod postgres_tls;
 mod reading;
 mod records;
@@ -118,6 +121,10 @@ pub enum StoreError {
     /// The study's object store could not be reached or refused a request.
     #[error("{0}")]
     Objects(String),
+    /// The folder names another database or document store than the one this store was
+    /// opened on (`kizon migrate-store` ran meanwhile): a write would be lost to the study.
+    #[error("{0}")]
+    Moved(String),
 }
 
 impl StoreError {
@@ -134,6 +141,8 @@ pub struct Store {
     root: PathBuf,
     conn: Db,
     objects: documents::Objects,
+    /// What the folder named when the store was opened, checked before every write.
+    placement: placement::Placement,
     /// Counts of covered rows as of a ledger head (see `Store::count_covered`).
     memo: std::cell::RefCell<HeadMemo>,
 }
@@ -172,6 +181,7 @@ impl Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
             objects,
+            placement: placement::Placement::read(root)?,
             memo: Default::default(),
         })
     }
@@ -196,6 +206,7 @@ impl Store {
             root: root.to_owned(),
             conn,
             objects,
+            placement: placement::Placement::read(root)?,
             memo: Default::default(),
         })
     }
@@ -245,6 +256,8 @@ impl Store {
         if !db.is_file() && root.join(DATABASE_URL_FILE).is_file() {
             return Store::open_postgres(root);
         }
+        // Read before the file is opened: a file moved away in between is not opened at all.
+        let placement = placement::Placement::read(root)?;
         if !db.is_file() {
             return Err(StoreError::NotAStudy(root.to_owned()));
         }
@@ -269,11 +282,13 @@ impl Store {
             root: root.to_owned(),
             conn: Db::Sqlite(conn),
             objects: documents::objects_of(root)?,
+            placement,
             memo: Default::default(),
         })
     }
 
     fn open_postgres(root: &Path) -> Result<Store, StoreError> {
+        let placement = placement::Placement::read(root)?;
         let marker = root.join(DATABASE_URL_FILE);
         let url = fs::read_to_string(&marker).map_err(|e| StoreError::io(&marker, e))?;
         let url = url.trim();
@@ -301,6 +316,7 @@ impl Store {
             root: root.to_owned(),
             conn,
             objects: documents::objects_of(root)?,
+            placement,
             memo: Default::default(),
         })
     }
@@ -376,6 +392,15 @@ impl Store {
             .map_err(|e| sqlite(&db, e))?;
         }
         let tx = self.conn.begin().map_err(|e| sqlite(&db, e))?;
+        // With the write lock held, the folder cannot switch any more: if it names another
+        // database or document store than this store's (`migrate-store` ran while this process
+        // had the study open), what this transaction wrote would be lost to the study.
+        if let Some(moved) = self
+            .placement
+            .moved(&placement::Placement::read(&self.root)?, &self.root)
+        {
+            return Err(moved);
+        }
         let head = ledger::head(&tx).map_err(|e| sqlite(&db, e))?;
         let next_seq = head.as_ref().map_or(1, |(seq, _)| seq + 1);
         // The entry this transaction appends digests every row carrying its sequence number;

@@ -109,8 +109,8 @@ fn has_identity(db: &Db, table: &str) -> db::Result<bool> {
         .is_some())
 }
 
-/// A free name beside `path` for keeping the old database.
-fn kept_name(path: &Path) -> PathBuf {
+/// A free name beside `path` for keeping the old database (or documents).
+pub(crate) fn kept_name(path: &Path) -> PathBuf {
     let base = format!("{}.before-migration", path.display());
     let mut candidate = PathBuf::from(&base);
     let mut n = 1;

@@ -11,8 +11,9 @@
 //!   evidence never crosses a network to a server that cannot prove who it is.
 //! - `prefer`, written out: TLS as `require` when the server offers it, and plain text when it
 //!   does not, as libpq does; someone between the two can make it plain, so prefer `require`.
-//! - The password may come from `PGPASSWORD` when the URL has none (libpq's variable); it is
-//!   then never written into `database.url`. `.pgpass` is not read.
+//! - The password may come from `PGPASSWORD` when the URL has none (libpq's variable), else
+//!   from the password file (`PGPASSFILE` or `~/.pgpass`, see [`crate::pgpass`]); it is then
+//!   never written into `database.url`.
 
 use std::sync::Arc;
 
@@ -30,6 +31,33 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, Error> {
     {
         config.password(password.as_encoded_bytes());
     }
+    // A password file that cannot be used matters only if the server asks for a password.
+    let mut unusable_password_file = None;
+    if config.get_password().is_none()
+        && let Some(file) = crate::pgpass::file()
+    {
+        let user = config.get_user().unwrap_or_default().to_owned();
+        let wanted = crate::pgpass::Wanted {
+            host: match config.get_hosts().first() {
+                Some(postgres::config::Host::Tcp(name)) => name,
+                _ => "localhost",
+            },
+            port: config.get_ports().first().copied().unwrap_or(5432),
+            database: config.get_dbname().unwrap_or(&user),
+            user: &user,
+        };
+        match crate::pgpass::lookup(&file, wanted) {
+            Ok(Some(password)) => {
+                config.password(password);
+            }
+            Ok(None) => {}
+            Err(problem) => unusable_password_file = Some(problem),
+        }
+    }
+    let password_file_said = |e: Error| match &unusable_password_file {
+        Some(problem) if e.to_string().contains("password") => refused(problem.clone()),
+        _ => e,
+    };
     if !url.contains("sslmode=") {
         let on_this_machine = config.get_hosts().iter().all(|host| match host {
             postgres::config::Host::Tcp(name) => {
@@ -47,7 +75,9 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, Error> {
         });
     }
     if config.get_ssl_mode() == SslMode::Disable {
-        return Ok(config.connect(postgres::NoTls)?);
+        return config
+            .connect(postgres::NoTls)
+            .map_err(|e| password_file_said(e.into()));
     }
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_config()?);
     config.connect(tls).map_err(|e| {
@@ -58,7 +88,7 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, Error> {
                 text.trim()
             ))
         } else {
-            Error::Postgres(e)
+            password_file_said(Error::Postgres(e))
         }
     })
 }

@@ -116,6 +116,45 @@ impl ThrowawayPostgres {
         Ok(self.url(&name))
     }
 
+    /// Adds the role `role` (a superuser) with `password`, which it must give over TCP (SCRAM),
+    /// while the cluster's own user still comes in without one. Returns the URL of database
+    /// `database` as the role, with no password in it.
+    pub fn add_role_with_password(
+        &self,
+        role: &str,
+        password: &str,
+        database: &str,
+    ) -> Result<String, String> {
+        let data = self.folder.join("data");
+        let mut client = postgres::Config::new()
+            .host_path(&data)
+            .port(self.port)
+            .user(USER)
+            .dbname("postgres")
+            .connect(postgres::NoTls)
+            .map_err(|e| format!("connecting to the throwaway server: {e}"))?;
+        client
+            .batch_execute(&format!(
+                "SET password_encryption = 'scram-sha-256'; CREATE ROLE {role} LOGIN SUPERUSER PASSWORD '{password}'"
+            ))
+            .map_err(|e| format!("CREATE ROLE {role}: {e}"))?;
+        let hba = data.join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).map_err(|e| format!("{}: {e}", hba.display()))?;
+        // pg_hba.conf is read top down: the role's rule goes first.
+        std::fs::write(
+            &hba,
+            format!("host all {role} 127.0.0.1/32 scram-sha-256\n{rules}"),
+        )
+        .map_err(|e| format!("{}: {e}", hba.display()))?;
+        client
+            .batch_execute("SELECT pg_reload_conf()")
+            .map_err(|e| format!("reloading pg_hba.conf: {e}"))?;
+        Ok(format!(
+            "postgres://{role}@127.0.0.1:{}/{database}",
+            self.port
+        ))
+    }
+
     /// The URL of database `name` on the server.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://{USER}@127.0.0.1:{}/{name}", self.port)

@@ -103,6 +103,10 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
     ] {
         command.env_remove(name);
     }
+    // Nor a PostgreSQL password from this machine's environment or password file.
+    command
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", "/nonexistent/kizon-tests/pgpass");
     command
 }
 
