@@ -99,13 +99,20 @@ impl AppError {
             AppError::Refused { .. }
             | AppError::InvalidValue { .. }
             | AppError::UnknownProvider { .. }
-            | AppError::Store(S::Conflict(_) | S::Moved(_)) => ErrorKind::Conflict,
+            | AppError::Store(S::Conflict(_) | S::Moved(_) | S::AlreadyThere(_)) => {
+                ErrorKind::Conflict
+            }
             AppError::Store(S::Database { .. }) => ErrorKind::Database,
             AppError::Store(S::Objects(_)) => ErrorKind::File,
             AppError::Store(S::Io { .. }) | AppError::Io { .. } => ErrorKind::File,
             AppError::Store(S::Tampered(_)) => ErrorKind::Tampered,
             _ => ErrorKind::Internal,
         }
+    }
+
+    /// Whether `migrate-store` was asked to move the study where it is kept already.
+    pub fn is_nothing_to_move(&self) -> bool {
+        matches!(self, AppError::Store(StoreError::AlreadyThere(_)))
     }
 
     /// What the user can do about it.
@@ -120,8 +127,9 @@ impl AppError {
                 "run `kizon init DIR` to create a study, or pass `--study DIR`".into()
             }
             AppError::Store(StoreError::Occupied(_)) => "既存の試験の保存先です / kizon never empties or replaces a database or prefix that holds a study, not even `kizon demo --force` (which rebuilds the folder only): give an empty database (`CREATE DATABASE NAME;`) or a prefix of the study's own (s3://BUCKET/STUDY-ID), or work in the study it holds with `--study DIR`".into(),
+            AppError::Store(StoreError::AlreadyThere(_)) => "移行済みです / nothing to move: the study is kept there already (`kizon audit verify` shows where it is and that it is intact)".into(),
             AppError::Store(StoreError::Moved(_)) => "試験の保存先が移行されました / the study was moved by `kizon migrate-store` while this process had it open: run the command again (restart `kizon serve`), and it opens the study where it is now".into(),
-            AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names: check that it runs, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
+            AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names (or `--objects` gives): check that it runs, that the bucket exists, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
             AppError::Store(StoreError::Database { path, source })
                 if path.ends_with(kizon_store::DATABASE_URL_FILE)
                     && source.to_string().contains("permission denied") =>

@@ -55,17 +55,19 @@ impl Study {
     /// switches. The study is closed by the move; open it again.
     pub fn migrate_documents(
         self,
+        actor: &str,
         target: DocumentsTarget<'_>,
     ) -> Result<MovedDocuments, AppError> {
-        Ok(self.store.migrate_documents(target)?)
+        Ok(self.store.migrate_documents(actor, target)?)
     }
 
-    /// Moves the study's database to `target`. The study is closed by the move; open it again.
-    pub fn migrate_store(self, target: Target<'_>) -> Result<Migrated, AppError> {
+    /// Moves the study's database to `target`, as `actor` (who is named in the ledger of a
+    /// PostgreSQL database the study leaves). The study is closed by the move; open it again.
+    pub fn migrate_store(self, actor: &str, target: Target<'_>) -> Result<Migrated, AppError> {
         let store = self.store;
         Ok(match target {
             Target::Postgres(url) => store.migrate_to_postgres(url)?,
-            Target::Sqlite => store.migrate_to_sqlite()?,
+            Target::Sqlite => store.migrate_to_sqlite(actor)?,
         })
     }
 }

@@ -259,7 +259,10 @@ fn a_studys_documents_move_into_a_bucket_and_back() {
     let url = s3.url("moved");
     let stopped = with_store(&s3, &root, &["migrate-store", "--objects", &url]).failed();
     assert!(
-        stopped.error_line().contains(&last) && stopped.error_line().contains("nothing was moved"),
+        stopped.error_line().contains(&last)
+            && stopped
+                .error_line()
+                .contains("still keeps its documents there"),
         "{}",
         stopped.stderr
     );
@@ -290,7 +293,26 @@ fn a_studys_documents_move_into_a_bucket_and_back() {
         .json();
     assert_eq!(there["documents"].as_u64(), Some(documents));
     assert!(there["problems"].as_array().unwrap().is_empty(), "{there}");
-    assert_eq!(there["head"], before["head"], "the ledger is as it was");
+    assert_eq!(
+        there["head"][0].as_i64(),
+        before["head"][0].as_i64().map(|seq| seq + 1),
+        "one entry more: the move's"
+    );
+    let log = with_store(&s3, &root, &["audit", "log"]).ok().stdout;
+    assert!(
+        log.lines()
+            .rev()
+            .nth(1)
+            .is_some_and(|line| line.contains("documents moved to s3://kizon-study/moved")),
+        "{log}"
+    );
+    let again = with_store(&s3, &root, &["migrate-store", "--objects", &url]).failed();
+    assert!(
+        again.error_line().contains("already in this bucket")
+            && again.stderr.contains("nothing to move"),
+        "{}",
+        again.stderr
+    );
 
     // What is stored from now on goes to the bucket.
     let path = root.join("consent.pdf");
@@ -335,4 +357,99 @@ fn a_studys_documents_move_into_a_bucket_and_back() {
         "{}",
         wrong.stderr
     );
+}
+
+/// The moves made on one machine of a study served from two: the second machine's folder still
+/// names the old bucket, then the database the study left. Its writes would land where the
+/// study no longer reads; they are refused, saying what to change, and nothing of them is
+/// written anywhere.
+#[test]
+fn a_move_made_on_one_machine_stops_the_others_writing_to_the_old_places() {
+    let s3 = ThrowawayS3::start().unwrap();
+    let postgres = ThrowawayPostgres::start().unwrap();
+    let database = postgres.new_database().unwrap();
+    let objects = s3.new_study_url();
+    let tmp = tempfile::tempdir().unwrap();
+    with_store(
+        &s3,
+        tmp.path(),
+        &[
+            "init",
+            "first",
+            "--database",
+            &database,
+            "--objects",
+            &objects,
+        ],
+    )
+    .ok();
+    let first = tmp.path().join("first");
+    let second = tmp.path().join("second");
+    std::fs::create_dir(&second).unwrap();
+    for name in ["study.toml", "database.url", "objects.url"] {
+        std::fs::copy(first.join(name), second.join(name)).unwrap();
+    }
+    let add_provider = |root: &Path, name: &str| {
+        with_store(
+            &s3,
+            root,
+            &[
+                "provider",
+                "add",
+                name,
+                "--kind",
+                "hospital",
+                "--consent",
+                "opt-out",
+                "--legal-basis",
+                "x",
+            ],
+        )
+    };
+    add_provider(&second, "H1").ok();
+
+    // The first machine moves the documents to another prefix.
+    let elsewhere = s3.url("elsewhere");
+    with_store(&s3, &first, &["migrate-store", "--objects", &elsewhere]).ok();
+    let refused = add_provider(&second, "H2").failed();
+    assert!(
+        refused
+            .error_line()
+            .contains("documents moved to s3://kizon-study/elsewhere")
+            && refused.error_line().contains("objects.url"),
+        "{}",
+        refused.stderr
+    );
+    std::fs::copy(first.join("objects.url"), second.join("objects.url")).unwrap();
+    add_provider(&second, "H2").ok();
+
+    // The first machine moves the database into a SQLite file of its own.
+    let moved = with_store(&s3, &first, &["migrate-store", "--to", "sqlite"]).ok();
+    let refused = add_provider(&second, "H3").failed();
+    assert!(
+        refused
+            .error_line()
+            .contains("the study moved out of this database"),
+        "{}",
+        refused.stderr
+    );
+    let providers = with_store(&s3, &first, &["provider", "list"]).ok().stdout;
+    assert!(
+        providers.contains("H2") && !providers.contains("H3"),
+        "{providers}"
+    );
+    // The SQLite study verifies with the head `migrate-store` printed; the database left
+    // behind verifies too, one entry longer (the move's).
+    let head = moved
+        .stdout
+        .split("--head ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    with_store(&s3, &first, &["audit", "verify", "--head", &head]).ok();
+    let left = with_store(&s3, &second, &["audit", "verify", "--json"])
+        .ok()
+        .json();
+    assert!(left["problems"].as_array().unwrap().is_empty(), "{left}");
 }

@@ -171,7 +171,8 @@ fn migrate_store_moves_a_study_to_postgresql_and_back_with_the_same_head() {
     // A second move into a database that already holds a study is refused, nothing changed.
     let refused = kizon(&root, &["migrate-store", "--to", &url]).failed();
     assert!(
-        refused.error_line().contains("already kept in PostgreSQL"),
+        refused.error_line().contains("already kept in PostgreSQL")
+            && refused.stderr.contains("nothing to move"),
         "{}",
         refused.stderr
     );

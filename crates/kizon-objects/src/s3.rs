@@ -488,7 +488,9 @@ impl S3Store {
         let message = element("Message").unwrap_or_default();
         let hint = match status {
             401 | 403 => "; check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy",
-            404 if code == "NoSuchBucket" => "; create the bucket first, or correct objects.url",
+            404 if code == "NoSuchBucket" => {
+                "; create the bucket first, or correct the s3:// URL (objects.url)"
+            }
             _ => "",
         };
         ObjectsError::Remote(format!(

@@ -26,6 +26,7 @@ pub mod ledger;
 mod marks;
 pub mod migrate;
 pub mod migrate_documents;
+mod moves;
 mod pgpass;
 mod placement;
 mod postgres_tls;
@@ -125,6 +126,9 @@ pub enum StoreError {
     /// opened on (`kizon migrate-store` ran meanwhile): a write would be lost to the study.
     #[error("{0}")]
     Moved(String),
+    /// `migrate-store` was asked to move the study where it is kept already.
+    #[error("{0}")]
+    AlreadyThere(String),
 }
 
 impl StoreError {
@@ -143,6 +147,8 @@ pub struct Store {
     objects: documents::Objects,
     /// What the folder named when the store was opened, checked before every write.
     placement: placement::Placement,
+    /// The ledger entries up to this one have been read for moves made elsewhere (`moves`).
+    moves_checked: i64,
     /// Counts of covered rows as of a ledger head (see `Store::count_covered`).
     memo: std::cell::RefCell<HeadMemo>,
 }
@@ -182,6 +188,7 @@ impl Store {
             conn: Db::Sqlite(conn),
             objects,
             placement: placement::Placement::read(root)?,
+            moves_checked: 0,
             memo: Default::default(),
         })
     }
@@ -207,6 +214,7 @@ impl Store {
             conn,
             objects,
             placement: placement::Placement::read(root)?,
+            moves_checked: 0,
             memo: Default::default(),
         })
     }
@@ -283,6 +291,7 @@ impl Store {
             conn: Db::Sqlite(conn),
             objects: documents::objects_of(root)?,
             placement,
+            moves_checked: 0,
             memo: Default::default(),
         })
     }
@@ -317,6 +326,7 @@ impl Store {
             conn,
             objects: documents::objects_of(root)?,
             placement,
+            moves_checked: 0,
             memo: Default::default(),
         })
     }
@@ -402,6 +412,16 @@ impl Store {
             return Err(moved);
         }
         let head = ledger::head(&tx).map_err(|e| sqlite(&db, e))?;
+        // A move made from another folder (another machine's) is known from the ledger only.
+        let head_seq = head.as_ref().map_or(0, |(seq, _)| *seq);
+        if head_seq > self.moves_checked {
+            if let Some(why) = moves::refusal(&tx, self.moves_checked, &self.objects)
+                .map_err(|e| sqlite(&db, e))?
+            {
+                return Err(StoreError::Moved(format!("{}: {why}", db.display())));
+            }
+            self.moves_checked = head_seq;
+        }
         let next_seq = head.as_ref().map_or(1, |(seq, _)| seq + 1);
         // The entry this transaction appends digests every row carrying its sequence number;
         // a row put there beforehand, behind kizon's back, would be sealed into it as if the
@@ -429,6 +449,7 @@ impl Store {
             unrecorded_rows: false,
             appended: None,
             abandoned: false,
+            anchor_elsewhere: false,
             new_documents: Vec::new(),
             cases_seen: std::collections::HashMap::new(),
         };
@@ -448,7 +469,10 @@ impl Store {
                 "internal: rows written without a ledger entry".into(),
             ));
         }
-        let appended = context.appended.take();
+        let appended = context
+            .appended
+            .take()
+            .filter(|_| !context.anchor_elsewhere);
         context.tx.commit().map_err(|e| sqlite(&db, e))?;
         if let Some((seq, hash)) = appended {
             // The change is committed: the command has succeeded whatever happens to the
@@ -595,6 +619,9 @@ pub struct Tx<'a> {
     appended: Option<(i64, String)>,
     /// Set by [`Tx::abandon`]: roll back instead of committing.
     abandoned: bool,
+    /// Set when the folder no longer keeps this database (it moved): `ledger.head` is the new
+    /// database's anchor and is not rewritten.
+    anchor_elsewhere: bool,
     /// Documents first registered by this transaction.
     new_documents: Vec<String>,
     /// Cases inserted or found in this transaction, with their facts (see `insert_case`).
@@ -617,6 +644,12 @@ impl Tx<'_> {
     pub fn abandon(&mut self) {
         self.abandoned = true;
         self.unrecorded_rows = false;
+    }
+
+    /// The folder has switched to another database (a move): its `ledger.head` anchors that
+    /// one, and this transaction's entry is not written there.
+    pub(crate) fn anchor_elsewhere(&mut self) {
+        self.anchor_elsewhere = true;
     }
 
     /// The sequence number of the last entry before this transaction's first.

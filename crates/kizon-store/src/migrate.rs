@@ -3,7 +3,9 @@
 //! before it), into a new, empty database of the same schema version. The ledger is copied, not
 //! extended: the copy's chain, row digests and head hash are the original's, which
 //! `audit verify` on the copy shows. The folder then names the new database; the old one is
-//! kept beside it under a `.before-migration` name, never deleted.
+//! kept beside it under a `.before-migration` name, never deleted. A PostgreSQL database the
+//! study moves out of, which other machines may still name, gets one more entry in its own
+//! ledger, `database moved`, after which no command writes to it (see `moves`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -128,7 +130,7 @@ impl Store {
         let root = self.root.clone();
         let marker = root.join(DATABASE_URL_FILE);
         if self.backend() != Backend::Sqlite {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::AlreadyThere(format!(
                 "{}: the study is already kept in PostgreSQL",
                 root.display()
             )));
@@ -140,6 +142,13 @@ impl Store {
         // switched: no command (a server, an ingest) writes to the old database meanwhile, so
         // the copy is one consistent state and nothing is written after it.
         let source = store.conn.begin().map_err(|e| sqlite(&db_path, e))?;
+        // Another move that held the lock before this one may have switched the folder.
+        if let Some(moved) = store
+            .placement
+            .moved(&crate::placement::Placement::read(&root)?, &root)
+        {
+            return Err(moved);
+        }
         let head = crate::ledger::head(&source).map_err(|e| sqlite(&db_path, e))?;
         let tables = copy_rows(&source, &mut target).map_err(|e| sqlite(&marker, e))?;
         // A bulk load leaves PostgreSQL without statistics or a visibility map: every count
@@ -171,46 +180,63 @@ impl Store {
     }
 
     /// Copies this PostgreSQL study into a new SQLite file in its folder and makes the folder
-    /// use it; the file with the URL is kept as `database.url.before-migration` (the
-    /// PostgreSQL database itself is left as it is).
-    pub fn migrate_to_sqlite(self) -> Result<Migrated, StoreError> {
+    /// use it, as `actor`; the file with the URL is kept as `database.url.before-migration`.
+    /// The PostgreSQL database is left with one more entry, `database moved`, after which it
+    /// takes no more writes: another machine's folder still naming it refuses to write there
+    /// (see `moves`) instead of forking the study.
+    pub fn migrate_to_sqlite(mut self, actor: &str) -> Result<Migrated, StoreError> {
         let root = self.root.clone();
         if self.backend() != Backend::Postgres {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::AlreadyThere(format!(
                 "{}: the study is already kept in a SQLite file",
                 root.display()
             )));
         }
         let marker = root.join(DATABASE_URL_FILE);
-        let mut store = self;
-        // The source's write lock is held until the folder has switched (see above).
-        let source = store.conn.begin().map_err(|e| sqlite(&marker, e))?;
-        let head = crate::ledger::head(&source).map_err(|e| sqlite(&marker, e))?;
-        let staging = root.join(".kizon-migrate");
-        if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
-        }
-        fs::create_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
-        let staged = staging.join(DB_FILE);
-        let tables = {
-            let conn =
-                rusqlite::Connection::open(&staged).map_err(|e| sqlite(&staged, e.into()))?;
-            crate::configure(&conn).map_err(|e| sqlite(&staged, e.into()))?;
-            schema::create(&conn).map_err(|e| sqlite(&staged, e.into()))?;
-            let mut target = Db::Sqlite(conn);
-            copy_rows(&source, &mut target).map_err(|e| sqlite(&staged, e))?
-        };
-        // The SQLite file appears first (a clean close left no WAL beside it), then the URL
-        // moves away: `open` takes the SQLite file while both are there.
         let db_file = root.join(DB_FILE);
-        fs::rename(&staged, &db_file).map_err(|e| StoreError::io(&db_file, e))?;
-        let kept = kept_name(&marker);
-        fs::rename(&marker, &kept).map_err(|e| StoreError::io(&marker, e))?;
-        // PostgreSQL's remembered reference schema means nothing to a SQLite study.
-        let _ = fs::remove_file(root.join(crate::remembered_schema::FILE));
-        let _ = fs::remove_dir_all(&staging);
-        drop(source);
-        drop(store);
+        // In one transaction of the source, so under its write lock until the folder has
+        // switched: no command, here or on another machine, writes meanwhile.
+        let (head, tables, kept) = self.transact(actor, |tx| {
+            if db_file.exists() {
+                return Err(StoreError::Conflict(format!(
+                    "{}: a SQLite database is already there",
+                    db_file.display()
+                )));
+            }
+            let source = tx.sql();
+            let head = crate::ledger::head(source).map_err(|e| sqlite(&marker, e))?;
+            let staging = root.join(".kizon-migrate");
+            if staging.exists() {
+                fs::remove_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
+            }
+            fs::create_dir_all(&staging).map_err(|e| StoreError::io(&staging, e))?;
+            let staged = staging.join(DB_FILE);
+            let tables = {
+                let conn =
+                    rusqlite::Connection::open(&staged).map_err(|e| sqlite(&staged, e.into()))?;
+                crate::configure(&conn).map_err(|e| sqlite(&staged, e.into()))?;
+                schema::create(&conn).map_err(|e| sqlite(&staged, e.into()))?;
+                let mut target = Db::Sqlite(conn);
+                copy_rows(source, &mut target).map_err(|e| sqlite(&staged, e))?
+            };
+            // The SQLite file appears first (a clean close left no WAL beside it), then the URL
+            // moves away: `open` takes the SQLite file while both are there.
+            fs::rename(&staged, &db_file).map_err(|e| StoreError::io(&db_file, e))?;
+            let kept = kept_name(&marker);
+            fs::rename(&marker, &kept).map_err(|e| StoreError::io(&marker, e))?;
+            // PostgreSQL's remembered reference schema means nothing to a SQLite study.
+            let _ = fs::remove_file(root.join(crate::remembered_schema::FILE));
+            let _ = fs::remove_dir_all(&staging);
+            // The seal of the database left behind; the folder's `ledger.head` stays the new
+            // database's head.
+            tx.record(
+                crate::moves::DATABASE_MOVED,
+                "database moved to a SQLite file",
+                serde_json::json!({ "to": format!("a SQLite file ({})", db_file.display()) }),
+            )?;
+            tx.anchor_elsewhere();
+            Ok((head, tables, kept))
+        })?;
         Ok(Migrated {
             from: Backend::Postgres,
             to: Backend::Sqlite,

@@ -4,29 +4,33 @@
 //! PostgreSQL and its documents in a bucket.
 //!
 //! Every document the study's rows name is read from where it is, checked against its name,
-//! written to the new place and read back and checked there, all under the study's write lock,
-//! so no command stores a document meanwhile. Only then does the folder switch (`objects.url`
-//! appears, changes or moves away), in one rename. The old place is kept as it was: the folder
-//! `documents/` is renamed `documents.before-migration`, a bucket is left untouched. The ledger
-//! is not extended: no row changes, as with the database's move.
+//! written to the new place and read back and checked there, all in one write transaction, so
+//! no command stores a document meanwhile (on any machine). The move is recorded in the ledger
+//! (`documents moved`, with where to), and the folder switches (`objects.url` appears, changes
+//! or moves away) in one rename before the entry commits. Every other folder of the study (a
+//! second machine's) then refuses to write until its `objects.url` names the new place (see
+//! [`moves`]). The old place is kept as it was: the folder `documents/` is renamed
+//! `documents.before-migration`, a bucket is left untouched.
 //!
 //! A move that is interrupted (killed, a network failure) is simply run again: a bucket's
 //! prefix is claimed for this study (by its first ledger entry's hash) before the first
 //! document is copied, so the second run recognises the prefix as its own, and a document
 //! already copied intact is kept.
 //!
+//! [`moves`]: crate::moves
 //! [`migrate`]: crate::migrate
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kizon_objects::{Objects, Presence, S3Location, S3Store};
 
 use crate::db::{self, Db};
-use crate::documents::{DOCUMENTS_DIR, OBJECTS_URL_FILE, objects_of};
+use crate::documents::{DOCUMENTS_DIR, OBJECTS_URL_FILE};
 use crate::migrate::kept_name;
-use crate::{Store, StoreError, placement, sqlite};
+use crate::moves::{self, DOCUMENTS_MOVED};
+use crate::{Store, StoreError};
 
 /// Where `migrate-store --objects` moves the documents.
 #[derive(Debug, Clone, Copy)]
@@ -53,116 +57,137 @@ pub struct MovedDocuments {
 }
 
 impl Store {
-    /// Moves this study's documents to `target` and makes the folder use it there. The study
-    /// is closed by the move; open it again.
+    /// Moves this study's documents to `target` and makes the folder use it there, as `actor`.
+    /// The study is closed by the move; open it again.
     pub fn migrate_documents(
-        self,
+        mut self,
+        actor: &str,
         target: DocumentsTarget<'_>,
     ) -> Result<MovedDocuments, StoreError> {
         let root = self.root.clone();
         let from = self.objects.clone();
-        let mut store = self;
-        let db_path = store.db_path();
-        // The write lock is held from before the documents are listed until the folder has
-        // switched: no command stores a document in the old place meanwhile.
-        let source = store.conn.begin().map_err(|e| sqlite(&db_path, e))?;
-        if let Some(moved) = store
-            .placement
-            .moved(&placement::Placement::read(&root)?, &root)
-        {
-            return Err(moved);
-        }
-        let names = referenced_documents(&source).map_err(|e| sqlite(&db_path, e))?;
-        let to = match target {
+        let location = match target {
             DocumentsTarget::Folder => {
                 if let Objects::Local(_) = from {
-                    return Err(StoreError::Conflict(format!(
+                    return Err(StoreError::AlreadyThere(format!(
                         "{}: the study's documents are already in this folder",
                         from.describe()
                     )));
                 }
-                let folder = root.join(DOCUMENTS_DIR).join("sha256");
-                fs::create_dir_all(&folder).map_err(|e| StoreError::io(&folder, e))?;
-                Objects::local(&root)
+                None
             }
             DocumentsTarget::Bucket(url) => {
                 let location = S3Location::parse(url)?;
                 if let Objects::S3(current) = &from
                     && current.location().to_url() == location.to_url()
                 {
-                    return Err(StoreError::Conflict(format!(
+                    return Err(StoreError::AlreadyThere(format!(
                         "{}: the study's documents are already in this bucket",
                         current.location()
                     )));
                 }
-                let bucket = S3Store::connect(location)?;
-                let genesis = genesis_hash(&source).map_err(|e| sqlite(&db_path, e))?;
-                claim_for(&bucket, &genesis)?;
-                Objects::S3(Arc::new(bucket))
+                Some(location)
             }
         };
-
-        let mut bytes = 0u64;
-        for sha256 in &names {
-            let content = from.get(sha256)?.ok_or_else(|| {
-                StoreError::Tampered(format!(
-                    "document {sha256} is missing from {}; nothing was moved",
-                    from.location_of(sha256)
-                ))
-            })?;
-            to.put_bytes(&content)?;
-            match to.check(sha256)? {
-                Presence::Intact => {}
-                Presence::Missing | Presence::Altered => {
+        // In one transaction, so under the write lock from before the documents are listed
+        // until the folder has switched: no command stores a document in the old place
+        // meanwhile, here or on another machine.
+        let (documents, bytes, to, kept) = self.transact(actor, |tx| {
+            let names = referenced_documents(tx.sql()).map_err(|e| tx.err(e))?;
+            let to = match location {
+                None => {
+                    let folder = root.join(DOCUMENTS_DIR).join("sha256");
+                    fs::create_dir_all(&folder).map_err(|e| StoreError::io(&folder, e))?;
+                    Objects::local(&root)
+                }
+                Some(location) => {
+                    let bucket = S3Store::connect(location)?;
+                    let genesis = genesis_hash(tx.sql()).map_err(|e| tx.err(e))?;
+                    claim_for(&bucket, &genesis)?;
+                    Objects::S3(Arc::new(bucket))
+                }
+            };
+            let mut bytes = 0u64;
+            for sha256 in &names {
+                let content = from.get(sha256)?.ok_or_else(|| {
+                    StoreError::Tampered(format!(
+                        "document {sha256} is missing from {}; the study still keeps its documents there (run the command again once it is back)",
+                        from.location_of(sha256)
+                    ))
+                })?;
+                to.put_bytes(&content)?;
+                if to.check(sha256)? != Presence::Intact {
                     return Err(StoreError::Objects(format!(
-                        "{}: the copy does not read back as it was written; nothing was switched",
+                        "{}: the copy does not read back as it was written; the study still keeps its documents where they were",
                         to.location_of(sha256)
                     )));
                 }
+                bytes += content.len() as u64;
             }
-            bytes += content.len() as u64;
-        }
-
-        // The switch: `objects.url` appears, is replaced or moves away in one rename; what
-        // kept the documents before stays beside it.
-        let marker = root.join(OBJECTS_URL_FILE);
-        let kept = match &to {
-            Objects::S3(bucket) => {
-                let tmp = root.join(format!("{OBJECTS_URL_FILE}.tmp"));
-                fs::write(&tmp, format!("{}\n", bucket.location().to_url()))
-                    .map_err(|e| StoreError::io(&tmp, e))?;
-                let kept = match &from {
-                    Objects::Local(_) => kept_name(&root.join(DOCUMENTS_DIR)),
-                    Objects::S3(_) => {
-                        let kept = kept_name(&marker);
-                        fs::copy(&marker, &kept).map_err(|e| StoreError::io(&kept, e))?;
-                        kept
-                    }
-                };
-                fs::rename(&tmp, &marker).map_err(|e| StoreError::io(&marker, e))?;
-                if let Objects::Local(_) = from {
-                    let folder = root.join(DOCUMENTS_DIR);
-                    fs::rename(&folder, &kept).map_err(|e| StoreError::io(&folder, e))?;
-                }
-                kept
+            // The write lock is the database session's: if that was lost during a long copy
+            // (a network failure, a server's idle timeout), another command may have stored a
+            // document meanwhile. The database answering the same list proves it was not.
+            let again = referenced_documents(tx.sql()).map_err(|e| tx.err(e))?;
+            if again != names {
+                return Err(StoreError::Conflict(
+                    "documents were added while they were being copied; run the command again"
+                        .into(),
+                ));
             }
-            Objects::Local(_) => {
-                let kept = kept_name(&marker);
-                fs::rename(&marker, &kept).map_err(|e| StoreError::io(&marker, e))?;
-                kept
-            }
-        };
-        drop(source);
-        drop(store);
-        // The folder now opens on the new place (checked, not assumed).
-        let now = objects_of(&root)?;
+            tx.record(
+                DOCUMENTS_MOVED,
+                &format!("documents moved to {}", to.describe()),
+                serde_json::json!({
+                    "from": moves::identity(&from),
+                    "to": moves::identity(&to),
+                    "documents": names.len(),
+                    "bytes": bytes,
+                }),
+            )?;
+            let kept = switch(&root, &from, &to)?;
+            Ok((names.len() as u64, bytes, to.describe(), kept))
+        })?;
         Ok(MovedDocuments {
             from: from.describe(),
-            to: now.describe(),
-            documents: names.len() as u64,
+            to,
+            documents,
             bytes,
             kept,
         })
+    }
+}
+
+/// Makes the folder `root` keep its documents in `to` instead of `from`: `objects.url` appears,
+/// is replaced or moves away in one rename; what kept the documents before stays beside it
+/// (returned).
+fn switch(root: &Path, from: &Objects, to: &Objects) -> Result<PathBuf, StoreError> {
+    let marker = root.join(OBJECTS_URL_FILE);
+    match to {
+        Objects::S3(bucket) => {
+            let tmp = root.join(format!("{OBJECTS_URL_FILE}.tmp"));
+            fs::write(&tmp, format!("{}\n", bucket.location().to_url()))
+                .map_err(|e| StoreError::io(&tmp, e))?;
+            if let Objects::S3(_) = from {
+                let kept = kept_name(&marker);
+                fs::copy(&marker, &kept).map_err(|e| StoreError::io(&kept, e))?;
+                fs::rename(&tmp, &marker).map_err(|e| StoreError::io(&marker, e))?;
+                return Ok(kept);
+            }
+            fs::rename(&tmp, &marker).map_err(|e| StoreError::io(&marker, e))?;
+            // The folder no longer reads `documents/`; renamed, nobody takes it for the
+            // study's. A failure here leaves it in place, unused.
+            let folder = root.join(DOCUMENTS_DIR);
+            let kept = kept_name(&folder);
+            Ok(match fs::rename(&folder, &kept) {
+                Ok(()) => kept,
+                Err(_) => folder,
+            })
+        }
+        Objects::Local(_) => {
+            let kept = kept_name(&marker);
+            fs::rename(&marker, &kept).map_err(|e| StoreError::io(&marker, e))?;
+            Ok(kept)
+        }
     }
 }
 

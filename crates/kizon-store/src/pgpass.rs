@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 /// The connection a password is looked up for.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Wanted<'a> {
-    /// The host as the URL names it; a Unix socket counts as `localhost`, as in libpq.
+    /// The host as the URL names it; a Unix socket in a default folder counts as `localhost`,
+    /// as in libpq (any other socket folder is matched by its path).
     pub host: &'a str,
     pub port: u16,
     pub database: &'a str,
@@ -81,16 +82,16 @@ fn matches(field: &str, value: &str) -> bool {
 }
 
 /// A line's five fields with their escapes undone, or `None` for a line that has fewer.
-/// Like libpq, the password is the rest of the line (a `:` in it needs no escape).
+/// As in libpq, the password ends at its first unescaped `:` (whatever follows is ignored).
 fn fields(line: &str) -> Option<[String; 5]> {
     let mut out: Vec<String> = Vec::with_capacity(5);
     let mut field = String::new();
     let mut chars = line.trim_end_matches('\r').chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if out.len() < 4 => field.push(chars.next().unwrap_or('\\')),
-            ':' if out.len() < 4 => out.push(std::mem::take(&mut field)),
             '\\' => field.push(chars.next().unwrap_or('\\')),
+            ':' if out.len() == 4 => break,
+            ':' => out.push(std::mem::take(&mut field)),
             c => field.push(c),
         }
     }
@@ -128,8 +129,8 @@ mod tests {
     #[test]
     fn escapes_and_colons_in_the_password_read_as_libpq_reads_them() {
         let text = "db\\:example:5432:study1:kizon:x\n\
-                    db.example:5432:study1:kizon:pa\\:ss:word\\\\\n";
-        assert_eq!(find(text, WANTED).as_deref(), Some("pa:ss:word\\"));
+                    db.example:5432:study1:kizon:pa\\:ss\\\\:ignored\n";
+        assert_eq!(find(text, WANTED).as_deref(), Some("pa:ss\\"));
         let escaped_host = Wanted {
             host: "db:example",
             ..WANTED

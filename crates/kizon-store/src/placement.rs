@@ -71,7 +71,7 @@ impl Placement {
             return None;
         };
         Some(StoreError::Moved(format!(
-            "{}: the study's {what} moved (kizon migrate-store) after this process opened the study; nothing was written",
+            "{}: the study's {what} moved after this process opened the study (kizon migrate-store, or the folder's files changed); nothing was written",
             root.display()
         )))
     }

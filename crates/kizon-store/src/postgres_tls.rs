@@ -37,9 +37,18 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, Error> {
         && let Some(file) = crate::pgpass::file()
     {
         let user = config.get_user().unwrap_or_default().to_owned();
+        let socket;
         let wanted = crate::pgpass::Wanted {
             host: match config.get_hosts().first() {
                 Some(postgres::config::Host::Tcp(name)) => name,
+                #[cfg(unix)]
+                Some(postgres::config::Host::Unix(path)) => {
+                    socket = path.display().to_string();
+                    match socket.as_str() {
+                        "/var/run/postgresql" | "/run/postgresql" | "/tmp" => "localhost",
+                        other => other,
+                    }
+                }
                 _ => "localhost",
             },
             port: config.get_ports().first().copied().unwrap_or(5432),

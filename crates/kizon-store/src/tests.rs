@@ -1323,7 +1323,7 @@ fn a_study_moves_to_postgresql_and_back_with_the_same_head() {
     assert_eq!(id, 3);
     let head = on_postgres.head().unwrap().unwrap();
 
-    let back = on_postgres.migrate_to_sqlite().unwrap();
+    let back = on_postgres.migrate_to_sqlite("tester").unwrap();
     assert_eq!(back.head.as_ref(), Some(&head));
     assert_eq!(Store::backend_of(dir.path()), Some(db::Backend::Sqlite));
     assert!(dir.path().join("database.url.before-migration").is_file());

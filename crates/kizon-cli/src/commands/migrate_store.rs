@@ -32,11 +32,20 @@ pub fn run(ctx: &Context, args: MigrateStoreArgs) -> Done {
         .map(parse_documents_target)
         .transpose()?;
     let database = match target {
-        Some(target) => Some(ctx.open()?.migrate_store(target)?),
+        Some(target) => match ctx.open()?.migrate_store(ctx.actor(), target) {
+            Ok(moved) => Some(moved),
+            // Run again after the documents' move failed: the database has moved already.
+            Err(e) if e.is_nothing_to_move() && documents.is_some() => None,
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
+    // What is done is said before the next step, which may fail.
+    if let (Some(database), false) = (&database, args.json) {
+        print_database(database);
+    }
     let moved = match documents {
-        Some(documents) => Some(ctx.open()?.migrate_documents(documents)?),
+        Some(documents) => Some(ctx.open()?.migrate_documents(ctx.actor(), documents)?),
         None => None,
     };
     if args.json {
@@ -48,9 +57,6 @@ pub fn run(ctx: &Context, args: MigrateStoreArgs) -> Done {
                 "documents": moved,
             })),
         };
-    }
-    if let Some(database) = &database {
-        print_database(database);
     }
     if let Some(moved) = &moved {
         print_documents(moved);
