@@ -474,6 +474,11 @@ impl Store {
             .take()
             .filter(|_| !context.anchor_elsewhere);
         context.tx.commit().map_err(|e| sqlite(&db, e))?;
+        if let Some((seq, _)) = &appended {
+            // This transaction's own entry is no move made elsewhere: the next one reads on
+            // from after it.
+            self.moves_checked = *seq;
+        }
         if let Some((seq, hash)) = appended {
             // The change is committed: the command has succeeded whatever happens to the
             // anchor. A head that could not be rewritten lags behind, which `verify` reports as

@@ -1321,16 +1321,39 @@ fn a_study_moves_to_postgresql_and_back_with_the_same_head() {
         })
         .unwrap();
     assert_eq!(id, 3);
+    // A second machine's folder on the same database, its store open for long (a server's),
+    // having written once.
+    let other = tempfile::tempdir().unwrap();
+    fs::copy(
+        dir.path().join(DATABASE_URL_FILE),
+        other.path().join(DATABASE_URL_FILE),
+    )
+    .unwrap();
+    let mut second = Store::open(other.path()).unwrap();
+    let add = |store: &mut Store, name: &str| {
+        store.transact("bob", |tx| {
+            tx.insert_provider(&provider(name))?;
+            tx.record("provider add", name, json!({}))?;
+            Ok(())
+        })
+    };
+    add(&mut second, "Hospital D").unwrap();
     let head = on_postgres.head().unwrap().unwrap();
 
     let back = on_postgres.migrate_to_sqlite("tester").unwrap();
+    // The database left behind is sealed: the second machine's next write is refused.
+    let refused = add(&mut second, "Hospital E").unwrap_err();
+    assert!(
+        matches!(&refused, StoreError::Moved(m) if m.contains("moved out of this database")),
+        "{refused}"
+    );
     assert_eq!(back.head.as_ref(), Some(&head));
     assert_eq!(Store::backend_of(dir.path()), Some(db::Backend::Sqlite));
     assert!(dir.path().join("database.url.before-migration").is_file());
     let on_sqlite = Store::open(dir.path()).unwrap();
     let report = on_sqlite.verify(Some(&head.1)).unwrap();
     assert!(report.intact(), "{report:?}");
-    assert_eq!(on_sqlite.providers().unwrap().len(), 3);
+    assert_eq!(on_sqlite.providers().unwrap().len(), 4);
 }
 
 /// On PostgreSQL as on SQLite, a schema changed behind kizon's back stops every command and
