@@ -128,7 +128,7 @@ impl AppError {
             }
             AppError::Store(StoreError::Occupied(_)) => "既存の試験の保存先です / kizon never empties or replaces a database or prefix that holds a study, not even `kizon demo --force` (which rebuilds the folder only): give an empty database (`CREATE DATABASE NAME;`) or a prefix of the study's own (s3://BUCKET/STUDY-ID), or work in the study it holds with `--study DIR`".into(),
             AppError::Store(StoreError::AlreadyThere(_)) => "移行済みです / nothing to move: the study is kept there already (`kizon audit verify` shows where it is and that it is intact)".into(),
-            AppError::Store(StoreError::Moved(_)) => "試験の保存先が移行されました / the study was moved by `kizon migrate-store` while this process had it open: run the command again (restart `kizon serve`), and it opens the study where it is now".into(),
+            AppError::Store(StoreError::Moved(_)) => "試験の保存先が移行されました / the study was moved by `kizon migrate-store`: run the command again, and it opens the study where this folder names it now; on another machine of the study, first make this folder's objects.url (or database.url) name the new place, as the message says".into(),
             AppError::Store(StoreError::Objects(_)) => "文書保管先（objects.url）に接続できません / the study's documents are in the object store its folder's objects.url names (or `--objects` gives): check that it runs, that the bucket exists, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_CA_BUNDLE for a private certificate authority)".into(),
             AppError::Store(StoreError::Database { path, source })
                 if path.ends_with(kizon_store::DATABASE_URL_FILE)

@@ -51,6 +51,12 @@ pub fn parse_documents_target(text: &str) -> Result<DocumentsTarget<'_>, AppErro
 }
 
 impl Study {
+    /// Whether the study is still where this handle opened it: `migrate-store` has not moved
+    /// its database or documents since. A server opens such a study again instead of using it.
+    pub fn is_where_it_was(&self) -> bool {
+        self.store.is_where_it_was()
+    }
+
     /// Moves the study's documents to `target`, each read back intact there before the folder
     /// switches. The study is closed by the move; open it again.
     pub fn migrate_documents(

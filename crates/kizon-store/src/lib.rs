@@ -352,6 +352,14 @@ impl Store {
         &self.root
     }
 
+    /// Whether the folder still names the database and document store this store was opened
+    /// on (`migrate-store` has not moved them since). A store that is not can only read the
+    /// old place, and refuses to write ([`StoreError::Moved`]): open the study again.
+    pub fn is_where_it_was(&self) -> bool {
+        placement::Placement::read(&self.root)
+            .is_ok_and(|now| self.placement.moved(&now, &self.root).is_none())
+    }
+
     /// Where this study's documents are kept.
     pub fn objects(&self) -> &documents::Objects {
         &self.objects

@@ -1356,6 +1356,39 @@ fn a_study_moves_to_postgresql_and_back_with_the_same_head() {
     assert_eq!(on_sqlite.providers().unwrap().len(), 4);
 }
 
+/// Two handles on one folder, as a server and `migrate-store` are: the one opened before the
+/// move knows it is not where it was, and refuses to write (its write would go to the old
+/// database, lost to the study); nothing reaches the old database.
+#[test]
+fn a_store_opened_before_a_move_in_its_folder_refuses_to_write() {
+    let server = crate::throwaway::ThrowawayPostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path());
+    let mut stale = Store::open(dir.path()).unwrap();
+    assert!(stale.is_where_it_was());
+    let providers = stale.providers().unwrap().len();
+    store
+        .migrate_to_postgres(&server.new_database().unwrap())
+        .unwrap();
+    assert!(!stale.is_where_it_was());
+    let refused = stale
+        .transact("bob", |tx| {
+            tx.insert_provider(&provider("Hospital Z"))?;
+            tx.record("provider add", "Hospital Z", json!({}))?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&refused, StoreError::Moved(m) if m.contains("database moved")),
+        "{refused}"
+    );
+    assert_eq!(stale.providers().unwrap().len(), providers);
+    assert_eq!(
+        Store::open(dir.path()).unwrap().providers().unwrap().len(),
+        providers
+    );
+}
+
 /// On PostgreSQL as on SQLite, a schema changed behind kizon's back stops every command and
 /// is a problem of `verify`: a trigger added that could rewrite rows as they are sealed, an
 /// append-only trigger taken away, a NOT NULL dropped.

@@ -141,9 +141,11 @@ impl AppState {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let pooled = inner.pool.lock().map(|mut pool| pool.pop()).unwrap_or(None);
+            // A study moved by `migrate-store` since it was pooled is opened where it is now:
+            // the server follows the move (a stat and a small read per request).
             let mut study = match pooled {
-                Some(study) => study,
-                None => {
+                Some(study) if study.is_where_it_was() => study,
+                _ => {
                     let mut study = Study::open(&inner.dir)?;
                     prepare_signing(&mut study, inner.owner_key.as_ref(), inner.session_key);
                     study.set_clock(inner.clock.clone());
