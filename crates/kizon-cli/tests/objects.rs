@@ -452,4 +452,10 @@ fn a_move_made_on_one_machine_stops_the_others_writing_to_the_old_places() {
         .ok()
         .json();
     assert!(left["problems"].as_array().unwrap().is_empty(), "{left}");
+    assert!(
+        left["notes"]
+            .to_string()
+            .contains("the study moved out of this database"),
+        "verify says why this database takes no more writes: {left}"
+    );
 }

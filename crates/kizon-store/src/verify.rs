@@ -168,6 +168,14 @@ impl Store {
             problems.push(problem(None, message));
         }
 
+        // A move recorded in the ledger that this folder does not follow: the documents below
+        // are looked for where this folder names them, or the database was left behind.
+        if let Some(moved) =
+            crate::moves::refusal(conn, 0, self.objects()).map_err(|e| self.err(e))?
+        {
+            notes.push(moved);
+        }
+
         let mut registered = HashSet::new();
         {
             let mut statement = conn
