@@ -398,19 +398,25 @@ impl S3Store {
     }
 
     /// Marks the prefix as one study's (`PREFIX/kizon-study`, holding `text`), so that a second
-    /// `init` on it is refused even before the first has stored a document.
-    pub fn claim(&self, text: &str) -> Result<(), ObjectsError> {
+    /// `init` on it is refused even before the first has stored a document. Only if nothing
+    /// claims it yet (a conditional write, `If-None-Match: *`, which AWS S3 and MinIO honour):
+    /// `Ok(false)` when another claim got there first, even at the same moment. A store that
+    /// ignores the condition writes the claim regardless, as before.
+    pub fn claim(&self, text: &str) -> Result<bool, ObjectsError> {
         let key = format!("{}{CLAIM}", self.location.prefix);
-        let url = self
-            .bucket
-            .put_object(Some(&self.credentials), &key)
-            .sign(SIGNED_FOR);
+        let mut action = self.bucket.put_object(Some(&self.credentials), &key);
+        action.headers_mut().insert("if-none-match", "*");
+        let url = action.sign(SIGNED_FOR);
         let response = self
             .agent
             .put(url.as_str())
+            .header("if-none-match", "*")
             .send(text.as_bytes())
             .map_err(|e| self.unreachable("PUT", "", &e))?;
-        self.expect_success("PUT", "", response)
+        if response.status().as_u16() == 412 {
+            return Ok(false);
+        }
+        self.expect_success("PUT", "", response).map(|()| true)
     }
 
     /// What the prefix's claim says (see [`S3Store::claim`]), or `None` when nothing claims it.

@@ -104,6 +104,21 @@ fn a_name_that_is_not_a_hash_never_becomes_a_path_or_key() {
     });
 }
 
+/// Two studies claiming one prefix: only the first claim is written (a conditional write),
+/// so the second learns it lost even if both looked at an empty prefix.
+#[test]
+fn a_prefix_is_claimed_once() {
+    let server = server();
+    let store = server.store("claimed");
+    assert_eq!(store.read_claim().unwrap(), None);
+    assert!(store.claim("kizon study, first\n").unwrap());
+    assert!(!store.claim("kizon study, second\n").unwrap());
+    assert_eq!(
+        store.read_claim().unwrap().as_deref(),
+        Some("kizon study, first\n")
+    );
+}
+
 #[test]
 fn listing_pages_through_the_bucket() {
     // LIST_PAGE is 3 in tests: 8 objects take three pages.

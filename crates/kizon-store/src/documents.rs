@@ -66,12 +66,17 @@ pub fn check_object_store(url: &str) -> Result<String, StoreError> {
 /// (which lets the study's documents come back to the prefix later). Called once that entry is
 /// committed: an `init` that fails before leaves the prefix free for the next try.
 pub fn claim_object_store(root: &Path, genesis: &str) -> Result<(), StoreError> {
-    if let Objects::S3(store) = objects_of(root)? {
-        store.claim(&format!(
+    if let Objects::S3(store) = objects_of(root)?
+        && !store.claim(&format!(
             "kizon study, {}, created {}\n",
             claim_mark(genesis),
             crate::now_utc()
-        ))?;
+        ))?
+    {
+        return Err(StoreError::Occupied(format!(
+            "{}: another study claimed the prefix while this one was being made",
+            store.location()
+        )));
     }
     Ok(())
 }

@@ -217,19 +217,32 @@ fn genesis_hash(db: &Db) -> db::Result<String> {
 /// taken as it is; any other is refused.
 fn claim_for(bucket: &S3Store, genesis: &str) -> Result<(), StoreError> {
     let mark = crate::documents::claim_mark(genesis);
-    match bucket.read_claim()? {
-        Some(claim) if claim.contains(&mark) => Ok(()),
-        Some(_) => Err(StoreError::Occupied(format!(
+    let another = || {
+        StoreError::Occupied(format!(
             "{}: the prefix is claimed by another study",
             bucket.location()
-        ))),
+        ))
+    };
+    match bucket.read_claim()? {
+        Some(claim) if claim.contains(&mark) => Ok(()),
+        Some(_) => Err(another()),
         None if !bucket.probe_empty()? => Err(StoreError::Occupied(format!(
             "{}: the prefix already holds objects (another study's?)",
             bucket.location()
         ))),
-        None => Ok(bucket.claim(&format!(
-            "kizon study, {mark}, documents moved in {}\n",
-            crate::now_utc()
-        ))?),
+        None => {
+            let text = format!(
+                "kizon study, {mark}, documents moved in {}\n",
+                crate::now_utc()
+            );
+            // Claimed at the same moment by another: whose claim it is decides.
+            if bucket.claim(&text)? {
+                return Ok(());
+            }
+            match bucket.read_claim()? {
+                Some(claim) if claim.contains(&mark) => Ok(()),
+                _ => Err(another()),
+            }
+        }
     }
 }
