@@ -383,7 +383,7 @@ impl Study {
             tx.record(
                 "user add",
                 &format!("user {name} added as {role}"),
-                json!({ "name": name, "role": role.as_str(), "reader_code": reader_code }),
+                json!({ "name": name, "role": role.as_str(), "reader_code": reader_code, kizon_store::PASSWORD_DIGEST_FIELD: kizon_store::password_digest(&hash) }),
             )
         })?;
         Ok(Account {
@@ -612,7 +612,7 @@ impl Study {
             tx.record(
                 "user password",
                 &format!("password of {name} replaced"),
-                json!({ "name": name }),
+                json!({ "name": name, kizon_store::PASSWORD_DIGEST_FIELD: kizon_store::password_digest(&hash) }),
             )
         })?;
         self.store.delete_sessions_of(name)?;

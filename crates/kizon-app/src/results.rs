@@ -176,7 +176,7 @@ impl Study {
                         let (was, now) = (show(&old.label, old.score), show(&result.label, result.score));
                         tx.insert_finding(&kizon_store::NewFinding {
                             key: format!("device-result-changed:{device_version}:{}:{}", result.case_id, document.sha256),
-                            rule: "device-result-changed".into(),
+                            rule: crate::names::named("device-result-changed"),
                             clause: "Q7".into(),
                             severity: Severity::Blocking,
                             case_ids: serde_json::to_string(&[&result.case_id]).expect("strings serialise"),
@@ -204,7 +204,7 @@ impl Study {
             if let Some(planned) = &protocol_version {
                 tx.insert_finding(&kizon_store::NewFinding {
                     key: format!("device-version-differs:{device_version}:{planned}"),
-                    rule: "device-version-differs".into(),
+                    rule: crate::names::named("device-version-differs"),
                     clause: "Q7".into(),
                     severity: Severity::Warning,
                     case_ids: "[]".into(),

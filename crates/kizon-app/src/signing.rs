@@ -15,6 +15,9 @@ use kizon_store::{LedgerEntry, Problem, StoreError, Tx};
 /// The key field in a ledger entry's detail.
 pub const PUBLIC_KEY_FIELD: &str = "owner_public_key";
 
+/// How [`check_signatures`] begins the problem of a ledger that records no owner's key.
+const NO_KEY: &str = "the study records no owner's key";
+
 /// The owner's public key a ledger records, with the entry that records it.
 pub fn recorded_public_key(entries: &[LedgerEntry]) -> Option<(i64, String)> {
     entries.iter().find_map(|e| {
@@ -63,8 +66,14 @@ pub fn check_signatures(
     let recorded = recorded_public_key(entries);
     let key = match (&recorded, trusted) {
         (None, None) => {
+            // `kizon init` records the key in the first entry: a ledger without one was made
+            // before kizon signed, or had its key and signatures stripped (which needs no key at
+            // all, and would otherwise pass as intact). Either way nothing vouches for it.
             if !entries.is_empty() {
-                notes.push("the study records no owner's key: its ledger is not signed, so a chain recomputed by someone with the file cannot be told from the original; create one with `kizon owner-key create` / 署名鍵がありません".into());
+                problems.push(Problem {
+                    seq: None,
+                    message: format!("{NO_KEY}: its ledger is not signed, so a chain recomputed by someone with the file (its key entry and signatures removed) cannot be told from the original; a study made before kizon signed records one with `kizon owner-key create` / 署名鍵が記録されていません"),
+                });
             }
             return;
         }
@@ -170,7 +179,11 @@ impl Study {
 
     /// The unlocked owner's key for `purpose`, loaded from the key ring on first use; `None`
     /// for a study that records no key (made before kizon signed).
+    ///
+    /// The study is verified first ([`Study::refuse_unless_intact`]): the owner's signature
+    /// vouches for the study as it stands, so it is never put on one that fails `audit verify`.
     pub(crate) fn signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
+        self.refuse_unless_intact(purpose)?;
         let Some(public) = self.owner_public_key()? else {
             return Ok(None);
         };
@@ -207,6 +220,16 @@ impl Study {
         Ok(Some(key))
     }
 
+    /// Refuses `purpose` unless the study passes `audit verify` (its ledger, the rows and
+    /// documents the ledger covers, the head anchor and the owner's signatures). A row changed
+    /// in place with its trigger dropped and put back passes the check every write makes
+    /// (rows ahead of the ledger, the schema); signed into an analysis, a lock or a package it
+    /// would be vouched for by the owner, and a package holds no rows to find it by.
+    pub(crate) fn refuse_unless_intact(&self, purpose: &str) -> Result<(), AppError> {
+        let report = self.verify(None)?;
+        refuse_problems(purpose, &report.problems)
+    }
+
     /// Records `key` as the owner's key of a study that has none yet (made before kizon signed).
     pub fn adopt_owner_key(
         &mut self,
@@ -219,6 +242,9 @@ impl Study {
                 hint: "a study has one owner's key; `kizon owner-key show` prints it".into(),
             });
         }
+        // Everything but the missing key, which is what this mends.
+        let report = self.store.verify(None)?;
+        refuse_problems("kizon owner-key create", &report.problems)?;
         let public = key.public_hex();
         let entry = self.store.transact(actor, |tx| {
             record_signed(
@@ -252,4 +278,22 @@ impl Study {
         report.problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
         Ok(report)
     }
+}
+
+/// The refusal of `purpose` on a study with `problems` (none: no refusal).
+pub(crate) fn refuse_problems(purpose: &str, problems: &[Problem]) -> Result<(), AppError> {
+    let Some(first) = problems.first() else {
+        return Ok(());
+    };
+    let more = match problems.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    Err(AppError::Refused {
+        what: format!(
+            "{purpose}: the study fails `kizon audit verify`: {}{more}",
+            first.message
+        ),
+        hint: "the owner's signature is never put on a study that does not verify: run `kizon audit verify` to see every problem / 監査証跡の検証に失敗した試験には署名・記録しません（kizon audit verify で確認）".into(),
+    })
 }

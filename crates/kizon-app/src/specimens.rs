@@ -31,11 +31,12 @@ use crate::{AppError, Study};
 pub const REQUIRED: [&str; 2] = ["specimen_id", "specimen_type"];
 
 /// Columns a specimen file may have; a missing one reads as empty.
-pub const OPTIONAL: [&str; 18] = [
+pub const OPTIONAL: [&str; 19] = [
     "case_id",
     "barcode",
     "patient_key",
     "collected_at",
+    "collection_date",
     "storage_temperature",
     "freeze_thaw_cycles",
     "haemolysis_index",
@@ -211,7 +212,7 @@ impl Study {
                     provider_id: provider.id,
                     patient_key: row.patient_key.clone(),
                     acquisition_date: None,
-                    collection_date: None,
+                    collection_date: row.record.case_collection_date.clone(),
                     diagnosis: None,
                     diagnosis_date: None,
                     attributes: json!({ "specimen_type": row.record.specimen_type }).to_string(),
@@ -461,6 +462,19 @@ fn read_rows(table: &Columns, today: time::Date) -> Result<Vec<Row>, AppError> {
             barcode: cell("barcode"),
             specimen_type,
             collected_at: date_time("collected_at")?,
+            case_collection_date: match cell("collection_date") {
+                None => None,
+                Some(value) => {
+                    if let Some(problem) = crate::dates::problem(&value, today) {
+                        return Err(fail(
+                            "collection_date",
+                            problem,
+                            "the day the specimen's case was collected for the test (症例の収集日), e.g. 2025-10-02",
+                        ));
+                    }
+                    crate::dates::normalize(&value).map(|(iso, _)| iso)
+                }
+            },
             storage: storage.map(|(band, _)| band),
             storage_celsius: storage.and_then(|(_, celsius)| celsius),
             freeze_thaw_cycles,

@@ -800,6 +800,62 @@ fn the_report_shows_a_decision_for_a_whole_rule_as_one_row() {
     assert!(html.contains("Decisions for a whole rule") && html.contains("checked together"));
 }
 
+/// What the application attaches follows the Q&A in force on the report's date, not on the
+/// protocol's: the 2025-03-17 revision waived the case list for 2(2) (Q10), so a 2(2) study
+/// planned under the 2022 Q&A and reported now attaches none. The demo (2(2), planned
+/// 2026-11-01) shows the mechanism from the other side: dated before the revision, the same
+/// report would attach the case list under the Q&A then in force.
+#[test]
+fn the_case_list_follows_the_qa_in_force_on_the_report_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut study) = checked_demo(dir.path());
+    demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
+    demo::reference_to_analysis(&mut study, "tester").unwrap();
+    let case_list_line = |report: &kizon_report::Report| {
+        report
+            .regulatory_plan
+            .lines
+            .iter()
+            .find(|l| l.item.en == "Case list")
+            .expect("a case list line")
+            .value
+            .en
+            .clone()
+    };
+    let (now, _) = study.report_model("2026-12-03").unwrap();
+    assert_eq!(now.study.rules_version, "qa-2025-03-17");
+    assert!(case_list_line(&now).starts_with("not required"));
+    assert!(now.case_list.is_empty());
+    let (before, _) = study.report_model("2025-03-16").unwrap();
+    assert_eq!(before.study.rules_version, "qa-2022-12-08");
+    assert!(case_list_line(&before).starts_with("required"));
+    assert!(!before.case_list.is_empty());
+    // The protocol consultation stays the one asked under the protocol's Q&A.
+    let consultation = |report: &kizon_report::Report| {
+        report
+            .regulatory_plan
+            .lines
+            .iter()
+            .find(|l| l.item.en == "Protocol consultation")
+            .map(|l| l.value.en.clone())
+    };
+    assert_eq!(consultation(&now), consultation(&before));
+    // The applicant's SDV decision (Q7), from the demo's protocol, with its reason.
+    let sdv = now
+        .regulatory_plan
+        .lines
+        .iter()
+        .find(|l| l.item.en == "Source data verification (SDV)")
+        .expect("an SDV line in a 2(2) report");
+    assert_eq!(sdv.clause, "Q7");
+    assert!(
+        sdv.value
+            .en
+            .starts_with("on a sample of cases (The confirmed diagnosis")
+    );
+    assert!(sdv.value.ja.starts_with("一部の症例で行う（確定診断"));
+}
+
 /// Issue 18, point 5: the use cases above again, each study in a database of its own on a
 /// throwaway PostgreSQL server (initdb/pg_ctl in a temporary folder), made through the same
 /// `init` and demos. Left out, with why: `init_after_an_interrupted_init_completes` plants a

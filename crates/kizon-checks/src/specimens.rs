@@ -3,7 +3,7 @@
 //!
 //! | rule | clause | what |
 //! |---|---|---|
-//! | `specimen-existing` | Q2 | collected on or after the study's collection start, or no collection date to tell; a protocol that states no collection start |
+//! | `specimen-existing` | Q2 | collected after its case was collected for the test (blocking); collected on or after the study's collection start with no case collection date to tell (a warning: Q2 allows it when the specimen already existed as its case was collected); no collection date; neither a collection start nor case collection dates |
 //! | `same-specimen` | Q7 | one specimen id, or one barcode, in several cases (of one provider or several) |
 //! | `identical-results` | Q7 | different specimens whose results are all equal to the last digit written |
 //! | `specimen-implausible` | Q7 | a value outside the analyser's measuring interval (a censored `<x`/`>x` included) or the physiological limits; a unit that is not the protocol's |
@@ -120,11 +120,56 @@ pub(crate) fn specimen_rules(
     }
 }
 
-/// Q2: a residual specimen is existing data when it was collected in routine care before the
-/// study began collecting.
+/// Q2: a residual specimen is existing data when it had already been collected (in routine
+/// care) when its case was collected for the test — even when that was after the protocol was
+/// written or the study began collecting: "症例ごとの収集時に既に撮影、採取等がなされているので
+/// あれば、既存の医用画像データ等として…差支えない". So the test is per case, against the
+/// case's collection date (`collection_date` of the specimen file); the study's collection
+/// start only tells which specimens need that date looked at.
 fn existing(specimens: &[Specimen<'_>], rules: &SpecimenRules, out: &mut Vec<Finding>) {
-    let Some(start) = &rules.collection_start else {
-        let mut cases: Vec<String> = specimens.iter().map(|s| s.item.case_id.clone()).collect();
+    let mut undated_cases = Vec::new();
+    for specimen in specimens {
+        let case_date = specimen.record.case_collection_date.as_deref();
+        let Some(collected) = &specimen.record.collected_at else {
+            out.push(specimen.doubt(
+                "specimen-existing",
+                "Q2",
+                "no-date",
+                "採取日時がなく、症例の収集時に既に採取されていた（既存の検体である）ことを確認できない".into(),
+                "no collection date, so it cannot be shown that the specimen had been collected before its case was collected for the test".into(),
+            ));
+            continue;
+        };
+        let day = collected.get(..10).unwrap_or(collected);
+        match (case_date, &rules.collection_start) {
+            (Some(case_date), _) if day > case_date => out.push(specimen.doubt(
+                "specimen-existing",
+                "Q2",
+                "after-collection",
+                format!("採取日時 {collected} が症例の収集日 {case_date} より後（収集時に既に採取されていた検体ではなく、既存の検体ではない）"),
+                format!("collected at {collected}, after its case was collected for the test on {case_date}: it did not exist when the case was collected, so it is not an existing specimen"),
+            )),
+            (Some(_), _) => {}
+            (None, Some(start)) if day >= start.as_str() => {
+                let mut doubt = specimen.doubt(
+                    "specimen-existing",
+                    "Q2",
+                    "after-start",
+                    format!("採取日時 {collected} が試験の検体収集開始日 {start} 以降で、症例の収集日がない。Q2 により、症例の収集時に既に採取されていれば既存の検体として扱えるため、症例の収集日（collection_date 列）で確認すること"),
+                    format!("collected at {collected}, on or after the study's collection start {start}, and its case has no collection date: Q2 lets it count as existing if it had been collected when its case was collected for the test; give the case's collection date (column collection_date) to show it"),
+                );
+                doubt.severity = Severity::Warning;
+                out.push(doubt);
+            }
+            (None, Some(_)) => {}
+            (None, None) => undated_cases.push(specimen),
+        }
+    }
+    if !undated_cases.is_empty() {
+        let mut cases: Vec<String> = undated_cases
+            .iter()
+            .map(|s| s.item.case_id.clone())
+            .collect();
         cases.sort();
         out.push(finding(
             "specimen-existing:no-collection-start".into(),
@@ -132,32 +177,10 @@ fn existing(specimens: &[Specimen<'_>], rules: &SpecimenRules, out: &mut Vec<Fin
             "Q2",
             Severity::Warning,
             cases,
-            specimens.iter().map(|s| s.item.id).collect(),
-            "計画書に検体の収集開始日（[specimens] collection_start）がなく、検体が既存のものであることを確認できない".into(),
-            "the protocol states no collection start for specimens ([specimens] collection_start), so it cannot be shown that they existed before the study".into(),
+            undated_cases.iter().map(|s| s.item.id).collect(),
+            "計画書に検体の収集開始日（[specimens] collection_start）がなく、症例の収集日（collection_date 列）もないため、症例の収集時に既に採取されていた（既存の検体である）ことを確認できない".into(),
+            "neither a collection start in the protocol ([specimens] collection_start) nor a collection date of the case (column collection_date): it cannot be shown that the specimens had been collected before their cases were collected for the test".into(),
         ));
-        return;
-    };
-    for specimen in specimens {
-        match &specimen.record.collected_at {
-            None => out.push(specimen.doubt(
-                "specimen-existing",
-                "Q2",
-                "no-date",
-                "採取日時がなく、既存の検体であることを確認できない".into(),
-                "no collection date, so it cannot be shown that the specimen existed before the study".into(),
-            )),
-            Some(collected) if collected.get(..10).is_some_and(|day| day >= start.as_str()) => {
-                out.push(specimen.doubt(
-                    "specimen-existing",
-                    "Q2",
-                    "after-start",
-                    format!("採取日時 {collected} が試験の検体収集開始日 {start} 以降（既存の検体ではない）"),
-                    format!("collected at {collected}, on or after the study's collection start {start}: not an existing specimen"),
-                ))
-            }
-            Some(_) => {}
-        }
     }
 }
 
@@ -527,6 +550,7 @@ mod tests {
             barcode: None,
             specimen_type: SpecimenType::WholeBlood,
             collected_at: Some("2025-10-01T08:00:00".into()),
+            case_collection_date: None,
             storage: Some(StorageTemperature::Room),
             storage_celsius: None,
             freeze_thaw_cycles: Some(1),
@@ -606,6 +630,42 @@ mod tests {
     fn a_specimen_on_every_limit_raises_nothing() {
         let found = run(&[item(1, "C1", record("S1"))], Some(&rules()));
         assert!(found.is_empty(), "{found:#?}");
+        // Collected on the day its case was collected for the test.
+        let mut r = record("S1");
+        r.case_collection_date = Some("2025-10-01".into());
+        let found = run(&[item(1, "C1", r)], Some(&rules()));
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    /// Q2: a specimen collected after the study began collecting is existing data when it had
+    /// been collected by the time its case was collected for the test; with no case collection
+    /// date to tell, it is a warning asking for one, never a blocking doubt.
+    #[test]
+    fn a_specimen_collected_after_the_start_is_existing_when_its_case_came_later() {
+        let mut r = record("S1");
+        r.collected_at = Some("2025-10-05T08:00:00".into());
+        r.comparator.analysed_at = Some("2025-10-05T16:00:00".into());
+        r.device.analysed_at = Some("2025-10-05T16:00:00".into());
+        r.case_collection_date = Some("2025-10-06".into());
+        let found = run(&[item(1, "C1", r.clone())], Some(&rules()));
+        assert!(found.is_empty(), "{found:#?}");
+        r.case_collection_date = None;
+        let found = run(&[item(1, "C1", r.clone())], Some(&rules()));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            (found[0].rule, found[0].clause),
+            ("specimen-existing", "Q2")
+        );
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(
+            found[0].message_en.contains("collection_date"),
+            "{found:#?}"
+        );
+        // The day before the start needs no case date.
+        r.collected_at = Some("2025-10-01T23:59:00".into());
+        r.comparator.analysed_at = Some("2025-10-02T06:00:00".into());
+        r.device.analysed_at = Some("2025-10-02T06:00:00".into());
+        assert!(run(&[item(1, "C1", r)], Some(&rules())).is_empty());
     }
 
     #[test]
@@ -613,10 +673,8 @@ mod tests {
         type Change = fn(&mut SpecimenRecord);
         let past: [(&str, &str, Change); 8] = [
             ("specimen-existing", "Q2", |r| {
-                // On the collection start, analysed the same 8 hours later.
-                r.collected_at = Some("2025-10-02T08:00:00".into());
-                r.comparator.analysed_at = Some("2025-10-02T16:00:00".into());
-                r.device.analysed_at = Some("2025-10-02T16:00:00".into());
+                // Collected the day after its case was collected for the test.
+                r.case_collection_date = Some("2025-09-30".into());
             }),
             ("specimen-existing", "Q2", |r| r.collected_at = None),
             ("specimen-implausible", "Q7", |r| {
@@ -768,6 +826,10 @@ mod tests {
 
     #[test]
     fn without_a_collection_start_one_warning_asks_for_it() {
+        // Case collection dates answer Q2 without a collection start.
+        let mut dated = record("S1");
+        dated.case_collection_date = Some("2025-10-02".into());
+        assert!(run(&[item(1, "C1", dated)], None).is_empty());
         let found = run(
             &[item(1, "C1", record("S1")), item(2, "C2", record("S2"))],
             None,

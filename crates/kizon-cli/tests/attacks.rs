@@ -859,3 +859,107 @@ fn a_stored_value_that_does_not_parse_stops_the_command() {
     );
     kizon(&root, &["provider", "list"]).failed();
 }
+
+/// A device result flipped in place (its trigger dropped, the row updated, the trigger put back
+/// word for word) passes the check every write makes, and `kizon analyze`, `report` and
+/// `package` used to sign and ship the flipped figures: `package verify` then said intact, since
+/// a package holds no rows. Each now refuses a study that fails `audit verify`, records nothing
+/// and writes no package.
+#[test]
+fn a_study_that_fails_verify_is_never_analysed_reported_or_packaged() {
+    let (tmp, root) = demo_study();
+    drop_triggers(&root);
+    sql(
+        &root,
+        "UPDATE results SET label = CASE label WHEN 'positive' THEN 'negative' ELSE 'positive' END WHERE id = 1",
+    );
+    restore_triggers(&root);
+    kizon(&root, &["audit", "verify"]).failed();
+    let before = head_seq(&root);
+    let pkg = tmp.path().join("pkg");
+    let html = tmp.path().join("report.html");
+    for args in [
+        &["analyze"][..],
+        &[
+            "report",
+            "--lang",
+            "en",
+            "--format",
+            "html",
+            "--out",
+            html.to_str().unwrap(),
+        ][..],
+        &["package", "--out", pkg.to_str().unwrap()][..],
+    ] {
+        let run = kizon(&root, args).failed();
+        assert!(
+            run.error_line().contains("fails `kizon audit verify`")
+                && run
+                    .error_line()
+                    .contains("`results` rows it created were altered"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(head_seq(&root), before, "nothing recorded");
+    assert!(
+        !pkg.exists() && !html.exists(),
+        "no package or report written"
+    );
+}
+
+/// `index.md`, the listing a reviewer reads (titles, SHA-256 column, ledger head, Merkle root),
+/// lies outside the index's hashes and used to be taken as it stood: an edited one passed
+/// `package verify`. It must now say what `index.json` says.
+#[test]
+fn an_edited_package_listing_is_found() {
+    let (tmp, root) = demo_study();
+    let pkg = tmp.path().join("pkg");
+    kizon(&root, &["package", "--out", pkg.to_str().unwrap()]).ok();
+    kizon(tmp.path(), &["package", "verify", pkg.to_str().unwrap()]).ok();
+    let listing = pkg.join("index.md");
+    let text = std::fs::read_to_string(&listing).unwrap();
+    let forged = text.replacen("| 解析結果", "| 解析結果（最終版）", 1);
+    assert_ne!(forged, text);
+    std::fs::write(&listing, forged).unwrap();
+    let run = kizon(tmp.path(), &["package", "verify", pkg.to_str().unwrap()]).failed();
+    assert!(
+        run.stdout.contains("altered / 改変: index.md"),
+        "{}",
+        run.stdout
+    );
+    std::fs::remove_file(&listing).unwrap();
+    let run = kizon(tmp.path(), &["package", "verify", pkg.to_str().unwrap()]).failed();
+    assert!(run.stdout.contains("index.md"), "{}", run.stdout);
+}
+
+/// Stripping the owner's key from the first entry and deleting every signature, then sealing
+/// the chain again, needs no key at all; `audit verify` used to call such a ledger intact with
+/// a note, and the owner's next lock or analysis went on unsigned without a word.
+#[test]
+fn a_ledger_stripped_of_its_owners_key_fails_verify_and_signs_nothing() {
+    let (_tmp, root) = demo_study();
+    drop_triggers(&root);
+    sql(
+        &root,
+        "UPDATE ledger SET detail = json_remove(detail, '$.owner_public_key') WHERE seq = 1;
+         DELETE FROM signatures;",
+    );
+    reseal_rows(&root);
+    restore_triggers(&root);
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify.stdout.contains("the study records no owner's key"),
+        "{}",
+        verify.stdout
+    );
+    let before = head_seq(&root);
+    let pkg = root.join("pkg");
+    let run = kizon(&root, &["package", "--out", pkg.to_str().unwrap()]).failed();
+    assert!(
+        run.error_line().contains("records no owner's key"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(head_seq(&root), before);
+}

@@ -591,3 +591,52 @@ fn a_server_left_running_across_migrate_store_follows_the_study_to_its_new_datab
     assert_eq!(names, ["admin", "sato"]);
     kizon(&root, &["audit", "verify"]).ok();
 }
+
+/// `credentials` lies outside the ledger's rows (a password hash must not travel in a package):
+/// a hash copied from one's own account into an administrator's row used to sign in as the
+/// administrator with one's own password, and nothing showed it. Each entry that sets a
+/// password now records its hash's digest: the copied hash opens nothing, and `audit verify`
+/// names it.
+#[test]
+fn a_password_hash_copied_into_an_administrators_row_opens_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    kizon(tmp.path(), &["init", "s"]).ok();
+    let root = tmp.path().join("s");
+    let mine = "my own long passphrase";
+    with_stdin(
+        &root,
+        &["user", "add", "boss", "--role", "admin"],
+        "the administrator's passphrase\n",
+    )
+    .ok();
+    with_stdin(
+        &root,
+        &["user", "add", "eve", "--role", "auditor"],
+        &format!("{mine}\n"),
+    )
+    .ok();
+    kizon(&root, &["audit", "verify"]).ok();
+    sql(
+        &root,
+        "UPDATE credentials SET password_hash =
+           (SELECT password_hash FROM credentials WHERE user_name = 'eve')
+         WHERE user_name = 'boss'",
+    );
+    let (mut server, address) = start_server(&root, &[]);
+    assert!(sign_in(address, "eve", mine).is_ok(), "eve's own account");
+    let refused = sign_in(address, "boss", mine);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        refused.is_err(),
+        "the copied hash opened the admin's account"
+    );
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify
+            .stdout
+            .contains("the password of `boss` is not the one entry"),
+        "{}",
+        verify.stdout
+    );
+}

@@ -244,6 +244,9 @@ fn every_planted_specimen_doubt_is_found_on_its_specimen() {
     };
     assert_eq!(of("S-03")[0]["clause"], "Q2");
     assert!(message("S-03").contains("on or after the study's collection start 2026-04-01"));
+    // Q2 lets a specimen collected after the start count as existing if it had been collected
+    // when its case was: with no case collection date to tell, a warning asking for one.
+    assert_eq!(of("S-03")[0]["severity"], "warning");
     assert!(message("S-04").contains("no collection date"));
     assert!(message("S-07").contains("12 h after collection, beyond the stability of whole blood stored at room temperature (8 h)"), "{}", message("S-07"));
     assert!(message("S-08").contains("before the collection"));
@@ -266,11 +269,64 @@ fn every_planted_specimen_doubt_is_found_on_its_specimen() {
         of("S-03")[0]["message_ja"]
             .as_str()
             .unwrap()
-            .contains("既存の検体ではない")
+            .contains("症例の収集時に既に採取されていれば既存の検体として扱える")
     );
     // A second check finds nothing new.
     let again = kizon(&root, &["check", "--json"]).ok().json();
     assert_eq!(again["new_findings"], 0, "{again}");
+}
+
+/// Q2 judges each specimen against its own case: collected after the study began collecting but
+/// before its case was collected for the test, it is existing data (a blocking "not existing"
+/// finding used to exclude exactly such specimens); drawn after its case was collected, it was
+/// taken for the test and is not. The case's collection date goes to the case list as well.
+#[test]
+fn a_specimen_is_existing_when_it_was_collected_before_its_case() {
+    let (tmp, root) = specimen_study();
+    let file = tmp.path().join("dated.csv");
+    std::fs::write(
+        &file,
+        "specimen_id,specimen_type,collected_at,collection_date,comparator_analysed_at,comparator_value,comparator_unit,device_analysed_at,device_value,device_unit
+         S-21,whole-blood,2026-05-01 08:00,2026-05-02,2026-05-01 12:00,6.5,%,2026-05-01 13:00,6.6,%
+         S-22,whole-blood,2026-05-05 08:00,2026-05-03,2026-05-05 12:00,6.1,%,2026-05-05 13:00,6.2,%
+",
+    )
+    .unwrap();
+    import(&root, &file).ok();
+    kizon(&root, &["check"]).ok();
+    let all = findings(&root);
+    let existing: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|f| f["rule"] == "specimen-existing")
+        .collect();
+    assert_eq!(existing.len(), 1, "{existing:#?}");
+    assert_eq!(existing[0]["case_ids"][0], "S-22");
+    assert_eq!(existing[0]["severity"], "blocking");
+    assert_eq!(existing[0]["clause"], "Q2");
+    assert!(
+        existing[0]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("after its case was collected for the test on 2026-05-03"),
+        "{existing:#?}"
+    );
+    let listed = kizon(&root, &["specimens", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["record"]["case_collection_date"], "2026-05-02");
+    // A collection date that is no calendar date is refused with its line and column.
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "specimen_id,specimen_type,collection_date
+S-23,whole-blood,2026-02-30
+",
+    )
+    .unwrap();
+    let run = import(&root, &bad).failed();
+    assert!(
+        run.error_line().contains("collection_date") && run.error_line().contains("2026-02-30"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A CP932 export with Japanese words (血清, 冷蔵, 陽性) and 和暦 dates reads as the same

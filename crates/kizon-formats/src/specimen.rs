@@ -23,6 +23,10 @@ pub struct SpecimenRecord {
     /// `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ss`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
+    /// The day its case was collected for the test (症例の収集日, `YYYY-MM-DD`): the specimen is
+    /// existing data when it had been collected by then (Q2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_collection_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<StorageTemperature>,
     /// The storage temperature, when the export gives it in °C.
@@ -170,6 +174,7 @@ mod tests {
             barcode: None,
             specimen_type: SpecimenType::Serum,
             collected_at: Some("2025-01-02T08:00:00".into()),
+            case_collection_date: None,
             storage: Some(StorageTemperature::Frozen),
             storage_celsius: Some(-20.0),
             freeze_thaw_cycles: Some(1),

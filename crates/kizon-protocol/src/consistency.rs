@@ -7,7 +7,9 @@
 use serde::Serialize;
 
 use crate::raw::RawDesign;
-use crate::{CorrespondenceTable, Location, Metric, Privacy, ReferenceStandard};
+use crate::{
+    CorrespondenceTable, Location, Metric, Privacy, ReferenceStandard, SourceDataVerification,
+};
 
 /// Two keys of study.toml that cannot both hold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,6 +97,14 @@ const LINKED_INFO_NEEDS_TRACEABILITY: Rule = Rule {
     hint: "keep a correspondence table (correspondence_table = \"at-provider\"), or collect no linked clinical information (test type 2(1))",
 };
 
+const SDV_NEEDS_A_WAY_BACK: Rule = Rule {
+    code: "sdv-needs-a-way-back",
+    clause: "Q7",
+    message_en: "checking the data against the source records (SDV) needs a way back to them, which anonymously processed information (匿名加工情報) has none of",
+    message_ja: "原資料（カルテ情報等）との照合（SDV）には原資料へたどる手段が要るが、匿名加工情報にはない",
+    hint: "set source_data_verification = \"none\" with its reason, or collect pseudonymized data with the correspondence table at the provider",
+};
+
 const COMPARATOR_IS_NOT_A_REFERENCE: Rule = Rule {
     code: "comparator-is-not-a-reference",
     clause: "Q4",
@@ -165,6 +175,17 @@ pub(crate) fn check(
             &linked,
             &table,
         ));
+    }
+    if let Some(sdv) = &design.source_data_verification
+        && *sdv.get_ref() != SourceDataVerification::None
+        && privacy.value == Privacy::Anonymized
+    {
+        let sdv = KeyAt {
+            key: "design.source_data_verification".to_owned(),
+            location: at(sdv.span()),
+            value: *sdv.get_ref(),
+        };
+        return Err(contradiction(&SDV_NEEDS_A_WAY_BACK, &sdv, &privacy));
     }
     if reference.value == ReferenceStandard::ComparatorMethod
         && let Some(metric) = endpoint_metrics

@@ -32,7 +32,7 @@ pub use reading::{
 pub use specimens::{HilLimits, SpecimenPlan};
 pub use vocabulary::{
     CaseOrder, CiMethod, Consensus, CorrespondenceTable, DataKind, DuplicateMarks, LesionCriterion,
-    LesionUnits, Metric, Novelty, Privacy, ReferenceStandard, Subgroup,
+    LesionUnits, Metric, Novelty, Privacy, ReferenceStandard, SourceDataVerification, Subgroup,
 };
 
 /// The commented study.toml template (comments in Japanese and English).
@@ -225,6 +225,10 @@ pub struct Design {
     pub privacy: Privacy,
     pub correspondence_table: CorrespondenceTable,
     pub data_kinds: Vec<DataKind>,
+    /// Whether and how far the clinical information is checked against the source records
+    /// (SDV), and why (Q7); `None` when the protocol does not say.
+    pub source_data_verification: Option<SourceDataVerification>,
+    pub source_data_verification_reason: Option<BilingualText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]

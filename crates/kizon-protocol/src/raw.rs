@@ -7,7 +7,8 @@ use toml::Spanned;
 use crate::consistency::{self, KeyAt};
 use crate::{
     BilingualText, CiMethod, CorrespondenceTable, DataKind, Design, Device, Eligibility, Endpoint,
-    Location, Metric, Novelty, Privacy, Protocol, ProtocolError, ReferenceStandard, Study,
+    Location, Metric, Novelty, Privacy, Protocol, ProtocolError, ReferenceStandard,
+    SourceDataVerification, Study,
 };
 
 #[derive(Deserialize)]
@@ -115,6 +116,8 @@ pub(crate) struct RawDesign {
     pub privacy: Spanned<Privacy>,
     pub correspondence_table: Spanned<CorrespondenceTable>,
     pub data_kinds: Spanned<Vec<DataKind>>,
+    pub source_data_verification: Option<Spanned<SourceDataVerification>>,
+    pub source_data_verification_reason: Option<RawText>,
 }
 
 #[derive(Deserialize, Default)]
@@ -399,6 +402,14 @@ impl RawProtocol {
                 privacy: self.design.privacy.into_inner(),
                 correspondence_table: self.design.correspondence_table.into_inner(),
                 data_kinds,
+                source_data_verification: self
+                    .design
+                    .source_data_verification
+                    .map(Spanned::into_inner),
+                source_data_verification_reason: self
+                    .design
+                    .source_data_verification_reason
+                    .map(Into::into),
             },
             eligibility: Eligibility {
                 inclusion: self

@@ -1,5 +1,5 @@
 //! `[specimens]`: what a study of residual specimens (残余検体, Q4) fixes in advance about its
-//! specimens: from when they no longer count as existing (Q2), the analyser's measuring
+//! specimens: from when their cases' collection dates must show they already existed (Q2), the analyser's measuring
 //! interval and the physiological limits, the unit, and the pre-analytical limits —
 //! freeze–thaw cycles, HIL indices, the time between the two methods, and the stability of
 //! each specimen type at each storage temperature (Q7). `kizon check` turns what breaks them
@@ -17,8 +17,9 @@ use crate::ProtocolError;
 /// `[specimens]`, checked.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct SpecimenPlan {
-    /// The day the study began collecting residual specimens: a specimen collected on it or
-    /// later did not exist when the study began (Q2).
+    /// The day the study began collecting residual specimens. A specimen collected on it or
+    /// later is still existing data if it had been collected when its case was collected for
+    /// the test (Q2); `kizon check` asks for the case's collection date to show it.
     pub collection_start: Option<time::Date>,
     /// The unit every quantitative result must be in (e.g. `mmol/mol`).
     pub unit: Option<String>,

@@ -140,7 +140,14 @@ fn a_statistic_that_is_not_an_endpoint_metric_names_its_line() {
     let text = TEMPLATE.replacen("metric = \"sensitivity\"", "metric = \"youden\"", 1);
     let error = Protocol::parse(&text).unwrap_err();
     let shown = error.to_string();
-    assert!(shown.starts_with("79:10: `endpoints[0].metric`"), "{shown}");
+    let line = 1 + TEMPLATE
+        .lines()
+        .position(|l| l.starts_with("metric = \"sensitivity\""))
+        .unwrap();
+    assert!(
+        shown.starts_with(&format!("{line}:10: `endpoints[0].metric`")),
+        "{shown}"
+    );
     assert!(
         shown.contains("`youden` is not an endpoint metric"),
         "{shown}"
@@ -654,4 +661,33 @@ fn reading_mistakes_name_their_key() {
         assert_eq!(got, key, "{message}");
         assert!(message.contains(says), "{key}: {message}");
     }
+}
+
+/// Q7's SDV needs a way back to the source records: anonymously processed information has none.
+#[test]
+fn sdv_of_anonymized_data_is_a_contradiction_naming_both_keys() {
+    let text = with_design(
+        "[design]\nlinked_clinical_info = true\nreference_standard = \"confirmed-diagnosis\"\n\
+         privacy = \"anonymized\"\ncorrespondence_table = \"none\"\ndata_kinds = [\"image\"]\n\
+         source_data_verification = \"full\"",
+    );
+    let error = Protocol::parse(&text).unwrap_err().to_string();
+    assert!(
+        error.contains("design.source_data_verification")
+            && error.contains("design.privacy")
+            && error.contains("[Q7]"),
+        "{error}"
+    );
+    let none = text.replace("\"full\"", "\"none\"");
+    let protocol = Protocol::parse(&none).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        protocol.design.source_data_verification,
+        Some(SourceDataVerification::None)
+    );
+    let unknown = text.replace("\"full\"", "\"some\"");
+    let error = Protocol::parse(&unknown).unwrap_err().to_string();
+    assert!(
+        error.contains("`some`") && error.contains("sampled"),
+        "{error}"
+    );
 }

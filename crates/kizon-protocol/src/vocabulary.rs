@@ -55,6 +55,20 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How far the applicant checks the collected clinical information against the source
+    /// records (原資料（カルテ情報等）との照合, SDV): Q7 leaves it to the applicant, by the
+    /// information collected, the test's nature and the reliability it needs.
+    SourceDataVerification {
+        /// No SDV: the reason says why the test needs none.
+        None = "none",
+        /// A sample of cases (the reason says which, and how many).
+        Sampled = "sampled",
+        /// Every case.
+        Full = "full",
+    }
+}
+
+vocabulary! {
     /// How an expert panel's reads become the reference standard of a case (`[reference]`).
     Consensus {
         /// More than half of the panel's reads; a tie goes to the adjudicator, if any.

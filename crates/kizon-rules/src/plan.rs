@@ -148,6 +148,9 @@ pub fn plan(
     let case_list_required = case_list_required(version, test_type, &mut reasons);
     let required_attachments = attachments(case_list_required);
     design_flags(design, test_type, &mut flags);
+    if test_type == TestType::WithClinicalInfo {
+        source_data_verification(design, &mut reasons, &mut flags);
+    }
     let evidence_checklist = evidence_checklist(providers, &mut reasons, &mut flags);
     provider_flags(version, test_type, providers, &mut flags);
     if version.id != versions::latest().id {
@@ -466,8 +469,8 @@ fn evidence_checklist(
     reasons.push(reason(
         "evidence_checklist",
         "Q9",
-        "同意取得の方法とその適切性を説明する根拠資料として、性能評価試験計画書、説明・同意文書案、同意文書用紙（未記入）、倫理審査に係る資料、データ提供元との契約・合意文書を提供元ごとに確認する（個々の症例の同意書の入手は不要）。".into(),
-        "To explain how consent was obtained and that it was appropriate, each provider's protocol, consent document drafts, blank consent forms, ethics review documents and contract are checked (individual signed forms are not needed).".into(),
+        "患者等の同意がどのような方法で取得され、その方法が適切であったか、その方法が遵守されているかを説明する根拠資料として、Ｑ９が例示する性能評価試験計画書、説明・同意文書案、同意文書用紙（未記入）、倫理審査に係る資料、データ提供元との契約・合意文書を提供元ごとに確認する（個々の症例の同意の適切性を確認する必要はない）。例示以外の資料で説明する場合は、必要に応じてＰＭＤＡに個別に相談すること。".into(),
+        "To explain how consent was obtained, that the method was appropriate and that it was followed, each provider's protocol, consent document drafts, blank consent forms, ethics review documents and contract, the documents Q9 gives as examples, are checked (the appropriateness of each case's consent need not be checked). To explain it with other documents, consult PMDA individually as needed.".into(),
     ));
     if providers.is_empty() {
         flags.push(flag(
@@ -588,5 +591,47 @@ fn provider_flags(
                 format!("{}: the consent documents {} that the regulator may read the source records. Data stays usable ({}), but adding that statement early is recommended; data whose doubts cannot be cleared because the provider does not cooperate may become unusable.", provider.name, state_en, version.regulator_access_basis_en),
             ));
         }
+    }
+}
+
+/// Q7: whether the collected clinical information is checked against the source records (SDV),
+/// and how far, is the applicant's judgement "収集する情報や性能評価試験の特性、求める信頼性の水準
+/// 等を踏まえ"; a 2(2) protocol that does not record it leaves the reviewer's first question open.
+fn source_data_verification(design: &Design, reasons: &mut Vec<Reason>, flags: &mut Vec<Flag>) {
+    use kizon_protocol::SourceDataVerification as Sdv;
+    let Some(sdv) = design.source_data_verification else {
+        flags.push(flag(
+            "Q7-SDV-UNDECIDED",
+            "Q7",
+            "原資料（カルテ情報等）との照合（SDV）を行うか、行う範囲を、収集する情報、性能評価試験の特性、求める信頼性の水準等を踏まえて判断し、計画書に記載すること（[design] source_data_verification と source_data_verification_reason）。".into(),
+            "Decide whether, and how far, the collected information is checked against the source records (SDV), by the information collected, the test's nature and the reliability it needs, and record it in the protocol ([design] source_data_verification and source_data_verification_reason).".into(),
+        ));
+        return;
+    };
+    let (ja, en) = match sdv {
+        Sdv::None => ("行わない", "none"),
+        Sdv::Sampled => ("一部の症例で行う", "on a sample of cases"),
+        Sdv::Full => ("全症例で行う", "on every case"),
+    };
+    let why = design.source_data_verification_reason.as_ref();
+    reasons.push(reason(
+        "source_data_verification",
+        "Q7",
+        format!(
+            "原資料との照合（SDV）: {ja}。{}",
+            why.map_or("理由の記載なし".to_owned(), |w| w.text.clone())
+        ),
+        format!(
+            "Source data verification (SDV): {en}. {}",
+            why.map_or("No reason given.".to_owned(), |w| w.english().to_owned())
+        ),
+    ));
+    if why.is_none() {
+        flags.push(flag(
+            "Q7-SDV-NO-REASON",
+            "Q7",
+            "SDV の判断の理由（収集する情報、試験の特性、求める信頼性の水準等）を source_data_verification_reason に記載すること。".into(),
+            "Give the reason for the SDV decision (the information collected, the test's nature, the reliability it needs) in source_data_verification_reason.".into(),
+        ));
     }
 }

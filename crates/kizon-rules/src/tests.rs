@@ -528,3 +528,64 @@ fn every_accepted_combination_follows_the_q10_table() {
     }
     assert_eq!(planned, 3 * 37);
 }
+
+/// Q7 leaves SDV to the applicant's judgement: a 2(2) protocol that does not record it is
+/// flagged; one that does carries it, with its reason, among the plan's reasons; a 2(1) test
+/// collects no clinical information to check and is not asked.
+#[test]
+fn q7_a_2_2_protocol_records_its_sdv_decision() {
+    let undecided = protocol(
+        "new",
+        true,
+        "confirmed-diagnosis",
+        "pseudonymized",
+        "at-provider",
+        "\"image\"",
+    );
+    let plan_of = |p: &Protocol| plan(p, &[], AFTER_REVISION).unwrap();
+    assert!(codes(&plan_of(&undecided)).contains(&"Q7-SDV-UNDECIDED"));
+    let text = |sdv: &str| {
+        let start = TEMPLATE.find("[design]").unwrap();
+        format!(
+            "{}[design]\nlinked_clinical_info = true\nreference_standard = \"confirmed-diagnosis\"\n\
+             privacy = \"pseudonymized\"\ncorrespondence_table = \"at-provider\"\ndata_kinds = [\"image\"]\n{sdv}\n",
+            &TEMPLATE[..start]
+        )
+    };
+    let decided = Protocol::parse(&text(
+        "source_data_verification = \"sampled\"\nsource_data_verification_reason = { ja = \"1割の症例\", en = \"a tenth of the cases\" }",
+    ))
+    .unwrap();
+    let plan = plan_of(&decided);
+    let codes = codes(&plan);
+    assert!(!codes.contains(&"Q7-SDV-UNDECIDED") && !codes.contains(&"Q7-SDV-NO-REASON"));
+    let reason = plan
+        .reasons
+        .iter()
+        .find(|r| r.decision == "source_data_verification")
+        .unwrap();
+    assert_eq!(reason.clause, "Q7");
+    assert!(
+        reason
+            .message_en
+            .contains("on a sample of cases. a tenth of the cases"),
+        "{reason:?}"
+    );
+    let without_reason = Protocol::parse(&text("source_data_verification = \"none\"")).unwrap();
+    assert!(
+        plan_of(&without_reason)
+            .flags
+            .iter()
+            .any(|f| f.code == "Q7-SDV-NO-REASON")
+    );
+    let images_only = protocol(
+        "new",
+        false,
+        "expert-panel",
+        "non-identifiable",
+        "at-provider",
+        "\"image\"",
+    );
+    let codes_2_1: Vec<&str> = plan_of(&images_only).flags.iter().map(|f| f.code).collect();
+    assert!(!codes_2_1.iter().any(|c| c.starts_with("Q7-SDV")));
+}

@@ -64,7 +64,7 @@ pub use reference::{
     DeviceResult, NewRead, NewReader, NewReferenceRecord, NewResult, Read, Reader, ReferenceRecord,
     StoredAnalysis,
 };
-pub use users::{LoginLimit, Session, User, now_unix};
+pub use users::{LoginLimit, PASSWORD_DIGEST_FIELD, Session, User, now_unix, password_digest};
 pub use verify::{Problem, VerifyReport};
 
 pub const DB_FILE: &str = "kizon.sqlite";

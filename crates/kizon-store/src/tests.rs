@@ -61,13 +61,13 @@ fn drop_append_only(conn: &db::Db, tables: &[&str]) {
 fn add_auditor_sato(store: &mut Store, actor: &str) {
     store
         .transact(actor, |tx| {
-            tx.insert_user(
-                "sato",
-                "auditor",
-                None,
-                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
-            )?;
-            tx.record("user add", "user sato", json!({}))
+            let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+            tx.insert_user("sato", "auditor", None, hash)?;
+            tx.record(
+                "user add",
+                "user sato",
+                json!({ "name": "sato", crate::PASSWORD_DIGEST_FIELD: crate::password_digest(hash) }),
+            )
         })
         .unwrap();
 }

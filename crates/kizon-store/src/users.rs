@@ -5,9 +5,18 @@
 //! hash is a secret that must not travel into an evidence package, and a session is transient
 //! login state. Both are replaced in place; every change to them is still an action recorded in
 //! the ledger by the application layer (login, logout, password change), without the secret.
+//!
+//! A password hash is vouched for all the same: the entry that sets it (`user add`, `user
+//! password`) records the SHA-256 of the hash it stored ([`PASSWORD_DIGEST_FIELD`]), and a
+//! hash that is not the one the ledger last recorded for its user opens nothing
+//! ([`Store::password_hash`]) and fails `verify`. Otherwise anyone with the database file could
+//! copy a known hash into an administrator's row and sign in as them, with no trace.
+
+use std::collections::BTreeMap;
 
 use crate::db::{OptionalExtension, params};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::{Store, StoreError, Tx, sqlite};
 
@@ -172,12 +181,49 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// A user's password hash (PHC string).
+    /// A user's password hash (PHC string), when it is the one the ledger last recorded for
+    /// them: a hash put there any other way is `None`, as if there were none.
     pub fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
-        self.conn()
+        let stored: Option<String> = self
+            .conn()
             .prepare_cached("SELECT password_hash FROM credentials WHERE user_name = ?1")
             .and_then(|mut s| s.query_row(params![name], |r| r.get(0)).optional())
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        let recorded = self.recorded_password_digests()?;
+        Ok(stored.filter(|hash| vouched(recorded.get(name), hash)))
+    }
+
+    /// Every stored password hash: (user name, PHC string).
+    pub(crate) fn password_hashes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.all(
+            "SELECT user_name, password_hash FROM credentials ORDER BY user_name",
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    /// Per user, the entry that last set their password and the digest it records (`None` in
+    /// an entry written before kizon recorded digests).
+    pub(crate) fn recorded_password_digests(
+        &self,
+    ) -> Result<BTreeMap<String, (i64, Option<String>)>, StoreError> {
+        let entries: Vec<(i64, String)> = self.all(
+            "SELECT seq, detail FROM ledger WHERE command IN ('user add', 'user password') ORDER BY seq",
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut recorded = BTreeMap::new();
+        for (seq, detail) in entries {
+            let Ok(detail) = serde_json::from_str::<serde_json::Value>(&detail) else {
+                continue;
+            };
+            if let Some(name) = detail.get("name").and_then(|n| n.as_str()) {
+                let digest = detail
+                    .get(PASSWORD_DIGEST_FIELD)
+                    .and_then(|d| d.as_str())
+                    .map(str::to_owned);
+                recorded.insert(name.to_owned(), (seq, digest));
+            }
+        }
+        Ok(recorded)
     }
 
     /// The cases assigned to a reader, in case order.
@@ -402,4 +448,25 @@ fn user_row(r: &crate::db::Row<'_>) -> crate::db::Result<User> {
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The field of a `user add` or `user password` entry's detail that holds the SHA-256 of the
+/// password hash it stored.
+pub const PASSWORD_DIGEST_FIELD: &str = "password_sha256";
+
+/// What the ledger records of a stored password hash: the SHA-256 of its PHC string. The
+/// string holds its own random salt, which the digest does not give away: the digest confirms
+/// no guessed password, and may travel in an evidence package.
+pub fn password_digest(password_hash: &str) -> String {
+    crate::ledger::hex(&Sha256::digest(password_hash.as_bytes()))
+}
+
+/// Whether `hash` is the one `recorded` vouches for. An entry from before kizon recorded
+/// digests vouches for whatever is stored (that study's passwords are as they always were).
+pub(crate) fn vouched(recorded: Option<&(i64, Option<String>)>, hash: &str) -> bool {
+    match recorded {
+        None => false,
+        Some((_, None)) => true,
+        Some((_, Some(digest))) => *digest == password_digest(hash),
+    }
 }

@@ -168,6 +168,22 @@ impl Store {
             problems.push(problem(None, message));
         }
 
+        // Password hashes sit outside the covered rows (a secret must not travel in a
+        // package), but the ledger records the digest of each one it set.
+        let recorded = self.recorded_password_digests()?;
+        for (user, hash) in self.password_hashes()? {
+            let entry = recorded.get(&user);
+            if !crate::users::vouched(entry, &hash) {
+                problems.push(problem(
+                    entry.map(|(seq, _)| *seq),
+                    match entry {
+                        Some((seq, _)) => format!("the password of `{user}` is not the one entry {seq} set: the `credentials` row was changed outside kizon (it opens nothing)"),
+                        None => format!("`credentials` holds a password for `{user}` that no ledger entry set (written outside kizon; it opens nothing)"),
+                    },
+                ));
+            }
+        }
+
         // A move recorded in the ledger that this folder does not follow: the documents below
         // are looked for where this folder names them, or the database was left behind.
         if let Some(moved) =

@@ -233,7 +233,7 @@ impl Study {
             for finding in &found {
                 let new = kizon_store::NewFinding {
                     key: finding.key.clone(),
-                    rule: finding.rule.into(),
+                    rule: crate::names::named(finding.rule),
                     clause: finding.clause.into(),
                     severity: finding.severity,
                     case_ids: serde_json::to_string(&finding.case_ids).expect("strings serialise"),

@@ -198,6 +198,8 @@ reference_standard = "confirmed-diagnosis"
 privacy = "pseudonymized"
 correspondence_table = "at-provider"
 data_kinds = ["image", "waveform"]
+source_data_verification = "sampled"
+source_data_verification_reason = { ja = "確定診断（病理診断）と撮影日を、提供元ごとに無作為に選んだ1割の症例で病院の担当者が原資料と照合する。画像は提供元から直接受領し改変がないことをハッシュで確認するため照合しない。", en = "The confirmed diagnosis (pathology) and imaging date are checked against the source records by the hospital's staff on a random tenth of each provider's cases; the images come straight from the provider, shown unaltered by their hashes, and are not checked." }
 
 [eligibility]
 inclusion = [

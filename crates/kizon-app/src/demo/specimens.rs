@@ -4,7 +4,9 @@
 //! The laboratory's export holds 300 specimens with five planted doubts: a barcode used twice
 //! (Q7, the same specimen as two cases), a specimen left at room temperature past its
 //! stability (Q7), a haemolysed one (Q7, interference), a device value above the measuring
-//! interval (Q7) and a specimen collected after the study began (Q2). `check` finds each; the
+//! interval (Q7) and a specimen drawn after its case was collected for the test (Q2: every
+//! other specimen was collected after the study began too, and is existing data since it had
+//! been collected when its case was, as Q2 allows). `check` finds each; the
 //! demo's data manager excludes them with a reason; the locked dataset, the comparator's and
 //! the device's judgements at 48 mmol/mol and the pre-specified method comparisons follow.
 
@@ -70,7 +72,7 @@ level = 0.95
 lower_bound_at_least = 0.90
 
 [specimens]
-collection_start = 2026-04-01
+collection_start = 2025-06-01
 unit = "mmol/mol"
 measuring_interval = [20, 195]
 physiological_limits = [10, 250]
@@ -138,7 +140,7 @@ pub(super) fn label(value: f64) -> &'static str {
 pub(super) fn write(dir: &Path) -> Result<Written, AppError> {
     let mut rng = Lcg(20_261_202);
     let mut text = String::from(
-        "specimen_id,barcode,specimen_type,collected_at,storage_temperature,freeze_thaw_cycles,haemolysis_index,icterus_index,lipaemia_index,residual_volume_ul,comparator_analysed_at,comparator_value,comparator_unit,comparator_result,device_analysed_at,device_value,device_unit,device_result\n",
+        "specimen_id,barcode,specimen_type,collected_at,collection_date,storage_temperature,freeze_thaw_cycles,haemolysis_index,icterus_index,lipaemia_index,residual_volume_ul,comparator_analysed_at,comparator_value,comparator_unit,comparator_result,device_analysed_at,device_value,device_unit,device_result\n",
     );
     for n in 1..=300u32 {
         let id = format!("S-{n:04}");
@@ -169,6 +171,8 @@ pub(super) fn write(dir: &Path) -> Result<Written, AppError> {
         let mut collected = format!("{} {:02}:{:02}", month_day(day), 8 + n % 9, n * 13 % 60);
         let mut storage = "4";
         let mut comparator_at = format!("{} 10:00", month_day(day + 1));
+        // The residual tube is set aside for the test after the routine measurement.
+        let mut case_collected = month_day(day + 1);
         let mut device_at = format!("{} 13:30", month_day(day + 1));
         let mut barcode = format!("BC{:07}", 4_400_000 + n * 37);
         let mut haemolysis = 5 + n % 30;
@@ -181,15 +185,18 @@ pub(super) fn write(dir: &Path) -> Result<Written, AppError> {
                 storage = "室温";
                 collected = format!("{} 06:00", month_day(day + 1));
                 comparator_at = format!("{} 02:00", month_day(day + 2));
+                case_collected = month_day(day + 2);
                 device_at = format!("{} 03:00", month_day(day + 2));
             }
             // Haemolysed.
             123 => haemolysis = 350,
             // Above the analyser's measuring interval.
             150 => device_value = ">195".into(),
-            // Collected after the study began collecting: not an existing specimen.
+            // Drawn three days after its case was collected for the test: taken for the
+            // study, not an existing specimen.
             201 => {
                 collected = "2026-05-11 09:10".into();
+                case_collected = "2026-05-08".into();
                 comparator_at = "2026-05-12 10:00".into();
                 device_at = "2026-05-12 13:30".into();
             }
@@ -197,7 +204,7 @@ pub(super) fn write(dir: &Path) -> Result<Written, AppError> {
         }
         let _ = writeln!(
             text,
-            "{id},{barcode},whole-blood,{collected},{storage},0,{haemolysis},{},{},{},{comparator_at},{comparator:.1},mmol/mol,{},{device_at},{device_value},mmol/mol,{}",
+            "{id},{barcode},whole-blood,{collected},{case_collected},{storage},0,{haemolysis},{},{},{},{comparator_at},{comparator:.1},mmol/mol,{},{device_at},{device_value},mmol/mol,{}",
             2 + n % 5,
             10 + n % 20,
             150 + n % 300,
@@ -214,7 +221,7 @@ pub(super) fn write(dir: &Path) -> Result<Written, AppError> {
             "S-0088: kept at room temperature and analysed 20 h after collection, beyond 8 h (Q7)",
             "S-0123: haemolysis index 350, above the protocol's 100 (Q7, interference)",
             "S-0150: device value >195, above the measuring interval (Q7)",
-            "S-0201: collected on 2026-05-11, after the study began collecting (Q2)",
+            "S-0201: collected on 2026-05-11, after its case was collected for the test on 2026-05-08 (Q2: not existing)",
         ],
     })
 }

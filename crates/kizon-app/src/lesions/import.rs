@@ -94,7 +94,7 @@ pub(crate) fn store_mark_set(
     };
     tx.insert_finding(&kizon_store::NewFinding {
         key: format!("device-marks-changed:{version}:{case_id}:{document}"),
-        rule: "device-marks-changed".into(),
+        rule: crate::names::named("device-marks-changed"),
         clause: "Q7".into(),
         severity: Severity::Blocking,
         case_ids: serde_json::to_string(&[case_id]).expect("strings serialise"),

@@ -71,6 +71,10 @@ impl Study {
                 hint: "run `kizon audit verify`".into(),
             });
         };
+        // Refused before anything is gathered: a package of a study that fails `audit verify`
+        // would carry the owner's signature over rows nobody can check from it.
+        let verification = self.verify(Some(&head_hash))?;
+        crate::signing::refuse_problems("kizon package", &verification.problems)?;
         let mut b = Builder { files: Vec::new() };
 
         b.add(
@@ -342,8 +346,8 @@ impl Study {
             );
         }
         b.json(
-            "ledger/verification.json",
-            &self.verify(Some(&head_hash))?,
+            VERIFICATION_JSON,
+            &verification,
             "監査証跡の検証結果",
             "verification of the audit ledger",
         );

@@ -10,6 +10,8 @@ pub(super) const INDEX_MD: &str = "index.md";
 pub(super) const LEDGER_JSON: &str = "ledger/ledger.json";
 /// The owner's signatures of the ledger's checkpoints: outside the index, like the ledger.
 pub(super) const SIGNATURES_JSON: &str = "ledger/signatures.json";
+/// `audit verify` of the study as it was packaged (`package` refuses a study that fails it).
+pub(super) const VERIFICATION_JSON: &str = "ledger/verification.json";
 /// The largest ledger export `package verify` reads.
 pub(super) const MAX_LEDGER_BYTES: u64 = 1 << 30;
 

@@ -243,6 +243,35 @@ pub fn verify_package(
             ));
         }
     }
+    // The study as `audit verify` found it when packaged: a package of a study that failed is
+    // no evidence, whatever its files' hashes say.
+    if let Some(bytes) = contents.get(VERIFICATION_JSON) {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(report) => match report.get("problems").and_then(Value::as_array) {
+                Some(problems) if problems.is_empty() => {}
+                Some(problems) => check.problems.push(format!(
+                    "{VERIFICATION_JSON}: the study failed `kizon audit verify` when it was packaged ({} problem{}; first: {})",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" },
+                    problems[0].get("message").and_then(Value::as_str).unwrap_or("?")
+                )),
+                None => check
+                    .problems
+                    .push(format!("{VERIFICATION_JSON}: it lists no problems field")),
+            },
+            Err(e) => check
+                .problems
+                .push(format!("{VERIFICATION_JSON}: not a verification report: {e}")),
+        }
+    }
+    // index.md is the listing people read (titles, hashes, the head, the Merkle root): it must
+    // say what index.json says, word for word, since no hash covers it.
+    match read_confined(dir, INDEX_MD, MAX_INDEX_BYTES) {
+        Ok(bytes) if bytes == build::index_markdown(&index).as_bytes() => {}
+        Ok(_) => check.altered.push(INDEX_MD.to_owned()),
+        Err(Confined::Missing) => check.missing.push(INDEX_MD.to_owned()),
+        Err(Confined::Refused(why)) => check.problems.push(format!("{INDEX_MD}: {why}")),
+    }
     Ok(check)
 }
 
@@ -260,6 +289,7 @@ pub(super) const KEPT_FOR_CHECKS: &[&str] = &[
     "dataset/dataset.json",
     "reference/reference.json",
     "analysis/analysis.json",
+    VERIFICATION_JSON,
 ];
 
 /// Hashes the file `relative` of the package as a stream, confined as [`read_confined`] is; a

@@ -101,6 +101,10 @@ impl Study {
         report_date: &str,
     ) -> Result<Rendered, AppError> {
         let (report, analysis_sha256) = self.report_model(report_date)?;
+        // A report is a submission document drawn from the study's rows: never from a study
+        // that fails `audit verify` (checked after the model, whose reading names a stored
+        // value that does not parse more precisely).
+        self.refuse_unless_intact("kizon report")?;
         self.render(actor, &report, &analysis_sha256, lang, format)
     }
 
@@ -157,6 +161,7 @@ impl Study {
             return Ok(Vec::new());
         }
         let (report, analysis_sha256) = self.report_model(report_date)?;
+        self.refuse_unless_intact("kizon package")?;
         let mut out = Vec::new();
         for (lang, ja) in [(Lang::Ja, "日本語"), (Lang::En, "英語")] {
             for format in [Format::Pdf, Format::Html] {
@@ -187,7 +192,23 @@ impl Study {
             });
         };
         let (protocol, _) = self.protocol()?;
-        let plan = self.plan(crate::plan::PlanOptions::default())?.plan;
+        // The protocol consultation was asked under the Q&A of the protocol's date; what the
+        // application attaches (Q10: the case list, whose waiver for 2(2) came with the
+        // 2025-03-17 revision) follows the Q&A in force when the report goes with the
+        // application, on the report's date.
+        let mut plan = self.plan(crate::plan::PlanOptions::default())?.plan;
+        if let Some(day) = crate::dates::parse_iso(report_date)
+            && let Ok(view) = self.plan(crate::plan::PlanOptions {
+                as_of: Some(day),
+                ..Default::default()
+            })
+        {
+            let application = view.plan;
+            plan.case_list_required = application.case_list_required;
+            plan.required_attachments = application.required_attachments;
+            plan.application_category = application.application_category;
+            plan.rules_version = application.rules_version;
+        }
         let (reference, reference_sha) = self.reference_standard()?;
         let ledger = self.audit_log()?;
         // The report is bound to the ledger entry that recorded its analysis (not to the head

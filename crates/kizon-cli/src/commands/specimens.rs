@@ -25,6 +25,8 @@ Columns (header names; UTF-8, UTF-16 or CP932/Shift_JIS, detected or --encoding)
   barcode                  the tube's barcode
   patient_key              the provider's pseudonym of the patient
   collected_at             collection date and time (YYYY-MM-DD hh:mm, YYYY/MM/DD, 和暦)
+  collection_date          the day the case was collected for the test (症例の収集日): a specimen
+                           collected by then is existing data even after the study began (Q2)
   storage_temperature      °C (-80, 4) or room | refrigerated | frozen | deep-frozen (室温, 冷蔵, 冷凍)
   freeze_thaw_cycles       0, 1, 2 …
   haemolysis_index, icterus_index, lipaemia_index    the analyser's serum indices (HIL)
