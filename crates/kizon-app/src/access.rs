@@ -378,9 +378,12 @@ impl Study {
             }
             (_, None) => {}
         }
+        let key = self.signer("kizon user add")?;
         self.store.transact(actor, |tx| {
             tx.insert_user(name, role.as_str(), reader_code, &hash)?;
-            tx.record(
+            crate::signing::record_signed(
+                tx,
+                key.as_ref(),
                 "user add",
                 &format!("user {name} added as {role}"),
                 json!({ "name": name, "role": role.as_str(), "reader_code": reader_code, kizon_store::PASSWORD_DIGEST_FIELD: kizon_store::password_digest(&hash) }),
@@ -466,9 +469,15 @@ impl Study {
             let _ = Argon2::default().hash_password(password.as_bytes());
             return Ok(None);
         };
-        let Some(hash) = self.store.password_hash(name)? else {
+        // The hash the ledger last recorded for the user, in an entry signed by the owner:
+        // a hash written into the table, or an entry appended without the owner's key, opens
+        // nothing.
+        let Some((hash, vouching_entry)) = self.store.password_hash(name)? else {
             return Ok(None);
         };
+        if !self.entry_signed_by_owner(vouching_entry)? {
+            return Ok(None);
+        }
         if Argon2::default()
             .verify_password(password.as_bytes(), hash.as_str())
             .is_err()
@@ -607,9 +616,12 @@ impl Study {
             });
         }
         let hash = password_hash(password)?;
+        let key = self.signer("kizon user password")?;
         self.store.transact(actor, |tx| {
             tx.set_password_hash(name, &hash)?;
-            tx.record(
+            crate::signing::record_signed(
+                tx,
+                key.as_ref(),
                 "user password",
                 &format!("password of {name} replaced"),
                 json!({ "name": name, kizon_store::PASSWORD_DIGEST_FIELD: kizon_store::password_digest(&hash) }),

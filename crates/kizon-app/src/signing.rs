@@ -111,7 +111,8 @@ pub fn check_signatures(
         let must_sign = entry.seq == key_seq
             || (entry.seq > key_seq
                 && (SIGNED_COMMANDS.contains(&entry.command.as_str())
-                    || creates_signed_rows(entry)));
+                    || creates_signed_rows(entry)
+                    || sets_a_password(entry)));
         let signed = by_seq.get(&entry.seq);
         let valid = signed.is_some_and(|(public, signature)| {
             *public == key && owner_key::verify_checkpoint(&key, entry.seq, &entry.hash, signature)
@@ -149,6 +150,18 @@ pub fn check_signatures(
     }
 }
 
+/// Whether `entry` vouches for a password hash (a `user add` or `user password` entry with its
+/// digest): signed, so that an entry appended without the owner's key opens no account. Such
+/// entries written before kizon recorded digests carry none and are not asked for a signature;
+/// they vouch for nothing either (`Study::login`).
+fn sets_a_password(entry: &LedgerEntry) -> bool {
+    matches!(entry.command.as_str(), "user add" | "user password")
+        && entry
+            .detail_json()
+            .get(kizon_store::PASSWORD_DIGEST_FIELD)
+            .is_some()
+}
+
 /// Tables whose rows decide what is locked, amended and analysed.
 pub const SIGNED_TABLES: &[&str] = &["locks", "amendments", "analyses"];
 
@@ -164,6 +177,26 @@ impl Study {
     /// The owner's public key this study records, if any.
     pub fn owner_public_key(&self) -> Result<Option<String>, AppError> {
         Ok(recorded_public_key(&self.store.ledger()?).map(|(_, k)| k))
+    }
+
+    /// Whether entry `seq` is as it was written (its hash) and signed by the owner's key the
+    /// study records: read entry by entry, without the whole ledger (a login asks it).
+    pub(crate) fn entry_signed_by_owner(&self, seq: i64) -> Result<bool, AppError> {
+        let Some(entry) = self.store.entry(seq)? else {
+            return Ok(false);
+        };
+        let candidates = self.store.entries_mentioning(PUBLIC_KEY_FIELD)?;
+        let Some((_, key)) = recorded_public_key(&candidates) else {
+            return Ok(false);
+        };
+        Ok(entry.computed_hash() == entry.hash
+            && self
+                .store
+                .signature_of(seq)?
+                .is_some_and(|(public, signature)| {
+                    public == key
+                        && owner_key::verify_checkpoint(&key, seq, &entry.hash, &signature)
+                }))
     }
 
     /// Uses `key` (already unlocked, e.g. by `kizon serve` at start) to sign this study's
@@ -184,6 +217,24 @@ impl Study {
     /// vouches for the study as it stands, so it is never put on one that fails `audit verify`.
     pub(crate) fn signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
         self.refuse_unless_intact(purpose)?;
+        self.unlocked_signer(purpose)
+    }
+
+    /// [`Study::signer`] for a use case that has just verified the study itself (`verified`,
+    /// in this same call): verified again only if the ledger moved on since.
+    pub(crate) fn signer_after(
+        &mut self,
+        purpose: &str,
+        verified: &VerifyReport,
+    ) -> Result<Option<OwnerKey>, AppError> {
+        if !verified.intact() || self.store.head()? != verified.head {
+            self.refuse_unless_intact(purpose)?;
+        }
+        self.unlocked_signer(purpose)
+    }
+
+    /// The owner's key, unlocked, with no check of the study.
+    fn unlocked_signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
         let Some(public) = self.owner_public_key()? else {
             return Ok(None);
         };
@@ -225,7 +276,7 @@ impl Study {
     /// in place with its trigger dropped and put back passes the check every write makes
     /// (rows ahead of the ledger, the schema); signed into an analysis, a lock or a package it
     /// would be vouched for by the owner, and a package holds no rows to find it by.
-    pub(crate) fn refuse_unless_intact(&self, purpose: &str) -> Result<(), AppError> {
+    pub fn refuse_unless_intact(&self, purpose: &str) -> Result<(), AppError> {
         let report = self.verify(None)?;
         refuse_problems(purpose, &report.problems)
     }

@@ -313,6 +313,39 @@ pub fn run(data: Data<'_>, parameters: &Parameters) -> Vec<Finding> {
     findings
 }
 
+/// Every rule this crate raises, by its id: the shells name each one in both languages
+/// (kizon-app's `names`, whose test goes through this list), so none reaches a report bare.
+pub const RULES: &[&str] = &[
+    "unreadable-item",
+    "identifying-attributes",
+    "burned-in-annotation",
+    "burned-in-text",
+    "video-metadata",
+    "identifying-path",
+    "same-file",
+    "same-sop-instance",
+    "acquired-after-collection",
+    "chronology",
+    "implausible-value",
+    "flat-line",
+    "clipped-channel",
+    "same-signal",
+    "table-columns",
+    "reportable-range",
+    "training-overlap",
+    "data-kind",
+    "same-patient",
+    "same-pixels",
+    "near-duplicate",
+    "undecodable-pixels",
+    "specimen-existing",
+    "same-specimen",
+    "identical-results",
+    "specimen-implausible",
+    "specimen-chronology",
+    "specimen-interference",
+];
+
 #[allow(clippy::too_many_arguments)]
 fn finding(
     key: String,
@@ -324,6 +357,7 @@ fn finding(
     message_ja: String,
     message_en: String,
 ) -> Finding {
+    debug_assert!(RULES.contains(&rule), "`{rule}` is not in RULES");
     Finding {
         key,
         rule,

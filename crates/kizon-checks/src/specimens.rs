@@ -154,7 +154,9 @@ fn existing(specimens: &[Specimen<'_>], rules: &SpecimenRules, out: &mut Vec<Fin
                 let mut doubt = specimen.doubt(
                     "specimen-existing",
                     "Q2",
-                    "after-start",
+                    // Not `after-start`: that key was a blocking finding before Q2 was read
+                    // per case, and a study checked then keeps its decision on it.
+                    "after-start-undated",
                     format!("採取日時 {collected} が試験の検体収集開始日 {start} 以降で、症例の収集日がない。Q2 により、症例の収集時に既に採取されていれば既存の検体として扱えるため、症例の収集日（collection_date 列）で確認すること"),
                     format!("collected at {collected}, on or after the study's collection start {start}, and its case has no collection date: Q2 lets it count as existing if it had been collected when its case was collected for the test; give the case's collection date (column collection_date) to show it"),
                 );

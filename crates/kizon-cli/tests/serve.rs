@@ -639,4 +639,52 @@ fn a_password_hash_copied_into_an_administrators_row_opens_nothing() {
         "{}",
         verify.stdout
     );
+    // Nor does an entry appended to vouch for the copied hash: it needs the owner's signature.
+    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+    let copied: String = conn
+        .query_row(
+            "SELECT password_hash FROM credentials WHERE user_name = 'boss'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (seq, prev): (i64, String) = conn
+        .query_row(
+            "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let detail = serde_json::json!({
+        "name": "boss",
+        kizon_store::PASSWORD_DIGEST_FIELD: kizon_store::password_digest(&copied),
+    })
+    .to_string();
+    let at = "2026-12-04T00:00:00.000000Z";
+    let hash =
+        kizon_store::ledger::entry_hash(seq + 1, at, "boss", "user password", &detail, &prev);
+    conn.execute(
+        "INSERT INTO ledger (seq, at, actor, command, detail, prev_hash, hash) VALUES (?1, ?2, 'boss', 'user password', ?3, ?4, ?5)",
+        rusqlite::params![seq + 1, at, detail, prev, hash],
+    )
+    .unwrap();
+    drop(conn);
+    std::fs::write(root.join("ledger.head"), format!("{} {hash}\n", seq + 1)).unwrap();
+    let (mut server, address) = start_server(&root, &[]);
+    let refused = sign_in(address, "boss", mine);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        refused.is_err(),
+        "an appended, unsigned entry opened the account"
+    );
+    let verify = kizon(&root, &["audit", "verify"]).failed();
+    assert!(
+        verify.stdout.contains(&format!(
+            "entry {} (`user password`) is not signed by the owner",
+            seq + 1
+        )),
+        "{}",
+        verify.stdout
+    );
 }

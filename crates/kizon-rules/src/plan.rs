@@ -469,8 +469,8 @@ fn evidence_checklist(
     reasons.push(reason(
         "evidence_checklist",
         "Q9",
-        "患者等の同意がどのような方法で取得され、その方法が適切であったか、その方法が遵守されているかを説明する根拠資料として、Ｑ９が例示する性能評価試験計画書、説明・同意文書案、同意文書用紙（未記入）、倫理審査に係る資料、データ提供元との契約・合意文書を提供元ごとに確認する（個々の症例の同意の適切性を確認する必要はない）。例示以外の資料で説明する場合は、必要に応じてＰＭＤＡに個別に相談すること。".into(),
-        "To explain how consent was obtained, that the method was appropriate and that it was followed, each provider's protocol, consent document drafts, blank consent forms, ethics review documents and contract, the documents Q9 gives as examples, are checked (the appropriateness of each case's consent need not be checked). To explain it with other documents, consult PMDA individually as needed.".into(),
+        "患者等の同意がどのような方法で取得され、その方法が適切であったか、その方法が遵守されているかを説明する根拠資料として、Ｑ９が例示する性能評価試験計画書、説明・同意文書案、患者へ配布した説明資料・同意文書用紙（未記入）、倫理審査に係る資料、データ提供元との契約・合意文書を提供元ごとに確認する（個々の症例の同意の適切性を確認する必要はない）。必要に応じてＰＭＤＡに個別に相談すること。".into(),
+        "To explain how consent was obtained, that the method was appropriate and that it was followed, each provider's protocol, consent document drafts, the explanatory material and blank consent forms given to patients, ethics review documents and contract, the documents Q9 gives as examples, are checked (the appropriateness of each case's consent need not be checked). Consult PMDA individually as needed.".into(),
     ));
     if providers.is_empty() {
         flags.push(flag(

@@ -248,6 +248,31 @@ pub fn read_all(conn: &Db) -> crate::db::Result<Vec<LedgerEntry>> {
         .collect()
 }
 
+/// The entries meeting `condition` (SQL over the ledger's columns, its one parameter `value`),
+/// in sequence order.
+pub(crate) fn read_where(
+    conn: &Db,
+    condition: &str,
+    value: &dyn crate::db::ToParam,
+) -> crate::db::Result<Vec<LedgerEntry>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT seq, at, actor, command, detail, prev_hash, hash FROM ledger WHERE {condition} ORDER BY seq"
+    ))?;
+    statement
+        .query_map(&[value], |row| {
+            Ok(LedgerEntry {
+                seq: row.get(0)?,
+                at: row.get(1)?,
+                actor: row.get(2)?,
+                command: row.get(3)?,
+                detail: row.get(4)?,
+                prev_hash: row.get(5)?,
+                hash: row.get(6)?,
+            })
+        })?
+        .collect()
+}
+
 /// The last entry's sequence number and hash, if any.
 pub fn head(conn: &Db) -> crate::db::Result<Option<(i64, String)>> {
     conn.query_row(

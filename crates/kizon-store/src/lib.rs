@@ -501,6 +501,32 @@ impl Store {
         ledger::read_all(&self.conn).map_err(|e| self.err(e))
     }
 
+    /// One entry, by its sequence number.
+    pub fn entry(&self, seq: i64) -> Result<Option<LedgerEntry>, StoreError> {
+        Ok(ledger::read_where(&self.conn, "seq = ?1", &seq)
+            .map_err(|e| self.err(e))?
+            .pop())
+    }
+
+    /// The entries whose detail holds `text` anywhere (a prefilter: the caller reads the
+    /// detail), oldest first.
+    pub fn entries_mentioning(&self, text: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        ledger::read_where(&self.conn, "detail LIKE '%' || ?1 || '%'", &text)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The owner's signature of entry `seq`: (public key, signature).
+    pub fn signature_of(&self, seq: i64) -> Result<Option<(String, String)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT public_key, signature FROM signatures WHERE seq = ?1",
+                db::params![seq],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// The last entry's sequence number and hash.
     pub fn head(&self) -> Result<Option<(i64, String)>, StoreError> {
         ledger::head(&self.conn).map_err(|e| self.err(e))

@@ -10,7 +10,10 @@
 //! password`) records the SHA-256 of the hash it stored ([`PASSWORD_DIGEST_FIELD`]), and a
 //! hash that is not the one the ledger last recorded for its user opens nothing
 //! ([`Store::password_hash`]) and fails `verify`. Otherwise anyone with the database file could
-//! copy a known hash into an administrator's row and sign in as them, with no trace.
+//! copy a known hash into an administrator's row and sign in as them, with no trace. Those
+//! entries are signed by the owner (kizon-app), so an entry appended without the key vouches
+//! for nothing either; a password set before digests were recorded opens nothing until set
+//! again.
 
 use std::collections::BTreeMap;
 
@@ -181,37 +184,50 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// A user's password hash (PHC string), when it is the one the ledger last recorded for
-    /// them: a hash put there any other way is `None`, as if there were none.
-    pub fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let stored: Option<String> = self
-            .conn()
-            .prepare_cached("SELECT password_hash FROM credentials WHERE user_name = ?1")
-            .and_then(|mut s| s.query_row(params![name], |r| r.get(0)).optional())
-            .map_err(|e| self.err(e))?;
-        let recorded = self.recorded_password_digests()?;
-        Ok(stored.filter(|hash| vouched(recorded.get(name), hash)))
+    /// A user's password hash (PHC string) with the entry that vouches for it, when it is the
+    /// one the ledger last recorded for them: a hash put there any other way is `None`, as if
+    /// there were none, and so is one set before kizon recorded digests. The caller checks that
+    /// entry's signature.
+    pub fn password_hash(&self, name: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let (stored, recorded) = self.credentials_and_records()?;
+        let Some((seq, Some(digest))) = recorded.get(name) else {
+            return Ok(None);
+        };
+        Ok(stored
+            .into_iter()
+            .find(|(user, hash)| user == name && password_digest(hash) == *digest)
+            .map(|(_, hash)| (hash, *seq)))
     }
 
-    /// Every stored password hash: (user name, PHC string).
-    pub(crate) fn password_hashes(&self) -> Result<Vec<(String, String)>, StoreError> {
-        self.all(
-            "SELECT user_name, password_hash FROM credentials ORDER BY user_name",
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-    }
-
-    /// Per user, the entry that last set their password and the digest it records (`None` in
-    /// an entry written before kizon recorded digests).
-    pub(crate) fn recorded_password_digests(
+    /// Every stored password hash (user name, PHC string), and per user the entry that last set
+    /// their password with the digest it records (`None` in an entry written before kizon
+    /// recorded digests). One statement, so one snapshot: a password changed meanwhile is seen
+    /// either wholly before or wholly after.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn credentials_and_records(
         &self,
-    ) -> Result<BTreeMap<String, (i64, Option<String>)>, StoreError> {
-        let entries: Vec<(i64, String)> = self.all(
-            "SELECT seq, detail FROM ledger WHERE command IN ('user add', 'user password') ORDER BY seq",
-            |r| Ok((r.get(0)?, r.get(1)?)),
+    ) -> Result<
+        (
+            Vec<(String, String)>,
+            BTreeMap<String, (i64, Option<String>)>,
+        ),
+        StoreError,
+    > {
+        let rows: Vec<(i64, String, String)> = self.all(
+            "SELECT 0, user_name, password_hash FROM credentials
+             UNION ALL
+             SELECT seq, '', detail FROM ledger WHERE command IN ('user add', 'user password')
+             ORDER BY 1, 2",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
+        let mut stored = Vec::new();
         let mut recorded = BTreeMap::new();
-        for (seq, detail) in entries {
+        for (seq, user, text) in rows {
+            if seq == 0 {
+                stored.push((user, text));
+                continue;
+            }
+            let detail = text;
             let Ok(detail) = serde_json::from_str::<serde_json::Value>(&detail) else {
                 continue;
             };
@@ -223,7 +239,7 @@ impl Store {
                 recorded.insert(name.to_owned(), (seq, digest));
             }
         }
-        Ok(recorded)
+        Ok((stored, recorded))
     }
 
     /// The cases assigned to a reader, in case order.
@@ -461,12 +477,12 @@ pub fn password_digest(password_hash: &str) -> String {
     crate::ledger::hex(&Sha256::digest(password_hash.as_bytes()))
 }
 
-/// Whether `hash` is the one `recorded` vouches for. An entry from before kizon recorded
-/// digests vouches for whatever is stored (that study's passwords are as they always were).
-pub(crate) fn vouched(recorded: Option<&(i64, Option<String>)>, hash: &str) -> bool {
+/// Whether `hash` is the one `recorded` vouches for (`Some(false)`: it is not), or `None` when
+/// the entry that set it was written before kizon recorded digests (it vouches for nothing).
+pub(crate) fn vouched(recorded: Option<&(i64, Option<String>)>, hash: &str) -> Option<bool> {
     match recorded {
-        None => false,
-        Some((_, None)) => true,
-        Some((_, Some(digest))) => *digest == password_digest(hash),
+        None => Some(false),
+        Some((_, None)) => None,
+        Some((_, Some(digest))) => Some(*digest == password_digest(hash)),
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::db::params;
+use crate::db::{OptionalExtension, params};
 use crate::ledger::{self, GENESIS_PREV_HASH};
 use crate::schema::COVERED_TABLES;
 use crate::{Store, StoreError, documents, read_head};
@@ -170,10 +170,14 @@ impl Store {
 
         // Password hashes sit outside the covered rows (a secret must not travel in a
         // package), but the ledger records the digest of each one it set.
-        let recorded = self.recorded_password_digests()?;
-        for (user, hash) in self.password_hashes()? {
+        let (hashes, recorded) = self.credentials_and_records()?;
+        for (user, hash) in hashes {
             let entry = recorded.get(&user);
-            if !crate::users::vouched(entry, &hash) {
+            let vouched = crate::users::vouched(entry, &hash);
+            if vouched.is_none() {
+                notes.push(format!("the password of `{user}` was set before kizon recorded password digests in the ledger: it opens nothing until set again (kizon user password {user})"));
+            }
+            if vouched == Some(false) {
                 problems.push(problem(
                     entry.map(|(seq, _)| *seq),
                     match entry {
@@ -246,7 +250,29 @@ impl Store {
             )),
             (None, None) => {}
             (Some((anchor_seq, anchor_hash)), _) => {
+                // An anchor past the entries read here names an entry another command
+                // committed while this verify ran (a web login, say): that entry is read now,
+                // and it must be the one the anchor names. Its own checks wait for the next
+                // verify; a truncation leaves no such entry.
+                let committed_meanwhile =
+                    if head.as_ref().is_some_and(|(last, _)| anchor_seq > *last) {
+                        conn.query_row(
+                            "SELECT hash FROM ledger WHERE seq = ?1",
+                            params![anchor_seq],
+                            |r| r.get::<String>(0),
+                        )
+                        .optional()
+                        .map_err(|e| self.err(e))?
+                    } else {
+                        None
+                    };
                 match entries.iter().find(|e| e.seq == anchor_seq) {
+                    None if committed_meanwhile.as_deref() == Some(anchor_hash.as_str()) => {
+                        notes.push(format!(
+                            "entries after {} were committed while this verify ran; they are checked by the next one",
+                            head.as_ref().map_or(0, |h| h.0)
+                        ));
+                    }
                     None => problems.push(problem(
                         Some(anchor_seq),
                         format!(

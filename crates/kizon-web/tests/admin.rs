@@ -121,6 +121,7 @@ fn an_admin_assigns_readers_their_reading_sessions() {
     let dir = root.path().join("study");
     kizon_app::demo::reader_study_demo(&dir, "tester", false, &root.path().join("keys")).unwrap();
     let mut study = Study::open(&dir).unwrap();
+    study.set_owner_key(support::owner_key(&dir));
     for (name, role, reader) in [
         ("admin", kizon_app::access::Role::Admin, None),
         ("r1", kizon_app::access::Role::Reader, Some("R1")),

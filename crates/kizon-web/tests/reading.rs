@@ -19,6 +19,8 @@ fn reader_study(root: &Path) -> PathBuf {
     kizon_app::demo::reader_study_demo(&dir, "tester", false, &root.join("keys"))
         .expect("the reader-study demo builds");
     let mut study = Study::open(&dir).unwrap();
+    // Accounts are signed by the owner (a password is vouched for by a signed entry).
+    study.set_owner_key(support::owner_key(&dir));
     for (name, role, reader) in [
         ("admin", Role::Admin, None),
         ("r1", Role::Reader, Some("R1")),
@@ -471,6 +473,7 @@ fn the_reading_api_refuses_other_roles_unassigned_readers_and_forged_requests() 
     let root = tempfile::tempdir().unwrap();
     let dir = reader_study(root.path());
     let mut study = Study::open(&dir).unwrap();
+    study.set_owner_key(support::owner_key(&dir));
     study
         .add_user("tester", "t1", Role::Reader, Some("T1"), PASSWORD)
         .unwrap();

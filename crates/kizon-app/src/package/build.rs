@@ -391,7 +391,7 @@ impl Study {
         // under the owner's signature; the ledger exported after it ends with that entry.
         let index_sha256 = sha256_hex(&index_bytes);
         let bytes: u64 = b.files.iter().map(|(f, _)| f.size).sum();
-        let key = self.signer("kizon package")?;
+        let key = self.signer_after("kizon package", &verification)?;
         let entry = self.store.transact(actor, |tx| {
             // The index names the head read before the files were gathered: if another command
             // (a web login, say) committed meanwhile, this package would not describe the

@@ -197,13 +197,17 @@ impl Study {
         // 2025-03-17 revision) follows the Q&A in force when the report goes with the
         // application, on the report's date.
         let mut plan = self.plan(crate::plan::PlanOptions::default())?.plan;
-        if let Some(day) = crate::dates::parse_iso(report_date)
-            && let Ok(view) = self.plan(crate::plan::PlanOptions {
-                as_of: Some(day),
-                ..Default::default()
-            })
         {
-            let application = view.plan;
+            let day = crate::dates::parse_iso(report_date).ok_or_else(|| AppError::Refused {
+                what: format!("`{report_date}` is not a report date"),
+                hint: "give the date as YYYY-MM-DD".into(),
+            })?;
+            let application = self
+                .plan(crate::plan::PlanOptions {
+                    as_of: Some(day),
+                    ..Default::default()
+                })?
+                .plan;
             plan.case_list_required = application.case_list_required;
             plan.required_attachments = application.required_attachments;
             plan.application_category = application.application_category;

@@ -35,6 +35,9 @@ pub struct ExportArgs {
 pub fn run(ctx: &Context, command: ExportCommand) -> Done {
     use kizon_app::export::{self, CsvEncoding, ExportFormat};
     let study = ctx.open()?;
+    // The 症例一覧表 is an attachment of the application (Q10), the reads and results its
+    // evidence: never exported from a study that fails `audit verify`.
+    study.refuse_unless_intact("kizon export")?;
     let format_of = |args: &ExportArgs| {
         let xlsx = match args.format.as_deref() {
             Some(format) => format == "xlsx",

@@ -306,8 +306,9 @@ pub fn reader_study_with_delivery(root: &Path, manifest: &Path, why: (&str, &str
         }
     }
     demo::reader_study_finish(start, &dir, "tester").expect("the demo finishes");
-    Study::open(&dir)
-        .unwrap()
+    let mut study = Study::open(&dir).unwrap();
+    study.set_owner_key(owner_key(&dir));
+    study
         .add_user("tester", "r1", Role::Reader, Some("R1"), PASSWORD)
         .unwrap();
     dir
