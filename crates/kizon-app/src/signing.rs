@@ -20,7 +20,8 @@ const NO_KEY: &str = "the study records no owner's key";
 
 /// The owner's public key a ledger records, with the entry that records it.
 pub fn recorded_public_key(entries: &[LedgerEntry]) -> Option<(i64, String)> {
-    entries.iter().find_map(|e| {
+    // From the first entry on: a row slipped in before it (seq 0 or below) records no one's key.
+    entries.iter().filter(|e| e.seq >= 1).find_map(|e| {
         e.detail_json()
             .get(PUBLIC_KEY_FIELD)
             .and_then(|v| v.as_str())
@@ -181,13 +182,33 @@ impl Study {
 
     /// Whether entry `seq` is as it was written (its hash) and signed by the owner's key the
     /// study records: read entry by entry, without the whole ledger (a login asks it).
+    ///
+    /// The key is the one this server unlocked, from outside the database, when there is one:
+    /// a key row slipped into the ledger is then no one's. Without it, the key recorded by the
+    /// first intact `init` or `owner key` entry (seq 1 on), and a ledger rewritten from its first
+    /// entry on is caught only by `audit verify`, which checks the whole chain.
     pub(crate) fn entry_signed_by_owner(&self, seq: i64) -> Result<bool, AppError> {
         let Some(entry) = self.store.entry(seq)? else {
             return Ok(false);
         };
-        let candidates = self.store.entries_mentioning(PUBLIC_KEY_FIELD)?;
-        let Some((_, key)) = recorded_public_key(&candidates) else {
-            return Ok(false);
+        let key = match &self.owner_key {
+            Some(key) => key.public_hex(),
+            None => {
+                let candidates: Vec<LedgerEntry> = self
+                    .store
+                    .entries_mentioning(PUBLIC_KEY_FIELD)?
+                    .into_iter()
+                    .filter(|e| {
+                        e.seq >= 1
+                            && matches!(e.command.as_str(), "init" | "owner key")
+                            && e.computed_hash() == e.hash
+                    })
+                    .collect();
+                let Some((_, key)) = recorded_public_key(&candidates) else {
+                    return Ok(false);
+                };
+                key
+            }
         };
         Ok(entry.computed_hash() == entry.hash
             && self
@@ -216,7 +237,25 @@ impl Study {
     /// The study is verified first ([`Study::refuse_unless_intact`]): the owner's signature
     /// vouches for the study as it stands, so it is never put on one that fails `audit verify`.
     pub(crate) fn signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
-        self.refuse_unless_intact(purpose)?;
+        self.signer_mending(purpose, &|_| false)
+    }
+
+    /// [`Study::signer`] for a use case that mends what `mended` names among verify's
+    /// problems (its own account's password row): those do not refuse it.
+    pub(crate) fn signer_mending(
+        &mut self,
+        purpose: &str,
+        mended: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<OwnerKey>, AppError> {
+        // A server without the key refuses at once, before a verify it would not use.
+        self.refuse_without_key(purpose)?;
+        let report = self.verify(None)?;
+        let standing: Vec<Problem> = report
+            .problems
+            .into_iter()
+            .filter(|p| !mended(&p.message))
+            .collect();
+        refuse_problems(purpose, &standing)?;
         self.unlocked_signer(purpose)
     }
 
@@ -227,18 +266,20 @@ impl Study {
         purpose: &str,
         verified: &VerifyReport,
     ) -> Result<Option<OwnerKey>, AppError> {
+        self.refuse_without_key(purpose)?;
         if !verified.intact() || self.store.head()? != verified.head {
             self.refuse_unless_intact(purpose)?;
         }
         self.unlocked_signer(purpose)
     }
 
-    /// The owner's key, unlocked, with no check of the study.
-    fn unlocked_signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
-        let Some(public) = self.owner_public_key()? else {
-            return Ok(None);
-        };
-        if self.owner_key.is_none() && !self.may_ask_passphrase {
+    /// Refuses `purpose` in a server whose owner's key is not unlocked, when the study records
+    /// one (what must be signed cannot be).
+    fn refuse_without_key(&self, purpose: &str) -> Result<(), AppError> {
+        if self.owner_key.is_none()
+            && !self.may_ask_passphrase
+            && self.owner_public_key()?.is_some()
+        {
             return Err(AppError::Refused {
                 what: format!(
                     "{purpose}: the owner's key is not unlocked in this server, and the entry must be signed"
@@ -249,6 +290,15 @@ impl Study {
                 ),
             });
         }
+        Ok(())
+    }
+
+    /// The owner's key, unlocked, with no check of the study.
+    fn unlocked_signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
+        let Some(public) = self.owner_public_key()? else {
+            return Ok(None);
+        };
+        self.refuse_without_key(purpose)?;
         if self.owner_key.is_none() {
             let path = owner_key::key_path(&public);
             let passphrase = owner_key::passphrase(purpose, false)?;

@@ -595,8 +595,9 @@ fn a_server_left_running_across_migrate_store_follows_the_study_to_its_new_datab
 /// `credentials` lies outside the ledger's rows (a password hash must not travel in a package):
 /// a hash copied from one's own account into an administrator's row used to sign in as the
 /// administrator with one's own password, and nothing showed it. Each entry that sets a
-/// password now records its hash's digest: the copied hash opens nothing, and `audit verify`
-/// names it.
+/// password now records its hash's digest and is signed by the owner: the copied hash opens
+/// nothing, whether alone, vouched for by an appended unsigned entry, or by one signed with a
+/// key slipped into the ledger; `audit verify` names each; `kizon user passwd` mends the row.
 #[test]
 fn a_password_hash_copied_into_an_administrators_row_opens_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -616,19 +617,26 @@ fn a_password_hash_copied_into_an_administrators_row_opens_nothing() {
     )
     .ok();
     kizon(&root, &["audit", "verify"]).ok();
-    sql(
-        &root,
-        "UPDATE credentials SET password_hash =
-           (SELECT password_hash FROM credentials WHERE user_name = 'eve')
-         WHERE user_name = 'boss'",
-    );
-    let (mut server, address) = start_server(&root, &[]);
-    assert!(sign_in(address, "eve", mine).is_ok(), "eve's own account");
-    let refused = sign_in(address, "boss", mine);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let copy_eves_hash = || {
+        sql(
+            &root,
+            "UPDATE credentials SET password_hash =
+               (SELECT password_hash FROM credentials WHERE user_name = 'eve')
+             WHERE user_name = 'boss'",
+        )
+    };
+    // Signs in as `name` on a server started for the attempt.
+    let attempt = |name: &str, password: &str| {
+        let (mut server, address) = start_server(&root, &[]);
+        let outcome = sign_in(address, name, password);
+        server.kill().unwrap();
+        server.wait().unwrap();
+        outcome
+    };
+    copy_eves_hash();
+    assert!(attempt("eve", mine).is_ok(), "eve's own account");
     assert!(
-        refused.is_err(),
+        attempt("boss", mine).is_err(),
         "the copied hash opened the admin's account"
     );
     let verify = kizon(&root, &["audit", "verify"]).failed();
@@ -639,52 +647,99 @@ fn a_password_hash_copied_into_an_administrators_row_opens_nothing() {
         "{}",
         verify.stdout
     );
-    // Nor does an entry appended to vouch for the copied hash: it needs the owner's signature.
-    let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
-    let copied: String = conn
-        .query_row(
-            "SELECT password_hash FROM credentials WHERE user_name = 'boss'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let (seq, prev): (i64, String) = conn
-        .query_row(
-            "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    let detail = serde_json::json!({
-        "name": "boss",
-        kizon_store::PASSWORD_DIGEST_FIELD: kizon_store::password_digest(&copied),
-    })
-    .to_string();
-    let at = "2026-12-04T00:00:00.000000Z";
-    let hash =
-        kizon_store::ledger::entry_hash(seq + 1, at, "boss", "user password", &detail, &prev);
-    conn.execute(
-        "INSERT INTO ledger (seq, at, actor, command, detail, prev_hash, hash) VALUES (?1, ?2, 'boss', 'user password', ?3, ?4, ?5)",
-        rusqlite::params![seq + 1, at, detail, prev, hash],
+    // The administrator mends it by setting the password again.
+    with_stdin(
+        &root,
+        &["user", "passwd", "boss"],
+        "a new admin passphrase\n",
     )
-    .unwrap();
-    drop(conn);
-    std::fs::write(root.join("ledger.head"), format!("{} {hash}\n", seq + 1)).unwrap();
-    let (mut server, address) = start_server(&root, &[]);
-    let refused = sign_in(address, "boss", mine);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    .ok();
+    kizon(&root, &["audit", "verify"]).ok();
+    assert!(attempt("boss", "a new admin passphrase").is_ok());
+
+    // An entry appended to vouch for the copied hash: unsigned, it vouches for nothing.
+    copy_eves_hash();
+    let append = |signer: Option<&kizon_app::owner_key::OwnerKey>| {
+        let conn = rusqlite::Connection::open(root.join("kizon.sqlite")).unwrap();
+        let copied: String = conn
+            .query_row(
+                "SELECT password_hash FROM credentials WHERE user_name = 'boss'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let (seq, prev): (i64, String) = conn
+            .query_row(
+                "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let detail = serde_json::json!({
+            "name": "boss",
+            kizon_store::PASSWORD_DIGEST_FIELD: kizon_store::password_digest(&copied),
+        })
+        .to_string();
+        let at = "2026-12-04T00:00:00.000000Z";
+        let hash =
+            kizon_store::ledger::entry_hash(seq + 1, at, "boss", "user password", &detail, &prev);
+        conn.execute(
+            "INSERT INTO ledger (seq, at, actor, command, detail, prev_hash, hash) VALUES (?1, ?2, 'boss', 'user password', ?3, ?4, ?5)",
+            rusqlite::params![seq + 1, at, detail, prev, hash],
+        )
+        .unwrap();
+        if let Some(key) = signer {
+            conn.execute(
+                "INSERT INTO signatures (seq, public_key, signature) VALUES (?1, ?2, ?3)",
+                rusqlite::params![
+                    seq + 1,
+                    key.public_hex(),
+                    key.sign_checkpoint(seq + 1, &hash)
+                ],
+            )
+            .unwrap();
+        }
+        std::fs::write(root.join("ledger.head"), format!("{} {hash}\n", seq + 1)).unwrap();
+        seq + 1
+    };
+    let unsigned = append(None);
     assert!(
-        refused.is_err(),
+        attempt("boss", mine).is_err(),
         "an appended, unsigned entry opened the account"
     );
     let verify = kizon(&root, &["audit", "verify"]).failed();
     assert!(
         verify.stdout.contains(&format!(
-            "entry {} (`user password`) is not signed by the owner",
-            seq + 1
+            "entry {unsigned} (`user password`) is not signed by the owner"
         )),
         "{}",
         verify.stdout
+    );
+
+    // A key of one's own slipped in before the first entry, and the entry signed with it: the
+    // server checks against the key it unlocked, not one the ledger offers.
+    let forger = kizon_app::owner_key::OwnerKey::generate().unwrap();
+    let detail = serde_json::json!({ "owner_public_key": forger.public_hex() }).to_string();
+    let at = "2026-12-04T00:00:00.000000Z";
+    let zero_hash = kizon_store::ledger::entry_hash(
+        0,
+        at,
+        "boss",
+        "init",
+        &detail,
+        kizon_store::ledger::GENESIS_PREV_HASH,
+    );
+    sql(
+        &root,
+        &format!(
+            "INSERT INTO ledger (seq, at, actor, command, detail, prev_hash, hash)
+             VALUES (0, '{at}', 'boss', 'init', '{detail}', '{}', '{zero_hash}')",
+            kizon_store::ledger::GENESIS_PREV_HASH
+        ),
+    );
+    append(Some(&forger));
+    assert!(
+        attempt("boss", mine).is_err(),
+        "a forged key's signature opened the account"
     );
 }

@@ -175,7 +175,7 @@ impl Store {
             let entry = recorded.get(&user);
             let vouched = crate::users::vouched(entry, &hash);
             if vouched.is_none() {
-                notes.push(format!("the password of `{user}` was set before kizon recorded password digests in the ledger: it opens nothing until set again (kizon user password {user})"));
+                notes.push(format!("the password of `{user}` was set before kizon recorded password digests in the ledger: it opens nothing until set again (kizon user passwd {user})"));
             }
             if vouched == Some(false) {
                 problems.push(problem(

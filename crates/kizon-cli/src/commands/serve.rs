@@ -28,7 +28,8 @@ pub struct ServeArgs {
 
 pub fn run(ctx: &Context, args: ServeArgs) -> Done {
     let study_dir = ctx.study_dir();
-    // The owner's key signs analyses run from the browser. It is unlocked now, at start, when
+    // The owner's key signs analyses, accounts and passwords set from the browser, and is the
+    // key sign-ins check the password entries against. It is unlocked now, at start, when
     // the study has one and a passphrase is at hand; without it the server still serves, and
     // refuses only what must be signed.
     let mut owner_key = None;
@@ -46,7 +47,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Done {
         match unlocked {
             Ok(key) => owner_key = Some(key),
             Err(e) => eprintln!(
-                "note: the owner's key is not unlocked ({e}): analyses cannot be run from the browser; set {} to enable them",
+                "note: the owner's key is not unlocked ({e}): analyses cannot be run, nor accounts added or passwords set, from the browser, and sign-ins trust the key the ledger records; set {} to enable them",
                 kizon_app::owner_key::PASSPHRASE_ENV
             ),
         }
