@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 20;
+pub const SCHEMA_VERSION: i64 = 21;
 
 /// Tables covered by the ledger, with the column that orders their rows in a digest.
 pub const COVERED_TABLES: &[(&str, &str)] = &[
@@ -506,6 +506,12 @@ const POSTGRES_ITEM_SEARCH: &str = r#"
 -- postgres: CREATE INDEX items_search_case ON items USING gin (case_id gin_trgm_ops);
 "#;
 
+/// Version 21: the ledger by command, for what a sign-in reads (the entries that set a user's
+/// password, `users::credentials_and_records`) on a ledger every sign-in lengthens.
+const LEDGER_BY_COMMAND: &str = r#"
+CREATE INDEX IF NOT EXISTS ledger_command ON ledger(command, seq);
+"#;
+
 /// The DDL that brings a database from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     CREATE,
@@ -528,6 +534,7 @@ const MIGRATIONS: &[&str] = &[
     RESOLUTIONS_BY_FINDING,
     LOGIN_ATTEMPTS,
     POSTGRES_ITEM_SEARCH,
+    LEDGER_BY_COMMAND,
 ];
 
 /// Every migration's DDL, in order (for copying a study table by table).
