@@ -249,13 +249,7 @@ impl Study {
     ) -> Result<Option<OwnerKey>, AppError> {
         // A server without the key refuses at once, before a verify it would not use.
         self.refuse_without_key(purpose)?;
-        let report = self.verify(None)?;
-        let standing: Vec<Problem> = report
-            .problems
-            .into_iter()
-            .filter(|p| !mended(&p.message))
-            .collect();
-        refuse_problems(purpose, &standing)?;
+        self.refuse_unless_intact_but(purpose, mended)?;
         self.unlocked_signer(purpose)
     }
 
@@ -293,12 +287,12 @@ impl Study {
         Ok(())
     }
 
-    /// The owner's key, unlocked, with no check of the study.
+    /// The owner's key, unlocked, with no check of the study; its callers have refused a
+    /// server without the key ([`Study::refuse_without_key`]) before verifying.
     fn unlocked_signer(&mut self, purpose: &str) -> Result<Option<OwnerKey>, AppError> {
         let Some(public) = self.owner_public_key()? else {
             return Ok(None);
         };
-        self.refuse_without_key(purpose)?;
         if self.owner_key.is_none() {
             let path = owner_key::key_path(&public);
             let passphrase = owner_key::passphrase(purpose, false)?;
@@ -327,8 +321,22 @@ impl Study {
     /// (rows ahead of the ledger, the schema); signed into an analysis, a lock or a package it
     /// would be vouched for by the owner, and a package holds no rows to find it by.
     pub fn refuse_unless_intact(&self, purpose: &str) -> Result<(), AppError> {
+        self.refuse_unless_intact_but(purpose, &|_| false)
+    }
+
+    /// [`Study::refuse_unless_intact`], with the problems `mended` names left out.
+    fn refuse_unless_intact_but(
+        &self,
+        purpose: &str,
+        mended: &dyn Fn(&str) -> bool,
+    ) -> Result<(), AppError> {
         let report = self.verify(None)?;
-        refuse_problems(purpose, &report.problems)
+        let standing: Vec<Problem> = report
+            .problems
+            .into_iter()
+            .filter(|p| !mended(&p.message))
+            .collect();
+        refuse_problems(purpose, &standing)
     }
 
     /// Records `key` as the owner's key of a study that has none yet (made before kizon signed).

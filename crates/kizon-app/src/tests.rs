@@ -811,17 +811,16 @@ fn the_case_list_follows_the_qa_in_force_on_the_report_date() {
     let (_, mut study) = checked_demo(dir.path());
     demo::settle_and_lock_dataset(&mut study, "tester").unwrap();
     demo::reference_to_analysis(&mut study, "tester").unwrap();
-    let case_list_line = |report: &kizon_report::Report| {
-        report
-            .regulatory_plan
-            .lines
+    // The regulatory plan's line named `item` (in English).
+    fn plan_line<'r>(report: &'r kizon_report::Report, item: &str) -> &'r kizon_report::PlanLine {
+        let lines = &report.regulatory_plan.lines;
+        lines
             .iter()
-            .find(|l| l.item.en == "Case list")
-            .expect("a case list line")
-            .value
-            .en
-            .clone()
-    };
+            .find(|l| l.item.en == item)
+            .unwrap_or_else(|| panic!("no line {item}"))
+    }
+    let case_list_line =
+        |report: &kizon_report::Report| plan_line(report, "Case list").value.en.clone();
     let (now, _) = study.report_model("2026-12-03").unwrap();
     assert_eq!(now.study.rules_version, "qa-2025-03-17");
     assert!(case_list_line(&now).starts_with("not required"));
@@ -831,22 +830,12 @@ fn the_case_list_follows_the_qa_in_force_on_the_report_date() {
     assert!(case_list_line(&before).starts_with("required"));
     assert!(!before.case_list.is_empty());
     // The protocol consultation stays the one asked under the protocol's Q&A.
-    let consultation = |report: &kizon_report::Report| {
-        report
-            .regulatory_plan
-            .lines
-            .iter()
-            .find(|l| l.item.en == "Protocol consultation")
-            .map(|l| l.value.en.clone())
-    };
-    assert_eq!(consultation(&now), consultation(&before));
+    assert_eq!(
+        plan_line(&now, "Protocol consultation").value,
+        plan_line(&before, "Protocol consultation").value
+    );
     // The applicant's SDV decision (Q7), from the demo's protocol, with its reason.
-    let sdv = now
-        .regulatory_plan
-        .lines
-        .iter()
-        .find(|l| l.item.en == "Source data verification (SDV)")
-        .expect("an SDV line in a 2(2) report");
+    let sdv = plan_line(&now, "Source data verification (SDV)");
     assert_eq!(sdv.clause, "Q7");
     assert!(
         sdv.value

@@ -193,3 +193,14 @@ vocabulary! {
         AsAssigned = "as-assigned",
     }
 }
+
+impl SourceDataVerification {
+    /// How the plan and the report say it: (Japanese, English).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            SourceDataVerification::None => ("行わない", "none"),
+            SourceDataVerification::Sampled => ("一部の症例で行う", "on a sample of cases"),
+            SourceDataVerification::Full => ("全症例で行う", "on every case"),
+        }
+    }
+}

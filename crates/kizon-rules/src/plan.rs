@@ -598,7 +598,6 @@ fn provider_flags(
 /// and how far, is the applicant's judgement "収集する情報や性能評価試験の特性、求める信頼性の水準
 /// 等を踏まえ"; a 2(2) protocol that does not record it leaves the reviewer's first question open.
 fn source_data_verification(design: &Design, reasons: &mut Vec<Reason>, flags: &mut Vec<Flag>) {
-    use kizon_protocol::SourceDataVerification as Sdv;
     let Some(sdv) = design.source_data_verification else {
         flags.push(flag(
             "Q7-SDV-UNDECIDED",
@@ -608,11 +607,7 @@ fn source_data_verification(design: &Design, reasons: &mut Vec<Reason>, flags: &
         ));
         return;
     };
-    let (ja, en) = match sdv {
-        Sdv::None => ("行わない", "none"),
-        Sdv::Sampled => ("一部の症例で行う", "on a sample of cases"),
-        Sdv::Full => ("全症例で行う", "on every case"),
-    };
+    let (ja, en) = sdv.names();
     let why = design.source_data_verification_reason.as_ref();
     reasons.push(reason(
         "source_data_verification",

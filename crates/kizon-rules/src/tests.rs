@@ -17,14 +17,27 @@ fn protocol(
     table: &str,
     kinds: &str,
 ) -> Protocol {
+    let text = protocol_text(novelty, linked, reference, privacy, table, kinds);
+    Protocol::parse(&text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The template up to `[design]`, and a `[design]` table that ends the text (more keys may be
+/// appended to it).
+fn protocol_text(
+    novelty: &str,
+    linked: bool,
+    reference: &str,
+    privacy: &str,
+    table: &str,
+    kinds: &str,
+) -> String {
     let start = TEMPLATE.find("[design]").unwrap();
-    let text = format!(
+    format!(
         "{}[design]\nlinked_clinical_info = {linked}\nreference_standard = \"{reference}\"\n\
          privacy = \"{privacy}\"\ncorrespondence_table = \"{table}\"\ndata_kinds = [{kinds}]\n",
         &TEMPLATE[..start]
     )
-    .replace("novelty = \"new\"", &format!("novelty = \"{novelty}\""));
-    Protocol::parse(&text).unwrap_or_else(|e| panic!("{e}"))
+    .replace("novelty = \"new\"", &format!("novelty = \"{novelty}\""))
 }
 
 fn codes(plan: &Plan) -> Vec<&'static str> {
@@ -545,12 +558,15 @@ fn q7_a_2_2_protocol_records_its_sdv_decision() {
     let plan_of = |p: &Protocol| plan(p, &[], AFTER_REVISION).unwrap();
     assert!(codes(&plan_of(&undecided)).contains(&"Q7-SDV-UNDECIDED"));
     let text = |sdv: &str| {
-        let start = TEMPLATE.find("[design]").unwrap();
-        format!(
-            "{}[design]\nlinked_clinical_info = true\nreference_standard = \"confirmed-diagnosis\"\n\
-             privacy = \"pseudonymized\"\ncorrespondence_table = \"at-provider\"\ndata_kinds = [\"image\"]\n{sdv}\n",
-            &TEMPLATE[..start]
-        )
+        protocol_text(
+            "new",
+            true,
+            "confirmed-diagnosis",
+            "pseudonymized",
+            "at-provider",
+            "\"image\"",
+        ) + sdv
+            + "\n"
     };
     let decided = Protocol::parse(&text(
         "source_data_verification = \"sampled\"\nsource_data_verification_reason = { ja = \"1割の症例\", en = \"a tenth of the cases\" }",

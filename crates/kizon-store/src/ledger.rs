@@ -270,22 +270,7 @@ pub(crate) fn refuse_rows_ahead(conn: &Db, next_seq: i64) -> Result<(), AheadErr
 
 /// Reads the whole ledger in sequence order.
 pub fn read_all(conn: &Db) -> crate::db::Result<Vec<LedgerEntry>> {
-    let mut statement = conn.prepare(
-        "SELECT seq, at, actor, command, detail, prev_hash, hash FROM ledger ORDER BY seq",
-    )?;
-    statement
-        .query_map(params![], |row| {
-            Ok(LedgerEntry {
-                seq: row.get(0)?,
-                at: row.get(1)?,
-                actor: row.get(2)?,
-                command: row.get(3)?,
-                detail: row.get(4)?,
-                prev_hash: row.get(5)?,
-                hash: row.get(6)?,
-            })
-        })?
-        .collect()
+    read(conn, "", params![])
 }
 
 /// The entries meeting `condition` (SQL over the ledger's columns, its one parameter `value`),
@@ -295,11 +280,20 @@ pub(crate) fn read_where(
     condition: &str,
     value: &dyn crate::db::ToParam,
 ) -> crate::db::Result<Vec<LedgerEntry>> {
+    read(conn, &format!("WHERE {condition}"), &[value])
+}
+
+/// The entries `filter` (empty, or a `WHERE` clause over `params`) selects, in sequence order.
+fn read(
+    conn: &Db,
+    filter: &str,
+    params: &[&dyn crate::db::ToParam],
+) -> crate::db::Result<Vec<LedgerEntry>> {
     let mut statement = conn.prepare(&format!(
-        "SELECT seq, at, actor, command, detail, prev_hash, hash FROM ledger WHERE {condition} ORDER BY seq"
+        "SELECT seq, at, actor, command, detail, prev_hash, hash FROM ledger {filter} ORDER BY seq"
     ))?;
     statement
-        .query_map(&[value], |row| {
+        .query_map(params, |row| {
             Ok(LedgerEntry {
                 seq: row.get(0)?,
                 at: row.get(1)?,

@@ -190,13 +190,13 @@ impl Store {
     /// entry's signature.
     pub fn password_hash(&self, name: &str) -> Result<Option<(String, i64)>, StoreError> {
         let (stored, recorded) = self.credentials_and_records()?;
-        let Some((seq, Some(digest))) = recorded.get(name) else {
+        let Some(entry) = recorded.get(name) else {
             return Ok(None);
         };
         Ok(stored
             .into_iter()
-            .find(|(user, hash)| user == name && password_digest(hash) == *digest)
-            .map(|(_, hash)| (hash, *seq)))
+            .find(|(user, hash)| user == name && vouched(Some(entry), hash) == Some(true))
+            .map(|(_, hash)| (hash, entry.0)))
     }
 
     /// Every stored password hash (user name, PHC string), and per user the entry that last set

@@ -261,13 +261,10 @@ pub(super) fn regulatory_plan(i: &Inputs<'_>) -> Result<RegulatoryPlan, AppError
     // Q7: the applicant's decision on SDV, which a reviewer of a 2(2) test asks for first.
     let design = &protocol.design;
     if plan.test_type.as_str() == "2(2)" || design.source_data_verification.is_some() {
-        use kizon_protocol::SourceDataVerification as Sdv;
-        let (ja, en) = match design.source_data_verification {
-            None => ("計画書に記載なし", "not stated in the protocol"),
-            Some(Sdv::None) => ("行わない", "none"),
-            Some(Sdv::Sampled) => ("一部の症例で行う", "on a sample of cases"),
-            Some(Sdv::Full) => ("全症例で行う", "on every case"),
-        };
+        let (ja, en) = design.source_data_verification.map_or(
+            ("計画書に記載なし", "not stated in the protocol"),
+            |sdv| sdv.names(),
+        );
         let value = match &design.source_data_verification_reason {
             Some(why) => Text::new(
                 format!("{ja}（{}）", why.text),
